@@ -1,0 +1,55 @@
+# Jaring: the two commands are `make up` and `make test` (see README.md).
+SHELL := /bin/bash
+BUILD_DIR ?= build
+RUN_DIR ?= .run
+JOBS ?= $(shell nproc)
+DEMO ?= 1
+
+# Debian 12 packages the build, the tests and the local stack need.
+APT_PACKAGES := build-essential cmake ninja-build pkg-config git \
+  protobuf-compiler libprotobuf-dev libgrpc++-dev protobuf-compiler-grpc \
+  librdkafka-dev libhiredis-dev libsqlite3-dev prometheus-cpp-dev \
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev libfmt-dev \
+  nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev redis-server
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build test test-unit test-integration test-e2e up down status bench format clean
+
+# Installs only what is missing: quiet when everything is there, one apt-get update otherwise.
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(BUILD_DIR)/build.ninja: CMakeLists.txt
+	@cmake -S . -B $(BUILD_DIR) -G Ninja >/dev/null
+
+build: deps $(BUILD_DIR)/build.ninja
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+test-unit test-integration test-e2e: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L $(subst test-,,$@)
+
+up: build
+	@$(BUILD_DIR)/bin/jaring-stack up --run-dir $(RUN_DIR) --bin-dir $(BUILD_DIR)/bin --demo=$(DEMO)
+
+down:
+	@if [ -x $(BUILD_DIR)/bin/jaring-stack ]; then $(BUILD_DIR)/bin/jaring-stack down --run-dir $(RUN_DIR); \
+	 else echo "nothing built, nothing running"; fi
+
+status:
+	@$(BUILD_DIR)/bin/jaring-stack status --run-dir $(RUN_DIR)
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,48 @@
+# Helpers shared by every CMakeLists of the project.
+include(GoogleTest)
+
+# jaring_library(NAME <name> SOURCES ... DEPS ...): libs/<name> with public headers in include/.
+function(jaring_library)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS" ${ARGN})
+  add_library(jaring_${ARG_NAME} STATIC ${ARG_SOURCES})
+  add_library(jaring::${ARG_NAME} ALIAS jaring_${ARG_NAME})
+  target_include_directories(jaring_${ARG_NAME} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
+  target_link_libraries(jaring_${ARG_NAME} PUBLIC ${ARG_DEPS} PRIVATE jaring_warnings)
+endfunction()
+
+# jaring_test(NAME <name> LABEL unit|integration|e2e SOURCES ... DEPS ...)
+function(jaring_test)
+  cmake_parse_arguments(ARG "" "NAME;LABEL;TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main jaring_warnings)
+  set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  gtest_discover_tests(${ARG_NAME}
+    PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}
+      ENVIRONMENT "JARING_BIN_DIR=${CMAKE_BINARY_DIR}/bin;JARING_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
+    DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# jaring_proto_library(NAME <name> PROTOS ... DEPS ... [GRPC]): one library per proto package.
+# Called from proto/CMakeLists.txt so that outputs mirror the package path (jaring/x/v1/y.pb.h);
+# APPEND_PATH would flatten them and clash on same-named files of different packages.
+function(jaring_proto_library)
+  cmake_parse_arguments(ARG "GRPC" "NAME" "PROTOS;DEPS" ${ARGN})
+  add_library(jaring_proto_${ARG_NAME} STATIC ${ARG_PROTOS})
+  add_library(jaring::proto_${ARG_NAME} ALIAS jaring_proto_${ARG_NAME})
+  set(out ${CMAKE_BINARY_DIR}/generated)
+  file(MAKE_DIRECTORY ${out})
+  target_include_directories(jaring_proto_${ARG_NAME} SYSTEM PUBLIC ${out})
+  target_link_libraries(jaring_proto_${ARG_NAME} PUBLIC protobuf::libprotobuf ${ARG_DEPS})
+  protobuf_generate(TARGET jaring_proto_${ARG_NAME} LANGUAGE cpp
+    IMPORT_DIRS ${PROJECT_SOURCE_DIR}/proto PROTOC_OUT_DIR ${out})
+  if(ARG_GRPC)
+    target_link_libraries(jaring_proto_${ARG_NAME} PUBLIC PkgConfig::GRPCPP)
+    protobuf_generate(TARGET jaring_proto_${ARG_NAME} LANGUAGE grpc
+      GENERATE_EXTENSIONS .grpc.pb.h .grpc.pb.cc
+      PLUGIN "protoc-gen-grpc=${GRPC_CPP_PLUGIN}"
+      IMPORT_DIRS ${PROJECT_SOURCE_DIR}/proto PROTOC_OUT_DIR ${out})
+  endif()
+endfunction()

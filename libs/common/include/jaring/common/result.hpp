@@ -1,0 +1,50 @@
+#pragma once
+// Typed results for domain code: no exceptions across RPC or Kafka callbacks.
+// Each service maps Error to a transport status in one place (libs/grpc).
+
+#include <expected>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace jaring {
+
+enum class ErrorCode {
+  kInvalidArgument,
+  kNotFound,
+  kAlreadyExists,
+  kFailedPrecondition,
+  kPermissionDenied,
+  kUnavailable,
+  kInternal,
+};
+
+// A rule a request field broke: `field` is the request's field name, `rule` says which rule.
+struct FieldViolation {
+  std::string field;
+  std::string rule;
+};
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+  std::vector<FieldViolation> violations;
+
+  static Error invalid(std::vector<FieldViolation> violations);
+  static Error not_found(std::string message) { return {ErrorCode::kNotFound, std::move(message), {}}; }
+  static Error already_exists(std::string message) {
+    return {ErrorCode::kAlreadyExists, std::move(message), {}};
+  }
+  static Error unavailable(std::string message) {
+    return {ErrorCode::kUnavailable, std::move(message), {}};
+  }
+  static Error internal(std::string message) { return {ErrorCode::kInternal, std::move(message), {}}; }
+};
+
+template <typename T>
+using Result = std::expected<T, Error>;
+
+// Shorthand for returning an error from a function whose result is Result<T>.
+inline std::unexpected<Error> fail(Error error) { return std::unexpected<Error>(std::move(error)); }
+
+}  // namespace jaring

@@ -1,0 +1,36 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "jaring/common/clock.hpp"
+#include "jaring/common/ids.hpp"
+#include "jaring/common/result.hpp"
+
+namespace jaring {
+namespace {
+
+TEST(Error, InvalidJoinsEveryViolationIntoTheMessage) {
+  const auto e = Error::invalid({{"nik", "must be 16 digits"}, {"name", "is required"}});
+  EXPECT_EQ(e.code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(e.message, "nik: must be 16 digits; name: is required");
+  ASSERT_EQ(e.violations.size(), 2u);
+}
+
+TEST(Clock, FormatsUtcWithMilliseconds) {
+  const TimePoint at = std::chrono::sys_days{std::chrono::year{2026} / 11 / 21} + std::chrono::hours{14} +
+                       std::chrono::milliseconds{5};
+  EXPECT_EQ(format_utc(at), "2026-11-21T14:00:00.005Z");
+}
+
+TEST(Ids, AreUniqueAndPrefixed) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const auto id = new_id("p_");
+    EXPECT_EQ(id.size(), 34u);
+    EXPECT_EQ(id.substr(0, 2), "p_");
+    EXPECT_TRUE(seen.insert(id).second);
+  }
+}
+
+}  // namespace
+}  // namespace jaring

@@ -1,0 +1,72 @@
+#pragma once
+// Prometheus metrics named jaring_<service>_<name>_<unit>, and the admin HTTP endpoint every
+// service exposes: /metrics, /healthz (the process is alive) and /readyz (it can do its work).
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace httplib {
+class Server;
+}
+
+namespace jaring::metrics {
+
+class Registry {
+ public:
+  explicit Registry(std::string service);
+
+  // `name` is the part after jaring_<service>_, e.g. "rpc_requests_total".
+  prometheus::Family<prometheus::Counter>& counter(std::string_view name, std::string_view help);
+  prometheus::Family<prometheus::Gauge>& gauge(std::string_view name, std::string_view help);
+  prometheus::Family<prometheus::Histogram>& histogram(std::string_view name, std::string_view help);
+
+  // Latency buckets in seconds, from 0.5 ms to 10 s.
+  static prometheus::Histogram::BucketBoundaries latency_buckets();
+
+  // The Prometheus text exposition of every metric.
+  std::string serialize() const;
+  const std::string& service() const { return service_; }
+
+ private:
+  std::string full_name(std::string_view name) const;
+  std::string service_;
+  std::shared_ptr<prometheus::Registry> registry_;
+};
+
+// Returns nullopt when ready, or the reason it is not.
+using ReadyCheck = std::function<std::optional<std::string>()>;
+
+// HTTP server for /metrics, /healthz and /readyz on its own port; services may add routes.
+class AdminServer {
+ public:
+  AdminServer(Registry& registry, ReadyCheck ready);
+  ~AdminServer();
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  // Binds host:port (port 0 picks a free one) and serves in a background thread.
+  // Throws std::runtime_error when the address cannot be bound.
+  void start(const std::string& host, int port);
+  void stop();
+  int port() const { return port_; }
+  httplib::Server& http() { return *server_; }
+
+ private:
+  Registry& registry_;
+  ReadyCheck ready_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace jaring::metrics

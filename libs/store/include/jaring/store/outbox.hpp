@@ -1,0 +1,38 @@
+#pragma once
+// The transactional outbox: a service writes its state change and the events announcing it
+// in one transaction; the relay (libs/kafka) publishes unsent rows and marks them sent.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "jaring/store/sqlite.hpp"
+
+namespace jaring::store {
+
+struct OutboxMessage {
+  std::int64_t id = 0;  // assigned by the store, increasing
+  std::string topic;
+  std::string key;      // Kafka key: participant id, RW code ...
+  std::string payload;  // serialized Envelope
+};
+
+// Schema for the outbox table; a service appends it to its own migrations.
+Migration outbox_migration(int version);
+
+// Appends a message inside the caller's transaction.
+void outbox_append(Transaction& tx, const OutboxMessage& message);
+
+// Oldest unsent messages, at most `limit`.
+std::vector<OutboxMessage> outbox_fetch_unsent(Database& db, int limit);
+
+// Marks the given ids sent (they stay for a while for inspection; purge removes old ones).
+void outbox_mark_sent(Database& db, const std::vector<std::int64_t>& ids);
+
+// Number of unsent messages (the outbox backlog metric).
+std::int64_t outbox_backlog(Database& db);
+
+// Deletes sent messages, keeping the newest `keep` for inspection.
+void outbox_purge_sent(Database& db, std::int64_t keep);
+
+}  // namespace jaring::store

@@ -1,0 +1,127 @@
+#pragma once
+// SQLite store: one file per service, WAL mode, versioned migrations, RAII transactions.
+// A Database is used from several threads; every use goes through a Transaction or
+// Database::read, which serialise on the database's mutex.
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <type_traits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jaring/common/result.hpp"
+
+namespace jaring::store {
+
+// One prepared statement. Bind indexes start at 1, column indexes at 0 (as in SQLite).
+class Statement {
+ public:
+  Statement(sqlite3* db, std::string_view sql);  // throws StoreError on a bad statement
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  Statement(Statement&& other) noexcept;
+
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+  Statement& bind(int index, std::string_view text);
+  Statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
+  Statement& bind_blob(int index, std::string_view bytes);
+  Statement& bind_null(int index);
+
+  // Steps once: true when a row is ready, false when done. Throws StoreError on failure.
+  bool step();
+  // Runs a statement that returns no rows.
+  void run();
+  void reset();
+
+  std::int64_t column_int(int index) const;
+  std::string column_text(int index) const;
+  std::string column_blob(int index) const;
+  bool column_is_null(int index) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+// Raised by the store for failures that are not the caller's fault (disk full, corrupt file);
+// the service core turns it into an internal error at its boundary.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Migration {
+  int version;  // 1, 2, 3 ... applied in order, each once
+  std::string sql;
+};
+
+class Transaction;
+
+class Database {
+ public:
+  // Opens (creating) the file, sets WAL, synchronous=NORMAL and a busy timeout, and applies
+  // migrations not yet applied. ":memory:" works for tests. Throws StoreError at start-up.
+  static std::unique_ptr<Database> open(const std::string& path, const std::vector<Migration>& migrations);
+  ~Database();
+
+  // Runs fn inside BEGIN IMMEDIATE .. COMMIT; rolls back if fn throws or returns an error.
+  // fn returns a Result<T>; the transaction commits only when it holds a value.
+  template <typename F>
+  auto write(F&& fn) -> std::invoke_result_t<F, Transaction&>;
+
+  // Runs fn with the lock held and no explicit transaction (single statements are atomic).
+  template <typename F>
+  auto read(F&& fn) {
+    std::lock_guard lock(mutex_);
+    return fn(*this);
+  }
+
+  Statement prepare(std::string_view sql) { return Statement(db_, sql); }
+  void exec(std::string_view sql);
+  int schema_version();
+  sqlite3* handle() { return db_; }
+
+ private:
+  explicit Database(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::mutex mutex_;
+  friend class Transaction;
+};
+
+// A write transaction in progress. Only Database::write creates one.
+class Transaction {
+ public:
+  Statement prepare(std::string_view sql) { return db_.prepare(sql); }
+  void exec(std::string_view sql) { db_.exec(sql); }
+  Database& database() { return db_; }
+
+ private:
+  explicit Transaction(Database& db) : db_(db) {}
+  Database& db_;
+  friend class Database;
+};
+
+template <typename F>
+auto Database::write(F&& fn) -> std::invoke_result_t<F, Transaction&> {
+  std::lock_guard lock(mutex_);
+  exec("BEGIN IMMEDIATE");
+  Transaction tx(*this);
+  try {
+    auto result = fn(tx);
+    exec(result ? "COMMIT" : "ROLLBACK");
+    return result;
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
+}
+
+}  // namespace jaring::store
