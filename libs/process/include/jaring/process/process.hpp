@@ -37,7 +37,8 @@ class Process {
   pid_t pid() const { return pid_; }
   const std::string& name() const { return name_; }
   bool running();
-  // SIGTERM, then SIGKILL after `grace`; returns the exit status (or -signal).
+  // SIGTERM, then SIGKILL after `grace`; returns the exit status (or -signal). For an adopted
+  // process the status is unknown: 0 when it left on SIGTERM, -SIGKILL when it had to be killed.
   int stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
   // SIGKILL at once (crash tests); returns after the process is gone.
   void kill();
@@ -50,6 +51,8 @@ class Process {
   std::string name_;
   pid_t pid_ = -1;
   bool child_ = true;  // our own child (can be reaped) or adopted
+  bool exited_ = false;  // reaped or seen gone: the PID may belong to someone else by now
+  int status_ = 0;       // exit status (or -signal) once exited_
 };
 
 // Polls `condition` every `interval` until it is true or `timeout` passes; returns its last value.

@@ -6,13 +6,13 @@
 #include <sqlite3.h>
 
 #include <cstdint>
-#include <stdexcept>
-#include <type_traits>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "jaring/common/result.hpp"
@@ -27,6 +27,7 @@ class Statement {
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
   Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&& other) noexcept;
 
   Statement& bind(int index, std::int64_t value);
   Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
@@ -37,7 +38,7 @@ class Statement {
 
   // Steps once: true when a row is ready, false when done. Throws StoreError on failure.
   bool step();
-  // Runs a statement that returns no rows.
+  // Runs a statement that returns no rows, then resets it so it can be bound and run again.
   void run();
   void reset();
 
@@ -59,8 +60,8 @@ class StoreError : public std::runtime_error {
 };
 
 struct Migration {
-  int version;  // 1, 2, 3 ... applied in order, each once
-  std::string sql;
+  int version;      // 1, 2, 3 ... applied in order, each once
+  std::string sql;  // one or more statements; run inside a transaction, so no BEGIN/COMMIT
 };
 
 class Transaction;
@@ -74,6 +75,7 @@ class Database {
 
   // Runs fn inside BEGIN IMMEDIATE .. COMMIT; rolls back if fn throws or returns an error.
   // fn returns a Result<T>; the transaction commits only when it holds a value.
+  // Not reentrant: fn must not call write or read on the same Database (use the Transaction).
   template <typename F>
   auto write(F&& fn) -> std::invoke_result_t<F, Transaction&>;
 
@@ -87,10 +89,16 @@ class Database {
   Statement prepare(std::string_view sql) { return Statement(db_, sql); }
   void exec(std::string_view sql);
   int schema_version();
+  // Of the last INSERT / data change on this connection; call them inside read or write.
+  std::int64_t last_insert_rowid() { return sqlite3_last_insert_rowid(db_); }
+  std::int64_t changes() { return sqlite3_changes64(db_); }
   sqlite3* handle() { return db_; }
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
+  // Used while another error is in flight: must not replace it, so it never throws.
+  void rollback_quietly() noexcept;
+
   sqlite3* db_;
   std::mutex mutex_;
   friend class Transaction;
@@ -119,7 +127,7 @@ auto Database::write(F&& fn) -> std::invoke_result_t<F, Transaction&> {
     exec(result ? "COMMIT" : "ROLLBACK");
     return result;
   } catch (...) {
-    exec("ROLLBACK");
+    rollback_quietly();
     throw;
   }
 }

@@ -1,0 +1,52 @@
+#pragma once
+// gRPC plumbing shared by every service: a server with standard health checking
+// (grpc.health.v1), server reflection and RPC metrics; the one mapping from domain errors to
+// gRPC status codes with google.rpc.BadRequest field details; deadlines for clients.
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "jaring/common/result.hpp"
+#include "jaring/metrics/metrics.hpp"
+
+namespace jaring::grpc {
+
+// The status a domain error becomes: INVALID_ARGUMENT carries a google.rpc.BadRequest with one
+// field violation per broken rule.
+::grpc::Status to_status(const Error& error);
+
+// Reads the field violations back from a status (clients and tests).
+std::vector<FieldViolation> field_violations(const ::grpc::Status& status);
+
+// Sets a deadline on a client call: every call Jaring makes has one.
+void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds timeout);
+
+class Server {
+ public:
+  explicit Server(metrics::Registry& metrics);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Services must outlive the server.
+  void add_service(::grpc::Service* service);
+  // Binds `address` (host:port, port 0 picks one) and starts serving. Throws std::runtime_error
+  // when it cannot bind.
+  void start(const std::string& address);
+  int port() const { return port_; }
+  // Health of the whole server ("" service) as grpc.health.v1 reports it.
+  void set_serving(bool serving);
+  void shutdown(std::chrono::milliseconds grace = std::chrono::seconds(5));
+
+ private:
+  metrics::Registry& metrics_;
+  std::vector<::grpc::Service*> services_;
+  std::unique_ptr<::grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace jaring::grpc

@@ -1,0 +1,163 @@
+#include "jaring/grpc/server.hpp"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/support/server_interceptor.h>
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace jaring::grpc {
+namespace {
+
+::grpc::StatusCode code_of(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+      return ::grpc::StatusCode::INVALID_ARGUMENT;
+    case ErrorCode::kNotFound:
+      return ::grpc::StatusCode::NOT_FOUND;
+    case ErrorCode::kAlreadyExists:
+      return ::grpc::StatusCode::ALREADY_EXISTS;
+    case ErrorCode::kFailedPrecondition:
+      return ::grpc::StatusCode::FAILED_PRECONDITION;
+    case ErrorCode::kPermissionDenied:
+      return ::grpc::StatusCode::PERMISSION_DENIED;
+    case ErrorCode::kUnavailable:
+      return ::grpc::StatusCode::UNAVAILABLE;
+    case ErrorCode::kInternal:
+      return ::grpc::StatusCode::INTERNAL;
+  }
+  return ::grpc::StatusCode::INTERNAL;
+}
+
+const char* code_name(::grpc::StatusCode code) {
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
+  const auto index = static_cast<std::size_t>(code);
+  return index < std::size(kNames) ? kNames[index] : "UNKNOWN";
+}
+
+// Counts and times every RPC by method and status code.
+class MetricsInterceptor final : public ::grpc::experimental::Interceptor {
+ public:
+  MetricsInterceptor(std::string method, prometheus::Family<prometheus::Counter>& requests,
+                     prometheus::Family<prometheus::Histogram>& latency)
+      : method_(std::move(method)), requests_(requests), latency_(latency) {}
+
+  void Intercept(::grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(::grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const auto status = methods->GetSendStatus();
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start_;
+      requests_.Add({{"method", method_}, {"code", code_name(status.error_code())}}).Increment();
+      latency_.Add({{"method", method_}}, metrics::Registry::latency_buckets()).Observe(took.count());
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::string method_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& latency_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+class MetricsInterceptorFactory final : public ::grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit MetricsInterceptorFactory(metrics::Registry& metrics)
+      : requests_(metrics.counter("rpc_requests_total", "gRPC calls served, by method and status code")),
+        latency_(metrics.histogram("rpc_duration_seconds", "gRPC call latency, by method")) {}
+
+  ::grpc::experimental::Interceptor* CreateServerInterceptor(::grpc::experimental::ServerRpcInfo* info) override {
+    const char* method = info->method();
+    return new MetricsInterceptor(method ? method : "unknown", requests_, latency_);
+  }
+
+ private:
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& latency_;
+};
+
+}  // namespace
+
+::grpc::Status to_status(const Error& error) {
+  const auto code = code_of(error.code);
+  if (error.violations.empty()) return {code, error.message};
+  google::rpc::BadRequest bad_request;
+  for (const auto& v : error.violations) {
+    auto* fv = bad_request.add_field_violations();
+    fv->set_field(v.field);
+    fv->set_description(v.rule);
+  }
+  google::rpc::Status status;
+  status.set_code(static_cast<int>(code));
+  status.set_message(error.message);
+  status.add_details()->PackFrom(bad_request);
+  return {code, error.message, status.SerializeAsString()};
+}
+
+std::vector<FieldViolation> field_violations(const ::grpc::Status& status) {
+  std::vector<FieldViolation> out;
+  google::rpc::Status details;
+  if (!details.ParseFromString(status.error_details())) return out;
+  for (const auto& any : details.details()) {
+    google::rpc::BadRequest bad_request;
+    if (!any.UnpackTo(&bad_request)) continue;
+    for (const auto& fv : bad_request.field_violations()) out.push_back({fv.field(), fv.description()});
+  }
+  return out;
+}
+
+void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds timeout) {
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
+}
+
+Server::Server(metrics::Registry& metrics) : metrics_(metrics) {}
+
+Server::~Server() { shutdown(std::chrono::milliseconds(0)); }
+
+void Server::add_service(::grpc::Service* service) { services_.push_back(service); }
+
+void Server::start(const std::string& address) {
+  ::grpc::EnableDefaultHealthCheckService(true);
+  ::grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  ::grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, ::grpc::InsecureServerCredentials(), &port_);
+  for (auto* service : services_) builder.RegisterService(service);
+  std::vector<std::unique_ptr<::grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<MetricsInterceptorFactory>(metrics_));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) throw std::runtime_error(fmt::format("cannot serve gRPC on {}", address));
+}
+
+void Server::set_serving(bool serving) {
+  if (server_ && server_->GetHealthCheckService()) server_->GetHealthCheckService()->SetServingStatus(serving);
+}
+
+void Server::shutdown(std::chrono::milliseconds grace) {
+  if (!server_) return;
+  server_->Shutdown(std::chrono::system_clock::now() + grace);
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace jaring::grpc

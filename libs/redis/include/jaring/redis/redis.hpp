@@ -1,0 +1,63 @@
+#pragma once
+// Redis through hiredis: pipelined commands (one round trip for many), Lua scripts run by SHA,
+// and reconnection after Redis restarts. Safe to share between threads (calls serialise).
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "jaring/common/result.hpp"
+
+struct redisContext;
+
+namespace jaring::redis {
+
+// A copy of a hiredis reply that outlives it.
+struct Reply {
+  enum class Type { kNil, kInteger, kString, kStatus, kError, kArray };
+  Type type = Type::kNil;
+  std::int64_t integer = 0;
+  std::string str;  // string, status or error text
+  std::vector<Reply> elements;
+
+  bool is_error() const { return type == Type::kError; }
+  bool is_nil() const { return type == Type::kNil; }
+  // Integer replies, and strings that hold an integer (HGET of a counter); 0 for nil.
+  std::int64_t as_int() const;
+};
+
+using Command = std::vector<std::string>;
+
+class Client {
+ public:
+  Client(std::string host, int port, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // One command; Redis errors come back as Reply::Type::kError, connection trouble as Error.
+  Result<Reply> command(const Command& args);
+  // Every command in one round trip; replies in order.
+  Result<std::vector<Reply>> pipeline(const std::vector<Command>& commands);
+  // EVALSHA, loading the script first when Redis does not know it (new or restarted server).
+  Result<Reply> eval(const std::string& script, const std::vector<std::string>& keys,
+                     const std::vector<std::string>& args);
+  bool ping();
+
+ private:
+  Result<void> ensure_connected();
+  Result<std::vector<Reply>> pipeline_locked(const std::vector<Command>& commands);
+  void drop();
+  std::string host_;
+  int port_;
+  std::chrono::milliseconds timeout_;
+  std::mutex mutex_;
+  redisContext* context_ = nullptr;
+  std::string script_sha_source_;  // source whose SHA is cached
+  std::string script_sha_;
+};
+
+}  // namespace jaring::redis

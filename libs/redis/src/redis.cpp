@@ -1,0 +1,146 @@
+#include "jaring/redis/redis.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace jaring::redis {
+namespace {
+
+Reply copy(const redisReply* r) {
+  Reply out;
+  switch (r->type) {
+    case REDIS_REPLY_INTEGER:
+      out.type = Reply::Type::kInteger;
+      out.integer = r->integer;
+      break;
+    case REDIS_REPLY_STRING:
+      out.type = Reply::Type::kString;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = Reply::Type::kStatus;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = Reply::Type::kError;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = Reply::Type::kArray;
+      for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(copy(r->element[i]));
+      break;
+    default:
+      out.type = Reply::Type::kNil;
+  }
+  return out;
+}
+
+timeval to_timeval(std::chrono::milliseconds ms) {
+  return {static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
+}
+
+}  // namespace
+
+std::int64_t Reply::as_int() const {
+  if (type == Type::kInteger) return integer;
+  std::int64_t value = 0;
+  if (type == Type::kString) std::from_chars(str.data(), str.data() + str.size(), value);
+  return value;
+}
+
+Client::Client(std::string host, int port, std::chrono::milliseconds timeout)
+    : host_(std::move(host)), port_(port), timeout_(timeout) {}
+
+Client::~Client() { drop(); }
+
+void Client::drop() {
+  if (context_ != nullptr) redisFree(context_);
+  context_ = nullptr;
+}
+
+Result<void> Client::ensure_connected() {
+  if (context_ != nullptr) return {};
+  context_ = redisConnectWithTimeout(host_.c_str(), port_, to_timeval(timeout_));
+  if (context_ == nullptr || context_->err != 0) {
+    auto message = fmt::format("redis {}:{}: {}", host_, port_, context_ ? context_->errstr : "out of memory");
+    drop();
+    return fail(Error::unavailable(std::move(message)));
+  }
+  redisSetTimeout(context_, to_timeval(timeout_));
+  return {};
+}
+
+Result<std::vector<Reply>> Client::pipeline_locked(const std::vector<Command>& commands) {
+  if (auto ok = ensure_connected(); !ok) return fail(ok.error());
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lens;
+  for (const auto& cmd : commands) {
+    argv.clear();
+    lens.clear();
+    for (const auto& a : cmd) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    redisAppendCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lens.data());
+  }
+  std::vector<Reply> replies;
+  replies.reserve(commands.size());
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
+      auto message = fmt::format("redis {}:{}: {}", host_, port_, context_->errstr);
+      drop();  // the stream is out of step now: start afresh next time
+      return fail(Error::unavailable(std::move(message)));
+    }
+    replies.push_back(copy(static_cast<redisReply*>(raw)));
+    freeReplyObject(raw);
+  }
+  return replies;
+}
+
+Result<std::vector<Reply>> Client::pipeline(const std::vector<Command>& commands) {
+  std::lock_guard lock(mutex_);
+  return pipeline_locked(commands);
+}
+
+Result<Reply> Client::command(const Command& args) {
+  auto replies = pipeline({args});
+  if (!replies) return fail(replies.error());
+  return std::move(replies->front());
+}
+
+Result<Reply> Client::eval(const std::string& script, const std::vector<std::string>& keys,
+                           const std::vector<std::string>& args) {
+  std::lock_guard lock(mutex_);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (script_sha_source_ != script || script_sha_.empty()) {
+      auto loaded = pipeline_locked({{"SCRIPT", "LOAD", script}});
+      if (!loaded) return fail(loaded.error());
+      if (loaded->front().is_error()) return fail(Error::internal("redis SCRIPT LOAD: " + loaded->front().str));
+      script_sha_ = loaded->front().str;
+      script_sha_source_ = script;
+    }
+    Command cmd{"EVALSHA", script_sha_, std::to_string(keys.size())};
+    cmd.insert(cmd.end(), keys.begin(), keys.end());
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    auto replies = pipeline_locked({cmd});
+    if (!replies) return fail(replies.error());
+    auto& reply = replies->front();
+    if (reply.is_error() && reply.str.starts_with("NOSCRIPT")) {
+      script_sha_.clear();  // Redis restarted and forgot it: load again
+      continue;
+    }
+    return std::move(reply);
+  }
+  return fail(Error::internal("redis keeps forgetting the script"));
+}
+
+bool Client::ping() {
+  auto reply = command({"PING"});
+  return reply && reply->str == "PONG";
+}
+
+}  // namespace jaring::redis

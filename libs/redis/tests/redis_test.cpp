@@ -1,0 +1,63 @@
+#include <gtest/gtest.h>
+
+#include "jaring/redis/redis.hpp"
+#include "jaring/testing/fixtures.hpp"
+
+namespace jaring::redis {
+namespace {
+
+TEST(RedisClient, PipelinesCommandsInOrder) {
+  testing::RedisServer server;
+  Client client("127.0.0.1", server.port());
+  std::vector<Command> commands;
+  for (int i = 0; i < 1000; ++i) commands.push_back({"HINCRBY", "rw:31.75.06.1005.002", "registered", "1"});
+  commands.push_back({"HGET", "rw:31.75.06.1005.002", "registered"});
+  auto replies = client.pipeline(commands);
+  ASSERT_TRUE(replies) << replies.error().message;
+  ASSERT_EQ(replies->size(), 1001u);
+  EXPECT_EQ((*replies)[0].as_int(), 1);
+  EXPECT_EQ((*replies)[999].as_int(), 1000);
+  EXPECT_EQ(replies->back().as_int(), 1000);
+}
+
+TEST(RedisClient, RedisErrorsAreRepliesNotFailures) {
+  testing::RedisServer server;
+  Client client("127.0.0.1", server.port());
+  ASSERT_TRUE(client.command({"SET", "k", "text"}));
+  auto reply = client.command({"INCR", "k"});
+  ASSERT_TRUE(reply);
+  EXPECT_TRUE(reply->is_error());
+  auto missing = client.command({"GET", "nothing"});
+  ASSERT_TRUE(missing);
+  EXPECT_TRUE(missing->is_nil());
+}
+
+TEST(RedisClient, ScriptsSurviveARedisRestart) {
+  testing::RedisServer server;
+  Client client("127.0.0.1", server.port());
+  const std::string script = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
+  auto first = client.eval(script, {"counter"}, {"5"});
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->as_int(), 5);
+
+  server.kill();
+  auto down = client.eval(script, {"counter"}, {"1"});
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error().code, ErrorCode::kUnavailable);
+
+  server.restart();  // a new server: no data, no scripts
+  auto again = client.eval(script, {"counter"}, {"2"});
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->as_int(), 2);
+}
+
+TEST(RedisClient, UnreachableServerIsUnavailable) {
+  Client client("127.0.0.1", 1, std::chrono::milliseconds(200));
+  auto reply = client.command({"PING"});
+  ASSERT_FALSE(reply);
+  EXPECT_EQ(reply.error().code, ErrorCode::kUnavailable);
+  EXPECT_FALSE(client.ping());
+}
+
+}  // namespace
+}  // namespace jaring::redis

@@ -1,0 +1,81 @@
+#include "jaring/service/service.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+#include "jaring/log/log.hpp"
+
+namespace jaring::service {
+namespace {
+
+sigset_t shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+}  // namespace
+
+CommonSettings read_common(config::Reader& reader, int grpc_port, int admin_port) {
+  CommonSettings s;
+  s.log_level = reader.choice("log.level", "info", {"trace", "debug", "info", "warn", "error"});
+  s.grpc_listen = reader.host_port("grpc.listen", "127.0.0.1:" + std::to_string(grpc_port));
+  s.admin_listen = reader.host_port("admin.listen", "127.0.0.1:" + std::to_string(admin_port));
+  return s;
+}
+
+Runtime::Runtime(std::string service, CommonSettings settings)
+    : name(service), common(std::move(settings)), metrics(std::move(service)), grpc(metrics) {
+  log::init(name, common.log_level);
+}
+
+void Runtime::start(metrics::ReadyCheck ready) {
+  grpc.start(common.grpc_listen.str());
+  admin = std::make_unique<metrics::AdminServer>(metrics, std::move(ready));
+  admin->start(common.admin_listen.host, common.admin_listen.port);
+  spdlog::info("{} serving gRPC on {}:{} and metrics on {}:{}", name, common.grpc_listen.host, grpc.port(),
+               common.admin_listen.host, admin->port());
+}
+
+void Runtime::stop() {
+  spdlog::info("{} stopping", name);
+  grpc.set_serving(false);
+  grpc.shutdown();
+  if (admin) admin->stop();
+}
+
+void wait_for_shutdown() {
+  const auto set = shutdown_signals();
+  int signal = 0;
+  sigwait(&set, &signal);
+}
+
+int run(const std::string& service, int argc, char** argv, const std::function<int(const config::Source&)>& body) {
+  CLI::App app{"jaring-" + service + ": see README.md for its settings"};
+  std::string config_file;
+  if (const char* env = std::getenv("JARING_CONFIG")) config_file = env;
+  app.add_option("--config", config_file, "YAML settings file; JARING_* environment variables override it");
+  CLI11_PARSE(app, argc, argv);
+
+  // Block the shutdown signals before any thread starts, so that only sigwait sees them.
+  const auto set = shutdown_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  try {
+    const auto source = config::Source::load(config_file);
+    return body(source);
+  } catch (const config::ConfigError& e) {
+    std::cerr << "jaring-" << service << ": " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "jaring-" << service << ": cannot start: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace jaring::service

@@ -1,0 +1,117 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "adapters/sqlite_store.hpp"
+#include "core/registration.hpp"
+#include "jaring/events/v1/envelope.pb.h"
+#include "jaring/store/outbox.hpp"
+
+namespace jaring::registration {
+namespace {
+
+using namespace std::chrono;
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = std::filesystem::temp_directory_path() / ("jaring-registration-" + std::to_string(::getpid()) + ".db");
+    std::filesystem::remove(path_);
+    db_ = store::Database::open(path_.string(), SqliteStore::migrations());
+    store_ = std::make_unique<SqliteStore>(*db_, clock_, [this] { ++commits_; });
+    core_ = std::make_unique<Registration>(*store_, areas::Registry::jakarta(), clock_);
+    ASSERT_TRUE(core_->create_rw("31.75.06.1005", 2, 120));
+  }
+  void TearDown() override {
+    db_.reset();
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_.string() + suffix);
+  }
+
+  RegisterCommand worker(const std::string& nik, const std::string& key) {
+    RegisterCommand c;
+    c.idempotency_key = key;
+    c.nik = nik;
+    c.name = "Siti Aminah";
+    c.birth_date = "1985-05-15";
+    c.sex = "F";
+    c.rw_code = "31.75.06.1005.002";
+    c.rt = 1;
+    c.category = "pkk";
+    c.income_band = 1'500'000;
+    c.programs = "jkk+jkm+jht";
+    c.payer = "city_budget";
+    return c;
+  }
+
+  std::filesystem::path path_;
+  FixedClock clock_{sys_days{year{2026} / November / 21}};
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Registration> core_;
+  int commits_ = 0;
+};
+
+TEST_F(SqliteStoreTest, ParticipantAndItsEventAreWrittenTogetherWithoutNikOrName) {
+  auto p = core_->register_participant(worker("3175065505850002", "key-1"));
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(commits_, 2);  // the RW, then the participant
+
+  auto stored = core_->get_participant(p->id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->nik, "3175065505850002");
+  EXPECT_EQ(stored->rw_code, "31.75.06.1005.002");
+
+  const auto outbox = store::outbox_fetch_unsent(*db_, 10);
+  ASSERT_EQ(outbox.size(), 2u);
+  EXPECT_EQ(outbox[1].topic, "jaring.registration.v1");
+  EXPECT_EQ(outbox[1].key, p->id);
+  EXPECT_EQ(outbox[1].payload.find("3175065505850002"), std::string::npos);
+  EXPECT_EQ(outbox[1].payload.find("Siti"), std::string::npos);
+
+  events::v1::Envelope envelope;
+  ASSERT_TRUE(envelope.ParseFromString(outbox[1].payload));
+  EXPECT_EQ(envelope.type(), "ParticipantRegistered");
+  EXPECT_EQ(envelope.producer(), "registration");
+  EXPECT_FALSE(envelope.event_id().empty());
+  EXPECT_EQ(envelope.participant_registered().participant_id(), p->id);
+  EXPECT_EQ(envelope.participant_registered().rw_code(), "31.75.06.1005.002");
+  EXPECT_EQ(envelope.participant_registered().birth_year(), 1985);
+
+  events::v1::Envelope rw_event;
+  ASSERT_TRUE(rw_event.ParseFromString(outbox[0].payload));
+  EXPECT_EQ(rw_event.rw_created().target(), 120);
+  EXPECT_EQ(outbox[0].key, "31.75.06.1005.002");
+}
+
+TEST_F(SqliteStoreTest, RetriedKeyReturnsTheFirstAnswerAndWritesNothing) {
+  auto first = core_->register_participant(worker("3175065505850002", "key-1"));
+  auto second = core_->register_participant(worker("3175065505850002", "key-1"));
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(first->id, second->id);
+  EXPECT_EQ(store::outbox_backlog(*db_), 2);
+}
+
+TEST_F(SqliteStoreTest, SecondActiveParticipationIsRefusedAndLeavesNoTrace) {
+  auto first = core_->register_participant(worker("3175065505850002", "key-1"));
+  ASSERT_TRUE(first);
+  auto second = core_->register_participant(worker("3175065505850002", "key-2"));
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_NE(second.error().message.find(first->id), std::string::npos);
+  EXPECT_EQ(store::outbox_backlog(*db_), 2);
+  EXPECT_FALSE(store_->find_by_idempotency_key("key-2"));
+}
+
+TEST_F(SqliteStoreTest, StateSurvivesReopeningTheFile) {
+  auto p = core_->register_participant(worker("3175065505850002", "key-1"));
+  ASSERT_TRUE(p);
+  store_.reset();
+  db_ = store::Database::open(path_.string(), SqliteStore::migrations());
+  SqliteStore reopened(*db_, clock_, {});
+  EXPECT_TRUE(reopened.find_participant(p->id));
+  EXPECT_EQ(reopened.list_rws("31.75.06.1005").size(), 1u);
+}
+
+}  // namespace
+}  // namespace jaring::registration
