@@ -46,3 +46,16 @@ function(jaring_proto_library)
       IMPORT_DIRS ${PROJECT_SOURCE_DIR}/proto PROTOC_OUT_DIR ${out})
   endif()
 endfunction()
+
+# jaring_embed(<var> INPUT <file> NAMESPACE <ns> NAME <symbol>): compiles a text file into a
+# `const char <symbol>[]` so that binaries carry their data (area codes, the dashboard page).
+function(jaring_embed var)
+  cmake_parse_arguments(ARG "" "INPUT;NAMESPACE;NAME" "" ${ARGN})
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}.cpp)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -DINPUT=${CMAKE_CURRENT_SOURCE_DIR}/${ARG_INPUT} -DOUTPUT=${out}
+      -DNAMESPACE=${ARG_NAMESPACE} -DNAME=${ARG_NAME} -P ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
+    DEPENDS ${ARG_INPUT} ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
+    COMMENT "Embedding ${ARG_INPUT}")
+  set(${var} ${out} PARENT_SCOPE)
+endfunction()

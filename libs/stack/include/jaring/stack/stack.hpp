@@ -1,0 +1,78 @@
+#pragma once
+// The embedded stack on one machine: redis-server, jaring-devkafka and the services, each a
+// separate process on loopback with its log and state under a run directory. `make up` starts
+// it detached (jaring-stack), the end-to-end tests start it as their children; both stop
+// exactly the processes they started, by PID.
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "jaring/process/process.hpp"
+
+namespace jaring::stack {
+
+struct Options {
+  std::filesystem::path run_dir;     // logs/, data/, stack.json, endpoints.json
+  std::filesystem::path bin_dir;     // where jaring-* binaries are
+  std::filesystem::path config_dir;  // deploy/local: topics.yaml
+  bool detach = false;               // outlive this process (make up)
+  bool preferred_ports = false;      // the well-known ports when free (make up), else any free port
+  std::string log_level = "info";
+};
+
+// Where each part listens.
+struct Endpoints {
+  std::string kafka_bootstrap;
+  std::string redis;  // host:port
+  struct Service {
+    std::string grpc;     // host:port
+    std::string metrics;  // http://host:port (/metrics, /healthz, /readyz)
+    std::string dashboard;  // coverage only: http://host:port/
+  };
+  std::map<std::string, Service> services;
+  nlohmann::json to_json() const;
+};
+
+class Stack {
+ public:
+  explicit Stack(Options options);
+  ~Stack();  // stops what it started unless released
+
+  // Starts every member in order and waits until each is ready. Throws std::runtime_error
+  // naming the member that failed, with the end of its log.
+  void start();
+  // Stops every member in reverse order.
+  void stop();
+  // SIGKILL one member (crash tests) / start it again with the same settings and wait for it.
+  void kill(const std::string& name);
+  void restart(const std::string& name);
+  // Leaves the members running and forgets them (make up writes stack.json first).
+  void release();
+
+  const Endpoints& endpoints() const { return endpoints_; }
+  std::vector<std::pair<std::string, pid_t>> members() const;
+  // Writes stack.json (who runs, by PID) and endpoints.json into the run directory.
+  void write_state() const;
+
+ private:
+  struct Member;
+  void start_member(Member& member);
+  void wait_ready(Member& member);
+  int port(int preferred);
+  Options options_;
+  Endpoints endpoints_;
+  std::vector<std::unique_ptr<Member>> members_;
+};
+
+// For `make down`: stops the members listed in run_dir/stack.json, checking that each PID still
+// runs the program that was started. Returns how many were stopped.
+int stop_recorded(const std::filesystem::path& run_dir);
+// True when stack.json lists members and at least one of them is alive.
+bool recorded_running(const std::filesystem::path& run_dir);
+
+}  // namespace jaring::stack

@@ -1,0 +1,268 @@
+#include "jaring/stack/stack.hpp"
+
+#include <httplib.h>
+#include <signal.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace jaring::stack {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+struct Stack::Member {
+  std::string name;
+  process::Spec spec;
+  std::string ready_url;     // http GET answering 200 when ready; empty: ready_file
+  fs::path ready_file;       // a file the member writes when ready (devkafka's bootstrap)
+  std::unique_ptr<process::Process> process;
+};
+
+namespace {
+
+std::string tail(const fs::path& log, std::size_t lines) {
+  std::ifstream in(log);
+  std::vector<std::string> all;
+  for (std::string line; std::getline(in, line);) all.push_back(line);
+  std::string out;
+  for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) out += "  | " + all[i] + "\n";
+  return out;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+bool http_ok(const std::string& url) {
+  // url: http://host:port/path
+  const auto rest = url.substr(7);
+  const auto slash = rest.find('/');
+  const auto hostport = rest.substr(0, slash);
+  const auto colon = hostport.rfind(':');
+  httplib::Client client(hostport.substr(0, colon), std::stoi(hostport.substr(colon + 1)));
+  client.set_connection_timeout(1, 0);
+  client.set_read_timeout(2, 0);
+  auto res = client.Get(rest.substr(slash));
+  return res && res->status == 200;
+}
+
+// The program a PID runs now, to be sure a recorded PID was not reused by something else.
+std::string exe_of(pid_t pid) {
+  std::error_code ec;
+  const auto target = fs::read_symlink(fmt::format("/proc/{}/exe", pid), ec);
+  return ec ? std::string() : target.string();
+}
+
+}  // namespace
+
+nlohmann::json Endpoints::to_json() const {
+  nlohmann::json services_json = nlohmann::json::object();
+  for (const auto& [name, s] : services) {
+    nlohmann::json one = {{"grpc", s.grpc}, {"metrics", s.metrics}};
+    if (!s.dashboard.empty()) one["dashboard"] = s.dashboard;
+    services_json[name] = one;
+  }
+  return {{"kafka_bootstrap", kafka_bootstrap}, {"redis", redis}, {"services", services_json}};
+}
+
+Stack::Stack(Options options) : options_(std::move(options)) {}
+
+Stack::~Stack() {
+  try {
+    stop();
+  } catch (...) {
+  }
+}
+
+int Stack::port(int preferred) {
+  if (options_.preferred_ports && !process::port_open("127.0.0.1", preferred)) return preferred;
+  return process::free_port();
+}
+
+void Stack::start() {
+  fs::create_directories(options_.run_dir / "logs");
+  fs::create_directories(options_.run_dir / "data");
+  const auto bin = [&](const char* name) { return (options_.bin_dir / name).string(); };
+  const auto log = [&](const std::string& name) { return (options_.run_dir / "logs" / (name + ".log")).string(); };
+
+  auto redis = std::make_unique<Member>();
+  const int redis_port = port(6380);
+  endpoints_.redis = fmt::format("127.0.0.1:{}", redis_port);
+  fs::create_directories(options_.run_dir / "data" / "redis");
+  redis->name = "redis";
+  redis->spec = {"redis", {"/usr/bin/redis-server", "--port", std::to_string(redis_port), "--bind", "127.0.0.1",
+                           "--save", "", "--appendonly", "no", "--dir", (options_.run_dir / "data" / "redis").string()},
+                 {}, log("redis"), "", options_.detach};
+  members_.push_back(std::move(redis));
+
+  auto kafka = std::make_unique<Member>();
+  kafka->name = "devkafka";
+  kafka->ready_file = options_.run_dir / "kafka.bootstrap";
+  fs::remove(kafka->ready_file);
+  kafka->spec = {"devkafka",
+                 {bin("jaring-devkafka"), "--topics-file", (options_.config_dir / "topics.yaml").string(),
+                  "--bootstrap-file", kafka->ready_file.string()},
+                 {}, log("devkafka"), "", options_.detach};
+  members_.push_back(std::move(kafka));
+  for (auto& m : members_) start_member(*m);
+  endpoints_.kafka_bootstrap = read_file(members_[1]->ready_file);
+  while (!endpoints_.kafka_bootstrap.empty() && std::isspace(static_cast<unsigned char>(endpoints_.kafka_bootstrap.back()))) {
+    endpoints_.kafka_bootstrap.pop_back();
+  }
+
+  struct ServicePorts {
+    const char* name;
+    int grpc, admin, dashboard;
+  };
+  for (const auto& s : {ServicePorts{"registration", 50051, 9101, 0}, ServicePorts{"coverage", 50052, 9102, 8080}}) {
+    auto member = std::make_unique<Member>();
+    member->name = s.name;
+    Endpoints::Service ep;
+    const int grpc_port = port(s.grpc);
+    const int admin_port = port(s.admin);
+    ep.grpc = fmt::format("127.0.0.1:{}", grpc_port);
+    ep.metrics = fmt::format("http://127.0.0.1:{}", admin_port);
+    std::map<std::string, std::string> env = {
+        {"JARING_GRPC_LISTEN", ep.grpc},
+        {"JARING_ADMIN_LISTEN", fmt::format("127.0.0.1:{}", admin_port)},
+        {"JARING_KAFKA_BOOTSTRAP_SERVERS", endpoints_.kafka_bootstrap},
+        {"JARING_LOG_LEVEL", options_.log_level},
+    };
+    if (std::string_view(s.name) == "registration") {
+      env["JARING_STORE_PATH"] = (options_.run_dir / "data" / "registration.db").string();
+    }
+    if (s.dashboard != 0) {
+      const int dashboard_port = port(s.dashboard);
+      ep.dashboard = fmt::format("http://127.0.0.1:{}/", dashboard_port);
+      env["JARING_DASHBOARD_LISTEN"] = fmt::format("127.0.0.1:{}", dashboard_port);
+      env["JARING_REDIS_ADDRESS"] = endpoints_.redis;
+    }
+    member->ready_url = ep.metrics + "/readyz";
+    member->spec = {s.name, {bin(fmt::format("jaring-{}", s.name).c_str())}, env, log(s.name), "", options_.detach};
+    endpoints_.services[s.name] = ep;
+    start_member(*member);
+    members_.push_back(std::move(member));
+  }
+}
+
+void Stack::start_member(Member& member) {
+  member.process = std::make_unique<process::Process>(member.spec);
+  wait_ready(member);
+}
+
+void Stack::wait_ready(Member& member) {
+  const auto ready = [&] {
+    if (!member.ready_url.empty()) return http_ok(member.ready_url);
+    if (!member.ready_file.empty()) return fs::exists(member.ready_file) && fs::file_size(member.ready_file) > 0;
+    // redis: accepts connections on its port
+    const auto& argv = member.spec.argv;
+    return process::port_open("127.0.0.1", std::stoi(argv[2]));
+  };
+  const bool ok = process::wait_for([&] { return ready() || !member.process->running(); }, 60s, 50ms);
+  if (!ok || !member.process->running()) {
+    throw std::runtime_error(fmt::format("{} did not become ready (log {}):\n{}", member.name, member.spec.log_path,
+                                         tail(member.spec.log_path, 15)));
+  }
+}
+
+void Stack::stop() {
+  for (auto it = members_.rbegin(); it != members_.rend(); ++it) {
+    if ((*it)->process) (*it)->process->stop(10s);
+    (*it)->process.reset();
+  }
+  members_.clear();
+}
+
+void Stack::kill(const std::string& name) {
+  for (auto& m : members_) {
+    if (m->name == name && m->process) m->process->kill();
+  }
+}
+
+void Stack::restart(const std::string& name) {
+  for (auto& m : members_) {
+    if (m->name != name) continue;
+    if (m->process && m->process->running()) m->process->stop(10s);
+    if (!m->ready_file.empty()) fs::remove(m->ready_file);
+    start_member(*m);
+    return;
+  }
+  throw std::runtime_error("no stack member named " + name);
+}
+
+void Stack::release() {
+  for (auto& m : members_) {
+    if (m->process) m->process->release();
+    m->process.reset();
+  }
+  members_.clear();
+}
+
+std::vector<std::pair<std::string, pid_t>> Stack::members() const {
+  std::vector<std::pair<std::string, pid_t>> out;
+  for (const auto& m : members_) out.emplace_back(m->name, m->process ? m->process->pid() : -1);
+  return out;
+}
+
+void Stack::write_state() const {
+  nlohmann::json members = nlohmann::json::array();
+  for (const auto& m : members_) {
+    if (!m->process) continue;
+    members.push_back({{"name", m->name}, {"pid", m->process->pid()}, {"exe", exe_of(m->process->pid())},
+                       {"log", m->spec.log_path}});
+  }
+  std::ofstream(options_.run_dir / "stack.json") << nlohmann::json{{"members", members}}.dump(2) << "\n";
+  std::ofstream(options_.run_dir / "endpoints.json") << endpoints_.to_json().dump(2) << "\n";
+}
+
+namespace {
+
+struct Recorded {
+  std::string name;
+  pid_t pid;
+  std::string exe;
+  bool alive() const { return pid > 0 && ::kill(pid, 0) == 0 && exe_of(pid) == exe; }
+};
+
+std::vector<Recorded> recorded(const fs::path& run_dir) {
+  std::vector<Recorded> out;
+  std::ifstream in(run_dir / "stack.json");
+  if (!in) return out;
+  const auto state = nlohmann::json::parse(in, nullptr, false);
+  if (state.is_discarded() || !state.contains("members")) return out;
+  for (const auto& m : state["members"]) {
+    out.push_back({m.value("name", ""), m.value("pid", -1), m.value("exe", "")});
+  }
+  return out;
+}
+
+}  // namespace
+
+bool recorded_running(const fs::path& run_dir) {
+  for (const auto& m : recorded(run_dir)) {
+    if (m.alive()) return true;
+  }
+  return false;
+}
+
+int stop_recorded(const fs::path& run_dir) {
+  auto members = recorded(run_dir);
+  int stopped = 0;
+  for (auto it = members.rbegin(); it != members.rend(); ++it) {
+    if (!it->alive()) continue;  // gone already, or the PID now belongs to another program
+    auto adopted = process::Process::adopt(it->name, it->pid);
+    adopted.stop(10s);
+    ++stopped;
+  }
+  fs::remove(run_dir / "stack.json");
+  fs::remove(run_dir / "endpoints.json");
+  return stopped;
+}
+
+}  // namespace jaring::stack

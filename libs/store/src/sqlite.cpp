@@ -1,0 +1,271 @@
+#include "jaring/store/sqlite.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+namespace jaring::store {
+namespace {
+
+// Enough SQL to recognise the statement; a whole migration would bury the message.
+constexpr std::size_t kMaxSqlInMessage = 160;
+
+// One line, whitespace collapsed, bounded length.
+std::string trim_sql(std::string_view sql) {
+  std::string out;
+  bool pending_space = false;
+  for (const char c : sql) {
+    if (std::isspace(static_cast<unsigned char>(c)) != 0) {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (out.size() >= kMaxSqlInMessage) {
+      out += "...";
+      break;
+    }
+    if (pending_space) out += ' ';
+    pending_space = false;
+    out += c;
+  }
+  return out;
+}
+
+[[noreturn]] void throw_error(std::string_view message, int rc, std::string_view sql) {
+  throw StoreError(fmt::format("sqlite: {} (code {}) in \"{}\"", message, rc, trim_sql(sql)));
+}
+
+[[noreturn]] void throw_error(sqlite3* db, int rc, std::string_view sql) {
+  throw_error(db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc, sql);
+}
+
+bool only_whitespace(std::string_view text) {
+  for (const char c : text) {
+    if (std::isspace(static_cast<unsigned char>(c)) == 0) return false;
+  }
+  return true;
+}
+
+// SQLite binds a null pointer as NULL; an empty key or payload must stay an empty value.
+const char* non_null(std::string_view bytes) { return bytes.data() != nullptr ? bytes.data() : ""; }
+
+void validate(const std::string& path, const std::vector<Migration>& migrations) {
+  // Versions must be exactly 1..N: user_version records only the highest applied, so a gap
+  // filled later, or a duplicate, would never run.
+  for (std::size_t i = 0; i < migrations.size(); ++i) {
+    const int expected = static_cast<int>(i) + 1;
+    if (migrations[i].version != expected) {
+      throw StoreError(
+          fmt::format("{}: migration at position {} has version {}, expected {} "
+                      "(versions must be 1, 2, 3 ... in order, without gaps or duplicates)",
+                      path, i + 1, migrations[i].version, expected));
+    }
+  }
+}
+
+}  // namespace
+
+// --- Statement ---
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db), stmt_(nullptr) {
+  const char* tail = nullptr;
+  const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, &tail);
+  if (rc != SQLITE_OK) throw_error(db, rc, sql);
+  if (stmt_ == nullptr) throw_error("empty statement", SQLITE_MISUSE, sql);
+  // prepare compiles only the first statement; silently dropping the rest would hide a bug.
+  const std::string_view rest(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail));
+  if (!only_whitespace(rest)) {
+    sqlite3_stmt* next = nullptr;
+    sqlite3_prepare_v2(db, rest.data(), static_cast<int>(rest.size()), &next, nullptr);
+    if (next != nullptr) {  // null: only comments follow
+      sqlite3_finalize(next);
+      sqlite3_finalize(stmt_);
+      stmt_ = nullptr;
+      throw_error("prepare takes one statement; use exec for several", SQLITE_MISUSE, sql);
+    }
+  }
+}
+
+Statement::~Statement() {
+  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+}
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), stmt_(std::exchange(other.stmt_, nullptr)) {}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+    db_ = std::exchange(other.db_, nullptr);
+    stmt_ = std::exchange(other.stmt_, nullptr);
+  }
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  const int rc = sqlite3_bind_int64(stmt_, index, value);
+  if (rc != SQLITE_OK) throw_error(db_, rc, sqlite3_sql(stmt_));
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view text) {
+  const int rc =
+      sqlite3_bind_text64(stmt_, index, non_null(text), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  if (rc != SQLITE_OK) throw_error(db_, rc, sqlite3_sql(stmt_));
+  return *this;
+}
+
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+  const int rc = sqlite3_bind_blob64(stmt_, index, non_null(bytes), bytes.size(), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) throw_error(db_, rc, sqlite3_sql(stmt_));
+  return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+  const int rc = sqlite3_bind_null(stmt_, index);
+  if (rc != SQLITE_OK) throw_error(db_, rc, sqlite3_sql(stmt_));
+  return *this;
+}
+
+bool Statement::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  // Reset so the statement can be retried; the message is read first as reset may change it.
+  std::string message = sqlite3_errmsg(db_);
+  sqlite3_reset(stmt_);
+  throw_error(message, rc, sqlite3_sql(stmt_));
+}
+
+void Statement::run() {
+  while (step()) {
+  }
+  reset();
+}
+
+void Statement::reset() {
+  // The return value repeats the last step's error, which step already reported.
+  sqlite3_reset(stmt_);
+}
+
+std::int64_t Statement::column_int(int index) const { return sqlite3_column_int64(stmt_, index); }
+
+std::string Statement::column_text(int index) const {
+  // Text before bytes: the documented order, so the size matches the returned encoding.
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));
+  const int size = sqlite3_column_bytes(stmt_, index);
+  return text != nullptr ? std::string(text, static_cast<std::size_t>(size)) : std::string();
+}
+
+std::string Statement::column_blob(int index) const {
+  const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt_, index));
+  const int size = sqlite3_column_bytes(stmt_, index);
+  return bytes != nullptr ? std::string(bytes, static_cast<std::size_t>(size)) : std::string();
+}
+
+bool Statement::column_is_null(int index) const { return sqlite3_column_type(stmt_, index) == SQLITE_NULL; }
+
+// --- Database ---
+
+std::unique_ptr<Database> Database::open(const std::string& path, const std::vector<Migration>& migrations) {
+  validate(path, migrations);
+
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      throw StoreError(
+          fmt::format("{}: cannot create directory {}: {}", path, parent.string(), ec.message()));
+    }
+  }
+
+  sqlite3* handle = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &handle,
+                                 SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string message = handle != nullptr ? sqlite3_errmsg(handle) : sqlite3_errstr(rc);
+    sqlite3_close_v2(handle);
+    throw StoreError(fmt::format("{}: cannot open: {}", path, message));
+  }
+  // Owned from here on, so every later failure closes the handle.
+  std::unique_ptr<Database> db(new Database(handle));
+
+  try {
+    sqlite3_extended_result_codes(handle, 1);
+    // Before the pragmas: switching to WAL needs a lock another process may hold briefly.
+    sqlite3_busy_timeout(handle, 5000);
+
+    auto mode = db->prepare("PRAGMA journal_mode=WAL");
+    const std::string journal = mode.step() ? mode.column_text(0) : std::string();
+    mode.reset();
+    // An in-memory database reports "memory"; a file that cannot do WAL is a setup error.
+    const bool in_memory = path.empty() || path == ":memory:";
+    if (journal != "wal" && !in_memory) {
+      throw StoreError(fmt::format("cannot enable WAL (journal_mode is \"{}\")", journal));
+    }
+    db->exec("PRAGMA synchronous=NORMAL");
+    db->exec("PRAGMA foreign_keys=ON");
+
+    const int newest = static_cast<int>(migrations.size());
+    if (const int current = db->schema_version(); current > newest) {
+      throw StoreError(fmt::format(
+          "schema version {} is newer than this build knows (newest migration {}); refusing to open a file "
+          "written by a newer release",
+          current, newest));
+    }
+  } catch (const StoreError& e) {
+    throw StoreError(fmt::format("{}: {}", path, e.what()));
+  }
+
+  const int applied = db->schema_version();
+  for (const auto& migration : migrations) {
+    if (migration.version <= applied) continue;
+    try {
+      // Another process may have migrated since; the version read under the write lock decides.
+      db->exec("BEGIN IMMEDIATE");
+      if (db->schema_version() >= migration.version) {
+        db->exec("COMMIT");
+        continue;
+      }
+      db->exec(migration.sql);
+      db->exec(fmt::format("PRAGMA user_version = {}", migration.version));
+      db->exec("COMMIT");
+    } catch (const StoreError& e) {
+      db->rollback_quietly();
+      throw StoreError(fmt::format("{}: migration {} failed: {}", path, migration.version, e.what()));
+    }
+  }
+  return db;
+}
+
+Database::~Database() {
+  // close_v2 defers the close until statements a caller still holds are finalized.
+  sqlite3_close_v2(db_);
+}
+
+void Database::exec(std::string_view sql) {
+  const std::string text(sql);  // sqlite3_exec needs a terminated string
+  char* message = nullptr;
+  const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    const std::string owned = message != nullptr ? message : sqlite3_errstr(rc);
+    sqlite3_free(message);
+    throw_error(owned, rc, sql);
+  }
+}
+
+int Database::schema_version() {
+  auto statement = prepare("PRAGMA user_version");
+  return statement.step() ? static_cast<int>(statement.column_int(0)) : 0;
+}
+
+void Database::rollback_quietly() noexcept {
+  // A failed statement may already have ended the transaction (SQLITE_FULL, IOERR ...).
+  if (sqlite3_get_autocommit(db_) != 0) return;
+  sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+}  // namespace jaring::store

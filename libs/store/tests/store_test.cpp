@@ -1,0 +1,428 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <latch>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "jaring/store/outbox.hpp"
+#include "jaring/store/sqlite.hpp"
+
+namespace jaring::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh directory per test, removed afterwards; the database sits in a subdirectory that does
+// not exist yet, so every test also exercises its creation.
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() / ("jaring_store_test_" + std::to_string(::getpid()) + "_" +
+                                        std::to_string(counter++) + "_" + info->name());
+    fs::remove_all(dir_);
+    path_ = (dir_ / "data" / "service.db").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path dir_;
+  std::string path_;
+};
+
+// Runs fn, expecting StoreError whose message contains every one of `parts`.
+template <typename F>
+void expect_store_error(F&& fn, const std::vector<std::string>& parts) {
+  try {
+    fn();
+    ADD_FAILURE() << "expected StoreError";
+  } catch (const StoreError& e) {
+    const std::string message = e.what();
+    for (const auto& part : parts) {
+      EXPECT_NE(message.find(part), std::string::npos) << "\"" << part << "\" not in: " << message;
+    }
+  }
+}
+
+std::int64_t count(Database& db, const std::string& sql) {
+  return db.read([&](Database& d) {
+    auto statement = d.prepare(sql);
+    return statement.step() ? statement.column_int(0) : -1;
+  });
+}
+
+std::string text(Database& db, const std::string& sql) {
+  return db.read([&](Database& d) {
+    auto statement = d.prepare(sql);
+    return statement.step() ? statement.column_text(0) : std::string("<no row>");
+  });
+}
+
+// Each migration logs its version, so the log shows what ran, how often and in which order;
+// 2 and 3 also depend on the schema of the ones before them.
+std::vector<Migration> logging_migrations(int n) {
+  std::vector<Migration> all = {
+      {1, "CREATE TABLE log (version INTEGER NOT NULL); INSERT INTO log VALUES (1);"},
+      {2, "ALTER TABLE log ADD COLUMN note TEXT; INSERT INTO log VALUES (2, 'two');"},
+      {3,
+       "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\nINSERT INTO log VALUES (3, "
+       "'three');"},
+      {4, "INSERT INTO log VALUES (4, 'four');"},
+  };
+  all.resize(static_cast<std::size_t>(n));
+  return all;
+}
+
+std::vector<std::int64_t> log_versions(Database& db) {
+  return db.read([](Database& d) {
+    std::vector<std::int64_t> versions;
+    auto statement = d.prepare("SELECT version FROM log ORDER BY rowid");
+    while (statement.step()) versions.push_back(statement.column_int(0));
+    return versions;
+  });
+}
+
+TEST_F(StoreTest, OpensInWalModeWithTheConfiguredPragmas) {
+  auto db = Database::open(path_, {});
+  EXPECT_TRUE(fs::exists(path_));
+  EXPECT_EQ(text(*db, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(count(*db, "PRAGMA synchronous"), 1);  // NORMAL
+  EXPECT_EQ(count(*db, "PRAGMA foreign_keys"), 1);
+  EXPECT_EQ(count(*db, "PRAGMA busy_timeout"), 5000);
+  EXPECT_EQ(db->schema_version(), 0);
+}
+
+TEST_F(StoreTest, InMemoryDatabaseWorks) {
+  auto db = Database::open(":memory:", logging_migrations(2));
+  EXPECT_EQ(db->schema_version(), 2);
+  EXPECT_EQ(log_versions(*db), (std::vector<std::int64_t>{1, 2}));
+}
+
+TEST_F(StoreTest, MigrationsApplyOnceAndInOrder) {
+  {
+    auto db = Database::open(path_, logging_migrations(3));
+    EXPECT_EQ(db->schema_version(), 3);
+    EXPECT_EQ(log_versions(*db), (std::vector<std::int64_t>{1, 2, 3}));
+  }
+  {
+    // Reopening with the same list applies nothing again.
+    auto db = Database::open(path_, logging_migrations(3));
+    EXPECT_EQ(db->schema_version(), 3);
+    EXPECT_EQ(log_versions(*db), (std::vector<std::int64_t>{1, 2, 3}));
+  }
+  {
+    // A release adding a migration applies only the new one.
+    auto db = Database::open(path_, logging_migrations(4));
+    EXPECT_EQ(db->schema_version(), 4);
+    EXPECT_EQ(log_versions(*db), (std::vector<std::int64_t>{1, 2, 3, 4}));
+  }
+}
+
+TEST_F(StoreTest, RejectsMigrationListsOutOfOrderDuplicatedOrWithGaps) {
+  const std::vector<std::vector<Migration>> bad = {
+      {{2, "SELECT 1"}, {1, "SELECT 1"}},
+      {{1, "SELECT 1"}, {1, "SELECT 1"}},
+      {{1, "SELECT 1"}, {3, "SELECT 1"}},
+      {{0, "SELECT 1"}},
+  };
+  for (const auto& migrations : bad) {
+    expect_store_error([&] { Database::open(path_, migrations); }, {path_, "version"});
+  }
+  // Validation comes before anything touches the disk.
+  EXPECT_FALSE(fs::exists(path_));
+}
+
+TEST_F(StoreTest, FailedMigrationLeavesNothingOfItself) {
+  Database::open(path_, logging_migrations(1));
+  auto broken = logging_migrations(1);
+  broken.push_back({2, "CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);"});
+  expect_store_error([&] { Database::open(path_, broken); },
+                     {path_, "migration 2", "no such table: nowhere"});
+
+  auto db = Database::open(path_, logging_migrations(1));
+  EXPECT_EQ(db->schema_version(), 1);
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM sqlite_master WHERE name = 'half'"), 0);
+  EXPECT_EQ(log_versions(*db), (std::vector<std::int64_t>{1}));
+}
+
+TEST_F(StoreTest, RefusesAFileWithANewerSchema) {
+  Database::open(path_, logging_migrations(3));
+  expect_store_error([&] { Database::open(path_, logging_migrations(2)); },
+                     {path_, "schema version 3", "newest migration 2"});
+  // The refusal changed nothing.
+  auto db = Database::open(path_, logging_migrations(3));
+  EXPECT_EQ(log_versions(*db), (std::vector<std::int64_t>{1, 2, 3}));
+}
+
+TEST_F(StoreTest, ErrorsNameTheMessageAndTheStatement) {
+  auto db = Database::open(path_, logging_migrations(3));
+  expect_store_error([&] { db->prepare("SELEC   1\n  FROM item"); }, {"syntax error", "SELEC 1 FROM item"});
+  expect_store_error([&] { db->prepare("SELECT 1; SELECT 2"); }, {"one statement"});
+  expect_store_error([&] { db->prepare("SELECT ?").bind(2, 1); }, {"SELECT ?"});
+  expect_store_error(
+      [&] {
+        (void)db->write([](Transaction& tx) -> Result<void> {
+          tx.prepare("INSERT INTO item (id) VALUES (1)").run();
+          return {};
+        });
+      },
+      {"NOT NULL constraint failed: item.name", "INSERT INTO item"});
+  EXPECT_NE(sqlite3_get_autocommit(db->handle()), 0) << "a transaction was left open";
+}
+
+TEST_F(StoreTest, StatementBindsAndReadsEveryType) {
+  auto db = Database::open(path_, {});
+  auto statement = db->prepare("SELECT ?, ?, ?, ?, ?, ?");
+  const std::string binary("a\0b\xff", 4);
+  statement.bind(1, std::int64_t{1} << 40).bind(2, 7).bind(3, std::string("text")).bind(4, "c-string");
+  statement.bind_blob(5, binary).bind_null(6);
+  ASSERT_TRUE(statement.step());
+  EXPECT_EQ(statement.column_int(0), std::int64_t{1} << 40);
+  EXPECT_EQ(statement.column_int(1), 7);
+  EXPECT_EQ(statement.column_text(2), "text");
+  EXPECT_EQ(statement.column_text(3), "c-string");
+  EXPECT_EQ(statement.column_blob(4), binary);
+  EXPECT_TRUE(statement.column_is_null(5));
+  EXPECT_FALSE(statement.column_is_null(4));
+  EXPECT_FALSE(statement.step());
+
+  // Empty values stay empty, not NULL.
+  statement.reset();
+  statement.bind(3, std::string_view()).bind_blob(5, std::string_view());
+  ASSERT_TRUE(statement.step());
+  EXPECT_FALSE(statement.column_is_null(2));
+  EXPECT_FALSE(statement.column_is_null(4));
+  EXPECT_EQ(statement.column_blob(4), "");
+
+  // Moved statements stay usable and are finalized once.
+  Statement moved = std::move(statement);
+  moved.reset();
+  ASSERT_TRUE(moved.step());
+  moved = db->prepare("SELECT 42");
+  ASSERT_TRUE(moved.step());
+  EXPECT_EQ(moved.column_int(0), 42);
+}
+
+TEST_F(StoreTest, WriteCommitsOnAValue) {
+  auto db = Database::open(path_, logging_migrations(3));
+  const Result<std::int64_t> id = db->write([](Transaction& tx) -> Result<std::int64_t> {
+    tx.prepare("INSERT INTO item (name) VALUES (?)").bind(1, "first").run();
+    tx.prepare("INSERT INTO item (name) VALUES (?)").bind(1, "second").run();
+    return tx.database().last_insert_rowid();
+  });
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(*id, 2);
+  EXPECT_NE(sqlite3_get_autocommit(db->handle()), 0);
+
+  // Committed for real: another connection to the file sees both rows.
+  auto other = Database::open(path_, logging_migrations(3));
+  EXPECT_EQ(count(*other, "SELECT count(*) FROM item"), 2);
+}
+
+TEST_F(StoreTest, WriteRollsBackOnAnErrorResult) {
+  auto db = Database::open(path_, logging_migrations(3));
+  const Result<void> result = db->write([](Transaction& tx) -> Result<void> {
+    tx.prepare("INSERT INTO item (name) VALUES ('a')").run();
+    tx.prepare("INSERT INTO item (name) VALUES ('b')").run();
+    return fail(Error::not_found("participant"));
+  });
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM item"), 0);
+  EXPECT_NE(sqlite3_get_autocommit(db->handle()), 0);
+}
+
+TEST_F(StoreTest, WriteRollsBackOnAnException) {
+  auto db = Database::open(path_, logging_migrations(3));
+  EXPECT_THROW(db->write([](Transaction& tx) -> Result<void> {
+    tx.prepare("INSERT INTO item (name) VALUES ('a')").run();
+    throw std::runtime_error("boom");
+  }),
+               std::runtime_error);
+  // A failing statement after a successful one: the StoreError propagates, the first row goes.
+  EXPECT_THROW(db->write([](Transaction& tx) -> Result<void> {
+    tx.prepare("INSERT INTO item (name) VALUES ('b')").run();
+    tx.prepare("INSERT INTO item (name) VALUES (NULL)").run();
+    return {};
+  }),
+               StoreError);
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM item"), 0);
+  EXPECT_NE(sqlite3_get_autocommit(db->handle()), 0);
+
+  // The database is usable afterwards.
+  const auto ok = db->write([](Transaction& tx) -> Result<void> {
+    tx.exec("INSERT INTO item (name) VALUES ('c')");
+    return {};
+  });
+  EXPECT_TRUE(ok.has_value());
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM item"), 1);
+}
+
+OutboxMessage message(std::string topic, std::string key, std::string payload) {
+  return {0, std::move(topic), std::move(key), std::move(payload)};
+}
+
+std::vector<std::int64_t> ids_of(const std::vector<OutboxMessage>& messages) {
+  std::vector<std::int64_t> ids;
+  for (const auto& m : messages) ids.push_back(m.id);
+  return ids;
+}
+
+TEST_F(StoreTest, OutboxAppendFetchMarkBacklogPurge) {
+  auto db = Database::open(path_, {outbox_migration(1)});
+  EXPECT_EQ(count(*db,
+                  "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox' "
+                  "AND sql LIKE '%WHERE sent_at IS NULL%'"),
+            1);
+
+  const std::string binary("\x08\x01\x00\xff", 4);
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+                  outbox_append(tx, message("jaring.registration.v1", "p_1", binary));
+                  outbox_append(tx, message("jaring.registration.v1", "", "e2"));
+                  outbox_append(tx, message("jaring.contribution.v1", "p_3", "e3"));
+                  return {};
+                }).has_value());
+  // A rolled-back append leaves no message.
+  ASSERT_FALSE(db->write([&](Transaction& tx) -> Result<void> {
+                   outbox_append(tx, message("jaring.claims.v1", "p_x", "lost"));
+                   return fail(Error::internal("abandoned"));
+                 }).has_value());
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+                  outbox_append(tx, message("jaring.claims.v1", "p_4", "e4"));
+                  outbox_append(tx, message("jaring.csr.v1", "p_5", "e5"));
+                  return {};
+                }).has_value());
+  EXPECT_EQ(outbox_backlog(*db), 5);
+
+  const auto first = outbox_fetch_unsent(*db, 3);
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_LT(first[0].id, first[1].id);
+  EXPECT_LT(first[1].id, first[2].id);
+  EXPECT_EQ(first[0].topic, "jaring.registration.v1");
+  EXPECT_EQ(first[0].key, "p_1");
+  EXPECT_EQ(first[0].payload, binary);
+  EXPECT_EQ(first[1].key, "");
+  EXPECT_EQ(first[2].payload, "e3");
+  EXPECT_TRUE(outbox_fetch_unsent(*db, 0).empty());
+  EXPECT_EQ(
+      text(*db,
+           "SELECT count(*) FROM outbox WHERE created_at GLOB "
+           "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'"),
+      "5");
+
+  outbox_mark_sent(*db, ids_of(first));
+  EXPECT_EQ(outbox_backlog(*db), 2);
+  const auto rest = outbox_fetch_unsent(*db, 100);
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_GT(rest[0].id, first[2].id);
+  EXPECT_EQ(rest[0].payload, "e4");
+  EXPECT_EQ(rest[1].payload, "e5");
+
+  // Marking again (a retried batch) keeps the first send time and changes nothing else.
+  const auto sent_at = text(*db, "SELECT sent_at FROM outbox WHERE id = " + std::to_string(first[0].id));
+  outbox_mark_sent(*db, {first[0].id});
+  EXPECT_EQ(text(*db, "SELECT sent_at FROM outbox WHERE id = " + std::to_string(first[0].id)), sent_at);
+  EXPECT_EQ(outbox_backlog(*db), 2);
+
+  // Purge keeps the newest sent rows and never touches unsent ones.
+  outbox_purge_sent(*db, 2);
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL"), 2);
+  EXPECT_EQ(count(*db, "SELECT min(id) FROM outbox WHERE sent_at IS NOT NULL"), first[1].id);
+  outbox_purge_sent(*db, 5);  // fewer sent than kept: nothing goes
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL"), 2);
+  outbox_purge_sent(*db, 0);
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL"), 0);
+  EXPECT_EQ(outbox_backlog(*db), 2);
+  EXPECT_EQ(ids_of(outbox_fetch_unsent(*db, 10)), ids_of(rest));
+
+  // Ids keep increasing after a purge (AUTOINCREMENT never reuses them).
+  outbox_mark_sent(*db, ids_of(rest));
+  outbox_purge_sent(*db, 0);
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+                  outbox_append(tx, message("t", "k", "after"));
+                  return {};
+                }).has_value());
+  const auto after = outbox_fetch_unsent(*db, 10);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_GT(after[0].id, rest[1].id);
+}
+
+TEST_F(StoreTest, ConcurrentWritersLoseNothing) {
+  auto migrations = logging_migrations(3);
+  migrations.push_back(outbox_migration(4));
+  migrations.push_back({5, "CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0);"});
+  auto db = Database::open(path_, migrations);
+  constexpr int kThreads = 8;
+  constexpr int kWritesEach = 250;
+  std::latch start(kThreads + 1);
+  std::atomic<int> failures{0};
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        start.arrive_and_wait();
+        // An exception escaping a thread would abort the run instead of failing the test.
+        try {
+          for (int i = 0; i < kWritesEach; ++i) {
+            const std::string name = std::to_string(t) + ":" + std::to_string(i);
+            // Read-modify-write of one counter: only serialised transactions keep it exact.
+            const auto result = db->write([&](Transaction& tx) -> Result<void> {
+              auto read = tx.prepare("SELECT n FROM counter");
+              if (!read.step()) return fail(Error::internal("no counter"));
+              const auto n = read.column_int(0);
+              tx.prepare("UPDATE counter SET n = ?").bind(1, n + 1).run();
+              tx.prepare("INSERT INTO item (name) VALUES (?)").bind(1, name).run();
+              outbox_append(tx, message("jaring.test.v1", name, name));
+              return {};
+            });
+            if (!result) ++failures;
+          }
+        } catch (const std::exception& e) {
+          ++failures;
+          ADD_FAILURE() << "writer " << t << ": " << e.what();
+        }
+      });
+    }
+    // A concurrent reader never sees a write half done: every item has its outbox row.
+    threads.emplace_back([&] {
+      start.arrive_and_wait();
+      try {
+        for (int i = 0; i < 200; ++i) {
+          const auto mismatch = db->read([](Database& d) {
+            auto statement = d.prepare("SELECT (SELECT count(*) FROM item) - (SELECT count(*) FROM outbox)");
+            return statement.step() ? statement.column_int(0) : -1;
+          });
+          if (mismatch != 0) ++failures;
+        }
+      } catch (const std::exception& e) {
+        ++failures;
+        ADD_FAILURE() << "reader: " << e.what();
+      }
+    });
+  }
+  EXPECT_EQ(failures.load(), 0);
+  constexpr std::int64_t kTotal = kThreads * kWritesEach;
+  EXPECT_EQ(count(*db, "SELECT n FROM counter"), kTotal);
+  EXPECT_EQ(count(*db, "SELECT count(DISTINCT name) FROM item"), kTotal);
+  EXPECT_EQ(outbox_backlog(*db), kTotal);
+  EXPECT_NE(sqlite3_get_autocommit(db->handle()), 0);
+
+  // Each writer's own messages are in the order it wrote them.
+  const auto all = outbox_fetch_unsent(*db, static_cast<int>(kTotal));
+  std::vector<int> next(kThreads, 0);
+  for (const auto& m : all) {
+    const auto colon = m.key.find(':');
+    const int t = std::stoi(m.key.substr(0, colon));
+    EXPECT_EQ(std::stoi(m.key.substr(colon + 1)), next[static_cast<std::size_t>(t)]++) << m.key;
+  }
+}
+
+}  // namespace
+}  // namespace jaring::store

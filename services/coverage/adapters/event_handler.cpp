@@ -1,0 +1,93 @@
+#include "event_handler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <fmt/format.h>
+
+#include "jaring/events/v1/envelope.pb.h"
+
+namespace jaring::coverage {
+namespace {
+
+std::string partition_id(const std::string& topic, std::int32_t partition) {
+  return fmt::format("{}:{}", topic, partition);
+}
+
+// The counter changes of one envelope; an empty change for types coverage does not count.
+Result<std::vector<CounterOp>> changes_of(const events::v1::Envelope& envelope) {
+  using events::v1::Envelope;
+  switch (envelope.payload_case()) {
+    case Envelope::kRwCreated: {
+      const auto& e = envelope.rw_created();
+      return plan(RwCreated{e.rw_code(), e.kelurahan_code(), e.target()});
+    }
+    case Envelope::kParticipantRegistered: {
+      const auto& e = envelope.participant_registered();
+      return plan(ParticipantRegistered{e.participant_id(), e.rw_code()});
+    }
+    default:
+      return std::vector<CounterOp>{};
+  }
+}
+
+}  // namespace
+
+EventHandler::EventHandler(RedisCounters& counters, metrics::Registry& metrics)
+    : counters_(counters),
+      applied_(metrics.counter("events_applied_total", "Events whose counter changes were applied").Add({})),
+      skipped_(metrics.counter("events_skipped_total", "Events already applied before (replay or duplicate)").Add({})),
+      script_seconds_(metrics.histogram("redis_script_seconds", "Time to apply one batch with the Lua script")
+                          .Add({}, metrics::Registry::latency_buckets())) {}
+
+std::map<kafka::TopicPartition, std::int64_t> EventHandler::start_offsets(
+    const std::vector<kafka::TopicPartition>& assigned) {
+  std::vector<std::string> ids;
+  for (const auto& tp : assigned) ids.push_back(partition_id(tp.topic, tp.partition));
+  auto stored = counters_.offsets(ids);
+  std::map<kafka::TopicPartition, std::int64_t> out;
+  if (!stored) {
+    // Without Redis we cannot know where we are: read from the start and let the offsets
+    // stored by the script skip what was applied once Redis answers.
+    spdlog::error("cannot read stored offsets: {}; starting from the beginning", stored.error().message);
+  }
+  for (const auto& tp : assigned) {
+    out[tp] = 0;
+    if (!stored) continue;
+    if (const auto it = stored->find(partition_id(tp.topic, tp.partition)); it != stored->end()) out[tp] = it->second;
+  }
+  return out;
+}
+
+Result<void> EventHandler::apply(const std::vector<kafka::ConsumedMessage>& batch, kafka::DeadLetters& dead) {
+  std::vector<PositionedChange> changes;
+  std::map<std::string, std::int64_t> next_offsets;
+  for (const auto& message : batch) {
+    const auto partition = partition_id(message.topic, message.partition);
+    auto& next = next_offsets[partition];
+    next = std::max(next, message.offset + 1);
+
+    events::v1::Envelope envelope;
+    if (!envelope.ParseFromString(message.payload)) {
+      if (auto sent = dead.send(message, "payload is not a jaring.events.v1.Envelope"); !sent) return sent;
+      continue;
+    }
+    auto ops = changes_of(envelope);
+    if (!ops) {
+      const auto reason = fmt::format("{} {}: {}", envelope.type(), envelope.event_id(), ops.error().message);
+      spdlog::warn("dead-lettering {}", reason);
+      if (auto sent = dead.send(message, reason); !sent) return sent;
+      continue;
+    }
+    if (ops->empty()) continue;
+    changes.push_back({partition, message.offset, {envelope.event_id(), std::move(*ops)}});
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto stats = counters_.apply(changes, next_offsets);
+  if (!stats) return fail(stats.error());
+  script_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  applied_.Increment(static_cast<double>(stats->applied));
+  skipped_.Increment(static_cast<double>(stats->skipped));
+  return {};
+}
+
+}  // namespace jaring::coverage

@@ -1,0 +1,58 @@
+#pragma once
+// Counters in Redis. A batch of events is applied by one Lua script that also stores, per
+// partition, the offset reached, and remembers event ids for a while: a replayed batch (crash
+// before the Kafka commit) or a re-published event (outbox relay crash) never counts twice.
+//
+// Keys, under a prefix (default "jaring:cov:"):
+//   rw:<rw code>          hash: kelurahan, target and one field per counter
+//   kel:<kelurahan>:rws   set of the RW codes of a kelurahan
+//   kelurahans            set of the kelurahan that have RWs
+//   offsets               hash: "<topic>:<partition>" -> next offset to apply
+//   seen:<event id>       present while the event id is remembered (TTL)
+// They are not hash-tagged: on Redis Cluster the script would need one slot per batch.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "../core/coverage.hpp"
+#include "jaring/redis/redis.hpp"
+
+namespace jaring::coverage {
+
+// An event's changes with the position it was read from.
+struct PositionedChange {
+  std::string partition;  // "<topic>:<partition>"
+  std::int64_t offset = 0;
+  EventChange change;
+};
+
+struct ApplyStats {
+  std::int64_t applied = 0;
+  std::int64_t skipped = 0;  // already applied (replay or duplicate event id)
+};
+
+class RedisCounters final : public CounterReader {
+ public:
+  RedisCounters(redis::Client& redis, std::string prefix, std::chrono::seconds dedupe_ttl)
+      : redis_(redis), prefix_(std::move(prefix)), dedupe_ttl_(dedupe_ttl) {}
+
+  // Applies `changes` (in partition order) and moves each partition of `next_offsets` forward.
+  Result<ApplyStats> apply(const std::vector<PositionedChange>& changes,
+                           const std::map<std::string, std::int64_t>& next_offsets);
+  // The stored next offset of each partition that has one.
+  Result<std::map<std::string, std::int64_t>> offsets(const std::vector<std::string>& partitions);
+
+  Result<std::optional<RwCoverage>> rw(const std::string& rw_code) override;
+  Result<std::vector<RwCoverage>> rws_of_kelurahan(const std::string& kelurahan_code) override;
+  Result<std::vector<std::string>> kelurahans() override;
+
+ private:
+  redis::Client& redis_;
+  std::string prefix_;
+  std::chrono::seconds dedupe_ttl_;
+};
+
+}  // namespace jaring::coverage

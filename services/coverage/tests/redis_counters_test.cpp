@@ -1,0 +1,96 @@
+#include <gtest/gtest.h>
+
+#include "adapters/redis_counters.hpp"
+#include "jaring/testing/fixtures.hpp"
+
+namespace jaring::coverage {
+namespace {
+
+constexpr const char* kRw = "31.75.06.1005.002";
+constexpr const char* kPartition = "jaring.registration.v1:3";
+
+PositionedChange registration(std::int64_t offset, const std::string& event_id, const std::string& rw = kRw) {
+  return {kPartition, offset, {event_id, {{CounterOp::Kind::kIncrement, rw, "registered", 1}}}};
+}
+
+class RedisCountersTest : public ::testing::Test {
+ protected:
+  testing::RedisServer server_;
+  redis::Client client_{"127.0.0.1", server_.port()};
+  RedisCounters counters_{client_, "t:", std::chrono::seconds(3600)};
+
+  std::int64_t registered(const std::string& rw = kRw) {
+    auto found = counters_.rw(rw);
+    EXPECT_TRUE(found && *found);
+    return (found && *found) ? (*found)->counters.registered : -1;
+  }
+};
+
+TEST_F(RedisCountersTest, AppliesABatchAndRecordsTheOffsetReached) {
+  std::vector<PositionedChange> batch;
+  for (int i = 0; i < 10; ++i) batch.push_back(registration(i, "e" + std::to_string(i)));
+  auto stats = counters_.apply(batch, {{kPartition, 10}});
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_EQ(stats->applied, 10);
+  EXPECT_EQ(registered(), 10);
+  auto offsets = counters_.offsets({kPartition, "jaring.registration.v1:4"});
+  ASSERT_TRUE(offsets);
+  EXPECT_EQ(offsets->at(kPartition), 10);
+  EXPECT_FALSE(offsets->contains("jaring.registration.v1:4"));
+}
+
+TEST_F(RedisCountersTest, AReplayedBatchCountsNothingTwice) {
+  std::vector<PositionedChange> batch{registration(0, "a"), registration(1, "b")};
+  ASSERT_TRUE(counters_.apply(batch, {{kPartition, 2}}));
+  // The same batch again, as after a crash before the Kafka commit, plus one new event.
+  batch.push_back(registration(2, "c"));
+  auto stats = counters_.apply(batch, {{kPartition, 3}});
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->applied, 1);
+  EXPECT_EQ(stats->skipped, 2);
+  EXPECT_EQ(registered(), 3);
+}
+
+TEST_F(RedisCountersTest, ARepublishedEventIdIsSkippedAtANewOffset) {
+  ASSERT_TRUE(counters_.apply({registration(0, "same")}, {{kPartition, 1}}));
+  auto stats = counters_.apply({registration(7, "same")}, {{kPartition, 8}});
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->skipped, 1);
+  EXPECT_EQ(registered(), 1);
+}
+
+TEST_F(RedisCountersTest, DeclaredRwsListUnderTheirKelurahanWithTargets) {
+  std::vector<PositionedChange> batch{
+      {kPartition, 0, {"r1", {{CounterOp::Kind::kDeclareRw, "31.75.06.1005.001", "", 80}}}},
+      registration(1, "p1", "31.75.06.1005.003"),  // registered before its RwCreated arrived
+      {kPartition, 2, {"r3", {{CounterOp::Kind::kDeclareRw, "31.75.06.1005.003", "", 100}}}},
+  };
+  ASSERT_TRUE(counters_.apply(batch, {{kPartition, 3}}));
+  auto rws = counters_.rws_of_kelurahan("31.75.06.1005");
+  ASSERT_TRUE(rws);
+  ASSERT_EQ(rws->size(), 2u);
+  auto kelurahans = counters_.kelurahans();
+  ASSERT_TRUE(kelurahans);
+  EXPECT_EQ(*kelurahans, std::vector<std::string>{"31.75.06.1005"});
+  auto first = counters_.rw("31.75.06.1005.001");
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ((*first)->target, 80);
+  EXPECT_EQ((*first)->counters.registered, 0);
+  EXPECT_EQ(registered("31.75.06.1005.003"), 1);
+}
+
+TEST_F(RedisCountersTest, UnknownRwHasNoCoverage) {
+  auto found = counters_.rw("31.75.06.1005.050");
+  ASSERT_TRUE(found);
+  EXPECT_FALSE(*found);
+}
+
+TEST_F(RedisCountersTest, RedisDownIsAnErrorNotASilentLoss) {
+  server_.kill();
+  auto stats = counters_.apply({registration(0, "x")}, {{kPartition, 1}});
+  ASSERT_FALSE(stats);
+  EXPECT_EQ(stats.error().code, ErrorCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace jaring::coverage

@@ -1,0 +1,104 @@
+// jaring-stack: `make up` / `make down` / `make status` for the embedded stack on one machine.
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "jaring/stack/stack.hpp"
+
+namespace fs = std::filesystem;
+using namespace jaring;
+
+namespace {
+
+void print_endpoints(const fs::path& run_dir) {
+  std::ifstream in(run_dir / "endpoints.json");
+  const auto ep = nlohmann::json::parse(in, nullptr, false);
+  if (ep.is_discarded()) return;
+  fmt::print("\n  {:<14} {:<22} {}\n", "service", "gRPC", "metrics");
+  for (const auto& [name, s] : ep["services"].items()) {
+    fmt::print("  {:<14} {:<22} {}\n", name, s.value("grpc", ""), s.value("metrics", ""));
+  }
+  fmt::print("\n  Kafka bootstrap  {}\n  Redis            {}\n", ep.value("kafka_bootstrap", ""), ep.value("redis", ""));
+  if (ep["services"].contains("coverage")) {
+    fmt::print("  Dashboard        {}\n", ep["services"]["coverage"].value("dashboard", ""));
+  }
+  fmt::print("\n  Endpoints: {}\n  Logs:      {}\n  Try: build/bin/jaringctl coverage kelurahan 31.75.06.1005\n\n",
+             (run_dir / "endpoints.json").string(), (run_dir / "logs").string());
+}
+
+int up(const fs::path& run_dir, const fs::path& bin_dir, const fs::path& config_dir, bool demo) {
+  if (stack::recorded_running(run_dir)) {
+    fmt::print("Jaring is already running (see {}); nothing changed. `make down` stops it.\n",
+               (run_dir / "stack.json").string());
+    print_endpoints(run_dir);
+    return 0;
+  }
+  // jaring-devkafka keeps its log in memory only: a new stack starts from empty state, so that
+  // the stores and the counters never refer to events the new broker does not have.
+  stack::stop_recorded(run_dir);
+  fs::remove_all(run_dir / "data");
+  stack::Options options{fs::absolute(run_dir), fs::absolute(bin_dir), fs::absolute(config_dir), true, true};
+  stack::Stack stack(options);
+  fmt::print("Starting redis-server, jaring-devkafka and the services (logs in {}) ...\n",
+             (run_dir / "logs").string());
+  stack.start();
+  stack.write_state();
+  stack.release();
+  if (demo) {
+    fmt::print("Loading the demo through the public APIs ...\n");
+    const auto cmd = fmt::format("'{}' --endpoints '{}' demo", (bin_dir / "jaringctl").string(),
+                                 (run_dir / "endpoints.json").string());
+    if (std::system(cmd.c_str()) != 0) {
+      fmt::print(stderr, "The demo did not load; the stack runs without it.\n");
+    }
+  }
+  fmt::print("Jaring is up.\n");
+  print_endpoints(run_dir);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"jaring-stack: starts and stops the embedded Jaring stack on this machine"};
+  app.require_subcommand(1);
+  fs::path run_dir = ".run";
+  fs::path bin_dir = "build/bin";
+  fs::path config_dir = "deploy/local";
+  bool demo = true;
+  app.add_option("--run-dir", run_dir, "Where logs, state, stack.json and endpoints.json go")->capture_default_str();
+  auto* up_cmd = app.add_subcommand("up", "Start redis-server, jaring-devkafka and the services in the background");
+  up_cmd->add_option("--bin-dir", bin_dir, "Where the jaring-* binaries are")->capture_default_str();
+  up_cmd->add_option("--config-dir", config_dir, "Where topics.yaml is")->capture_default_str();
+  up_cmd->add_option("--demo", demo, "Load the demo data after start (DEMO=0 in make)")->capture_default_str();
+  app.add_subcommand("down", "Stop exactly the processes `up` started, by PID");
+  app.add_subcommand("status", "Say whether the stack runs, and where");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (up_cmd->parsed()) return up(run_dir, bin_dir, config_dir, demo);
+    if (app.got_subcommand("down")) {
+      const int stopped = stack::stop_recorded(run_dir);
+      if (stopped > 0) {
+        fmt::print("Stopped {} processes.\n", stopped);
+      } else {
+        fmt::print("Nothing was running.\n");
+      }
+      return 0;
+    }
+    if (stack::recorded_running(run_dir)) {
+      fmt::print("Jaring is running.\n");
+      print_endpoints(run_dir);
+    } else {
+      fmt::print("Jaring is not running. `make up` starts it.\n");
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "jaring-stack: {}\n", e.what());
+    return 1;
+  }
+}
