@@ -39,14 +39,14 @@ test-unit test-integration test-e2e: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L $(subst test-,,$@)
 
 up: build
-	@$(BUILD_DIR)/bin/jaring-stack up --run-dir $(RUN_DIR) --bin-dir $(BUILD_DIR)/bin --demo=$(DEMO)
+	@$(BUILD_DIR)/bin/jaring-stack --run-dir $(RUN_DIR) up --bin-dir $(BUILD_DIR)/bin --demo=$(DEMO)
 
 down:
-	@if [ -x $(BUILD_DIR)/bin/jaring-stack ]; then $(BUILD_DIR)/bin/jaring-stack down --run-dir $(RUN_DIR); \
+	@if [ -x $(BUILD_DIR)/bin/jaring-stack ]; then $(BUILD_DIR)/bin/jaring-stack --run-dir $(RUN_DIR) down; \
 	 else echo "nothing built, nothing running"; fi
 
 status:
-	@$(BUILD_DIR)/bin/jaring-stack status --run-dir $(RUN_DIR)
+	@$(BUILD_DIR)/bin/jaring-stack --run-dir $(RUN_DIR) status
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -20,8 +20,10 @@ function(jaring_test)
     set(ARG_TIMEOUT 300)
   endif()
   gtest_discover_tests(${ARG_NAME}
+    # One variable per property: gtest_discover_tests splits a list on ';'.
     PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}
-      ENVIRONMENT "JARING_BIN_DIR=${CMAKE_BINARY_DIR}/bin;JARING_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
+      ENVIRONMENT "JARING_BIN_DIR=${CMAKE_BINARY_DIR}/bin"
+      ENVIRONMENT_MODIFICATION "JARING_SOURCE_DIR=set:${CMAKE_SOURCE_DIR}"
     DISCOVERY_TIMEOUT 60)
 endfunction()
 

@@ -1,6 +1,7 @@
 // jaring-stack: `make up` / `make down` / `make status` for the embedded stack on one machine.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -50,6 +51,7 @@ int up(const fs::path& run_dir, const fs::path& bin_dir, const fs::path& config_
   stack.release();
   if (demo) {
     fmt::print("Loading the demo through the public APIs ...\n");
+    std::fflush(stdout);  // before the child writes to the same terminal
     const auto cmd = fmt::format("'{}' --endpoints '{}' demo", (bin_dir / "jaringctl").string(),
                                  (run_dir / "endpoints.json").string());
     if (std::system(cmd.c_str()) != 0) {

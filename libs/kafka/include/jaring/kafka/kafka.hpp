@@ -59,7 +59,7 @@ class Producer {
 
 struct RelayOptions {
   int batch_size = 1000;
-  std::chrono::milliseconds idle_poll{200};       // how often to look when nobody notified
+  std::chrono::milliseconds idle_poll{200};  // how often to look when nobody notified
   std::chrono::milliseconds delivery_timeout{10000};
 };
 
@@ -83,6 +83,7 @@ class OutboxRelay {
   RelayOptions options_;
   prometheus::Gauge* backlog_;
   std::mutex mutex_;
+  std::mutex drain_mutex_;  // serialises drain_once between the relay thread and callers
   std::condition_variable wake_;
   bool notified_ = false;
   std::atomic<bool> stopping_{false};
@@ -119,7 +120,8 @@ class BatchHandler {
   virtual ~BatchHandler() = default;
   // Next offset to read for each newly assigned partition; partitions left out resume from
   // the group's committed offset (or the start of the log when there is none).
-  virtual std::map<TopicPartition, std::int64_t> start_offsets(const std::vector<TopicPartition>& assigned) = 0;
+  virtual std::map<TopicPartition, std::int64_t> start_offsets(
+      const std::vector<TopicPartition>& assigned) = 0;
   // Applies a batch in partition order. Messages it cannot apply go to `dead` (and count as
   // processed). An error means nothing durable happened: the same batch is offered again.
   virtual Result<void> apply(const std::vector<ConsumedMessage>& batch, DeadLetters& dead) = 0;
@@ -130,16 +132,18 @@ struct ConsumerOptions {
   std::vector<std::string> topics;
   std::string dead_letter_topic = "jaring.deadletter.v1";
   int max_batch = 2000;
-  std::chrono::milliseconds max_wait{50};       // how long to fill a batch
+  std::chrono::milliseconds max_wait{50};        // how long to fill a batch
   std::chrono::milliseconds retry_backoff{500};  // after a failed apply
   int session_timeout_ms = 6000;                 // jaring-devkafka accepts 3000..6000
 };
 
 // A group consumer that polls batches, hands them to the handler, and commits the offsets
 // after the handler returned success. A gap (offset out of range) is an alarm, never a skip.
+// Start it once: stop() leaves the group for good.
 class Consumer {
  public:
-  Consumer(const Settings& settings, ConsumerOptions options, BatchHandler& handler, metrics::Registry& metrics);
+  Consumer(const Settings& settings, ConsumerOptions options, BatchHandler& handler,
+           metrics::Registry& metrics);
   ~Consumer();
   void start();
   void stop();

@@ -14,12 +14,12 @@
 namespace jaring::process {
 
 struct Spec {
-  std::string name;                          // for logs and messages
-  std::vector<std::string> argv;             // argv[0] is the executable path
-  std::map<std::string, std::string> env;    // added to (or overriding) the parent's environment
-  std::string log_path;                      // stdout and stderr go here (appended); empty: inherit
-  std::string working_dir;                   // empty: the parent's
-  bool detach = false;                       // new session, outlives the parent (make up)
+  std::string name;                        // for logs and messages
+  std::vector<std::string> argv;           // argv[0] is the executable path
+  std::map<std::string, std::string> env;  // added to (or overriding) the parent's environment
+  std::string log_path;                    // stdout and stderr go here (appended); empty: inherit
+  std::string working_dir;                 // empty: the parent's
+  bool detach = false;                     // new session, outlives the parent (make up)
 };
 
 class Process {
@@ -50,7 +50,7 @@ class Process {
   bool wait_exit(std::chrono::milliseconds timeout, int* status);
   std::string name_;
   pid_t pid_ = -1;
-  bool child_ = true;  // our own child (can be reaped) or adopted
+  bool child_ = true;    // our own child (can be reaped) or adopted
   bool exited_ = false;  // reaped or seen gone: the PID may belong to someone else by now
   int status_ = 0;       // exit status (or -signal) once exited_
 };

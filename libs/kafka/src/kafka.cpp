@@ -1,0 +1,740 @@
+#include "jaring/kafka/kafka.hpp"
+
+#include <librdkafka/rdkafkacpp.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "jaring/store/outbox.hpp"
+
+namespace jaring::kafka {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+int to_ms(Clock::duration d) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  return static_cast<int>(std::clamp<long long>(ms, 0, 24LL * 3600 * 1000));
+}
+
+void set(RdKafka::Conf& conf, const std::string& key, const std::string& value) {
+  std::string errstr;
+  if (conf.set(key, value, errstr) != RdKafka::Conf::CONF_OK) {
+    throw std::runtime_error("kafka setting " + key + "=" + value + ": " + errstr);
+  }
+}
+
+// Defaults a deployment may tune, then its properties, then what correctness depends on.
+std::unique_ptr<RdKafka::Conf> make_conf(const Settings& settings,
+                                         const std::map<std::string, std::string>& defaults,
+                                         const std::map<std::string, std::string>& enforced) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  if (settings.bootstrap_servers.empty()) throw std::runtime_error("kafka: bootstrap servers are not set");
+  set(*conf, "bootstrap.servers", settings.bootstrap_servers);
+  for (const auto& [key, value] : defaults) set(*conf, key, value);
+  for (const auto& [key, value] : settings.properties) {
+    if (enforced.contains(key) && enforced.at(key) != value) {
+      spdlog::warn("kafka setting {}={} ignored: the adapter needs {}", key, value, enforced.at(key));
+      continue;
+    }
+    set(*conf, key, value);
+  }
+  for (const auto& [key, value] : enforced) set(*conf, key, value);
+  return conf;
+}
+
+// librdkafka's errors and logs go to spdlog. Runs on librdkafka's threads: must not throw.
+class EventLogger final : public RdKafka::EventCb {
+ public:
+  explicit EventLogger(std::string name) : name_(std::move(name)) {}
+  void event_cb(RdKafka::Event& event) override {
+    try {
+      switch (event.type()) {
+        case RdKafka::Event::EVENT_ERROR:
+          if (event.fatal()) {
+            spdlog::error("kafka {}: fatal: {}: {}", name_, RdKafka::err2str(event.err()), event.str());
+          } else {
+            // Transport errors come and go while brokers restart; librdkafka retries them itself.
+            spdlog::warn("kafka {}: {}: {}", name_, RdKafka::err2str(event.err()), event.str());
+          }
+          break;
+        case RdKafka::Event::EVENT_LOG:
+          // Connection failures ("FAIL") also arrive as EVENT_ERROR: log them once.
+          if (event.severity() <= RdKafka::Event::EVENT_SEVERITY_WARNING && event.fac() != "FAIL") {
+            spdlog::warn("kafka {}: {}: {}", name_, event.fac(), event.str());
+          } else {
+            spdlog::debug("kafka {}: {}: {}", name_, event.fac(), event.str());
+          }
+          break;
+        default:
+          break;
+      }
+    } catch (...) {
+    }
+  }
+
+ private:
+  std::string name_;
+};
+
+// Per-label counters, created once: Family::Add takes a lock and hashes the labels each call.
+class LabelledCounters {
+ public:
+  LabelledCounters(prometheus::Family<prometheus::Counter>& family, std::string label)
+      : family_(family), label_(std::move(label)) {}
+  prometheus::Counter& operator[](const std::string& value) {
+    std::lock_guard lock(mutex_);
+    auto it = counters_.find(value);
+    if (it == counters_.end()) it = counters_.emplace(value, &family_.Add({{label_, value}})).first;
+    return *it->second;
+  }
+
+ private:
+  prometheus::Family<prometheus::Counter>& family_;
+  std::string label_;
+  std::mutex mutex_;
+  std::map<std::string, prometheus::Counter*> counters_;
+};
+
+// One produce_and_wait call: which of its messages the broker acknowledged.
+struct PendingBatch {
+  enum State : char { kPending, kAcked, kFailed };
+  explicit PendingBatch(std::size_t n) : states(n, kPending) {}
+  std::mutex mutex;
+  std::condition_variable done;
+  std::vector<State> states;
+  std::size_t outstanding = 0;
+  bool failure_logged = false;  // one line per batch, not one per message of a dead broker
+};
+
+// The opaque of one message: outlives a timed-out call, freed by its delivery report.
+struct Ticket {
+  std::shared_ptr<PendingBatch> batch;
+  std::size_t index;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Producer
+
+struct Producer::Impl final : public RdKafka::DeliveryReportCb {
+  Impl(const Settings& settings, const std::string& client_id, metrics::Registry& metrics)
+      : events(client_id),
+        produced(metrics.counter("events_produced_total", "Events the broker acknowledged, by topic"),
+                 "topic"),
+        errors(metrics.counter("produce_errors_total", "Events the producer failed to deliver").Add({})) {
+    auto conf = make_conf(settings,
+                          {{"client.id", client_id},
+                           {"linger.ms", "5"},
+                           {"compression.type", "none"},
+                           // Same key-to-partition mapping as the Java client, so every producer
+                           // of a topic keeps one participant on one partition.
+                           {"partitioner", "murmur2_random"}},
+                          {{"enable.idempotence", "true"}, {"acks", "all"}});
+    std::string errstr;
+    if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), errstr) != RdKafka::Conf::CONF_OK ||
+        conf->set("event_cb", static_cast<RdKafka::EventCb*>(&events), errstr) != RdKafka::Conf::CONF_OK) {
+      throw std::runtime_error("kafka producer callbacks: " + errstr);
+    }
+    producer.reset(RdKafka::Producer::create(conf.get(), errstr));
+    if (!producer) throw std::runtime_error("kafka producer: " + errstr);
+    // Delivery reports are served here, so any number of threads may wait for their batches.
+    poller = std::thread([this] {
+      while (!stopping.load()) producer->poll(100);
+    });
+  }
+
+  ~Impl() override {
+    // Give queued messages a moment, then purge the rest: their reports free their tickets.
+    producer->flush(2000);
+    producer->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+    producer->flush(1000);
+    stopping = true;
+    poller.join();
+    producer->poll(0);
+    producer.reset();
+  }
+
+  void dr_cb(RdKafka::Message& message) override {
+    try {
+      std::unique_ptr<Ticket> ticket(static_cast<Ticket*>(message.msg_opaque()));
+      bool ok = message.err() == RdKafka::ERR_NO_ERROR;
+      if (ok) {
+        produced[message.topic_name()].Increment();
+      } else {
+        errors.Increment();
+      }
+      if (!ticket) return;
+      auto& batch = *ticket->batch;
+      std::lock_guard lock(batch.mutex);
+      if (!ok && !batch.failure_logged) {
+        batch.failure_logged = true;
+        spdlog::warn("kafka: delivery to {} failed: {}", message.topic_name(), message.errstr());
+      }
+      batch.states[ticket->index] = ok ? PendingBatch::kAcked : PendingBatch::kFailed;
+      --batch.outstanding;
+      batch.done.notify_all();
+    } catch (...) {
+      // Never let an exception unwind into librdkafka.
+    }
+  }
+
+  EventLogger events;
+  LabelledCounters produced;
+  prometheus::Counter& errors;
+  std::unique_ptr<RdKafka::Producer> producer;
+  std::atomic<bool> stopping{false};
+  std::thread poller;
+};
+
+Producer::Producer(const Settings& settings, const std::string& client_id, metrics::Registry& metrics)
+    : impl_(std::make_unique<Impl>(settings, client_id, metrics)) {}
+
+Producer::~Producer() = default;
+
+std::size_t Producer::produce_and_wait(const std::vector<Message>& messages,
+                                       std::chrono::milliseconds timeout) {
+  if (messages.empty()) return 0;
+  auto deadline = Clock::now() + timeout;
+  auto batch = std::make_shared<PendingBatch>(messages.size());
+  std::size_t queued = 0;
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const auto& m = messages[i];
+    RdKafka::ErrorCode err;
+    while (true) {
+      RdKafka::Headers* headers = nullptr;
+      if (!m.headers.empty()) {
+        headers = RdKafka::Headers::create();
+        for (const auto& [key, value] : m.headers) headers->add(key, value);
+      }
+      auto ticket = std::make_unique<Ticket>(Ticket{batch, i});
+      {
+        std::lock_guard lock(batch->mutex);
+        ++batch->outstanding;
+      }
+      err = impl_->producer->produce(m.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                                     const_cast<char*>(m.payload.data()), m.payload.size(),
+                                     m.key.empty() ? nullptr : m.key.data(), m.key.size(), 0, headers,
+                                     ticket.get());
+      if (err == RdKafka::ERR_NO_ERROR) {
+        ticket.release();  // the delivery report owns it now
+        break;
+      }
+      delete headers;  // left to us when produce fails
+      {
+        std::lock_guard lock(batch->mutex);
+        --batch->outstanding;
+      }
+      if (err != RdKafka::ERR__QUEUE_FULL || Clock::now() >= deadline) break;
+      // The local queue is full: wait for deliveries to drain it.
+      std::unique_lock lock(batch->mutex);
+      batch->done.wait_for(lock, 10ms);
+    }
+    if (err != RdKafka::ERR_NO_ERROR) {
+      impl_->errors.Increment();
+      spdlog::warn("kafka: cannot produce to {}: {}", m.topic, RdKafka::err2str(err));
+      break;  // later messages would not extend the acknowledged prefix
+    }
+    ++queued;
+  }
+
+  // Done when every report came, or as soon as a failure fixed the length of the acked prefix.
+  std::size_t acked = 0;
+  auto decided = [&] {
+    while (acked < queued && batch->states[acked] == PendingBatch::kAcked) ++acked;
+    return acked == queued || batch->states[acked] == PendingBatch::kFailed;
+  };
+  std::unique_lock lock(batch->mutex);
+  batch->done.wait_until(lock, deadline, decided);
+  decided();
+  return acked;
+}
+
+bool Producer::reachable(std::chrono::milliseconds timeout) {
+  RdKafka::Metadata* metadata = nullptr;
+  auto err = impl_->producer->metadata(false, nullptr, &metadata, static_cast<int>(timeout.count()));
+  delete metadata;
+  return err == RdKafka::ERR_NO_ERROR;
+}
+
+// ---------------------------------------------------------------------------------------------
+// OutboxRelay
+
+OutboxRelay::OutboxRelay(store::Database& db, Producer& producer, metrics::Registry& metrics,
+                         RelayOptions options)
+    : db_(db),
+      producer_(producer),
+      options_(options),
+      backlog_(&metrics.gauge("outbox_backlog_messages", "Outbox rows not yet published").Add({})) {
+  if (options_.batch_size <= 0) throw std::runtime_error("outbox relay: batch_size must be positive");
+}
+
+OutboxRelay::~OutboxRelay() { stop(); }
+
+void OutboxRelay::start() {
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void OutboxRelay::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void OutboxRelay::notify() {
+  {
+    std::lock_guard lock(mutex_);
+    notified_ = true;
+  }
+  wake_.notify_all();
+}
+
+std::size_t OutboxRelay::drain_once() {
+  // One drain at a time: two would publish the same rows twice.
+  std::lock_guard drain(drain_mutex_);
+  std::size_t published = 0;
+  while (true) {
+    auto rows = store::outbox_fetch_unsent(db_, options_.batch_size);
+    if (rows.empty()) break;
+    std::vector<Message> messages;
+    messages.reserve(rows.size());
+    for (auto& row : rows) messages.push_back(Message{row.topic, row.key, row.payload, {}});
+    std::size_t acked = producer_.produce_and_wait(messages, options_.delivery_timeout);
+    if (acked > 0) {
+      std::vector<std::int64_t> ids;
+      ids.reserve(acked);
+      for (std::size_t i = 0; i < acked; ++i) ids.push_back(rows[i].id);
+      store::outbox_mark_sent(db_, ids);
+      published += acked;
+    }
+    if (acked < rows.size()) {
+      spdlog::warn("outbox relay: {} of {} events acknowledged; the rest are retried", acked, rows.size());
+      break;
+    }
+    if (rows.size() < static_cast<std::size_t>(options_.batch_size) || stopping_.load()) break;
+  }
+  backlog_->Set(static_cast<double>(store::outbox_backlog(db_)));
+  return published;
+}
+
+void OutboxRelay::run() {
+  while (!stopping_.load()) {
+    try {
+      drain_once();
+    } catch (const std::exception& e) {
+      spdlog::error("outbox relay: {}", e.what());
+    }
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, options_.idle_poll, [this] { return notified_ || stopping_.load(); });
+    notified_ = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consumer
+
+struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
+  Impl(const Settings& settings, ConsumerOptions opts, BatchHandler& h, metrics::Registry& metrics,
+       std::atomic<bool>& assigned_flag, std::atomic<std::int64_t>& lag_value)
+      : options(std::move(opts)),
+        handler(h),
+        assigned(assigned_flag),
+        lag(lag_value),
+        events(options.group_id),
+        dead_producer(settings, options.group_id + "-deadletters", metrics),
+        consumed(metrics.counter("events_consumed_total", "Events applied and committed, by topic"), "topic"),
+        dead(metrics.counter("dead_letters_total", "Events sent to the dead-letter topic, by source topic"),
+             "topic"),
+        gaps(metrics
+                 .counter("consumer_gaps_total",
+                          "Offsets out of range: events lost to retention before they were consumed")
+                 .Add({})),
+        lag_gauge(metrics.gauge("consumer_lag_messages", "Events behind the high watermark, by group")
+                      .Add({{"group", options.group_id}})),
+        apply_seconds(metrics.histogram("consumer_apply_seconds", "Time to apply one batch")
+                          .Add({}, metrics::Registry::latency_buckets())) {
+    if (options.group_id.empty()) throw std::runtime_error("kafka consumer: group_id is empty");
+    if (options.topics.empty()) throw std::runtime_error("kafka consumer: no topics");
+    if (options.max_batch <= 0) throw std::runtime_error("kafka consumer: max_batch must be positive");
+    auto conf =
+        make_conf(settings, {{"client.id", options.group_id}},
+                  {{"group.id", options.group_id},
+                   {"enable.auto.commit", "false"},
+                   {"enable.auto.offset.store", "false"},
+                   // A gap is an alarm and a trigger for a rebuild, never a silent skip.
+                   {"auto.offset.reset", "error"},
+                   {"enable.partition.eof", "false"},
+                   {"session.timeout.ms", std::to_string(options.session_timeout_ms)},
+                   {"heartbeat.interval.ms", std::to_string(std::max(options.session_timeout_ms / 3, 100))}});
+    std::string errstr;
+    if (conf->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(this), errstr) !=
+            RdKafka::Conf::CONF_OK ||
+        conf->set("event_cb", static_cast<RdKafka::EventCb*>(&events), errstr) != RdKafka::Conf::CONF_OK) {
+      throw std::runtime_error("kafka consumer callbacks: " + errstr);
+    }
+    consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), errstr));
+    if (!consumer) throw std::runtime_error("kafka consumer: " + errstr);
+  }
+
+  ~Impl() override { close(); }
+
+  void close() {
+    if (closed || !consumer) return;
+    closed = true;
+    // Leaves the group at once (revoking through rebalance_cb) instead of after the session timeout.
+    auto err = consumer->close();
+    if (err != RdKafka::ERR_NO_ERROR)
+      spdlog::warn("kafka consumer {}: close: {}", options.group_id, RdKafka::err2str(err));
+  }
+
+  // DeadLetters
+  Result<void> send(const ConsumedMessage& message, const std::string& reason) override {
+    Message letter{options.dead_letter_topic,
+                   message.key,
+                   message.payload,
+                   {{"jaring-error", reason},
+                    {"jaring-source-topic", message.topic},
+                    {"jaring-source-partition", std::to_string(message.partition)},
+                    {"jaring-source-offset", std::to_string(message.offset)}}};
+    if (dead_producer.produce_and_wait({letter}, 10s) != 1) {
+      return fail(
+          Error::unavailable("dead-letter topic " + options.dead_letter_topic + " did not acknowledge"));
+    }
+    dead[message.topic].Increment();
+    spdlog::warn("kafka consumer {}: dead-lettered {} [{}] @{}: {}", options.group_id, message.topic,
+                 message.partition, message.offset, reason);
+    return {};
+  }
+
+  // RebalanceCb: runs inside consume() on the poll thread. Must not throw.
+  void rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    try {
+      std::vector<TopicPartition> list;
+      for (auto* p : partitions) list.push_back({p->topic(), p->partition()});
+      bool cooperative = c->rebalance_protocol() == "COOPERATIVE";
+      if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+        pending_assign = list;
+        pending_cooperative = cooperative;
+        try_assign();
+      } else {
+        if (err != RdKafka::ERR__REVOKE_PARTITIONS) {
+          spdlog::error("kafka consumer {}: rebalance error: {}", options.group_id, RdKafka::err2str(err));
+        }
+        revoke(list, cooperative);
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("kafka consumer {}: rebalance: {}", options.group_id, e.what());
+    } catch (...) {
+      spdlog::error("kafka consumer {}: rebalance: unknown exception", options.group_id);
+    }
+  }
+
+  // Assigns pending_assign at the handler's start offsets (else committed, else the log start).
+  // On failure the partitions stay pending and the poll loop tries again after retry_backoff.
+  void try_assign() {
+    if (!pending_assign) return;
+    try {
+      assign_pending();
+    } catch (const std::exception& e) {
+      spdlog::error("kafka consumer {}: cannot assign partitions yet, retrying in {} ms: {}",
+                    options.group_id, options.retry_backoff.count(), e.what());
+      assign_retry_at = Clock::now() + options.retry_backoff;
+    }
+  }
+
+  void assign_pending() {
+    const auto& list = *pending_assign;
+    auto starts = handler.start_offsets(list);
+    std::vector<RdKafka::TopicPartition*> parts;
+    std::vector<RdKafka::TopicPartition*> ask;
+    for (const auto& tp : list) {
+      auto it = starts.find(tp);
+      auto* p = RdKafka::TopicPartition::create(tp.topic, tp.partition);
+      if (it != starts.end() && it->second >= 0) {
+        p->set_offset(it->second);
+      } else {
+        ask.push_back(p);
+      }
+      parts.push_back(p);
+    }
+    struct Destroy {
+      std::vector<RdKafka::TopicPartition*>& parts;
+      ~Destroy() { RdKafka::TopicPartition::destroy(parts); }
+    } destroy{parts};
+    if (!ask.empty()) {
+      auto err = consumer->committed(ask, 10000);
+      if (err != RdKafka::ERR_NO_ERROR)
+        throw std::runtime_error("committed offsets: " + RdKafka::err2str(err));
+      // No commit yet: the start of the log. auto.offset.reset=error would stop there instead.
+      for (auto* p : ask) {
+        if (p->offset() < 0) p->set_offset(RdKafka::Topic::OFFSET_BEGINNING);
+      }
+    }
+    if (pending_cooperative) {
+      std::unique_ptr<RdKafka::Error> error(consumer->incremental_assign(parts));
+      if (error) throw std::runtime_error("incremental_assign: " + error->str());
+      assignment.insert(assignment.end(), list.begin(), list.end());
+    } else {
+      auto err = consumer->assign(parts);
+      if (err != RdKafka::ERR_NO_ERROR) throw std::runtime_error("assign: " + RdKafka::err2str(err));
+      assignment = list;
+    }
+    std::string where;
+    for (auto* p : parts) {
+      if (!where.empty()) where += ", ";
+      where += p->topic() + "[" + std::to_string(p->partition()) + "]@" +
+               (p->offset() == RdKafka::Topic::OFFSET_BEGINNING ? std::string("start")
+                                                                : std::to_string(p->offset()));
+    }
+    spdlog::info("kafka consumer {}: assigned {} partition(s){}{}", options.group_id, parts.size(),
+                 parts.empty() ? "" : ": ", where);
+    pending_assign.reset();
+    assigned = true;
+  }
+
+  void revoke(const std::vector<TopicPartition>& list, bool cooperative) {
+    pending_assign.reset();
+    // Messages of revoked partitions in a half-filled batch: the next owner reads them again.
+    std::erase_if(batch, [&](const ConsumedMessage& m) {
+      return std::find(list.begin(), list.end(), TopicPartition{m.topic, m.partition}) != list.end();
+    });
+    if (cooperative) {
+      std::vector<RdKafka::TopicPartition*> parts;
+      for (const auto& tp : list) parts.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition));
+      std::unique_ptr<RdKafka::Error> error(consumer->incremental_unassign(parts));
+      RdKafka::TopicPartition::destroy(parts);
+      std::erase_if(assignment, [&](const TopicPartition& tp) {
+        return std::find(list.begin(), list.end(), tp) != list.end();
+      });
+    } else {
+      consumer->unassign();
+      assignment.clear();
+    }
+    if (!list.empty())
+      spdlog::info("kafka consumer {}: {} partition(s) revoked", options.group_id, list.size());
+    assigned = !assignment.empty();
+    update_lag();
+  }
+
+  void run() {
+    auto next_lag = Clock::now();
+    while (!stopping.load()) {
+      try {
+        if (pending_assign && Clock::now() >= assign_retry_at) try_assign();
+        collect();
+        if (stopping.load()) break;  // a half-filled batch is dropped: it was never committed
+        if (!batch.empty()) {
+          process();
+          next_lag = Clock::now();
+        }
+        if (Clock::now() >= next_lag) {
+          update_lag();
+          next_lag = Clock::now() + 1s;
+        }
+      } catch (const std::exception& e) {
+        // Nothing here should throw; if it does, keep the thread (and the process) alive.
+        spdlog::error("kafka consumer {}: {}", options.group_id, e.what());
+        std::unique_lock lock(mutex);
+        wake.wait_for(lock, options.retry_backoff, [this] { return stopping.load(); });
+      }
+    }
+    batch.clear();
+    close();
+  }
+
+  // Fills `batch` with up to max_batch messages, waiting at most max_wait after the first.
+  void collect() {
+    batch.clear();
+    Clock::time_point deadline{};
+    while (!stopping.load() && batch.size() < static_cast<std::size_t>(options.max_batch)) {
+      int timeout = 100;  // idle: wake often enough to notice stop()
+      if (!batch.empty()) {
+        timeout = to_ms(deadline - Clock::now());
+        if (timeout <= 0) break;
+      }
+      std::unique_ptr<RdKafka::Message> msg(consumer->consume(timeout));
+      if (!msg) continue;
+      switch (msg->err()) {
+        case RdKafka::ERR_NO_ERROR: {
+          if (batch.empty()) deadline = Clock::now() + options.max_wait;
+          ConsumedMessage m;
+          m.topic = msg->topic_name();
+          m.partition = msg->partition();
+          m.offset = msg->offset();
+          if (msg->key_pointer() != nullptr)
+            m.key.assign(static_cast<const char*>(msg->key_pointer()), msg->key_len());
+          if (msg->payload() != nullptr)
+            m.payload.assign(static_cast<const char*>(msg->payload()), msg->len());
+          batch.push_back(std::move(m));
+          break;
+        }
+        case RdKafka::ERR__TIMED_OUT:
+          if (batch.empty()) return;  // nothing came: let the loop do its periodic work
+          break;
+        case RdKafka::ERR__PARTITION_EOF:
+          break;
+        case RdKafka::ERR__AUTO_OFFSET_RESET:
+        case RdKafka::ERR_OFFSET_OUT_OF_RANGE:
+          gaps.Increment();
+          spdlog::error(
+              "kafka consumer {}: GAP on {} [{}]: {}; events were lost before this group read them, the "
+              "partition stops here: rebuild the read model",
+              options.group_id, msg->topic_name(), msg->partition(), msg->errstr());
+          break;
+        default:
+          spdlog::warn("kafka consumer {}: {}", options.group_id, msg->errstr());
+          break;
+      }
+    }
+  }
+
+  // Applies the batch until the handler succeeds (or stop), then commits it.
+  void process() {
+    // "In partition order": each partition's messages together, in offset order.
+    std::stable_sort(batch.begin(), batch.end(), [](const ConsumedMessage& a, const ConsumedMessage& b) {
+      return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
+    });
+    while (true) {
+      auto started = Clock::now();
+      Result<void> result;
+      try {
+        result = handler.apply(batch, *this);
+      } catch (const std::exception& e) {
+        result = fail(Error::internal(std::string("handler threw: ") + e.what()));
+      }
+      apply_seconds.Observe(std::chrono::duration<double>(Clock::now() - started).count());
+      if (result) break;
+      spdlog::warn("kafka consumer {}: apply of {} event(s) failed, retrying in {} ms: {}", options.group_id,
+                   batch.size(), options.retry_backoff.count(), result.error().message);
+      // No consume() while retrying: the assignment cannot change under the batch. (Past
+      // max.poll.interval.ms the member leaves the group; its commit then fails harmlessly.)
+      std::unique_lock lock(mutex);
+      if (wake.wait_for(lock, options.retry_backoff, [this] { return stopping.load(); })) return;
+    }
+    commit();
+    std::map<std::string, std::size_t> per_topic;
+    for (const auto& m : batch) ++per_topic[m.topic];
+    for (const auto& [topic, n] : per_topic) consumed[topic].Increment(static_cast<double>(n));
+  }
+
+  void commit() {
+    std::map<TopicPartition, std::int64_t> next;
+    for (const auto& m : batch) {
+      auto& offset = next[{m.topic, m.partition}];
+      offset = std::max(offset, m.offset + 1);
+    }
+    std::vector<RdKafka::TopicPartition*> parts;
+    for (const auto& [tp, offset] : next)
+      parts.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition, offset));
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+      auto err = consumer->commitSync(parts);
+      for (auto* p : parts) {
+        if (err == RdKafka::ERR_NO_ERROR && p->err() != RdKafka::ERR_NO_ERROR) err = p->err();
+      }
+      if (err == RdKafka::ERR_NO_ERROR) break;
+      // The handler's effects are durable; a lost commit only means a replay it deduplicates.
+      spdlog::warn("kafka consumer {}: commit attempt {} failed: {}", options.group_id, attempt,
+                   RdKafka::err2str(err));
+      if (attempt == 3 || stopping.load()) break;
+      std::unique_lock lock(mutex);
+      wake.wait_for(lock, options.retry_backoff, [this] { return stopping.load(); });
+    }
+    RdKafka::TopicPartition::destroy(parts);
+  }
+
+  // Sum over assigned partitions of high watermark - position (both known locally, no request).
+  void update_lag() {
+    std::int64_t total = 0;
+    if (!assignment.empty()) {
+      std::vector<RdKafka::TopicPartition*> parts;
+      for (const auto& tp : assignment)
+        parts.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition));
+      if (consumer->position(parts) == RdKafka::ERR_NO_ERROR) {
+        for (auto* p : parts) {
+          std::int64_t low = 0;
+          std::int64_t high = 0;
+          if (p->offset() < 0) continue;  // nothing consumed yet: unknown
+          if (consumer->get_watermark_offsets(p->topic(), p->partition(), &low, &high) !=
+                  RdKafka::ERR_NO_ERROR ||
+              high < 0) {
+            continue;
+          }
+          total += std::max<std::int64_t>(0, high - p->offset());
+        }
+      }
+      RdKafka::TopicPartition::destroy(parts);
+    }
+    lag = total;
+    lag_gauge.Set(static_cast<double>(total));
+  }
+
+  ConsumerOptions options;
+  BatchHandler& handler;
+  std::atomic<bool>& assigned;
+  std::atomic<std::int64_t>& lag;
+  EventLogger events;
+  Producer dead_producer;
+  LabelledCounters consumed;
+  LabelledCounters dead;
+  prometheus::Counter& gaps;
+  prometheus::Gauge& lag_gauge;
+  prometheus::Histogram& apply_seconds;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer;
+
+  // Poll-thread state (rebalance_cb runs on the poll thread too).
+  std::vector<ConsumedMessage> batch;
+  std::vector<TopicPartition> assignment;
+  std::optional<std::vector<TopicPartition>> pending_assign;
+  bool pending_cooperative = false;
+  Clock::time_point assign_retry_at{};
+  bool closed = false;
+
+  std::atomic<bool> stopping{false};
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::thread thread;
+};
+
+Consumer::Consumer(const Settings& settings, ConsumerOptions options, BatchHandler& handler,
+                   metrics::Registry& metrics)
+    : impl_(std::make_unique<Impl>(settings, std::move(options), handler, metrics, assigned_, lag_)) {}
+
+Consumer::~Consumer() {
+  stop();
+  impl_.reset();  // closes the consumer while assigned_ and lag_ still exist
+}
+
+void Consumer::start() {
+  if (impl_->thread.joinable()) return;
+  if (impl_->closed)
+    throw std::runtime_error("kafka consumer " + impl_->options.group_id + ": stopped for good");
+  auto err = impl_->consumer->subscribe(impl_->options.topics);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    throw std::runtime_error("kafka consumer " + impl_->options.group_id +
+                             ": subscribe: " + RdKafka::err2str(err));
+  }
+  impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+void Consumer::stop() {
+  if (!impl_) return;
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->close();
+  assigned_ = false;
+}
+
+}  // namespace jaring::kafka

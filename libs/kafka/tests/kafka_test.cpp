@@ -1,0 +1,448 @@
+#include "jaring/kafka/kafka.hpp"
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafkacpp.h>
+
+#include <set>
+#include <sstream>
+
+#include "jaring/common/ids.hpp"
+#include "jaring/process/process.hpp"
+#include "jaring/store/outbox.hpp"
+#include "jaring/testing/fixtures.hpp"
+
+namespace jaring::kafka {
+namespace {
+
+using namespace std::chrono_literals;
+using process::wait_for;
+
+constexpr auto kDeadline = 30s;
+const std::string kTestTopic = "jaring.test.v1";
+
+// A handler that records what it applied; tests script failures and start offsets.
+class RecordingHandler : public BatchHandler {
+ public:
+  using ApplyHook = std::function<Result<void>(const std::vector<ConsumedMessage>&, DeadLetters&)>;
+
+  std::map<TopicPartition, std::int64_t> start_offsets(const std::vector<TopicPartition>& assigned) override {
+    std::lock_guard lock(mutex_);
+    assignments_.push_back(assigned);
+    if (start_failures_ > 0) {
+      --start_failures_;
+      throw std::runtime_error("offsets store unavailable");
+    }
+    std::map<TopicPartition, std::int64_t> out;
+    for (const auto& tp : assigned) {
+      if (auto it = starts_.find(tp); it != starts_.end()) out.emplace(*it);
+    }
+    return out;
+  }
+
+  Result<void> apply(const std::vector<ConsumedMessage>& batch, DeadLetters& dead) override {
+    std::lock_guard lock(mutex_);
+    attempts_.push_back(batch);
+    if (hook_) {
+      if (auto result = hook_(batch, dead); !result) return result;
+    }
+    applied_.insert(applied_.end(), batch.begin(), batch.end());
+    return {};
+  }
+
+  void set_hook(ApplyHook hook) {
+    std::lock_guard lock(mutex_);
+    hook_ = std::move(hook);
+  }
+  void set_start(TopicPartition tp, std::int64_t offset) {
+    std::lock_guard lock(mutex_);
+    starts_[std::move(tp)] = offset;
+  }
+  void fail_start_offsets(int times) {
+    std::lock_guard lock(mutex_);
+    start_failures_ = times;
+  }
+  std::vector<ConsumedMessage> applied() {
+    std::lock_guard lock(mutex_);
+    return applied_;
+  }
+  std::size_t applied_count() { return applied().size(); }
+  std::vector<std::vector<ConsumedMessage>> attempts() {
+    std::lock_guard lock(mutex_);
+    return attempts_;
+  }
+  std::vector<std::vector<TopicPartition>> assignments() {
+    std::lock_guard lock(mutex_);
+    return assignments_;
+  }
+
+ private:
+  std::mutex mutex_;
+  ApplyHook hook_;
+  int start_failures_ = 0;
+  std::map<TopicPartition, std::int64_t> starts_;
+  std::vector<ConsumedMessage> applied_;
+  std::vector<std::vector<ConsumedMessage>> attempts_;
+  std::vector<std::vector<TopicPartition>> assignments_;
+};
+
+// A record read back with plain librdkafka, outside the code under test.
+struct RawRecord {
+  std::int32_t partition;
+  std::int64_t offset;
+  std::string key;
+  std::string payload;
+  std::map<std::string, std::string> headers;
+};
+
+std::unique_ptr<RdKafka::Conf> raw_conf(const std::string& bootstrap) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  conf->set("bootstrap.servers", bootstrap, err);
+  return conf;
+}
+
+int partition_count(const std::string& bootstrap, const std::string& topic) {
+  auto conf = raw_conf(bootstrap);
+  std::string err;
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), err));
+  std::unique_ptr<RdKafka::Topic> rkt(RdKafka::Topic::create(producer.get(), topic, nullptr, err));
+  RdKafka::Metadata* md = nullptr;
+  int count = -1;
+  if (producer->metadata(false, rkt.get(), &md, 10000) == RdKafka::ERR_NO_ERROR) {
+    for (const auto* t : *md->topics()) {
+      if (t->topic() == topic) count = static_cast<int>(t->partitions()->size());
+    }
+  }
+  delete md;
+  return count;
+}
+
+// Reads `topic` from the beginning of every partition until `expected` records came or timeout.
+std::vector<RawRecord> read_topic(const std::string& bootstrap, const std::string& topic,
+                                  std::size_t expected) {
+  auto conf = raw_conf(bootstrap);
+  std::string err;
+  conf->set("group.id", new_id("reader-"), err);
+  conf->set("enable.auto.commit", "false", err);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  std::vector<RdKafka::TopicPartition*> parts;
+  int n = partition_count(bootstrap, topic);
+  for (int p = 0; p < n; ++p) {
+    parts.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+  }
+  consumer->assign(parts);
+  RdKafka::TopicPartition::destroy(parts);
+  std::vector<RawRecord> out;
+  auto deadline = std::chrono::steady_clock::now() + kDeadline;
+  while (out.size() < expected && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> msg(consumer->consume(100));
+    if (!msg || msg->err() != RdKafka::ERR_NO_ERROR) continue;
+    RawRecord r{msg->partition(),
+                msg->offset(),
+                msg->key() ? *msg->key() : "",
+                std::string(static_cast<const char*>(msg->payload()), msg->len()),
+                {}};
+    if (auto* headers = msg->headers()) {
+      for (const auto& h : headers->get_all()) {
+        r.headers[h.key()] = std::string(static_cast<const char*>(h.value()), h.value_size());
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  consumer->close();
+  return out;
+}
+
+// The group's committed offset per partition (negative: none), read without joining the group.
+std::vector<std::int64_t> committed(const std::string& bootstrap, const std::string& group,
+                                    const std::string& topic) {
+  auto conf = raw_conf(bootstrap);
+  std::string err;
+  conf->set("group.id", group, err);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  std::vector<RdKafka::TopicPartition*> parts;
+  int n = partition_count(bootstrap, topic);
+  for (int p = 0; p < n; ++p) parts.push_back(RdKafka::TopicPartition::create(topic, p));
+  std::vector<std::int64_t> out;
+  if (consumer->committed(parts, 10000) == RdKafka::ERR_NO_ERROR) {
+    for (auto* p : parts) out.push_back(p->offset());
+  }
+  RdKafka::TopicPartition::destroy(parts);
+  consumer->close();
+  return out;
+}
+
+std::int64_t committed_total(const std::string& bootstrap, const std::string& group,
+                             const std::string& topic) {
+  std::int64_t total = 0;
+  for (auto offset : committed(bootstrap, group, topic)) total += std::max<std::int64_t>(offset, 0);
+  return total;
+}
+
+// Produces to one partition (the adapter's producer chooses partitions by key).
+void produce_to_partition(const std::string& bootstrap, const std::string& topic, int partition, int count) {
+  auto conf = raw_conf(bootstrap);
+  std::string err;
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), err));
+  for (int i = 0; i < count; ++i) {
+    std::string payload = "p" + std::to_string(partition) + "-" + std::to_string(i);
+    ASSERT_EQ(producer->produce(topic, partition, RdKafka::Producer::RK_MSG_COPY, payload.data(),
+                                payload.size(), nullptr, 0, 0, nullptr),
+              RdKafka::ERR_NO_ERROR);
+  }
+  ASSERT_EQ(producer->flush(10000), RdKafka::ERR_NO_ERROR);
+}
+
+// Value of one sample in the registry's exposition ("name{labels}" exactly as printed).
+double metric(const metrics::Registry& registry, const std::string& sample) {
+  std::istringstream text(registry.serialize());
+  std::string line;
+  std::string prefix = "jaring_test_" + sample + " ";
+  while (std::getline(text, line)) {
+    if (line.starts_with(prefix)) return std::stod(line.substr(prefix.size()));
+  }
+  return -1;
+}
+
+std::vector<Message> messages(const std::string& topic, int count, const std::string& prefix, int keys) {
+  std::vector<Message> out;
+  for (int i = 0; i < count; ++i) {
+    out.push_back({topic, "k" + std::to_string(i % keys), prefix + std::to_string(i), {}});
+  }
+  return out;
+}
+
+class KafkaTest : public ::testing::Test {
+ protected:
+  KafkaTest() : kafka_({{kTestTopic, 1}}), settings_{kafka_.bootstrap(), {}}, registry_("test") {}
+
+  ConsumerOptions options(const std::vector<std::string>& topics) {
+    ConsumerOptions o;
+    o.group_id = new_id("group-");
+    o.topics = topics;
+    o.max_wait = 200ms;
+    o.retry_backoff = 100ms;
+    return o;
+  }
+
+  testing::DevKafka kafka_;
+  Settings settings_;
+  metrics::Registry registry_;
+};
+
+TEST_F(KafkaTest, ProducerReachesTheClusterButNotAClosedPort) {
+  Producer producer(settings_, "test", registry_);
+  EXPECT_TRUE(producer.reachable(10s));
+
+  {
+    Producer nowhere({"127.0.0.1:" + std::to_string(process::free_port()), {}}, "nowhere", registry_);
+    EXPECT_FALSE(nowhere.reachable(500ms));
+    EXPECT_EQ(nowhere.produce_and_wait(messages(kTestTopic, 3, "e", 1), 500ms), 0u);
+  }
+  // Undelivered messages are purged when the producer closes, and counted.
+  EXPECT_EQ(metric(registry_, "produce_errors_total"), 3);
+}
+
+TEST_F(KafkaTest, ProducedEventsReachTheConsumerInKeyOrderAndAreCommitted) {
+  const std::string topic = "jaring.registration.v1";
+  RecordingHandler handler;
+  auto opts = options({topic});
+  Consumer consumer(settings_, opts, handler, registry_);
+  consumer.start();
+  ASSERT_TRUE(wait_for([&] { return consumer.assigned(); }, kDeadline));
+
+  Producer producer(settings_, "test", registry_);
+  auto sent = messages(topic, 60, "e", 7);
+  sent[0].headers = {{"trace", "t-1"}};
+  ASSERT_EQ(producer.produce_and_wait(sent, 10s), sent.size());
+  EXPECT_EQ(metric(registry_, "events_produced_total{topic=\"jaring.registration.v1\"}"), 60);
+
+  ASSERT_TRUE(wait_for([&] { return handler.applied_count() == sent.size(); }, kDeadline));
+  std::map<std::string, std::vector<std::string>> by_key;
+  std::set<std::int32_t> partitions;
+  for (const auto& m : handler.applied()) {
+    EXPECT_EQ(m.topic, topic);
+    by_key[m.key].push_back(m.payload);
+    partitions.insert(m.partition);
+  }
+  for (const auto& [key, payloads] : by_key) {
+    int k = std::stoi(key.substr(1));
+    for (std::size_t i = 0; i < payloads.size(); ++i) {
+      EXPECT_EQ(payloads[i], "e" + std::to_string(k + 7 * static_cast<int>(i))) << key;
+    }
+  }
+  EXPECT_GT(partitions.size(), 1u);  // keys spread over partitions
+
+  EXPECT_TRUE(
+      wait_for([&] { return committed_total(kafka_.bootstrap(), opts.group_id, topic) == 60; }, kDeadline));
+  EXPECT_TRUE(wait_for([&] { return consumer.lag() == 0; }, kDeadline));
+  EXPECT_EQ(metric(registry_, "events_consumed_total{topic=\"jaring.registration.v1\"}"), 60);
+  consumer.stop();
+  EXPECT_FALSE(consumer.assigned());
+}
+
+TEST_F(KafkaTest, RelayPublishesTheOutboxInOrderAndMarksRowsSent) {
+  testing::TempDir dir("jaring-relay-");
+  auto db = store::Database::open((dir.path() / "service.db").string(), {store::outbox_migration(1)});
+  auto append = [&](int from, int to) {
+    auto result = db->write([&](store::Transaction& tx) -> Result<void> {
+      for (int i = from; i < to; ++i) store::outbox_append(tx, {0, kTestTopic, "k", "e" + std::to_string(i)});
+      return {};
+    });
+    ASSERT_TRUE(result.has_value());
+  };
+  append(0, 25);
+
+  Producer producer(settings_, "relay", registry_);
+  OutboxRelay relay(*db, producer, registry_, {.batch_size = 10, .idle_poll = 10s, .delivery_timeout = 10s});
+  EXPECT_EQ(relay.drain_once(), 25u);
+  EXPECT_EQ(store::outbox_backlog(*db), 0);
+  EXPECT_EQ(metric(registry_, "outbox_backlog_messages"), 0);
+  EXPECT_EQ(relay.drain_once(), 0u);
+
+  // In the background, woken by notify() long before idle_poll.
+  relay.start();
+  append(25, 30);
+  relay.notify();
+  ASSERT_TRUE(wait_for([&] { return store::outbox_backlog(*db) == 0; }, 5s));
+  relay.stop();
+
+  auto records = read_topic(kafka_.bootstrap(), kTestTopic, 30);
+  ASSERT_EQ(records.size(), 30u);
+  for (int i = 0; i < 30; ++i) {
+    EXPECT_EQ(records[i].offset, i);
+    EXPECT_EQ(records[i].payload, "e" + std::to_string(i));  // outbox id order
+    EXPECT_EQ(records[i].key, "k");
+  }
+}
+
+TEST_F(KafkaTest, FailingApplyRetriesTheSameBatchAndCommitsNothingUntilItSucceeds) {
+  Producer producer(settings_, "test", registry_);
+  ASSERT_EQ(producer.produce_and_wait(messages(kTestTopic, 3, "e", 1), 10s), 3u);
+
+  RecordingHandler handler;
+  std::atomic<bool> failing{true};
+  handler.set_hook([&](const std::vector<ConsumedMessage>&, DeadLetters&) -> Result<void> {
+    if (failing) return fail(Error::unavailable("redis is down"));
+    return {};
+  });
+  auto opts = options({kTestTopic});
+  Consumer consumer(settings_, opts, handler, registry_);
+  consumer.start();
+  ASSERT_TRUE(wait_for([&] { return handler.attempts().size() >= 3; }, kDeadline));
+  EXPECT_EQ(committed(kafka_.bootstrap(), opts.group_id, kTestTopic), std::vector<std::int64_t>{-1001});
+
+  failing = false;
+  ASSERT_TRUE(wait_for([&] { return handler.applied_count() == 3; }, kDeadline));
+  EXPECT_TRUE(wait_for([&] { return committed_total(kafka_.bootstrap(), opts.group_id, kTestTopic) == 3; },
+                       kDeadline));
+  auto attempts = handler.attempts();
+  ASSERT_GE(attempts.size(), 4u);
+  // The first failed batch came back unchanged each time, the last time successfully.
+  std::vector<std::int64_t> first;
+  for (const auto& m : attempts.front()) first.push_back(m.offset);
+  for (std::size_t i = 1; i < attempts.size(); ++i) {
+    std::vector<std::int64_t> offsets;
+    for (const auto& m : attempts[i]) offsets.push_back(m.offset);
+    EXPECT_EQ(offsets, first) << "attempt " << i;
+  }
+  EXPECT_EQ(first, (std::vector<std::int64_t>{0, 1, 2}));
+}
+
+TEST_F(KafkaTest, DeadLetteredEventCarriesTheReasonAndSourceAndCounts) {
+  RecordingHandler handler;
+  handler.set_hook([&](const std::vector<ConsumedMessage>& batch, DeadLetters& dead) -> Result<void> {
+    for (const auto& m : batch) {
+      if (m.payload == "bad") {
+        if (auto sent = dead.send(m, "payload is not an Envelope"); !sent) return sent;
+      }
+    }
+    return {};
+  });
+  auto opts = options({kTestTopic});
+  Consumer consumer(settings_, opts, handler, registry_);
+  consumer.start();
+
+  Producer producer(settings_, "test", registry_);
+  std::vector<Message> sent = {
+      {kTestTopic, "p1", "good-1", {}}, {kTestTopic, "p2", "bad", {}}, {kTestTopic, "p3", "good-2", {}}};
+  ASSERT_EQ(producer.produce_and_wait(sent, 10s), 3u);
+  ASSERT_TRUE(wait_for([&] { return handler.applied_count() == 3; }, kDeadline));
+  EXPECT_TRUE(wait_for([&] { return committed_total(kafka_.bootstrap(), opts.group_id, kTestTopic) == 3; },
+                       kDeadline));
+
+  auto letters = read_topic(kafka_.bootstrap(), "jaring.deadletter.v1", 1);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].key, "p2");
+  EXPECT_EQ(letters[0].payload, "bad");
+  EXPECT_EQ(letters[0].headers["jaring-error"], "payload is not an Envelope");
+  EXPECT_EQ(letters[0].headers["jaring-source-topic"], kTestTopic);
+  EXPECT_EQ(letters[0].headers["jaring-source-partition"], "0");
+  EXPECT_EQ(letters[0].headers["jaring-source-offset"], "1");
+  EXPECT_EQ(metric(registry_, "dead_letters_total{topic=\"jaring.test.v1\"}"), 1);
+}
+
+TEST_F(KafkaTest, SecondMemberOfTheGroupResumesFromCommittedOffsets) {
+  const std::string topic = "jaring.claims.v1";  // 8 partitions
+  auto opts = options({topic});
+  Producer producer(settings_, "test", registry_);
+  ASSERT_EQ(producer.produce_and_wait(messages(topic, 20, "old-", 20), 10s), 20u);
+  {
+    RecordingHandler first;
+    Consumer consumer(settings_, opts, first, registry_);
+    consumer.start();
+    ASSERT_TRUE(wait_for([&] { return first.applied_count() == 20; }, kDeadline));
+    consumer.stop();  // the batch that was applied is committed before the thread ends
+  }
+  EXPECT_EQ(committed_total(kafka_.bootstrap(), opts.group_id, topic), 20);
+
+  ASSERT_EQ(producer.produce_and_wait(messages(topic, 10, "new-", 10), 10s), 10u);
+  RecordingHandler second;
+  Consumer consumer(settings_, opts, second, registry_);
+  consumer.start();
+  ASSERT_TRUE(wait_for([&] { return second.applied_count() >= 10; }, kDeadline));
+  // Any re-delivered old event would have come before the new ones of its partition.
+  std::set<std::string> payloads;
+  for (const auto& m : second.applied()) payloads.insert(m.payload);
+  std::set<std::string> expected;
+  for (int i = 0; i < 10; ++i) expected.insert("new-" + std::to_string(i));
+  EXPECT_EQ(payloads, expected);
+  EXPECT_EQ(second.applied_count(), 10u);
+  EXPECT_TRUE(
+      wait_for([&] { return committed_total(kafka_.bootstrap(), opts.group_id, topic) == 30; }, kDeadline));
+}
+
+TEST_F(KafkaTest, StartOffsetsFromTheHandlerAreHonoured) {
+  const std::string topic = "jaring.csr.v1";
+  produce_to_partition(kafka_.bootstrap(), topic, 0, 10);
+  produce_to_partition(kafka_.bootstrap(), topic, 1, 10);
+
+  RecordingHandler handler;
+  handler.set_start({topic, 0}, 6);  // partition 1 and the rest: committed (none), so the beginning
+  handler.fail_start_offsets(2);     // a store that is briefly down: assignment is retried
+  Consumer consumer(settings_, options({topic}), handler, registry_);
+  consumer.start();
+  ASSERT_TRUE(wait_for([&] { return handler.applied_count() == 14; }, kDeadline));
+
+  std::map<std::int32_t, std::vector<std::int64_t>> offsets;
+  for (const auto& m : handler.applied()) offsets[m.partition].push_back(m.offset);
+  EXPECT_EQ(offsets[0], (std::vector<std::int64_t>{6, 7, 8, 9}));
+  EXPECT_EQ(offsets[1].size(), 10u);
+  EXPECT_EQ(offsets[1].front(), 0);
+  auto assignments = handler.assignments();
+  ASSERT_EQ(assignments.size(), 3u);         // two failures, then success
+  EXPECT_EQ(assignments.back().size(), 8u);  // every partition of the topic, to this only member
+}
+
+TEST_F(KafkaTest, AnOffsetOutOfRangeIsAnAlarmNotASkip) {
+  produce_to_partition(kafka_.bootstrap(), kTestTopic, 0, 5);
+  RecordingHandler handler;
+  handler.set_start({kTestTopic, 0}, 100);  // past the end: as if the log moved on without us
+  Consumer consumer(settings_, options({kTestTopic}), handler, registry_);
+  consumer.start();
+  ASSERT_TRUE(wait_for([&] { return metric(registry_, "consumer_gaps_total") >= 1; }, kDeadline));
+  EXPECT_EQ(handler.applied_count(), 0u);
+}
+
+}  // namespace
+}  // namespace jaring::kafka
