@@ -1,0 +1,57 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "jaring/service/service.hpp"
+
+namespace jaring::service {
+namespace {
+
+int run_with(std::vector<std::string> args, const std::function<int(const config::Source&)>& body) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return run("test", static_cast<int>(argv.size()), argv.data(), body);
+}
+
+TEST(Run, ABadSettingStopsStartUpWithExitCodeTwoNamingTheKey) {
+  ::setenv("JARING_GRPC_LISTEN", "no-port-here", 1);
+  ::testing::internal::CaptureStderr();
+  const int code = run_with({"jaring-test"}, [](const config::Source& source) {
+    config::Reader reader(source);
+    read_common(reader, 50051, 9101);
+    reader.finish();
+    return 0;
+  });
+  const auto err = ::testing::internal::GetCapturedStderr();
+  ::unsetenv("JARING_GRPC_LISTEN");
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(err.find("grpc.listen (env JARING_GRPC_LISTEN): must be host:port"), std::string::npos) << err;
+}
+
+TEST(Run, AMissingConfigFileIsNamed) {
+  ::testing::internal::CaptureStderr();
+  const int code = run_with({"jaring-test", "--config", "/nonexistent/jaring.yaml"}, [](const auto&) { return 0; });
+  const auto err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(err.find("/nonexistent/jaring.yaml"), std::string::npos) << err;
+}
+
+TEST(Run, OtherStartUpFailuresExitWithOne) {
+  ::testing::internal::CaptureStderr();
+  const int code = run_with({"jaring-test"}, [](const auto&) -> int { throw std::runtime_error("disk on fire"); });
+  const auto err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(err.find("cannot start: disk on fire"), std::string::npos);
+}
+
+TEST(ReadCommon, DefaultsAreLoopback) {
+  const auto source = config::Source::from_map({});
+  config::Reader reader(source);
+  const auto common = read_common(reader, 50051, 9101);
+  EXPECT_EQ(common.grpc_listen.str(), "127.0.0.1:50051");
+  EXPECT_EQ(common.admin_listen.str(), "127.0.0.1:9101");
+  EXPECT_EQ(common.log_level, "info");
+}
+
+}  // namespace
+}  // namespace jaring::service
