@@ -42,9 +42,10 @@ int main(int argc, char** argv) {
     runtime.grpc.add_service(&api);
     consumer.start();
     dashboard.start(dashboard_listen.host, dashboard_listen.port);
-    runtime.start([&]() -> std::optional<std::string> {
+    // Ready while Redis answers: the queries and the dashboard need nothing else. A replica
+    // without partitions (more replicas than partitions) still serves reads.
+    runtime.start([&readers]() -> std::optional<std::string> {
       if (!readers.ping()) return "Redis is not reachable";
-      if (!consumer.assigned()) return "waiting for Kafka partitions";
       return std::nullopt;
     });
     spdlog::info("dashboard on http://{}:{}/", dashboard_listen.host, dashboard.port());

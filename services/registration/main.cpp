@@ -39,9 +39,15 @@ int main(int argc, char** argv) {
 
     runtime.grpc.add_service(&api);
     relay.start();
-    runtime.start([&producer]() -> std::optional<std::string> {
-      if (!producer.reachable(std::chrono::seconds(1))) return "Kafka is not reachable";
-      return std::nullopt;
+    // Ready while the store answers: with Kafka away, registrations still land in the outbox
+    // and the relay publishes them later (the backlog metric shows it).
+    runtime.start([&db]() -> std::optional<std::string> {
+      try {
+        db->read([](store::Database& d) { d.exec("SELECT 1"); });
+        return std::nullopt;
+      } catch (const std::exception& e) {
+        return std::string("store: ") + e.what();
+      }
     });
     service::wait_for_shutdown();
     runtime.stop();

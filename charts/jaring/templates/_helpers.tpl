@@ -1,0 +1,141 @@
+{{/*
+Shared helpers. Per-service templates range over "jaring.services" and pass a context
+  (dict "root" $ "name" <service name> "svc" <merged service values>)
+to the helpers below that take one.
+*/}}
+
+{{- define "jaring.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Release-wide prefix of every object name: the release name, with the chart name when the
+release name does not contain it. */}}
+{{- define "jaring.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "jaring.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The enabled services as YAML (name -> values): each entry deep-merged over serviceDefaults and
+checked. Templates read it with `include "jaring.services" . | fromYaml`.
+*/}}
+{{- define "jaring.services" -}}
+{{- $out := dict }}
+{{- range $name, $entry := .Values.services }}
+{{- $svc := mergeOverwrite (deepCopy $.Values.serviceDefaults) (deepCopy ($entry | default dict)) }}
+{{- if $svc.enabled }}
+{{- if not (regexMatch "^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$" $name) }}
+{{- fail (printf "services.%s: the name must be lower-case letters, digits and dashes" $name) }}
+{{- end }}
+{{- if not (and $svc.ports.grpc $svc.ports.admin) }}
+{{- fail (printf "services.%s.ports: grpc and admin are required" $name) }}
+{{- end }}
+{{- if and $svc.persistence.enabled (gt (int $svc.replicas) 1) }}
+{{- fail (printf "services.%s: keeps its SQLite store on a volume (persistence.enabled), so replicas must be 1, not %v" $name $svc.replicas) }}
+{{- end }}
+{{- if $svc.ingress.enabled }}
+{{- if not (hasKey $svc.ports $svc.ingress.port) }}
+{{- fail (printf "services.%s.ingress.port: %q is not one of its ports" $name $svc.ingress.port) }}
+{{- end }}
+{{- if not $svc.ingress.hosts }}
+{{- fail (printf "services.%s.ingress.hosts: at least one host is required" $name) }}
+{{- end }}
+{{- end }}
+{{- range $svc.uses }}
+{{- if not (has . (list "kafka" "redis")) }}
+{{- fail (printf "services.%s.uses: %q is not kafka or redis" $name .) }}
+{{- end }}
+{{- end }}
+{{- $_ := set $out $name $svc }}
+{{- end }}
+{{- end }}
+{{- toYaml $out }}
+{{- end }}
+
+{{/* <fullname>-<service>: the name of every object of one service. */}}
+{{- define "jaring.serviceFullname" -}}
+{{- printf "%s-%s" (include "jaring.fullname" .root) .name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "jaring.selectorLabels" -}}
+app.kubernetes.io/name: {{ .name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- end }}
+
+{{- define "jaring.labels" -}}
+{{ include "jaring.selectorLabels" . }}
+app.kubernetes.io/component: {{ .name }}
+app.kubernetes.io/part-of: {{ include "jaring.name" .root }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+helm.sh/chart: {{ include "jaring.chart" .root }}
+{{- end }}
+
+{{- define "jaring.image" -}}
+{{- $repository := .svc.image.repository | default (printf "%s/jaring-%s" (trimSuffix "/" .root.Values.image.registry) .name) }}
+{{- $tag := .svc.image.tag | default .root.Values.image.tag | default .root.Chart.AppVersion }}
+{{- printf "%s:%s" $repository $tag }}
+{{- end }}
+
+{{- define "jaring.serviceAccountName" -}}
+{{- if .svc.serviceAccount.create }}
+{{- include "jaring.serviceFullname" . }}
+{{- else }}
+{{- .svc.serviceAccount.name | default "default" }}
+{{- end }}
+{{- end }}
+
+{{/* Kubernetes port name of a ports key: admin is "metrics", others keep their key. */}}
+{{- define "jaring.portName" -}}
+{{- if eq . "admin" }}metrics{{ else }}{{ . | trunc 15 }}{{ end }}
+{{- end }}
+
+{{/* Whether the config file holds secrets (kafka.secretProperties) and so is a Secret. */}}
+{{- define "jaring.configIsSecret" -}}
+{{- if and (has "kafka" .svc.uses) (not (empty .root.Values.kafka.secretProperties)) }}true{{ end }}
+{{- end }}
+
+{{- define "jaring.configName" -}}
+{{- printf "%s-config" (include "jaring.serviceFullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The service's config file: listen addresses from its ports (0.0.0.0, so that probes, Services
+and Prometheus reach them), the external dependencies it uses, its store path, then its own
+`config:` merged over all of that.
+*/}}
+{{- define "jaring.config" -}}
+{{- $root := .root }}
+{{- $svc := .svc }}
+{{- $cfg := dict "log" (dict "level" $root.Values.logLevel) }}
+{{- range $key, $port := $svc.ports }}
+{{- $_ := set $cfg $key (dict "listen" (printf "0.0.0.0:%d" (int $port))) }}
+{{- end }}
+{{- if has "kafka" $svc.uses }}
+{{- $kafka := dict "bootstrap_servers" (required "kafka.bootstrapServers is required" $root.Values.kafka.bootstrapServers) }}
+{{- $properties := mergeOverwrite (deepCopy ($root.Values.kafka.properties | default dict)) (deepCopy ($root.Values.kafka.secretProperties | default dict)) }}
+{{- if $properties }}
+{{- $_ := set $kafka "properties" $properties }}
+{{- end }}
+{{- $_ := set $cfg "kafka" $kafka }}
+{{- end }}
+{{- if has "redis" $svc.uses }}
+{{- $_ := set $cfg "redis" (dict "address" (required "redis.address is required" $root.Values.redis.address)) }}
+{{- end }}
+{{- if $svc.persistence.enabled }}
+{{- $_ := set $cfg "store" (dict "path" (printf "%s/%s.db" (trimSuffix "/" $svc.persistence.mountPath) .name)) }}
+{{- end }}
+{{- toYaml (mergeOverwrite $cfg (deepCopy ($svc.config | default dict))) }}
+{{- end }}
