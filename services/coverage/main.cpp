@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
     consumer_options.group_id = reader.string("kafka.group_id", "jaring-coverage");
     consumer_options.topics = {reader.string("kafka.topics.registration", "jaring.registration.v1")};
     consumer_options.max_batch = static_cast<int>(reader.integer("coverage.max_batch", 2000, 1, 50000));
-    consumer_options.session_timeout_ms = static_cast<int>(reader.integer("kafka.session_timeout_ms", 6000, 3000, 300000));
+    consumer_options.session_timeout_ms =
+        static_cast<int>(reader.integer("kafka.session_timeout_ms", 6000, 3000, 300000));
     reader.finish();
 
     service::Runtime runtime("coverage", common);

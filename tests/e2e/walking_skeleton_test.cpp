@@ -24,7 +24,8 @@ namespace reg = registration::v1;
 namespace cov = coverage::v1;
 using namespace std::chrono_literals;
 
-const std::vector<std::string> kKelurahan = {"31.75.06.1005", "31.75.06.1001"};  // Pulo Gebang, Jatinegara (Cakung)
+const std::vector<std::string> kKelurahan = {"31.75.06.1005",
+                                             "31.75.06.1001"};  // Pulo Gebang, Jatinegara (Cakung)
 constexpr int kRwsPerKelurahan = 10;
 constexpr int kWorkersPerPhase = 1000;
 
@@ -63,7 +64,8 @@ class WalkingSkeleton : public ::testing::Test {
         ::grpc::ClientContext context;
         grpc::set_deadline(context, 10s);
         const auto status = registration_->CreateRw(&context, request, &reply);
-        ASSERT_TRUE(status.ok() || status.error_code() == ::grpc::StatusCode::ALREADY_EXISTS) << status.error_message();
+        ASSERT_TRUE(status.ok() || status.error_code() == ::grpc::StatusCode::ALREADY_EXISTS)
+            << status.error_message();
         if (status.ok()) {
           EXPECT_EQ(reply.target(), 100);
         }
@@ -85,17 +87,8 @@ class WalkingSkeleton : public ::testing::Test {
     }
     reg::RegisterRequest r;
     r.set_idempotency_key(fmt::format("e2e-{}", serial));
-    r.set_nik(w.nik);
-    r.set_name(w.name);
-    r.set_birth_date(w.birth_date);
-    r.set_sex(w.sex);
-    r.set_phone(w.phone);
+    sample::fill_register_request(w, r);
     r.set_rw_code(rw_code(static_cast<int>(serial % (kKelurahan.size() * kRwsPerKelurahan))));
-    r.set_rt(w.rt);
-    r.set_category(w.category);
-    r.set_income_band(w.income_band);
-    r.set_programs(w.programs);
-    r.set_payer(w.payer);
     ::grpc::ClientContext context;
     grpc::set_deadline(context, 10s);
     return registration_->Register(&context, r, reply);
@@ -118,7 +111,8 @@ class WalkingSkeleton : public ::testing::Test {
 
   std::map<std::string, std::int64_t> expected(std::int64_t per_rw) {
     std::map<std::string, std::int64_t> out;
-    for (std::size_t i = 0; i < kKelurahan.size() * kRwsPerKelurahan; ++i) out[rw_code(static_cast<int>(i))] = per_rw;
+    for (std::size_t i = 0; i < kKelurahan.size() * kRwsPerKelurahan; ++i)
+      out[rw_code(static_cast<int>(i))] = per_rw;
     return out;
   }
 
@@ -238,7 +232,8 @@ TEST_F(WalkingSkeleton, AnUnreadableEventGoesToTheDeadLetterTopicAndConsumingGoe
   create_rws();
   metrics::Registry registry("e2e");
   kafka::Producer producer({stack_->endpoints().kafka_bootstrap, {}}, "e2e", registry);
-  ASSERT_EQ(producer.produce_and_wait({{"jaring.registration.v1", "junk", "not a protobuf envelope \xff\xff", {}}}, 10s),
+  ASSERT_EQ(producer.produce_and_wait(
+                {{"jaring.registration.v1", "junk", "not a protobuf envelope \xff\xff", {}}}, 10s),
             1u);
   const auto before = counts_of_all_rws();
   reg::Participant ok;
@@ -247,11 +242,12 @@ TEST_F(WalkingSkeleton, AnUnreadableEventGoesToTheDeadLetterTopicAndConsumingGoe
   want[ok.rw_code()] += 1;
   expect_counters(want);
   EXPECT_TRUE(process::wait_for(
-      [&] { return metrics("coverage").find("jaring_coverage_dead_letters_total") != std::string::npos; }, 30s));
+      [&] { return metrics("coverage").find("jaring_coverage_dead_letters_total") != std::string::npos; },
+      30s));
 }
 
 TEST_F(WalkingSkeleton, EveryServiceExposesMetricsAndReadiness) {
-  create_rws();             // calls registration
+  create_rws();               // calls registration
   (void)counts_of_all_rws();  // calls coverage
   for (const auto* service : {"registration", "coverage"}) {
     const auto text = metrics(service);

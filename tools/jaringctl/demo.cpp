@@ -53,17 +53,8 @@ int load_demo(const std::shared_ptr<::grpc::Channel>& channel, const DemoOptions
     const auto w = generator.worker(static_cast<std::uint64_t>(i));
     reg::RegisterRequest request;
     request.set_idempotency_key(fmt::format("demo-{}-{}", options.seed, i));
-    request.set_nik(w.nik);
-    request.set_name(w.name);
-    request.set_birth_date(w.birth_date);
-    request.set_sex(w.sex);
-    request.set_phone(w.phone);
+    sample::fill_register_request(w, request);
     request.set_rw_code(rws[pick_rw(rng)]);
-    request.set_rt(w.rt);
-    request.set_category(w.category);
-    request.set_income_band(w.income_band);
-    request.set_programs(w.programs);
-    request.set_payer(w.payer);
     ::grpc::ClientContext context;
     jaring::grpc::set_deadline(context, std::chrono::seconds(10));
     reg::Participant reply;
@@ -75,7 +66,8 @@ int load_demo(const std::shared_ptr<::grpc::Channel>& channel, const DemoOptions
       ++failed;
     }
   }
-  fmt::print("demo: {} RWs in {} kecamatan, {} workers registered, {} failures\n", rws.size(), 3, registered, failed);
+  fmt::print("demo: {} RWs in {} kecamatan, {} workers registered, {} failures\n", rws.size(), 3, registered,
+             failed);
   return failed == 0 ? 0 : 1;
 }
 

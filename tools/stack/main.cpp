@@ -23,12 +23,14 @@ void print_endpoints(const fs::path& run_dir) {
   for (const auto& [name, s] : ep["services"].items()) {
     fmt::print("  {:<14} {:<22} {}\n", name, s.value("grpc", ""), s.value("metrics", ""));
   }
-  fmt::print("\n  Kafka bootstrap  {}\n  Redis            {}\n", ep.value("kafka_bootstrap", ""), ep.value("redis", ""));
+  fmt::print("\n  Kafka bootstrap  {}\n  Redis            {}\n", ep.value("kafka_bootstrap", ""),
+             ep.value("redis", ""));
   if (ep["services"].contains("coverage")) {
     fmt::print("  Dashboard        {}\n", ep["services"]["coverage"].value("dashboard", ""));
   }
-  fmt::print("\n  Endpoints: {}\n  Logs:      {}\n  Try: build/bin/jaringctl coverage kelurahan 31.75.06.1005\n\n",
-             (run_dir / "endpoints.json").string(), (run_dir / "logs").string());
+  fmt::print(
+      "\n  Endpoints: {}\n  Logs:      {}\n  Try: build/bin/jaringctl coverage kelurahan 31.75.06.1005\n\n",
+      (run_dir / "endpoints.json").string(), (run_dir / "logs").string());
 }
 
 int up(const fs::path& run_dir, const fs::path& bin_dir, const fs::path& config_dir, bool demo) {
@@ -72,11 +74,14 @@ int main(int argc, char** argv) {
   fs::path bin_dir = "build/bin";
   fs::path config_dir = "deploy/local";
   bool demo = true;
-  app.add_option("--run-dir", run_dir, "Where logs, state, stack.json and endpoints.json go")->capture_default_str();
-  auto* up_cmd = app.add_subcommand("up", "Start redis-server, jaring-devkafka and the services in the background");
+  app.add_option("--run-dir", run_dir, "Where logs, state, stack.json and endpoints.json go")
+      ->capture_default_str();
+  auto* up_cmd =
+      app.add_subcommand("up", "Start redis-server, jaring-devkafka and the services in the background");
   up_cmd->add_option("--bin-dir", bin_dir, "Where the jaring-* binaries are")->capture_default_str();
   up_cmd->add_option("--config-dir", config_dir, "Where topics.yaml is")->capture_default_str();
-  up_cmd->add_option("--demo", demo, "Load the demo data after start (DEMO=0 in make)")->capture_default_str();
+  up_cmd->add_option("--demo", demo, "Load the demo data after start (DEMO=0 in make)")
+      ->capture_default_str();
   app.add_subcommand("down", "Stop exactly the processes `up` started, by PID");
   app.add_subcommand("status", "Say whether the stack runs, and where");
   CLI11_PARSE(app, argc, argv);

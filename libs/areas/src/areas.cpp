@@ -47,7 +47,8 @@ Result<Registry> Registry::parse_csv(std::string_view text, const std::string& o
     cols.push_back(line.substr(start));  // the name may hold commas
     const auto level = cols.size() == 4 ? parse_level(cols[0]) : std::nullopt;
     if (!level || cols[1].empty()) {
-      return fail(Error::invalid({{fmt::format("{}:{}", origin, line_no), "expected level,code,parent_code,name"}}));
+      return fail(
+          Error::invalid({{fmt::format("{}:{}", origin, line_no), "expected level,code,parent_code,name"}}));
     }
     registry.areas_[cols[1]] = Area{*level, cols[1], cols[2], cols[3]};
   }
@@ -84,8 +85,8 @@ std::vector<const Area*> Registry::children(std::string_view code) const {
 }
 
 std::size_t Registry::count(Level level) const {
-  return static_cast<std::size_t>(
-      std::count_if(areas_.begin(), areas_.end(), [&](const auto& item) { return item.second.level == level; }));
+  return static_cast<std::size_t>(std::count_if(
+      areas_.begin(), areas_.end(), [&](const auto& item) { return item.second.level == level; }));
 }
 
 std::string RwCode::str() const { return fmt::format("{}.{:03d}", kelurahan, number); }
@@ -93,8 +94,8 @@ std::string RwCode::str() const { return fmt::format("{}.{:03d}", kelurahan, num
 std::optional<RwCode> RwCode::parse(std::string_view code) {
   // pp.kk.cc.dddd.rrr
   if (code.size() != 17) return std::nullopt;
-  const std::string_view parts[] = {code.substr(0, 2), code.substr(3, 2), code.substr(6, 2), code.substr(9, 4),
-                                    code.substr(14, 3)};
+  const std::string_view parts[] = {code.substr(0, 2), code.substr(3, 2), code.substr(6, 2),
+                                    code.substr(9, 4), code.substr(14, 3)};
   if (code[2] != '.' || code[5] != '.' || code[8] != '.' || code[13] != '.') return std::nullopt;
   for (const auto part : parts) {
     if (!all_digits(part)) return std::nullopt;

@@ -25,8 +25,8 @@ TEST(RwCode, ParsesOnlyTheCanonicalForm) {
   EXPECT_EQ(rw->kelurahan, "31.75.06.1005");
   EXPECT_EQ(rw->number, 2);
   EXPECT_EQ(rw->str(), "31.75.06.1005.002");
-  for (const char* bad : {"", "31.75.06.1005.2", "31.75.06.1005.000", "31.75.06.1005-002", "31.75.06.100a.002",
-                          "31.75.06.1005.002.003"}) {
+  for (const char* bad : {"", "31.75.06.1005.2", "31.75.06.1005.000", "31.75.06.1005-002",
+                          "31.75.06.100a.002", "31.75.06.1005.002.003"}) {
     EXPECT_FALSE(RwCode::parse(bad)) << bad;
   }
 }
@@ -37,7 +37,8 @@ TEST(Ancestors, WalksUpFromAKelurahan) {
 }
 
 TEST(Registry, RejectsMalformedLinesWithTheirNumber) {
-  const auto parsed = Registry::parse_csv("level,code,parent_code,name\nkota,31.75,31,X\nvillage,1,2\n", "f.csv");
+  const auto parsed =
+      Registry::parse_csv("level,code,parent_code,name\nkota,31.75,31,X\nvillage,1,2\n", "f.csv");
   ASSERT_FALSE(parsed);
   EXPECT_EQ(parsed.error().violations.at(0).field, "f.csv:3");
 }

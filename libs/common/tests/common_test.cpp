@@ -4,6 +4,7 @@
 
 #include "jaring/common/clock.hpp"
 #include "jaring/common/ids.hpp"
+#include "jaring/common/money.hpp"
 #include "jaring/common/result.hpp"
 
 namespace jaring {
@@ -30,6 +31,15 @@ TEST(Ids, AreUniqueAndPrefixed) {
     EXPECT_EQ(id.substr(0, 2), "p_");
     EXPECT_TRUE(seen.insert(id).second);
   }
+}
+
+TEST(Money, FormatsRupiahWithDotsBetweenThousands) {
+  EXPECT_EQ(format_rupiah(0), "Rp0");
+  EXPECT_EQ(format_rupiah(999), "Rp999");
+  EXPECT_EQ(format_rupiah(16'800), "Rp16.800");
+  EXPECT_EQ(format_rupiah(42'000'000), "Rp42.000.000");
+  EXPECT_EQ(format_rupiah(-5'000), "-Rp5.000");
+  EXPECT_EQ(format_rupiah(INT64_MIN), "-Rp9.223.372.036.854.775.808");
 }
 
 }  // namespace

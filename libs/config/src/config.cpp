@@ -91,7 +91,8 @@ const std::string* Reader::lookup(std::string_view key) {
 
 void Reader::problem(std::string_view key, const std::string& what) {
   const auto* raw = source_.find(key);
-  problems_.push_back(fmt::format("{} (env {}{}): {}{}", key, source_.env_prefix_.empty() ? "JARING_" : source_.env_prefix_,
+  problems_.push_back(fmt::format("{} (env {}{}): {}{}", key,
+                                  source_.env_prefix_.empty() ? "JARING_" : source_.env_prefix_,
                                   env_name(key), what, raw ? fmt::format(" (got \"{}\")", *raw) : ""));
 }
 
@@ -109,7 +110,8 @@ std::string Reader::required_string(std::string_view key) {
   return *raw;
 }
 
-std::int64_t Reader::integer(std::string_view key, std::int64_t fallback, std::int64_t min, std::int64_t max) {
+std::int64_t Reader::integer(std::string_view key, std::int64_t fallback, std::int64_t min,
+                             std::int64_t max) {
   const auto* raw = lookup(key);
   if (raw == nullptr) return fallback;
   std::int64_t value = 0;
@@ -149,7 +151,8 @@ HostPort Reader::host_port(std::string_view key, std::string_view fallback) {
   return hp;
 }
 
-std::string Reader::choice(std::string_view key, std::string fallback, const std::vector<std::string>& allowed) {
+std::string Reader::choice(std::string_view key, std::string fallback,
+                           const std::vector<std::string>& allowed) {
   const auto* raw = lookup(key);
   if (raw == nullptr) return fallback;
   if (std::find(allowed.begin(), allowed.end(), *raw) == allowed.end()) {

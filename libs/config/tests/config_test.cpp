@@ -25,7 +25,9 @@ class ConfigFile : public ::testing::Test {
 };
 
 TEST_F(ConfigFile, ReadsNestedKeysAndEnvironmentWins) {
-  write("grpc:\n  listen: 127.0.0.1:5000\nstore:\n  path: /tmp/x.db\nkafka:\n  properties:\n    security.protocol: ssl\n");
+  write(
+      "grpc:\n  listen: 127.0.0.1:5000\nstore:\n  path: /tmp/x.db\nkafka:\n  properties:\n    "
+      "security.protocol: ssl\n");
   ::setenv("JARINGTEST_GRPC_LISTEN", "127.0.0.1:6000", 1);
   const auto source = Source::load(path_.string(), "JARINGTEST_");
   Reader reader(source);
@@ -57,9 +59,12 @@ TEST(Reader, NamesEveryBadKeyAndItsRule) {
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
     const std::string what = e.what();
-    EXPECT_NE(what.find("redis.address (env JARING_REDIS_ADDRESS): must be host:port"), std::string::npos) << what;
-    EXPECT_NE(what.find("coverage.batch (env JARING_COVERAGE_BATCH): must be an integer from 1 to 10000 (got \"lots\")"),
-              std::string::npos)
+    EXPECT_NE(what.find("redis.address (env JARING_REDIS_ADDRESS): must be host:port"), std::string::npos)
+        << what;
+    EXPECT_NE(
+        what.find(
+            "coverage.batch (env JARING_COVERAGE_BATCH): must be an integer from 1 to 10000 (got \"lots\")"),
+        std::string::npos)
         << what;
     EXPECT_NE(what.find("log.level"), std::string::npos) << what;
     EXPECT_NE(what.find("typo.key: unknown key"), std::string::npos) << what;

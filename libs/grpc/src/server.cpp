@@ -34,27 +34,19 @@ namespace {
   return ::grpc::StatusCode::INTERNAL;
 }
 
-const char* code_name(::grpc::StatusCode code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
+}  // namespace
+
+const char* status_code_name(::grpc::StatusCode code) {
+  static const char* const kNames[] = {
+      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+      "DATA_LOSS", "UNAUTHENTICATED"};
   const auto index = static_cast<std::size_t>(code);
   return index < std::size(kNames) ? kNames[index] : "UNKNOWN";
 }
+
+namespace {
 
 // Counts and times every RPC by method and status code.
 class MetricsInterceptor final : public ::grpc::experimental::Interceptor {
@@ -67,7 +59,7 @@ class MetricsInterceptor final : public ::grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(::grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
       const auto status = methods->GetSendStatus();
       const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start_;
-      requests_.Add({{"method", method_}, {"code", code_name(status.error_code())}}).Increment();
+      requests_.Add({{"method", method_}, {"code", status_code_name(status.error_code())}}).Increment();
       latency_.Add({{"method", method_}}, metrics::Registry::latency_buckets()).Observe(took.count());
     }
     methods->Proceed();
@@ -86,7 +78,8 @@ class MetricsInterceptorFactory final : public ::grpc::experimental::ServerInter
       : requests_(metrics.counter("rpc_requests_total", "gRPC calls served, by method and status code")),
         latency_(metrics.histogram("rpc_duration_seconds", "gRPC call latency, by method")) {}
 
-  ::grpc::experimental::Interceptor* CreateServerInterceptor(::grpc::experimental::ServerRpcInfo* info) override {
+  ::grpc::experimental::Interceptor* CreateServerInterceptor(
+      ::grpc::experimental::ServerRpcInfo* info) override {
     const char* method = info->method();
     return new MetricsInterceptor(method ? method : "unknown", requests_, latency_);
   }
@@ -150,7 +143,8 @@ void Server::start(const std::string& address) {
 }
 
 void Server::set_serving(bool serving) {
-  if (server_ && server_->GetHealthCheckService()) server_->GetHealthCheckService()->SetServingStatus(serving);
+  if (server_ && server_->GetHealthCheckService())
+    server_->GetHealthCheckService()->SetServingStatus(serving);
 }
 
 void Server::shutdown(std::chrono::milliseconds grace) {

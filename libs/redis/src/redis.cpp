@@ -65,7 +65,8 @@ Result<void> Client::ensure_connected() {
   if (context_ != nullptr) return {};
   context_ = redisConnectWithTimeout(host_.c_str(), port_, to_timeval(timeout_));
   if (context_ == nullptr || context_->err != 0) {
-    auto message = fmt::format("redis {}:{}: {}", host_, port_, context_ ? context_->errstr : "out of memory");
+    auto message =
+        fmt::format("redis {}:{}: {}", host_, port_, context_ ? context_->errstr : "out of memory");
     drop();
     return fail(Error::unavailable(std::move(message)));
   }
@@ -119,7 +120,8 @@ Result<Reply> Client::eval(const std::string& script, const std::vector<std::str
     if (script_sha_source_ != script || script_sha_.empty()) {
       auto loaded = pipeline_locked({{"SCRIPT", "LOAD", script}});
       if (!loaded) return fail(loaded.error());
-      if (loaded->front().is_error()) return fail(Error::internal("redis SCRIPT LOAD: " + loaded->front().str));
+      if (loaded->front().is_error())
+        return fail(Error::internal("redis SCRIPT LOAD: " + loaded->front().str));
       script_sha_ = loaded->front().str;
       script_sha_source_ = script;
     }

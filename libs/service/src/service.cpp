@@ -1,7 +1,7 @@
 #include "jaring/service/service.hpp"
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <cstdlib>
@@ -56,7 +56,8 @@ void wait_for_shutdown() {
   sigwait(&set, &signal);
 }
 
-int run(const std::string& service, int argc, char** argv, const std::function<int(const config::Source&)>& body) {
+int run(const std::string& service, int argc, char** argv,
+        const std::function<int(const config::Source&)>& body) {
   CLI::App app{"jaring-" + service + ": see README.md for its settings"};
   std::string config_file;
   if (const char* env = std::getenv("JARING_CONFIG")) config_file = env;

@@ -30,7 +30,8 @@ TEST(Run, ABadSettingStopsStartUpWithExitCodeTwoNamingTheKey) {
 
 TEST(Run, AMissingConfigFileIsNamed) {
   ::testing::internal::CaptureStderr();
-  const int code = run_with({"jaring-test", "--config", "/nonexistent/jaring.yaml"}, [](const auto&) { return 0; });
+  const int code =
+      run_with({"jaring-test", "--config", "/nonexistent/jaring.yaml"}, [](const auto&) { return 0; });
   const auto err = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(code, 2);
   EXPECT_NE(err.find("/nonexistent/jaring.yaml"), std::string::npos) << err;
@@ -38,7 +39,8 @@ TEST(Run, AMissingConfigFileIsNamed) {
 
 TEST(Run, OtherStartUpFailuresExitWithOne) {
   ::testing::internal::CaptureStderr();
-  const int code = run_with({"jaring-test"}, [](const auto&) -> int { throw std::runtime_error("disk on fire"); });
+  const int code =
+      run_with({"jaring-test"}, [](const auto&) -> int { throw std::runtime_error("disk on fire"); });
   const auto err = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(code, 1);
   EXPECT_NE(err.find("cannot start: disk on fire"), std::string::npos);

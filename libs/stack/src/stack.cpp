@@ -16,8 +16,8 @@ using namespace std::chrono_literals;
 struct Stack::Member {
   std::string name;
   process::Spec spec;
-  std::string ready_url;     // http GET answering 200 when ready; empty: ready_file
-  fs::path ready_file;       // a file the member writes when ready (devkafka's bootstrap)
+  std::string ready_url;  // http GET answering 200 when ready; empty: ready_file
+  fs::path ready_file;    // a file the member writes when ready (devkafka's bootstrap)
   std::unique_ptr<process::Process> process;
 };
 
@@ -28,7 +28,8 @@ std::string tail(const fs::path& log, std::size_t lines) {
   std::vector<std::string> all;
   for (std::string line; std::getline(in, line);) all.push_back(line);
   std::string out;
-  for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) out += "  | " + all[i] + "\n";
+  for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i)
+    out += "  | " + all[i] + "\n";
   return out;
 }
 
@@ -89,16 +90,23 @@ void Stack::start() {
   fs::create_directories(options_.run_dir / "logs");
   fs::create_directories(options_.run_dir / "data");
   const auto bin = [&](const char* name) { return (options_.bin_dir / name).string(); };
-  const auto log = [&](const std::string& name) { return (options_.run_dir / "logs" / (name + ".log")).string(); };
+  const auto log = [&](const std::string& name) {
+    return (options_.run_dir / "logs" / (name + ".log")).string();
+  };
 
   auto redis = std::make_unique<Member>();
   const int redis_port = port(6380);
   endpoints_.redis = fmt::format("127.0.0.1:{}", redis_port);
   fs::create_directories(options_.run_dir / "data" / "redis");
   redis->name = "redis";
-  redis->spec = {"redis", {"/usr/bin/redis-server", "--port", std::to_string(redis_port), "--bind", "127.0.0.1",
-                           "--save", "", "--appendonly", "no", "--dir", (options_.run_dir / "data" / "redis").string()},
-                 {}, log("redis"), "", options_.detach};
+  redis->spec = {
+      "redis",
+      {"/usr/bin/redis-server", "--port", std::to_string(redis_port), "--bind", "127.0.0.1", "--save", "",
+       "--appendonly", "no", "--dir", (options_.run_dir / "data" / "redis").string()},
+      {},
+      log("redis"),
+      "",
+      options_.detach};
   members_.push_back(std::move(redis));
 
   auto kafka = std::make_unique<Member>();
@@ -108,11 +116,15 @@ void Stack::start() {
   kafka->spec = {"devkafka",
                  {bin("jaring-devkafka"), "--topics-file", (options_.config_dir / "topics.yaml").string(),
                   "--bootstrap-file", kafka->ready_file.string()},
-                 {}, log("devkafka"), "", options_.detach};
+                 {},
+                 log("devkafka"),
+                 "",
+                 options_.detach};
   members_.push_back(std::move(kafka));
   for (auto& m : members_) start_member(*m);
   endpoints_.kafka_bootstrap = read_file(members_[1]->ready_file);
-  while (!endpoints_.kafka_bootstrap.empty() && std::isspace(static_cast<unsigned char>(endpoints_.kafka_bootstrap.back()))) {
+  while (!endpoints_.kafka_bootstrap.empty() &&
+         std::isspace(static_cast<unsigned char>(endpoints_.kafka_bootstrap.back()))) {
     endpoints_.kafka_bootstrap.pop_back();
   }
 
@@ -120,7 +132,8 @@ void Stack::start() {
     const char* name;
     int grpc, admin, dashboard;
   };
-  for (const auto& s : {ServicePorts{"registration", 50051, 9101, 0}, ServicePorts{"coverage", 50052, 9102, 8080}}) {
+  for (const auto& s :
+       {ServicePorts{"registration", 50051, 9101, 0}, ServicePorts{"coverage", 50052, 9102, 8080}}) {
     auto member = std::make_unique<Member>();
     member->name = s.name;
     Endpoints::Service ep;
@@ -144,7 +157,8 @@ void Stack::start() {
       env["JARING_REDIS_ADDRESS"] = endpoints_.redis;
     }
     member->ready_url = ep.metrics + "/readyz";
-    member->spec = {s.name, {bin(fmt::format("jaring-{}", s.name).c_str())}, env, log(s.name), "", options_.detach};
+    member->spec = {s.name,         {bin(fmt::format("jaring-{}", s.name).c_str())}, env, log(s.name), "",
+                    options_.detach};
     endpoints_.services[s.name] = ep;
     start_member(*member);
     members_.push_back(std::move(member));
@@ -159,15 +173,16 @@ void Stack::start_member(Member& member) {
 void Stack::wait_ready(Member& member) {
   const auto ready = [&] {
     if (!member.ready_url.empty()) return http_ok(member.ready_url);
-    if (!member.ready_file.empty()) return fs::exists(member.ready_file) && fs::file_size(member.ready_file) > 0;
+    if (!member.ready_file.empty())
+      return fs::exists(member.ready_file) && fs::file_size(member.ready_file) > 0;
     // redis: accepts connections on its port
     const auto& argv = member.spec.argv;
     return process::port_open("127.0.0.1", std::stoi(argv[2]));
   };
   const bool ok = process::wait_for([&] { return ready() || !member.process->running(); }, 60s, 50ms);
   if (!ok || !member.process->running()) {
-    throw std::runtime_error(fmt::format("{} did not become ready (log {}):\n{}", member.name, member.spec.log_path,
-                                         tail(member.spec.log_path, 15)));
+    throw std::runtime_error(fmt::format("{} did not become ready (log {}):\n{}", member.name,
+                                         member.spec.log_path, tail(member.spec.log_path, 15)));
   }
 }
 
@@ -214,7 +229,9 @@ void Stack::write_state() const {
   nlohmann::json members = nlohmann::json::array();
   for (const auto& m : members_) {
     if (!m->process) continue;
-    members.push_back({{"name", m->name}, {"pid", m->process->pid()}, {"exe", exe_of(m->process->pid())},
+    members.push_back({{"name", m->name},
+                       {"pid", m->process->pid()},
+                       {"exe", exe_of(m->process->pid())},
                        {"log", m->spec.log_path}});
   }
   std::ofstream(options_.run_dir / "stack.json") << nlohmann::json{{"members", members}}.dump(2) << "\n";

@@ -15,13 +15,19 @@ namespace {
 using nlohmann::json;
 
 json to_json(const Counters& c) {
-  return {{"registered", c.registered}, {"active", c.active},           {"arrears", c.arrears},
-          {"lapsed", c.lapsed},         {"sponsored", c.sponsored},     {"claims_paid", c.claims_paid},
+  return {{"registered", c.registered},
+          {"active", c.active},
+          {"arrears", c.arrears},
+          {"lapsed", c.lapsed},
+          {"sponsored", c.sponsored},
+          {"claims_paid", c.claims_paid},
           {"claims_paid_rupiah", c.claims_paid_rupiah}};
 }
 
 json to_json(const RwCoverage& rw) {
-  return {{"rw_code", rw.rw_code}, {"kelurahan_code", rw.kelurahan_code}, {"target", rw.target},
+  return {{"rw_code", rw.rw_code},
+          {"kelurahan_code", rw.kelurahan_code},
+          {"target", rw.target},
           {"counters", to_json(rw.counters)}};
 }
 
@@ -41,8 +47,8 @@ void reply(httplib::Response& res, const Result<T>& result, F&& render) {
     return;
   }
   res.status = result.error().code == ErrorCode::kInvalidArgument ? 400
-               : result.error().code == ErrorCode::kNotFound       ? 404
-                                                                   : 503;
+               : result.error().code == ErrorCode::kNotFound      ? 404
+                                                                  : 503;
   res.set_content(json{{"error", result.error().message}}.dump(), "application/json");
 }
 
@@ -64,7 +70,8 @@ Dashboard::Dashboard(Queries& queries) : queries_(queries), server_(std::make_un
     });
   });
   server_->Get(R"(/api/kelurahan/([0-9.]+))", [this](const httplib::Request& req, httplib::Response& res) {
-    reply(res, queries_.kelurahan(req.matches[1]), [this](const auto& k) { return to_json(k, queries_.areas()); });
+    reply(res, queries_.kelurahan(req.matches[1]),
+          [this](const auto& k) { return to_json(k, queries_.areas()); });
   });
   server_->Get(R"(/api/rw/([0-9.]+))", [this](const httplib::Request& req, httplib::Response& res) {
     reply(res, queries_.rw(req.matches[1]), [](const auto& rw) { return to_json(rw); });

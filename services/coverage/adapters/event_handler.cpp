@@ -35,7 +35,8 @@ Result<std::vector<CounterOp>> changes_of(const events::v1::Envelope& envelope) 
 EventHandler::EventHandler(RedisCounters& counters, metrics::Registry& metrics)
     : counters_(counters),
       applied_(metrics.counter("events_applied_total", "Events whose counter changes were applied").Add({})),
-      skipped_(metrics.counter("events_skipped_total", "Events already applied before (replay or duplicate)").Add({})),
+      skipped_(metrics.counter("events_skipped_total", "Events already applied before (replay or duplicate)")
+                   .Add({})),
       script_seconds_(metrics.histogram("redis_script_seconds", "Time to apply one batch with the Lua script")
                           .Add({}, metrics::Registry::latency_buckets())) {}
 
@@ -53,7 +54,8 @@ std::map<kafka::TopicPartition, std::int64_t> EventHandler::start_offsets(
   for (const auto& tp : assigned) {
     out[tp] = 0;
     if (!stored) continue;
-    if (const auto it = stored->find(partition_id(tp.topic, tp.partition)); it != stored->end()) out[tp] = it->second;
+    if (const auto it = stored->find(partition_id(tp.topic, tp.partition)); it != stored->end())
+      out[tp] = it->second;
   }
   return out;
 }

@@ -97,7 +97,8 @@ std::optional<RwCoverage> parse_rw(const std::string& rw_code, const redis::Repl
 
 Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& changes,
                                         const std::map<std::string, std::int64_t>& next_offsets) {
-  std::vector<std::string> args{prefix_, std::to_string(dedupe_ttl_.count()), std::to_string(next_offsets.size())};
+  std::vector<std::string> args{prefix_, std::to_string(dedupe_ttl_.count()),
+                                std::to_string(next_offsets.size())};
   for (const auto& [partition, next] : next_offsets) {
     args.push_back(partition);
     args.push_back(std::to_string(next));
@@ -123,7 +124,8 @@ Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& cha
   return ApplyStats{reply->elements[0].as_int(), reply->elements[1].as_int()};
 }
 
-Result<std::map<std::string, std::int64_t>> RedisCounters::offsets(const std::vector<std::string>& partitions) {
+Result<std::map<std::string, std::int64_t>> RedisCounters::offsets(
+    const std::vector<std::string>& partitions) {
   std::map<std::string, std::int64_t> out;
   if (partitions.empty()) return out;
   redis::Command cmd{"HMGET", prefix_ + "offsets"};

@@ -47,14 +47,16 @@ Result<RwCoverage> Queries::rw(const std::string& rw_code) {
 Result<KelurahanCoverage> Queries::kelurahan(const std::string& kelurahan_code) {
   const auto* area = areas_.find(kelurahan_code);
   if (area == nullptr || area->level != areas::Level::kKelurahan) {
-    return fail(Error::invalid({{"kelurahan_code", "must be the code of a known kelurahan, e.g. 31.75.06.1005"}}));
+    return fail(
+        Error::invalid({{"kelurahan_code", "must be the code of a known kelurahan, e.g. 31.75.06.1005"}}));
   }
   auto rws = reader_.rws_of_kelurahan(kelurahan_code);
   if (!rws) return fail(rws.error());
   KelurahanCoverage out;
   out.kelurahan_code = kelurahan_code;
   out.rws = std::move(*rws);
-  std::sort(out.rws.begin(), out.rws.end(), [](const auto& a, const auto& b) { return a.rw_code < b.rw_code; });
+  std::sort(out.rws.begin(), out.rws.end(),
+            [](const auto& a, const auto& b) { return a.rw_code < b.rw_code; });
   for (const auto& rw : out.rws) {
     out.totals += rw.counters;
     if (rw.at_target()) ++out.rws_at_target;

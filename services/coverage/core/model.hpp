@@ -45,8 +45,8 @@ struct CounterOp {
   enum class Kind { kDeclareRw, kIncrement };
   Kind kind = Kind::kIncrement;
   std::string rw_code;
-  std::string field;           // kIncrement: which counter
-  std::int64_t amount = 0;     // kIncrement: by how much; kDeclareRw: the target
+  std::string field;        // kIncrement: which counter
+  std::int64_t amount = 0;  // kIncrement: by how much; kDeclareRw: the target
 };
 
 // The changes one event makes, applied all or nothing, at most once per event id.

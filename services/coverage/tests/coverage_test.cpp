@@ -50,9 +50,12 @@ class FakeReader final : public CounterReader {
 
 TEST(Queries, KelurahanSumsItsRwsAndCountsThoseAtTarget) {
   FakeReader reader;
-  reader.rws["31.75.06.1005.001"] = {"31.75.06.1005.001", "31.75.06.1005", 100, {.registered = 120, .active = 100}};
-  reader.rws["31.75.06.1005.002"] = {"31.75.06.1005.002", "31.75.06.1005", 100, {.registered = 40, .active = 30}};
-  reader.rws["31.75.06.1005.003"] = {"31.75.06.1005.003", "31.75.06.1005", 20, {.registered = 25, .active = 21}};
+  reader.rws["31.75.06.1005.001"] = {
+      "31.75.06.1005.001", "31.75.06.1005", 100, {.registered = 120, .active = 100}};
+  reader.rws["31.75.06.1005.002"] = {
+      "31.75.06.1005.002", "31.75.06.1005", 100, {.registered = 40, .active = 30}};
+  reader.rws["31.75.06.1005.003"] = {
+      "31.75.06.1005.003", "31.75.06.1005", 20, {.registered = 25, .active = 21}};
   Queries queries(reader, areas::Registry::jakarta());
   auto k = queries.kelurahan("31.75.06.1005");
   ASSERT_TRUE(k);

@@ -40,7 +40,8 @@ void to_proto(const Participant& p, v1::Participant* out) {
 // The trace id a caller sent (x-trace-id metadata), or a new one.
 std::string trace_id(const ::grpc::ServerContext* context) {
   const auto& metadata = context->client_metadata();
-  if (auto it = metadata.find("x-trace-id"); it != metadata.end()) return {it->second.data(), it->second.size()};
+  if (auto it = metadata.find("x-trace-id"); it != metadata.end())
+    return {it->second.data(), it->second.size()};
   return new_id("t_");
 }
 

@@ -11,7 +11,8 @@ class GrpcService final : public v1::RegistrationService::Service {
  public:
   explicit GrpcService(Registration& core) : core_(core) {}
 
-  ::grpc::Status CreateRw(::grpc::ServerContext* context, const v1::CreateRwRequest* request, v1::Rw* reply) override;
+  ::grpc::Status CreateRw(::grpc::ServerContext* context, const v1::CreateRwRequest* request,
+                          v1::Rw* reply) override;
   ::grpc::Status ListRws(::grpc::ServerContext* context, const v1::ListRwsRequest* request,
                          v1::ListRwsResponse* reply) override;
   ::grpc::Status Register(::grpc::ServerContext* context, const v1::RegisterRequest* request,

@@ -88,8 +88,10 @@ std::vector<store::Migration> SqliteStore::migrations() {
 Result<Rw> SqliteStore::create_rw(const Rw& rw, const Event& event) {
   auto result = db_.write([&](store::Transaction& tx) -> Result<Rw> {
     auto exists = tx.prepare("SELECT 1 FROM rws WHERE code = ?");
-    if (exists.bind(1, rw.code).step()) return fail(Error::already_exists(fmt::format("RW {} already exists", rw.code)));
-    tx.prepare("INSERT INTO rws (code, kelurahan_code, kelurahan_name, target, active) VALUES (?, ?, ?, ?, 1)")
+    if (exists.bind(1, rw.code).step())
+      return fail(Error::already_exists(fmt::format("RW {} already exists", rw.code)));
+    tx.prepare(
+          "INSERT INTO rws (code, kelurahan_code, kelurahan_name, target, active) VALUES (?, ?, ?, ?, 1)")
         .bind(1, rw.code)
         .bind(2, rw.kelurahan_code)
         .bind(3, rw.kelurahan_name)
@@ -104,7 +106,8 @@ Result<Rw> SqliteStore::create_rw(const Rw& rw, const Event& event) {
 
 std::optional<Rw> SqliteStore::find_rw(const std::string& code) {
   return db_.read([&](store::Database& db) -> std::optional<Rw> {
-    auto s = db.prepare("SELECT code, kelurahan_code, kelurahan_name, target, active FROM rws WHERE code = ?");
+    auto s =
+        db.prepare("SELECT code, kelurahan_code, kelurahan_name, target, active FROM rws WHERE code = ?");
     if (!s.bind(1, code).step()) return std::nullopt;
     return read_rw(s);
   });
@@ -114,7 +117,8 @@ std::vector<Rw> SqliteStore::list_rws(const std::string& kelurahan_code) {
   return db_.read([&](store::Database& db) {
     std::vector<Rw> out;
     auto s = db.prepare(
-        "SELECT code, kelurahan_code, kelurahan_name, target, active FROM rws WHERE kelurahan_code = ? ORDER BY code");
+        "SELECT code, kelurahan_code, kelurahan_name, target, active FROM rws WHERE kelurahan_code = ? ORDER "
+        "BY code");
     s.bind(1, kelurahan_code);
     while (s.step()) out.push_back(read_rw(s));
     return out;
@@ -127,18 +131,20 @@ Result<Participant> SqliteStore::insert_participant(const Participant& p, const 
   auto result = db_.write([&](store::Transaction& tx) -> Result<Participant> {
     if (!idempotency_key.empty()) {
       // A concurrent retry with the same key may have won the race since the core looked.
-      auto earlier = tx.prepare(fmt::format(
-          "SELECT {} FROM participants WHERE id = (SELECT participant_id FROM idempotency_keys WHERE key = ?)",
-          kParticipantColumns));
+      auto earlier =
+          tx.prepare(fmt::format("SELECT {} FROM participants WHERE id = (SELECT participant_id FROM "
+                                 "idempotency_keys WHERE key = ?)",
+                                 kParticipantColumns));
       if (earlier.bind(1, idempotency_key).step()) return read_participant(earlier);
     }
     auto active = tx.prepare("SELECT id FROM participants WHERE nik = ? AND status = 'active'");
     if (active.bind(1, p.nik).step()) {
-      return fail(Error::already_exists(
-          fmt::format("this NIK already has an active participation: participant {}", active.column_text(0))));
+      return fail(Error::already_exists(fmt::format(
+          "this NIK already has an active participation: participant {}", active.column_text(0))));
     }
-    tx.prepare(fmt::format("INSERT INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           kParticipantColumns))
+    tx.prepare(
+          fmt::format("INSERT INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      kParticipantColumns))
         .bind(1, p.id)
         .bind(2, p.nik)
         .bind(3, p.name)

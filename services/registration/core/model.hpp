@@ -11,10 +11,21 @@
 namespace jaring::registration {
 
 // Codes used in files and APIs (DESIGN.md section 2).
-inline constexpr std::string_view kCategories[] = {
-    "rt_rw_official", "pkk",         "dasawisma", "posyandu",           "jumantik",     "fkdm",
-    "ppsu",           "guard",       "cleaner",   "religious_teacher",  "ojol_driver",  "scavenger",
-    "construction_worker", "street_vendor", "other_informal"};
+inline constexpr std::string_view kCategories[] = {"rt_rw_official",
+                                                   "pkk",
+                                                   "dasawisma",
+                                                   "posyandu",
+                                                   "jumantik",
+                                                   "fkdm",
+                                                   "ppsu",
+                                                   "guard",
+                                                   "cleaner",
+                                                   "religious_teacher",
+                                                   "ojol_driver",
+                                                   "scavenger",
+                                                   "construction_worker",
+                                                   "street_vendor",
+                                                   "other_informal"};
 inline constexpr std::string_view kPayers[] = {"self", "sponsor", "city_budget"};
 inline constexpr std::string_view kPrograms[] = {"jkk+jkm", "jkk+jkm+jht"};
 inline constexpr int kDefaultRwTarget = 100;

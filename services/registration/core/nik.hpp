@@ -12,10 +12,10 @@
 namespace jaring::registration {
 
 struct NikInfo {
-  int province = 0;                      // 11..94
+  int province = 0;  // 11..94
   std::chrono::year_month_day birth_date;
-  char sex = 'M';                        // 'M' or 'F' (day + 40)
-  int serial = 0;                        // 1..9999
+  char sex = 'M';  // 'M' or 'F' (day + 40)
+  int serial = 0;  // 1..9999
 };
 
 // The rule a NIK broke, in words a field agent understands.

@@ -27,9 +27,10 @@ std::optional<std::chrono::year_month_day> parse_date(std::string_view text) {
   for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
     if (!std::isdigit(static_cast<unsigned char>(text[i]))) return std::nullopt;
   }
-  const std::chrono::year_month_day ymd{std::chrono::year{std::stoi(std::string(text.substr(0, 4)))},
-                                        std::chrono::month{static_cast<unsigned>(std::stoi(std::string(text.substr(5, 2))))},
-                                        std::chrono::day{static_cast<unsigned>(std::stoi(std::string(text.substr(8, 2))))}};
+  const std::chrono::year_month_day ymd{
+      std::chrono::year{std::stoi(std::string(text.substr(0, 4)))},
+      std::chrono::month{static_cast<unsigned>(std::stoi(std::string(text.substr(5, 2))))},
+      std::chrono::day{static_cast<unsigned>(std::stoi(std::string(text.substr(8, 2))))}};
   if (!ymd.ok()) return std::nullopt;
   return ymd;
 }
@@ -61,7 +62,8 @@ Result<Rw> Registration::create_rw(const std::string& kelurahan_code, int number
     violations.push_back({"kelurahan_code", "must be the code of a known kelurahan, e.g. 31.75.06.1005"});
   }
   if (number < 1 || number > 999) violations.push_back({"number", "must be from 1 to 999"});
-  if (target < 0 || target > 100000) violations.push_back({"target", "must be from 1 to 100000 (0 for the default 100)"});
+  if (target < 0 || target > 100000)
+    violations.push_back({"target", "must be from 1 to 100000 (0 for the default 100)"});
   if (!violations.empty()) return fail(Error::invalid(std::move(violations)));
 
   Rw rw;
@@ -75,7 +77,8 @@ Result<Rw> Registration::create_rw(const std::string& kelurahan_code, int number
 Result<std::vector<Rw>> Registration::list_rws(const std::string& kelurahan_code) {
   const auto* kelurahan = areas_.find(kelurahan_code);
   if (kelurahan == nullptr || kelurahan->level != areas::Level::kKelurahan) {
-    return fail(Error::invalid({{"kelurahan_code", "must be the code of a known kelurahan, e.g. 31.75.06.1005"}}));
+    return fail(
+        Error::invalid({{"kelurahan_code", "must be the code of a known kelurahan, e.g. 31.75.06.1005"}}));
   }
   return store_.list_rws(kelurahan_code);
 }
@@ -100,7 +103,8 @@ std::vector<FieldViolation> Registration::validate(const RegisterCommand& c, Par
   if (!birth) {
     v.push_back({"birth_date", "must be a real date written YYYY-MM-DD"});
   } else if (const auto* info = std::get_if<NikInfo>(&nik); info && info->birth_date != *birth) {
-    v.push_back({"birth_date", fmt::format("must match the birth date in the NIK ({})", format_date(info->birth_date))});
+    v.push_back({"birth_date",
+                 fmt::format("must match the birth date in the NIK ({})", format_date(info->birth_date))});
   }
 
   if (c.sex != "M" && c.sex != "F") {
@@ -124,7 +128,8 @@ std::vector<FieldViolation> Registration::validate(const RegisterCommand& c, Par
   if (c.rt < 1 || c.rt > 999) v.push_back({"rt", "must be from 1 to 999"});
   if (!one_of(c.category, kCategories)) v.push_back({"category", "must be one of " + list(kCategories)});
   if (c.income_band < kLowestIncomeBand) {
-    v.push_back({"income_band", fmt::format("must be at least {} (the lowest band), in whole rupiah", kLowestIncomeBand)});
+    v.push_back({"income_band",
+                 fmt::format("must be at least {} (the lowest band), in whole rupiah", kLowestIncomeBand)});
   }
   if (!one_of(c.programs, kPrograms)) v.push_back({"programs", "must be one of " + list(kPrograms)});
   if (!one_of(c.payer, kPayers)) v.push_back({"payer", "must be one of " + list(kPayers)});
@@ -156,7 +161,8 @@ Result<Participant> Registration::register_participant(const RegisterCommand& co
   }
   participant.id = new_id("p_");
   participant.registered_at = format_utc(clock_.now());
-  return store_.insert_participant(participant, ParticipantRegisteredEvent{participant}, command.idempotency_key);
+  return store_.insert_participant(participant, ParticipantRegisteredEvent{participant},
+                                   command.idempotency_key);
 }
 
 Result<Participant> Registration::get_participant(const std::string& id) {

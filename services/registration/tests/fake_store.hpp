@@ -26,7 +26,8 @@ class FakeStore final : public Store {
     }
     return out;
   }
-  Result<Participant> insert_participant(const Participant& p, const Event& event, const std::string& key) override {
+  Result<Participant> insert_participant(const Participant& p, const Event& event,
+                                         const std::string& key) override {
     for (const auto& [id, other] : participants) {
       if (other.nik == p.nik && other.status == "active") {
         return fail(Error::already_exists("this NIK already has an active participation: participant " + id));

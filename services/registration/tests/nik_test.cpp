@@ -24,20 +24,20 @@ TEST_P(NikRejections, NamesTheRule) {
 
 INSTANTIATE_TEST_SUITE_P(
     EveryRule, NikRejections,
-    ::testing::Values(Rejected{"", "exactly 16 digits"}, Rejected{"317201150590001", "exactly 16 digits"},
-                      Rejected{"31720115059000012", "exactly 16 digits"},
-                      Rejected{"31720115059O0001", "digits only"}, Rejected{"3172 11505900001", "digits only"},
-                      Rejected{"1072011505900001", "province code"}, Rejected{"9572011505900001", "province code"},
-                      Rejected{"0072011505900001", "province code"},
-                      Rejected{"3172013202900001", "not a real date"},   // 32 February
-                      Rejected{"3172013002900001", "not a real date"},   // 30 February
-                      Rejected{"3172012902910001", "not a real date"},   // 29 Feb 1991, not a leap year
-                      Rejected{"3172010013900001", "not a real date"},   // month 13
-                      Rejected{"3172010000900001", "not a real date"},   // day 00
-                      Rejected{"3172014000900001", "not a real date"},   // day 40 = 00 for a woman
-                      Rejected{"3172017201900001", "not a real date"},   // day 72 = 32 for a woman
-                      Rejected{"3172010112260001", "in the future"},     // 1 December 2026
-                      Rejected{"3172011505900000", "serial"}));
+    ::testing::Values(
+        Rejected{"", "exactly 16 digits"}, Rejected{"317201150590001", "exactly 16 digits"},
+        Rejected{"31720115059000012", "exactly 16 digits"}, Rejected{"31720115059O0001", "digits only"},
+        Rejected{"3172 11505900001", "digits only"}, Rejected{"1072011505900001", "province code"},
+        Rejected{"9572011505900001", "province code"}, Rejected{"0072011505900001", "province code"},
+        Rejected{"3172013202900001", "not a real date"},  // 32 February
+        Rejected{"3172013002900001", "not a real date"},  // 30 February
+        Rejected{"3172012902910001", "not a real date"},  // 29 Feb 1991, not a leap year
+        Rejected{"3172010013900001", "not a real date"},  // month 13
+        Rejected{"3172010000900001", "not a real date"},  // day 00
+        Rejected{"3172014000900001", "not a real date"},  // day 40 = 00 for a woman
+        Rejected{"3172017201900001", "not a real date"},  // day 72 = 32 for a woman
+        Rejected{"3172010112260001", "in the future"},    // 1 December 2026
+        Rejected{"3172011505900000", "serial"}));
 
 TEST(Nik, ReadsAManBornInTheNineties) {
   const auto result = parse_nik("3172011505900001", kToday);

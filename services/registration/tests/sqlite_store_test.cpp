@@ -15,7 +15,8 @@ using namespace std::chrono;
 class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = std::filesystem::temp_directory_path() / ("jaring-registration-" + std::to_string(::getpid()) + ".db");
+    path_ = std::filesystem::temp_directory_path() /
+            ("jaring-registration-" + std::to_string(::getpid()) + ".db");
     std::filesystem::remove(path_);
     db_ = store::Database::open(path_.string(), SqliteStore::migrations());
     store_ = std::make_unique<SqliteStore>(*db_, clock_, [this] { ++commits_; });

@@ -35,9 +35,7 @@ struct Error {
   static Error already_exists(std::string message) {
     return {ErrorCode::kAlreadyExists, std::move(message), {}};
   }
-  static Error unavailable(std::string message) {
-    return {ErrorCode::kUnavailable, std::move(message), {}};
-  }
+  static Error unavailable(std::string message) { return {ErrorCode::kUnavailable, std::move(message), {}}; }
   static Error internal(std::string message) { return {ErrorCode::kInternal, std::move(message), {}}; }
 };
 

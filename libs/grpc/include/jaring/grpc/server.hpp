@@ -22,6 +22,9 @@ namespace jaring::grpc {
 // Reads the field violations back from a status (clients and tests).
 std::vector<FieldViolation> field_violations(const ::grpc::Status& status);
 
+// "INVALID_ARGUMENT" for INVALID_ARGUMENT: for people and metric labels.
+const char* status_code_name(::grpc::StatusCode code);
+
 // Sets a deadline on a client call: every call Jaring makes has one.
 void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds timeout);
 

@@ -34,3 +34,23 @@ class Generator {
 };
 
 }  // namespace jaring::sample
+
+namespace jaring::sample {
+
+// Copies a worker into a registration request (jaring.registration.v1.RegisterRequest or
+// anything with the same setters), leaving the RW and the idempotency key to the caller.
+template <typename Request>
+void fill_register_request(const Worker& w, Request& r) {
+  r.set_nik(w.nik);
+  r.set_name(w.name);
+  r.set_birth_date(w.birth_date);
+  r.set_sex(w.sex);
+  r.set_phone(w.phone);
+  r.set_rt(w.rt);
+  r.set_category(w.category);
+  r.set_income_band(w.income_band);
+  r.set_programs(w.programs);
+  r.set_payer(w.payer);
+}
+
+}  // namespace jaring::sample

@@ -39,7 +39,8 @@ struct Runtime {
 // Parses --config (or JARING_CONFIG), sets up signals and logging, runs `body`, and turns
 // start-up failures into a clear message and exit code 2. `body` returns the exit code after
 // calling wait_for_shutdown().
-int run(const std::string& service, int argc, char** argv, const std::function<int(const config::Source&)>& body);
+int run(const std::string& service, int argc, char** argv,
+        const std::function<int(const config::Source&)>& body);
 
 // Blocks until SIGTERM or SIGINT.
 void wait_for_shutdown();

@@ -30,8 +30,8 @@ struct Endpoints {
   std::string kafka_bootstrap;
   std::string redis;  // host:port
   struct Service {
-    std::string grpc;     // host:port
-    std::string metrics;  // http://host:port (/metrics, /healthz, /readyz)
+    std::string grpc;       // host:port
+    std::string metrics;    // http://host:port (/metrics, /healthz, /readyz)
     std::string dashboard;  // coverage only: http://host:port/
   };
   std::map<std::string, Service> services;
