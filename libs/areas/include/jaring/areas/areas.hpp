@@ -28,6 +28,9 @@ class Registry {
   static const Registry& jakarta();
   // A file in the jakarta-areas.csv format (level,code,parent_code,name).
   static Result<Registry> load_csv(const std::string& path);
+  // The national files of idn-area-data in `dir`: provinces.csv, regencies.csv, districts.csv,
+  // villages.csv (code,parent_code,name; provinces code,name).
+  static Result<Registry> load_national(const std::string& dir);
   static Result<Registry> parse_csv(std::string_view text, const std::string& origin);
 
   const Area* find(std::string_view code) const;
@@ -48,6 +51,32 @@ struct RwCode {
   std::string str() const;  // 31.75.06.1005.002
   // Parses the canonical form; nullopt when it is not one.
   static std::optional<RwCode> parse(std::string_view code);
+};
+
+// A BPJS Ketenagakerjaan branch office (Kantor Cabang).
+struct Branch {
+  std::string code;  // pulogebang
+  std::string name;  // Jakarta Pulogebang
+};
+
+// Which branch office serves each kecamatan. Registration owns it; the default for Jakarta is
+// compiled in from data/jakarta-branches.csv and deployments replace it by configuration.
+class BranchMap {
+ public:
+  static const BranchMap& jakarta();
+  // CSV with the header branch_code,branch_name,kecamatan_code; a kecamatan at most once.
+  static Result<BranchMap> parse_csv(std::string_view text, const std::string& origin);
+  static Result<BranchMap> load_csv(const std::string& path);
+
+  // The branch of a kecamatan, or of the kecamatan above a kelurahan or RW code.
+  const Branch* branch_of(std::string_view area_code) const;
+  const Branch* find(std::string_view branch_code) const;
+  std::vector<Branch> branches() const;
+  std::vector<std::string> kecamatan_of(std::string_view branch_code) const;
+
+ private:
+  std::map<std::string, Branch, std::less<>> branches_;           // by code
+  std::map<std::string, std::string, std::less<>> by_kecamatan_;  // kecamatan -> branch code
 };
 
 // Parent codes of a kelurahan code: {kecamatan, kota, province}; empty when malformed.
