@@ -16,17 +16,25 @@ int main(int argc, char** argv) {
     const auto common = service::read_common(reader, 50051, 9101);
     const auto store_path = reader.string("store.path", "registration.db");
     const auto areas_file = reader.string("areas.file", "");
+    const auto national_dir = reader.string("areas.national_dir", "");
+    const auto branches_file = reader.string("branches.file", "");
     const kafka::Settings kafka_settings{reader.string("kafka.bootstrap_servers", "127.0.0.1:9092"),
                                          reader.map("kafka.properties.")};
     reader.finish();
 
-    areas::Registry loaded_areas;
-    if (!areas_file.empty()) {
-      auto loaded = areas::Registry::load_csv(areas_file);
-      if (!loaded) throw config::ConfigError("areas.file: " + loaded.error().message);
-      loaded_areas = std::move(*loaded);
-    }
-    const auto& areas = areas_file.empty() ? areas::Registry::jakarta() : loaded_areas;
+    // The Jakarta areas and branches are compiled in; a deployment may load its own.
+    const auto or_fail = [](auto loaded, const char* key) {
+      if (!loaded) throw config::ConfigError(std::string(key) + ": " + loaded.error().message);
+      return std::move(*loaded);
+    };
+    const auto area_registry =
+        national_dir.empty()
+            ? (areas_file.empty() ? areas::Registry::jakarta()
+                                  : or_fail(areas::Registry::load_csv(areas_file), "areas.file"))
+            : or_fail(areas::Registry::load_national(national_dir), "areas.national_dir");
+    const auto branch_map = branches_file.empty()
+                                ? areas::BranchMap::jakarta()
+                                : or_fail(areas::BranchMap::load_csv(branches_file), "branches.file");
 
     service::Runtime runtime("registration", common);
     SystemClock clock;
@@ -34,7 +42,7 @@ int main(int argc, char** argv) {
     kafka::Producer producer(kafka_settings, "jaring-registration", runtime.metrics);
     kafka::OutboxRelay relay(*db, producer, runtime.metrics);
     registration::SqliteStore store(*db, clock, [&relay] { relay.notify(); });
-    registration::Registration core(store, areas, clock);
+    registration::Registration core(store, area_registry, branch_map, clock);
     registration::GrpcService api(core);
 
     runtime.grpc.add_service(&api);

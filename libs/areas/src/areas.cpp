@@ -72,7 +72,8 @@ Result<Registry> Registry::parse_csv(std::string_view text, const std::string& o
     const auto cols = split(line, 4);  // the name may hold commas
     const auto level = cols.size() == 4 ? parse_level(cols[0]) : std::nullopt;
     if (!level || cols[1].empty()) {
-      return fail(Error::invalid({{fmt::format("{}:{}", origin, line_no), "expected level,code,parent_code,name"}}));
+      return fail(
+          Error::invalid({{fmt::format("{}:{}", origin, line_no), "expected level,code,parent_code,name"}}));
     }
     registry.areas_[cols[1]] = Area{*level, cols[1], cols[2], cols[3]};
     return {};
@@ -94,15 +95,17 @@ Result<Registry> Registry::load_national(const std::string& dir) {
     Level level;
     std::size_t columns;  // provinces: code,name; the others: code,parent_code,name
   };
-  for (const auto& f : {File{"provinces.csv", Level::kProvince, 2}, File{"regencies.csv", Level::kKota, 3},
-                        File{"districts.csv", Level::kKecamatan, 3}, File{"villages.csv", Level::kKelurahan, 3}}) {
+  for (const auto& f :
+       {File{"provinces.csv", Level::kProvince, 2}, File{"regencies.csv", Level::kKota, 3},
+        File{"districts.csv", Level::kKecamatan, 3}, File{"villages.csv", Level::kKelurahan, 3}}) {
     const auto path = dir + "/" + f.name;
     const auto text = read_file(path);
     if (!text) return fail(Error::invalid({{"areas.national_dir", fmt::format("cannot read {}", path)}}));
     auto ok = each_line(*text, [&](int line_no, const std::string& line) -> Result<void> {
       auto cols = split(line, f.columns);
       if (cols.size() != f.columns || cols[0].empty()) {
-        return fail(Error::invalid({{fmt::format("{}:{}", path, line_no), "expected code,[parent_code,]name"}}));
+        return fail(
+            Error::invalid({{fmt::format("{}:{}", path, line_no), "expected code,[parent_code,]name"}}));
       }
       if (f.columns == 2) cols.insert(cols.begin() + 1, "");
       registry.areas_[cols[0]] = Area{f.level, cols[0], cols[1], cols[2]};
@@ -135,10 +138,12 @@ Result<BranchMap> BranchMap::parse_csv(std::string_view text, const std::string&
     const auto cols = split(line, 3);
     const auto where = fmt::format("{}:{}", origin, line_no);
     if (cols.size() != 3 || cols[0].empty() || cols[1].empty() || cols[2].size() != 8) {
-      return fail(Error::invalid({{where, "expected branch_code,branch_name,kecamatan_code (e.g. 31.75.06)"}}));
+      return fail(
+          Error::invalid({{where, "expected branch_code,branch_name,kecamatan_code (e.g. 31.75.06)"}}));
     }
     if (map.by_kecamatan_.contains(cols[2])) {
-      return fail(Error::invalid({{where, fmt::format("kecamatan {} is already served by a branch", cols[2])}}));
+      return fail(
+          Error::invalid({{where, fmt::format("kecamatan {} is already served by a branch", cols[2])}}));
     }
     map.branches_[cols[0]] = Branch{cols[0], cols[1]};
     map.by_kecamatan_[cols[2]] = cols[0];

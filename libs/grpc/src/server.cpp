@@ -6,6 +6,8 @@
 
 #include <stdexcept>
 
+#include <spdlog/spdlog.h>
+
 #include <fmt/format.h>
 
 #include "google/rpc/error_details.pb.h"
@@ -117,6 +119,11 @@ std::vector<FieldViolation> field_violations(const ::grpc::Status& status) {
     for (const auto& fv : bad_request.field_violations()) out.push_back({fv.field(), fv.description()});
   }
   return out;
+}
+
+::grpc::Status internal_error(const char* what) {
+  spdlog::error("request failed: {}", what);
+  return {::grpc::StatusCode::INTERNAL, "internal error; the service logged the cause"};
 }
 
 void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds timeout) {

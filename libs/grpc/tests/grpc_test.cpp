@@ -12,6 +12,9 @@ class EchoService final : public grpctest::Echo::Service {
                      grpctest::SayReply* reply) override {
     if (request->text().empty()) return to_status(Error::invalid({{"text", "is required"}}));
     if (request->text() == "missing") return to_status(Error::not_found("no such thing"));
+    if (request->text() == "throw") {
+      return guarded([]() -> ::grpc::Status { throw std::runtime_error("disk I/O error at /secret/path"); });
+    }
     reply->set_text(request->text());
     return ::grpc::Status::OK;
   }
@@ -63,6 +66,13 @@ TEST_F(GrpcServer, MapsDomainCodesAndCountsCalls) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("code=\"NOT_FOUND\""), std::string::npos);
+}
+
+TEST_F(GrpcServer, ExceptionsBecomeInternalWithoutDetails) {
+  grpctest::SayReply reply;
+  const auto status = say("throw", &reply);
+  EXPECT_EQ(status.error_code(), ::grpc::StatusCode::INTERNAL);
+  EXPECT_EQ(status.error_message().find("/secret/path"), std::string::npos);
 }
 
 TEST_F(GrpcServer, ServesStandardHealthChecking) {

@@ -2,12 +2,29 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <chrono>
+#include <cstdio>
+
+#include <fmt/format.h>
+
 #include "jaring/common/ids.hpp"
 #include "jaring/events/v1/envelope.pb.h"
 #include "jaring/log/log.hpp"
 
 namespace jaring::registration {
 namespace {
+
+// The Asia/Jakarta calendar day (UTC+7, no daylight saving) of an RFC 3339 UTC instant.
+std::string jakarta_date(const std::string& utc) {
+  int y = 0;
+  unsigned mo = 0, d = 0, h = 0;
+  if (std::sscanf(utc.c_str(), "%d-%u-%uT%u", &y, &mo, &d, &h) != 4) return utc.substr(0, 10);
+  const auto at = std::chrono::sys_days{std::chrono::year{y} / std::chrono::month{mo} / std::chrono::day{d}} +
+                  std::chrono::hours(h + 7);
+  const std::chrono::year_month_day day{std::chrono::floor<std::chrono::days>(at)};
+  return fmt::format("{:04d}-{:02d}-{:02d}", static_cast<int>(day.year()), static_cast<unsigned>(day.month()),
+                     static_cast<unsigned>(day.day()));
+}
 
 struct Encoder {
   events::v1::Envelope& envelope;
@@ -19,6 +36,16 @@ struct Encoder {
     p->set_rw_code(e.rw.code);
     p->set_kelurahan_code(e.rw.kelurahan_code);
     p->set_target(e.rw.target);
+    key = e.rw.code;
+  }
+
+  void operator()(const RwUpdatedEvent& e) const {
+    envelope.set_type("RwUpdated");
+    auto* p = envelope.mutable_rw_updated();
+    p->set_rw_code(e.rw.code);
+    p->set_kelurahan_code(e.rw.kelurahan_code);
+    p->set_target(e.rw.target);
+    p->set_active(e.rw.active);
     key = e.rw.code;
   }
 
@@ -37,7 +64,53 @@ struct Encoder {
     p->set_birth_year(std::stoi(from.birth_date.substr(0, 4)));
     p->set_agent_id(from.agent_id);
     p->set_branch_code(from.branch_code);
+    p->set_project_end_date(from.project_end_date);
+    p->set_registered_on(jakarta_date(from.registered_at));
     key = from.id;
+  }
+
+  void operator()(const ParticipantUpdatedEvent& e) const {
+    const auto& from = e.participant;
+    envelope.set_type("ParticipantUpdated");
+    auto* p = envelope.mutable_participant_updated();
+    p->set_participant_id(from.id);
+    p->set_rw_code(from.rw_code);
+    p->set_category(from.category);
+    p->set_income_band(from.income_band);
+    p->set_payer(from.payer);
+    p->set_previous_payer(e.previous_payer);
+    p->set_programs(from.programs);
+    key = from.id;
+  }
+
+  void operator()(const ParticipantMovedEvent& e) const {
+    envelope.set_type("ParticipantMoved");
+    auto* p = envelope.mutable_participant_moved();
+    p->set_participant_id(e.participant.id);
+    p->set_from_rw_code(e.from_rw_code);
+    p->set_to_rw_code(e.participant.rw_code);
+    p->set_rt(e.participant.rt);
+    p->set_moved_on(e.moved_on);
+    key = e.participant.id;
+  }
+
+  void operator()(const ParticipantExitedEvent& e) const {
+    envelope.set_type("ParticipantExited");
+    auto* p = envelope.mutable_participant_exited();
+    p->set_participant_id(e.participant.id);
+    p->set_rw_code(e.participant.rw_code);
+    p->set_reason(e.participant.exit_reason);
+    p->set_exit_date(e.participant.exit_date);
+    key = e.participant.id;
+  }
+
+  void operator()(const AgentRegisteredEvent& e) const {
+    envelope.set_type("AgentRegistered");
+    auto* p = envelope.mutable_agent_registered();
+    p->set_agent_id(e.agent.id);
+    p->set_branch_code(e.agent.branch_code);
+    p->set_organisation(e.agent.organisation);
+    key = e.agent.id;
   }
 };
 

@@ -2,6 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
 #include "../core/nik.hpp"
 #include "jaring/common/ids.hpp"
 #include "jaring/grpc/server.hpp"
@@ -9,6 +14,8 @@
 
 namespace jaring::registration {
 namespace {
+
+constexpr std::size_t kBulkBatch = 1000;  // rows per transaction in RegisterBulk
 
 void to_proto(const Rw& rw, v1::Rw* out) {
   out->set_code(rw.code);
@@ -35,6 +42,39 @@ void to_proto(const Participant& p, v1::Participant* out) {
   out->set_branch_code(p.branch_code);
   out->set_status(p.status);
   out->set_registered_at(p.registered_at);
+  out->set_project_end_date(p.project_end_date);
+  out->set_exit_reason(p.exit_reason);
+  out->set_exit_date(p.exit_date);
+  out->set_kelurahan_code(p.rw_code.substr(0, 13));
+  out->set_kecamatan_code(p.rw_code.substr(0, 8));
+}
+
+void to_proto(const Agent& a, v1::Agent* out) {
+  out->set_agent_id(a.id);
+  out->set_name(a.name);
+  out->set_phone(a.phone);
+  out->set_branch_code(a.branch_code);
+  out->set_organisation(a.organisation);
+  out->set_registered_at(a.registered_at);
+}
+
+RegisterCommand to_command(const v1::RegisterRequest& r) {
+  RegisterCommand c;
+  c.idempotency_key = r.idempotency_key();
+  c.nik = r.nik();
+  c.name = r.name();
+  c.birth_date = r.birth_date();
+  c.sex = r.sex();
+  c.phone = r.phone();
+  c.rw_code = r.rw_code();
+  c.rt = r.rt();
+  c.category = r.category();
+  c.income_band = r.income_band();
+  c.programs = r.programs();
+  c.payer = r.payer();
+  c.agent_id = r.agent_id();
+  c.project_end_date = r.project_end_date();
+  return c;
 }
 
 // The trace id a caller sent (x-trace-id metadata), or a new one.
@@ -45,58 +85,288 @@ std::string trace_id(const ::grpc::ServerContext* context) {
   return new_id("t_");
 }
 
+// Until bearer tokens with roles arrive (DESIGN.md, Security), the role comes from metadata
+// set by the trusted front end; only branch officers, auditors and admins may see a full NIK.
+bool may_see_nik(const ::grpc::ServerContext* context) {
+  const auto& metadata = context->client_metadata();
+  const auto it = metadata.find("x-jaring-role");
+  if (it == metadata.end()) return false;
+  const std::string_view role(it->second.data(), it->second.size());
+  return role == "branch-officer" || role == "auditor" || role == "admin";
+}
+
+// Answers a unary call from a core result: the reply on success, the mapped status otherwise.
+template <typename T, typename Reply>
+::grpc::Status answer(const Result<T>& result, Reply* reply) {
+  if (!result) return grpc::to_status(result.error());
+  to_proto(*result, reply);
+  return ::grpc::Status::OK;
+}
+
+const char* level_name(areas::Level level) {
+  switch (level) {
+    case areas::Level::kProvince:
+      return "province";
+    case areas::Level::kKota:
+      return "kota";
+    case areas::Level::kKecamatan:
+      return "kecamatan";
+    case areas::Level::kKelurahan:
+      return "kelurahan";
+  }
+  return "";
+}
+
 }  // namespace
 
 ::grpc::Status GrpcService::CreateRw(::grpc::ServerContext* context, const v1::CreateRwRequest* request,
                                      v1::Rw* reply) {
-  log::TraceScope trace(trace_id(context));
-  auto rw = core_.create_rw(request->kelurahan_code(), request->number(), request->target());
-  if (!rw) return grpc::to_status(rw.error());
-  spdlog::info("RW {} created with target {}", rw->code, rw->target);
-  to_proto(*rw, reply);
-  return ::grpc::Status::OK;
+  return grpc::guarded([&] {
+    log::TraceScope trace(trace_id(context));
+    return answer(core_.create_rw(request->kelurahan_code(), request->number(), request->target()), reply);
+  });
 }
 
 ::grpc::Status GrpcService::ListRws(::grpc::ServerContext*, const v1::ListRwsRequest* request,
                                     v1::ListRwsResponse* reply) {
-  auto rws = core_.list_rws(request->kelurahan_code());
-  if (!rws) return grpc::to_status(rws.error());
-  for (const auto& rw : *rws) to_proto(rw, reply->add_rws());
-  return ::grpc::Status::OK;
+  return grpc::guarded([&] {
+    auto rws = core_.list_rws(request->kelurahan_code());
+    if (!rws) return grpc::to_status(rws.error());
+    for (const auto& rw : *rws) to_proto(rw, reply->add_rws());
+    return ::grpc::Status::OK;
+  });
+}
+
+::grpc::Status GrpcService::UpdateRw(::grpc::ServerContext* context, const v1::UpdateRwRequest* request,
+                                     v1::Rw* reply) {
+  return grpc::guarded([&] {
+    log::TraceScope trace(trace_id(context));
+    RwChange change{request->rw_code(), std::nullopt, std::nullopt};
+    if (request->has_target()) change.target = request->target();
+    if (request->has_active()) change.active = request->active();
+    return answer(core_.update_rw(change), reply);
+  });
+}
+
+::grpc::Status GrpcService::ListAreas(::grpc::ServerContext*, const v1::ListAreasRequest* request,
+                                      v1::ListAreasResponse* reply) {
+  return grpc::guarded([&] {
+    const auto& parent = request->parent_code();
+    if (!parent.empty() && core_.areas().find(parent) == nullptr) {
+      return grpc::to_status(
+          Error::invalid({{"parent_code", "must be a known area code, or empty for provinces"}}));
+    }
+    for (const auto* area : core_.areas().children(parent)) {
+      auto* out = reply->add_areas();
+      out->set_code(area->code);
+      out->set_name(area->name);
+      out->set_level(level_name(area->level));
+      out->set_parent_code(area->parent_code);
+      if (const auto* branch = core_.branches().branch_of(area->code)) {
+        out->set_branch_code(branch->code);
+        out->set_branch_name(branch->name);
+      }
+    }
+    return ::grpc::Status::OK;
+  });
 }
 
 ::grpc::Status GrpcService::Register(::grpc::ServerContext* context, const v1::RegisterRequest* request,
                                      v1::Participant* reply) {
-  log::TraceScope trace(trace_id(context));
-  RegisterCommand command;
-  command.idempotency_key = request->idempotency_key();
-  command.nik = request->nik();
-  command.name = request->name();
-  command.birth_date = request->birth_date();
-  command.sex = request->sex();
-  command.phone = request->phone();
-  command.rw_code = request->rw_code();
-  command.rt = request->rt();
-  command.category = request->category();
-  command.income_band = request->income_band();
-  command.programs = request->programs();
-  command.payer = request->payer();
-  command.agent_id = request->agent_id();
-  auto participant = core_.register_participant(command);
-  if (!participant) {
-    spdlog::info("registration refused: {}", participant.error().message);
-    return grpc::to_status(participant.error());
-  }
-  to_proto(*participant, reply);
-  return ::grpc::Status::OK;
+  return grpc::guarded([&] {
+    log::TraceScope trace(trace_id(context));
+    auto participant = core_.register_participant(to_command(*request));
+    if (!participant) spdlog::info("registration refused: {}", participant.error().message);
+    return answer(participant, reply);
+  });
+}
+
+::grpc::Status GrpcService::RegisterBulk(
+    ::grpc::ServerContext* context,
+    ::grpc::ServerReaderWriter<v1::RegisterResult, v1::RegisterRequest>* stream) {
+  return grpc::guarded([&] {
+    log::TraceScope trace(trace_id(context));
+    // A reader thread keeps requests coming while a batch is written, so that a client that
+    // sends everything first and one that waits for each answer are both served.
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::deque<v1::RegisterRequest> queue;
+    bool reading = true;
+    bool stop = false;
+    std::thread reader([&] {
+      v1::RegisterRequest request;
+      while (stream->Read(&request)) {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return queue.size() < 4 * kBulkBatch || stop; });
+        if (stop) break;
+        queue.push_back(std::move(request));
+        changed.notify_all();
+      }
+      std::lock_guard lock(mutex);
+      reading = false;
+      changed.notify_all();
+    });
+
+    bool write_ok = true;
+    std::vector<v1::RegisterRequest> batch;
+    for (;;) {
+      batch.clear();
+      {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return !queue.empty() || !reading; });
+        if (queue.empty()) break;
+        while (!queue.empty() && batch.size() < kBulkBatch) {
+          batch.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+        changed.notify_all();
+      }
+      std::vector<RegisterCommand> commands;
+      commands.reserve(batch.size());
+      for (const auto& r : batch) commands.push_back(to_command(r));
+      const auto outcomes = core_.register_bulk(commands);
+      for (std::size_t i = 0; i < outcomes.size() && write_ok; ++i) {
+        v1::RegisterResult result;
+        result.set_row(batch[i].row());
+        result.set_already_present(outcomes[i].already_present);
+        if (outcomes[i].result) {
+          result.set_participant_id(outcomes[i].result->id);
+          if (outcomes[i].already_present)
+            result.set_code(static_cast<int>(::grpc::StatusCode::ALREADY_EXISTS));
+        } else {
+          const auto status = grpc::to_status(outcomes[i].result.error());
+          result.set_code(status.error_code());
+          result.set_message(outcomes[i].result.error().message);
+          for (const auto& v : outcomes[i].result.error().violations) {
+            auto* e = result.add_errors();
+            e->set_field(v.field);
+            e->set_rule(v.rule);
+          }
+        }
+        write_ok = stream->Write(result);
+      }
+      if (!write_ok) break;
+    }
+    {
+      std::lock_guard lock(mutex);
+      stop = true;
+      changed.notify_all();
+    }
+    if (!write_ok) context->TryCancel();  // unblocks the reader
+    reader.join();
+    return write_ok ? ::grpc::Status::OK : ::grpc::Status(::grpc::StatusCode::CANCELLED, "client went away");
+  });
 }
 
 ::grpc::Status GrpcService::GetParticipant(::grpc::ServerContext*, const v1::GetParticipantRequest* request,
                                            v1::Participant* reply) {
-  auto participant = core_.get_participant(request->participant_id());
-  if (!participant) return grpc::to_status(participant.error());
-  to_proto(*participant, reply);
-  return ::grpc::Status::OK;
+  return grpc::guarded([&] { return answer(core_.get_participant(request->participant_id()), reply); });
+}
+
+::grpc::Status GrpcService::FindByNik(::grpc::ServerContext* context, const v1::FindByNikRequest* request,
+                                      v1::Participant* reply) {
+  return grpc::guarded([&] {
+    auto status = answer(core_.find_by_nik(request->nik()), reply);
+    if (status.ok() && request->reveal_nik() && may_see_nik(context)) reply->set_nik(request->nik());
+    return status;
+  });
+}
+
+::grpc::Status GrpcService::ListParticipants(::grpc::ServerContext*,
+                                             const v1::ListParticipantsRequest* request,
+                                             v1::ListParticipantsResponse* reply) {
+  return grpc::guarded([&] {
+    auto page = core_.list_by_rw(request->rw_code(), request->page_size(), request->page_token());
+    if (!page) return grpc::to_status(page.error());
+    for (const auto& p : page->participants) to_proto(p, reply->add_participants());
+    reply->set_next_page_token(page->next_page_token);
+    return ::grpc::Status::OK;
+  });
+}
+
+::grpc::Status GrpcService::UpdateParticipant(::grpc::ServerContext* context,
+                                              const v1::UpdateParticipantRequest* request,
+                                              v1::Participant* reply) {
+  return grpc::guarded([&] {
+    log::TraceScope trace(trace_id(context));
+    UpdateCommand c;
+    c.idempotency_key = request->idempotency_key();
+    c.participant_id = request->participant_id();
+    if (request->has_phone()) c.phone = request->phone();
+    if (request->has_category()) c.category = request->category();
+    if (request->has_income_band()) c.income_band = request->income_band();
+    if (request->has_payer()) c.payer = request->payer();
+    if (request->has_programs()) c.programs = request->programs();
+    return answer(core_.update_participant(c), reply);
+  });
+}
+
+::grpc::Status GrpcService::MoveParticipant(::grpc::ServerContext* context,
+                                            const v1::MoveParticipantRequest* request,
+                                            v1::Participant* reply) {
+  return grpc::guarded([&] {
+    log::TraceScope trace(trace_id(context));
+    return answer(core_.move_participant({request->idempotency_key(), request->participant_id(),
+                                          request->to_rw_code(), request->rt(), request->moved_on()}),
+                  reply);
+  });
+}
+
+::grpc::Status GrpcService::ExitParticipant(::grpc::ServerContext* context,
+                                            const v1::ExitParticipantRequest* request,
+                                            v1::Participant* reply) {
+  return grpc::guarded([&] {
+    log::TraceScope trace(trace_id(context));
+    return answer(core_.exit_participant({request->idempotency_key(), request->participant_id(),
+                                          request->reason(), request->exit_date()}),
+                  reply);
+  });
+}
+
+::grpc::Status GrpcService::ExportParticipants(::grpc::ServerContext* context,
+                                               const v1::ExportParticipantsRequest* request,
+                                               ::grpc::ServerWriter<v1::ParticipantSummary>* writer) {
+  return grpc::guarded([&] {
+    bool ok = true;
+    auto done = core_.export_all(request->include_exited(), [&](const Participant& p) {
+      v1::ParticipantSummary s;
+      s.set_participant_id(p.id);
+      s.set_rw_code(p.rw_code);
+      s.set_status(p.status);
+      s.set_category(p.category);
+      s.set_payer(p.payer);
+      s.set_registered_on(p.registered_at.substr(0, 10));
+      s.set_exit_date(p.exit_date);
+      ok = !context->IsCancelled() && writer->Write(s);
+      return ok;
+    });
+    if (!done) return grpc::to_status(done.error());
+    return ok ? ::grpc::Status::OK : ::grpc::Status(::grpc::StatusCode::CANCELLED, "client went away");
+  });
+}
+
+::grpc::Status GrpcService::RegisterAgent(::grpc::ServerContext* context,
+                                          const v1::RegisterAgentRequest* request, v1::Agent* reply) {
+  return grpc::guarded([&] {
+    log::TraceScope trace(trace_id(context));
+    return answer(core_.register_agent({request->idempotency_key(), request->name(), request->phone(),
+                                        request->branch_code(), request->organisation()}),
+                  reply);
+  });
+}
+
+::grpc::Status GrpcService::ListAgentRegistrations(::grpc::ServerContext*,
+                                                   const v1::ListAgentRegistrationsRequest* request,
+                                                   v1::ListAgentRegistrationsResponse* reply) {
+  return grpc::guarded([&] {
+    auto registered = core_.agent_registrations(request->agent_id(), request->month());
+    if (!registered) return grpc::to_status(registered.error());
+    reply->set_agent_id(request->agent_id());
+    reply->set_month(request->month());
+    reply->set_count(static_cast<std::int64_t>(registered->size()));
+    for (const auto& p : *registered) to_proto(p, reply->add_participants());
+    return ::grpc::Status::OK;
+  });
 }
 
 }  // namespace jaring::registration

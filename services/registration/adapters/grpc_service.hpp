@@ -1,6 +1,6 @@
 #pragma once
-// RegistrationService over gRPC: converts messages to and from the core's types and maps the
-// core's errors to gRPC status codes (libs/grpc does the mapping, in one place).
+// RegistrationService over gRPC: converts messages to and from the core's types; libs/grpc maps
+// the core's errors to status codes (in one place) and keeps exceptions out of gRPC.
 
 #include "../core/registration.hpp"
 #include "jaring/registration/v1/registration.grpc.pb.h"
@@ -15,10 +15,36 @@ class GrpcService final : public v1::RegistrationService::Service {
                           v1::Rw* reply) override;
   ::grpc::Status ListRws(::grpc::ServerContext* context, const v1::ListRwsRequest* request,
                          v1::ListRwsResponse* reply) override;
+  ::grpc::Status UpdateRw(::grpc::ServerContext* context, const v1::UpdateRwRequest* request,
+                          v1::Rw* reply) override;
+  ::grpc::Status ListAreas(::grpc::ServerContext* context, const v1::ListAreasRequest* request,
+                           v1::ListAreasResponse* reply) override;
   ::grpc::Status Register(::grpc::ServerContext* context, const v1::RegisterRequest* request,
                           v1::Participant* reply) override;
+  ::grpc::Status RegisterBulk(
+      ::grpc::ServerContext* context,
+      ::grpc::ServerReaderWriter<v1::RegisterResult, v1::RegisterRequest>* stream) override;
   ::grpc::Status GetParticipant(::grpc::ServerContext* context, const v1::GetParticipantRequest* request,
                                 v1::Participant* reply) override;
+  ::grpc::Status FindByNik(::grpc::ServerContext* context, const v1::FindByNikRequest* request,
+                           v1::Participant* reply) override;
+  ::grpc::Status ListParticipants(::grpc::ServerContext* context, const v1::ListParticipantsRequest* request,
+                                  v1::ListParticipantsResponse* reply) override;
+  ::grpc::Status UpdateParticipant(::grpc::ServerContext* context,
+                                   const v1::UpdateParticipantRequest* request,
+                                   v1::Participant* reply) override;
+  ::grpc::Status MoveParticipant(::grpc::ServerContext* context, const v1::MoveParticipantRequest* request,
+                                 v1::Participant* reply) override;
+  ::grpc::Status ExitParticipant(::grpc::ServerContext* context, const v1::ExitParticipantRequest* request,
+                                 v1::Participant* reply) override;
+  ::grpc::Status ExportParticipants(::grpc::ServerContext* context,
+                                    const v1::ExportParticipantsRequest* request,
+                                    ::grpc::ServerWriter<v1::ParticipantSummary>* writer) override;
+  ::grpc::Status RegisterAgent(::grpc::ServerContext* context, const v1::RegisterAgentRequest* request,
+                               v1::Agent* reply) override;
+  ::grpc::Status ListAgentRegistrations(::grpc::ServerContext* context,
+                                        const v1::ListAgentRegistrationsRequest* request,
+                                        v1::ListAgentRegistrationsResponse* reply) override;
 
  private:
   Registration& core_;

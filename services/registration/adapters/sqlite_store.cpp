@@ -10,7 +10,8 @@ namespace {
 
 constexpr const char* kParticipantColumns =
     "id, nik, name, birth_date, sex, phone, rw_code, rt, category, income_band, programs, payer, agent_id, "
-    "branch_code, status, registered_at";
+    "branch_code, status, registered_at, project_end_date, exit_reason, exit_date";
+constexpr const char* kRwColumns = "code, kelurahan_code, kelurahan_name, target, active";
 
 Participant read_participant(const store::Statement& s) {
   Participant p;
@@ -30,13 +31,107 @@ Participant read_participant(const store::Statement& s) {
   p.branch_code = s.column_text(13);
   p.status = s.column_text(14);
   p.registered_at = s.column_text(15);
+  p.project_end_date = s.column_text(16);
+  p.exit_reason = s.column_text(17);
+  p.exit_date = s.column_text(18);
   return p;
+}
+
+// Binds every column of a participant in kParticipantColumns order, from index 1.
+void bind_participant(store::Statement& s, const Participant& p) {
+  s.bind(1, p.id)
+      .bind(2, p.nik)
+      .bind(3, p.name)
+      .bind(4, p.birth_date)
+      .bind(5, std::string(1, p.sex))
+      .bind(6, p.phone)
+      .bind(7, p.rw_code)
+      .bind(8, p.rt)
+      .bind(9, p.category)
+      .bind(10, p.income_band)
+      .bind(11, p.programs)
+      .bind(12, p.payer)
+      .bind(13, p.agent_id)
+      .bind(14, p.branch_code)
+      .bind(15, p.status)
+      .bind(16, p.registered_at)
+      .bind(17, p.project_end_date)
+      .bind(18, p.exit_reason)
+      .bind(19, p.exit_date);
 }
 
 Rw read_rw(const store::Statement& s) {
   return Rw{s.column_text(0), s.column_text(1), s.column_text(2), static_cast<int>(s.column_int(3)),
             s.column_int(4) != 0};
 }
+
+Agent read_agent(const store::Statement& s) {
+  return Agent{s.column_text(0), s.column_text(1), s.column_text(2),
+               s.column_text(3), s.column_text(4), s.column_text(5)};
+}
+
+// The statements a participant write needs, prepared once per transaction (bulk writes reuse
+// them for every row).
+class ParticipantWriter {
+ public:
+  ParticipantWriter(store::Transaction& tx, const Clock& clock)
+      : tx_(tx),
+        clock_(clock),
+        by_key_(tx.prepare(fmt::format("SELECT {} FROM participants WHERE id = "
+                                       "(SELECT ref_id FROM idempotency_keys WHERE key = ?)",
+                                       kParticipantColumns))),
+        active_(tx.prepare("SELECT id FROM participants WHERE nik = ? AND status = 'active'")),
+        insert_(tx.prepare(fmt::format("INSERT INTO participants ({}) VALUES "
+                                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                       kParticipantColumns))),
+        key_(tx.prepare("INSERT INTO idempotency_keys (key, ref_id) VALUES (?, ?)")) {}
+
+  // The participant a key registered before, if any.
+  std::optional<Participant> earlier(const std::string& key) {
+    if (key.empty()) return std::nullopt;
+    by_key_.reset();
+    if (!by_key_.bind(1, key).step()) return std::nullopt;
+    return read_participant(by_key_);
+  }
+
+  // The id of the NIK's active participation, if any.
+  std::optional<std::string> active_id(const std::string& nik) {
+    active_.reset();
+    if (!active_.bind(1, nik).step()) return std::nullopt;
+    return active_.column_text(0);
+  }
+
+  BulkOutcome insert(const NewParticipant& row) {
+    if (auto p = earlier(row.idempotency_key)) return {std::move(*p), true};
+    if (const auto id = active_id(row.participant.nik)) {
+      return {fail(Error::already_exists(
+                  fmt::format("this NIK already has an active participation: participant {}", *id))),
+              true};
+    }
+    bind_participant(insert_, row.participant);
+    insert_.run();
+    remember(row.idempotency_key, row.participant.id);
+    store::outbox_append(tx_, encode_event(row.event, clock_));
+    wrote_ = true;
+    return {row.participant, false};
+  }
+
+  void remember(const std::string& key, const std::string& ref_id) {
+    if (key.empty()) return;
+    key_.bind(1, key).bind(2, ref_id).run();
+  }
+
+  bool wrote() const { return wrote_; }
+
+ private:
+  store::Transaction& tx_;
+  const Clock& clock_;
+  store::Statement by_key_;
+  store::Statement active_;
+  store::Statement insert_;
+  store::Statement key_;
+  bool wrote_ = false;
+};
 
 }  // namespace
 
@@ -55,6 +150,14 @@ std::vector<store::Migration> SqliteStore::migrations() {
           created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
         );
         CREATE INDEX rws_by_kelurahan ON rws(kelurahan_code);
+        CREATE TABLE agents (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          phone TEXT NOT NULL,
+          branch_code TEXT NOT NULL,
+          organisation TEXT NOT NULL,
+          registered_at TEXT NOT NULL
+        );
         CREATE TABLE participants (
           id TEXT PRIMARY KEY,
           nik TEXT NOT NULL,
@@ -71,43 +174,65 @@ std::vector<store::Migration> SqliteStore::migrations() {
           agent_id TEXT NOT NULL,
           branch_code TEXT NOT NULL,
           status TEXT NOT NULL,
-          registered_at TEXT NOT NULL
+          registered_at TEXT NOT NULL,
+          project_end_date TEXT NOT NULL DEFAULT '',
+          exit_reason TEXT NOT NULL DEFAULT '',
+          exit_date TEXT NOT NULL DEFAULT ''
         );
         -- One NIK has at most one active participation.
         CREATE UNIQUE INDEX participants_active_nik ON participants(nik) WHERE status = 'active';
-        CREATE INDEX participants_by_rw ON participants(rw_code);
+        CREATE INDEX participants_by_nik ON participants(nik, registered_at);
+        CREATE INDEX participants_by_rw ON participants(rw_code, id);
+        CREATE INDEX participants_by_agent ON participants(agent_id, registered_at);
+        -- What a key created or changed (a participant or an agent id).
         CREATE TABLE idempotency_keys (
           key TEXT PRIMARY KEY,
-          participant_id TEXT NOT NULL REFERENCES participants(id)
+          ref_id TEXT NOT NULL
         );
       )sql"},
       store::outbox_migration(2),
   };
 }
 
-Result<Rw> SqliteStore::create_rw(const Rw& rw, const Event& event) {
-  auto result = db_.write([&](store::Transaction& tx) -> Result<Rw> {
-    auto exists = tx.prepare("SELECT 1 FROM rws WHERE code = ?");
-    if (exists.bind(1, rw.code).step())
-      return fail(Error::already_exists(fmt::format("RW {} already exists", rw.code)));
-    tx.prepare(
-          "INSERT INTO rws (code, kelurahan_code, kelurahan_name, target, active) VALUES (?, ?, ?, ?, 1)")
-        .bind(1, rw.code)
-        .bind(2, rw.kelurahan_code)
-        .bind(3, rw.kelurahan_name)
-        .bind(4, rw.target)
-        .run();
-    store::outbox_append(tx, encode_event(event, clock_));
-    return rw;
-  });
+template <typename F>
+auto SqliteStore::write_and_notify(F&& fn) {
+  auto result = db_.write(std::forward<F>(fn));
   if (result && committed_) committed_();
   return result;
 }
 
+Result<Rw> SqliteStore::create_rw(const Rw& rw, const Event& event) {
+  return write_and_notify([&](store::Transaction& tx) -> Result<Rw> {
+    auto exists = tx.prepare("SELECT 1 FROM rws WHERE code = ?");
+    if (exists.bind(1, rw.code).step())
+      return fail(Error::already_exists(fmt::format("RW {} already exists", rw.code)));
+    tx.prepare(fmt::format("INSERT INTO rws ({}) VALUES (?, ?, ?, ?, ?)", kRwColumns))
+        .bind(1, rw.code)
+        .bind(2, rw.kelurahan_code)
+        .bind(3, rw.kelurahan_name)
+        .bind(4, rw.target)
+        .bind(5, rw.active ? 1 : 0)
+        .run();
+    store::outbox_append(tx, encode_event(event, clock_));
+    return rw;
+  });
+}
+
+Result<Rw> SqliteStore::update_rw(const Rw& rw, const Event& event) {
+  return write_and_notify([&](store::Transaction& tx) -> Result<Rw> {
+    tx.prepare("UPDATE rws SET target = ?, active = ? WHERE code = ?")
+        .bind(1, rw.target)
+        .bind(2, rw.active ? 1 : 0)
+        .bind(3, rw.code)
+        .run();
+    store::outbox_append(tx, encode_event(event, clock_));
+    return rw;
+  });
+}
+
 std::optional<Rw> SqliteStore::find_rw(const std::string& code) {
   return db_.read([&](store::Database& db) -> std::optional<Rw> {
-    auto s =
-        db.prepare("SELECT code, kelurahan_code, kelurahan_name, target, active FROM rws WHERE code = ?");
+    auto s = db.prepare(fmt::format("SELECT {} FROM rws WHERE code = ?", kRwColumns));
     if (!s.bind(1, code).step()) return std::nullopt;
     return read_rw(s);
   });
@@ -116,9 +241,7 @@ std::optional<Rw> SqliteStore::find_rw(const std::string& code) {
 std::vector<Rw> SqliteStore::list_rws(const std::string& kelurahan_code) {
   return db_.read([&](store::Database& db) {
     std::vector<Rw> out;
-    auto s = db.prepare(
-        "SELECT code, kelurahan_code, kelurahan_name, target, active FROM rws WHERE kelurahan_code = ? ORDER "
-        "BY code");
+    auto s = db.prepare(fmt::format("SELECT {} FROM rws WHERE kelurahan_code = ? ORDER BY code", kRwColumns));
     s.bind(1, kelurahan_code);
     while (s.step()) out.push_back(read_rw(s));
     return out;
@@ -127,70 +250,139 @@ std::vector<Rw> SqliteStore::list_rws(const std::string& kelurahan_code) {
 
 Result<Participant> SqliteStore::insert_participant(const Participant& p, const Event& event,
                                                     const std::string& idempotency_key) {
-  bool inserted = false;
-  auto result = db_.write([&](store::Transaction& tx) -> Result<Participant> {
-    if (!idempotency_key.empty()) {
-      // A concurrent retry with the same key may have won the race since the core looked.
-      auto earlier =
-          tx.prepare(fmt::format("SELECT {} FROM participants WHERE id = (SELECT participant_id FROM "
-                                 "idempotency_keys WHERE key = ?)",
-                                 kParticipantColumns));
-      if (earlier.bind(1, idempotency_key).step()) return read_participant(earlier);
-    }
-    auto active = tx.prepare("SELECT id FROM participants WHERE nik = ? AND status = 'active'");
-    if (active.bind(1, p.nik).step()) {
-      return fail(Error::already_exists(fmt::format(
-          "this NIK already has an active participation: participant {}", active.column_text(0))));
-    }
-    tx.prepare(
-          fmt::format("INSERT INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      kParticipantColumns))
-        .bind(1, p.id)
-        .bind(2, p.nik)
-        .bind(3, p.name)
-        .bind(4, p.birth_date)
-        .bind(5, std::string(1, p.sex))
-        .bind(6, p.phone)
-        .bind(7, p.rw_code)
-        .bind(8, p.rt)
-        .bind(9, p.category)
-        .bind(10, p.income_band)
-        .bind(11, p.programs)
-        .bind(12, p.payer)
-        .bind(13, p.agent_id)
-        .bind(14, p.branch_code)
-        .bind(15, p.status)
-        .bind(16, p.registered_at)
-        .run();
-    if (!idempotency_key.empty()) {
-      tx.prepare("INSERT INTO idempotency_keys (key, participant_id) VALUES (?, ?)")
-          .bind(1, idempotency_key)
-          .bind(2, p.id)
-          .run();
-    }
-    store::outbox_append(tx, encode_event(event, clock_));
-    inserted = true;
-    return p;
-  });
-  if (inserted && result && committed_) committed_();
-  return result;
+  auto outcomes = insert_participants({{p, event, idempotency_key}});
+  return std::move(outcomes.front().result);
 }
 
-std::optional<Participant> SqliteStore::find_by_idempotency_key(const std::string& key) {
-  return db_.read([&](store::Database& db) -> std::optional<Participant> {
-    auto s = db.prepare(fmt::format(
-        "SELECT {} FROM participants WHERE id = (SELECT participant_id FROM idempotency_keys WHERE key = ?)",
-        kParticipantColumns));
+std::vector<BulkOutcome> SqliteStore::insert_participants(const std::vector<NewParticipant>& rows) {
+  if (rows.empty()) return {};
+  std::vector<BulkOutcome> outcomes;
+  outcomes.reserve(rows.size());
+  bool wrote = false;
+  auto result = db_.write([&](store::Transaction& tx) -> Result<void> {
+    ParticipantWriter writer(tx, clock_);
+    for (const auto& row : rows) outcomes.push_back(writer.insert(row));
+    wrote = writer.wrote();
+    return {};
+  });
+  if (result && wrote && committed_) committed_();
+  return outcomes;
+}
+
+Result<Participant> SqliteStore::save_participant(const Participant& p, const Event& event,
+                                                  const std::string& idempotency_key) {
+  return write_and_notify([&](store::Transaction& tx) -> Result<Participant> {
+    ParticipantWriter writer(tx, clock_);
+    // A concurrent retry with the same key may have won the race since the core looked.
+    if (auto earlier = writer.earlier(idempotency_key)) return std::move(*earlier);
+    auto update = tx.prepare(
+        "UPDATE participants SET phone = ?, rw_code = ?, rt = ?, category = ?, income_band = ?, programs = "
+        "?, "
+        "payer = ?, branch_code = ?, status = ?, project_end_date = ?, exit_reason = ?, exit_date = ? WHERE "
+        "id = ?");
+    update.bind(1, p.phone)
+        .bind(2, p.rw_code)
+        .bind(3, p.rt)
+        .bind(4, p.category)
+        .bind(5, p.income_band)
+        .bind(6, p.programs)
+        .bind(7, p.payer)
+        .bind(8, p.branch_code)
+        .bind(9, p.status)
+        .bind(10, p.project_end_date)
+        .bind(11, p.exit_reason)
+        .bind(12, p.exit_date)
+        .bind(13, p.id)
+        .run();
+    writer.remember(idempotency_key, p.id);
+    store::outbox_append(tx, encode_event(event, clock_));
+    return p;
+  });
+}
+
+std::optional<std::string> SqliteStore::find_idempotency_key(const std::string& key) {
+  return db_.read([&](store::Database& db) -> std::optional<std::string> {
+    auto s = db.prepare("SELECT ref_id FROM idempotency_keys WHERE key = ?");
     if (!s.bind(1, key).step()) return std::nullopt;
-    return read_participant(s);
+    return s.column_text(0);
+  });
+}
+
+std::vector<Participant> SqliteStore::query_participants(const std::string& where,
+                                                         const std::vector<std::string>& args) {
+  return db_.read([&](store::Database& db) {
+    std::vector<Participant> out;
+    auto s = db.prepare(fmt::format("SELECT {} FROM participants WHERE {}", kParticipantColumns, where));
+    for (std::size_t i = 0; i < args.size(); ++i) s.bind(static_cast<int>(i + 1), args[i]);
+    while (s.step()) out.push_back(read_participant(s));
+    return out;
   });
 }
 
 std::optional<Participant> SqliteStore::find_participant(const std::string& id) {
-  return db_.read([&](store::Database& db) -> std::optional<Participant> {
-    auto s = db.prepare(fmt::format("SELECT {} FROM participants WHERE id = ?", kParticipantColumns));
+  auto found = query_participants("id = ?", {id});
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
+std::optional<Participant> SqliteStore::find_by_nik(const std::string& nik) {
+  auto found =
+      query_participants("nik = ? ORDER BY status = 'active' DESC, registered_at DESC LIMIT 1", {nik});
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
+std::vector<Participant> SqliteStore::list_by_rw(const std::string& rw_code, const std::string& after_id,
+                                                 int limit) {
+  return query_participants(fmt::format("rw_code = ? AND id > ? ORDER BY id LIMIT {}", limit),
+                            {rw_code, after_id});
+}
+
+std::vector<Participant> SqliteStore::list_all(const std::string& after_id, int limit) {
+  return query_participants(fmt::format("id > ? ORDER BY id LIMIT {}", limit), {after_id});
+}
+
+std::vector<Participant> SqliteStore::registered_by_agent(const std::string& agent_id,
+                                                          const std::string& from, const std::string& to) {
+  return query_participants(
+      "agent_id = ? AND registered_at >= ? AND registered_at < ? ORDER BY registered_at",
+      {agent_id, from, to});
+}
+
+Result<Agent> SqliteStore::insert_agent(const Agent& agent, const Event& event,
+                                        const std::string& idempotency_key) {
+  return write_and_notify([&](store::Transaction& tx) -> Result<Agent> {
+    if (!idempotency_key.empty()) {
+      auto earlier = tx.prepare(
+          "SELECT id, name, phone, branch_code, organisation, registered_at FROM agents WHERE id = "
+          "(SELECT ref_id FROM idempotency_keys WHERE key = ?)");
+      if (earlier.bind(1, idempotency_key).step()) return read_agent(earlier);
+      tx.prepare("INSERT INTO idempotency_keys (key, ref_id) VALUES (?, ?)")
+          .bind(1, idempotency_key)
+          .bind(2, agent.id)
+          .run();
+    }
+    tx.prepare(
+          "INSERT INTO agents (id, name, phone, branch_code, organisation, registered_at) VALUES (?, ?, ?, "
+          "?, ?, ?)")
+        .bind(1, agent.id)
+        .bind(2, agent.name)
+        .bind(3, agent.phone)
+        .bind(4, agent.branch_code)
+        .bind(5, agent.organisation)
+        .bind(6, agent.registered_at)
+        .run();
+    store::outbox_append(tx, encode_event(event, clock_));
+    return agent;
+  });
+}
+
+std::optional<Agent> SqliteStore::find_agent(const std::string& id) {
+  return db_.read([&](store::Database& db) -> std::optional<Agent> {
+    auto s = db.prepare(
+        "SELECT id, name, phone, branch_code, organisation, registered_at FROM agents WHERE id = ?");
     if (!s.bind(1, id).step()) return std::nullopt;
-    return read_participant(s);
+    return read_agent(s);
   });
 }
 

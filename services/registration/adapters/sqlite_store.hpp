@@ -1,6 +1,6 @@
 #pragma once
-// The registration store on SQLite: RWs, participants, idempotency keys and the outbox, each
-// change and its event in one transaction.
+// The registration store on SQLite: RWs, participants, agents, idempotency keys and the
+// outbox, each change and its event in one transaction.
 
 #include <functional>
 #include <memory>
@@ -19,14 +19,32 @@ class SqliteStore final : public Store {
   static std::vector<store::Migration> migrations();
 
   Result<Rw> create_rw(const Rw& rw, const Event& event) override;
+  Result<Rw> update_rw(const Rw& rw, const Event& event) override;
   std::optional<Rw> find_rw(const std::string& code) override;
   std::vector<Rw> list_rws(const std::string& kelurahan_code) override;
   Result<Participant> insert_participant(const Participant& participant, const Event& event,
                                          const std::string& idempotency_key) override;
-  std::optional<Participant> find_by_idempotency_key(const std::string& key) override;
+  std::vector<BulkOutcome> insert_participants(const std::vector<NewParticipant>& rows) override;
+  Result<Participant> save_participant(const Participant& participant, const Event& event,
+                                       const std::string& idempotency_key) override;
+  std::optional<std::string> find_idempotency_key(const std::string& key) override;
   std::optional<Participant> find_participant(const std::string& id) override;
+  std::optional<Participant> find_by_nik(const std::string& nik) override;
+  std::vector<Participant> list_by_rw(const std::string& rw_code, const std::string& after_id,
+                                      int limit) override;
+  std::vector<Participant> list_all(const std::string& after_id, int limit) override;
+  std::vector<Participant> registered_by_agent(const std::string& agent_id, const std::string& from,
+                                               const std::string& to) override;
+  Result<Agent> insert_agent(const Agent& agent, const Event& event,
+                             const std::string& idempotency_key) override;
+  std::optional<Agent> find_agent(const std::string& id) override;
 
  private:
+  std::vector<Participant> query_participants(const std::string& where, const std::vector<std::string>& args);
+  // Runs a write; calls `committed_` when it committed and wrote an event.
+  template <typename F>
+  auto write_and_notify(F&& fn);
+
   store::Database& db_;
   const Clock& clock_;
   std::function<void()> committed_;

@@ -1,5 +1,5 @@
 #pragma once
-// Registration's domain: RWs, participants, and the events that announce changes to them.
+// Registration's domain: RWs, participants, agents, and the events that announce changes.
 
 #include <cstdint>
 #include <optional>
@@ -7,6 +7,8 @@
 #include <string_view>
 #include <variant>
 #include <vector>
+
+#include "jaring/common/result.hpp"
 
 namespace jaring::registration {
 
@@ -28,6 +30,8 @@ inline constexpr std::string_view kCategories[] = {"rt_rw_official",
                                                    "other_informal"};
 inline constexpr std::string_view kPayers[] = {"self", "sponsor", "city_budget"};
 inline constexpr std::string_view kPrograms[] = {"jkk+jkm", "jkk+jkm+jht"};
+inline constexpr std::string_view kExitReasons[] = {"death", "moved_away", "became_wage_earner"};
+inline constexpr std::string_view kConstructionWorker = "construction_worker";
 inline constexpr int kDefaultRwTarget = 100;
 // The lowest declared income band (JKK is 1% of it: Rp10,000).
 inline constexpr std::int64_t kLowestIncomeBand = 1'000'000;
@@ -55,8 +59,20 @@ struct Participant {
   std::string payer;
   std::string agent_id;
   std::string branch_code;
-  std::string status = "active";
-  std::string registered_at;  // RFC 3339 UTC
+  std::string status = "active";  // active | exited
+  std::string registered_at;      // RFC 3339 UTC
+  std::string project_end_date;   // construction workers covered for a project
+  std::string exit_reason;
+  std::string exit_date;
+};
+
+struct Agent {
+  std::string id;
+  std::string name;
+  std::string phone;
+  std::string branch_code;
+  std::string organisation;
+  std::string registered_at;
 };
 
 // What a caller asks to register, before validation.
@@ -74,15 +90,87 @@ struct RegisterCommand {
   std::string programs;
   std::string payer;
   std::string agent_id;
+  std::string project_end_date;
 };
 
-// Events registration publishes. They never hold a NIK or a name.
+struct UpdateCommand {
+  std::string idempotency_key;
+  std::string participant_id;
+  std::optional<std::string> phone;
+  std::optional<std::string> category;
+  std::optional<std::int64_t> income_band;
+  std::optional<std::string> payer;
+  std::optional<std::string> programs;
+};
+
+struct MoveCommand {
+  std::string idempotency_key;
+  std::string participant_id;
+  std::string to_rw_code;
+  int rt = 0;
+  std::string moved_on;  // YYYY-MM-DD
+};
+
+struct ExitCommand {
+  std::string idempotency_key;
+  std::string participant_id;
+  std::string reason;
+  std::string exit_date;  // YYYY-MM-DD
+};
+
+struct AgentCommand {
+  std::string idempotency_key;
+  std::string name;
+  std::string phone;
+  std::string branch_code;
+  std::string organisation;
+};
+
+struct RwChange {
+  std::string code;
+  std::optional<int> target;
+  std::optional<bool> active;
+};
+
+struct ParticipantPage {
+  std::vector<Participant> participants;
+  std::string next_page_token;  // empty on the last page
+};
+
+// The outcome of one row of a bulk registration.
+struct BulkOutcome {
+  Result<Participant> result;
+  bool already_present = false;  // the NIK was already active (a re-import): nothing added
+};
+
+// Events registration publishes. They never hold a NIK or a name: the encoder copies only
+// the fields allowed on the bus.
 struct RwCreatedEvent {
   Rw rw;
 };
-struct ParticipantRegisteredEvent {
-  Participant participant;  // the encoder copies only the fields allowed on the bus
+struct RwUpdatedEvent {
+  Rw rw;
 };
-using Event = std::variant<RwCreatedEvent, ParticipantRegisteredEvent>;
+struct ParticipantRegisteredEvent {
+  Participant participant;
+};
+struct ParticipantUpdatedEvent {
+  Participant participant;
+  std::string previous_payer;
+};
+struct ParticipantMovedEvent {
+  Participant participant;  // already in the new RW
+  std::string from_rw_code;
+  std::string moved_on;
+};
+struct ParticipantExitedEvent {
+  Participant participant;
+};
+struct AgentRegisteredEvent {
+  Agent agent;
+};
+using Event =
+    std::variant<RwCreatedEvent, RwUpdatedEvent, ParticipantRegisteredEvent, ParticipantUpdatedEvent,
+                 ParticipantMovedEvent, ParticipantExitedEvent, AgentRegisteredEvent>;
 
 }  // namespace jaring::registration

@@ -1,6 +1,8 @@
 #pragma once
 // What the registration core needs from the outside world; adapters/ implements it.
+// Every write saves a change, its event and its idempotency key in one transaction.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,22 +12,50 @@
 
 namespace jaring::registration {
 
+// A participant to insert in a bulk write, with its event and key.
+struct NewParticipant {
+  Participant participant;
+  Event event;
+  std::string idempotency_key;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
 
   // Saves a new RW and its event atomically. ALREADY_EXISTS when the code is taken.
   virtual Result<Rw> create_rw(const Rw& rw, const Event& event) = 0;
+  virtual Result<Rw> update_rw(const Rw& rw, const Event& event) = 0;
   virtual std::optional<Rw> find_rw(const std::string& code) = 0;
   virtual std::vector<Rw> list_rws(const std::string& kelurahan_code) = 0;
 
   // Saves a participant and its event atomically, remembering the idempotency key.
-  // ALREADY_EXISTS (naming the participant) when the NIK has an active participation.
+  // ALREADY_EXISTS (naming the participant) when the NIK has an active participation; a key
+  // seen before returns the participant it registered.
   virtual Result<Participant> insert_participant(const Participant& participant, const Event& event,
                                                  const std::string& idempotency_key) = 0;
-  // The participant a key registered before, if any: a retried call gets the first answer.
-  virtual std::optional<Participant> find_by_idempotency_key(const std::string& key) = 0;
+  // Many at once, in one transaction; one outcome per row, in order. A bad row fails alone.
+  virtual std::vector<BulkOutcome> insert_participants(const std::vector<NewParticipant>& rows) = 0;
+  // Saves a changed participant (update, move, exit) with its event and key.
+  virtual Result<Participant> save_participant(const Participant& participant, const Event& event,
+                                               const std::string& idempotency_key) = 0;
+  // The id of what a key created or changed before, if any: a retried call gets that answer.
+  virtual std::optional<std::string> find_idempotency_key(const std::string& key) = 0;
   virtual std::optional<Participant> find_participant(const std::string& id) = 0;
+  // The active participation of a NIK, else its latest ended one.
+  virtual std::optional<Participant> find_by_nik(const std::string& nik) = 0;
+  // Participants of an RW with id > after_id, by id, at most `limit`.
+  virtual std::vector<Participant> list_by_rw(const std::string& rw_code, const std::string& after_id,
+                                              int limit) = 0;
+  // Every participant with id > after_id, by id, at most `limit` (the export pages through).
+  virtual std::vector<Participant> list_all(const std::string& after_id, int limit) = 0;
+  // Participants an agent registered with registered_at in [from, to) (RFC 3339 UTC).
+  virtual std::vector<Participant> registered_by_agent(const std::string& agent_id, const std::string& from,
+                                                       const std::string& to) = 0;
+
+  virtual Result<Agent> insert_agent(const Agent& agent, const Event& event,
+                                     const std::string& idempotency_key) = 0;
+  virtual std::optional<Agent> find_agent(const std::string& id) = 0;
 };
 
 }  // namespace jaring::registration

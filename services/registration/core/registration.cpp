@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -12,30 +13,39 @@
 namespace jaring::registration {
 namespace {
 
+using std::chrono::year_month_day;
+
+constexpr int kMaxPageSize = 1000;
+constexpr int kExportPage = 5000;
+// Asia/Jakarta is UTC+7 all year (no daylight saving).
+constexpr std::chrono::hours kJakartaOffset{7};
+
 template <std::size_t N>
 bool one_of(std::string_view value, const std::string_view (&allowed)[N]) {
   return std::find(std::begin(allowed), std::end(allowed), value) != std::end(allowed);
 }
 
 template <std::size_t N>
-std::string list(const std::string_view (&allowed)[N]) {
-  return fmt::format("{}", fmt::join(allowed, ", "));
+std::string one_of_rule(const std::string_view (&allowed)[N]) {
+  return fmt::format("must be one of {}", fmt::join(allowed, ", "));
 }
 
-std::optional<std::chrono::year_month_day> parse_date(std::string_view text) {
+std::optional<year_month_day> parse_date(std::string_view text) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
   for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
     if (!std::isdigit(static_cast<unsigned char>(text[i]))) return std::nullopt;
   }
-  const std::chrono::year_month_day ymd{
-      std::chrono::year{std::stoi(std::string(text.substr(0, 4)))},
-      std::chrono::month{static_cast<unsigned>(std::stoi(std::string(text.substr(5, 2))))},
-      std::chrono::day{static_cast<unsigned>(std::stoi(std::string(text.substr(8, 2))))}};
+  const auto number = [&](std::size_t at, std::size_t len) {
+    return std::stoi(std::string(text.substr(at, len)));
+  };
+  const year_month_day ymd{std::chrono::year{number(0, 4)},
+                           std::chrono::month{static_cast<unsigned>(number(5, 2))},
+                           std::chrono::day{static_cast<unsigned>(number(8, 2))}};
   if (!ymd.ok()) return std::nullopt;
   return ymd;
 }
 
-std::string format_date(std::chrono::year_month_day ymd) {
+std::string format_date(year_month_day ymd) {
   return fmt::format("{:04d}-{:02d}-{:02d}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
                      static_cast<unsigned>(ymd.day()));
 }
@@ -53,13 +63,41 @@ bool valid_phone(std::string_view phone) {
          std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
+const char* const kPhoneRule = "must be an Indonesian mobile number: 08... or +628..., 10 to 13 digits";
+const char* const kIncomeRule = "must be at least 1000000 (the lowest band), in whole rupiah";
+const char* const kKelurahanRule = "must be the code of a known kelurahan, e.g. 31.75.06.1005";
+
+std::string trim(std::string text) {
+  text.erase(0, text.find_first_not_of(" \t"));
+  text.erase(text.find_last_not_of(" \t") + 1);
+  return text;
+}
+
+// A date field that must be a real date, not after `latest`, not before `earliest` (if set).
+void check_date(std::vector<FieldViolation>& v, const char* field, const std::string& text,
+                year_month_day latest, std::optional<year_month_day> earliest = std::nullopt,
+                const char* earliest_rule = "") {
+  const auto date = parse_date(text);
+  if (!date) {
+    v.push_back({field, "must be a real date written YYYY-MM-DD"});
+  } else if (std::chrono::sys_days{*date} > std::chrono::sys_days{latest}) {
+    v.push_back({field, "must not be in the future"});
+  } else if (earliest && std::chrono::sys_days{*date} < std::chrono::sys_days{*earliest}) {
+    v.push_back({field, earliest_rule});
+  }
+}
+
 }  // namespace
+
+year_month_day Registration::today() const {
+  return year_month_day{std::chrono::floor<std::chrono::days>(clock_.now() + kJakartaOffset)};
+}
 
 Result<Rw> Registration::create_rw(const std::string& kelurahan_code, int number, int target) {
   std::vector<FieldViolation> violations;
   const auto* kelurahan = areas_.find(kelurahan_code);
   if (kelurahan == nullptr || kelurahan->level != areas::Level::kKelurahan) {
-    violations.push_back({"kelurahan_code", "must be the code of a known kelurahan, e.g. 31.75.06.1005"});
+    violations.push_back({"kelurahan_code", kKelurahanRule});
   }
   if (number < 1 || number > 999) violations.push_back({"number", "must be from 1 to 999"});
   if (target < 0 || target > 100000)
@@ -77,22 +115,36 @@ Result<Rw> Registration::create_rw(const std::string& kelurahan_code, int number
 Result<std::vector<Rw>> Registration::list_rws(const std::string& kelurahan_code) {
   const auto* kelurahan = areas_.find(kelurahan_code);
   if (kelurahan == nullptr || kelurahan->level != areas::Level::kKelurahan) {
-    return fail(
-        Error::invalid({{"kelurahan_code", "must be the code of a known kelurahan, e.g. 31.75.06.1005"}}));
+    return fail(Error::invalid({{"kelurahan_code", kKelurahanRule}}));
   }
   return store_.list_rws(kelurahan_code);
 }
 
-std::vector<FieldViolation> Registration::validate(const RegisterCommand& c, Participant& p) {
+Result<Rw> Registration::update_rw(const RwChange& change) {
   std::vector<FieldViolation> v;
-  const auto today = std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(clock_.now())};
+  if (!areas::RwCode::parse(change.code))
+    v.push_back({"rw_code", "must be an RW code like 31.75.06.1005.002"});
+  if (change.target && (*change.target < 1 || *change.target > 100000)) {
+    v.push_back({"target", "must be from 1 to 100000"});
+  }
+  if (!change.target && !change.active)
+    v.push_back({"target", "give a target or active (nothing to change)"});
+  if (!v.empty()) return fail(Error::invalid(std::move(v)));
+  auto rw = store_.find_rw(change.code);
+  if (!rw) return fail(Error::not_found(fmt::format("RW {} is not in the registry", change.code)));
+  if (change.target) rw->target = *change.target;
+  if (change.active) rw->active = *change.active;
+  return store_.update_rw(*rw, RwUpdatedEvent{*rw});
+}
 
-  const auto nik = parse_nik(c.nik, today);
+std::vector<FieldViolation> Registration::validate(
+    const RegisterCommand& c, Participant& p,
+    const std::function<std::optional<Rw>(const std::string&)>& rw_of) {
+  std::vector<FieldViolation> v;
+  const auto nik = parse_nik(c.nik, today());
   if (const auto* rejection = std::get_if<NikRejection>(&nik)) v.push_back({"nik", rejection->rule});
 
-  std::string name = c.name;
-  name.erase(0, name.find_first_not_of(" \t"));
-  name.erase(name.find_last_not_of(" \t") + 1);
+  const auto name = trim(c.name);
   if (name.empty()) {
     v.push_back({"name", "is required"});
   } else if (name.size() > 100) {
@@ -114,25 +166,30 @@ std::vector<FieldViolation> Registration::validate(const RegisterCommand& c, Par
                                     info->sex == 'F' ? "plus" : "without")});
   }
 
-  if (!c.phone.empty() && !valid_phone(c.phone)) {
-    v.push_back({"phone", "must be an Indonesian mobile number: 08... or +628..., 10 to 13 digits"});
-  }
+  if (!c.phone.empty() && !valid_phone(c.phone)) v.push_back({"phone", kPhoneRule});
 
-  std::optional<Rw> rw;
   if (!areas::RwCode::parse(c.rw_code)) {
     v.push_back({"rw_code", "must be an RW code like 31.75.06.1005.002"});
-  } else {
-    rw = store_.find_rw(c.rw_code);
-    if (!rw || !rw->active) v.push_back({"rw_code", "must be an RW in the registry (create the RW first)"});
+  } else if (const auto rw = rw_of(c.rw_code); !rw || !rw->active) {
+    v.push_back({"rw_code", "must be an active RW in the registry (create the RW first)"});
   }
   if (c.rt < 1 || c.rt > 999) v.push_back({"rt", "must be from 1 to 999"});
-  if (!one_of(c.category, kCategories)) v.push_back({"category", "must be one of " + list(kCategories)});
-  if (c.income_band < kLowestIncomeBand) {
-    v.push_back({"income_band",
-                 fmt::format("must be at least {} (the lowest band), in whole rupiah", kLowestIncomeBand)});
+  if (!one_of(c.category, kCategories)) v.push_back({"category", one_of_rule(kCategories)});
+  if (c.income_band < kLowestIncomeBand) v.push_back({"income_band", kIncomeRule});
+  if (!one_of(c.programs, kPrograms)) v.push_back({"programs", one_of_rule(kPrograms)});
+  if (!one_of(c.payer, kPayers)) v.push_back({"payer", one_of_rule(kPayers)});
+  if (!c.project_end_date.empty()) {
+    const auto end = parse_date(c.project_end_date);
+    if (c.category != kConstructionWorker) {
+      v.push_back(
+          {"project_end_date", "is only for construction_worker (coverage for a project's duration)"});
+    } else if (!end || std::chrono::sys_days{*end} < std::chrono::sys_days{today()}) {
+      v.push_back({"project_end_date", "must be a real date YYYY-MM-DD, today or later"});
+    }
   }
-  if (!one_of(c.programs, kPrograms)) v.push_back({"programs", "must be one of " + list(kPrograms)});
-  if (!one_of(c.payer, kPayers)) v.push_back({"payer", "must be one of " + list(kPayers)});
+  if (!c.agent_id.empty() && !store_.find_agent(c.agent_id)) {
+    v.push_back({"agent_id", "must be a registered agent (or empty when branch staff register directly)"});
+  }
   if (c.idempotency_key.size() > 128) v.push_back({"idempotency_key", "must be at most 128 characters"});
   if (!v.empty()) return v;
 
@@ -148,15 +205,22 @@ std::vector<FieldViolation> Registration::validate(const RegisterCommand& c, Par
   p.programs = c.programs;
   p.payer = c.payer;
   p.agent_id = c.agent_id;
+  p.project_end_date = c.project_end_date;
+  if (const auto* branch = branches_.branch_of(c.rw_code)) p.branch_code = branch->code;
   return v;
 }
 
+std::optional<Participant> Registration::replay(const std::string& idempotency_key) {
+  if (idempotency_key.empty()) return std::nullopt;
+  const auto id = store_.find_idempotency_key(idempotency_key);
+  return id ? store_.find_participant(*id) : std::nullopt;
+}
+
 Result<Participant> Registration::register_participant(const RegisterCommand& command) {
-  if (!command.idempotency_key.empty()) {
-    if (auto earlier = store_.find_by_idempotency_key(command.idempotency_key)) return *earlier;
-  }
+  if (auto earlier = replay(command.idempotency_key)) return *earlier;
   Participant participant;
-  if (auto violations = validate(command, participant); !violations.empty()) {
+  const auto rw_of = [this](const std::string& code) { return store_.find_rw(code); };
+  if (auto violations = validate(command, participant, rw_of); !violations.empty()) {
     return fail(Error::invalid(std::move(violations)));
   }
   participant.id = new_id("p_");
@@ -165,11 +229,192 @@ Result<Participant> Registration::register_participant(const RegisterCommand& co
                                    command.idempotency_key);
 }
 
+std::vector<BulkOutcome> Registration::register_bulk(const std::vector<RegisterCommand>& commands) {
+  std::vector<BulkOutcome> outcomes(commands.size(),
+                                    BulkOutcome{fail(Error::internal("not processed")), false});
+  std::map<std::string, std::optional<Rw>> rws;  // one look-up per RW per batch
+  const auto rw_of = [&](const std::string& code) {
+    auto it = rws.find(code);
+    if (it == rws.end()) it = rws.emplace(code, store_.find_rw(code)).first;
+    return it->second;
+  };
+  std::vector<NewParticipant> rows;
+  std::vector<std::size_t> row_index;
+  const auto now = format_utc(clock_.now());
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    if (auto earlier = replay(commands[i].idempotency_key)) {
+      outcomes[i] = {std::move(*earlier), true};
+      continue;
+    }
+    Participant p;
+    if (auto violations = validate(commands[i], p, rw_of); !violations.empty()) {
+      outcomes[i].result = fail(Error::invalid(std::move(violations)));
+      continue;
+    }
+    p.id = new_id("p_");
+    p.registered_at = now;
+    rows.push_back({p, ParticipantRegisteredEvent{p}, commands[i].idempotency_key});
+    row_index.push_back(i);
+  }
+  auto written = store_.insert_participants(rows);
+  for (std::size_t k = 0; k < written.size(); ++k) outcomes[row_index[k]] = std::move(written[k]);
+  return outcomes;
+}
+
 Result<Participant> Registration::get_participant(const std::string& id) {
   if (id.empty()) return fail(Error::invalid({{"participant_id", "is required"}}));
   auto participant = store_.find_participant(id);
   if (!participant) return fail(Error::not_found(fmt::format("participant {} not found", id)));
   return *participant;
+}
+
+Result<Participant> Registration::find_by_nik(const std::string& nik) {
+  if (const auto parsed = parse_nik(nik, today());
+      const auto* rejection = std::get_if<NikRejection>(&parsed)) {
+    return fail(Error::invalid({{"nik", rejection->rule}}));
+  }
+  auto participant = store_.find_by_nik(nik);
+  if (!participant) return fail(Error::not_found("no participation for this NIK"));
+  return *participant;
+}
+
+Result<ParticipantPage> Registration::list_by_rw(const std::string& rw_code, int page_size,
+                                                 const std::string& page_token) {
+  std::vector<FieldViolation> v;
+  if (!areas::RwCode::parse(rw_code)) v.push_back({"rw_code", "must be an RW code like 31.75.06.1005.002"});
+  if (page_size < 0 || page_size > kMaxPageSize)
+    v.push_back({"page_size", "must be from 1 to 1000 (0 for 100)"});
+  if (!page_token.empty() && !page_token.starts_with("p_"))
+    v.push_back({"page_token", "must come from a previous page"});
+  if (!v.empty()) return fail(Error::invalid(std::move(v)));
+  const int limit = page_size == 0 ? 100 : page_size;
+  ParticipantPage page;
+  page.participants = store_.list_by_rw(rw_code, page_token, limit + 1);
+  if (static_cast<int>(page.participants.size()) > limit) {
+    page.participants.resize(static_cast<std::size_t>(limit));
+    page.next_page_token = page.participants.back().id;
+  }
+  return page;
+}
+
+Result<void> Registration::export_all(bool include_exited,
+                                      const std::function<bool(const Participant&)>& sink) {
+  std::string after;
+  for (;;) {
+    const auto page = store_.list_all(after, kExportPage);
+    for (const auto& p : page) {
+      if ((include_exited || p.status == "active") && !sink(p)) return {};
+    }
+    if (static_cast<int>(page.size()) < kExportPage) return {};
+    after = page.back().id;
+  }
+}
+
+Result<Participant> Registration::active_participant(const std::string& id) {
+  auto participant = get_participant(id);
+  if (!participant) return participant;
+  if (participant->status != "active") {
+    return fail({ErrorCode::kFailedPrecondition,
+                 fmt::format("participant {} has exited ({} on {})", id, participant->exit_reason,
+                             participant->exit_date),
+                 {}});
+  }
+  return participant;
+}
+
+Result<Participant> Registration::update_participant(const UpdateCommand& c) {
+  if (auto earlier = replay(c.idempotency_key)) return *earlier;
+  std::vector<FieldViolation> v;
+  if (c.phone && !c.phone->empty() && !valid_phone(*c.phone)) v.push_back({"phone", kPhoneRule});
+  if (c.category && !one_of(*c.category, kCategories)) v.push_back({"category", one_of_rule(kCategories)});
+  if (c.income_band && *c.income_band < kLowestIncomeBand) v.push_back({"income_band", kIncomeRule});
+  if (c.payer && !one_of(*c.payer, kPayers)) v.push_back({"payer", one_of_rule(kPayers)});
+  if (c.programs && !one_of(*c.programs, kPrograms)) v.push_back({"programs", one_of_rule(kPrograms)});
+  if (!c.phone && !c.category && !c.income_band && !c.payer && !c.programs) {
+    v.push_back({"phone", "give at least one of phone, category, income_band, payer, programs"});
+  }
+  if (!v.empty()) return fail(Error::invalid(std::move(v)));
+  auto p = active_participant(c.participant_id);
+  if (!p) return p;
+  const auto previous_payer = p->payer;
+  if (c.phone) p->phone = *c.phone;
+  if (c.category) p->category = *c.category;
+  if (c.income_band) p->income_band = *c.income_band;
+  if (c.payer) p->payer = *c.payer;
+  if (c.programs) p->programs = *c.programs;
+  if (p->category != kConstructionWorker) p->project_end_date.clear();
+  return store_.save_participant(*p, ParticipantUpdatedEvent{*p, previous_payer}, c.idempotency_key);
+}
+
+Result<Participant> Registration::move_participant(const MoveCommand& c) {
+  if (auto earlier = replay(c.idempotency_key)) return *earlier;
+  auto p = active_participant(c.participant_id);
+  if (!p) return p;
+  std::vector<FieldViolation> v;
+  if (!areas::RwCode::parse(c.to_rw_code)) {
+    v.push_back({"to_rw_code", "must be an RW code like 31.75.06.1005.002"});
+  } else if (const auto rw = store_.find_rw(c.to_rw_code); !rw || !rw->active) {
+    v.push_back({"to_rw_code", "must be an active RW in the registry"});
+  } else if (c.to_rw_code == p->rw_code) {
+    v.push_back({"to_rw_code", "must differ from the participant's RW"});
+  }
+  if (c.rt < 1 || c.rt > 999) v.push_back({"rt", "must be from 1 to 999"});
+  check_date(v, "moved_on", c.moved_on, today());
+  if (!v.empty()) return fail(Error::invalid(std::move(v)));
+  const auto from = p->rw_code;
+  p->rw_code = c.to_rw_code;
+  p->rt = c.rt;
+  if (const auto* branch = branches_.branch_of(c.to_rw_code)) p->branch_code = branch->code;
+  return store_.save_participant(*p, ParticipantMovedEvent{*p, from, c.moved_on}, c.idempotency_key);
+}
+
+Result<Participant> Registration::exit_participant(const ExitCommand& c) {
+  if (auto earlier = replay(c.idempotency_key)) return *earlier;
+  auto p = active_participant(c.participant_id);
+  if (!p) return p;
+  std::vector<FieldViolation> v;
+  if (!one_of(c.reason, kExitReasons)) v.push_back({"reason", one_of_rule(kExitReasons)});
+  check_date(v, "exit_date", c.exit_date, today(), parse_date(p->registered_at.substr(0, 10)),
+             "must not be before the registration");
+  if (!v.empty()) return fail(Error::invalid(std::move(v)));
+  p->status = "exited";
+  p->exit_reason = c.reason;
+  p->exit_date = c.exit_date;
+  return store_.save_participant(*p, ParticipantExitedEvent{*p}, c.idempotency_key);
+}
+
+Result<Agent> Registration::register_agent(const AgentCommand& c) {
+  std::vector<FieldViolation> v;
+  const auto name = trim(c.name);
+  if (name.empty()) v.push_back({"name", "is required"});
+  if (!c.phone.empty() && !valid_phone(c.phone)) v.push_back({"phone", kPhoneRule});
+  if (branches_.find(c.branch_code) == nullptr) {
+    v.push_back(
+        {"branch_code", "must be a known branch office code (ListAreas shows them), e.g. pulogebang"});
+  }
+  if (trim(c.organisation).empty()) v.push_back({"organisation", "is required (the umbrella organisation)"});
+  if (!v.empty()) return fail(Error::invalid(std::move(v)));
+  if (!c.idempotency_key.empty()) {
+    if (const auto id = store_.find_idempotency_key(c.idempotency_key)) {
+      if (auto agent = store_.find_agent(*id)) return *agent;
+    }
+  }
+  Agent agent{new_id("a_"), name, c.phone, c.branch_code, trim(c.organisation), format_utc(clock_.now())};
+  return store_.insert_agent(agent, AgentRegisteredEvent{agent}, c.idempotency_key);
+}
+
+Result<std::vector<Participant>> Registration::agent_registrations(const std::string& agent_id,
+                                                                   const std::string& month) {
+  std::vector<FieldViolation> v;
+  if (!store_.find_agent(agent_id)) v.push_back({"agent_id", "must be a registered agent"});
+  const auto first = month.size() == 7 ? parse_date(month + "-01") : std::nullopt;
+  if (!first) v.push_back({"month", "must be a month written YYYY-MM"});
+  if (!v.empty()) return fail(Error::invalid(std::move(v)));
+  // The month's bounds in Asia/Jakarta, as UTC instants.
+  const auto start = std::chrono::sys_days{*first} - kJakartaOffset;
+  const auto end =
+      std::chrono::sys_days{first->year() / first->month() / 1 + std::chrono::months{1}} - kJakartaOffset;
+  return store_.registered_by_agent(agent_id, format_utc(start), format_utc(end));
 }
 
 }  // namespace jaring::registration

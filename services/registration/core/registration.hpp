@@ -1,7 +1,10 @@
 #pragma once
-// The registration rules: who may be registered, in which RW, with which codes.
+// The registration rules: who may be registered, in which RW, with which codes; how a
+// participation changes, moves and ends; agents and what they registered.
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "jaring/areas/areas.hpp"
 #include "jaring/common/clock.hpp"
@@ -13,19 +16,49 @@ namespace jaring::registration {
 
 class Registration {
  public:
-  Registration(Store& store, const areas::Registry& areas, const Clock& clock)
-      : store_(store), areas_(areas), clock_(clock) {}
+  Registration(Store& store, const areas::Registry& areas, const areas::BranchMap& branches,
+               const Clock& clock)
+      : store_(store), areas_(areas), branches_(branches), clock_(clock) {}
 
   // Adds RW `number` under a kelurahan of the reference areas; target 0 means the default.
   Result<Rw> create_rw(const std::string& kelurahan_code, int number, int target);
   Result<std::vector<Rw>> list_rws(const std::string& kelurahan_code);
+  Result<Rw> update_rw(const RwChange& change);
+
   Result<Participant> register_participant(const RegisterCommand& command);
+  // Validates every row, then writes the good ones in one transaction.
+  std::vector<BulkOutcome> register_bulk(const std::vector<RegisterCommand>& commands);
   Result<Participant> get_participant(const std::string& id);
+  Result<Participant> find_by_nik(const std::string& nik);
+  Result<ParticipantPage> list_by_rw(const std::string& rw_code, int page_size,
+                                     const std::string& page_token);
+  // Calls `sink` for every participant (the active ones unless include_exited), in pages, so
+  // that registrations go on while it runs. Stops early when sink returns false.
+  Result<void> export_all(bool include_exited, const std::function<bool(const Participant&)>& sink);
+
+  Result<Participant> update_participant(const UpdateCommand& command);
+  Result<Participant> move_participant(const MoveCommand& command);
+  Result<Participant> exit_participant(const ExitCommand& command);
+
+  Result<Agent> register_agent(const AgentCommand& command);
+  // What an agent registered in a calendar month of Asia/Jakarta ("2026-11").
+  Result<std::vector<Participant>> agent_registrations(const std::string& agent_id, const std::string& month);
+
+  const areas::Registry& areas() const { return areas_; }
+  const areas::BranchMap& branches() const { return branches_; }
 
  private:
-  std::vector<FieldViolation> validate(const RegisterCommand& command, Participant& out);
+  // Checks a command; fills `out` when valid. `rw_of` finds an RW (cached in bulk).
+  std::vector<FieldViolation> validate(const RegisterCommand& command, Participant& out,
+                                       const std::function<std::optional<Rw>(const std::string&)>& rw_of);
+  // The participant a retried key already answered, if the key is known.
+  std::optional<Participant> replay(const std::string& idempotency_key);
+  Result<Participant> active_participant(const std::string& id);
+  std::chrono::year_month_day today() const;
+
   Store& store_;
   const areas::Registry& areas_;
+  const areas::BranchMap& branches_;
   const Clock& clock_;
 };
 

@@ -15,10 +15,12 @@ class FakeStore final : public Store {
     events.push_back(event);
     return rw;
   }
-  std::optional<Rw> find_rw(const std::string& code) override {
-    auto it = rws.find(code);
-    return it == rws.end() ? std::nullopt : std::optional<Rw>(it->second);
+  Result<Rw> update_rw(const Rw& rw, const Event& event) override {
+    rws[rw.code] = rw;
+    events.push_back(event);
+    return rw;
   }
+  std::optional<Rw> find_rw(const std::string& code) override { return find(rws, code); }
   std::vector<Rw> list_rws(const std::string& kelurahan_code) override {
     std::vector<Rw> out;
     for (const auto& [_, rw] : rws) {
@@ -28,29 +30,96 @@ class FakeStore final : public Store {
   }
   Result<Participant> insert_participant(const Participant& p, const Event& event,
                                          const std::string& key) override {
-    for (const auto& [id, other] : participants) {
-      if (other.nik == p.nik && other.status == "active") {
-        return fail(Error::already_exists("this NIK already has an active participation: participant " + id));
+    return std::move(insert_participants({{p, event, key}}).front().result);
+  }
+  std::vector<BulkOutcome> insert_participants(const std::vector<NewParticipant>& rows) override {
+    std::vector<BulkOutcome> out;
+    for (const auto& row : rows) {
+      if (auto it = keys.find(row.idempotency_key); !row.idempotency_key.empty() && it != keys.end()) {
+        out.push_back({participants.at(it->second), true});
+        continue;
       }
+      bool taken = false;
+      for (const auto& [id, other] : participants) {
+        if (other.nik == row.participant.nik && other.status == "active") {
+          out.push_back(
+              {fail(Error::already_exists("this NIK already has an active participation: participant " + id)),
+               true});
+          taken = true;
+          break;
+        }
+      }
+      if (taken) continue;
+      participants[row.participant.id] = row.participant;
+      if (!row.idempotency_key.empty()) keys[row.idempotency_key] = row.participant.id;
+      events.push_back(row.event);
+      out.push_back({row.participant, false});
     }
+    return out;
+  }
+  Result<Participant> save_participant(const Participant& p, const Event& event,
+                                       const std::string& key) override {
     participants[p.id] = p;
     if (!key.empty()) keys[key] = p.id;
     events.push_back(event);
     return p;
   }
-  std::optional<Participant> find_by_idempotency_key(const std::string& key) override {
-    auto it = keys.find(key);
-    return it == keys.end() ? std::nullopt : find_participant(it->second);
-  }
+  std::optional<std::string> find_idempotency_key(const std::string& key) override { return find(keys, key); }
   std::optional<Participant> find_participant(const std::string& id) override {
-    auto it = participants.find(id);
-    return it == participants.end() ? std::nullopt : std::optional<Participant>(it->second);
+    return find(participants, id);
   }
+  std::optional<Participant> find_by_nik(const std::string& nik) override {
+    std::optional<Participant> found;
+    for (const auto& [_, p] : participants) {
+      if (p.nik == nik && (!found || p.status == "active")) found = p;
+    }
+    return found;
+  }
+  std::vector<Participant> list_by_rw(const std::string& rw_code, const std::string& after_id,
+                                      int limit) override {
+    return select([&](const Participant& p) { return p.rw_code == rw_code; }, after_id, limit);
+  }
+  std::vector<Participant> list_all(const std::string& after_id, int limit) override {
+    return select([](const Participant&) { return true; }, after_id, limit);
+  }
+  std::vector<Participant> registered_by_agent(const std::string& agent_id, const std::string& from,
+                                               const std::string& to) override {
+    return select(
+        [&](const Participant& p) {
+          return p.agent_id == agent_id && p.registered_at >= from && p.registered_at < to;
+        },
+        "", 1 << 30);
+  }
+  Result<Agent> insert_agent(const Agent& agent, const Event& event, const std::string& key) override {
+    agents[agent.id] = agent;
+    if (!key.empty()) keys[key] = agent.id;
+    events.push_back(event);
+    return agent;
+  }
+  std::optional<Agent> find_agent(const std::string& id) override { return find(agents, id); }
 
   std::map<std::string, Rw> rws;
   std::map<std::string, Participant> participants;
+  std::map<std::string, Agent> agents;
   std::map<std::string, std::string> keys;
   std::vector<Event> events;
+
+ private:
+  template <typename M>
+  static std::optional<typename M::mapped_type> find(const M& map, const std::string& key) {
+    auto it = map.find(key);
+    if (it == map.end()) return std::nullopt;
+    return it->second;
+  }
+  template <typename F>
+  std::vector<Participant> select(F&& keep, const std::string& after_id, int limit) {
+    std::vector<Participant> out;
+    for (auto it = participants.upper_bound(after_id);
+         it != participants.end() && static_cast<int>(out.size()) < limit; ++it) {
+      if (keep(it->second)) out.push_back(it->second);
+    }
+    return out;
+  }
 };
 
 }  // namespace jaring::registration::testing

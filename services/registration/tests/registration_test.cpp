@@ -39,7 +39,7 @@ class RegistrationCore : public ::testing::Test {
 
   testing::FakeStore store_;
   FixedClock clock_{sys_days{year{2026} / November / 21} + hours{3}};
-  Registration core_{store_, areas::Registry::jakarta(), clock_};
+  Registration core_{store_, areas::Registry::jakarta(), areas::BranchMap::jakarta(), clock_};
 };
 
 TEST_F(RegistrationCore, CreatesAnRwWithTheDefaultTargetAndAnEvent) {

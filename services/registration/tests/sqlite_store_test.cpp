@@ -20,7 +20,8 @@ class SqliteStoreTest : public ::testing::Test {
     std::filesystem::remove(path_);
     db_ = store::Database::open(path_.string(), SqliteStore::migrations());
     store_ = std::make_unique<SqliteStore>(*db_, clock_, [this] { ++commits_; });
-    core_ = std::make_unique<Registration>(*store_, areas::Registry::jakarta(), clock_);
+    core_ = std::make_unique<Registration>(*store_, areas::Registry::jakarta(), areas::BranchMap::jakarta(),
+                                           clock_);
     ASSERT_TRUE(core_->create_rw("31.75.06.1005", 2, 120));
   }
   void TearDown() override {
@@ -101,7 +102,49 @@ TEST_F(SqliteStoreTest, SecondActiveParticipationIsRefusedAndLeavesNoTrace) {
   EXPECT_EQ(second.error().code, ErrorCode::kAlreadyExists);
   EXPECT_NE(second.error().message.find(first->id), std::string::npos);
   EXPECT_EQ(store::outbox_backlog(*db_), 2);
-  EXPECT_FALSE(store_->find_by_idempotency_key("key-2"));
+  EXPECT_FALSE(store_->find_idempotency_key("key-2"));
+}
+
+TEST_F(SqliteStoreTest, BulkWritesGoodRowsInOneTransactionAndRefusesRepeatsAlone) {
+  std::vector<RegisterCommand> rows{worker("3175065505850002", "b-1"), worker("3175066505850003", "b-2"),
+                                    worker("3175065505850002", "b-3")};
+  rows[1].birth_date = "1985-05-25";
+  const auto outcomes = core_->register_bulk(rows);
+  ASSERT_TRUE(outcomes[0].result) << outcomes[0].result.error().message;
+  ASSERT_TRUE(outcomes[1].result) << outcomes[1].result.error().message;
+  ASSERT_FALSE(outcomes[2].result);
+  EXPECT_TRUE(outcomes[2].already_present);
+  EXPECT_NE(outcomes[2].result.error().message.find(outcomes[0].result->id), std::string::npos);
+  EXPECT_EQ(store::outbox_backlog(*db_), 3);  // the RW and two participants
+  EXPECT_EQ(commits_, 2);                     // the RW, then one transaction for the batch
+}
+
+TEST_F(SqliteStoreTest, UpdatesMovesAndExitsAreStoredWithTheirEvents) {
+  ASSERT_TRUE(core_->create_rw("31.75.06.1005", 3, 0));
+  auto p = core_->register_participant(worker("3175065505850002", "key-1"));
+  ASSERT_TRUE(p);
+  ASSERT_TRUE(core_->update_participant(
+      {"u", p->id, "081299990000", std::nullopt, std::nullopt, std::nullopt, std::nullopt}));
+  ASSERT_TRUE(core_->move_participant({"m", p->id, "31.75.06.1005.003", 9, "2026-11-20"}));
+  ASSERT_TRUE(core_->exit_participant({"x", p->id, "became_wage_earner", "2026-11-21"}));
+  const auto stored = store_->find_participant(p->id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->phone, "081299990000");
+  EXPECT_EQ(stored->rw_code, "31.75.06.1005.003");
+  EXPECT_EQ(stored->rt, 9);
+  EXPECT_EQ(stored->status, "exited");
+  EXPECT_EQ(stored->exit_reason, "became_wage_earner");
+  std::vector<std::string> types;
+  for (const auto& m : store::outbox_fetch_unsent(*db_, 100)) {
+    events::v1::Envelope e;
+    ASSERT_TRUE(e.ParseFromString(m.payload));
+    types.push_back(e.type());
+  }
+  EXPECT_EQ(types, (std::vector<std::string>{"RwCreated", "RwCreated", "ParticipantRegistered",
+                                             "ParticipantUpdated", "ParticipantMoved", "ParticipantExited"}));
+  // The NIK is free again, and the key of the exit answers with the exited participant.
+  EXPECT_FALSE(store_->find_by_nik("3175065505850002")->status == "active");
+  EXPECT_EQ(store_->find_idempotency_key("x"), p->id);
 }
 
 TEST_F(SqliteStoreTest, StateSurvivesReopeningTheFile) {

@@ -25,6 +25,21 @@ std::vector<FieldViolation> field_violations(const ::grpc::Status& status);
 // "INVALID_ARGUMENT" for INVALID_ARGUMENT: for people and metric labels.
 const char* status_code_name(::grpc::StatusCode code);
 
+// Logs an unexpected failure inside a handler and answers INTERNAL without details.
+::grpc::Status internal_error(const char* what);
+
+// Runs a handler so that no exception crosses into gRPC: store failures become INTERNAL.
+template <typename F>
+::grpc::Status guarded(F&& handler) noexcept {
+  try {
+    return handler();
+  } catch (const std::exception& e) {
+    return internal_error(e.what());
+  } catch (...) {
+    return internal_error("unknown exception");
+  }
+}
+
 // Sets a deadline on a client call: every call Jaring makes has one.
 void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds timeout);
 
