@@ -10,11 +10,12 @@ APT_PACKAGES := build-essential cmake ninja-build pkg-config git \
   protobuf-compiler libprotobuf-dev libgrpc++-dev protobuf-compiler-grpc \
   librdkafka-dev libhiredis-dev libsqlite3-dev prometheus-cpp-dev \
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev libfmt-dev \
-  nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev redis-server
+  nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev redis-server \
+  clang libclang-rt-14-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test test-unit test-integration test-e2e up down status bench format clean
+.PHONY: fuzz deps build test test-unit test-integration test-e2e up down status bench format clean
 
 # Installs only what is missing: quiet when everything is there, one apt-get update otherwise.
 deps:
@@ -37,6 +38,10 @@ test: build
 
 test-unit test-integration test-e2e: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L $(subst test-,,$@)
+
+# Long fuzzing runs (5 minutes per target); the default suite runs a short one.
+fuzz: build
+	@cmake --build $(BUILD_DIR) --target fuzz-long
 
 up: build
 	@$(BUILD_DIR)/bin/jaring-stack --run-dir $(RUN_DIR) up --bin-dir $(BUILD_DIR)/bin --demo=$(DEMO)

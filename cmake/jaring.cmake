@@ -72,3 +72,42 @@ function(jaring_add_subdirectories)
     endif()
   endforeach()
 endfunction()
+
+# jaring_fuzz(NAME <name> SOURCES ... INCLUDES ... CORPUS <dir>): a libFuzzer target built with
+# clang (the project itself builds with GCC), a short run in the default suite (label unit) and
+# a long run in `make fuzz`. Skipped with a message when clang's fuzzer runtime is missing.
+find_program(JARING_CLANGXX NAMES clang++ clang++-14)
+add_custom_target(fuzz-long)
+function(jaring_fuzz)
+  cmake_parse_arguments(ARG "" "NAME;CORPUS" "SOURCES;INCLUDES" ${ARGN})
+  if(NOT JARING_CLANGXX)
+    message(STATUS "clang++ not found: fuzz target ${ARG_NAME} skipped")
+    return()
+  endif()
+  set(out ${CMAKE_BINARY_DIR}/fuzz/${ARG_NAME})
+  set(sources)
+  foreach(src IN LISTS ARG_SOURCES)
+    list(APPEND sources ${CMAKE_CURRENT_SOURCE_DIR}/${src})
+  endforeach()
+  set(includes)
+  foreach(dir IN LISTS ARG_INCLUDES)
+    list(APPEND includes -I${dir})
+  endforeach()
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/fuzz
+    COMMAND ${JARING_CLANGXX} -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined
+      -fno-sanitize-recover=undefined ${includes} ${sources} -o ${out}
+    DEPENDS ${sources}
+    COMMENT "Building fuzz target ${ARG_NAME} with clang")
+  add_custom_target(${ARG_NAME} ALL DEPENDS ${out})
+  # New inputs and crash artifacts go to the build tree; the committed corpus only seeds.
+  set(seeds ${CMAKE_CURRENT_SOURCE_DIR}/${ARG_CORPUS})
+  set(work ${CMAKE_BINARY_DIR}/fuzz/${ARG_NAME}-corpus)
+  file(MAKE_DIRECTORY ${work})
+  set(flags -artifact_prefix=${CMAKE_BINARY_DIR}/fuzz/${ARG_NAME}- ${work} ${seeds})
+  add_test(NAME ${ARG_NAME}.short COMMAND ${out} -runs=50000 -seed=1 ${flags})
+  set_tests_properties(${ARG_NAME}.short PROPERTIES LABELS unit TIMEOUT 120)
+  add_custom_target(${ARG_NAME}-long COMMAND ${out} -max_total_time=300 -print_final_stats=1 ${flags}
+    DEPENDS ${out} USES_TERMINAL)
+  add_dependencies(fuzz-long ${ARG_NAME}-long)
+endfunction()
