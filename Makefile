@@ -10,12 +10,12 @@ APT_PACKAGES := build-essential cmake ninja-build pkg-config git \
   protobuf-compiler libprotobuf-dev libgrpc++-dev protobuf-compiler-grpc \
   librdkafka-dev libhiredis-dev libsqlite3-dev prometheus-cpp-dev \
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev libfmt-dev \
-  nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev redis-server \
+  nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev redis-server chromium \
   clang libclang-rt-14-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: fuzz deps build test test-unit test-integration test-e2e up down status bench format clean
+.PHONY: node-deps fuzz deps build test test-unit test-integration test-e2e up down status bench format clean
 
 # Installs only what is missing: quiet when everything is there, one apt-get update otherwise.
 deps:
@@ -33,10 +33,18 @@ $(BUILD_DIR)/build.ninja: CMakeLists.txt
 build: deps $(BUILD_DIR)/build.ninja
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-test: build
+# Node packages of the browser tests (playwright-core drives Debian's chromium; it never
+# downloads a browser), installed into the build tree once per lock file.
+node-deps: deps
+	@command -v npm >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+	@if ! cmp -s tests/browser/package-lock.json $(BUILD_DIR)/node/package-lock.json; then \
+	  mkdir -p $(BUILD_DIR)/node && cp tests/browser/package.json tests/browser/package-lock.json $(BUILD_DIR)/node/ && \
+	  npm ci --prefix $(BUILD_DIR)/node --no-audit --no-fund --loglevel=error; fi
+
+test: build node-deps
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
-test-unit test-integration test-e2e: build
+test-unit test-integration test-e2e: build node-deps
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L $(subst test-,,$@)
 
 # Long fuzzing runs (5 minutes per target); the default suite runs a short one.
@@ -49,6 +57,10 @@ up: build
 down:
 	@if [ -x $(BUILD_DIR)/bin/jaring-stack ]; then $(BUILD_DIR)/bin/jaring-stack --run-dir $(RUN_DIR) down; \
 	 else echo "nothing built, nothing running"; fi
+
+# Builds and runs every benchmark in $(BUILD_DIR)/bench; each prints its figures. Not part of `make test`.
+bench: build
+	@for b in $(BUILD_DIR)/bench/*; do [ -x "$$b" ] || continue; echo "== $$(basename $$b)"; "$$b" || exit 1; done
 
 status:
 	@$(BUILD_DIR)/bin/jaring-stack --run-dir $(RUN_DIR) status

@@ -1,59 +1,149 @@
 // jaring-coverage: consumes the owners' topics into per-RW counters in Redis, and serves them
-// over gRPC and the dashboard.
+// over gRPC and the dashboard. `jaring-coverage rebuild` recomputes every counter from the
+// owners' export streams (see adapters/rebuild.hpp) and exits.
 #include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <iostream>
 
 #include "adapters/dashboard.hpp"
 #include "adapters/event_handler.hpp"
 #include "adapters/grpc_service.hpp"
+#include "adapters/rebuild.hpp"
 #include "adapters/redis_counters.hpp"
+#include "adapters/registration_export.hpp"
+#include "adapters/sqlite_snapshots.hpp"
 #include "jaring/kafka/kafka.hpp"
 #include "jaring/service/service.hpp"
 
 using namespace jaring;
 
-int main(int argc, char** argv) {
-  return service::run("coverage", argc, argv, [](const config::Source& source) {
-    config::Reader reader(source);
-    const auto common = service::read_common(reader, 50052, 9102);
-    const auto dashboard_listen = reader.host_port("dashboard.listen", "127.0.0.1:8080");
-    const auto redis_address = reader.host_port("redis.address", "127.0.0.1:6379");
-    const auto redis_prefix = reader.string("redis.prefix", "jaring:cov:");
-    const auto dedupe_ttl = reader.integer("coverage.dedupe_ttl_seconds", 86400, 60, 30 * 86400);
-    const kafka::Settings kafka_settings{reader.string("kafka.bootstrap_servers", "127.0.0.1:9092"),
-                                         reader.map("kafka.properties.")};
-    kafka::ConsumerOptions consumer_options;
-    consumer_options.group_id = reader.string("kafka.group_id", "jaring-coverage");
-    consumer_options.topics = {reader.string("kafka.topics.registration", "jaring.registration.v1")};
-    consumer_options.max_batch = static_cast<int>(reader.integer("coverage.max_batch", 2000, 1, 50000));
-    consumer_options.session_timeout_ms =
-        static_cast<int>(reader.integer("kafka.session_timeout_ms", 6000, 3000, 300000));
-    reader.finish();
+namespace {
 
-    service::Runtime runtime("coverage", common);
-    redis::Client writer(redis_address.host, redis_address.port);
-    redis::Client readers(redis_address.host, redis_address.port);
-    coverage::RedisCounters counters(writer, redis_prefix, std::chrono::seconds(dedupe_ttl));
-    coverage::RedisCounters read_side(readers, redis_prefix, std::chrono::seconds(dedupe_ttl));
-    coverage::Queries queries(read_side, areas::Registry::jakarta());
-    coverage::EventHandler handler(counters, runtime.metrics);
-    kafka::Consumer consumer(kafka_settings, consumer_options, handler, runtime.metrics);
-    coverage::GrpcService api(queries);
-    coverage::Dashboard dashboard(queries);
+struct Settings {
+  service::CommonSettings common;
+  config::HostPort dashboard_listen;
+  config::HostPort redis_address;
+  std::string redis_prefix;
+  std::chrono::seconds dedupe_ttl;
+  kafka::Settings kafka;
+  kafka::ConsumerOptions consumer;
+  std::string registration_topic;
+  std::string registration_address;
+  std::string snapshots_path;
+  std::string branches_file;
+  std::chrono::seconds trend_interval;
+  std::chrono::seconds reconcile_interval;
+};
 
-    runtime.grpc.add_service(&api);
-    consumer.start();
-    dashboard.start(dashboard_listen.host, dashboard_listen.port);
-    // Ready while Redis answers: the queries and the dashboard need nothing else. A replica
-    // without partitions (more replicas than partitions) still serves reads.
-    runtime.start([&readers]() -> std::optional<std::string> {
-      if (!readers.ping()) return "Redis is not reachable";
-      return std::nullopt;
-    });
-    spdlog::info("dashboard on http://{}:{}/", dashboard_listen.host, dashboard.port());
-    service::wait_for_shutdown();
-    runtime.stop();
-    dashboard.stop();
-    consumer.stop();
-    return 0;
+// Both the service and `rebuild` read every key, so that one settings file serves both.
+Settings read_settings(const config::Source& source) {
+  config::Reader reader(source);
+  Settings s;
+  s.common = service::read_common(reader, 50052, 9102);
+  s.dashboard_listen = reader.host_port("dashboard.listen", "127.0.0.1:8080");
+  s.redis_address = reader.host_port("redis.address", "127.0.0.1:6379");
+  s.redis_prefix = reader.string("redis.prefix", "jaring:cov:");
+  s.dedupe_ttl = std::chrono::seconds(reader.integer("coverage.dedupe_ttl_seconds", 86400, 60, 30 * 86400));
+  s.kafka = {reader.string("kafka.bootstrap_servers", "127.0.0.1:9092"), reader.map("kafka.properties.")};
+  s.consumer.group_id = reader.string("kafka.group_id", "jaring-coverage");
+  s.registration_topic = reader.string("kafka.topics.registration", "jaring.registration.v1");
+  s.consumer.topics = {s.registration_topic};
+  // Contribution's CoverageChanged moves active / arrears / lapsed; empty turns it off.
+  if (auto topic = reader.string("kafka.topics.contribution", "jaring.contribution.v1"); !topic.empty()) {
+    s.consumer.topics.push_back(topic);
+  }
+  s.consumer.max_batch = static_cast<int>(reader.integer("coverage.max_batch", 2000, 1, 50000));
+  s.consumer.session_timeout_ms =
+      static_cast<int>(reader.integer("kafka.session_timeout_ms", 6000, 3000, 300000));
+  s.registration_address = reader.string("registration.address", "127.0.0.1:50051");
+  s.snapshots_path = reader.string("snapshots.path", "coverage-snapshots.db");
+  s.branches_file = reader.string("areas.branches_file", "");
+  s.trend_interval =
+      std::chrono::seconds(reader.integer("coverage.trend_interval_seconds", 86400, 0, 366 * 86400));
+  s.reconcile_interval =
+      std::chrono::seconds(reader.integer("coverage.reconcile_interval_seconds", 900, 0, 7 * 86400));
+  reader.finish();
+  return s;
+}
+
+// Branch offices: registration owns the kecamatan -> Kantor Cabang mapping; coverage reads the
+// same CSV (areas.branches_file) or the compiled-in Jakarta default.
+areas::BranchMap load_branches(const std::string& file) {
+  if (file.empty()) return areas::BranchMap::jakarta();
+  auto loaded = areas::BranchMap::load_csv(file);
+  if (!loaded) throw config::ConfigError("areas.branches_file: " + loaded.error().message);
+  return std::move(*loaded);
+}
+
+int serve(const Settings& s) {
+  service::Runtime runtime("coverage", s.common);
+  const auto branches = load_branches(s.branches_file);
+  const coverage::AreaIndex areas(areas::Registry::jakarta(), branches);
+  redis::Client writer(s.redis_address.host, s.redis_address.port);
+  redis::Client readers(s.redis_address.host, s.redis_address.port);
+  coverage::RedisCounters counters(writer, s.redis_prefix, s.dedupe_ttl);
+  coverage::RedisCounters read_side(readers, s.redis_prefix, s.dedupe_ttl);
+  coverage::Queries queries(read_side, areas);
+  coverage::ChangeFeed feed;
+  coverage::SqliteSnapshots snapshots(s.snapshots_path);
+  SystemClock clock;
+  coverage::Evaluation evaluation(queries, snapshots, clock);
+  coverage::EventHandler handler(counters, runtime.metrics, &feed);
+  kafka::Consumer consumer(s.kafka, s.consumer, handler, runtime.metrics);
+  coverage::GrpcService api(queries, feed, evaluation);
+  coverage::Dashboard dashboard(queries, feed, evaluation);
+  coverage::RegistrationExport registration(s.registration_address, areas::Registry::jakarta());
+  coverage::Reconciler reconciler(read_side, registration, runtime.metrics, s.reconcile_interval);
+  coverage::TrendRecorder trend(evaluation, s.trend_interval);
+
+  runtime.grpc.add_service(&api);
+  consumer.start();
+  dashboard.start(s.dashboard_listen.host, s.dashboard_listen.port);
+  if (s.reconcile_interval.count() > 0) reconciler.start();
+  if (s.trend_interval.count() > 0) trend.start();
+  // Ready while Redis answers: the queries and the dashboard need nothing else. A replica
+  // without partitions (more replicas than partitions) still serves reads.
+  runtime.start([&readers]() -> std::optional<std::string> {
+    if (!readers.ping()) return "Redis is not reachable";
+    return std::nullopt;
   });
+  spdlog::info("dashboard on http://{}:{}/", s.dashboard_listen.host, dashboard.port());
+  service::wait_for_shutdown();
+  runtime.stop();
+  feed.close();  // ends Watch streams and Server-Sent Events
+  trend.stop();
+  reconciler.stop();
+  dashboard.stop();
+  consumer.stop();
+  return 0;
+}
+
+int run_rebuild(const Settings& s) {
+  redis::Client client(s.redis_address.host, s.redis_address.port);
+  coverage::RedisCounters counters(client, s.redis_prefix, s.dedupe_ttl);
+  coverage::RegistrationExport registration(s.registration_address, areas::Registry::jakarta());
+  auto done = coverage::rebuild(counters, registration, s.kafka, s.registration_topic);
+  if (!done) {
+    std::cerr << "jaring-coverage rebuild: " << done.error().message << "\n";
+    return 1;
+  }
+  std::cout << "rebuilt generation " << done->generation << ": " << done->rws << " RWs, " << done->registered
+            << " registered workers (" << done->attempts << " export(s)); counting resumes at";
+  for (const auto& [partition, next] : done->offsets) std::cout << " " << partition << "=" << next;
+  std::cout << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // `rebuild` is a subcommand: the rest of the command line is the service's (--config).
+  if (argc > 1 && std::strcmp(argv[1], "rebuild") == 0) {
+    argv[1] = argv[0];
+    return service::run("coverage", argc - 1, argv + 1,
+                        [](const config::Source& source) { return run_rebuild(read_settings(source)); });
+  }
+  return service::run("coverage", argc, argv,
+                      [](const config::Source& source) { return serve(read_settings(source)); });
 }

@@ -28,6 +28,7 @@ namespace reg = jaring::registration::v1;
 const std::vector<std::string> kColumns = {"nik", "name",     "birth_date",  "sex",      "phone", "rw_code",
                                            "rt",  "category", "income_band", "programs", "payer", "agent_id"};
 const std::string kOptionalColumn = "project_end_date";
+constexpr int kRowsPerMessage = 1000;  // rows per RegisterBulk message, one transaction each
 
 struct Options {
   std::string file;
@@ -189,6 +190,7 @@ int import_participants(const Globals& g, const Options& o) {
   std::unordered_map<std::size_t, std::vector<std::string>> in_flight;
   std::atomic<std::size_t> rows{0};
   std::thread writer([&] {
+    reg::RegisterBulkRequest batch;
     csv::Record record;
     while (reader.next(record)) {
       ++rows;
@@ -212,26 +214,33 @@ int import_participants(const Globals& g, const Options& o) {
         std::lock_guard lock(mutex);
         in_flight[record.line] = record.fields;
       }
-      if (!stream->Write(request)) break;  // the server ended the stream: Finish says why
+      *batch.add_requests() = std::move(request);
+      if (batch.requests_size() == kRowsPerMessage) {
+        if (!stream->Write(batch)) break;  // the server ended the stream: Finish says why
+        batch.Clear();
+      }
     }
+    if (batch.requests_size() > 0) stream->Write(batch);
     stream->WritesDone();
   });
 
   std::size_t imported = 0, present = 0;
-  reg::RegisterResult result;
-  while (stream->Read(&result)) {
-    std::vector<std::string> fields;
-    {
-      std::lock_guard lock(mutex);
-      auto node = in_flight.extract(static_cast<std::size_t>(result.row()));
-      if (!node.empty()) fields = std::move(node.mapped());
-    }
-    if (result.already_present()) {
-      ++present;
-    } else if (result.code() == 0) {
-      ++imported;
-    } else {
-      errors.add(static_cast<std::size_t>(result.row()), reason_of(result), fields);
+  reg::RegisterBulkResponse response;
+  while (stream->Read(&response)) {
+    for (const auto& result : response.results()) {
+      std::vector<std::string> fields;
+      {
+        std::lock_guard lock(mutex);
+        auto node = in_flight.extract(static_cast<std::size_t>(result.row()));
+        if (!node.empty()) fields = std::move(node.mapped());
+      }
+      if (result.already_present()) {
+        ++present;
+      } else if (result.code() == 0) {
+        ++imported;
+      } else {
+        errors.add(static_cast<std::size_t>(result.row()), reason_of(result), fields);
+      }
     }
   }
   writer.join();

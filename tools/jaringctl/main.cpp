@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.add_option("--timeout", g.timeout_seconds, "deadline of each call, seconds")->capture_default_str();
 
   jaring::ctl::add_registration_commands(app, g);
+  jaring::ctl::add_contribution_commands(app, g);
   jaring::ctl::add_coverage_commands(app, g);
 
   auto* demo = app.add_subcommand("demo", "Load demo RWs and workers through the public APIs");

@@ -321,6 +321,7 @@ std::size_t OutboxRelay::drain_once() {
     }
     if (rows.size() < static_cast<std::size_t>(options_.batch_size) || stopping_.load()) break;
   }
+  if (published > 0) store::outbox_purge_sent(db_, options_.keep_sent);  // the table must not grow forever
   backlog_->Set(static_cast<double>(store::outbox_backlog(db_)));
   return published;
 }

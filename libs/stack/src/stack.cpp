@@ -133,7 +133,8 @@ void Stack::start() {
     int grpc, admin, dashboard;
   };
   for (const auto& s :
-       {ServicePorts{"registration", 50051, 9101, 0}, ServicePorts{"coverage", 50052, 9102, 8080}}) {
+       {ServicePorts{"registration", 50051, 9101, 0}, ServicePorts{"coverage", 50052, 9102, 8080},
+        ServicePorts{"contribution", 50053, 9103, 0}}) {
     auto member = std::make_unique<Member>();
     member->name = s.name;
     Endpoints::Service ep;
@@ -150,11 +151,16 @@ void Stack::start() {
     if (std::string_view(s.name) == "registration") {
       env["JARING_STORE_PATH"] = (options_.run_dir / "data" / "registration.db").string();
     }
+    if (std::string_view(s.name) == "contribution") {
+      env["JARING_STORE_PATH"] = (options_.run_dir / "data" / "contribution.db").string();
+    }
     if (s.dashboard != 0) {
       const int dashboard_port = port(s.dashboard);
       ep.dashboard = fmt::format("http://127.0.0.1:{}/", dashboard_port);
       env["JARING_DASHBOARD_LISTEN"] = fmt::format("127.0.0.1:{}", dashboard_port);
       env["JARING_REDIS_ADDRESS"] = endpoints_.redis;
+      env["JARING_SNAPSHOTS_PATH"] = (options_.run_dir / "data" / "coverage-snapshots.db").string();
+      env["JARING_REGISTRATION_ADDRESS"] = endpoints_.services.at("registration").grpc;
     }
     member->ready_url = ep.metrics + "/readyz";
     member->spec = {s.name,         {bin(fmt::format("jaring-{}", s.name).c_str())}, env, log(s.name), "",

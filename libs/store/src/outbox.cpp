@@ -19,13 +19,14 @@ CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
 )sql"};
 }
 
-void outbox_append(Transaction& tx, const OutboxMessage& message) {
-  tx.prepare("INSERT INTO outbox (topic, msg_key, payload) VALUES (?, ?, ?)")
-      .bind(1, message.topic)
-      .bind_blob(2, message.key)
-      .bind_blob(3, message.payload)
-      .run();
+OutboxWriter::OutboxWriter(Transaction& tx)
+    : insert_(tx.prepare("INSERT INTO outbox (topic, msg_key, payload) VALUES (?, ?, ?)")) {}
+
+void OutboxWriter::append(const OutboxMessage& message) {
+  insert_.bind(1, message.topic).bind_blob(2, message.key).bind_blob(3, message.payload).run();
 }
+
+void outbox_append(Transaction& tx, const OutboxMessage& message) { OutboxWriter(tx).append(message); }
 
 std::vector<OutboxMessage> outbox_fetch_unsent(Database& db, int limit) {
   std::vector<OutboxMessage> messages;

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "report_render.hpp"
+
 namespace jaring::coverage {
 
 extern const char kDashboardHtml[];  // generated from web/index.html
@@ -15,20 +17,33 @@ namespace {
 using nlohmann::json;
 
 json to_json(const Counters& c) {
-  return {{"registered", c.registered},
-          {"active", c.active},
-          {"arrears", c.arrears},
-          {"lapsed", c.lapsed},
-          {"sponsored", c.sponsored},
-          {"claims_paid", c.claims_paid},
-          {"claims_paid_rupiah", c.claims_paid_rupiah}};
+  json out = json::object();
+  for (const char* field : kCounterFields) out[field] = *field_of(c, field);
+  return out;
 }
 
 json to_json(const RwCoverage& rw) {
   return {{"rw_code", rw.rw_code},
           {"kelurahan_code", rw.kelurahan_code},
           {"target", rw.target},
+          {"active", rw.active},
           {"counters", to_json(rw.counters)}};
+}
+
+json to_json(const AreaSummary& a) {
+  return {{"code", a.code},
+          {"name", a.name},
+          {"level", to_string(a.level)},
+          {"totals", to_json(a.totals)},
+          {"rw_count", a.rw_count},
+          {"rws_at_target", a.rws_at_target},
+          {"target", a.target},
+          {"share_at_target", a.share_at_target()}};
+}
+
+json to_json(const Snapshot& s) {
+  return {{"snapshot_id", s.id},    {"period", s.period},     {"as_of", s.as_of},
+          {"taken_at", s.taken_at}, {"rw_count", s.rw_count}, {"kind", s.kind}};
 }
 
 json to_json(const KelurahanCoverage& k, const areas::Registry& areas) {
@@ -40,21 +55,50 @@ json to_json(const KelurahanCoverage& k, const areas::Registry& areas) {
           {"rws_at_target", k.rws_at_target},   {"rws", rws}};
 }
 
+template <typename T>
+json array_of(const std::vector<T>& items) {
+  json out = json::array();
+  for (const auto& item : items) out.push_back(to_json(item));
+  return out;
+}
+
+void reply_error(httplib::Response& res, const Error& error) {
+  res.status = error.code == ErrorCode::kInvalidArgument ? 400
+               : error.code == ErrorCode::kNotFound      ? 404
+                                                         : 503;
+  json fields = json::object();
+  for (const auto& v : error.violations) fields[v.field] = v.rule;
+  res.set_content(json{{"error", error.message}, {"fields", fields}}.dump(), "application/json");
+}
+
 template <typename T, typename F>
 void reply(httplib::Response& res, const Result<T>& result, F&& render) {
-  if (result) {
-    res.set_content(render(*result).dump(), "application/json");
-    return;
+  if (!result) return reply_error(res, result.error());
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(render(*result).dump(), "application/json");
+}
+
+// A query parameter as a number; nullopt when present but not a number.
+std::optional<std::int64_t> number_param(const httplib::Request& req, const char* name,
+                                         std::int64_t fallback) {
+  if (!req.has_param(name)) return fallback;
+  try {
+    std::size_t used = 0;
+    const auto text = req.get_param_value(name);
+    const auto value = std::stoll(text, &used);
+    if (used != text.size()) return std::nullopt;
+    return value;
+  } catch (const std::exception&) {
+    return std::nullopt;
   }
-  res.status = result.error().code == ErrorCode::kInvalidArgument ? 400
-               : result.error().code == ErrorCode::kNotFound      ? 404
-                                                                  : 503;
-  res.set_content(json{{"error", result.error().message}}.dump(), "application/json");
 }
 
 }  // namespace
 
-Dashboard::Dashboard(Queries& queries) : queries_(queries), server_(std::make_unique<httplib::Server>()) {
+Dashboard::Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation)
+    : queries_(queries), feed_(feed), evaluation_(evaluation), server_(std::make_unique<httplib::Server>()) {
+  // Each Server-Sent Events client holds a worker while connected.
+  server_->new_task_queue = [] { return new httplib::ThreadPool(64); };
   server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(kDashboardHtml, "text/html; charset=utf-8");
   });
@@ -62,7 +106,7 @@ Dashboard::Dashboard(Queries& queries) : queries_(queries), server_(std::make_un
     reply(res, queries_.kelurahans(), [this](const auto& all) {
       json out = json::array();
       for (const auto& k : all) {
-        auto item = to_json(k, queries_.areas());
+        auto item = to_json(k, queries_.areas().registry());
         item.erase("rws");
         out.push_back(std::move(item));
       }
@@ -71,10 +115,97 @@ Dashboard::Dashboard(Queries& queries) : queries_(queries), server_(std::make_un
   });
   server_->Get(R"(/api/kelurahan/([0-9.]+))", [this](const httplib::Request& req, httplib::Response& res) {
     reply(res, queries_.kelurahan(req.matches[1]),
-          [this](const auto& k) { return to_json(k, queries_.areas()); });
+          [this](const auto& k) { return to_json(k, queries_.areas().registry()); });
   });
   server_->Get(R"(/api/rw/([0-9.]+))", [this](const httplib::Request& req, httplib::Response& res) {
     reply(res, queries_.rw(req.matches[1]), [](const auto& rw) { return to_json(rw); });
+  });
+  server_->Get(R"(/api/area/([0-9a-z._-]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    reply(res, queries_.area(req.matches[1]), [](const AreaCoverage& a) {
+      return json{
+          {"summary", to_json(a.summary)}, {"children", array_of(a.children)}, {"rws", array_of(a.rws)}};
+    });
+  });
+  server_->Get("/api/branches", [this](const httplib::Request&, httplib::Response& res) {
+    reply(res, queries_.branches(), [](const auto& all) { return array_of(all); });
+  });
+  server_->Get(R"(/api/rank/([0-9a-z._-]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    const auto limit = number_param(req, "limit", 10);
+    if (!limit || *limit < 1 || *limit > 100) {
+      return reply_error(res, Error::invalid({{"limit", "must be a number from 1 to 100"}}));
+    }
+    reply(res, queries_.rws_under(std::string(req.matches[1])), [&](std::vector<RwCoverage> rws) {
+      const auto order = ranked(std::move(rws));
+      json top = json::array(), bottom = json::array();
+      for (std::size_t i = 0; i < std::min<std::size_t>(static_cast<std::size_t>(*limit), order.size());
+           ++i) {
+        top.push_back(to_json(order[i]));
+        bottom.push_back(to_json(order[order.size() - 1 - i]));
+      }
+      return json{{"top", top}, {"bottom", bottom}};
+    });
+  });
+  server_->Get(R"(/api/trend/([0-9a-z._-]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    reply(res, evaluation_.trend(req.matches[1]), [](const std::vector<TrendPoint>& points) {
+      json out = json::array();
+      for (const auto& p : points)
+        out.push_back({{"snapshot", to_json(p.snapshot)}, {"summary", to_json(p.summary)}});
+      return out;
+    });
+  });
+  server_->Get("/api/snapshots", [this](const httplib::Request& req, httplib::Response& res) {
+    reply(res, evaluation_.list(req.has_param("trend")), [](const auto& all) { return array_of(all); });
+  });
+  server_->Get("/api/report", [this](const httplib::Request& req, httplib::Response& res) {
+    const auto from = number_param(req, "from", 0), to = number_param(req, "to", 0);
+    const auto format = req.has_param("format") ? req.get_param_value("format") : "json";
+    std::vector<FieldViolation> bad;
+    if (!from) bad.push_back({"from", "must be a snapshot id"});
+    if (!to) bad.push_back({"to", "must be a snapshot id, or 0 for now"});
+    if (format != "json" && format != "csv" && format != "html")
+      bad.push_back({"format", "must be json, csv or html"});
+    if (!bad.empty()) return reply_error(res, Error::invalid(bad));
+    auto report = evaluation_.report(req.get_param_value("area"), *from, *to);
+    if (!report) return reply_error(res, report.error());
+    if (format == "csv") {
+      res.set_header("Content-Disposition", fmt::format("attachment; filename=\"monev-{}-{}-{}.csv\"",
+                                                        report->total.to.code, *from, *to));
+      return res.set_content(render_csv(*report), "text/csv; charset=utf-8");
+    }
+    if (format == "html") return res.set_content(render_html(*report), "text/html; charset=utf-8");
+    json rows = json::array();
+    for (const auto& r : report->rows) rows.push_back({{"from", to_json(r.from)}, {"to", to_json(r.to)}});
+    res.set_content(
+        json{{"from", to_json(report->from)},
+             {"to", to_json(report->to)},
+             {"total", {{"from", to_json(report->total.from)}, {"to", to_json(report->total.to)}}},
+             {"rows", rows}}
+            .dump(),
+        "application/json");
+  });
+  server_->Get("/api/events", [this](const httplib::Request& req, httplib::Response& res) {
+    auto area = queries_.areas().describe(req.has_param("area") ? req.get_param_value("area") : "31", "area");
+    if (!area) return reply_error(res, area.error());
+    const auto& areas = queries_.areas();
+    auto subscription =
+        feed_.subscribe([&areas, a = *area](const std::string& rw) { return areas.contains(a, rw); });
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("X-Accel-Buffering", "no");  // proxies must not hold events back
+    auto first = std::make_shared<bool>(true);
+    res.set_chunked_content_provider("text/event-stream", [this, subscription, first](
+                                                              std::size_t, httplib::DataSink& sink) {
+      std::string message;
+      if (*first) {
+        *first = false;
+        message = "retry: 1000\n: connected\n\n";  // sends the headers now: the client knows it is live
+      } else {
+        const auto changed = subscription->wait(std::chrono::seconds(10));
+        if (stopping_ || subscription->closed()) return false;
+        message = changed.empty() ? ": keep-alive\n\n"
+                                  : fmt::format("event: change\ndata: {}\n\n", json{{"rws", changed}}.dump());
+      }
+      return sink.write(message.data(), message.size());  // false once the client left
+    });
   });
 }
 
@@ -88,6 +219,7 @@ void Dashboard::start(const std::string& host, int port) {
 
 void Dashboard::stop() {
   if (!thread_.joinable()) return;
+  stopping_ = true;
   while (!server_->is_running()) std::this_thread::yield();  // a stop before the loop runs is lost
   server_->stop();
   thread_.join();

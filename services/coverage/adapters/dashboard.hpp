@@ -1,15 +1,27 @@
 #pragma once
-// The dashboard: a web page and JSON over HTTP, served by the coverage service itself.
-//   GET /                          the page (compiled in, works without internet)
-//   GET /api/kelurahan             every kelurahan with RWs, with totals
-//   GET /api/kelurahan/<code>      every RW of a kelurahan with its counters
-//   GET /api/rw/<code>             one RW
+// The dashboard: a web page, JSON and Server-Sent Events over HTTP, served by the coverage
+// service itself (the page is compiled in and needs no internet).
+//   GET /                            the page
+//   GET /api/area/<code>             an area (31, 31.75, 31.75.06, 31.75.06.1005 or a branch code)
+//                                    with its children's totals, and a kelurahan's RWs
+//   GET /api/branches                every branch office (Kantor Cabang) with its totals
+//   GET /api/rank/<code>?limit=10    the RWs of an area furthest ahead and behind
+//   GET /api/trend/<code>            the area in every snapshot, then now
+//   GET /api/events?area=<code>      Server-Sent Events: `change` with the RWs that changed
+//   GET /api/snapshots               M&E snapshots (trend snapshots too with ?trend=1)
+//   GET /api/report?area=&from=&to=&format=json|csv|html   an M&E report between two snapshots
+//   GET /api/kelurahan, /api/kelurahan/<code>, /api/rw/<code>   (kept for existing clients)
+// Live updates come from this replica's own apply path: with several replicas behind a load
+// balancer, each one's events cover only its partitions (see docs/coverage.md).
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
 
+#include "../core/change_feed.hpp"
 #include "../core/coverage.hpp"
+#include "../core/evaluation.hpp"
 
 namespace httplib {
 class Server;
@@ -19,7 +31,7 @@ namespace jaring::coverage {
 
 class Dashboard {
  public:
-  explicit Dashboard(Queries& queries);
+  Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation);
   ~Dashboard();
   // Binds host:port (0 picks one); throws std::runtime_error when it cannot.
   void start(const std::string& host, int port);
@@ -28,8 +40,11 @@ class Dashboard {
 
  private:
   Queries& queries_;
+  ChangeFeed& feed_;
+  Evaluation& evaluation_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  std::atomic<bool> stopping_{false};
   int port_ = 0;
 };
 

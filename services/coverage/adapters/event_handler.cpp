@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "jaring/events/v1/envelope.pb.h"
@@ -21,9 +23,26 @@ Result<std::vector<CounterOp>> changes_of(const events::v1::Envelope& envelope) 
       const auto& e = envelope.rw_created();
       return plan(RwCreated{e.rw_code(), e.kelurahan_code(), e.target()});
     }
+    case Envelope::kRwUpdated: {
+      const auto& e = envelope.rw_updated();
+      return plan(RwUpdated{e.rw_code(), e.kelurahan_code(), e.target(), e.active()});
+    }
     case Envelope::kParticipantRegistered: {
       const auto& e = envelope.participant_registered();
       return plan(ParticipantRegistered{e.participant_id(), e.rw_code()});
+    }
+    case Envelope::kParticipantMoved: {
+      const auto& e = envelope.participant_moved();
+      return plan(ParticipantMoved{e.participant_id(), e.from_rw_code(), e.to_rw_code()});
+    }
+    case Envelope::kParticipantExited: {
+      const auto& e = envelope.participant_exited();
+      return plan(ParticipantExited{e.participant_id(), e.rw_code()});
+    }
+    case Envelope::kCoverageChanged: {
+      const auto& e = envelope.coverage_changed();
+      return plan(CoverageChanged{e.participant_id(), e.rw_code(), e.previous_rw_code(), e.from_state(),
+                                  e.to_state()});
     }
     default:
       return std::vector<CounterOp>{};
@@ -32,8 +51,9 @@ Result<std::vector<CounterOp>> changes_of(const events::v1::Envelope& envelope) 
 
 }  // namespace
 
-EventHandler::EventHandler(RedisCounters& counters, metrics::Registry& metrics)
+EventHandler::EventHandler(RedisCounters& counters, metrics::Registry& metrics, ChangeFeed* feed)
     : counters_(counters),
+      feed_(feed),
       applied_(metrics.counter("events_applied_total", "Events whose counter changes were applied").Add({})),
       skipped_(metrics.counter("events_skipped_total", "Events already applied before (replay or duplicate)")
                    .Add({})),
@@ -89,6 +109,15 @@ Result<void> EventHandler::apply(const std::vector<kafka::ConsumedMessage>& batc
   script_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   applied_.Increment(static_cast<double>(stats->applied));
   skipped_.Increment(static_cast<double>(stats->skipped));
+  if (feed_ != nullptr && stats->applied > 0) {
+    std::vector<std::string> touched;
+    for (const auto& c : changes) {
+      for (const auto& op : c.change.ops) touched.push_back(op.rw_code);
+    }
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    feed_->publish(touched);
+  }
   return {};
 }
 

@@ -7,11 +7,17 @@
 namespace jaring::coverage {
 namespace {
 
-// ARGV: prefix, ttl, n_partitions, (partition, next_offset) x n, n_events,
+// ARGV: base prefix, ttl, n_partitions, (partition, next_offset) x n, n_events,
 //       then per event: partition, offset, event_id, n_ops, (kind, rw, field, amount) x n_ops.
-// Returns {applied, skipped}.
+// Returns {applied, skipped}, or {-1, 0} while a rebuild holds the pause key (nothing applied).
+// Counters and offsets live under the current generation (see the header); event ids under the
+// base prefix, so that a re-published event stays a duplicate across a rebuild.
 constexpr const char* kApplyScript = R"lua(
-local prefix, ttl = ARGV[1], tonumber(ARGV[2])
+local base, ttl = ARGV[1], tonumber(ARGV[2])
+if redis.call('EXISTS', base .. 'paused') == 1 then return {-1, 0} end
+local generation = redis.call('GET', base .. 'generation')
+local prefix = base
+if generation then prefix = base .. 'g' .. generation .. ':' end
 local offsets_key = prefix .. 'offsets'
 local stored = {}
 local function stored_of(partition)
@@ -35,7 +41,7 @@ for _ = 1, n_events do
   i = i + 4
   local fresh = offset >= stored_of(partition)
   if fresh and event_id ~= '' then
-    fresh = redis.call('SET', prefix .. 'seen:' .. event_id, '1', 'NX', 'EX', ttl) ~= false
+    fresh = redis.call('SET', base .. 'seen:' .. event_id, '1', 'NX', 'EX', ttl) ~= false
   end
   for _ = 1, n_ops do
     local kind, rw, field, amount = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
@@ -45,6 +51,9 @@ for _ = 1, n_events do
       local key = prefix .. 'rw:' .. rw
       if kind == 'declare' then
         redis.call('HSET', key, 'kelurahan', kelurahan, 'target', amount)
+      elseif kind == 'set' then
+        redis.call('HSET', key, field, amount)
+        redis.call('HSETNX', key, 'kelurahan', kelurahan)
       else
         redis.call('HINCRBY', key, field, amount)
         redis.call('HSETNX', key, 'kelurahan', kelurahan)
@@ -61,19 +70,6 @@ end
 return {applied, skipped}
 )lua";
 
-constexpr const char* kCounterFields[] = {"registered", "active",      "arrears",           "lapsed",
-                                          "sponsored",  "claims_paid", "claims_paid_rupiah"};
-
-std::int64_t& field_of(Counters& c, std::string_view name) {
-  if (name == "registered") return c.registered;
-  if (name == "active") return c.active;
-  if (name == "arrears") return c.arrears;
-  if (name == "lapsed") return c.lapsed;
-  if (name == "sponsored") return c.sponsored;
-  if (name == "claims_paid") return c.claims_paid;
-  return c.claims_paid_rupiah;
-}
-
 std::optional<RwCoverage> parse_rw(const std::string& rw_code, const redis::Reply& hash) {
   if (hash.elements.empty()) return std::nullopt;
   RwCoverage rw;
@@ -84,16 +80,20 @@ std::optional<RwCoverage> parse_rw(const std::string& rw_code, const redis::Repl
     const auto& value = hash.elements[i + 1];
     if (name == "target") {
       rw.target = static_cast<int>(value.as_int());
-    } else if (name != "kelurahan") {
-      for (const char* f : kCounterFields) {
-        if (name == f) field_of(rw.counters, name) = value.as_int();
-      }
+    } else if (name == "active_rw") {
+      rw.active = value.as_int() != 0;
+    } else if (auto* counter = field_of(rw.counters, name)) {
+      *counter = value.as_int();
     }
   }
   return rw;
 }
 
 }  // namespace
+
+std::string RedisCounters::generation_prefix(const std::string& generation) const {
+  return prefix_ + "g" + generation + ":";
+}
 
 Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& changes,
                                         const std::map<std::string, std::int64_t>& next_offsets) {
@@ -110,7 +110,9 @@ Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& cha
     args.push_back(c.change.event_id);
     args.push_back(std::to_string(c.change.ops.size()));
     for (const auto& op : c.change.ops) {
-      args.push_back(op.kind == CounterOp::Kind::kDeclareRw ? "declare" : "incr");
+      args.push_back(op.kind == CounterOp::Kind::kDeclareRw ? "declare"
+                     : op.kind == CounterOp::Kind::kSet     ? "set"
+                                                            : "incr");
       args.push_back(op.rw_code);
       args.push_back(op.field);
       args.push_back(std::to_string(op.amount));
@@ -121,26 +123,43 @@ Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& cha
   if (reply->is_error() || reply->elements.size() != 2) {
     return fail(Error::internal("coverage apply script failed: " + reply->str));
   }
+  if (reply->elements[0].as_int() < 0) return fail(Error::unavailable("counters are paused for a rebuild"));
   return ApplyStats{reply->elements[0].as_int(), reply->elements[1].as_int()};
+}
+
+Result<std::string> RedisCounters::data_prefix() {
+  auto reply = redis_.command({"GET", prefix_ + "generation"});
+  if (!reply) return fail(reply.error());
+  if (reply->is_error()) return fail(Error::internal("GET generation: " + reply->str));
+  return reply->is_nil() ? prefix_ : generation_prefix(reply->str);
 }
 
 Result<std::map<std::string, std::int64_t>> RedisCounters::offsets(
     const std::vector<std::string>& partitions) {
+  auto prefix = data_prefix();
+  if (!prefix) return fail(prefix.error());
+  return offsets_at(*prefix, partitions);
+}
+
+Result<std::map<std::string, std::int64_t>> RedisCounters::offsets_at(
+    const std::string& prefix, const std::vector<std::string>& partitions) {
   std::map<std::string, std::int64_t> out;
-  if (partitions.empty()) return out;
-  redis::Command cmd{"HMGET", prefix_ + "offsets"};
-  cmd.insert(cmd.end(), partitions.begin(), partitions.end());
+  redis::Command cmd{"HGETALL", prefix + "offsets"};
   auto reply = redis_.command(cmd);
   if (!reply) return fail(reply.error());
-  if (reply->is_error()) return fail(Error::internal("HMGET offsets: " + reply->str));
-  for (std::size_t i = 0; i < partitions.size() && i < reply->elements.size(); ++i) {
-    if (!reply->elements[i].is_nil()) out[partitions[i]] = reply->elements[i].as_int();
+  if (reply->is_error()) return fail(Error::internal("HGETALL offsets: " + reply->str));
+  for (std::size_t i = 0; i + 1 < reply->elements.size(); i += 2) {
+    const auto& partition = reply->elements[i].str;
+    if (partitions.empty() || std::find(partitions.begin(), partitions.end(), partition) != partitions.end())
+      out[partition] = reply->elements[i + 1].as_int();
   }
   return out;
 }
 
 Result<std::vector<std::string>> RedisCounters::kelurahans() {
-  auto reply = redis_.command({"SMEMBERS", prefix_ + "kelurahans"});
+  auto prefix = data_prefix();
+  if (!prefix) return fail(prefix.error());
+  auto reply = redis_.command({"SMEMBERS", *prefix + "kelurahans"});
   if (!reply) return fail(reply.error());
   std::vector<std::string> out;
   for (const auto& m : reply->elements) out.push_back(m.str);
@@ -149,24 +168,119 @@ Result<std::vector<std::string>> RedisCounters::kelurahans() {
 }
 
 Result<std::optional<RwCoverage>> RedisCounters::rw(const std::string& rw_code) {
-  auto reply = redis_.command({"HGETALL", prefix_ + "rw:" + rw_code});
+  auto prefix = data_prefix();
+  if (!prefix) return fail(prefix.error());
+  auto reply = redis_.command({"HGETALL", *prefix + "rw:" + rw_code});
   if (!reply) return fail(reply.error());
   return parse_rw(rw_code, *reply);
 }
 
 Result<std::vector<RwCoverage>> RedisCounters::rws_of_kelurahan(const std::string& kelurahan_code) {
-  auto members = redis_.command({"SMEMBERS", prefix_ + "kel:" + kelurahan_code + ":rws"});
-  if (!members) return fail(members.error());
-  std::vector<redis::Command> commands;
-  for (const auto& m : members->elements) commands.push_back({"HGETALL", prefix_ + "rw:" + m.str});
+  return rws_of_kelurahans({kelurahan_code});
+}
+
+Result<std::vector<RwCoverage>> RedisCounters::rws_of_kelurahans(
+    const std::vector<std::string>& kelurahan_codes) {
+  auto prefix = data_prefix();
+  if (!prefix) return fail(prefix.error());
+  return rws_at(*prefix, kelurahan_codes);
+}
+
+Result<std::vector<RwCoverage>> RedisCounters::rws_at(const std::string& prefix,
+                                                      const std::vector<std::string>& kelurahan_codes) {
   std::vector<RwCoverage> out;
-  if (commands.empty()) return out;
+  if (kelurahan_codes.empty()) return out;
+  // Two round trips however many kelurahan: the RW sets, then every RW hash.
+  std::vector<redis::Command> set_commands;
+  for (const auto& k : kelurahan_codes) set_commands.push_back({"SMEMBERS", prefix + "kel:" + k + ":rws"});
+  auto sets = redis_.pipeline(set_commands);
+  if (!sets) return fail(sets.error());
+  std::vector<std::string> codes;
+  for (const auto& set : *sets) {
+    for (const auto& m : set.elements) codes.push_back(m.str);
+  }
+  if (codes.empty()) return out;
+  std::vector<redis::Command> commands;
+  for (const auto& code : codes) commands.push_back({"HGETALL", prefix + "rw:" + code});
   auto hashes = redis_.pipeline(commands);
   if (!hashes) return fail(hashes.error());
   for (std::size_t i = 0; i < hashes->size(); ++i) {
-    if (auto rw = parse_rw(members->elements[i].str, (*hashes)[i])) out.push_back(std::move(*rw));
+    if (auto rw = parse_rw(codes[i], (*hashes)[i])) out.push_back(std::move(*rw));
   }
   return out;
+}
+
+Result<void> RedisCounters::pause(std::chrono::seconds ttl) {
+  auto reply = redis_.command({"SET", prefix_ + "paused", "1", "EX", std::to_string(ttl.count())});
+  if (!reply) return fail(reply.error());
+  if (reply->is_error()) return fail(Error::internal("SET paused: " + reply->str));
+  return {};
+}
+
+Result<void> RedisCounters::resume() {
+  auto reply = redis_.command({"DEL", prefix_ + "paused"});
+  if (!reply) return fail(reply.error());
+  return {};
+}
+
+Result<void> RedisCounters::run_in_chunks(const std::vector<redis::Command>& commands) {
+  constexpr std::size_t kChunk = 2000;
+  for (std::size_t at = 0; at < commands.size(); at += kChunk) {
+    const auto end = std::min(commands.size(), at + kChunk);
+    auto replies = redis_.pipeline({commands.begin() + static_cast<std::ptrdiff_t>(at),
+                                    commands.begin() + static_cast<std::ptrdiff_t>(end)});
+    if (!replies) return fail(replies.error());
+    for (const auto& r : *replies) {
+      if (r.is_error()) return fail(Error::internal("writing a generation: " + r.str));
+    }
+  }
+  return {};
+}
+
+Result<std::int64_t> RedisCounters::install_generation(const std::vector<RwCoverage>& rws,
+                                                       const std::map<std::string, std::int64_t>& offsets) {
+  auto old_prefix = data_prefix();
+  if (!old_prefix) return fail(old_prefix.error());
+  auto old_kelurahans = kelurahans();
+  if (!old_kelurahans) return fail(old_kelurahans.error());
+  auto old_rws = rws_at(*old_prefix, *old_kelurahans);
+  if (!old_rws) return fail(old_rws.error());
+
+  auto seq = redis_.command({"INCR", prefix_ + "generation_seq"});
+  if (!seq) return fail(seq.error());
+  const auto generation = seq->as_int();
+  const auto prefix = generation_prefix(std::to_string(generation));
+  std::vector<redis::Command> writes;
+  for (const auto& rw : rws) {
+    redis::Command hset{"HSET",   prefix + "rw:" + rw.rw_code, "kelurahan", rw.kelurahan_code,
+                        "target", std::to_string(rw.target),   "active_rw", rw.active ? "1" : "0"};
+    for (const char* field : kCounterFields) {
+      hset.push_back(field);
+      hset.push_back(std::to_string(*field_of(rw.counters, field)));
+    }
+    writes.push_back(std::move(hset));
+    writes.push_back({"SADD", prefix + "kel:" + rw.kelurahan_code + ":rws", rw.rw_code});
+    writes.push_back({"SADD", prefix + "kelurahans", rw.kelurahan_code});
+  }
+  for (const auto& [partition, next] : offsets) {
+    writes.push_back({"HSET", prefix + "offsets", partition, std::to_string(next)});
+  }
+  if (auto written = run_in_chunks(writes); !written) return fail(written.error());
+  // The switch and the end of the pause in one step: no batch can land between them.
+  auto switched = redis_.pipeline({{"MULTI"},
+                                   {"SET", prefix_ + "generation", std::to_string(generation)},
+                                   {"DEL", prefix_ + "paused"},
+                                   {"EXEC"}});
+  if (!switched) return fail(switched.error());
+  if (switched->back().is_error() || switched->back().is_nil()) {
+    return fail(Error::internal("switching generation failed: " + switched->back().str));
+  }
+  // The previous generation is garbage now; a failure here only leaves stale keys behind.
+  std::vector<redis::Command> deletes{{"DEL", *old_prefix + "kelurahans"}, {"DEL", *old_prefix + "offsets"}};
+  for (const auto& k : *old_kelurahans) deletes.push_back({"DEL", *old_prefix + "kel:" + k + ":rws"});
+  for (const auto& rw : *old_rws) deletes.push_back({"DEL", *old_prefix + "rw:" + rw.rw_code});
+  (void)run_in_chunks(deletes);
+  return generation;
 }
 
 }  // namespace jaring::coverage

@@ -4,11 +4,16 @@
 // before the Kafka commit) or a re-published event (outbox relay crash) never counts twice.
 //
 // Keys, under a prefix (default "jaring:cov:"):
-//   rw:<rw code>          hash: kelurahan, target and one field per counter
+//   generation            the current generation N; absent before the first rebuild
+//   paused                present while a rebuild runs: the apply script refuses batches
+//   seen:<event id>       present while the event id is remembered (TTL)
+// and under the data prefix: the prefix itself before any rebuild, "<prefix>g<N>:" after one:
+//   rw:<rw code>          hash: kelurahan, target, active_rw and one field per counter
 //   kel:<kelurahan>:rws   set of the RW codes of a kelurahan
 //   kelurahans            set of the kelurahan that have RWs
 //   offsets               hash: "<topic>:<partition>" -> next offset to apply
-//   seen:<event id>       present while the event id is remembered (TTL)
+// A rebuild writes a whole new generation, then switches `generation` in one step: readers
+// and the apply script see either the old counters or the new ones, never a mixture.
 // They are not hash-tagged: on Redis Cluster the script would need one slot per batch.
 
 #include <chrono>
@@ -40,16 +45,34 @@ class RedisCounters final : public CounterReader {
       : redis_(redis), prefix_(std::move(prefix)), dedupe_ttl_(dedupe_ttl) {}
 
   // Applies `changes` (in partition order) and moves each partition of `next_offsets` forward.
+  // UNAVAILABLE while a rebuild pauses counting (nothing applied).
   Result<ApplyStats> apply(const std::vector<PositionedChange>& changes,
                            const std::map<std::string, std::int64_t>& next_offsets);
-  // The stored next offset of each partition that has one.
+  // The stored next offset of each partition that has one (every partition when empty).
   Result<std::map<std::string, std::int64_t>> offsets(const std::vector<std::string>& partitions);
 
   Result<std::optional<RwCoverage>> rw(const std::string& rw_code) override;
   Result<std::vector<RwCoverage>> rws_of_kelurahan(const std::string& kelurahan_code) override;
+  Result<std::vector<RwCoverage>> rws_of_kelurahans(const std::vector<std::string>& kelurahan_codes) override;
   Result<std::vector<std::string>> kelurahans() override;
 
+  // Rebuild: pause counting (the pause expires by itself after `ttl` should the rebuild die),
+  // then install a complete new generation and resume in one step.
+  Result<void> pause(std::chrono::seconds ttl);
+  Result<void> resume();
+  // Writes `rws` and `offsets` as a new generation, makes it current (and lifts the pause),
+  // then deletes the previous generation. Returns the new generation number.
+  Result<std::int64_t> install_generation(const std::vector<RwCoverage>& rws,
+                                          const std::map<std::string, std::int64_t>& offsets);
+
  private:
+  Result<std::string> data_prefix();
+  std::string generation_prefix(const std::string& generation) const;
+  Result<std::map<std::string, std::int64_t>> offsets_at(const std::string& prefix,
+                                                         const std::vector<std::string>& partitions);
+  Result<std::vector<RwCoverage>> rws_at(const std::string& prefix,
+                                         const std::vector<std::string>& kelurahan_codes);
+  Result<void> run_in_chunks(const std::vector<redis::Command>& commands);
   redis::Client& redis_;
   std::string prefix_;
   std::chrono::seconds dedupe_ttl_;

@@ -85,6 +85,54 @@ TEST_F(RedisCountersTest, UnknownRwHasNoCoverage) {
   EXPECT_FALSE(*found);
 }
 
+TEST_F(RedisCountersTest, MovesExitsAndRwUpdatesApplyInOneBatch) {
+  std::vector<PositionedChange> batch{
+      registration(0, "a"),
+      registration(1, "b"),
+      {kPartition,
+       2,
+       {"m",
+        {{CounterOp::Kind::kIncrement, kRw, "registered", -1},
+         {CounterOp::Kind::kIncrement, "31.75.06.1001.001", "registered", 1}}}},
+      {kPartition,
+       3,
+       {"u", {{CounterOp::Kind::kDeclareRw, kRw, "", 150}, {CounterOp::Kind::kSet, kRw, "active_rw", 0}}}},
+  };
+  ASSERT_TRUE(counters_.apply(batch, {{kPartition, 4}}));
+  auto rws = counters_.rws_of_kelurahans({"31.75.06.1005", "31.75.06.1001"});
+  ASSERT_TRUE(rws);
+  ASSERT_EQ(rws->size(), 2u);
+  auto rw = counters_.rw(kRw);
+  ASSERT_TRUE(rw && *rw);
+  EXPECT_EQ((*rw)->counters.registered, 1);
+  EXPECT_EQ((*rw)->target, 150);
+  EXPECT_FALSE((*rw)->active);
+  EXPECT_EQ(registered("31.75.06.1001.001"), 1);
+}
+
+TEST_F(RedisCountersTest, ARebuildPausesCountingThenSwitchesToANewGenerationAtOnce) {
+  ASSERT_TRUE(counters_.apply({registration(0, "a"), registration(1, "b")}, {{kPartition, 2}}));
+  ASSERT_TRUE(counters_.pause(std::chrono::seconds(60)));
+  auto refused = counters_.apply({registration(2, "c")}, {{kPartition, 3}});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(registered(), 2);  // readers still see the old generation
+  RwCoverage rebuilt{kRw, "31.75.06.1005", 100, true, {.registered = 7, .active = 3}};
+  auto generation = counters_.install_generation({rebuilt}, {{kPartition, 5}});
+  ASSERT_TRUE(generation) << generation.error().message;
+  EXPECT_EQ(registered(), 7);
+  EXPECT_EQ(counters_.offsets({kPartition})->at(kPartition), 5);
+  // Counting goes on in the new generation; offsets below the rebuild's are skipped.
+  auto stats = counters_.apply({registration(2, "c"), registration(5, "f")}, {{kPartition, 6}});
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_EQ(stats->applied, 1);
+  EXPECT_EQ(registered(), 8);
+  // The old generation is gone.
+  auto keys = client_.command({"KEYS", "t:rw:*"});
+  ASSERT_TRUE(keys);
+  EXPECT_TRUE(keys->elements.empty());
+}
+
 TEST_F(RedisCountersTest, RedisDownIsAnErrorNotASilentLoss) {
   server_.kill();
   auto stats = counters_.apply({registration(0, "x")}, {{kPartition, 1}});

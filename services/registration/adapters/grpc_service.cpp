@@ -2,10 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
+#include <fmt/format.h>
 
 #include "../core/nik.hpp"
 #include "jaring/common/ids.hpp"
@@ -15,7 +12,7 @@
 namespace jaring::registration {
 namespace {
 
-constexpr std::size_t kBulkBatch = 1000;  // rows per transaction in RegisterBulk
+constexpr int kMaxBulkBatch = 5000;  // rows per RegisterBulk message (one transaction)
 
 void to_proto(const Rw& rw, v1::Rw* out) {
   out->set_code(rw.code);
@@ -183,78 +180,42 @@ const char* level_name(areas::Level level) {
 
 ::grpc::Status GrpcService::RegisterBulk(
     ::grpc::ServerContext* context,
-    ::grpc::ServerReaderWriter<v1::RegisterResult, v1::RegisterRequest>* stream) {
+    ::grpc::ServerReaderWriter<v1::RegisterBulkResponse, v1::RegisterBulkRequest>* stream) {
   return grpc::guarded([&] {
     log::TraceScope trace(trace_id(context));
-    // A reader thread keeps requests coming while a batch is written, so that a client that
-    // sends everything first and one that waits for each answer are both served.
-    std::mutex mutex;
-    std::condition_variable changed;
-    std::deque<v1::RegisterRequest> queue;
-    bool reading = true;
-    bool stop = false;
-    std::thread reader([&] {
-      v1::RegisterRequest request;
-      while (stream->Read(&request)) {
-        std::unique_lock lock(mutex);
-        changed.wait(lock, [&] { return queue.size() < 4 * kBulkBatch || stop; });
-        if (stop) break;
-        queue.push_back(std::move(request));
-        changed.notify_all();
-      }
-      std::lock_guard lock(mutex);
-      reading = false;
-      changed.notify_all();
-    });
-
-    bool write_ok = true;
-    std::vector<v1::RegisterRequest> batch;
-    for (;;) {
-      batch.clear();
-      {
-        std::unique_lock lock(mutex);
-        changed.wait(lock, [&] { return !queue.empty() || !reading; });
-        if (queue.empty()) break;
-        while (!queue.empty() && batch.size() < kBulkBatch) {
-          batch.push_back(std::move(queue.front()));
-          queue.pop_front();
-        }
-        changed.notify_all();
+    v1::RegisterBulkRequest batch;
+    while (stream->Read(&batch)) {
+      if (batch.requests_size() > kMaxBulkBatch) {
+        return grpc::to_status(Error::invalid(
+            {{"requests", fmt::format("at most {} rows per message (send more messages)", kMaxBulkBatch)}}));
       }
       std::vector<RegisterCommand> commands;
-      commands.reserve(batch.size());
-      for (const auto& r : batch) commands.push_back(to_command(r));
+      commands.reserve(static_cast<std::size_t>(batch.requests_size()));
+      for (const auto& r : batch.requests()) commands.push_back(to_command(r));
       const auto outcomes = core_.register_bulk(commands);
-      for (std::size_t i = 0; i < outcomes.size() && write_ok; ++i) {
-        v1::RegisterResult result;
-        result.set_row(batch[i].row());
-        result.set_already_present(outcomes[i].already_present);
+      v1::RegisterBulkResponse response;
+      for (std::size_t i = 0; i < outcomes.size(); ++i) {
+        auto* result = response.add_results();
+        result->set_row(batch.requests(static_cast<int>(i)).row());
+        result->set_already_present(outcomes[i].already_present);
         if (outcomes[i].result) {
-          result.set_participant_id(outcomes[i].result->id);
+          result->set_participant_id(outcomes[i].result->id);
           if (outcomes[i].already_present)
-            result.set_code(static_cast<int>(::grpc::StatusCode::ALREADY_EXISTS));
-        } else {
-          const auto status = grpc::to_status(outcomes[i].result.error());
-          result.set_code(status.error_code());
-          result.set_message(outcomes[i].result.error().message);
-          for (const auto& v : outcomes[i].result.error().violations) {
-            auto* e = result.add_errors();
-            e->set_field(v.field);
-            e->set_rule(v.rule);
-          }
+            result->set_code(static_cast<int>(::grpc::StatusCode::ALREADY_EXISTS));
+          continue;
         }
-        write_ok = stream->Write(result);
+        const auto& error = outcomes[i].result.error();
+        result->set_code(grpc::to_status(error).error_code());
+        result->set_message(error.message);
+        for (const auto& v : error.violations) {
+          auto* e = result->add_errors();
+          e->set_field(v.field);
+          e->set_rule(v.rule);
+        }
       }
-      if (!write_ok) break;
+      if (!stream->Write(response)) return ::grpc::Status(::grpc::StatusCode::CANCELLED, "client went away");
     }
-    {
-      std::lock_guard lock(mutex);
-      stop = true;
-      changed.notify_all();
-    }
-    if (!write_ok) context->TryCancel();  // unblocks the reader
-    reader.join();
-    return write_ok ? ::grpc::Status::OK : ::grpc::Status(::grpc::StatusCode::CANCELLED, "client went away");
+    return ::grpc::Status::OK;
   });
 }
 

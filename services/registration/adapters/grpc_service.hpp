@@ -23,7 +23,7 @@ class GrpcService final : public v1::RegistrationService::Service {
                           v1::Participant* reply) override;
   ::grpc::Status RegisterBulk(
       ::grpc::ServerContext* context,
-      ::grpc::ServerReaderWriter<v1::RegisterResult, v1::RegisterRequest>* stream) override;
+      ::grpc::ServerReaderWriter<v1::RegisterBulkResponse, v1::RegisterBulkRequest>* stream) override;
   ::grpc::Status GetParticipant(::grpc::ServerContext* context, const v1::GetParticipantRequest* request,
                                 v1::Participant* reply) override;
   ::grpc::Status FindByNik(::grpc::ServerContext* context, const v1::FindByNikRequest* request,

@@ -28,6 +28,7 @@ class SqliteStore final : public Store {
   Result<Participant> save_participant(const Participant& participant, const Event& event,
                                        const std::string& idempotency_key) override;
   std::optional<std::string> find_idempotency_key(const std::string& key) override;
+  std::map<std::string, Participant> find_by_idempotency_keys(const std::vector<std::string>& keys) override;
   std::optional<Participant> find_participant(const std::string& id) override;
   std::optional<Participant> find_by_nik(const std::string& nik) override;
   std::vector<Participant> list_by_rw(const std::string& rw_code, const std::string& after_id,

@@ -3,6 +3,7 @@
 // Every write saves a change, its event and its idempotency key in one transaction.
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,9 @@ class Store {
                                                const std::string& idempotency_key) = 0;
   // The id of what a key created or changed before, if any: a retried call gets that answer.
   virtual std::optional<std::string> find_idempotency_key(const std::string& key) = 0;
+  // The participants that keys registered before, by key (the ones found), in one look-up.
+  virtual std::map<std::string, Participant> find_by_idempotency_keys(
+      const std::vector<std::string>& keys) = 0;
   virtual std::optional<Participant> find_participant(const std::string& id) = 0;
   // The active participation of a NIK, else its latest ended one.
   virtual std::optional<Participant> find_by_nik(const std::string& nik) = 0;

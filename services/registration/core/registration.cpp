@@ -238,12 +238,17 @@ std::vector<BulkOutcome> Registration::register_bulk(const std::vector<RegisterC
     if (it == rws.end()) it = rws.emplace(code, store_.find_rw(code)).first;
     return it->second;
   };
+  std::vector<std::string> keys;
+  for (const auto& c : commands) {
+    if (!c.idempotency_key.empty()) keys.push_back(c.idempotency_key);
+  }
+  const auto earlier = store_.find_by_idempotency_keys(keys);
   std::vector<NewParticipant> rows;
   std::vector<std::size_t> row_index;
   const auto now = format_utc(clock_.now());
   for (std::size_t i = 0; i < commands.size(); ++i) {
-    if (auto earlier = replay(commands[i].idempotency_key)) {
-      outcomes[i] = {std::move(*earlier), true};
+    if (const auto it = earlier.find(commands[i].idempotency_key); it != earlier.end()) {
+      outcomes[i] = {it->second, true};
       continue;
     }
     Participant p;

@@ -20,7 +20,18 @@ struct OutboxMessage {
 // Schema for the outbox table; a service appends it to its own migrations.
 Migration outbox_migration(int version);
 
-// Appends a message inside the caller's transaction.
+// Appends messages inside the caller's transaction with one prepared statement (a bulk write
+// appends thousands).
+class OutboxWriter {
+ public:
+  explicit OutboxWriter(Transaction& tx);
+  void append(const OutboxMessage& message);
+
+ private:
+  Statement insert_;
+};
+
+// Appends one message inside the caller's transaction.
 void outbox_append(Transaction& tx, const OutboxMessage& message);
 
 // Oldest unsent messages, at most `limit`.

@@ -1,0 +1,148 @@
+// Bulk registration end to end: N workers through RegisterBulk into the registration store and
+// onto the bus (the outbox drained to Kafka), on the real stack started as `make up` starts it.
+// Prints rows per second to acknowledgement and to the bus, and the service's peak memory.
+// Target (issue 3): at least 50,000 rows/s on 2 cores.
+#include <httplib.h>
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "jaring/grpc/server.hpp"
+#include "jaring/registration/v1/registration.grpc.pb.h"
+#include "jaring/sample/sample.hpp"
+#include "jaring/stack/stack.hpp"
+#include "jaring/testing/fixtures.hpp"
+
+namespace reg = jaring::registration::v1;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Peak resident memory of a process in MiB (VmHWM).
+double peak_rss_mib(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("VmHWM:")) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+// A counter or gauge from a service's /metrics (0 when absent).
+double metric(const std::string& base_url, const std::string& name) {
+  httplib::Client client(base_url);
+  auto res = client.Get("/metrics");
+  if (!res) return 0;
+  const std::regex line("^" + name + R"((\{[^}]*\})? ([0-9.e+]+)$)");
+  double sum = 0;
+  std::istringstream in(res->body);
+  for (std::string l; std::getline(in, l);) {
+    std::smatch m;
+    if (std::regex_match(l, m, line)) sum += std::stod(m[2]);
+  }
+  return sum;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Bulk registration through the streaming API, end to end to the store and the bus"};
+  int rows = 200'000;
+  std::string bin_dir = "build/bin";
+  std::string config_dir = "deploy/local";
+  app.add_option("--rows", rows, "workers to register")->capture_default_str();
+  app.add_option("--bin-dir", bin_dir, "jaring-* binaries")->capture_default_str();
+  app.add_option("--config-dir", config_dir, "where topics.yaml is")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  jaring::testing::TempDir dir("jaring-bench-registration");
+  jaring::stack::Options options;
+  options.run_dir = dir.path();
+  options.bin_dir = std::filesystem::absolute(bin_dir);
+  options.config_dir = std::filesystem::absolute(config_dir);
+  options.log_level = "warn";
+  jaring::stack::Stack stack(options);
+  stack.start();
+  const auto& ep = stack.endpoints().services.at("registration");
+  pid_t registration_pid = 0;
+  for (const auto& [name, pid] : stack.members()) {
+    if (name == "registration") registration_pid = pid;
+  }
+  auto stub =
+      reg::RegistrationService::NewStub(::grpc::CreateChannel(ep.grpc, ::grpc::InsecureChannelCredentials()));
+
+  // 200 RWs over the kelurahan of Cakung and Duren Sawit.
+  std::vector<std::string> rws;
+  for (const auto* kelurahan :
+       {"31.75.06.1001", "31.75.06.1002", "31.75.06.1003", "31.75.06.1004", "31.75.06.1005", "31.75.07.1001",
+        "31.75.07.1002", "31.75.07.1003", "31.75.07.1004", "31.75.07.1005"}) {
+    for (int number = 1; number <= 20; ++number) {
+      reg::CreateRwRequest request;
+      request.set_kelurahan_code(kelurahan);
+      request.set_number(number);
+      reg::Rw rw;
+      ::grpc::ClientContext context;
+      jaring::grpc::set_deadline(context, 10s);
+      if (!stub->CreateRw(&context, request, &rw).ok()) return 1;
+      rws.push_back(rw.code());
+    }
+  }
+
+  fmt::print("preparing {} workers ...\n", rows);
+  jaring::sample::Generator generator(2026);
+  std::vector<reg::RegisterRequest> requests(static_cast<std::size_t>(rows));
+  for (int i = 0; i < rows; ++i) {
+    auto& r = requests[static_cast<std::size_t>(i)];
+    jaring::sample::fill_register_request(generator.worker(static_cast<std::uint64_t>(i)), r);
+    r.set_rw_code(rws[static_cast<std::size_t>(i) % rws.size()]);
+    r.set_idempotency_key(fmt::format("bench-{}", i));
+    r.set_row(i);
+  }
+  const double produced_before = metric(ep.metrics, "jaring_registration_events_produced_total");
+
+  const auto start = Clock::now();
+  ::grpc::ClientContext context;
+  jaring::grpc::set_deadline(context, 30min);
+  auto stream = stub->RegisterBulk(&context);
+  std::thread writer([&] {
+    reg::RegisterBulkRequest batch;
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      *batch.add_requests() = requests[i];
+      if (batch.requests_size() == 1000 || i + 1 == requests.size()) {
+        if (!stream->Write(batch)) break;
+        batch.Clear();
+      }
+    }
+    stream->WritesDone();
+  });
+  int ok = 0, failed = 0;
+  reg::RegisterBulkResponse response;
+  while (stream->Read(&response)) {
+    for (const auto& result : response.results()) (result.code() == 0 ? ok : failed)++;
+  }
+  writer.join();
+  const auto status = stream->Finish();
+  const auto acked = Clock::now();
+  // On the bus: every registration published by the relay.
+  while (metric(ep.metrics, "jaring_registration_events_produced_total") - produced_before < ok &&
+         Clock::now() - acked < 10min) {
+    std::this_thread::sleep_for(20ms);
+  }
+  const auto on_bus = Clock::now();
+
+  const double ack_s = std::chrono::duration<double>(acked - start).count();
+  const double bus_s = std::chrono::duration<double>(on_bus - start).count();
+  fmt::print("\nbulk registration, {} rows, {} cores\n", rows, std::thread::hardware_concurrency());
+  fmt::print("  {:<36} {:>12}\n", "stream status", status.ok() ? "OK" : status.error_message());
+  fmt::print("  {:<36} {:>12} ok, {} failed\n", "rows", ok, failed);
+  fmt::print("  {:<36} {:>12.0f} rows/s ({:.2f} s)\n", "acknowledged (in the store)", ok / ack_s, ack_s);
+  fmt::print("  {:<36} {:>12.0f} rows/s ({:.2f} s)\n", "on the bus (outbox drained)", ok / bus_s, bus_s);
+  fmt::print("  {:<36} {:>12.1f} MiB\n", "registration peak RSS", peak_rss_mib(registration_pid));
+  fmt::print("  {:<36} {:>12} rows/s\n", "target", "50000");
+  return status.ok() && failed == 0 ? 0 : 1;
+}

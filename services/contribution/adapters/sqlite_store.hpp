@@ -1,0 +1,36 @@
+#pragma once
+// The contribution store on SQLite: accounts, dues per period, payments and allocations,
+// billing runs, applied event ids, idempotency keys and the outbox, each change and its events
+// in one transaction.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "../core/ports.hpp"
+#include "jaring/common/clock.hpp"
+#include "jaring/store/sqlite.hpp"
+
+namespace jaring::contribution {
+
+class SqliteStore final : public Store {
+ public:
+  // `committed` runs after each transaction that may have written to the outbox (wakes the relay).
+  SqliteStore(store::Database& db, const Clock& clock, std::function<void()> committed);
+  static std::vector<store::Migration> migrations();
+
+  Result<void> transact(const std::function<Result<void>(Unit&)>& fn) override;
+  std::optional<Account> account(const std::string& participant_id) override;
+  std::optional<StatementView> statement(const std::string& participant_id) override;
+  std::vector<ArrearsEntry> arrears(const std::string& rw_code, const std::string& agent_id) override;
+  std::optional<Due> due(const std::string& participant_id, Period period) override;
+  std::optional<BatchResult> batch(const std::string& batch_id) override;
+  std::vector<AgentMonth> agent_month(const std::string& month) override;
+
+ private:
+  store::Database& db_;
+  const Clock& clock_;
+  std::function<void()> committed_;
+};
+
+}  // namespace jaring::contribution

@@ -1,0 +1,439 @@
+#include "contribution.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "codes.hpp"
+#include "jaring/common/ids.hpp"
+
+namespace jaring::contribution {
+namespace {
+
+Error precondition(std::string message) { return {ErrorCode::kFailedPrecondition, std::move(message), {}}; }
+
+std::string fingerprint(const PaymentCommand& c) {
+  return fmt::format("{}|{}|{}|{}|{}|{}|{}", c.participant_id, c.channel, c.payer_id, c.agent_id, c.amount,
+                     c.months, c.period);
+}
+
+Result<Period> period_or(const std::string& text, const char* field, Period fallback) {
+  if (text.empty()) return fallback;
+  if (auto p = Period::parse(text)) return *p;
+  return fail(Error::invalid({{field, "must be a month YYYY-MM"}}));
+}
+
+}  // namespace
+
+Result<void> Contribution::with_book(const std::string& event_id, const std::string& participant_id,
+                                     const std::function<Result<void>(Book&)>& fn) {
+  return store_.transact([&](Unit& unit) -> Result<void> {
+    if (!event_id.empty() && unit.seen_event(event_id)) return {};
+    auto book = unit.load(participant_id);
+    if (!book) return fail(Error::not_found(fmt::format("no account for participant {}", participant_id)));
+    if (auto done = fn(*book); !done) return done;
+    unit.save(*book);
+    return {};
+  });
+}
+
+Result<void> Contribution::open_account(const std::string& event_id, const Opening& opening) {
+  auto book = open_book(opening, opening.registered_on.substr(0, 7));
+  if (!book) return fail(book.error());
+  return store_.transact([&](Unit& unit) -> Result<void> {
+    if (unit.seen_event(event_id)) return {};
+    // A participant opens one account, whatever the number of events announcing it.
+    if (unit.load(opening.participant_id)) return {};
+    unit.save(*book);
+    return {};
+  });
+}
+
+Result<void> Contribution::move_account(const std::string& event_id, const std::string& participant_id,
+                                        const std::string& to_rw_code) {
+  return with_book(event_id, participant_id, [&](Book& book) -> Result<void> {
+    move(book, to_rw_code);
+    return {};
+  });
+}
+
+Result<void> Contribution::exit_account(const std::string& event_id, const std::string& participant_id,
+                                        const std::string& reason, const std::string& exit_date) {
+  if (!exit_date.empty() && !valid_date(exit_date))
+    return fail(Error::invalid({{"exit_date", "must be a date YYYY-MM-DD"}}));
+  return with_book(event_id, participant_id, [&](Book& book) -> Result<void> {
+    evaluate(book, settings_, "exited", false);
+    close(book, reason.empty() ? "exited" : "exited:" + reason, exit_date);
+    return {};
+  });
+}
+
+Result<void> Contribution::update_terms(const std::string& event_id, const std::string& participant_id,
+                                        const Terms& terms) {
+  return with_book(event_id, participant_id, [&](Book& book) -> Result<void> {
+    // Future bills use the new terms; periods already billed keep theirs.
+    auto& t = book.account.terms;
+    if (!terms.category.empty()) t.category = terms.category;
+    if (!terms.payer.empty()) t.payer = terms.payer;
+    if (!terms.programs.empty()) t.programs = terms.programs;
+    if (terms.income_band > 0) t.income_band = terms.income_band;
+    return {};
+  });
+}
+
+Result<void> Contribution::register_agent(const std::string& event_id, const std::string& agent_id,
+                                          const std::string& organisation, const std::string& branch_code) {
+  return store_.transact([&](Unit& unit) -> Result<void> {
+    if (unit.seen_event(event_id)) return {};
+    unit.save_agent(agent_id, organisation, branch_code);
+    return {};
+  });
+}
+
+Result<void> Contribution::apply_sponsor_payment(const std::string& event_id, const SponsorPayment& sp) {
+  PaymentCommand command{"sponsor:" + sp.sponsor_id + ":" + sp.allocation_id,
+                         sp.participant_id,
+                         "sponsor",
+                         sp.sponsor_id,
+                         "",
+                         sp.amount,
+                         1,
+                         sp.period};
+  const auto problems = check_payment(command, "");
+  return store_.transact([&](Unit& unit) -> Result<void> {
+    if (unit.seen_event(event_id) || unit.payment_by_key(command.idempotency_key)) return {};
+    // A refusal is an answer too: csr-donor refunds the wallet on SponsorPaymentRejected.
+    const auto reject = [&](const std::string& reason) -> Result<void> {
+      unit.publish(SponsorPaymentRejected{sp.sponsor_id, sp.allocation_id, sp.participant_id, sp.period,
+                                          reason, sp.amount});
+      return {};
+    };
+    if (sp.allocation_id.empty() || sp.sponsor_id.empty())
+      return reject("sponsor_id and allocation_id are required");
+    if (!problems.empty()) return reject(problems.front().field + ": " + problems.front().rule);
+    auto book = unit.load(sp.participant_id);
+    if (!book) return reject("no account for this participant");
+    auto payment = new_payment(command);
+    if (auto paid = contribution::pay(*book, payment, tariffs_, settings_); !paid)
+      return reject(paid.error().message);
+    unit.save(*book);
+    return {};
+  });
+}
+
+std::vector<FieldViolation> Contribution::check_payment(const PaymentCommand& c, const std::string& prefix) {
+  std::vector<FieldViolation> bad;
+  const auto field = [&](const char* name) { return prefix + name; };
+  if (c.participant_id.empty()) bad.push_back({field("participant_id"), "required"});
+  if (c.amount <= 0) bad.push_back({field("amount"), "must be a positive number of rupiah"});
+  if (c.months != 0 && std::ranges::count(kMonthsAhead, c.months) == 0)
+    bad.push_back({field("months"), "must be 1, 3, 6 or 12"});
+  if (!one_of(c.channel, kChannels))
+    bad.push_back({field("channel"), "must be one of agent_cash, bank_va, sponsor, city_budget"});
+  if (c.channel == "agent_cash" && c.agent_id.empty())
+    bad.push_back({field("agent_id"), "required for agent_cash: the agent who collected the money"});
+  if ((c.channel == "sponsor" || c.channel == "city_budget") && c.payer_id.empty())
+    bad.push_back({field("payer_id"), "required for sponsor and city_budget payments"});
+  if (!c.period.empty() && !Period::parse(c.period))
+    bad.push_back({field("period"), "must be a month YYYY-MM"});
+  return bad;
+}
+
+Payment Contribution::new_payment(const PaymentCommand& c) {
+  Payment p;
+  p.id = new_id("pay_");
+  p.idempotency_key = c.idempotency_key;
+  p.fingerprint = fingerprint(c);
+  p.participant_id = c.participant_id;
+  p.channel = c.channel;
+  p.payer = payer_key(c.channel, c.payer_id);
+  p.payer_id = c.payer_id;
+  p.agent_id = c.agent_id;
+  p.amount = c.amount;
+  p.months = c.months == 0 ? 1 : c.months;
+  if (!c.period.empty()) p.target = Period::parse(c.period);
+  const auto now = clock_.now();
+  p.received_at = format_utc(now);
+  p.received_month = Period::jakarta(now).str();
+  return p;
+}
+
+Result<BillingRun> Contribution::run_billing(const std::string& idempotency_key,
+                                             const std::string& period_text) {
+  if (idempotency_key.empty()) return fail(Error::invalid({{"idempotency_key", "required"}}));
+  auto period = period_or(period_text, "period", Period::jakarta(clock_.now()));
+  if (!period) return fail(period.error());
+  BillingRun run;
+  auto begun = store_.transact([&](Unit& unit) -> Result<void> {
+    if (auto earlier = unit.recall(idempotency_key); earlier && *earlier != "billing:" + period->str())
+      return fail(precondition(fmt::format("idempotency key was used for {}", *earlier)));
+    if (auto existing = unit.billing_run(period->str())) {
+      run = *existing;
+      return {};
+    }
+    run.run_id = new_id("bill_");
+    run.period = period->str();
+    run.started_at = format_utc(clock_.now());
+    unit.save_billing_run(run);
+    unit.remember(idempotency_key, "billing:" + period->str());
+    return {};
+  });
+  if (!begun) return fail(begun.error());
+  if (!run.finished_at.empty()) {
+    run.repeated = true;  // billed once: a second run changes nothing
+    return run;
+  }
+  // Chunks of accounts, each in its own transaction, so that other calls interleave; an
+  // interrupted run resumes where it stopped because every account remembers what it was billed.
+  std::string cursor;
+  for (;;) {
+    bool more = false;
+    auto chunk = store_.transact([&](Unit& unit) -> Result<void> {
+      auto books = unit.load_after(cursor, billing_chunk_);
+      more = !books.empty();
+      for (auto& book : books) {
+        auto outcome = bill(book, *period, run.run_id, tariffs_, settings_);
+        if (!outcome) {
+          return fail(
+              Error{outcome.error().code,
+                    fmt::format("participant {}: {}", book.account.participant_id, outcome.error().message),
+                    outcome.error().violations});
+        }
+        run.accounts_billed += outcome->billed;
+        run.amount_billed += outcome->amount;
+        run.accounts_closed += outcome->closed ? 1 : 0;
+        unit.save(book);
+        cursor = book.account.participant_id;
+      }
+      unit.save_billing_run(run);
+      return {};
+    });
+    if (!chunk) return fail(chunk.error());
+    if (!more) break;
+  }
+  run.finished_at = format_utc(clock_.now());
+  auto finished = store_.transact([&](Unit& unit) -> Result<void> {
+    unit.save_billing_run(run);
+    return {};
+  });
+  if (!finished) return fail(finished.error());
+  return run;
+}
+
+Result<Payment> Contribution::pay(const PaymentCommand& command) {
+  auto bad = check_payment(command, "");
+  if (command.idempotency_key.empty()) bad.push_back({"idempotency_key", "required"});
+  if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
+  Payment result;
+  auto done = store_.transact([&](Unit& unit) -> Result<void> {
+    if (auto earlier = unit.payment_by_key(command.idempotency_key)) {
+      if (earlier->fingerprint != fingerprint(command))
+        return fail(Error::already_exists("idempotency key was used for a different payment " + earlier->id));
+      result = *earlier;  // a retry: the first answer, nothing paid twice
+      return {};
+    }
+    auto book = unit.load(command.participant_id);
+    if (!book)
+      return fail(Error::not_found(fmt::format("no account for participant {}", command.participant_id)));
+    auto payment = new_payment(command);
+    if (auto paid = contribution::pay(*book, payment, tariffs_, settings_); !paid) return paid;
+    unit.save(*book);
+    result = payment;
+    return {};
+  });
+  if (!done) return fail(done.error());
+  return result;
+}
+
+Result<BatchResult> Contribution::pay_batch(const BatchCommand& command) {
+  std::vector<FieldViolation> bad;
+  if (command.idempotency_key.empty()) bad.push_back({"idempotency_key", "required"});
+  if (command.items.empty()) bad.push_back({"items", "at least one item"});
+  if (!one_of(command.channel, kChannels))
+    bad.push_back({"channel", "must be one of agent_cash, bank_va, sponsor, city_budget"});
+  if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
+  BatchResult result;
+  std::optional<std::string> earlier;
+  auto done = store_.transact([&](Unit& unit) -> Result<void> {
+    if ((earlier = unit.recall(command.idempotency_key))) return {};
+    result.batch_id = new_id("batch_");
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < command.items.size(); ++i) {
+      const auto& item = command.items[i];
+      const auto failed = [&](std::string reason) {
+        result.failures.push_back({static_cast<int>(i), item.participant_id, std::move(reason)});
+      };
+      PaymentCommand c{fmt::format("{}#{}", command.idempotency_key, i),
+                       item.participant_id,
+                       command.channel,
+                       command.payer_id,
+                       command.agent_id,
+                       item.amount,
+                       item.months,
+                       ""};
+      if (auto problems = check_payment(c, ""); !problems.empty()) {
+        failed(problems.front().field + ": " + problems.front().rule);
+        continue;
+      }
+      if (!seen.insert(item.participant_id).second) {
+        failed("participant listed twice in the batch");
+        continue;
+      }
+      auto book = unit.load(item.participant_id);
+      if (!book) {
+        failed("no account for this participant");
+        continue;
+      }
+      auto payment = new_payment(c);
+      payment.batch_id = result.batch_id;
+      if (auto paid = contribution::pay(*book, payment, tariffs_, settings_); !paid) {
+        failed(paid.error().message);
+        continue;
+      }
+      unit.save(*book);
+      result.payments.push_back(payment);
+    }
+    // All or nothing: one failure rolls every payment of the batch back.
+    if (!result.failures.empty()) return fail(precondition("batch refused"));
+    unit.remember(command.idempotency_key, result.batch_id);
+    result.accepted = true;
+    return {};
+  });
+  if (earlier) {
+    auto stored = store_.batch(*earlier);
+    if (!stored) return fail(Error::internal("batch " + *earlier + " is missing"));
+    return *stored;
+  }
+  if (!done && result.failures.empty()) return fail(done.error());
+  if (!result.failures.empty()) {
+    result.accepted = false;
+    result.payments.clear();
+  }
+  return result;
+}
+
+Result<Payment> Contribution::reverse(const std::string& idempotency_key, const std::string& payment_id,
+                                      const std::string& reason) {
+  std::vector<FieldViolation> bad;
+  if (idempotency_key.empty()) bad.push_back({"idempotency_key", "required"});
+  if (payment_id.empty()) bad.push_back({"payment_id", "required"});
+  if (reason.empty()) bad.push_back({"reason", "required: say why the payment is reversed"});
+  if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
+  Payment result;
+  auto done = store_.transact([&](Unit& unit) -> Result<void> {
+    if (auto earlier = unit.recall(idempotency_key); earlier && *earlier != "reversal:" + payment_id)
+      return fail(Error::already_exists("idempotency key was used for " + *earlier));
+    auto payment = unit.payment(payment_id);
+    if (!payment) return fail(Error::not_found("no payment " + payment_id));
+    if (payment->reversed) {
+      result = *payment;
+      return {};
+    }
+    auto book = unit.load(payment->participant_id, &*payment);
+    if (!book) return fail(Error::not_found("no account for participant " + payment->participant_id));
+    if (auto undone = contribution::reverse(*book, *payment, reason, settings_); !undone) return undone;
+    unit.save(*book);
+    unit.remember(idempotency_key, "reversal:" + payment_id);
+    result = *payment;
+    return {};
+  });
+  if (!done) return fail(done.error());
+  return result;
+}
+
+Result<Account> Contribution::account(const std::string& participant_id) {
+  if (participant_id.empty()) return fail(Error::invalid({{"participant_id", "required"}}));
+  auto found = store_.account(participant_id);
+  if (!found) return fail(Error::not_found("no account for participant " + participant_id));
+  return *found;
+}
+
+Result<StatementView> Contribution::statement(const std::string& participant_id) {
+  if (participant_id.empty()) return fail(Error::invalid({{"participant_id", "required"}}));
+  auto found = store_.statement(participant_id);
+  if (!found) return fail(Error::not_found("no account for participant " + participant_id));
+  return *found;
+}
+
+Result<std::vector<ArrearsEntry>> Contribution::arrears(const std::string& rw_code,
+                                                        const std::string& agent_id) {
+  if (rw_code.empty() == agent_id.empty())
+    return fail(Error::invalid({{"rw_code", "give exactly one of rw_code and agent_id"}}));
+  return store_.arrears(rw_code, agent_id);
+}
+
+Result<CoverageAnswer> Contribution::coverage_at(const std::string& participant_id, const std::string& date) {
+  std::vector<FieldViolation> bad;
+  if (participant_id.empty()) bad.push_back({"participant_id", "required"});
+  if (!valid_date(date)) bad.push_back({"date", "must be a date YYYY-MM-DD"});
+  if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
+  auto account = store_.account(participant_id);
+  if (!account) return fail(Error::not_found("no account for participant " + participant_id));
+  const auto period = *Period::of_date(date);
+  CoverageAnswer answer{false, "", period.str(), period_text(account->covered_through), account->state};
+  if (period < account->first_period) {
+    answer.reason = "before the participation began";
+  } else if (!account->end_date.empty() && date > account->end_date) {
+    answer.reason = "after the participation ended (" + account->end_date + ")";
+  } else if (auto due = store_.due(participant_id, period); !due || due->paid == 0) {
+    answer.reason = "the month was not paid";
+  } else if (due->waived || due->open()) {
+    answer.reason = due->waived ? "the month was waived, not paid" : "the month was only partly paid";
+  } else {
+    answer.covered = true;
+    answer.reason = "paid";
+  }
+  return answer;
+}
+
+Result<Charge> Contribution::quote(const std::string& period_text, const Terms& terms) {
+  std::vector<FieldViolation> bad;
+  auto period = period_or(period_text, "period", Period::jakarta(clock_.now()));
+  if (!period) bad.push_back({"period", "must be a month YYYY-MM"});
+  if (!one_of(terms.payer, kPayers)) bad.push_back({"payer", "must be self, sponsor or city_budget"});
+  if (!one_of(terms.programs, kPrograms)) bad.push_back({"programs", "must be jkk+jkm or jkk+jkm+jht"});
+  if (terms.category.empty()) bad.push_back({"category", "required"});
+  if (terms.income_band <= 0) bad.push_back({"income_band", "must be a positive number of rupiah"});
+  if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
+  return tariffs_.charge(*period, terms);
+}
+
+Result<Settlement> Contribution::settlement(const std::string& month) {
+  if (!Period::parse(month)) return fail(Error::invalid({{"month", "must be a month YYYY-MM"}}));
+  return settle(month, store_.agent_month(month), settings_);
+}
+
+Settlement settle(const std::string& month, const std::vector<AgentMonth>& agents, const Settings& settings) {
+  Settlement out;
+  out.month = month;
+  std::map<std::string, OrganisationFee> organisations;
+  for (const auto& a : agents) {
+    AgentFee fee;
+    fee.agent_id = a.agent_id;
+    fee.organisation = a.organisation;
+    fee.collected = a.collected;
+    fee.fee = apply_rate(a.collected, settings.agent_fee_bp);
+    fee.organisation_share = apply_rate(fee.fee, settings.organisation_share_bp);
+    fee.agent_share = fee.fee - fee.organisation_share;
+    fee.new_participants = a.new_participants;
+    fee.bonus = a.new_participants >= settings.bonus_new_participants ? settings.bonus_amount : 0;
+    fee.payable = fee.agent_share + fee.bonus;
+    out.total_collected += fee.collected;
+    out.total_payable += fee.payable;
+    if (!a.organisation.empty()) {
+      auto& org = organisations[a.organisation];
+      org.organisation = a.organisation;
+      ++org.agents;
+      org.collected += fee.collected;
+      org.share += fee.organisation_share;
+    }
+    out.agents.push_back(std::move(fee));
+  }
+  std::ranges::sort(out.agents, {}, &AgentFee::agent_id);
+  for (auto& [name, org] : organisations) out.organisations.push_back(std::move(org));
+  return out;
+}
+
+}  // namespace jaring::contribution

@@ -1,0 +1,89 @@
+#pragma once
+// The contribution rules as use cases: accounts following registration, billing runs, payments
+// (single, batch, sponsor), reversals, and the queries for collection, claims and fees. Every
+// change and its events commit together through the Store; every mutating call is idempotent.
+
+#include <string>
+#include <vector>
+
+#include "jaring/common/clock.hpp"
+#include "ledger.hpp"
+#include "ports.hpp"
+
+namespace jaring::contribution {
+
+struct PaymentCommand {
+  std::string idempotency_key;
+  std::string participant_id;
+  std::string channel;
+  std::string payer_id;
+  std::string agent_id;
+  Rupiah amount = 0;
+  int months = 0;
+  std::string period;  // optional target
+};
+
+struct BatchCommand {
+  std::string idempotency_key;
+  std::string channel;
+  std::string payer_id;
+  std::string agent_id;
+  std::vector<BatchItem> items;
+};
+
+struct SponsorPayment {
+  std::string sponsor_id, allocation_id, participant_id, period;
+  Rupiah amount = 0;
+};
+
+class Contribution {
+ public:
+  Contribution(Store& store, const TariffTable& tariffs, Settings settings, const Clock& clock,
+               int billing_chunk = 2000)
+      : store_(store), tariffs_(tariffs), settings_(settings), clock_(clock), billing_chunk_(billing_chunk) {}
+
+  // Facts from registration, each applied once per event id.
+  Result<void> open_account(const std::string& event_id, const Opening& opening);
+  Result<void> move_account(const std::string& event_id, const std::string& participant_id,
+                            const std::string& to_rw_code);
+  Result<void> exit_account(const std::string& event_id, const std::string& participant_id,
+                            const std::string& reason, const std::string& exit_date);
+  Result<void> update_terms(const std::string& event_id, const std::string& participant_id,
+                            const Terms& terms);
+  Result<void> register_agent(const std::string& event_id, const std::string& agent_id,
+                              const std::string& organisation, const std::string& branch_code);
+  // A sponsor pays one period (from csr-donor); refused with SponsorPaymentRejected when it cannot.
+  Result<void> apply_sponsor_payment(const std::string& event_id, const SponsorPayment& payment);
+
+  Result<BillingRun> run_billing(const std::string& idempotency_key, const std::string& period);
+  Result<Payment> pay(const PaymentCommand& command);
+  Result<BatchResult> pay_batch(const BatchCommand& command);
+  Result<Payment> reverse(const std::string& idempotency_key, const std::string& payment_id,
+                          const std::string& reason);
+
+  Result<Account> account(const std::string& participant_id);
+  Result<StatementView> statement(const std::string& participant_id);
+  Result<std::vector<ArrearsEntry>> arrears(const std::string& rw_code, const std::string& agent_id);
+  Result<CoverageAnswer> coverage_at(const std::string& participant_id, const std::string& date);
+  Result<Charge> quote(const std::string& period, const Terms& terms);
+  Result<Settlement> settlement(const std::string& month);
+
+  const Settings& settings() const { return settings_; }
+
+ private:
+  // Runs fn on one account's book in a transaction, recording event_id when given.
+  Result<void> with_book(const std::string& event_id, const std::string& participant_id,
+                         const std::function<Result<void>(Book&)>& fn);
+  std::vector<FieldViolation> check_payment(const PaymentCommand& command, const std::string& prefix);
+  Payment new_payment(const PaymentCommand& command);
+  Store& store_;
+  const TariffTable& tariffs_;
+  Settings settings_;
+  const Clock& clock_;
+  int billing_chunk_;
+};
+
+// Agent fees from what each agent collected and registered in a month.
+Settlement settle(const std::string& month, const std::vector<AgentMonth>& agents, const Settings& settings);
+
+}  // namespace jaring::contribution

@@ -1,0 +1,247 @@
+// The contribution use cases on the real SQLite store (in memory): idempotency, batches,
+// reversals, sponsors, coverage queries and fees.
+#include <gtest/gtest.h>
+
+#include "adapters/sqlite_store.hpp"
+#include "contribution_fixture.hpp"
+#include "jaring/events/v1/envelope.pb.h"
+#include "jaring/store/outbox.hpp"
+
+namespace jaring::contribution {
+namespace {
+
+using events::v1::Envelope;
+
+class ContributionTest : public testing::ContributionFixture {
+ protected:
+  // Every envelope written to the outbox since the last call.
+  std::vector<Envelope> published() {
+    std::vector<Envelope> out;
+    for (const auto& m : store::outbox_fetch_unsent(*db_, 1'000'000)) {
+      Envelope e;
+      e.ParseFromString(m.payload);
+      out.push_back(e);
+      sent_.push_back(m.id);
+    }
+    store::outbox_mark_sent(*db_, sent_);
+    sent_.clear();
+    return out;
+  }
+  std::vector<Envelope> published(Envelope::PayloadCase type) {
+    auto all = published();
+    std::erase_if(all, [&](const Envelope& e) { return e.payload_case() != type; });
+    return all;
+  }
+
+  std::vector<std::int64_t> sent_;
+};
+
+TEST_F(ContributionTest, AnAccountOpensOnceWhateverTheEvents) {
+  open("p_1");
+  ASSERT_TRUE(core_->open_account("e_open", opening("p_1")));
+  ASSERT_TRUE(core_->open_account("e_other", opening("p_1")));
+  EXPECT_EQ(published(Envelope::kCoverageChanged).size(), 1u);
+  EXPECT_EQ(core_->account("p_1")->state, "active");
+}
+
+TEST_F(ContributionTest, BillingTwiceForAPeriodBillsOnce) {
+  open("p_1");
+  open("p_2");
+  published();
+  auto first = core_->run_billing("k1", "2026-03");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->accounts_billed, 2);
+  EXPECT_EQ(first->amount_billed, 2 * 16'800);
+  auto second = core_->run_billing("k2", "2026-03");
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->repeated);
+  EXPECT_EQ(second->run_id, first->run_id);
+  const auto billed = published(Envelope::kContributionBilled);
+  ASSERT_EQ(billed.size(), 2u);
+  EXPECT_EQ(billed[0].contribution_billed().amount(), 16'800);
+  EXPECT_EQ(core_->run_billing("k1", "2026-04").error().code, ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(ContributionTest, ARetriedPaymentPaysOnce) {
+  open("p_1");
+  ASSERT_TRUE(core_->run_billing("b", "2026-03"));
+  const PaymentCommand command{"pay-1", "p_1", "agent_cash", "", "a_1", 16'800, 1, ""};
+  auto first = core_->pay(command);
+  ASSERT_TRUE(first);
+  auto retry = core_->pay(command);
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->id, first->id);
+  EXPECT_EQ(core_->statement("p_1")->payments.size(), 1u);
+  auto changed = command;
+  changed.amount = 1;
+  EXPECT_EQ(core_->pay(changed).error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(core_->account("p_1")->covered_through ? core_->account("p_1")->covered_through->str() : "",
+            "2026-03");
+}
+
+TEST_F(ContributionTest, InvalidPaymentsNameTheirFields) {
+  auto bad = core_->pay({"", "p_1", "cash", "", "", -5, 2, "2026-13"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  std::set<std::string> fields;
+  for (const auto& v : bad.error().violations) fields.insert(v.field);
+  EXPECT_EQ(fields, (std::set<std::string>{"idempotency_key", "amount", "months", "channel", "period"}));
+  EXPECT_EQ(core_->pay({"k", "p_nobody", "bank_va", "", "", 16'800, 1, ""}).error().code,
+            ErrorCode::kNotFound);
+}
+
+TEST_F(ContributionTest, PartialAndOverPaymentsAndMonthsAhead) {
+  open("p_1");
+  ASSERT_TRUE(core_->run_billing("b3", "2026-03"));
+  ASSERT_TRUE(core_->pay({"k1", "p_1", "bank_va", "", "", 10'000, 1, ""}));
+  EXPECT_EQ(core_->account("p_1")->outstanding, 6'800);
+  // Three months from the oldest unpaid: the rest of March, April and May, plus Rp1,000 credit.
+  auto ahead = core_->pay({"k2", "p_1", "bank_va", "", "", 6'800 + 2 * 16'800 + 1'000, 3, ""});
+  ASSERT_TRUE(ahead);
+  EXPECT_EQ(ahead->allocations.size(), 3u);
+  EXPECT_EQ(ahead->unallocated, 1'000);
+  auto account = core_->account("p_1");
+  EXPECT_EQ(account->covered_through->str(), "2026-05");
+  EXPECT_EQ(account->credit, 1'000);
+  published();
+  ASSERT_TRUE(core_->run_billing("b4", "2026-04"));
+  ASSERT_TRUE(core_->run_billing("b6", "2026-06"));  // catches up May too
+  const auto billed = published(Envelope::kContributionBilled);
+  ASSERT_EQ(billed.size(), 3u);
+  EXPECT_EQ(billed[0].contribution_billed().outstanding(), 0);       // April, paid ahead
+  EXPECT_EQ(billed[2].contribution_billed().outstanding(), 15'800);  // June, Rp1,000 credit used
+  EXPECT_EQ(core_->account("p_1")->credit, 0);
+}
+
+TEST_F(ContributionTest, BatchIsAllOrNothingWithAReport) {
+  for (const auto* id : {"p_1", "p_2", "p_3"}) open(id);
+  ASSERT_TRUE(core_->run_billing("b", "2026-03"));
+  BatchCommand batch{"kel-1", "city_budget", "apbd:31.75.06.1005", "", {}};
+  batch.items = {{"p_1", 16'800, 1}, {"p_missing", 16'800, 1}, {"p_3", 0, 1}};
+  auto refused = core_->pay_batch(batch);
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(refused->accepted);
+  ASSERT_EQ(refused->failures.size(), 2u);
+  EXPECT_EQ(refused->failures[0].index, 1);
+  EXPECT_EQ(refused->failures[0].reason, "no account for this participant");
+  EXPECT_EQ(refused->failures[1].participant_id, "p_3");
+  EXPECT_TRUE(core_->statement("p_1")->payments.empty());  // nothing half-written
+
+  batch.items = {{"p_1", 16'800, 1}, {"p_2", 16'800, 1}, {"p_3", 16'800, 1}};
+  auto paid = core_->pay_batch(batch);
+  ASSERT_TRUE(paid);
+  EXPECT_TRUE(paid->accepted);
+  EXPECT_EQ(paid->payments.size(), 3u);
+  auto again = core_->pay_batch(batch);
+  EXPECT_EQ(again->batch_id, paid->batch_id);
+  EXPECT_EQ(core_->statement("p_2")->payments.size(), 1u);
+}
+
+TEST_F(ContributionTest, ReversalTakesThePaymentBack) {
+  open("p_1");
+  ASSERT_TRUE(core_->run_billing("b3", "2026-03"));
+  auto payment = core_->pay({"k1", "p_1", "agent_cash", "", "a_1", 16'800, 1, ""});
+  ASSERT_TRUE(core_->run_billing("b4", "2026-04"));
+  EXPECT_EQ(core_->account("p_1")->state, "active");
+  published();
+  auto reversed = core_->reverse("r1", payment->id, "bounced transfer");
+  ASSERT_TRUE(reversed);
+  EXPECT_TRUE(reversed->reversed);
+  EXPECT_EQ(core_->account("p_1")->state, "arrears");
+  auto events = published();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].payment_reversed().reason(), "bounced transfer");
+  EXPECT_EQ(events[1].coverage_changed().to_state(), "arrears");
+  ASSERT_TRUE(core_->reverse("r1", payment->id, "bounced transfer"));
+  EXPECT_TRUE(published().empty());
+  EXPECT_EQ(core_->reverse("r2", payment->id, "").error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(ContributionTest, SponsorPaysAPeriodOnceAndOnePayerPerPeriod) {
+  open("p_1");
+  ASSERT_TRUE(core_->run_billing("b3", "2026-03"));
+  const SponsorPayment sp{"s_csr", "alloc-1", "p_1", "2026-03", 8'000};  // part of March
+  ASSERT_TRUE(core_->apply_sponsor_payment("e1", sp));
+  ASSERT_TRUE(core_->apply_sponsor_payment("e2", sp));  // re-sent with a new event id
+  EXPECT_EQ(core_->statement("p_1")->payments.size(), 1u);
+  published();
+  ASSERT_TRUE(core_->apply_sponsor_payment("e3", {"s_other", "alloc-9", "p_1", "2026-03", 16'800}));
+  const auto rejected = published(Envelope::kSponsorPaymentRejected);
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0].sponsor_payment_rejected().reason(), "period 2026-03 is paid by another payer");
+  EXPECT_EQ(core_->statement("p_1")->payments.size(), 1u);
+}
+
+TEST_F(ContributionTest, ConstructionCoverageEndsWithTheProject) {
+  auto o = opening("p_c");
+  o.terms.category = "construction_worker";
+  o.project_end_date = "2026-04-20";
+  ASSERT_TRUE(core_->open_account("e_c", o));
+  ASSERT_TRUE(core_->pay({"k", "p_c", "bank_va", "", "", 12 * 16'800, 12, ""}));
+  const auto statement = core_->statement("p_c");
+  EXPECT_EQ(statement->dues.size(), 2u);  // March and April only
+  EXPECT_EQ(statement->payments[0].unallocated, 10 * 16'800);
+  EXPECT_TRUE(core_->coverage_at("p_c", "2026-04-20")->covered);
+  EXPECT_FALSE(core_->coverage_at("p_c", "2026-04-21")->covered);
+  ASSERT_TRUE(core_->run_billing("b5", "2026-05"));
+  EXPECT_EQ(core_->account("p_c")->state, "closed");
+}
+
+TEST_F(ContributionTest, MovesAndExitsAreAnnouncedForCounting) {
+  open("p_1");
+  published();
+  ASSERT_TRUE(core_->move_account("e_m", "p_1", "31.75.06.1005.009"));
+  ASSERT_TRUE(core_->exit_account("e_x", "p_1", "death", "2026-03-20"));
+  auto events = published(Envelope::kCoverageChanged);
+  ASSERT_EQ(events.size(), 2u);
+  const auto& moved = events[0].coverage_changed();
+  EXPECT_EQ(moved.previous_rw_code(), "31.75.06.1005.002");
+  EXPECT_EQ(moved.rw_code(), "31.75.06.1005.009");
+  EXPECT_EQ(moved.from_state(), moved.to_state());
+  EXPECT_EQ(events[1].coverage_changed().to_state(), "none");
+  EXPECT_EQ(events[1].coverage_changed().reason(), "exited:death");
+  EXPECT_EQ(core_->move_account("e_q", "p_unknown", "x").error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(ContributionTest, CoverageAtAndArrearsLists) {
+  open("p_1");
+  open("p_2");
+  ASSERT_TRUE(core_->run_billing("b3", "2026-03"));
+  ASSERT_TRUE(core_->pay({"k", "p_1", "bank_va", "", "", 16'800, 1, ""}));
+  ASSERT_TRUE(core_->run_billing("b4", "2026-04"));
+  EXPECT_TRUE(core_->coverage_at("p_1", "2026-03-31")->covered);
+  EXPECT_FALSE(core_->coverage_at("p_1", "2026-04-01")->covered);
+  EXPECT_EQ(core_->coverage_at("p_2", "2026-03-15")->reason, "the month was not paid");
+  EXPECT_FALSE(core_->coverage_at("p_1", "2026-02-28")->covered);
+  EXPECT_EQ(core_->coverage_at("p_1", "2026-02-30").error().code, ErrorCode::kInvalidArgument);
+  auto by_rw = core_->arrears("31.75.06.1005.002", "");
+  ASSERT_EQ(by_rw->size(), 1u);
+  EXPECT_EQ((*by_rw)[0].participant_id, "p_2");
+  EXPECT_EQ((*by_rw)[0].oldest_unpaid_period, "2026-03");
+  EXPECT_EQ(core_->arrears("", "a_1")->size(), 1u);
+  EXPECT_EQ(core_->arrears("", "").error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(ContributionTest, AgentFeesAndBonus) {
+  ASSERT_TRUE(core_->register_agent("e_a", "a_1", "Perisai Cakung", "pulogebang"));
+  for (int i = 0; i < 50; ++i) open("p_" + std::to_string(i));
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(core_->pay(
+        {"k" + std::to_string(i), "p_" + std::to_string(i), "agent_cash", "", "a_1", 16'800, 1, ""}));
+  }
+  auto report = core_->settlement("2026-03");
+  ASSERT_TRUE(report);
+  ASSERT_EQ(report->agents.size(), 1u);
+  const auto& a = report->agents[0];
+  EXPECT_EQ(a.collected, 168'000);
+  EXPECT_EQ(a.fee, 12'600);                // 7.5%
+  EXPECT_EQ(a.organisation_share, 1'260);  // 10% of the fee
+  EXPECT_EQ(a.agent_share, 11'340);
+  EXPECT_EQ(a.new_participants, 50);
+  EXPECT_EQ(a.bonus, 500'000);
+  EXPECT_EQ(report->organisations.at(0).organisation, "Perisai Cakung");
+  EXPECT_EQ(report->organisations.at(0).share, 1'260);
+}
+
+}  // namespace
+}  // namespace jaring::contribution

@@ -1,0 +1,140 @@
+// The ledger rules on a Book, without a store.
+#include <gtest/gtest.h>
+
+#include "core/ledger.hpp"
+
+namespace jaring::contribution {
+extern const char kDefaultTariffs[];
+namespace {
+
+class LedgerTest : public ::testing::Test {
+ protected:
+  LedgerTest() : tariffs_(*TariffTable::parse(kDefaultTariffs, "tariffs")) {
+    Opening o{"p_1",
+              "31.75.06.1005.002",
+              "a_1",
+              "pulogebang",
+              "2026-03-10",
+              "",
+              "2026-03-10T01:00:00.000Z",
+              {"pkk", "self", "jkk+jkm", 1'000'000}};
+    book_ = *open_book(o, "2026-03");
+  }
+
+  template <typename T>
+  std::vector<T> events() {
+    std::vector<T> out;
+    for (const auto& e : book_.events) {
+      if (const auto* t = std::get_if<T>(&e)) out.push_back(*t);
+    }
+    book_.events.clear();
+    return out;
+  }
+
+  void bill_month(int month) {
+    ASSERT_TRUE(bill(book_, Period::of(2026, month), "run", tariffs_, settings_));
+  }
+
+  Payment payment(const std::string& id, Rupiah amount, int months, const std::string& payer = "self") {
+    Payment p;
+    p.id = id;
+    p.payer = payer;
+    p.amount = amount;
+    p.months = months;
+    return p;
+  }
+
+  TariffTable tariffs_;
+  Settings settings_;
+  Book book_;
+};
+
+TEST_F(LedgerTest, OpeningAnnouncesActive) {
+  auto changes = events<CoverageChanged>();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].from_state, "none");
+  EXPECT_EQ(changes[0].to_state, "active");
+}
+
+TEST_F(LedgerTest, UnpaidMonthsMoveToArrearsWithWarningsThenLapse) {
+  events<CoverageChanged>();
+  bill_month(3);
+  EXPECT_EQ(book_.account.state, "active");  // the month being billed is not late yet
+  EXPECT_EQ(events<ContributionBilled>().size(), 1u);
+  bill_month(4);
+  EXPECT_EQ(book_.account.state, "arrears");
+  auto warnings = events<ArrearsWarning>();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].months_unpaid, 1);
+  EXPECT_EQ(warnings[0].agent_id, "a_1");
+  bill_month(5);
+  EXPECT_EQ(events<ArrearsWarning>().at(0).months_unpaid, 2);
+  bill_month(6);
+  EXPECT_EQ(book_.account.state, "lapsed");
+  EXPECT_EQ(book_.account.months_unpaid, 3);
+  EXPECT_EQ(book_.account.outstanding, 4 * 16'800);
+}
+
+TEST_F(LedgerTest, PayAllReactivatesOnlyWhenEveryMonthIsPaid) {
+  for (int m = 3; m <= 6; ++m) bill_month(m);
+  auto p = payment("pay_1", 3 * 16'800, 3);
+  ASSERT_TRUE(pay(book_, p, tariffs_, settings_));
+  EXPECT_EQ(book_.account.state, "active");
+  EXPECT_EQ(period_text(book_.account.covered_through), "2026-05");
+  auto partial = payment("pay_2", 10'000, 1);
+  ASSERT_TRUE(pay(book_, partial, tariffs_, settings_));
+  EXPECT_EQ(book_.dues.at(Period::of(2026, 6)).paid, 10'000);
+}
+
+TEST_F(LedgerTest, PayCurrentReactivatesAndWaivesOldMonths) {
+  settings_.reactivation = Reactivation::kPayCurrent;
+  for (int m = 3; m <= 6; ++m) bill_month(m);
+  ASSERT_EQ(book_.account.state, "lapsed");
+  events<CoverageChanged>();
+  auto p = payment("pay_1", 16'800, 1);
+  ASSERT_TRUE(pay(book_, p, tariffs_, settings_));
+  ASSERT_EQ(p.allocations.size(), 1u);
+  EXPECT_EQ(p.allocations[0].period, Period::of(2026, 6));
+  EXPECT_EQ(book_.account.state, "active");
+  EXPECT_TRUE(book_.dues.at(Period::of(2026, 3)).waived);
+  EXPECT_EQ(events<CoverageChanged>().at(0).reason, "reactivated");
+}
+
+TEST_F(LedgerTest, OverPaymentIsCreditUsedByTheNextBill) {
+  bill_month(3);
+  auto p = payment("pay_1", 20'000, 1);
+  ASSERT_TRUE(pay(book_, p, tariffs_, settings_));
+  EXPECT_EQ(p.unallocated, 3'200);
+  book_.credits.push_back({"pay_1", "self", 3'200});
+  bill_month(4);
+  EXPECT_EQ(book_.dues.at(Period::of(2026, 4)).paid, 3'200);
+  EXPECT_EQ(book_.credit_allocations.size(), 1u);
+}
+
+TEST_F(LedgerTest, APeriodHasOnePayer) {
+  bill_month(3);
+  auto sponsor = payment("pay_1", 8'000, 1, "sponsor:s_1");
+  ASSERT_TRUE(pay(book_, sponsor, tariffs_, settings_));
+  auto self = payment("pay_2", 16'800, 1);
+  ASSERT_TRUE(pay(book_, self, tariffs_, settings_));
+  // Self money skips March (the sponsor's) and pays April ahead.
+  ASSERT_EQ(self.allocations.size(), 1u);
+  EXPECT_EQ(self.allocations[0].period, Period::of(2026, 4));
+  auto targeted = payment("pay_3", 8'800, 1);
+  targeted.target = Period::of(2026, 3);
+  EXPECT_EQ(pay(book_, targeted, tariffs_, settings_).error().code, ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(LedgerTest, ProjectEndClosesTheAccount) {
+  book_.account.last_period = Period::of(2026, 4);
+  book_.account.end_date = "2026-04-20";
+  bill_month(4);
+  EXPECT_EQ(book_.account.state, "arrears");  // March unpaid
+  bill_month(5);
+  EXPECT_EQ(book_.account.state, "closed");
+  EXPECT_FALSE(book_.dues.contains(Period::of(2026, 5)));
+  EXPECT_EQ(events<CoverageChanged>().back().to_state, "none");
+}
+
+}  // namespace
+}  // namespace jaring::contribution

@@ -1,0 +1,50 @@
+#pragma once
+// In-process fan-out of changed RWs: the apply path publishes the RW codes each applied batch
+// touched; WatchCoverage streams and the dashboard's Server-Sent Events wait on a
+// subscription. A subscriber that falls behind gets the union of what changed since it last
+// looked (changes coalesce; nothing queues without bound).
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace jaring::coverage {
+
+class ChangeFeed {
+ public:
+  class Subscription {
+   public:
+    // Waits until an RW the subscription cares about changed, or `timeout` passed, or the feed
+    // closed. Returns the changed RW codes (empty on timeout or close) and forgets them.
+    std::set<std::string> wait(std::chrono::milliseconds timeout);
+    bool closed();
+
+   private:
+    friend class ChangeFeed;
+    std::function<bool(const std::string&)> wants_;
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::set<std::string> pending_;
+    bool closed_ = false;
+  };
+
+  ~ChangeFeed() { close(); }
+  // `wants` says which RW codes matter to the subscriber (e.g. those under an area).
+  std::shared_ptr<Subscription> subscribe(std::function<bool(const std::string&)> wants);
+  void publish(const std::vector<std::string>& rw_codes);
+  // Wakes every subscriber for good (shutdown).
+  void close();
+  std::size_t subscribers();
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::weak_ptr<Subscription>> subscriptions_;
+  bool closed_ = false;
+};
+
+}  // namespace jaring::coverage

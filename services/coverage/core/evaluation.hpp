@@ -1,0 +1,103 @@
+#pragma once
+// Monitoring and evaluation: snapshots freeze every RW's counters at a date (a quarter for the
+// kecamatan evaluations, a semester for the city's), and a report compares two of them for an
+// area, child area by child area. Trend snapshots are the same thing taken on a schedule.
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "coverage.hpp"
+#include "jaring/common/clock.hpp"
+
+namespace jaring::coverage {
+
+struct Snapshot {
+  std::int64_t id = 0;     // 0: the live counters (a report "to now")
+  std::string period{};    // 2025-Q1, 2025-S1 or a date
+  std::string as_of{};     // YYYY-MM-DD, Asia/Jakarta
+  std::string taken_at{};  // RFC 3339 UTC
+  std::int64_t rw_count = 0;
+  std::string kind = "evaluation";  // evaluation | trend
+};
+
+// Where snapshots are kept (SQLite: Redis is only a cache of the counters).
+class SnapshotStore {
+ public:
+  virtual ~SnapshotStore() = default;
+  // Stores the snapshot and its rows in one transaction; returns it with its id.
+  virtual Result<Snapshot> save(Snapshot snapshot, const std::vector<RwCoverage>& rws) = 0;
+  virtual Result<std::vector<Snapshot>> list(bool include_trend) = 0;
+  virtual Result<std::optional<Snapshot>> find(std::int64_t id) = 0;
+  virtual Result<std::vector<RwCoverage>> rows(std::int64_t id) = 0;
+};
+
+struct ReportRow {
+  AreaSummary from;
+  AreaSummary to;
+};
+
+struct Report {
+  Snapshot from;
+  Snapshot to;
+  ReportRow total;
+  std::vector<ReportRow> rows;  // per child area, or per RW of a kelurahan; sorted by code
+};
+
+struct TrendPoint {
+  Snapshot snapshot;
+  AreaSummary summary;
+};
+
+// INVALID_ARGUMENT on `field` unless `period` is YYYY-Qn, YYYY-Sn or YYYY-MM-DD.
+Result<void> check_period(const std::string& period, const std::string& field = "period");
+// Today's date in Asia/Jakarta (UTC+7, no daylight saving).
+std::string jakarta_date(TimePoint at);
+// The report of `area` from one set of RW rows to another.
+Report compare(const AreaIndex& areas, const AreaSummary& area, const Snapshot& from,
+               const std::vector<RwCoverage>& from_rws, const Snapshot& to,
+               const std::vector<RwCoverage>& to_rws);
+
+class Evaluation {
+ public:
+  Evaluation(Queries& queries, SnapshotStore& store, const Clock& clock)
+      : queries_(queries), store_(store), clock_(clock) {}
+
+  // Freezes the live counters of every RW. `as_of` defaults to today.
+  Result<Snapshot> snapshot(const std::string& period, std::string as_of,
+                            const std::string& kind = "evaluation");
+  Result<std::vector<Snapshot>> list(bool include_trend) { return store_.list(include_trend); }
+  // `to_id` 0 compares with the live counters.
+  Result<Report> report(const std::string& area_code, std::int64_t from_id, std::int64_t to_id);
+  // The area in every snapshot, oldest first, then now.
+  Result<std::vector<TrendPoint>> trend(const std::string& area_code);
+
+ private:
+  Result<std::pair<Snapshot, std::vector<RwCoverage>>> load(std::int64_t id, const std::string& field);
+  Queries& queries_;
+  SnapshotStore& store_;
+  const Clock& clock_;
+};
+
+// Takes a "trend" snapshot every `interval` (the dashboard's trend line is made of them).
+class TrendRecorder {
+ public:
+  TrendRecorder(Evaluation& evaluation, std::chrono::seconds interval)
+      : evaluation_(evaluation), interval_(interval) {}
+  ~TrendRecorder() { stop(); }
+  void start();
+  void stop();
+
+ private:
+  Evaluation& evaluation_;
+  std::chrono::seconds interval_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace jaring::coverage

@@ -1,0 +1,156 @@
+#include <gtest/gtest.h>
+
+#include "core/change_feed.hpp"
+#include "core/evaluation.hpp"
+#include "core/recount.hpp"
+
+namespace jaring::coverage {
+namespace {
+
+using namespace std::chrono_literals;
+
+const AreaIndex& index() {
+  static const AreaIndex areas(areas::Registry::jakarta(), areas::BranchMap::jakarta());
+  return areas;
+}
+
+RwCoverage rw(const std::string& code, Counters counters) {
+  return {code, code.substr(0, 13), 100, true, counters};
+}
+
+TEST(Periods, QuartersSemestersAndRealDates) {
+  EXPECT_TRUE(check_period("2025-Q1"));
+  EXPECT_TRUE(check_period("2025-S2"));
+  EXPECT_TRUE(check_period("2025-03-31"));
+  EXPECT_FALSE(check_period("2025-Q5"));
+  EXPECT_FALSE(check_period("2025-02-30"));
+  EXPECT_EQ(check_period("Q1").error().violations.at(0).field, "period");
+}
+
+TEST(Periods, TodayIsTakenInJakarta) {
+  // 2025-03-31 18:30 UTC is already 1 April in Jakarta.
+  const auto at = std::chrono::sys_days{std::chrono::year{2025} / 3 / 31} + 18h + 30min;
+  EXPECT_EQ(jakarta_date(at), "2025-04-01");
+}
+
+TEST(Compare, ChangesPerChildAreaWithNewRwsStartingFromZero) {
+  const auto kecamatan = *index().describe("31.75.06");
+  std::vector<RwCoverage> q1{rw("31.75.06.1005.001", {.registered = 10, .registrations = 10})};
+  std::vector<RwCoverage> q2{rw("31.75.06.1005.001", {.registered = 8, .active = 5, .registrations = 12}),
+                             rw("31.75.06.1001.001", {.registered = 3, .registrations = 3})};
+  const auto report =
+      compare(index(), kecamatan, {.id = 1, .period = "2025-Q1"}, q1, {.id = 2, .period = "2025-Q2"}, q2);
+  ASSERT_EQ(report.rows.size(), 2u);
+  EXPECT_EQ(report.rows[0].to.code, "31.75.06.1001");
+  EXPECT_EQ(report.rows[0].from.totals.registrations, 0);
+  EXPECT_EQ(report.rows[0].to.totals.registrations, 3);
+  EXPECT_EQ(report.rows[1].to.totals.registrations - report.rows[1].from.totals.registrations, 2);
+  EXPECT_EQ(report.total.to.totals.registered - report.total.from.totals.registered, 1);
+}
+
+class MemorySnapshots final : public SnapshotStore {
+ public:
+  Result<Snapshot> save(Snapshot s, const std::vector<RwCoverage>& rws) override {
+    s.id = static_cast<std::int64_t>(saved.size()) + 1;
+    saved.push_back({s, rws});
+    return s;
+  }
+  Result<std::vector<Snapshot>> list(bool) override {
+    std::vector<Snapshot> out;
+    for (const auto& [s, _] : saved) out.push_back(s);
+    return out;
+  }
+  Result<std::optional<Snapshot>> find(std::int64_t id) override {
+    if (id < 1 || id > static_cast<std::int64_t>(saved.size())) return std::optional<Snapshot>{};
+    return std::optional<Snapshot>{saved[static_cast<std::size_t>(id - 1)].first};
+  }
+  Result<std::vector<RwCoverage>> rows(std::int64_t id) override {
+    return saved[static_cast<std::size_t>(id - 1)].second;
+  }
+  std::vector<std::pair<Snapshot, std::vector<RwCoverage>>> saved;
+};
+
+class OneRwReader final : public CounterReader {
+ public:
+  Result<std::optional<RwCoverage>> rw(const std::string&) override {
+    return std::optional<RwCoverage>{value};
+  }
+  Result<std::vector<RwCoverage>> rws_of_kelurahan(const std::string&) override { return std::vector{value}; }
+  Result<std::vector<RwCoverage>> rws_of_kelurahans(const std::vector<std::string>&) override {
+    return std::vector{value};
+  }
+  Result<std::vector<std::string>> kelurahans() override {
+    return std::vector<std::string>{value.kelurahan_code};
+  }
+  RwCoverage value = coverage::rw("31.75.06.1005.001", {.registered = 4, .registrations = 4});
+};
+
+TEST(Evaluation, SnapshotsFreezeTheCountersAndReportsCompareThemOrNow) {
+  OneRwReader reader;
+  MemorySnapshots store;
+  FixedClock clock(std::chrono::sys_days{std::chrono::year{2025} / 3 / 31} + 10h);
+  Queries queries(reader, index());
+  Evaluation evaluation(queries, store, clock);
+  auto q1 = evaluation.snapshot("2025-Q1", "");
+  ASSERT_TRUE(q1) << q1.error().message;
+  EXPECT_EQ(q1->as_of, "2025-03-31");
+  EXPECT_EQ(q1->rw_count, 1);
+  reader.value.counters.registered = 9;
+  reader.value.counters.registrations = 10;
+  auto report = evaluation.report("31.75.06", q1->id, 0);
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->total.to.totals.registrations - report->total.from.totals.registrations, 6);
+  EXPECT_EQ(evaluation.report("31.75.06", 7, 0).error().violations.at(0).field, "from_snapshot_id");
+  EXPECT_EQ(evaluation.snapshot("Q1", "").error().violations.at(0).field, "period");
+  auto trend = evaluation.trend("31");
+  ASSERT_TRUE(trend);
+  ASSERT_EQ(trend->size(), 2u);
+  EXPECT_EQ((*trend)[0].summary.totals.registered, 4);
+  EXPECT_EQ((*trend)[1].summary.totals.registered, 9);
+}
+
+TEST(ChangeFeed, SubscribersGetTheirAreasChangesCoalesced) {
+  ChangeFeed feed;
+  auto cakung = feed.subscribe([](const std::string& rw) { return rw.starts_with("31.75.06."); });
+  auto elsewhere = feed.subscribe([](const std::string& rw) { return rw.starts_with("31.71."); });
+  feed.publish({"31.75.06.1005.001"});
+  feed.publish({"31.75.06.1005.001", "31.75.06.1005.002", "31.73.01.1001.001"});
+  EXPECT_EQ(cakung->wait(1s), (std::set<std::string>{"31.75.06.1005.001", "31.75.06.1005.002"}));
+  EXPECT_TRUE(elsewhere->wait(1ms).empty());
+  feed.close();
+  EXPECT_TRUE(cakung->wait(10s).empty());  // returns at once once closed
+  EXPECT_TRUE(cakung->closed());
+}
+
+class FakeRegistration final : public RegistrationSource {
+ public:
+  Result<std::vector<RegisteredRw>> rws() override {
+    return std::vector<RegisteredRw>{{"31.75.06.1005.001", "31.75.06.1005", 100, true},
+                                     {"31.75.06.1005.002", "31.75.06.1005", 80, true}};
+  }
+  Result<void> participants(const std::function<void(const ParticipantRow&)>& row) override {
+    row({"31.75.06.1005.001", true});
+    row({"31.75.06.1005.001", false});
+    row({"31.75.06.1005.002", true});
+    return {};
+  }
+};
+
+TEST(Recount, RegistrationsCountersFromTheExportOthersCarriedOver) {
+  FakeRegistration source;
+  auto rws = recount(source, {rw("31.75.06.1005.001", {.registered = 50, .active = 7, .claims_paid = 1})});
+  ASSERT_TRUE(rws);
+  ASSERT_EQ(rws->size(), 2u);
+  EXPECT_EQ((*rws)[0].counters.registered, 1);
+  EXPECT_EQ((*rws)[0].counters.registrations, 2);
+  EXPECT_EQ((*rws)[0].counters.active, 7);
+  EXPECT_EQ((*rws)[0].counters.claims_paid, 1);
+  EXPECT_EQ((*rws)[1].target, 80);
+  const auto d = drift(*rws, {rw("31.75.06.1005.001", {.registered = 3})});
+  EXPECT_EQ(d.rws, 2);
+  EXPECT_EQ(d.workers, 3);
+  EXPECT_EQ(d.by_rw.at("31.75.06.1005.001"), 2);
+}
+
+}  // namespace
+}  // namespace jaring::coverage
