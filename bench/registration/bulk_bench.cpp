@@ -5,9 +5,13 @@
 #include <httplib.h>
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
 #include <chrono>
+
 #include <fstream>
+#include <map>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -24,6 +28,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+constexpr int kRowsPerMessage = 2000;
+
 // Peak resident memory of a process in MiB (VmHWM).
 double peak_rss_mib(pid_t pid) {
   std::ifstream in(fmt::format("/proc/{}/status", pid));
@@ -31,6 +37,19 @@ double peak_rss_mib(pid_t pid) {
     if (line.starts_with("VmHWM:")) return std::stod(line.substr(6)) / 1024.0;
   }
   return 0;
+}
+
+// CPU seconds (user + system) a process has used so far.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // after "pid (comm) "
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 // A counter or gauge from a service's /metrics (0 when absent).
@@ -66,6 +85,7 @@ int main(int argc, char** argv) {
   options.bin_dir = std::filesystem::absolute(bin_dir);
   options.config_dir = std::filesystem::absolute(config_dir);
   options.log_level = "warn";
+  options.services = {"registration"};  // the store and the bus; consumers would share the cores
   jaring::stack::Stack stack(options);
   stack.start();
   const auto& ep = stack.endpoints().services.at("registration");
@@ -73,6 +93,12 @@ int main(int argc, char** argv) {
   for (const auto& [name, pid] : stack.members()) {
     if (name == "registration") registration_pid = pid;
   }
+  const auto cpu_of_stack = [&] {
+    std::map<std::string, double> cpu;
+    for (const auto& [name, pid] : stack.members()) cpu[name] = cpu_seconds(pid);
+    cpu["bench client"] = cpu_seconds(::getpid());
+    return cpu;
+  };
   auto stub =
       reg::RegistrationService::NewStub(::grpc::CreateChannel(ep.grpc, ::grpc::InsecureChannelCredentials()));
 
@@ -105,6 +131,7 @@ int main(int argc, char** argv) {
   }
   const double produced_before = metric(ep.metrics, "jaring_registration_events_produced_total");
 
+  const auto cpu_before = cpu_of_stack();
   const auto start = Clock::now();
   ::grpc::ClientContext context;
   jaring::grpc::set_deadline(context, 30min);
@@ -113,7 +140,7 @@ int main(int argc, char** argv) {
     reg::RegisterBulkRequest batch;
     for (std::size_t i = 0; i < requests.size(); ++i) {
       *batch.add_requests() = requests[i];
-      if (batch.requests_size() == 1000 || i + 1 == requests.size()) {
+      if (batch.requests_size() == kRowsPerMessage || i + 1 == requests.size()) {
         if (!stream->Write(batch)) break;
         batch.Clear();
       }
@@ -134,6 +161,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(20ms);
   }
   const auto on_bus = Clock::now();
+  const auto cpu_after = cpu_of_stack();
 
   const double ack_s = std::chrono::duration<double>(acked - start).count();
   const double bus_s = std::chrono::duration<double>(on_bus - start).count();
@@ -144,5 +172,11 @@ int main(int argc, char** argv) {
   fmt::print("  {:<36} {:>12.0f} rows/s ({:.2f} s)\n", "on the bus (outbox drained)", ok / bus_s, bus_s);
   fmt::print("  {:<36} {:>12.1f} MiB\n", "registration peak RSS", peak_rss_mib(registration_pid));
   fmt::print("  {:<36} {:>12} rows/s\n", "target", "50000");
+  fmt::print("  CPU seconds used during the run (a shared machine slows the clock, not these):\n");
+  for (const auto& [name, before] : cpu_before) {
+    const double used = cpu_after.at(name) - before;
+    fmt::print("    {:<34} {:>8.2f} s  ({:.0f} rows per CPU-second)\n", name, used,
+               used > 0 ? ok / used : 0.0);
+  }
   return status.ok() && failed == 0 ? 0 : 1;
 }

@@ -17,7 +17,8 @@ using namespace jaring::registration;
 int main(int argc, char** argv) {
   const int rows = argc > 1 ? std::stoi(argv[1]) : 200'000;
   const int batch = argc > 2 ? std::stoi(argv[2]) : 1000;
-  const auto path = std::filesystem::temp_directory_path() / fmt::format("jaring-store-bench-{}.db", ::getpid());
+  const auto path =
+      std::filesystem::temp_directory_path() / fmt::format("jaring-store-bench-{}.db", ::getpid());
   SystemClock clock;
   {
     auto db = store::Database::open(path.string(), SqliteStore::migrations());
@@ -29,9 +30,20 @@ int main(int argc, char** argv) {
     std::vector<RegisterCommand> commands;
     for (int i = 0; i < rows; ++i) {
       const auto w = generator.worker(static_cast<std::uint64_t>(i));
-      RegisterCommand c{fmt::format("k{}", i), w.nik, w.name, w.birth_date, w.sex, w.phone,
-                        rws[static_cast<std::size_t>(i) % rws.size()], w.rt, w.category, w.income_band, w.programs,
-                        w.payer, "", ""};
+      RegisterCommand c{fmt::format("k{}", i),
+                        w.nik,
+                        w.name,
+                        w.birth_date,
+                        w.sex,
+                        w.phone,
+                        rws[static_cast<std::size_t>(i) % rws.size()],
+                        w.rt,
+                        w.category,
+                        w.income_band,
+                        w.programs,
+                        w.payer,
+                        "",
+                        ""};
       if (c.category == "construction_worker") c.category = "other_informal";
       commands.push_back(std::move(c));
     }
@@ -43,8 +55,8 @@ int main(int argc, char** argv) {
       for (const auto& outcome : core.register_bulk(part)) ok += outcome.result && !outcome.already_present;
     }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    fmt::print("store only: {} rows in batches of {}: {:.0f} rows/s ({:.2f} s), {} registered, backlog {}\n", rows,
-               batch, rows / s, s, ok, store::outbox_backlog(*db));
+    fmt::print("store only: {} rows in batches of {}: {:.0f} rows/s ({:.2f} s), {} registered, backlog {}\n",
+               rows, batch, rows / s, s, ok, store::outbox_backlog(*db));
   }
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
   return 0;

@@ -312,7 +312,7 @@ std::size_t OutboxRelay::drain_once() {
       std::vector<std::int64_t> ids;
       ids.reserve(acked);
       for (std::size_t i = 0; i < acked; ++i) ids.push_back(rows[i].id);
-      store::outbox_mark_sent(db_, ids);
+      store::outbox_remove_sent(db_, ids);
       published += acked;
     }
     if (acked < rows.size()) {
@@ -321,7 +321,6 @@ std::size_t OutboxRelay::drain_once() {
     }
     if (rows.size() < static_cast<std::size_t>(options_.batch_size) || stopping_.load()) break;
   }
-  if (published > 0) store::outbox_purge_sent(db_, options_.keep_sent);  // the table must not grow forever
   backlog_->Set(static_cast<double>(store::outbox_backlog(db_)));
   return published;
 }

@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -135,6 +136,10 @@ void Stack::start() {
   for (const auto& s :
        {ServicePorts{"registration", 50051, 9101, 0}, ServicePorts{"coverage", 50052, 9102, 8080},
         ServicePorts{"contribution", 50053, 9103, 0}}) {
+    if (!options_.services.empty() &&
+        std::find(options_.services.begin(), options_.services.end(), s.name) == options_.services.end()) {
+      continue;
+    }
     auto member = std::make_unique<Member>();
     member->name = s.name;
     Endpoints::Service ep;

@@ -275,13 +275,8 @@ std::vector<std::int64_t> ids_of(const std::vector<OutboxMessage>& messages) {
   return ids;
 }
 
-TEST_F(StoreTest, OutboxAppendFetchMarkBacklogPurge) {
+TEST_F(StoreTest, OutboxAppendFetchRemoveBacklog) {
   auto db = Database::open(path_, {outbox_migration(1)});
-  EXPECT_EQ(count(*db,
-                  "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox' "
-                  "AND sql LIKE '%WHERE sent_at IS NULL%'"),
-            1);
-
   const std::string binary("\x08\x01\x00\xff", 4);
   ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
                   outbox_append(tx, message("jaring.registration.v1", "p_1", binary));
@@ -295,8 +290,9 @@ TEST_F(StoreTest, OutboxAppendFetchMarkBacklogPurge) {
                    return fail(Error::internal("abandoned"));
                  }).has_value());
   ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
-                  outbox_append(tx, message("jaring.claims.v1", "p_4", "e4"));
-                  outbox_append(tx, message("jaring.csr.v1", "p_5", "e5"));
+                  OutboxWriter writer(tx);
+                  writer.append(message("jaring.claims.v1", "p_4", "e4"));
+                  writer.append(message("jaring.csr.v1", "p_5", "e5"));
                   return {};
                 }).has_value());
   EXPECT_EQ(outbox_backlog(*db), 5);
@@ -317,7 +313,7 @@ TEST_F(StoreTest, OutboxAppendFetchMarkBacklogPurge) {
            "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'"),
       "5");
 
-  outbox_mark_sent(*db, ids_of(first));
+  outbox_remove_sent(*db, ids_of(first));
   EXPECT_EQ(outbox_backlog(*db), 2);
   const auto rest = outbox_fetch_unsent(*db, 100);
   ASSERT_EQ(rest.size(), 2u);
@@ -325,26 +321,13 @@ TEST_F(StoreTest, OutboxAppendFetchMarkBacklogPurge) {
   EXPECT_EQ(rest[0].payload, "e4");
   EXPECT_EQ(rest[1].payload, "e5");
 
-  // Marking again (a retried batch) keeps the first send time and changes nothing else.
-  const auto sent_at = text(*db, "SELECT sent_at FROM outbox WHERE id = " + std::to_string(first[0].id));
-  outbox_mark_sent(*db, {first[0].id});
-  EXPECT_EQ(text(*db, "SELECT sent_at FROM outbox WHERE id = " + std::to_string(first[0].id)), sent_at);
+  // Removing again (a retried batch) changes nothing.
+  outbox_remove_sent(*db, {first[0].id});
   EXPECT_EQ(outbox_backlog(*db), 2);
 
-  // Purge keeps the newest sent rows and never touches unsent ones.
-  outbox_purge_sent(*db, 2);
-  EXPECT_EQ(count(*db, "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL"), 2);
-  EXPECT_EQ(count(*db, "SELECT min(id) FROM outbox WHERE sent_at IS NOT NULL"), first[1].id);
-  outbox_purge_sent(*db, 5);  // fewer sent than kept: nothing goes
-  EXPECT_EQ(count(*db, "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL"), 2);
-  outbox_purge_sent(*db, 0);
-  EXPECT_EQ(count(*db, "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL"), 0);
-  EXPECT_EQ(outbox_backlog(*db), 2);
-  EXPECT_EQ(ids_of(outbox_fetch_unsent(*db, 10)), ids_of(rest));
-
-  // Ids keep increasing after a purge (AUTOINCREMENT never reuses them).
-  outbox_mark_sent(*db, ids_of(rest));
-  outbox_purge_sent(*db, 0);
+  // Ids keep increasing after the table empties (AUTOINCREMENT never reuses them).
+  outbox_remove_sent(*db, ids_of(rest));
+  EXPECT_EQ(outbox_backlog(*db), 0);
   ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
                   outbox_append(tx, message("t", "k", "after"));
                   return {};

@@ -23,7 +23,7 @@ class ContributionTest : public testing::ContributionFixture {
       out.push_back(e);
       sent_.push_back(m.id);
     }
-    store::outbox_mark_sent(*db_, sent_);
+    store::outbox_remove_sent(*db_, sent_);
     sent_.clear();
     return out;
   }
@@ -135,6 +135,34 @@ TEST_F(ContributionTest, BatchIsAllOrNothingWithAReport) {
   auto again = core_->pay_batch(batch);
   EXPECT_EQ(again->batch_id, paid->batch_id);
   EXPECT_EQ(core_->statement("p_2")->payments.size(), 1u);
+}
+
+TEST_F(ContributionTest, ABatchWithoutItsPayerOrAgentIsInvalidNamingTheField) {
+  open("p_1");
+  BatchCommand city{"kel-2", "city_budget", "", "", {{"p_1", 16'800, 1}}};
+  auto refused = core_->pay_batch(city);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  ASSERT_EQ(refused.error().violations.size(), 1u);
+  EXPECT_EQ(refused.error().violations[0].field, "payer_id");
+  BatchCommand cash{"kel-3", "agent_cash", "", "", {{"p_1", 16'800, 1}}};
+  auto no_agent = core_->pay_batch(cash);
+  ASSERT_FALSE(no_agent);
+  ASSERT_EQ(no_agent.error().violations.size(), 1u);
+  EXPECT_EQ(no_agent.error().violations[0].field, "agent_id");
+}
+
+TEST_F(ContributionTest, ABatchKeyReusedForAnotherBatchIsRefused) {
+  for (const auto* id : {"p_1", "p_2"}) open(id);
+  BatchCommand batch{"kel-4", "city_budget", "apbd:31.75.06.1005", "", {{"p_1", 16'800, 1}}};
+  auto paid = core_->pay_batch(batch);
+  ASSERT_TRUE(paid);
+  ASSERT_TRUE(paid->accepted);
+  batch.items = {{"p_2", 16'800, 1}};
+  auto other = core_->pay_batch(batch);
+  ASSERT_FALSE(other);  // not the first batch's answer, as if p_2 had been paid
+  EXPECT_EQ(other.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_TRUE(core_->statement("p_2")->payments.empty());
 }
 
 TEST_F(ContributionTest, ReversalTakesThePaymentBack) {

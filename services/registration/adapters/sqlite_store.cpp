@@ -192,7 +192,8 @@ std::vector<store::Migration> SqliteStore::migrations() {
         CREATE UNIQUE INDEX participants_active_nik ON participants(nik) WHERE status = 'active';
         CREATE INDEX participants_by_nik ON participants(nik, registered_at);
         CREATE INDEX participants_by_rw ON participants(rw_code, id);
-        CREATE INDEX participants_by_agent ON participants(agent_id, registered_at);
+        -- Branch staff register without an agent: only agents' rows need this index.
+        CREATE INDEX participants_by_agent ON participants(agent_id, registered_at) WHERE agent_id != '';
         -- What a key created or changed (a participant or an agent id).
         CREATE TABLE idempotency_keys (
           key TEXT PRIMARY KEY,
@@ -374,7 +375,7 @@ std::vector<Participant> SqliteStore::list_all(const std::string& after_id, int 
 std::vector<Participant> SqliteStore::registered_by_agent(const std::string& agent_id,
                                                           const std::string& from, const std::string& to) {
   return query_participants(
-      "agent_id = ? AND registered_at >= ? AND registered_at < ? ORDER BY registered_at",
+      "agent_id = ? AND agent_id != '' AND registered_at >= ? AND registered_at < ? ORDER BY registered_at",
       {agent_id, from, to});
 }
 

@@ -61,10 +61,9 @@ struct RelayOptions {
   int batch_size = 1000;
   std::chrono::milliseconds idle_poll{200};  // how often to look when nobody notified
   std::chrono::milliseconds delivery_timeout{10000};
-  std::int64_t keep_sent = 10000;  // sent rows kept for inspection; older ones are deleted
 };
 
-// Publishes the store's outbox in id order and marks rows sent once acknowledged.
+// Publishes the store's outbox in id order and removes rows once acknowledged.
 // A crash between publish and mark re-publishes: consumers deduplicate on event_id.
 class OutboxRelay {
  public:

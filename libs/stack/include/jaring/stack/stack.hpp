@@ -23,6 +23,9 @@ struct Options {
   bool detach = false;               // outlive this process (make up)
   bool preferred_ports = false;      // the well-known ports when free (make up), else any free port
   std::string log_level = "info";
+  // Which services to start (redis and devkafka always start); empty: all of them. A benchmark
+  // of one service leaves the others out so that they do not share its cores.
+  std::vector<std::string> services;
 };
 
 // Where each part listens.

@@ -37,13 +37,10 @@ void outbox_append(Transaction& tx, const OutboxMessage& message);
 // Oldest unsent messages, at most `limit`.
 std::vector<OutboxMessage> outbox_fetch_unsent(Database& db, int limit);
 
-// Marks the given ids sent (they stay for a while for inspection; purge removes old ones).
-void outbox_mark_sent(Database& db, const std::vector<std::int64_t>& ids);
+// Removes rows Kafka acknowledged (a retried batch may remove ids already gone).
+void outbox_remove_sent(Database& db, const std::vector<std::int64_t>& ids);
 
 // Number of unsent messages (the outbox backlog metric).
 std::int64_t outbox_backlog(Database& db);
-
-// Deletes sent messages, keeping the newest `keep` for inspection.
-void outbox_purge_sent(Database& db, std::int64_t keep);
 
 }  // namespace jaring::store
