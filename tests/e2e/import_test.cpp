@@ -75,17 +75,21 @@ TEST(Import, RegistersGoodRowsReportsBadOnesAndAddsNothingTheSecondTime) {
     const auto w = generator.worker(static_cast<std::uint64_t>(i));
     const auto rw = fmt::format("31.75.06.1005.{:03d}", 1 + i % 2);
     ++per_rw[rw];
-    const auto row = fmt::format("{},\"{}\",{},{},{},{},{},{},{},{},{},", w.nik, w.name, w.birth_date, w.sex, w.phone,
-                                 rw, w.rt, w.category, w.income_band, w.programs, w.payer);
+    const auto row = fmt::format("{},\"{}\",{},{},{},{},{},{},{},{},{},", w.nik, w.name, w.birth_date, w.sex,
+                                 w.phone, rw, w.rt, w.category, w.income_band, w.programs, w.payer);
     if (first_good.empty()) first_good = row;
     csv << row << "\n";
   }
-  csv << "3172011505900000,Serial Nol,1990-05-15,M,,31.75.06.1005.001,1,pkk,1000000,jkk+jkm,self,\n";   // line 302
-  csv << "3172011505900011,Tanpa RW,1990-05-15,M,,31.75.06.1005.077,1,pkk,1000000,jkk+jkm,self,\n";    // line 303
-  csv << "3172011505900012,RT Huruf,1990-05-15,M,,31.75.06.1005.001,x,pkk,1000000,jkk+jkm,self,\n";    // line 304
-  csv << "3172011505900013,Kurang Kolom,1990-05-15\n";                                                // line 305
-  csv << "3172011505900014,Ku\"tip,1990-05-15,M,,31.75.06.1005.001,1,pkk,1000000,jkk+jkm,self,\n";    // line 306
-  csv << first_good << "\n";                                                                          // line 307
+  csv << "3172011505900000,Serial Nol,1990-05-15,M,,31.75.06.1005.001,1,pkk,1000000,jkk+jkm,self,\n";  // line
+                                                                                                       // 302
+  csv << "3172011505900011,Tanpa RW,1990-05-15,M,,31.75.06.1005.077,1,pkk,1000000,jkk+jkm,self,\n";    // line
+                                                                                                       // 303
+  csv << "3172011505900012,RT Huruf,1990-05-15,M,,31.75.06.1005.001,x,pkk,1000000,jkk+jkm,self,\n";    // line
+                                                                                                       // 304
+  csv << "3172011505900013,Kurang Kolom,1990-05-15\n";  // line 305
+  csv << "3172011505900014,Ku\"tip,1990-05-15,M,,31.75.06.1005.001,1,pkk,1000000,jkk+jkm,self,\n";  // line
+                                                                                                    // 306
+  csv << first_good << "\n";  // line 307
   csv.close();
 
   const auto ctl = fmt::format("'{}' --json --endpoints '{}' import participants '{}' --no-progress",
@@ -117,23 +121,62 @@ TEST(Import, RegistersGoodRowsReportsBadOnesAndAddsNothingTheSecondTime) {
   EXPECT_EQ(again["rejected"], 5);
 
   // The counters show exactly the good rows.
-  auto coverage = cov::CoverageService::NewStub(
-      ::grpc::CreateChannel(stack.endpoints().services.at("coverage").grpc, ::grpc::InsecureChannelCredentials()));
+  auto coverage = cov::CoverageService::NewStub(::grpc::CreateChannel(
+      stack.endpoints().services.at("coverage").grpc, ::grpc::InsecureChannelCredentials()));
   std::map<std::string, int> seen;
-  const bool exact = process::wait_for(
-      [&] {
-        cov::ListRwCoverageRequest request;
-        request.set_kelurahan_code("31.75.06.1005");
-        cov::ListRwCoverageResponse reply;
-        ::grpc::ClientContext context;
-        grpc::set_deadline(context, 5s);
-        if (!coverage->ListRwCoverage(&context, request, &reply).ok()) return false;
-        seen.clear();
-        for (const auto& rw : reply.rws()) seen[rw.rw_code()] = static_cast<int>(rw.counters().registered());
-        return seen == per_rw;
-      },
-      60s, 100ms);
-  EXPECT_TRUE(exact) << ::testing::PrintToString(seen);
+  const auto counters_become = [&](const std::map<std::string, int>& want) {
+    return process::wait_for(
+        [&] {
+          cov::ListRwCoverageRequest request;
+          request.set_kelurahan_code("31.75.06.1005");
+          cov::ListRwCoverageResponse reply;
+          ::grpc::ClientContext context;
+          grpc::set_deadline(context, 5s);
+          if (!coverage->ListRwCoverage(&context, request, &reply).ok()) return false;
+          seen.clear();
+          for (const auto& rw : reply.rws())
+            seen[rw.rw_code()] = static_cast<int>(rw.counters().registered());
+          return seen == want;
+        },
+        60s, 100ms);
+  };
+  EXPECT_TRUE(counters_become(per_rw)) << ::testing::PrintToString(seen);
+
+  // The counters follow a move and an exit.
+  const auto find = [&](const std::string& row) {
+    reg::FindByNikRequest request;
+    request.set_nik(row.substr(0, 16));
+    reg::Participant p;
+    ::grpc::ClientContext context;
+    grpc::set_deadline(context, 10s);
+    EXPECT_TRUE(registration->FindByNik(&context, request, &p).ok());
+    return p;
+  };
+  const auto mover = find(first_good);  // in RW 001
+  reg::MoveParticipantRequest move;
+  move.set_idempotency_key("move-1");
+  move.set_participant_id(mover.participant_id());
+  move.set_to_rw_code("31.75.06.1005.002");
+  move.set_rt(7);
+  move.set_moved_on(mover.registered_at().substr(0, 10));
+  reg::Participant moved;
+  ::grpc::ClientContext move_context;
+  grpc::set_deadline(move_context, 10s);
+  const auto move_status = registration->MoveParticipant(&move_context, move, &moved);
+  ASSERT_TRUE(move_status.ok()) << move_status.error_message();
+  reg::ExitParticipantRequest exit;
+  exit.set_idempotency_key("exit-1");
+  exit.set_participant_id(mover.participant_id());
+  exit.set_reason("death");
+  exit.set_exit_date(mover.registered_at().substr(0, 10));
+  reg::Participant exited;
+  ::grpc::ClientContext exit_context;
+  grpc::set_deadline(exit_context, 10s);
+  const auto exit_status = registration->ExitParticipant(&exit_context, exit, &exited);
+  ASSERT_TRUE(exit_status.ok()) << exit_status.error_message();
+  auto after = per_rw;
+  after["31.75.06.1005.001"] -= 1;  // moved out of 001 into 002, then left 002 by death
+  EXPECT_TRUE(counters_become(after)) << ::testing::PrintToString(seen);
 }
 
 }  // namespace
