@@ -44,7 +44,12 @@ int up(const fs::path& run_dir, const fs::path& bin_dir, const fs::path& config_
   // the stores and the counters never refer to events the new broker does not have.
   stack::stop_recorded(run_dir);
   fs::remove_all(run_dir / "data");
-  stack::Options options{fs::absolute(run_dir), fs::absolute(bin_dir), fs::absolute(config_dir), true, true};
+  stack::Options options;
+  options.run_dir = fs::absolute(run_dir);
+  options.bin_dir = fs::absolute(bin_dir);
+  options.config_dir = fs::absolute(config_dir);
+  options.detach = true;
+  options.preferred_ports = true;
   stack::Stack stack(options);
   fmt::print("Starting redis-server, jaring-devkafka and the services (logs in {}) ...\n",
              (run_dir / "logs").string());
