@@ -1,11 +1,15 @@
 // End to end on the coverage read side: the dashboard in Debian's headless chromium (numbers
 // equal the gRPC answers, live updates without a reload, a screenshot in
-// build/test-artifacts/), and Redis killed in the middle of a stream of registrations, after
-// which `jaring-coverage rebuild` makes every counter exact again.
+// build/test-artifacts/), Redis killed in the middle of a stream of registrations, after
+// which `jaring-coverage rebuild` makes every counter exact again, and `jaringctl report ...`
+// (snapshots and the reports comparing them).
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <sys/wait.h>
+
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -129,6 +133,29 @@ class CoverageReadSide : public ::testing::Test {
 
 std::filesystem::path build_dir() { return testing::bin_dir().parent_path(); }
 
+// Runs a command and returns its exit code and what it printed (stdout and stderr).
+std::pair<int, std::string> run(const std::string& command) {
+  std::string out;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return {-1, out};
+  char buffer[4096];
+  while (const auto n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> out(1);
+  for (char c : text) {
+    if (c == separator) {
+      out.emplace_back();
+    } else {
+      out.back() += c;
+    }
+  }
+  return out;
+}
+
 TEST_F(CoverageReadSide, TheDashboardInChromiumShowsTheGrpcNumbersAndUpdatesLive) {
   const auto modules = build_dir() / "node" / "node_modules";
   if (!std::filesystem::exists(modules / "playwright-core") ||
@@ -193,6 +220,7 @@ TEST_F(CoverageReadSide, TheDashboardInChromiumShowsTheGrpcNumbersAndUpdatesLive
 // it prints 600 registered workers here. Enable once the watermarks come right (see the report).
 TEST_F(CoverageReadSide, DISABLED_RedisKilledMidStreamThenRebuildMakesTheCountersExact) {
   constexpr std::uint64_t kWorkers = 600;
+  (void)std::system(fmt::format("date +%T.%N; /tmp/wmprobe/q {} | tail -1; curl -s {}/metrics | grep -v '^#' | grep -i 'outbox\\|produced'", stack_->endpoints().kafka_bootstrap, stack_->endpoints().services.at("registration").metrics).c_str()); // DEBUGTMP
   std::atomic<std::uint64_t> done{0};
   std::atomic<int> failures{0};
   std::thread writer([&] {
@@ -202,9 +230,11 @@ TEST_F(CoverageReadSide, DISABLED_RedisKilledMidStreamThenRebuildMakesTheCounter
     }
   });
   ASSERT_TRUE(process::wait_for([&] { return done.load() >= 200; }, 60s));
+  (void)std::system(fmt::format("date +%T.%N; /tmp/wmprobe/q {} | tail -1; curl -s {}/metrics | grep -v '^#' | grep -i 'outbox\\|produced'", stack_->endpoints().kafka_bootstrap, stack_->endpoints().services.at("registration").metrics).c_str()); // DEBUGTMP
   stack_->kill("redis");
   stack_->restart("redis");  // empty: Redis is a cache
   writer.join();
+  (void)std::system(fmt::format("date +%T.%N; /tmp/wmprobe/q {} | tail -1; curl -s {}/metrics | grep -v '^#' | grep -i 'outbox\\|produced'", stack_->endpoints().kafka_bootstrap, stack_->endpoints().services.at("registration").metrics).c_str()); // DEBUGTMP
   ASSERT_EQ(failures.load(), 0);
 
   // Rebuild once registration has published everything it stored (see adapters/rebuild.hpp).
@@ -220,12 +250,94 @@ TEST_F(CoverageReadSide, DISABLED_RedisKilledMidStreamThenRebuildMakesTheCounter
       "JARING_REDIS_ADDRESS={} JARING_REGISTRATION_ADDRESS={} JARING_KAFKA_BOOTSTRAP_SERVERS={} {} rebuild",
       ep.redis, ep.services.at("registration").grpc, ep.kafka_bootstrap,
       (testing::bin_dir() / "jaring-coverage").string());
+  (void)std::system(fmt::format("/tmp/wmprobe/q {} | tail -3; echo BOOT {}; curl -s {}/metrics | grep -v '^#' | grep -i 'outbox\\|produced'; curl -s {}/metrics | grep -v '^#' | grep 'applied\\|lag'", ep.kafka_bootstrap, ep.kafka_bootstrap, ep.services.at("registration").metrics, ep.services.at("coverage").metrics).c_str()); // DEBUGTMP
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  (void)std::system(fmt::format("/tmp/wmprobe/q {} | tail -3; cp -r {} /tmp/covdbg", ep.kafka_bootstrap, dir_.path().string()).c_str()); // DEBUGTMP
   expect_counts(expected(kWorkers));
 
   // Counting goes on on top of the rebuilt counters, once each.
   for (std::uint64_t i = kWorkers; i < kWorkers + 40; ++i) ASSERT_TRUE(register_worker(i));
   expect_counts(expected(kWorkers + 40));
+}
+
+TEST_F(CoverageReadSide, JaringctlReportSnapshotsListsAndComparesThem) {
+  const auto ctl = fmt::format("{} --coverage {}", (testing::bin_dir() / "jaringctl").string(),
+                               stack_->endpoints().services.at("coverage").grpc);
+  std::uint64_t serial = 0;
+  for (; serial < 10; ++serial) ASSERT_TRUE(register_worker(serial));
+  expect_counts(expected(serial));
+  auto [code, out] = run(ctl + " report snapshot --label 2026-Q3 --at 2026-09-30");
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("2026-Q3"), std::string::npos) << out;
+  EXPECT_NE(out.find("2026-09-30"), std::string::npos) << out;
+
+  for (; serial < 15; ++serial) ASSERT_TRUE(register_worker(serial));
+  expect_counts(expected(serial));
+  std::tie(code, out) = run(ctl + " report snapshot --label 2026-Q4 --at 2026-12-31");
+  ASSERT_EQ(code, 0) << out;
+
+  std::tie(code, out) = run(ctl + " report list");
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("2026-Q3"), std::string::npos) << out;
+  EXPECT_NE(out.find("2026-Q4"), std::string::npos) << out;
+  std::tie(code, out) = run(ctl + " --json report list");
+  ASSERT_EQ(code, 0) << out;
+  const auto listed = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(listed.is_discarded()) << out;
+  ASSERT_EQ(listed["snapshots"].size(), 2u) << out;
+  EXPECT_EQ(listed["snapshots"][1]["period"], "2026-Q4");
+
+  // The table for people: five new registrations in the kelurahan between the quarters.
+  std::tie(code, out) =
+      run(fmt::format("{} report compare --area {} --from 2026-Q3 --to 2026-Q4", ctl, kKelurahan));
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("2026-Q4"), std::string::npos) << out;
+  EXPECT_NE(out.find(rw_code(0)), std::string::npos) << out;
+  const auto total = out.find("\ntotal");
+  ASSERT_NE(total, std::string::npos) << out;
+  EXPECT_NE(out.find("+5", total), std::string::npos) << out;
+  EXPECT_NE(out.find("15 (+5)", total), std::string::npos) << out;
+
+  // CSV to a file: the last row is the kelurahan, registrations from 10 to 15.
+  const auto csv = dir_.path() / "report.csv";
+  std::tie(code, out) =
+      run(fmt::format("{} report compare --area {} --from 2026-Q3 --to 2026-Q4 --format csv "
+                      "--output {}",
+                      ctl, kKelurahan, csv.string()));
+  ASSERT_EQ(code, 0) << out;
+  std::ifstream in(csv);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 1u + kRws + 1u);
+  EXPECT_TRUE(lines[0].starts_with("area_code,area_name,level,registrations_from,registrations_to"))
+      << lines[0];
+  const auto fields = split(lines.back(), ',');
+  ASSERT_GE(fields.size(), 6u) << lines.back();
+  EXPECT_EQ(fields[0], kKelurahan);
+  EXPECT_EQ(fields[3], "10");
+  EXPECT_EQ(fields[4], "15");
+  EXPECT_EQ(fields[5], "5");
+
+  // HTML, and "now" as the live end.
+  std::tie(code, out) =
+      run(fmt::format("{} report compare --area {} --from 2026-Q3 --to now --format html", ctl, kKelurahan));
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("<table"), std::string::npos) << out;
+
+  // Mistakes name the field.
+  std::tie(code, out) = run(fmt::format("{} report compare --area {} --from 2030-Q1", ctl, kKelurahan));
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("--from"), std::string::npos) << out;
+  std::tie(code, out) = run(ctl + " report snapshot --label 2026-Q7");
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("INVALID_ARGUMENT"), std::string::npos) << out;
+  EXPECT_NE(out.find("period"), std::string::npos) << out;
+  std::tie(code, out) =
+      run(fmt::format("{} report compare --area {} --from 2026-Q3 --format pdf", ctl, kKelurahan));
+  EXPECT_NE(code, 0) << out;
+  std::tie(code, out) = run(ctl + " report compare --help");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("--format"), std::string::npos) << out;
 }
 
 }  // namespace

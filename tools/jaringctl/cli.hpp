@@ -57,5 +57,7 @@ void add_contribution_commands(CLI::App& app, Globals& g);
 // jaringctl import participants FILE.csv (registration's bulk stream).
 void add_import_command(CLI::App& app, Globals& g);
 void add_coverage_commands(CLI::App& app, Globals& g);
+// jaringctl report snapshot | list | compare (monitoring and evaluation).
+void add_report_commands(CLI::App& app, Globals& g);
 
 }  // namespace jaring::ctl

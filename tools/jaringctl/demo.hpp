@@ -1,7 +1,9 @@
 #pragma once
 // The demo `make up` loads: the kelurahan of Kecamatan Cakung, Duren Sawit and Makasar
-// (Jakarta Timur) with their RWs and some thousands of workers, through the public gRPC API
-// like any client. Loading it twice adds nothing (fixed idempotency keys and RW numbers).
+// (Jakarta Timur) with their RWs, a few agents and some thousands of workers, then bills four
+// months and pays for most of them (city budget, sponsors, agents' cash; some months ahead),
+// leaving some in arrears and some lapsed, through the public gRPC APIs like any client.
+// Loading it twice adds nothing (fixed idempotency keys and RW numbers).
 
 #include <grpcpp/grpcpp.h>
 
@@ -16,6 +18,7 @@ struct DemoOptions {
 };
 
 // Returns the process exit code (0 when everything loaded).
-int load_demo(const std::shared_ptr<::grpc::Channel>& registration, const DemoOptions& options);
+int load_demo(const std::shared_ptr<::grpc::Channel>& registration,
+              const std::shared_ptr<::grpc::Channel>& contribution, const DemoOptions& options);
 
 }  // namespace jaring::tools

@@ -16,13 +16,15 @@ int main(int argc, char** argv) {
   jaring::ctl::add_registration_commands(app, g);
   jaring::ctl::add_contribution_commands(app, g);
   jaring::ctl::add_coverage_commands(app, g);
+  jaring::ctl::add_report_commands(app, g);
 
   auto* demo = app.add_subcommand("demo", "Load demo RWs and workers through the public APIs");
   jaring::tools::DemoOptions demo_options;
   demo->add_option("--workers", demo_options.workers, "how many workers")->capture_default_str();
   demo->add_option("--seed", demo_options.seed, "random seed")->capture_default_str();
   demo->callback([&] {
-    g.exit_code = jaring::tools::load_demo(jaring::ctl::channel_to(g, "registration"), demo_options);
+    g.exit_code = jaring::tools::load_demo(jaring::ctl::channel_to(g, "registration"),
+                                           jaring::ctl::channel_to(g, "contribution"), demo_options);
   });
 
   try {

@@ -1,10 +1,7 @@
 #include "event_codec.hpp"
 
-#include <google/protobuf/util/time_util.h>
-
-#include "jaring/common/ids.hpp"
+#include "jaring/events/envelope.hpp"
 #include "jaring/events/v1/envelope.pb.h"
-#include "jaring/log/log.hpp"
 
 namespace jaring::contribution {
 namespace {
@@ -107,11 +104,7 @@ struct Encoder {
 
 store::OutboxMessage encode_event(const Event& event, const Clock& clock) {
   ev::Envelope envelope;
-  envelope.set_event_id(new_id("e_"));
-  envelope.set_producer("contribution");
-  envelope.set_trace_id(log::current_trace_id());
-  *envelope.mutable_occurred_at() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(clock.now().time_since_epoch()).count());
+  events::stamp(envelope, "contribution", clock);
   store::OutboxMessage message;
   message.topic = kTopic;
   std::visit(Encoder{envelope, message.key}, event);

@@ -19,6 +19,20 @@ std::string fingerprint(const PaymentCommand& c) {
                      c.months, c.period);
 }
 
+// True when a stored batch is what `command` asks for (its payments are in item order).
+bool same_batch(const BatchCommand& command, const BatchResult& stored) {
+  if (stored.payments.size() != command.items.size()) return false;
+  for (std::size_t i = 0; i < command.items.size(); ++i) {
+    const auto& item = command.items[i];
+    const auto& paid = stored.payments[i];
+    if (paid.participant_id != item.participant_id || paid.amount != item.amount ||
+        paid.months != (item.months == 0 ? 1 : item.months) || paid.channel != command.channel ||
+        paid.payer_id != command.payer_id || paid.agent_id != command.agent_id)
+      return false;
+  }
+  return true;
+}
+
 Result<Period> period_or(const std::string& text, const char* field, Period fallback) {
   if (text.empty()) return fallback;
   if (auto p = Period::parse(text)) return *p;
@@ -253,6 +267,11 @@ Result<BatchResult> Contribution::pay_batch(const BatchCommand& command) {
   if (command.items.empty()) bad.push_back({"items", "at least one item"});
   if (!one_of(command.channel, kChannels))
     bad.push_back({"channel", "must be one of agent_cash, bank_va, sponsor, city_budget"});
+  // Fields of the whole batch are the caller's mistake, not a failure of every item.
+  if (command.channel == "agent_cash" && command.agent_id.empty())
+    bad.push_back({"agent_id", "required for agent_cash: the agent who collected the money"});
+  if ((command.channel == "sponsor" || command.channel == "city_budget") && command.payer_id.empty())
+    bad.push_back({"payer_id", "required for sponsor and city_budget payments"});
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
   BatchResult result;
   std::optional<std::string> earlier;
@@ -304,6 +323,9 @@ Result<BatchResult> Contribution::pay_batch(const BatchCommand& command) {
   if (earlier) {
     auto stored = store_.batch(*earlier);
     if (!stored) return fail(Error::internal("batch " + *earlier + " is missing"));
+    // A key reused for another batch must not answer with the first batch as if it were paid.
+    if (!same_batch(command, *stored))
+      return fail(Error::already_exists("idempotency key was used for a different batch " + *earlier));
     return *stored;
   }
   if (!done && result.failures.empty()) return fail(done.error());

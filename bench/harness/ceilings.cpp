@@ -1,0 +1,124 @@
+#include "ceilings.hpp"
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "jaring/grpc/server.hpp"
+#include "jaring/kafka/kafka.hpp"
+#include "jaring/metrics/metrics.hpp"
+#include "jaring/redis/redis.hpp"
+#include "jaring/store/sqlite.hpp"
+
+namespace jaring::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+Ceiling sqlite_inserts(int rows) {
+  const auto path = std::filesystem::temp_directory_path() / fmt::format("jaring-bench-sqlite-{}.db", ::getpid());
+  double rate = 0;
+  {
+    auto db = store::Database::open(
+        path.string(), {{1, "CREATE TABLE t (id TEXT PRIMARY KEY, rw TEXT NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;"
+                            "CREATE INDEX t_rw ON t(rw);"}});
+    const std::string body(160, 'x');  // about a participant row
+    const auto start = Clock::now();
+    for (int from = 0; from < rows; from += 1000) {
+      auto ok = db->write([&](store::Transaction& tx) -> Result<void> {
+        auto insert = tx.prepare("INSERT INTO t (id, rw, body) VALUES (?, ?, ?)");
+        for (int i = from; i < std::min(rows, from + 1000); ++i) {
+          insert.bind(1, fmt::format("p_{:012d}", i)).bind(2, fmt::format("31.75.06.1005.{:03d}", i % 200)).bind(3, body);
+          insert.run();
+        }
+        return {};
+      });
+      (void)ok;
+    }
+    rate = rows / seconds_since(start);
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  return {"SQLite inserts (WAL, 1,000 per transaction)", rate, "rows/s"};
+}
+
+Ceiling kafka_produce(const std::string& bootstrap, int messages) {
+  metrics::Registry registry("bench");
+  kafka::Producer producer({bootstrap, {}}, "jaring-bench", registry);
+  const std::string payload(120, 'e');  // about an event envelope
+  std::vector<kafka::Message> batch;
+  const auto start = Clock::now();
+  std::size_t acked = 0;
+  for (int i = 0; i < messages; ++i) {
+    batch.push_back({"jaring.bench.v1", fmt::format("p_{}", i), payload, {}});
+    if (batch.size() == 1000 || i + 1 == messages) {
+      acked += producer.produce_and_wait(batch, std::chrono::seconds(30));
+      batch.clear();
+    }
+  }
+  return {"Kafka produce to jaring-devkafka (acknowledged)", acked / seconds_since(start), "messages/s"};
+}
+
+Ceiling redis_hincrby(const std::string& host, int port, int commands) {
+  redis::Client client(host, port);
+  std::vector<redis::Command> pipeline;
+  const auto start = Clock::now();
+  for (int i = 0; i < commands; ++i) {
+    pipeline.push_back({"HINCRBY", fmt::format("jaring:bench:rw:{}", i % 200), "registered", "1"});
+    if (pipeline.size() == 1000 || i + 1 == commands) {
+      (void)client.pipeline(pipeline);
+      pipeline.clear();
+    }
+  }
+  return {"Redis HINCRBY (pipelined by 1,000)", commands / seconds_since(start), "commands/s"};
+}
+
+Ceiling grpc_unary(int threads, int calls) {
+  metrics::Registry registry("bench");
+  grpc::Server server(registry);
+  server.start("127.0.0.1:0");
+  auto channel = ::grpc::CreateChannel(fmt::format("127.0.0.1:{}", server.port()), ::grpc::InsecureChannelCredentials());
+  ::grpc::GenericStub stub(channel);
+  std::atomic<int> done{0};
+  std::vector<std::thread> workers;
+  const auto start = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      // A synchronous unary call through the generic stub: what a client with a stub does.
+      while (done.fetch_add(1) < calls) {
+        ::grpc::ClientContext context;
+        grpc::set_deadline(context, std::chrono::seconds(5));
+        ::grpc::Slice empty(std::string{});
+        ::grpc::ByteBuffer request(&empty, 1), response;
+        std::mutex mutex;
+        std::condition_variable cv;
+        bool finished = false;
+        stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", {}, &request, &response, [&](::grpc::Status) {
+          std::lock_guard lock(mutex);
+          finished = true;
+          cv.notify_one();
+        });
+        std::unique_lock lock(mutex);
+        cv.wait(lock, [&] { return finished; });
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  const double rate = calls / seconds_since(start);
+  server.shutdown();
+  return {fmt::format("gRPC unary calls, trivial handler, {} client threads", threads), rate, "calls/s"};
+}
+
+}  // namespace jaring::bench

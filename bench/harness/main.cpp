@@ -1,0 +1,418 @@
+// jaring-bench: end-to-end throughput and freshness of the real stack beside the ceilings of
+// its parts, measured in one run on this machine. Prints one table and writes the same as JSON
+// under bench/results/ (with the commit, the date and the core count) to compare runs.
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "ceilings.hpp"
+#include "jaring/areas/areas.hpp"
+#include "jaring/coverage/v1/coverage.grpc.pb.h"
+#include "jaring/grpc/server.hpp"
+#include "jaring/registration/v1/registration.grpc.pb.h"
+#include "jaring/sample/sample.hpp"
+#include "jaring/stack/stack.hpp"
+#include "jaring/testing/fixtures.hpp"
+
+namespace reg = jaring::registration::v1;
+namespace cov = jaring::coverage::v1;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* kKota = "31.75";  // every RW of the run is in Jakarta Timur
+
+struct Options {
+  int rows = 200'000;     // bulk registrations
+  int single = 20'000;    // single-call registrations
+  int paced = 50'000;     // registrations at a paced 10,000/s for freshness
+  int threads = 8;        // single-call client threads
+  bool quick = false;
+  std::string bin_dir = "build/bin";
+  std::string config_dir = "deploy/local";
+  std::string results_dir = "bench/results";
+};
+
+struct Latency {
+  double p50 = 0, p99 = 0, max = 0;  // milliseconds
+};
+
+// Time (since `start`, ms) at which each registration was acknowledged, in acknowledgement order.
+using AckTimes = std::vector<double>;
+
+// Polls the kota's registered total and keeps (time, total) samples.
+class Watcher {
+ public:
+  Watcher(cov::CoverageService::Stub& coverage, Clock::time_point start) : coverage_(coverage), start_(start) {}
+  ~Watcher() { stop(); }
+
+  std::int64_t total() {
+    cov::GetAreaCoverageRequest request;
+    request.set_area_code(kKota);
+    cov::AreaCoverage reply;
+    ::grpc::ClientContext context;
+    jaring::grpc::set_deadline(context, 5s);
+    return coverage_.GetAreaCoverage(&context, request, &reply).ok() ? reply.summary().totals().registered() : -1;
+  }
+
+  void start() {
+    thread_ = std::thread([this] {
+      while (!stopping_) {
+        const auto t = total();
+        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start_).count();
+        std::lock_guard lock(mutex_);
+        if (t >= 0) samples_.emplace_back(ms, t);
+        last_ = std::max(last_, t);
+      }
+    });
+  }
+
+  // Waits until the total reaches `want` (or the deadline); returns the ms it was first seen.
+  std::optional<double> wait_for(std::int64_t want, std::chrono::seconds deadline) {
+    const auto until = Clock::now() + deadline;
+    while (Clock::now() < until) {
+      {
+        std::lock_guard lock(mutex_);
+        for (const auto& [ms, t] : samples_) {
+          if (t >= want) return ms;
+        }
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+    return std::nullopt;
+  }
+
+  // Latency of the k-th acknowledged registration: from its acknowledgement to the first sample
+  // whose total counts k registrations past the baseline (counters only grow in this run).
+  Latency latency(const AckTimes& acks, std::int64_t baseline) {
+    std::lock_guard lock(mutex_);
+    std::vector<double> lat;
+    std::size_t s = 0;
+    for (std::size_t k = 0; k < acks.size(); ++k) {
+      while (s < samples_.size() && samples_[s].second - baseline < static_cast<std::int64_t>(k + 1)) ++s;
+      if (s == samples_.size()) break;
+      lat.push_back(std::max(0.0, samples_[s].first - acks[k]));
+    }
+    if (lat.empty()) return {};
+    std::sort(lat.begin(), lat.end());
+    const auto at = [&](double q) { return lat[std::min(lat.size() - 1, static_cast<std::size_t>(q * lat.size()))]; };
+    return {at(0.50), at(0.99), lat.back()};
+  }
+
+  void stop() {
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  cov::CoverageService::Stub& coverage_;
+  Clock::time_point start_;
+  std::mutex mutex_;
+  std::vector<std::pair<double, std::int64_t>> samples_;
+  std::int64_t last_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+double peak_rss_mib(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("VmHWM:")) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+std::string commit() {
+  std::string out;
+  if (FILE* pipe = ::popen("git rev-parse --short HEAD 2>/dev/null", "r")) {
+    char buffer[64];
+    while (std::fgets(buffer, sizeof buffer, pipe)) out += buffer;
+    ::pclose(pipe);
+  }
+  while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
+  return out.empty() ? "unknown" : out;
+}
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// Sends rows through RegisterBulk in messages of `per_message`, at most `messages_per_second`
+// messages a second (0: as fast as the service takes them). Returns per-row ack times.
+AckTimes send_bulk(reg::RegistrationService::Stub& stub, const std::vector<reg::RegisterRequest>& rows,
+                   int per_message, double messages_per_second, Clock::time_point start, int& failed) {
+  ::grpc::ClientContext context;
+  jaring::grpc::set_deadline(context, 30min);
+  auto stream = stub.RegisterBulk(&context);
+  std::thread writer([&] {
+    reg::RegisterBulkRequest message;
+    const auto pace = messages_per_second > 0 ? std::chrono::duration<double>(1.0 / messages_per_second)
+                                              : std::chrono::duration<double>(0);
+    auto next = Clock::now();
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      *message.add_requests() = rows[i];
+      if (message.requests_size() == per_message || i + 1 == rows.size()) {
+        if (pace.count() > 0) {
+          std::this_thread::sleep_until(next);
+          next += std::chrono::duration_cast<Clock::duration>(pace);
+        }
+        if (!stream->Write(message)) break;
+        message.Clear();
+      }
+    }
+    stream->WritesDone();
+  });
+  AckTimes acks;
+  reg::RegisterBulkResponse response;
+  while (stream->Read(&response)) {
+    const double at = ms_since(start);
+    for (const auto& r : response.results()) {
+      if (r.code() == 0) {
+        acks.push_back(at);
+      } else {
+        ++failed;
+      }
+    }
+  }
+  writer.join();
+  (void)stream->Finish();
+  return acks;
+}
+
+// Registers rows with one unary call each from `threads` threads; per-row ack times, sorted.
+AckTimes send_single(reg::RegistrationService::Stub& stub, const std::vector<reg::RegisterRequest>& rows, int threads,
+                     Clock::time_point start, int& failed) {
+  std::mutex mutex;
+  AckTimes acks;
+  std::atomic<std::size_t> next{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      AckTimes mine;
+      for (auto i = next++; i < rows.size(); i = next++) {
+        ::grpc::ClientContext context;
+        jaring::grpc::set_deadline(context, 10s);
+        reg::Participant reply;
+        if (stub.Register(&context, rows[i], &reply).ok()) {
+          mine.push_back(ms_since(start));
+        } else {
+          ++failures;
+        }
+      }
+      std::lock_guard lock(mutex);
+      acks.insert(acks.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& w : workers) w.join();
+  std::sort(acks.begin(), acks.end());
+  failed += failures;
+  return acks;
+}
+
+std::vector<reg::RegisterRequest> make_rows(jaring::sample::Generator& generator, std::uint64_t first, int count,
+                                            const std::vector<std::string>& rws) {
+  std::vector<reg::RegisterRequest> rows(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    const auto serial = first + static_cast<std::uint64_t>(i);
+    auto& r = rows[static_cast<std::size_t>(i)];
+    jaring::sample::fill_register_request(generator.worker(serial), r);
+    r.set_rw_code(rws[serial % rws.size()]);
+    r.set_idempotency_key(fmt::format("bench-{}", serial));
+    r.set_row(static_cast<std::int64_t>(serial));
+  }
+  return rows;
+}
+
+struct Figure {
+  std::string name;
+  double value;
+  std::string unit;
+  std::string bounded_by;  // a ceiling's name, or empty
+  double ceiling = 0;
+  std::string target;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"jaring-bench: end-to-end throughput and freshness beside this machine's ceilings"};
+  Options o;
+  app.add_option("--rows", o.rows, "registrations through the bulk stream")->capture_default_str();
+  app.add_option("--single", o.single, "registrations by single calls")->capture_default_str();
+  app.add_option("--paced", o.paced, "registrations at 10,000/s for the freshness figure")->capture_default_str();
+  app.add_option("--threads", o.threads, "client threads for single calls")->capture_default_str();
+  app.add_flag("--quick", o.quick, "a small run that only proves the harness works");
+  app.add_option("--bin-dir", o.bin_dir, "jaring-* binaries")->capture_default_str();
+  app.add_option("--config-dir", o.config_dir, "where topics.yaml is")->capture_default_str();
+  app.add_option("--results-dir", o.results_dir, "where the JSON result goes")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  if (o.quick) {
+    o.rows = 2000;
+    o.single = 400;
+    o.paced = 1000;
+    o.threads = 4;
+  }
+
+  fmt::print("starting the stack ...\n");
+  jaring::testing::TempDir dir("jaring-bench");
+  jaring::stack::Options options;
+  options.run_dir = dir.path();
+  options.bin_dir = std::filesystem::absolute(o.bin_dir);
+  options.config_dir = std::filesystem::absolute(o.config_dir);
+  options.log_level = "warn";
+  jaring::stack::Stack stack(options);
+  stack.start();
+  const auto& ep = stack.endpoints();
+
+  fmt::print("measuring the ceilings ...\n");
+  const auto redis_colon = ep.redis.rfind(':');
+  const int scale = o.quick ? 10 : 1;
+  const auto sqlite = jaring::bench::sqlite_inserts(200'000 / scale);
+  const auto kafka = jaring::bench::kafka_produce(ep.kafka_bootstrap, 100'000 / scale);
+  const auto redis = jaring::bench::redis_hincrby(ep.redis.substr(0, redis_colon),
+                                                  std::stoi(ep.redis.substr(redis_colon + 1)), 200'000 / scale);
+  const auto unary = jaring::bench::grpc_unary(o.threads, 50'000 / scale);
+
+  auto registration = reg::RegistrationService::NewStub(
+      ::grpc::CreateChannel(ep.services.at("registration").grpc, ::grpc::InsecureChannelCredentials()));
+  auto coverage = cov::CoverageService::NewStub(
+      ::grpc::CreateChannel(ep.services.at("coverage").grpc, ::grpc::InsecureChannelCredentials()));
+  std::vector<std::string> rws;
+  const auto& areas = jaring::areas::Registry::jakarta();
+  for (const auto* kecamatan : areas.children(kKota)) {
+    for (const auto* kelurahan : areas.children(kecamatan->code)) {
+      for (int number = 1; number <= 4 && rws.size() < 400; ++number) {
+        reg::CreateRwRequest request;
+        request.set_kelurahan_code(kelurahan->code);
+        request.set_number(number);
+        reg::Rw rw;
+        ::grpc::ClientContext context;
+        jaring::grpc::set_deadline(context, 10s);
+        if (registration->CreateRw(&context, request, &rw).ok()) rws.push_back(rw.code());
+      }
+    }
+  }
+
+  fmt::print("preparing {} workers ...\n", o.rows + o.single + o.paced);
+  jaring::sample::Generator generator(2026);
+  const auto bulk_rows = make_rows(generator, 0, o.rows, rws);
+  const auto single_rows = make_rows(generator, static_cast<std::uint64_t>(o.rows), o.single, rws);
+  const auto paced_rows = make_rows(generator, static_cast<std::uint64_t>(o.rows + o.single), o.paced, rws);
+
+  const auto start = Clock::now();
+  Watcher watcher(*coverage, start);
+  const auto baseline = watcher.total();
+  watcher.start();
+  int failed = 0;
+  std::vector<Figure> figures;
+
+  // 1. Bulk, as fast as the service takes it.
+  fmt::print("bulk: {} registrations ...\n", o.rows);
+  const double bulk_start = ms_since(start);
+  const auto bulk_acks = send_bulk(*registration, bulk_rows, 1000, 0, start, failed);
+  const auto bulk_seen = watcher.wait_for(baseline + static_cast<std::int64_t>(bulk_acks.size()), 10min);
+  const double bulk_ack_s = (bulk_acks.empty() ? 0 : bulk_acks.back() - bulk_start) / 1000.0;
+  const double bulk_e2e_s = (bulk_seen.value_or(ms_since(start)) - bulk_start) / 1000.0;
+  const auto bulk_latency = watcher.latency(bulk_acks, baseline);
+  figures.push_back({"bulk registration, acknowledged", bulk_acks.size() / bulk_ack_s, "rows/s", sqlite.name,
+                     sqlite.per_second, ""});
+  figures.push_back({"bulk registration, end to end (in Redis)", bulk_acks.size() / bulk_e2e_s, "rows/s", sqlite.name,
+                     sqlite.per_second, ">= 50000"});
+
+  // 2. Single calls from several threads.
+  fmt::print("single calls: {} registrations from {} threads ...\n", o.single, o.threads);
+  const auto base2 = baseline + static_cast<std::int64_t>(bulk_acks.size());
+  const double single_start = ms_since(start);
+  auto single_acks = send_single(*registration, single_rows, o.threads, start, failed);
+  const auto single_seen = watcher.wait_for(base2 + static_cast<std::int64_t>(single_acks.size()), 5min);
+  const double single_ack_s = (single_acks.empty() ? 0 : single_acks.back() - single_start) / 1000.0;
+  const double single_e2e_s = (single_seen.value_or(ms_since(start)) - single_start) / 1000.0;
+  figures.push_back({"single calls, acknowledged", single_acks.size() / single_ack_s, "calls/s", unary.name,
+                     unary.per_second, ">= 5000"});
+  figures.push_back({"single calls, end to end (in Redis)", single_acks.size() / single_e2e_s, "rows/s", unary.name,
+                     unary.per_second, ""});
+  const auto single_latency = watcher.latency(single_acks, base2);
+
+  // 3. Paced at 10,000/s: messages of 100 rows every 10 ms.
+  fmt::print("paced: {} registrations at 10,000/s ...\n", o.paced);
+  const auto base3 = base2 + static_cast<std::int64_t>(single_acks.size());
+  const auto paced_acks = send_bulk(*registration, paced_rows, 100, 100.0, start, failed);
+  (void)watcher.wait_for(base3 + static_cast<std::int64_t>(paced_acks.size()), 5min);
+  const auto paced_latency = watcher.latency(paced_acks, base3);
+  watcher.stop();
+
+  // The table.
+  const auto print_row = [](const std::string& name, const std::string& value, const std::string& ceiling,
+                            const std::string& ratio, const std::string& target) {
+    fmt::print("  {:<44} {:>16} {:>44} {:>7} {:>10}\n", name, value, ceiling, ratio, target);
+  };
+  fmt::print("\njaring-bench {} on {} cores, commit {}\n\n", o.quick ? "(quick)" : "",
+             std::thread::hardware_concurrency(), commit());
+  print_row("figure", "value", "bounded by (ceiling)", "ratio", "target");
+  for (const auto& c : {sqlite, kafka, redis, unary}) {
+    print_row("ceiling: " + c.name.substr(0, c.name.find(" (")), fmt::format("{:.0f} {}", c.per_second, c.unit), "",
+              "", "");
+  }
+  for (const auto& f : figures) {
+    print_row(f.name, fmt::format("{:.0f} {}", f.value, f.unit),
+              fmt::format("{} ({:.0f})", f.bounded_by.substr(0, f.bounded_by.find(" (")), f.ceiling),
+              fmt::format("{:.2f}", f.ceiling > 0 ? f.value / f.ceiling : 0), f.target);
+  }
+  const auto print_latency = [&](const std::string& name, const Latency& l, const std::string& target) {
+    print_row(name, fmt::format("{:.0f}/{:.0f}/{:.0f} ms", l.p50, l.p99, l.max), "", "", target);
+  };
+  print_latency("freshness p50/p99/max, bulk at full speed", bulk_latency, "");
+  print_latency("freshness p50/p99/max, single calls", single_latency, "");
+  print_latency("freshness p50/p99/max, paced 10,000/s", paced_latency, "p99<=250");
+  nlohmann::json memory = nlohmann::json::object();
+  fmt::print("\n  peak RSS:");
+  for (const auto& [name, pid] : stack.members()) {
+    const double mib = peak_rss_mib(pid);
+    memory[name] = mib;
+    fmt::print(" {} {:.0f} MiB;", name, mib);
+  }
+  fmt::print(" (target: every service under 200 MB at 1,000,000 participants)\n");
+  if (failed > 0) fmt::print("  {} registrations failed\n", failed);
+
+  // The same as JSON, to compare runs over time.
+  nlohmann::json result = {
+      {"commit", commit()},
+      {"date", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)))},
+      {"cores", std::thread::hardware_concurrency()},
+      {"quick", o.quick},
+      {"sizes", {{"bulk", o.rows}, {"single", o.single}, {"paced", o.paced}, {"threads", o.threads}}},
+      {"failed", failed},
+      {"peak_rss_mib", memory},
+  };
+  for (const auto& c : {sqlite, kafka, redis, unary}) result["ceilings"][c.name] = {{c.unit, c.per_second}};
+  for (const auto& f : figures) {
+    result["figures"][f.name] = {{"value", f.value}, {"unit", f.unit}, {"bounded_by", f.bounded_by},
+                                 {"ceiling", f.ceiling}, {"ratio", f.ceiling > 0 ? f.value / f.ceiling : 0},
+                                 {"target", f.target}};
+  }
+  for (const auto& [name, l] : {std::pair{"bulk", bulk_latency}, std::pair{"single", single_latency},
+                                std::pair{"paced_10000_per_s", paced_latency}}) {
+    result["freshness_ms"][name] = {{"p50", l.p50}, {"p99", l.p99}, {"max", l.max}};
+  }
+  std::filesystem::create_directories(o.results_dir);
+  const auto file = std::filesystem::path(o.results_dir) /
+                    fmt::format("{:%Y%m%dT%H%M%SZ}-{}.json", fmt::gmtime(std::time(nullptr)), commit());
+  std::ofstream(file) << result.dump(2) << "\n";
+  fmt::print("  results: {}\n", file.string());
+  const bool complete = bulk_seen && single_seen && failed == 0;
+  if (!complete) fmt::print("  the run did not complete: some registrations were not counted in time\n");
+  return complete ? 0 : 1;
+}
