@@ -29,19 +29,24 @@ double seconds_since(Clock::time_point start) {
 }  // namespace
 
 Ceiling sqlite_inserts(int rows) {
-  const auto path = std::filesystem::temp_directory_path() / fmt::format("jaring-bench-sqlite-{}.db", ::getpid());
+  const auto path =
+      std::filesystem::temp_directory_path() / fmt::format("jaring-bench-sqlite-{}.db", ::getpid());
   double rate = 0;
   {
     auto db = store::Database::open(
-        path.string(), {{1, "CREATE TABLE t (id TEXT PRIMARY KEY, rw TEXT NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;"
-                            "CREATE INDEX t_rw ON t(rw);"}});
+        path.string(),
+        {{1,
+          "CREATE TABLE t (id TEXT PRIMARY KEY, rw TEXT NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;"
+          "CREATE INDEX t_rw ON t(rw);"}});
     const std::string body(160, 'x');  // about a participant row
     const auto start = Clock::now();
     for (int from = 0; from < rows; from += 1000) {
       auto ok = db->write([&](store::Transaction& tx) -> Result<void> {
         auto insert = tx.prepare("INSERT INTO t (id, rw, body) VALUES (?, ?, ?)");
         for (int i = from; i < std::min(rows, from + 1000); ++i) {
-          insert.bind(1, fmt::format("p_{:012d}", i)).bind(2, fmt::format("31.75.06.1005.{:03d}", i % 200)).bind(3, body);
+          insert.bind(1, fmt::format("p_{:012d}", i))
+              .bind(2, fmt::format("31.75.06.1005.{:03d}", i % 200))
+              .bind(3, body);
           insert.run();
         }
         return {};
@@ -89,7 +94,8 @@ Ceiling grpc_unary(int threads, int calls) {
   metrics::Registry registry("bench");
   grpc::Server server(registry);
   server.start("127.0.0.1:0");
-  auto channel = ::grpc::CreateChannel(fmt::format("127.0.0.1:{}", server.port()), ::grpc::InsecureChannelCredentials());
+  auto channel =
+      ::grpc::CreateChannel(fmt::format("127.0.0.1:{}", server.port()), ::grpc::InsecureChannelCredentials());
   ::grpc::GenericStub stub(channel);
   std::atomic<int> done{0};
   std::vector<std::thread> workers;
@@ -105,11 +111,12 @@ Ceiling grpc_unary(int threads, int calls) {
         std::mutex mutex;
         std::condition_variable cv;
         bool finished = false;
-        stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", {}, &request, &response, [&](::grpc::Status) {
-          std::lock_guard lock(mutex);
-          finished = true;
-          cv.notify_one();
-        });
+        stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", {}, &request, &response,
+                       [&](::grpc::Status) {
+                         std::lock_guard lock(mutex);
+                         finished = true;
+                         cv.notify_one();
+                       });
         std::unique_lock lock(mutex);
         cv.wait(lock, [&] { return finished; });
       }

@@ -365,7 +365,10 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
     if (options.topics.empty()) throw std::runtime_error("kafka consumer: no topics");
     if (options.max_batch <= 0) throw std::runtime_error("kafka consumer: max_batch must be positive");
     auto conf =
-        make_conf(settings, {{"client.id", options.group_id}},
+        make_conf(settings,
+                  // A short fetch wait keeps counters fresh (the default waits up to 500 ms when a
+                  // partition has little new data); operators may raise it for throughput.
+                  {{"client.id", options.group_id}, {"fetch.wait.max.ms", "20"}},
                   {{"group.id", options.group_id},
                    {"enable.auto.commit", "false"},
                    {"enable.auto.offset.store", "false"},

@@ -88,20 +88,60 @@ Statement::Statement(sqlite3* db, std::string_view sql) : db_(db), stmt_(nullptr
   }
 }
 
-Statement::~Statement() {
-  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+void Statement::release() noexcept {
+  if (stmt_ == nullptr) return;
+  if (cache_ != nullptr) {
+    cache_->give_back(stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+  stmt_ = nullptr;
 }
 
+Statement::~Statement() { release(); }
+
 Statement::Statement(Statement&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), stmt_(std::exchange(other.stmt_, nullptr)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      cache_(std::exchange(other.cache_, nullptr)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+    release();
     db_ = std::exchange(other.db_, nullptr);
     stmt_ = std::exchange(other.stmt_, nullptr);
+    cache_ = std::exchange(other.cache_, nullptr);
   }
   return *this;
+}
+
+// --- StatementCache ---
+
+StatementCache::~StatementCache() {
+  for (auto& [_, stmt] : idle_) sqlite3_finalize(stmt);
+}
+
+sqlite3_stmt* StatementCache::take(std::string_view sql) {
+  std::lock_guard lock(mutex_);
+  const auto it = idle_.find(std::string(sql));
+  if (it == idle_.end()) return nullptr;
+  auto* stmt = it->second;
+  idle_.erase(it);
+  return stmt;
+}
+
+void StatementCache::give_back(sqlite3_stmt* stmt) noexcept {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  try {
+    std::lock_guard lock(mutex_);
+    if (idle_.size() < kMaxStatements) {
+      idle_.emplace(sqlite3_sql(stmt), stmt);
+      return;
+    }
+  } catch (...) {  // out of memory: finalize instead of keeping it
+  }
+  sqlite3_finalize(stmt);
 }
 
 Statement& Statement::bind(int index, std::int64_t value) {
@@ -242,6 +282,13 @@ std::unique_ptr<Database> Database::open(const std::string& path, const std::vec
     }
   }
   return db;
+}
+
+Statement Database::prepare(std::string_view sql) {
+  if (auto* cached = cache_.take(sql)) return Statement(db_, cached, &cache_);
+  Statement fresh(db_, sql);
+  fresh.cache_ = &cache_;
+  return fresh;
 }
 
 Database::~Database() {

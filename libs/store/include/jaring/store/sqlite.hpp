@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include "jaring/common/result.hpp"
@@ -20,6 +21,8 @@
 namespace jaring::store {
 
 // One prepared statement. Bind indexes start at 1, column indexes at 0 (as in SQLite).
+class StatementCache;
+
 class Statement {
  public:
   Statement(sqlite3* db, std::string_view sql);  // throws StoreError on a bad statement
@@ -48,8 +51,26 @@ class Statement {
   bool column_is_null(int index) const;
 
  private:
+  friend class Database;
+  Statement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* cache) : db_(db), stmt_(stmt), cache_(cache) {}
+  void release() noexcept;
+
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  StatementCache* cache_ = nullptr;  // where the compiled statement goes back when done
+};
+
+// Compiled statements kept for reuse: compiling SQL costs more than running a small insert.
+class StatementCache {
+ public:
+  ~StatementCache();
+  sqlite3_stmt* take(std::string_view sql);
+  void give_back(sqlite3_stmt* stmt) noexcept;  // reset; finalized when the cache is full
+
+ private:
+  static constexpr std::size_t kMaxStatements = 256;
+  std::mutex mutex_;
+  std::unordered_multimap<std::string, sqlite3_stmt*> idle_;
 };
 
 // Raised by the store for failures that are not the caller's fault (disk full, corrupt file);
@@ -86,7 +107,8 @@ class Database {
     return fn(*this);
   }
 
-  Statement prepare(std::string_view sql) { return Statement(db_, sql); }
+  // A statement compiled once and reused (from the cache when the same SQL ran before).
+  Statement prepare(std::string_view sql);
   void exec(std::string_view sql);
   int schema_version();
   // Of the last INSERT / data change on this connection; call them inside read or write.
@@ -101,6 +123,9 @@ class Database {
 
   sqlite3* db_;
   std::mutex mutex_;
+  // Declared after db_ so that it is destroyed first: cached statements are finalized before
+  // the connection closes.
+  StatementCache cache_;
   friend class Transaction;
 };
 
