@@ -337,6 +337,28 @@ TEST_F(StoreTest, OutboxAppendFetchRemoveBacklog) {
   EXPECT_GT(after[0].id, rest[1].id);
 }
 
+TEST_F(StoreTest, ReusedStatementsStartWithoutOldBindingsOrRows) {
+  auto db = Database::open(path_, {{1, "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER);"
+                                       "INSERT INTO kv VALUES ('a', 1), ('b', 2);"}});
+  db->read([](Database& d) {
+    const char* sql = "SELECT v FROM kv WHERE k = ?";
+    auto first = d.prepare(sql);
+    ASSERT_TRUE(first.bind(1, "a").step());
+    {
+      // The same SQL while the first is mid-step: a second compiled statement, independent.
+      auto second = d.prepare(sql);
+      ASSERT_TRUE(second.bind(1, "b").step());
+      EXPECT_EQ(second.column_int(0), 2);
+    }
+    EXPECT_EQ(first.column_int(0), 1);
+    // A statement back from the cache has no bindings (NULL matches nothing) and no row.
+    auto again = d.prepare(sql);
+    EXPECT_FALSE(again.step());
+    EXPECT_TRUE(again.bind(1, "a").step());
+    EXPECT_EQ(again.column_int(0), 1);
+  });
+}
+
 TEST_F(StoreTest, ConcurrentWritersLoseNothing) {
   auto migrations = logging_migrations(3);
   migrations.push_back(outbox_migration(4));
