@@ -354,6 +354,7 @@ TEST_F(StoreTest, ReusedStatementsStartWithoutOldBindingsOrRows) {
     // A statement back from the cache has no bindings (NULL matches nothing) and no row.
     auto again = d.prepare(sql);
     EXPECT_FALSE(again.step());
+    again.reset();
     EXPECT_TRUE(again.bind(1, "a").step());
     EXPECT_EQ(again.column_int(0), 1);
   });
