@@ -130,14 +130,6 @@ class Watcher {
   std::thread thread_;
 };
 
-double peak_rss_mib(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/status", pid));
-  for (std::string line; std::getline(in, line);) {
-    if (line.starts_with("VmHWM:")) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return 0;
-}
-
 std::string commit() {
   std::string out;
   if (FILE* pipe = ::popen("git rev-parse --short HEAD 2>/dev/null", "r")) {
@@ -397,7 +389,7 @@ int main(int argc, char** argv) {
   nlohmann::json memory = nlohmann::json::object();
   fmt::print("\n  peak RSS:");
   for (const auto& [name, pid] : stack.members()) {
-    const double mib = peak_rss_mib(pid);
+    const double mib = jaring::process::usage(pid).peak_rss_mib;
     memory[name] = mib;
     fmt::print(" {} {:.0f} MiB;", name, mib);
   }

@@ -30,28 +30,6 @@ namespace {
 
 constexpr int kRowsPerMessage = 2000;
 
-// Peak resident memory of a process in MiB (VmHWM).
-double peak_rss_mib(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/status", pid));
-  for (std::string line; std::getline(in, line);) {
-    if (line.starts_with("VmHWM:")) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return 0;
-}
-
-// CPU seconds (user + system) a process has used so far.
-double cpu_seconds(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/stat", pid));
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // after "pid (comm) "
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
-  }
-  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
 // A counter or gauge from a service's /metrics (0 when absent).
 double metric(const std::string& base_url, const std::string& name) {
   httplib::Client client(base_url);
@@ -95,8 +73,8 @@ int main(int argc, char** argv) {
   }
   const auto cpu_of_stack = [&] {
     std::map<std::string, double> cpu;
-    for (const auto& [name, pid] : stack.members()) cpu[name] = cpu_seconds(pid);
-    cpu["bench client"] = cpu_seconds(::getpid());
+    for (const auto& [name, pid] : stack.members()) cpu[name] = jaring::process::usage(pid).cpu_seconds;
+    cpu["bench client"] = jaring::process::usage(::getpid()).cpu_seconds;
     return cpu;
   };
   auto stub =
@@ -170,7 +148,8 @@ int main(int argc, char** argv) {
   fmt::print("  {:<36} {:>12} ok, {} failed\n", "rows", ok, failed);
   fmt::print("  {:<36} {:>12.0f} rows/s ({:.2f} s)\n", "acknowledged (in the store)", ok / ack_s, ack_s);
   fmt::print("  {:<36} {:>12.0f} rows/s ({:.2f} s)\n", "on the bus (outbox drained)", ok / bus_s, bus_s);
-  fmt::print("  {:<36} {:>12.1f} MiB\n", "registration peak RSS", peak_rss_mib(registration_pid));
+  fmt::print("  {:<36} {:>12.1f} MiB\n", "registration peak RSS",
+             jaring::process::usage(registration_pid).peak_rss_mib);
   fmt::print("  {:<36} {:>12} rows/s\n", "target", "50000");
   fmt::print("  CPU seconds used during the run (a shared machine slows the clock, not these):\n");
   for (const auto& [name, before] : cpu_before) {

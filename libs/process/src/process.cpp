@@ -16,7 +16,9 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -302,6 +304,30 @@ bool port_open(const std::string& host, int port) {
   }
   ::freeaddrinfo(found);
   return open;
+}
+
+}  // namespace jaring::process
+
+namespace jaring::process {
+
+Usage usage(pid_t pid) {
+  Usage u;
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmHWM:")) u.peak_rss_mib = std::stod(line.substr(6)) / 1024.0;
+  }
+  std::ifstream stat_file("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+  const auto after_name = stat.rfind(')');  // the command name may hold spaces
+  if (after_name == std::string::npos) return u;
+  std::istringstream fields(stat.substr(after_name + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  }
+  u.cpu_seconds = ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return u;
 }
 
 }  // namespace jaring::process

@@ -8,28 +8,15 @@
 #include <variant>
 #include <vector>
 
+#include "jaring/common/codes.hpp"
 #include "jaring/common/result.hpp"
 
 namespace jaring::registration {
 
 // Codes used in files and APIs (DESIGN.md section 2).
-inline constexpr std::string_view kCategories[] = {"rt_rw_official",
-                                                   "pkk",
-                                                   "dasawisma",
-                                                   "posyandu",
-                                                   "jumantik",
-                                                   "fkdm",
-                                                   "ppsu",
-                                                   "guard",
-                                                   "cleaner",
-                                                   "religious_teacher",
-                                                   "ojol_driver",
-                                                   "scavenger",
-                                                   "construction_worker",
-                                                   "street_vendor",
-                                                   "other_informal"};
-inline constexpr std::string_view kPayers[] = {"self", "sponsor", "city_budget"};
-inline constexpr std::string_view kPrograms[] = {"jkk+jkm", "jkk+jkm+jht"};
+using codes::kCategories;
+using codes::kPayers;
+using codes::kPrograms;
 inline constexpr std::string_view kExitReasons[] = {"death", "moved_away", "became_wage_earner"};
 inline constexpr std::string_view kConstructionWorker = "construction_worker";
 inline constexpr int kDefaultRwTarget = 100;

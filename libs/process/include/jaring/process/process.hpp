@@ -59,6 +59,13 @@ class Process {
 bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
               std::chrono::milliseconds interval = std::chrono::milliseconds(20));
 
+// What a process has used so far, from /proc: for benchmarks that report memory and CPU.
+struct Usage {
+  double peak_rss_mib = 0;  // VmHWM
+  double cpu_seconds = 0;   // user + system, all threads
+};
+Usage usage(pid_t pid);
+
 // A free TCP port on 127.0.0.1 (bound then released: the caller should bind it soon).
 int free_port();
 
