@@ -41,6 +41,8 @@ std::string trim_sql(std::string_view sql) {
   throw_error(db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc, sql);
 }
 
+bool in_memory(const std::string& path) { return path.empty() || path == ":memory:"; }
+
 bool only_whitespace(std::string_view text) {
   for (const char c : text) {
     if (std::isspace(static_cast<unsigned char>(c)) == 0) return false;
@@ -209,6 +211,40 @@ bool Statement::column_is_null(int index) const { return sqlite3_column_type(stm
 
 // --- Database ---
 
+std::unique_ptr<Database> Database::connect(const std::string& path) {
+  sqlite3* handle = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &handle,
+                                 SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string message = handle != nullptr ? sqlite3_errmsg(handle) : sqlite3_errstr(rc);
+    sqlite3_close_v2(handle);
+    throw StoreError(fmt::format("{}: cannot open: {}", path, message));
+  }
+  // Owned from here on, so every later failure closes the handle.
+  std::unique_ptr<Database> db(new Database(handle));
+  try {
+    sqlite3_extended_result_codes(handle, 1);
+    // Before the pragmas: switching to WAL needs a lock another process may hold briefly.
+    sqlite3_busy_timeout(handle, 5000);
+
+    auto mode = db->prepare("PRAGMA journal_mode=WAL");
+    const std::string journal = mode.step() ? mode.column_text(0) : std::string();
+    mode.reset();
+    // An in-memory database reports "memory"; a file that cannot do WAL is a setup error.
+    if (journal != "wal" && !in_memory(path)) {
+      throw StoreError(fmt::format("cannot enable WAL (journal_mode is \"{}\")", journal));
+    }
+    db->exec("PRAGMA synchronous=NORMAL");
+    db->exec("PRAGMA foreign_keys=ON");
+    // 64 MiB of page cache (the default is 2 MiB): indexes of a million rows stay in memory.
+    db->exec("PRAGMA cache_size=-65536");
+    db->exec("PRAGMA temp_store=MEMORY");
+  } catch (const StoreError& e) {
+    throw StoreError(fmt::format("{}: {}", path, e.what()));
+  }
+  return db;
+}
+
 std::unique_ptr<Database> Database::open(const std::string& path, const std::vector<Migration>& migrations) {
   validate(path, migrations);
 
@@ -221,37 +257,9 @@ std::unique_ptr<Database> Database::open(const std::string& path, const std::vec
           fmt::format("{}: cannot create directory {}: {}", path, parent.string(), ec.message()));
     }
   }
-
-  sqlite3* handle = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &handle,
-                                 SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE, nullptr);
-  if (rc != SQLITE_OK) {
-    const std::string message = handle != nullptr ? sqlite3_errmsg(handle) : sqlite3_errstr(rc);
-    sqlite3_close_v2(handle);
-    throw StoreError(fmt::format("{}: cannot open: {}", path, message));
-  }
-  // Owned from here on, so every later failure closes the handle.
-  std::unique_ptr<Database> db(new Database(handle));
+  auto db = connect(path);
 
   try {
-    sqlite3_extended_result_codes(handle, 1);
-    // Before the pragmas: switching to WAL needs a lock another process may hold briefly.
-    sqlite3_busy_timeout(handle, 5000);
-
-    auto mode = db->prepare("PRAGMA journal_mode=WAL");
-    const std::string journal = mode.step() ? mode.column_text(0) : std::string();
-    mode.reset();
-    // An in-memory database reports "memory"; a file that cannot do WAL is a setup error.
-    const bool in_memory = path.empty() || path == ":memory:";
-    if (journal != "wal" && !in_memory) {
-      throw StoreError(fmt::format("cannot enable WAL (journal_mode is \"{}\")", journal));
-    }
-    db->exec("PRAGMA synchronous=NORMAL");
-    db->exec("PRAGMA foreign_keys=ON");
-    // 64 MiB of page cache (the default is 2 MiB): indexes of a million rows stay in memory.
-    db->exec("PRAGMA cache_size=-65536");
-    db->exec("PRAGMA temp_store=MEMORY");
-
     const int newest = static_cast<int>(migrations.size());
     if (const int current = db->schema_version(); current > newest) {
       throw StoreError(fmt::format(
@@ -281,6 +289,10 @@ std::unique_ptr<Database> Database::open(const std::string& path, const std::vec
       throw StoreError(fmt::format("{}: migration {} failed: {}", path, migration.version, e.what()));
     }
   }
+  // WAL lets one connection read while another writes: reads (queries, the outbox relay) take
+  // their own connection and lock, and never wait for a long write transaction. An in-memory
+  // database is private to its connection, so it keeps one.
+  if (!in_memory(path)) db->reader_ = connect(path);
   return db;
 }
 

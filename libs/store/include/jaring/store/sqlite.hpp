@@ -100,11 +100,13 @@ class Database {
   template <typename F>
   auto write(F&& fn) -> std::invoke_result_t<F, Transaction&>;
 
-  // Runs fn with the lock held and no explicit transaction (single statements are atomic).
+  // Runs fn with no explicit transaction (single statements are atomic) on the reading
+  // connection, which sees every committed write and does not wait for a write in progress.
   template <typename F>
   auto read(F&& fn) {
-    std::lock_guard lock(mutex_);
-    return fn(*this);
+    Database& target = reader_ ? *reader_ : *this;
+    std::lock_guard lock(target.mutex_);
+    return fn(target);
   }
 
   // A statement compiled once and reused (from the cache when the same SQL ran before).
@@ -118,6 +120,8 @@ class Database {
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
+  // Opens one connection with the pragmas every connection needs.
+  static std::unique_ptr<Database> connect(const std::string& path);
   // Used while another error is in flight: must not replace it, so it never throws.
   void rollback_quietly() noexcept;
 
@@ -126,6 +130,7 @@ class Database {
   // Declared after db_ so that it is destroyed first: cached statements are finalized before
   // the connection closes.
   StatementCache cache_;
+  std::unique_ptr<Database> reader_;  // null for an in-memory database
   friend class Transaction;
 };
 
