@@ -12,17 +12,15 @@
 //     lifted and the time the coverage service takes to apply the backlog is measured from its
 //     jaring_coverage_events_applied_total: what it can apply, not what registration can send.
 // Target (issue 5): p99 freshness under 250 ms at 10,000 registrations/s. Asserts nothing.
-#include <httplib.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <mutex>
-#include <regex>
-#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -41,21 +39,9 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr const char* kPrefix = "jaring:cov:";  // the coverage service's default redis.prefix
-
-// Sum of a counter over its labels in a service's /metrics (0 when absent).
-double metric(const std::string& base_url, const std::string& name) {
-  httplib::Client client(base_url);
-  auto res = client.Get("/metrics");
-  if (!res) return 0;
-  const std::regex line("^" + name + R"((\{[^}]*\})? ([0-9.e+]+)$)");
-  double sum = 0;
-  std::istringstream in(res->body);
-  for (std::string l; std::getline(in, l);) {
-    std::smatch m;
-    if (std::regex_match(l, m, line)) sum += std::stod(m[2]);
-  }
-  return sum;
-}
+// How often Redis is read for freshness: the resolution of the figures (far below the 250 ms
+// target), at a cost to Redis of (RWs / interval) reads a second.
+constexpr auto kPollInterval = std::chrono::milliseconds(5);
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
@@ -134,6 +120,8 @@ Freshness measure_freshness(Bench& bench, jaring::redis::Client& redis, int rate
     std::size_t expected_total = total;
     std::size_t seen_total = 0;
     while (polling.load() && seen_total < expected_total) {
+      // A sampling interval, not synchronisation: a busy loop would take a core from the stack.
+      std::this_thread::sleep_for(kPollInterval);
       auto replies = redis.pipeline(commands);
       const auto now = Clock::now();
       if (!replies) continue;
@@ -212,6 +200,7 @@ Freshness measure_freshness(Bench& bench, jaring::redis::Client& redis, int rate
 struct Throughput {
   std::size_t rows = 0, ok = 0;
   double ack_seconds = 0, drain_seconds = 0, applied = 0;
+  std::int64_t counted = 0;  // burst registrations seen in the RW counters
 };
 
 Throughput measure_throughput(Bench& bench, jaring::redis::Client& redis, std::size_t rows) {
@@ -223,8 +212,10 @@ Throughput measure_throughput(Bench& bench, jaring::redis::Client& redis, std::s
   out.rows = rows;
   // Hold counting (as a rebuild does) so that the burst piles up on the bus.
   (void)redis.command({"SET", std::string(kPrefix) + "paused", "1", "EX", "600"});
-  const double produced_before = metric(registration_metrics, "jaring_registration_events_produced_total");
-  const double applied_before = metric(coverage_metrics, "jaring_coverage_events_applied_total");
+  const double produced_before =
+      jaring::stack::scrape_metric(registration_metrics, "jaring_registration_events_produced_total");
+  const double applied_before =
+      jaring::stack::scrape_metric(coverage_metrics, "jaring_coverage_events_applied_total");
   const auto start = Clock::now();
   {
     ::grpc::ClientContext context;
@@ -251,20 +242,35 @@ Throughput measure_throughput(Bench& bench, jaring::redis::Client& redis, std::s
   out.ack_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   // Every registration on the bus before counting resumes.
   const auto deadline = Clock::now() + 5min;
-  while (metric(registration_metrics, "jaring_registration_events_produced_total") - produced_before <
+  while (jaring::stack::scrape_metric(registration_metrics, "jaring_registration_events_produced_total") -
+                 produced_before <
              static_cast<double>(out.ok) &&
          Clock::now() < deadline) {
     std::this_thread::sleep_for(20ms);
   }
+  const auto registrations = [&] {
+    std::vector<jaring::redis::Command> commands;
+    const auto prefix = data_prefix(redis);
+    for (const auto& rw : bench.rws_) commands.push_back({"HGET", prefix + "rw:" + rw, "registrations"});
+    std::int64_t sum = 0;
+    if (auto replies = redis.pipeline(commands)) {
+      for (const auto& r : *replies) sum += r.as_int();
+    }
+    return sum;
+  };
+  const auto counted_before = registrations();
   (void)redis.command({"DEL", std::string(kPrefix) + "paused"});
   const auto resumed = Clock::now();
-  while (metric(coverage_metrics, "jaring_coverage_events_applied_total") - applied_before <
-             static_cast<double>(out.ok) &&
+  // Drained when every registration of the burst is counted; the events applied meanwhile
+  // (contribution's coverage changes among them) are what the service did in that time.
+  while (registrations() - counted_before < static_cast<std::int64_t>(out.ok) &&
          Clock::now() < resumed + 5min) {
-    std::this_thread::sleep_for(10ms);
+    std::this_thread::sleep_for(kPollInterval);
   }
   out.drain_seconds = std::chrono::duration<double>(Clock::now() - resumed).count();
-  out.applied = metric(coverage_metrics, "jaring_coverage_events_applied_total") - applied_before;
+  out.applied =
+      jaring::stack::scrape_metric(coverage_metrics, "jaring_coverage_events_applied_total") - applied_before;
+  out.counted = registrations() - counted_before;
   return out;
 }
 
@@ -283,7 +289,9 @@ int main(int argc, char** argv) {
   int rows_per_message = 100;
   int seconds = 10;
   int burst = 100'000;
-  std::string bin_dir = "build/bin";
+  // The service binaries of the same build: <build>/bench/this -> <build>/bin.
+  std::string bin_dir =
+      (std::filesystem::canonical("/proc/self/exe").parent_path().parent_path() / "bin").string();
   std::string config_dir = "deploy/local";
   app.add_option("--rate", rate, "paced registrations per second")
       ->capture_default_str()
@@ -333,6 +341,18 @@ int main(int argc, char** argv) {
     }
   }
   Bench bench(stack, rws);
+  // Measure a running pipeline, not its start: wait until the coverage service has counted every
+  // RwCreated (its consumer has joined the group, registration's relay has made its first publish).
+  const auto deadline = Clock::now() + 60s;
+  for (bool ready = false; !ready && Clock::now() < deadline;) {
+    std::vector<jaring::redis::Command> commands;
+    const auto prefix = data_prefix(redis);
+    for (const auto& rw : rws) commands.push_back({"HEXISTS", prefix + "rw:" + rw, "target"});
+    auto replies = redis.pipeline(commands);
+    ready = replies &&
+            std::all_of(replies->begin(), replies->end(), [](const auto& r) { return r.as_int() == 1; });
+    if (!ready) std::this_thread::sleep_for(50ms);
+  }
   const double load_before = load_average();
 
   fmt::print("freshness: {} registrations/s in messages of {} rows for {} s ...\n", rate, rows_per_message,
@@ -355,17 +375,28 @@ int main(int argc, char** argv) {
   fmt::print("  {:<44} {:>9.1f} ms\n", "freshness p99", percentile(fresh.ms, 0.99));
   fmt::print("  {:<44} {:>9.1f} ms\n", "freshness max", fresh.ms.empty() ? 0.0 : fresh.ms.back());
   fmt::print("  {:<44} {:>12}\n", "target", fmt::format("p99 < 250 ms at {} /s", 10'000));
+  // Met only if the pace was held: a slower stack would make freshness look better than it is.
+  const double achieved =
+      fresh.send_seconds > 0 ? static_cast<double>(fresh.acked) / fresh.send_seconds : 0.0;
+  const double p99 = percentile(fresh.ms, 0.99);
+  fmt::print("  {:<44} {:>12}\n", "target met",
+             achieved < 0.95 * 10'000
+                 ? fmt::format("no: the stack acknowledged {:.0f} /s, not 10000 /s", achieved)
+             : p99 >= 250 ? fmt::format("no: p99 {:.0f} ms", p99)
+                          : std::string("yes"));
   if (burst > 0) {
     fmt::print(
         "  {:<44} {:>12.0f} /s ({} rows, {:.2f} s)\n", "burst acknowledged (RegisterBulk)",
         burst_result.ack_seconds > 0 ? static_cast<double>(burst_result.ok) / burst_result.ack_seconds : 0.0,
         burst_result.ok, burst_result.ack_seconds);
-    fmt::print("  {:<44} {:>12.0f} /s ({:.0f} events, {:.2f} s)\n", "counter updates applied (backlog drain)",
+    fmt::print("  {:<44} {:>12.0f} /s ({:.0f} events, {:.2f} s)\n", "events applied (backlog drain)",
                burst_result.drain_seconds > 0 ? burst_result.applied / burst_result.drain_seconds : 0.0,
                burst_result.applied, burst_result.drain_seconds);
+    fmt::print("  {:<44} {:>12} of {}\n", "burst registrations counted", burst_result.counted,
+               burst_result.ok);
   }
   const bool complete = fresh.failed == 0 && fresh.seen == fresh.acked &&
-                        (burst == 0 || burst_result.applied >= static_cast<double>(burst_result.ok));
+                        (burst == 0 || burst_result.counted >= static_cast<std::int64_t>(burst_result.ok));
   if (!complete) fmt::print("  INCOMPLETE: some registrations failed or were not counted in time\n");
   return complete ? 0 : 1;
 }

@@ -2,7 +2,6 @@
 // onto the bus (the outbox drained to Kafka), on the real stack started as `make up` starts it.
 // Prints rows per second to acknowledgement and to the bus, and the service's peak memory.
 // Target (issue 3): at least 50,000 rows/s on 2 cores.
-#include <httplib.h>
 #include <CLI/CLI.hpp>
 
 #include <unistd.h>
@@ -10,7 +9,6 @@
 
 #include <fstream>
 #include <map>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -29,21 +27,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr int kRowsPerMessage = 2000;
-
-// A counter or gauge from a service's /metrics (0 when absent).
-double metric(const std::string& base_url, const std::string& name) {
-  httplib::Client client(base_url);
-  auto res = client.Get("/metrics");
-  if (!res) return 0;
-  const std::regex line("^" + name + R"((\{[^}]*\})? ([0-9.e+]+)$)");
-  double sum = 0;
-  std::istringstream in(res->body);
-  for (std::string l; std::getline(in, l);) {
-    std::smatch m;
-    if (std::regex_match(l, m, line)) sum += std::stod(m[2]);
-  }
-  return sum;
-}
 
 }  // namespace
 
@@ -107,7 +90,8 @@ int main(int argc, char** argv) {
     r.set_idempotency_key(fmt::format("bench-{}", i));
     r.set_row(i);
   }
-  const double produced_before = metric(ep.metrics, "jaring_registration_events_produced_total");
+  const double produced_before =
+      jaring::stack::scrape_metric(ep.metrics, "jaring_registration_events_produced_total");
 
   const auto cpu_before = cpu_of_stack();
   const auto start = Clock::now();
@@ -134,7 +118,9 @@ int main(int argc, char** argv) {
   const auto status = stream->Finish();
   const auto acked = Clock::now();
   // On the bus: every registration published by the relay.
-  while (metric(ep.metrics, "jaring_registration_events_produced_total") - produced_before < ok &&
+  while (jaring::stack::scrape_metric(ep.metrics, "jaring_registration_events_produced_total") -
+                 produced_before <
+             ok &&
          Clock::now() - acked < 10min) {
     std::this_thread::sleep_for(20ms);
   }

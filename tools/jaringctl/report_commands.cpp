@@ -19,7 +19,7 @@ std::unique_ptr<cov::CoverageService::Stub> stub(const Globals& g) {
   return cov::CoverageService::NewStub(channel_to(g, "coverage"));
 }
 
-constexpr const char* kSnapshotFormat = "{:>4}  {:<10} {:<10} {:<20} {:>6}  {}\n";
+constexpr const char* kSnapshotFormat = "{:>4}  {:<10} {:<10} {:<24} {:>6}  {}\n";
 
 void print_snapshot_header() {
   fmt::print(kSnapshotFormat, "id", "label", "as of", "taken at", "RWs", "kind");
@@ -32,7 +32,7 @@ void print_snapshot(const cov::Snapshot& s) {
 // A client-side mistake, printed like a server's INVALID_ARGUMENT so that people and scripts
 // see one shape of error.
 int invalid(const std::string& field, const std::string& rule) {
-  fmt::print(stderr, "error INVALID_ARGUMENT: {}\n  {}: {}\n", rule, field, rule);
+  fmt::print(stderr, "error INVALID_ARGUMENT: {} is not valid\n  {}: {}\n", field, field, rule);
   return 1;
 }
 

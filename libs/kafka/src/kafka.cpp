@@ -301,6 +301,8 @@ std::size_t OutboxRelay::drain_once() {
   // One drain at a time: two would publish the same rows twice.
   std::lock_guard drain(drain_mutex_);
   std::size_t published = 0;
+  // The backlog before publishing too: a slow first publish must not show a stale 0.
+  backlog_->Set(static_cast<double>(store::outbox_backlog(db_)));
   while (true) {
     auto rows = store::outbox_fetch_unsent(db_, options_.batch_size);
     if (rows.empty()) break;

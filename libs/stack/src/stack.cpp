@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -291,6 +292,20 @@ int stop_recorded(const fs::path& run_dir) {
   fs::remove(run_dir / "stack.json");
   fs::remove(run_dir / "endpoints.json");
   return stopped;
+}
+
+double scrape_metric(const std::string& metrics_url, const std::string& name) {
+  httplib::Client client(metrics_url);
+  auto res = client.Get("/metrics");
+  if (!res) return 0;
+  const std::regex line("^" + name + R"((\{[^}]*\})? ([0-9.e+]+)$)");
+  double sum = 0;
+  std::istringstream in(res->body);
+  for (std::string l; std::getline(in, l);) {
+    std::smatch m;
+    if (std::regex_match(l, m, line)) sum += std::stod(m[2]);
+  }
+  return sum;
 }
 
 }  // namespace jaring::stack

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <thread>
+
 namespace jaring::coverage {
 namespace {
 
@@ -62,16 +64,20 @@ Result<std::map<std::string, std::int64_t>> high_watermarks(const kafka::Setting
 
 Result<RebuildResult> rebuild(RedisCounters& counters, RegistrationSource& source,
                               const kafka::Settings& kafka, const std::string& registration_topic,
-                              int max_attempts) {
+                              int max_attempts, std::chrono::milliseconds catch_up) {
   if (auto paused = counters.pause(std::chrono::minutes(10)); !paused) return fail(paused.error());
   const auto give_up = [&](Error error) -> Result<RebuildResult> {
     (void)counters.resume();
     return fail(std::move(error));
   };
+  const auto catch_up_until = std::chrono::steady_clock::now() + catch_up;
   RebuildResult out;
-  for (out.attempts = 1; out.attempts <= max_attempts; ++out.attempts) {
+  for (out.attempts = 1; out.attempts <= max_attempts;) {
     auto before = high_watermarks(kafka, registration_topic);
     if (!before) return give_up(before.error());
+    // RWs listed before the export are all in it: a lower bound on what it announces.
+    auto registry = source.rws();
+    if (!registry) return give_up(registry.error());
     // Counting is paused, so what Redis holds is stable: it is the base for other owners' counters.
     auto previous = all_rws(counters);
     if (!previous) return give_up(previous.error());
@@ -81,6 +87,30 @@ Result<RebuildResult> rebuild(RedisCounters& counters, RegistrationSource& sourc
     if (!after) return give_up(after.error());
     if (*after != *before) {
       spdlog::info("rebuild: events were published during the export; exporting again");
+      ++out.attempts;
+      continue;
+    }
+    // Every RW and every participant in the export was announced by at least one event
+    // (RwCreated, ParticipantRegistered), and offsets count every event ever appended, kept or
+    // not. Fewer events below the watermarks means registration stored changes it has not
+    // published yet (its outbox relay is behind): they would be counted again on top of the
+    // export when they come, so wait for them.
+    std::int64_t announced = 0, on_bus = 0;
+    announced += static_cast<std::int64_t>(registry->size());
+    for (const auto& rw : *recounted) announced += rw.counters.registrations;
+    for (const auto& [_, next] : *after) on_bus += next;
+    if (on_bus < announced) {
+      if (std::chrono::steady_clock::now() >= catch_up_until) {
+        return give_up(Error::unavailable(fmt::format(
+            "{} holds {} events but registration's export implies at least {}: registration has not "
+            "published everything it stored (see jaring_registration_outbox_backlog_messages), or the "
+            "topic was reset under a store that was not",
+            registration_topic, on_bus, announced)));
+      }
+      spdlog::info(
+          "rebuild: {} events on {}, the export implies at least {}; waiting for registration's outbox",
+          on_bus, registration_topic, announced);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a CLI polling a remote system
       continue;
     }
     auto offsets = counters.offsets({});

@@ -9,9 +9,20 @@
 // counters from the export, every other counter as Redis held it (nothing moved them while
 // paused), registration's partitions at the watermarks and every other partition where it was;
 // switch to it and lift the pause in one step. Events published after the watermarks are then
-// counted on top of the export. The one case this cannot see is an event committed in
-// registration's store before the export but still in its outbox after step (4): run rebuild
-// when registration's outbox backlog (jaring_registration_outbox_backlog_messages) is zero.
+// counted on top of the export.
+//
+// The export is only consistent with the watermarks if everything registration stored before
+// the export is already on the bus. Its outbox relay publishes after the commit, so an event can
+// be in the store (and the export) but not yet below the watermarks: counted twice once
+// published. A necessary check catches it: every exported RW and participant was announced by
+// at least one event and offsets count every event ever appended, so the watermarks must add up
+// to at least (RWs + participants) in the export; until they do, the rebuild waits (at most
+// `catch_up`) and exports again. The check is exact while registration published only RwCreated
+// and ParticipantRegistered; each other event (an update, a move, an exit) loosens the bound by
+// one, so a backlog no larger than their number could still slip through: run rebuild when
+// registration's outbox backlog (jaring_registration_outbox_backlog_messages) is zero. (On jaring-devkafka
+// this was the whole story of the "watermarks are 0" report: the watermark query answers right, but right
+// after a start registration's first publish takes about a second, and the rebuild ran before it.)
 
 #include <chrono>
 #include <map>
@@ -37,9 +48,11 @@ struct RebuildResult {
   int attempts = 0;
 };
 
+// `catch_up`: how long to wait for registration to publish what the export holds (see above).
 Result<RebuildResult> rebuild(RedisCounters& counters, RegistrationSource& source,
                               const kafka::Settings& kafka, const std::string& registration_topic,
-                              int max_attempts = 5);
+                              int max_attempts = 5,
+                              std::chrono::milliseconds catch_up = std::chrono::seconds(60));
 
 // Compares Redis with registration every `interval` and exposes the drift as gauges
 // (jaring_coverage_reconcile_drift_workers / _rws; zero when healthy).

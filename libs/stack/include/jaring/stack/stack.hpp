@@ -78,4 +78,8 @@ int stop_recorded(const std::filesystem::path& run_dir);
 // True when stack.json lists members and at least one of them is alive.
 bool recorded_running(const std::filesystem::path& run_dir);
 
+// A counter or gauge read from a service's /metrics (`metrics_url` as in Endpoints), summed over
+// its labels; 0 when absent or unreachable. For benchmarks and tests that watch a running stack.
+double scrape_metric(const std::string& metrics_url, const std::string& name);
+
 }  // namespace jaring::stack
