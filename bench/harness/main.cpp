@@ -338,8 +338,10 @@ int main(int argc, char** argv) {
   const auto bulk_latency = watcher.latency(bulk_acks, baseline);
   figures.push_back({"bulk registration, acknowledged", bulk_acks.size() / bulk_ack_s, "rows/s", sqlite.name,
                      sqlite.per_second, ""});
+  // Every registration is written to SQLite and published to Kafka: the slower of the two bounds it.
+  const auto& bulk_bound = sqlite.per_second < kafka.per_second ? sqlite : kafka;
   figures.push_back({"bulk registration, end to end (in Redis)", bulk_acks.size() / bulk_e2e_s, "rows/s",
-                     sqlite.name, sqlite.per_second, ">= 50000"});
+                     bulk_bound.name, bulk_bound.per_second, ">= 50000"});
 
   // 2. Single calls from several threads.
   fmt::print("single calls: {} registrations from {} threads ...\n", o.single, o.threads);
