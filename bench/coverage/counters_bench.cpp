@@ -308,11 +308,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   jaring::testing::TempDir dir("jaring-bench-coverage");
-  jaring::stack::Options options;
-  options.run_dir = dir.path();
-  options.bin_dir = std::filesystem::absolute(bin_dir);
-  options.config_dir = std::filesystem::absolute(config_dir);
-  options.log_level = "warn";
+  auto options = jaring::stack::Options::for_benchmark(dir.path(), bin_dir, config_dir);
   jaring::stack::Stack stack(options);
   stack.start();
   const auto redis_address = stack.endpoints().redis;

@@ -265,11 +265,7 @@ int main(int argc, char** argv) {
 
   fmt::print("starting the stack ...\n");
   jaring::testing::TempDir dir("jaring-bench");
-  jaring::stack::Options options;
-  options.run_dir = dir.path();
-  options.bin_dir = std::filesystem::absolute(o.bin_dir);
-  options.config_dir = std::filesystem::absolute(o.config_dir);
-  options.log_level = "warn";
+  auto options = jaring::stack::Options::for_benchmark(dir.path(), o.bin_dir, o.config_dir);
   jaring::stack::Stack stack(options);
   stack.start();
   const auto& ep = stack.endpoints();

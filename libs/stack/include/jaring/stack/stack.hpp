@@ -26,6 +26,17 @@ struct Options {
   // Which services to start (redis and devkafka always start); empty: all of them. A benchmark
   // of one service leaves the others out so that they do not share its cores.
   std::vector<std::string> services;
+
+  // What a benchmark uses: the given folders made absolute, logs at warn so they do not cost.
+  static Options for_benchmark(const std::filesystem::path& run_dir, const std::filesystem::path& bin_dir,
+                               const std::filesystem::path& config_dir) {
+    Options o;
+    o.run_dir = run_dir;
+    o.bin_dir = std::filesystem::absolute(bin_dir);
+    o.config_dir = std::filesystem::absolute(config_dir);
+    o.log_level = "warn";
+    return o;
+  }
 };
 
 // Where each part listens.
