@@ -18,8 +18,8 @@ std::string new_id(std::string_view prefix) {
                       .count();
   const std::uint64_t random_hi = rng() & 0xffff;
   const std::uint64_t random_lo = rng();
-  return fmt::format("{}{:012x}{:04x}{:016x}", prefix, static_cast<std::uint64_t>(ms) & 0xffffffffffffULL, random_hi,
-                     random_lo);
+  return fmt::format("{}{:012x}{:04x}{:016x}", prefix, static_cast<std::uint64_t>(ms) & 0xffffffffffffULL,
+                     random_hi, random_lo);
 }
 
 }  // namespace jaring

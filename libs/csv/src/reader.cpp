@@ -52,8 +52,8 @@ bool Reader::next(Record& record) {
   record.fields.assign(1, std::string());
   record.line = line_;
   record.error.clear();
-  bool quoted = false;        // inside a quoted field
-  bool after_quote = false;   // a quoted field ended; only a separator or line end may follow
+  bool quoted = false;         // inside a quoted field
+  bool after_quote = false;    // a quoted field ended; only a separator or line end may follow
   bool field_started = false;  // something was read into the current field
   for (;;) {
     const int c = get();

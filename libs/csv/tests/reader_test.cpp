@@ -19,7 +19,8 @@ std::vector<Record> read_all(const std::string& text) {
 using Fields = std::vector<std::string>;
 
 TEST(CsvReader, ReadsPlainAndQuotedFieldsWithTheirLines) {
-  const auto records = read_all("nik,name\r\n3172011505900001,\"Santoso, Budi\"\r\n\r\n3172,\"Ani \"\"Nana\"\"\"\n");
+  const auto records =
+      read_all("nik,name\r\n3172011505900001,\"Santoso, Budi\"\r\n\r\n3172,\"Ani \"\"Nana\"\"\"\n");
   ASSERT_EQ(records.size(), 3u);
   EXPECT_EQ(records[0].fields, (Fields{"nik", "name"}));
   EXPECT_EQ(records[1].fields, (Fields{"3172011505900001", "Santoso, Budi"}));

@@ -47,7 +47,10 @@ void outbox_remove_sent(Database& db, const std::vector<std::int64_t>& ids) {
     // The relay removes the acknowledged prefix of what it fetched: consecutive ids, one range.
     if (ids.back() - ids.front() + 1 == static_cast<std::int64_t>(ids.size()) &&
         std::is_sorted(ids.begin(), ids.end())) {
-      tx.prepare("DELETE FROM outbox WHERE id BETWEEN ? AND ?").bind(1, ids.front()).bind(2, ids.back()).run();
+      tx.prepare("DELETE FROM outbox WHERE id BETWEEN ? AND ?")
+          .bind(1, ids.front())
+          .bind(2, ids.back())
+          .run();
       return {};
     }
     auto statement = tx.prepare("DELETE FROM outbox WHERE id = ?");

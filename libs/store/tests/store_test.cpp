@@ -338,8 +338,9 @@ TEST_F(StoreTest, OutboxAppendFetchRemoveBacklog) {
 }
 
 TEST_F(StoreTest, ReusedStatementsStartWithoutOldBindingsOrRows) {
-  auto db = Database::open(path_, {{1, "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER);"
-                                       "INSERT INTO kv VALUES ('a', 1), ('b', 2);"}});
+  auto db = Database::open(path_, {{1,
+                                    "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER);"
+                                    "INSERT INTO kv VALUES ('a', 1), ('b', 2);"}});
   db->read([](Database& d) {
     const char* sql = "SELECT v FROM kv WHERE k = ?";
     auto first = d.prepare(sql);

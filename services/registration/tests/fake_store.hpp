@@ -65,7 +65,8 @@ class FakeStore final : public Store {
     return p;
   }
   std::optional<std::string> find_idempotency_key(const std::string& key) override { return find(keys, key); }
-  std::map<std::string, Participant> find_by_idempotency_keys(const std::vector<std::string>& wanted) override {
+  std::map<std::string, Participant> find_by_idempotency_keys(
+      const std::vector<std::string>& wanted) override {
     std::map<std::string, Participant> out;
     for (const auto& key : wanted) {
       if (auto it = keys.find(key); it != keys.end() && participants.contains(it->second)) {
