@@ -1,7 +1,6 @@
 #include "sqlite_store.hpp"
 
 #include <map>
-#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -100,25 +99,20 @@ Payment read_payment(const store::Statement& s) {
   return p;
 }
 
-// Statements prepared once per transaction: a billing chunk runs the same few thousands of times.
+// Statements by SQL text. store::Database compiles each text once and hands the compiled
+// statement out again (a billing chunk runs the same few statements thousands of times).
 class Statements {
  public:
   explicit Statements(store::Database& db) : db_(db) {}
-  store::Statement& get(const std::string& sql) {
-    auto it = cache_.find(sql);
-    if (it == cache_.end()) it = cache_.emplace(sql, db_.prepare(sql)).first;
-    it->second.reset();
-    return it->second;
-  }
+  store::Statement get(const std::string& sql) { return db_.prepare(sql); }
 
  private:
   store::Database& db_;
-  std::unordered_map<std::string, store::Statement> cache_;
 };
 
 std::vector<Allocation> allocations_of(Statements& sql, const std::string& payment_id) {
   std::vector<Allocation> out;
-  auto& s =
+  auto s =
       sql.get("SELECT period, amount FROM allocations WHERE payment_id = ? AND reversed = 0 ORDER BY period");
   s.bind(1, payment_id);
   while (s.step()) out.push_back({payment_id, period_at(s.column_int(0)), s.column_int(1)});
@@ -126,7 +120,7 @@ std::vector<Allocation> allocations_of(Statements& sql, const std::string& payme
 }
 
 std::optional<Payment> payment_where(Statements& sql, const char* column, const std::string& value) {
-  auto& s = sql.get(fmt::format("SELECT {} FROM payments WHERE {} = ?", kPaymentColumns, column));
+  auto s = sql.get(fmt::format("SELECT {} FROM payments WHERE {} = ?", kPaymentColumns, column));
   if (!s.bind(1, value).step()) return std::nullopt;
   auto payment = read_payment(s);
   s.reset();
@@ -135,7 +129,7 @@ std::optional<Payment> payment_where(Statements& sql, const char* column, const 
 }
 
 std::optional<Account> account_of(Statements& sql, const std::string& participant_id) {
-  auto& s = sql.get(fmt::format("SELECT {} FROM accounts WHERE participant_id = ?", kAccountColumns));
+  auto s = sql.get(fmt::format("SELECT {} FROM accounts WHERE participant_id = ?", kAccountColumns));
   if (!s.bind(1, participant_id).step()) return std::nullopt;
   return read_account(s);
 }
@@ -145,7 +139,7 @@ class SqliteUnit final : public Unit {
   SqliteUnit(store::Transaction& tx, const Clock& clock) : tx_(tx), sql_(tx.database()), clock_(clock) {}
 
   bool seen_event(const std::string& event_id) override {
-    auto& s = sql_.get("INSERT INTO applied_events (event_id) VALUES (?) ON CONFLICT DO NOTHING");
+    auto s = sql_.get("INSERT INTO applied_events (event_id) VALUES (?) ON CONFLICT DO NOTHING");
     s.bind(1, event_id).run();
     return tx_.database().changes() == 0;
   }
@@ -155,8 +149,8 @@ class SqliteUnit final : public Unit {
     if (!account) return std::nullopt;
     Book book;
     book.account = std::move(*account);
-    auto& dues = sql_.get(fmt::format("SELECT {} FROM dues WHERE participant_id = ? AND {} ORDER BY period",
-                                      kDueColumns, kBookDues));
+    auto dues = sql_.get(fmt::format("SELECT {} FROM dues WHERE participant_id = ? AND {} ORDER BY period",
+                                     kDueColumns, kBookDues));
     dues.bind(1, participant_id);
     while (dues.step()) {
       auto due = read_due(dues);
@@ -165,13 +159,13 @@ class SqliteUnit final : public Unit {
     if (reversing) {
       for (const auto& a : reversing->allocations) {
         if (book.dues.contains(a.period)) continue;
-        auto& s =
+        auto s =
             sql_.get(fmt::format("SELECT {} FROM dues WHERE participant_id = ? AND period = ?", kDueColumns));
         if (s.bind(1, participant_id).bind(2, a.period.index()).step())
           book.dues.emplace(a.period, read_due(s));
       }
     }
-    auto& credits = sql_.get(
+    auto credits = sql_.get(
         "SELECT id, payer, unallocated FROM payments WHERE participant_id = ? AND unallocated > 0 AND "
         "reversed = 0 "
         "ORDER BY rowid");
@@ -183,7 +177,7 @@ class SqliteUnit final : public Unit {
 
   std::vector<Book> load_after(const std::string& after, int limit) override {
     std::vector<Book> books;
-    auto& accounts =
+    auto accounts =
         sql_.get(fmt::format("SELECT {} FROM accounts WHERE participant_id > ? AND state != 'closed' ORDER "
                              "BY participant_id LIMIT ?",
                              kAccountColumns));
@@ -198,7 +192,7 @@ class SqliteUnit final : public Unit {
     if (books.empty()) return books;
     const auto& last = books.back().account.participant_id;
     // Range reads for the whole chunk instead of one query per account.
-    auto& dues =
+    auto dues =
         sql_.get(fmt::format("SELECT {} FROM dues WHERE participant_id > ? AND participant_id <= ? AND {} "
                              "ORDER BY participant_id, period",
                              kDueColumns, kBookDues));
@@ -209,7 +203,7 @@ class SqliteUnit final : public Unit {
         books[it->second].dues.emplace(due.period, due);
       }
     }
-    auto& credits = sql_.get(
+    auto credits = sql_.get(
         "SELECT participant_id, id, payer, unallocated FROM payments WHERE participant_id > ? AND "
         "participant_id <= ? "
         "AND unallocated > 0 AND reversed = 0 ORDER BY rowid");
@@ -254,7 +248,7 @@ class SqliteUnit final : public Unit {
   }
 
   std::optional<std::string> recall(const std::string& key) override {
-    auto& s = sql_.get("SELECT result FROM idempotency_keys WHERE key = ?");
+    auto s = sql_.get("SELECT result FROM idempotency_keys WHERE key = ?");
     if (!s.bind(1, key).step()) return std::nullopt;
     return s.column_text(0);
   }
@@ -263,7 +257,7 @@ class SqliteUnit final : public Unit {
   }
 
   std::optional<BillingRun> billing_run(const std::string& period) override {
-    auto& s = sql_.get(
+    auto s = sql_.get(
         "SELECT run_id, period, accounts_billed, amount_billed, accounts_closed, started_at, finished_at "
         "FROM billing_runs WHERE period = ?");
     if (!s.bind(1, period).step()) return std::nullopt;
@@ -297,7 +291,7 @@ class SqliteUnit final : public Unit {
   void save_account(const Account& a, bool is_new) {
     // An update leaves the columns that never change alone, so their indexes are not touched
     // (a billing run updates every account).
-    auto& s =
+    auto s =
         sql_.get(is_new ? fmt::format("INSERT INTO accounts ({}) VALUES ({})", kAccountColumns,
                                       "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?")
                         : "UPDATE accounts SET rw_code = ?2, category = ?5, payer = ?6, programs = ?7, "
@@ -351,7 +345,7 @@ class SqliteUnit final : public Unit {
       sql_.get("UPDATE allocations SET reversed = 1 WHERE payment_id = ?").bind(1, p.id).run();
       return;
     }
-    auto& s = sql_.get(
+    auto s = sql_.get(
         fmt::format("INSERT INTO payments ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     kPaymentColumns));
     s.bind(1, p.id)
@@ -522,11 +516,11 @@ std::optional<StatementView> SqliteStore::statement(const std::string& participa
     if (!account) return std::nullopt;
     StatementView view;
     view.account = std::move(*account);
-    auto& dues =
+    auto dues =
         sql.get(fmt::format("SELECT {} FROM dues WHERE participant_id = ? ORDER BY period", kDueColumns));
     dues.bind(1, participant_id);
     while (dues.step()) view.dues.push_back(read_due(dues));
-    auto& payments = sql.get(
+    auto payments = sql.get(
         fmt::format("SELECT {} FROM payments WHERE participant_id = ? ORDER BY rowid", kPaymentColumns));
     payments.bind(1, participant_id);
     while (payments.step()) view.payments.push_back(read_payment(payments));
@@ -567,7 +561,7 @@ std::optional<BatchResult> SqliteStore::batch(const std::string& batch_id) {
   return db_.read([&](store::Database& db) -> std::optional<BatchResult> {
     Statements sql(db);
     BatchResult out{batch_id, true, {}, {}};
-    auto& s =
+    auto s =
         sql.get(fmt::format("SELECT {} FROM payments WHERE batch_id = ? ORDER BY rowid", kPaymentColumns));
     s.bind(1, batch_id);
     while (s.step()) out.payments.push_back(read_payment(s));
