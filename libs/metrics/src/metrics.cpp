@@ -41,15 +41,42 @@ std::string Registry::serialize() const {
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 
+HttpServer::HttpServer() : server_(std::make_unique<httplib::Server>()) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start(const std::string& host, int port, const std::string& what) {
+  if (port == 0) {
+    port_ = server_->bind_to_any_port(host);
+  } else if (server_->bind_to_port(host, port)) {
+    port_ = port;
+  } else {
+    port_ = -1;
+  }
+  if (port_ <= 0) throw std::runtime_error(fmt::format("cannot listen on {}:{} for {}", host, port, what));
+  // The socket already listens after bind: clients queue until the accept loop runs.
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // stop() before the loop runs would be lost and join() would hang: wait for it to run.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!server_->is_running() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+}
+
+void HttpServer::stop() {
+  if (thread_.joinable()) {
+    server_->stop();
+    thread_.join();
+  }
+}
+
 AdminServer::AdminServer(Registry& registry, ReadyCheck ready)
-    : registry_(registry), ready_(std::move(ready)), server_(std::make_unique<httplib::Server>()) {
-  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    : registry_(registry), ready_(std::move(ready)) {
+  auto& routes = http();
+  routes.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(registry_.serialize(), "text/plain; version=0.0.4");
   });
-  server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
-  });
-  server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+  routes.Get("/healthz",
+             [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+  routes.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
     const auto reason = ready_ ? ready_() : std::nullopt;
     if (reason) {
       res.status = 503;
@@ -61,28 +88,5 @@ AdminServer::AdminServer(Registry& registry, ReadyCheck ready)
 }
 
 AdminServer::~AdminServer() { stop(); }
-
-void AdminServer::start(const std::string& host, int port) {
-  if (port == 0) {
-    port_ = server_->bind_to_any_port(host);
-  } else if (server_->bind_to_port(host, port)) {
-    port_ = port;
-  } else {
-    port_ = -1;
-  }
-  if (port_ <= 0) throw std::runtime_error(fmt::format("cannot listen on {}:{} for HTTP", host, port));
-  // The socket already listens after bind: clients queue until the accept loop runs.
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  // stop() before the loop runs would be lost and join() would hang: wait for it to run.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!server_->is_running() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-}
-
-void AdminServer::stop() {
-  if (thread_.joinable()) {
-    server_->stop();
-    thread_.join();
-  }
-}
 
 }  // namespace jaring::metrics

@@ -96,13 +96,14 @@ std::optional<std::int64_t> number_param(const httplib::Request& req, const char
 }  // namespace
 
 Dashboard::Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation)
-    : queries_(queries), feed_(feed), evaluation_(evaluation), server_(std::make_unique<httplib::Server>()) {
+    : queries_(queries), feed_(feed), evaluation_(evaluation) {
+  auto& routes = server_.http();
   // Each Server-Sent Events client holds a worker while connected.
-  server_->new_task_queue = [] { return new httplib::ThreadPool(64); };
-  server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
+  routes.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  routes.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(kDashboardHtml, "text/html; charset=utf-8");
   });
-  server_->Get("/api/kelurahan", [this](const httplib::Request&, httplib::Response& res) {
+  routes.Get("/api/kelurahan", [this](const httplib::Request&, httplib::Response& res) {
     reply(res, queries_.kelurahans(), [this](const auto& all) {
       json out = json::array();
       for (const auto& k : all) {
@@ -113,23 +114,23 @@ Dashboard::Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation)
       return out;
     });
   });
-  server_->Get(R"(/api/kelurahan/([0-9.]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  routes.Get(R"(/api/kelurahan/([0-9.]+))", [this](const httplib::Request& req, httplib::Response& res) {
     reply(res, queries_.kelurahan(req.matches[1]),
           [this](const auto& k) { return to_json(k, queries_.areas().registry()); });
   });
-  server_->Get(R"(/api/rw/([0-9.]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  routes.Get(R"(/api/rw/([0-9.]+))", [this](const httplib::Request& req, httplib::Response& res) {
     reply(res, queries_.rw(req.matches[1]), [](const auto& rw) { return to_json(rw); });
   });
-  server_->Get(R"(/api/area/([0-9a-z._-]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  routes.Get(R"(/api/area/([0-9a-z._-]+))", [this](const httplib::Request& req, httplib::Response& res) {
     reply(res, queries_.area(req.matches[1]), [](const AreaCoverage& a) {
       return json{
           {"summary", to_json(a.summary)}, {"children", array_of(a.children)}, {"rws", array_of(a.rws)}};
     });
   });
-  server_->Get("/api/branches", [this](const httplib::Request&, httplib::Response& res) {
+  routes.Get("/api/branches", [this](const httplib::Request&, httplib::Response& res) {
     reply(res, queries_.branches(), [](const auto& all) { return array_of(all); });
   });
-  server_->Get(R"(/api/rank/([0-9a-z._-]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  routes.Get(R"(/api/rank/([0-9a-z._-]+))", [this](const httplib::Request& req, httplib::Response& res) {
     const auto limit = number_param(req, "limit", 10);
     if (!limit || *limit < 1 || *limit > 100) {
       return reply_error(res, Error::invalid({{"limit", "must be a number from 1 to 100"}}));
@@ -145,7 +146,7 @@ Dashboard::Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation)
       return json{{"top", top}, {"bottom", bottom}};
     });
   });
-  server_->Get(R"(/api/trend/([0-9a-z._-]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  routes.Get(R"(/api/trend/([0-9a-z._-]+))", [this](const httplib::Request& req, httplib::Response& res) {
     reply(res, evaluation_.trend(req.matches[1]), [](const std::vector<TrendPoint>& points) {
       json out = json::array();
       for (const auto& p : points)
@@ -153,10 +154,10 @@ Dashboard::Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation)
       return out;
     });
   });
-  server_->Get("/api/snapshots", [this](const httplib::Request& req, httplib::Response& res) {
+  routes.Get("/api/snapshots", [this](const httplib::Request& req, httplib::Response& res) {
     reply(res, evaluation_.list(req.has_param("trend")), [](const auto& all) { return array_of(all); });
   });
-  server_->Get("/api/report", [this](const httplib::Request& req, httplib::Response& res) {
+  routes.Get("/api/report", [this](const httplib::Request& req, httplib::Response& res) {
     const auto from = number_param(req, "from", 0), to = number_param(req, "to", 0);
     const auto format = req.has_param("format") ? req.get_param_value("format") : "json";
     std::vector<FieldViolation> bad;
@@ -183,7 +184,7 @@ Dashboard::Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation)
             .dump(),
         "application/json");
   });
-  server_->Get("/api/events", [this](const httplib::Request& req, httplib::Response& res) {
+  routes.Get("/api/events", [this](const httplib::Request& req, httplib::Response& res) {
     auto area = queries_.areas().describe(req.has_param("area") ? req.get_param_value("area") : "31", "area");
     if (!area) return reply_error(res, area.error());
     const auto& areas = queries_.areas();
@@ -211,18 +212,11 @@ Dashboard::Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation)
 
 Dashboard::~Dashboard() { stop(); }
 
-void Dashboard::start(const std::string& host, int port) {
-  port_ = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
-  if (port_ <= 0) throw std::runtime_error(fmt::format("cannot serve the dashboard on {}:{}", host, port));
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-}
+void Dashboard::start(const std::string& host, int port) { server_.start(host, port, "the dashboard"); }
 
 void Dashboard::stop() {
-  if (!thread_.joinable()) return;
   stopping_ = true;
-  while (!server_->is_running()) std::this_thread::yield();  // a stop before the loop runs is lost
-  server_->stop();
-  thread_.join();
+  server_.stop();
 }
 
 }  // namespace jaring::coverage

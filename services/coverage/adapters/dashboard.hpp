@@ -15,17 +15,12 @@
 // balancer, each one's events cover only its partitions (see docs/coverage.md).
 
 #include <atomic>
-#include <memory>
 #include <string>
-#include <thread>
 
 #include "../core/change_feed.hpp"
 #include "../core/coverage.hpp"
 #include "../core/evaluation.hpp"
-
-namespace httplib {
-class Server;
-}
+#include "jaring/metrics/metrics.hpp"
 
 namespace jaring::coverage {
 
@@ -36,16 +31,14 @@ class Dashboard {
   // Binds host:port (0 picks one); throws std::runtime_error when it cannot.
   void start(const std::string& host, int port);
   void stop();
-  int port() const { return port_; }
+  int port() const { return server_.port(); }
 
  private:
   Queries& queries_;
   ChangeFeed& feed_;
   Evaluation& evaluation_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  std::atomic<bool> stopping_{false};
-  int port_ = 0;
+  std::atomic<bool> stopping_{false};  // ends the event streams before the server stops
+  metrics::HttpServer server_;
 };
 
 }  // namespace jaring::coverage

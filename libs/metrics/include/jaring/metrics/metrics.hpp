@@ -46,6 +46,28 @@ class Registry {
 // Returns nullopt when ready, or the reason it is not.
 using ReadyCheck = std::function<std::optional<std::string>()>;
 
+// An HTTP server (cpp-httplib) serving in a background thread: the admin endpoint and the
+// coverage dashboard both run on one.
+class HttpServer {
+ public:
+  HttpServer();
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  httplib::Server& http() { return *server_; }
+  // Binds host:port (port 0 picks a free one) and serves in a background thread. Throws
+  // std::runtime_error naming `what` when the address cannot be bound.
+  void start(const std::string& host, int port, const std::string& what);
+  void stop();
+  int port() const { return port_; }
+
+ private:
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
 // HTTP server for /metrics, /healthz and /readyz on its own port; services may add routes.
 class AdminServer {
  public:
@@ -56,17 +78,15 @@ class AdminServer {
 
   // Binds host:port (port 0 picks a free one) and serves in a background thread.
   // Throws std::runtime_error when the address cannot be bound.
-  void start(const std::string& host, int port);
-  void stop();
-  int port() const { return port_; }
-  httplib::Server& http() { return *server_; }
+  void start(const std::string& host, int port) { server_.start(host, port, "HTTP (metrics)"); }
+  void stop() { server_.stop(); }
+  int port() const { return server_.port(); }
+  httplib::Server& http() { return server_.http(); }
 
  private:
   Registry& registry_;
   ReadyCheck ready_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
+  HttpServer server_;
 };
 
 }  // namespace jaring::metrics
