@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -13,6 +14,26 @@ void add_address_flag(CLI::App& app, Globals& g, const std::string& service) {
   app.add_option_function<std::string>(
       "--" + service, [&g, service](const std::string& v) { g.addresses[service] = v; },
       fmt::format("{} gRPC address host:port (overrides the endpoints file)", service));
+}
+
+void add_caller_flags(CLI::App& app, Globals& g) {
+  const auto env = [](const char* name) {
+    const char* value = std::getenv(name);
+    return value == nullptr ? std::string() : std::string(value);
+  };
+  g.caller.user = env("JARING_USER");
+  if (g.caller.user.empty()) g.caller.user = env("USER");
+  g.caller.role = env("JARING_ROLE");
+  app.add_option("--user", g.caller.user, "who you are, recorded with what you do (JARING_USER)")
+      ->capture_default_str();
+  app.add_option("--role", g.caller.role,
+                 "your role: agent, branch-officer, approver, sponsor, auditor, admin (JARING_ROLE)")
+      ->capture_default_str();
+}
+
+void prepare(::grpc::ClientContext& context, const Globals& g) {
+  jaring::grpc::set_deadline(context, std::chrono::seconds(g.timeout_seconds));
+  jaring::grpc::set_caller(context, g.caller);
 }
 
 std::shared_ptr<::grpc::Channel> channel_to(const Globals& g, const std::string& service) {

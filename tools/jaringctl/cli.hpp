@@ -20,8 +20,14 @@ struct Globals {
   std::map<std::string, std::string> addresses;  // service -> host:port given by flags
   bool json = false;
   int timeout_seconds = 10;
+  jaring::grpc::Caller caller;  // --user / --role, sent with every call
   int exit_code = 0;
 };
+
+// Adds --user and --role (defaults from JARING_USER, else $USER, and JARING_ROLE).
+void add_caller_flags(CLI::App& app, Globals& g);
+// Sets the deadline and the caller on a call.
+void prepare(::grpc::ClientContext& context, const Globals& g);
 
 // Adds --<service> host:port to the top-level command.
 void add_address_flag(CLI::App& app, Globals& g, const std::string& service);
@@ -39,7 +45,7 @@ void print_json(const google::protobuf::Message& message);
 template <typename Reply, typename Call, typename Print>
 int call_and_print(const Globals& g, Call&& call, Print&& print) {
   ::grpc::ClientContext context;
-  jaring::grpc::set_deadline(context, std::chrono::seconds(g.timeout_seconds));
+  prepare(context, g);
   Reply reply;
   const auto status = call(context, reply);
   if (!status.ok()) return report(status);

@@ -183,6 +183,7 @@ int import_participants(const Globals& g, const Options& o) {
   auto stub = reg::RegistrationService::NewStub(channel_to(g, "registration"));
   ::grpc::ClientContext context;
   jaring::grpc::set_deadline(context, std::chrono::seconds(o.timeout_seconds));
+  jaring::grpc::set_caller(context, g.caller);
   auto stream = stub->RegisterBulk(&context);
 
   // Rows sent and not yet answered, kept to copy them into the error file.

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--json", g.json, "print JSON instead of tables");
   app.add_option("--timeout", g.timeout_seconds, "deadline of each call, seconds")->capture_default_str();
+  jaring::ctl::add_caller_flags(app, g);
 
   jaring::ctl::add_registration_commands(app, g);
   jaring::ctl::add_contribution_commands(app, g);

@@ -105,7 +105,7 @@ int compare(const Globals& g, const CompareOptions& o) {
   cov::ListSnapshotsResponse list;
   {
     ::grpc::ClientContext context;
-    jaring::grpc::set_deadline(context, std::chrono::seconds(g.timeout_seconds));
+    prepare(context, g);
     cov::ListSnapshotsRequest request;
     request.set_include_trend(true);  // an id may name a trend snapshot
     if (auto status = coverage->ListSnapshots(&context, request, &list); !status.ok()) return report(status);
@@ -122,7 +122,7 @@ int compare(const Globals& g, const CompareOptions& o) {
   request.set_to_snapshot_id(*to);
   if (o.format != "table") request.set_format(o.format);
   ::grpc::ClientContext context;
-  jaring::grpc::set_deadline(context, std::chrono::seconds(g.timeout_seconds));
+  prepare(context, g);
   cov::Report reply;
   if (auto status = coverage->GetReport(&context, request, &reply); !status.ok()) return report(status);
   if (g.json && o.output.empty()) {

@@ -130,6 +130,24 @@ void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds time
   context.set_deadline(std::chrono::system_clock::now() + timeout);
 }
 
+namespace {
+std::string metadata_value(const ::grpc::ServerContext& context, const char* key) {
+  const auto& metadata = context.client_metadata();
+  const auto it = metadata.find(key);
+  if (it == metadata.end()) return {};
+  return {it->second.data(), it->second.size()};
+}
+}  // namespace
+
+Caller caller_of(const ::grpc::ServerContext& context) {
+  return {metadata_value(context, "x-jaring-user"), metadata_value(context, "x-jaring-role")};
+}
+
+void set_caller(::grpc::ClientContext& context, const Caller& caller) {
+  if (!caller.user.empty()) context.AddMetadata("x-jaring-user", caller.user);
+  if (!caller.role.empty()) context.AddMetadata("x-jaring-role", caller.role);
+}
+
 Server::Server(metrics::Registry& metrics) : metrics_(metrics) {}
 
 Server::~Server() { shutdown(std::chrono::milliseconds(0)); }

@@ -8,8 +8,13 @@ namespace jaring::grpc {
 namespace {
 
 class EchoService final : public grpctest::Echo::Service {
-  ::grpc::Status Say(::grpc::ServerContext*, const grpctest::SayRequest* request,
+  ::grpc::Status Say(::grpc::ServerContext* context, const grpctest::SayRequest* request,
                      grpctest::SayReply* reply) override {
+    if (request->text() == "who") {
+      const auto caller = caller_of(*context);
+      reply->set_text(caller.user + "/" + caller.role);
+      return ::grpc::Status::OK;
+    }
     if (request->text().empty()) return to_status(Error::invalid({{"text", "is required"}}));
     if (request->text() == "missing") return to_status(Error::not_found("no such thing"));
     if (request->text() == "throw") {
@@ -30,9 +35,10 @@ class GrpcServer : public ::testing::Test {
     stub_ = grpctest::Echo::NewStub(channel_);
   }
 
-  ::grpc::Status say(const std::string& text, grpctest::SayReply* reply) {
+  ::grpc::Status say(const std::string& text, grpctest::SayReply* reply, const Caller& caller = {}) {
     ::grpc::ClientContext context;
     set_deadline(context, std::chrono::seconds(5));
+    set_caller(context, caller);
     grpctest::SayRequest request;
     request.set_text(text);
     return stub_->Say(&context, request, reply);
@@ -73,6 +79,14 @@ TEST_F(GrpcServer, ExceptionsBecomeInternalWithoutDetails) {
   const auto status = say("throw", &reply);
   EXPECT_EQ(status.error_code(), ::grpc::StatusCode::INTERNAL);
   EXPECT_EQ(status.error_message().find("/secret/path"), std::string::npos);
+}
+
+TEST_F(GrpcServer, TheCallerTravelsAsMetadata) {
+  grpctest::SayReply reply;
+  ASSERT_TRUE(say("who", &reply, {"siti", "approver"}).ok());
+  EXPECT_EQ(reply.text(), "siti/approver");
+  ASSERT_TRUE(say("who", &reply).ok());
+  EXPECT_EQ(reply.text(), "/");
 }
 
 TEST_F(GrpcServer, ServesStandardHealthChecking) {

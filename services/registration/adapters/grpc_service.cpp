@@ -85,10 +85,7 @@ std::string trace_id(const ::grpc::ServerContext* context) {
 // Until bearer tokens with roles arrive (DESIGN.md, Security), the role comes from metadata
 // set by the trusted front end; only branch officers, auditors and admins may see a full NIK.
 bool may_see_nik(const ::grpc::ServerContext* context) {
-  const auto& metadata = context->client_metadata();
-  const auto it = metadata.find("x-jaring-role");
-  if (it == metadata.end()) return false;
-  const std::string_view role(it->second.data(), it->second.size());
+  const auto role = grpc::caller_of(*context).role;
   return role == "branch-officer" || role == "auditor" || role == "admin";
 }
 

@@ -43,6 +43,17 @@ template <typename F>
 // Sets a deadline on a client call: every call Jaring makes has one.
 void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds timeout);
 
+// Who is calling. Until bearer tokens with roles arrive (DESIGN.md, Security), the trusted
+// front end or jaringctl sends them as x-jaring-user and x-jaring-role metadata; each is empty
+// when not sent. Services use it to record who did what and for maker-checker rules.
+struct Caller {
+  std::string user;
+  std::string role;  // agent | branch-officer | approver | sponsor | auditor | admin
+};
+Caller caller_of(const ::grpc::ServerContext& context);
+// Sets the metadata caller_of reads, on a client call.
+void set_caller(::grpc::ClientContext& context, const Caller& caller);
+
 class Server {
  public:
   explicit Server(metrics::Registry& metrics);
