@@ -1,0 +1,31 @@
+#pragma once
+// The csr-donor store on SQLite: sponsors, deposits and the wallet ledger, cohorts and
+// memberships, allocations and failures, proposals, the participant projection, claims for
+// impact, applied event ids, idempotency keys and the outbox, each change and its events in one
+// transaction.
+
+#include <functional>
+#include <vector>
+
+#include "../core/ports.hpp"
+#include "jaring/common/clock.hpp"
+#include "jaring/store/sqlite.hpp"
+
+namespace jaring::csr {
+
+class SqliteStore final : public Store {
+ public:
+  // `committed` runs after each write transaction (wakes the outbox relay).
+  SqliteStore(store::Database& db, const Clock& clock, std::function<void()> committed);
+  static std::vector<store::Migration> migrations();
+
+  Result<void> transact(const std::function<Result<void>(Unit&)>& fn) override;
+  Result<void> read(const std::function<Result<void>(Unit&)>& fn) override;
+
+ private:
+  store::Database& db_;
+  const Clock& clock_;
+  std::function<void()> committed_;
+};
+
+}  // namespace jaring::csr

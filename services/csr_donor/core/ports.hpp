@@ -1,0 +1,112 @@
+#pragma once
+// What the csr-donor core needs from the outside world; adapters/ implements it: the store
+// (state, outbox, applied events and idempotency keys in one transaction), the contribution
+// tariffs (for budget quotes) and registration (for new workers in proposals).
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jaring/common/result.hpp"
+#include "model.hpp"
+
+namespace jaring::csr {
+
+// One transaction, in the core's terms. Whatever the calls write commits or rolls back together
+// (the events go to the outbox in the same transaction).
+class Unit {
+ public:
+  virtual ~Unit() = default;
+  // True when the event was applied before; otherwise records it (effectively once).
+  virtual bool seen_event(const std::string& event_id) = 0;
+  virtual std::optional<std::string> recall(const std::string& key) = 0;
+  virtual void remember(const std::string& key, const std::string& result) = 0;
+
+  virtual std::optional<Sponsor> sponsor(const std::string& id) = 0;
+  virtual std::vector<Sponsor> sponsors() = 0;
+  virtual void save_sponsor(const Sponsor& sponsor) = 0;
+  virtual void append_ledger(const LedgerLine& line) = 0;
+  virtual std::vector<LedgerLine> ledger(const std::string& sponsor_id, int limit) = 0;
+  virtual void save_deposit(const Deposit& deposit) = 0;
+  virtual std::optional<Deposit> deposit_by_key(const std::string& key) = 0;
+
+  virtual std::optional<Cohort> cohort(const std::string& id) = 0;
+  virtual std::vector<Cohort> cohorts(const std::string& sponsor_id) = 0;
+  // Active cohorts whose last funded period is before `month`.
+  virtual std::vector<Cohort> cohorts_ended_before(Month month) = 0;
+  // Active cohorts defined by categories and RWs.
+  virtual std::vector<Cohort> criteria_cohorts() = 0;
+  virtual void save_cohort(const Cohort& cohort) = 0;
+
+  virtual std::vector<Membership> memberships_of(const std::string& participant_id) = 0;
+  virtual std::vector<Membership> members(const std::string& cohort_id) = 0;
+  virtual void save_membership(const Membership& membership) = 0;
+  // Sum of `monthly` over a sponsor's active memberships that still fund `month` or later.
+  virtual Rupiah monthly_need(const std::string& sponsor_id, Month month) = 0;
+
+  virtual std::optional<Participant> participant(const std::string& id) = 0;
+  virtual void save_participant(const Participant& participant) = 0;
+  // Active participants paying for themselves in these RWs and categories (empty: any), by id.
+  virtual std::vector<Participant> candidates(const std::vector<std::string>& categories,
+                                              const std::vector<std::string>& rw_codes, int limit) = 0;
+
+  virtual std::optional<Allocation> allocation(const std::string& id) = 0;
+  virtual void save_allocation(const Allocation& allocation) = 0;
+  // Allocations not refunded with a period in from..to.
+  virtual std::vector<Allocation> allocations(const std::string& sponsor_id, Month from, Month to) = 0;
+  virtual void save_failure(const Failure& failure) = 0;
+  virtual std::vector<Failure> failures(const std::string& sponsor_id, Month from, Month to) = 0;
+  // False when the claim was recorded before.
+  virtual bool save_claim(const ClaimImpact& claim) = 0;
+  // Claims of a sponsor's workers with an event date in from..to.
+  virtual std::vector<ClaimImpact> claims(const std::string& sponsor_id, Month from, Month to) = 0;
+
+  virtual std::optional<Proposal> proposal(const std::string& id) = 0;
+  virtual std::vector<Proposal> proposals(const std::string& kelurahan_code) = 0;
+  virtual void save_proposal(const Proposal& proposal) = 0;
+
+  virtual void publish(const Event& event) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Runs fn in one write transaction: commits when it returns success, rolls back otherwise.
+  // UNAVAILABLE when the store itself failed.
+  virtual Result<void> transact(const std::function<Result<void>(Unit&)>& fn) = 0;
+  // Runs fn on the reading connection (fn must not write or publish).
+  virtual Result<void> read(const std::function<Result<void>(Unit&)>& fn) = 0;
+};
+
+// What a participant's contribution depends on (the contribution service's terms).
+struct Terms {
+  std::string category, payer, programs;
+  Rupiah income_band = 0;
+  auto operator<=>(const Terms&) const = default;
+};
+
+// The contribution tariffs: one source of truth, owned by the contribution service.
+class Tariffs {
+ public:
+  virtual ~Tariffs() = default;
+  // The monthly contribution for a period and terms.
+  virtual Result<Rupiah> monthly(Month period, const Terms& terms) = 0;
+};
+
+struct Registered {
+  std::int64_t row = 0;
+  std::string participant_id;  // empty when refused
+  std::string reason;          // why registration refused the row
+};
+
+// Registration of new workers (registration's RegisterBulk).
+class Registrar {
+ public:
+  virtual ~Registrar() = default;
+  // One result per worker, in order; an error when registration could not be asked at all.
+  virtual Result<std::vector<Registered>> register_workers(const std::vector<ProposalInput>& rows,
+                                                           const std::string& submitted_by) = 0;
+};
+
+}  // namespace jaring::csr

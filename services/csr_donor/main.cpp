@@ -1,0 +1,121 @@
+// jaring-csr-donor: wires the SQLite store, the contribution tariffs (Quote) and registration
+// (RegisterBulk) clients, the registration, contribution and claims consumers, the outbox relay
+// to Kafka, the cohort clock and the gRPC API around the csr-donor core.
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "adapters/event_handler.hpp"
+#include "adapters/grpc_service.hpp"
+#include "adapters/remote.hpp"
+#include "adapters/sqlite_store.hpp"
+#include "jaring/kafka/kafka.hpp"
+#include "jaring/service/service.hpp"
+
+using namespace jaring;
+
+namespace {
+
+// Ends cohorts whose months ran out, now and then; stops promptly on request.
+class CohortClock {
+ public:
+  CohortClock(csr::CsrDonor& core, std::chrono::seconds every) : core_(core), every_(every) {}
+  void start() {
+    thread_ = std::thread([this] {
+      std::unique_lock lock(mutex_);
+      while (!stopping_) {
+        lock.unlock();
+        if (auto closed = core_.close_completed(); !closed) {
+          spdlog::warn("closing completed cohorts: {}", closed.error().message);
+        } else if (*closed > 0) {
+          spdlog::info("{} cohort(s) completed", *closed);
+        }
+        lock.lock();
+        wake_.wait_for(lock, every_, [this] { return stopping_; });
+      }
+    });
+  }
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  csr::CsrDonor& core_;
+  std::chrono::seconds every_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return service::run("csr-donor", argc, argv, [](const config::Source& source) {
+    config::Reader reader(source);
+    const auto common = service::read_common(reader, 50055, 9105);
+    const auto store_path = reader.string("store.path", "csr-donor.db");
+    const auto registration_address = reader.string("registration.address", "127.0.0.1:50051");
+    const auto contribution_address = reader.string("contribution.address", "127.0.0.1:50053");
+    const auto call_timeout = std::chrono::seconds(reader.integer("calls.timeout_seconds", 30, 1, 600));
+    csr::Settings settings;
+    settings.low_balance_months = static_cast<int>(reader.integer("alerts.low_balance_months", 2, 0, 120));
+    const auto cohort_check = std::chrono::seconds(reader.integer("cohorts.check_interval_seconds", 60, 1, 86400));
+    const kafka::Settings kafka_settings{reader.string("kafka.bootstrap_servers", "127.0.0.1:9092"),
+                                         reader.map("kafka.properties.")};
+    kafka::ConsumerOptions consumer_options;
+    consumer_options.group_id = reader.string("kafka.group_id", "jaring-csr-donor");
+    consumer_options.topics = {reader.string("kafka.topics.registration", "jaring.registration.v1"),
+                               reader.string("kafka.topics.contribution", "jaring.contribution.v1"),
+                               reader.string("kafka.topics.claims", "jaring.claims.v1")};
+    consumer_options.session_timeout_ms =
+        static_cast<int>(reader.integer("kafka.session_timeout_ms", 6000, 3000, 300000));
+    reader.finish();
+
+    service::Runtime runtime("csr-donor", common);
+    SystemClock clock;
+    auto db = store::Database::open(store_path, csr::SqliteStore::migrations());
+    kafka::Producer producer(kafka_settings, "jaring-csr-donor", runtime.metrics);
+    kafka::OutboxRelay relay(*db, producer, runtime.metrics);
+    csr::SqliteStore store(*db, clock, [&relay] { relay.notify(); });
+    csr::ContributionTariffs tariffs(::grpc::CreateChannel(contribution_address, ::grpc::InsecureChannelCredentials()),
+                                     call_timeout);
+    csr::RegistrationClient registrar(
+        ::grpc::CreateChannel(registration_address, ::grpc::InsecureChannelCredentials()), call_timeout);
+    csr::CsrDonor core(store, tariffs, registrar, settings, clock);
+    csr::GrpcService api(core);
+    csr::EventHandler handler(core, runtime.metrics);
+    kafka::Consumer consumer(kafka_settings, consumer_options, handler, runtime.metrics);
+    CohortClock cohorts(core, cohort_check);
+
+    runtime.grpc.add_service(&api);
+    relay.start();
+    consumer.start();
+    cohorts.start();
+    // Ready while the store answers: deposits and decisions land in the outbox even with Kafka away.
+    runtime.start([&db]() -> std::optional<std::string> {
+      try {
+        db->read([](store::Database& d) { d.exec("SELECT 1"); });
+        return std::nullopt;
+      } catch (const std::exception& e) {
+        return std::string("store: ") + e.what();
+      }
+    });
+    spdlog::info("low-balance alert below {} month(s) of cover; tariffs from contribution at {}",
+                 settings.low_balance_months, contribution_address);
+    service::wait_for_shutdown();
+    runtime.stop();
+    cohorts.stop();
+    consumer.stop();
+    relay.stop();
+    return 0;
+  });
+}
