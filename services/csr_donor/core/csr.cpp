@@ -283,10 +283,11 @@ static Result<Plan> plan_cohort(Unit& unit, const CohortSpec& spec, Month curren
           taken.push_back({fmt::format("participant_ids[{}]", i), describe(m, o->first, o->second, unit.cohort(m.cohort_id))});
       }
     }
-    if (!taken.empty())
-      return fail(precondition(fmt::format("{} participant(s) are already funded for some of {}..{}: {}",
-                                           taken.size(), plan.start.str(), plan.last.str(), taken.front().rule),
-                               std::move(taken)));
+    if (!taken.empty()) {
+      auto message = fmt::format("{} participant(s) are already funded for some of {}..{}: {}", taken.size(),
+                                 plan.start.str(), plan.last.str(), taken.front().rule);
+      return fail(precondition(std::move(message), std::move(taken)));
+    }
   } else {
     // Candidates not funded by anyone in these periods, up to max_members.
     for (const auto& p : unit.candidates(spec.categories, spec.rw_codes, 100'000)) {
@@ -719,10 +720,11 @@ Result<Acceptance> CsrDonor::accept(const AcceptCommand& c, const std::string& b
       }
       members.push_back(std::move(m));
     }
-    if (!taken.empty())
-      return fail(precondition(fmt::format("{} item(s) cannot join for {}..{}: {}", taken.size(), from.str(),
-                                           to.str(), taken.front().rule),
-                               std::move(taken)));
+    if (!taken.empty()) {
+      auto message = fmt::format("{} item(s) cannot join for {}..{}: {}", taken.size(), from.str(), to.str(),
+                                 taken.front().rule);
+      return fail(precondition(std::move(message), std::move(taken)));
+    }
     return {};
   };
 
