@@ -77,8 +77,10 @@ Result<void> EventHandler::apply_payload(const std::string& payload) {
       const auto& e = envelope.sponsor_payment_rejected();
       spdlog::warn("contribution rejected sponsor payment {} of {}: {}", e.allocation_id(), e.sponsor_id(),
                    e.reason());
-      applied = core_.payment_rejected(
+      auto refunded = core_.payment_rejected(
           id, {e.sponsor_id(), e.allocation_id(), e.participant_id(), e.period(), e.reason(), e.amount()});
+      if (!refunded) return fail(refunded.error());
+      if (*refunded) failed_.Increment();
       break;
     }
     case Envelope::kClaimPaid: {

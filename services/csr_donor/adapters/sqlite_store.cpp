@@ -345,8 +345,8 @@ class SqliteUnit final : public Unit {
     return out;
   }
   void save_failure(const Failure& f) override {
-    sql("INSERT INTO failures (participant_id, period, sponsor_id, cohort_id, rw_code, amount, balance, at) VALUES "
-        "(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+    sql("INSERT INTO failures (participant_id, period, sponsor_id, cohort_id, rw_code, amount, balance, at, reason) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
         .bind(1, f.participant_id)
         .bind(2, f.period.index())
         .bind(3, f.sponsor_id)
@@ -355,17 +355,20 @@ class SqliteUnit final : public Unit {
         .bind(6, f.amount)
         .bind(7, f.balance)
         .bind(8, f.at)
+        .bind(9, f.reason)
         .run();
   }
   std::vector<Failure> failures(const std::string& sponsor_id, Month from, Month to) override {
     auto s = sql(
-        "SELECT participant_id, sponsor_id, cohort_id, rw_code, period, amount, balance, at FROM failures WHERE "
+        "SELECT participant_id, sponsor_id, cohort_id, rw_code, period, amount, balance, at, reason FROM failures "
+        "WHERE "
         "sponsor_id = ? AND period >= ? AND period <= ? ORDER BY period, participant_id");
     s.bind(1, sponsor_id).bind(2, from.index()).bind(3, to.index());
     std::vector<Failure> out;
     while (s.step()) {
       out.push_back({s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3),
-                     month_at(s.column_int(4)), s.column_int(5), s.column_int(6), s.column_text(7)});
+                     month_at(s.column_int(4)), s.column_int(5), s.column_int(6), s.column_text(7),
+                     s.column_text(8)});
     }
     return out;
   }
@@ -606,6 +609,7 @@ std::vector<store::Migration> SqliteStore::migrations() {
           amount INTEGER NOT NULL,
           balance INTEGER NOT NULL,
           at TEXT NOT NULL,
+          reason TEXT NOT NULL,
           PRIMARY KEY (participant_id, period)
         ) WITHOUT ROWID;
         CREATE INDEX failures_by_sponsor ON failures(sponsor_id, period);

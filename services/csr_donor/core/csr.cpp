@@ -1015,7 +1015,7 @@ Result<BillOutcome> CsrDonor::contribution_billed(const std::string& event_id, c
     if (s->balance < bill.outstanding) {
       // Nobody pays silently: the bill stays open for the worker or the agent, and an alert goes out.
       unit.save_failure({bill.participant_id, s->id, funding->cohort_id, rw, *period, bill.outstanding, s->balance,
-                         now_text()});
+                         now_text(), "insufficient_funds"});
       unit.publish(SponsorPaymentFailed{s->id, funding->cohort_id, bill.participant_id, rw, period->str(),
                                         "insufficient_funds", bill.agent_id, bill.outstanding, s->balance});
       check_funds(unit, *s);
@@ -1040,8 +1040,9 @@ Result<BillOutcome> CsrDonor::contribution_billed(const std::string& event_id, c
   return outcome;
 }
 
-Result<void> CsrDonor::payment_rejected(const std::string& event_id, const Rejected& rejected) {
-  return store_.transact([&](Unit& unit) -> Result<void> {
+Result<bool> CsrDonor::payment_rejected(const std::string& event_id, const Rejected& rejected) {
+  bool refunded = false;
+  auto done = store_.transact([&](Unit& unit) -> Result<void> {
     if (unit.seen_event(event_id)) return {};
     auto a = unit.allocation(rejected.allocation_id);
     // Not ours (or refunded already): nothing to give back.
@@ -1053,11 +1054,21 @@ Result<void> CsrDonor::payment_rejected(const std::string& event_id, const Rejec
     s->balance += a->amount;
     s->spent -= a->amount;
     unit.save_sponsor(*s);
+    const auto at = now_text();
     unit.append_ledger({0, s->id, "refund", a->amount, s->balance, a->id, a->participant_id, a->period.str(),
-                        a->cohort_id, now_text(), rejected.reason});
+                        a->cohort_id, at, rejected.reason});
+    // The bill may still be open (the worker's credit paid part of it, and a period has one payer):
+    // someone must know, as when the wallet is short.
+    const auto reason = "rejected: " + rejected.reason;
+    unit.save_failure({a->participant_id, s->id, a->cohort_id, a->rw_code, a->period, a->amount, s->balance, at, reason});
+    unit.publish(SponsorPaymentFailed{s->id, a->cohort_id, a->participant_id, a->rw_code, a->period.str(), reason, "",
+                                      a->amount, s->balance});
     check_funds(unit, *s);
+    refunded = true;
     return {};
   });
+  if (!done) return fail(done.error());
+  return refunded;
 }
 
 Result<void> CsrDonor::claim_paid(const std::string& event_id, const ClaimPaid& claim) {

@@ -61,8 +61,9 @@ class CsrDonor {
                                   const std::string& exit_date);
   // A bill: paid from the funding sponsor's wallet, or an alert when the wallet cannot cover it.
   Result<BillOutcome> contribution_billed(const std::string& event_id, const Billed& bill);
-  // The contribution service refused a sponsor payment: the wallet gets the money back.
-  Result<void> payment_rejected(const std::string& event_id, const Rejected& rejected);
+  // The contribution service refused a sponsor payment: the wallet gets the money back and an
+  // alert says the bill may be open. True when it refunded.
+  Result<bool> payment_rejected(const std::string& event_id, const Rejected& rejected);
   Result<void> claim_paid(const std::string& event_id, const ClaimPaid& claim);
 
   const Settings& settings() const { return settings_; }

@@ -108,6 +108,7 @@ struct Failure {
   Rupiah amount = 0;
   Rupiah balance = 0;
   std::string at;
+  std::string reason;  // insufficient_funds | rejected: <why>
 };
 
 struct ClaimImpact {

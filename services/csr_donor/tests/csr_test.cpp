@@ -160,9 +160,14 @@ TEST_F(CsrTest, BillsArePaidFromTheWalletOnceAndUnpaidOnesRaiseAnAlert) {
   EXPECT_EQ(failed[0].sponsor_payment_failed().balance(), 100);
 
   // The contribution service refused one payment: the wallet gets it back, once.
-  ASSERT_TRUE(core_.payment_rejected("r1", {s, "p_2:2026-04", "p_2", "2026-04", "paid by another payer", kMonth}));
-  ASSERT_TRUE(core_.payment_rejected("r2", {s, "p_2:2026-04", "p_2", "2026-04", "paid by another payer", kMonth}));
+  EXPECT_TRUE(*core_.payment_rejected("r1", {s, "p_2:2026-04", "p_2", "2026-04", "paid by another payer", kMonth}));
+  EXPECT_FALSE(*core_.payment_rejected("r2", {s, "p_2:2026-04", "p_2", "2026-04", "paid by another payer", kMonth}));
   EXPECT_EQ(core_.sponsor(s)->sponsor.balance, 100 + kMonth);
+  // The bill may be open again: an alert says so.
+  const auto after_refund = of_type(take_events(), "SponsorPaymentFailed");
+  ASSERT_EQ(after_refund.size(), 1u);
+  EXPECT_EQ(after_refund[0].sponsor_payment_failed().reason(), "rejected: paid by another payer");
+  EXPECT_EQ(after_refund[0].sponsor_payment_failed().period(), "2026-04");
   const auto lines = *core_.ledger(s, 10);
   EXPECT_EQ(lines.front().kind, "refund");
   EXPECT_EQ(lines.front().note, "paid by another payer");
@@ -175,7 +180,7 @@ TEST_F(CsrTest, BillsArePaidFromTheWalletOnceAndUnpaidOnesRaiseAnAlert) {
   EXPECT_EQ(impact->months_funded, 2);
   EXPECT_EQ(impact->spent, 2 * kMonth);
   EXPECT_EQ(impact->workers_protected, 1);
-  EXPECT_EQ(impact->payments_failed, 1);
+  EXPECT_EQ(impact->payments_failed, 2);
 }
 
 TEST_F(CsrTest, LowBalanceAlertFiresOncePerCrossing) {
