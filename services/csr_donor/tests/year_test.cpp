@@ -73,9 +73,9 @@ struct Key {
   auto operator<=>(const Key&) const = default;
 };
 
-class YearTest : public ::testing::Test {
+class CsrYearTest : public ::testing::Test {
  protected:
-  YearTest()
+  CsrYearTest()
       : dir_("jaring-csr-year"),
         clock_(std::chrono::sys_days(std::chrono::year(2026) / 1 / 2)),
         table_(*con::TariffTable::parse(con::kDefaultTariffs, "tariffs")),
@@ -180,7 +180,7 @@ class YearTest : public ::testing::Test {
   int funds_low_ = 0;
 };
 
-TEST_F(YearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponsoredBillAlerted) {
+TEST_F(CsrYearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponsoredBillAlerted) {
   // A fixed seed so that a failure replays; CSR_YEAR_SEED tries others.
   const char* given = std::getenv("CSR_YEAR_SEED");
   const std::uint64_t seed = given != nullptr ? std::stoull(given) : 20260101;
