@@ -65,5 +65,7 @@ void add_import_command(CLI::App& app, Globals& g);
 void add_coverage_commands(CLI::App& app, Globals& g);
 // jaringctl report snapshot | list | compare (monitoring and evaluation).
 void add_report_commands(CLI::App& app, Globals& g);
+// jaringctl csr ... (sponsors, wallets, cohorts, proposals, impact).
+void add_csr_commands(CLI::App& app, Globals& g);
 
 }  // namespace jaring::ctl

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   jaring::ctl::add_contribution_commands(app, g);
   jaring::ctl::add_coverage_commands(app, g);
   jaring::ctl::add_report_commands(app, g);
+  jaring::ctl::add_csr_commands(app, g);
 
   auto* demo = app.add_subcommand("demo", "Load demo RWs and workers through the public APIs");
   jaring::tools::DemoOptions demo_options;
