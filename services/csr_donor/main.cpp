@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
     const auto call_timeout = std::chrono::seconds(reader.integer("calls.timeout_seconds", 30, 1, 600));
     csr::Settings settings;
     settings.low_balance_months = static_cast<int>(reader.integer("alerts.low_balance_months", 2, 0, 120));
-    const auto cohort_check = std::chrono::seconds(reader.integer("cohorts.check_interval_seconds", 60, 1, 86400));
+    const auto cohort_check =
+        std::chrono::seconds(reader.integer("cohorts.check_interval_seconds", 60, 1, 86400));
     const kafka::Settings kafka_settings{reader.string("kafka.bootstrap_servers", "127.0.0.1:9092"),
                                          reader.map("kafka.properties.")};
     kafka::ConsumerOptions consumer_options;
@@ -86,8 +87,8 @@ int main(int argc, char** argv) {
     kafka::Producer producer(kafka_settings, "jaring-csr-donor", runtime.metrics);
     kafka::OutboxRelay relay(*db, producer, runtime.metrics);
     csr::SqliteStore store(*db, clock, [&relay] { relay.notify(); });
-    csr::ContributionTariffs tariffs(::grpc::CreateChannel(contribution_address, ::grpc::InsecureChannelCredentials()),
-                                     call_timeout);
+    csr::ContributionTariffs tariffs(
+        ::grpc::CreateChannel(contribution_address, ::grpc::InsecureChannelCredentials()), call_timeout);
     csr::RegistrationClient registrar(
         ::grpc::CreateChannel(registration_address, ::grpc::InsecureChannelCredentials()), call_timeout);
     csr::CsrDonor core(store, tariffs, registrar, settings, clock);

@@ -43,7 +43,8 @@ class CsrE2e : public ::testing::Test {
   void SetUp() override {
     stack_->start();
     const auto channel = [&](const char* name) {
-      return ::grpc::CreateChannel(stack_->endpoints().services.at(name).grpc, ::grpc::InsecureChannelCredentials());
+      return ::grpc::CreateChannel(stack_->endpoints().services.at(name).grpc,
+                                   ::grpc::InsecureChannelCredentials());
     };
     registration_ = reg::RegistrationService::NewStub(channel("registration"));
     contribution_ = con::ContributionService::NewStub(channel("contribution"));
@@ -122,7 +123,8 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
     reg::CreateRwRequest request;
     request.set_kelurahan_code(kKelurahan);
     request.set_number(1);
-    call<reg::Rw>("create RW", [&](auto* context, auto* out) { return registration_->CreateRw(context, request, out); });
+    call<reg::Rw>("create RW",
+                  [&](auto* context, auto* out) { return registration_->CreateRw(context, request, out); });
   }
 
   // The kelurahan proposes two new workers and one row registration refuses.
@@ -176,9 +178,9 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
   tariff.set_payer("sponsor");
   tariff.set_programs("jkk+jkm");
   tariff.set_income_band(1'000'000);
-  const auto monthly =
-      call<con::Charge>("tariff", [&](auto* context, auto* out) { return contribution_->Quote(context, tariff, out); })
-          .total();
+  const auto monthly = call<con::Charge>("tariff", [&](auto* context, auto* out) {
+                         return contribution_->Quote(context, tariff, out);
+                       }).total();
   csr::CohortSpec spec;
   spec.set_sponsor_id(sponsor.sponsor_id());
   spec.set_start_period(p0);
@@ -188,7 +190,8 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
   csr::Budget budget;
   ASSERT_TRUE(process::wait_for(
       [&] {
-        auto b = try_call<csr::Budget>([&](auto* context, auto* out) { return csr_->QuoteCohort(context, spec, out); });
+        auto b = try_call<csr::Budget>(
+            [&](auto* context, auto* out) { return csr_->QuoteCohort(context, spec, out); });
         if (b) budget = *b;
         return b.has_value();
       },
@@ -214,10 +217,11 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
   reject.set_proposal_id(proposal.proposal_id());
   reject.add_item_ids(proposal.items(1).item_id());
   reject.set_reason("outside this sponsor's programme");
-  EXPECT_EQ(call<csr::Proposal>("reject", [&](auto* context, auto* out) {
-              return csr_->RejectProposalItems(context, reject, out);
-            }).status(),
-            "decided");
+  EXPECT_EQ(
+      call<csr::Proposal>(
+          "reject", [&](auto* context, auto* out) { return csr_->RejectProposalItems(context, reject, out); })
+          .status(),
+      "decided");
 
   // Another sponsor cannot fund the same worker for the same months.
   csr::CreateSponsorRequest other;
@@ -262,7 +266,8 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
   con::RunBillingRequest bill;
   bill.set_idempotency_key("e2e-bill-" + p0);
   bill.set_period(p0);
-  call<con::BillingRun>("billing", [&](auto* context, auto* out) { return contribution_->RunBilling(context, bill, out); });
+  call<con::BillingRun>(
+      "billing", [&](auto* context, auto* out) { return contribution_->RunBilling(context, bill, out); });
   ASSERT_TRUE(process::wait_for(
       [&] {
         auto a = account(accepted_id);
@@ -284,7 +289,8 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
 
   csr::GetSponsorRequest get;
   get.set_sponsor_id(sponsor.sponsor_id());
-  const auto after = call<csr::Sponsor>("get", [&](auto* context, auto* out) { return csr_->GetSponsor(context, get, out); });
+  const auto after = call<csr::Sponsor>(
+      "get", [&](auto* context, auto* out) { return csr_->GetSponsor(context, get, out); });
   EXPECT_EQ(after.balance(), 1'000'000 - monthly);
   EXPECT_EQ(after.spent(), monthly);
 

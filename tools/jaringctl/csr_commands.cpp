@@ -33,15 +33,17 @@ void on_call(CLI::App* cmd, Globals& g, std::shared_ptr<Request> request, Rpc rp
 }
 
 void print_sponsor(const csr::Sponsor& s) {
-  fmt::print("{:<36} {:<13} balance {:>16}  spent {:>16}  need/month {:>12}  cover {}{}  {}\n", s.sponsor_id(),
-             s.kind(), format_rupiah(s.balance()), format_rupiah(s.spent()), format_rupiah(s.monthly_need()),
+  fmt::print("{:<36} {:<13} balance {:>16}  spent {:>16}  need/month {:>12}  cover {}{}  {}\n",
+             s.sponsor_id(), s.kind(), format_rupiah(s.balance()), format_rupiah(s.spent()),
+             format_rupiah(s.monthly_need()),
              s.months_left() < 0 ? std::string("-") : fmt::format("{} month(s)", s.months_left()),
              s.funds_low() ? " LOW" : "", s.name());
 }
 
 void print_budget(const csr::Budget& b) {
   fmt::print("budget for {} member(s):\n", b.members());
-  for (const auto& m : b.months()) fmt::print("  {}  {:>3} member(s)  {:>14}\n", m.period(), m.members(), format_rupiah(m.amount()));
+  for (const auto& m : b.months())
+    fmt::print("  {}  {:>3} member(s)  {:>14}\n", m.period(), m.members(), format_rupiah(m.amount()));
   fmt::print("total {}, wallet {}{}\n", format_rupiah(b.total()), format_rupiah(b.balance()),
              b.shortfall() > 0 ? fmt::format(", SHORT by {}", format_rupiah(b.shortfall())) : "");
 }
@@ -63,8 +65,8 @@ void print_proposal(const csr::Proposal& p) {
   fmt::print("proposal {} from kelurahan {} by {} at {}: {}\n", p.proposal_id(), p.kelurahan_code(),
              p.submitted_by(), p.submitted_at(), p.status());
   for (const auto& i : p.items()) {
-    fmt::print("  #{:<3} line {:<5} {:<36} {:<20} {:<16} {:<9} {}{}\n", i.item_id(), i.row(), i.participant_id(),
-               i.rw_code(), i.category(), i.status(), i.reason(),
+    fmt::print("  #{:<3} line {:<5} {:<36} {:<20} {:<16} {:<9} {}{}\n", i.item_id(), i.row(),
+               i.participant_id(), i.rw_code(), i.category(), i.status(), i.reason(),
                i.decision_reason().empty() ? "" : " -> " + i.decision_reason());
   }
   for (const auto& r : p.refused()) fmt::print("  line {:<5} REFUSED: {}\n", r.row(), r.reason());
@@ -76,7 +78,8 @@ void add_spec_flags(CLI::App* cmd, const std::shared_ptr<csr::CohortSpec>& spec,
                     const std::shared_ptr<std::vector<std::string>>& categories,
                     const std::shared_ptr<std::vector<std::string>>& rws) {
   cmd->add_option("--sponsor", *spec->mutable_sponsor_id(), "sponsor id")->required();
-  cmd->add_option("--start", *spec->mutable_start_period(), "first month funded, YYYY-MM (default: this month)");
+  cmd->add_option("--start", *spec->mutable_start_period(),
+                  "first month funded, YYYY-MM (default: this month)");
   cmd->add_option_function<int>(
          "--months", [spec](int v) { spec->set_months(v); }, "months funded")
       ->required();
@@ -113,10 +116,9 @@ bool parse_number(const std::string& text, T& out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
-const std::vector<std::string> kProposalColumns = {"participant_id", "nik",      "name",        "birth_date",
-                                                   "sex",            "phone",    "rw_code",     "rt",
-                                                   "category",       "income_band", "programs", "agent_id",
-                                                   "reason"};
+const std::vector<std::string> kProposalColumns = {
+    "participant_id", "nik",         "name",     "birth_date", "sex",   "phone", "rw_code", "rt",
+    "category",       "income_band", "programs", "agent_id",   "reason"};
 
 int propose(const Globals& g, const ProposeOptions& o) {
   std::ifstream in(o.file, std::ios::binary);
@@ -127,7 +129,8 @@ int propose(const Globals& g, const ProposeOptions& o) {
   csv::Reader reader(in);
   csv::Record header;
   if (!reader.next(header) || !header.error.empty()) {
-    fmt::print(stderr, "error: {} has no header line (columns: {})\n", o.file, fmt::join(kProposalColumns, ","));
+    fmt::print(stderr, "error: {} has no header line (columns: {})\n", o.file,
+               fmt::join(kProposalColumns, ","));
     return 2;
   }
   std::map<std::string, std::size_t> at;
@@ -137,10 +140,11 @@ int propose(const Globals& g, const ProposeOptions& o) {
     if (std::find(kProposalColumns.begin(), kProposalColumns.end(), name) == kProposalColumns.end())
       unknown.push_back(name);
   if (!unknown.empty() || !at.contains("reason") || (!at.contains("participant_id") && !at.contains("nik"))) {
-    fmt::print(stderr,
-               "error: header of {}: needs reason and participant_id or the new-worker columns; unknown [{}]; "
-               "columns: {}\n",
-               o.file, fmt::join(unknown, ", "), fmt::join(kProposalColumns, ","));
+    fmt::print(
+        stderr,
+        "error: header of {}: needs reason and participant_id or the new-worker columns; unknown [{}]; "
+        "columns: {}\n",
+        o.file, fmt::join(unknown, ", "), fmt::join(kProposalColumns, ","));
     return 2;
   }
   csr::SubmitProposalRequest request;
@@ -196,7 +200,8 @@ int propose(const Globals& g, const ProposeOptions& o) {
     print_json(reply);
   } else {
     print_proposal(reply);
-    fmt::print("{} worker(s) proposed, {} line(s) refused\n", reply.items_size(), reply.refused_size() + bad_rows);
+    fmt::print("{} worker(s) proposed, {} line(s) refused\n", reply.items_size(),
+               reply.refused_size() + bad_rows);
   }
   return reply.refused_size() + bad_rows > 0 ? 1 : 0;
 }
@@ -205,10 +210,12 @@ int propose(const Globals& g, const ProposeOptions& o) {
 
 void write_impact_csv(const csr::ImpactReport& r, const std::string& path) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << "sponsor_id,from,to,rw_code,workers_protected,months_funded,rupiah_spent,claims_paid,claims_amount\n";
+  out << "sponsor_id,from,to,rw_code,workers_protected,months_funded,rupiah_spent,claims_paid,claims_"
+         "amount\n";
   for (const auto& rw : r.rws()) {
-    out << fmt::format("{},{},{},{},{},{},{},{},{}\n", r.sponsor_id(), r.from_period(), r.to_period(), rw.rw_code(),
-                       rw.workers(), rw.months_funded(), rw.spent(), rw.claims_paid(), rw.claims_amount());
+    out << fmt::format("{},{},{},{},{},{},{},{},{}\n", r.sponsor_id(), r.from_period(), r.to_period(),
+                       rw.rw_code(), rw.workers(), rw.months_funded(), rw.spent(), rw.claims_paid(),
+                       rw.claims_amount());
   }
   out << fmt::format("{},{},{},TOTAL,{},{},{},{},{}\n", r.sponsor_id(), r.from_period(), r.to_period(),
                      r.workers_protected(), r.months_funded(), r.spent(), r.claims_paid(), r.claims_amount());
@@ -218,7 +225,8 @@ void write_impact_csv(const csr::ImpactReport& r, const std::string& path) {
 
 void add_csr_commands(CLI::App& app, Globals& g) {
   add_address_flag(app, g, "csr-donor");
-  auto* root = app.add_subcommand("csr", "Sponsors (CSR, city budget, philanthropy): wallets, cohorts, proposals");
+  auto* root =
+      app.add_subcommand("csr", "Sponsors (CSR, city budget, philanthropy): wallets, cohorts, proposals");
   root->require_subcommand(1);
 
   // sponsor create | list | get
@@ -233,7 +241,8 @@ void add_csr_commands(CLI::App& app, Globals& g) {
   create->callback([&g, create_request] {
     create_request->set_idempotency_key(key_or_new(create_request->idempotency_key()));
     g.exit_code = call_and_print<csr::Sponsor>(
-        g, [&](auto& context, auto& reply) { return stub(g)->CreateSponsor(&context, *create_request, &reply); },
+        g,
+        [&](auto& context, auto& reply) { return stub(g)->CreateSponsor(&context, *create_request, &reply); },
         print_sponsor);
   });
   on_call<csr::ListSponsorsRequest, csr::ListSponsorsResponse>(
@@ -251,18 +260,21 @@ void add_csr_commands(CLI::App& app, Globals& g) {
   auto* deposit = root->add_subcommand("deposit", "Put money into a sponsor's wallet (once per --key)");
   auto deposit_request = std::make_shared<csr::DepositRequest>();
   deposit->add_option("sponsor", *deposit_request->mutable_sponsor_id(), "sponsor id")->required();
-  deposit->add_option_function<std::int64_t>(
-             "--amount", [deposit_request](std::int64_t v) { deposit_request->set_amount(v); }, "whole rupiah")
+  deposit
+      ->add_option_function<std::int64_t>(
+          "--amount", [deposit_request](std::int64_t v) { deposit_request->set_amount(v); }, "whole rupiah")
       ->required();
   deposit->add_option("--reference", *deposit_request->mutable_reference(), "transfer or budget reference");
-  deposit->add_option("--key", *deposit_request->mutable_idempotency_key(), "idempotency key: reuse it to retry");
+  deposit->add_option("--key", *deposit_request->mutable_idempotency_key(),
+                      "idempotency key: reuse it to retry");
   deposit->callback([&g, deposit_request] {
     deposit_request->set_idempotency_key(key_or_new(deposit_request->idempotency_key()));
     g.exit_code = call_and_print<csr::DepositResult>(
         g, [&](auto& context, auto& reply) { return stub(g)->Deposit(&context, *deposit_request, &reply); },
         [](const csr::DepositResult& d) {
           fmt::print("deposit {} of {} to {}: balance {}{}\n", d.deposit_id(), format_rupiah(d.amount()),
-                     d.sponsor_id(), format_rupiah(d.balance()), d.repeated() ? " (already made: nothing added)" : "");
+                     d.sponsor_id(), format_rupiah(d.balance()),
+                     d.repeated() ? " (already made: nothing added)" : "");
         });
   });
 
@@ -285,8 +297,9 @@ void add_csr_commands(CLI::App& app, Globals& g) {
   auto* cohort = root->add_subcommand("cohort", "Cohorts a sponsor funds for M months");
   cohort->require_subcommand(1);
   for (const bool creating : {false, true}) {
-    auto* cmd = creating ? cohort->add_subcommand("create", "Start a cohort (refused if it would double-fund)")
-                         : cohort->add_subcommand("quote", "The budget a cohort needs; changes nothing");
+    auto* cmd = creating
+                    ? cohort->add_subcommand("create", "Start a cohort (refused if it would double-fund)")
+                    : cohort->add_subcommand("quote", "The budget a cohort needs; changes nothing");
     auto spec = std::make_shared<csr::CohortSpec>();
     auto participants = std::make_shared<std::vector<std::string>>();
     auto categories = std::make_shared<std::vector<std::string>>();
@@ -313,7 +326,8 @@ void add_csr_commands(CLI::App& app, Globals& g) {
           print_cohort);
     });
   }
-  auto* end = cohort->add_subcommand("end", "End a cohort (the last month funded is --last, default this month)");
+  auto* end =
+      cohort->add_subcommand("end", "End a cohort (the last month funded is --last, default this month)");
   auto end_request = std::make_shared<csr::EndCohortRequest>();
   end->add_option("cohort", *end_request->mutable_cohort_id(), "cohort id")->required();
   end->add_option("--last", *end_request->mutable_last_period(), "last month funded, YYYY-MM");
@@ -339,24 +353,27 @@ void add_csr_commands(CLI::App& app, Globals& g) {
 
   // propose FILE.csv | proposals | proposal | accept | reject
   auto* propose_cmd = root->add_subcommand(
-      "propose", "Submit a kelurahan list of vulnerable workers (CSV: participant_id or new-worker columns, reason)");
+      "propose",
+      "Submit a kelurahan list of vulnerable workers (CSV: participant_id or new-worker columns, reason)");
   auto propose_options = std::make_shared<ProposeOptions>();
   propose_cmd->add_option("file", propose_options->file, "CSV file")->required()->check(CLI::ExistingFile);
   propose_cmd->add_option("--kelurahan", propose_options->kelurahan, "kelurahan code, e.g. 31.75.06.1005")
       ->required();
   propose_cmd->add_option("--note", propose_options->note, "a note for sponsors");
-  propose_cmd->add_option("--key", propose_options->key, "idempotency key (default: from kelurahan and file)");
+  propose_cmd->add_option("--key", propose_options->key,
+                          "idempotency key (default: from kelurahan and file)");
   propose_cmd->callback([&g, propose_options] { g.exit_code = propose(g, *propose_options); });
 
   auto* proposals = root->add_subcommand("proposals", "Proposals, newest first");
   auto proposals_request = std::make_shared<csr::ListProposalsRequest>();
   proposals->add_option("--kelurahan", *proposals_request->mutable_kelurahan_code(), "kelurahan code");
   proposals->add_option("--status", *proposals_request->mutable_status(), "open or decided");
-  on_call<csr::ListProposalsRequest, csr::ListProposalsResponse>(
-      proposals, g, proposals_request, &csr::SponsorService::Stub::ListProposals,
-      [](const csr::ListProposalsResponse& r) {
-        for (const auto& p : r.proposals()) print_proposal(p);
-      });
+  on_call<csr::ListProposalsRequest, csr::ListProposalsResponse>(proposals, g, proposals_request,
+                                                                 &csr::SponsorService::Stub::ListProposals,
+                                                                 [](const csr::ListProposalsResponse& r) {
+                                                                   for (const auto& p : r.proposals())
+                                                                     print_proposal(p);
+                                                                 });
   auto* proposal = root->add_subcommand("proposal", "One proposal with its items");
   auto proposal_request = std::make_shared<csr::GetProposalRequest>();
   proposal->add_option("proposal", *proposal_request->mutable_proposal_id(), "proposal id")->required();
@@ -380,7 +397,10 @@ void add_csr_commands(CLI::App& app, Globals& g) {
     accept_request->clear_item_ids();
     for (const auto& i : *accept_items) accept_request->add_item_ids(i);
     g.exit_code = call_and_print<csr::AcceptProposalResult>(
-        g, [&](auto& context, auto& reply) { return stub(g)->AcceptProposal(&context, *accept_request, &reply); },
+        g,
+        [&](auto& context, auto& reply) {
+          return stub(g)->AcceptProposal(&context, *accept_request, &reply);
+        },
         [](const csr::AcceptProposalResult& r) {
           print_proposal(r.proposal());
           print_cohort(r.cohort());
@@ -400,7 +420,9 @@ void add_csr_commands(CLI::App& app, Globals& g) {
     for (const auto& i : *reject_items) reject_request->add_item_ids(i);
     g.exit_code = call_and_print<csr::Proposal>(
         g,
-        [&](auto& context, auto& reply) { return stub(g)->RejectProposalItems(&context, *reject_request, &reply); },
+        [&](auto& context, auto& reply) {
+          return stub(g)->RejectProposalItems(&context, *reject_request, &reply);
+        },
         print_proposal);
   });
 
@@ -426,9 +448,9 @@ void add_csr_commands(CLI::App& app, Globals& g) {
       fmt::print(
           "{} ({}), {}..{}\n  workers protected  {}\n  months funded      {}\n  rupiah spent       {}\n"
           "  RWs reached        {}\n  claims paid        {} ({})\n  bills not covered  {}\n",
-          r.sponsor_name(), r.sponsor_id(), r.from_period(), r.to_period(), r.workers_protected(), r.months_funded(),
-          format_rupiah(r.spent()), r.rws_reached(), r.claims_paid(), format_rupiah(r.claims_amount()),
-          r.payments_failed());
+          r.sponsor_name(), r.sponsor_id(), r.from_period(), r.to_period(), r.workers_protected(),
+          r.months_funded(), format_rupiah(r.spent()), r.rws_reached(), r.claims_paid(),
+          format_rupiah(r.claims_amount()), r.payments_failed());
       for (const auto& rw : r.rws())
         fmt::print("  {:<20} {:>4} worker(s) {:>4} month(s) {:>14}  claims {}\n", rw.rw_code(), rw.workers(),
                    rw.months_funded(), format_rupiah(rw.spent()), rw.claims_paid());

@@ -41,8 +41,8 @@ Result<void> EventHandler::apply_payload(const std::string& payload) {
   switch (envelope.payload_case()) {
     case Envelope::kParticipantRegistered: {
       const auto& e = envelope.participant_registered();
-      applied = core_.participant_registered(
-          id, {e.participant_id(), e.rw_code(), e.category(), e.payer(), e.programs(), e.income_band(), true, ""});
+      applied = core_.participant_registered(id, {e.participant_id(), e.rw_code(), e.category(), e.payer(),
+                                                  e.programs(), e.income_band(), true, ""});
       break;
     }
     case Envelope::kParticipantUpdated: {

@@ -108,7 +108,8 @@ CohortSpec from_proto(const v1::CohortSpec& s) {
 // The trace id a caller sent (x-trace-id metadata), or a new one.
 std::string trace_id(const ::grpc::ServerContext* context) {
   const auto& metadata = context->client_metadata();
-  if (auto it = metadata.find("x-trace-id"); it != metadata.end()) return {it->second.data(), it->second.size()};
+  if (auto it = metadata.find("x-trace-id"); it != metadata.end())
+    return {it->second.data(), it->second.size()};
   return new_id("t_");
 }
 
@@ -127,8 +128,8 @@ template <typename F>
 
 }  // namespace
 
-::grpc::Status GrpcService::CreateSponsor(::grpc::ServerContext* context, const v1::CreateSponsorRequest* request,
-                                          v1::Sponsor* reply) {
+::grpc::Status GrpcService::CreateSponsor(::grpc::ServerContext* context,
+                                          const v1::CreateSponsorRequest* request, v1::Sponsor* reply) {
   return handle(context, [&](const std::string& by) -> Result<void> {
     auto s = core_.create_sponsor(request->idempotency_key(), request->name(), request->kind(), by);
     if (!s) return fail(s.error());
@@ -210,8 +211,8 @@ template <typename F>
   });
 }
 
-::grpc::Status GrpcService::CreateCohort(::grpc::ServerContext* context, const v1::CreateCohortRequest* request,
-                                         v1::Cohort* reply) {
+::grpc::Status GrpcService::CreateCohort(::grpc::ServerContext* context,
+                                         const v1::CreateCohortRequest* request, v1::Cohort* reply) {
   return handle(context, [&](const std::string& by) -> Result<void> {
     auto c = core_.create_cohort(request->idempotency_key(), from_proto(request->spec()), by);
     if (!c) return fail(c.error());
@@ -261,14 +262,14 @@ template <typename F>
       ProposalInput input{in.row(), in.participant_id(), std::nullopt, in.reason()};
       if (in.has_worker()) {
         const auto& w = in.worker();
-        input.worker = NewWorker{w.nik(),      w.name(),        w.birth_date(), w.sex(),
-                                 w.phone(),    w.rw_code(),     w.rt(),         w.category(),
-                                 w.income_band(), w.programs(), w.agent_id()};
+        input.worker =
+            NewWorker{w.nik(), w.name(),     w.birth_date(),  w.sex(),      w.phone(),   w.rw_code(),
+                      w.rt(),  w.category(), w.income_band(), w.programs(), w.agent_id()};
       }
       inputs.push_back(std::move(input));
     }
-    auto p = core_.submit_proposal(request->idempotency_key(), request->kelurahan_code(), inputs, request->note(),
-                                   by);
+    auto p = core_.submit_proposal(request->idempotency_key(), request->kelurahan_code(), inputs,
+                                   request->note(), by);
     if (!p) return fail(p.error());
     spdlog::info("proposal {} from {} by {}: {} item(s), {} refused", p->id, p->kelurahan_code, by,
                  p->items.size(), p->refused.size());
@@ -277,7 +278,8 @@ template <typename F>
   });
 }
 
-::grpc::Status GrpcService::ListProposals(::grpc::ServerContext* context, const v1::ListProposalsRequest* request,
+::grpc::Status GrpcService::ListProposals(::grpc::ServerContext* context,
+                                          const v1::ListProposalsRequest* request,
                                           v1::ListProposalsResponse* reply) {
   return handle(context, [&](const std::string&) -> Result<void> {
     auto list = core_.proposals(request->kelurahan_code(), request->status());
@@ -325,7 +327,8 @@ template <typename F>
                                                 v1::Proposal* reply) {
   return handle(context, [&](const std::string& by) -> Result<void> {
     std::vector<std::string> ids(request->item_ids().begin(), request->item_ids().end());
-    auto p = core_.reject_items(request->idempotency_key(), request->proposal_id(), ids, request->reason(), by);
+    auto p =
+        core_.reject_items(request->idempotency_key(), request->proposal_id(), ids, request->reason(), by);
     if (!p) return fail(p.error());
     to_proto(*p, reply);
     return {};

@@ -39,7 +39,8 @@ class GrpcService final : public v1::SponsorService::Service {
                              v1::Proposal* reply) override;
   ::grpc::Status AcceptProposal(::grpc::ServerContext* context, const v1::AcceptProposalRequest* request,
                                 v1::AcceptProposalResult* reply) override;
-  ::grpc::Status RejectProposalItems(::grpc::ServerContext* context, const v1::RejectProposalItemsRequest* request,
+  ::grpc::Status RejectProposalItems(::grpc::ServerContext* context,
+                                     const v1::RejectProposalItemsRequest* request,
                                      v1::Proposal* reply) override;
   ::grpc::Status GetImpact(::grpc::ServerContext* context, const v1::ImpactRequest* request,
                            v1::ImpactReport* reply) override;

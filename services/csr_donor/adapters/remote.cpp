@@ -47,7 +47,8 @@ Result<Rupiah> ContributionTariffs::monthly(Month period, const Terms& terms) {
   return reply.total();
 }
 
-RegistrationClient::RegistrationClient(std::shared_ptr<::grpc::Channel> channel, std::chrono::milliseconds timeout)
+RegistrationClient::RegistrationClient(std::shared_ptr<::grpc::Channel> channel,
+                                       std::chrono::milliseconds timeout)
     : stub_(registration::v1::RegistrationService::NewStub(std::move(channel))), timeout_(timeout) {}
 
 Result<std::vector<Registered>> RegistrationClient::register_workers(const std::vector<ProposalInput>& rows,
@@ -99,7 +100,8 @@ Result<std::vector<Registered>> RegistrationClient::register_workers(const std::
         r.reason.clear();
       } else {
         std::string reason = result.message();
-        for (const auto& e : result.errors()) reason += fmt::format("{}{}: {}", reason.empty() ? "" : "; ", e.field(), e.rule());
+        for (const auto& e : result.errors())
+          reason += fmt::format("{}{}: {}", reason.empty() ? "" : "; ", e.field(), e.rule());
         r.reason = reason.empty() ? "refused by registration" : reason;
       }
     }

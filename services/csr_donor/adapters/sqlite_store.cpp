@@ -45,8 +45,8 @@ std::vector<std::string> split_list(const std::string& text) {
 Month month_at(std::int64_t index) { return Month::from_index(static_cast<int>(index)); }
 
 Sponsor read_sponsor(const store::Statement& s) {
-  return {s.column_text(0), s.column_text(1), s.column_text(2), s.column_int(3), s.column_int(4), s.column_int(5),
-          s.column_int(6) != 0, s.column_text(7), s.column_text(8)};
+  return {s.column_text(0), s.column_text(1),     s.column_text(2), s.column_int(3), s.column_int(4),
+          s.column_int(5),  s.column_int(6) != 0, s.column_text(7), s.column_text(8)};
 }
 
 Cohort read_cohort(const store::Statement& s) {
@@ -70,15 +70,9 @@ Cohort read_cohort(const store::Statement& s) {
 }
 
 Membership read_member(const store::Statement& s) {
-  return {s.column_text(0),
-          s.column_text(1),
-          s.column_text(2),
-          s.column_text(3),
-          month_at(s.column_int(4)),
-          month_at(s.column_int(5)),
-          s.column_int(6) != 0,
-          s.column_text(7),
-          s.column_int(8)};
+  return {s.column_text(0),     s.column_text(1),          s.column_text(2),
+          s.column_text(3),     month_at(s.column_int(4)), month_at(s.column_int(5)),
+          s.column_int(6) != 0, s.column_text(7),          s.column_int(8)};
 }
 
 Participant read_participant(const store::Statement& s) {
@@ -87,8 +81,9 @@ Participant read_participant(const store::Statement& s) {
 }
 
 Allocation read_allocation(const store::Statement& s) {
-  return {s.column_text(0),          s.column_text(1), s.column_text(2),     s.column_text(3), s.column_text(4),
-          month_at(s.column_int(5)), s.column_int(6),  s.column_int(7) != 0, s.column_text(8)};
+  return {s.column_text(0), s.column_text(1),     s.column_text(2),
+          s.column_text(3), s.column_text(4),     month_at(s.column_int(5)),
+          s.column_int(6),  s.column_int(7) != 0, s.column_text(8)};
 }
 
 ProposalItem read_item(const store::Statement& s) {
@@ -113,7 +108,8 @@ ProposalItem read_item(const store::Statement& s) {
 // One Unit over a connection: a write transaction (tx set) or the reading connection.
 class SqliteUnit final : public Unit {
  public:
-  SqliteUnit(store::Database& db, store::Transaction* tx, const Clock& clock) : db_(db), tx_(tx), clock_(clock) {}
+  SqliteUnit(store::Database& db, store::Transaction* tx, const Clock& clock)
+      : db_(db), tx_(tx), clock_(clock) {}
 
   bool seen_event(const std::string& event_id) override {
     sql("INSERT INTO applied_events (event_id) VALUES (?) ON CONFLICT DO NOTHING").bind(1, event_id).run();
@@ -140,10 +136,11 @@ class SqliteUnit final : public Unit {
     return out;
   }
   void save_sponsor(const Sponsor& x) override {
-    sql(fmt::format("INSERT INTO sponsors ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                    "name = excluded.name, balance = excluded.balance, deposited = excluded.deposited, "
-                    "spent = excluded.spent, funds_low = excluded.funds_low",
-                    kSponsorColumns))
+    sql(fmt::format(
+            "INSERT INTO sponsors ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+            "name = excluded.name, balance = excluded.balance, deposited = excluded.deposited, "
+            "spent = excluded.spent, funds_low = excluded.funds_low",
+            kSponsorColumns))
         .bind(1, x.id)
         .bind(2, x.name)
         .bind(3, x.kind)
@@ -156,7 +153,8 @@ class SqliteUnit final : public Unit {
         .run();
   }
   void append_ledger(const LedgerLine& l) override {
-    sql("INSERT INTO ledger (sponsor_id, kind, amount, balance, reference, participant_id, period, cohort_id, at, "
+    sql("INSERT INTO ledger (sponsor_id, kind, amount, balance, reference, participant_id, period, "
+        "cohort_id, at, "
         "note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(1, l.sponsor_id)
         .bind(2, l.kind)
@@ -172,9 +170,10 @@ class SqliteUnit final : public Unit {
   }
   std::vector<LedgerLine> ledger(const std::string& sponsor_id, int limit) override {
     std::vector<LedgerLine> out;
-    auto s = sql(
-        "SELECT seq, sponsor_id, kind, amount, balance, reference, participant_id, period, cohort_id, at, note "
-        "FROM ledger WHERE sponsor_id = ? ORDER BY seq DESC LIMIT ?");
+    auto s =
+        sql("SELECT seq, sponsor_id, kind, amount, balance, reference, participant_id, period, cohort_id, "
+            "at, note "
+            "FROM ledger WHERE sponsor_id = ? ORDER BY seq DESC LIMIT ?");
     s.bind(1, sponsor_id).bind(2, limit);
     while (s.step()) {
       out.push_back({s.column_int(0), s.column_text(1), s.column_text(2), s.column_int(3), s.column_int(4),
@@ -184,7 +183,8 @@ class SqliteUnit final : public Unit {
     return out;
   }
   void save_deposit(const Deposit& d) override {
-    sql("INSERT INTO deposits (id, sponsor_id, idempotency_key, amount, balance, reference, at, by_user) VALUES "
+    sql("INSERT INTO deposits (id, sponsor_id, idempotency_key, amount, balance, reference, at, by_user) "
+        "VALUES "
         "(?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(1, d.id)
         .bind(2, d.sponsor_id)
@@ -201,8 +201,9 @@ class SqliteUnit final : public Unit {
         "SELECT id, sponsor_id, idempotency_key, reference, at, by_user, amount, balance FROM deposits WHERE "
         "idempotency_key = ?");
     if (!s.bind(1, key).step()) return std::nullopt;
-    return Deposit{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4),
-                   s.column_text(5), s.column_int(6),  s.column_int(7),  false};
+    return Deposit{s.column_text(0), s.column_text(1), s.column_text(2),
+                   s.column_text(3), s.column_text(4), s.column_text(5),
+                   s.column_int(6),  s.column_int(7),  false};
   }
 
   std::optional<Cohort> cohort(const std::string& id) override {
@@ -211,7 +212,8 @@ class SqliteUnit final : public Unit {
     return read_cohort(s);
   }
   std::vector<Cohort> cohorts(const std::string& sponsor_id) override {
-    return cohorts_where("sponsor_id = ? ORDER BY rowid", [&](store::Statement& s) { s.bind(1, sponsor_id); });
+    return cohorts_where("sponsor_id = ? ORDER BY rowid",
+                         [&](store::Statement& s) { s.bind(1, sponsor_id); });
   }
   std::vector<Cohort> cohorts_ended_before(Month month) override {
     return cohorts_where("status = 'active' AND last_period < ? ORDER BY rowid",
@@ -221,10 +223,11 @@ class SqliteUnit final : public Unit {
     return cohorts_where("status = 'active' AND max_members > 0 ORDER BY rowid", [](store::Statement&) {});
   }
   void save_cohort(const Cohort& c) override {
-    sql(fmt::format("INSERT INTO cohorts ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) "
-                    "DO UPDATE SET last_period = excluded.last_period, status = excluded.status, "
-                    "end_reason = excluded.end_reason, budget = excluded.budget, ended_by = excluded.ended_by",
-                    kCohortColumns))
+    sql(fmt::format(
+            "INSERT INTO cohorts ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) "
+            "DO UPDATE SET last_period = excluded.last_period, status = excluded.status, "
+            "end_reason = excluded.end_reason, budget = excluded.budget, ended_by = excluded.ended_by",
+            kCohortColumns))
         .bind(1, c.id)
         .bind(2, c.sponsor_id)
         .bind(3, c.name)
@@ -250,10 +253,11 @@ class SqliteUnit final : public Unit {
     return members_where("cohort_id = ? ORDER BY participant_id", cohort_id);
   }
   void save_membership(const Membership& m) override {
-    sql(fmt::format("INSERT INTO memberships ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (cohort_id, "
-                    "participant_id) DO UPDATE SET rw_code = excluded.rw_code, to_period = excluded.to_period, "
-                    "active = excluded.active, end_reason = excluded.end_reason, monthly = excluded.monthly",
-                    kMemberColumns))
+    sql(fmt::format(
+            "INSERT INTO memberships ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (cohort_id, "
+            "participant_id) DO UPDATE SET rw_code = excluded.rw_code, to_period = excluded.to_period, "
+            "active = excluded.active, end_reason = excluded.end_reason, monthly = excluded.monthly",
+            kMemberColumns))
         .bind(1, m.cohort_id)
         .bind(2, m.sponsor_id)
         .bind(3, m.participant_id)
@@ -266,8 +270,9 @@ class SqliteUnit final : public Unit {
         .run();
   }
   Rupiah monthly_need(const std::string& sponsor_id, Month month) override {
-    auto s = sql(
-        "SELECT COALESCE(SUM(monthly), 0) FROM memberships WHERE sponsor_id = ? AND active = 1 AND to_period >= ?");
+    auto s =
+        sql("SELECT COALESCE(SUM(monthly), 0) FROM memberships WHERE sponsor_id = ? AND active = 1 AND "
+            "to_period >= ?");
     s.bind(1, sponsor_id).bind(2, month.index()).step();
     return s.column_int(0);
   }
@@ -278,11 +283,12 @@ class SqliteUnit final : public Unit {
     return read_participant(s);
   }
   void save_participant(const Participant& p) override {
-    sql(fmt::format("INSERT INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                    "rw_code = excluded.rw_code, category = excluded.category, payer = excluded.payer, "
-                    "programs = excluded.programs, income_band = excluded.income_band, active = excluded.active, "
-                    "exit_date = excluded.exit_date",
-                    kParticipantColumns))
+    sql(fmt::format(
+            "INSERT INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+            "rw_code = excluded.rw_code, category = excluded.category, payer = excluded.payer, "
+            "programs = excluded.programs, income_band = excluded.income_band, active = excluded.active, "
+            "exit_date = excluded.exit_date",
+            kParticipantColumns))
         .bind(1, p.id)
         .bind(2, p.rw_code)
         .bind(3, p.category)
@@ -304,7 +310,8 @@ class SqliteUnit final : public Unit {
     };
     if (!categories.empty()) where += in("category", categories.size());
     if (!rw_codes.empty()) where += in("rw_code", rw_codes.size());
-    auto s = sql(fmt::format("SELECT {} FROM participants WHERE {} ORDER BY id LIMIT ?", kParticipantColumns, where));
+    auto s = sql(
+        fmt::format("SELECT {} FROM participants WHERE {} ORDER BY id LIMIT ?", kParticipantColumns, where));
     int i = 1;
     for (const auto& c : categories) s.bind(i++, c);
     for (const auto& r : rw_codes) s.bind(i++, r);
@@ -320,9 +327,10 @@ class SqliteUnit final : public Unit {
     return read_allocation(s);
   }
   void save_allocation(const Allocation& a) override {
-    sql(fmt::format("INSERT INTO allocations ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                    "refunded = excluded.refunded",
-                    kAllocationColumns))
+    sql(fmt::format(
+            "INSERT INTO allocations ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+            "refunded = excluded.refunded",
+            kAllocationColumns))
         .bind(1, a.id)
         .bind(2, a.sponsor_id)
         .bind(3, a.cohort_id)
@@ -335,17 +343,19 @@ class SqliteUnit final : public Unit {
         .run();
   }
   std::vector<Allocation> allocations(const std::string& sponsor_id, Month from, Month to) override {
-    auto s = sql(fmt::format(
-        "SELECT {} FROM allocations WHERE sponsor_id = ? AND period >= ? AND period <= ? AND refunded = 0 ORDER BY "
-        "period, participant_id",
-        kAllocationColumns));
+    auto s =
+        sql(fmt::format("SELECT {} FROM allocations WHERE sponsor_id = ? AND period >= ? AND period <= ? AND "
+                        "refunded = 0 ORDER BY "
+                        "period, participant_id",
+                        kAllocationColumns));
     s.bind(1, sponsor_id).bind(2, from.index()).bind(3, to.index());
     std::vector<Allocation> out;
     while (s.step()) out.push_back(read_allocation(s));
     return out;
   }
   void save_failure(const Failure& f) override {
-    sql("INSERT INTO failures (participant_id, period, sponsor_id, cohort_id, rw_code, amount, balance, at, reason) "
+    sql("INSERT INTO failures (participant_id, period, sponsor_id, cohort_id, rw_code, amount, balance, at, "
+        "reason) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
         .bind(1, f.participant_id)
         .bind(2, f.period.index())
@@ -359,10 +369,11 @@ class SqliteUnit final : public Unit {
         .run();
   }
   std::vector<Failure> failures(const std::string& sponsor_id, Month from, Month to) override {
-    auto s = sql(
-        "SELECT participant_id, sponsor_id, cohort_id, rw_code, period, amount, balance, at, reason FROM failures "
-        "WHERE "
-        "sponsor_id = ? AND period >= ? AND period <= ? ORDER BY period, participant_id");
+    auto s =
+        sql("SELECT participant_id, sponsor_id, cohort_id, rw_code, period, amount, balance, at, reason FROM "
+            "failures "
+            "WHERE "
+            "sponsor_id = ? AND period >= ? AND period <= ? ORDER BY period, participant_id");
     s.bind(1, sponsor_id).bind(2, from.index()).bind(3, to.index());
     std::vector<Failure> out;
     while (s.step()) {
@@ -373,7 +384,8 @@ class SqliteUnit final : public Unit {
     return out;
   }
   bool save_claim(const ClaimImpact& c) override {
-    sql("INSERT INTO claims (claim_id, participant_id, sponsor_id, cohort_id, rw_code, claim_type, event_date, "
+    sql("INSERT INTO claims (claim_id, participant_id, sponsor_id, cohort_id, rw_code, claim_type, "
+        "event_date, "
         "event_period, amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
         .bind(1, c.claim_id)
         .bind(2, c.participant_id)
@@ -388,9 +400,11 @@ class SqliteUnit final : public Unit {
     return db_.changes() > 0;
   }
   std::vector<ClaimImpact> claims(const std::string& sponsor_id, Month from, Month to) override {
-    auto s = sql(
-        "SELECT claim_id, participant_id, sponsor_id, cohort_id, rw_code, claim_type, event_date, amount FROM "
-        "claims WHERE sponsor_id = ? AND event_period >= ? AND event_period <= ? ORDER BY event_date, claim_id");
+    auto s =
+        sql("SELECT claim_id, participant_id, sponsor_id, cohort_id, rw_code, claim_type, event_date, amount "
+            "FROM "
+            "claims WHERE sponsor_id = ? AND event_period >= ? AND event_period <= ? ORDER BY event_date, "
+            "claim_id");
     s.bind(1, sponsor_id).bind(2, from.index()).bind(3, to.index());
     std::vector<ClaimImpact> out;
     while (s.step()) {
@@ -403,14 +417,17 @@ class SqliteUnit final : public Unit {
   std::optional<Proposal> proposal(const std::string& id) override {
     auto s = sql("SELECT id, kelurahan_code, submitted_by, submitted_at, note FROM proposals WHERE id = ?");
     if (!s.bind(1, id).step()) return std::nullopt;
-    Proposal p{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4), {}, {}};
+    Proposal p{
+        s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4), {}, {}};
     s.reset();
-    auto items = sql(fmt::format("SELECT {} FROM proposal_items WHERE proposal_id = ? ORDER BY CAST(item_id AS "
-                                 "INTEGER)",
-                                 kItemColumns));
+    auto items =
+        sql(fmt::format("SELECT {} FROM proposal_items WHERE proposal_id = ? ORDER BY CAST(item_id AS "
+                        "INTEGER)",
+                        kItemColumns));
     items.bind(1, id);
     while (items.step()) p.items.push_back(read_item(items));
-    auto refused = sql("SELECT row_number, reason FROM proposal_refused WHERE proposal_id = ? ORDER BY row_number");
+    auto refused =
+        sql("SELECT row_number, reason FROM proposal_refused WHERE proposal_id = ? ORDER BY row_number");
     refused.bind(1, id);
     while (refused.step()) p.refused.push_back({refused.column_int(0), refused.column_text(1)});
     return p;
@@ -418,8 +435,9 @@ class SqliteUnit final : public Unit {
   std::vector<Proposal> proposals(const std::string& kelurahan_code) override {
     std::vector<std::string> ids;
     {
-      auto s = sql(
-          "SELECT id FROM proposals WHERE (? = '' OR kelurahan_code = ?) ORDER BY submitted_at DESC, id DESC");
+      auto s =
+          sql("SELECT id FROM proposals WHERE (? = '' OR kelurahan_code = ?) ORDER BY submitted_at DESC, id "
+              "DESC");
       s.bind(1, kelurahan_code).bind(2, kelurahan_code);
       while (s.step()) ids.push_back(s.column_text(0));
     }
@@ -430,7 +448,8 @@ class SqliteUnit final : public Unit {
     return out;
   }
   void save_proposal(const Proposal& p) override {
-    sql("INSERT INTO proposals (id, kelurahan_code, submitted_by, submitted_at, note) VALUES (?, ?, ?, ?, ?) ON "
+    sql("INSERT INTO proposals (id, kelurahan_code, submitted_by, submitted_at, note) VALUES (?, ?, ?, ?, ?) "
+        "ON "
         "CONFLICT (id) DO NOTHING")
         .bind(1, p.id)
         .bind(2, p.kelurahan_code)
@@ -439,12 +458,13 @@ class SqliteUnit final : public Unit {
         .bind(5, p.note)
         .run();
     for (const auto& i : p.items) {
-      sql(fmt::format("INSERT INTO proposal_items (proposal_id, {}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                      "?, ?) ON CONFLICT (proposal_id, item_id) DO UPDATE SET status = excluded.status, "
-                      "decision_reason = excluded.decision_reason, sponsor_id = excluded.sponsor_id, "
-                      "cohort_id = excluded.cohort_id, decided_by = excluded.decided_by, "
-                      "decided_at = excluded.decided_at",
-                      kItemColumns))
+      sql(fmt::format(
+              "INSERT INTO proposal_items (proposal_id, {}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+              "?, ?) ON CONFLICT (proposal_id, item_id) DO UPDATE SET status = excluded.status, "
+              "decision_reason = excluded.decision_reason, sponsor_id = excluded.sponsor_id, "
+              "cohort_id = excluded.cohort_id, decided_by = excluded.decided_by, "
+              "decided_at = excluded.decided_at",
+              kItemColumns))
           .bind(1, p.id)
           .bind(2, i.item_id)
           .bind(3, i.row)
@@ -463,7 +483,8 @@ class SqliteUnit final : public Unit {
           .run();
     }
     for (const auto& r : p.refused) {
-      sql("INSERT INTO proposal_refused (proposal_id, row_number, reason) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+      sql("INSERT INTO proposal_refused (proposal_id, row_number, reason) VALUES (?, ?, ?) ON CONFLICT DO "
+          "NOTHING")
           .bind(1, p.id)
           .bind(2, r.row)
           .bind(3, r.reason)

@@ -25,8 +25,8 @@ bool contains(const std::vector<std::string>& list, const std::string& value) {
 
 // A participant is sponsored while one of its memberships is active.
 bool sponsored(const std::vector<Membership>& memberships, const std::string& except_cohort = "") {
-  return std::ranges::any_of(
-      memberships, [&](const Membership& m) { return m.active && m.cohort_id != except_cohort; });
+  return std::ranges::any_of(memberships,
+                             [&](const Membership& m) { return m.active && m.cohort_id != except_cohort; });
 }
 
 Terms terms_of(const Participant& p, const std::string& payer) {
@@ -35,9 +35,9 @@ Terms terms_of(const Participant& p, const std::string& payer) {
 }
 
 std::string describe(const Membership& m, Month a, Month b, const std::optional<Cohort>& other) {
-  return fmt::format("{} is already funded for {}..{} by cohort {}{} of sponsor {}", m.participant_id, a.str(),
-                     b.str(), m.cohort_id, other && !other->name.empty() ? " (" + other->name + ")" : "",
-                     m.sponsor_id);
+  return fmt::format("{} is already funded for {}..{} by cohort {}{} of sponsor {}", m.participant_id,
+                     a.str(), b.str(), m.cohort_id,
+                     other && !other->name.empty() ? " (" + other->name + ")" : "", m.sponsor_id);
 }
 
 }  // namespace
@@ -48,7 +48,9 @@ std::string Proposal::status() const {
              : "decided";
 }
 
-std::string payer_of_kind(const std::string& kind) { return kind == "city_budget" ? "city_budget" : "sponsor"; }
+std::string payer_of_kind(const std::string& kind) {
+  return kind == "city_budget" ? "city_budget" : "sponsor";
+}
 
 std::optional<std::pair<Month, Month>> overlap(const Membership& m, Month from, Month to) {
   const auto a = std::max(m.from, from);
@@ -96,7 +98,8 @@ Result<SponsorView> CsrDonor::create_sponsor(const std::string& key, const std::
   std::vector<FieldViolation> bad;
   if (key.empty()) bad.push_back({"idempotency_key", "required"});
   if (name.empty()) bad.push_back({"name", "required"});
-  if (!codes::one_of(kind, kKinds)) bad.push_back({"kind", "must be csr_company, city_budget or philanthropy"});
+  if (!codes::one_of(kind, kKinds))
+    bad.push_back({"kind", "must be csr_company, city_budget or philanthropy"});
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
   SponsorView out;
   auto done = store_.transact([&](Unit& unit) -> Result<void> {
@@ -185,8 +188,9 @@ Result<std::vector<LedgerLine>> CsrDonor::ledger(const std::string& sponsor_id, 
 
 // ---------------------------------------------------------------- cohorts
 
-Result<Budget> CsrDonor::budget_for(const Sponsor& sponsor, const std::vector<Participant>& members, Month from,
-                                    Month to, int open_slots, const std::vector<std::string>& categories) {
+Result<Budget> CsrDonor::budget_for(const Sponsor& sponsor, const std::vector<Participant>& members,
+                                    Month from, Month to, int open_slots,
+                                    const std::vector<std::string>& categories) {
   QuoteCache cache;
   Budget budget;
   budget.sponsor_id = sponsor.id;
@@ -233,7 +237,8 @@ struct Plan {
 static Result<Plan> plan_cohort(Unit& unit, const CohortSpec& spec, Month current) {
   std::vector<FieldViolation> bad;
   if (spec.sponsor_id.empty()) bad.push_back({"sponsor_id", "required"});
-  std::optional<Month> start = spec.start_period.empty() ? std::optional(current) : Month::parse(spec.start_period);
+  std::optional<Month> start =
+      spec.start_period.empty() ? std::optional(current) : Month::parse(spec.start_period);
   if (!start) bad.push_back({"start_period", "must be a month YYYY-MM"});
   if (start && *start < current) bad.push_back({"start_period", "must not be before this month"});
   if (spec.months < 1 || spec.months > kMaxMonths) bad.push_back({"months", "must be 1..120"});
@@ -280,7 +285,8 @@ static Result<Plan> plan_cohort(Unit& unit, const CohortSpec& spec, Month curren
     for (std::size_t i = 0; i < plan.members.size(); ++i) {
       for (const auto& m : unit.memberships_of(plan.members[i].id)) {
         if (auto o = overlap(m, plan.start, plan.last))
-          taken.push_back({fmt::format("participant_ids[{}]", i), describe(m, o->first, o->second, unit.cohort(m.cohort_id))});
+          taken.push_back({fmt::format("participant_ids[{}]", i),
+                           describe(m, o->first, o->second, unit.cohort(m.cohort_id))});
       }
     }
     if (!taken.empty()) {
@@ -293,7 +299,8 @@ static Result<Plan> plan_cohort(Unit& unit, const CohortSpec& spec, Month curren
     for (const auto& p : unit.candidates(spec.categories, spec.rw_codes, 100'000)) {
       if (static_cast<int>(plan.members.size()) >= spec.max_members) break;
       const auto ms = unit.memberships_of(p.id);
-      if (std::ranges::any_of(ms, [&](const Membership& m) { return overlap(m, plan.start, plan.last).has_value(); }))
+      if (std::ranges::any_of(
+              ms, [&](const Membership& m) { return overlap(m, plan.start, plan.last).has_value(); }))
         continue;
       plan.members.push_back(p);
     }
@@ -320,8 +327,8 @@ void CsrDonor::join(Unit& unit, const Cohort& cohort, const Sponsor& sponsor, co
   const bool was = sponsored(before);
   unit.save_membership(
       {cohort.id, sponsor.id, participant.id, participant.rw_code, from, cohort.last, true, "", monthly});
-  unit.publish(SponsorshipChanged{participant.id, participant.rw_code, "", was, true, sponsor.id, sponsor.kind,
-                                  cohort.id, "joined"});
+  unit.publish(SponsorshipChanged{participant.id, participant.rw_code, "", was, true, sponsor.id,
+                                  sponsor.kind, cohort.id, "joined"});
 }
 
 void CsrDonor::leave(Unit& unit, Membership& m, Month to, const std::string& reason) {
@@ -332,8 +339,8 @@ void CsrDonor::leave(Unit& unit, Membership& m, Month to, const std::string& rea
   unit.save_membership(m);
   const bool still = sponsored(unit.memberships_of(m.participant_id));
   auto s = unit.sponsor(m.sponsor_id);
-  unit.publish(SponsorshipChanged{m.participant_id, m.rw_code, "", true, still, m.sponsor_id, s ? s->kind : "",
-                                  m.cohort_id, reason});
+  unit.publish(SponsorshipChanged{m.participant_id, m.rw_code, "", true, still, m.sponsor_id,
+                                  s ? s->kind : "", m.cohort_id, reason});
 }
 
 Result<CohortView> CsrDonor::create_cohort(const std::string& key, const CohortSpec& spec,
@@ -352,7 +359,8 @@ Result<CohortView> CsrDonor::create_cohort(const std::string& key, const CohortS
   if (!planned) return fail(planned.error());
   if (earlier) return cohort(*earlier);
   // Quoting asks the contribution service, so it happens before the transaction.
-  auto budget = budget_for(plan.sponsor, plan.members, plan.start, plan.last, plan.open_slots, spec.categories);
+  auto budget =
+      budget_for(plan.sponsor, plan.members, plan.start, plan.last, plan.open_slots, spec.categories);
   if (!budget) return fail(budget.error());
   CohortView out;
   auto done = store_.transact([&](Unit& unit) -> Result<void> {
@@ -598,7 +606,8 @@ Result<Proposal> CsrDonor::submit_proposal(const std::string& key, const std::st
   return out;
 }
 
-Result<std::vector<Proposal>> CsrDonor::proposals(const std::string& kelurahan_code, const std::string& status) {
+Result<std::vector<Proposal>> CsrDonor::proposals(const std::string& kelurahan_code,
+                                                  const std::string& status) {
   if (!status.empty() && status != "open" && status != "decided")
     return fail(Error::invalid({{"status", "must be open, decided or empty"}}));
   std::vector<Proposal> out;
@@ -689,12 +698,14 @@ Result<Acceptance> CsrDonor::accept(const AcceptCommand& c, const std::string& b
       existing = unit.cohort(c.cohort_id);
       if (!existing) return fail(Error::not_found("no cohort " + c.cohort_id));
       if (existing->sponsor_id != sponsor.id)
-        return fail(precondition(fmt::format("cohort {} belongs to sponsor {}", existing->id, existing->sponsor_id)));
+        return fail(
+            precondition(fmt::format("cohort {} belongs to sponsor {}", existing->id, existing->sponsor_id)));
       if (existing->status != cohort_status::kActive)
         return fail(precondition(fmt::format("cohort {} has ended", existing->id)));
       from = std::max(existing->start, now_month());
       to = existing->last;
-      if (to < from) return fail(precondition(fmt::format("cohort {} has no period left to fund", existing->id)));
+      if (to < from)
+        return fail(precondition(fmt::format("cohort {} has no period left to fund", existing->id)));
     } else {
       from = *start;
       to = start->next(c.months - 1);
@@ -712,11 +723,13 @@ Result<Acceptance> CsrDonor::accept(const AcceptCommand& c, const std::string& b
         }
       } else {
         // Registered with the proposal; registration's event may not have arrived yet.
-        m = {item.participant_id, item.rw_code, item.category, "self", item.programs, item.income_band, true, ""};
+        m = {item.participant_id, item.rw_code,     item.category, "self",
+             item.programs,       item.income_band, true,          ""};
       }
       for (const auto& ms : unit.memberships_of(m.id)) {
         if (auto o = overlap(ms, from, to))
-          taken.push_back({fmt::format("item_ids[{}]", k), describe(ms, o->first, o->second, unit.cohort(ms.cohort_id))});
+          taken.push_back(
+              {fmt::format("item_ids[{}]", k), describe(ms, o->first, o->second, unit.cohort(ms.cohort_id))});
       }
       members.push_back(std::move(m));
     }
@@ -899,7 +912,8 @@ void CsrDonor::fill_from_registration(Unit& unit, const Participant& p) {
     if (active >= c.max_members) continue;
     const auto from = std::max(c.start, current);
     const auto ms = unit.memberships_of(p.id);
-    if (std::ranges::any_of(ms, [&](const Membership& m) { return overlap(m, from, c.last).has_value(); })) return;
+    if (std::ranges::any_of(ms, [&](const Membership& m) { return overlap(m, from, c.last).has_value(); }))
+      return;
     auto s = unit.sponsor(c.sponsor_id);
     if (!s) continue;
     // The cost is learnt from the first bill; until then the cohort's average stands in.
@@ -1014,8 +1028,8 @@ Result<BillOutcome> CsrDonor::contribution_billed(const std::string& event_id, c
     const auto rw = bill.rw_code.empty() ? funding->rw_code : bill.rw_code;
     if (s->balance < bill.outstanding) {
       // Nobody pays silently: the bill stays open for the worker or the agent, and an alert goes out.
-      unit.save_failure({bill.participant_id, s->id, funding->cohort_id, rw, *period, bill.outstanding, s->balance,
-                         now_text(), "insufficient_funds"});
+      unit.save_failure({bill.participant_id, s->id, funding->cohort_id, rw, *period, bill.outstanding,
+                         s->balance, now_text(), "insufficient_funds"});
       unit.publish(SponsorPaymentFailed{s->id, funding->cohort_id, bill.participant_id, rw, period->str(),
                                         "insufficient_funds", bill.agent_id, bill.outstanding, s->balance});
       check_funds(unit, *s);
@@ -1028,10 +1042,10 @@ Result<BillOutcome> CsrDonor::contribution_billed(const std::string& event_id, c
     const auto at = now_text();
     unit.save_allocation({allocation_id, s->id, funding->cohort_id, bill.participant_id, rw, *period,
                           bill.outstanding, false, at});
-    unit.append_ledger({0, s->id, "payment", -bill.outstanding, s->balance, allocation_id, bill.participant_id,
-                        period->str(), funding->cohort_id, at, ""});
-    unit.publish(SponsorPaymentMade{s->id, allocation_id, bill.participant_id, period->str(), funding->cohort_id,
-                                    rw, bill.outstanding});
+    unit.append_ledger({0, s->id, "payment", -bill.outstanding, s->balance, allocation_id,
+                        bill.participant_id, period->str(), funding->cohort_id, at, ""});
+    unit.publish(SponsorPaymentMade{s->id, allocation_id, bill.participant_id, period->str(),
+                                    funding->cohort_id, rw, bill.outstanding});
     check_funds(unit, *s);
     outcome = BillOutcome::kPaid;
     return {};
@@ -1060,9 +1074,10 @@ Result<bool> CsrDonor::payment_rejected(const std::string& event_id, const Rejec
     // The bill may still be open (the worker's credit paid part of it, and a period has one payer):
     // someone must know, as when the wallet is short.
     const auto reason = "rejected: " + rejected.reason;
-    unit.save_failure({a->participant_id, s->id, a->cohort_id, a->rw_code, a->period, a->amount, s->balance, at, reason});
-    unit.publish(SponsorPaymentFailed{s->id, a->cohort_id, a->participant_id, a->rw_code, a->period.str(), reason, "",
-                                      a->amount, s->balance});
+    unit.save_failure(
+        {a->participant_id, s->id, a->cohort_id, a->rw_code, a->period, a->amount, s->balance, at, reason});
+    unit.publish(SponsorPaymentFailed{s->id, a->cohort_id, a->participant_id, a->rw_code, a->period.str(),
+                                      reason, "", a->amount, s->balance});
     check_funds(unit, *s);
     refunded = true;
     return {};

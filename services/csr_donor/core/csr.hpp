@@ -76,12 +76,12 @@ class CsrDonor {
   Result<CohortView> view_of(Unit& unit, const std::string& cohort_id);
   SponsorView view_of(Unit& unit, const Sponsor& sponsor);
   // The budget of members joining for from..to (per member terms), plus `open_slots` estimated.
-  Result<Budget> budget_for(const Sponsor& sponsor, const std::vector<Participant>& members, Month from, Month to,
-                            int open_slots, const std::vector<std::string>& categories);
+  Result<Budget> budget_for(const Sponsor& sponsor, const std::vector<Participant>& members, Month from,
+                            Month to, int open_slots, const std::vector<std::string>& categories);
   // Raises or clears the low-balance alert after a wallet or its needs changed.
   void check_funds(Unit& unit, Sponsor& sponsor);
-  void join(Unit& unit, const Cohort& cohort, const Sponsor& sponsor, const Participant& participant, Month from,
-            Rupiah monthly);
+  void join(Unit& unit, const Cohort& cohort, const Sponsor& sponsor, const Participant& participant,
+            Month from, Rupiah monthly);
   // Ends a membership at `to` (if earlier) with a reason, announcing the end of sponsorship.
   void leave(Unit& unit, Membership& membership, Month to, const std::string& reason);
   void fill_from_registration(Unit& unit, const Participant& participant);

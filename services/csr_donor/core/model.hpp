@@ -26,7 +26,7 @@ struct Sponsor {
   std::string id, name, kind;
   Rupiah balance = 0;
   Rupiah deposited = 0;
-  Rupiah spent = 0;  // payments net of refunds
+  Rupiah spent = 0;        // payments net of refunds
   bool funds_low = false;  // below the alert setting since the last crossing
   std::string created_at, created_by;
 };
@@ -62,8 +62,8 @@ struct Cohort {
   std::string id, sponsor_id, name;
   Month start;
   int months = 0;
-  Month last;             // last period funded (start + months - 1, or earlier once ended)
-  int max_members = 0;    // > 0 for "up to N workers of these categories in these RWs"
+  Month last;           // last period funded (start + months - 1, or earlier once ended)
+  int max_members = 0;  // > 0 for "up to N workers of these categories in these RWs"
   std::vector<std::string> categories, rw_codes;
   std::string status = cohort_status::kActive;
   std::string end_reason;  // ended_by_sponsor | completed
@@ -175,8 +175,8 @@ struct SponsorPaymentFailed {
   std::string sponsor_id, cohort_id, participant_id, rw_code, period, reason, agent_id;
   Rupiah amount = 0, balance = 0;
 };
-using Event = std::variant<SponsorDeposited, CohortStarted, CohortEnded, SponsorPaymentMade, SponsorshipChanged,
-                           SponsorFundsLow, SponsorPaymentFailed>;
+using Event = std::variant<SponsorDeposited, CohortStarted, CohortEnded, SponsorPaymentMade,
+                           SponsorshipChanged, SponsorFundsLow, SponsorPaymentFailed>;
 
 // ---- facts from other services ----
 

@@ -38,10 +38,11 @@ TEST_F(CsrConsumerTest, BillDeliveredTwiceIsPaidOnce) {
   r->set_payer("self");
   r->set_programs("jkk+jkm");
   r->set_income_band(1'000'000);
-  ASSERT_EQ(producer.produce_and_wait({{"jaring.registration.v1", "p_kafka", registered.SerializeAsString(), {}},
-                                       {"jaring.registration.v1", "p_kafka", "not an envelope", {}}},
-                                      10s),
-            2u);
+  ASSERT_EQ(
+      producer.produce_and_wait({{"jaring.registration.v1", "p_kafka", registered.SerializeAsString(), {}},
+                                 {"jaring.registration.v1", "p_kafka", "not an envelope", {}}},
+                                10s),
+      2u);
 
   EventHandler handler(core_, registry);
   kafka::ConsumerOptions options;
@@ -53,7 +54,10 @@ TEST_F(CsrConsumerTest, BillDeliveredTwiceIsPaidOnce) {
   // The participant is known once a quote for it succeeds.
   const auto s = sponsor("PT Maju", "csr_company", 100'000);
   ASSERT_TRUE(process::wait_for(
-      [&] { return core_.quote_cohort({s, "", "2026-03", 1, {"p_kafka"}, 0, {}, {}}).has_value(); }, 30s));
+      [&] {
+        return core_.quote_cohort({s, "", "2026-03", 1, {"p_kafka"}, 0, {}, {}}).has_value();
+      },
+      30s));
   ASSERT_TRUE(core_.create_cohort("c1", {s, "Maju", "2026-03", 6, {"p_kafka"}, 0, {}, {}}, "sponsor"));
 
   events::v1::Envelope billed;

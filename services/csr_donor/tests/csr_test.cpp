@@ -81,7 +81,8 @@ TEST_F(CsrTest, OverlappingCohortIsRefusedNamingThePeriodsAndTheOtherCohort) {
   auto first = core_.create_cohort("c1", {a, "Maju pemulung", "2026-03", 4, {"p_1"}, 0, {}, {}}, "sponsor-a");
   ASSERT_TRUE(first) << first.error().message;
 
-  auto refused = core_.create_cohort("c2", {b, "Zakat", "2026-05", 4, {"p_2", "p_1"}, 0, {}, {}}, "sponsor-b");
+  auto refused =
+      core_.create_cohort("c2", {b, "Zakat", "2026-05", 4, {"p_2", "p_1"}, 0, {}, {}}, "sponsor-b");
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kFailedPrecondition);
   ASSERT_EQ(refused.error().violations.size(), 1u);
@@ -112,7 +113,8 @@ TEST_F(CsrTest, OverlappingCohortIsRefusedNamingThePeriodsAndTheOtherCohort) {
   EXPECT_TRUE(joined[0].sponsorship_changed().sponsored_after());
   int counted = 0;
   for (const auto& e : joined) {
-    counted += (e.sponsorship_changed().sponsored_after() ? 1 : 0) - (e.sponsorship_changed().sponsored_before() ? 1 : 0);
+    counted += (e.sponsorship_changed().sponsored_after() ? 1 : 0) -
+               (e.sponsorship_changed().sponsored_before() ? 1 : 0);
     EXPECT_EQ(e.sponsorship_changed().reason(), "joined");
   }
   EXPECT_EQ(counted, 2);
@@ -160,8 +162,10 @@ TEST_F(CsrTest, BillsArePaidFromTheWalletOnceAndUnpaidOnesRaiseAnAlert) {
   EXPECT_EQ(failed[0].sponsor_payment_failed().balance(), 100);
 
   // The contribution service refused one payment: the wallet gets it back, once.
-  EXPECT_TRUE(*core_.payment_rejected("r1", {s, "p_2:2026-04", "p_2", "2026-04", "paid by another payer", kMonth}));
-  EXPECT_FALSE(*core_.payment_rejected("r2", {s, "p_2:2026-04", "p_2", "2026-04", "paid by another payer", kMonth}));
+  EXPECT_TRUE(
+      *core_.payment_rejected("r1", {s, "p_2:2026-04", "p_2", "2026-04", "paid by another payer", kMonth}));
+  EXPECT_FALSE(
+      *core_.payment_rejected("r2", {s, "p_2:2026-04", "p_2", "2026-04", "paid by another payer", kMonth}));
   EXPECT_EQ(core_.sponsor(s)->sponsor.balance, 100 + kMonth);
   // The bill may be open again: an alert says so.
   const auto after_refund = of_type(take_events(), "SponsorPaymentFailed");
@@ -193,7 +197,8 @@ TEST_F(CsrTest, LowBalanceAlertFiresOncePerCrossing) {
   int bill = 0;
   const auto pay_month = [&](const std::string& period) {
     for (const auto* p : {"p_1", "p_2"})
-      ASSERT_TRUE(core_.contribution_billed("b" + std::to_string(++bill), {p, "", period, "", kMonth, kMonth}));
+      ASSERT_TRUE(
+          core_.contribution_billed("b" + std::to_string(++bill), {p, "", period, "", kMonth, kMonth}));
   };
   pay_month("2026-03");  // 3 months left
   EXPECT_TRUE(of_type(take_events(), "SponsorFundsLow").empty());
@@ -222,8 +227,8 @@ TEST_F(CsrTest, ProposalIsAcceptedInPartAndTheRestRejectedWithAReason) {
   registered(worker("p_gone"));
   ASSERT_TRUE(core_.participant_exited("x1", "p_gone", "2026-03-01"));
   const auto s = sponsor("PT Maju", "csr_company", 1'000'000);
-  NewWorker good{"3172011505900001", "Budi", "1990-05-15", "M", "0812", "31.75.06.1005.004", 3,
-                 "other_informal",   1'000'000, "", ""};
+  NewWorker good{"3172011505900001", "Budi",    "1990-05-15", "M", "0812", "31.75.06.1005.004", 3,
+                 "other_informal",   1'000'000, "",           ""};
   auto bad = good;
   bad.nik = "0172011505900001";
   std::vector<ProposalInput> inputs{{2, "p_1", std::nullopt, "pemulung, no income in the rainy season"},
@@ -287,7 +292,8 @@ TEST_F(CsrTest, AcceptanceOverlappingAnotherSponsorIsRefused) {
   auto first = core_.create_cohort("c1", {a, "RT/RW", "2026-03", 3, {"p_1"}, 0, {}, {}}, "a");
   ASSERT_TRUE(first);
   auto p = core_.submit_proposal("prop", "31.75.06.1005",
-                                 {{1, "p_1", std::nullopt, "poor"}, {2, "p_2", std::nullopt, "poor"}}, "", "lurah");
+                                 {{1, "p_1", std::nullopt, "poor"}, {2, "p_2", std::nullopt, "poor"}}, "",
+                                 "lurah");
   ASSERT_TRUE(p);
   auto refused = core_.accept({"acc", p->id, b, {}, "", "Maju", "2026-04", 6}, "b");
   ASSERT_FALSE(refused);
@@ -315,7 +321,8 @@ TEST_F(CsrTest, SponsorshipFollowsMovesExitsAndTheEndOfCohorts) {
   EXPECT_EQ(events[0].sponsorship_changed().reason(), "moved");
   EXPECT_EQ(events[0].sponsorship_changed().previous_rw_code(), "31.75.06.1005.002");
   EXPECT_EQ(events[0].sponsorship_changed().rw_code(), "31.75.06.1005.009");
-  EXPECT_TRUE(events[0].sponsorship_changed().sponsored_before() && events[0].sponsorship_changed().sponsored_after());
+  EXPECT_TRUE(events[0].sponsorship_changed().sponsored_before() &&
+              events[0].sponsorship_changed().sponsored_after());
   EXPECT_EQ(events[1].sponsorship_changed().reason(), "exited");
   EXPECT_FALSE(events[1].sponsorship_changed().sponsored_after());
   // The exit month is still funded; the month after is not.
@@ -354,9 +361,9 @@ TEST_F(CsrTest, SponsorshipFollowsMovesExitsAndTheEndOfCohorts) {
 TEST_F(CsrTest, CriteriaCohortTakesUpToNWorkersOfItsCategoriesAndRws) {
   const std::string rw = "31.75.06.1005.002";
   registered(worker("p_1", rw, "scavenger"));
-  registered(worker("p_2", rw, "ojol_driver"));                    // other category
-  registered(worker("p_3", "31.75.06.1005.003", "scavenger"));     // other RW
-  registered(worker("p_4", rw, "scavenger", "city_budget"));       // the city pays already
+  registered(worker("p_2", rw, "ojol_driver"));                 // other category
+  registered(worker("p_3", "31.75.06.1005.003", "scavenger"));  // other RW
+  registered(worker("p_4", rw, "scavenger", "city_budget"));    // the city pays already
   const auto s = sponsor("PT Maju", "csr_company", 1'000'000);
   auto c = core_.create_cohort("c1", {s, "", "", 6, {}, 2, {"scavenger"}, {rw}}, "a");
   ASSERT_TRUE(c) << c.error().message;
@@ -378,10 +385,13 @@ TEST_F(CsrTest, ClaimsPaidToFamiliesOfSponsoredWorkersCountInTheImpact) {
   ASSERT_TRUE(core_.create_cohort("c1", {s, "", "2026-03", 3, {"p_1", "p_2"}, 0, {}, {}}, "a"));
   ASSERT_TRUE(core_.contribution_billed("b1", {"p_1", "31.75.06.1005.002", "2026-03", "", kMonth, kMonth}));
   ASSERT_TRUE(core_.contribution_billed("b2", {"p_2", "31.75.06.1005.003", "2026-03", "", kMonth, kMonth}));
-  ASSERT_TRUE(core_.claim_paid("cl1", {"k_1", "p_1", "31.75.06.1005.002", "jkm_death", "2026-04-02", 42'000'000}));
-  ASSERT_TRUE(core_.claim_paid("cl1", {"k_1", "p_1", "31.75.06.1005.002", "jkm_death", "2026-04-02", 42'000'000}));
+  ASSERT_TRUE(
+      core_.claim_paid("cl1", {"k_1", "p_1", "31.75.06.1005.002", "jkm_death", "2026-04-02", 42'000'000}));
+  ASSERT_TRUE(
+      core_.claim_paid("cl1", {"k_1", "p_1", "31.75.06.1005.002", "jkm_death", "2026-04-02", 42'000'000}));
   // Outside the sponsored months: not this sponsor's impact.
-  ASSERT_TRUE(core_.claim_paid("cl2", {"k_2", "p_2", "31.75.06.1005.003", "jkk_medical", "2026-09-01", 500'000}));
+  ASSERT_TRUE(
+      core_.claim_paid("cl2", {"k_2", "p_2", "31.75.06.1005.003", "jkk_medical", "2026-09-01", 500'000}));
   const auto impact = core_.impact(s, "2026-03", "2026-05");
   ASSERT_TRUE(impact);
   EXPECT_EQ(impact->workers_protected, 2);

@@ -54,7 +54,8 @@ class SharedTariffs final : public Tariffs {
 
 class NoRegistrar final : public Registrar {
  public:
-  Result<std::vector<Registered>> register_workers(const std::vector<ProposalInput>&, const std::string&) override {
+  Result<std::vector<Registered>> register_workers(const std::vector<ProposalInput>&,
+                                                   const std::string&) override {
     return fail(Error::unavailable("no registration in this test"));
   }
 };
@@ -219,11 +220,13 @@ TEST_F(CsrYearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponso
     ASSERT_TRUE(d) << d.error().message;
     deposited[sponsor] += amount;
     if (pick(4) == 0) {  // a retried deposit credits nothing
-      ASSERT_TRUE(csr_.deposit(fmt::format("dep-{}", deposit_serial), sponsor, amount, "transfer", "finance")->repeated);
+      ASSERT_TRUE(csr_.deposit(fmt::format("dep-{}", deposit_serial), sponsor, amount, "transfer", "finance")
+                      ->repeated);
     }
   };
   for (std::size_t i = 0; i < kinds.size(); ++i) {
-    auto s = csr_.create_sponsor(fmt::format("sponsor-{}", i), fmt::format("Sponsor {}", i), kinds[i], "admin");
+    auto s =
+        csr_.create_sponsor(fmt::format("sponsor-{}", i), fmt::format("Sponsor {}", i), kinds[i], "admin");
     ASSERT_TRUE(s);
     sponsors.push_back(s->sponsor.id);
     deposit(s->sponsor.id, 16'800 * (20 + pick(200)));  // some run dry within months
@@ -242,7 +245,8 @@ TEST_F(CsrYearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponso
     // Sponsors decide: new cohorts (named or by criteria), some overlapping; ends; deposits.
     for (int op = 0; op < 4; ++op) {
       const auto& s = sponsors[static_cast<std::size_t>(pick(4))];
-      CohortSpec spec{s, fmt::format("cohort {}", ++key), month.next(pick(2)).str(), 1 + pick(8), {}, 0, {}, {}};
+      CohortSpec spec{s, fmt::format("cohort {}", ++key), month.next(pick(2)).str(), 1 + pick(8), {}, 0, {},
+                      {}};
       if (pick(4) == 0) {
         spec.max_members = 1 + pick(10);
         spec.rw_codes = {rws[static_cast<std::size_t>(pick(5))]};
@@ -322,39 +326,44 @@ TEST_F(CsrYearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponso
   for (const auto& s : sponsors) {
     const auto view = csr_.sponsor(s);
     ASSERT_TRUE(view);
-    const auto payments =
-        scalar(*csr_db_, fmt::format("SELECT COALESCE(SUM(amount), 0) FROM allocations WHERE sponsor_id = '{}' AND "
-                                     "refunded = 0",
-                                     s));
+    const auto payments = scalar(
+        *csr_db_, fmt::format("SELECT COALESCE(SUM(amount), 0) FROM allocations WHERE sponsor_id = '{}' AND "
+                              "refunded = 0",
+                              s));
     EXPECT_EQ(view->sponsor.balance, deposited[s] - payments) << s;
     EXPECT_EQ(view->sponsor.deposited, deposited[s]) << s;
     EXPECT_EQ(view->sponsor.spent, payments) << s;
-    EXPECT_EQ(scalar(*csr_db_, fmt::format("SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE sponsor_id = '{}'", s)),
+    EXPECT_EQ(scalar(*csr_db_,
+                     fmt::format("SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE sponsor_id = '{}'", s)),
               view->sponsor.balance)
         << s;
     EXPECT_GE(view->sponsor.balance, 0);
   }
 
   // 2. One payer per paid period, and every sponsor payment is that payer.
-  EXPECT_EQ(scalar(*contribution_db_,
-                   "SELECT COUNT(*) FROM (SELECT a.participant_id, a.period FROM allocations a JOIN payments p ON "
-                   "p.id = a.payment_id WHERE a.reversed = 0 GROUP BY a.participant_id, a.period "
-                   "HAVING COUNT(DISTINCT p.payer) > 1)"),
-            0);
+  EXPECT_EQ(
+      scalar(*contribution_db_,
+             "SELECT COUNT(*) FROM (SELECT a.participant_id, a.period FROM allocations a JOIN payments p ON "
+             "p.id = a.payment_id WHERE a.reversed = 0 GROUP BY a.participant_id, a.period "
+             "HAVING COUNT(DISTINCT p.payer) > 1)"),
+      0);
   struct Paid {
     std::string participant, sponsor;
     std::int64_t period = 0, amount = 0;
   };
   const auto sponsor_paid = rows<Paid>(
       *csr_db_, "SELECT participant_id, sponsor_id, period, amount FROM allocations WHERE refunded = 0",
-      [](store::Statement& s) { return Paid{s.column_text(0), s.column_text(1), s.column_int(2), s.column_int(3)}; });
+      [](store::Statement& s) {
+        return Paid{s.column_text(0), s.column_text(1), s.column_int(2), s.column_int(3)};
+      });
   for (const auto& a : sponsor_paid) {
-    const auto payer_of = rows<std::string>(
-        *contribution_db_,
-        fmt::format("SELECT payer || ':' || paid || ':' || total FROM dues WHERE participant_id = '{}' AND period = {}",
-                    a.participant, a.period),
-        [](store::Statement& s) { return s.column_text(0); });
-    ASSERT_EQ(payer_of.size(), 1u) << a.participant << " " << Month::from_index(static_cast<int>(a.period)).str();
+    const auto payer_of = rows<std::string>(*contribution_db_,
+                                            fmt::format("SELECT payer || ':' || paid || ':' || total FROM "
+                                                        "dues WHERE participant_id = '{}' AND period = {}",
+                                                        a.participant, a.period),
+                                            [](store::Statement& s) { return s.column_text(0); });
+    ASSERT_EQ(payer_of.size(), 1u) << a.participant << " "
+                                   << Month::from_index(static_cast<int>(a.period)).str();
     EXPECT_EQ(payer_of[0], fmt::format("sponsor:{}:{}:{}", a.sponsor, a.amount, a.amount))
         << a.participant << " " << Month::from_index(static_cast<int>(a.period)).str();
   }
@@ -387,19 +396,20 @@ TEST_F(CsrYearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponso
   EXPECT_GT(checked, 100);
   // Bills alerted stay open for the worker or agent unless they paid them since.
   for (const auto& k : alerts_) {
-    const auto payer = rows<std::string>(
-        *contribution_db_,
-        fmt::format("SELECT payer FROM dues WHERE participant_id = '{}' AND period = {}", k.participant, k.period),
-        [](store::Statement& s) { return s.column_text(0); });
+    const auto payer =
+        rows<std::string>(*contribution_db_,
+                          fmt::format("SELECT payer FROM dues WHERE participant_id = '{}' AND period = {}",
+                                      k.participant, k.period),
+                          [](store::Statement& s) { return s.column_text(0); });
     ASSERT_EQ(payer.size(), 1u);
     EXPECT_FALSE(payer[0].starts_with("sponsor:")) << k.participant;
   }
   RecordProperty("sponsor_payments", static_cast<int>(paid_by_sponsors));
   RecordProperty("alerts", static_cast<int>(alerts_.size()));
-  std::printf("seed %llu: %lld sponsor payments, %zu alerts, %d overlaps refused, %d cohorts, %d ended, %d refunds\n",
-              static_cast<unsigned long long>(seed),
-              static_cast<long long>(paid_by_sponsors), alerts_.size(), refused_overlaps, cohorts_made,
-              cohorts_ended, rejected_);
+  std::printf(
+      "seed %llu: %lld sponsor payments, %zu alerts, %d overlaps refused, %d cohorts, %d ended, %d refunds\n",
+      static_cast<unsigned long long>(seed), static_cast<long long>(paid_by_sponsors), alerts_.size(),
+      refused_overlaps, cohorts_made, cohorts_ended, rejected_);
 }
 
 }  // namespace
