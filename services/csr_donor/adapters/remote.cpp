@@ -99,9 +99,11 @@ Result<std::vector<Registered>> RegistrationClient::register_workers(const std::
         r.participant_id = result.participant_id();  // a retry of this very proposal
         r.reason.clear();
       } else {
-        std::string reason = result.message();
+        // The field errors say it all when there are any; the message repeats them.
+        std::string reason;
         for (const auto& e : result.errors())
           reason += fmt::format("{}{}: {}", reason.empty() ? "" : "; ", e.field(), e.rule());
+        if (reason.empty()) reason = result.message();
         r.reason = reason.empty() ? "refused by registration" : reason;
       }
     }
