@@ -49,9 +49,12 @@ Settings read_settings(const config::Source& source) {
   s.consumer.group_id = reader.string("kafka.group_id", "jaring-coverage");
   s.registration_topic = reader.string("kafka.topics.registration", "jaring.registration.v1");
   s.consumer.topics = {s.registration_topic};
-  // Contribution's CoverageChanged moves active / arrears / lapsed; empty turns it off.
-  if (auto topic = reader.string("kafka.topics.contribution", "jaring.contribution.v1"); !topic.empty()) {
-    s.consumer.topics.push_back(topic);
+  // Contribution's CoverageChanged moves active / arrears / lapsed, claims' ClaimPaid the claims
+  // paid, csr-donor's SponsorshipChanged the sponsored workers; an empty name turns one off.
+  for (const auto& [key, fallback] : {std::pair{"kafka.topics.contribution", "jaring.contribution.v1"},
+                                      std::pair{"kafka.topics.claims", "jaring.claims.v1"},
+                                      std::pair{"kafka.topics.csr", "jaring.csr.v1"}}) {
+    if (auto topic = reader.string(key, fallback); !topic.empty()) s.consumer.topics.push_back(topic);
   }
   s.consumer.max_batch = static_cast<int>(reader.integer("coverage.max_batch", 2000, 1, 50000));
   s.consumer.session_timeout_ms =

@@ -1,7 +1,8 @@
-// jaring-registration: wires the SQLite store, the outbox relay to Kafka and the gRPC API
-// around the registration core.
+// jaring-registration: wires the SQLite store, the outbox relay to Kafka, the consumer of what
+// claims and csr-donor decide about a participation, and the gRPC API around the registration core.
 #include <spdlog/spdlog.h>
 
+#include "adapters/event_handler.hpp"
 #include "adapters/grpc_service.hpp"
 #include "adapters/sqlite_store.hpp"
 #include "core/registration.hpp"
@@ -20,6 +21,12 @@ int main(int argc, char** argv) {
     const auto branches_file = reader.string("branches.file", "");
     const kafka::Settings kafka_settings{reader.string("kafka.bootstrap_servers", "127.0.0.1:9092"),
                                          reader.map("kafka.properties.")};
+    kafka::ConsumerOptions consumer_options;
+    consumer_options.group_id = reader.string("kafka.group_id", "jaring-registration");
+    consumer_options.topics = {reader.string("kafka.topics.claims", "jaring.claims.v1"),
+                               reader.string("kafka.topics.csr", "jaring.csr.v1")};
+    consumer_options.session_timeout_ms =
+        static_cast<int>(reader.integer("kafka.session_timeout_ms", 6000, 3000, 300000));
     reader.finish();
 
     // The Jakarta areas and branches are compiled in; a deployment may load its own.
@@ -44,9 +51,12 @@ int main(int argc, char** argv) {
     registration::SqliteStore store(*db, clock, [&relay] { relay.notify(); });
     registration::Registration core(store, area_registry, branch_map, clock);
     registration::GrpcService api(core);
+    registration::EventHandler handler(core, runtime.metrics);
+    kafka::Consumer consumer(kafka_settings, consumer_options, handler, runtime.metrics);
 
     runtime.grpc.add_service(&api);
     relay.start();
+    consumer.start();
     // Ready while the store answers: with Kafka away, registrations still land in the outbox
     // and the relay publishes them later (the backlog metric shows it).
     runtime.start([&db]() -> std::optional<std::string> {
@@ -59,6 +69,7 @@ int main(int argc, char** argv) {
     });
     service::wait_for_shutdown();
     runtime.stop();
+    consumer.stop();
     relay.stop();
     return 0;
   });

@@ -44,6 +44,15 @@ Result<std::vector<CounterOp>> changes_of(const events::v1::Envelope& envelope) 
       return plan(CoverageChanged{e.participant_id(), e.rw_code(), e.previous_rw_code(), e.from_state(),
                                   e.to_state()});
     }
+    case Envelope::kClaimPaid: {
+      const auto& e = envelope.claim_paid();
+      return plan(ClaimPaid{e.rw_code(), e.amount()});
+    }
+    case Envelope::kSponsorshipChanged: {
+      const auto& e = envelope.sponsorship_changed();
+      return plan(
+          SponsorshipChanged{e.rw_code(), e.previous_rw_code(), e.sponsored_before(), e.sponsored_after()});
+    }
     default:
       return std::vector<CounterOp>{};
   }

@@ -140,7 +140,12 @@ Result<std::vector<CounterOp>> plan(const ClaimPaid& event) {
 
 Result<std::vector<CounterOp>> plan(const SponsorshipChanged& event) {
   if (!valid_rw(event.rw_code)) return fail(bad_rw("rw_code", event.rw_code));
-  return std::vector<CounterOp>{{Kind::kIncrement, event.rw_code, "sponsored", event.started ? 1 : -1}};
+  const auto& from_rw = event.previous_rw_code.empty() ? event.rw_code : event.previous_rw_code;
+  if (!valid_rw(from_rw)) return fail(bad_rw("previous_rw_code", from_rw));
+  std::vector<CounterOp> ops;
+  if (event.sponsored_before) ops.push_back({Kind::kIncrement, from_rw, "sponsored", -1});
+  if (event.sponsored_after) ops.push_back({Kind::kIncrement, event.rw_code, "sponsored", 1});
+  return ops;
 }
 
 Result<AreaSummary> AreaIndex::describe(const std::string& code, const std::string& field) const {

@@ -136,10 +136,14 @@ struct ClaimPaid {
   std::string rw_code;
   std::int64_t amount_rupiah = 0;
 };
-// csr-donor's sponsorship of one participant starting (+1) or ending (-1) (jaring.csr.v1).
+// Whether csr-donor funds one participant changed, or a sponsored participant moved
+// (jaring.csr.v1). Counted like CoverageChanged: out of (previous_rw_code or rw_code) when
+// sponsored before, into rw_code when sponsored after.
 struct SponsorshipChanged {
   std::string rw_code;
-  bool started = true;
+  std::string previous_rw_code;
+  bool sponsored_before = false;
+  bool sponsored_after = false;
 };
 
 }  // namespace jaring::coverage

@@ -93,7 +93,24 @@ TEST(Plan, ClaimsAndSponsorshipsMoveTheirCounters) {
   EXPECT_EQ((*paid)[1].field, "claims_paid_rupiah");
   EXPECT_EQ((*paid)[1].amount, 42'000'000);
   EXPECT_FALSE(plan(ClaimPaid{"31.75.06.1005.002", 0}));
-  EXPECT_EQ((*plan(SponsorshipChanged{"31.75.06.1005.002", false}))[0].amount, -1);
+  const std::string here = "31.75.06.1005.002", there = "31.75.06.1001.001";
+  const auto joined = plan(SponsorshipChanged{here, "", false, true});
+  ASSERT_TRUE(joined);
+  ASSERT_EQ(joined->size(), 1u);
+  EXPECT_EQ((*joined)[0].field, "sponsored");
+  EXPECT_EQ((*joined)[0].amount, 1);
+  const auto left = plan(SponsorshipChanged{here, "", true, false});
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ((*left)[0].amount, -1);
+  // A sponsored worker who moved leaves one RW's count and joins the other's.
+  const auto moved = plan(SponsorshipChanged{there, here, true, true});
+  ASSERT_EQ(moved->size(), 2u);
+  EXPECT_EQ((*moved)[0].rw_code, here);
+  EXPECT_EQ((*moved)[0].amount, -1);
+  EXPECT_EQ((*moved)[1].rw_code, there);
+  EXPECT_EQ((*moved)[1].amount, 1);
+  EXPECT_TRUE(plan(SponsorshipChanged{here, "", false, false})->empty());
+  EXPECT_EQ(plan(SponsorshipChanged{here, "RW 2", true, true}).error().violations.at(0).field, "previous_rw_code");
 }
 
 TEST(Plan, EventsWithBadRwCodesCannotBeApplied) {

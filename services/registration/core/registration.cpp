@@ -388,6 +388,39 @@ Result<Participant> Registration::exit_participant(const ExitCommand& c) {
   return store_.save_participant(*p, ParticipantExitedEvent{*p}, c.idempotency_key);
 }
 
+Result<std::optional<Participant>> Registration::end_by_paid_claim(const std::string& event_id,
+                                                                   const std::string& participant_id,
+                                                                   const std::string& death_date) {
+  const auto key = "event:" + event_id;
+  if (replay(key)) return std::optional<Participant>();
+  auto p = get_participant(participant_id);
+  if (!p) return fail(p.error());
+  // Staff may have recorded the death already: the participation has ended either way.
+  if (p->status != "active") return std::optional<Participant>();
+  auto exited = exit_participant({key, participant_id, "death", death_date});
+  if (!exited) return fail(exited.error());
+  return std::optional<Participant>(std::move(*exited));
+}
+
+Result<std::optional<Participant>> Registration::follow_sponsorship(const std::string& event_id,
+                                                                    const std::string& participant_id,
+                                                                    bool sponsored,
+                                                                    const std::string& sponsor_kind) {
+  const auto key = "event:" + event_id;
+  if (replay(key)) return std::optional<Participant>();
+  auto p = get_participant(participant_id);
+  if (!p) return fail(p.error());
+  const std::string payer = !sponsored ? "self" : sponsor_kind == "city_budget" ? "city_budget" : "sponsor";
+  if (p->status != "active" || p->payer == payer) return std::optional<Participant>();
+  UpdateCommand update;
+  update.idempotency_key = key;
+  update.participant_id = participant_id;
+  update.payer = payer;
+  auto updated = update_participant(update);
+  if (!updated) return fail(updated.error());
+  return std::optional<Participant>(std::move(*updated));
+}
+
 Result<Agent> Registration::register_agent(const AgentCommand& c) {
   std::vector<FieldViolation> v;
   const auto name = trim(c.name);

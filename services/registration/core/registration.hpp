@@ -3,6 +3,7 @@
 // participation changes, moves and ends; agents and what they registered.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,18 @@ class Registration {
   Result<Participant> update_participant(const UpdateCommand& command);
   Result<Participant> move_participant(const MoveCommand& command);
   Result<Participant> exit_participant(const ExitCommand& command);
+
+  // Facts other services own, each applied once: `event_id` serves as the idempotency key, so
+  // a redelivered event changes nothing. Both answer nullopt when there is nothing to change.
+  // A paid death claim ends the participation on the day of death (claims' ClaimPaid).
+  Result<std::optional<Participant>> end_by_paid_claim(const std::string& event_id,
+                                                       const std::string& participant_id,
+                                                       const std::string& death_date);
+  // csr-donor started or stopped funding a participant: the payer becomes the sponsor (the city
+  // budget for a city-budget sponsor) and returns to self when the sponsorship ends.
+  Result<std::optional<Participant>> follow_sponsorship(const std::string& event_id,
+                                                        const std::string& participant_id, bool sponsored,
+                                                        const std::string& sponsor_kind);
 
   Result<Agent> register_agent(const AgentCommand& command);
   // What an agent registered in a calendar month of Asia/Jakarta ("2026-11").

@@ -150,6 +150,49 @@ TEST_F(Lifecycle, ExitEndsTheParticipationAndFreesTheNik) {
   EXPECT_EQ(core_.find_by_nik(again.nik)->id, second->id);
 }
 
+TEST_F(Lifecycle, APaidDeathClaimEndsTheParticipationExactlyOnce) {
+  const auto p = registered(9);
+  const auto events_before = store_.events.size();
+  auto ended = core_.end_by_paid_claim("ev-1", p.id, "2026-11-21");
+  ASSERT_TRUE(ended) << ended.error().message;
+  ASSERT_TRUE(*ended);
+  EXPECT_EQ((*ended)->status, "exited");
+  EXPECT_EQ(last_event<ParticipantExitedEvent>().participant.exit_reason, "death");
+  EXPECT_EQ(last_event<ParticipantExitedEvent>().participant.exit_date, "2026-11-21");
+  EXPECT_EQ(store_.events.size(), events_before + 1);
+
+  // The same event again, or another paid claim of the same death, changes nothing.
+  EXPECT_FALSE(*core_.end_by_paid_claim("ev-1", p.id, "2026-11-21"));
+  EXPECT_FALSE(*core_.end_by_paid_claim("ev-2", p.id, "2026-11-21"));
+  EXPECT_EQ(store_.events.size(), events_before + 1);
+
+  EXPECT_EQ(core_.end_by_paid_claim("ev-3", "p_unknown", "2026-11-21").error().code, ErrorCode::kNotFound);
+  const auto q = registered(10);
+  EXPECT_EQ(core_.end_by_paid_claim("ev-4", q.id, "2026-12-01").error().violations.at(0).field, "exit_date");
+}
+
+TEST_F(Lifecycle, ThePayerFollowsTheSponsorship) {
+  auto c = worker(11);
+  c.payer = "self";
+  const auto p = *core_.register_participant(c);
+
+  auto joined = core_.follow_sponsorship("ev-1", p.id, true, "csr_company");
+  ASSERT_TRUE(joined && *joined);
+  EXPECT_EQ((*joined)->payer, "sponsor");
+  EXPECT_EQ(last_event<ParticipantUpdatedEvent>().previous_payer, "self");
+  const auto events_after_join = store_.events.size();
+  // Redelivered, or a move of a sponsored worker: the payer is already right.
+  EXPECT_FALSE(*core_.follow_sponsorship("ev-1", p.id, true, "csr_company"));
+  EXPECT_FALSE(*core_.follow_sponsorship("ev-2", p.id, true, "philanthropy"));
+  EXPECT_EQ(store_.events.size(), events_after_join);
+
+  EXPECT_EQ((*core_.follow_sponsorship("ev-3", p.id, false, "csr_company"))->payer, "self");
+  EXPECT_EQ((*core_.follow_sponsorship("ev-4", p.id, true, "city_budget"))->payer, "city_budget");
+  EXPECT_EQ(core_.get_participant(p.id)->payer, "city_budget");
+  EXPECT_EQ(core_.follow_sponsorship("ev-5", "p_unknown", true, "csr_company").error().code,
+            ErrorCode::kNotFound);
+}
+
 TEST_F(Lifecycle, FindByNikValidatesTheNik) {
   const auto p = registered(9);
   EXPECT_EQ(core_.find_by_nik(p.nik)->id, p.id);
