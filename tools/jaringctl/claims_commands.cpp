@@ -225,6 +225,16 @@ void add_claims_commands(CLI::App& app, Globals& g) {
         if (!r.next_page_token().empty()) fmt::print("next page: --page-token {}\n", r.next_page_token());
       });
 
+  auto* check = root->add_subcommand("check", "Was a participant covered on a date, as claims sees it?");
+  auto check_request = std::make_shared<cl::CheckEligibilityRequest>();
+  check->add_option("participant", *check_request->mutable_participant_id(), "participant id")->required();
+  check->add_option("--date", *check_request->mutable_date(), "YYYY-MM-DD")->required();
+  on_call<cl::CheckEligibilityRequest, cl::Eligibility>(
+      check, g, check_request, &cl::ClaimsService::Stub::CheckEligibility, [](const cl::Eligibility& e) {
+        fmt::print("{} ({}): {}; {} month(s) paid by then\n", e.eligible() ? "eligible" : "NOT eligible", e.state(),
+                   e.reason(), e.contribution_months());
+      });
+
   auto* due = root->add_subcommand("scholarships-due", "Children whose yearly scholarship re-claim is due");
   auto due_request = std::make_shared<cl::ListScholarshipsDueRequest>();
   due->add_option_function<int>(

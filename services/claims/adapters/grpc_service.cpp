@@ -212,4 +212,18 @@ void to_proto(const Claim& c, v1::Claim* out, bool with_history) {
   });
 }
 
+::grpc::Status GrpcService::CheckEligibility(::grpc::ServerContext*, const v1::CheckEligibilityRequest* request,
+                                             v1::Eligibility* reply) {
+  return grpc::guarded([&] {
+    auto coverage = core_.coverage_on(request->participant_id(), request->date());
+    if (!coverage) return grpc::to_status(coverage.error());
+    reply->set_eligible(coverage->eligible);
+    reply->set_state(coverage->state);
+    reply->set_reason(coverage->reason);
+    reply->set_unpaid_months(coverage->unpaid_months);
+    reply->set_contribution_months(coverage->contribution_months);
+    return ::grpc::Status::OK;
+  });
+}
+
 }  // namespace jaring::claims

@@ -31,6 +31,8 @@ class GrpcService final : public v1::ClaimsService::Service {
   ::grpc::Status ListScholarshipsDue(::grpc::ServerContext* context,
                                      const v1::ListScholarshipsDueRequest* request,
                                      v1::ListScholarshipsDueResponse* reply) override;
+  ::grpc::Status CheckEligibility(::grpc::ServerContext* context, const v1::CheckEligibilityRequest* request,
+                                  v1::Eligibility* reply) override;
 
  private:
   Claims& core_;
