@@ -38,7 +38,8 @@ const std::string kHeirNik = "3172014505800002";
 // Every envelope on the claims topic, as another system would read it.
 class Collector final : public kafka::BatchHandler {
  public:
-  std::map<kafka::TopicPartition, std::int64_t> start_offsets(const std::vector<kafka::TopicPartition>&) override {
+  std::map<kafka::TopicPartition, std::int64_t> start_offsets(
+      const std::vector<kafka::TopicPartition>&) override {
     return {};
   }
   Result<void> apply(const std::vector<kafka::ConsumedMessage>& batch, kafka::DeadLetters&) override {
@@ -82,7 +83,8 @@ class ClaimsE2e : public ::testing::Test {
   void SetUp() override {
     stack_->start();
     const auto channel = [&](const char* name) {
-      return ::grpc::CreateChannel(stack_->endpoints().services.at(name).grpc, ::grpc::InsecureChannelCredentials());
+      return ::grpc::CreateChannel(stack_->endpoints().services.at(name).grpc,
+                                   ::grpc::InsecureChannelCredentials());
     };
     registration_ = reg::RegistrationService::NewStub(channel("registration"));
     contribution_ = con::ContributionService::NewStub(channel("contribution"));
@@ -92,8 +94,8 @@ class ClaimsE2e : public ::testing::Test {
 
   // One unary call with a deadline as `user` (x-jaring-user); the status comes back in `status`.
   template <typename Reply, typename Fn>
-  static std::optional<Reply> try_call(Fn&& fn, ::grpc::Status* status = nullptr, const std::string& user = "",
-                                       const std::string& role = "") {
+  static std::optional<Reply> try_call(Fn&& fn, ::grpc::Status* status = nullptr,
+                                       const std::string& user = "", const std::string& role = "") {
     Reply reply;
     ::grpc::ClientContext context;
     grpc::set_deadline(context, 20s);
@@ -104,7 +106,8 @@ class ClaimsE2e : public ::testing::Test {
     return reply;
   }
   template <typename Reply, typename Fn>
-  static Reply call(const std::string& what, Fn&& fn, const std::string& user = "", const std::string& role = "") {
+  static Reply call(const std::string& what, Fn&& fn, const std::string& user = "",
+                    const std::string& role = "") {
     ::grpc::Status status;
     auto reply = try_call<Reply>(std::forward<Fn>(fn), &status, user, role);
     EXPECT_TRUE(reply.has_value()) << what << ": " << status.error_message();
@@ -141,7 +144,8 @@ TEST_F(ClaimsE2e, ADeathClaimFromARegisteredPayingWorkerToPayment) {
   reg::CreateRwRequest rw;
   rw.set_kelurahan_code(kKelurahan);
   rw.set_number(7);
-  call<reg::Rw>("create RW", [&](auto* context, auto* out) { return registration_->CreateRw(context, rw, out); });
+  call<reg::Rw>("create RW",
+                [&](auto* context, auto* out) { return registration_->CreateRw(context, rw, out); });
   reg::RegisterRequest request;
   sample::fill_register_request(generator_.worker(1), request);
   request.set_idempotency_key("e2e-claims-1");
@@ -184,8 +188,8 @@ TEST_F(ClaimsE2e, ADeathClaimFromARegisteredPayingWorkerToPayment) {
   ASSERT_EQ(paid.allocations_size(), 1);
   // The day of the death: today in Jakarta (fixed UTC+07:00), the month registration opened and
   // the payment paid.
-  const auto event_date = fmt::format(
-      "{:%F}", std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now() + std::chrono::hours(7)));
+  const auto event_date = fmt::format("{:%F}", std::chrono::floor<std::chrono::days>(
+                                                   std::chrono::system_clock::now() + std::chrono::hours(7)));
   ASSERT_EQ(paid.allocations(0).period(), event_date.substr(0, 7));
 
   // The claims service learns the participant and the paid month from Kafka alone.
@@ -198,7 +202,7 @@ TEST_F(ClaimsE2e, ADeathClaimFromARegisteredPayingWorkerToPayment) {
         auto e = try_call<cl::Eligibility>(
             [&](auto* context, auto* out) { return claims_->CheckEligibility(context, check, out); });
         if (e) eligibility = *e;
-        return e && e->eligible();
+        return e && e->state() == "active";
       },
       20s, 50ms))
       << "claims does not see the paid month: " << eligibility.reason();
@@ -230,7 +234,8 @@ TEST_F(ClaimsE2e, ADeathClaimFromARegisteredPayingWorkerToPayment) {
   for (const auto& d : filed.documents()) documents.add_documents(d.code());
   EXPECT_EQ(documents.documents_size(), 7);
   call<cl::Claim>(
-      "documents", [&](auto* context, auto* out) { return claims_->AttachDocuments(context, documents, out); },
+      "documents",
+      [&](auto* context, auto* out) { return claims_->AttachDocuments(context, documents, out); },
       "agent.e2e", "agent");
   cl::VerifyClaimRequest verify;
   verify.set_claim_id(filed.claim_id());
@@ -241,8 +246,8 @@ TEST_F(ClaimsE2e, ADeathClaimFromARegisteredPayingWorkerToPayment) {
   approve.set_claim_id(filed.claim_id());
   ::grpc::Status refused;
   EXPECT_FALSE(try_call<cl::Claim>(
-      [&](auto* context, auto* out) { return claims_->ApproveClaim(context, approve, out); }, &refused, "agent.e2e",
-      "approver"));
+      [&](auto* context, auto* out) { return claims_->ApproveClaim(context, approve, out); }, &refused,
+      "agent.e2e", "approver"));
   EXPECT_EQ(refused.error_code(), ::grpc::StatusCode::PERMISSION_DENIED) << refused.error_message();
   const auto approved = call<cl::Claim>(
       "approve", [&](auto* context, auto* out) { return claims_->ApproveClaim(context, approve, out); },
@@ -256,8 +261,9 @@ TEST_F(ClaimsE2e, ADeathClaimFromARegisteredPayingWorkerToPayment) {
       "branch-officer");
   EXPECT_EQ(done.status(), "paid");
   pay.set_idempotency_key("e2e-claim-pay-2");
-  EXPECT_FALSE(try_call<cl::Claim>([&](auto* context, auto* out) { return claims_->PayClaim(context, pay, out); },
-                                   &refused, "officer.e2e", "branch-officer"));
+  EXPECT_FALSE(
+      try_call<cl::Claim>([&](auto* context, auto* out) { return claims_->PayClaim(context, pay, out); },
+                          &refused, "officer.e2e", "branch-officer"));
   EXPECT_EQ(refused.error_code(), ::grpc::StatusCode::FAILED_PRECONDITION);
 
   // The history says who did each step.

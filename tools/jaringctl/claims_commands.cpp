@@ -231,8 +231,8 @@ void add_claims_commands(CLI::App& app, Globals& g) {
   check->add_option("--date", *check_request->mutable_date(), "YYYY-MM-DD")->required();
   on_call<cl::CheckEligibilityRequest, cl::Eligibility>(
       check, g, check_request, &cl::ClaimsService::Stub::CheckEligibility, [](const cl::Eligibility& e) {
-        fmt::print("{} ({}): {}; {} month(s) paid by then\n", e.eligible() ? "eligible" : "NOT eligible", e.state(),
-                   e.reason(), e.contribution_months());
+        fmt::print("{} ({}): {}; {} month(s) paid by then\n", e.eligible() ? "eligible" : "NOT eligible",
+                   e.state(), e.reason(), e.contribution_months());
       });
 
   auto* due = root->add_subcommand("scholarships-due", "Children whose yearly scholarship re-claim is due");

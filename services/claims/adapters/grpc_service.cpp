@@ -212,7 +212,8 @@ void to_proto(const Claim& c, v1::Claim* out, bool with_history) {
   });
 }
 
-::grpc::Status GrpcService::CheckEligibility(::grpc::ServerContext*, const v1::CheckEligibilityRequest* request,
+::grpc::Status GrpcService::CheckEligibility(::grpc::ServerContext*,
+                                             const v1::CheckEligibilityRequest* request,
                                              v1::Eligibility* reply) {
   return grpc::guarded([&] {
     auto coverage = core_.coverage_on(request->participant_id(), request->date());

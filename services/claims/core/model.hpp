@@ -64,7 +64,7 @@ struct Settings {
 
 // The state of the period containing the event date, as it was on that date.
 struct Coverage {
-  std::string state;  // active | arrears | lapsed | not_participating
+  std::string state;  // active | arrears | lapsed | never_paid | not_participating
   std::string reason;
   bool eligible = false;
   int unpaid_months = 0;        // consecutive unpaid months ending with the event's month

@@ -100,7 +100,11 @@ Coverage judge_coverage(const Participant& participant, std::span<const PeriodFa
     ++c.unpaid_months;
   }
   const auto period = month_text(month);
-  if (c.unpaid_months == 0) {
+  if (c.contribution_months == 0) {
+    // Arrears are falling behind after paying: protection starts with the first payment.
+    c.state = "never_paid";
+    c.reason = fmt::format("no month was paid by {}: protection starts with the first payment", event_date);
+  } else if (c.unpaid_months == 0) {
     c.state = "active";
     c.eligible = true;
     c.reason = fmt::format("{} was paid by {}", period, event_date);

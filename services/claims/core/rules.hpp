@@ -34,7 +34,8 @@ std::vector<std::string> missing_documents(const Claim& claim);
 
 // The state of the event date's period on that date: paid (active); unpaid but at most
 // lapse_after_months unpaid months in a row (arrears: `settings.arrears_rule` decides); lapsed;
-// or outside the participation. Payments received after the event date do not count.
+// nothing paid yet (never_paid); or outside the participation. Payments received after the
+// event date do not count.
 Coverage judge_coverage(const Participant& participant, std::span<const PeriodFact> periods,
                         const std::string& event_date, const Settings& settings);
 

@@ -194,7 +194,8 @@ TEST_F(LifecycleTest, AReversedPaymentTakesTheProtectionAwayBeforeApproval) {
   auto approved = core_->approve(claim->id, "", approver_);
   ASSERT_FALSE(approved);
   EXPECT_EQ(approved.error().code, ErrorCode::kFailedPrecondition);
-  EXPECT_NE(approved.error().message.find("lapsed"), std::string::npos) << approved.error().message;
+  EXPECT_NE(approved.error().message.find("no month was paid by 2026-03-10"), std::string::npos)
+      << approved.error().message;
 }
 
 TEST_F(LifecycleTest, ScholarshipsForAtMostTwoChildrenYearByYear) {
@@ -302,10 +303,10 @@ TEST_F(LifecycleTest, ProjectionsApplyEachEventOnce) {
   participant("p_9", "2026-01-05");
   ASSERT_TRUE(
       core_->contribution_billed("e_b1", "p_9", "2026-01", 16'800, testing::jakarta_noon("2026-01-05")));
-  EXPECT_EQ(core_->coverage_on("p_9", "2026-01-20")->state, "arrears");
+  EXPECT_EQ(core_->coverage_on("p_9", "2026-01-20")->state, "never_paid");
   PaymentFacts facts{"pay_9", "p_9", {"2026-01", "2026-02"}, {"2026-01", "2026-02"}, "2026-02"};
   ASSERT_TRUE(core_->payment_received("e_p9", facts, testing::jakarta_noon("2026-01-25")));
-  EXPECT_EQ(core_->coverage_on("p_9", "2026-01-20")->state, "arrears");  // paid after that day
+  EXPECT_EQ(core_->coverage_on("p_9", "2026-01-20")->state, "never_paid");  // paid after that day
   EXPECT_EQ(core_->coverage_on("p_9", "2026-02-10")->state, "active");
   // Billing February after it was paid ahead keeps the day it was paid.
   ASSERT_TRUE(core_->contribution_billed("e_b2", "p_9", "2026-02", 0, testing::jakarta_noon("2026-02-01")));

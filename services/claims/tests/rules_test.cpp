@@ -85,6 +85,17 @@ TEST_F(CoverageTest, MoneyPaidAfterTheEventDoesNotCount) {
   EXPECT_FALSE(before.eligible);
 }
 
+TEST_F(CoverageTest, NothingPaidYetDoesNotProtectWhateverTheArrearsRule) {
+  const auto c = judge_coverage(p_, {}, "2025-06-20", {ArrearsRule::kEligible, 3});
+  EXPECT_EQ(c.state, "never_paid");
+  EXPECT_FALSE(c.eligible);
+  // Paid only after the event: still nothing paid on that day.
+  EXPECT_EQ(judge_coverage(p_, paid("2025-06", "2025-06"), "2025-05-31", {}).state, "not_participating");
+  auto late = paid("2025-06", "2025-06");
+  late[0].paid_on = "2025-06-25";
+  EXPECT_EQ(judge_coverage(p_, late, "2025-06-20", {}).state, "never_paid");
+}
+
 TEST_F(CoverageTest, OutsideTheParticipation) {
   EXPECT_EQ(judge_coverage(p_, paid("2025-06", "2026-03"), "2025-06-09", {}).state, "not_participating");
   auto exited = p_;
