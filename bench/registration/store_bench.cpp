@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "adapters/sqlite_store.hpp"
 #include "core/registration.hpp"
@@ -15,8 +16,14 @@ using namespace jaring;
 using namespace jaring::registration;
 
 int main(int argc, char** argv) {
-  const int rows = argc > 1 ? std::stoi(argv[1]) : 200'000;
-  const int batch = argc > 2 ? std::stoi(argv[2]) : 1000;
+  CLI::App app{"Bulk registration into the SQLite store alone (no gRPC, no Kafka)"};
+  int rows = 200'000;
+  int batch = 1000;
+  app.add_option("--rows", rows, "workers to register")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--batch", batch, "rows per transaction (one RegisterBulk message)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
   const auto path =
       std::filesystem::temp_directory_path() / fmt::format("jaring-store-bench-{}.db", ::getpid());
   SystemClock clock;

@@ -60,6 +60,7 @@ int call_and_print(const Globals& g, Call&& call, Print&& print) {
 // Each area of the API adds its commands.
 void add_registration_commands(CLI::App& app, Globals& g);
 void add_contribution_commands(CLI::App& app, Globals& g);
+void add_claims_commands(CLI::App& app, Globals& g);
 // jaringctl import participants FILE.csv (registration's bulk stream).
 void add_import_command(CLI::App& app, Globals& g);
 void add_coverage_commands(CLI::App& app, Globals& g);

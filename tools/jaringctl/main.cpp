@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
 
   jaring::ctl::add_registration_commands(app, g);
   jaring::ctl::add_contribution_commands(app, g);
+  jaring::ctl::add_claims_commands(app, g);
   jaring::ctl::add_coverage_commands(app, g);
   jaring::ctl::add_report_commands(app, g);
   jaring::ctl::add_csr_commands(app, g);

@@ -61,6 +61,14 @@ checked. Templates read it with `include "jaring.services" . | fromYaml`.
 {{- $_ := set $out $name $svc }}
 {{- end }}
 {{- end }}
+{{- /* calls: only to enabled services of this release, and never to itself. */}}
+{{- range $name, $svc := $out }}
+{{- range $svc.calls }}
+{{- if or (eq . $name) (not (hasKey $out .)) }}
+{{- fail (printf "services.%s.calls: %q is not another enabled service of this release" $name .) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- toYaml $out }}
 {{- end }}
 
@@ -113,8 +121,9 @@ helm.sh/chart: {{ include "jaring.chart" .root }}
 
 {{/*
 The service's config file: listen addresses from its ports (0.0.0.0, so that probes, Services
-and Prometheus reach them), the external dependencies it uses, its store path, then its own
-`config:` merged over all of that.
+and Prometheus reach them), the external dependencies it uses, <callee>.address for each
+service it calls (the callee's Service in this release), its store path, then its own `config:`
+merged over all of that.
 */}}
 {{- define "jaring.config" -}}
 {{- $root := .root }}
@@ -133,6 +142,13 @@ and Prometheus reach them), the external dependencies it uses, its store path, t
 {{- end }}
 {{- if has "redis" $svc.uses }}
 {{- $_ := set $cfg "redis" (dict "address" (required "redis.address is required" $root.Values.redis.address)) }}
+{{- end }}
+{{- if $svc.calls }}
+{{- $services := include "jaring.services" $root | fromYaml }}
+{{- range $svc.calls }}
+{{- $callee := dict "root" $root "name" . "svc" (get $services .) }}
+{{- $_ := set $cfg . (dict "address" (printf "%s:%d" (include "jaring.serviceFullname" $callee) (int $callee.svc.ports.grpc))) }}
+{{- end }}
 {{- end }}
 {{- if $svc.persistence.enabled }}
 {{- $_ := set $cfg "store" (dict "path" (printf "%s/%s.db" (trimSuffix "/" $svc.persistence.mountPath) .name)) }}

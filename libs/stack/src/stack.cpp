@@ -136,7 +136,8 @@ void Stack::start() {
   };
   for (const auto& s :
        {ServicePorts{"registration", 50051, 9101, 0}, ServicePorts{"coverage", 50052, 9102, 8080},
-        ServicePorts{"contribution", 50053, 9103, 0}, ServicePorts{"csr-donor", 50055, 9105, 0}}) {
+        ServicePorts{"contribution", 50053, 9103, 0}, ServicePorts{"claims", 50054, 9104, 0},
+        ServicePorts{"csr-donor", 50055, 9105, 0}}) {
     if (!options_.services.empty() &&
         std::find(options_.services.begin(), options_.services.end(), s.name) == options_.services.end()) {
       continue;
@@ -159,6 +160,9 @@ void Stack::start() {
     }
     if (std::string_view(s.name) == "contribution") {
       env["JARING_STORE_PATH"] = (options_.run_dir / "data" / "contribution.db").string();
+    }
+    if (std::string_view(s.name) == "claims") {
+      env["JARING_STORE_PATH"] = (options_.run_dir / "data" / "claims.db").string();
     }
     if (std::string_view(s.name) == "csr-donor") {
       env["JARING_STORE_PATH"] = (options_.run_dir / "data" / "csr-donor.db").string();

@@ -210,6 +210,28 @@ TEST_F(StoreTest, StatementBindsAndReadsEveryType) {
   EXPECT_EQ(moved.column_int(0), 42);
 }
 
+TEST_F(StoreTest, TheWalIsCheckpointedIntoTheFileWithoutTheWriterWaitingForIt) {
+  auto db = Database::open(path_, {{1, "CREATE TABLE blob (data BLOB NOT NULL)"}});
+  const auto file_size = [this] { return fs::file_size(path_); };
+  const auto before = file_size();
+  // 48 MiB in 48 commits: past the background checkpoint's threshold (32 MiB of WAL).
+  const std::string megabyte(1 << 20, 'x');
+  for (int i = 0; i < 48; ++i) {
+    ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+      tx.prepare("INSERT INTO blob (data) VALUES (?)").bind_blob(1, megabyte).run();
+      return {};
+    }));
+  }
+  // The checkpointing thread copies the pages into the database file: the WAL does not grow
+  // without end although the writer never checkpoints below 128 MiB.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (file_size() < before + (16u << 20) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(file_size(), before + (16u << 20));
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM blob"), 48);
+}
+
 TEST_F(StoreTest, WriteCommitsOnAValue) {
   auto db = Database::open(path_, logging_migrations(3));
   const Result<std::int64_t> id = db->write([](Transaction& tx) -> Result<std::int64_t> {

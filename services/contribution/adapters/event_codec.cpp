@@ -46,6 +46,7 @@ struct Encoder {
     for (const auto& a : pay.allocations) p->add_periods(a.period.str());
     p->set_covered_through(e.covered_through);
     p->set_batch_id(pay.batch_id);
+    for (const auto& period : e.paid_periods) p->add_paid_periods(period);
     key = pay.participant_id;
   }
 

@@ -187,8 +187,13 @@ Result<void> pay(Book& book, Payment& payment, const TariffTable& tariffs, const
   book.payments.push_back(payment);
   const auto mark = book.events.size();
   evaluate(book, settings, "paid", false);
-  book.events.insert(book.events.begin() + static_cast<std::ptrdiff_t>(mark),
-                     PaymentReceived{payment, a.rw_code, period_text(a.covered_through)});
+  PaymentReceived received{payment, a.rw_code, period_text(a.covered_through), {}};
+  for (const auto& allocation : payment.allocations) {
+    if (auto it = book.dues.find(allocation.period);
+        it != book.dues.end() && !it->second.open() && !it->second.waived)
+      received.paid_periods.push_back(allocation.period.str());
+  }
+  book.events.insert(book.events.begin() + static_cast<std::ptrdiff_t>(mark), std::move(received));
   return {};
 }
 

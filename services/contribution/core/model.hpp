@@ -123,6 +123,7 @@ struct PaymentReceived {
   Payment payment;
   std::string rw_code;
   std::string covered_through;
+  std::vector<std::string> paid_periods;  // periods the payment touched that are now fully paid
 };
 struct PaymentReversed {
   Payment payment;

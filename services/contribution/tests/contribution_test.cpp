@@ -93,8 +93,14 @@ TEST_F(ContributionTest, InvalidPaymentsNameTheirFields) {
 TEST_F(ContributionTest, PartialAndOverPaymentsAndMonthsAhead) {
   open("p_1");
   ASSERT_TRUE(core_->run_billing("b3", "2026-03"));
+  published();
   ASSERT_TRUE(core_->pay({"k1", "p_1", "bank_va", "", "", 10'000, 1, ""}));
   EXPECT_EQ(core_->account("p_1")->outstanding, 6'800);
+  // A partial payment touches March but leaves it unpaid (claims judges coverage from this).
+  const auto partial = published(Envelope::kPaymentReceived);
+  ASSERT_EQ(partial.size(), 1u);
+  EXPECT_EQ(partial[0].payment_received().periods_size(), 1);
+  EXPECT_EQ(partial[0].payment_received().paid_periods_size(), 0);
   // Three months from the oldest unpaid: the rest of March, April and May, plus Rp1,000 credit.
   auto ahead = core_->pay({"k2", "p_1", "bank_va", "", "", 6'800 + 2 * 16'800 + 1'000, 3, ""});
   ASSERT_TRUE(ahead);
@@ -103,6 +109,11 @@ TEST_F(ContributionTest, PartialAndOverPaymentsAndMonthsAhead) {
   auto account = core_->account("p_1");
   EXPECT_EQ(account->covered_through->str(), "2026-05");
   EXPECT_EQ(account->credit, 1'000);
+  const auto full = published(Envelope::kPaymentReceived);
+  ASSERT_EQ(full.size(), 1u);
+  EXPECT_EQ(std::vector<std::string>(full[0].payment_received().paid_periods().begin(),
+                                     full[0].payment_received().paid_periods().end()),
+            (std::vector<std::string>{"2026-03", "2026-04", "2026-05"}));
   published();
   ASSERT_TRUE(core_->run_billing("b4", "2026-04"));
   ASSERT_TRUE(core_->run_billing("b6", "2026-06"));  // catches up May too

@@ -119,9 +119,11 @@ class Database {
   sqlite3* handle() { return db_; }
 
  private:
-  explicit Database(sqlite3* db) : db_(db) {}
+  explicit Database(sqlite3* db);
   // Opens one connection with the pragmas every connection needs.
   static std::unique_ptr<Database> connect(const std::string& path);
+  // Hands checkpoints of the writer's WAL to a background thread with its own connection.
+  void checkpoint_in_background(const std::string& path);
   // Used while another error is in flight: must not replace it, so it never throws.
   void rollback_quietly() noexcept;
 
@@ -131,6 +133,8 @@ class Database {
   // the connection closes.
   StatementCache cache_;
   std::unique_ptr<Database> reader_;  // null for an in-memory database
+  class Checkpointer;
+  std::unique_ptr<Checkpointer> checkpointer_;  // null for an in-memory database
   friend class Transaction;
 };
 

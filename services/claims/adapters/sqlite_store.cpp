@@ -1,0 +1,527 @@
+#include "sqlite_store.hpp"
+
+#include <map>
+
+#include <fmt/format.h>
+
+#include "event_codec.hpp"
+#include "jaring/store/outbox.hpp"
+
+namespace jaring::claims {
+namespace {
+
+constexpr const char* kParticipantColumns =
+    "participant_id, rw_code, branch_code, category, agent_id, income_band, registered_on, exit_reason, "
+    "exit_date, "
+    "coverage_state";
+constexpr const char* kClaimColumns =
+    "id, idempotency_key, fingerprint, participant_id, type, status, event_date, rw_code, branch_code, "
+    "agent_id, "
+    "claimant_name, claimant_nik, claimant_relation, claimant_phone, coverage_state, coverage_reason, "
+    "coverage_eligible, unpaid_months, contribution_months, incapacity_months, claimed_amount, "
+    "verified_amount, "
+    "requested_amount, death_claim_id, scholarship_year, total, rejection_reason, filed_by, filed_at, "
+    "filed_month, "
+    "approved_by, paid_on, paid_by, pay_key, payment_reference, note";
+
+Participant read_participant(const store::Statement& s) {
+  return {s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4),
+          s.column_int(5),  s.column_text(6), s.column_text(7), s.column_text(8), s.column_text(9)};
+}
+
+Claim read_claim(const store::Statement& s) {
+  Claim c;
+  int i = 0;
+  const auto text = [&] { return s.column_text(i++); };
+  const auto number = [&] { return s.column_int(i++); };
+  c.id = text();
+  c.idempotency_key = text();
+  c.fingerprint = text();
+  c.participant_id = text();
+  c.type = text();
+  c.status = text();
+  c.event_date = text();
+  c.rw_code = text();
+  c.branch_code = text();
+  c.agent_id = text();
+  c.claimant.name = text();
+  c.claimant.nik = text();
+  c.claimant.relation = text();
+  c.claimant.phone = text();
+  c.coverage.state = text();
+  c.coverage.reason = text();
+  c.coverage.eligible = number() != 0;
+  c.coverage.unpaid_months = static_cast<int>(number());
+  c.coverage.contribution_months = static_cast<int>(number());
+  c.incapacity_months = static_cast<int>(number());
+  c.claimed_amount = number();
+  c.verified_amount = number();
+  c.requested_amount = number();
+  c.death_claim_id = text();
+  c.scholarship_year = static_cast<int>(number());
+  c.total = number();
+  c.rejection_reason = text();
+  c.filed_by = text();
+  c.filed_at = text();
+  c.filed_month = text();
+  c.approved_by = text();
+  c.paid_on = text();
+  c.paid_by = text();
+  c.pay_key = text();
+  c.payment_reference = text();
+  c.note = text();
+  return c;
+}
+
+// The parts of a claim kept in their own tables.
+void load_parts(store::Database& db, Claim& c, bool with_history) {
+  auto docs = db.prepare(
+      "SELECT code, received, received_by, received_at FROM claim_documents WHERE claim_id = ? ORDER BY seq");
+  docs.bind(1, c.id);
+  while (docs.step())
+    c.documents.push_back(
+        {docs.column_text(0), docs.column_int(1) != 0, docs.column_text(2), docs.column_text(3)});
+  auto lines = db.prepare("SELECT component, amount, basis FROM claim_lines WHERE claim_id = ? ORDER BY seq");
+  lines.bind(1, c.id);
+  while (lines.step()) c.lines.push_back({lines.column_text(0), lines.column_int(1), lines.column_text(2)});
+  auto family = db.prepare("SELECT relation, alive, name FROM claim_family WHERE claim_id = ? ORDER BY seq");
+  family.bind(1, c.id);
+  while (family.step())
+    c.family.push_back({family.column_text(0), family.column_int(1) != 0, family.column_text(2)});
+  auto children = db.prepare(
+      "SELECT name, birth_date, level, school_year, married, working FROM claim_children WHERE claim_id = ? "
+      "ORDER BY seq");
+  children.bind(1, c.id);
+  while (children.step())
+    c.children.push_back({children.column_text(0), children.column_text(1), children.column_text(2),
+                          static_cast<int>(children.column_int(3)), children.column_int(4) != 0,
+                          children.column_int(5) != 0});
+  if (!with_history) return;
+  auto history = db.prepare(
+      "SELECT action, from_status, to_status, user, role, at, note FROM claim_history WHERE claim_id = ? "
+      "ORDER BY "
+      "seq");
+  history.bind(1, c.id);
+  while (history.step())
+    c.history.push_back({history.column_text(0), history.column_text(1), history.column_text(2),
+                         history.column_text(3), history.column_text(4), history.column_text(5),
+                         history.column_text(6)});
+}
+
+std::optional<Claim> claim_where(store::Database& db, const char* column, const std::string& value) {
+  auto s = db.prepare(fmt::format("SELECT {} FROM claims WHERE {} = ?", kClaimColumns, column));
+  if (!s.bind(1, value).step()) return std::nullopt;
+  auto claim = read_claim(s);
+  s.reset();
+  load_parts(db, claim, true);
+  return claim;
+}
+
+std::optional<Participant> participant_of(store::Database& db, const std::string& id) {
+  auto s =
+      db.prepare(fmt::format("SELECT {} FROM participants WHERE participant_id = ?", kParticipantColumns));
+  if (!s.bind(1, id).step()) return std::nullopt;
+  return read_participant(s);
+}
+
+std::vector<PeriodFact> periods_of(store::Database& db, const std::string& id) {
+  std::vector<PeriodFact> out;
+  auto s = db.prepare(
+      "SELECT period, billed, paid, paid_on FROM periods WHERE participant_id = ? ORDER BY period");
+  s.bind(1, id);
+  while (s.step())
+    out.push_back(
+        {static_cast<int>(s.column_int(0)), s.column_int(1) != 0, s.column_int(2) != 0, s.column_text(3)});
+  return out;
+}
+
+// Scholarship children of claims that are not rejected; `where` narrows them.
+std::vector<ScholarshipRecord> scholarship_rows(store::Database& db, const std::string& where,
+                                                const std::string& value) {
+  std::vector<ScholarshipRecord> out;
+  auto s = db.prepare(fmt::format(
+      "SELECT c.participant_id, c.death_claim_id, c.branch_code, c.scholarship_year, k.name, k.birth_date, "
+      "k.level, "
+      "k.school_year, k.married, k.working FROM claims c JOIN claim_children k ON k.claim_id = c.id "
+      "WHERE c.type = 'scholarship' AND {} ORDER BY c.scholarship_year, c.id, k.seq",
+      where));
+  if (!value.empty()) s.bind(1, value);
+  while (s.step()) {
+    ScholarshipRecord r;
+    r.participant_id = s.column_text(0);
+    r.death_claim_id = s.column_text(1);
+    r.branch_code = s.column_text(2);
+    r.year = static_cast<int>(s.column_int(3));
+    r.child = {s.column_text(4),     s.column_text(5),    s.column_text(6), static_cast<int>(s.column_int(7)),
+               s.column_int(8) != 0, s.column_int(9) != 0};
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+class SqliteUnit final : public Unit {
+ public:
+  SqliteUnit(store::Transaction& tx, const Clock& clock) : tx_(tx), db_(tx.database()), clock_(clock) {}
+
+  bool seen_event(const std::string& event_id) override {
+    db_.prepare("INSERT INTO applied_events (event_id) VALUES (?) ON CONFLICT DO NOTHING")
+        .bind(1, event_id)
+        .run();
+    return db_.changes() == 0;
+  }
+
+  std::optional<Participant> participant(const std::string& id) override { return participant_of(db_, id); }
+
+  void save_participant(const Participant& p) override {
+    db_.prepare(fmt::format("INSERT OR REPLACE INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            kParticipantColumns))
+        .bind(1, p.participant_id)
+        .bind(2, p.rw_code)
+        .bind(3, p.branch_code)
+        .bind(4, p.category)
+        .bind(5, p.agent_id)
+        .bind(6, p.income_band)
+        .bind(7, p.registered_on)
+        .bind(8, p.exit_reason)
+        .bind(9, p.exit_date)
+        .bind(10, p.coverage_state)
+        .run();
+  }
+
+  std::vector<PeriodFact> periods(const std::string& id) override { return periods_of(db_, id); }
+
+  void save_period(const std::string& id, const PeriodFact& f) override {
+    db_.prepare(
+           "INSERT OR REPLACE INTO periods (participant_id, period, billed, paid, paid_on) VALUES (?, ?, ?, "
+           "?, ?)")
+        .bind(1, id)
+        .bind(2, f.period)
+        .bind(3, f.billed ? 1 : 0)
+        .bind(4, f.paid ? 1 : 0)
+        .bind(5, f.paid_on)
+        .run();
+  }
+
+  void save_payment_periods(const std::string& payment_id, const std::string& participant_id,
+                            const std::vector<int>& periods) override {
+    auto s = db_.prepare(
+        "INSERT OR IGNORE INTO payment_periods (payment_id, participant_id, period) VALUES (?, ?, ?)");
+    for (int p : periods) s.bind(1, payment_id).bind(2, participant_id).bind(3, p).run();
+  }
+
+  std::vector<int> payment_periods(const std::string& payment_id) override {
+    std::vector<int> out;
+    auto s = db_.prepare("SELECT period FROM payment_periods WHERE payment_id = ?");
+    s.bind(1, payment_id);
+    while (s.step()) out.push_back(static_cast<int>(s.column_int(0)));
+    return out;
+  }
+
+  std::optional<Claim> claim(const std::string& id) override { return claim_where(db_, "id", id); }
+  std::optional<Claim> claim_by_key(const std::string& key) override {
+    return claim_where(db_, "idempotency_key", key);
+  }
+
+  std::vector<Claim> claims_of(const std::string& participant_id) override {
+    std::vector<Claim> out;
+    auto s =
+        db_.prepare(fmt::format("SELECT {} FROM claims WHERE participant_id = ? ORDER BY id", kClaimColumns));
+    s.bind(1, participant_id);
+    while (s.step()) out.push_back(read_claim(s));
+    return out;
+  }
+
+  std::vector<ScholarshipRecord> scholarships_of(const std::string& death_claim_id) override {
+    return scholarship_rows(db_, "c.status != 'rejected' AND c.death_claim_id = ?", death_claim_id);
+  }
+
+  void save_claim(const Claim& c) override {
+    auto s = db_.prepare(
+        fmt::format("INSERT OR REPLACE INTO claims ({}) VALUES ({})", kClaimColumns,
+                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?"));
+    int i = 1;
+    const auto text = [&](const std::string& v) { s.bind(i++, v); };
+    const auto number = [&](std::int64_t v) { s.bind(i++, v); };
+    text(c.id);
+    text(c.idempotency_key);
+    text(c.fingerprint);
+    text(c.participant_id);
+    text(c.type);
+    text(c.status);
+    text(c.event_date);
+    text(c.rw_code);
+    text(c.branch_code);
+    text(c.agent_id);
+    text(c.claimant.name);
+    text(c.claimant.nik);
+    text(c.claimant.relation);
+    text(c.claimant.phone);
+    text(c.coverage.state);
+    text(c.coverage.reason);
+    number(c.coverage.eligible ? 1 : 0);
+    number(c.coverage.unpaid_months);
+    number(c.coverage.contribution_months);
+    number(c.incapacity_months);
+    number(c.claimed_amount);
+    number(c.verified_amount);
+    number(c.requested_amount);
+    text(c.death_claim_id);
+    number(c.scholarship_year);
+    number(c.total);
+    text(c.rejection_reason);
+    text(c.filed_by);
+    text(c.filed_at);
+    text(c.filed_month);
+    text(c.approved_by);
+    text(c.paid_on);
+    text(c.paid_by);
+    text(c.pay_key);
+    text(c.payment_reference);
+    text(c.note);
+    s.run();
+    for (const char* table : {"claim_documents", "claim_lines", "claim_family", "claim_children"})
+      db_.prepare(fmt::format("DELETE FROM {} WHERE claim_id = ?", table)).bind(1, c.id).run();
+    int seq = 0;
+    auto docs = db_.prepare(
+        "INSERT INTO claim_documents (claim_id, seq, code, received, received_by, received_at) VALUES (?, ?, "
+        "?, ?, "
+        "?, ?)");
+    for (const auto& d : c.documents)
+      docs.bind(1, c.id)
+          .bind(2, seq++)
+          .bind(3, d.code)
+          .bind(4, d.received ? 1 : 0)
+          .bind(5, d.received_by)
+          .bind(6, d.received_at)
+          .run();
+    seq = 0;
+    auto lines = db_.prepare(
+        "INSERT INTO claim_lines (claim_id, seq, component, amount, basis) VALUES (?, ?, ?, ?, ?)");
+    for (const auto& l : c.lines)
+      lines.bind(1, c.id).bind(2, seq++).bind(3, l.component).bind(4, l.amount).bind(5, l.basis).run();
+    seq = 0;
+    auto family =
+        db_.prepare("INSERT INTO claim_family (claim_id, seq, relation, alive, name) VALUES (?, ?, ?, ?, ?)");
+    for (const auto& f : c.family)
+      family.bind(1, c.id).bind(2, seq++).bind(3, f.relation).bind(4, f.alive ? 1 : 0).bind(5, f.name).run();
+    seq = 0;
+    auto children = db_.prepare(
+        "INSERT INTO claim_children (claim_id, seq, name, birth_date, level, school_year, married, working) "
+        "VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?)");
+    for (const auto& k : c.children)
+      children.bind(1, c.id)
+          .bind(2, seq++)
+          .bind(3, k.name)
+          .bind(4, k.birth_date)
+          .bind(5, k.level)
+          .bind(6, k.school_year)
+          .bind(7, k.married ? 1 : 0)
+          .bind(8, k.working ? 1 : 0)
+          .run();
+    // History is append-only: entries already stored stay as they are.
+    seq = 0;
+    auto history = db_.prepare(
+        "INSERT OR IGNORE INTO claim_history (claim_id, seq, action, from_status, to_status, user, role, at, "
+        "note) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (const auto& h : c.history)
+      history.bind(1, c.id)
+          .bind(2, seq++)
+          .bind(3, h.action)
+          .bind(4, h.from_status)
+          .bind(5, h.to_status)
+          .bind(6, h.user)
+          .bind(7, h.role)
+          .bind(8, h.at)
+          .bind(9, h.note)
+          .run();
+  }
+
+  void publish(const Event& event) override { store::outbox_append(tx_, encode_event(event, clock_)); }
+
+ private:
+  store::Transaction& tx_;
+  store::Database& db_;
+  const Clock& clock_;
+};
+
+}  // namespace
+
+SqliteStore::SqliteStore(store::Database& db, const Clock& clock, std::function<void()> committed)
+    : db_(db), clock_(clock), committed_(std::move(committed)) {}
+
+std::vector<store::Migration> SqliteStore::migrations() {
+  return {
+      {1, R"sql(
+        CREATE TABLE participants (
+          participant_id TEXT PRIMARY KEY,
+          rw_code TEXT NOT NULL,
+          branch_code TEXT NOT NULL,
+          category TEXT NOT NULL,
+          agent_id TEXT NOT NULL,
+          income_band INTEGER NOT NULL,
+          registered_on TEXT NOT NULL,
+          exit_reason TEXT NOT NULL,
+          exit_date TEXT NOT NULL,
+          coverage_state TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE periods (
+          participant_id TEXT NOT NULL,
+          period INTEGER NOT NULL,
+          billed INTEGER NOT NULL,
+          paid INTEGER NOT NULL,
+          paid_on TEXT NOT NULL,
+          PRIMARY KEY (participant_id, period)
+        ) WITHOUT ROWID;
+        CREATE TABLE payment_periods (
+          payment_id TEXT NOT NULL,
+          participant_id TEXT NOT NULL,
+          period INTEGER NOT NULL,
+          PRIMARY KEY (payment_id, period)
+        ) WITHOUT ROWID;
+        CREATE TABLE applied_events (event_id TEXT PRIMARY KEY) WITHOUT ROWID;
+        CREATE TABLE claims (
+          id TEXT PRIMARY KEY,
+          idempotency_key TEXT NOT NULL UNIQUE,
+          fingerprint TEXT NOT NULL,
+          participant_id TEXT NOT NULL,
+          type TEXT NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('filed', 'verified', 'approved', 'paid', 'rejected')),
+          event_date TEXT NOT NULL,
+          rw_code TEXT NOT NULL,
+          branch_code TEXT NOT NULL,
+          agent_id TEXT NOT NULL,
+          claimant_name TEXT NOT NULL,
+          claimant_nik TEXT NOT NULL,
+          claimant_relation TEXT NOT NULL,
+          claimant_phone TEXT NOT NULL,
+          coverage_state TEXT NOT NULL,
+          coverage_reason TEXT NOT NULL,
+          coverage_eligible INTEGER NOT NULL,
+          unpaid_months INTEGER NOT NULL,
+          contribution_months INTEGER NOT NULL,
+          incapacity_months INTEGER NOT NULL,
+          claimed_amount INTEGER NOT NULL,
+          verified_amount INTEGER NOT NULL,
+          requested_amount INTEGER NOT NULL,
+          death_claim_id TEXT NOT NULL,
+          scholarship_year INTEGER NOT NULL,
+          total INTEGER NOT NULL CHECK (total >= 0),
+          rejection_reason TEXT NOT NULL,
+          filed_by TEXT NOT NULL,
+          filed_at TEXT NOT NULL,
+          filed_month TEXT NOT NULL,
+          approved_by TEXT NOT NULL,
+          paid_on TEXT NOT NULL,
+          paid_by TEXT NOT NULL,
+          pay_key TEXT NOT NULL,
+          payment_reference TEXT NOT NULL,
+          note TEXT NOT NULL,
+          -- maker-checker, enforced by the store as well as the rules
+          CHECK (approved_by = '' OR approved_by != filed_by)
+        );
+        CREATE INDEX claims_by_participant ON claims(participant_id);
+        CREATE INDEX claims_by_branch ON claims(branch_code, id);
+        CREATE INDEX claims_by_status ON claims(status, id);
+        CREATE INDEX claims_by_month ON claims(filed_month, id);
+        CREATE INDEX claims_by_death_claim ON claims(death_claim_id) WHERE death_claim_id != '';
+        CREATE TABLE claim_documents (
+          claim_id TEXT NOT NULL, seq INTEGER NOT NULL, code TEXT NOT NULL, received INTEGER NOT NULL,
+          received_by TEXT NOT NULL, received_at TEXT NOT NULL, PRIMARY KEY (claim_id, seq)) WITHOUT ROWID;
+        CREATE TABLE claim_lines (
+          claim_id TEXT NOT NULL, seq INTEGER NOT NULL, component TEXT NOT NULL, amount INTEGER NOT NULL,
+          basis TEXT NOT NULL, PRIMARY KEY (claim_id, seq)) WITHOUT ROWID;
+        CREATE TABLE claim_family (
+          claim_id TEXT NOT NULL, seq INTEGER NOT NULL, relation TEXT NOT NULL, alive INTEGER NOT NULL,
+          name TEXT NOT NULL, PRIMARY KEY (claim_id, seq)) WITHOUT ROWID;
+        CREATE TABLE claim_children (
+          claim_id TEXT NOT NULL, seq INTEGER NOT NULL, name TEXT NOT NULL, birth_date TEXT NOT NULL,
+          level TEXT NOT NULL, school_year INTEGER NOT NULL, married INTEGER NOT NULL, working INTEGER NOT NULL,
+          PRIMARY KEY (claim_id, seq)) WITHOUT ROWID;
+        CREATE TABLE claim_history (
+          claim_id TEXT NOT NULL, seq INTEGER NOT NULL, action TEXT NOT NULL, from_status TEXT NOT NULL,
+          to_status TEXT NOT NULL, user TEXT NOT NULL, role TEXT NOT NULL, at TEXT NOT NULL, note TEXT NOT NULL,
+          PRIMARY KEY (claim_id, seq)) WITHOUT ROWID;
+      )sql"},
+      store::outbox_migration(2),
+  };
+}
+
+Result<void> SqliteStore::transact(const std::function<Result<void>(Unit&)>& fn) {
+  Result<void> result;
+  try {
+    result = db_.write([&](store::Transaction& tx) -> Result<void> {
+      SqliteUnit unit(tx, clock_);
+      return fn(unit);
+    });
+  } catch (const store::StoreError& e) {
+    return fail(Error::unavailable(std::string("claims store: ") + e.what()));
+  }
+  if (result && committed_) committed_();
+  return result;
+}
+
+std::optional<Claim> SqliteStore::claim(const std::string& claim_id) {
+  return db_.read([&](store::Database& db) { return claim_where(db, "id", claim_id); });
+}
+
+ClaimPage SqliteStore::list(const ClaimFilter& f) {
+  return db_.read([&](store::Database& db) {
+    std::string where = "1 = 1";
+    std::vector<std::string> values;
+    const auto add = [&](const char* column, const std::string& value) {
+      if (value.empty()) return;
+      where += fmt::format(" AND {} = ?", column);
+      values.push_back(value);
+    };
+    add("branch_code", f.branch_code);
+    add("status", f.status);
+    add("filed_month", f.period);
+    if (!f.page_token.empty()) {
+      where += " AND id < ?";
+      values.push_back(f.page_token);
+    }
+    auto s = db.prepare(
+        fmt::format("SELECT {} FROM claims WHERE {} ORDER BY id DESC LIMIT ?", kClaimColumns, where));
+    int i = 1;
+    for (const auto& v : values) s.bind(i++, v);
+    s.bind(i, f.page_size + 1);
+    ClaimPage page;
+    while (s.step()) page.claims.push_back(read_claim(s));
+    s.reset();
+    if (static_cast<int>(page.claims.size()) > f.page_size) {
+      page.claims.pop_back();
+      page.next_page_token = page.claims.back().id;
+    }
+    for (auto& c : page.claims) load_parts(db, c, false);
+    return page;
+  });
+}
+
+std::vector<ScholarshipRecord> SqliteStore::latest_scholarships(const std::string& branch_code) {
+  return db_.read([&](store::Database& db) {
+    const auto rows =
+        scholarship_rows(db,
+                         branch_code.empty() ? "c.status IN ('approved', 'paid')"
+                                             : "c.status IN ('approved', 'paid') AND c.branch_code = ?",
+                         branch_code);
+    // Rows come by year: the last one of each child is its latest claim.
+    std::map<std::string, ScholarshipRecord> latest;
+    for (const auto& r : rows) latest[r.death_claim_id + "|" + r.child.name + "|" + r.child.birth_date] = r;
+    std::vector<ScholarshipRecord> out;
+    for (auto& [key, r] : latest) out.push_back(std::move(r));
+    return out;
+  });
+}
+
+std::optional<Participant> SqliteStore::participant(const std::string& participant_id) {
+  return db_.read([&](store::Database& db) { return participant_of(db, participant_id); });
+}
+
+std::vector<PeriodFact> SqliteStore::periods(const std::string& participant_id) {
+  return db_.read([&](store::Database& db) { return periods_of(db, participant_id); });
+}
+
+}  // namespace jaring::claims

@@ -1,0 +1,64 @@
+#pragma once
+// JKK and JKM benefits as effective-dated data (data/benefits.yaml): the schedule in effect on
+// the event date gives every figure; the rules below turn it into benefit lines in whole rupiah,
+// one line per component, each with the basis it was computed on.
+
+#include <string>
+#include <vector>
+
+#include "dates.hpp"
+#include "jaring/common/money.hpp"
+#include "jaring/common/result.hpp"
+#include "model.hpp"
+
+namespace jaring::claims {
+
+struct ScholarshipLevel {
+  std::string level;  // tk | sd | smp | sma | university
+  Rupiah amount = 0;  // per child and year
+  int max_years = 0;
+};
+
+struct BenefitSchedule {
+  std::string name;
+  Date effective_from;
+  Rupiah jkm_lump_sum = 0, jkm_periodic = 0, jkm_funeral = 0;
+  int jkk_death_income_multiple = 0;
+  Rupiah jkk_death_funeral = 0, jkk_death_periodic = 0;
+  int incapacity_full_months = 0;
+  int incapacity_full_rate_bp = 0;
+  int incapacity_reduced_rate_bp = 0;
+  int incapacity_max_months = 0;
+  int jkk_claim_limit_years = 0;
+  int scholarship_max_children = 0;
+  int scholarship_max_age = 0;
+  int scholarship_min_contribution_months = 0;
+  std::vector<ScholarshipLevel> levels;
+
+  const ScholarshipLevel* level(const std::string& code) const;
+};
+
+class BenefitTable {
+ public:
+  // Parses and validates YAML text; the error names every bad entry (`source` names the file).
+  static Result<BenefitTable> parse(const std::string& yaml, const std::string& source);
+  static Result<BenefitTable> make(std::vector<BenefitSchedule> schedules, const std::string& source);
+
+  // The schedule in effect on a date; NOT_FOUND before the first one.
+  Result<const BenefitSchedule*> on(Date date) const;
+  const std::vector<BenefitSchedule>& schedules() const { return schedules_; }
+
+ private:
+  std::vector<BenefitSchedule> schedules_;  // by effective_from
+};
+
+// x * bp / 10000, rounded half up; x >= 0.
+Rupiah apply_rate(Rupiah amount, std::int64_t basis_points);
+
+// Benefit lines of a claim from the schedule: JKM death, JKK death (on the declared income),
+// temporary incapacity (months at full, then reduced rate), medical costs (the verified amount,
+// else the claimed one), scholarships (one line per child).
+std::vector<BenefitLine> benefit_lines(const Claim& claim, const BenefitSchedule& schedule, Rupiah income);
+Rupiah total_of(const std::vector<BenefitLine>& lines);
+
+}  // namespace jaring::claims

@@ -1,0 +1,692 @@
+#include "claims.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "jaring/common/codes.hpp"
+#include "jaring/common/ids.hpp"
+#include "rules.hpp"
+
+namespace jaring::claims {
+namespace {
+
+Error precondition(std::string message, std::vector<FieldViolation> violations = {}) {
+  return {ErrorCode::kFailedPrecondition, std::move(message), std::move(violations)};
+}
+Error denied(std::string message) { return {ErrorCode::kPermissionDenied, std::move(message), {}}; }
+
+// A rule's refusal on a field: INVALID_ARGUMENT naming the field and the rule.
+Error field_error(std::string field, std::string rule) {
+  return Error::invalid({{std::move(field), std::move(rule)}});
+}
+
+bool digits_only(const std::string& text) {
+  return !text.empty() && std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string child_key(const Child& c) { return c.name + "|" + c.birth_date; }
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
+// The schedule a claim's figures come from: the event date's, or for a scholarship the school
+// year's (a new schedule raises next year's scholarships).
+Date schedule_date(const Claim& claim) {
+  if (claim.type == type::kScholarship) {
+    return Date{std::chrono::year(claim.scholarship_year), std::chrono::January, std::chrono::day(1)};
+  }
+  return *parse_date(claim.event_date);
+}
+
+void add_history(Claim& claim, const std::string& action, const std::string& from, const Actor& actor,
+                 const std::string& at, const std::string& note) {
+  claim.history.push_back({action, from, claim.status, actor.user, actor.role, at, note});
+}
+
+Result<void> need_actor(const Actor& actor) {
+  if (actor.user.empty())
+    return fail(denied(
+        "the caller is unknown: send x-jaring-user (jaringctl --user); every step records who did it"));
+  return {};
+}
+
+}  // namespace
+
+std::string fingerprint(const FileCommand& c) {
+  // Unit separators keep fields apart; the order is fixed.
+  std::string out =
+      fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}",
+                  c.participant_id, c.claim_type, c.event_date, c.claimant.name, c.claimant.nik,
+                  c.claimant.relation, c.claimant.phone, c.agent_id, c.incapacity_months, c.claimed_amount,
+                  c.death_claim_id, c.scholarship_year, c.requested_amount, c.note);
+  for (const auto& f : c.family) out += fmt::format("\x1e{}\x1f{}\x1f{}", f.relation, f.alive, f.name);
+  for (const auto& ch : c.children)
+    out += fmt::format("\x1d{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", ch.name, ch.birth_date, ch.level,
+                       ch.school_year, ch.married, ch.working);
+  return out;
+}
+
+std::string Claims::today() const { return jakarta_date(clock_.now()); }
+
+// ---------------------------------------------------------------- projections
+
+Result<void> Claims::project(const std::string& event_id, const std::function<Result<void>(Unit&)>& fn) {
+  if (event_id.empty()) return fail(Error::invalid({{"event_id", "required"}}));
+  return store_.transact([&](Unit& unit) -> Result<void> {
+    if (unit.seen_event(event_id)) return {};
+    return fn(unit);
+  });
+}
+
+Result<void> Claims::participant_registered(const std::string& event_id, const Participant& participant) {
+  if (participant.participant_id.empty() || !parse_date(participant.registered_on))
+    return fail(Error::invalid({{"participant", "needs a participant id and registered_on YYYY-MM-DD"}}));
+  return project(event_id, [&](Unit& unit) -> Result<void> {
+    auto p = participant;
+    // A registration seen again (a new participation after an exit) starts afresh.
+    p.exit_date.clear();
+    p.exit_reason.clear();
+    unit.save_participant(p);
+    return {};
+  });
+}
+
+Result<void> Claims::participant_updated(const std::string& event_id, const std::string& participant_id,
+                                         const std::string& rw_code, const std::string& category,
+                                         Rupiah income_band) {
+  return project(event_id, [&](Unit& unit) -> Result<void> {
+    auto p = unit.participant(participant_id);
+    if (!p) return fail(Error::not_found("ParticipantUpdated for an unknown participant " + participant_id));
+    if (!rw_code.empty()) p->rw_code = rw_code;
+    if (!category.empty()) p->category = category;
+    if (income_band > 0) p->income_band = income_band;
+    unit.save_participant(*p);
+    return {};
+  });
+}
+
+Result<void> Claims::participant_moved(const std::string& event_id, const std::string& participant_id,
+                                       const std::string& to_rw_code) {
+  return project(event_id, [&](Unit& unit) -> Result<void> {
+    auto p = unit.participant(participant_id);
+    if (!p) return fail(Error::not_found("ParticipantMoved for an unknown participant " + participant_id));
+    p->rw_code = to_rw_code;
+    unit.save_participant(*p);
+    return {};
+  });
+}
+
+Result<void> Claims::participant_exited(const std::string& event_id, const std::string& participant_id,
+                                        const std::string& reason, const std::string& exit_date) {
+  if (!parse_date(exit_date)) return fail(Error::invalid({{"exit_date", "must be YYYY-MM-DD"}}));
+  return project(event_id, [&](Unit& unit) -> Result<void> {
+    auto p = unit.participant(participant_id);
+    if (!p) return fail(Error::not_found("ParticipantExited for an unknown participant " + participant_id));
+    p->exit_reason = reason;
+    p->exit_date = exit_date;
+    unit.save_participant(*p);
+    return {};
+  });
+}
+
+Result<void> Claims::contribution_billed(const std::string& event_id, const std::string& participant_id,
+                                         const std::string& period, Rupiah outstanding, TimePoint at) {
+  const auto month = parse_month(period);
+  if (participant_id.empty() || !month)
+    return fail(
+        Error::invalid({{"period", "ContributionBilled needs a participant id and a period YYYY-MM"}}));
+  return project(event_id, [&](Unit& unit) -> Result<void> {
+    PeriodFact fact{*month, true, false, ""};
+    for (const auto& p : unit.periods(participant_id)) {
+      if (p.period == *month) fact = p;
+    }
+    fact.billed = true;
+    // Paid ahead or from credit: billing finds nothing owed, so the period is paid now at the latest.
+    if (outstanding == 0 && !fact.paid) {
+      fact.paid = true;
+      fact.paid_on = jakarta_date(at);
+    } else if (outstanding > 0) {
+      fact.paid = false;
+      fact.paid_on.clear();
+    }
+    unit.save_period(participant_id, fact);
+    return {};
+  });
+}
+
+Result<void> Claims::payment_received(const std::string& event_id, const PaymentFacts& payment,
+                                      TimePoint at) {
+  std::vector<int> touched;
+  for (const auto& p : payment.periods) {
+    auto m = parse_month(p);
+    if (!m) return fail(Error::invalid({{"periods", "\"" + p + "\" is not a period YYYY-MM"}}));
+    touched.push_back(*m);
+  }
+  std::set<int> paid;
+  for (const auto& p : payment.paid_periods) {
+    auto m = parse_month(p);
+    if (!m) return fail(Error::invalid({{"paid_periods", "\"" + p + "\" is not a period YYYY-MM"}}));
+    paid.insert(*m);
+  }
+  if (payment.paid_periods.empty() && !payment.covered_through.empty()) {
+    // Older producers: allocation runs oldest first, so what it touched up to covered_through is paid.
+    const auto through = parse_month(payment.covered_through);
+    for (int m : touched) {
+      if (through && m <= *through) paid.insert(m);
+    }
+  }
+  return project(event_id, [&](Unit& unit) -> Result<void> {
+    std::map<int, PeriodFact> facts;
+    for (const auto& p : unit.periods(payment.participant_id)) facts[p.period] = p;
+    for (int m : touched) {
+      auto& fact = facts.try_emplace(m, PeriodFact{m, false, false, ""}).first->second;
+      const bool now_paid = paid.contains(m);
+      if (now_paid && !fact.paid) {
+        fact.paid = true;
+        fact.paid_on = jakarta_date(at);
+      } else if (!now_paid) {
+        fact.paid = false;
+        fact.paid_on.clear();
+      }
+      unit.save_period(payment.participant_id, fact);
+    }
+    unit.save_payment_periods(payment.payment_id, payment.participant_id, touched);
+    return {};
+  });
+}
+
+Result<void> Claims::payment_reversed(const std::string& event_id, const std::string& participant_id,
+                                      const std::string& payment_id) {
+  return project(event_id, [&](Unit& unit) -> Result<void> {
+    const auto touched = unit.payment_periods(payment_id);
+    for (auto fact : unit.periods(participant_id)) {
+      if (std::ranges::count(touched, fact.period) == 0) continue;
+      fact.paid = false;
+      fact.paid_on.clear();
+      unit.save_period(participant_id, fact);
+    }
+    return {};
+  });
+}
+
+Result<void> Claims::coverage_changed(const std::string& event_id, const std::string& participant_id,
+                                      const std::string& to_state) {
+  return project(event_id, [&](Unit& unit) -> Result<void> {
+    // Contribution may speak before registration's event arrives (two topics): nothing to show yet.
+    auto p = unit.participant(participant_id);
+    if (!p) return {};
+    p->coverage_state = to_state;
+    unit.save_participant(*p);
+    return {};
+  });
+}
+
+// ---------------------------------------------------------------- filing
+
+Result<Claim> Claims::file(const FileCommand& c, const Actor& actor) {
+  if (auto ok = need_actor(actor); !ok) return fail(ok.error());
+  const auto today_text = today();
+  const auto today_date = *parse_date(today_text);
+  const bool scholarship = c.claim_type == type::kScholarship;
+  const bool own = by_participant(c.claim_type);
+
+  // Checks that need no store: every broken rule at once.
+  std::vector<FieldViolation> bad;
+  if (c.idempotency_key.empty())
+    bad.push_back({"idempotency_key", "required: a retried filing must not file twice"});
+  if (c.participant_id.empty()) bad.push_back({"participant_id", "required"});
+  if (!codes::one_of(c.claim_type, kClaimTypes))
+    bad.push_back(
+        {"claim_type", "must be jkm_death, jkk_death, jkk_temporary_incapacity, jkk_medical or scholarship"});
+  const auto event = parse_date(c.event_date);
+  if (!scholarship) {
+    if (!event) {
+      bad.push_back({"event_date", "must be a date YYYY-MM-DD"});
+    } else if (*event > today_date) {
+      bad.push_back({"event_date", fmt::format("must not be in the future (today is {})", today_text)});
+    }
+  } else if (!c.event_date.empty()) {
+    bad.push_back({"event_date", "leave empty for a scholarship: the death claim's date applies"});
+  }
+  if (c.claimant.name.empty()) bad.push_back({"claimant.name", "required"});
+  if (!c.claimant.nik.empty() && (c.claimant.nik.size() != 16 || !digits_only(c.claimant.nik)))
+    bad.push_back({"claimant.nik", "must be 16 digits"});
+  if (own) {
+    if (!c.claimant.relation.empty() && c.claimant.relation != "self")
+      bad.push_back({"claimant.relation",
+                     "must be self (or empty): the participant claims JKK incapacity and "
+                     "medical costs"});
+  } else if (!heir_rank(c.claimant.relation)) {
+    bad.push_back({"claimant.relation",
+                   "must be an heir: spouse, child, parent, grandchild, grandparent, sibling, "
+                   "parent_in_law or will"});
+  }
+  for (std::size_t i = 0; i < c.family.size(); ++i) {
+    if (!heir_rank(c.family[i].relation))
+      bad.push_back({fmt::format("family[{}].relation", i), "must be an heir relation"});
+  }
+  if (c.claim_type == type::kJkkIncapacity) {
+    if (c.incapacity_months < 1) bad.push_back({"incapacity_months", "must be at least 1"});
+  } else if (c.incapacity_months != 0) {
+    bad.push_back({"incapacity_months", "only for jkk_temporary_incapacity"});
+  }
+  if (c.claim_type == type::kJkkMedical) {
+    if (c.claimed_amount <= 0)
+      bad.push_back({"claimed_amount", "must be the medical costs claimed, in rupiah"});
+  } else if (c.claimed_amount != 0) {
+    bad.push_back({"claimed_amount", "only for jkk_medical"});
+  }
+  if (c.requested_amount < 0) bad.push_back({"requested_amount", "must not be negative"});
+  if (scholarship) {
+    if (c.death_claim_id.empty()) bad.push_back({"death_claim_id", "required: the paid death claim"});
+    if (c.scholarship_year < 1900 || c.scholarship_year > static_cast<int>(today_date.year()) + 1)
+      bad.push_back({"scholarship_year",
+                     fmt::format("must be a year up to {}", static_cast<int>(today_date.year()) + 1)});
+    if (c.children.empty()) bad.push_back({"children", "at least one child"});
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < c.children.size(); ++i) {
+      const auto& ch = c.children[i];
+      const auto at = [&](const char* f) { return fmt::format("children[{}].{}", i, f); };
+      if (ch.name.empty()) bad.push_back({at("name"), "required"});
+      if (!parse_date(ch.birth_date)) bad.push_back({at("birth_date"), "must be a date YYYY-MM-DD"});
+      if (!seen.insert(child_key(ch)).second) bad.push_back({at("name"), "the same child is listed twice"});
+    }
+  } else {
+    if (!c.death_claim_id.empty()) bad.push_back({"death_claim_id", "only for scholarship"});
+    if (!c.children.empty()) bad.push_back({"children", "only for scholarship"});
+    if (c.scholarship_year != 0) bad.push_back({"scholarship_year", "only for scholarship"});
+  }
+  if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
+
+  const auto print = fingerprint(c);
+  Claim out;
+  auto done = store_.transact([&](Unit& unit) -> Result<void> {
+    if (auto existing = unit.claim_by_key(c.idempotency_key)) {
+      if (existing->fingerprint != print)
+        return fail(
+            field_error("idempotency_key", "was used for a different filing (claim " + existing->id + ")"));
+      out = std::move(*existing);
+      return {};
+    }
+    const auto participant = unit.participant(c.participant_id);
+    if (!participant)
+      return fail(field_error("participant_id",
+                              "unknown participant: registration has not announced " + c.participant_id));
+    Claim claim;
+    claim.id = new_id("c_");
+    claim.idempotency_key = c.idempotency_key;
+    claim.fingerprint = print;
+    claim.participant_id = c.participant_id;
+    claim.type = c.claim_type;
+    claim.event_date = c.event_date;
+    claim.rw_code = participant->rw_code;
+    claim.branch_code = participant->branch_code;
+    claim.agent_id = c.agent_id;
+    claim.claimant = c.claimant;
+    if (own) claim.claimant.relation = "self";
+    claim.family = c.family;
+    claim.incapacity_months = c.incapacity_months;
+    claim.claimed_amount = c.claimed_amount;
+    claim.requested_amount = c.requested_amount;
+    claim.death_claim_id = c.death_claim_id;
+    claim.scholarship_year = c.scholarship_year;
+    claim.children = c.children;
+    claim.note = c.note;
+    claim.filed_by = actor.user;
+    claim.filed_at = format_utc(clock_.now());
+    claim.filed_month = today_text.substr(0, 7);
+
+    // Heirs: the claimant must hold the highest rank among the living family.
+    if (!own) {
+      if (auto refusal = heir_refusal(c.claimant.relation, c.family))
+        return fail(field_error("claimant.relation", *refusal));
+    }
+
+    std::string refusal;  // a rule that refuses the claim: recorded as rejected, with the reason
+    if (is_death(c.claim_type)) {
+      for (const auto& other : unit.claims_of(c.participant_id)) {
+        if (is_death(other.type) && other.status != status::kRejected)
+          return fail(
+              precondition(fmt::format("participant {} already has death claim {} ({}): a death is claimed "
+                                       "once",
+                                       c.participant_id, other.id, other.status)));
+      }
+    }
+    std::optional<Claim> death;
+    if (scholarship) {
+      death = unit.claim(c.death_claim_id);
+      if (!death || !is_death(death->type) || death->participant_id != c.participant_id)
+        return fail(
+            field_error("death_claim_id", "must be a death claim of participant " + c.participant_id));
+      if (death->status != status::kPaid)
+        return fail(field_error("death_claim_id", "the death claim is " + death->status +
+                                                      ": scholarships follow a paid death claim"));
+      claim.event_date = death->event_date;
+    }
+    const auto schedule = benefits_.on(schedule_date(claim));
+    if (!schedule) return fail(field_error("event_date", schedule.error().message));
+    const BenefitSchedule& s = **schedule;
+
+    // Type rules on amounts and children: INVALID_ARGUMENT naming the field.
+    if (c.claim_type == type::kJkkIncapacity) {
+      if (c.incapacity_months > s.incapacity_max_months)
+        return fail(field_error("incapacity_months", fmt::format("at most {} months per claim ({})",
+                                                                 s.incapacity_max_months, s.name)));
+      const auto months_elapsed =
+          month_index(today_date) - month_index(*event) + (today_date.day() >= event->day() ? 0 : -1);
+      if (c.incapacity_months > std::max(1, months_elapsed + 1))
+        return fail(
+            field_error("incapacity_months",
+                        fmt::format("{} month(s) since the accident on {}: months not yet passed cannot be "
+                                    "claimed",
+                                    std::max(0, months_elapsed), c.event_date)));
+    }
+    if (scholarship) {
+      const auto previous = unit.scholarships_of(c.death_claim_id);
+      std::set<std::string> children;
+      for (const auto& r : previous) children.insert(child_key(r.child));
+      for (const auto& ch : c.children) children.insert(child_key(ch));
+      if (static_cast<int>(children.size()) > s.scholarship_max_children)
+        return fail(
+            field_error("children", fmt::format("a scholarship is for at most {} children ({} with those "
+                                                "claimed before)",
+                                                s.scholarship_max_children, children.size())));
+      for (std::size_t i = 0; i < c.children.size(); ++i) {
+        const auto& ch = c.children[i];
+        const auto at = [&](const char* f) { return fmt::format("children[{}].{}", i, f); };
+        const auto* level = s.level(ch.level);
+        if (level == nullptr) {
+          std::vector<std::string> names;
+          for (const auto& l : s.levels) names.push_back(l.level);
+          return fail(field_error(at("level"), "must be one of " + join(names)));
+        }
+        if (ch.school_year < 1 || ch.school_year > level->max_years)
+          return fail(field_error(at("school_year"),
+                                  fmt::format("{} is paid for years 1 to {}", ch.level, level->max_years)));
+        const Date january{std::chrono::year(c.scholarship_year), std::chrono::January, std::chrono::day(1)};
+        const auto age = age_on(*parse_date(ch.birth_date), january);
+        if (age >= s.scholarship_max_age)
+          return fail(
+              field_error(at("birth_date"), fmt::format("the scholarship ends at {}: {} on 1 January {}",
+                                                        s.scholarship_max_age, age, c.scholarship_year)));
+        if (ch.married) return fail(field_error(at("married"), "the scholarship ends at marriage"));
+        if (ch.working) return fail(field_error(at("working"), "the scholarship ends when the child works"));
+        int years_at_level = 0;
+        for (const auto& r : previous) {
+          if (child_key(r.child) != child_key(ch)) continue;
+          if (r.year == c.scholarship_year)
+            return fail(
+                field_error(at("name"), fmt::format("already claimed for {}: a scholarship is claimed once a "
+                                                    "year",
+                                                    c.scholarship_year)));
+          if (r.child.level == ch.level) ++years_at_level;
+        }
+        if (years_at_level >= level->max_years)
+          return fail(field_error(at("level"), fmt::format("{} was paid {} year(s) already, the most it pays",
+                                                           ch.level, years_at_level)));
+      }
+    }
+
+    // Eligibility in business time: the event date's period as it stood on that date.
+    const auto periods = unit.periods(c.participant_id);
+    claim.coverage = judge_coverage(*participant, periods, claim.event_date, settings_);
+    if (scholarship) {
+      if (claim.coverage.contribution_months < s.scholarship_min_contribution_months)
+        refusal = fmt::format("a scholarship needs at least {} months of contributions; {} were paid by {}",
+                              s.scholarship_min_contribution_months, claim.coverage.contribution_months,
+                              claim.event_date);
+    } else if (!claim.coverage.eligible) {
+      refusal = "not covered on the event date: " + claim.coverage.reason;
+    }
+    if (refusal.empty() && c.claim_type.starts_with("jkk_")) {
+      const auto limit = add_years(*event, s.jkk_claim_limit_years);
+      if (today_date > limit)
+        refusal = fmt::format(
+            "JKK rights lapse {} years after the accident: the accident was on {}, the limit was {}, "
+            "filed on {}",
+            s.jkk_claim_limit_years, c.event_date, date_text(limit), today_text);
+    }
+
+    claim.lines = benefit_lines(claim, s, participant->income_band);
+    claim.total = total_of(claim.lines);
+    if (c.requested_amount > 0 && c.requested_amount != claim.total)
+      return fail(field_error("requested_amount", fmt::format("must equal what the rules give: {} ({})",
+                                                              format_rupiah(claim.total), s.name)));
+    for (const auto& code : required_documents(claim.type, claim.claimant.relation))
+      claim.documents.push_back({code, false, "", ""});
+
+    claim.status = status::kFiled;
+    add_history(claim, "filed", "", actor, claim.filed_at, c.note);
+    std::vector<Event> events{ClaimFiled{claim}};
+    if (!refusal.empty()) {
+      claim.status = status::kRejected;
+      claim.rejection_reason = refusal;
+      add_history(claim, "rejected", status::kFiled, {"rules", "system"}, claim.filed_at, refusal);
+      events.push_back(ClaimRejected{claim, "rules"});
+    }
+    unit.save_claim(claim);
+    for (const auto& e : events) unit.publish(e);
+    out = std::move(claim);
+    return {};
+  });
+  if (!done) return fail(done.error());
+  return out;
+}
+
+// ---------------------------------------------------------------- later steps
+
+Result<Claim> Claims::step(const std::string& claim_id, const Actor& actor,
+                           const std::function<Result<void>(Unit&, Claim&, std::vector<Event>&)>& fn) {
+  if (auto ok = need_actor(actor); !ok) return fail(ok.error());
+  if (claim_id.empty()) return fail(field_error("claim_id", "required"));
+  Claim out;
+  auto done = store_.transact([&](Unit& unit) -> Result<void> {
+    auto claim = unit.claim(claim_id);
+    if (!claim) return fail(Error::not_found("no claim " + claim_id));
+    std::vector<Event> events;
+    const auto before = claim->history.size();
+    if (auto ok = fn(unit, *claim, events); !ok) return ok;
+    if (claim->history.size() != before) {
+      unit.save_claim(*claim);
+      for (const auto& e : events) unit.publish(e);
+    }
+    out = std::move(*claim);
+    return {};
+  });
+  if (!done) return fail(done.error());
+  return out;
+}
+
+Result<Claim> Claims::attach_documents(const std::string& claim_id, const std::vector<std::string>& documents,
+                                       const Actor& actor) {
+  if (documents.empty()) return fail(field_error("documents", "at least one document code"));
+  return step(claim_id, actor, [&](Unit&, Claim& claim, std::vector<Event>&) -> Result<void> {
+    if (claim.status != status::kFiled && claim.status != status::kVerified)
+      return fail(precondition(
+          fmt::format("claim {} is {}: documents are ticked before approval", claim.id, claim.status)));
+    std::vector<std::string> checklist;
+    for (const auto& d : claim.documents) checklist.push_back(d.code);
+    std::vector<FieldViolation> bad;
+    for (std::size_t i = 0; i < documents.size(); ++i) {
+      if (std::ranges::count(checklist, documents[i]) == 0)
+        bad.push_back(
+            {fmt::format("documents[{}]", i), fmt::format("\"{}\" is not on the {} checklist: {}",
+                                                          documents[i], claim.type, join(checklist))});
+    }
+    if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
+    const auto at = format_utc(clock_.now());
+    std::vector<std::string> ticked;
+    for (auto& d : claim.documents) {
+      if (d.received || std::ranges::count(documents, d.code) == 0) continue;
+      d.received = true;
+      d.received_by = actor.user;
+      d.received_at = at;
+      ticked.push_back(d.code);
+    }
+    if (!ticked.empty()) add_history(claim, "documents", claim.status, actor, at, join(ticked));
+    return {};
+  });
+}
+
+Result<Claim> Claims::verify(const std::string& claim_id, Rupiah verified_amount, const std::string& note,
+                             const Actor& actor) {
+  return step(claim_id, actor, [&](Unit& unit, Claim& claim, std::vector<Event>&) -> Result<void> {
+    if (claim.status != status::kFiled)
+      return fail(precondition(
+          fmt::format("claim {} is {}: only a filed claim is verified", claim.id, claim.status)));
+    if (const auto missing = missing_documents(claim); !missing.empty())
+      return fail(precondition("documents are missing: " + join(missing),
+                               {{"documents", "missing: " + join(missing)}}));
+    if (claim.type == type::kJkkMedical) {
+      if (verified_amount <= 0)
+        return fail(
+            field_error("verified_amount", "required for medical costs: the amount the receipts support"));
+      if (verified_amount > claim.claimed_amount)
+        return fail(field_error("verified_amount", fmt::format("must not exceed the costs claimed ({})",
+                                                               format_rupiah(claim.claimed_amount))));
+      claim.verified_amount = verified_amount;
+      auto participant = unit.participant(claim.participant_id);
+      auto schedule = benefits_.on(schedule_date(claim));
+      if (!schedule) return fail(schedule.error());
+      claim.lines = benefit_lines(claim, **schedule, participant ? participant->income_band : 0);
+      claim.total = total_of(claim.lines);
+    } else if (verified_amount != 0 && verified_amount != claim.total) {
+      return fail(field_error(
+          "verified_amount",
+          fmt::format("must equal what the rules give ({}) or be left empty", format_rupiah(claim.total))));
+    }
+    claim.status = status::kVerified;
+    add_history(claim, "verified", status::kFiled, actor, format_utc(clock_.now()), note);
+    return {};
+  });
+}
+
+Result<Claim> Claims::approve(const std::string& claim_id, const std::string& note, const Actor& actor) {
+  return step(claim_id, actor, [&](Unit& unit, Claim& claim, std::vector<Event>& events) -> Result<void> {
+    if (claim.status != status::kVerified)
+      return fail(precondition(
+          fmt::format("claim {} is {}: only a verified claim is approved", claim.id, claim.status)));
+    if (actor.user == claim.filed_by)
+      return fail(denied(
+          fmt::format("maker-checker: {} filed claim {} and may not approve it", actor.user, claim.id)));
+    if (const auto missing = missing_documents(claim); !missing.empty())
+      return fail(precondition("documents are missing: " + join(missing),
+                               {{"documents", "missing: " + join(missing)}}));
+    const auto participant = unit.participant(claim.participant_id);
+    if (!participant) return fail(Error::internal("participant of claim " + claim.id + " is gone"));
+    // Judged again: a payment reversed since filing can take the protection away.
+    if (claim.type != type::kScholarship) {
+      const auto coverage =
+          judge_coverage(*participant, unit.periods(claim.participant_id), claim.event_date, settings_);
+      if (!coverage.eligible)
+        return fail(precondition("not covered on the event date any more: " + coverage.reason));
+      claim.coverage = coverage;
+    }
+    auto schedule = benefits_.on(schedule_date(claim));
+    if (!schedule) return fail(schedule.error());
+    claim.lines = benefit_lines(claim, **schedule, participant->income_band);
+    claim.total = total_of(claim.lines);
+    claim.status = status::kApproved;
+    claim.approved_by = actor.user;
+    add_history(claim, "approved", status::kVerified, actor, format_utc(clock_.now()),
+                note.empty() ? "total " + format_rupiah(claim.total) : note);
+    events.push_back(ClaimApproved{claim});
+    return {};
+  });
+}
+
+Result<Claim> Claims::pay(const std::string& claim_id, const std::string& idempotency_key,
+                          const std::string& reference, const Actor& actor) {
+  return step(claim_id, actor, [&](Unit&, Claim& claim, std::vector<Event>& events) -> Result<void> {
+    if (claim.status == status::kPaid) {
+      if (!idempotency_key.empty() && idempotency_key == claim.pay_key)
+        return {};  // a retry: the same answer
+      return fail(precondition(fmt::format("claim {} was paid on {} by {}: a claim is paid once", claim.id,
+                                           claim.paid_on, claim.paid_by)));
+    }
+    if (claim.status != status::kApproved)
+      return fail(precondition(
+          fmt::format("claim {} is {}: only an approved claim is paid", claim.id, claim.status)));
+    claim.status = status::kPaid;
+    claim.paid_on = today();
+    claim.paid_by = actor.user;
+    claim.pay_key = idempotency_key;
+    claim.payment_reference = reference;
+    add_history(claim, "paid", status::kApproved, actor, format_utc(clock_.now()),
+                format_rupiah(claim.total) + (reference.empty() ? "" : ", reference " + reference));
+    events.push_back(ClaimPaid{claim, is_death(claim.type)});
+    return {};
+  });
+}
+
+Result<Claim> Claims::reject(const std::string& claim_id, const std::string& reason, const Actor& actor) {
+  if (reason.empty()) return fail(field_error("reason", "required: a rejection says why"));
+  return step(claim_id, actor, [&](Unit&, Claim& claim, std::vector<Event>& events) -> Result<void> {
+    if (claim.status == status::kPaid || claim.status == status::kRejected)
+      return fail(precondition(fmt::format("claim {} is {} already", claim.id, claim.status)));
+    const auto from = claim.status;
+    claim.status = status::kRejected;
+    claim.rejection_reason = reason;
+    add_history(claim, "rejected", from, actor, format_utc(clock_.now()), reason);
+    events.push_back(ClaimRejected{claim, actor.user});
+    return {};
+  });
+}
+
+// ---------------------------------------------------------------- queries
+
+Result<Claim> Claims::get(const std::string& claim_id) {
+  if (claim_id.empty()) return fail(field_error("claim_id", "required"));
+  auto claim = store_.claim(claim_id);
+  if (!claim) return fail(Error::not_found("no claim " + claim_id));
+  return std::move(*claim);
+}
+
+Result<ClaimPage> Claims::list(const ClaimFilter& filter) {
+  std::vector<FieldViolation> bad;
+  const std::string_view statuses[] = {status::kFiled, status::kVerified, status::kApproved, status::kPaid,
+                                       status::kRejected};
+  if (!filter.status.empty() && !codes::one_of(filter.status, statuses))
+    bad.push_back({"status", "must be filed, verified, approved, paid or rejected"});
+  if (!filter.period.empty() && !parse_month(filter.period))
+    bad.push_back({"period", "must be a month YYYY-MM"});
+  if (filter.page_size < 0 || filter.page_size > 500)
+    bad.push_back({"page_size", "must be between 0 and 500"});
+  if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
+  auto f = filter;
+  if (f.page_size == 0) f.page_size = 50;
+  return store_.list(f);
+}
+
+Result<std::vector<ScholarshipDue>> Claims::scholarships_due(int year, const std::string& branch_code) {
+  if (year < 1900 || year > 9999) return fail(field_error("year", "must be a year"));
+  const auto schedule =
+      benefits_.on(Date{std::chrono::year(year), std::chrono::January, std::chrono::day(1)});
+  if (!schedule) return fail(field_error("year", schedule.error().message));
+  const Date january{std::chrono::year(year), std::chrono::January, std::chrono::day(1)};
+  std::vector<ScholarshipDue> out;
+  for (const auto& r : store_.latest_scholarships(branch_code)) {
+    if (r.year >= year) continue;  // claimed already (or a later year)
+    const auto birth = parse_date(r.child.birth_date);
+    if (!birth) continue;
+    const int age = age_on(*birth, january);
+    if (age >= (*schedule)->scholarship_max_age || r.child.married || r.child.working) continue;
+    out.push_back({r.participant_id, r.death_claim_id, r.branch_code, r.child, r.year, age});
+  }
+  return out;
+}
+
+Result<Coverage> Claims::coverage_on(const std::string& participant_id, const std::string& date) {
+  if (!parse_date(date)) return fail(field_error("date", "must be a date YYYY-MM-DD"));
+  auto participant = store_.participant(participant_id);
+  if (!participant) return fail(field_error("participant_id", "unknown participant"));
+  const auto periods = store_.periods(participant_id);
+  return judge_coverage(*participant, periods, date, settings_);
+}
+
+}  // namespace jaring::claims

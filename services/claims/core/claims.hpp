@@ -1,0 +1,101 @@
+#pragma once
+// The claims rules as use cases: the local projections of participants and coverage (from
+// registration and contribution events, each applied once), and the claim lifecycle
+// filed > verified > approved > paid, or rejected with a reason. Every step records who did it
+// and when; every change and its events commit together through the Store.
+
+#include <string>
+#include <vector>
+
+#include "benefits.hpp"
+#include "jaring/common/clock.hpp"
+#include "ports.hpp"
+
+namespace jaring::claims {
+
+struct FileCommand {
+  std::string idempotency_key;
+  std::string participant_id;
+  std::string claim_type;
+  std::string event_date;
+  Claimant claimant;
+  std::vector<FamilyMember> family;
+  std::string agent_id;
+  int incapacity_months = 0;
+  Rupiah claimed_amount = 0;
+  std::string death_claim_id;
+  int scholarship_year = 0;
+  std::vector<Child> children;
+  Rupiah requested_amount = 0;
+  std::string note;
+};
+
+// Facts from contribution events.
+struct PaymentFacts {
+  std::string payment_id;
+  std::string participant_id;
+  std::vector<std::string> periods;       // touched
+  std::vector<std::string> paid_periods;  // left fully paid (empty from older producers)
+  std::string covered_through;
+};
+
+class Claims {
+ public:
+  Claims(Store& store, const BenefitTable& benefits, Settings settings, const Clock& clock)
+      : store_(store), benefits_(benefits), settings_(settings), clock_(clock) {}
+
+  // ---- projections, each event applied once per event id; `at` is when it happened ----
+  Result<void> participant_registered(const std::string& event_id, const Participant& participant);
+  Result<void> participant_updated(const std::string& event_id, const std::string& participant_id,
+                                   const std::string& rw_code, const std::string& category,
+                                   Rupiah income_band);
+  Result<void> participant_moved(const std::string& event_id, const std::string& participant_id,
+                                 const std::string& to_rw_code);
+  Result<void> participant_exited(const std::string& event_id, const std::string& participant_id,
+                                  const std::string& reason, const std::string& exit_date);
+  Result<void> contribution_billed(const std::string& event_id, const std::string& participant_id,
+                                   const std::string& period, Rupiah outstanding, TimePoint at);
+  Result<void> payment_received(const std::string& event_id, const PaymentFacts& payment, TimePoint at);
+  Result<void> payment_reversed(const std::string& event_id, const std::string& participant_id,
+                                const std::string& payment_id);
+  Result<void> coverage_changed(const std::string& event_id, const std::string& participant_id,
+                                const std::string& to_state);
+
+  // ---- lifecycle ----
+  Result<Claim> file(const FileCommand& command, const Actor& actor);
+  Result<Claim> attach_documents(const std::string& claim_id, const std::vector<std::string>& documents,
+                                 const Actor& actor);
+  Result<Claim> verify(const std::string& claim_id, Rupiah verified_amount, const std::string& note,
+                       const Actor& actor);
+  Result<Claim> approve(const std::string& claim_id, const std::string& note, const Actor& actor);
+  Result<Claim> pay(const std::string& claim_id, const std::string& idempotency_key,
+                    const std::string& reference, const Actor& actor);
+  Result<Claim> reject(const std::string& claim_id, const std::string& reason, const Actor& actor);
+
+  // ---- queries ----
+  Result<Claim> get(const std::string& claim_id);
+  Result<ClaimPage> list(const ClaimFilter& filter);
+  Result<std::vector<ScholarshipDue>> scholarships_due(int year, const std::string& branch_code);
+  // Coverage of a participant on a date from the local projection (diagnostics and tests).
+  Result<Coverage> coverage_on(const std::string& participant_id, const std::string& date);
+
+  const Settings& settings() const { return settings_; }
+
+ private:
+  // Runs fn on a stored claim in a transaction after checking the actor; fn changes the claim,
+  // which is then saved with its events.
+  Result<Claim> step(const std::string& claim_id, const Actor& actor,
+                     const std::function<Result<void>(Unit&, Claim&, std::vector<Event>&)>& fn);
+  Result<void> project(const std::string& event_id, const std::function<Result<void>(Unit&)>& fn);
+  std::string today() const;
+
+  Store& store_;
+  const BenefitTable& benefits_;
+  Settings settings_;
+  const Clock& clock_;
+};
+
+// The fingerprint of a filing, to tell a retry from a different request under the same key.
+std::string fingerprint(const FileCommand& command);
+
+}  // namespace jaring::claims

@@ -1,0 +1,97 @@
+// jaring-claims: wires the SQLite store, the benefit table, the registration and contribution
+// consumers, the outbox relay to Kafka and the gRPC API around the claims core.
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "adapters/event_handler.hpp"
+#include "adapters/grpc_service.hpp"
+#include "adapters/sqlite_store.hpp"
+#include "jaring/kafka/kafka.hpp"
+#include "jaring/service/service.hpp"
+
+using namespace jaring;
+
+namespace jaring::claims {
+extern const char kDefaultBenefits[];
+}
+
+namespace {
+
+claims::BenefitTable load_benefits(const std::string& file) {
+  std::string text = claims::kDefaultBenefits;
+  if (!file.empty()) {
+    std::ifstream in(file);
+    if (!in) throw config::ConfigError("benefits.file: cannot read " + file);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    text = buffer.str();
+  }
+  auto table = claims::BenefitTable::parse(text, file.empty() ? "benefits (compiled in)" : file);
+  if (!table) {
+    std::string message = "benefits.file:";
+    for (const auto& v : table.error().violations) message += " " + v.field + ": " + v.rule;
+    throw config::ConfigError(message);
+  }
+  return std::move(*table);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return service::run("claims", argc, argv, [](const config::Source& source) {
+    config::Reader reader(source);
+    const auto common = service::read_common(reader, 50054, 9104);
+    const auto store_path = reader.string("store.path", "claims.db");
+    const auto benefits_file = reader.string("benefits.file", "");
+    claims::Settings settings;
+    settings.arrears_rule =
+        reader.choice("claims.arrears_rule", "eligible", {"eligible", "not_eligible"}) == "eligible"
+            ? claims::ArrearsRule::kEligible
+            : claims::ArrearsRule::kNotEligible;
+    settings.lapse_after_months = static_cast<int>(reader.integer("claims.lapse_after_months", 3, 1, 24));
+    const kafka::Settings kafka_settings{reader.string("kafka.bootstrap_servers", "127.0.0.1:9092"),
+                                         reader.map("kafka.properties.")};
+    kafka::ConsumerOptions consumer_options;
+    consumer_options.group_id = reader.string("kafka.group_id", "jaring-claims");
+    consumer_options.topics = {reader.string("kafka.topics.registration", "jaring.registration.v1"),
+                               reader.string("kafka.topics.contribution", "jaring.contribution.v1")};
+    consumer_options.session_timeout_ms =
+        static_cast<int>(reader.integer("kafka.session_timeout_ms", 6000, 3000, 300000));
+    reader.finish();
+    const auto benefits = load_benefits(benefits_file);
+
+    service::Runtime runtime("claims", common);
+    SystemClock clock;
+    auto db = store::Database::open(store_path, claims::SqliteStore::migrations());
+    kafka::Producer producer(kafka_settings, "jaring-claims", runtime.metrics);
+    kafka::OutboxRelay relay(*db, producer, runtime.metrics);
+    claims::SqliteStore store(*db, clock, [&relay] { relay.notify(); });
+    claims::Claims core(store, benefits, settings, clock);
+    claims::GrpcService api(core);
+    claims::EventHandler handler(core, runtime.metrics);
+    kafka::Consumer consumer(kafka_settings, consumer_options, handler, runtime.metrics);
+
+    runtime.grpc.add_service(&api);
+    relay.start();
+    consumer.start();
+    // Ready while the store answers: claims land in the outbox even with Kafka away.
+    runtime.start([&db]() -> std::optional<std::string> {
+      try {
+        db->read([](store::Database& d) { d.exec("SELECT 1"); });
+        return std::nullopt;
+      } catch (const std::exception& e) {
+        return std::string("store: ") + e.what();
+      }
+    });
+    spdlog::info("benefits: {} schedule(s) from {}; arrears rule {}", benefits.schedules().size(),
+                 benefits_file.empty() ? "the compiled-in table" : benefits_file,
+                 settings.arrears_rule == claims::ArrearsRule::kEligible ? "eligible" : "not_eligible");
+    service::wait_for_shutdown();
+    runtime.stop();
+    consumer.stop();
+    relay.stop();
+    return 0;
+  });
+}

@@ -1,0 +1,117 @@
+// Benefit figures against hand-computed cases, and the benefit table's validation.
+#include <gtest/gtest.h>
+
+#include "core/benefits.hpp"
+
+namespace jaring::claims {
+extern const char kDefaultBenefits[];
+namespace {
+
+class BenefitsTest : public ::testing::Test {
+ protected:
+  BenefitsTest() : table_(*BenefitTable::parse(kDefaultBenefits, "benefits")) {}
+  const BenefitSchedule& today() { return **table_.on(*parse_date("2026-03-10")); }
+  BenefitTable table_;
+};
+
+TEST_F(BenefitsTest, JkmDeathIsFortyTwoMillionInThreeLines) {
+  Claim c;
+  c.type = type::kJkmDeath;
+  const auto lines = benefit_lines(c, today(), 1'000'000);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].component, "jkm_lump_sum");
+  EXPECT_EQ(lines[0].amount, 20'000'000);
+  EXPECT_EQ(lines[1].amount, 12'000'000);
+  EXPECT_EQ(lines[2].amount, 10'000'000);
+  EXPECT_EQ(total_of(lines), 42'000'000);
+}
+
+TEST_F(BenefitsTest, JkkDeathAtTheLowestBandIsSeventyMillion) {
+  Claim c;
+  c.type = type::kJkkDeath;
+  // 48 x 1,000,000 + 10,000,000 funeral + 12,000,000 periodic
+  EXPECT_EQ(total_of(benefit_lines(c, today(), 1'000'000)), 70'000'000);
+  // 48 x 2,500,000 = 120,000,000, + 22,000,000
+  EXPECT_EQ(total_of(benefit_lines(c, today(), 2'500'000)), 142'000'000);
+}
+
+TEST_F(BenefitsTest, TemporaryIncapacityIsFullForTwelveMonthsThenHalf) {
+  Claim c;
+  c.type = type::kJkkIncapacity;
+  c.incapacity_months = 5;
+  EXPECT_EQ(total_of(benefit_lines(c, today(), 1'500'000)), 7'500'000);
+  c.incapacity_months = 14;
+  const auto lines = benefit_lines(c, today(), 1'500'000);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].amount, 18'000'000);  // 12 x 1,500,000
+  EXPECT_EQ(lines[1].amount, 1'500'000);   // 2 x 750,000
+}
+
+TEST_F(BenefitsTest, MedicalCostsAreTheVerifiedAmountElseTheClaimedOne) {
+  Claim c;
+  c.type = type::kJkkMedical;
+  c.claimed_amount = 4'750'000;
+  EXPECT_EQ(total_of(benefit_lines(c, today(), 1'000'000)), 4'750'000);
+  c.verified_amount = 4'200'000;
+  EXPECT_EQ(total_of(benefit_lines(c, today(), 1'000'000)), 4'200'000);
+}
+
+TEST_F(BenefitsTest, ScholarshipsPayTheLevelAmountPerChild) {
+  Claim c;
+  c.type = type::kScholarship;
+  c.scholarship_year = 2026;
+  c.children = {{"A", "2014-02-01", "sd", 6, false, false},
+                {"B", "2005-05-05", "university", 2, false, false}};
+  const auto lines = benefit_lines(c, today(), 1'000'000);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].amount, 1'500'000);
+  EXPECT_EQ(lines[1].amount, 12'000'000);
+  EXPECT_EQ(today().level("smp")->amount, 2'000'000);
+  EXPECT_EQ(today().level("sma")->max_years, 3);
+  EXPECT_EQ(today().level("tk")->max_years, 2);
+}
+
+TEST_F(BenefitsTest, SchedulesAreEffectiveDated) {
+  const std::string yaml = std::string(kDefaultBenefits) + R"(
+  - name: a later rule
+    effective_from: 2027-01-01
+    jkm: {lump_sum: 25000000, periodic: 12000000, funeral: 10000000}
+    jkk_death: {income_multiple: 56, funeral: 10000000, periodic: 12000000}
+    temporary_incapacity: {full_months: 12, full_rate_bp: 10000, reduced_rate_bp: 5000, max_months: 24}
+    jkk_claim_limit_years: 5
+    scholarship:
+      max_children: 2
+      max_age: 23
+      min_contribution_months: 36
+      levels: [{level: sd, amount: 1500000, max_years: 6}]
+)";
+  auto table = BenefitTable::parse(yaml, "test");
+  ASSERT_TRUE(table) << table.error().violations[0].rule;
+  Claim c;
+  c.type = type::kJkmDeath;
+  EXPECT_EQ(total_of(benefit_lines(c, **table->on(*parse_date("2026-12-31")), 0)), 42'000'000);
+  EXPECT_EQ(total_of(benefit_lines(c, **table->on(*parse_date("2027-01-01")), 0)), 47'000'000);
+  EXPECT_FALSE(table->on(*parse_date("2019-01-01")));
+}
+
+TEST_F(BenefitsTest, ABadTableNamesEveryProblem) {
+  auto table = BenefitTable::parse(R"(
+schedules:
+  - name: broken
+    effective_from: 2026-02-30
+    jkm: {lump_sum: 0, periodic: 12000000, funeral: 10000000}
+    jkk_death: {income_multiple: 48, funeral: 10000000, periodic: 12000000}
+    temporary_incapacity: {full_months: 12, full_rate_bp: 10000, reduced_rate_bp: 5000, max_months: 24}
+    jkk_claim_limit_years: five
+    scholarship: {max_children: 2, max_age: 23, min_contribution_months: 36, levels: []}
+)",
+                                   "bad.yaml");
+  ASSERT_FALSE(table);
+  const auto& rule = table.error().violations.at(0).rule;
+  EXPECT_NE(rule.find("effective_from must be YYYY-MM-DD"), std::string::npos) << rule;
+  EXPECT_NE(rule.find("jkk_claim_limit_years must be a whole number"), std::string::npos) << rule;
+  EXPECT_EQ(table.error().violations[0].field, "bad.yaml");
+}
+
+}  // namespace
+}  // namespace jaring::claims

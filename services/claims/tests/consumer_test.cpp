@@ -1,0 +1,99 @@
+// The registration and contribution consumer on a real jaring-devkafka: a participant and its
+// paid months arrive once even when events are delivered twice; what cannot be applied goes to
+// the dead-letter topic and consuming goes on.
+#include <gtest/gtest.h>
+
+#include <google/protobuf/util/time_util.h>
+
+#include "adapters/event_handler.hpp"
+#include "claims_fixture.hpp"
+#include "jaring/process/process.hpp"
+
+namespace jaring::claims {
+namespace {
+
+using testing::death_claim;
+
+using namespace std::chrono_literals;
+
+class ConsumerTest : public testing::ClaimsFixture {
+ protected:
+  ConsumerTest()
+      : kafka_({{"jaring.registration.v1", 4}, {"jaring.contribution.v1", 4}, {"jaring.deadletter.v1", 1}}) {}
+  jaring::testing::DevKafka kafka_;
+};
+
+TEST_F(ConsumerTest, ProjectionsFromBothTopicsExactlyOnce) {
+  events::v1::Envelope registered;
+  registered.set_event_id("e_reg_k");
+  registered.set_type("ParticipantRegistered");
+  auto* r = registered.mutable_participant_registered();
+  r->set_participant_id("p_kafka");
+  r->set_rw_code("31.75.06.1005.002");
+  r->set_branch_code("pulogebang");
+  r->set_category("rt_rw_official");
+  r->set_income_band(1'000'000);
+  r->set_registered_on("2026-01-05");
+
+  events::v1::Envelope paid;
+  paid.set_event_id("e_pay_k");
+  paid.set_type("PaymentReceived");
+  *paid.mutable_occurred_at() = google::protobuf::util::TimeUtil::SecondsToTimestamp(
+      std::chrono::duration_cast<std::chrono::seconds>(testing::jakarta_noon("2026-01-06").time_since_epoch())
+          .count());
+  auto* p = paid.mutable_payment_received();
+  p->set_payment_id("pay_k");
+  p->set_participant_id("p_kafka");
+  for (const char* m : {"2026-01", "2026-02", "2026-03"}) {
+    p->add_periods(m);
+    p->add_paid_periods(m);
+  }
+  p->set_covered_through("2026-03");
+
+  events::v1::Envelope orphan;  // an update for a participant nobody registered
+  orphan.set_event_id("e_orphan");
+  orphan.set_type("ParticipantUpdated");
+  orphan.mutable_participant_updated()->set_participant_id("p_nobody");
+
+  metrics::Registry registry("test");
+  const kafka::Settings settings{kafka_.bootstrap(), {}};
+  kafka::Producer producer(settings, "test", registry);
+  ASSERT_EQ(
+      producer.produce_and_wait({{"jaring.registration.v1", "p_kafka", registered.SerializeAsString(), {}},
+                                 {"jaring.registration.v1", "p_kafka", registered.SerializeAsString(), {}},
+                                 {"jaring.registration.v1", "p_nobody", orphan.SerializeAsString(), {}},
+                                 {"jaring.contribution.v1", "p_kafka", paid.SerializeAsString(), {}},
+                                 {"jaring.contribution.v1", "p_kafka", paid.SerializeAsString(), {}},
+                                 {"jaring.contribution.v1", "p_kafka", "not an envelope", {}}},
+                                10s),
+      6u);
+
+  EventHandler handler(*core_, registry);
+  kafka::ConsumerOptions options;
+  options.group_id = "jaring-claims-test";
+  options.topics = {"jaring.registration.v1", "jaring.contribution.v1"};
+  options.max_wait = 100ms;
+  kafka::Consumer consumer(settings, options, handler, registry);
+  consumer.start();
+  ASSERT_TRUE(process::wait_for(
+      [&] {
+        const auto text = registry.serialize();
+        return text.find("events_applied_total 4") != std::string::npos &&
+               text.find("events_dead_lettered_total 2") != std::string::npos;
+      },
+      30s))
+      << registry.serialize();
+  consumer.stop();
+  const auto coverage = core_->coverage_on("p_kafka", "2026-03-10");
+  ASSERT_TRUE(coverage);
+  EXPECT_EQ(coverage->state, "active");
+  EXPECT_EQ(coverage->contribution_months, 3);
+  // The claim decision needs nothing but the projections.
+  auto claim = core_->file(death_claim("k_kafka", "p_kafka", "jkm_death", "2026-03-10"), agent_);
+  ASSERT_TRUE(claim);
+  EXPECT_EQ(claim->status, "filed");
+  EXPECT_EQ(claim->total, 42'000'000);
+}
+
+}  // namespace
+}  // namespace jaring::claims
