@@ -4,11 +4,14 @@
 // month, csr-donor pays it from the wallet through SponsorPaymentMade, and the contribution
 // statement shows the sponsor as the payer; registration makes the sponsor the payer and the
 // coverage service counts one sponsored worker in the RW, exactly once. The impact report then
-// shows the month funded.
+// shows the month funded; a death claim paid to the family counts in it, and the death ends the
+// sponsorship.
 #include <gtest/gtest.h>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "jaring/claims/v1/claims.grpc.pb.h"
 #include "jaring/contribution/v1/contribution.grpc.pb.h"
 #include "jaring/coverage/v1/coverage.grpc.pb.h"
 #include "jaring/csr/v1/csr.grpc.pb.h"
@@ -26,6 +29,7 @@ namespace reg = registration::v1;
 namespace cov = coverage::v1;
 namespace con = contribution::v1;
 namespace csr = csr::v1;
+namespace cl = claims::v1;
 
 constexpr const char* kKelurahan = "31.75.06.1005";
 const std::string kRw = "31.75.06.1005.001";
@@ -50,24 +54,28 @@ class CsrE2e : public ::testing::Test {
     contribution_ = con::ContributionService::NewStub(channel("contribution"));
     coverage_ = cov::CoverageService::NewStub(channel("coverage"));
     csr_ = csr::SponsorService::NewStub(channel("csr-donor"));
+    claims_ = cl::ClaimsService::NewStub(channel("claims"));
   }
 
   // One unary call with a deadline, as a kelurahan officer: nullopt on an error.
   template <typename Reply, typename Fn>
-  static std::optional<Reply> try_call(Fn&& fn, ::grpc::Status* status = nullptr) {
+  static std::optional<Reply> try_call(Fn&& fn, ::grpc::Status* status = nullptr,
+                                       const std::string& user = "e2e-officer",
+                                       const std::string& role = "branch-officer") {
     Reply reply;
     ::grpc::ClientContext context;
     grpc::set_deadline(context, 20s);
-    grpc::set_caller(context, {"e2e-officer", "branch-officer"});
+    grpc::set_caller(context, {user, role});
     const auto result = fn(&context, &reply);
     if (status != nullptr) *status = result;
     if (!result.ok()) return std::nullopt;
     return reply;
   }
   template <typename Reply, typename Fn>
-  static Reply call(const std::string& what, Fn&& fn) {
+  static Reply call(const std::string& what, Fn&& fn, const std::string& user = "e2e-officer",
+                    const std::string& role = "branch-officer") {
     ::grpc::Status status;
-    auto reply = try_call<Reply>(std::forward<Fn>(fn), &status);
+    auto reply = try_call<Reply>(std::forward<Fn>(fn), &status, user, role);
     EXPECT_TRUE(reply.has_value()) << what << ": " << status.error_message();
     return reply.value_or(Reply{});
   }
@@ -116,6 +124,7 @@ class CsrE2e : public ::testing::Test {
   std::unique_ptr<con::ContributionService::Stub> contribution_;
   std::unique_ptr<cov::CoverageService::Stub> coverage_;
   std::unique_ptr<csr::SponsorService::Stub> csr_;
+  std::unique_ptr<cl::ClaimsService::Stub> claims_;
 };
 
 TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
@@ -306,6 +315,91 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
   EXPECT_EQ(impact.rws_reached(), 1);
   // Still exactly one sponsored worker after everything settled.
   EXPECT_EQ(rw_counters().value_or(cov::Counters{}).sponsored(), 1);
+
+  // The sponsored worker dies this month; the family's JKM claim is paid (maker-checker). The
+  // sponsor's impact counts it, and the death ends the sponsorship: no sponsored worker is left.
+  // Today in Jakarta (fixed UTC+07:00): the month the sponsor paid, on or after registration.
+  const auto event_date = fmt::format("{:%F}", std::chrono::floor<std::chrono::days>(
+                                                   std::chrono::system_clock::now() + std::chrono::hours(7)));
+  ASSERT_EQ(event_date.substr(0, 7), p0);
+  cl::CheckEligibilityRequest check;
+  check.set_participant_id(accepted_id);
+  check.set_date(event_date);
+  ASSERT_TRUE(process::wait_for(
+      [&] {
+        auto e = try_call<cl::Eligibility>(
+            [&](auto* context, auto* out) { return claims_->CheckEligibility(context, check, out); });
+        return e && e->state() == "active";
+      },
+      20s, 50ms))
+      << "claims does not see the month the sponsor paid";
+  cl::FileClaimRequest file;
+  file.set_idempotency_key("e2e-csr-claim");
+  file.set_participant_id(accepted_id);
+  file.set_claim_type("jkm_death");
+  file.set_event_date(event_date);
+  file.mutable_claimant()->set_name("Siti Aminah");
+  file.mutable_claimant()->set_nik("3172014505800002");
+  file.mutable_claimant()->set_relation("spouse");
+  auto* spouse = file.add_family();
+  spouse->set_relation("spouse");
+  spouse->set_alive(true);
+  spouse->set_name("Siti Aminah");
+  const auto filed = call<cl::Claim>(
+      "file", [&](auto* context, auto* out) { return claims_->FileClaim(context, file, out); }, "agent.e2e",
+      "agent");
+  ASSERT_EQ(filed.status(), "filed") << filed.rejection_reason();
+  cl::AttachDocumentsRequest documents;
+  documents.set_claim_id(filed.claim_id());
+  for (const auto& d : filed.documents()) documents.add_documents(d.code());
+  call<cl::Claim>(
+      "documents",
+      [&](auto* context, auto* out) { return claims_->AttachDocuments(context, documents, out); },
+      "agent.e2e", "agent");
+  cl::VerifyClaimRequest verify;
+  verify.set_claim_id(filed.claim_id());
+  call<cl::Claim>(
+      "verify", [&](auto* context, auto* out) { return claims_->VerifyClaim(context, verify, out); },
+      "officer.e2e", "branch-officer");
+  cl::ApproveClaimRequest approve;
+  approve.set_claim_id(filed.claim_id());
+  call<cl::Claim>(
+      "approve", [&](auto* context, auto* out) { return claims_->ApproveClaim(context, approve, out); },
+      "approver.e2e", "approver");
+  cl::PayClaimRequest pay;
+  pay.set_claim_id(filed.claim_id());
+  pay.set_idempotency_key("e2e-csr-claim-pay");
+  const auto paid = call<cl::Claim>(
+      "pay", [&](auto* context, auto* out) { return claims_->PayClaim(context, pay, out); }, "officer.e2e",
+      "branch-officer");
+  ASSERT_EQ(paid.status(), "paid");
+  csr::ImpactReport with_claim;
+  EXPECT_TRUE(process::wait_for(
+      [&] {
+        auto r = try_call<csr::ImpactReport>(
+            [&](auto* context, auto* out) { return csr_->GetImpact(context, impact_request, out); });
+        if (r) with_claim = *r;
+        return r && r->claims_paid() == 1;
+      },
+      20s, 50ms))
+      << with_claim.ShortDebugString();
+  EXPECT_EQ(with_claim.claims_amount(), paid.total());
+  EXPECT_TRUE(process::wait_for(
+      [&] {
+        counters = rw_counters();
+        return counters && counters->sponsored() == 0;
+      },
+      20s, 50ms))
+      << "the death did not end the sponsorship: "
+      << (counters ? counters->ShortDebugString() : "no counters");
+  const auto ended = call<csr::Cohort>("cohort", [&](auto* context, auto* out) {
+    csr::GetCohortRequest request;
+    request.set_cohort_id(accepted.cohort().cohort_id());
+    return csr_->GetCohort(context, request, out);
+  });
+  ASSERT_EQ(ended.members_size(), 1);
+  EXPECT_FALSE(ended.members(0).active());
+  EXPECT_EQ(ended.members(0).end_reason(), "exited");
 }
 
 }  // namespace
