@@ -18,4 +18,9 @@ void stamp(v1::Envelope& envelope, std::string_view producer, const Clock& clock
       std::chrono::duration_cast<std::chrono::nanoseconds>(clock.now().time_since_epoch()).count());
 }
 
+TimePoint occurred_at(const v1::Envelope& envelope) {
+  const auto nanos = google::protobuf::util::TimeUtil::TimestampToNanoseconds(envelope.occurred_at());
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::nanoseconds(nanos)));
+}
+
 }  // namespace jaring::events

@@ -1,25 +1,16 @@
 #include "event_handler.hpp"
 
-#include <google/protobuf/util/time_util.h>
-#include <spdlog/spdlog.h>
-
-#include <fmt/format.h>
-
-#include "jaring/events/v1/envelope.pb.h"
+#include "jaring/events/envelope.hpp"
 
 namespace jaring::claims {
-namespace {
+EventHandler::EventHandler(Claims& core, metrics::Registry& metrics)
+    : EnvelopeHandler(metrics, "the claims projections"), core_(core) {}
 
-TimePoint occurred_at(const events::v1::Envelope& envelope) {
-  const auto nanos = google::protobuf::util::TimeUtil::TimestampToNanoseconds(envelope.occurred_at());
-  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::nanoseconds(nanos)));
-}
-
-// Applies one envelope; event types claims does not follow are passed over.
-Result<void> apply_one(Claims& core, const events::v1::Envelope& envelope) {
+Result<void> EventHandler::apply_event(const events::v1::Envelope& envelope) {
+  auto& core = core_;
   using events::v1::Envelope;
   const auto& id = envelope.event_id();
-  const auto at = occurred_at(envelope);
+  const auto at = events::occurred_at(envelope);
   switch (envelope.payload_case()) {
     case Envelope::kParticipantRegistered: {
       const auto& e = envelope.participant_registered();
@@ -69,50 +60,6 @@ Result<void> apply_one(Claims& core, const events::v1::Envelope& envelope) {
     default:
       return {};
   }
-}
-
-bool retryable(const Error& error) {
-  return error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kInternal;
-}
-
-}  // namespace
-
-EventHandler::EventHandler(Claims& core, metrics::Registry& metrics)
-    : core_(core),
-      applied_(metrics.counter("events_applied_total", "Events applied to the claims projections").Add({})),
-      dead_(metrics.counter("events_dead_lettered_total", "Events the claims service could not apply")
-                .Add({})) {}
-
-std::map<kafka::TopicPartition, std::int64_t> EventHandler::start_offsets(
-    const std::vector<kafka::TopicPartition>&) {
-  // The group's committed offsets are enough: every apply records its event id, so whatever is
-  // delivered again after a crash is recognised and skipped.
-  return {};
-}
-
-Result<void> EventHandler::apply(const std::vector<kafka::ConsumedMessage>& batch, kafka::DeadLetters& dead) {
-  for (const auto& message : batch) {
-    events::v1::Envelope envelope;
-    if (!envelope.ParseFromString(message.payload)) {
-      if (auto sent = dead.send(message, "payload is not a jaring.events.v1.Envelope"); !sent) return sent;
-      dead_.Increment();
-      continue;
-    }
-    auto applied = apply_one(core_, envelope);
-    if (!applied && retryable(applied.error())) return applied;
-    if (!applied) {
-      std::string why = applied.error().message;
-      for (const auto& v : applied.error().violations)
-        why += (why.empty() ? "" : "; ") + v.field + ": " + v.rule;
-      const auto reason = fmt::format("{} {}: {}", envelope.type(), envelope.event_id(), why);
-      spdlog::warn("dead-lettering {}", reason);
-      if (auto sent = dead.send(message, reason); !sent) return sent;
-      dead_.Increment();
-      continue;
-    }
-    applied_.Increment();
-  }
-  return {};
 }
 
 }  // namespace jaring::claims

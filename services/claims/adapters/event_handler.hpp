@@ -6,23 +6,20 @@
 // to the dead-letter topic; a store failure makes the consumer offer the batch again.
 
 #include "../core/claims.hpp"
-#include "jaring/kafka/kafka.hpp"
+#include "jaring/events/handler.hpp"
 #include "jaring/metrics/metrics.hpp"
 
 namespace jaring::claims {
 
-class EventHandler final : public kafka::BatchHandler {
+class EventHandler final : public events::EnvelopeHandler {
  public:
   EventHandler(Claims& core, metrics::Registry& metrics);
 
-  std::map<kafka::TopicPartition, std::int64_t> start_offsets(
-      const std::vector<kafka::TopicPartition>& assigned) override;
-  Result<void> apply(const std::vector<kafka::ConsumedMessage>& batch, kafka::DeadLetters& dead) override;
+ protected:
+  Result<void> apply_event(const events::v1::Envelope& envelope) override;
 
  private:
   Claims& core_;
-  prometheus::Counter& applied_;
-  prometheus::Counter& dead_;
 };
 
 }  // namespace jaring::claims

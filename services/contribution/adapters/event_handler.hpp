@@ -5,22 +5,20 @@
 // dead-letter topic; a store failure makes the consumer offer the batch again.
 
 #include "../core/contribution.hpp"
-#include "jaring/kafka/kafka.hpp"
+#include "jaring/events/handler.hpp"
 #include "jaring/metrics/metrics.hpp"
 
 namespace jaring::contribution {
 
-class EventHandler final : public kafka::BatchHandler {
+class EventHandler final : public events::EnvelopeHandler {
  public:
   EventHandler(Contribution& core, metrics::Registry& metrics);
 
-  std::map<kafka::TopicPartition, std::int64_t> start_offsets(
-      const std::vector<kafka::TopicPartition>& assigned) override;
-  Result<void> apply(const std::vector<kafka::ConsumedMessage>& batch, kafka::DeadLetters& dead) override;
+ protected:
+  Result<void> apply_event(const events::v1::Envelope& envelope) override;
 
  private:
   Contribution& core_;
-  prometheus::Counter& applied_;
 };
 
 }  // namespace jaring::contribution

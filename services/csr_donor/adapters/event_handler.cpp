@@ -7,35 +7,18 @@
 #include "jaring/events/v1/envelope.pb.h"
 
 namespace jaring::csr {
-namespace {
-
-bool retryable(const Error& error) {
-  return error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kInternal;
-}
-
-}  // namespace
 
 EventHandler::EventHandler(CsrDonor& core, metrics::Registry& metrics)
-    : core_(core),
-      applied_(metrics.counter("events_applied_total", "Events applied to the csr-donor store").Add({})),
+    : EnvelopeHandler(metrics, "the csr-donor store"),
+      core_(core),
       paid_(metrics.counter("sponsor_payments_total", "Sponsored bills paid from a wallet").Add({})),
       failed_(metrics
                   .counter("sponsor_payments_failed_total",
                            "Sponsored bills a wallet could not cover (left open for the worker or agent)")
                   .Add({})) {}
 
-std::map<kafka::TopicPartition, std::int64_t> EventHandler::start_offsets(
-    const std::vector<kafka::TopicPartition>&) {
-  // The group's committed offsets are enough: every apply records its event id, so whatever is
-  // delivered again after a crash is recognised and skipped.
-  return {};
-}
-
-Result<void> EventHandler::apply_payload(const std::string& payload) {
+Result<void> EventHandler::apply_event(const events::v1::Envelope& envelope) {
   using events::v1::Envelope;
-  Envelope envelope;
-  if (!envelope.ParseFromString(payload))
-    return fail(Error::invalid({{"payload", "is not a jaring.events.v1.Envelope"}}));
   const auto& id = envelope.event_id();
   Result<void> applied;
   switch (envelope.payload_case()) {
@@ -92,28 +75,7 @@ Result<void> EventHandler::apply_payload(const std::string& payload) {
     default:
       return {};  // events csr-donor does not follow
   }
-  if (!applied) {
-    return fail(Error{applied.error().code,
-                      fmt::format("{} {}: {}", envelope.type(), envelope.event_id(), applied.error().message),
-                      applied.error().violations});
-  }
-  return {};
-}
-
-Result<void> EventHandler::apply(const std::vector<kafka::ConsumedMessage>& batch, kafka::DeadLetters& dead) {
-  for (const auto& message : batch) {
-    auto applied = apply_payload(message.payload);
-    if (!applied && retryable(applied.error())) return applied;
-    if (!applied) {
-      auto reason = applied.error().message;
-      for (const auto& v : applied.error().violations) reason += fmt::format(" {}: {}", v.field, v.rule);
-      spdlog::warn("dead-lettering {}", reason);
-      if (auto sent = dead.send(message, reason); !sent) return sent;
-      continue;
-    }
-    applied_.Increment();
-  }
-  return {};
+  return applied;
 }
 
 }  // namespace jaring::csr

@@ -6,25 +6,20 @@
 // Events that cannot be applied go to the dead-letter topic; a store failure offers the batch again.
 
 #include "../core/csr.hpp"
-#include "jaring/kafka/kafka.hpp"
+#include "jaring/events/handler.hpp"
 #include "jaring/metrics/metrics.hpp"
 
 namespace jaring::csr {
 
-class EventHandler final : public kafka::BatchHandler {
+class EventHandler final : public events::EnvelopeHandler {
  public:
   EventHandler(CsrDonor& core, metrics::Registry& metrics);
 
-  std::map<kafka::TopicPartition, std::int64_t> start_offsets(
-      const std::vector<kafka::TopicPartition>& assigned) override;
-  Result<void> apply(const std::vector<kafka::ConsumedMessage>& batch, kafka::DeadLetters& dead) override;
-
-  // Applies one serialized envelope (the consumer, and tests that pass events in memory).
-  Result<void> apply_payload(const std::string& payload);
+ protected:
+  Result<void> apply_event(const events::v1::Envelope& envelope) override;
 
  private:
   CsrDonor& core_;
-  prometheus::Counter& applied_;
   prometheus::Counter& paid_;
   prometheus::Counter& failed_;
 };

@@ -6,22 +6,20 @@
 // the consumer offer the batch again.
 
 #include "../core/registration.hpp"
-#include "jaring/kafka/kafka.hpp"
+#include "jaring/events/handler.hpp"
 #include "jaring/metrics/metrics.hpp"
 
 namespace jaring::registration {
 
-class EventHandler final : public kafka::BatchHandler {
+class EventHandler final : public events::EnvelopeHandler {
  public:
   EventHandler(Registration& core, metrics::Registry& metrics);
 
-  std::map<kafka::TopicPartition, std::int64_t> start_offsets(
-      const std::vector<kafka::TopicPartition>& assigned) override;
-  Result<void> apply(const std::vector<kafka::ConsumedMessage>& batch, kafka::DeadLetters& dead) override;
+ protected:
+  Result<void> apply_event(const events::v1::Envelope& envelope) override;
 
  private:
   Registration& core_;
-  prometheus::Counter& applied_;
 };
 
 }  // namespace jaring::registration

@@ -14,4 +14,7 @@ namespace jaring::events {
 // occurred_at (the clock's now) on `envelope`.
 void stamp(v1::Envelope& envelope, std::string_view producer, const Clock& clock);
 
+// When the event happened (its occurred_at) as a time point.
+TimePoint occurred_at(const v1::Envelope& envelope);
+
 }  // namespace jaring::events

@@ -1,0 +1,40 @@
+#pragma once
+// What the consumers of the services with a store share. Each message is an Envelope that the
+// service applies once, by its event id (its store records the ids it applied in the same
+// transaction), so the group's committed offsets are where to resume. An event that cannot be
+// applied (not an envelope, an unknown participant, a broken rule) goes to the dead-letter topic
+// with the reason and consuming goes on; a store failure (INTERNAL, UNAVAILABLE) makes the
+// consumer offer the same batch again.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "jaring/events/v1/envelope.pb.h"
+#include "jaring/kafka/kafka.hpp"
+#include "jaring/metrics/metrics.hpp"
+
+namespace jaring::events {
+
+class EnvelopeHandler : public kafka::BatchHandler {
+ public:
+  // `what` completes the help of jaring_<service>_events_applied_total: "Events applied to ...".
+  EnvelopeHandler(metrics::Registry& metrics, const std::string& what);
+
+  std::map<kafka::TopicPartition, std::int64_t> start_offsets(
+      const std::vector<kafka::TopicPartition>& assigned) final;
+  Result<void> apply(const std::vector<kafka::ConsumedMessage>& batch, kafka::DeadLetters& dead) final;
+
+  // Applies one serialized envelope: the consumer's way in, and tests that pass events in
+  // memory. The error names the event (type and id) and, for a payload that is no envelope, says so.
+  Result<void> apply_payload(const std::string& payload);
+
+ protected:
+  // Applies one event; types the service does not follow are passed over with success.
+  virtual Result<void> apply_event(const v1::Envelope& envelope) = 0;
+
+ private:
+  prometheus::Counter& applied_;
+};
+
+}  // namespace jaring::events

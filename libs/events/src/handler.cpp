@@ -1,0 +1,66 @@
+#include "jaring/events/handler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <fmt/format.h>
+
+namespace jaring::events {
+namespace {
+
+bool retryable(const Error& error) {
+  return error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kInternal;
+}
+
+// The reason a dead letter carries: the message and every field with its rule.
+std::string reason_of(const Error& error) {
+  auto reason = error.message;
+  for (const auto& v : error.violations) {
+    if (reason.find(v.field + ": " + v.rule) == std::string::npos)
+      reason += fmt::format("; {}: {}", v.field, v.rule);
+  }
+  return reason;
+}
+
+}  // namespace
+
+EnvelopeHandler::EnvelopeHandler(metrics::Registry& metrics, const std::string& what)
+    : applied_(metrics.counter("events_applied_total", "Events applied to " + what).Add({})) {}
+
+std::map<kafka::TopicPartition, std::int64_t> EnvelopeHandler::start_offsets(
+    const std::vector<kafka::TopicPartition>&) {
+  // The group's committed offsets are enough: whatever is delivered again after a crash is
+  // recognised by its event id and changes nothing.
+  return {};
+}
+
+Result<void> EnvelopeHandler::apply_payload(const std::string& payload) {
+  v1::Envelope envelope;
+  if (!envelope.ParseFromString(payload)) {
+    return fail(Error::invalid({{"payload", "must be a jaring.events.v1.Envelope"}}));
+  }
+  auto applied = apply_event(envelope);
+  if (!applied) {
+    auto error = applied.error();
+    error.message = fmt::format("{} {}: {}", envelope.type(), envelope.event_id(), error.message);
+    return fail(std::move(error));
+  }
+  return {};
+}
+
+Result<void> EnvelopeHandler::apply(const std::vector<kafka::ConsumedMessage>& batch,
+                                    kafka::DeadLetters& dead) {
+  for (const auto& message : batch) {
+    auto applied = apply_payload(message.payload);
+    if (!applied && retryable(applied.error())) return applied;
+    if (!applied) {
+      const auto reason = reason_of(applied.error());
+      spdlog::warn("dead-lettering {}", reason);
+      if (auto sent = dead.send(message, reason); !sent) return sent;
+      continue;
+    }
+    applied_.Increment();
+  }
+  return {};
+}
+
+}  // namespace jaring::events
