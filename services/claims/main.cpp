@@ -2,9 +2,6 @@
 // consumers, the outbox relay to Kafka and the gRPC API around the claims core.
 #include <spdlog/spdlog.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "adapters/event_handler.hpp"
 #include "adapters/grpc_service.hpp"
 #include "adapters/sqlite_store.hpp"
@@ -20,20 +17,9 @@ extern const char kDefaultBenefits[];
 namespace {
 
 claims::BenefitTable load_benefits(const std::string& file) {
-  std::string text = claims::kDefaultBenefits;
-  if (!file.empty()) {
-    std::ifstream in(file);
-    if (!in) throw config::ConfigError("benefits.file: cannot read " + file);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    text = buffer.str();
-  }
+  const auto text = service::file_or_compiled_in("benefits.file", file, claims::kDefaultBenefits);
   auto table = claims::BenefitTable::parse(text, file.empty() ? "benefits (compiled in)" : file);
-  if (!table) {
-    std::string message = "benefits.file:";
-    for (const auto& v : table.error().violations) message += " " + v.field + ": " + v.rule;
-    throw config::ConfigError(message);
-  }
+  if (!table) throw service::invalid_file("benefits.file", table.error());
   return std::move(*table);
 }
 
@@ -51,14 +37,10 @@ int main(int argc, char** argv) {
             ? claims::ArrearsRule::kEligible
             : claims::ArrearsRule::kNotEligible;
     settings.lapse_after_months = static_cast<int>(reader.integer("claims.lapse_after_months", 3, 1, 24));
-    const kafka::Settings kafka_settings{reader.string("kafka.bootstrap_servers", "127.0.0.1:9092"),
-                                         reader.map("kafka.properties.")};
-    kafka::ConsumerOptions consumer_options;
-    consumer_options.group_id = reader.string("kafka.group_id", "jaring-claims");
-    consumer_options.topics = {reader.string("kafka.topics.registration", "jaring.registration.v1"),
-                               reader.string("kafka.topics.contribution", "jaring.contribution.v1")};
-    consumer_options.session_timeout_ms =
-        static_cast<int>(reader.integer("kafka.session_timeout_ms", 6000, 3000, 300000));
+    const auto kafka_settings = service::read_kafka(reader);
+    const auto consumer_options = service::read_consumer(
+        reader, "claims",
+        {{"registration", "jaring.registration.v1"}, {"contribution", "jaring.contribution.v1"}});
     reader.finish();
     const auto benefits = load_benefits(benefits_file);
 
@@ -77,14 +59,7 @@ int main(int argc, char** argv) {
     relay.start();
     consumer.start();
     // Ready while the store answers: claims land in the outbox even with Kafka away.
-    runtime.start([&db]() -> std::optional<std::string> {
-      try {
-        db->read([](store::Database& d) { d.exec("SELECT 1"); });
-        return std::nullopt;
-      } catch (const std::exception& e) {
-        return std::string("store: ") + e.what();
-      }
-    });
+    runtime.start(service::store_ready(*db));
     spdlog::info("benefits: {} schedule(s) from {}; arrears rule {}", benefits.schedules().size(),
                  benefits_file.empty() ? "the compiled-in table" : benefits_file,
                  settings.arrears_rule == claims::ArrearsRule::kEligible ? "eligible" : "not_eligible");

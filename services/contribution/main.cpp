@@ -2,9 +2,6 @@
 // the outbox relay to Kafka and the gRPC API around the contribution core.
 #include <spdlog/spdlog.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "adapters/event_handler.hpp"
 #include "adapters/grpc_service.hpp"
 #include "adapters/sqlite_store.hpp"
@@ -20,20 +17,9 @@ extern const char kDefaultTariffs[];
 namespace {
 
 contribution::TariffTable load_tariffs(const std::string& file) {
-  std::string text = contribution::kDefaultTariffs;
-  if (!file.empty()) {
-    std::ifstream in(file);
-    if (!in) throw config::ConfigError("tariffs.file: cannot read " + file);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    text = buffer.str();
-  }
+  const auto text = service::file_or_compiled_in("tariffs.file", file, contribution::kDefaultTariffs);
   auto table = contribution::TariffTable::parse(text, file.empty() ? "tariffs (compiled in)" : file);
-  if (!table) {
-    std::string message = "tariffs.file:";
-    for (const auto& v : table.error().violations) message += " " + v.field + ": " + v.rule;
-    throw config::ConfigError(message);
-  }
+  if (!table) throw service::invalid_file("tariffs.file", table.error());
   return std::move(*table);
 }
 
@@ -58,14 +44,9 @@ int main(int argc, char** argv) {
     settings.bonus_new_participants =
         static_cast<int>(reader.integer("fees.bonus_new_participants", 50, 1, 100000));
     settings.bonus_amount = reader.integer("fees.bonus_amount", 500000, 0, 1'000'000'000);
-    const kafka::Settings kafka_settings{reader.string("kafka.bootstrap_servers", "127.0.0.1:9092"),
-                                         reader.map("kafka.properties.")};
-    kafka::ConsumerOptions consumer_options;
-    consumer_options.group_id = reader.string("kafka.group_id", "jaring-contribution");
-    consumer_options.topics = {reader.string("kafka.topics.registration", "jaring.registration.v1"),
-                               reader.string("kafka.topics.csr", "jaring.csr.v1")};
-    consumer_options.session_timeout_ms =
-        static_cast<int>(reader.integer("kafka.session_timeout_ms", 6000, 3000, 300000));
+    const auto kafka_settings = service::read_kafka(reader);
+    const auto consumer_options = service::read_consumer(
+        reader, "contribution", {{"registration", "jaring.registration.v1"}, {"csr", "jaring.csr.v1"}});
     reader.finish();
     const auto tariffs = load_tariffs(tariffs_file);
 
@@ -84,14 +65,7 @@ int main(int argc, char** argv) {
     relay.start();
     consumer.start();
     // Ready while the store answers: payments and billing land in the outbox even with Kafka away.
-    runtime.start([&db]() -> std::optional<std::string> {
-      try {
-        db->read([](store::Database& d) { d.exec("SELECT 1"); });
-        return std::nullopt;
-      } catch (const std::exception& e) {
-        return std::string("store: ") + e.what();
-      }
-    });
+    runtime.start(service::store_ready(*db));
     spdlog::info("tariffs: {} schedule(s) from {}", tariffs.schedules().size(),
                  tariffs_file.empty() ? "the compiled-in table" : tariffs_file);
     service::wait_for_shutdown();

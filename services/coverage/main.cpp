@@ -45,20 +45,16 @@ Settings read_settings(const config::Source& source) {
   s.redis_address = reader.host_port("redis.address", "127.0.0.1:6379");
   s.redis_prefix = reader.string("redis.prefix", "jaring:cov:");
   s.dedupe_ttl = std::chrono::seconds(reader.integer("coverage.dedupe_ttl_seconds", 86400, 60, 30 * 86400));
-  s.kafka = {reader.string("kafka.bootstrap_servers", "127.0.0.1:9092"), reader.map("kafka.properties.")};
-  s.consumer.group_id = reader.string("kafka.group_id", "jaring-coverage");
+  s.kafka = service::read_kafka(reader);
+  // Registration's topic is always followed (rebuild reads its watermarks); contribution's
+  // CoverageChanged moves active / arrears / lapsed, claims' ClaimPaid the claims paid,
+  // csr-donor's SponsorshipChanged the sponsored workers, and an empty name turns one of them off.
   s.registration_topic = reader.string("kafka.topics.registration", "jaring.registration.v1");
-  s.consumer.topics = {s.registration_topic};
-  // Contribution's CoverageChanged moves active / arrears / lapsed, claims' ClaimPaid the claims
-  // paid, csr-donor's SponsorshipChanged the sponsored workers; an empty name turns one off.
-  for (const auto& [key, fallback] : {std::pair{"kafka.topics.contribution", "jaring.contribution.v1"},
-                                      std::pair{"kafka.topics.claims", "jaring.claims.v1"},
-                                      std::pair{"kafka.topics.csr", "jaring.csr.v1"}}) {
-    if (auto topic = reader.string(key, fallback); !topic.empty()) s.consumer.topics.push_back(topic);
-  }
+  s.consumer = service::read_consumer(
+      reader, "coverage",
+      {{"contribution", "jaring.contribution.v1"}, {"claims", "jaring.claims.v1"}, {"csr", "jaring.csr.v1"}});
+  s.consumer.topics.insert(s.consumer.topics.begin(), s.registration_topic);
   s.consumer.max_batch = static_cast<int>(reader.integer("coverage.max_batch", 2000, 1, 50000));
-  s.consumer.session_timeout_ms =
-      static_cast<int>(reader.integer("kafka.session_timeout_ms", 6000, 3000, 300000));
   s.registration_address = reader.string("registration.address", "127.0.0.1:50051");
   s.snapshots_path = reader.string("snapshots.path", "coverage-snapshots.db");
   s.branches_file = reader.string("areas.branches_file", "");

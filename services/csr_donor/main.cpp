@@ -70,15 +70,11 @@ int main(int argc, char** argv) {
     settings.low_balance_months = static_cast<int>(reader.integer("alerts.low_balance_months", 2, 0, 120));
     const auto cohort_check =
         std::chrono::seconds(reader.integer("cohorts.check_interval_seconds", 60, 1, 86400));
-    const kafka::Settings kafka_settings{reader.string("kafka.bootstrap_servers", "127.0.0.1:9092"),
-                                         reader.map("kafka.properties.")};
-    kafka::ConsumerOptions consumer_options;
-    consumer_options.group_id = reader.string("kafka.group_id", "jaring-csr-donor");
-    consumer_options.topics = {reader.string("kafka.topics.registration", "jaring.registration.v1"),
-                               reader.string("kafka.topics.contribution", "jaring.contribution.v1"),
-                               reader.string("kafka.topics.claims", "jaring.claims.v1")};
-    consumer_options.session_timeout_ms =
-        static_cast<int>(reader.integer("kafka.session_timeout_ms", 6000, 3000, 300000));
+    const auto kafka_settings = service::read_kafka(reader);
+    const auto consumer_options = service::read_consumer(reader, "csr-donor",
+                                                         {{"registration", "jaring.registration.v1"},
+                                                          {"contribution", "jaring.contribution.v1"},
+                                                          {"claims", "jaring.claims.v1"}});
     reader.finish();
 
     service::Runtime runtime("csr-donor", common);
@@ -102,14 +98,7 @@ int main(int argc, char** argv) {
     consumer.start();
     cohorts.start();
     // Ready while the store answers: deposits and decisions land in the outbox even with Kafka away.
-    runtime.start([&db]() -> std::optional<std::string> {
-      try {
-        db->read([](store::Database& d) { d.exec("SELECT 1"); });
-        return std::nullopt;
-      } catch (const std::exception& e) {
-        return std::string("store: ") + e.what();
-      }
-    });
+    runtime.start(service::store_ready(*db));
     spdlog::info("low-balance alert below {} month(s) of cover; tariffs from contribution at {}",
                  settings.low_balance_months, contribution_address);
     service::wait_for_shutdown();

@@ -19,14 +19,9 @@ int main(int argc, char** argv) {
     const auto areas_file = reader.string("areas.file", "");
     const auto national_dir = reader.string("areas.national_dir", "");
     const auto branches_file = reader.string("branches.file", "");
-    const kafka::Settings kafka_settings{reader.string("kafka.bootstrap_servers", "127.0.0.1:9092"),
-                                         reader.map("kafka.properties.")};
-    kafka::ConsumerOptions consumer_options;
-    consumer_options.group_id = reader.string("kafka.group_id", "jaring-registration");
-    consumer_options.topics = {reader.string("kafka.topics.claims", "jaring.claims.v1"),
-                               reader.string("kafka.topics.csr", "jaring.csr.v1")};
-    consumer_options.session_timeout_ms =
-        static_cast<int>(reader.integer("kafka.session_timeout_ms", 6000, 3000, 300000));
+    const auto kafka_settings = service::read_kafka(reader);
+    const auto consumer_options = service::read_consumer(
+        reader, "registration", {{"claims", "jaring.claims.v1"}, {"csr", "jaring.csr.v1"}});
     reader.finish();
 
     // The Jakarta areas and branches are compiled in; a deployment may load its own.
@@ -59,14 +54,7 @@ int main(int argc, char** argv) {
     consumer.start();
     // Ready while the store answers: with Kafka away, registrations still land in the outbox
     // and the relay publishes them later (the backlog metric shows it).
-    runtime.start([&db]() -> std::optional<std::string> {
-      try {
-        db->read([](store::Database& d) { d.exec("SELECT 1"); });
-        return std::nullopt;
-      } catch (const std::exception& e) {
-        return std::string("store: ") + e.what();
-      }
-    });
+    runtime.start(service::store_ready(*db));
     service::wait_for_shutdown();
     runtime.stop();
     consumer.stop();

@@ -5,7 +5,9 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "jaring/log/log.hpp"
 
@@ -28,6 +30,50 @@ CommonSettings read_common(config::Reader& reader, int grpc_port, int admin_port
   s.grpc_listen = reader.host_port("grpc.listen", "127.0.0.1:" + std::to_string(grpc_port));
   s.admin_listen = reader.host_port("admin.listen", "127.0.0.1:" + std::to_string(admin_port));
   return s;
+}
+
+kafka::Settings read_kafka(config::Reader& reader) {
+  return {reader.string("kafka.bootstrap_servers", "127.0.0.1:9092"), reader.map("kafka.properties.")};
+}
+
+kafka::ConsumerOptions read_consumer(config::Reader& reader, const std::string& service,
+                                     const std::vector<Topic>& topics) {
+  kafka::ConsumerOptions options;
+  options.group_id = reader.string("kafka.group_id", "jaring-" + service);
+  for (const auto& topic : topics) {
+    if (auto name = reader.string("kafka.topics." + topic.name, topic.fallback); !name.empty())
+      options.topics.push_back(std::move(name));
+  }
+  options.session_timeout_ms =
+      static_cast<int>(reader.integer("kafka.session_timeout_ms", 6000, 3000, 300000));
+  return options;
+}
+
+std::string file_or_compiled_in(const std::string& key, const std::string& file, const char* compiled_in) {
+  if (file.empty()) return compiled_in;
+  std::ifstream in(file);
+  if (!in) throw config::ConfigError(key + ": cannot read " + file);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+config::ConfigError invalid_file(const std::string& key, const Error& error) {
+  std::string message = key + ":";
+  for (const auto& v : error.violations) message += " " + v.field + ": " + v.rule;
+  if (error.violations.empty()) message += " " + error.message;
+  return config::ConfigError(message);
+}
+
+metrics::ReadyCheck store_ready(store::Database& db) {
+  return [&db]() -> std::optional<std::string> {
+    try {
+      db.read([](store::Database& d) { d.exec("SELECT 1"); });
+      return std::nullopt;
+    } catch (const std::exception& e) {
+      return std::string("store: ") + e.what();
+    }
+  };
 }
 
 Runtime::Runtime(std::string service, CommonSettings settings)

@@ -55,5 +55,29 @@ TEST(ReadCommon, DefaultsAreLoopback) {
   EXPECT_EQ(common.log_level, "info");
 }
 
+TEST(ReadConsumer, GroupAndTopicsDefaultAndAnEmptyTopicIsNotFollowed) {
+  const auto source =
+      config::Source::from_map({{"kafka.topics.csr", ""}, {"kafka.session_timeout_ms", "4000"}});
+  config::Reader reader(source);
+  const auto options =
+      read_consumer(reader, "claims", {{"registration", "jaring.registration.v1"}, {"csr", "jaring.csr.v1"}});
+  EXPECT_EQ(options.group_id, "jaring-claims");
+  EXPECT_EQ(options.topics, std::vector<std::string>{"jaring.registration.v1"});
+  EXPECT_EQ(options.session_timeout_ms, 4000);
+  EXPECT_EQ(read_kafka(reader).bootstrap_servers, "127.0.0.1:9092");
+}
+
+TEST(SettingsFiles, CompiledInUnlessAFileIsNamedAndErrorsNameTheKey) {
+  EXPECT_EQ(file_or_compiled_in("tariffs.file", "", "built: in"), "built: in");
+  try {
+    file_or_compiled_in("tariffs.file", "/nonexistent/tariffs.yaml", "built: in");
+    FAIL() << "an unreadable file must stop the start";
+  } catch (const config::ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "tariffs.file: cannot read /nonexistent/tariffs.yaml");
+  }
+  const auto error = invalid_file("benefits.file", Error::invalid({{"jkm.funeral", "must be positive"}}));
+  EXPECT_EQ(std::string(error.what()), "benefits.file: jkm.funeral: must be positive");
+}
+
 }  // namespace
 }  // namespace jaring::service

@@ -9,7 +9,9 @@
 
 #include "jaring/config/config.hpp"
 #include "jaring/grpc/server.hpp"
+#include "jaring/kafka/kafka.hpp"
 #include "jaring/metrics/metrics.hpp"
+#include "jaring/store/sqlite.hpp"
 
 namespace jaring::service {
 
@@ -20,6 +22,29 @@ struct CommonSettings {
 };
 
 CommonSettings read_common(config::Reader& reader, int grpc_port, int admin_port);
+
+// How a service reaches Kafka: kafka.bootstrap_servers and kafka.properties.* (librdkafka's).
+kafka::Settings read_kafka(config::Reader& reader);
+
+// A topic a service follows: its setting (kafka.topics.<name>) and the topic by default.
+struct Topic {
+  std::string name;  // registration, contribution, claims, csr
+  std::string fallback;
+};
+// The consumer group of `service`: kafka.group_id (jaring-<service>), the topics it follows (an
+// empty name turns one off) and kafka.session_timeout_ms.
+kafka::ConsumerOptions read_consumer(config::Reader& reader, const std::string& service,
+                                     const std::vector<Topic>& topics);
+
+// The text of the settings file `key` names, or `compiled_in` when it names none. Throws
+// config::ConfigError naming the key when the file cannot be read.
+std::string file_or_compiled_in(const std::string& key, const std::string& file, const char* compiled_in);
+// A start-up error for a settings file whose content breaks a rule: the key, then each rule.
+config::ConfigError invalid_file(const std::string& key, const Error& error);
+
+// Readiness of a service whose state is its SQLite store: ready while the store answers. With
+// Kafka away it still takes work into its outbox, and the relay publishes it later.
+metrics::ReadyCheck store_ready(store::Database& db);
 
 // The running parts a service's main wires together.
 struct Runtime {
