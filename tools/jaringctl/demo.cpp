@@ -1,5 +1,7 @@
 #include "demo.hpp"
 
+#include "demo_partners.hpp"
+
 #include <map>
 #include <random>
 #include <thread>
@@ -8,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "demo_partners.hpp"
 #include "jaring/areas/areas.hpp"
 #include "jaring/contribution/v1/contribution.grpc.pb.h"
 #include "jaring/grpc/server.hpp"
@@ -152,9 +155,8 @@ class Collector {
 
 }  // namespace
 
-int load_demo(const std::shared_ptr<::grpc::Channel>& channel,
-              const std::shared_ptr<::grpc::Channel>& contribution, const DemoOptions& options) {
-  auto stub = reg::RegistrationService::NewStub(channel);
+int load_demo(const DemoChannels& channels, const DemoOptions& options) {
+  auto stub = reg::RegistrationService::NewStub(channels.registration);
   std::mt19937_64 rng(options.seed);
   const auto& areas = areas::Registry::jakarta();
 
@@ -240,7 +242,7 @@ int load_demo(const std::shared_ptr<::grpc::Channel>& channel,
 
   // Contribution opens the accounts from registration's events: wait for all of them (a batch
   // naming an account not yet open would be refused as a whole).
-  Collector collector(contribution);
+  Collector collector(channels.contribution);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   for (auto& w : enrolled) {
     while ((w.first_period = collector.first_period(w.participant_id)).empty()) {
@@ -259,13 +261,13 @@ int load_demo(const std::shared_ptr<::grpc::Channel>& channel,
   // the others: most ahead, some only a month or two (arrears), some nothing (lapsed).
   std::mt19937_64 plan_rng(options.seed + 1);
   std::map<std::string, std::vector<std::pair<const Enrolled*, std::pair<int, int>>>> city, cash, cash_later;
-  std::vector<std::pair<const Enrolled*, std::pair<int, int>>> sponsored;
+  std::vector<std::string> sponsored;
   for (const auto& w : enrolled) {
     const auto roll = std::uniform_int_distribution<int>(0, 99)(plan_rng);
     if (w.payer == "city_budget") {
       city[w.kelurahan].push_back({&w, {0, 6}});
     } else if (w.payer == "sponsor") {
-      sponsored.push_back({&w, {0, roll < 50 ? 6 : 12}});
+      sponsored.push_back(w.participant_id);
     } else if (w.agent_id.empty()) {
       continue;  // registered directly at the branch: nobody collects (lapsed)
     } else if (roll < 20) {
@@ -284,8 +286,6 @@ int load_demo(const std::shared_ptr<::grpc::Channel>& channel,
   for (const auto& [kelurahan, items] : city)
     collector.pay(fmt::format("demo-{}-apbd-{}", options.seed, kelurahan), "city_budget", "apbd:" + kelurahan,
                   "", "RT/RW officials of " + kelurahan, items);
-  collector.pay(fmt::format("demo-{}-csr", options.seed), "sponsor", "csr:bank-dki-peduli", "",
-                "CSR Bank DKI Peduli", sponsored);
   for (const auto& [agent, items] : cash)
     collector.pay(fmt::format("demo-{}-cash-{}-1", options.seed, agent), "agent_cash", "", agent,
                   "cash collected by " + agent, items);
@@ -293,15 +293,36 @@ int load_demo(const std::shared_ptr<::grpc::Channel>& channel,
     collector.pay(fmt::format("demo-{}-cash-{}-2", options.seed, agent), "agent_cash", "", agent,
                   "cash collected by " + agent, items);
 
-  // Bill from the registration month on; a month counts as unpaid once the next one is billed.
+  // Sponsors take on the workers listed for them before the months are billed: csr-donor pays
+  // each of their bills from the wallet as contribution bills it.
   const auto first = enrolled.front().first_period;
+  failed += load_demo_sponsors(channels.csr_donor, sponsored, first, options.seed);
+
+  // Bill from the registration month on; a month counts as unpaid once the next one is billed.
   for (int m = 0; m < kMonthsBilled; ++m) {
     const auto period = month_after(first, m);
     collector.bill(fmt::format("demo-{}-bill-{}", options.seed, period), period);
   }
   failed += collector.failed;
+
   fmt::print("demo: billed {} to {}; {} payments (Rp{}) made or found from an earlier load; {} failures\n",
              first, month_after(first, kMonthsBilled - 1), collector.payments, collector.amount, failed);
+
+  // Two deaths among workers whose agent collected six months: an RW official who died of an
+  // illness (JKM, Rp42 million to his widow) and one who died in a meeting at his office (JKK).
+  std::vector<DemoDeath> deaths;
+  sample::Generator heirs(options.seed + 7);
+  for (const auto& [agent, items] : cash) {
+    for (const auto& [w, months] : items) {
+      if (months.second != 6 || deaths.size() == 2) continue;
+      const auto heir = heirs.worker(deaths.size());
+      const bool at_work = deaths.size() == 1;
+      deaths.push_back({w->participant_id, agent, at_work ? "jkk_death" : "jkm_death", heir.name, heir.nik,
+                        at_work ? "died during a neighbourhood forum meeting at his office"
+                                : "RW head, died of an illness"});
+    }
+  }
+  failed += load_demo_claims(channels.claims, deaths, options.seed);
   return failed == 0 ? 0 : 1;
 }
 

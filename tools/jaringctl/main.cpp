@@ -26,8 +26,10 @@ int main(int argc, char** argv) {
   demo->add_option("--workers", demo_options.workers, "how many workers")->capture_default_str();
   demo->add_option("--seed", demo_options.seed, "random seed")->capture_default_str();
   demo->callback([&] {
-    g.exit_code = jaring::tools::load_demo(jaring::ctl::channel_to(g, "registration"),
-                                           jaring::ctl::channel_to(g, "contribution"), demo_options);
+    g.exit_code = jaring::tools::load_demo(
+        {jaring::ctl::channel_to(g, "registration"), jaring::ctl::channel_to(g, "contribution"),
+         jaring::ctl::channel_to(g, "csr-donor"), jaring::ctl::channel_to(g, "claims")},
+        demo_options);
   });
 
   try {

@@ -94,19 +94,33 @@ class MetricsInterceptorFactory final : public ::grpc::experimental::ServerInter
 }  // namespace
 
 ::grpc::Status to_status(const Error& error) {
+  // Status, message and details travel in trailing metadata, which a client refuses beyond its
+  // limit (8 KiB by default) with an error that says nothing of the cause. A refusal naming
+  // hundreds of fields (a batch, a cohort of hundreds of workers) lists the first ones and says
+  // how many more there are.
+  constexpr std::size_t kMaxViolations = 20;
+  constexpr std::size_t kMaxMessage = 1024;
   const auto code = code_of(error.code);
-  if (error.violations.empty()) return {code, error.message};
+  auto message = error.message;
+  if (message.size() > kMaxMessage) message = message.substr(0, kMaxMessage) + " ...";
+  if (error.violations.empty()) return {code, message};
   google::rpc::BadRequest bad_request;
-  for (const auto& v : error.violations) {
+  for (std::size_t i = 0; i < error.violations.size() && i < kMaxViolations; ++i) {
     auto* fv = bad_request.add_field_violations();
-    fv->set_field(v.field);
-    fv->set_description(v.rule);
+    fv->set_field(error.violations[i].field);
+    fv->set_description(error.violations[i].rule.substr(0, kMaxMessage / 4));
+  }
+  if (error.violations.size() > kMaxViolations) {
+    auto* more = bad_request.add_field_violations();
+    more->set_field("(more)");
+    more->set_description(
+        fmt::format("{} more violations not listed", error.violations.size() - kMaxViolations));
   }
   google::rpc::Status status;
   status.set_code(static_cast<int>(code));
-  status.set_message(error.message);
+  status.set_message(message);
   status.add_details()->PackFrom(bad_request);
-  return {code, error.message, status.SerializeAsString()};
+  return {code, message, status.SerializeAsString()};
 }
 
 std::vector<FieldViolation> field_violations(const ::grpc::Status& status) {

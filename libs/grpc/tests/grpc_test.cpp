@@ -1,6 +1,8 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "jaring/grpc/server.hpp"
 #include "tests/echo.grpc.pb.h"
 
@@ -14,6 +16,12 @@ class EchoService final : public grpctest::Echo::Service {
       const auto caller = caller_of(*context);
       reply->set_text(caller.user + "/" + caller.role);
       return ::grpc::Status::OK;
+    }
+    if (request->text() == "many") {
+      std::vector<FieldViolation> many;
+      for (int i = 0; i < 500; ++i)
+        many.push_back({fmt::format("items[{}].participant_id", i), std::string(120, 'x')});
+      return to_status(Error::invalid(std::move(many)));
     }
     if (request->text().empty()) return to_status(Error::invalid({{"text", "is required"}}));
     if (request->text() == "missing") return to_status(Error::not_found("no such thing"));
@@ -79,6 +87,18 @@ TEST_F(GrpcServer, ExceptionsBecomeInternalWithoutDetails) {
   const auto status = say("throw", &reply);
   EXPECT_EQ(status.error_code(), ::grpc::StatusCode::INTERNAL);
   EXPECT_EQ(status.error_message().find("/secret/path"), std::string::npos);
+}
+
+TEST_F(GrpcServer, ARefusalNamingHundredsOfFieldsStillReachesTheClient) {
+  grpctest::SayReply reply;
+  const auto status = say("many", &reply);
+  ASSERT_EQ(status.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  const auto violations = field_violations(status);
+  ASSERT_EQ(violations.size(), 21u);
+  EXPECT_EQ(violations[0].field, "items[0].participant_id");
+  EXPECT_EQ(violations[20].field, "(more)");
+  EXPECT_EQ(violations[20].rule, "480 more violations not listed");
+  EXPECT_LE(status.error_message().size(), 1100u);
 }
 
 TEST_F(GrpcServer, TheCallerTravelsAsMetadata) {

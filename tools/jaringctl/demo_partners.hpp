@@ -1,0 +1,36 @@
+#pragma once
+// The demo's sponsors and claims, loaded after its workers through csr-donor's and claims'
+// public APIs like any client: two sponsors with cohorts (one wallet runs dry on purpose) and
+// death claims paid to the families. Loading again adds nothing (fixed idempotency keys).
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace jaring::tools {
+
+// Creates the sponsors, deposits and the cohorts that fund `workers` from `first_period`, before
+// the months are billed. Returns how many steps failed.
+int load_demo_sponsors(const std::shared_ptr<::grpc::Channel>& csr_donor,
+                       const std::vector<std::string>& workers, const std::string& first_period,
+                       std::uint64_t seed);
+
+// A worker who died today, and who claims for the family.
+struct DemoDeath {
+  std::string participant_id;
+  std::string agent_id;
+  std::string claim_type;  // jkm_death | jkk_death
+  std::string heir_name;
+  std::string heir_nik;
+  std::string note;
+};
+
+// Files, documents, verifies, approves (another user) and pays each death claim. Returns how many
+// failed.
+int load_demo_claims(const std::shared_ptr<::grpc::Channel>& claims, const std::vector<DemoDeath>& deaths,
+                     std::uint64_t seed);
+
+}  // namespace jaring::tools
