@@ -372,7 +372,10 @@ class Database::Checkpointer {
 };
 
 void Database::checkpoint_in_background(const std::string& path) {
-  checkpointer_ = std::make_unique<Checkpointer>(connect(path));
+  auto connection = connect(path);
+  // A checkpoint copies pages from the WAL to the file; it needs no cache of its own.
+  connection->exec("PRAGMA cache_size=-1024");
+  checkpointer_ = std::make_unique<Checkpointer>(std::move(connection));
   std::lock_guard lock(mutex_);
   sqlite3_wal_hook(db_, &Checkpointer::on_commit, checkpointer_.get());
   // After a checkpoint lets the WAL start over, keep at most 64 MiB of its file on disk.

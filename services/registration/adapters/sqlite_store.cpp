@@ -201,6 +201,14 @@ std::vector<store::Migration> SqliteStore::migrations() {
         ) WITHOUT ROWID;
       )sql"},
       store::outbox_migration(2),
+      {3, R"sql(
+        -- A registration touched two indexes on the NIK, both at random places: the unique one on
+        -- active participations and this one for look-ups. Active participations are found
+        -- through the unique index; this one now holds only ended participations, which a new
+        -- registration does not touch (an exit moves the row into it).
+        DROP INDEX participants_by_nik;
+        CREATE INDEX participants_ended_by_nik ON participants(nik, registered_at) WHERE status != 'active';
+      )sql"},
   };
 }
 
@@ -356,8 +364,11 @@ std::optional<Participant> SqliteStore::find_participant(const std::string& id) 
 }
 
 std::optional<Participant> SqliteStore::find_by_nik(const std::string& nik) {
-  auto found =
-      query_participants("nik = ? ORDER BY status = 'active' DESC, registered_at DESC LIMIT 1", {nik});
+  // Each query matches one partial index (see migration 3).
+  auto found = query_participants("nik = ? AND status = 'active'", {nik});
+  if (found.empty()) {
+    found = query_participants("nik = ? AND status != 'active' ORDER BY registered_at DESC LIMIT 1", {nik});
+  }
   if (found.empty()) return std::nullopt;
   return std::move(found.front());
 }

@@ -144,7 +144,13 @@ TEST_F(SqliteStoreTest, UpdatesMovesAndExitsAreStoredWithTheirEvents) {
                                              "ParticipantUpdated", "ParticipantMoved", "ParticipantExited"}));
   // The NIK is free again, and the key of the exit answers with the exited participant.
   EXPECT_FALSE(store_->find_by_nik("3175065505850002")->status == "active");
+  EXPECT_EQ(store_->find_by_nik("3175065505850002")->id, p->id);
   EXPECT_EQ(store_->find_idempotency_key("x"), p->id);
+  // Registered again: the NIK finds the active participation, not the ended one.
+  auto again = core_->register_participant(worker("3175065505850002", "key-2"));
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(store_->find_by_nik("3175065505850002")->id, again->id);
+  EXPECT_FALSE(store_->find_by_nik("3175065505850003"));
 }
 
 TEST_F(SqliteStoreTest, StateSurvivesReopeningTheFile) {

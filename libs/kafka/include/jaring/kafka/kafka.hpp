@@ -58,7 +58,7 @@ class Producer {
 };
 
 struct RelayOptions {
-  int batch_size = 5000;                     // rows per round trip to Kafka
+  int batch_size = 10000;                    // rows per round trip to Kafka
   std::chrono::milliseconds idle_poll{200};  // how often to look when nobody notified
   std::chrono::milliseconds delivery_timeout{10000};
 };
