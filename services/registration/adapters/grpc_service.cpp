@@ -22,82 +22,6 @@ constexpr int kMaxBulkBatch = 5000;    // rows per RegisterBulk message
 constexpr int kMaxGroupRows = 10000;   // rows per transaction when messages are written together
 constexpr std::size_t kMaxQueued = 4;  // messages read ahead of the writer
 
-// Reads a RegisterBulk stream on its own thread into a short queue, so that the handler can
-// write one transaction while the next messages arrive. Joins the thread when it goes; a handler
-// that leaves early cancels the call, which ends a Read in progress.
-class BulkReader {
- public:
-  BulkReader(::grpc::ServerContext& context,
-             ::grpc::ServerReaderWriter<v1::RegisterBulkResponse, v1::RegisterBulkRequest>& stream,
-             int max_rows)
-      : context_(context), thread_([this, &stream, max_rows] { read(stream, max_rows); }) {}
-  ~BulkReader() {
-    {
-      std::lock_guard lock(mutex_);
-      if (!closed_) {
-        stopping_ = true;
-        context_.TryCancel();
-      }
-    }
-    changed_.notify_all();
-    thread_.join();
-  }
-
-  // The next messages in order, at least one and at most `max_rows` rows together unless one
-  // message alone has more; nullopt once the client finished and everything was taken.
-  std::optional<std::vector<v1::RegisterBulkRequest>> take(int max_rows) {
-    std::unique_lock lock(mutex_);
-    changed_.wait(lock, [this] { return !queue_.empty() || closed_; });
-    if (queue_.empty()) return std::nullopt;
-    std::vector<v1::RegisterBulkRequest> out;
-    int rows = 0;
-    while (!queue_.empty() && (out.empty() || rows + queue_.front().requests_size() <= max_rows)) {
-      rows += queue_.front().requests_size();
-      out.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-    }
-    changed_.notify_all();
-    return out;
-  }
-
-  // OK, or the refusal of a message that broke a rule (after the ones before it were answered).
-  ::grpc::Status status() {
-    std::lock_guard lock(mutex_);
-    return status_;
-  }
-
- private:
-  void read(::grpc::ServerReaderWriter<v1::RegisterBulkResponse, v1::RegisterBulkRequest>& stream,
-            int max_rows) {
-    v1::RegisterBulkRequest batch;
-    while (stream.Read(&batch)) {
-      std::unique_lock lock(mutex_);
-      if (batch.requests_size() > max_rows) {
-        status_ = grpc::to_status(Error::invalid(
-            {{"requests", fmt::format("at most {} rows per message (send more messages)", max_rows)}}));
-        break;
-      }
-      changed_.wait(lock, [this] { return queue_.size() < kMaxQueued || stopping_; });
-      if (stopping_) break;
-      queue_.push_back(std::move(batch));
-      batch = {};
-      changed_.notify_all();
-    }
-    std::lock_guard lock(mutex_);
-    closed_ = true;
-    changed_.notify_all();
-  }
-
-  ::grpc::ServerContext& context_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<v1::RegisterBulkRequest> queue_;
-  bool closed_ = false;    // the reader is done: the client finished, went away, or broke a rule
-  bool stopping_ = false;  // the handler left early
-  ::grpc::Status status_;
-  std::thread thread_;  // last: starts once everything it uses is constructed
-};
-
 // One row's outcome in a RegisterBulk answer.
 void to_proto(std::int64_t row, const BulkOutcome& outcome, v1::RegisterResult* result) {
   result->set_row(row);
@@ -214,6 +138,94 @@ const char* level_name(areas::Level level) {
   return "";
 }
 
+// A RegisterBulk message read and checked, its good rows ready to write.
+struct PendingBatch {
+  v1::RegisterBulkRequest request;
+  PreparedBulk prepared;
+};
+
+// Reads a RegisterBulk stream on its own thread and prepares each message there (validation,
+// look-ups, encoding the events) into a short queue, so that the handler writes one transaction
+// while the next messages arrive and are checked. Joins the thread when it goes; a handler that
+// leaves early cancels the call, which ends a Read in progress.
+class BulkReader {
+ public:
+  BulkReader(::grpc::ServerContext& context,
+             ::grpc::ServerReaderWriter<v1::RegisterBulkResponse, v1::RegisterBulkRequest>& stream,
+             Registration& core, int max_rows)
+      : context_(context), thread_([this, &stream, &core, max_rows] { read(stream, core, max_rows); }) {}
+  ~BulkReader() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!closed_) {
+        stopping_ = true;
+        context_.TryCancel();
+      }
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+
+  // The next messages in order, at least one and at most `max_rows` rows together unless one
+  // message alone has more; nullopt once the client finished and everything was taken.
+  std::optional<std::vector<PendingBatch>> take(int max_rows) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return !queue_.empty() || closed_; });
+    if (queue_.empty()) return std::nullopt;
+    std::vector<PendingBatch> out;
+    int rows = 0;
+    while (!queue_.empty() && (out.empty() || rows + queue_.front().request.requests_size() <= max_rows)) {
+      rows += queue_.front().request.requests_size();
+      out.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    changed_.notify_all();
+    return out;
+  }
+
+  // OK, or the refusal of a message that broke a rule (after the ones before it were answered).
+  ::grpc::Status status() {
+    std::lock_guard lock(mutex_);
+    return status_;
+  }
+
+ private:
+  void read(::grpc::ServerReaderWriter<v1::RegisterBulkResponse, v1::RegisterBulkRequest>& stream,
+            Registration& core, int max_rows) {
+    PendingBatch batch;
+    while (stream.Read(&batch.request)) {
+      if (batch.request.requests_size() > max_rows) {
+        std::lock_guard lock(mutex_);
+        status_ = grpc::to_status(Error::invalid(
+            {{"requests", fmt::format("at most {} rows per message (send more messages)", max_rows)}}));
+        break;
+      }
+      std::vector<RegisterCommand> commands;
+      commands.reserve(static_cast<std::size_t>(batch.request.requests_size()));
+      for (const auto& r : batch.request.requests()) commands.push_back(to_command(r));
+      batch.prepared = core.prepare_bulk(commands);
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [this] { return queue_.size() < kMaxQueued || stopping_; });
+      if (stopping_) break;
+      queue_.push_back(std::move(batch));
+      batch = {};
+      changed_.notify_all();
+    }
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    changed_.notify_all();
+  }
+
+  ::grpc::ServerContext& context_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<PendingBatch> queue_;
+  bool closed_ = false;    // the reader is done: the client finished, went away, or broke a rule
+  bool stopping_ = false;  // the handler left early
+  ::grpc::Status status_;
+  std::thread thread_;  // last: starts once everything it uses is constructed
+};
+
 }  // namespace
 
 ::grpc::Status GrpcService::CreateRw(::grpc::ServerContext* context, const v1::CreateRwRequest* request,
@@ -283,21 +295,20 @@ const char* level_name(areas::Level level) {
     ::grpc::ServerReaderWriter<v1::RegisterBulkResponse, v1::RegisterBulkRequest>* stream) {
   return grpc::guarded([&] {
     log::TraceScope trace(trace_id(context));
-    // A thread reads messages while this one writes: the messages that arrived during one
-    // transaction go into the next one together (up to kMaxGroupRows rows), so a fast client gets
-    // larger transactions, and SQLite writes each index page it touches once for more rows.
-    BulkReader reader(*context, *stream, kMaxBulkBatch);
+    // A thread reads and checks messages while this one writes: the messages that arrived during
+    // one transaction go into the next one together (up to kMaxGroupRows rows), so a fast client
+    // gets larger transactions, and SQLite writes each index page it touches once for more rows.
+    BulkReader reader(*context, *stream, core_, kMaxBulkBatch);
     while (auto group = reader.take(kMaxGroupRows)) {
-      std::vector<RegisterCommand> commands;
-      for (const auto& batch : *group) {
-        for (const auto& r : batch.requests()) commands.push_back(to_command(r));
-      }
-      const auto outcomes = core_.register_bulk(commands);
-      std::size_t next = 0;
-      for (const auto& batch : *group) {
+      std::vector<PreparedBulk> prepared;
+      for (auto& batch : *group) prepared.push_back(std::move(batch.prepared));
+      const auto outcomes = core_.store_bulk(std::move(prepared));
+      for (std::size_t b = 0; b < group->size(); ++b) {
+        const auto& requests = (*group)[b].request.requests();
         v1::RegisterBulkResponse response;
-        for (const auto& request : batch.requests())
-          to_proto(request.row(), outcomes[next++], response.add_results());
+        for (int i = 0; i < requests.size(); ++i) {
+          to_proto(requests[i].row(), outcomes[b][static_cast<std::size_t>(i)], response.add_results());
+        }
         if (!stream->Write(response))
           return ::grpc::Status(::grpc::StatusCode::CANCELLED, "client went away");
       }

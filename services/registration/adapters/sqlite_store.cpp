@@ -119,7 +119,9 @@ class ParticipantWriter {
     bind_participant(insert_, row.participant);
     insert_.run();
     remember(row.idempotency_key, row.participant.id);
-    outbox_.append(encode_event(row.event, clock_));
+    outbox_.append(row.encoded_event.empty()
+                       ? encode_event(row.event, clock_)
+                       : store::OutboxMessage{0, kTopic, row.participant.id, row.encoded_event});
     wrote_ = true;
     return {row.participant, false};
   }
@@ -268,8 +270,12 @@ std::vector<Rw> SqliteStore::list_rws(const std::string& kelurahan_code) {
 
 Result<Participant> SqliteStore::insert_participant(const Participant& p, const Event& event,
                                                     const std::string& idempotency_key) {
-  auto outcomes = insert_participants({{p, event, idempotency_key}});
+  auto outcomes = insert_participants({{p, event, idempotency_key, {}}});
   return std::move(outcomes.front().result);
+}
+
+void SqliteStore::prepare(std::vector<NewParticipant>& rows) {
+  for (auto& row : rows) row.encoded_event = encode_event(row.event, clock_).payload;
 }
 
 std::vector<BulkOutcome> SqliteStore::insert_participants(const std::vector<NewParticipant>& rows) {

@@ -25,6 +25,7 @@ class SqliteStore final : public Store {
   Result<Participant> insert_participant(const Participant& participant, const Event& event,
                                          const std::string& idempotency_key) override;
   std::vector<BulkOutcome> insert_participants(const std::vector<NewParticipant>& rows) override;
+  void prepare(std::vector<NewParticipant>& rows) override;
   Result<Participant> save_participant(const Participant& participant, const Event& event,
                                        const std::string& idempotency_key) override;
   std::optional<std::string> find_idempotency_key(const std::string& key) override;

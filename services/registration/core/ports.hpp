@@ -18,6 +18,7 @@ struct NewParticipant {
   Participant participant;
   Event event;
   std::string idempotency_key;
+  std::string encoded_event;  // the event as the store writes it, once Store::prepare ran
 };
 
 class Store {
@@ -37,6 +38,9 @@ class Store {
                                                  const std::string& idempotency_key) = 0;
   // Many at once, in one transaction; one outcome per row, in order. A bad row fails alone.
   virtual std::vector<BulkOutcome> insert_participants(const std::vector<NewParticipant>& rows) = 0;
+  // The part of insert_participants that needs no transaction (encoding the events), done ahead
+  // so that it can run while another batch is being written. Nothing to do by default.
+  virtual void prepare(std::vector<NewParticipant>& rows) { (void)rows; }
   // Saves a changed participant (update, move, exit) with its event and key.
   virtual Result<Participant> save_participant(const Participant& participant, const Event& event,
                                                const std::string& idempotency_key) = 0;

@@ -230,8 +230,14 @@ Result<Participant> Registration::register_participant(const RegisterCommand& co
 }
 
 std::vector<BulkOutcome> Registration::register_bulk(const std::vector<RegisterCommand>& commands) {
-  std::vector<BulkOutcome> outcomes(commands.size(),
-                                    BulkOutcome{fail(Error::internal("not processed")), false});
+  std::vector<PreparedBulk> batches;
+  batches.push_back(prepare_bulk(commands));
+  return std::move(store_bulk(std::move(batches)).front());
+}
+
+PreparedBulk Registration::prepare_bulk(const std::vector<RegisterCommand>& commands) {
+  PreparedBulk out;
+  out.outcomes.assign(commands.size(), BulkOutcome{fail(Error::internal("not processed")), false});
   std::map<std::string, std::optional<Rw>> rws;  // one look-up per RW per batch
   const auto rw_of = [&](const std::string& code) {
     auto it = rws.find(code);
@@ -243,27 +249,38 @@ std::vector<BulkOutcome> Registration::register_bulk(const std::vector<RegisterC
     if (!c.idempotency_key.empty()) keys.push_back(c.idempotency_key);
   }
   const auto earlier = store_.find_by_idempotency_keys(keys);
-  std::vector<NewParticipant> rows;
-  std::vector<std::size_t> row_index;
   const auto now = format_utc(clock_.now());
   for (std::size_t i = 0; i < commands.size(); ++i) {
     if (const auto it = earlier.find(commands[i].idempotency_key); it != earlier.end()) {
-      outcomes[i] = {it->second, true};
+      out.outcomes[i] = {it->second, true};
       continue;
     }
     Participant p;
     if (auto violations = validate(commands[i], p, rw_of); !violations.empty()) {
-      outcomes[i].result = fail(Error::invalid(std::move(violations)));
+      out.outcomes[i].result = fail(Error::invalid(std::move(violations)));
       continue;
     }
     p.id = new_id("p_");
     p.registered_at = now;
-    rows.push_back({p, ParticipantRegisteredEvent{p}, commands[i].idempotency_key});
-    row_index.push_back(i);
+    ParticipantRegisteredEvent event{p};
+    out.rows.push_back({std::move(p), std::move(event), commands[i].idempotency_key, {}});
+    out.row_index.push_back(i);
   }
+  store_.prepare(out.rows);
+  return out;
+}
+
+std::vector<std::vector<BulkOutcome>> Registration::store_bulk(std::vector<PreparedBulk> batches) {
+  std::vector<NewParticipant> rows;
+  for (auto& batch : batches) std::move(batch.rows.begin(), batch.rows.end(), std::back_inserter(rows));
   auto written = store_.insert_participants(rows);
-  for (std::size_t k = 0; k < written.size(); ++k) outcomes[row_index[k]] = std::move(written[k]);
-  return outcomes;
+  std::vector<std::vector<BulkOutcome>> out;
+  std::size_t next = 0;
+  for (auto& batch : batches) {
+    for (const auto index : batch.row_index) batch.outcomes[index] = std::move(written[next++]);
+    out.push_back(std::move(batch.outcomes));
+  }
+  return out;
 }
 
 Result<Participant> Registration::get_participant(const std::string& id) {

@@ -15,6 +15,13 @@
 
 namespace jaring::registration {
 
+// A bulk batch checked and ready to write (Registration::prepare_bulk).
+struct PreparedBulk {
+  std::vector<BulkOutcome> outcomes;   // per command; the rows to write hold a placeholder
+  std::vector<NewParticipant> rows;    // the good new rows
+  std::vector<std::size_t> row_index;  // the command of each row
+};
+
 class Registration {
  public:
   Registration(Store& store, const areas::Registry& areas, const areas::BranchMap& branches,
@@ -29,6 +36,11 @@ class Registration {
   Result<Participant> register_participant(const RegisterCommand& command);
   // Validates every row, then writes the good ones in one transaction.
   std::vector<BulkOutcome> register_bulk(const std::vector<RegisterCommand>& commands);
+  // register_bulk in two steps, so that one batch can be checked while another is written:
+  // prepare_bulk validates and builds the rows without writing; store_bulk writes the good rows
+  // of several prepared batches in one transaction and answers per batch, per command.
+  PreparedBulk prepare_bulk(const std::vector<RegisterCommand>& commands);
+  std::vector<std::vector<BulkOutcome>> store_bulk(std::vector<PreparedBulk> batches);
   Result<Participant> get_participant(const std::string& id);
   Result<Participant> find_by_nik(const std::string& nik);
   Result<ParticipantPage> list_by_rw(const std::string& rw_code, int page_size,

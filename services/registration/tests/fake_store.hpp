@@ -30,7 +30,7 @@ class FakeStore final : public Store {
   }
   Result<Participant> insert_participant(const Participant& p, const Event& event,
                                          const std::string& key) override {
-    return std::move(insert_participants({{p, event, key}}).front().result);
+    return std::move(insert_participants({{p, event, key, {}}}).front().result);
   }
   std::vector<BulkOutcome> insert_participants(const std::vector<NewParticipant>& rows) override {
     std::vector<BulkOutcome> out;
