@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
     claims::Claims core(store, benefits, settings, clock);
     claims::GrpcService api(core);
     claims::EventHandler handler(core, runtime.metrics);
+    handler.batch_in(*db, [&relay] { relay.notify(); });
     kafka::Consumer consumer(kafka_settings, consumer_options, handler, runtime.metrics);
 
     runtime.grpc.add_service(&api);

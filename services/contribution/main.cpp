@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
     contribution::Contribution core(store, tariffs, settings, clock);
     contribution::GrpcService api(core);
     contribution::EventHandler handler(core, runtime.metrics);
+    handler.batch_in(*db, [&relay] { relay.notify(); });
     kafka::Consumer consumer(kafka_settings, consumer_options, handler, runtime.metrics);
 
     runtime.grpc.add_service(&api);

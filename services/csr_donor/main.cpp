@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
     csr::CsrDonor core(store, tariffs, registrar, settings, clock);
     csr::GrpcService api(core);
     csr::EventHandler handler(core, runtime.metrics);
+    handler.batch_in(*db, [&relay] { relay.notify(); });
     kafka::Consumer consumer(kafka_settings, consumer_options, handler, runtime.metrics);
     CohortClock cohorts(core, cohort_check);
 

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
     registration::Registration core(store, area_registry, branch_map, clock);
     registration::GrpcService api(core);
     registration::EventHandler handler(core, runtime.metrics);
+    handler.batch_in(*db, [&relay] { relay.notify(); });
     kafka::Consumer consumer(kafka_settings, consumer_options, handler, runtime.metrics);
 
     runtime.grpc.add_service(&api);

@@ -47,8 +47,26 @@ Result<void> EnvelopeHandler::apply_payload(const std::string& payload) {
   return {};
 }
 
+void EnvelopeHandler::batch_in(store::Database& db, std::function<void()> committed) {
+  db_ = &db;
+  committed_ = std::move(committed);
+}
+
 Result<void> EnvelopeHandler::apply(const std::vector<kafka::ConsumedMessage>& batch,
                                     kafka::DeadLetters& dead) {
+  if (db_ == nullptr) return apply_each(batch, dead);
+  Result<void> applied;
+  try {
+    applied = db_->batch([&] { return apply_each(batch, dead); });
+  } catch (const store::StoreError& e) {
+    return fail(Error::unavailable(std::string("store: ") + e.what()));
+  }
+  if (applied && committed_) committed_();
+  return applied;
+}
+
+Result<void> EnvelopeHandler::apply_each(const std::vector<kafka::ConsumedMessage>& batch,
+                                         kafka::DeadLetters& dead) {
   for (const auto& message : batch) {
     auto applied = apply_payload(message.payload);
     if (!applied && retryable(applied.error())) return applied;

@@ -400,6 +400,22 @@ Database::~Database() {
   sqlite3_close_v2(db_);
 }
 
+Result<void> Database::batch(const std::function<Result<void>()>& fn) {
+  std::lock_guard lock(mutex_);
+  exec("BEGIN IMMEDIATE");
+  batch_thread_ = std::this_thread::get_id();
+  try {
+    auto result = fn();
+    batch_thread_ = std::thread::id{};
+    exec(result ? "COMMIT" : "ROLLBACK");
+    return result;
+  } catch (...) {
+    batch_thread_ = std::thread::id{};
+    rollback_quietly();
+    throw;
+  }
+}
+
 void Database::exec(std::string_view sql) {
   const std::string text(sql);  // sqlite3_exec needs a terminated string
   char* message = nullptr;

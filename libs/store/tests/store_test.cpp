@@ -232,6 +232,37 @@ TEST_F(StoreTest, TheWalIsCheckpointedIntoTheFileWithoutTheWriterWaitingForIt) {
   EXPECT_EQ(count(*db, "SELECT count(*) FROM blob"), 48);
 }
 
+TEST_F(StoreTest, ABatchCommitsItsWritesTogetherAndAFailedWriteInItAlone) {
+  auto db = Database::open(path_, logging_migrations(3));
+  const auto add = [&](const std::string& name, bool ok) {
+    return db->write([&](Transaction& tx) -> Result<void> {
+      tx.prepare("INSERT INTO item (name) VALUES (?)").bind(1, name).run();
+      if (!ok) return fail(Error::invalid({{"name", "refused"}}));
+      return {};
+    });
+  };
+  auto other = Database::open(path_, logging_migrations(3));
+  ASSERT_TRUE(db->batch([&]() -> Result<void> {
+    EXPECT_TRUE(add("first", true));
+    EXPECT_FALSE(add("refused", false));
+    EXPECT_TRUE(add("second", true));
+    // The batch reads its own writes; another connection sees nothing until it commits.
+    EXPECT_EQ(db->read([](Database& d) { return count(d, "SELECT count(*) FROM item"); }), 2);
+    EXPECT_EQ(count(*other, "SELECT count(*) FROM item"), 0);
+    return {};
+  }));
+  EXPECT_EQ(count(*other, "SELECT count(*) FROM item"), 2);
+
+  // A batch that fails leaves nothing of itself.
+  EXPECT_FALSE(db->batch([&]() -> Result<void> {
+    EXPECT_TRUE(add("third", true));
+    return fail(Error::unavailable("the consumer offers the batch again"));
+  }));
+  EXPECT_EQ(count(*other, "SELECT count(*) FROM item"), 2);
+  EXPECT_TRUE(add("after", true));  // and writes go on as usual afterwards
+  EXPECT_EQ(count(*other, "SELECT count(*) FROM item"), 3);
+}
+
 TEST_F(StoreTest, WriteCommitsOnAValue) {
   auto db = Database::open(path_, logging_migrations(3));
   const Result<std::int64_t> id = db->write([](Transaction& tx) -> Result<std::int64_t> {

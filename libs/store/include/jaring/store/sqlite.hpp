@@ -5,13 +5,16 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
@@ -99,11 +102,18 @@ class Database {
   // Not reentrant: fn must not call write or read on the same Database (use the Transaction).
   template <typename F>
   auto write(F&& fn) -> std::invoke_result_t<F, Transaction&>;
+  // Runs fn, which may call write many times, inside one transaction: each of those writes
+  // becomes a savepoint (rolled back alone when it fails), and they commit together when fn
+  // returns success, or not at all. For a consumer applying a batch of events one by one: one
+  // commit per batch instead of one per event. Writes from other threads wait meanwhile.
+  Result<void> batch(const std::function<Result<void>()>& fn);
 
   // Runs fn with no explicit transaction (single statements are atomic) on the reading
-  // connection, which sees every committed write and does not wait for a write in progress.
+  // connection, which sees every committed write and does not wait for a write in progress
+  // (inside batch(), on the batch's own connection).
   template <typename F>
   auto read(F&& fn) {
+    if (in_batch()) return fn(*this);  // within a batch: see the batch's own writes
     Database& target = reader_ ? *reader_ : *this;
     std::lock_guard lock(target.mutex_);
     return fn(target);
@@ -126,9 +136,14 @@ class Database {
   void checkpoint_in_background(const std::string& path);
   // Used while another error is in flight: must not replace it, so it never throws.
   void rollback_quietly() noexcept;
+  // In batch() on this thread: writes are savepoints of the batch's transaction.
+  bool in_batch() const { return batch_thread_.load() == std::this_thread::get_id(); }
+  template <typename F>
+  auto write_in_batch(F&& fn) -> std::invoke_result_t<F, Transaction&>;
 
   sqlite3* db_;
   std::mutex mutex_;
+  std::atomic<std::thread::id> batch_thread_{};
   // Declared after db_ so that it is destroyed first: cached statements are finalized before
   // the connection closes.
   StatementCache cache_;
@@ -152,7 +167,26 @@ class Transaction {
 };
 
 template <typename F>
+auto Database::write_in_batch(F&& fn) -> std::invoke_result_t<F, Transaction&> {
+  exec("SAVEPOINT jaring_write");
+  Transaction tx(*this);
+  try {
+    auto result = fn(tx);
+    exec(result ? "RELEASE jaring_write" : "ROLLBACK TO jaring_write; RELEASE jaring_write");
+    return result;
+  } catch (...) {
+    try {
+      exec("ROLLBACK TO jaring_write; RELEASE jaring_write");
+    } catch (...) {
+      // The batch's own rollback follows: this error must not replace the one in flight.
+    }
+    throw;
+  }
+}
+
+template <typename F>
 auto Database::write(F&& fn) -> std::invoke_result_t<F, Transaction&> {
+  if (in_batch()) return write_in_batch(std::forward<F>(fn));
   std::lock_guard lock(mutex_);
   exec("BEGIN IMMEDIATE");
   Transaction tx(*this);
