@@ -14,17 +14,6 @@ namespace jaring::claims {
 extern const char kDefaultBenefits[];
 }
 
-namespace {
-
-claims::BenefitTable load_benefits(const std::string& file) {
-  const auto text = service::file_or_compiled_in("benefits.file", file, claims::kDefaultBenefits);
-  auto table = claims::BenefitTable::parse(text, file.empty() ? "benefits (compiled in)" : file);
-  if (!table) throw service::invalid_file("benefits.file", table.error());
-  return std::move(*table);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   return service::run("claims", argc, argv, [](const config::Source& source) {
     config::Reader reader(source);
@@ -42,7 +31,8 @@ int main(int argc, char** argv) {
         reader, "claims",
         {{"registration", "jaring.registration.v1"}, {"contribution", "jaring.contribution.v1"}});
     reader.finish();
-    const auto benefits = load_benefits(benefits_file);
+    const auto benefits = service::load_table<claims::BenefitTable>("benefits.file", benefits_file,
+                                                                    claims::kDefaultBenefits, "benefits");
 
     service::Runtime runtime("claims", common);
     SystemClock clock;

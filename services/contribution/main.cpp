@@ -14,17 +14,6 @@ namespace jaring::contribution {
 extern const char kDefaultTariffs[];
 }
 
-namespace {
-
-contribution::TariffTable load_tariffs(const std::string& file) {
-  const auto text = service::file_or_compiled_in("tariffs.file", file, contribution::kDefaultTariffs);
-  auto table = contribution::TariffTable::parse(text, file.empty() ? "tariffs (compiled in)" : file);
-  if (!table) throw service::invalid_file("tariffs.file", table.error());
-  return std::move(*table);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   return service::run("contribution", argc, argv, [](const config::Source& source) {
     config::Reader reader(source);
@@ -48,7 +37,8 @@ int main(int argc, char** argv) {
     const auto consumer_options = service::read_consumer(
         reader, "contribution", {{"registration", "jaring.registration.v1"}, {"csr", "jaring.csr.v1"}});
     reader.finish();
-    const auto tariffs = load_tariffs(tariffs_file);
+    const auto tariffs = service::load_table<contribution::TariffTable>(
+        "tariffs.file", tariffs_file, contribution::kDefaultTariffs, "tariffs");
 
     service::Runtime runtime("contribution", common);
     SystemClock clock;

@@ -21,6 +21,7 @@
 #include "jaring/sample/sample.hpp"
 #include "jaring/stack/stack.hpp"
 #include "jaring/testing/fixtures.hpp"
+#include "stack_test.hpp"
 
 namespace jaring {
 namespace {
@@ -70,48 +71,16 @@ class Collector final : public kafka::BatchHandler {
   std::vector<std::string> payloads_;
 };
 
-class ClaimsE2e : public ::testing::Test {
+class ClaimsE2e : public e2e::StackTest {
  protected:
-  ClaimsE2e() : dir_("jaring-claims-e2e") {
-    stack::Options options;
-    options.run_dir = dir_.path() / "run";
-    options.bin_dir = testing::bin_dir();
-    options.config_dir = testing::source_dir() / "deploy" / "local";
-    stack_ = std::make_unique<stack::Stack>(options);
-  }
+  ClaimsE2e() : StackTest("jaring-claims-e2e") {}
 
   void SetUp() override {
-    stack_->start();
-    const auto channel = [&](const char* name) {
-      return ::grpc::CreateChannel(stack_->endpoints().services.at(name).grpc,
-                                   ::grpc::InsecureChannelCredentials());
-    };
+    StackTest::SetUp();
     registration_ = reg::RegistrationService::NewStub(channel("registration"));
     contribution_ = con::ContributionService::NewStub(channel("contribution"));
     coverage_ = cov::CoverageService::NewStub(channel("coverage"));
     claims_ = cl::ClaimsService::NewStub(channel("claims"));
-  }
-
-  // One unary call with a deadline as `user` (x-jaring-user); the status comes back in `status`.
-  template <typename Reply, typename Fn>
-  static std::optional<Reply> try_call(Fn&& fn, ::grpc::Status* status = nullptr,
-                                       const std::string& user = "", const std::string& role = "") {
-    Reply reply;
-    ::grpc::ClientContext context;
-    grpc::set_deadline(context, 20s);
-    if (!user.empty()) grpc::set_caller(context, {user, role});
-    const auto result = fn(&context, &reply);
-    if (status != nullptr) *status = result;
-    if (!result.ok()) return std::nullopt;
-    return reply;
-  }
-  template <typename Reply, typename Fn>
-  static Reply call(const std::string& what, Fn&& fn, const std::string& user = "",
-                    const std::string& role = "") {
-    ::grpc::Status status;
-    auto reply = try_call<Reply>(std::forward<Fn>(fn), &status, user, role);
-    EXPECT_TRUE(reply.has_value()) << what << ": " << status.error_message();
-    return reply.value_or(Reply{});
   }
 
   std::optional<cov::RwCoverage> rw_coverage() {
@@ -121,8 +90,6 @@ class ClaimsE2e : public ::testing::Test {
         [&](auto* context, auto* out) { return coverage_->GetRwCoverage(context, request, out); });
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<stack::Stack> stack_;
   sample::Generator generator_{77};
   std::unique_ptr<reg::RegistrationService::Stub> registration_;
   std::unique_ptr<con::ContributionService::Stub> contribution_;

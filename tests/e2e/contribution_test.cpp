@@ -18,6 +18,7 @@
 #include "jaring/sample/sample.hpp"
 #include "jaring/stack/stack.hpp"
 #include "jaring/testing/fixtures.hpp"
+#include "stack_test.hpp"
 
 namespace jaring {
 namespace {
@@ -47,45 +48,15 @@ void PrintTo(const States& s, std::ostream* os) {
                      s.lapsed);
 }
 
-class ContributionE2e : public ::testing::Test {
+class ContributionE2e : public e2e::StackTest {
  protected:
-  ContributionE2e() : dir_("jaring-contribution-e2e") {
-    stack::Options options;
-    options.run_dir = dir_.path() / "run";
-    options.bin_dir = testing::bin_dir();
-    options.config_dir = testing::source_dir() / "deploy" / "local";
-    stack_ = std::make_unique<stack::Stack>(options);
-  }
+  ContributionE2e() : StackTest("jaring-contribution-e2e") {}
 
   void SetUp() override {
-    stack_->start();
-    const auto channel = [&](const char* name) {
-      return ::grpc::CreateChannel(stack_->endpoints().services.at(name).grpc,
-                                   ::grpc::InsecureChannelCredentials());
-    };
+    StackTest::SetUp();
     registration_ = reg::RegistrationService::NewStub(channel("registration"));
     contribution_ = con::ContributionService::NewStub(channel("contribution"));
     coverage_ = cov::CoverageService::NewStub(channel("coverage"));
-  }
-
-  // One unary call with a deadline: fn(context, reply) returns the status. nullopt on an error.
-  template <typename Reply, typename Fn>
-  static std::optional<Reply> try_call(Fn&& fn, ::grpc::Status* status = nullptr) {
-    Reply reply;
-    ::grpc::ClientContext context;
-    grpc::set_deadline(context, 20s);
-    const auto result = fn(&context, &reply);
-    if (status != nullptr) *status = result;
-    if (!result.ok()) return std::nullopt;
-    return reply;
-  }
-  // The same, for calls that must succeed: a failure fails the test, naming `what`.
-  template <typename Reply, typename Fn>
-  static Reply call(const std::string& what, Fn&& fn) {
-    ::grpc::Status status;
-    auto reply = try_call<Reply>(std::forward<Fn>(fn), &status);
-    EXPECT_TRUE(reply.has_value()) << what << ": " << status.error_message();
-    return reply.value_or(Reply{});
   }
 
   // Registers one worker and returns the participant id.
@@ -184,8 +155,6 @@ class ContributionE2e : public ::testing::Test {
                          << ::testing::PrintToString(expected);
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<stack::Stack> stack_;
   sample::Generator generator_{44};
   std::string registered_on_;
   std::unique_ptr<reg::RegistrationService::Stub> registration_;

@@ -20,6 +20,7 @@
 #include "jaring/sample/sample.hpp"
 #include "jaring/stack/stack.hpp"
 #include "jaring/testing/fixtures.hpp"
+#include "stack_test.hpp"
 
 namespace jaring {
 namespace {
@@ -34,50 +35,17 @@ namespace cl = claims::v1;
 constexpr const char* kKelurahan = "31.75.06.1005";
 const std::string kRw = "31.75.06.1005.001";
 
-class CsrE2e : public ::testing::Test {
+class CsrE2e : public e2e::StackTest {
  protected:
-  CsrE2e() : dir_("jaring-csr-e2e") {
-    stack::Options options;
-    options.run_dir = dir_.path() / "run";
-    options.bin_dir = testing::bin_dir();
-    options.config_dir = testing::source_dir() / "deploy" / "local";
-    stack_ = std::make_unique<stack::Stack>(options);
-  }
+  CsrE2e() : StackTest("jaring-csr-e2e", {"e2e-officer", "branch-officer"}) {}
 
   void SetUp() override {
-    stack_->start();
-    const auto channel = [&](const char* name) {
-      return ::grpc::CreateChannel(stack_->endpoints().services.at(name).grpc,
-                                   ::grpc::InsecureChannelCredentials());
-    };
+    StackTest::SetUp();
     registration_ = reg::RegistrationService::NewStub(channel("registration"));
     contribution_ = con::ContributionService::NewStub(channel("contribution"));
     coverage_ = cov::CoverageService::NewStub(channel("coverage"));
     csr_ = csr::SponsorService::NewStub(channel("csr-donor"));
     claims_ = cl::ClaimsService::NewStub(channel("claims"));
-  }
-
-  // One unary call with a deadline, as a kelurahan officer: nullopt on an error.
-  template <typename Reply, typename Fn>
-  static std::optional<Reply> try_call(Fn&& fn, ::grpc::Status* status = nullptr,
-                                       const std::string& user = "e2e-officer",
-                                       const std::string& role = "branch-officer") {
-    Reply reply;
-    ::grpc::ClientContext context;
-    grpc::set_deadline(context, 20s);
-    grpc::set_caller(context, {user, role});
-    const auto result = fn(&context, &reply);
-    if (status != nullptr) *status = result;
-    if (!result.ok()) return std::nullopt;
-    return reply;
-  }
-  template <typename Reply, typename Fn>
-  static Reply call(const std::string& what, Fn&& fn, const std::string& user = "e2e-officer",
-                    const std::string& role = "branch-officer") {
-    ::grpc::Status status;
-    auto reply = try_call<Reply>(std::forward<Fn>(fn), &status, user, role);
-    EXPECT_TRUE(reply.has_value()) << what << ": " << status.error_message();
-    return reply.value_or(Reply{});
   }
 
   std::optional<con::Account> account(const std::string& participant) {
@@ -117,8 +85,6 @@ class CsrE2e : public ::testing::Test {
     return item;
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<stack::Stack> stack_;
   sample::Generator generator_{88};
   std::unique_ptr<reg::RegistrationService::Stub> registration_;
   std::unique_ptr<con::ContributionService::Stub> contribution_;

@@ -41,6 +41,16 @@ kafka::ConsumerOptions read_consumer(config::Reader& reader, const std::string& 
 std::string file_or_compiled_in(const std::string& key, const std::string& file, const char* compiled_in);
 // A start-up error for a settings file whose content breaks a rule: the key, then each rule.
 config::ConfigError invalid_file(const std::string& key, const Error& error);
+// A table of effective-dated figures (tariffs, benefits) from the file `key` names, or the one
+// compiled in: Table::parse(text, source) checks it; a broken table stops the start naming `key`.
+template <typename Table>
+Table load_table(const std::string& key, const std::string& file, const char* compiled_in,
+                 const std::string& what) {
+  auto table = Table::parse(file_or_compiled_in(key, file, compiled_in),
+                            file.empty() ? what + " (compiled in)" : file);
+  if (!table) throw invalid_file(key, table.error());
+  return std::move(*table);
+}
 
 // Readiness of a service whose state is its SQLite store: ready while the store answers. With
 // Kafka away it still takes work into its outbox, and the relay publishes it later.
