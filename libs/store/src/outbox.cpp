@@ -22,7 +22,11 @@ OutboxWriter::OutboxWriter(Transaction& tx)
     : insert_(tx.prepare("INSERT INTO outbox (topic, msg_key, payload) VALUES (?, ?, ?)")) {}
 
 void OutboxWriter::append(const OutboxMessage& message) {
-  insert_.bind(1, message.topic).bind_blob(2, message.key).bind_blob(3, message.payload).run();
+  // The message outlives the run, so SQLite may read its bytes where they are.
+  insert_.bind_unowned(1, message.topic)
+      .bind_blob_unowned(2, message.key)
+      .bind_blob_unowned(3, message.payload)
+      .run();
 }
 
 void outbox_append(Transaction& tx, const OutboxMessage& message) { OutboxWriter(tx).append(message); }

@@ -162,6 +162,18 @@ Statement& Statement::bind(int index, std::string_view text) {
   return *this;
 }
 
+Statement& Statement::bind_unowned(int index, std::string_view text) {
+  const int rc = sqlite3_bind_text64(stmt_, index, non_null(text), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+  if (rc != SQLITE_OK) throw_error(db_, rc, sqlite3_sql(stmt_));
+  return *this;
+}
+
+Statement& Statement::bind_blob_unowned(int index, std::string_view bytes) {
+  const int rc = sqlite3_bind_blob64(stmt_, index, non_null(bytes), bytes.size(), SQLITE_STATIC);
+  if (rc != SQLITE_OK) throw_error(db_, rc, sqlite3_sql(stmt_));
+  return *this;
+}
+
 Statement& Statement::bind_blob(int index, std::string_view bytes) {
   const int rc = sqlite3_bind_blob64(stmt_, index, non_null(bytes), bytes.size(), SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) throw_error(db_, rc, sqlite3_sql(stmt_));

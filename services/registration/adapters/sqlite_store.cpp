@@ -46,26 +46,28 @@ Participant read_participant(const store::Statement& s, int at = 0) {
 }
 
 // Binds every column of a participant in kParticipantColumns order, from index 1.
+// `p` outlives the statement's run: its fields are bound where they are (a bulk insert binds
+// 19 of them per row), except the sex, which is a temporary.
 void bind_participant(store::Statement& s, const Participant& p) {
-  s.bind(1, p.id)
-      .bind(2, p.nik)
-      .bind(3, p.name)
-      .bind(4, p.birth_date)
+  s.bind_unowned(1, p.id)
+      .bind_unowned(2, p.nik)
+      .bind_unowned(3, p.name)
+      .bind_unowned(4, p.birth_date)
       .bind(5, std::string(1, p.sex))
-      .bind(6, p.phone)
-      .bind(7, p.rw_code)
+      .bind_unowned(6, p.phone)
+      .bind_unowned(7, p.rw_code)
       .bind(8, p.rt)
-      .bind(9, p.category)
+      .bind_unowned(9, p.category)
       .bind(10, p.income_band)
-      .bind(11, p.programs)
-      .bind(12, p.payer)
-      .bind(13, p.agent_id)
-      .bind(14, p.branch_code)
-      .bind(15, p.status)
-      .bind(16, p.registered_at)
-      .bind(17, p.project_end_date)
-      .bind(18, p.exit_reason)
-      .bind(19, p.exit_date);
+      .bind_unowned(11, p.programs)
+      .bind_unowned(12, p.payer)
+      .bind_unowned(13, p.agent_id)
+      .bind_unowned(14, p.branch_code)
+      .bind_unowned(15, p.status)
+      .bind_unowned(16, p.registered_at)
+      .bind_unowned(17, p.project_end_date)
+      .bind_unowned(18, p.exit_reason)
+      .bind_unowned(19, p.exit_date);
 }
 
 Rw read_rw(const store::Statement& s) {

@@ -40,6 +40,10 @@ class Statement {
   Statement& bind(int index, std::string_view text);
   Statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
   Statement& bind_blob(int index, std::string_view bytes);
+  // Without copying: for hot inserts whose values outlive the next run() or step() (a field of
+  // a row being written, not a temporary). SQLite reads the caller's bytes when it runs.
+  Statement& bind_unowned(int index, std::string_view text);
+  Statement& bind_blob_unowned(int index, std::string_view bytes);
   Statement& bind_null(int index);
 
   // Steps once: true when a row is ready, false when done. Throws StoreError on failure.
