@@ -94,6 +94,9 @@ class ParticipantWriter {
                                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                        kParticipantColumns))),
         key_(tx.prepare("INSERT INTO idempotency_keys (key, ref_id) VALUES (?, ?)")),
+        claim_(tx.prepare("INSERT OR IGNORE INTO idempotency_keys (key, ref_id) VALUES (?, ?)")),
+        unclaim_(tx.prepare("DELETE FROM idempotency_keys WHERE key = ?")),
+        db_(tx.database()),
         outbox_(tx) {}
 
   // The participant a key registered before, if any.
@@ -112,15 +115,19 @@ class ParticipantWriter {
   }
 
   BulkOutcome insert(const NewParticipant& row) {
-    if (auto p = earlier(row.idempotency_key)) return {std::move(*p), true};
+    // Claiming the key first finds a key used before (earlier in this transaction too) without a
+    // look-up for every new row: the insert is ignored only when the key exists.
+    if (!claim(row.idempotency_key, row.participant.id)) {
+      if (auto p = earlier(row.idempotency_key)) return {std::move(*p), true};
+    }
     if (const auto id = active_id(row.participant.nik)) {
+      unclaim(row.idempotency_key);
       return {fail(Error::already_exists(
                   fmt::format("this NIK already has an active participation: participant {}", *id))),
               true};
     }
     bind_participant(insert_, row.participant);
     insert_.run();
-    remember(row.idempotency_key, row.participant.id);
     outbox_.append(row.encoded_event.empty()
                        ? encode_event(row.event, clock_)
                        : store::OutboxMessage{0, kTopic, row.participant.id, row.encoded_event});
@@ -136,11 +143,24 @@ class ParticipantWriter {
   bool wrote() const { return wrote_; }
 
  private:
+  // Records `key` for `ref_id`; false when the key was recorded before (nothing changes then).
+  bool claim(const std::string& key, const std::string& ref_id) {
+    if (key.empty()) return true;
+    claim_.bind(1, key).bind(2, ref_id).run();
+    return db_.changes() == 1;
+  }
+  void unclaim(const std::string& key) {
+    if (!key.empty()) unclaim_.bind(1, key).run();
+  }
+
   const Clock& clock_;
   store::Statement by_key_;
   store::Statement active_;
   store::Statement insert_;
   store::Statement key_;
+  store::Statement claim_;
+  store::Statement unclaim_;
+  store::Database& db_;
   store::OutboxWriter outbox_;
   bool wrote_ = false;
 };
