@@ -20,7 +20,7 @@ namespace {
 
 constexpr int kMaxBulkBatch = 5000;    // rows per RegisterBulk message
 constexpr int kMaxGroupRows = 10000;   // rows per transaction when messages are written together
-constexpr std::size_t kMaxQueued = 3;  // messages read ahead of the writer
+constexpr std::size_t kMaxQueued = 4;  // messages read ahead of the writer
 
 // One row's outcome in a RegisterBulk answer.
 void to_proto(std::int64_t row, const BulkOutcome& outcome, v1::RegisterResult* result) {
