@@ -36,28 +36,18 @@ int main(int argc, char** argv) {
 
     service::Runtime runtime("claims", common);
     SystemClock clock;
-    auto db = store::Database::open(store_path, claims::SqliteStore::migrations());
-    kafka::Producer producer(kafka_settings, "jaring-claims", runtime.metrics);
-    kafka::OutboxRelay relay(*db, producer, runtime.metrics);
-    claims::SqliteStore store(*db, clock, [&relay] { relay.notify(); });
+    service::StoreAndOutbox parts(runtime, store_path, claims::SqliteStore::migrations(), kafka_settings);
+    claims::SqliteStore store(parts.db(), clock, parts.committed());
     claims::Claims core(store, benefits, settings, clock);
     claims::GrpcService api(core);
     claims::EventHandler handler(core, runtime.metrics);
-    handler.batch_in(*db, [&relay] { relay.notify(); });
-    kafka::Consumer consumer(kafka_settings, consumer_options, handler, runtime.metrics);
+    kafka::Consumer consumer(kafka_settings, consumer_options, parts.batched(handler), runtime.metrics);
 
     runtime.grpc.add_service(&api);
-    relay.start();
-    consumer.start();
-    // Ready while the store answers: claims land in the outbox even with Kafka away.
-    runtime.start(service::store_ready(*db));
     spdlog::info("benefits: {} schedule(s) from {}; arrears rule {}", benefits.schedules().size(),
                  benefits_file.empty() ? "the compiled-in table" : benefits_file,
                  settings.arrears_rule == claims::ArrearsRule::kEligible ? "eligible" : "not_eligible");
-    service::wait_for_shutdown();
-    runtime.stop();
-    consumer.stop();
-    relay.stop();
+    parts.serve(consumer);
     return 0;
   });
 }

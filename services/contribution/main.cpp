@@ -42,27 +42,18 @@ int main(int argc, char** argv) {
 
     service::Runtime runtime("contribution", common);
     SystemClock clock;
-    auto db = store::Database::open(store_path, contribution::SqliteStore::migrations());
-    kafka::Producer producer(kafka_settings, "jaring-contribution", runtime.metrics);
-    kafka::OutboxRelay relay(*db, producer, runtime.metrics);
-    contribution::SqliteStore store(*db, clock, [&relay] { relay.notify(); });
+    service::StoreAndOutbox parts(runtime, store_path, contribution::SqliteStore::migrations(),
+                                  kafka_settings);
+    contribution::SqliteStore store(parts.db(), clock, parts.committed());
     contribution::Contribution core(store, tariffs, settings, clock);
     contribution::GrpcService api(core);
     contribution::EventHandler handler(core, runtime.metrics);
-    handler.batch_in(*db, [&relay] { relay.notify(); });
-    kafka::Consumer consumer(kafka_settings, consumer_options, handler, runtime.metrics);
+    kafka::Consumer consumer(kafka_settings, consumer_options, parts.batched(handler), runtime.metrics);
 
     runtime.grpc.add_service(&api);
-    relay.start();
-    consumer.start();
-    // Ready while the store answers: payments and billing land in the outbox even with Kafka away.
-    runtime.start(service::store_ready(*db));
     spdlog::info("tariffs: {} schedule(s) from {}", tariffs.schedules().size(),
                  tariffs_file.empty() ? "the compiled-in table" : tariffs_file);
-    service::wait_for_shutdown();
-    runtime.stop();
-    consumer.stop();
-    relay.stop();
+    parts.serve(consumer);
     return 0;
   });
 }

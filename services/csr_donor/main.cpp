@@ -23,6 +23,7 @@ namespace {
 class CohortClock {
  public:
   CohortClock(csr::CsrDonor& core, std::chrono::seconds every) : core_(core), every_(every) {}
+  ~CohortClock() { stop(); }
   void start() {
     thread_ = std::thread([this] {
       std::unique_lock lock(mutex_);
@@ -79,10 +80,8 @@ int main(int argc, char** argv) {
 
     service::Runtime runtime("csr-donor", common);
     SystemClock clock;
-    auto db = store::Database::open(store_path, csr::SqliteStore::migrations());
-    kafka::Producer producer(kafka_settings, "jaring-csr-donor", runtime.metrics);
-    kafka::OutboxRelay relay(*db, producer, runtime.metrics);
-    csr::SqliteStore store(*db, clock, [&relay] { relay.notify(); });
+    service::StoreAndOutbox parts(runtime, store_path, csr::SqliteStore::migrations(), kafka_settings);
+    csr::SqliteStore store(parts.db(), clock, parts.committed());
     csr::ContributionTariffs tariffs(
         ::grpc::CreateChannel(contribution_address, ::grpc::InsecureChannelCredentials()), call_timeout);
     csr::RegistrationClient registrar(
@@ -90,23 +89,15 @@ int main(int argc, char** argv) {
     csr::CsrDonor core(store, tariffs, registrar, settings, clock);
     csr::GrpcService api(core);
     csr::EventHandler handler(core, runtime.metrics);
-    handler.batch_in(*db, [&relay] { relay.notify(); });
-    kafka::Consumer consumer(kafka_settings, consumer_options, handler, runtime.metrics);
+    kafka::Consumer consumer(kafka_settings, consumer_options, parts.batched(handler), runtime.metrics);
     CohortClock cohorts(core, cohort_check);
 
     runtime.grpc.add_service(&api);
-    relay.start();
-    consumer.start();
-    cohorts.start();
-    // Ready while the store answers: deposits and decisions land in the outbox even with Kafka away.
-    runtime.start(service::store_ready(*db));
     spdlog::info("low-balance alert below {} month(s) of cover; tariffs from contribution at {}",
                  settings.low_balance_months, contribution_address);
-    service::wait_for_shutdown();
-    runtime.stop();
+    cohorts.start();
+    parts.serve(consumer);
     cohorts.stop();
-    consumer.stop();
-    relay.stop();
     return 0;
   });
 }

@@ -40,26 +40,16 @@ int main(int argc, char** argv) {
 
     service::Runtime runtime("registration", common);
     SystemClock clock;
-    auto db = store::Database::open(store_path, registration::SqliteStore::migrations());
-    kafka::Producer producer(kafka_settings, "jaring-registration", runtime.metrics);
-    kafka::OutboxRelay relay(*db, producer, runtime.metrics);
-    registration::SqliteStore store(*db, clock, [&relay] { relay.notify(); });
+    service::StoreAndOutbox parts(runtime, store_path, registration::SqliteStore::migrations(),
+                                  kafka_settings);
+    registration::SqliteStore store(parts.db(), clock, parts.committed());
     registration::Registration core(store, area_registry, branch_map, clock);
     registration::GrpcService api(core);
     registration::EventHandler handler(core, runtime.metrics);
-    handler.batch_in(*db, [&relay] { relay.notify(); });
-    kafka::Consumer consumer(kafka_settings, consumer_options, handler, runtime.metrics);
+    kafka::Consumer consumer(kafka_settings, consumer_options, parts.batched(handler), runtime.metrics);
 
     runtime.grpc.add_service(&api);
-    relay.start();
-    consumer.start();
-    // Ready while the store answers: with Kafka away, registrations still land in the outbox
-    // and the relay publishes them later (the backlog metric shows it).
-    runtime.start(service::store_ready(*db));
-    service::wait_for_shutdown();
-    runtime.stop();
-    consumer.stop();
-    relay.stop();
+    parts.serve(consumer);
     return 0;
   });
 }

@@ -76,6 +76,34 @@ metrics::ReadyCheck store_ready(store::Database& db) {
   };
 }
 
+StoreAndOutbox::StoreAndOutbox(Runtime& runtime, const std::string& store_path,
+                               const std::vector<store::Migration>& migrations, const kafka::Settings& kafka)
+    : runtime_(runtime),
+      db_(store::Database::open(store_path, migrations)),
+      producer_(kafka, "jaring-" + runtime.name, runtime.metrics),
+      relay_(*db_, producer_, runtime.metrics) {}
+
+kafka::BatchHandler& StoreAndOutbox::batched(events::EnvelopeHandler& handler) {
+  handler.batch_in(*db_, committed());
+  return handler;
+}
+
+void StoreAndOutbox::serve(kafka::Consumer& consumer) {
+  relay_.start();
+  consumer.start();
+  try {
+    runtime_.start(store_ready(*db_));
+  } catch (...) {
+    consumer.stop();
+    relay_.stop();
+    throw;
+  }
+  wait_for_shutdown();
+  runtime_.stop();
+  consumer.stop();
+  relay_.stop();
+}
+
 Runtime::Runtime(std::string service, CommonSettings settings)
     : name(service), common(std::move(settings)), metrics(std::move(service)), grpc(metrics) {
   log::init(name, common.log_level);

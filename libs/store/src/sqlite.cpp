@@ -428,6 +428,19 @@ Result<void> Database::batch(const std::function<Result<void>()>& fn) {
   }
 }
 
+Result<void> write_or_unavailable(Database& db, std::string_view store,
+                                  const std::function<Result<void>(Transaction&)>& fn,
+                                  const std::function<void()>& committed) {
+  Result<void> result;
+  try {
+    result = db.write(fn);
+  } catch (const StoreError& e) {
+    return fail(Error::unavailable(fmt::format("{}: {}", store, e.what())));
+  }
+  if (result && committed) committed();
+  return result;
+}
+
 void Database::exec(std::string_view sql) {
   const std::string text(sql);  // sqlite3_exec needs a terminated string
   char* message = nullptr;

@@ -263,6 +263,31 @@ TEST_F(StoreTest, ABatchCommitsItsWritesTogetherAndAFailedWriteInItAlone) {
   EXPECT_EQ(count(*other, "SELECT count(*) FROM item"), 3);
 }
 
+TEST_F(StoreTest, AnAdaptersWriteTurnsStoreFailuresIntoUnavailableAndWakesTheRelayOnCommit) {
+  auto db = Database::open(path_, logging_migrations(3));
+  int woken = 0;
+  const auto wake = [&] { ++woken; };
+  EXPECT_TRUE(write_or_unavailable(
+      *db, "test store",
+      [](Transaction& tx) -> Result<void> {
+        tx.prepare("INSERT INTO item (name) VALUES (?)").bind(1, "kept").run();
+        return {};
+      },
+      wake));
+  const auto broken = write_or_unavailable(
+      *db, "test store",
+      [](Transaction& tx) -> Result<void> {
+        tx.exec("INSERT INTO no_such_table VALUES (1)");
+        return {};
+      },
+      wake);
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(broken.error().message.rfind("test store: ", 0), 0u) << broken.error().message;
+  EXPECT_EQ(woken, 1);
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM item"), 1);
+}
+
 TEST_F(StoreTest, WriteCommitsOnAValue) {
   auto db = Database::open(path_, logging_migrations(3));
   const Result<std::int64_t> id = db->write([](Transaction& tx) -> Result<std::int64_t> {

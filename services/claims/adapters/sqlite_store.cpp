@@ -450,17 +450,13 @@ std::vector<store::Migration> SqliteStore::migrations() {
 }
 
 Result<void> SqliteStore::transact(const std::function<Result<void>(Unit&)>& fn) {
-  Result<void> result;
-  try {
-    result = db_.write([&](store::Transaction& tx) -> Result<void> {
-      SqliteUnit unit(tx, clock_);
-      return fn(unit);
-    });
-  } catch (const store::StoreError& e) {
-    return fail(Error::unavailable(std::string("claims store: ") + e.what()));
-  }
-  if (result && committed_) committed_();
-  return result;
+  return store::write_or_unavailable(
+      db_, "claims store",
+      [&](store::Transaction& tx) {
+        SqliteUnit unit(tx, clock_);
+        return fn(unit);
+      },
+      committed_);
 }
 
 std::optional<Claim> SqliteStore::claim(const std::string& claim_id) {

@@ -489,17 +489,13 @@ std::vector<store::Migration> SqliteStore::migrations() {
 }
 
 Result<void> SqliteStore::transact(const std::function<Result<void>(Unit&)>& fn) {
-  Result<void> result;
-  try {
-    result = db_.write([&](store::Transaction& tx) -> Result<void> {
-      SqliteUnit unit(tx, clock_);
-      return fn(unit);
-    });
-  } catch (const store::StoreError& e) {
-    return fail(Error::unavailable(std::string("contribution store: ") + e.what()));
-  }
-  if (result && committed_) committed_();
-  return result;
+  return store::write_or_unavailable(
+      db_, "contribution store",
+      [&](store::Transaction& tx) {
+        SqliteUnit unit(tx, clock_);
+        return fn(unit);
+      },
+      committed_);
 }
 
 std::optional<Account> SqliteStore::account(const std::string& participant_id) {

@@ -110,7 +110,8 @@ TEST(Plan, ClaimsAndSponsorshipsMoveTheirCounters) {
   EXPECT_EQ((*moved)[1].rw_code, there);
   EXPECT_EQ((*moved)[1].amount, 1);
   EXPECT_TRUE(plan(SponsorshipChanged{here, "", false, false})->empty());
-  EXPECT_EQ(plan(SponsorshipChanged{here, "RW 2", true, true}).error().violations.at(0).field, "previous_rw_code");
+  EXPECT_EQ(plan(SponsorshipChanged{here, "RW 2", true, true}).error().violations.at(0).field,
+            "previous_rw_code");
 }
 
 TEST(Plan, EventsWithBadRwCodesCannotBeApplied) {

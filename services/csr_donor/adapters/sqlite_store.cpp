@@ -686,17 +686,13 @@ std::vector<store::Migration> SqliteStore::migrations() {
 }
 
 Result<void> SqliteStore::transact(const std::function<Result<void>(Unit&)>& fn) {
-  Result<void> result;
-  try {
-    result = db_.write([&](store::Transaction& tx) -> Result<void> {
-      SqliteUnit unit(tx.database(), &tx, clock_);
-      return fn(unit);
-    });
-  } catch (const store::StoreError& e) {
-    return fail(Error::unavailable(std::string("csr-donor store: ") + e.what()));
-  }
-  if (result && committed_) committed_();
-  return result;
+  return store::write_or_unavailable(
+      db_, "csr-donor store",
+      [&](store::Transaction& tx) {
+        SqliteUnit unit(tx.database(), &tx, clock_);
+        return fn(unit);
+      },
+      committed_);
 }
 
 Result<void> SqliteStore::read(const std::function<Result<void>(Unit&)>& fn) {

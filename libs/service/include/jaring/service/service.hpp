@@ -8,6 +8,7 @@
 #include <string>
 
 #include "jaring/config/config.hpp"
+#include "jaring/events/handler.hpp"
 #include "jaring/grpc/server.hpp"
 #include "jaring/kafka/kafka.hpp"
 #include "jaring/metrics/metrics.hpp"
@@ -69,6 +70,32 @@ struct Runtime {
   // Starts gRPC and the admin endpoint; readiness asks `ready`.
   void start(metrics::ReadyCheck ready);
   void stop();
+};
+
+// What the services whose state is a SQLite store wire the same way: the store with its
+// migrations, the outbox relay that publishes what it commits, and a consumer of the other
+// services' events whose batches apply in one store transaction.
+class StoreAndOutbox {
+ public:
+  StoreAndOutbox(Runtime& runtime, const std::string& store_path,
+                 const std::vector<store::Migration>& migrations, const kafka::Settings& kafka);
+  store::Database& db() { return *db_; }
+  // For the store adapter: wakes the relay after a commit.
+  std::function<void()> committed() {
+    return [this] { relay_.notify(); };
+  }
+  // The consumer's handler, set to apply each batch in one transaction of the store.
+  kafka::BatchHandler& batched(events::EnvelopeHandler& handler);
+  // Starts the relay, the consumer and serving (ready while the store answers: with Kafka away
+  // the service still takes work into its outbox), waits for SIGTERM or SIGINT, then stops them
+  // in the reverse order.
+  void serve(kafka::Consumer& consumer);
+
+ private:
+  Runtime& runtime_;
+  std::unique_ptr<store::Database> db_;
+  kafka::Producer producer_;
+  kafka::OutboxRelay relay_;
 };
 
 // Parses --config (or JARING_CONFIG), sets up signals and logging, runs `body`, and turns

@@ -170,6 +170,13 @@ class Transaction {
   friend class Database;
 };
 
+// A write transaction for a service's store adapter: a failure of the store itself (disk full, a
+// corrupt file) becomes UNAVAILABLE naming `store` instead of an exception, and `committed` (when
+// set) runs after a successful commit, to wake the outbox relay.
+Result<void> write_or_unavailable(Database& db, std::string_view store,
+                                  const std::function<Result<void>(Transaction&)>& fn,
+                                  const std::function<void()>& committed);
+
 template <typename F>
 auto Database::write_in_batch(F&& fn) -> std::invoke_result_t<F, Transaction&> {
   exec("SAVEPOINT jaring_write");
