@@ -39,19 +39,11 @@ int month_index(Date date) {
 }
 
 std::optional<int> parse_month(std::string_view text) {
-  if (text.size() != 7 || text[4] != '-') return std::nullopt;
-  const auto y = digits(text.substr(0, 4));
-  const auto m = digits(text.substr(5, 2));
-  if (!y || !m || *m < 1 || *m > 12 || *y < 1900) return std::nullopt;
-  return *y * 12 + *m - 1;
+  const auto period = Period::parse(text);
+  return period ? std::optional<int>(period->index()) : std::nullopt;
 }
 
-std::string month_text(int index) { return fmt::format("{:04d}-{:02d}", index / 12, index % 12 + 1); }
-
-std::string jakarta_date(TimePoint at) {
-  // WIB has been UTC+07:00 without daylight saving time since 1964.
-  return date_text(Date(std::chrono::floor<std::chrono::days>(at + std::chrono::hours(7))));
-}
+std::string month_text(int index) { return Period::from_index(index).str(); }
 
 int age_on(Date birth, Date on) {
   int years = static_cast<int>(on.year()) - static_cast<int>(birth.year());

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "jaring/common/clock.hpp"
+#include "jaring/common/period.hpp"
 
 namespace jaring::claims {
 
@@ -20,8 +21,8 @@ std::string date_text(Date date);
 int month_index(Date date);
 std::optional<int> parse_month(std::string_view text);
 std::string month_text(int index);
-// The day in Asia/Jakarta (fixed UTC+07:00, no DST) at an instant.
-std::string jakarta_date(TimePoint at);
+// The day in Asia/Jakarta at an instant (YYYY-MM-DD).
+using jaring::jakarta_date;
 // Whole years from `birth` to `on` (a birthday counts on the day).
 int age_on(Date birth, Date on);
 // `date` plus `years` (29 February becomes 1 March in a common year).

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "jaring/common/money.hpp"
-#include "period.hpp"
+#include "jaring/common/period.hpp"
 #include "tariffs.hpp"
 
 namespace jaring::contribution {

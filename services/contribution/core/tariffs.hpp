@@ -11,7 +11,7 @@
 
 #include "jaring/common/money.hpp"
 #include "jaring/common/result.hpp"
-#include "period.hpp"
+#include "jaring/common/period.hpp"
 
 namespace jaring::contribution {
 

@@ -42,8 +42,7 @@ class SharedTariffs final : public Tariffs {
  public:
   explicit SharedTariffs(const con::TariffTable& table) : table_(table) {}
   Result<Rupiah> monthly(Month period, const Terms& t) override {
-    auto charge = table_.charge(con::Period::of(period.index() / 12, period.index() % 12 + 1),
-                                {t.category, t.payer, t.programs, t.income_band});
+    auto charge = table_.charge(period, {t.category, t.payer, t.programs, t.income_band});
     if (!charge) return fail(charge.error());
     return charge->total;
   }

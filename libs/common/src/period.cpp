@@ -1,11 +1,11 @@
-#include "period.hpp"
+#include "jaring/common/period.hpp"
 
 #include <charconv>
 #include <chrono>
 
 #include <fmt/format.h>
 
-namespace jaring::contribution {
+namespace jaring {
 namespace {
 
 // Fixed offset on purpose: WIB has been UTC+07:00 without DST since 1964.
@@ -64,4 +64,4 @@ std::string jakarta_date(TimePoint at) {
                      static_cast<unsigned>(day.day()));
 }
 
-}  // namespace jaring::contribution
+}  // namespace jaring

@@ -1,6 +1,7 @@
 #pragma once
-// Billing periods: calendar months in Asia/Jakarta, written YYYY-MM. Jakarta is a fixed UTC+07:00
-// (Indonesia has no daylight saving time), so no time-zone database is needed.
+// Billing periods: calendar months in Asia/Jakarta, written YYYY-MM, as the contribution service
+// bills them and csr-donor funds them. Jakarta is a fixed UTC+07:00 (Indonesia has no daylight
+// saving time), so no time-zone database is needed.
 
 #include <compare>
 #include <optional>
@@ -9,12 +10,13 @@
 
 #include "jaring/common/clock.hpp"
 
-namespace jaring::contribution {
+namespace jaring {
 
 class Period {
  public:
   Period() = default;
   static Period of(int year, int month) { return Period(year * 12 + (month - 1)); }
+  static Period from_index(int index) { return Period(index); }
   // YYYY-MM with a month 01..12; nullopt otherwise.
   static std::optional<Period> parse(std::string_view text);
   // The month of a YYYY-MM-DD date (validated as a real date).
@@ -40,4 +42,4 @@ bool valid_date(std::string_view date);
 // YYYY-MM-DD in Asia/Jakarta at an instant.
 std::string jakarta_date(TimePoint at);
 
-}  // namespace jaring::contribution
+}  // namespace jaring
