@@ -32,6 +32,8 @@ namespace {
       return ::grpc::StatusCode::UNAVAILABLE;
     case ErrorCode::kInternal:
       return ::grpc::StatusCode::INTERNAL;
+    case ErrorCode::kUnauthenticated:
+      return ::grpc::StatusCode::UNAUTHENTICATED;
   }
   return ::grpc::StatusCode::INTERNAL;
 }
@@ -142,24 +144,6 @@ std::vector<FieldViolation> field_violations(const ::grpc::Status& status) {
 
 void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds timeout) {
   context.set_deadline(std::chrono::system_clock::now() + timeout);
-}
-
-namespace {
-std::string metadata_value(const ::grpc::ServerContext& context, const char* key) {
-  const auto& metadata = context.client_metadata();
-  const auto it = metadata.find(key);
-  if (it == metadata.end()) return {};
-  return {it->second.data(), it->second.size()};
-}
-}  // namespace
-
-Caller caller_of(const ::grpc::ServerContext& context) {
-  return {metadata_value(context, "x-jaring-user"), metadata_value(context, "x-jaring-role")};
-}
-
-void set_caller(::grpc::ClientContext& context, const Caller& caller) {
-  if (!caller.user.empty()) context.AddMetadata("x-jaring-user", caller.user);
-  if (!caller.role.empty()) context.AddMetadata("x-jaring-role", caller.role);
 }
 
 Server::Server(metrics::Registry& metrics) : metrics_(metrics) {}

@@ -29,6 +29,11 @@ CommonSettings read_common(config::Reader& reader, int grpc_port, int admin_port
   s.log_level = reader.choice("log.level", "info", {"trace", "debug", "info", "warn", "error"});
   s.grpc_listen = reader.host_port("grpc.listen", "127.0.0.1:" + std::to_string(grpc_port));
   s.admin_listen = reader.host_port("admin.listen", "127.0.0.1:" + std::to_string(admin_port));
+  s.auth.jwks_file = reader.required_string("auth.jwks_file");
+  s.auth.issuer = reader.required_string("auth.issuer");
+  s.auth.audience = reader.string("auth.audience", "jaring");
+  s.auth.leeway = std::chrono::seconds(reader.integer("auth.leeway_seconds", 60, 0, 600));
+  s.token_file = reader.string("auth.token_file", "");
   return s;
 }
 
@@ -81,7 +86,9 @@ StoreAndOutbox::StoreAndOutbox(Runtime& runtime, const std::string& store_path,
     : runtime_(runtime),
       db_(store::Database::open(store_path, migrations)),
       producer_(kafka, "jaring-" + runtime.name, runtime.metrics),
-      relay_(*db_, producer_, runtime.metrics) {}
+      relay_(*db_, producer_, runtime.metrics) {
+  runtime_.trail = std::make_unique<audit::Trail>(*db_, runtime_.name, runtime_.clock, committed());
+}
 
 kafka::BatchHandler& StoreAndOutbox::batched(events::EnvelopeHandler& handler) {
   handler.batch_in(*db_, committed());
@@ -107,9 +114,38 @@ void StoreAndOutbox::serve(kafka::Consumer& consumer) {
 Runtime::Runtime(std::string service, CommonSettings settings)
     : name(service), common(std::move(settings)), metrics(std::move(service)), grpc(metrics) {
   log::init(name, common.log_level);
+  try {
+    verifier = std::make_unique<auth::Verifier>(common.auth, clock);
+  } catch (const std::exception& e) {
+    throw config::ConfigError(std::string("auth.jwks_file: ") + e.what());
+  }
+}
+
+Runtime::~Runtime() = default;
+
+grpc::Edge& Runtime::edge(const std::string& proto_service) {
+  for (auto& e : edges_) {
+    if (e->service() == proto_service) return *e;
+  }
+  edges_.push_back(std::make_unique<grpc::Edge>(proto_service, *verifier, metrics, trail.get()));
+  return *edges_.back();
+}
+
+grpc::TokenSource Runtime::credentials() const {
+  if (common.token_file.empty())
+    throw config::ConfigError("auth.token_file: this service calls others and needs its own token");
+  try {
+    return grpc::TokenSource::file(common.token_file);
+  } catch (const std::exception& e) {
+    throw config::ConfigError(std::string("auth.token_file: ") + e.what());
+  }
 }
 
 void Runtime::start(metrics::ReadyCheck ready) {
+  if (trail) {
+    audit_service_ = std::make_unique<grpc::AuditService>(edge("jaring.audit.v1.AuditService"), *trail);
+    grpc.add_service(audit_service_.get());
+  }
   grpc.start(common.grpc_listen.str());
   admin = std::make_unique<metrics::AdminServer>(metrics, std::move(ready));
   admin->start(common.admin_listen.host, common.admin_listen.port);

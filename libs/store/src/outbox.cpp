@@ -19,9 +19,11 @@ CREATE TABLE outbox (
 }
 
 OutboxWriter::OutboxWriter(Transaction& tx)
-    : insert_(tx.prepare("INSERT INTO outbox (topic, msg_key, payload) VALUES (?, ?, ?)")) {}
+    : insert_(tx.prepare("INSERT INTO outbox (topic, msg_key, payload) VALUES (?, ?, ?)")),
+      observer_(tx.observer()) {}
 
 void OutboxWriter::append(const OutboxMessage& message) {
+  if (observer_ != nullptr) observer_->appended(message.topic, message.key);
   // The message outlives the run, so SQLite may read its bytes where they are.
   insert_.bind_unowned(1, message.topic)
       .bind_blob_unowned(2, message.key)

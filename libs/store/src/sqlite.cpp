@@ -428,6 +428,14 @@ Result<void> Database::batch(const std::function<Result<void>()>& fn) {
   }
 }
 
+namespace {
+thread_local WriteObserver* t_observer = nullptr;
+}  // namespace
+
+ObserverScope::ObserverScope(WriteObserver* observer) : previous_(t_observer) { t_observer = observer; }
+ObserverScope::~ObserverScope() { t_observer = previous_; }
+WriteObserver* ObserverScope::current() noexcept { return t_observer; }
+
 Result<void> write_or_unavailable(Database& db, std::string_view store,
                                   const std::function<Result<void>(Transaction&)>& fn,
                                   const std::function<void()>& committed) {

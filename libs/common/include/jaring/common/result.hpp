@@ -17,6 +17,7 @@ enum class ErrorCode {
   kPermissionDenied,
   kUnavailable,
   kInternal,
+  kUnauthenticated,
 };
 
 // A rule a request field broke: `field` is the request's field name, `rule` says which rule.
@@ -37,6 +38,12 @@ struct Error {
   }
   static Error unavailable(std::string message) { return {ErrorCode::kUnavailable, std::move(message), {}}; }
   static Error internal(std::string message) { return {ErrorCode::kInternal, std::move(message), {}}; }
+  static Error permission_denied(std::string message) {
+    return {ErrorCode::kPermissionDenied, std::move(message), {}};
+  }
+  static Error unauthenticated(std::string message) {
+    return {ErrorCode::kUnauthenticated, std::move(message), {}};
+  }
 };
 
 template <typename T>

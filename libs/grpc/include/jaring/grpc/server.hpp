@@ -28,31 +28,8 @@ const char* status_code_name(::grpc::StatusCode code);
 // Logs an unexpected failure inside a handler and answers INTERNAL without details.
 ::grpc::Status internal_error(const char* what);
 
-// Runs a handler so that no exception crosses into gRPC: store failures become INTERNAL.
-template <typename F>
-::grpc::Status guarded(F&& handler) noexcept {
-  try {
-    return handler();
-  } catch (const std::exception& e) {
-    return internal_error(e.what());
-  } catch (...) {
-    return internal_error("unknown exception");
-  }
-}
-
 // Sets a deadline on a client call: every call Jaring makes has one.
 void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds timeout);
-
-// Who is calling. Until bearer tokens with roles arrive (DESIGN.md, Security), the trusted
-// front end or jaringctl sends them as x-jaring-user and x-jaring-role metadata; each is empty
-// when not sent. Services use it to record who did what and for maker-checker rules.
-struct Caller {
-  std::string user;
-  std::string role;  // agent | branch-officer | approver | sponsor | auditor | admin
-};
-Caller caller_of(const ::grpc::ServerContext& context);
-// Sets the metadata caller_of reads, on a client call.
-void set_caller(::grpc::ClientContext& context, const Caller& caller);
 
 class Server {
  public:

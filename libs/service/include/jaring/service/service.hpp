@@ -7,8 +7,12 @@
 #include <memory>
 #include <string>
 
+#include "jaring/audit/trail.hpp"
+#include "jaring/auth/verifier.hpp"
 #include "jaring/config/config.hpp"
 #include "jaring/events/handler.hpp"
+#include "jaring/grpc/audit_service.hpp"
+#include "jaring/grpc/edge.hpp"
 #include "jaring/grpc/server.hpp"
 #include "jaring/kafka/kafka.hpp"
 #include "jaring/metrics/metrics.hpp"
@@ -20,6 +24,13 @@ struct CommonSettings {
   std::string log_level;
   config::HostPort grpc_listen;
   config::HostPort admin_listen;  // /metrics, /healthz, /readyz
+  // Who may call: auth.jwks_file and auth.issuer (required: no service answers unauthenticated
+  // calls), auth.audience (jaring), auth.leeway_seconds (60).
+  auth::VerifierSettings auth;
+  // This service's own credential for its calls to other services (auth.token_file: a token
+  // with role `service`, from a Secret; re-read when it changes). Empty for services that call
+  // no one.
+  std::string token_file;
 };
 
 CommonSettings read_common(config::Reader& reader, int grpc_port, int admin_port);
@@ -64,12 +75,28 @@ struct Runtime {
   metrics::Registry metrics;
   grpc::Server grpc;
   std::unique_ptr<metrics::AdminServer> admin;
+  SystemClock clock;
+  std::unique_ptr<auth::Verifier> verifier;
+  // The audit trail in the service's store (StoreAndOutbox sets it); null for a service without one.
+  std::unique_ptr<audit::Trail> trail;
 
-  // Installs JSON logging first, so that everything built after it logs in that form.
+  // Installs JSON logging first, so that everything built after it logs in that form. Reads the
+  // JWKS: a missing or empty one stops the start.
   Runtime(std::string service, CommonSettings settings);
-  // Starts gRPC and the admin endpoint; readiness asks `ready`.
+  ~Runtime();
+  // The edge every handler of the proto service `proto_service` goes through (one per service).
+  grpc::Edge& edge(const std::string& proto_service);
+  // This service's credential for calls to others (auth.token_file). Throws config::ConfigError
+  // naming the key when it is not set or cannot be read.
+  grpc::TokenSource credentials() const;
+  // Starts gRPC (with the audit trail's AuditService when there is a trail) and the admin
+  // endpoint; readiness asks `ready`.
   void start(metrics::ReadyCheck ready);
   void stop();
+
+ private:
+  std::vector<std::unique_ptr<grpc::Edge>> edges_;
+  std::unique_ptr<grpc::AuditService> audit_service_;
 };
 
 // What the services whose state is a SQLite store wire the same way: the store with its

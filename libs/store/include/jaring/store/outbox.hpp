@@ -29,6 +29,7 @@ class OutboxWriter {
 
  private:
   Statement insert_;
+  WriteObserver* observer_;
 };
 
 // Appends one message inside the caller's transaction.

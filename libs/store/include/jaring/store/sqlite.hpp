@@ -94,6 +94,34 @@ struct Migration {
 
 class Transaction;
 
+// Rides along the write transactions of one thread on the databases that accept it: the audit
+// record of the RPC a thread serves is written in the same transaction as the change it
+// records (libs/audit). Consumers' batches have none.
+class WriteObserver {
+ public:
+  virtual ~WriteObserver() = default;
+  // An outbox row of the transaction in progress (its topic and key: the ids the change touched).
+  virtual void appended(std::string_view topic, std::string_view key) = 0;
+  // Just before COMMIT of a transaction whose work succeeded; may write in it, and a throw rolls
+  // the whole transaction back.
+  virtual void before_commit(Transaction& tx) = 0;
+  // After the transaction ended: committed or rolled back.
+  virtual void ended(bool committed) noexcept = 0;
+};
+
+// Makes `observer` the observer of this thread's write transactions while the scope lives.
+class ObserverScope {
+ public:
+  explicit ObserverScope(WriteObserver* observer);
+  ~ObserverScope();
+  ObserverScope(const ObserverScope&) = delete;
+  ObserverScope& operator=(const ObserverScope&) = delete;
+  static WriteObserver* current() noexcept;
+
+ private:
+  WriteObserver* previous_;
+};
+
 class Database {
  public:
   // Opens (creating) the file, sets WAL, synchronous=NORMAL and a busy timeout, and applies
@@ -131,6 +159,9 @@ class Database {
   std::int64_t last_insert_rowid() { return sqlite3_last_insert_rowid(db_); }
   std::int64_t changes() { return sqlite3_changes64(db_); }
   sqlite3* handle() { return db_; }
+  // Lets the thread's WriteObserver ride along this database's write transactions (the audit
+  // trail installs itself on the store it writes to).
+  void accept_observers() { observed_ = true; }
 
  private:
   explicit Database(sqlite3* db);
@@ -148,6 +179,7 @@ class Database {
   sqlite3* db_;
   std::mutex mutex_;
   std::atomic<std::thread::id> batch_thread_{};
+  bool observed_ = false;
   // Declared after db_ so that it is destroyed first: cached statements are finalized before
   // the connection closes.
   StatementCache cache_;
@@ -163,10 +195,13 @@ class Transaction {
   Statement prepare(std::string_view sql) { return db_.prepare(sql); }
   void exec(std::string_view sql) { db_.exec(sql); }
   Database& database() { return db_; }
+  // The observer riding along this transaction, or nullptr.
+  WriteObserver* observer() const { return observer_; }
 
  private:
-  explicit Transaction(Database& db) : db_(db) {}
+  explicit Transaction(Database& db, WriteObserver* observer = nullptr) : db_(db), observer_(observer) {}
   Database& db_;
+  WriteObserver* observer_;
   friend class Database;
 };
 
@@ -200,13 +235,17 @@ auto Database::write(F&& fn) -> std::invoke_result_t<F, Transaction&> {
   if (in_batch()) return write_in_batch(std::forward<F>(fn));
   std::lock_guard lock(mutex_);
   exec("BEGIN IMMEDIATE");
-  Transaction tx(*this);
+  WriteObserver* observer = observed_ ? ObserverScope::current() : nullptr;
+  Transaction tx(*this, observer);
   try {
     auto result = fn(tx);
+    if (result && observer != nullptr) observer->before_commit(tx);
     exec(result ? "COMMIT" : "ROLLBACK");
+    if (observer != nullptr) observer->ended(static_cast<bool>(result));
     return result;
   } catch (...) {
     rollback_quietly();
+    if (observer != nullptr) observer->ended(false);
     throw;
   }
 }

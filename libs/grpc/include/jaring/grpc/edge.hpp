@@ -1,0 +1,113 @@
+#pragma once
+// The one boundary every RPC of every service passes (as userver's handler base owns the request
+// boundary): no handler writes its own authentication, authorization, trace handling, audit or
+// error mapping. In order, for each call:
+//   1. the trace id: the caller's x-trace-id when it is hex (or a W3C traceparent), else a new one;
+//   2. authentication: `authorization: Bearer <JWT>` verified by auth::Verifier (UNAUTHENTICATED);
+//   3. authorization: the method's entry in the access table (auth::policies), deny by default
+//      (PERMISSION_DENIED), a per-subject rate where the table sets one (RESOURCE_EXHAUSTED);
+//   4. the scope of the call, handed to the handler, which applies it in its store queries;
+//   5. the audit record of a change or of a read of personal data (audit::CallRecord), written
+//      in the change's own transaction or after the call;
+//   6. the handler, whose exceptions become INTERNAL (or UNAVAILABLE for a store failure) here.
+// A service acting for a user (role `service`) names that user in x-jaring-acting-user; anyone
+// else's header is ignored.
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jaring/audit/trail.hpp"
+#include "jaring/auth/policy.hpp"
+#include "jaring/auth/verifier.hpp"
+#include "jaring/metrics/metrics.hpp"
+
+namespace google::protobuf {
+class Message;
+}
+
+namespace jaring::grpc {
+
+inline constexpr const char* kActingUserHeader = "x-jaring-acting-user";
+
+// What a handler knows of the call the edge let in.
+struct Call {
+  const auth::Identity& caller;
+  const auth::Scope& scope;
+  std::string_view method;  // full gRPC name
+};
+
+class Edge {
+ public:
+  // `service`: the full proto name, e.g. jaring.registration.v1.RegistrationService. `trail` may
+  // be null for a service that keeps no audit trail of its own.
+  // `policies` finds a method's entry: the project's one table unless a test gives its own.
+  using PolicyLookup = std::function<const auth::MethodPolicy*(std::string_view method)>;
+  Edge(std::string service, auth::Verifier& verifier, metrics::Registry& metrics, audit::Trail* trail,
+       PolicyLookup policies = auth::find_policy);
+  Edge(const Edge&) = delete;
+  Edge& operator=(const Edge&) = delete;
+
+  using Handler = std::function<::grpc::Status(const Call&)>;
+
+  // A unary or server-streaming call: `request` is known, `reply` (may be null for a stream)
+  // is read for the ids the audit records.
+  ::grpc::Status serve(::grpc::ServerContext* context, std::string_view method,
+                       const google::protobuf::Message* request, const google::protobuf::Message* reply,
+                       const Handler& handler);
+
+  const std::string& service() const { return service_; }
+
+ private:
+  struct Admitted;
+  ::grpc::Status admit(::grpc::ServerContext& context, const std::string& method,
+                       const google::protobuf::Message* request, Admitted& out);
+  bool within_rate(const std::string& subject, const auth::MethodPolicy& policy);
+
+  std::string service_;
+  auth::Verifier& verifier_;
+  audit::Trail* trail_;
+  PolicyLookup policies_;
+  prometheus::Family<prometheus::Counter>& refusals_;
+  std::mutex rate_mutex_;
+  struct Bucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::map<std::string, Bucket, std::less<>> buckets_;
+};
+
+// The ids a message names: every string field called *_id (or *_ids), down to nested messages,
+// at most `limit`. What the audit trail records of a request and its answer.
+std::vector<std::string> ids_in(const google::protobuf::Message& message, std::size_t limit = 1000);
+
+// A trace id the edge accepts from a caller (hex, optionally t_-prefixed, or a W3C
+// traceparent's trace id), or "" when the text is not one.
+std::string accepted_trace_id(std::string_view text);
+
+// Where a client's bearer token comes from: a fixed string, or a file re-read when it changes
+// (a Secret mounted into the pod, rotated by the platform).
+class TokenSource {
+ public:
+  TokenSource() = default;
+  static TokenSource fixed(std::string token);
+  static TokenSource file(std::string path);
+  // The current token; throws std::runtime_error when the file cannot be read.
+  std::string token() const;
+  bool empty() const { return state_ == nullptr; }
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+// Adds `authorization: Bearer ...` (and, for a service acting for a user, that user) to a call.
+void authorize(::grpc::ClientContext& context, const TokenSource& token, std::string_view acting_for = {});
+void authorize(::grpc::ClientContext& context, const std::string& token, std::string_view acting_for = {});
+
+}  // namespace jaring::grpc
