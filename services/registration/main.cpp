@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
                                   kafka_settings);
     registration::SqliteStore store(parts.db(), clock, parts.committed());
     registration::Registration core(store, area_registry, branch_map, clock);
-    registration::GrpcService api(core);
+    registration::GrpcService api(core, runtime.edge(registration::GrpcService::kName));
     registration::EventHandler handler(core, runtime.metrics);
     kafka::Consumer consumer(kafka_settings, consumer_options, parts.batched(handler), runtime.metrics);
 

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "jaring/areas/areas.hpp"
+
 namespace jaring::stack {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -71,7 +73,10 @@ nlohmann::json Endpoints::to_json() const {
     if (!s.dashboard.empty()) one["dashboard"] = s.dashboard;
     services_json[name] = one;
   }
-  return {{"kafka_bootstrap", kafka_bootstrap}, {"redis", redis}, {"services", services_json}};
+  return {{"kafka_bootstrap", kafka_bootstrap},
+          {"redis", redis},
+          {"services", services_json},
+          {"auth", {{"dir", auth_dir}, {"issuer", issuer}, {"jwks_file", auth_dir + "/jwks.json"}}}};
 }
 
 Stack::Stack(Options options) : options_(std::move(options)) {}
@@ -88,8 +93,25 @@ int Stack::port(int preferred) {
   return process::free_port();
 }
 
+const auth::LocalAuthority& Stack::authority() const {
+  if (!authority_) throw std::logic_error("the stack has not started: no local key yet");
+  return *authority_;
+}
+
+std::string Stack::token(std::string_view role, std::string_view subject, std::string agent,
+                         std::string sponsor) const {
+  std::vector<std::string> branches;
+  for (const auto& b : areas::BranchMap::jakarta().branches()) branches.push_back(b.code);
+  return authority().token_for(role, subject, std::move(branches), {"31"}, std::move(agent), std::move(sponsor));
+}
+
 void Stack::start() {
   fs::create_directories(options_.run_dir / "logs");
+  // The local identity provider: a key made once per run folder, a token per service.
+  authority_ = std::make_unique<auth::LocalAuthority>(
+      auth::LocalAuthority::open_or_create(fs::absolute(options_.run_dir) / "auth"));
+  endpoints_.auth_dir = (fs::absolute(options_.run_dir) / "auth").string();
+  endpoints_.issuer = authority_->issuer();
   fs::create_directories(options_.run_dir / "data");
   const auto bin = [&](const char* name) { return (options_.bin_dir / name).string(); };
   const auto log = [&](const std::string& name) {
@@ -154,6 +176,11 @@ void Stack::start() {
         {"JARING_ADMIN_LISTEN", fmt::format("127.0.0.1:{}", admin_port)},
         {"JARING_KAFKA_BOOTSTRAP_SERVERS", endpoints_.kafka_bootstrap},
         {"JARING_LOG_LEVEL", options_.log_level},
+        {"JARING_AUTH_JWKS_FILE", authority_->jwks_file().string()},
+        {"JARING_AUTH_ISSUER", authority_->issuer()},
+        // The service's own credential for its calls to other services; a local stack's lasts
+        // 30 days (production's come from the identity provider and rotate).
+        {"JARING_AUTH_TOKEN_FILE", authority_->write_service_token(s.name, std::chrono::hours(24 * 30)).string()},
     };
     if (std::string_view(s.name) == "registration") {
       env["JARING_STORE_PATH"] = (options_.run_dir / "data" / "registration.db").string();

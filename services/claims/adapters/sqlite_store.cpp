@@ -1,5 +1,7 @@
 #include "sqlite_store.hpp"
 
+#include "jaring/audit/trail.hpp"
+
 #include <map>
 
 #include <fmt/format.h>
@@ -446,6 +448,7 @@ std::vector<store::Migration> SqliteStore::migrations() {
           PRIMARY KEY (claim_id, seq)) WITHOUT ROWID;
       )sql"},
       store::outbox_migration(2),
+      audit::Trail::migration(3),
   };
 }
 

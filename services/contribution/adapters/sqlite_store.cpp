@@ -1,5 +1,7 @@
 #include "sqlite_store.hpp"
 
+#include "jaring/audit/trail.hpp"
+
 #include <map>
 
 #include <fmt/format.h>
@@ -485,6 +487,7 @@ std::vector<store::Migration> SqliteStore::migrations() {
         CREATE TABLE agents (agent_id TEXT PRIMARY KEY, organisation TEXT NOT NULL, branch_code TEXT NOT NULL);
       )sql"},
       store::outbox_migration(2),
+      audit::Trail::migration(3),
   };
 }
 

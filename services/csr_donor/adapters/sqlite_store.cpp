@@ -1,5 +1,7 @@
 #include "sqlite_store.hpp"
 
+#include "jaring/audit/trail.hpp"
+
 #include <sstream>
 
 #include <fmt/format.h>
@@ -682,6 +684,7 @@ std::vector<store::Migration> SqliteStore::migrations() {
         CREATE TABLE idempotency_keys (key TEXT PRIMARY KEY, result TEXT NOT NULL) WITHOUT ROWID;
       )sql"},
       store::outbox_migration(2),
+      audit::Trail::migration(3),
   };
 }
 

@@ -49,13 +49,19 @@ void to_proto(const Rw& rw, v1::Rw* out) {
   out->set_active(rw.active);
 }
 
-void to_proto(const Participant& p, v1::Participant* out) {
+auth::ScopedRow row_of(const Participant& p) { return {p.branch_code, p.rw_code, p.agent_id, ""}; }
+
+// A participant as the caller may see it: no NIK (not even masked) and no phone for a caller
+// whose scope leaves out personal data (area officials).
+void to_proto(const Participant& p, v1::Participant* out, const auth::Scope& scope) {
   out->set_participant_id(p.id);
-  out->set_nik_masked(mask_nik(p.nik));
+  if (scope.personal_data) {
+    out->set_nik_masked(mask_nik(p.nik));
+    out->set_phone(p.phone);
+  }
   out->set_name(p.name);
   out->set_birth_date(p.birth_date);
   out->set_sex(std::string(1, p.sex));
-  out->set_phone(p.phone);
   out->set_rw_code(p.rw_code);
   out->set_rt(p.rt);
   out->set_category(p.category);
@@ -82,7 +88,8 @@ void to_proto(const Agent& a, v1::Agent* out) {
   out->set_registered_at(a.registered_at);
 }
 
-RegisterCommand to_command(const v1::RegisterRequest& r) {
+// An agent who names no agent id registers under their own.
+RegisterCommand to_command(const v1::RegisterRequest& r, const auth::Scope& scope) {
   RegisterCommand c;
   c.idempotency_key = r.idempotency_key();
   c.nik = r.nik();
@@ -96,24 +103,9 @@ RegisterCommand to_command(const v1::RegisterRequest& r) {
   c.income_band = r.income_band();
   c.programs = r.programs();
   c.payer = r.payer();
-  c.agent_id = r.agent_id();
+  c.agent_id = r.agent_id().empty() && scope.only_agent() ? scope.agent : r.agent_id();
   c.project_end_date = r.project_end_date();
   return c;
-}
-
-// The trace id a caller sent (x-trace-id metadata), or a new one.
-std::string trace_id(const ::grpc::ServerContext* context) {
-  const auto& metadata = context->client_metadata();
-  if (auto it = metadata.find("x-trace-id"); it != metadata.end())
-    return {it->second.data(), it->second.size()};
-  return new_id("t_");
-}
-
-// Until bearer tokens with roles arrive (DESIGN.md, Security), the role comes from metadata
-// set by the trusted front end; only branch officers, auditors and admins may see a full NIK.
-bool may_see_nik(const ::grpc::ServerContext* context) {
-  const auto role = grpc::caller_of(*context).role;
-  return role == "branch-officer" || role == "auditor" || role == "admin";
 }
 
 // Answers a unary call from a core result: the reply on success, the mapped status otherwise.
@@ -122,6 +114,23 @@ template <typename T, typename Reply>
   if (!result) return grpc::to_status(result.error());
   to_proto(*result, reply);
   return ::grpc::Status::OK;
+}
+
+::grpc::Status answer(const Result<Participant>& result, v1::Participant* reply, const auth::Scope& scope) {
+  if (!result) return grpc::to_status(result.error());
+  to_proto(*result, reply, scope);
+  return ::grpc::Status::OK;
+}
+
+// Who may register whom: the caller's scope. An agent registers under their own agent id, in
+// their branch; staff within their branches; area officials within their areas.
+Admission admission(const auth::Scope& scope) {
+  return [&scope](const Participant& p) -> std::optional<FieldViolation> {
+    if (scope.covers(row_of(p))) return std::nullopt;
+    if (scope.only_agent() && p.agent_id != scope.agent)
+      return FieldViolation{"agent_id", "an agent registers under their own agent id"};
+    return FieldViolation{"rw_code", "is outside the branches or areas you serve"};
+  };
 }
 
 const char* level_name(areas::Level level) {
@@ -152,8 +161,11 @@ class BulkReader {
  public:
   BulkReader(::grpc::ServerContext& context,
              ::grpc::ServerReaderWriter<v1::RegisterBulkResponse, v1::RegisterBulkRequest>& stream,
-             Registration& core, int max_rows)
-      : context_(context), thread_([this, &stream, &core, max_rows] { read(stream, core, max_rows); }) {}
+             Registration& core, int max_rows, const auth::Scope& scope)
+      : context_(context),
+        admit_(admission(scope)),
+        scope_(scope),
+        thread_([this, &stream, &core, max_rows] { read(stream, core, max_rows); }) {}
   ~BulkReader() {
     {
       std::lock_guard lock(mutex_);
@@ -202,8 +214,8 @@ class BulkReader {
       }
       std::vector<RegisterCommand> commands;
       commands.reserve(static_cast<std::size_t>(batch.request.requests_size()));
-      for (const auto& r : batch.request.requests()) commands.push_back(to_command(r));
-      batch.prepared = core.prepare_bulk(commands);
+      for (const auto& r : batch.request.requests()) commands.push_back(to_command(r, scope_));
+      batch.prepared = core.prepare_bulk(commands, admit_);
       std::unique_lock lock(mutex_);
       changed_.wait(lock, [this] { return queue_.size() < kMaxQueued || stopping_; });
       if (stopping_) break;
@@ -217,6 +229,8 @@ class BulkReader {
   }
 
   ::grpc::ServerContext& context_;
+  Admission admit_;
+  const auth::Scope& scope_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<PendingBatch> queue_;
@@ -228,17 +242,28 @@ class BulkReader {
 
 }  // namespace
 
+Result<Participant> GrpcService::visible(const std::string& id, const auth::Scope& scope) {
+  auto participant = core_.get_participant(id);
+  if (participant && !scope.covers(row_of(*participant)))
+    return fail(Error::not_found(fmt::format("participant {} not found", id)));
+  return participant;
+}
+
 ::grpc::Status GrpcService::CreateRw(::grpc::ServerContext* context, const v1::CreateRwRequest* request,
                                      v1::Rw* reply) {
-  return grpc::guarded([&] {
-    log::TraceScope trace(trace_id(context));
+  return edge_.serve(context, "CreateRw", request, reply, [&](const grpc::Call& call) {
+    const auto* branch = core_.branches().branch_of(request->kelurahan_code());
+    if (!call.scope.covers({branch ? std::string_view(branch->code) : "", request->kelurahan_code(), "", ""})) {
+      return grpc::to_status({ErrorCode::kPermissionDenied, "kelurahan_code: outside the branches you serve",
+                              {{"kelurahan_code", "outside the branches you serve"}}});
+    }
     return answer(core_.create_rw(request->kelurahan_code(), request->number(), request->target()), reply);
   });
 }
 
-::grpc::Status GrpcService::ListRws(::grpc::ServerContext*, const v1::ListRwsRequest* request,
+::grpc::Status GrpcService::ListRws(::grpc::ServerContext* context, const v1::ListRwsRequest* request,
                                     v1::ListRwsResponse* reply) {
-  return grpc::guarded([&] {
+  return edge_.serve(context, "ListRws", request, reply, [&](const grpc::Call&) {
     auto rws = core_.list_rws(request->kelurahan_code());
     if (!rws) return grpc::to_status(rws.error());
     for (const auto& rw : *rws) to_proto(rw, reply->add_rws());
@@ -248,8 +273,7 @@ class BulkReader {
 
 ::grpc::Status GrpcService::UpdateRw(::grpc::ServerContext* context, const v1::UpdateRwRequest* request,
                                      v1::Rw* reply) {
-  return grpc::guarded([&] {
-    log::TraceScope trace(trace_id(context));
+  return edge_.serve(context, "UpdateRw", request, reply, [&](const grpc::Call&) {
     RwChange change{request->rw_code(), std::nullopt, std::nullopt};
     if (request->has_target()) change.target = request->target();
     if (request->has_active()) change.active = request->active();
@@ -257,9 +281,9 @@ class BulkReader {
   });
 }
 
-::grpc::Status GrpcService::ListAreas(::grpc::ServerContext*, const v1::ListAreasRequest* request,
+::grpc::Status GrpcService::ListAreas(::grpc::ServerContext* context, const v1::ListAreasRequest* request,
                                       v1::ListAreasResponse* reply) {
-  return grpc::guarded([&] {
+  return edge_.serve(context, "ListAreas", request, reply, [&](const grpc::Call&) {
     const auto& parent = request->parent_code();
     if (!parent.empty() && core_.areas().find(parent) == nullptr) {
       return grpc::to_status(
@@ -282,23 +306,21 @@ class BulkReader {
 
 ::grpc::Status GrpcService::Register(::grpc::ServerContext* context, const v1::RegisterRequest* request,
                                      v1::Participant* reply) {
-  return grpc::guarded([&] {
-    log::TraceScope trace(trace_id(context));
-    auto participant = core_.register_participant(to_command(*request));
+  return edge_.serve(context, "Register", request, reply, [&](const grpc::Call& call) {
+    auto participant = core_.register_participant(to_command(*request, call.scope), admission(call.scope));
     if (!participant) spdlog::info("registration refused: {}", participant.error().message);
-    return answer(participant, reply);
+    return answer(participant, reply, call.scope);
   });
 }
 
 ::grpc::Status GrpcService::RegisterBulk(
     ::grpc::ServerContext* context,
     ::grpc::ServerReaderWriter<v1::RegisterBulkResponse, v1::RegisterBulkRequest>* stream) {
-  return grpc::guarded([&] {
-    log::TraceScope trace(trace_id(context));
+  return edge_.serve(context, "RegisterBulk", nullptr, nullptr, [&](const grpc::Call& call) {
     // A thread reads and checks messages while this one writes: the messages that arrived during
     // one transaction go into the next one together (up to kMaxGroupRows rows), so a fast client
     // gets larger transactions, and SQLite writes each index page it touches once for more rows.
-    BulkReader reader(*context, *stream, core_, kMaxBulkBatch);
+    BulkReader reader(*context, *stream, core_, kMaxBulkBatch, call.scope);
     while (auto group = reader.take(kMaxGroupRows)) {
       std::vector<PreparedBulk> prepared;
       for (auto& batch : *group) prepared.push_back(std::move(batch.prepared));
@@ -317,27 +339,33 @@ class BulkReader {
   });
 }
 
-::grpc::Status GrpcService::GetParticipant(::grpc::ServerContext*, const v1::GetParticipantRequest* request,
-                                           v1::Participant* reply) {
-  return grpc::guarded([&] { return answer(core_.get_participant(request->participant_id()), reply); });
+::grpc::Status GrpcService::GetParticipant(::grpc::ServerContext* context,
+                                           const v1::GetParticipantRequest* request, v1::Participant* reply) {
+  return edge_.serve(context, "GetParticipant", request, reply, [&](const grpc::Call& call) {
+    return answer(visible(request->participant_id(), call.scope), reply, call.scope);
+  });
 }
 
 ::grpc::Status GrpcService::FindByNik(::grpc::ServerContext* context, const v1::FindByNikRequest* request,
                                       v1::Participant* reply) {
-  return grpc::guarded([&] {
-    auto status = answer(core_.find_by_nik(request->nik()), reply);
-    if (status.ok() && request->reveal_nik() && may_see_nik(context)) reply->set_nik(request->nik());
+  return edge_.serve(context, "FindByNik", request, reply, [&](const grpc::Call& call) {
+    auto participant = core_.find_by_nik(request->nik());
+    if (participant && !call.scope.covers(row_of(*participant)))
+      participant = fail(Error::not_found("no participation for this NIK"));
+    auto status = answer(participant, reply, call.scope);
+    // Only branch officers and admins reach this method (the access table).
+    if (status.ok() && request->reveal_nik() && call.scope.personal_data) reply->set_nik(request->nik());
     return status;
   });
 }
 
-::grpc::Status GrpcService::ListParticipants(::grpc::ServerContext*,
+::grpc::Status GrpcService::ListParticipants(::grpc::ServerContext* context,
                                              const v1::ListParticipantsRequest* request,
                                              v1::ListParticipantsResponse* reply) {
-  return grpc::guarded([&] {
-    auto page = core_.list_by_rw(request->rw_code(), request->page_size(), request->page_token());
+  return edge_.serve(context, "ListParticipants", request, reply, [&](const grpc::Call& call) {
+    auto page = core_.list_by_rw(request->rw_code(), request->page_size(), request->page_token(), call.scope);
     if (!page) return grpc::to_status(page.error());
-    for (const auto& p : page->participants) to_proto(p, reply->add_participants());
+    for (const auto& p : page->participants) to_proto(p, reply->add_participants(), call.scope);
     reply->set_next_page_token(page->next_page_token);
     return ::grpc::Status::OK;
   });
@@ -346,8 +374,8 @@ class BulkReader {
 ::grpc::Status GrpcService::UpdateParticipant(::grpc::ServerContext* context,
                                               const v1::UpdateParticipantRequest* request,
                                               v1::Participant* reply) {
-  return grpc::guarded([&] {
-    log::TraceScope trace(trace_id(context));
+  return edge_.serve(context, "UpdateParticipant", request, reply, [&](const grpc::Call& call) {
+    if (auto p = visible(request->participant_id(), call.scope); !p) return grpc::to_status(p.error());
     UpdateCommand c;
     c.idempotency_key = request->idempotency_key();
     c.participant_id = request->participant_id();
@@ -356,38 +384,45 @@ class BulkReader {
     if (request->has_income_band()) c.income_band = request->income_band();
     if (request->has_payer()) c.payer = request->payer();
     if (request->has_programs()) c.programs = request->programs();
-    return answer(core_.update_participant(c), reply);
+    return answer(core_.update_participant(c), reply, call.scope);
   });
 }
 
 ::grpc::Status GrpcService::MoveParticipant(::grpc::ServerContext* context,
                                             const v1::MoveParticipantRequest* request,
                                             v1::Participant* reply) {
-  return grpc::guarded([&] {
-    log::TraceScope trace(trace_id(context));
+  return edge_.serve(context, "MoveParticipant", request, reply, [&](const grpc::Call& call) {
+    auto p = visible(request->participant_id(), call.scope);
+    if (!p) return grpc::to_status(p.error());
+    const auto* branch = core_.branches().branch_of(request->to_rw_code());
+    if (!call.scope.covers({branch ? std::string_view(branch->code) : "", request->to_rw_code(), p->agent_id, ""})) {
+      return grpc::to_status({ErrorCode::kPermissionDenied, "to_rw_code: outside the branches or areas you serve",
+                              {{"to_rw_code", "outside the branches or areas you serve"}}});
+    }
     return answer(core_.move_participant({request->idempotency_key(), request->participant_id(),
                                           request->to_rw_code(), request->rt(), request->moved_on()}),
-                  reply);
+                  reply, call.scope);
   });
 }
 
 ::grpc::Status GrpcService::ExitParticipant(::grpc::ServerContext* context,
                                             const v1::ExitParticipantRequest* request,
                                             v1::Participant* reply) {
-  return grpc::guarded([&] {
-    log::TraceScope trace(trace_id(context));
+  return edge_.serve(context, "ExitParticipant", request, reply, [&](const grpc::Call& call) {
+    if (auto p = visible(request->participant_id(), call.scope); !p) return grpc::to_status(p.error());
     return answer(core_.exit_participant({request->idempotency_key(), request->participant_id(),
                                           request->reason(), request->exit_date()}),
-                  reply);
+                  reply, call.scope);
   });
 }
 
 ::grpc::Status GrpcService::ExportParticipants(::grpc::ServerContext* context,
                                                const v1::ExportParticipantsRequest* request,
                                                ::grpc::ServerWriter<v1::ParticipantSummary>* writer) {
-  return grpc::guarded([&] {
+  return edge_.serve(context, "ExportParticipants", request, nullptr, [&](const grpc::Call& call) {
     bool ok = true;
     auto done = core_.export_all(request->include_exited(), [&](const Participant& p) {
+      if (!call.scope.covers(row_of(p))) return true;
       v1::ParticipantSummary s;
       s.set_participant_id(p.id);
       s.set_rw_code(p.rw_code);
@@ -406,24 +441,32 @@ class BulkReader {
 
 ::grpc::Status GrpcService::RegisterAgent(::grpc::ServerContext* context,
                                           const v1::RegisterAgentRequest* request, v1::Agent* reply) {
-  return grpc::guarded([&] {
-    log::TraceScope trace(trace_id(context));
+  return edge_.serve(context, "RegisterAgent", request, reply, [&](const grpc::Call& call) {
+    if (!call.scope.covers({request->branch_code(), "", "", ""})) {
+      return grpc::to_status({ErrorCode::kPermissionDenied, "branch_code: not a branch you serve",
+                              {{"branch_code", "not a branch you serve"}}});
+    }
     return answer(core_.register_agent({request->idempotency_key(), request->name(), request->phone(),
                                         request->branch_code(), request->organisation()}),
                   reply);
   });
 }
 
-::grpc::Status GrpcService::ListAgentRegistrations(::grpc::ServerContext*,
+::grpc::Status GrpcService::ListAgentRegistrations(::grpc::ServerContext* context,
                                                    const v1::ListAgentRegistrationsRequest* request,
                                                    v1::ListAgentRegistrationsResponse* reply) {
-  return grpc::guarded([&] {
+  return edge_.serve(context, "ListAgentRegistrations", request, reply, [&](const grpc::Call& call) {
     auto registered = core_.agent_registrations(request->agent_id(), request->month());
     if (!registered) return grpc::to_status(registered.error());
     reply->set_agent_id(request->agent_id());
     reply->set_month(request->month());
-    reply->set_count(static_cast<std::int64_t>(registered->size()));
-    for (const auto& p : *registered) to_proto(p, reply->add_participants());
+    std::int64_t count = 0;
+    for (const auto& p : *registered) {
+      if (!call.scope.covers(row_of(p))) continue;
+      to_proto(p, reply->add_participants(), call.scope);
+      ++count;
+    }
+    reply->set_count(count);
     return ::grpc::Status::OK;
   });
 }

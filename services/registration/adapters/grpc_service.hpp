@@ -1,15 +1,18 @@
 #pragma once
-// RegistrationService over gRPC: converts messages to and from the core's types; libs/grpc maps
-// the core's errors to status codes (in one place) and keeps exceptions out of gRPC.
+// RegistrationService over gRPC: converts messages to and from the core's types. Every handler
+// runs through the edge (authentication, the access table, audit, errors) and applies the call's
+// scope: an out-of-scope participant is NOT_FOUND, lists hold only in-scope rows.
 
 #include "../core/registration.hpp"
+#include "jaring/grpc/edge.hpp"
 #include "jaring/registration/v1/registration.grpc.pb.h"
 
 namespace jaring::registration {
 
 class GrpcService final : public v1::RegistrationService::Service {
  public:
-  explicit GrpcService(Registration& core) : core_(core) {}
+  inline static const std::string kName = "jaring.registration.v1.RegistrationService";
+  GrpcService(Registration& core, grpc::Edge& edge) : core_(core), edge_(edge) {}
 
   ::grpc::Status CreateRw(::grpc::ServerContext* context, const v1::CreateRwRequest* request,
                           v1::Rw* reply) override;
@@ -47,7 +50,10 @@ class GrpcService final : public v1::RegistrationService::Service {
                                         v1::ListAgentRegistrationsResponse* reply) override;
 
  private:
+  // The participant if the scope covers it; NOT_FOUND alike for one that does not exist.
+  Result<Participant> visible(const std::string& id, const auth::Scope& scope);
   Registration& core_;
+  grpc::Edge& edge_;
 };
 
 }  // namespace jaring::registration

@@ -1,5 +1,7 @@
 #include "sqlite_store.hpp"
 
+#include "jaring/audit/trail.hpp"
+
 #include <fmt/format.h>
 
 #include "event_codec.hpp"
@@ -233,6 +235,7 @@ std::vector<store::Migration> SqliteStore::migrations() {
         DROP INDEX participants_by_nik;
         CREATE INDEX participants_ended_by_nik ON participants(nik, registered_at) WHERE status != 'active';
       )sql"},
+      audit::Trail::migration(4),
   };
 }
 
@@ -402,9 +405,14 @@ std::optional<Participant> SqliteStore::find_by_nik(const std::string& nik) {
 }
 
 std::vector<Participant> SqliteStore::list_by_rw(const std::string& rw_code, const std::string& after_id,
-                                                 int limit) {
-  return query_participants(fmt::format("rw_code = ? AND id > ? ORDER BY id LIMIT {}", limit),
-                            {rw_code, after_id});
+                                                 int limit, const auth::Scope& scope) {
+  // The scope is a condition of the query: a page never holds, nor skips over, rows the caller
+  // may not see.
+  auto where = auth::sql_scope(scope, {"branch_code", "rw_code", "agent_id", ""});
+  std::vector<std::string> args = {rw_code, after_id};
+  args.insert(args.end(), where.values.begin(), where.values.end());
+  return query_participants(
+      fmt::format("rw_code = ? AND id > ? AND {} ORDER BY id LIMIT {}", where.condition, limit), args);
 }
 
 std::vector<Participant> SqliteStore::list_all(const std::string& after_id, int limit) {

@@ -32,8 +32,8 @@ class SqliteStore final : public Store {
   std::map<std::string, Participant> find_by_idempotency_keys(const std::vector<std::string>& keys) override;
   std::optional<Participant> find_participant(const std::string& id) override;
   std::optional<Participant> find_by_nik(const std::string& nik) override;
-  std::vector<Participant> list_by_rw(const std::string& rw_code, const std::string& after_id,
-                                      int limit) override;
+  std::vector<Participant> list_by_rw(const std::string& rw_code, const std::string& after_id, int limit,
+                                      const auth::Scope& scope) override;
   std::vector<Participant> list_all(const std::string& after_id, int limit) override;
   std::vector<Participant> registered_by_agent(const std::string& agent_id, const std::string& from,
                                                const std::string& to) override;

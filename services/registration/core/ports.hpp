@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "jaring/auth/policy.hpp"
 #include "jaring/common/result.hpp"
 #include "model.hpp"
 
@@ -52,9 +53,9 @@ class Store {
   virtual std::optional<Participant> find_participant(const std::string& id) = 0;
   // The active participation of a NIK, else its latest ended one.
   virtual std::optional<Participant> find_by_nik(const std::string& nik) = 0;
-  // Participants of an RW with id > after_id, by id, at most `limit`.
+  // Participants of an RW within `scope` with id > after_id, by id, at most `limit`.
   virtual std::vector<Participant> list_by_rw(const std::string& rw_code, const std::string& after_id,
-                                              int limit) = 0;
+                                              int limit, const auth::Scope& scope) = 0;
   // Every participant with id > after_id, by id, at most `limit` (the export pages through).
   virtual std::vector<Participant> list_all(const std::string& after_id, int limit) = 0;
   // Participants an agent registered with registered_at in [from, to) (RFC 3339 UTC).

@@ -216,13 +216,30 @@ std::optional<Participant> Registration::replay(const std::string& idempotency_k
   return id ? store_.find_participant(*id) : std::nullopt;
 }
 
-Result<Participant> Registration::register_participant(const RegisterCommand& command) {
-  if (auto earlier = replay(command.idempotency_key)) return *earlier;
+namespace {
+
+// PERMISSION_DENIED naming the field, when `admit` refuses `p`.
+std::optional<Error> refusal(const Admission& admit, const Participant& p) {
+  if (!admit) return std::nullopt;
+  auto violation = admit(p);
+  if (!violation) return std::nullopt;
+  return Error{ErrorCode::kPermissionDenied, violation->field + ": " + violation->rule, {*violation}};
+}
+
+}  // namespace
+
+Result<Participant> Registration::register_participant(const RegisterCommand& command, const Admission& admit) {
+  if (auto earlier = replay(command.idempotency_key)) {
+    // A key replayed by someone who may not see what it registered tells them nothing.
+    if (auto refused = refusal(admit, *earlier)) return fail(std::move(*refused));
+    return *earlier;
+  }
   Participant participant;
   const auto rw_of = [this](const std::string& code) { return store_.find_rw(code); };
   if (auto violations = validate(command, participant, rw_of); !violations.empty()) {
     return fail(Error::invalid(std::move(violations)));
   }
+  if (auto refused = refusal(admit, participant)) return fail(std::move(*refused));
   participant.id = new_id("p_");
   participant.registered_at = format_utc(clock_.now());
   return store_.insert_participant(participant, ParticipantRegisteredEvent{participant},
@@ -235,7 +252,7 @@ std::vector<BulkOutcome> Registration::register_bulk(const std::vector<RegisterC
   return std::move(store_bulk(std::move(batches)).front());
 }
 
-PreparedBulk Registration::prepare_bulk(const std::vector<RegisterCommand>& commands) {
+PreparedBulk Registration::prepare_bulk(const std::vector<RegisterCommand>& commands, const Admission& admit) {
   PreparedBulk out;
   out.outcomes.assign(commands.size(), BulkOutcome{fail(Error::internal("not processed")), false});
   std::map<std::string, std::optional<Rw>> rws;  // one look-up per RW per batch
@@ -252,12 +269,20 @@ PreparedBulk Registration::prepare_bulk(const std::vector<RegisterCommand>& comm
   const auto now = format_utc(clock_.now());
   for (std::size_t i = 0; i < commands.size(); ++i) {
     if (const auto it = earlier.find(commands[i].idempotency_key); it != earlier.end()) {
-      out.outcomes[i] = {it->second, true};
+      if (auto refused = refusal(admit, it->second)) {
+        out.outcomes[i].result = fail(std::move(*refused));
+      } else {
+        out.outcomes[i] = {it->second, true};
+      }
       continue;
     }
     Participant p;
     if (auto violations = validate(commands[i], p, rw_of); !violations.empty()) {
       out.outcomes[i].result = fail(Error::invalid(std::move(violations)));
+      continue;
+    }
+    if (auto refused = refusal(admit, p)) {
+      out.outcomes[i].result = fail(std::move(*refused));
       continue;
     }
     p.id = new_id("p_");
@@ -301,7 +326,7 @@ Result<Participant> Registration::find_by_nik(const std::string& nik) {
 }
 
 Result<ParticipantPage> Registration::list_by_rw(const std::string& rw_code, int page_size,
-                                                 const std::string& page_token) {
+                                                 const std::string& page_token, const auth::Scope& scope) {
   std::vector<FieldViolation> v;
   if (!areas::RwCode::parse(rw_code)) v.push_back({"rw_code", "must be an RW code like 31.75.06.1005.002"});
   if (page_size < 0 || page_size > kMaxPageSize)
@@ -311,7 +336,7 @@ Result<ParticipantPage> Registration::list_by_rw(const std::string& rw_code, int
   if (!v.empty()) return fail(Error::invalid(std::move(v)));
   const int limit = page_size == 0 ? 100 : page_size;
   ParticipantPage page;
-  page.participants = store_.list_by_rw(rw_code, page_token, limit + 1);
+  page.participants = store_.list_by_rw(rw_code, page_token, limit + 1, scope);
   if (static_cast<int>(page.participants.size()) > limit) {
     page.participants.resize(static_cast<std::size_t>(limit));
     page.next_page_token = page.participants.back().id;

@@ -15,6 +15,10 @@
 
 namespace jaring::registration {
 
+// Whether the caller may register (or be answered with) this participant: the caller's scope,
+// decided by the adapter from the call's identity. A refusal names the field and the rule.
+using Admission = std::function<std::optional<FieldViolation>(const Participant&)>;
+
 // A bulk batch checked and ready to write (Registration::prepare_bulk).
 struct PreparedBulk {
   std::vector<BulkOutcome> outcomes;   // per command; the rows to write hold a placeholder
@@ -33,18 +37,21 @@ class Registration {
   Result<std::vector<Rw>> list_rws(const std::string& kelurahan_code);
   Result<Rw> update_rw(const RwChange& change);
 
-  Result<Participant> register_participant(const RegisterCommand& command);
+  // `admit` (when set) refuses participants outside the caller's scope: PERMISSION_DENIED.
+  Result<Participant> register_participant(const RegisterCommand& command, const Admission& admit = {});
   // Validates every row, then writes the good ones in one transaction.
   std::vector<BulkOutcome> register_bulk(const std::vector<RegisterCommand>& commands);
   // register_bulk in two steps, so that one batch can be checked while another is written:
   // prepare_bulk validates and builds the rows without writing; store_bulk writes the good rows
   // of several prepared batches in one transaction and answers per batch, per command.
-  PreparedBulk prepare_bulk(const std::vector<RegisterCommand>& commands);
+  // A row that `admit` refuses fails alone, with its violation.
+  PreparedBulk prepare_bulk(const std::vector<RegisterCommand>& commands, const Admission& admit = {});
   std::vector<std::vector<BulkOutcome>> store_bulk(std::vector<PreparedBulk> batches);
   Result<Participant> get_participant(const std::string& id);
   Result<Participant> find_by_nik(const std::string& nik);
-  Result<ParticipantPage> list_by_rw(const std::string& rw_code, int page_size,
-                                     const std::string& page_token);
+  // A page of an RW's participants, of those `scope` lets the caller see.
+  Result<ParticipantPage> list_by_rw(const std::string& rw_code, int page_size, const std::string& page_token,
+                                     const auth::Scope& scope);
   // Calls `sink` for every participant (the active ones unless include_exited), in pages, so
   // that registrations go on while it runs. Stops early when sink returns false.
   Result<void> export_all(bool include_exited, const std::function<bool(const Participant&)>& sink);

@@ -85,9 +85,13 @@ class FakeStore final : public Store {
     }
     return found;
   }
-  std::vector<Participant> list_by_rw(const std::string& rw_code, const std::string& after_id,
-                                      int limit) override {
-    return select([&](const Participant& p) { return p.rw_code == rw_code; }, after_id, limit);
+  std::vector<Participant> list_by_rw(const std::string& rw_code, const std::string& after_id, int limit,
+                                      const auth::Scope& scope) override {
+    return select(
+        [&](const Participant& p) {
+          return p.rw_code == rw_code && scope.covers({p.branch_code, p.rw_code, p.agent_id, ""});
+        },
+        after_id, limit);
   }
   std::vector<Participant> list_all(const std::string& after_id, int limit) override {
     return select([](const Participant&) { return true; }, after_id, limit);

@@ -9,6 +9,12 @@
 namespace jaring::registration {
 namespace {
 
+const auth::Scope kEveryone = [] {
+  auth::Scope s;
+  s.all = true;
+  return s;
+}();
+
 using namespace std::chrono;
 
 class Lifecycle : public ::testing::Test {
@@ -206,7 +212,7 @@ TEST_F(Lifecycle, ListByRwPagesThroughEveryParticipantOnce) {
   std::string token;
   int pages = 0;
   do {
-    auto page = core_.list_by_rw("31.75.06.1005.001", 10, token);
+    auto page = core_.list_by_rw("31.75.06.1005.001", 10, token, kEveryone);
     ASSERT_TRUE(page);
     for (const auto& p : page->participants) EXPECT_TRUE(seen.insert(p.id).second);
     token = page->next_page_token;
@@ -214,7 +220,25 @@ TEST_F(Lifecycle, ListByRwPagesThroughEveryParticipantOnce) {
   } while (!token.empty());
   EXPECT_EQ(seen.size(), 25u);
   EXPECT_EQ(pages, 3);
-  EXPECT_EQ(core_.list_by_rw("31.75.06.1005.001", 5000, "").error().violations.at(0).field, "page_size");
+  EXPECT_EQ(core_.list_by_rw("31.75.06.1005.001", 5000, "", kEveryone).error().violations.at(0).field, "page_size");
+}
+
+TEST_F(Lifecycle, AListHoldsOnlyWhatTheScopeLetsTheCallerSee) {
+  for (std::uint64_t i = 300; i < 306; ++i) registered(i);
+  const auto all = core_.list_by_rw("31.75.06.1005.001", 100, "", kEveryone);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->participants.size(), 6u);
+  auth::Scope elsewhere;
+  elsewhere.branches = {"no-such-branch"};
+  EXPECT_TRUE(core_.list_by_rw("31.75.06.1005.001", 100, "", elsewhere)->participants.empty());
+  auth::Scope branch;
+  branch.branches = {all->participants[0].branch_code};
+  EXPECT_EQ(core_.list_by_rw("31.75.06.1005.001", 100, "", branch)->participants.size(), 6u);
+  auth::Scope area;
+  area.areas = {"31.75.06.1005"};
+  EXPECT_EQ(core_.list_by_rw("31.75.06.1005.001", 100, "", area)->participants.size(), 6u);
+  area.areas = {"31.75.06.100"};  // a prefix of digits is not an area
+  EXPECT_TRUE(core_.list_by_rw("31.75.06.1005.001", 100, "", area)->participants.empty());
 }
 
 TEST_F(Lifecycle, ExportSkipsExitedUnlessAsked) {

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "jaring/auth/local.hpp"
 #include "jaring/process/process.hpp"
 
 namespace jaring::stack {
@@ -49,6 +50,10 @@ struct Endpoints {
     std::string dashboard;  // coverage only: http://host:port/
   };
   std::map<std::string, Service> services;
+  // The local identity provider: its key folder (run_dir/auth), the issuer and the JWKS every
+  // service verifies tokens with. jaringctl signs its local tokens with the key there.
+  std::string auth_dir;
+  std::string issuer;
   nlohmann::json to_json() const;
 };
 
@@ -69,6 +74,12 @@ class Stack {
   void release();
 
   const Endpoints& endpoints() const { return endpoints_; }
+  // The local identity provider, once start() made or found its key: tokens for tests.
+  const auth::LocalAuthority& authority() const;
+  // A token for `role` over every Jakarta branch and area 31 (with the agent or sponsor id the
+  // role needs, when given), signed by the local key.
+  std::string token(std::string_view role, std::string_view subject, std::string agent = {},
+                    std::string sponsor = {}) const;
   std::vector<std::pair<std::string, pid_t>> members() const;
   // Writes stack.json (who runs, by PID) and endpoints.json into the run directory.
   void write_state() const;
@@ -80,6 +91,7 @@ class Stack {
   int port(int preferred);
   Options options_;
   Endpoints endpoints_;
+  std::unique_ptr<auth::LocalAuthority> authority_;
   std::vector<std::unique_ptr<Member>> members_;
 };
 
