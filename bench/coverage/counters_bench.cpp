@@ -25,6 +25,7 @@
 
 #include <fmt/format.h>
 
+#include "jaring/grpc/edge.hpp"
 #include "jaring/grpc/server.hpp"
 #include "jaring/redis/redis.hpp"
 #include "jaring/registration/v1/registration.grpc.pb.h"
@@ -60,9 +61,10 @@ std::string data_prefix(jaring::redis::Client& redis) {
 
 class Bench {
  public:
-  Bench(jaring::stack::Stack& stack, std::vector<std::string> rws)
+  Bench(jaring::stack::Stack& stack, std::vector<std::string> rws, std::string token)
       : stack_(stack),
         rws_(std::move(rws)),
+        token_(std::move(token)),
         registration_(reg::RegistrationService::NewStub(::grpc::CreateChannel(
             stack.endpoints().services.at("registration").grpc, ::grpc::InsecureChannelCredentials()))) {}
 
@@ -81,6 +83,7 @@ class Bench {
 
   jaring::stack::Stack& stack_;
   std::vector<std::string> rws_;
+  std::string token_;  // every call of the run: the services' verification cache sees it again
   std::unique_ptr<reg::RegistrationService::Stub> registration_;
   jaring::sample::Generator generator_{2027};
 };
@@ -137,6 +140,7 @@ Freshness measure_freshness(Bench& bench, jaring::redis::Client& redis, int rate
 
   ::grpc::ClientContext context;
   jaring::grpc::set_deadline(context, 10min);
+  jaring::grpc::authorize(context, bench.token_);
   auto stream = bench.registration_->RegisterBulk(&context);
   Freshness out;
   const auto start = Clock::now();
@@ -220,6 +224,7 @@ Throughput measure_throughput(Bench& bench, jaring::redis::Client& redis, std::s
   {
     ::grpc::ClientContext context;
     jaring::grpc::set_deadline(context, 10min);
+    jaring::grpc::authorize(context, bench.token_);
     auto stream = bench.registration_->RegisterBulk(&context);
     std::thread writer([&] {
       reg::RegisterBulkRequest message;
@@ -315,7 +320,9 @@ int main(int argc, char** argv) {
   const auto colon = redis_address.rfind(':');
   jaring::redis::Client redis(redis_address.substr(0, colon), std::stoi(redis_address.substr(colon + 1)));
 
-  // 200 RWs over the kelurahan of Cakung and Duren Sawit.
+  // 200 RWs over the kelurahan of Cakung and Duren Sawit, made (and the workers registered) by
+  // one branch officer over every Jakarta branch.
+  const auto token = stack.token("branch-officer", "bench.officer");
   std::vector<std::string> rws;
   auto stub = reg::RegistrationService::NewStub(::grpc::CreateChannel(
       stack.endpoints().services.at("registration").grpc, ::grpc::InsecureChannelCredentials()));
@@ -329,6 +336,7 @@ int main(int argc, char** argv) {
       reg::Rw rw;
       ::grpc::ClientContext context;
       jaring::grpc::set_deadline(context, 10s);
+      jaring::grpc::authorize(context, token);
       if (!stub->CreateRw(&context, request, &rw).ok()) {
         fmt::print(stderr, "cannot create RW {}.{:03d}\n", kelurahan, number);
         return 1;
@@ -336,7 +344,7 @@ int main(int argc, char** argv) {
       rws.push_back(rw.code());
     }
   }
-  Bench bench(stack, rws);
+  Bench bench(stack, rws, token);
   // Measure a running pipeline, not its start: wait until the coverage service has counted every
   // RwCreated (its consumer has joined the group, registration's relay has made its first publish).
   const auto deadline = Clock::now() + 60s;

@@ -19,6 +19,7 @@
 #include "ceilings.hpp"
 #include "jaring/areas/areas.hpp"
 #include "jaring/coverage/v1/coverage.grpc.pb.h"
+#include "jaring/grpc/edge.hpp"
 #include "jaring/grpc/server.hpp"
 #include "jaring/registration/v1/registration.grpc.pb.h"
 #include "jaring/sample/sample.hpp"
@@ -55,8 +56,8 @@ using AckTimes = std::vector<double>;
 // Polls the kota's registered total and keeps (time, total) samples.
 class Watcher {
  public:
-  Watcher(cov::CoverageService::Stub& coverage, Clock::time_point start)
-      : coverage_(coverage), start_(start) {}
+  Watcher(cov::CoverageService::Stub& coverage, std::string token, Clock::time_point start)
+      : coverage_(coverage), token_(std::move(token)), start_(start) {}
   ~Watcher() { stop(); }
 
   std::int64_t total() {
@@ -65,6 +66,7 @@ class Watcher {
     cov::AreaCoverage reply;
     ::grpc::ClientContext context;
     jaring::grpc::set_deadline(context, 5s);
+    jaring::grpc::authorize(context, token_);
     return coverage_.GetAreaCoverage(&context, request, &reply).ok() ? reply.summary().totals().registered()
                                                                      : -1;
   }
@@ -122,6 +124,7 @@ class Watcher {
 
  private:
   cov::CoverageService::Stub& coverage_;
+  std::string token_;
   Clock::time_point start_;
   std::mutex mutex_;
   std::vector<std::pair<double, std::int64_t>> samples_;
@@ -146,11 +149,14 @@ double ms_since(Clock::time_point start) {
 }
 
 // Sends rows through RegisterBulk in messages of `per_message`, at most `messages_per_second`
-// messages a second (0: as fast as the service takes them). Returns per-row ack times.
-AckTimes send_bulk(reg::RegistrationService::Stub& stub, const std::vector<reg::RegisterRequest>& rows,
-                   int per_message, double messages_per_second, Clock::time_point start, int& failed) {
+// messages a second (0: as fast as the service takes them), as the caller of `token`. Returns
+// per-row ack times.
+AckTimes send_bulk(reg::RegistrationService::Stub& stub, const std::string& token,
+                   const std::vector<reg::RegisterRequest>& rows, int per_message, double messages_per_second,
+                   Clock::time_point start, int& failed) {
   ::grpc::ClientContext context;
   jaring::grpc::set_deadline(context, 30min);
+  jaring::grpc::authorize(context, token);
   auto stream = stub.RegisterBulk(&context);
   std::thread writer([&] {
     reg::RegisterBulkRequest message;
@@ -187,9 +193,12 @@ AckTimes send_bulk(reg::RegistrationService::Stub& stub, const std::vector<reg::
   return acks;
 }
 
-// Registers rows with one unary call each from `threads` threads; per-row ack times, sorted.
-AckTimes send_single(reg::RegistrationService::Stub& stub, const std::vector<reg::RegisterRequest>& rows,
-                     int threads, Clock::time_point start, int& failed) {
+// Registers rows with one unary call each from `threads` threads, every call with the same
+// token (as one client would; the services' verification cache sees it again); per-row ack
+// times, sorted.
+AckTimes send_single(reg::RegistrationService::Stub& stub, const std::string& token,
+                     const std::vector<reg::RegisterRequest>& rows, int threads, Clock::time_point start,
+                     int& failed) {
   std::mutex mutex;
   AckTimes acks;
   std::atomic<std::size_t> next{0};
@@ -201,6 +210,7 @@ AckTimes send_single(reg::RegistrationService::Stub& stub, const std::vector<reg
       for (auto i = next++; i < rows.size(); i = next++) {
         ::grpc::ClientContext context;
         jaring::grpc::set_deadline(context, 10s);
+        jaring::grpc::authorize(context, token);
         reg::Participant reply;
         if (stub.Register(&context, rows[i], &reply).ok()) {
           mine.push_back(ms_since(start));
@@ -279,6 +289,9 @@ int main(int argc, char** argv) {
       ep.redis.substr(0, redis_colon), std::stoi(ep.redis.substr(redis_colon + 1)), 200'000 / scale);
   const auto unary = jaring::bench::grpc_unary(o.threads, 50'000 / scale);
 
+  // One branch officer over every Jakarta branch makes the RWs and registers every worker: one
+  // token for the whole run.
+  const auto token = stack.token("branch-officer", "bench.officer");
   auto registration = reg::RegistrationService::NewStub(
       ::grpc::CreateChannel(ep.services.at("registration").grpc, ::grpc::InsecureChannelCredentials()));
   auto coverage = cov::CoverageService::NewStub(
@@ -294,6 +307,7 @@ int main(int argc, char** argv) {
         reg::Rw rw;
         ::grpc::ClientContext context;
         jaring::grpc::set_deadline(context, 10s);
+        jaring::grpc::authorize(context, token);
         if (registration->CreateRw(&context, request, &rw).ok()) rws.push_back(rw.code());
       }
     }
@@ -310,15 +324,15 @@ int main(int argc, char** argv) {
     int warm_failed = 0;
     const auto warm = make_rows(generator, static_cast<std::uint64_t>(o.rows + o.single + o.paced), 100, rws);
     const auto t0 = Clock::now();
-    Watcher warm_watcher(*coverage, t0);
+    Watcher warm_watcher(*coverage, token, t0);
     const auto before = warm_watcher.total();
     warm_watcher.start();
-    const auto acks = send_bulk(*registration, warm, 100, 0, t0, warm_failed);
+    const auto acks = send_bulk(*registration, token, warm, 100, 0, t0, warm_failed);
     (void)warm_watcher.wait_for(before + static_cast<std::int64_t>(acks.size()), 2min);
   }
 
   const auto start = Clock::now();
-  Watcher watcher(*coverage, start);
+  Watcher watcher(*coverage, token, start);
   const auto baseline = watcher.total();
   watcher.start();
   int failed = 0;
@@ -327,7 +341,7 @@ int main(int argc, char** argv) {
   // 1. Bulk, as fast as the service takes it.
   fmt::print("bulk: {} registrations ...\n", o.rows);
   const double bulk_start = ms_since(start);
-  const auto bulk_acks = send_bulk(*registration, bulk_rows, 1000, 0, start, failed);
+  const auto bulk_acks = send_bulk(*registration, token, bulk_rows, 1000, 0, start, failed);
   const auto bulk_seen = watcher.wait_for(baseline + static_cast<std::int64_t>(bulk_acks.size()), 10min);
   const double bulk_ack_s = (bulk_acks.empty() ? 0 : bulk_acks.back() - bulk_start) / 1000.0;
   const double bulk_e2e_s = (bulk_seen.value_or(ms_since(start)) - bulk_start) / 1000.0;
@@ -343,7 +357,7 @@ int main(int argc, char** argv) {
   fmt::print("single calls: {} registrations from {} threads ...\n", o.single, o.threads);
   const auto base2 = baseline + static_cast<std::int64_t>(bulk_acks.size());
   const double single_start = ms_since(start);
-  auto single_acks = send_single(*registration, single_rows, o.threads, start, failed);
+  auto single_acks = send_single(*registration, token, single_rows, o.threads, start, failed);
   const auto single_seen = watcher.wait_for(base2 + static_cast<std::int64_t>(single_acks.size()), 5min);
   const double single_ack_s = (single_acks.empty() ? 0 : single_acks.back() - single_start) / 1000.0;
   const double single_e2e_s = (single_seen.value_or(ms_since(start)) - single_start) / 1000.0;
@@ -356,7 +370,7 @@ int main(int argc, char** argv) {
   // 3. Paced at 10,000/s: messages of 100 rows every 10 ms.
   fmt::print("paced: {} registrations at 10,000/s ...\n", o.paced);
   const auto base3 = base2 + static_cast<std::int64_t>(single_acks.size());
-  const auto paced_acks = send_bulk(*registration, paced_rows, 100, 100.0, start, failed);
+  const auto paced_acks = send_bulk(*registration, token, paced_rows, 100, 100.0, start, failed);
   (void)watcher.wait_for(base3 + static_cast<std::int64_t>(paced_acks.size()), 5min);
   const auto paced_latency = watcher.latency(paced_acks, base3);
   watcher.stop();

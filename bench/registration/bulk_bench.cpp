@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "jaring/grpc/edge.hpp"
 #include "jaring/grpc/server.hpp"
 #include "jaring/registration/v1/registration.grpc.pb.h"
 #include "jaring/sample/sample.hpp"
@@ -58,6 +59,8 @@ int main(int argc, char** argv) {
   };
   auto stub =
       reg::RegistrationService::NewStub(::grpc::CreateChannel(ep.grpc, ::grpc::InsecureChannelCredentials()));
+  // A branch officer over every Jakarta branch makes the RWs and streams the rows: one token.
+  const auto token = stack.token("branch-officer", "bench.officer");
 
   // 200 RWs over the kelurahan of Cakung and Duren Sawit.
   std::vector<std::string> rws;
@@ -71,6 +74,7 @@ int main(int argc, char** argv) {
       reg::Rw rw;
       ::grpc::ClientContext context;
       jaring::grpc::set_deadline(context, 10s);
+      jaring::grpc::authorize(context, token);
       if (!stub->CreateRw(&context, request, &rw).ok()) return 1;
       rws.push_back(rw.code());
     }
@@ -93,6 +97,7 @@ int main(int argc, char** argv) {
   const auto start = Clock::now();
   ::grpc::ClientContext context;
   jaring::grpc::set_deadline(context, 30min);
+  jaring::grpc::authorize(context, token);
   auto stream = stub->RegisterBulk(&context);
   std::thread writer([&] {
     reg::RegisterBulkRequest batch;

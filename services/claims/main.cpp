@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
     service::StoreAndOutbox parts(runtime, store_path, claims::SqliteStore::migrations(), kafka_settings);
     claims::SqliteStore store(parts.db(), clock, parts.committed());
     claims::Claims core(store, benefits, settings, clock);
-    claims::GrpcService api(core);
+    claims::GrpcService api(core, runtime.edge(claims::GrpcService::kName));
     claims::EventHandler handler(core, runtime.metrics);
     kafka::Consumer consumer(kafka_settings, consumer_options, parts.batched(handler), runtime.metrics);
 

@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
                                   kafka_settings);
     contribution::SqliteStore store(parts.db(), clock, parts.committed());
     contribution::Contribution core(store, tariffs, settings, clock);
-    contribution::GrpcService api(core);
+    contribution::GrpcService api(core, runtime.edge(contribution::GrpcService::kName));
     contribution::EventHandler handler(core, runtime.metrics);
     kafka::Consumer consumer(kafka_settings, consumer_options, parts.batched(handler), runtime.metrics);
 

@@ -1,8 +1,10 @@
 // jaring-coverage: consumes the owners' topics into per-RW counters in Redis, and serves them
 // over gRPC and the dashboard. `jaring-coverage rebuild` recomputes every counter from the
-// owners' export streams (see adapters/rebuild.hpp) and exits.
+// owners' export streams (see adapters/rebuild.hpp) and exits. Both ask registration with
+// coverage's own credential (auth.token_file).
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
@@ -23,6 +25,7 @@ namespace {
 struct Settings {
   service::CommonSettings common;
   config::HostPort dashboard_listen;
+  bool dashboard_require_token = false;
   config::HostPort redis_address;
   std::string redis_prefix;
   std::chrono::seconds dedupe_ttl;
@@ -42,6 +45,7 @@ Settings read_settings(const config::Source& source) {
   Settings s;
   s.common = service::read_common(reader, 50052, 9102);
   s.dashboard_listen = reader.host_port("dashboard.listen", "127.0.0.1:8080");
+  s.dashboard_require_token = reader.boolean("dashboard.require_token", false);
   s.redis_address = reader.host_port("redis.address", "127.0.0.1:6379");
   s.redis_prefix = reader.string("redis.prefix", "jaring:cov:");
   s.dedupe_ttl = std::chrono::seconds(reader.integer("coverage.dedupe_ttl_seconds", 86400, 60, 30 * 86400));
@@ -86,17 +90,26 @@ int serve(const Settings& s) {
   coverage::Queries queries(read_side, areas);
   coverage::ChangeFeed feed;
   coverage::SqliteSnapshots snapshots(s.snapshots_path);
+  // The audit trail (of CreateSnapshot) in the snapshots' file, in the snapshot's transaction;
+  // its records reach jaring.audit.v1 through that file's outbox. Set before any edge exists.
+  kafka::Producer producer(s.kafka, "jaring-coverage", runtime.metrics);
+  kafka::OutboxRelay relay(snapshots.db(), producer, runtime.metrics);
+  runtime.trail = std::make_unique<audit::Trail>(snapshots.db(), runtime.name, runtime.clock,
+                                                 [&relay] { relay.notify(); });
   SystemClock clock;
   coverage::Evaluation evaluation(queries, snapshots, clock);
   coverage::EventHandler handler(counters, runtime.metrics, &feed);
   kafka::Consumer consumer(s.kafka, s.consumer, handler, runtime.metrics);
-  coverage::GrpcService api(queries, feed, evaluation);
-  coverage::Dashboard dashboard(queries, feed, evaluation);
-  coverage::RegistrationExport registration(s.registration_address, areas::Registry::jakarta());
+  coverage::GrpcService api(queries, feed, evaluation, runtime.edge(coverage::GrpcService::kName));
+  coverage::Dashboard dashboard(queries, feed, evaluation,
+                                s.dashboard_require_token ? runtime.verifier.get() : nullptr);
+  coverage::RegistrationExport registration(s.registration_address, areas::Registry::jakarta(),
+                                            runtime.credentials());
   coverage::Reconciler reconciler(read_side, registration, runtime.metrics, s.reconcile_interval);
   coverage::TrendRecorder trend(evaluation, s.trend_interval);
 
   runtime.grpc.add_service(&api);
+  relay.start();
   consumer.start();
   dashboard.start(s.dashboard_listen.host, s.dashboard_listen.port);
   if (s.reconcile_interval.count() > 0) reconciler.start();
@@ -107,7 +120,8 @@ int serve(const Settings& s) {
     if (!readers.ping()) return "Redis is not reachable";
     return std::nullopt;
   });
-  spdlog::info("dashboard on http://{}:{}/", s.dashboard_listen.host, dashboard.port());
+  spdlog::info("dashboard on http://{}:{}/{}", s.dashboard_listen.host, dashboard.port(),
+               s.dashboard_require_token ? " (its API needs a bearer token)" : "");
   service::wait_for_shutdown();
   runtime.stop();
   feed.close();  // ends Watch streams and Server-Sent Events
@@ -115,13 +129,17 @@ int serve(const Settings& s) {
   reconciler.stop();
   dashboard.stop();
   consumer.stop();
+  relay.stop();
   return 0;
 }
 
 int run_rebuild(const Settings& s) {
   redis::Client client(s.redis_address.host, s.redis_address.port);
   coverage::RedisCounters counters(client, s.redis_prefix, s.dedupe_ttl);
-  coverage::RegistrationExport registration(s.registration_address, areas::Registry::jakarta());
+  // Coverage's own credential, on behalf of the operator who runs the command.
+  const char* user = std::getenv("USER");
+  coverage::RegistrationExport registration(s.registration_address, areas::Registry::jakarta(),
+                                            service::credentials(s.common), user != nullptr ? user : "");
   auto done = coverage::rebuild(counters, registration, s.kafka, s.registration_topic);
   if (!done) {
     std::cerr << "jaring-coverage rebuild: " << done.error().message << "\n";

@@ -82,12 +82,16 @@ int main(int argc, char** argv) {
     SystemClock clock;
     service::StoreAndOutbox parts(runtime, store_path, csr::SqliteStore::migrations(), kafka_settings);
     csr::SqliteStore store(parts.db(), clock, parts.committed());
+    // csr-donor's own credential (auth.token_file) for the calls it makes for its callers.
+    const auto credentials = runtime.credentials();
     csr::ContributionTariffs tariffs(
-        ::grpc::CreateChannel(contribution_address, ::grpc::InsecureChannelCredentials()), call_timeout);
+        ::grpc::CreateChannel(contribution_address, ::grpc::InsecureChannelCredentials()), credentials,
+        call_timeout);
     csr::RegistrationClient registrar(
-        ::grpc::CreateChannel(registration_address, ::grpc::InsecureChannelCredentials()), call_timeout);
+        ::grpc::CreateChannel(registration_address, ::grpc::InsecureChannelCredentials()), credentials,
+        call_timeout);
     csr::CsrDonor core(store, tariffs, registrar, settings, clock);
-    csr::GrpcService api(core);
+    csr::GrpcService api(core, runtime.edge(csr::GrpcService::kName));
     csr::EventHandler handler(core, runtime.metrics);
     kafka::Consumer consumer(kafka_settings, consumer_options, parts.batched(handler), runtime.metrics);
     CohortClock cohorts(core, cohort_check);

@@ -1,9 +1,11 @@
-// End to end for issue 7 on the real stack: a worker registered through registration's API
-// pays a month through contribution; the claims service learns both from Kafka alone; a widow
-// files a JKM death claim (agent), the documents are ticked, branch staff verify, the filer may
-// not approve (maker-checker), an approver does, the claim is paid once. ClaimPaid is on
-// jaring.claims.v1 once, without NIK or name; the coverage service counts the RW's claims paid
-// (count and rupiah) and registration ends the participation (reason death).
+// End to end for issue 7 on the real stack, each step as the role that does it (issue 12): an
+// agent registers a worker and collects a month through contribution; the claims service learns
+// both from Kafka alone; the widow files a JKM death claim through that agent, the documents are
+// ticked, a branch officer verifies, neither the filer (however the token spells them) nor the
+// verifier may approve and the approver may not pay (maker-checker), another agent does not see
+// the claim; an approver approves, a second approver pays, once. ClaimPaid is on jaring.claims.v1
+// once, without NIK or name; the coverage service counts the RW's claims paid (count and rupiah)
+// and registration ends the participation (reason death).
 #include <gtest/gtest.h>
 
 #include <mutex>
@@ -107,12 +109,26 @@ TEST_F(ClaimsE2e, ADeathClaimFromARegisteredPayingWorkerToPayment) {
   kafka::Consumer watcher({stack_->endpoints().kafka_bootstrap, {}}, options, collector, registry);
   watcher.start();
 
-  // An RW head registered and paying.
+  // An RW head registered by a Perisai agent of the branch, who collects the first month.
   reg::CreateRwRequest rw;
   rw.set_kelurahan_code(kKelurahan);
   rw.set_number(7);
   call<reg::Rw>("create RW",
                 [&](auto* context, auto* out) { return registration_->CreateRw(context, rw, out); });
+  reg::RegisterAgentRequest perisai;
+  perisai.set_idempotency_key("e2e-claims-agent");
+  perisai.set_name("Rina Perisai");
+  perisai.set_phone("081298765432");
+  perisai.set_branch_code("pulogebang");
+  perisai.set_organisation("Perisai Cakung");
+  const auto agent_id = call<reg::Agent>("register agent", [&](auto* context, auto* out) {
+                          return registration_->RegisterAgent(context, perisai, out);
+                        }).agent_id();
+  ASSERT_FALSE(agent_id.empty());
+  const e2e::As agent{"agent.e2e", {"agent"}, agent_id};
+  const e2e::As officer{"officer.e2e", {"branch-officer"}};
+  const e2e::As approver{"approver.e2e", {"approver"}};
+  const e2e::As payer{"approver2.e2e", {"approver"}};
   reg::RegisterRequest request;
   sample::fill_register_request(generator_.worker(1), request);
   request.set_idempotency_key("e2e-claims-1");
@@ -121,9 +137,13 @@ TEST_F(ClaimsE2e, ADeathClaimFromARegisteredPayingWorkerToPayment) {
   request.set_payer("self");
   request.set_programs("jkk+jkm");
   request.set_income_band(1'000'000);
-  const auto participant = call<reg::Participant>(
-      "register", [&](auto* context, auto* out) { return registration_->Register(context, request, out); });
-  const auto id = participant.participant_id();
+  ::grpc::Status status;
+  const auto participant = try_call_as<reg::Participant>(
+      [&](auto* context, auto* out) { return registration_->Register(context, request, out); }, agent,
+      &status);
+  ASSERT_TRUE(participant) << "register: " << status.error_message();
+  EXPECT_EQ(participant->agent_id(), agent_id);  // the agent's own, from the token
+  const auto id = participant->participant_id();
   ASSERT_FALSE(id.empty());
 
   ASSERT_TRUE(process::wait_for(
@@ -147,11 +167,14 @@ TEST_F(ClaimsE2e, ADeathClaimFromARegisteredPayingWorkerToPayment) {
   payment.set_idempotency_key("e2e-claims-pay-1");
   payment.set_participant_id(id);
   payment.set_channel("agent_cash");
-  payment.set_agent_id("a_e2e");
   payment.set_amount(charge.total());
   payment.set_months(1);
-  const auto paid = call<con::Payment>(
-      "pay", [&](auto* context, auto* out) { return contribution_->MakePayment(context, payment, out); });
+  const auto collected = try_call_as<con::Payment>(
+      [&](auto* context, auto* out) { return contribution_->MakePayment(context, payment, out); }, agent,
+      &status);
+  ASSERT_TRUE(collected) << "pay: " << status.error_message();
+  const auto& paid = *collected;
+  EXPECT_EQ(paid.agent_id(), agent_id);
   ASSERT_EQ(paid.allocations_size(), 1);
   // The day of the death: today in Jakarta (fixed UTC+07:00), the month registration opened and
   // the payment paid.
@@ -190,58 +213,84 @@ TEST_F(ClaimsE2e, ADeathClaimFromARegisteredPayingWorkerToPayment) {
   spouse->set_name("Siti Aminah");
   file.set_requested_amount(42'000'000);
   const auto filer = [&](auto* context, auto* out) { return claims_->FileClaim(context, file, out); };
-  const auto filed = call<cl::Claim>("file", filer, "agent.e2e", "agent");
+  // One claim call as `as`, that must succeed.
+  const auto step = [&](const std::string& what, auto&& fn, const e2e::As& as) {
+    ::grpc::Status why;
+    auto claim = try_call_as<cl::Claim>(fn, as, &why);
+    EXPECT_TRUE(claim) << what << " as " << as.user << ": " << why.error_message();
+    return claim.value_or(cl::Claim{});
+  };
+  // One claim call as `as`, that must be refused with `code`.
+  const auto refused = [&](const std::string& what, auto&& fn, const e2e::As& as, ::grpc::StatusCode code) {
+    ::grpc::Status why;
+    EXPECT_FALSE(try_call_as<cl::Claim>(fn, as, &why)) << what << " as \"" << as.user << "\"";
+    EXPECT_EQ(why.error_code(), code) << what << " as \"" << as.user << "\": " << why.error_message();
+    return why.error_message();
+  };
+  const auto filed = step("file", filer, agent);
   ASSERT_EQ(filed.status(), "filed") << filed.rejection_reason();
   EXPECT_EQ(filed.total(), 42'000'000);
   EXPECT_EQ(filed.rw_code(), kRw);
-  EXPECT_EQ(call<cl::Claim>("file again", filer, "agent.e2e", "agent").claim_id(), filed.claim_id());
+  EXPECT_EQ(step("file again", filer, agent).claim_id(), filed.claim_id());
+  // Another agent's worker is no worker of this one: answered as one nobody announced.
+  const e2e::As other_agent{"agent.lain", {"agent"}, "a_other"};
+  file.set_idempotency_key("e2e-claim-other-agent");
+  refused("file for another agent's worker", filer, other_agent, ::grpc::StatusCode::INVALID_ARGUMENT);
+  file.set_idempotency_key("e2e-claim-1");
 
   cl::AttachDocumentsRequest documents;
   documents.set_claim_id(filed.claim_id());
   for (const auto& d : filed.documents()) documents.add_documents(d.code());
   EXPECT_EQ(documents.documents_size(), 7);
-  call<cl::Claim>(
-      "documents",
-      [&](auto* context, auto* out) { return claims_->AttachDocuments(context, documents, out); },
-      "agent.e2e", "agent");
+  const auto attacher = [&](auto* context, auto* out) {
+    return claims_->AttachDocuments(context, documents, out);
+  };
+  step("documents", attacher, agent);
   cl::VerifyClaimRequest verify;
   verify.set_claim_id(filed.claim_id());
-  call<cl::Claim>(
-      "verify", [&](auto* context, auto* out) { return claims_->VerifyClaim(context, verify, out); },
-      "officer.e2e", "branch-officer");
+  const auto verifier = [&](auto* context, auto* out) { return claims_->VerifyClaim(context, verify, out); };
+  step("verify", verifier, officer);
+
+  // Maker-checker on the verified subject: the filer, however the token spells them, and the
+  // verifier may not approve.
   cl::ApproveClaimRequest approve;
   approve.set_claim_id(filed.claim_id());
-  ::grpc::Status refused;
-  EXPECT_FALSE(try_call<cl::Claim>(
-      [&](auto* context, auto* out) { return claims_->ApproveClaim(context, approve, out); }, &refused,
-      "agent.e2e", "approver"));
-  EXPECT_EQ(refused.error_code(), ::grpc::StatusCode::PERMISSION_DENIED) << refused.error_message();
-  const auto approved = call<cl::Claim>(
-      "approve", [&](auto* context, auto* out) { return claims_->ApproveClaim(context, approve, out); },
-      "approver.e2e", "approver");
+  const auto approval = [&](auto* context, auto* out) {
+    return claims_->ApproveClaim(context, approve, out);
+  };
+  for (const auto* filer_again : {"agent.e2e", " Agent.E2E "}) {
+    const auto why = refused("approve", approval, e2e::As{filer_again, {"approver"}},
+                             ::grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_NE(why.find("maker-checker"), std::string::npos) << why;
+  }
+  refused("approve", approval, e2e::As{"OFFICER.E2E", {"approver"}}, ::grpc::StatusCode::PERMISSION_DENIED);
+  // Another agent does not see the claim at all.
+  cl::GetClaimRequest get;
+  get.set_claim_id(filed.claim_id());
+  const auto getter = [&](auto* context, auto* out) { return claims_->GetClaim(context, get, out); };
+  refused("get", getter, other_agent, ::grpc::StatusCode::NOT_FOUND);
+  const auto approved = step("approve", approval, approver);
   EXPECT_EQ(approved.lines_size(), 3);
+
+  // The approver does not pay; a second approver does, once.
   cl::PayClaimRequest pay;
   pay.set_claim_id(filed.claim_id());
   pay.set_idempotency_key("e2e-claim-pay-1");
-  const auto done = call<cl::Claim>(
-      "pay", [&](auto* context, auto* out) { return claims_->PayClaim(context, pay, out); }, "officer.e2e",
-      "branch-officer");
+  const auto payout = [&](auto* context, auto* out) { return claims_->PayClaim(context, pay, out); };
+  refused("pay", payout, e2e::As{"Approver.E2E", {"approver"}}, ::grpc::StatusCode::PERMISSION_DENIED);
+  const auto done = step("pay", payout, payer);
   EXPECT_EQ(done.status(), "paid");
   pay.set_idempotency_key("e2e-claim-pay-2");
-  EXPECT_FALSE(
-      try_call<cl::Claim>([&](auto* context, auto* out) { return claims_->PayClaim(context, pay, out); },
-                          &refused, "officer.e2e", "branch-officer"));
-  EXPECT_EQ(refused.error_code(), ::grpc::StatusCode::FAILED_PRECONDITION);
+  refused("pay twice", payout, payer, ::grpc::StatusCode::FAILED_PRECONDITION);
 
-  // The history says who did each step.
-  cl::GetClaimRequest get;
-  get.set_claim_id(filed.claim_id());
-  const auto stored =
-      call<cl::Claim>("get", [&](auto* context, auto* out) { return claims_->GetClaim(context, get, out); });
+  // The history says who did each step, with their roles; the filing agent sees their claim.
+  const auto stored = step("get", getter, agent);
   std::vector<std::string> steps;
-  for (const auto& h : stored.history()) steps.push_back(h.action() + ":" + h.user());
-  EXPECT_EQ(steps, (std::vector<std::string>{"filed:agent.e2e", "documents:agent.e2e", "verified:officer.e2e",
-                                             "approved:approver.e2e", "paid:officer.e2e"}));
+  for (const auto& h : stored.history()) steps.push_back(h.action() + ":" + h.user() + ":" + h.role());
+  EXPECT_EQ(steps,
+            (std::vector<std::string>{"filed:agent.e2e:agent", "documents:agent.e2e:agent",
+                                      "verified:officer.e2e:branch-officer", "approved:approver.e2e:approver",
+                                      "paid:approver2.e2e:approver"}));
 
   // ClaimPaid once on the bus, ending the participation; no NIK and no name anywhere on it.
   ASSERT_TRUE(process::wait_for([&] { return !collector.of_type("ClaimPaid").empty(); }, 30s, 50ms))

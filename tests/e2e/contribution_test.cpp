@@ -2,6 +2,10 @@
 // accounts in the contribution service; billing runs and payments (a retried one, a partial one,
 // months ahead, a batch) move them between active, arrears and lapsed; the coverage service
 // counts those states per RW exactly once, follows a move to another RW and drops an exit.
+// Each step runs as the role that does it (issue 12): a Perisai agent registers the workers and
+// collects their cash, another agent reaches none of them, the city's treasurer pays the batch
+// for city-budget participants only, branch staff pay by bank and may not reverse their own
+// payment (a second person does).
 //
 // The services run on the system clock and registration dates each account from today, so the
 // months are billed explicitly: P0 (the registration month) and the three months after it.
@@ -59,7 +63,22 @@ class ContributionE2e : public e2e::StackTest {
     coverage_ = cov::CoverageService::NewStub(channel("coverage"));
   }
 
-  // Registers one worker and returns the participant id.
+  // A Perisai agent of the Pulo Gebang branch; returns the agent id.
+  std::string register_agent(const std::string& name) {
+    reg::RegisterAgentRequest request;
+    request.set_idempotency_key("e2e-contribution-agent-" + name);
+    request.set_name(name);
+    request.set_phone("081298765432");
+    request.set_branch_code("pulogebang");
+    request.set_organisation("Perisai Cakung");
+    return call<reg::Agent>(
+               "register agent",
+               [&](auto* context, auto* out) { return registration_->RegisterAgent(context, request, out); })
+        .agent_id();
+  }
+
+  // Registers one worker (as the agent, who becomes the registering agent) and returns the
+  // participant id.
   std::string register_worker(int serial, const std::string& rw, const std::string& category,
                               const std::string& payer) {
     const auto w = generator_.worker(static_cast<std::uint64_t>(serial));
@@ -71,10 +90,14 @@ class ContributionE2e : public e2e::StackTest {
     request.set_payer(payer);
     request.set_programs("jkk+jkm");
     request.set_income_band(1'000'000);
-    const auto reply = call<reg::Participant>(
-        "register", [&](auto* context, auto* out) { return registration_->Register(context, request, out); });
-    registered_on_ = reply.registered_at().substr(0, 10);  // a valid day for moves and exits
-    return reply.participant_id();
+    ::grpc::Status status;
+    const auto reply = try_call_as<reg::Participant>(
+        [&](auto* context, auto* out) { return registration_->Register(context, request, out); }, agent_,
+        &status);
+    EXPECT_TRUE(reply) << "register: " << status.error_message();
+    if (!reply) return "";
+    registered_on_ = reply->registered_at().substr(0, 10);  // a valid day for moves and exits
+    return reply->participant_id();
   }
 
   std::int64_t quote(const std::string& period, const std::string& category, const std::string& payer) {
@@ -90,17 +113,25 @@ class ContributionE2e : public e2e::StackTest {
         .total();
   }
 
+  // A payment: cash collected by the registering agent (the token names the agent), anything
+  // else recorded by branch staff.
   con::Payment pay(const std::string& key, const std::string& participant, const std::string& channel,
                    std::int64_t amount, int months) {
     con::PaymentRequest request;
     request.set_idempotency_key(key);
     request.set_participant_id(participant);
     request.set_channel(channel);
-    if (channel == "agent_cash") request.set_agent_id("a_e2e");
     request.set_amount(amount);
     request.set_months(months);
-    return call<con::Payment>(
-        key, [&](auto* context, auto* out) { return contribution_->MakePayment(context, request, out); });
+    ::grpc::Status status;
+    const auto paid = try_call_as<con::Payment>(
+        [&](auto* context, auto* out) { return contribution_->MakePayment(context, request, out); },
+        channel == "agent_cash" ? agent_ : caller_, &status);
+    EXPECT_TRUE(paid) << key << ": " << status.error_message();
+    if (paid && channel == "agent_cash") {
+      EXPECT_EQ(paid->agent_id(), agent_.agent) << key;
+    }
+    return paid.value_or(con::Payment{});
   }
 
   con::BillingRun bill(const std::string& key, const std::string& period) {
@@ -156,6 +187,7 @@ class ContributionE2e : public e2e::StackTest {
   }
 
   sample::Generator generator_{44};
+  e2e::As agent_;
   std::string registered_on_;
   std::unique_ptr<reg::RegistrationService::Stub> registration_;
   std::unique_ptr<con::ContributionService::Stub> contribution_;
@@ -170,6 +202,8 @@ TEST_F(ContributionE2e, BillingAndPaymentsMoveTheRwCountersExactlyOnce) {
     call<reg::Rw>("create RW",
                   [&](auto* context, auto* out) { return registration_->CreateRw(context, request, out); });
   }
+  agent_ = {"agent.e2e", {"agent"}, register_agent("Rina Perisai")};
+  ASSERT_FALSE(agent_.agent.empty());
   // RW A: a retried one-month payment, a partial payment, three months ahead, two paid by the
   // city's batch, one who never pays. RW B: one in the batch, one who pays late, one who pays
   // two single months.
@@ -218,7 +252,45 @@ TEST_F(ContributionE2e, BillingAndPaymentsMoveTheRwCountersExactlyOnce) {
   pay("e2e-pay-two-1", b_two, "agent_cash", self(p0), 1);
   pay("e2e-pay-two-2", b_two, "agent_cash", self(p1), 1);
 
-  // The city pays six months for its RT/RW officials in one batch, retried once.
+  // Another agent of the same branch reaches none of these workers: answered as unknown ones.
+  {
+    const e2e::As other{"agent.lain", {"agent"}, register_agent("Dodi Perisai")};
+    con::PaymentRequest request;
+    request.set_idempotency_key("e2e-pay-other-agent");
+    request.set_participant_id(a_never);
+    request.set_channel("agent_cash");
+    request.set_amount(self(p0));
+    request.set_months(1);
+    ::grpc::Status status;
+    EXPECT_FALSE(try_call_as<con::Payment>(
+        [&](auto* context, auto* out) { return contribution_->MakePayment(context, request, out); }, other,
+        &status));
+    EXPECT_EQ(status.error_code(), ::grpc::StatusCode::NOT_FOUND) << status.error_message();
+    con::GetAccountRequest get;
+    get.set_participant_id(a_never);
+    EXPECT_FALSE(try_call_as<con::Account>(
+        [&](auto* context, auto* out) { return contribution_->GetAccount(context, get, out); }, other,
+        &status));
+    EXPECT_EQ(status.error_code(), ::grpc::StatusCode::NOT_FOUND) << status.error_message();
+  }
+  // A reversal needs a second person: whoever recorded the partial payment may not reverse it,
+  // however the token spells them (this one stands: nobody else asks).
+  {
+    con::ReversePaymentRequest request;
+    request.set_idempotency_key("e2e-reverse-own");
+    request.set_payment_id(statement(a_partial).payments(0).payment_id());
+    request.set_reason("entered twice");
+    ::grpc::Status status;
+    EXPECT_FALSE(try_call_as<con::Payment>(
+        [&](auto* context, auto* out) { return contribution_->ReversePayment(context, request, out); },
+        e2e::As{" E2E-Staff ", {"branch-officer"}}, &status));
+    EXPECT_EQ(status.error_code(), ::grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+    EXPECT_NE(status.error_message().find("second person"), std::string::npos) << status.error_message();
+  }
+
+  // The city's treasurer pays six months for its RT/RW officials in one batch, retried once;
+  // a batch with a worker who pays for themselves is refused whole.
+  const e2e::As treasurer{"bendahara.e2e", {"treasurer"}, "", "apbd:31.75.06.1005"};
   std::int64_t six = 0;
   for (int m = 0; m < 6; ++m) six += city(month_after(p0, m));
   con::BatchPaymentRequest batch;
@@ -232,11 +304,29 @@ TEST_F(ContributionE2e, BillingAndPaymentsMoveTheRwCountersExactlyOnce) {
     item->set_amount(six);
     item->set_months(6);
   }
+  {
+    auto with_self = batch;
+    with_self.set_idempotency_key("e2e-batch-apbd-self");
+    auto* item = with_self.add_items();
+    item->set_participant_id(a_never);
+    item->set_amount(six);
+    item->set_months(6);
+    const auto refused = try_call_as<con::BatchPaymentResult>(
+        [&](auto* context, auto* out) { return contribution_->MakeBatchPayment(context, with_self, out); },
+        treasurer);
+    ASSERT_TRUE(refused);
+    EXPECT_FALSE(refused->accepted());
+    ASSERT_EQ(refused->failures_size(), 1);
+    EXPECT_EQ(refused->failures(0).participant_id(), a_never);
+  }
   std::string batch_id;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    const auto result = call<con::BatchPaymentResult>("batch", [&](auto* context, auto* out) {
-      return contribution_->MakeBatchPayment(context, batch, out);
-    });
+    ::grpc::Status status;
+    const auto paid = try_call_as<con::BatchPaymentResult>(
+        [&](auto* context, auto* out) { return contribution_->MakeBatchPayment(context, batch, out); },
+        treasurer, &status);
+    ASSERT_TRUE(paid) << "batch: " << status.error_message();
+    const auto& result = *paid;
     ASSERT_TRUE(result.accepted()) << result.ShortDebugString();
     EXPECT_EQ(result.items_paid(), 3);
     if (attempt == 0) batch_id = result.batch_id();

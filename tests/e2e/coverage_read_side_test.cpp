@@ -2,7 +2,8 @@
 // equal the gRPC answers, live updates without a reload, a screenshot in
 // build/test-artifacts/), Redis killed in the middle of a stream of registrations, after
 // which `jaring-coverage rebuild` makes every counter exact again, and `jaringctl report ...`
-// (snapshots and the reports comparing them).
+// (snapshots and the reports comparing them). Calls carry tokens signed by the stack's local key:
+// a branch officer registers, an admin takes snapshots, the rebuild uses coverage's own credential.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -20,7 +21,9 @@
 
 #include <fmt/format.h>
 
+#include "jaring/audit/v1/audit.grpc.pb.h"
 #include "jaring/coverage/v1/coverage.grpc.pb.h"
+#include "jaring/grpc/edge.hpp"
 #include "jaring/grpc/server.hpp"
 #include "jaring/registration/v1/registration.grpc.pb.h"
 #include "jaring/sample/sample.hpp"
@@ -46,6 +49,7 @@ class CoverageReadSide : public ::testing::Test {
     options.config_dir = testing::source_dir() / "deploy" / "local";
     stack_ = std::make_unique<stack::Stack>(options);
     stack_->start();
+    officer_ = stack_->token("branch-officer", "e2e-officer");
     connect();
     for (int number = 1; number <= kRws; ++number) {
       reg::CreateRwRequest request;
@@ -54,7 +58,7 @@ class CoverageReadSide : public ::testing::Test {
       request.set_target(number == 1 ? 5 : 100);  // one RW can reach its target in the test
       reg::Rw reply;
       ::grpc::ClientContext context;
-      grpc::set_deadline(context, 10s);
+      prepare(context, 10s);
       ASSERT_TRUE(registration_->CreateRw(&context, request, &reply).ok());
     }
   }
@@ -65,6 +69,12 @@ class CoverageReadSide : public ::testing::Test {
         ::grpc::CreateChannel(ep.services.at("registration").grpc, ::grpc::InsecureChannelCredentials()));
     coverage_ = cov::CoverageService::NewStub(
         ::grpc::CreateChannel(ep.services.at("coverage").grpc, ::grpc::InsecureChannelCredentials()));
+  }
+
+  // A deadline and the branch officer's token.
+  void prepare(::grpc::ClientContext& context, std::chrono::seconds deadline) const {
+    grpc::set_deadline(context, deadline);
+    grpc::authorize(context, officer_);
   }
 
   static std::string rw_code(std::uint64_t serial) {
@@ -83,7 +93,7 @@ class CoverageReadSide : public ::testing::Test {
     r.set_rw_code(rw_code(serial));
     reg::Participant reply;
     ::grpc::ClientContext context;
-    grpc::set_deadline(context, 10s);
+    prepare(context, 10s);
     return registration_->Register(&context, r, &reply).ok();
   }
 
@@ -92,7 +102,7 @@ class CoverageReadSide : public ::testing::Test {
     request.set_kelurahan_code(kKelurahan);
     cov::ListRwCoverageResponse reply;
     ::grpc::ClientContext context;
-    grpc::set_deadline(context, 5s);
+    prepare(context, 5s);
     if (!coverage_->ListRwCoverage(&context, request, &reply).ok()) return std::nullopt;
     return reply;
   }
@@ -125,6 +135,7 @@ class CoverageReadSide : public ::testing::Test {
 
   testing::TempDir dir_{"jaring-cov-e2e"};
   std::unique_ptr<stack::Stack> stack_;
+  std::string officer_;
   std::unique_ptr<reg::RegistrationService::Stub> registration_;
   std::unique_ptr<cov::CoverageService::Stub> coverage_;
   sample::Generator generator_{7};
@@ -186,7 +197,7 @@ TEST_F(CoverageReadSide, TheDashboardInChromiumShowsTheGrpcNumbersAndUpdatesLive
   request.set_area_code("31");
   cov::AreaCoverage city;
   ::grpc::ClientContext context;
-  grpc::set_deadline(context, 5s);
+  prepare(context, 5s);
   ASSERT_TRUE(coverage_->GetAreaCoverage(&context, request, &city).ok());
   nlohmann::json want{{"kelurahan", kKelurahan},
                       {"total_registered", city.summary().totals().registered()},
@@ -265,10 +276,15 @@ TEST_F(CoverageReadSide, RedisKilledMidStreamThenRebuildMakesTheCountersExact) {
         return res && res->body.find("jaring_registration_outbox_backlog_messages 0") != std::string::npos;
       },
       30s, 50ms));
+  // The rebuild reads the service's settings, its own credential among them (auth.token_file).
   const auto& ep = stack_->endpoints();
+  const auto credential = std::filesystem::path(ep.auth_dir) / "coverage.token";
+  ASSERT_TRUE(std::filesystem::exists(credential)) << credential;
   const auto command = fmt::format(
-      "JARING_REDIS_ADDRESS={} JARING_REGISTRATION_ADDRESS={} JARING_KAFKA_BOOTSTRAP_SERVERS={} {} rebuild",
+      "JARING_REDIS_ADDRESS={} JARING_REGISTRATION_ADDRESS={} JARING_KAFKA_BOOTSTRAP_SERVERS={} "
+      "JARING_AUTH_JWKS_FILE={} JARING_AUTH_ISSUER={} JARING_AUTH_TOKEN_FILE={} {} rebuild",
       ep.redis, ep.services.at("registration").grpc, ep.kafka_bootstrap,
+      stack_->authority().jwks_file().string(), ep.issuer, credential.string(),
       (testing::bin_dir() / "jaring-coverage").string());
   const auto [code, out] = run(command);
   ASSERT_EQ(code, 0) << command << "\n" << out;
@@ -281,7 +297,9 @@ TEST_F(CoverageReadSide, RedisKilledMidStreamThenRebuildMakesTheCountersExact) {
 }
 
 TEST_F(CoverageReadSide, JaringctlReportSnapshotsListsAndComparesThem) {
-  const auto ctl = fmt::format("{} --coverage {}", (testing::bin_dir() / "jaringctl").string(),
+  // Snapshots are for admins (RunBilling, targets and rebuilds too).
+  const auto ctl = fmt::format("JARING_TOKEN={} {} --coverage {}", stack_->token("admin", "e2e-admin"),
+                               (testing::bin_dir() / "jaringctl").string(),
                                stack_->endpoints().services.at("coverage").grpc);
   std::uint64_t serial = 0;
   for (; serial < 10; ++serial) ASSERT_TRUE(register_worker(serial));
@@ -352,6 +370,37 @@ TEST_F(CoverageReadSide, JaringctlReportSnapshotsListsAndComparesThem) {
   EXPECT_EQ(code, 1) << out;
   EXPECT_NE(out.find("INVALID_ARGUMENT"), std::string::npos) << out;
   EXPECT_NE(out.find("period"), std::string::npos) << out;
+
+  // Coverage's audit trail holds each snapshot the admin took (naming it) and the refused one;
+  // its records leave for jaring.audit.v1 through the snapshots' outbox.
+  {
+    auto audit = jaring::audit::v1::AuditService::NewStub(::grpc::CreateChannel(
+        stack_->endpoints().services.at("coverage").grpc, ::grpc::InsecureChannelCredentials()));
+    jaring::audit::v1::ListAuditRecordsRequest request;
+    request.set_subject("e2e-admin");
+    jaring::audit::v1::ListAuditRecordsResponse reply;
+    ::grpc::ClientContext context;
+    grpc::set_deadline(context, 5s);
+    grpc::authorize(context, stack_->token("auditor", "e2e-auditor"));
+    const auto status = audit->ListAuditRecords(&context, request, &reply);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> results;
+    for (const auto& r : reply.records()) {
+      if (r.method() != "/jaring.coverage.v1.CoverageService/CreateSnapshot") continue;
+      results.push_back(r.result());
+      if (r.result() == "OK") {
+        EXPECT_EQ(r.ids_size(), 1) << r.ShortDebugString();
+      }
+    }
+    EXPECT_EQ(results, (std::vector<std::string>{"OK", "OK", "INVALID_ARGUMENT"}));
+    httplib::Client metrics(stack_->endpoints().services.at("coverage").metrics);
+    EXPECT_TRUE(process::wait_for(
+        [&] {
+          auto res = metrics.Get("/metrics");
+          return res && res->body.find("jaring_coverage_outbox_backlog_messages 0") != std::string::npos;
+        },
+        30s, 50ms));
+  }
   std::tie(code, out) =
       run(fmt::format("{} report compare --area {} --from 2026-Q3 --format pdf", ctl, kKelurahan));
   EXPECT_NE(code, 0) << out;

@@ -5,7 +5,9 @@
 // statement shows the sponsor as the payer; registration makes the sponsor the payer and the
 // coverage service counts one sponsored worker in the RW, exactly once. The impact report then
 // shows the month funded; a death claim paid to the family counts in it, and the death ends the
-// sponsorship.
+// sponsorship. Each step is taken with the token of the role that takes it: the kelurahan's area
+// official proposes, an admin opens the sponsors' wallets, each sponsor acts with its own sponsor
+// id and sees nothing of the other's.
 #include <gtest/gtest.h>
 
 #include <fmt/chrono.h>
@@ -37,7 +39,13 @@ const std::string kRw = "31.75.06.1005.001";
 
 class CsrE2e : public e2e::StackTest {
  protected:
-  CsrE2e() : StackTest("jaring-csr-e2e", {"e2e-officer", "branch-officer"}) {}
+  CsrE2e() : StackTest("jaring-csr-e2e") {}
+
+  // A sponsor's (or the city budget's) own staff.
+  static e2e::As sponsor_staff(const std::string& user, const std::string& role,
+                               const std::string& sponsor_id) {
+    return {user, {role}, "", sponsor_id};
+  }
 
   void SetUp() override {
     StackTest::SetUp();
@@ -109,13 +117,40 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
   new_worker(propose, 1, "pemulung, no fixed income");
   new_worker(propose, 2, "penjaga makam");
   new_worker(propose, 3, "broken NIK")->mutable_worker()->set_nik("12345");
-  const auto proposal = call<csr::Proposal>(
-      "propose", [&](auto* context, auto* out) { return csr_->SubmitProposal(context, propose, out); });
+  const e2e::As lurah{"lurah.pulogebang", {"area-official"}};
+  ::grpc::Status status;
+  const auto proposal =
+      try_call_as<csr::Proposal>(
+          [&](auto* context, auto* out) { return csr_->SubmitProposal(context, propose, out); }, lurah,
+          &status)
+          .value_or(csr::Proposal{});
+  ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(proposal.items_size(), 2) << proposal.ShortDebugString();
   ASSERT_EQ(proposal.refused_size(), 1);
   EXPECT_EQ(proposal.refused(0).row(), 4);
   EXPECT_NE(proposal.refused(0).reason().find("nik"), std::string::npos) << proposal.refused(0).reason();
-  EXPECT_EQ(proposal.submitted_by(), "e2e-officer");
+  EXPECT_EQ(proposal.submitted_by(), "lurah.pulogebang");
+  // Kelurahan staff of another area neither propose for Pulo Gebang nor see its proposals.
+  {
+    const e2e::As gambir{"lurah.gambir", {"area-official"}, "", "", {}, {"31.71.01.1001"}};
+    auto elsewhere = propose;
+    elsewhere.set_idempotency_key("e2e-proposal-gambir");
+    EXPECT_FALSE(try_call_as<csr::Proposal>(
+        [&](auto* context, auto* out) { return csr_->SubmitProposal(context, elsewhere, out); }, gambir,
+        &status));
+    EXPECT_EQ(status.error_code(), ::grpc::StatusCode::PERMISSION_DENIED);
+    ASSERT_FALSE(grpc::field_violations(status).empty());
+    EXPECT_EQ(grpc::field_violations(status)[0].field, "kelurahan_code");
+    csr::ListProposalsRequest list;
+    const auto seen = [&](const e2e::As& as) {
+      return try_call_as<csr::ListProposalsResponse>(
+                 [&](auto* context, auto* out) { return csr_->ListProposals(context, list, out); }, as)
+          .value_or(csr::ListProposalsResponse{})
+          .proposals_size();
+    };
+    EXPECT_EQ(seen(gambir), 0);
+    EXPECT_EQ(seen(lurah), 1);
+  }
   const auto accepted_id = proposal.items(0).participant_id();
   const auto rejected_id = proposal.items(1).participant_id();
 
@@ -141,11 +176,13 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
   deposit.set_sponsor_id(sponsor.sponsor_id());
   deposit.set_amount(1'000'000);
   deposit.set_reference("BCA 0042");
+  const auto maju = sponsor_staff("csr.maju", "sponsor", sponsor.sponsor_id());
   for (int attempt = 0; attempt < 2; ++attempt) {  // a retried deposit credits once
-    const auto d = call<csr::DepositResult>(
-        "deposit", [&](auto* context, auto* out) { return csr_->Deposit(context, deposit, out); });
-    EXPECT_EQ(d.balance(), 1'000'000);
-    EXPECT_EQ(d.repeated(), attempt == 1);
+    const auto d = try_call_as<csr::DepositResult>(
+        [&](auto* context, auto* out) { return csr_->Deposit(context, deposit, out); }, maju, &status);
+    ASSERT_TRUE(d) << status.error_message();
+    EXPECT_EQ(d->balance(), 1'000'000);
+    EXPECT_EQ(d->repeated(), attempt == 1);
   }
   con::QuoteRequest tariff;
   tariff.set_period(p0);
@@ -165,8 +202,8 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
   csr::Budget budget;
   ASSERT_TRUE(process::wait_for(
       [&] {
-        auto b = try_call<csr::Budget>(
-            [&](auto* context, auto* out) { return csr_->QuoteCohort(context, spec, out); });
+        auto b = try_call_as<csr::Budget>(
+            [&](auto* context, auto* out) { return csr_->QuoteCohort(context, spec, out); }, maju);
         if (b) budget = *b;
         return b.has_value();
       },
@@ -182,8 +219,11 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
   accept.set_cohort_name("Maju Peduli Pemulung");
   accept.set_start_period(p0);
   accept.set_months(3);
-  const auto accepted = call<csr::AcceptProposalResult>(
-      "accept", [&](auto* context, auto* out) { return csr_->AcceptProposal(context, accept, out); });
+  const auto accepted =
+      try_call_as<csr::AcceptProposalResult>(
+          [&](auto* context, auto* out) { return csr_->AcceptProposal(context, accept, out); }, maju, &status)
+          .value_or(csr::AcceptProposalResult{});
+  ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(accepted.cohort().members_size(), 1);
   EXPECT_EQ(accepted.cohort().budget().total(), 3 * monthly);
   EXPECT_EQ(accepted.proposal().items(0).status(), "accepted");
@@ -193,8 +233,9 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
   reject.add_item_ids(proposal.items(1).item_id());
   reject.set_reason("outside this sponsor's programme");
   EXPECT_EQ(
-      call<csr::Proposal>(
-          "reject", [&](auto* context, auto* out) { return csr_->RejectProposalItems(context, reject, out); })
+      try_call_as<csr::Proposal>(
+          [&](auto* context, auto* out) { return csr_->RejectProposalItems(context, reject, out); }, maju)
+          .value_or(csr::Proposal{})
           .status(),
       "decided");
 
@@ -205,17 +246,56 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
   other.set_kind("city_budget");
   const auto city = call<csr::Sponsor>(
       "sponsor 2", [&](auto* context, auto* out) { return csr_->CreateSponsor(context, other, out); });
+  const auto treasurer = sponsor_staff("bendahara.jaktim", "treasurer", city.sponsor_id());
   csr::CreateCohortRequest overlap;
   overlap.set_idempotency_key("e2e-overlap");
   *overlap.mutable_spec() = spec;
   overlap.mutable_spec()->set_sponsor_id(city.sponsor_id());
   ::grpc::Status refused;
-  EXPECT_FALSE(try_call<csr::Cohort>(
-      [&](auto* context, auto* out) { return csr_->CreateCohort(context, overlap, out); }, &refused));
+  EXPECT_FALSE(try_call_as<csr::Cohort>(
+      [&](auto* context, auto* out) { return csr_->CreateCohort(context, overlap, out); }, treasurer,
+      &refused));
   EXPECT_EQ(refused.error_code(), ::grpc::StatusCode::FAILED_PRECONDITION);
   const auto details = grpc::field_violations(refused);
   ASSERT_EQ(details.size(), 1u);
-  EXPECT_NE(details[0].rule.find(accepted.cohort().cohort_id()), std::string::npos) << details[0].rule;
+  // The periods are named; the other sponsor's cohort is not the city's business.
+  EXPECT_NE(details[0].rule.find(p0 + ".."), std::string::npos) << details[0].rule;
+  EXPECT_NE(details[0].rule.find("another sponsor"), std::string::npos) << details[0].rule;
+  EXPECT_EQ(details[0].rule.find(accepted.cohort().cohort_id()), std::string::npos) << details[0].rule;
+
+  // Each sponsor sees only itself: the other's wallet, cohort and impact are missing, its list
+  // holds itself only, and it cannot put money in the other's wallet.
+  {
+    csr::GetSponsorRequest other_wallet;
+    other_wallet.set_sponsor_id(sponsor.sponsor_id());
+    EXPECT_FALSE(try_call_as<csr::Sponsor>(
+        [&](auto* context, auto* out) { return csr_->GetSponsor(context, other_wallet, out); }, treasurer,
+        &status));
+    EXPECT_EQ(status.error_code(), ::grpc::StatusCode::NOT_FOUND);
+    csr::GetCohortRequest other_cohort;
+    other_cohort.set_cohort_id(accepted.cohort().cohort_id());
+    EXPECT_FALSE(try_call_as<csr::Cohort>(
+        [&](auto* context, auto* out) { return csr_->GetCohort(context, other_cohort, out); }, treasurer,
+        &status));
+    EXPECT_EQ(status.error_code(), ::grpc::StatusCode::NOT_FOUND);
+    csr::ListSponsorsRequest list;
+    const auto listed = try_call_as<csr::ListSponsorsResponse>(
+        [&](auto* context, auto* out) { return csr_->ListSponsors(context, list, out); }, treasurer);
+    ASSERT_TRUE(listed);
+    ASSERT_EQ(listed->sponsors_size(), 1);
+    EXPECT_EQ(listed->sponsors(0).sponsor_id(), city.sponsor_id());
+    EXPECT_EQ(
+        call<csr::ListSponsorsResponse>(
+            "list sponsors", [&](auto* context, auto* out) { return csr_->ListSponsors(context, list, out); })
+            .sponsors_size(),
+        2);  // an admin sees both
+    csr::DepositRequest into_other = deposit;
+    into_other.set_idempotency_key("e2e-deposit-other");
+    EXPECT_FALSE(try_call_as<csr::DepositResult>(
+        [&](auto* context, auto* out) { return csr_->Deposit(context, into_other, out); }, treasurer,
+        &status));
+    EXPECT_EQ(status.error_code(), ::grpc::StatusCode::NOT_FOUND);
+  }
 
   // Registration makes the sponsor the payer; coverage counts one sponsored worker in the RW.
   ASSERT_TRUE(process::wait_for(
@@ -264,8 +344,9 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
 
   csr::GetSponsorRequest get;
   get.set_sponsor_id(sponsor.sponsor_id());
-  const auto after = call<csr::Sponsor>(
-      "get", [&](auto* context, auto* out) { return csr_->GetSponsor(context, get, out); });
+  const auto after = try_call_as<csr::Sponsor>(
+                         [&](auto* context, auto* out) { return csr_->GetSponsor(context, get, out); }, maju)
+                         .value_or(csr::Sponsor{});
   EXPECT_EQ(after.balance(), 1'000'000 - monthly);
   EXPECT_EQ(after.spent(), monthly);
 
@@ -273,8 +354,10 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
   impact_request.set_sponsor_id(sponsor.sponsor_id());
   impact_request.set_from_period(p0);
   impact_request.set_to_period(p0);
-  const auto impact = call<csr::ImpactReport>(
-      "impact", [&](auto* context, auto* out) { return csr_->GetImpact(context, impact_request, out); });
+  const auto impact =
+      try_call_as<csr::ImpactReport>(
+          [&](auto* context, auto* out) { return csr_->GetImpact(context, impact_request, out); }, maju)
+          .value_or(csr::ImpactReport{});
   EXPECT_EQ(impact.workers_protected(), 1);
   EXPECT_EQ(impact.months_funded(), 1);
   EXPECT_EQ(impact.spent(), monthly);
@@ -282,8 +365,9 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
   // Still exactly one sponsored worker after everything settled.
   EXPECT_EQ(rw_counters().value_or(cov::Counters{}).sponsored(), 1);
 
-  // The sponsored worker dies this month; the family's JKM claim is paid (maker-checker). The
-  // sponsor's impact counts it, and the death ends the sponsorship: no sponsored worker is left.
+  // The sponsored worker dies this month; the family's JKM claim is filed, verified, approved and
+  // paid by four different people (maker-checker). The sponsor's impact counts it, and the death
+  // ends the sponsorship: no sponsored worker is left.
   // Today in Jakarta (fixed UTC+07:00): the month the sponsor paid, on or after registration.
   const auto event_date = fmt::format("{:%F}", std::chrono::floor<std::chrono::days>(
                                                    std::chrono::system_clock::now() + std::chrono::hours(7)));
@@ -312,8 +396,8 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
   spouse->set_alive(true);
   spouse->set_name("Siti Aminah");
   const auto filed = call<cl::Claim>(
-      "file", [&](auto* context, auto* out) { return claims_->FileClaim(context, file, out); }, "agent.e2e",
-      "agent");
+      "file", [&](auto* context, auto* out) { return claims_->FileClaim(context, file, out); },
+      "officer.filer", "branch-officer");
   ASSERT_EQ(filed.status(), "filed") << filed.rejection_reason();
   cl::AttachDocumentsRequest documents;
   documents.set_claim_id(filed.claim_id());
@@ -321,23 +405,23 @@ TEST_F(CsrE2e, KelurahanProposalToAPaidContributionAndASponsoredCounter) {
   call<cl::Claim>(
       "documents",
       [&](auto* context, auto* out) { return claims_->AttachDocuments(context, documents, out); },
-      "agent.e2e", "agent");
+      "officer.filer", "branch-officer");
   cl::VerifyClaimRequest verify;
   verify.set_claim_id(filed.claim_id());
   call<cl::Claim>(
       "verify", [&](auto* context, auto* out) { return claims_->VerifyClaim(context, verify, out); },
-      "officer.e2e", "branch-officer");
+      "officer.verifier", "branch-officer");
   cl::ApproveClaimRequest approve;
   approve.set_claim_id(filed.claim_id());
   call<cl::Claim>(
       "approve", [&](auto* context, auto* out) { return claims_->ApproveClaim(context, approve, out); },
-      "approver.e2e", "approver");
+      "head.approver", "approver");
   cl::PayClaimRequest pay;
   pay.set_claim_id(filed.claim_id());
   pay.set_idempotency_key("e2e-csr-claim-pay");
   const auto paid = call<cl::Claim>(
-      "pay", [&](auto* context, auto* out) { return claims_->PayClaim(context, pay, out); }, "officer.e2e",
-      "branch-officer");
+      "pay", [&](auto* context, auto* out) { return claims_->PayClaim(context, pay, out); }, "head.payer",
+      "approver");
   ASSERT_EQ(paid.status(), "paid");
   csr::ImpactReport with_claim;
   EXPECT_TRUE(process::wait_for(

@@ -1,8 +1,11 @@
 // End to end: a kelurahan list imported with jaringctl through the bulk stream, on the real
-// stack. Good rows are registered and counted, bad ones land in the error file with their line
-// and reason, and importing the file again adds nothing.
+// stack, by kelurahan staff (jaringctl signs their token with the stack's local key). Good rows
+// are registered and counted, bad ones land in the error file with their line and reason, and
+// importing the file again adds nothing. An auditor then finds the import and a participant's
+// changes in the audit trail with `jaringctl audit`.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -11,11 +14,9 @@
 #include <nlohmann/json.hpp>
 
 #include "jaring/coverage/v1/coverage.grpc.pb.h"
-#include "jaring/grpc/server.hpp"
 #include "jaring/registration/v1/registration.grpc.pb.h"
 #include "jaring/sample/sample.hpp"
-#include "jaring/stack/stack.hpp"
-#include "jaring/testing/fixtures.hpp"
+#include "stack_test.hpp"
 
 namespace jaring {
 namespace {
@@ -42,30 +43,43 @@ std::vector<std::string> lines_of(const std::filesystem::path& path) {
   return out;
 }
 
-TEST(Import, RegistersGoodRowsReportsBadOnesAndAddsNothingTheSecondTime) {
-  testing::TempDir dir("jaring-import");
-  stack::Options options;
-  options.run_dir = dir.path() / "run";
-  options.bin_dir = testing::bin_dir();
-  options.config_dir = testing::source_dir() / "deploy" / "local";
-  stack::Stack stack(options);
-  stack.start();
-  stack.write_state();
+class Import : public e2e::StackTest {
+ protected:
+  Import() : StackTest("jaring-import") {}
 
-  auto registration = reg::RegistrationService::NewStub(::grpc::CreateChannel(
-      stack.endpoints().services.at("registration").grpc, ::grpc::InsecureChannelCredentials()));
+  void SetUp() override {
+    StackTest::SetUp();
+    stack_->write_state();  // endpoints.json, with the local key jaringctl signs with
+  }
+
+  // jaringctl against this stack, as the identity `who` names (global flags).
+  std::string ctl(const std::string& who, const std::string& command) const {
+    return fmt::format("'{}' --json --endpoints '{}' {} {}", (testing::bin_dir() / "jaringctl").string(),
+                       (dir_.path() / "run" / "endpoints.json").string(), who, command);
+  }
+};
+
+// The records `jaringctl audit` prints as JSON, or none when it failed.
+std::vector<nlohmann::json> audit_records(const std::pair<int, std::string>& run) {
+  const auto reply = nlohmann::json::parse(run.second, nullptr, false);
+  if (run.first != 0 || reply.is_discarded() || !reply.contains("records")) return {};
+  return reply["records"].get<std::vector<nlohmann::json>>();
+}
+
+TEST_F(Import, RegistersGoodRowsReportsBadOnesAndAddsNothingTheSecondTime) {
+  auto registration = reg::RegistrationService::NewStub(channel("registration"));
   for (int number : {1, 2}) {
     reg::CreateRwRequest request;
     request.set_kelurahan_code("31.75.06.1005");
     request.set_number(number);
     reg::Rw rw;
     ::grpc::ClientContext context;
-    grpc::set_deadline(context, 10s);
+    prepare(context);
     ASSERT_TRUE(registration->CreateRw(&context, request, &rw).ok());
   }
 
   // 300 good rows over two RWs, then the bad and the repeated ones.
-  const auto file = dir.path() / "pulo-gebang.csv";
+  const auto file = dir_.path() / "pulo-gebang.csv";
   std::ofstream csv(file);
   csv << "nik,name,birth_date,sex,phone,rw_code,rt,category,income_band,programs,payer,agent_id\n";
   sample::Generator generator(3);
@@ -92,10 +106,10 @@ TEST(Import, RegistersGoodRowsReportsBadOnesAndAddsNothingTheSecondTime) {
   csv << first_good << "\n";  // line 307
   csv.close();
 
-  const auto ctl = fmt::format("'{}' --json --endpoints '{}' import participants '{}' --no-progress",
-                               (testing::bin_dir() / "jaringctl").string(),
-                               (options.run_dir / "endpoints.json").string(), file.string());
-  const auto [code, out] = run(ctl);
+  // Pulo Gebang's staff import their list: an area official of their kelurahan only.
+  const auto staff = "--user 'Staf Pulo Gebang' --role area-official --area 31.75.06.1005";
+  const auto import_list = ctl(staff, fmt::format("import participants '{}' --no-progress", file.string()));
+  const auto [code, out] = run(import_list);
   EXPECT_EQ(code, 3) << out;  // some rows were rejected
   const auto summary = nlohmann::json::parse(out);
   EXPECT_EQ(summary["imported"], 300);
@@ -114,15 +128,14 @@ TEST(Import, RegistersGoodRowsReportsBadOnesAndAddsNothingTheSecondTime) {
   EXPECT_NE(by_line["306"].find("quote"), std::string::npos);
 
   // The same file again: nothing new.
-  const auto [code2, out2] = run(ctl);
+  const auto [code2, out2] = run(import_list);
   const auto again = nlohmann::json::parse(out2);
   EXPECT_EQ(again["imported"], 0) << out2;
   EXPECT_EQ(again["already_present"], 301);
   EXPECT_EQ(again["rejected"], 5);
 
   // The counters show exactly the good rows.
-  auto coverage = cov::CoverageService::NewStub(::grpc::CreateChannel(
-      stack.endpoints().services.at("coverage").grpc, ::grpc::InsecureChannelCredentials()));
+  auto coverage = cov::CoverageService::NewStub(channel("coverage"));
   std::map<std::string, int> seen;
   const auto counters_become = [&](const std::map<std::string, int>& want) {
     return process::wait_for(
@@ -131,7 +144,7 @@ TEST(Import, RegistersGoodRowsReportsBadOnesAndAddsNothingTheSecondTime) {
           request.set_kelurahan_code("31.75.06.1005");
           cov::ListRwCoverageResponse reply;
           ::grpc::ClientContext context;
-          grpc::set_deadline(context, 5s);
+          prepare(context);
           if (!coverage->ListRwCoverage(&context, request, &reply).ok()) return false;
           seen.clear();
           for (const auto& rw : reply.rws())
@@ -148,7 +161,7 @@ TEST(Import, RegistersGoodRowsReportsBadOnesAndAddsNothingTheSecondTime) {
     request.set_nik(row.substr(0, 16));
     reg::Participant p;
     ::grpc::ClientContext context;
-    grpc::set_deadline(context, 10s);
+    prepare(context);
     EXPECT_TRUE(registration->FindByNik(&context, request, &p).ok());
     return p;
   };
@@ -161,7 +174,7 @@ TEST(Import, RegistersGoodRowsReportsBadOnesAndAddsNothingTheSecondTime) {
   move.set_moved_on(mover.registered_at().substr(0, 10));
   reg::Participant moved;
   ::grpc::ClientContext move_context;
-  grpc::set_deadline(move_context, 10s);
+  prepare(move_context);
   const auto move_status = registration->MoveParticipant(&move_context, move, &moved);
   ASSERT_TRUE(move_status.ok()) << move_status.error_message();
   reg::ExitParticipantRequest exit;
@@ -171,12 +184,53 @@ TEST(Import, RegistersGoodRowsReportsBadOnesAndAddsNothingTheSecondTime) {
   exit.set_exit_date(mover.registered_at().substr(0, 10));
   reg::Participant exited;
   ::grpc::ClientContext exit_context;
-  grpc::set_deadline(exit_context, 10s);
+  prepare(exit_context);
   const auto exit_status = registration->ExitParticipant(&exit_context, exit, &exited);
   ASSERT_TRUE(exit_status.ok()) << exit_status.error_message();
   auto after = per_rw;
   after["31.75.06.1005.001"] -= 1;  // moved out of 001 into 002, then left 002 by death
   EXPECT_TRUE(counters_become(after)) << ::testing::PrintToString(seen);
+
+  // The audit trail: for auditors only, by subject (as normalised) and by participant.
+  const auto auditor = "--user 'Audit Satu' --role auditor";
+  const auto by_staff = audit_records(run(ctl(auditor, "audit --subject 'staf pulo gebang'")));
+  ASSERT_FALSE(by_staff.empty());
+  for (const auto& r : by_staff) {
+    EXPECT_EQ(r["subject"], "staf pulo gebang");
+    EXPECT_EQ(r["service"], "registration");
+    EXPECT_TRUE(r["method"].get<std::string>().ends_with("/RegisterBulk")) << r.dump();
+  }
+  EXPECT_GE(by_staff.size(), 2u);  // the import and its repetition
+  std::vector<std::string> methods;
+  for (const auto& r : audit_records(run(ctl(auditor, "audit --participant " + mover.participant_id()))))
+    methods.push_back(r["method"].get<std::string>().substr(r["method"].get<std::string>().rfind('/') + 1));
+  EXPECT_NE(std::find(methods.begin(), methods.end(), "MoveParticipant"), methods.end())
+      << ::testing::PrintToString(methods);
+  EXPECT_NE(std::find(methods.begin(), methods.end(), "ExitParticipant"), methods.end())
+      << ::testing::PrintToString(methods);
+  const auto [denied_code, denied_out] = run(ctl(staff, "audit 2>&1"));
+  EXPECT_EQ(denied_code, 1);
+  EXPECT_NE(denied_out.find("PERMISSION_DENIED"), std::string::npos) << denied_out;
+
+  // dev-token signs with the same key, for another tool or another jaringctl.
+  const auto [token_code, token] = run(ctl("", "dev-token --role auditor --sub 'Audit Dua' --ttl 5m"));
+  ASSERT_EQ(token_code, 0);
+  const auto with_token = fmt::format("JARING_TOKEN='{}' {}", token.substr(0, token.find('\n')),
+                                      ctl("", "audit --subject 'staf pulo gebang' --limit 1"));
+  EXPECT_EQ(audit_records(run(with_token)).size(), 1u);
+
+  // No local key and no token: jaringctl says how to give one, before calling anything.
+  const auto elsewhere = dir_.path() / "elsewhere.json";
+  std::ofstream(elsewhere) << nlohmann::json{
+      {"services", {{"registration", {{"grpc", stack_->endpoints().services.at("registration").grpc}}}}}};
+  const auto bare =
+      fmt::format("'{}' --endpoints '{}' ", (testing::bin_dir() / "jaringctl").string(), elsewhere.string());
+  const auto [no_key_code, no_key_out] = run(bare + "rw list --kelurahan 31.75.06.1005 2>&1");
+  EXPECT_EQ(no_key_code, 2);
+  EXPECT_NE(no_key_out.find("JARING_TOKEN"), std::string::npos) << no_key_out;
+  const auto [dev_code, dev_out] = run(bare + "dev-token --role admin --sub x 2>&1");
+  EXPECT_EQ(dev_code, 2);
+  EXPECT_NE(dev_out.find("no local signing key"), std::string::npos) << dev_out;
 }
 
 }  // namespace

@@ -4,8 +4,10 @@
 // token signed by the stack's local key.
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/client_interceptor.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -16,6 +18,9 @@
 #include "jaring/grpc/edge.hpp"
 #include "jaring/grpc/server.hpp"
 #include "jaring/areas/areas.hpp"
+#include "jaring/audit/v1/audit.grpc.pb.h"
+#include "jaring/auth/policy.hpp"
+#include "jaring/common/ids.hpp"
 #include "jaring/stack/stack.hpp"
 #include "jaring/testing/fixtures.hpp"
 
@@ -29,11 +34,71 @@ struct As {
   std::vector<std::string> roles = {"admin", "branch-officer"};
   std::string agent = {};
   std::string sponsor = {};
+  std::vector<std::string> branches = {};  // empty: every Jakarta branch
+  std::vector<std::string> areas = {};     // empty: area 31 (DKI Jakarta)
   std::string key() const {
     std::string k = user + "|" + agent + "|" + sponsor;
-    for (const auto& r : roles) k += "|" + r;
+    for (const auto& list : {roles, branches, areas}) {
+      k += "|";
+      for (const auto& v : list) k += v + ",";
+    }
     return k;
   }
+};
+
+// Watches every call a test makes through StackTest's channels: gives each its own trace id and
+// remembers the method, the trace id and whether it succeeded, so that TearDown can check that
+// every change a test made is in its service's audit trail.
+class CallLog {
+ public:
+  struct Entry {
+    std::string method;
+    std::string trace_id;
+    bool ok = false;
+  };
+  void add(Entry entry) {
+    std::lock_guard lock(mutex_);
+    entries_.push_back(std::move(entry));
+  }
+  std::vector<Entry> entries() const {
+    std::lock_guard lock(mutex_);
+    return entries_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<Entry> entries_;
+};
+
+class CallWatch final : public ::grpc::experimental::Interceptor {
+ public:
+  CallWatch(const char* method, CallLog& log) : method_(method != nullptr ? method : ""), log_(log) {}
+  void Intercept(::grpc::experimental::InterceptorBatchMethods* methods) override {
+    using Hook = ::grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(Hook::PRE_SEND_INITIAL_METADATA)) {
+      trace_id_ = new_id("t_");
+      methods->GetSendInitialMetadata()->insert({"x-trace-id", trace_id_});
+    }
+    if (methods->QueryInterceptionHookPoint(Hook::POST_RECV_STATUS))
+      log_.add({method_, trace_id_, methods->GetRecvStatus()->ok()});
+    methods->Proceed();
+  }
+
+ private:
+  std::string method_;
+  std::string trace_id_;
+  CallLog& log_;
+};
+
+class CallWatchFactory final : public ::grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit CallWatchFactory(CallLog& log) : log_(log) {}
+  ::grpc::experimental::Interceptor* CreateClientInterceptor(::grpc::experimental::ClientRpcInfo* info) override {
+    return new CallWatch(info->method(), log_);
+  }
+
+ private:
+  CallLog& log_;
 };
 
 class StackTest : public ::testing::Test {
@@ -49,9 +114,45 @@ class StackTest : public ::testing::Test {
 
   void SetUp() override { stack_->start(); }
 
+  // Every change a test made through these channels is in the audit trail of the service that
+  // made it, under the call's trace id, written with the change.
+  void TearDown() override {
+    if (stack_->members().empty()) return;
+    for (const auto& call : calls_.entries()) {
+      const auto* policy = auth::find_policy(call.method);
+      if (!call.ok || policy == nullptr || policy->access != auth::Access::kChange) continue;
+      auto audit = jaring::audit::v1::AuditService::NewStub(channel(member_of(call.method)));
+      jaring::audit::v1::ListAuditRecordsRequest request;
+      request.set_trace_id(call.trace_id);
+      ::grpc::Status status;
+      const auto found = try_call_as<jaring::audit::v1::ListAuditRecordsResponse>(
+          [&](auto* context, auto* out) { return audit->ListAuditRecords(context, request, out); },
+          As{"e2e-auditor", {"auditor"}}, &status);
+      ASSERT_TRUE(found.has_value()) << status.error_message();
+      const bool recorded = std::any_of(found->records().begin(), found->records().end(), [&](const auto& r) {
+        return r.method() == call.method && r.result() == "OK";
+      });
+      EXPECT_TRUE(recorded) << call.method << " (trace " << call.trace_id << ") changed state with no audit record";
+    }
+  }
+
+  // The stack member serving a full method name.
+  static std::string member_of(const std::string& method) {
+    static const std::map<std::string, std::string> kByPackage = {
+        {"/jaring.registration.", "registration"}, {"/jaring.contribution.", "contribution"},
+        {"/jaring.claims.", "claims"},             {"/jaring.csr.", "csr-donor"},
+        {"/jaring.coverage.", "coverage"}};
+    for (const auto& [prefix, member] : kByPackage) {
+      if (method.starts_with(prefix)) return member;
+    }
+    return "registration";
+  }
+
   std::shared_ptr<::grpc::Channel> channel(const std::string& service) const {
-    return ::grpc::CreateChannel(stack_->endpoints().services.at(service).grpc,
-                                 ::grpc::InsecureChannelCredentials());
+    std::vector<std::unique_ptr<::grpc::experimental::ClientInterceptorFactoryInterface>> watch;
+    watch.push_back(std::make_unique<CallWatchFactory>(calls_));
+    return ::grpc::experimental::CreateCustomChannelWithInterceptors(
+        stack_->endpoints().services.at(service).grpc, ::grpc::InsecureChannelCredentials(), {}, std::move(watch));
   }
 
   // The bearer token of `as`, signed by the stack's key (one per caller, so the services'
@@ -63,8 +164,8 @@ class StackTest : public ::testing::Test {
       auth::TokenClaims claims;
       claims.subject = as.user;
       claims.roles = as.roles;
-      claims.branches = testing_branches();
-      claims.areas = {"31"};
+      claims.branches = as.branches.empty() ? testing_branches() : as.branches;
+      claims.areas = as.areas.empty() ? std::vector<std::string>{"31"} : as.areas;
       claims.agent = as.agent;
       claims.sponsor = as.sponsor;
       token = stack_->authority().token(claims);
@@ -113,6 +214,7 @@ class StackTest : public ::testing::Test {
 
   testing::TempDir dir_;
   As caller_;
+  mutable CallLog calls_;
   mutable std::mutex tokens_mutex_;
   mutable std::map<std::string, std::string> tokens_;
   std::unique_ptr<stack::Stack> stack_;

@@ -1,5 +1,6 @@
 // End to end on real processes: redis-server, jaring-devkafka, jaring-registration and
-// jaring-coverage, each started by the test on free loopback ports and stopped by PID.
+// jaring-coverage, each started by the test on free loopback ports and stopped by PID. A branch
+// officer's token (signed by the stack's local key) goes with every call.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -10,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "jaring/coverage/v1/coverage.grpc.pb.h"
+#include "jaring/grpc/edge.hpp"
 #include "jaring/grpc/server.hpp"
 #include "jaring/kafka/kafka.hpp"
 #include "jaring/registration/v1/registration.grpc.pb.h"
@@ -45,6 +47,13 @@ class WalkingSkeleton : public ::testing::Test {
     delete dir_;
   }
 
+  // A deadline and the branch officer's token.
+  static void prepare(::grpc::ClientContext& context, std::chrono::seconds deadline) {
+    static const auto token = stack_->token("branch-officer", "e2e-officer");
+    grpc::set_deadline(context, deadline);
+    grpc::authorize(context, token);
+  }
+
   void SetUp() override {
     const auto& ep = stack_->endpoints();
     registration_ = reg::RegistrationService::NewStub(
@@ -62,7 +71,7 @@ class WalkingSkeleton : public ::testing::Test {
         request.set_number(number);
         reg::Rw reply;
         ::grpc::ClientContext context;
-        grpc::set_deadline(context, 10s);
+        prepare(context, 10s);
         const auto status = registration_->CreateRw(&context, request, &reply);
         ASSERT_TRUE(status.ok() || status.error_code() == ::grpc::StatusCode::ALREADY_EXISTS)
             << status.error_message();
@@ -90,7 +99,7 @@ class WalkingSkeleton : public ::testing::Test {
     sample::fill_register_request(w, r);
     r.set_rw_code(rw_code(static_cast<int>(serial % (kKelurahan.size() * kRwsPerKelurahan))));
     ::grpc::ClientContext context;
-    grpc::set_deadline(context, 10s);
+    prepare(context, 10s);
     return registration_->Register(&context, r, reply);
   }
 
@@ -102,7 +111,7 @@ class WalkingSkeleton : public ::testing::Test {
       request.set_kelurahan_code(kelurahan);
       cov::ListRwCoverageResponse reply;
       ::grpc::ClientContext context;
-      grpc::set_deadline(context, 5s);
+      prepare(context, 5s);
       if (!coverage_->ListRwCoverage(&context, request, &reply).ok()) return {};
       for (const auto& rw : reply.rws()) out[rw.rw_code()] = rw.counters().registered();
     }
@@ -211,7 +220,7 @@ TEST_F(WalkingSkeleton, BadInputIsRefusedWithTheFieldAndNothingIsCounted) {
   r.set_payer("self");
   reg::Participant reply;
   ::grpc::ClientContext context;
-  grpc::set_deadline(context, 10s);
+  prepare(context, 10s);
   const auto status = registration_->Register(&context, r, &reply);
   ASSERT_EQ(status.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
   std::map<std::string, std::string> fields;

@@ -1,5 +1,7 @@
 // jaringctl claims ...: file a claim, tick documents, verify, approve, pay, reject, and look up
-// claims and the scholarship re-claims due. Every step is sent with --user/--role.
+// claims and the scholarship re-claims due. Each step is recorded as the token's subject: filer,
+// verifier and approver are three people and the payer is not the approver (on a local stack,
+// --user/--role pick who).
 #include <fmt/format.h>
 
 #include "cli.hpp"

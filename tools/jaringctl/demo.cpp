@@ -1,7 +1,6 @@
 #include "demo.hpp"
 
-#include "demo_partners.hpp"
-
+#include <algorithm>
 #include <map>
 #include <random>
 #include <thread>
@@ -10,16 +9,18 @@
 
 #include <fmt/format.h>
 
+#include "cli.hpp"
 #include "demo_partners.hpp"
 #include "jaring/areas/areas.hpp"
 #include "jaring/contribution/v1/contribution.grpc.pb.h"
-#include "jaring/grpc/server.hpp"
 #include "jaring/registration/v1/registration.grpc.pb.h"
 #include "jaring/sample/sample.hpp"
 
 namespace jaring::tools {
 namespace reg = jaring::registration::v1;
 namespace con = jaring::contribution::v1;
+using ctl::prepare;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -38,13 +39,25 @@ constexpr int kAgentsPerKecamatan = 2;
 // Months billed: the registration month and the three after it, so that three unpaid months
 // (lapsed) can exist. Registration dates accounts from today and offers no back-dating.
 constexpr int kMonthsBilled = 4;
-// Items per batch call: well under gRPC's message limit, few enough calls to stay fast.
+// Items per batch call or rows per import message: well under gRPC's message limit, few enough
+// calls to stay fast.
 constexpr std::size_t kBatchItems = 500;
+
+// The branches the demo's staff serve.
+std::vector<std::string> demo_branches() {
+  std::vector<std::string> out;
+  for (const auto& k : kKecamatan) {
+    if (std::find(out.begin(), out.end(), k.branch) == out.end()) out.push_back(k.branch);
+  }
+  return out;
+}
 
 struct Enrolled {
   std::string participant_id, kelurahan, agent_id, category, payer, programs, first_period;
   std::int64_t income_band = 0;
 };
+// Who pays which months: a worker and (first month, months) counted from their first month.
+using PayItems = std::vector<std::pair<const Enrolled*, std::pair<int, int>>>;
 
 std::string month_after(const std::string& period, int months) {
   const int index = std::stoi(period.substr(0, 4)) * 12 + std::stoi(period.substr(5, 2)) - 1 + months;
@@ -54,11 +67,11 @@ std::string month_after(const std::string& period, int months) {
 // Pays and bills through the contribution API, quoting each tariff once.
 class Collector {
  public:
-  explicit Collector(const std::shared_ptr<::grpc::Channel>& channel)
-      : stub_(con::ContributionService::NewStub(channel)) {}
+  Collector(const std::shared_ptr<::grpc::Channel>& channel, DemoPeople& people)
+      : stub_(con::ContributionService::NewStub(channel)), people_(people) {}
 
   // What `months` months from the worker's `from`-th month cost; 0 when a quote failed.
-  std::int64_t price(const Enrolled& w, int from, int months) {
+  std::int64_t price(const Enrolled& w, int from, int months, const grpc::TokenSource& as) {
     std::int64_t total = 0;
     for (int m = from; m < from + months; ++m) {
       const auto period = month_after(w.first_period, m);
@@ -73,7 +86,7 @@ class Collector {
         request.set_income_band(w.income_band);
         con::Charge reply;
         ::grpc::ClientContext context;
-        jaring::grpc::set_deadline(context, std::chrono::seconds(10));
+        prepare(context, as, 10s);
         if (const auto status = stub_->Quote(&context, request, &reply); !status.ok()) {
           fmt::print(stderr, "demo: quote {}: {}\n", period, status.error_message());
           return 0;
@@ -85,27 +98,26 @@ class Collector {
     return total;
   }
 
-  // One batch per kBatchItems items; keys derive from `key` so a second run repeats, not adds.
-  void pay(const std::string& key, const std::string& channel, const std::string& payer_id,
-           const std::string& agent_id, const std::string& description,
-           const std::vector<std::pair<const Enrolled*, std::pair<int, int>>>& items) {
+  // The city treasurer pays for a kelurahan's RT/RW officials from the city budget, in batches
+  // whose keys derive from `key` so that a second run repeats them instead of adding.
+  void pay_city_budget(const std::string& key, const std::string& kelurahan, const PayItems& items) {
+    const auto& treasurer = people_.treasurer();
     for (std::size_t start = 0; start < items.size(); start += kBatchItems) {
       con::BatchPaymentRequest request;
       request.set_idempotency_key(fmt::format("{}-{}", key, start / kBatchItems));
-      request.set_channel(channel);
-      request.set_payer_id(payer_id);
-      request.set_agent_id(agent_id);
-      request.set_description(description);
+      request.set_channel("city_budget");
+      request.set_payer_id(DemoPeople::kCityBudget);
+      request.set_description("RT/RW officials of " + kelurahan);
       for (std::size_t i = start; i < std::min(items.size(), start + kBatchItems); ++i) {
         const auto& [worker, span] = items[i];
         auto* item = request.add_items();
         item->set_participant_id(worker->participant_id);
-        item->set_amount(price(*worker, span.first, span.second));
+        item->set_amount(price(*worker, span.first, span.second, treasurer));
         item->set_months(span.second);
       }
       con::BatchPaymentResult reply;
       ::grpc::ClientContext context;
-      jaring::grpc::set_deadline(context, std::chrono::seconds(60));
+      prepare(context, treasurer, 60s);
       const auto status = stub_->MakeBatchPayment(&context, request, &reply);
       if (!status.ok() || !reply.accepted()) {
         fmt::print(stderr, "demo: batch {}: {}{}\n", request.idempotency_key(), status.error_message(),
@@ -118,13 +130,38 @@ class Collector {
     }
   }
 
+  // An agent records the cash each worker gave them, one payment each (keys derive from `key`).
+  void collect_cash(const std::string& key, const std::string& agent_id, const std::string& branch,
+                    const PayItems& items) {
+    const auto& agent = people_.agent(agent_id, branch);
+    for (const auto& [worker, span] : items) {
+      con::PaymentRequest request;
+      request.set_idempotency_key(fmt::format("{}-{}", key, worker->participant_id));
+      request.set_participant_id(worker->participant_id);
+      request.set_channel("agent_cash");
+      request.set_agent_id(agent_id);
+      request.set_amount(price(*worker, span.first, span.second, agent));
+      request.set_months(span.second);
+      con::Payment reply;
+      ::grpc::ClientContext context;
+      prepare(context, agent, 10s);
+      if (const auto status = stub_->MakePayment(&context, request, &reply); !status.ok()) {
+        fmt::print(stderr, "demo: cash {}: {}\n", request.idempotency_key(), status.error_message());
+        ++failed;
+        continue;
+      }
+      ++payments;
+      amount += reply.amount();
+    }
+  }
+
   void bill(const std::string& key, const std::string& period) {
     con::RunBillingRequest request;
     request.set_idempotency_key(key);
     request.set_period(period);
     con::BillingRun reply;
     ::grpc::ClientContext context;
-    jaring::grpc::set_deadline(context, std::chrono::seconds(60));
+    prepare(context, people_.admin(), 60s);
     if (const auto status = stub_->RunBilling(&context, request, &reply); !status.ok()) {
       fmt::print(stderr, "demo: billing {}: {}\n", period, status.error_message());
       ++failed;
@@ -138,7 +175,7 @@ class Collector {
     request.set_participant_id(participant_id);
     con::Account reply;
     ::grpc::ClientContext context;
-    jaring::grpc::set_deadline(context, std::chrono::seconds(10));
+    prepare(context, people_.officer(), 10s);
     if (!stub_->GetAccount(&context, request, &reply).ok()) return "";
     return reply.first_period();
   }
@@ -149,19 +186,96 @@ class Collector {
 
  private:
   std::unique_ptr<con::ContributionService::Stub> stub_;
+  DemoPeople& people_;
   std::map<std::tuple<std::string, std::string, std::string, std::string, std::int64_t>, std::int64_t>
       quotes_;
 };
 
+// Kelurahan staff import their RT/RW officials (paid from the city budget) through the bulk
+// stream, one stream per kelurahan; `rows` by worker index. Appends who was registered (or found
+// from an earlier load) and returns how many rows failed.
+int import_officials(reg::RegistrationService::Stub& stub, DemoPeople& people, const std::string& kelurahan,
+                     const std::map<std::int64_t, std::pair<reg::RegisterRequest, Enrolled>>& rows,
+                     std::vector<Enrolled>& enrolled) {
+  ::grpc::ClientContext context;
+  prepare(context, people.kelurahan_staff(kelurahan), 60s);
+  auto stream = stub.RegisterBulk(&context);
+  reg::RegisterBulkRequest message;
+  for (auto it = rows.begin(); it != rows.end(); ++it) {
+    *message.add_requests() = it->second.first;
+    if (message.requests_size() == static_cast<int>(kBatchItems) || std::next(it) == rows.end()) {
+      if (!stream->Write(message)) break;  // the server ended the stream: Finish says why
+      message.Clear();
+    }
+  }
+  stream->WritesDone();
+  int failed = static_cast<int>(rows.size());
+  reg::RegisterBulkResponse response;
+  while (stream->Read(&response)) {
+    for (const auto& r : response.results()) {
+      const auto row = rows.find(r.row());
+      if (row != rows.end() && !r.participant_id().empty() && (r.code() == 0 || r.already_present())) {
+        enrolled.push_back(row->second.second);
+        enrolled.back().participant_id = r.participant_id();
+        --failed;
+      } else {
+        fmt::print(stderr, "demo: import row {} of {}: {}\n", r.row(), kelurahan, r.message());
+      }
+    }
+  }
+  if (const auto status = stream->Finish(); !status.ok())
+    fmt::print(stderr, "demo: import of {}: {}\n", kelurahan, status.error_message());
+  return failed;
+}
+
 }  // namespace
 
-int load_demo(const DemoChannels& channels, const DemoOptions& options) {
+const grpc::TokenSource& DemoPeople::person(const std::string& role, const std::string& subject,
+                                            std::vector<std::string> branches, std::vector<std::string> areas,
+                                            std::string agent, std::string sponsor) {
+  auto it = tokens_.find(subject);
+  if (it == tokens_.end()) {
+    it = tokens_
+             .emplace(subject, grpc::TokenSource::fixed(
+                                   authority_.token_for(role, subject, std::move(branches), std::move(areas),
+                                                        std::move(agent), std::move(sponsor))))
+             .first;
+  }
+  return it->second;
+}
+
+const grpc::TokenSource& DemoPeople::admin() { return person("admin", "demo.admin", {}, {}); }
+const grpc::TokenSource& DemoPeople::officer() {
+  return person("branch-officer", "demo.officer", demo_branches(), {});
+}
+const grpc::TokenSource& DemoPeople::approver() {
+  return person("approver", "demo.head", demo_branches(), {});
+}
+const grpc::TokenSource& DemoPeople::paying_approver() {
+  return person("approver", "demo.head.deputy", demo_branches(), {});
+}
+const grpc::TokenSource& DemoPeople::treasurer() {
+  return person("treasurer", "demo.treasurer", {}, {}, {}, kCityBudget);
+}
+const grpc::TokenSource& DemoPeople::kelurahan_staff(const std::string& kelurahan_code) {
+  return person("area-official", "demo.kelurahan." + kelurahan_code, {}, {kelurahan_code});
+}
+const grpc::TokenSource& DemoPeople::agent(const std::string& agent_id, const std::string& branch_code) {
+  return person("agent", "demo.agent." + agent_id, {branch_code}, {}, agent_id);
+}
+const grpc::TokenSource& DemoPeople::sponsor(const std::string& sponsor_id) {
+  return person("sponsor", "demo.sponsor." + sponsor_id, {}, {}, {}, sponsor_id);
+}
+
+int load_demo(const DemoChannels& channels, DemoPeople& people, const DemoOptions& options) {
   auto stub = reg::RegistrationService::NewStub(channels.registration);
   std::mt19937_64 rng(options.seed);
   const auto& areas = areas::Registry::jakarta();
 
-  // A few Perisai agents per kecamatan, who register the workers and collect their cash.
+  // A few Perisai agents per kecamatan, registered by the branch officer; they register the
+  // workers and collect their cash.
   std::map<std::string, std::vector<std::string>> agents;  // kecamatan -> agent ids
+  std::map<std::string, std::string> agent_branch;         // agent id -> branch
   int failed = 0;
   for (const auto& kec : kKecamatan) {
     for (int i = 1; i <= kAgentsPerKecamatan; ++i) {
@@ -171,7 +285,7 @@ int load_demo(const DemoChannels& channels, const DemoOptions& options) {
       request.set_branch_code(kec.branch);
       request.set_organisation(i % 2 == 1 ? "Perisai Jakarta Timur" : "Koperasi Pekerja Mandiri");
       ::grpc::ClientContext context;
-      jaring::grpc::set_deadline(context, std::chrono::seconds(10));
+      prepare(context, people.officer(), 10s);
       reg::Agent reply;
       if (const auto status = stub->RegisterAgent(&context, request, &reply); !status.ok()) {
         fmt::print(stderr, "demo: agent {}: {}\n", request.name(), status.error_message());
@@ -179,14 +293,16 @@ int load_demo(const DemoChannels& channels, const DemoOptions& options) {
         continue;
       }
       agents[kec.code].push_back(reply.agent_id());
+      agent_branch[reply.agent_id()] = reply.branch_code().empty() ? kec.branch : reply.branch_code();
     }
   }
 
-  // RWs: 6 to 14 per kelurahan, each with a weight so that some RWs are nearly at target and
-  // others have barely started, as in the field.
+  // RWs, kept by the admin: 6 to 14 per kelurahan, each with a weight so that some RWs are
+  // nearly at target and others have barely started, as in the field.
   std::vector<std::string> rws;
   std::vector<std::string> rw_kelurahan;
   std::vector<std::string> rw_kecamatan;
+  std::vector<std::string> rw_branch;
   std::vector<double> weights;
   for (const auto& kec : kKecamatan) {
     for (const auto* kelurahan : areas.children(kec.code)) {
@@ -196,7 +312,7 @@ int load_demo(const DemoChannels& channels, const DemoOptions& options) {
         request.set_kelurahan_code(kelurahan->code);
         request.set_number(number);
         ::grpc::ClientContext context;
-        jaring::grpc::set_deadline(context, std::chrono::seconds(10));
+        prepare(context, people.admin(), 10s);
         reg::Rw reply;
         const auto status = stub->CreateRw(&context, request, &reply);
         if (!status.ok() && status.error_code() != ::grpc::StatusCode::ALREADY_EXISTS) {
@@ -207,42 +323,62 @@ int load_demo(const DemoChannels& channels, const DemoOptions& options) {
         rws.push_back(areas::RwCode{kelurahan->code, number}.str());
         rw_kelurahan.push_back(kelurahan->code);
         rw_kecamatan.push_back(kec.code);
+        rw_branch.push_back(kec.branch);
         weights.push_back(std::gamma_distribution<double>(1.5, 1.0)(rng));
       }
     }
   }
   if (rws.empty()) return 1;
 
+  // Workers: an agent registers each at their door, except the RT/RW officials, whom the
+  // kelurahan lists for the city budget and its staff import in bulk.
   sample::Generator generator(options.seed);
   std::discrete_distribution<std::size_t> pick_rw(weights.begin(), weights.end());
   std::vector<Enrolled> enrolled;
+  std::map<std::string, std::map<std::int64_t, std::pair<reg::RegisterRequest, Enrolled>>> officials;
   for (int i = 0; i < options.workers; ++i) {
     const auto w = generator.worker(static_cast<std::uint64_t>(i));
     const auto rw = pick_rw(rng);
     const auto& kecamatan_agents = agents[rw_kecamatan[rw]];
+    const auto agent_id =
+        kecamatan_agents.empty() ? std::string() : kecamatan_agents[rng() % kecamatan_agents.size()];
     reg::RegisterRequest request;
     request.set_idempotency_key(fmt::format("demo-{}-{}", options.seed, i));
     sample::fill_register_request(w, request);
     request.set_rw_code(rws[rw]);
-    if (!kecamatan_agents.empty()) request.set_agent_id(kecamatan_agents[rng() % kecamatan_agents.size()]);
+    Enrolled worker{"", rw_kelurahan[rw], "", w.category, w.payer, w.programs, "", w.income_band};
+    if (w.payer == "city_budget") {
+      request.set_row(i + 1);
+      officials[rw_kelurahan[rw]].emplace(i + 1, std::pair{request, worker});
+      continue;
+    }
+    request.set_agent_id(agent_id);
     ::grpc::ClientContext context;
-    jaring::grpc::set_deadline(context, std::chrono::seconds(10));
+    // Without an agent in the kecamatan the branch registers the worker directly.
+    prepare(context, agent_id.empty() ? people.officer() : people.agent(agent_id, rw_branch[rw]), 10s);
     reg::Participant reply;
     const auto status = stub->Register(&context, request, &reply);
     if (status.ok()) {
-      enrolled.push_back({reply.participant_id(), rw_kelurahan[rw], reply.agent_id(), w.category, w.payer,
-                          w.programs, "", w.income_band});
+      worker.participant_id = reply.participant_id();
+      worker.agent_id = reply.agent_id();
+      enrolled.push_back(worker);
     } else {
       fmt::print(stderr, "demo: worker {}: {}\n", i, status.error_message());
       ++failed;
     }
   }
-  fmt::print("demo: {} RWs in {} kecamatan, {} agents, {} workers registered\n", rws.size(),
-             std::size(kKecamatan), std::size(kKecamatan) * kAgentsPerKecamatan, enrolled.size());
+  for (const auto& [kelurahan, rows] : officials)
+    failed += import_officials(*stub, people, kelurahan, rows, enrolled);
+  fmt::print(
+      "demo: {} RWs in {} kecamatan, {} agents, {} workers registered ({} RT/RW officials imported by "
+      "their kelurahan)\n",
+      rws.size(), std::size(kKecamatan), agent_branch.size(), enrolled.size(),
+      std::count_if(enrolled.begin(), enrolled.end(),
+                    [](const Enrolled& e) { return e.payer == "city_budget"; }));
 
   // Contribution opens the accounts from registration's events: wait for all of them (a batch
   // naming an account not yet open would be refused as a whole).
-  Collector collector(channels.contribution);
+  Collector collector(channels.contribution, people);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   for (auto& w : enrolled) {
     while ((w.first_period = collector.first_period(w.participant_id)).empty()) {
@@ -260,7 +396,7 @@ int load_demo(const DemoChannels& channels, const DemoOptions& options) {
   // six months at a time per kelurahan, sponsors six or twelve, and the agents collect cash from
   // the others: most ahead, some only a month or two (arrears), some nothing (lapsed).
   std::mt19937_64 plan_rng(options.seed + 1);
-  std::map<std::string, std::vector<std::pair<const Enrolled*, std::pair<int, int>>>> city, cash, cash_later;
+  std::map<std::string, PayItems> city, cash, cash_later;
   std::vector<std::string> sponsored;
   for (const auto& w : enrolled) {
     const auto roll = std::uniform_int_distribution<int>(0, 99)(plan_rng);
@@ -284,19 +420,18 @@ int load_demo(const DemoChannels& channels, const DemoOptions& options) {
     }  // the rest never paid: lapsed after three unpaid months
   }
   for (const auto& [kelurahan, items] : city)
-    collector.pay(fmt::format("demo-{}-apbd-{}", options.seed, kelurahan), "city_budget", "apbd:" + kelurahan,
-                  "", "RT/RW officials of " + kelurahan, items);
+    collector.pay_city_budget(fmt::format("demo-{}-apbd-{}", options.seed, kelurahan), kelurahan, items);
   for (const auto& [agent, items] : cash)
-    collector.pay(fmt::format("demo-{}-cash-{}-1", options.seed, agent), "agent_cash", "", agent,
-                  "cash collected by " + agent, items);
+    collector.collect_cash(fmt::format("demo-{}-cash-{}-1", options.seed, agent), agent, agent_branch[agent],
+                           items);
   for (const auto& [agent, items] : cash_later)
-    collector.pay(fmt::format("demo-{}-cash-{}-2", options.seed, agent), "agent_cash", "", agent,
-                  "cash collected by " + agent, items);
+    collector.collect_cash(fmt::format("demo-{}-cash-{}-2", options.seed, agent), agent, agent_branch[agent],
+                           items);
 
   // Sponsors take on the workers listed for them before the months are billed: csr-donor pays
   // each of their bills from the wallet as contribution bills it.
   const auto first = enrolled.front().first_period;
-  failed += load_demo_sponsors(channels.csr_donor, sponsored, first, options.seed);
+  failed += load_demo_sponsors(channels.csr_donor, people, sponsored, first, options.seed);
 
   // Bill from the registration month on; a month counts as unpaid once the next one is billed.
   for (int m = 0; m < kMonthsBilled; ++m) {
@@ -317,12 +452,13 @@ int load_demo(const DemoChannels& channels, const DemoOptions& options) {
       if (months.second != 6 || deaths.size() == 2) continue;
       const auto heir = heirs.worker(deaths.size());
       const bool at_work = deaths.size() == 1;
-      deaths.push_back({w->participant_id, agent, at_work ? "jkk_death" : "jkm_death", heir.name, heir.nik,
+      deaths.push_back({w->participant_id, agent, agent_branch[agent], at_work ? "jkk_death" : "jkm_death",
+                        heir.name, heir.nik,
                         at_work ? "died during a neighbourhood forum meeting at his office"
                                 : "RW head, died of an illness"});
     }
   }
-  failed += load_demo_claims(channels.claims, deaths, options.seed);
+  failed += load_demo_claims(channels.claims, people, deaths, options.seed);
   return failed == 0 ? 0 : 1;
 }
 

@@ -4,12 +4,23 @@
 // fund the workers listed for sponsors (one wallet runs dry); four months billed and most of them
 // paid (city budget, agents' cash; some months ahead), leaving some in arrears and some lapsed;
 // and two death claims paid, all through the public gRPC APIs like any client.
+// Each step runs as the person who would do it (DESIGN.md section 6): an admin keeps the RW
+// registry, creates the sponsors and runs billing; a branch officer registers the agents and
+// verifies claims; agents register workers, collect their cash and file claims; kelurahan staff
+// import their RT/RW officials; the city treasurer pays for those; sponsors deposit and fund
+// cohorts; one branch head approves a claim and another pays it.
 // Loading it twice adds nothing (fixed idempotency keys and RW numbers).
 
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
+#include <vector>
+
+#include "jaring/auth/local.hpp"
+#include "jaring/grpc/edge.hpp"
 
 namespace jaring::tools {
 
@@ -22,7 +33,34 @@ struct DemoChannels {
   std::shared_ptr<::grpc::Channel> registration, contribution, csr_donor, claims;
 };
 
+// The people of the demo, each with a token signed by the local stack's key (the demo runs
+// against a local stack only). A token is made once per person and reused, as a real client
+// reuses its token until it expires.
+class DemoPeople {
+ public:
+  // The budget account the city treasurer pays RT/RW officials from.
+  static constexpr const char* kCityBudget = "apbd:31.75";
+
+  explicit DemoPeople(auth::LocalAuthority authority) : authority_(std::move(authority)) {}
+
+  const grpc::TokenSource& admin();
+  const grpc::TokenSource& officer();          // branch officer of the demo's branches
+  const grpc::TokenSource& approver();         // branch head who approves claims ...
+  const grpc::TokenSource& paying_approver();  // ... and another, who pays them
+  const grpc::TokenSource& treasurer();        // of the city budget (kCityBudget)
+  const grpc::TokenSource& kelurahan_staff(const std::string& kelurahan_code);
+  const grpc::TokenSource& agent(const std::string& agent_id, const std::string& branch_code);
+  const grpc::TokenSource& sponsor(const std::string& sponsor_id);
+
+ private:
+  const grpc::TokenSource& person(const std::string& role, const std::string& subject,
+                                  std::vector<std::string> branches, std::vector<std::string> areas,
+                                  std::string agent = {}, std::string sponsor = {});
+  auth::LocalAuthority authority_;
+  std::map<std::string, grpc::TokenSource> tokens_;  // by subject
+};
+
 // Returns the process exit code (0 when everything loaded).
-int load_demo(const DemoChannels& channels, const DemoOptions& options);
+int load_demo(const DemoChannels& channels, DemoPeople& people, const DemoOptions& options);
 
 }  // namespace jaring::tools

@@ -6,9 +6,9 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "cli.hpp"
 #include "jaring/claims/v1/claims.grpc.pb.h"
 #include "jaring/csr/v1/csr.grpc.pb.h"
-#include "jaring/grpc/server.hpp"
 
 namespace jaring::tools {
 namespace csr = jaring::csr::v1;
@@ -18,12 +18,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// One call as `user` with `role`, with a deadline; prints what failed and returns nullopt.
+// One call as the person whose token `as` is, with a deadline; prints what failed and returns
+// nullopt.
 template <typename Reply, typename Fn>
-std::optional<Reply> call(const char* what, const grpc::Caller& caller, Fn&& fn, bool quiet = false) {
+std::optional<Reply> call(const char* what, const grpc::TokenSource& as, Fn&& fn, bool quiet = false) {
   ::grpc::ClientContext context;
-  grpc::set_deadline(context, 20s);
-  grpc::set_caller(context, caller);
+  ctl::prepare(context, as, 20s);
   Reply reply;
   const auto status = fn(&context, &reply);
   if (status.ok()) return reply;
@@ -55,12 +55,11 @@ struct SponsorPlan {
 
 }  // namespace
 
-int load_demo_sponsors(const std::shared_ptr<::grpc::Channel>& channel,
+int load_demo_sponsors(const std::shared_ptr<::grpc::Channel>& channel, DemoPeople& people,
                        const std::vector<std::string>& workers, const std::string& first_period,
                        std::uint64_t seed) {
   if (workers.empty()) return 0;
   auto stub = csr::SponsorService::NewStub(channel);
-  const grpc::Caller staff{"csr.demo", "sponsor"};
   // A company funds the first half of the workers listed for sponsors for a year; philanthropy
   // ("protection alms") the rest for six months with two months in its wallet, so its wallet
   // runs low and then dry while the months are billed: the alerts a sponsor's officer sees.
@@ -79,13 +78,15 @@ int load_demo_sponsors(const std::shared_ptr<::grpc::Channel>& channel,
     create.set_idempotency_key(fmt::format("demo-{}-sponsor-{}", seed, plan.key));
     create.set_name(plan.name);
     create.set_kind(plan.kind);
-    const auto sponsor = call<csr::Sponsor>("sponsor", staff, [&](auto* context, auto* out) {
+    const auto sponsor = call<csr::Sponsor>("sponsor", people.admin(), [&](auto* context, auto* out) {
       return stub->CreateSponsor(context, create, out);
     });
     if (!sponsor) {
       ++failed;
       continue;
     }
+    // From here on the sponsor's own officer acts, with the sponsor's id in their token.
+    const auto& staff = people.sponsor(sponsor->sponsor_id());
     // Loaded before: the cohort exists, and a second budget would only find its own overlap.
     csr::ListCohortsRequest list;
     list.set_sponsor_id(sponsor->sponsor_id());
@@ -139,8 +140,8 @@ int load_demo_sponsors(const std::shared_ptr<::grpc::Channel>& channel,
   return failed;
 }
 
-int load_demo_claims(const std::shared_ptr<::grpc::Channel>& channel, const std::vector<DemoDeath>& deaths,
-                     std::uint64_t seed) {
+int load_demo_claims(const std::shared_ptr<::grpc::Channel>& channel, DemoPeople& people,
+                     const std::vector<DemoDeath>& deaths, std::uint64_t seed) {
   auto stub = cl::ClaimsService::NewStub(channel);
   const auto today = fmt::format("{:%F}", std::chrono::floor<std::chrono::days>(
                                               std::chrono::system_clock::now() + std::chrono::hours(7)));
@@ -148,7 +149,8 @@ int load_demo_claims(const std::shared_ptr<::grpc::Channel>& channel, const std:
   int paid = 0;
   for (std::size_t i = 0; i < deaths.size(); ++i) {
     const auto& death = deaths[i];
-    const grpc::Caller agent{death.agent_id.empty() ? "branch.demo" : death.agent_id, "agent"};
+    // The agent who collected the worker's contributions helps the family claim.
+    const auto& agent = people.agent(death.agent_id, death.agent_branch);
     // The claims service decides from the payments it has read: wait until it sees the month paid.
     cl::CheckEligibilityRequest check;
     check.set_participant_id(death.participant_id);
@@ -189,7 +191,8 @@ int load_demo_claims(const std::shared_ptr<::grpc::Channel>& channel, const std:
       ++paid;
       continue;
     }
-    // The agent brings every document; branch staff verify; an approver who did not file approves.
+    // The agent brings every document; the branch officer verifies; a branch head approves and
+    // another pays: four people, as maker-checker requires.
     cl::AttachDocumentsRequest documents;
     documents.set_claim_id(claim->claim_id());
     for (const auto& d : claim->documents()) documents.add_documents(d.code());
@@ -200,8 +203,8 @@ int load_demo_claims(const std::shared_ptr<::grpc::Channel>& channel, const std:
     cl::PayClaimRequest pay;
     pay.set_claim_id(claim->claim_id());
     pay.set_idempotency_key(fmt::format("demo-{}-claim-{}-pay", seed, i));
-    const grpc::Caller officer{"officer.demo", "branch-officer"};
-    const grpc::Caller approver{"approver.demo", "approver"};
+    const auto& officer = people.officer();
+    const auto& approver = people.approver();
     const bool done =
         (claim->status() != "filed" ||
          call<cl::Claim>(
@@ -215,7 +218,7 @@ int load_demo_claims(const std::shared_ptr<::grpc::Channel>& channel, const std:
                                                           [&](auto* context, auto* out) {
                                                             return stub->ApproveClaim(context, approve, out);
                                                           })) &&
-        call<cl::Claim>("pay", officer,
+        call<cl::Claim>("pay", people.paying_approver(),
                         [&](auto* context, auto* out) { return stub->PayClaim(context, pay, out); });
     if (done) {
       ++paid;

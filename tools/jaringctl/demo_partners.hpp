@@ -10,11 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "demo.hpp"
+
 namespace jaring::tools {
 
-// Creates the sponsors, deposits and the cohorts that fund `workers` from `first_period`, before
-// the months are billed. Returns how many steps failed.
-int load_demo_sponsors(const std::shared_ptr<::grpc::Channel>& csr_donor,
+// The admin creates the sponsors; each sponsor deposits and creates the cohort that funds
+// `workers` from `first_period`, before the months are billed. Returns how many steps failed.
+int load_demo_sponsors(const std::shared_ptr<::grpc::Channel>& csr_donor, DemoPeople& people,
                        const std::vector<std::string>& workers, const std::string& first_period,
                        std::uint64_t seed);
 
@@ -22,15 +24,16 @@ int load_demo_sponsors(const std::shared_ptr<::grpc::Channel>& csr_donor,
 struct DemoDeath {
   std::string participant_id;
   std::string agent_id;
+  std::string agent_branch;
   std::string claim_type;  // jkm_death | jkk_death
   std::string heir_name;
   std::string heir_nik;
   std::string note;
 };
 
-// Files, documents, verifies, approves (another user) and pays each death claim. Returns how many
-// failed.
-int load_demo_claims(const std::shared_ptr<::grpc::Channel>& claims, const std::vector<DemoDeath>& deaths,
-                     std::uint64_t seed);
+// The agent files each death claim and brings the documents, the branch officer verifies, a
+// branch head approves and another pays. Returns how many failed.
+int load_demo_claims(const std::shared_ptr<::grpc::Channel>& claims, DemoPeople& people,
+                     const std::vector<DemoDeath>& deaths, std::uint64_t seed);
 
 }  // namespace jaring::tools

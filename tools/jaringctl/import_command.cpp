@@ -182,8 +182,7 @@ int import_participants(const Globals& g, const Options& o) {
   Progress progress(o.progress, std::filesystem::file_size(o.file));
   auto stub = reg::RegistrationService::NewStub(channel_to(g, "registration"));
   ::grpc::ClientContext context;
-  jaring::grpc::set_deadline(context, std::chrono::seconds(o.timeout_seconds));
-  jaring::grpc::set_caller(context, g.caller);
+  prepare(context, g, std::chrono::seconds(o.timeout_seconds));
   auto stream = stub->RegisterBulk(&context);
 
   // Rows sent and not yet answered, kept to copy them into the error file.

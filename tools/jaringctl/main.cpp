@@ -1,18 +1,26 @@
 // jaringctl: the command-line client for agents, branch staff and operators. It finds the
-// stack through .run/endpoints.json unless told the addresses; tables for people, --json for
-// scripts; --help on every command.
+// stack through .run/endpoints.json unless told the addresses; every call carries a bearer
+// token (--token-file, JARING_TOKEN, or one it signs with a local stack's key); tables for
+// people, --json for scripts; --help on every command.
+#include <fmt/format.h>
+
 #include "cli.hpp"
 #include "demo.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"jaringctl: register workers and watch coverage in Jaring"};
+  CLI::App app{
+      "jaringctl: register workers and watch coverage in Jaring.\n"
+      "Every call carries a bearer token: --token-file FILE or JARING_TOKEN (from your identity provider). "
+      "Against a local stack (`make up`) it needs neither: jaringctl signs a short-lived token with the key "
+      "named in the endpoints file, for an admin (local-admin) unless --user/--role/--branch/--area/--agent/"
+      "--sponsor (given before the command) name someone else."};
   app.require_subcommand(1);
   jaring::ctl::Globals g;
   app.add_option("--endpoints", g.endpoints_file, "endpoints.json written by `make up`")
       ->capture_default_str();
   app.add_flag("--json", g.json, "print JSON instead of tables");
   app.add_option("--timeout", g.timeout_seconds, "deadline of each call, seconds")->capture_default_str();
-  jaring::ctl::add_caller_flags(app, g);
+  jaring::ctl::add_identity_flags(app, g);
 
   jaring::ctl::add_registration_commands(app, g);
   jaring::ctl::add_contribution_commands(app, g);
@@ -20,22 +28,42 @@ int main(int argc, char** argv) {
   jaring::ctl::add_coverage_commands(app, g);
   jaring::ctl::add_report_commands(app, g);
   jaring::ctl::add_csr_commands(app, g);
+  jaring::ctl::add_identity_commands(app, g);
 
-  auto* demo = app.add_subcommand("demo", "Load demo RWs and workers through the public APIs");
+  auto* demo =
+      app.add_subcommand("demo",
+                         "Load demo RWs, workers, payments, sponsors and claims through the public APIs, "
+                         "each step as the person "
+                         "who would do it (tokens signed by the local stack's key: a local stack only)");
   jaring::tools::DemoOptions demo_options;
   demo->add_option("--workers", demo_options.workers, "how many workers")->capture_default_str();
   demo->add_option("--seed", demo_options.seed, "random seed")->capture_default_str();
   demo->callback([&] {
+    const auto authority = jaring::ctl::local_authority(g);
+    if (!authority) {
+      throw jaring::ctl::UsageError(
+          fmt::format("demo: it acts as agents, officers, approvers, sponsors and an admin, with tokens "
+                      "signed by a local "
+                      "stack's key, and {} names no such key: run it against a stack started with `make up`",
+                      g.endpoints_file));
+    }
+    jaring::tools::DemoPeople people(*authority);
     g.exit_code = jaring::tools::load_demo(
         {jaring::ctl::channel_to(g, "registration"), jaring::ctl::channel_to(g, "contribution"),
          jaring::ctl::channel_to(g, "csr-donor"), jaring::ctl::channel_to(g, "claims")},
-        demo_options);
+        people, demo_options);
   });
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const jaring::ctl::UsageError& e) {
+    fmt::print(stderr, "jaringctl: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "jaringctl: {}\n", e.what());
+    return 1;
   }
   return g.exit_code;
 }

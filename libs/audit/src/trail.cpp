@@ -133,8 +133,10 @@ std::vector<Record> Trail::find(const Query& query) {
     auto statement = d.prepare(
         "SELECT audit_id, at, subject, acting_for, roles, method, ids, result, trace_id FROM audit_log "
         "WHERE (?1 = '' OR subject = ?1) AND (?2 = '' OR (' ' || ids || ' ') LIKE ('% ' || ?2 || ' %')) "
-        "AND (?3 = '' OR at >= ?3) AND (?4 = '' OR at < ?4) ORDER BY seq LIMIT ?5");
+        "AND (?3 = '' OR at >= ?3) AND (?4 = '' OR at < ?4) AND (?6 = '' OR trace_id = ?6) "
+        "ORDER BY seq LIMIT ?5");
     statement.bind(1, query.subject).bind(2, query.id).bind(3, query.from).bind(4, query.to).bind(5, limit);
+    statement.bind(6, query.trace_id);
     while (statement.step()) {
       Record r;
       r.audit_id = statement.column_text(0);

@@ -140,6 +140,8 @@ TEST_F(TrailTest, FoundBySubjectIdAndTime) {
   EXPECT_EQ(trail_.find({.from = "2026-11-30T09:30:00Z"}).size(), 1U);
   EXPECT_EQ(trail_.find({.to = "2026-11-30T09:30:00Z"}).size(), 1U);
   EXPECT_EQ(trail_.find({.limit = 1}).size(), 1U);
+  EXPECT_EQ(trail_.find({.trace_id = "t_0123456789abcdef"}).size(), 2U);
+  EXPECT_TRUE(trail_.find({.trace_id = "t_ffffffffffffffff"}).empty());
 }
 
 }  // namespace

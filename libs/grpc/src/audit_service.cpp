@@ -12,6 +12,7 @@ namespace jaring::grpc {
     query.from = request->from();
     query.to = request->to();
     query.limit = request->limit();
+    query.trace_id = request->trace_id();
     for (const auto& r : trail_.find(query)) {
       auto* out = reply->add_records();
       out->set_audit_id(r.audit_id);

@@ -3,34 +3,90 @@
 
 #include <fmt/format.h>
 
+#include "jaring/grpc/edge.hpp"
 #include "jaring/grpc/server.hpp"
+#include "jaring/log/log.hpp"
+#include "jaring/store/outbox.hpp"
+#include "jaring/testing/auth.hpp"
 #include "tests/echo.grpc.pb.h"
 
 namespace jaring::grpc {
 namespace {
 
+using namespace std::chrono_literals;
+using auth::Role;
+
+// The test's own access table: the edge finds methods through it instead of the project's.
+const auth::MethodPolicy kTestPolicies[] = {
+    {"/jaring.grpctest.Echo/Say", {Role::kAgent, Role::kBranchOfficer, Role::kService}, auth::Access::kOpen},
+    {"/jaring.grpctest.Echo/Change", {Role::kBranchOfficer}, auth::Access::kChange},
+    {"/jaring.grpctest.Echo/Limited", {Role::kBranchOfficer}, auth::Access::kOpen, 2},
+};
+
+const auth::MethodPolicy* test_policy(std::string_view method) {
+  for (const auto& p : kTestPolicies) {
+    if (p.method == method) return &p;
+  }
+  return nullptr;
+}
+
 class EchoService final : public grpctest::Echo::Service {
+ public:
+  EchoService(Edge& edge, store::Database& db) : edge_(edge), db_(db) {}
+
   ::grpc::Status Say(::grpc::ServerContext* context, const grpctest::SayRequest* request,
                      grpctest::SayReply* reply) override {
-    if (request->text() == "who") {
-      const auto caller = caller_of(*context);
-      reply->set_text(caller.user + "/" + caller.role);
+    return edge_.serve(context, "Say", request, reply, [&](const Call& call) -> ::grpc::Status {
+      if (request->text() == "who") {
+        reply->set_text(call.caller.who() + "/" + call.caller.roles.str());
+        return ::grpc::Status::OK;
+      }
+      if (request->text() == "trace") {
+        reply->set_text(log::current_trace_id());
+        return ::grpc::Status::OK;
+      }
+      if (request->text() == "many") {
+        std::vector<FieldViolation> many;
+        for (int i = 0; i < 500; ++i)
+          many.push_back({fmt::format("items[{}].participant_id", i), std::string(120, 'x')});
+        return to_status(Error::invalid(std::move(many)));
+      }
+      if (request->text().empty()) return to_status(Error::invalid({{"text", "is required"}}));
+      if (request->text() == "missing") return to_status(Error::not_found("no such thing"));
+      if (request->text() == "throw") throw std::runtime_error("disk I/O error at /secret/path");
+      if (request->text() == "store") throw store::StoreError("database or disk is full: /var/lib/x.db");
+      reply->set_text(request->text());
       return ::grpc::Status::OK;
-    }
-    if (request->text() == "many") {
-      std::vector<FieldViolation> many;
-      for (int i = 0; i < 500; ++i)
-        many.push_back({fmt::format("items[{}].participant_id", i), std::string(120, 'x')});
-      return to_status(Error::invalid(std::move(many)));
-    }
-    if (request->text().empty()) return to_status(Error::invalid({{"text", "is required"}}));
-    if (request->text() == "missing") return to_status(Error::not_found("no such thing"));
-    if (request->text() == "throw") {
-      return guarded([]() -> ::grpc::Status { throw std::runtime_error("disk I/O error at /secret/path"); });
-    }
-    reply->set_text(request->text());
-    return ::grpc::Status::OK;
+    });
   }
+
+  ::grpc::Status Change(::grpc::ServerContext* context, const grpctest::ChangeRequest* request,
+                        grpctest::SayReply* reply) override {
+    return edge_.serve(context, "Change", request, reply, [&](const Call&) {
+      const auto written = db_.write([&](store::Transaction& tx) -> Result<void> {
+        tx.prepare("INSERT INTO things (id) VALUES (?)").bind(1, request->thing_id()).run();
+        store::outbox_append(tx, {0, "jaring.things.v1", request->thing_id(), "payload"});
+        return {};
+      });
+      if (!written) return to_status(written.error());
+      reply->set_text("changed");
+      return ::grpc::Status::OK;
+    });
+  }
+
+  ::grpc::Status Limited(::grpc::ServerContext* context, const grpctest::SayRequest* request,
+                         grpctest::SayReply* reply) override {
+    return edge_.serve(context, "Limited", request, reply, [&](const Call&) { return ::grpc::Status::OK; });
+  }
+
+  ::grpc::Status Unlisted(::grpc::ServerContext* context, const grpctest::SayRequest* request,
+                          grpctest::SayReply* reply) override {
+    return edge_.serve(context, "Unlisted", request, reply, [&](const Call&) { return ::grpc::Status::OK; });
+  }
+
+ private:
+  Edge& edge_;
+  store::Database& db_;
 };
 
 class GrpcServer : public ::testing::Test {
@@ -43,21 +99,143 @@ class GrpcServer : public ::testing::Test {
     stub_ = grpctest::Echo::NewStub(channel_);
   }
 
-  ::grpc::Status say(const std::string& text, grpctest::SayReply* reply, const Caller& caller = {}) {
+  // A call to Say as `role` (a token from the test's key), or with `token` as given when set.
+  ::grpc::Status say(const std::string& text, grpctest::SayReply* reply, const std::string& role = "agent",
+                     const std::string& subject = "siti", std::optional<std::string> token = std::nullopt,
+                     const std::vector<std::pair<std::string, std::string>>& metadata = {}) {
     ::grpc::ClientContext context;
     set_deadline(context, std::chrono::seconds(5));
-    set_caller(context, caller);
+    if (token) {
+      if (!token->empty()) context.AddMetadata("authorization", *token);
+    } else {
+      authorize(context, auth_.token(role, subject));
+    }
+    for (const auto& [k, v] : metadata) context.AddMetadata(k, v);
     grpctest::SayRequest request;
     request.set_text(text);
     return stub_->Say(&context, request, reply);
   }
 
+  ::grpc::Status change(const std::string& thing, const std::string& role) {
+    ::grpc::ClientContext context;
+    set_deadline(context, std::chrono::seconds(5));
+    authorize(context, auth_.token(role, "budi"));
+    grpctest::ChangeRequest request;
+    request.set_thing_id(thing);
+    grpctest::SayReply reply;
+    return stub_->Change(&context, request, &reply);
+  }
+
+  std::vector<audit::Record> audit_records() { return trail_.find({}); }
+
+  testing::LocalAuth auth_;
+  FixedClock clock_{std::chrono::system_clock::now()};
+  auth::Verifier verifier_{auth_.verifier_settings(), clock_};
   metrics::Registry metrics_{"test"};
-  EchoService service_;
+  std::unique_ptr<store::Database> db_ = store::Database::open(
+      ":memory:", {store::outbox_migration(1), audit::Trail::migration(2),
+                   {3, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
+  audit::Trail trail_{*db_, "test", clock_, [] {}};
+  Edge edge_{"jaring.grpctest.Echo", verifier_, metrics_, &trail_, test_policy};
+  EchoService service_{edge_, *db_};
   Server server_{metrics_};
   std::shared_ptr<::grpc::Channel> channel_;
   std::unique_ptr<grpctest::Echo::Stub> stub_;
 };
+
+TEST_F(GrpcServer, NoValidBearerTokenIsUnauthenticated) {
+  grpctest::SayReply reply;
+  EXPECT_EQ(say("halo", &reply, "", "", "").error_code(), ::grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(say("halo", &reply, "", "", "Bearer not.a.token").error_code(), ::grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(say("halo", &reply, "", "", "Basic c2l0aTpzZWNyZXQ=").error_code(),
+            ::grpc::StatusCode::UNAUTHENTICATED);
+  // The old identity headers count for nothing.
+  const auto headers_only =
+      say("who", &reply, "", "", "", {{"x-jaring-user", "admin"}, {"x-jaring-role", "admin"}});
+  EXPECT_EQ(headers_only.error_code(), ::grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(headers_only.error_message(), "no bearer token");
+  // The scheme is case-insensitive, as RFC 7235 says.
+  const auto token = auth_.token("agent", "siti");
+  EXPECT_TRUE(say("halo", &reply, "", "", "bearer " + token).ok());
+  EXPECT_NE(metrics_.serialize().find("reason=\"unauthenticated\"} 4"), std::string::npos) << metrics_.serialize();
+}
+
+TEST_F(GrpcServer, TheTokensIdentityReachesTheHandlerNormalised) {
+  grpctest::SayReply reply;
+  ASSERT_TRUE(say("who", &reply, "agent", "  Siti   AMINAH ").ok());
+  EXPECT_EQ(reply.text(), "siti aminah/agent");
+}
+
+TEST_F(GrpcServer, ARoleTheTableDoesNotListIsDenied) {
+  grpctest::SayReply reply;
+  const auto status = say("halo", &reply, "sponsor");
+  EXPECT_EQ(status.error_code(), ::grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_message(), "this call needs one of the roles agent,branch-officer,service");
+  ::grpc::ClientContext context;
+  authorize(context, auth_.token("admin", "root"));
+  grpctest::SayRequest request;
+  EXPECT_EQ(stub_->Unlisted(&context, request, &reply).error_code(), ::grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(GrpcServer, OnlyAServiceMayNameTheUserItActsFor) {
+  grpctest::SayReply reply;
+  ASSERT_TRUE(say("who", &reply, "service", "svc-csr-donor", std::nullopt, {{kActingUserHeader, "Lurah Ani"}}).ok());
+  EXPECT_EQ(reply.text(), "svc-csr-donor for lurah ani/service");
+  ASSERT_TRUE(say("who", &reply, "agent", "siti", std::nullopt, {{kActingUserHeader, "someone else"}}).ok());
+  EXPECT_EQ(reply.text(), "siti/agent");
+}
+
+TEST_F(GrpcServer, TraceIdsAreKeptOnlyWhenTheyLookLikeTraceIds) {
+  grpctest::SayReply reply;
+  ASSERT_TRUE(say("trace", &reply, "agent", "siti", std::nullopt, {{"x-trace-id", "0123456789abcdef0123456789abcdef"}}).ok());
+  EXPECT_EQ(reply.text(), "0123456789abcdef0123456789abcdef");
+  ASSERT_TRUE(say("trace", &reply, "agent", "siti", std::nullopt,
+                  {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}})
+                  .ok());
+  EXPECT_EQ(reply.text(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  ASSERT_TRUE(say("trace", &reply, "agent", "siti", std::nullopt, {{"x-trace-id", "nik 3172011505900001"}}).ok());
+  EXPECT_TRUE(reply.text().starts_with("t_")) << reply.text();
+  EXPECT_EQ(reply.text().find("3172"), std::string::npos);
+}
+
+TEST_F(GrpcServer, ARateLimitedMethodRefusesBeyondItsRatePerSubject) {
+  const auto limited = [&](const std::string& subject) {
+    ::grpc::ClientContext context;
+    authorize(context, auth_.token("branch-officer", subject));
+    grpctest::SayRequest request;
+    grpctest::SayReply reply;
+    return stub_->Limited(&context, request, &reply).error_code();
+  };
+  EXPECT_EQ(limited("budi"), ::grpc::StatusCode::OK);
+  EXPECT_EQ(limited("BUDI"), ::grpc::StatusCode::OK);  // one person, however written
+  EXPECT_EQ(limited("budi"), ::grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(limited("siti"), ::grpc::StatusCode::OK);  // another person has their own rate
+}
+
+TEST_F(GrpcServer, ChangesAndRefusalsOfKnownCallersAreAudited) {
+  ASSERT_TRUE(change("thing-1", "branch-officer").ok());
+  EXPECT_EQ(change("thing-2", "agent").error_code(), ::grpc::StatusCode::PERMISSION_DENIED);
+  grpctest::SayReply reply;
+  ASSERT_TRUE(say("halo", &reply).ok());  // an open read: not audited
+  EXPECT_FALSE(say("halo", &reply, "", "", "Bearer forged").ok());  // nobody to name: counted only
+  const auto records = audit_records();
+  ASSERT_EQ(records.size(), 2U);
+  EXPECT_EQ(records[0].method, "/jaring.grpctest.Echo/Change");
+  EXPECT_EQ(records[0].subject, "budi");
+  EXPECT_EQ(records[0].roles, "branch-officer");
+  EXPECT_EQ(records[0].result, "OK");
+  EXPECT_EQ(records[0].ids, std::vector<std::string>{"thing-1"});
+  EXPECT_EQ(records[1].result, "PERMISSION_DENIED");
+  EXPECT_EQ(records[1].roles, "agent");
+  EXPECT_EQ(records[1].ids, std::vector<std::string>{"thing-2"});
+}
+
+TEST(Ids, FoundInRequestsAndAnswersDownToNestedMessages) {
+  grpctest::ChangeRequest request;
+  request.set_thing_id("t-1");
+  EXPECT_EQ(ids_in(request), std::vector<std::string>{"t-1"});
+  EXPECT_TRUE(ids_in(grpctest::SayRequest()).empty());
+}
 
 TEST_F(GrpcServer, InvalidArgumentCarriesFieldViolations) {
   grpctest::SayReply reply;
@@ -101,12 +279,11 @@ TEST_F(GrpcServer, ARefusalNamingHundredsOfFieldsStillReachesTheClient) {
   EXPECT_LE(status.error_message().size(), 1100u);
 }
 
-TEST_F(GrpcServer, TheCallerTravelsAsMetadata) {
+TEST_F(GrpcServer, StoreFailuresBecomeUnavailableWithoutDetails) {
   grpctest::SayReply reply;
-  ASSERT_TRUE(say("who", &reply, {"siti", "approver"}).ok());
-  EXPECT_EQ(reply.text(), "siti/approver");
-  ASSERT_TRUE(say("who", &reply).ok());
-  EXPECT_EQ(reply.text(), "/");
+  const auto status = say("store", &reply);
+  EXPECT_EQ(status.error_code(), ::grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(status.error_message().find("/var/lib"), std::string::npos);
 }
 
 TEST_F(GrpcServer, ServesStandardHealthChecking) {

@@ -131,15 +131,17 @@ grpc::Edge& Runtime::edge(const std::string& proto_service) {
   return *edges_.back();
 }
 
-grpc::TokenSource Runtime::credentials() const {
-  if (common.token_file.empty())
+grpc::TokenSource credentials(const CommonSettings& settings) {
+  if (settings.token_file.empty())
     throw config::ConfigError("auth.token_file: this service calls others and needs its own token");
   try {
-    return grpc::TokenSource::file(common.token_file);
+    return grpc::TokenSource::file(settings.token_file);
   } catch (const std::exception& e) {
     throw config::ConfigError(std::string("auth.token_file: ") + e.what());
   }
 }
+
+grpc::TokenSource Runtime::credentials() const { return service::credentials(common); }
 
 void Runtime::start(metrics::ReadyCheck ready) {
   if (trail) {

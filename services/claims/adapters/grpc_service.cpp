@@ -3,25 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include "../core/rules.hpp"
-#include "jaring/common/ids.hpp"
 #include "jaring/grpc/server.hpp"
-#include "jaring/log/log.hpp"
 
 namespace jaring::claims {
 namespace {
 
-Actor actor_of(const ::grpc::ServerContext* context) {
-  const auto caller = grpc::caller_of(*context);
-  return {caller.user, caller.role};
-}
-
-// The trace id a caller sent (x-trace-id metadata), or a new one.
-std::string trace_id(const ::grpc::ServerContext* context) {
-  const auto& metadata = context->client_metadata();
-  if (auto it = metadata.find("x-trace-id"); it != metadata.end())
-    return {it->second.data(), it->second.size()};
-  return new_id("t_");
-}
+Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.caller.roles.str()}; }
 
 void to_proto(const Child& c, v1::Child* out) {
   out->set_name(c.name);
@@ -98,8 +85,7 @@ void to_proto(const Claim& c, v1::Claim* out, bool with_history) {
 
 ::grpc::Status GrpcService::FileClaim(::grpc::ServerContext* context, const v1::FileClaimRequest* request,
                                       v1::Claim* reply) {
-  return grpc::guarded([&] {
-    log::TraceScope trace(trace_id(context));
+  return edge_.serve(context, "FileClaim", request, reply, [&](const grpc::Call& call) {
     FileCommand c;
     c.idempotency_key = request->idempotency_key();
     c.participant_id = request->participant_id();
@@ -118,71 +104,69 @@ void to_proto(const Claim& c, v1::Claim* out, bool with_history) {
           {ch.name(), ch.birth_date(), ch.level(), ch.school_year(), ch.married(), ch.working()});
     c.requested_amount = request->requested_amount();
     c.note = request->note();
-    return answer(core_.file(c, actor_of(context)), reply, "filed");
+    return answer(core_.file(c, actor_of(call), call.scope), reply, "filed");
   });
 }
 
 ::grpc::Status GrpcService::AttachDocuments(::grpc::ServerContext* context,
                                             const v1::AttachDocumentsRequest* request, v1::Claim* reply) {
-  return grpc::guarded([&] {
-    log::TraceScope trace(trace_id(context));
+  return edge_.serve(context, "AttachDocuments", request, reply, [&](const grpc::Call& call) {
     std::vector<std::string> documents(request->documents().begin(), request->documents().end());
-    return answer(core_.attach_documents(request->claim_id(), documents, actor_of(context)), reply,
+    return answer(core_.attach_documents(request->claim_id(), documents, actor_of(call), call.scope), reply,
                   "documents");
   });
 }
 
 ::grpc::Status GrpcService::VerifyClaim(::grpc::ServerContext* context, const v1::VerifyClaimRequest* request,
                                         v1::Claim* reply) {
-  return grpc::guarded([&] {
-    log::TraceScope trace(trace_id(context));
-    return answer(
-        core_.verify(request->claim_id(), request->verified_amount(), request->note(), actor_of(context)),
-        reply, "verified");
+  return edge_.serve(context, "VerifyClaim", request, reply, [&](const grpc::Call& call) {
+    return answer(core_.verify(request->claim_id(), request->verified_amount(), request->note(),
+                               actor_of(call), call.scope),
+                  reply, "verified");
   });
 }
 
 ::grpc::Status GrpcService::ApproveClaim(::grpc::ServerContext* context,
                                          const v1::ApproveClaimRequest* request, v1::Claim* reply) {
-  return grpc::guarded([&] {
-    log::TraceScope trace(trace_id(context));
-    return answer(core_.approve(request->claim_id(), request->note(), actor_of(context)), reply, "approved");
+  return edge_.serve(context, "ApproveClaim", request, reply, [&](const grpc::Call& call) {
+    return answer(core_.approve(request->claim_id(), request->note(), actor_of(call), call.scope), reply,
+                  "approved");
   });
 }
 
 ::grpc::Status GrpcService::PayClaim(::grpc::ServerContext* context, const v1::PayClaimRequest* request,
                                      v1::Claim* reply) {
-  return grpc::guarded([&] {
-    log::TraceScope trace(trace_id(context));
-    return answer(
-        core_.pay(request->claim_id(), request->idempotency_key(), request->reference(), actor_of(context)),
-        reply, "paid");
+  return edge_.serve(context, "PayClaim", request, reply, [&](const grpc::Call& call) {
+    return answer(core_.pay(request->claim_id(), request->idempotency_key(), request->reference(),
+                            actor_of(call), call.scope),
+                  reply, "paid");
   });
 }
 
 ::grpc::Status GrpcService::RejectClaim(::grpc::ServerContext* context, const v1::RejectClaimRequest* request,
                                         v1::Claim* reply) {
-  return grpc::guarded([&] {
-    log::TraceScope trace(trace_id(context));
-    return answer(core_.reject(request->claim_id(), request->reason(), actor_of(context)), reply, "rejected");
+  return edge_.serve(context, "RejectClaim", request, reply, [&](const grpc::Call& call) {
+    return answer(core_.reject(request->claim_id(), request->reason(), actor_of(call), call.scope), reply,
+                  "rejected");
   });
 }
 
-::grpc::Status GrpcService::GetClaim(::grpc::ServerContext*, const v1::GetClaimRequest* request,
+::grpc::Status GrpcService::GetClaim(::grpc::ServerContext* context, const v1::GetClaimRequest* request,
                                      v1::Claim* reply) {
-  return grpc::guarded([&] {
-    auto claim = core_.get(request->claim_id());
+  return edge_.serve(context, "GetClaim", request, reply, [&](const grpc::Call& call) {
+    auto claim = core_.get(request->claim_id(), call.scope);
     if (!claim) return grpc::to_status(claim.error());
     to_proto(*claim, reply, true);
     return ::grpc::Status::OK;
   });
 }
 
-::grpc::Status GrpcService::ListClaims(::grpc::ServerContext*, const v1::ListClaimsRequest* request,
+::grpc::Status GrpcService::ListClaims(::grpc::ServerContext* context, const v1::ListClaimsRequest* request,
                                        v1::ListClaimsResponse* reply) {
-  return grpc::guarded([&] {
+  return edge_.serve(context, "ListClaims", request, reply, [&](const grpc::Call& call) {
     auto page = core_.list({request->branch_code(), request->status(), request->period(),
-                            request->page_size(), request->page_token()});
+                            request->page_size(), request->page_token()},
+                           call.scope);
     if (!page) return grpc::to_status(page.error());
     for (const auto& c : page->claims) to_proto(c, reply->add_claims(), false);
     reply->set_next_page_token(page->next_page_token);
@@ -190,11 +174,11 @@ void to_proto(const Claim& c, v1::Claim* out, bool with_history) {
   });
 }
 
-::grpc::Status GrpcService::ListScholarshipsDue(::grpc::ServerContext*,
+::grpc::Status GrpcService::ListScholarshipsDue(::grpc::ServerContext* context,
                                                 const v1::ListScholarshipsDueRequest* request,
                                                 v1::ListScholarshipsDueResponse* reply) {
-  return grpc::guarded([&] {
-    auto due = core_.scholarships_due(request->year(), request->branch_code());
+  return edge_.serve(context, "ListScholarshipsDue", request, reply, [&](const grpc::Call& call) {
+    auto due = core_.scholarships_due(request->year(), request->branch_code(), call.scope);
     if (!due) return grpc::to_status(due.error());
     for (const auto& d : *due) {
       auto* out = reply->add_due();
@@ -212,11 +196,11 @@ void to_proto(const Claim& c, v1::Claim* out, bool with_history) {
   });
 }
 
-::grpc::Status GrpcService::CheckEligibility(::grpc::ServerContext*,
+::grpc::Status GrpcService::CheckEligibility(::grpc::ServerContext* context,
                                              const v1::CheckEligibilityRequest* request,
                                              v1::Eligibility* reply) {
-  return grpc::guarded([&] {
-    auto coverage = core_.coverage_on(request->participant_id(), request->date());
+  return edge_.serve(context, "CheckEligibility", request, reply, [&](const grpc::Call& call) {
+    auto coverage = core_.coverage_on(request->participant_id(), request->date(), call.scope);
     if (!coverage) return grpc::to_status(coverage.error());
     reply->set_eligible(coverage->eligible);
     reply->set_state(coverage->state);

@@ -1,16 +1,19 @@
 #pragma once
-// ClaimsService over gRPC: converts messages to and from the core's types, takes "who" from the
-// caller's metadata (x-jaring-user, x-jaring-role) and maps the core's errors to gRPC status
-// codes (libs/grpc does the mapping, in one place).
+// ClaimsService over gRPC: converts messages to and from the core's types. Every handler runs
+// through the edge (authentication, the access table, audit, errors) and hands the core the
+// verified caller (subject and roles, for maker-checker and the history) and the call's scope:
+// a claim out of scope is NOT_FOUND, lists hold only in-scope claims.
 
 #include "../core/claims.hpp"
 #include "jaring/claims/v1/claims.grpc.pb.h"
+#include "jaring/grpc/edge.hpp"
 
 namespace jaring::claims {
 
 class GrpcService final : public v1::ClaimsService::Service {
  public:
-  explicit GrpcService(Claims& core) : core_(core) {}
+  inline static const std::string kName = "jaring.claims.v1.ClaimsService";
+  GrpcService(Claims& core, grpc::Edge& edge) : core_(core), edge_(edge) {}
 
   ::grpc::Status FileClaim(::grpc::ServerContext* context, const v1::FileClaimRequest* request,
                            v1::Claim* reply) override;
@@ -36,6 +39,7 @@ class GrpcService final : public v1::ClaimsService::Service {
 
  private:
   Claims& core_;
+  grpc::Edge& edge_;
 };
 
 // The API form of a claim (the claimant's NIK is never sent back).

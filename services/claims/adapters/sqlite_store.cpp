@@ -24,7 +24,7 @@ constexpr const char* kClaimColumns =
     "verified_amount, "
     "requested_amount, death_claim_id, scholarship_year, total, rejection_reason, filed_by, filed_at, "
     "filed_month, "
-    "approved_by, paid_on, paid_by, pay_key, payment_reference, note";
+    "approved_by, paid_on, paid_by, pay_key, payment_reference, note, verified_by";
 
 Participant read_participant(const store::Statement& s) {
   return {s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4),
@@ -72,6 +72,7 @@ Claim read_claim(const store::Statement& s) {
   c.pay_key = text();
   c.payment_reference = text();
   c.note = text();
+  c.verified_by = text();
   return c;
 }
 
@@ -137,9 +138,10 @@ std::vector<PeriodFact> periods_of(store::Database& db, const std::string& id) {
   return out;
 }
 
-// Scholarship children of claims that are not rejected; `where` narrows them.
+// Scholarship children of claims that are not rejected; `where` narrows them, with `values`
+// bound to its placeholders in order.
 std::vector<ScholarshipRecord> scholarship_rows(store::Database& db, const std::string& where,
-                                                const std::string& value) {
+                                                const std::vector<std::string>& values) {
   std::vector<ScholarshipRecord> out;
   auto s = db.prepare(fmt::format(
       "SELECT c.participant_id, c.death_claim_id, c.branch_code, c.scholarship_year, k.name, k.birth_date, "
@@ -147,7 +149,8 @@ std::vector<ScholarshipRecord> scholarship_rows(store::Database& db, const std::
       "k.school_year, k.married, k.working FROM claims c JOIN claim_children k ON k.claim_id = c.id "
       "WHERE c.type = 'scholarship' AND {} ORDER BY c.scholarship_year, c.id, k.seq",
       where));
-  if (!value.empty()) s.bind(1, value);
+  int i = 1;
+  for (const auto& v : values) s.bind(i++, v);
   while (s.step()) {
     ScholarshipRecord r;
     r.participant_id = s.column_text(0);
@@ -234,14 +237,14 @@ class SqliteUnit final : public Unit {
   }
 
   std::vector<ScholarshipRecord> scholarships_of(const std::string& death_claim_id) override {
-    return scholarship_rows(db_, "c.status != 'rejected' AND c.death_claim_id = ?", death_claim_id);
+    return scholarship_rows(db_, "c.status != 'rejected' AND c.death_claim_id = ?", {death_claim_id});
   }
 
   void save_claim(const Claim& c) override {
     auto s = db_.prepare(
         fmt::format("INSERT OR REPLACE INTO claims ({}) VALUES ({})", kClaimColumns,
                     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?"));
+                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"));
     int i = 1;
     const auto text = [&](const std::string& v) { s.bind(i++, v); };
     const auto number = [&](std::int64_t v) { s.bind(i++, v); };
@@ -281,6 +284,7 @@ class SqliteUnit final : public Unit {
     text(c.pay_key);
     text(c.payment_reference);
     text(c.note);
+    text(c.verified_by);
     s.run();
     for (const char* table : {"claim_documents", "claim_lines", "claim_family", "claim_children"})
       db_.prepare(fmt::format("DELETE FROM {} WHERE claim_id = ?", table)).bind(1, c.id).run();
@@ -449,6 +453,14 @@ std::vector<store::Migration> SqliteStore::migrations() {
       )sql"},
       store::outbox_migration(2),
       audit::Trail::migration(3),
+      // Who verified a claim: the approver must be a third person. Claims verified before name
+      // their verifier in the history.
+      {4, R"sql(
+        ALTER TABLE claims ADD COLUMN verified_by TEXT NOT NULL DEFAULT '';
+        UPDATE claims SET verified_by = COALESCE((SELECT h.user FROM claim_history h WHERE h.claim_id = claims.id
+          AND h.action = 'verified' ORDER BY h.seq DESC LIMIT 1), '');
+        CREATE INDEX claims_by_agent ON claims(agent_id, id);
+      )sql"},
   };
 }
 
@@ -466,10 +478,13 @@ std::optional<Claim> SqliteStore::claim(const std::string& claim_id) {
   return db_.read([&](store::Database& db) { return claim_where(db, "id", claim_id); });
 }
 
-ClaimPage SqliteStore::list(const ClaimFilter& f) {
+ClaimPage SqliteStore::list(const ClaimFilter& f, const auth::Scope& scope) {
+  // The scope is a condition of the query: a page never holds, nor skips over, a claim the
+  // caller may not see.
+  auto scoped = auth::sql_scope(scope, {"branch_code", "rw_code", "agent_id", ""});
   return db_.read([&](store::Database& db) {
-    std::string where = "1 = 1";
-    std::vector<std::string> values;
+    std::string where = scoped.condition;
+    std::vector<std::string> values = scoped.values;
     const auto add = [&](const char* column, const std::string& value) {
       if (value.empty()) return;
       where += fmt::format(" AND {} = ?", column);
@@ -499,13 +514,16 @@ ClaimPage SqliteStore::list(const ClaimFilter& f) {
   });
 }
 
-std::vector<ScholarshipRecord> SqliteStore::latest_scholarships(const std::string& branch_code) {
+std::vector<ScholarshipRecord> SqliteStore::latest_scholarships(const std::string& branch_code,
+                                                                const auth::Scope& scope) {
+  auto scoped = auth::sql_scope(scope, {"c.branch_code", "c.rw_code", "c.agent_id", ""});
+  std::string where = "c.status IN ('approved', 'paid') AND " + scoped.condition;
+  if (!branch_code.empty()) {
+    where += " AND c.branch_code = ?";
+    scoped.values.push_back(branch_code);
+  }
   return db_.read([&](store::Database& db) {
-    const auto rows =
-        scholarship_rows(db,
-                         branch_code.empty() ? "c.status IN ('approved', 'paid')"
-                                             : "c.status IN ('approved', 'paid') AND c.branch_code = ?",
-                         branch_code);
+    const auto rows = scholarship_rows(db, where, scoped.values);
     // Rows come by year: the last one of each child is its latest claim.
     std::map<std::string, ScholarshipRecord> latest;
     for (const auto& r : rows) latest[r.death_claim_id + "|" + r.child.name + "|" + r.child.birth_date] = r;

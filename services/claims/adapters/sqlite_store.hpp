@@ -21,8 +21,9 @@ class SqliteStore final : public Store {
 
   Result<void> transact(const std::function<Result<void>(Unit&)>& fn) override;
   std::optional<Claim> claim(const std::string& claim_id) override;
-  ClaimPage list(const ClaimFilter& filter) override;
-  std::vector<ScholarshipRecord> latest_scholarships(const std::string& branch_code) override;
+  ClaimPage list(const ClaimFilter& filter, const auth::Scope& scope) override;
+  std::vector<ScholarshipRecord> latest_scholarships(const std::string& branch_code,
+                                                     const auth::Scope& scope) override;
   std::optional<Participant> participant(const std::string& participant_id) override;
   std::vector<PeriodFact> periods(const std::string& participant_id) override;
 

@@ -45,14 +45,36 @@ Date schedule_date(const Claim& claim) {
 
 void add_history(Claim& claim, const std::string& action, const std::string& from, const Actor& actor,
                  const std::string& at, const std::string& note) {
-  claim.history.push_back({action, from, claim.status, actor.user, actor.role, at, note});
+  claim.history.push_back({action, from, claim.status, actor.subject, actor.roles, at, note});
 }
 
+// The actor with a normalised subject, so that every comparison and every record names one
+// person one way.
+Actor normalised(const Actor& actor) { return {auth::normalise_subject(actor.subject), actor.roles}; }
+
 Result<void> need_actor(const Actor& actor) {
-  if (actor.user.empty())
-    return fail(denied(
-        "the caller is unknown: send x-jaring-user (jaringctl --user); every step records who did it"));
+  if (actor.subject.empty()) return fail(denied("the caller is unknown: every step records who did it"));
   return {};
+}
+
+// True when `actor` is the person recorded as `earlier` (any case, any spacing).
+bool same_person(const Actor& actor, const std::string& earlier) {
+  return !earlier.empty() && actor.subject == auth::normalise_subject(earlier);
+}
+
+Error maker_checker(const Actor& actor, const std::string& did, const Claim& claim, const std::string& step,
+                    const char* rule) {
+  return denied(fmt::format("maker-checker: {} {} claim {} and may not {} it ({})", actor.subject, did,
+                            claim.id, step, rule));
+}
+
+constexpr const char* kThreePeople = "filer, verifier and approver are three different people";
+
+// What a filing answers for a participant it may not name: the same as for one that does not
+// exist, so that nobody learns of participants outside their scope.
+Error unknown_participant(const std::string& participant_id) {
+  return field_error("participant_id", "unknown participant " + participant_id +
+                                           ": not announced by registration, or not one you serve");
 }
 
 }  // namespace
@@ -70,6 +92,9 @@ std::string fingerprint(const FileCommand& c) {
                        ch.school_year, ch.married, ch.working);
   return out;
 }
+
+auth::ScopedRow row_of(const Participant& p) { return {p.branch_code, p.rw_code, p.agent_id, ""}; }
+auth::ScopedRow row_of(const Claim& c) { return {c.branch_code, c.rw_code, c.agent_id, ""}; }
 
 std::string Claims::today() const { return jakarta_date(clock_.now()); }
 
@@ -228,8 +253,18 @@ Result<void> Claims::coverage_changed(const std::string& event_id, const std::st
 
 // ---------------------------------------------------------------- filing
 
-Result<Claim> Claims::file(const FileCommand& c, const Actor& actor) {
+Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, const auth::Scope& scope) {
+  const auto actor = normalised(caller);
   if (auto ok = need_actor(actor); !ok) return fail(ok.error());
+  // An agent files under their own agent id, which also keeps the claim in their scope.
+  auto c = command;
+  if (scope.only_agent()) {
+    if (c.agent_id.empty()) c.agent_id = scope.agent;
+    if (c.agent_id != scope.agent)
+      return fail(Error{ErrorCode::kPermissionDenied,
+                        "agent_id: an agent files under their own agent id",
+                        {{"agent_id", "an agent files under their own agent id"}}});
+  }
   const auto today_text = today();
   const auto today_date = *parse_date(today_text);
   const bool scholarship = c.claim_type == type::kScholarship;
@@ -307,6 +342,9 @@ Result<Claim> Claims::file(const FileCommand& c, const Actor& actor) {
   Claim out;
   auto done = store_.transact([&](Unit& unit) -> Result<void> {
     if (auto existing = unit.claim_by_key(c.idempotency_key)) {
+      // Someone else's claim: nothing of it, not even its id.
+      if (!scope.covers(row_of(*existing)))
+        return fail(field_error("idempotency_key", "was used for a different filing"));
       if (existing->fingerprint != print)
         return fail(
             field_error("idempotency_key", "was used for a different filing (claim " + existing->id + ")"));
@@ -314,9 +352,8 @@ Result<Claim> Claims::file(const FileCommand& c, const Actor& actor) {
       return {};
     }
     const auto participant = unit.participant(c.participant_id);
-    if (!participant)
-      return fail(field_error("participant_id",
-                              "unknown participant: registration has not announced " + c.participant_id));
+    if (!participant || !scope.covers(row_of(*participant)))
+      return fail(unknown_participant(c.participant_id));
     Claim claim;
     claim.id = new_id("c_");
     claim.idempotency_key = c.idempotency_key;
@@ -326,7 +363,8 @@ Result<Claim> Claims::file(const FileCommand& c, const Actor& actor) {
     claim.event_date = c.event_date;
     claim.rw_code = participant->rw_code;
     claim.branch_code = participant->branch_code;
-    claim.agent_id = c.agent_id;
+    // A filing that names no agent keeps the participant's, who registered them.
+    claim.agent_id = c.agent_id.empty() ? participant->agent_id : c.agent_id;
     claim.claimant = c.claimant;
     if (own) claim.claimant.relation = "self";
     claim.family = c.family;
@@ -337,7 +375,7 @@ Result<Claim> Claims::file(const FileCommand& c, const Actor& actor) {
     claim.scholarship_year = c.scholarship_year;
     claim.children = c.children;
     claim.note = c.note;
-    claim.filed_by = actor.user;
+    claim.filed_by = actor.subject;
     claim.filed_at = format_utc(clock_.now());
     claim.filed_month = today_text.substr(0, 7);
 
@@ -480,14 +518,15 @@ Result<Claim> Claims::file(const FileCommand& c, const Actor& actor) {
 
 // ---------------------------------------------------------------- later steps
 
-Result<Claim> Claims::step(const std::string& claim_id, const Actor& actor,
+Result<Claim> Claims::step(const std::string& claim_id, const Actor& actor, const auth::Scope& scope,
                            const std::function<Result<void>(Unit&, Claim&, std::vector<Event>&)>& fn) {
   if (auto ok = need_actor(actor); !ok) return fail(ok.error());
   if (claim_id.empty()) return fail(field_error("claim_id", "required"));
   Claim out;
   auto done = store_.transact([&](Unit& unit) -> Result<void> {
     auto claim = unit.claim(claim_id);
-    if (!claim) return fail(Error::not_found("no claim " + claim_id));
+    // A claim out of the caller's scope is answered as one that does not exist.
+    if (!claim || !scope.covers(row_of(*claim))) return fail(Error::not_found("no claim " + claim_id));
     std::vector<Event> events;
     const auto before = claim->history.size();
     if (auto ok = fn(unit, *claim, events); !ok) return ok;
@@ -503,9 +542,10 @@ Result<Claim> Claims::step(const std::string& claim_id, const Actor& actor,
 }
 
 Result<Claim> Claims::attach_documents(const std::string& claim_id, const std::vector<std::string>& documents,
-                                       const Actor& actor) {
+                                       const Actor& caller, const auth::Scope& scope) {
   if (documents.empty()) return fail(field_error("documents", "at least one document code"));
-  return step(claim_id, actor, [&](Unit&, Claim& claim, std::vector<Event>&) -> Result<void> {
+  const auto actor = normalised(caller);
+  return step(claim_id, actor, scope, [&](Unit&, Claim& claim, std::vector<Event>&) -> Result<void> {
     if (claim.status != status::kFiled && claim.status != status::kVerified)
       return fail(precondition(
           fmt::format("claim {} is {}: documents are ticked before approval", claim.id, claim.status)));
@@ -524,7 +564,7 @@ Result<Claim> Claims::attach_documents(const std::string& claim_id, const std::v
     for (auto& d : claim.documents) {
       if (d.received || std::ranges::count(documents, d.code) == 0) continue;
       d.received = true;
-      d.received_by = actor.user;
+      d.received_by = actor.subject;
       d.received_at = at;
       ticked.push_back(d.code);
     }
@@ -534,11 +574,14 @@ Result<Claim> Claims::attach_documents(const std::string& claim_id, const std::v
 }
 
 Result<Claim> Claims::verify(const std::string& claim_id, Rupiah verified_amount, const std::string& note,
-                             const Actor& actor) {
-  return step(claim_id, actor, [&](Unit& unit, Claim& claim, std::vector<Event>&) -> Result<void> {
+                             const Actor& caller, const auth::Scope& scope) {
+  const auto actor = normalised(caller);
+  return step(claim_id, actor, scope, [&](Unit& unit, Claim& claim, std::vector<Event>&) -> Result<void> {
     if (claim.status != status::kFiled)
       return fail(precondition(
           fmt::format("claim {} is {}: only a filed claim is verified", claim.id, claim.status)));
+    if (same_person(actor, claim.filed_by))
+      return fail(maker_checker(actor, "filed", claim, "verify", kThreePeople));
     if (const auto missing = missing_documents(claim); !missing.empty())
       return fail(precondition("documents are missing: " + join(missing),
                                {{"documents", "missing: " + join(missing)}}));
@@ -561,19 +604,23 @@ Result<Claim> Claims::verify(const std::string& claim_id, Rupiah verified_amount
           fmt::format("must equal what the rules give ({}) or be left empty", format_rupiah(claim.total))));
     }
     claim.status = status::kVerified;
+    claim.verified_by = actor.subject;
     add_history(claim, "verified", status::kFiled, actor, format_utc(clock_.now()), note);
     return {};
   });
 }
 
-Result<Claim> Claims::approve(const std::string& claim_id, const std::string& note, const Actor& actor) {
-  return step(claim_id, actor, [&](Unit& unit, Claim& claim, std::vector<Event>& events) -> Result<void> {
+Result<Claim> Claims::approve(const std::string& claim_id, const std::string& note, const Actor& caller,
+                              const auth::Scope& scope) {
+  const auto actor = normalised(caller);
+  return step(claim_id, actor, scope, [&](Unit& unit, Claim& claim, std::vector<Event>& out) -> Result<void> {
     if (claim.status != status::kVerified)
       return fail(precondition(
           fmt::format("claim {} is {}: only a verified claim is approved", claim.id, claim.status)));
-    if (actor.user == claim.filed_by)
-      return fail(denied(
-          fmt::format("maker-checker: {} filed claim {} and may not approve it", actor.user, claim.id)));
+    if (same_person(actor, claim.filed_by))
+      return fail(maker_checker(actor, "filed", claim, "approve", kThreePeople));
+    if (same_person(actor, claim.verified_by))
+      return fail(maker_checker(actor, "verified", claim, "approve", kThreePeople));
     if (const auto missing = missing_documents(claim); !missing.empty())
       return fail(precondition("documents are missing: " + join(missing),
                                {{"documents", "missing: " + join(missing)}}));
@@ -592,17 +639,20 @@ Result<Claim> Claims::approve(const std::string& claim_id, const std::string& no
     claim.lines = benefit_lines(claim, **schedule, participant->income_band);
     claim.total = total_of(claim.lines);
     claim.status = status::kApproved;
-    claim.approved_by = actor.user;
+    claim.approved_by = actor.subject;
     add_history(claim, "approved", status::kVerified, actor, format_utc(clock_.now()),
                 note.empty() ? "total " + format_rupiah(claim.total) : note);
-    events.push_back(ClaimApproved{claim});
+    out.push_back(ClaimApproved{claim});
     return {};
   });
 }
 
 Result<Claim> Claims::pay(const std::string& claim_id, const std::string& idempotency_key,
-                          const std::string& reference, const Actor& actor) {
-  return step(claim_id, actor, [&](Unit&, Claim& claim, std::vector<Event>& events) -> Result<void> {
+                          const std::string& reference, const Actor& caller, const auth::Scope& scope) {
+  const auto actor = normalised(caller);
+  return step(claim_id, actor, scope, [&](Unit&, Claim& claim, std::vector<Event>& events) -> Result<void> {
+    if (same_person(actor, claim.approved_by))
+      return fail(maker_checker(actor, "approved", claim, "pay", "the payer is not the approver"));
     if (claim.status == status::kPaid) {
       if (!idempotency_key.empty() && idempotency_key == claim.pay_key)
         return {};  // a retry: the same answer
@@ -614,7 +664,7 @@ Result<Claim> Claims::pay(const std::string& claim_id, const std::string& idempo
           fmt::format("claim {} is {}: only an approved claim is paid", claim.id, claim.status)));
     claim.status = status::kPaid;
     claim.paid_on = today();
-    claim.paid_by = actor.user;
+    claim.paid_by = actor.subject;
     claim.pay_key = idempotency_key;
     claim.payment_reference = reference;
     add_history(claim, "paid", status::kApproved, actor, format_utc(clock_.now()),
@@ -624,30 +674,32 @@ Result<Claim> Claims::pay(const std::string& claim_id, const std::string& idempo
   });
 }
 
-Result<Claim> Claims::reject(const std::string& claim_id, const std::string& reason, const Actor& actor) {
+Result<Claim> Claims::reject(const std::string& claim_id, const std::string& reason, const Actor& caller,
+                             const auth::Scope& scope) {
   if (reason.empty()) return fail(field_error("reason", "required: a rejection says why"));
-  return step(claim_id, actor, [&](Unit&, Claim& claim, std::vector<Event>& events) -> Result<void> {
+  const auto actor = normalised(caller);
+  return step(claim_id, actor, scope, [&](Unit&, Claim& claim, std::vector<Event>& events) -> Result<void> {
     if (claim.status == status::kPaid || claim.status == status::kRejected)
       return fail(precondition(fmt::format("claim {} is {} already", claim.id, claim.status)));
     const auto from = claim.status;
     claim.status = status::kRejected;
     claim.rejection_reason = reason;
     add_history(claim, "rejected", from, actor, format_utc(clock_.now()), reason);
-    events.push_back(ClaimRejected{claim, actor.user});
+    events.push_back(ClaimRejected{claim, actor.subject});
     return {};
   });
 }
 
 // ---------------------------------------------------------------- queries
 
-Result<Claim> Claims::get(const std::string& claim_id) {
+Result<Claim> Claims::get(const std::string& claim_id, const auth::Scope& scope) {
   if (claim_id.empty()) return fail(field_error("claim_id", "required"));
   auto claim = store_.claim(claim_id);
-  if (!claim) return fail(Error::not_found("no claim " + claim_id));
+  if (!claim || !scope.covers(row_of(*claim))) return fail(Error::not_found("no claim " + claim_id));
   return std::move(*claim);
 }
 
-Result<ClaimPage> Claims::list(const ClaimFilter& filter) {
+Result<ClaimPage> Claims::list(const ClaimFilter& filter, const auth::Scope& scope) {
   std::vector<FieldViolation> bad;
   const std::string_view statuses[] = {status::kFiled, status::kVerified, status::kApproved, status::kPaid,
                                        status::kRejected};
@@ -660,17 +712,18 @@ Result<ClaimPage> Claims::list(const ClaimFilter& filter) {
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
   auto f = filter;
   if (f.page_size == 0) f.page_size = 50;
-  return store_.list(f);
+  return store_.list(f, scope);
 }
 
-Result<std::vector<ScholarshipDue>> Claims::scholarships_due(int year, const std::string& branch_code) {
+Result<std::vector<ScholarshipDue>> Claims::scholarships_due(int year, const std::string& branch_code,
+                                                             const auth::Scope& scope) {
   if (year < 1900 || year > 9999) return fail(field_error("year", "must be a year"));
   const auto schedule =
       benefits_.on(Date{std::chrono::year(year), std::chrono::January, std::chrono::day(1)});
   if (!schedule) return fail(field_error("year", schedule.error().message));
   const Date january{std::chrono::year(year), std::chrono::January, std::chrono::day(1)};
   std::vector<ScholarshipDue> out;
-  for (const auto& r : store_.latest_scholarships(branch_code)) {
+  for (const auto& r : store_.latest_scholarships(branch_code, scope)) {
     if (r.year >= year) continue;  // claimed already (or a later year)
     const auto birth = parse_date(r.child.birth_date);
     if (!birth) continue;
@@ -681,10 +734,11 @@ Result<std::vector<ScholarshipDue>> Claims::scholarships_due(int year, const std
   return out;
 }
 
-Result<Coverage> Claims::coverage_on(const std::string& participant_id, const std::string& date) {
+Result<Coverage> Claims::coverage_on(const std::string& participant_id, const std::string& date,
+                                     const auth::Scope& scope) {
   if (!parse_date(date)) return fail(field_error("date", "must be a date YYYY-MM-DD"));
   auto participant = store_.participant(participant_id);
-  if (!participant) return fail(field_error("participant_id", "unknown participant"));
+  if (!participant || !scope.covers(row_of(*participant))) return fail(unknown_participant(participant_id));
   const auto periods = store_.periods(participant_id);
   return judge_coverage(*participant, periods, date, settings_);
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "benefits.hpp"
+#include "jaring/auth/policy.hpp"
 #include "jaring/common/clock.hpp"
 #include "ports.hpp"
 
@@ -62,29 +63,38 @@ class Claims {
                                 const std::string& to_state);
 
   // ---- lifecycle ----
-  Result<Claim> file(const FileCommand& command, const Actor& actor);
+  // Each step acts on what `scope` reaches: a participant out of scope is answered as an unknown
+  // one, a claim out of scope as a missing one (no existence leak). Maker-checker on normalised
+  // subjects: filer, verifier and approver are three different people; the payer is not the
+  // approver (PERMISSION_DENIED naming the rule). Each history line records the subject and roles.
+  // An agent files under their own agent id; a filing that names no agent keeps the participant's.
+  Result<Claim> file(const FileCommand& command, const Actor& actor, const auth::Scope& scope);
   Result<Claim> attach_documents(const std::string& claim_id, const std::vector<std::string>& documents,
-                                 const Actor& actor);
+                                 const Actor& actor, const auth::Scope& scope);
   Result<Claim> verify(const std::string& claim_id, Rupiah verified_amount, const std::string& note,
-                       const Actor& actor);
-  Result<Claim> approve(const std::string& claim_id, const std::string& note, const Actor& actor);
+                       const Actor& actor, const auth::Scope& scope);
+  Result<Claim> approve(const std::string& claim_id, const std::string& note, const Actor& actor,
+                        const auth::Scope& scope);
   Result<Claim> pay(const std::string& claim_id, const std::string& idempotency_key,
-                    const std::string& reference, const Actor& actor);
-  Result<Claim> reject(const std::string& claim_id, const std::string& reason, const Actor& actor);
+                    const std::string& reference, const Actor& actor, const auth::Scope& scope);
+  Result<Claim> reject(const std::string& claim_id, const std::string& reason, const Actor& actor,
+                       const auth::Scope& scope);
 
-  // ---- queries ----
-  Result<Claim> get(const std::string& claim_id);
-  Result<ClaimPage> list(const ClaimFilter& filter);
-  Result<std::vector<ScholarshipDue>> scholarships_due(int year, const std::string& branch_code);
+  // ---- queries, of what `scope` reaches ----
+  Result<Claim> get(const std::string& claim_id, const auth::Scope& scope);
+  Result<ClaimPage> list(const ClaimFilter& filter, const auth::Scope& scope);
+  Result<std::vector<ScholarshipDue>> scholarships_due(int year, const std::string& branch_code,
+                                                       const auth::Scope& scope);
   // Coverage of a participant on a date from the local projection (diagnostics and tests).
-  Result<Coverage> coverage_on(const std::string& participant_id, const std::string& date);
+  Result<Coverage> coverage_on(const std::string& participant_id, const std::string& date,
+                               const auth::Scope& scope);
 
   const Settings& settings() const { return settings_; }
 
  private:
-  // Runs fn on a stored claim in a transaction after checking the actor; fn changes the claim,
-  // which is then saved with its events.
-  Result<Claim> step(const std::string& claim_id, const Actor& actor,
+  // Runs fn on a stored claim the scope reaches, in a transaction, after checking the actor
+  // (normalised by the caller); fn changes the claim, which is then saved with its events.
+  Result<Claim> step(const std::string& claim_id, const Actor& actor, const auth::Scope& scope,
                      const std::function<Result<void>(Unit&, Claim&, std::vector<Event>&)>& fn);
   Result<void> project(const std::string& event_id, const std::function<Result<void>(Unit&)>& fn);
   std::string today() const;
@@ -97,5 +107,9 @@ class Claims {
 
 // The fingerprint of a filing, to tell a retry from a different request under the same key.
 std::string fingerprint(const FileCommand& command);
+
+// What a scope judges of a participant and of a claim.
+auth::ScopedRow row_of(const Participant& participant);
+auth::ScopedRow row_of(const Claim& claim);
 
 }  // namespace jaring::claims

@@ -107,10 +107,11 @@ struct HistoryEntry {
   std::string action, from_status, to_status, user, role, at, note;
 };
 
-// Who does a step: the gRPC caller (x-jaring-user, x-jaring-role).
+// Who does a step: the verified caller, as the adapter took it from the call's token. The core
+// compares subjects after auth::normalise_subject, so "Budi", " budi " and "BUDI" are one person.
 struct Actor {
-  std::string user;
-  std::string role;
+  std::string subject;
+  std::string roles;  // "agent,branch-officer": recorded in the claim's history
 };
 
 struct Claim {
@@ -141,6 +142,7 @@ struct Claim {
   std::string filed_by;
   std::string filed_at;     // RFC 3339 UTC
   std::string filed_month;  // YYYY-MM (Asia/Jakarta)
+  std::string verified_by;
   std::string approved_by;
   std::string paid_on;
   std::string paid_by;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "jaring/auth/policy.hpp"
 #include "jaring/common/result.hpp"
 #include "model.hpp"
 
@@ -48,9 +49,12 @@ class Store {
   virtual Result<void> transact(const std::function<Result<void>(Unit&)>& fn) = 0;
 
   virtual std::optional<Claim> claim(const std::string& claim_id) = 0;
-  virtual ClaimPage list(const ClaimFilter& filter) = 0;
-  // The latest approved or paid scholarship year of every child, optionally of one branch.
-  virtual std::vector<ScholarshipRecord> latest_scholarships(const std::string& branch_code) = 0;
+  // A page of the claims `scope` reaches (branch, RW, agent): the scope is a condition of the query.
+  virtual ClaimPage list(const ClaimFilter& filter, const auth::Scope& scope) = 0;
+  // The latest approved or paid scholarship year of every child, optionally of one branch, of
+  // the claims `scope` reaches.
+  virtual std::vector<ScholarshipRecord> latest_scholarships(const std::string& branch_code,
+                                                             const auth::Scope& scope) = 0;
   virtual std::optional<Participant> participant(const std::string& participant_id) = 0;
   virtual std::vector<PeriodFact> periods(const std::string& participant_id) = 0;
 };

@@ -18,6 +18,15 @@ namespace jaring::claims {
 extern const char kDefaultBenefits[];
 }
 
+namespace jaring::claims {
+// The scope of a caller who sees everything (an auditor, an admin): the tests not about scope.
+inline const auth::Scope kEveryone = [] {
+  auth::Scope s;
+  s.all = true;
+  return s;
+}();
+}  // namespace jaring::claims
+
 namespace jaring::claims::testing {
 
 // Noon in Jakarta on a YYYY-MM-DD day.

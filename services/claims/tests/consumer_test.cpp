@@ -95,12 +95,12 @@ TEST_F(ConsumerTest, ProjectionsFromBothTopicsExactlyOnce) {
       30s))
       << registry.serialize();
   consumer.stop();
-  const auto coverage = core_->coverage_on("p_kafka", "2026-03-10");
+  const auto coverage = core_->coverage_on("p_kafka", "2026-03-10", kEveryone);
   ASSERT_TRUE(coverage);
   EXPECT_EQ(coverage->state, "active");
   EXPECT_EQ(coverage->contribution_months, 3);
   // The claim decision needs nothing but the projections.
-  auto claim = core_->file(death_claim("k_kafka", "p_kafka", "jkm_death", "2026-03-10"), agent_);
+  auto claim = core_->file(death_claim("k_kafka", "p_kafka", "jkm_death", "2026-03-10"), agent_, kEveryone);
   ASSERT_TRUE(claim);
   EXPECT_EQ(claim->status, "filed");
   EXPECT_EQ(claim->total, 42'000'000);

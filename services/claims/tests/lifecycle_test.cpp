@@ -18,13 +18,14 @@ class LifecycleTest : public testing::ClaimsFixture {
   }
 
   Claim paid_death_claim(const std::string& participant_id = "p_1") {
-    auto claim = core_->file(
-        death_claim("k_death_" + participant_id, participant_id, "jkm_death", "2026-03-10"), agent_);
+    auto claim =
+        core_->file(death_claim("k_death_" + participant_id, participant_id, "jkm_death", "2026-03-10"),
+                    agent_, kEveryone);
     EXPECT_TRUE(claim);
-    EXPECT_TRUE(core_->attach_documents(claim->id, kDeathDocuments, agent_));
-    EXPECT_TRUE(core_->verify(claim->id, 0, "", officer_));
-    EXPECT_TRUE(core_->approve(claim->id, "", approver_));
-    auto paid = core_->pay(claim->id, "pay-1", "TRF-1", officer_);
+    EXPECT_TRUE(core_->attach_documents(claim->id, kDeathDocuments, agent_, kEveryone));
+    EXPECT_TRUE(core_->verify(claim->id, 0, "", officer_, kEveryone));
+    EXPECT_TRUE(core_->approve(claim->id, "", approver_, kEveryone));
+    auto paid = core_->pay(claim->id, "pay-1", "TRF-1", officer_, kEveryone);
     EXPECT_TRUE(paid);
     return *paid;
   }
@@ -48,56 +49,64 @@ class LifecycleTest : public testing::ClaimsFixture {
 };
 
 TEST_F(LifecycleTest, ADeathClaimFromFilingToPayment) {
-  auto filed = core_->file(death_claim("k_1", "p_1", "jkm_death", "2026-03-10"), agent_);
+  auto filed = core_->file(death_claim("k_1", "p_1", "jkm_death", "2026-03-10"), agent_, kEveryone);
   ASSERT_TRUE(filed);
   EXPECT_EQ(filed->status, "filed");
   EXPECT_EQ(filed->coverage.state, "active");
   EXPECT_EQ(filed->branch_code, "pulogebang");
 
   // Verification and approval wait for the whole checklist, naming what is missing.
-  ASSERT_TRUE(core_->attach_documents(filed->id, {"participant_card", "death_certificate"}, agent_));
-  auto early = core_->verify(filed->id, 0, "", officer_);
+  ASSERT_TRUE(
+      core_->attach_documents(filed->id, {"participant_card", "death_certificate"}, agent_, kEveryone));
+  auto early = core_->verify(filed->id, 0, "", officer_, kEveryone);
   ASSERT_FALSE(early);
   EXPECT_EQ(early.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_NE(
       early.error().message.find("ktp_deceased, ktp_heir, family_card, heir_certificate, marriage_book"),
       std::string::npos)
       << early.error().message;
-  auto unknown = core_->attach_documents(filed->id, {"driving_licence"}, agent_);
+  auto unknown = core_->attach_documents(filed->id, {"driving_licence"}, agent_, kEveryone);
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().violations.at(0).field, "documents[0]");
-  ASSERT_TRUE(core_->attach_documents(filed->id, kDeathDocuments, agent_));
-  auto verified = core_->verify(filed->id, 0, "documents checked at the branch", officer_);
+  ASSERT_TRUE(core_->attach_documents(filed->id, kDeathDocuments, agent_, kEveryone));
+  auto verified = core_->verify(filed->id, 0, "documents checked at the branch", officer_, kEveryone);
   ASSERT_TRUE(verified);
   EXPECT_EQ(verified->status, "verified");
 
   // Maker-checker: the filer may not approve.
-  auto own = core_->approve(filed->id, "", agent_);
+  auto own = core_->approve(filed->id, "", agent_, kEveryone);
   ASSERT_FALSE(own);
   EXPECT_EQ(own.error().code, ErrorCode::kPermissionDenied);
   EXPECT_NE(own.error().message.find("maker-checker"), std::string::npos);
-  auto nobody = core_->approve(filed->id, "", {"", ""});
+  // The same person however the token spells them: case and white space do not make a second one.
+  for (const auto* same : {"Agent.Budi", " agent.budi ", "AGENT.BUDI", "\tagent.budi\n"}) {
+    auto variant = core_->approve(filed->id, "", {same, "approver"}, kEveryone);
+    ASSERT_FALSE(variant) << same;
+    EXPECT_EQ(variant.error().code, ErrorCode::kPermissionDenied) << same;
+  }
+  auto nobody = core_->approve(filed->id, "", {"", ""}, kEveryone);
   ASSERT_FALSE(nobody);
   EXPECT_EQ(nobody.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_FALSE(core_->approve(filed->id, "", {"  ", "approver"}, kEveryone));
 
-  auto approved = core_->approve(filed->id, "", approver_);
+  auto approved = core_->approve(filed->id, "", approver_, kEveryone);
   ASSERT_TRUE(approved);
   EXPECT_EQ(approved->total, 42'000'000);
   EXPECT_EQ(approved->approved_by, "approver.joko");
 
-  auto paid = core_->pay(filed->id, "pay-1", "TRF-001", officer_);
+  auto paid = core_->pay(filed->id, "pay-1", "TRF-001", officer_, kEveryone);
   ASSERT_TRUE(paid);
   EXPECT_EQ(paid->status, "paid");
   EXPECT_EQ(paid->paid_on, "2026-03-15");
   // A retry with the same key answers the same; anything else is paying twice.
-  ASSERT_TRUE(core_->pay(filed->id, "pay-1", "TRF-001", officer_));
-  auto twice = core_->pay(filed->id, "pay-2", "TRF-002", officer_);
+  ASSERT_TRUE(core_->pay(filed->id, "pay-1", "TRF-001", officer_, kEveryone));
+  auto twice = core_->pay(filed->id, "pay-2", "TRF-002", officer_, kEveryone);
   ASSERT_FALSE(twice);
   EXPECT_EQ(twice.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_NE(twice.error().message.find("paid once"), std::string::npos);
 
   // Every step with who and when.
-  const auto stored = core_->get(filed->id);
+  const auto stored = core_->get(filed->id, kEveryone);
   ASSERT_TRUE(stored);
   std::vector<std::string> steps;
   for (const auto& h : stored->history) steps.push_back(h.action + ":" + h.user);
@@ -125,21 +134,61 @@ TEST_F(LifecycleTest, ADeathClaimFromFilingToPayment) {
   EXPECT_EQ(outbox("ClaimFiled").at(0).claim_filed().heir_relation(), "spouse");
 }
 
+TEST_F(LifecycleTest, FilerVerifierAndApproverAreThreePeopleAndThePayerIsNotTheApprover) {
+  auto filed =
+      core_->file(death_claim("k_mc", "p_1", "jkm_death", "2026-03-10"), {"Budi", "agent"}, kEveryone);
+  ASSERT_TRUE(filed);
+  EXPECT_EQ(filed->filed_by, "budi");  // kept as the edge compares it
+  ASSERT_TRUE(core_->attach_documents(filed->id, kDeathDocuments, {"budi", "agent"}, kEveryone));
+  const auto refused = [](const Result<Claim>& r, const std::string& rule) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
+    EXPECT_NE(r.error().message.find(rule), std::string::npos) << r.error().message;
+  };
+  // The filer does not verify (a second role changes nothing: it is the person who counts).
+  refused(core_->verify(filed->id, 0, "", {" BUDI ", "agent,branch-officer"}, kEveryone),
+          "three different people");
+  ASSERT_TRUE(core_->verify(filed->id, 0, "", {"Ani", "branch-officer"}, kEveryone));
+  // Neither the filer nor the verifier approves.
+  refused(core_->approve(filed->id, "", {"budi", "approver"}, kEveryone), "three different people");
+  refused(core_->approve(filed->id, "", {"  ANI", "approver"}, kEveryone), "three different people");
+  ASSERT_TRUE(core_->approve(filed->id, "", {"Joko", "approver"}, kEveryone));
+  // The approver does not pay.
+  refused(core_->pay(filed->id, "pay-mc", "", {"joko ", "approver"}, kEveryone),
+          "the payer is not the approver");
+  refused(core_->pay(filed->id, "pay-mc", "", {"JOKO", "approver"}, kEveryone),
+          "the payer is not the approver");
+  auto paid = core_->pay(filed->id, "pay-mc", "TRF-9", {"Dewi", "approver"}, kEveryone);
+  ASSERT_TRUE(paid) << paid.error().message;
+  EXPECT_EQ(paid->paid_by, "dewi");
+
+  // Each step's history line records the subject and the roles.
+  const auto stored = core_->get(filed->id, kEveryone);
+  ASSERT_TRUE(stored);
+  std::vector<std::string> steps;
+  for (const auto& h : stored->history) steps.push_back(h.action + ":" + h.user + ":" + h.role);
+  EXPECT_EQ(steps, (std::vector<std::string>{"filed:budi:agent", "documents:budi:agent",
+                                             "verified:ani:branch-officer", "approved:joko:approver",
+                                             "paid:dewi:approver"}));
+  EXPECT_EQ(stored->verified_by, "ani");
+  EXPECT_EQ(stored->approved_by, "joko");
+}
+
 TEST_F(LifecycleTest, FilingIsIdempotentByKey) {
   const auto command = death_claim("k_same", "p_1", "jkm_death", "2026-03-10");
-  auto first = core_->file(command, agent_);
-  auto again = core_->file(command, agent_);
+  auto first = core_->file(command, agent_, kEveryone);
+  auto again = core_->file(command, agent_, kEveryone);
   ASSERT_TRUE(first);
   ASSERT_TRUE(again);
   EXPECT_EQ(first->id, again->id);
   auto other = command;
   other.event_date = "2026-03-09";
-  auto refused = core_->file(other, agent_);
+  auto refused = core_->file(other, agent_, kEveryone);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().violations.at(0).field, "idempotency_key");
   EXPECT_EQ(outbox("ClaimFiled").size(), 1u);
   // A second death claim under another key: a death is claimed once.
-  auto second = core_->file(death_claim("k_other", "p_1", "jkk_death", "2026-03-10"), agent_);
+  auto second = core_->file(death_claim("k_other", "p_1", "jkk_death", "2026-03-10"), agent_, kEveryone);
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().code, ErrorCode::kFailedPrecondition);
 }
@@ -152,46 +201,49 @@ TEST_F(LifecycleTest, MedicalCostsAreVerifiedNoHigherThanClaimed) {
   c.event_date = "2026-02-20";
   c.claimant = {"Budi Santoso", "", "", ""};
   c.claimed_amount = 5'000'000;
-  auto claim = core_->file(c, agent_);
+  auto claim = core_->file(c, agent_, kEveryone);
   ASSERT_TRUE(claim);
   ASSERT_TRUE(core_->attach_documents(
-      claim->id, {"participant_card", "ktp_participant", "accident_report", "medical_receipts"}, agent_));
-  auto above = core_->verify(claim->id, 5'500'000, "", officer_);
+      claim->id, {"participant_card", "ktp_participant", "accident_report", "medical_receipts"}, agent_,
+      kEveryone));
+  auto above = core_->verify(claim->id, 5'500'000, "", officer_, kEveryone);
   ASSERT_FALSE(above);
   EXPECT_EQ(above.error().violations.at(0).field, "verified_amount");
-  auto verified = core_->verify(claim->id, 4'200'000, "two receipts not accepted", officer_);
+  auto verified = core_->verify(claim->id, 4'200'000, "two receipts not accepted", officer_, kEveryone);
   ASSERT_TRUE(verified);
   EXPECT_EQ(verified->total, 4'200'000);
-  auto approved = core_->approve(claim->id, "", approver_);
+  auto approved = core_->approve(claim->id, "", approver_, kEveryone);
   ASSERT_TRUE(approved);
   EXPECT_EQ(approved->total, 4'200'000);
-  auto paid = core_->pay(claim->id, "", "", officer_);
+  auto paid = core_->pay(claim->id, "", "", officer_, kEveryone);
   ASSERT_TRUE(paid);
   EXPECT_FALSE(outbox("ClaimPaid").at(0).claim_paid().ends_participation());
 }
 
 TEST_F(LifecycleTest, RejectionNeedsAReasonAndEndsTheClaim) {
-  auto claim = core_->file(death_claim("k_r", "p_1", "jkm_death", "2026-03-10"), agent_);
+  auto claim = core_->file(death_claim("k_r", "p_1", "jkm_death", "2026-03-10"), agent_, kEveryone);
   ASSERT_TRUE(claim);
-  auto no_reason = core_->reject(claim->id, "", officer_);
+  auto no_reason = core_->reject(claim->id, "", officer_, kEveryone);
   ASSERT_FALSE(no_reason);
   EXPECT_EQ(no_reason.error().violations.at(0).field, "reason");
-  auto rejected = core_->reject(claim->id, "the death certificate is forged", officer_);
+  auto rejected = core_->reject(claim->id, "the death certificate is forged", officer_, kEveryone);
   ASSERT_TRUE(rejected);
   EXPECT_EQ(rejected->status, "rejected");
-  EXPECT_FALSE(core_->attach_documents(claim->id, {"ktp_heir"}, agent_));
+  EXPECT_FALSE(core_->attach_documents(claim->id, {"ktp_heir"}, agent_, kEveryone));
   EXPECT_EQ(outbox("ClaimRejected").at(0).claim_rejected().reason(), "the death certificate is forged");
   // Rejected: the death can be claimed again.
-  EXPECT_TRUE(core_->file(death_claim("k_r2", "p_1", "jkm_death", "2026-03-10"), agent_));
+  EXPECT_TRUE(core_->file(death_claim("k_r2", "p_1", "jkm_death", "2026-03-10"), agent_, kEveryone));
 }
 
 TEST_F(LifecycleTest, AReversedPaymentTakesTheProtectionAwayBeforeApproval) {
-  auto claim = core_->file(death_claim("k_rev", "p_1", "jkm_death", "2026-03-10", "child"), agent_);
+  auto claim =
+      core_->file(death_claim("k_rev", "p_1", "jkm_death", "2026-03-10", "child"), agent_, kEveryone);
   ASSERT_TRUE(claim);
-  ASSERT_TRUE(core_->attach_documents(claim->id, required_documents("jkm_death", "child"), agent_));
-  ASSERT_TRUE(core_->verify(claim->id, 0, "", officer_));
+  ASSERT_TRUE(
+      core_->attach_documents(claim->id, required_documents("jkm_death", "child"), agent_, kEveryone));
+  ASSERT_TRUE(core_->verify(claim->id, 0, "", officer_, kEveryone));
   ASSERT_TRUE(core_->payment_reversed("e_rev", "p_1", "pay_p_1_2020-01_2026-03"));
-  auto approved = core_->approve(claim->id, "", approver_);
+  auto approved = core_->approve(claim->id, "", approver_, kEveryone);
   ASSERT_FALSE(approved);
   EXPECT_EQ(approved.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_NE(approved.error().message.find("no month was paid by 2026-03-10"), std::string::npos)
@@ -205,7 +257,7 @@ TEST_F(LifecycleTest, ScholarshipsForAtMostTwoChildrenYearByYear) {
       core_->file(scholarship("k_s3", death.id,
                               {child("Rina", "2015-04-01", "sd", 5), child("Dodi", "2011-08-09", "smp", 2),
                                child("Ayu", "2020-01-15", "tk", 1)}),
-                  agent_);
+                  agent_, kEveryone);
   ASSERT_FALSE(three);
   EXPECT_EQ(three.error().violations.at(0).field, "children");
   EXPECT_NE(three.error().violations[0].rule.find("at most 2 children"), std::string::npos);
@@ -213,35 +265,45 @@ TEST_F(LifecycleTest, ScholarshipsForAtMostTwoChildrenYearByYear) {
   auto two =
       core_->file(scholarship("k_s2", death.id,
                               {child("Rina", "2015-04-01", "sd", 5), child("Dodi", "2011-08-09", "smp", 2)}),
-                  agent_);
+                  agent_, kEveryone);
   ASSERT_TRUE(two) << two.error().message;
   EXPECT_EQ(two->status, "filed");
   EXPECT_EQ(two->total, 3'500'000);  // SD 1,500,000 + SMP 2,000,000
   EXPECT_EQ(two->event_date, "2026-03-10");
   // A third child later is still a third child.
-  auto later = core_->file(scholarship("k_s4", death.id, {child("Ayu", "2020-01-15", "tk", 1)}), agent_);
+  auto later =
+      core_->file(scholarship("k_s4", death.id, {child("Ayu", "2020-01-15", "tk", 1)}), agent_, kEveryone);
   ASSERT_FALSE(later);
   // The same child twice in one year.
-  auto again = core_->file(scholarship("k_s5", death.id, {child("Rina", "2015-04-01", "sd", 5)}), agent_);
+  auto again =
+      core_->file(scholarship("k_s5", death.id, {child("Rina", "2015-04-01", "sd", 5)}), agent_, kEveryone);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().violations.at(0).field, "children[0].name");
 
-  ASSERT_TRUE(core_->attach_documents(two->id, {"ktp_heir", "family_card", "school_certificate"}, agent_));
-  ASSERT_TRUE(core_->verify(two->id, 0, "", officer_));
-  ASSERT_TRUE(core_->approve(two->id, "", approver_));
+  ASSERT_TRUE(
+      core_->attach_documents(two->id, {"ktp_heir", "family_card", "school_certificate"}, agent_, kEveryone));
+  ASSERT_TRUE(core_->verify(two->id, 0, "", officer_, kEveryone));
+  ASSERT_TRUE(core_->approve(two->id, "", approver_, kEveryone));
   // Next year both are due again; the year after Dodi is still under 23.
-  const auto due = core_->scholarships_due(2027, "");
+  const auto due = core_->scholarships_due(2027, "", kEveryone);
   ASSERT_TRUE(due);
   ASSERT_EQ(due->size(), 2u);
   EXPECT_EQ((*due)[0].last_year, 2026);
-  EXPECT_TRUE(core_->scholarships_due(2026, "")->empty());
-  EXPECT_TRUE(core_->scholarships_due(2027, "another-branch")->empty());
+  EXPECT_TRUE(core_->scholarships_due(2026, "", kEveryone)->empty());
+  EXPECT_TRUE(core_->scholarships_due(2027, "another-branch", kEveryone)->empty());
+  // Scope is a condition of the query, like the branch asked for.
+  auth::Scope branch;
+  branch.branches = {"pulogebang"};
+  EXPECT_EQ(core_->scholarships_due(2027, "", branch)->size(), 2u);
+  branch.branches = {"rawamangun"};
+  EXPECT_TRUE(core_->scholarships_due(2027, "", branch)->empty());
+  EXPECT_TRUE(store_.latest_scholarships("", auth::Scope{}).empty());
   // Dodi turns 23 in August 2034: due for 2034, not for 2035.
-  EXPECT_EQ(core_->scholarships_due(2035, "")->size(), 1u);
+  EXPECT_EQ(core_->scholarships_due(2035, "", kEveryone)->size(), 1u);
 
   // Rules on a child: too old, married, a school year the level does not pay.
-  auto year7 =
-      core_->file(scholarship("k_s7", death.id, {child("Rina", "2015-04-01", "sd", 7)}, 2027), agent_);
+  auto year7 = core_->file(scholarship("k_s7", death.id, {child("Rina", "2015-04-01", "sd", 7)}, 2027),
+                           agent_, kEveryone);
   ASSERT_FALSE(year7);
   EXPECT_EQ(year7.error().violations.at(0).field, "children[0].school_year");
   participant("p_3");
@@ -249,13 +311,13 @@ TEST_F(LifecycleTest, ScholarshipsForAtMostTwoChildrenYearByYear) {
   const auto other = paid_death_claim("p_3");
   auto at23 = scholarship("k_s6", other.id, {child("Wati", "2003-01-01", "university", 1)});
   at23.participant_id = "p_3";
-  auto old = core_->file(at23, agent_);
+  auto old = core_->file(at23, agent_, kEveryone);
   ASSERT_FALSE(old);
   EXPECT_EQ(old.error().violations.at(0).field, "children[0].birth_date");
   auto wed = at23;
   wed.children = {child("Tono", "2008-01-01", "sma", 2)};
   wed.children[0].married = true;
-  auto married = core_->file(wed, agent_);
+  auto married = core_->file(wed, agent_, kEveryone);
   ASSERT_FALSE(married);
   EXPECT_EQ(married.error().violations.at(0).field, "children[0].married");
 }
@@ -263,15 +325,15 @@ TEST_F(LifecycleTest, ScholarshipsForAtMostTwoChildrenYearByYear) {
 TEST_F(LifecycleTest, AScholarshipNeedsThreeYearsOfContributions) {
   participant("p_2", "2024-01-05");
   pay("p_2", "2024-01", "2026-03", "2024-01-05");  // 27 months by the death
-  auto claim = core_->file(death_claim("k_p2", "p_2", "jkm_death", "2026-03-01"), agent_);
+  auto claim = core_->file(death_claim("k_p2", "p_2", "jkm_death", "2026-03-01"), agent_, kEveryone);
   ASSERT_TRUE(claim);
-  ASSERT_TRUE(core_->attach_documents(claim->id, kDeathDocuments, agent_));
-  ASSERT_TRUE(core_->verify(claim->id, 0, "", officer_));
-  ASSERT_TRUE(core_->approve(claim->id, "", approver_));
-  ASSERT_TRUE(core_->pay(claim->id, "", "", officer_));
+  ASSERT_TRUE(core_->attach_documents(claim->id, kDeathDocuments, agent_, kEveryone));
+  ASSERT_TRUE(core_->verify(claim->id, 0, "", officer_, kEveryone));
+  ASSERT_TRUE(core_->approve(claim->id, "", approver_, kEveryone));
+  ASSERT_TRUE(core_->pay(claim->id, "", "", officer_, kEveryone));
   auto s = scholarship("k_p2s", claim->id, {child("Rina", "2015-04-01", "sd", 5)});
   s.participant_id = "p_2";
-  auto refused = core_->file(s, agent_);
+  auto refused = core_->file(s, agent_, kEveryone);
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, "rejected");
   EXPECT_NE(refused->rejection_reason.find("at least 36 months of contributions; 27 were paid"),
@@ -285,38 +347,38 @@ TEST_F(LifecycleTest, ListsByBranchStatusAndMonthInPages) {
     pay("p_l" + std::to_string(i), "2020-01", "2026-03", "2020-01-10");
     ASSERT_TRUE(core_->file(death_claim("k_l" + std::to_string(i), "p_l" + std::to_string(i), "jkm_death",
                                         "2026-03-0" + std::to_string(i + 1)),
-                            agent_));
+                            agent_, kEveryone));
   }
-  auto first = core_->list({"pulogebang", "filed", "2026-03", 2, ""});
+  auto first = core_->list({"pulogebang", "filed", "2026-03", 2, ""}, kEveryone);
   ASSERT_TRUE(first);
   EXPECT_EQ(first->claims.size(), 2u);
   ASSERT_FALSE(first->next_page_token.empty());
-  auto second = core_->list({"pulogebang", "filed", "2026-03", 2, first->next_page_token});
+  auto second = core_->list({"pulogebang", "filed", "2026-03", 2, first->next_page_token}, kEveryone);
   EXPECT_EQ(second->claims.size(), 1u);
   EXPECT_TRUE(second->next_page_token.empty());
-  EXPECT_TRUE(core_->list({"", "paid", "", 0, ""})->claims.empty());
-  EXPECT_TRUE(core_->list({"", "", "2026-02", 0, ""})->claims.empty());
-  EXPECT_FALSE(core_->list({"", "done", "", 0, ""}));
+  EXPECT_TRUE(core_->list({"", "paid", "", 0, ""}, kEveryone)->claims.empty());
+  EXPECT_TRUE(core_->list({"", "", "2026-02", 0, ""}, kEveryone)->claims.empty());
+  EXPECT_FALSE(core_->list({"", "done", "", 0, ""}, kEveryone));
 }
 
 TEST_F(LifecycleTest, ProjectionsApplyEachEventOnce) {
   participant("p_9", "2026-01-05");
   ASSERT_TRUE(
       core_->contribution_billed("e_b1", "p_9", "2026-01", 16'800, testing::jakarta_noon("2026-01-05")));
-  EXPECT_EQ(core_->coverage_on("p_9", "2026-01-20")->state, "never_paid");
+  EXPECT_EQ(core_->coverage_on("p_9", "2026-01-20", kEveryone)->state, "never_paid");
   PaymentFacts facts{"pay_9", "p_9", {"2026-01", "2026-02"}, {"2026-01", "2026-02"}, "2026-02"};
   ASSERT_TRUE(core_->payment_received("e_p9", facts, testing::jakarta_noon("2026-01-25")));
-  EXPECT_EQ(core_->coverage_on("p_9", "2026-01-20")->state, "never_paid");  // paid after that day
-  EXPECT_EQ(core_->coverage_on("p_9", "2026-02-10")->state, "active");
+  EXPECT_EQ(core_->coverage_on("p_9", "2026-01-20", kEveryone)->state, "never_paid");  // paid after that day
+  EXPECT_EQ(core_->coverage_on("p_9", "2026-02-10", kEveryone)->state, "active");
   // Billing February after it was paid ahead keeps the day it was paid.
   ASSERT_TRUE(core_->contribution_billed("e_b2", "p_9", "2026-02", 0, testing::jakarta_noon("2026-02-01")));
-  EXPECT_EQ(core_->coverage_on("p_9", "2026-02-10")->contribution_months, 2);
+  EXPECT_EQ(core_->coverage_on("p_9", "2026-02-10", kEveryone)->contribution_months, 2);
   // The reversal, delivered twice, takes the months back once; the payment's replay changes nothing.
   ASSERT_TRUE(core_->payment_reversed("e_r9", "p_9", "pay_9"));
   ASSERT_TRUE(core_->payment_received("e_p9", facts, testing::jakarta_noon("2026-01-25")));
-  EXPECT_EQ(core_->coverage_on("p_9", "2026-02-10")->contribution_months, 0);
+  EXPECT_EQ(core_->coverage_on("p_9", "2026-02-10", kEveryone)->contribution_months, 0);
   ASSERT_TRUE(core_->participant_exited("e_x9", "p_9", "moved_away", "2026-02-28"));
-  EXPECT_EQ(core_->coverage_on("p_9", "2026-03-01")->state, "not_participating");
+  EXPECT_EQ(core_->coverage_on("p_9", "2026-03-01", kEveryone)->state, "not_participating");
   EXPECT_FALSE(core_->participant_updated("e_u", "p_unknown", "", "", 2'000'000));
 }
 

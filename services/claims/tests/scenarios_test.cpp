@@ -257,7 +257,7 @@ TEST_P(ScenarioTest, DecisionAndAmount) {
   for (const auto& p : s.payments) pay("p_1", p.from, p.to, p.paid_on);
   auto command = s.command;
   command.idempotency_key = "k_" + s.name;
-  const auto claim = core_->file(command, agent_);
+  const auto claim = core_->file(command, agent_, kEveryone);
   if (s.status.empty()) {
     ASSERT_FALSE(claim) << "filed as " << claim->status;
     EXPECT_EQ(claim.error().code, s.error);
@@ -267,7 +267,7 @@ TEST_P(ScenarioTest, DecisionAndAmount) {
         << claim.error().violations[0].rule;
     // Nothing half-written: no claim, no event.
     EXPECT_TRUE(store::outbox_fetch_unsent(*db_, 10).empty());
-    EXPECT_TRUE(core_->list({})->claims.empty());
+    EXPECT_TRUE(core_->list({}, kEveryone)->claims.empty());
     return;
   }
   ASSERT_TRUE(claim) << claim.error().message

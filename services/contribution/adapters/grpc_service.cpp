@@ -2,9 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "jaring/common/ids.hpp"
 #include "jaring/grpc/server.hpp"
-#include "jaring/log/log.hpp"
 
 namespace jaring::contribution {
 namespace {
@@ -67,175 +65,200 @@ void payment_reply(Contribution& core, const Payment& payment, v1::Payment* repl
   }
 }
 
-// The trace id a caller sent (x-trace-id metadata), or a new one.
-std::string trace_id(const ::grpc::ServerContext* context) {
-  const auto& metadata = context->client_metadata();
-  if (auto it = metadata.find("x-trace-id"); it != metadata.end())
-    return {it->second.data(), it->second.size()};
-  return new_id("t_");
-}
+Caller caller_of(const grpc::Call& call) { return {call.caller.subject, call.scope}; }
 
 }  // namespace
 
+Result<Account> GrpcService::visible(const std::string& participant_id, const auth::Scope& scope) {
+  auto account = core_.account(participant_id);
+  if (account && !reaches(scope, *account))
+    return fail(Error::not_found("no account for participant " + participant_id));
+  return account;
+}
+
 ::grpc::Status GrpcService::RunBilling(::grpc::ServerContext* context, const v1::RunBillingRequest* request,
                                        v1::BillingRun* reply) {
-  log::TraceScope trace(trace_id(context));
-  auto run = core_.run_billing(request->idempotency_key(), request->period());
-  if (!run) return grpc::to_status(run.error());
-  spdlog::info("billing {} for {}: {} periods billed, Rp{} ({})", run->run_id, run->period,
-               run->accounts_billed, run->amount_billed,
-               run->repeated ? "repeated, nothing changed" : "done");
-  reply->set_run_id(run->run_id);
-  reply->set_period(run->period);
-  reply->set_accounts_billed(run->accounts_billed);
-  reply->set_amount_billed(run->amount_billed);
-  reply->set_accounts_closed(run->accounts_closed);
-  reply->set_started_at(run->started_at);
-  reply->set_finished_at(run->finished_at);
-  reply->set_repeated(run->repeated);
-  return ::grpc::Status::OK;
+  return edge_.serve(context, "RunBilling", request, reply, [&](const grpc::Call&) {
+    auto run = core_.run_billing(request->idempotency_key(), request->period());
+    if (!run) return grpc::to_status(run.error());
+    spdlog::info("billing {} for {}: {} periods billed, Rp{} ({})", run->run_id, run->period,
+                 run->accounts_billed, run->amount_billed,
+                 run->repeated ? "repeated, nothing changed" : "done");
+    reply->set_run_id(run->run_id);
+    reply->set_period(run->period);
+    reply->set_accounts_billed(run->accounts_billed);
+    reply->set_amount_billed(run->amount_billed);
+    reply->set_accounts_closed(run->accounts_closed);
+    reply->set_started_at(run->started_at);
+    reply->set_finished_at(run->finished_at);
+    reply->set_repeated(run->repeated);
+    return ::grpc::Status::OK;
+  });
 }
 
 ::grpc::Status GrpcService::MakePayment(::grpc::ServerContext* context, const v1::PaymentRequest* request,
                                         v1::Payment* reply) {
-  log::TraceScope trace(trace_id(context));
-  auto payment = core_.pay({request->idempotency_key(), request->participant_id(), request->channel(),
-                            request->payer_id(), request->agent_id(), request->amount(), request->months(),
-                            request->period()});
-  if (!payment) return grpc::to_status(payment.error());
-  payment_reply(core_, *payment, reply);
-  return ::grpc::Status::OK;
+  return edge_.serve(context, "MakePayment", request, reply, [&](const grpc::Call& call) {
+    auto payment = core_.pay(
+        {request->idempotency_key(), request->participant_id(), request->channel(), request->payer_id(),
+         request->agent_id(), request->amount(), request->months(), request->period()},
+        caller_of(call));
+    if (!payment) return grpc::to_status(payment.error());
+    payment_reply(core_, *payment, reply);
+    return ::grpc::Status::OK;
+  });
 }
 
 ::grpc::Status GrpcService::MakeBatchPayment(::grpc::ServerContext* context,
                                              const v1::BatchPaymentRequest* request,
                                              v1::BatchPaymentResult* reply) {
-  log::TraceScope trace(trace_id(context));
-  BatchCommand command{
-      request->idempotency_key(), request->channel(), request->payer_id(), request->agent_id(), {}};
-  for (const auto& item : request->items())
-    command.items.push_back({item.participant_id(), item.amount(), item.months()});
-  auto result = core_.pay_batch(command);
-  if (!result) return grpc::to_status(result.error());
-  reply->set_batch_id(result->batch_id);
-  reply->set_accepted(result->accepted);
-  for (const auto& f : result->failures) {
-    auto* failure = reply->add_failures();
-    failure->set_index(f.index);
-    failure->set_participant_id(f.participant_id);
-    failure->set_reason(f.reason);
-  }
-  for (const auto& p : result->payments) {
-    reply->set_amount_paid(reply->amount_paid() + p.amount);
-    to_proto(p, reply->add_payments());
-  }
-  reply->set_items_paid(result->payments.size());
-  spdlog::info("batch {}: {} ({} items, {} failures)", request->description(),
-               result->accepted ? "paid" : "refused", command.items.size(), result->failures.size());
-  return ::grpc::Status::OK;
+  return edge_.serve(context, "MakeBatchPayment", request, reply, [&](const grpc::Call& call) {
+    BatchCommand command{
+        request->idempotency_key(), request->channel(), request->payer_id(), request->agent_id(), {}};
+    for (const auto& item : request->items())
+      command.items.push_back({item.participant_id(), item.amount(), item.months()});
+    auto result = core_.pay_batch(command, caller_of(call));
+    if (!result) return grpc::to_status(result.error());
+    reply->set_batch_id(result->batch_id);
+    reply->set_accepted(result->accepted);
+    for (const auto& f : result->failures) {
+      auto* failure = reply->add_failures();
+      failure->set_index(f.index);
+      failure->set_participant_id(f.participant_id);
+      failure->set_reason(f.reason);
+    }
+    for (const auto& p : result->payments) {
+      reply->set_amount_paid(reply->amount_paid() + p.amount);
+      to_proto(p, reply->add_payments());
+    }
+    reply->set_items_paid(result->payments.size());
+    spdlog::info("batch {}: {} ({} items, {} failures)", request->description(),
+                 result->accepted ? "paid" : "refused", command.items.size(), result->failures.size());
+    return ::grpc::Status::OK;
+  });
 }
 
 ::grpc::Status GrpcService::ReversePayment(::grpc::ServerContext* context,
                                            const v1::ReversePaymentRequest* request, v1::Payment* reply) {
-  log::TraceScope trace(trace_id(context));
-  auto payment = core_.reverse(request->idempotency_key(), request->payment_id(), request->reason());
-  if (!payment) return grpc::to_status(payment.error());
-  spdlog::info("payment {} reversed: {}", payment->id, payment->reversal_reason);
-  payment_reply(core_, *payment, reply);
-  return ::grpc::Status::OK;
+  return edge_.serve(context, "ReversePayment", request, reply, [&](const grpc::Call& call) {
+    auto payment =
+        core_.reverse(request->idempotency_key(), request->payment_id(), request->reason(), caller_of(call));
+    if (!payment) return grpc::to_status(payment.error());
+    spdlog::info("payment {} reversed: {}", payment->id, payment->reversal_reason);
+    payment_reply(core_, *payment, reply);
+    return ::grpc::Status::OK;
+  });
 }
 
-::grpc::Status GrpcService::GetAccount(::grpc::ServerContext*, const v1::GetAccountRequest* request,
+::grpc::Status GrpcService::GetAccount(::grpc::ServerContext* context, const v1::GetAccountRequest* request,
                                        v1::Account* reply) {
-  auto account = core_.account(request->participant_id());
-  if (!account) return grpc::to_status(account.error());
-  to_proto(*account, reply);
-  return ::grpc::Status::OK;
+  return edge_.serve(context, "GetAccount", request, reply, [&](const grpc::Call& call) {
+    auto account = visible(request->participant_id(), call.scope);
+    if (!account) return grpc::to_status(account.error());
+    to_proto(*account, reply);
+    return ::grpc::Status::OK;
+  });
 }
 
-::grpc::Status GrpcService::GetStatement(::grpc::ServerContext*, const v1::GetStatementRequest* request,
-                                         v1::Statement* reply) {
-  auto statement = core_.statement(request->participant_id());
-  if (!statement) return grpc::to_status(statement.error());
-  to_proto(statement->account, reply->mutable_account());
-  for (const auto& d : statement->dues) {
-    auto* line = reply->add_periods();
-    line->set_period(d.period.str());
-    line->set_due(d.charge.total);
-    line->set_paid(d.paid);
-    line->set_payer(d.payer);
-    line->set_waived(d.waived);
-    line->set_billed(d.billed);
-  }
-  for (const auto& p : statement->payments) to_proto(p, reply->add_payments());
-  return ::grpc::Status::OK;
+::grpc::Status GrpcService::GetStatement(::grpc::ServerContext* context,
+                                         const v1::GetStatementRequest* request, v1::Statement* reply) {
+  return edge_.serve(context, "GetStatement", request, reply, [&](const grpc::Call& call) {
+    auto statement = core_.statement(request->participant_id());
+    if (statement && !reaches(call.scope, statement->account))
+      statement = fail(Error::not_found("no account for participant " + request->participant_id()));
+    if (!statement) return grpc::to_status(statement.error());
+    to_proto(statement->account, reply->mutable_account());
+    for (const auto& d : statement->dues) {
+      auto* line = reply->add_periods();
+      line->set_period(d.period.str());
+      line->set_due(d.charge.total);
+      line->set_paid(d.paid);
+      line->set_payer(d.payer);
+      line->set_waived(d.waived);
+      line->set_billed(d.billed);
+    }
+    for (const auto& p : statement->payments) to_proto(p, reply->add_payments());
+    return ::grpc::Status::OK;
+  });
 }
 
-::grpc::Status GrpcService::ListArrears(::grpc::ServerContext*, const v1::ListArrearsRequest* request,
+::grpc::Status GrpcService::ListArrears(::grpc::ServerContext* context, const v1::ListArrearsRequest* request,
                                         v1::ListArrearsResponse* reply) {
-  auto entries = core_.arrears(request->rw_code(), request->agent_id());
-  if (!entries) return grpc::to_status(entries.error());
-  for (const auto& e : *entries) {
-    auto* out = reply->add_entries();
-    out->set_participant_id(e.participant_id);
-    out->set_rw_code(e.rw_code);
-    out->set_agent_id(e.agent_id);
-    out->set_state(e.state);
-    out->set_months_unpaid(e.months_unpaid);
-    out->set_outstanding(e.outstanding);
-    out->set_oldest_unpaid_period(e.oldest_unpaid_period);
-  }
-  return ::grpc::Status::OK;
+  return edge_.serve(context, "ListArrears", request, reply, [&](const grpc::Call& call) {
+    auto entries = core_.arrears(request->rw_code(), request->agent_id(), call.scope);
+    if (!entries) return grpc::to_status(entries.error());
+    for (const auto& e : *entries) {
+      auto* out = reply->add_entries();
+      out->set_participant_id(e.participant_id);
+      out->set_rw_code(e.rw_code);
+      out->set_agent_id(e.agent_id);
+      out->set_state(e.state);
+      out->set_months_unpaid(e.months_unpaid);
+      out->set_outstanding(e.outstanding);
+      out->set_oldest_unpaid_period(e.oldest_unpaid_period);
+    }
+    return ::grpc::Status::OK;
+  });
 }
 
-::grpc::Status GrpcService::CoverageAt(::grpc::ServerContext*, const v1::CoverageAtRequest* request,
+::grpc::Status GrpcService::CoverageAt(::grpc::ServerContext* context, const v1::CoverageAtRequest* request,
                                        v1::CoverageAtResponse* reply) {
-  auto answer = core_.coverage_at(request->participant_id(), request->date());
-  if (!answer) return grpc::to_status(answer.error());
-  reply->set_covered(answer->covered);
-  reply->set_reason(answer->reason);
-  reply->set_period(answer->period);
-  reply->set_covered_through(answer->covered_through);
-  reply->set_state(answer->state);
-  return ::grpc::Status::OK;
+  return edge_.serve(context, "CoverageAt", request, reply, [&](const grpc::Call& call) {
+    if (!request->participant_id().empty()) {
+      if (auto account = visible(request->participant_id(), call.scope); !account)
+        return grpc::to_status(account.error());
+    }
+    auto answer = core_.coverage_at(request->participant_id(), request->date());
+    if (!answer) return grpc::to_status(answer.error());
+    reply->set_covered(answer->covered);
+    reply->set_reason(answer->reason);
+    reply->set_period(answer->period);
+    reply->set_covered_through(answer->covered_through);
+    reply->set_state(answer->state);
+    return ::grpc::Status::OK;
+  });
 }
 
-::grpc::Status GrpcService::Quote(::grpc::ServerContext*, const v1::QuoteRequest* request,
+::grpc::Status GrpcService::Quote(::grpc::ServerContext* context, const v1::QuoteRequest* request,
                                   v1::Charge* reply) {
-  auto charge = core_.quote(request->period(), {request->category(), request->payer(), request->programs(),
-                                                request->income_band()});
-  if (!charge) return grpc::to_status(charge.error());
-  to_proto(*charge, reply);
-  return ::grpc::Status::OK;
+  return edge_.serve(context, "Quote", request, reply, [&](const grpc::Call&) {
+    auto charge = core_.quote(request->period(), {request->category(), request->payer(), request->programs(),
+                                                  request->income_band()});
+    if (!charge) return grpc::to_status(charge.error());
+    to_proto(*charge, reply);
+    return ::grpc::Status::OK;
+  });
 }
 
-::grpc::Status GrpcService::GetSettlement(::grpc::ServerContext*, const v1::SettlementRequest* request,
-                                          v1::SettlementReport* reply) {
-  auto report = core_.settlement(request->month());
-  if (!report) return grpc::to_status(report.error());
-  reply->set_month(report->month);
-  for (const auto& a : report->agents) {
-    auto* out = reply->add_agents();
-    out->set_agent_id(a.agent_id);
-    out->set_organisation(a.organisation);
-    out->set_collected(a.collected);
-    out->set_fee(a.fee);
-    out->set_organisation_share(a.organisation_share);
-    out->set_agent_share(a.agent_share);
-    out->set_new_participants(a.new_participants);
-    out->set_bonus(a.bonus);
-    out->set_payable(a.payable);
-  }
-  for (const auto& o : report->organisations) {
-    auto* out = reply->add_organisations();
-    out->set_organisation(o.organisation);
-    out->set_agents(o.agents);
-    out->set_collected(o.collected);
-    out->set_share(o.share);
-  }
-  reply->set_total_collected(report->total_collected);
-  reply->set_total_payable(report->total_payable);
-  return ::grpc::Status::OK;
+::grpc::Status GrpcService::GetSettlement(::grpc::ServerContext* context,
+                                          const v1::SettlementRequest* request, v1::SettlementReport* reply) {
+  return edge_.serve(context, "GetSettlement", request, reply, [&](const grpc::Call& call) {
+    auto report = core_.settlement(request->month(), call.scope);
+    if (!report) return grpc::to_status(report.error());
+    reply->set_month(report->month);
+    for (const auto& a : report->agents) {
+      auto* out = reply->add_agents();
+      out->set_agent_id(a.agent_id);
+      out->set_organisation(a.organisation);
+      out->set_collected(a.collected);
+      out->set_fee(a.fee);
+      out->set_organisation_share(a.organisation_share);
+      out->set_agent_share(a.agent_share);
+      out->set_new_participants(a.new_participants);
+      out->set_bonus(a.bonus);
+      out->set_payable(a.payable);
+    }
+    for (const auto& o : report->organisations) {
+      auto* out = reply->add_organisations();
+      out->set_organisation(o.organisation);
+      out->set_agents(o.agents);
+      out->set_collected(o.collected);
+      out->set_share(o.share);
+    }
+    reply->set_total_collected(report->total_collected);
+    reply->set_total_payable(report->total_payable);
+    return ::grpc::Status::OK;
+  });
 }
 
 }  // namespace jaring::contribution

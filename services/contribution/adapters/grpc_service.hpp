@@ -1,15 +1,19 @@
 #pragma once
-// ContributionService over gRPC: converts messages to and from the core's types and maps the
-// core's errors to gRPC status codes (libs/grpc does the mapping, in one place).
+// ContributionService over gRPC: converts messages to and from the core's types. Every handler
+// runs through the edge (authentication, the access table, audit, errors) and hands the core the
+// caller's subject and scope: an account out of scope is NOT_FOUND, lists hold only in-scope rows,
+// payments are recorded under the caller's subject.
 
 #include "../core/contribution.hpp"
 #include "jaring/contribution/v1/contribution.grpc.pb.h"
+#include "jaring/grpc/edge.hpp"
 
 namespace jaring::contribution {
 
 class GrpcService final : public v1::ContributionService::Service {
  public:
-  explicit GrpcService(Contribution& core) : core_(core) {}
+  inline static const std::string kName = "jaring.contribution.v1.ContributionService";
+  GrpcService(Contribution& core, grpc::Edge& edge) : core_(core), edge_(edge) {}
 
   ::grpc::Status RunBilling(::grpc::ServerContext* context, const v1::RunBillingRequest* request,
                             v1::BillingRun* reply) override;
@@ -33,7 +37,10 @@ class GrpcService final : public v1::ContributionService::Service {
                                v1::SettlementReport* reply) override;
 
  private:
+  // The account if the scope reaches it; NOT_FOUND alike for one that does not exist.
+  Result<Account> visible(const std::string& participant_id, const auth::Scope& scope);
   Contribution& core_;
+  grpc::Edge& edge_;
 };
 
 }  // namespace jaring::contribution

@@ -23,7 +23,7 @@ constexpr const char* kDueColumns =
     "waived";
 constexpr const char* kPaymentColumns =
     "id, idempotency_key, fingerprint, participant_id, channel, payer, payer_id, agent_id, amount, months, "
-    "target, unallocated, received_at, received_month, reversed, reversal_reason, batch_id";
+    "target, unallocated, received_at, received_month, reversed, reversal_reason, batch_id, recorded_by";
 // Rows a book needs: unpaid ones, and ones paid ahead but not billed yet.
 constexpr const char* kBookDues = "((paid < total AND waived = 0) OR billed = 0)";
 
@@ -98,6 +98,7 @@ Payment read_payment(const store::Statement& s) {
   p.reversed = s.column_int(14) != 0;
   p.reversal_reason = s.column_text(15);
   p.batch_id = s.column_text(16);
+  p.recorded_by = s.column_text(17);
   return p;
 }
 
@@ -348,7 +349,7 @@ class SqliteUnit final : public Unit {
       return;
     }
     auto s = sql_.get(
-        fmt::format("INSERT INTO payments ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        fmt::format("INSERT INTO payments ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     kPaymentColumns));
     s.bind(1, p.id)
         .bind(2, p.idempotency_key)
@@ -367,6 +368,7 @@ class SqliteUnit final : public Unit {
         .bind(15, 0)
         .bind(16, "")
         .bind(17, p.batch_id)
+        .bind(18, p.recorded_by)
         .run();
     for (const auto& a : p.allocations) save_allocation(p.participant_id, a);
   }
@@ -488,6 +490,11 @@ std::vector<store::Migration> SqliteStore::migrations() {
       )sql"},
       store::outbox_migration(2),
       audit::Trail::migration(3),
+      // Who recorded a payment: a reversal needs a second person. Earlier payments name nobody.
+      {4, R"sql(
+        ALTER TABLE payments ADD COLUMN recorded_by TEXT NOT NULL DEFAULT '';
+        CREATE INDEX agents_by_branch ON agents(branch_code, agent_id);
+      )sql"},
   };
 }
 
@@ -528,17 +535,22 @@ std::optional<StatementView> SqliteStore::statement(const std::string& participa
   });
 }
 
-std::vector<ArrearsEntry> SqliteStore::arrears(const std::string& rw_code, const std::string& agent_id) {
+std::vector<ArrearsEntry> SqliteStore::arrears(const std::string& rw_code, const std::string& agent_id,
+                                               const auth::Scope& scope) {
+  // The scope is a condition of the query: the list never holds an account the caller may not see.
+  const auto where = auth::sql_scope(scope, {"a.branch_code", "a.rw_code", "a.agent_id", ""});
   return db_.read([&](store::Database& db) {
     std::vector<ArrearsEntry> out;
     auto s = db.prepare(fmt::format(
         "SELECT a.participant_id, a.rw_code, a.agent_id, a.state, a.months_unpaid, a.outstanding, "
         "(SELECT MIN(period) FROM dues d WHERE d.participant_id = a.participant_id AND d.paid < d.total "
         "AND d.waived = 0 AND d.billed = 1) FROM accounts a WHERE a.{} = ? AND a.state IN ('arrears', "
-        "'lapsed') "
+        "'lapsed') AND {} "
         "ORDER BY a.months_unpaid DESC, a.participant_id",
-        rw_code.empty() ? "agent_id" : "rw_code"));
+        rw_code.empty() ? "agent_id" : "rw_code", where.condition));
     s.bind(1, rw_code.empty() ? agent_id : rw_code);
+    int i = 2;
+    for (const auto& v : where.values) s.bind(i++, v);
     while (s.step()) {
       out.push_back({s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3),
                      period_text(optional_period(s, 6)), static_cast<int>(s.column_int(4)), s.column_int(5)});
@@ -570,19 +582,31 @@ std::optional<BatchResult> SqliteStore::batch(const std::string& batch_id) {
   });
 }
 
-std::vector<AgentMonth> SqliteStore::agent_month(const std::string& month) {
+std::vector<AgentMonth> SqliteStore::agent_month(const std::string& month, const auth::Scope& scope) {
+  // Agents by the branch registration announced for them; a caller who sees every agent also
+  // sees those it never announced.
+  const auto where = auth::sql_scope(scope, {"branch_code", "", "agent_id", ""});
+  const auto of_scope = scope.all
+                            ? std::string()
+                            : " AND agent_id IN (SELECT agent_id FROM agents WHERE " + where.condition + ")";
   return db_.read([&](store::Database& db) {
     std::map<std::string, AgentMonth> agents;
     auto collected = db.prepare(
         "SELECT agent_id, SUM(amount) FROM payments WHERE received_month = ? AND agent_id != '' AND reversed "
-        "= 0 "
-        "GROUP BY agent_id");
+        "= 0" +
+        of_scope + " GROUP BY agent_id");
     collected.bind(1, month);
+    int i = 2;
+    if (!scope.all)
+      for (const auto& v : where.values) collected.bind(i++, v);
     while (collected.step()) agents[collected.column_text(0)].collected = collected.column_int(1);
-    auto registered = db.prepare(
-        "SELECT agent_id, COUNT(*) FROM accounts WHERE opened_month = ? AND agent_id != '' GROUP BY "
-        "agent_id");
+    auto registered =
+        db.prepare("SELECT agent_id, COUNT(*) FROM accounts WHERE opened_month = ? AND agent_id != ''" +
+                   of_scope + " GROUP BY agent_id");
     registered.bind(1, month);
+    i = 2;
+    if (!scope.all)
+      for (const auto& v : where.values) registered.bind(i++, v);
     while (registered.step()) agents[registered.column_text(0)].new_participants = registered.column_int(1);
     auto organisation = db.prepare("SELECT organisation FROM agents WHERE agent_id = ?");
     std::vector<AgentMonth> out;
@@ -593,6 +617,14 @@ std::vector<AgentMonth> SqliteStore::agent_month(const std::string& month) {
       out.push_back(a);
     }
     return out;
+  });
+}
+
+std::optional<std::string> SqliteStore::agent_branch(const std::string& agent_id) {
+  return db_.read([&](store::Database& db) -> std::optional<std::string> {
+    auto s = db.prepare("SELECT branch_code FROM agents WHERE agent_id = ?");
+    if (!s.bind(1, agent_id).step()) return std::nullopt;
+    return s.column_text(0);
   });
 }
 

@@ -22,10 +22,12 @@ class SqliteStore final : public Store {
   Result<void> transact(const std::function<Result<void>(Unit&)>& fn) override;
   std::optional<Account> account(const std::string& participant_id) override;
   std::optional<StatementView> statement(const std::string& participant_id) override;
-  std::vector<ArrearsEntry> arrears(const std::string& rw_code, const std::string& agent_id) override;
+  std::vector<ArrearsEntry> arrears(const std::string& rw_code, const std::string& agent_id,
+                                    const auth::Scope& scope) override;
   std::optional<Due> due(const std::string& participant_id, Period period) override;
   std::optional<BatchResult> batch(const std::string& batch_id) override;
-  std::vector<AgentMonth> agent_month(const std::string& month) override;
+  std::vector<AgentMonth> agent_month(const std::string& month, const auth::Scope& scope) override;
+  std::optional<std::string> agent_branch(const std::string& agent_id) override;
 
  private:
   store::Database& db_;

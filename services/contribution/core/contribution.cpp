@@ -39,7 +39,50 @@ Result<Period> period_or(const std::string& text, const char* field, Period fall
   return fail(Error::invalid({{field, "must be a month YYYY-MM"}}));
 }
 
+Error denied(FieldViolation violation) {
+  auto message = violation.field + ": " + violation.rule;
+  return {ErrorCode::kPermissionDenied, std::move(message), {std::move(violation)}};
+}
+
+// A caller whose only reach is a budget account: the treasurer.
+bool only_treasurer(const auth::Scope& s) {
+  return !s.all && s.branches.empty() && s.areas.empty() && s.agent.empty() && !s.sponsor.empty();
+}
+
+// Fills in what the caller's scope decides and refuses what it forbids: an agent records the
+// cash they collected, under their own agent id (the fee follows it); a treasurer pays through
+// city_budget from their own budget account.
+Result<void> fit_to_caller(const auth::Scope& scope, std::string& channel, std::string& payer_id,
+                           std::string& agent_id) {
+  if (scope.only_agent()) {
+    if (channel.empty()) channel = "agent_cash";
+    if (agent_id.empty()) agent_id = scope.agent;
+    if (agent_id != scope.agent)
+      return fail(denied({"agent_id", "an agent records payments under their own agent id"}));
+    if (channel != "agent_cash")
+      return fail(denied({"channel", "an agent records the cash they collected: agent_cash"}));
+  } else if (only_treasurer(scope)) {
+    if (channel.empty()) channel = "city_budget";
+    if (payer_id.empty()) payer_id = scope.sponsor;
+    if (channel != "city_budget")
+      return fail(denied({"channel", "a treasurer pays from the city budget: city_budget"}));
+    if (payer_id != scope.sponsor)
+      return fail(denied({"payer_id", "a treasurer pays from their own budget account " + scope.sponsor}));
+  }
+  return {};
+}
+
+// Subjects compared as one person whatever their case and spacing ("Budi" and " budi ").
+bool same_person(const std::string& subject, const std::string& other) {
+  return !other.empty() && auth::normalise_subject(subject) == auth::normalise_subject(other);
+}
+
 }  // namespace
+
+bool reaches(const auth::Scope& scope, const Account& a) {
+  if (scope.covers({a.branch_code, a.rw_code, a.agent_id, ""})) return true;
+  return !scope.sponsor.empty() && a.terms.payer == "city_budget";
+}
 
 Result<void> Contribution::with_book(const std::string& event_id, const std::string& participant_id,
                                      const std::function<Result<void>(Book&)>& fn) {
@@ -129,7 +172,7 @@ Result<void> Contribution::apply_sponsor_payment(const std::string& event_id, co
     if (!problems.empty()) return reject(problems.front().field + ": " + problems.front().rule);
     auto book = unit.load(sp.participant_id);
     if (!book) return reject("no account for this participant");
-    auto payment = new_payment(command);
+    auto payment = new_payment(command, "");
     if (auto paid = contribution::pay(*book, payment, tariffs_, settings_); !paid)
       return reject(paid.error().message);
     unit.save(*book);
@@ -155,8 +198,9 @@ std::vector<FieldViolation> Contribution::check_payment(const PaymentCommand& c,
   return bad;
 }
 
-Payment Contribution::new_payment(const PaymentCommand& c) {
+Payment Contribution::new_payment(const PaymentCommand& c, const std::string& recorded_by) {
   Payment p;
+  p.recorded_by = auth::normalise_subject(recorded_by);
   p.id = new_id("pay_");
   p.idempotency_key = c.idempotency_key;
   p.fingerprint = fingerprint(c);
@@ -236,22 +280,34 @@ Result<BillingRun> Contribution::run_billing(const std::string& idempotency_key,
   return run;
 }
 
-Result<Payment> Contribution::pay(const PaymentCommand& command) {
+Result<Payment> Contribution::pay(const PaymentCommand& original, const Caller& caller) {
+  auto command = original;
+  if (auto fitted = fit_to_caller(caller.scope, command.channel, command.payer_id, command.agent_id); !fitted)
+    return fail(fitted.error());
   auto bad = check_payment(command, "");
   if (command.idempotency_key.empty()) bad.push_back({"idempotency_key", "required"});
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
+  const auto unknown = [&] {
+    return fail(Error::not_found(fmt::format("no account for participant {}", command.participant_id)));
+  };
   Payment result;
   auto done = store_.transact([&](Unit& unit) -> Result<void> {
     if (auto earlier = unit.payment_by_key(command.idempotency_key)) {
-      if (earlier->fingerprint != fingerprint(command))
+      const bool same = earlier->fingerprint == fingerprint(command);
+      if (auto book = unit.load(earlier->participant_id); !book || !reaches(caller.scope, book->account)) {
+        // Someone else's payment: nothing of it, not even its id.
+        if (same) return unknown();
+        return fail(Error::already_exists("idempotency key was used for a different payment"));
+      }
+      if (!same)
         return fail(Error::already_exists("idempotency key was used for a different payment " + earlier->id));
       result = *earlier;  // a retry: the first answer, nothing paid twice
       return {};
     }
     auto book = unit.load(command.participant_id);
-    if (!book)
-      return fail(Error::not_found(fmt::format("no account for participant {}", command.participant_id)));
-    auto payment = new_payment(command);
+    // An account the caller does not reach is answered as one that does not exist.
+    if (!book || !reaches(caller.scope, book->account)) return unknown();
+    auto payment = new_payment(command, caller.subject);
     if (auto paid = contribution::pay(*book, payment, tariffs_, settings_); !paid) return paid;
     unit.save(*book);
     result = payment;
@@ -261,7 +317,10 @@ Result<Payment> Contribution::pay(const PaymentCommand& command) {
   return result;
 }
 
-Result<BatchResult> Contribution::pay_batch(const BatchCommand& command) {
+Result<BatchResult> Contribution::pay_batch(const BatchCommand& original, const Caller& caller) {
+  auto command = original;
+  if (auto fitted = fit_to_caller(caller.scope, command.channel, command.payer_id, command.agent_id); !fitted)
+    return fail(fitted.error());
   std::vector<FieldViolation> bad;
   if (command.idempotency_key.empty()) bad.push_back({"idempotency_key", "required"});
   if (command.items.empty()) bad.push_back({"items", "at least one item"});
@@ -301,11 +360,11 @@ Result<BatchResult> Contribution::pay_batch(const BatchCommand& command) {
         continue;
       }
       auto book = unit.load(item.participant_id);
-      if (!book) {
+      if (!book || !reaches(caller.scope, book->account)) {
         failed("no account for this participant");
         continue;
       }
-      auto payment = new_payment(c);
+      auto payment = new_payment(c, caller.subject);
       payment.batch_id = result.batch_id;
       if (auto paid = contribution::pay(*book, payment, tariffs_, settings_); !paid) {
         failed(paid.error().message);
@@ -323,6 +382,11 @@ Result<BatchResult> Contribution::pay_batch(const BatchCommand& command) {
   if (earlier) {
     auto stored = store_.batch(*earlier);
     if (!stored) return fail(Error::internal("batch " + *earlier + " is missing"));
+    for (const auto& p : stored->payments) {
+      // Someone else's batch: nothing of it, not even its id.
+      if (auto account = store_.account(p.participant_id); !account || !reaches(caller.scope, *account))
+        return fail(Error::already_exists("idempotency key was used for a different batch"));
+    }
     // A key reused for another batch must not answer with the first batch as if it were paid.
     if (!same_batch(command, *stored))
       return fail(Error::already_exists("idempotency key was used for a different batch " + *earlier));
@@ -337,7 +401,7 @@ Result<BatchResult> Contribution::pay_batch(const BatchCommand& command) {
 }
 
 Result<Payment> Contribution::reverse(const std::string& idempotency_key, const std::string& payment_id,
-                                      const std::string& reason) {
+                                      const std::string& reason, const Caller& caller) {
   std::vector<FieldViolation> bad;
   if (idempotency_key.empty()) bad.push_back({"idempotency_key", "required"});
   if (payment_id.empty()) bad.push_back({"payment_id", "required"});
@@ -349,11 +413,18 @@ Result<Payment> Contribution::reverse(const std::string& idempotency_key, const 
       return fail(Error::already_exists("idempotency key was used for " + *earlier));
     auto payment = unit.payment(payment_id);
     if (!payment) return fail(Error::not_found("no payment " + payment_id));
+    auto book = unit.load(payment->participant_id, &*payment);
+    // A payment of an account the caller does not reach is answered as one that does not exist.
+    if (book && !reaches(caller.scope, book->account))
+      return fail(Error::not_found("no payment " + payment_id));
+    if (same_person(caller.subject, payment->recorded_by))
+      return fail(Error::permission_denied(
+          fmt::format("maker-checker: {} recorded payment {}; a second person reverses it",
+                      auth::normalise_subject(caller.subject), payment_id)));
     if (payment->reversed) {
       result = *payment;
       return {};
     }
-    auto book = unit.load(payment->participant_id, &*payment);
     if (!book) return fail(Error::not_found("no account for participant " + payment->participant_id));
     if (auto undone = contribution::reverse(*book, *payment, reason, settings_); !undone) return undone;
     unit.save(*book);
@@ -380,10 +451,20 @@ Result<StatementView> Contribution::statement(const std::string& participant_id)
 }
 
 Result<std::vector<ArrearsEntry>> Contribution::arrears(const std::string& rw_code,
-                                                        const std::string& agent_id) {
+                                                        const std::string& agent_id_asked,
+                                                        const auth::Scope& scope) {
+  // An agent who names neither asks for their own.
+  const auto agent_id =
+      rw_code.empty() && agent_id_asked.empty() && scope.only_agent() ? scope.agent : agent_id_asked;
   if (rw_code.empty() == agent_id.empty())
     return fail(Error::invalid({{"rw_code", "give exactly one of rw_code and agent_id"}}));
-  return store_.arrears(rw_code, agent_id);
+  if (!agent_id.empty() && !scope.all && agent_id != scope.agent) {
+    // Another agent: one of the caller's branches, or unknown alike.
+    const auto branch = store_.agent_branch(agent_id);
+    if (!branch || !scope.covers({*branch, "", agent_id, ""}))
+      return fail(Error::not_found("no agent " + agent_id));
+  }
+  return store_.arrears(rw_code, agent_id, scope);
 }
 
 Result<CoverageAnswer> Contribution::coverage_at(const std::string& participant_id, const std::string& date) {
@@ -422,9 +503,9 @@ Result<Charge> Contribution::quote(const std::string& period_text, const Terms& 
   return tariffs_.charge(*period, terms);
 }
 
-Result<Settlement> Contribution::settlement(const std::string& month) {
+Result<Settlement> Contribution::settlement(const std::string& month, const auth::Scope& scope) {
   if (!Period::parse(month)) return fail(Error::invalid({{"month", "must be a month YYYY-MM"}}));
-  return settle(month, store_.agent_month(month), settings_);
+  return settle(month, store_.agent_month(month, scope), settings_);
 }
 
 Settlement settle(const std::string& month, const std::vector<AgentMonth>& agents, const Settings& settings) {

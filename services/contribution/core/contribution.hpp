@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "jaring/auth/policy.hpp"
 #include "jaring/common/clock.hpp"
 #include "ledger.hpp"
 #include "ports.hpp"
@@ -30,6 +31,26 @@ struct BatchCommand {
   std::string agent_id;
   std::vector<BatchItem> items;
 };
+
+// Who records a payment or reverses one, as the adapter learnt it from the call's token: the
+// subject kept with a payment (and compared when it is reversed), and the scope of accounts
+// the caller reaches. The default is the system itself, acting on every account.
+struct Caller {
+  std::string subject;
+  auth::Scope scope = kEveryAccount;
+
+  static inline const auth::Scope kEveryAccount = [] {
+    auth::Scope s;
+    s.all = true;
+    return s;
+  }();
+};
+
+// Whether a caller's scope reaches an account: staff by branch, an agent their own
+// registrations in their branch. The store knows a participant's payer kind but not which
+// budget account pays, so a treasurer (the city budget payer) reaches every participant the city
+// budget pays for.
+bool reaches(const auth::Scope& scope, const Account& account);
 
 struct SponsorPayment {
   std::string sponsor_id, allocation_id, participant_id, period;
@@ -56,17 +77,25 @@ class Contribution {
   Result<void> apply_sponsor_payment(const std::string& event_id, const SponsorPayment& payment);
 
   Result<BillingRun> run_billing(const std::string& idempotency_key, const std::string& period);
-  Result<Payment> pay(const PaymentCommand& command);
-  Result<BatchResult> pay_batch(const BatchCommand& command);
+  // A payment recorded by `caller`, for an account the caller reaches (else NOT_FOUND, as for an
+  // unknown participant). An agent collects cash under their own agent id; a treasurer pays
+  // through city_budget from their own budget account (PERMISSION_DENIED naming the field).
+  Result<Payment> pay(const PaymentCommand& command, const Caller& caller = {});
+  Result<BatchResult> pay_batch(const BatchCommand& command, const Caller& caller = {});
+  // Maker-checker: the caller must not be the person who recorded the payment.
   Result<Payment> reverse(const std::string& idempotency_key, const std::string& payment_id,
-                          const std::string& reason);
+                          const std::string& reason, const Caller& caller = {});
 
   Result<Account> account(const std::string& participant_id);
   Result<StatementView> statement(const std::string& participant_id);
-  Result<std::vector<ArrearsEntry>> arrears(const std::string& rw_code, const std::string& agent_id);
+  // Accounts in arrears or lapsed of an RW or an agent, of those `scope` reaches (in the store
+  // query). An agent `scope` does not reach is NOT_FOUND, as an unknown one.
+  Result<std::vector<ArrearsEntry>> arrears(const std::string& rw_code, const std::string& agent_id,
+                                            const auth::Scope& scope);
   Result<CoverageAnswer> coverage_at(const std::string& participant_id, const std::string& date);
   Result<Charge> quote(const std::string& period, const Terms& terms);
-  Result<Settlement> settlement(const std::string& month);
+  // The fees of the agents `scope` reaches.
+  Result<Settlement> settlement(const std::string& month, const auth::Scope& scope);
 
   const Settings& settings() const { return settings_; }
 
@@ -75,7 +104,7 @@ class Contribution {
   Result<void> with_book(const std::string& event_id, const std::string& participant_id,
                          const std::function<Result<void>(Book&)>& fn);
   std::vector<FieldViolation> check_payment(const PaymentCommand& command, const std::string& prefix);
-  Payment new_payment(const PaymentCommand& command);
+  Payment new_payment(const PaymentCommand& command, const std::string& recorded_by);
   Store& store_;
   const TariffTable& tariffs_;
   Settings settings_;

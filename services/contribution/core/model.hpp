@@ -100,6 +100,9 @@ struct Payment {
   bool reversed = false;
   std::string reversal_reason;
   std::string batch_id;
+  // The subject (normalised) who recorded it, for the second person a reversal needs; empty for
+  // a payment no person recorded (a sponsor's, from csr-donor's events).
+  std::string recorded_by;
   std::vector<Allocation> allocations;
   bool dirty = false;
 };

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "jaring/auth/policy.hpp"
 #include "jaring/common/result.hpp"
 #include "model.hpp"
 
@@ -54,10 +55,16 @@ class Store {
 
   virtual std::optional<Account> account(const std::string& participant_id) = 0;
   virtual std::optional<StatementView> statement(const std::string& participant_id) = 0;
-  virtual std::vector<ArrearsEntry> arrears(const std::string& rw_code, const std::string& agent_id) = 0;
+  // Accounts in arrears or lapsed of an RW (or, when rw_code is empty, of an agent) that `scope`
+  // reaches: the scope is a condition of the query.
+  virtual std::vector<ArrearsEntry> arrears(const std::string& rw_code, const std::string& agent_id,
+                                            const auth::Scope& scope) = 0;
   virtual std::optional<Due> due(const std::string& participant_id, Period period) = 0;
   virtual std::optional<BatchResult> batch(const std::string& batch_id) = 0;
-  virtual std::vector<AgentMonth> agent_month(const std::string& month) = 0;
+  // What each agent `scope` reaches (by the agent's branch) collected and registered in a month.
+  virtual std::vector<AgentMonth> agent_month(const std::string& month, const auth::Scope& scope) = 0;
+  // The branch of an agent registration announced, if it announced one.
+  virtual std::optional<std::string> agent_branch(const std::string& agent_id) = 0;
 };
 
 }  // namespace jaring::contribution

@@ -253,12 +253,12 @@ TEST_F(ContributionTest, CoverageAtAndArrearsLists) {
   EXPECT_EQ(core_->coverage_at("p_2", "2026-03-15")->reason, "the month was not paid");
   EXPECT_FALSE(core_->coverage_at("p_1", "2026-02-28")->covered);
   EXPECT_EQ(core_->coverage_at("p_1", "2026-02-30").error().code, ErrorCode::kInvalidArgument);
-  auto by_rw = core_->arrears("31.75.06.1005.002", "");
+  auto by_rw = core_->arrears("31.75.06.1005.002", "", Caller::kEveryAccount);
   ASSERT_EQ(by_rw->size(), 1u);
   EXPECT_EQ((*by_rw)[0].participant_id, "p_2");
   EXPECT_EQ((*by_rw)[0].oldest_unpaid_period, "2026-03");
-  EXPECT_EQ(core_->arrears("", "a_1")->size(), 1u);
-  EXPECT_EQ(core_->arrears("", "").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(core_->arrears("", "a_1", Caller::kEveryAccount)->size(), 1u);
+  EXPECT_EQ(core_->arrears("", "", Caller::kEveryAccount).error().code, ErrorCode::kInvalidArgument);
 }
 
 TEST_F(ContributionTest, AgentFeesAndBonus) {
@@ -268,7 +268,7 @@ TEST_F(ContributionTest, AgentFeesAndBonus) {
     ASSERT_TRUE(core_->pay(
         {"k" + std::to_string(i), "p_" + std::to_string(i), "agent_cash", "", "a_1", 16'800, 1, ""}));
   }
-  auto report = core_->settlement("2026-03");
+  auto report = core_->settlement("2026-03", Caller::kEveryAccount);
   ASSERT_TRUE(report);
   ASSERT_EQ(report->agents.size(), 1u);
   const auto& a = report->agents[0];

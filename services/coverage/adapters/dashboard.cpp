@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+#include <string_view>
+
 #include <fmt/format.h>
 
 #include "report_render.hpp"
@@ -78,6 +81,16 @@ void reply(httplib::Response& res, const Result<T>& result, F&& render) {
   res.set_content(render(*result).dump(), "application/json");
 }
 
+// The token of an `Authorization: Bearer <token>` header (the scheme in any case), else "".
+std::string bearer_token(const std::string& header) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size()) return {};
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return {};
+  }
+  return header.substr(kScheme.size());
+}
+
 // A query parameter as a number; nullopt when present but not a number.
 std::optional<std::int64_t> number_param(const httplib::Request& req, const char* name,
                                          std::int64_t fallback) {
@@ -95,9 +108,20 @@ std::optional<std::int64_t> number_param(const httplib::Request& req, const char
 
 }  // namespace
 
-Dashboard::Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation)
-    : queries_(queries), feed_(feed), evaluation_(evaluation) {
+Dashboard::Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation, auth::Verifier* verifier)
+    : queries_(queries), feed_(feed), evaluation_(evaluation), verifier_(verifier) {
   auto& routes = server_.http();
+  if (verifier_ != nullptr) {
+    routes.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (!req.path.starts_with("/api/")) return httplib::Server::HandlerResponse::Unhandled;
+      const auto identity = verifier_->verify(bearer_token(req.get_header_value("Authorization")));
+      if (identity) return httplib::Server::HandlerResponse::Unhandled;
+      res.status = 401;
+      res.set_header("WWW-Authenticate", "Bearer");
+      res.set_content(json{{"error", identity.error().message}}.dump(), "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    });
+  }
   // Each Server-Sent Events client holds a worker while connected.
   routes.new_task_queue = [] { return new httplib::ThreadPool(64); };
   routes.Get("/", [](const httplib::Request&, httplib::Response& res) {

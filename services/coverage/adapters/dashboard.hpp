@@ -13,6 +13,9 @@
 //   GET /api/kelurahan, /api/kelurahan/<code>, /api/rw/<code>   (kept for existing clients)
 // Live updates come from this replica's own apply path: with several replicas behind a load
 // balancer, each one's events cover only its partitions (see docs/coverage.md).
+// The aggregates are public unless dashboard.require_token is set: then every /api/* request
+// needs `Authorization: Bearer <token>` that the service's verifier accepts (any role), else 401.
+// The page itself stays open; it asks for a token when the API answers 401.
 
 #include <atomic>
 #include <string>
@@ -20,13 +23,15 @@
 #include "../core/change_feed.hpp"
 #include "../core/coverage.hpp"
 #include "../core/evaluation.hpp"
+#include "jaring/auth/verifier.hpp"
 #include "jaring/metrics/metrics.hpp"
 
 namespace jaring::coverage {
 
 class Dashboard {
  public:
-  Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation);
+  // `verifier`: null for a public API, else the verifier every /api/* request's token must pass.
+  Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation, auth::Verifier* verifier = nullptr);
   ~Dashboard();
   // Binds host:port (0 picks one); throws std::runtime_error when it cannot.
   void start(const std::string& host, int port);
@@ -37,6 +42,7 @@ class Dashboard {
   Queries& queries_;
   ChangeFeed& feed_;
   Evaluation& evaluation_;
+  auth::Verifier* verifier_;
   std::atomic<bool> stopping_{false};  // ends the event streams before the server stops
   metrics::HttpServer server_;
 };

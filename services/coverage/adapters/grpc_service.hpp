@@ -1,10 +1,13 @@
 #pragma once
-// CoverageService over gRPC.
+// CoverageService over gRPC. Every handler runs through the edge (authentication, the access
+// table, audit, errors). The answers are aggregates without personal data, open to every role;
+// CreateSnapshot is for admins, audited in the snapshot's own transaction.
 
 #include "../core/change_feed.hpp"
 #include "../core/coverage.hpp"
 #include "../core/evaluation.hpp"
 #include "jaring/coverage/v1/coverage.grpc.pb.h"
+#include "jaring/grpc/edge.hpp"
 
 namespace jaring::coverage {
 
@@ -14,8 +17,9 @@ void to_proto(const AreaCoverage& area, v1::AreaCoverage* out);
 
 class GrpcService final : public v1::CoverageService::Service {
  public:
-  GrpcService(Queries& queries, ChangeFeed& feed, Evaluation& evaluation)
-      : queries_(queries), feed_(feed), evaluation_(evaluation) {}
+  inline static const std::string kName = "jaring.coverage.v1.CoverageService";
+  GrpcService(Queries& queries, ChangeFeed& feed, Evaluation& evaluation, grpc::Edge& edge)
+      : queries_(queries), feed_(feed), evaluation_(evaluation), edge_(edge) {}
 
   ::grpc::Status GetRwCoverage(::grpc::ServerContext* context, const v1::GetRwCoverageRequest* request,
                                v1::RwCoverage* reply) override;
@@ -41,6 +45,7 @@ class GrpcService final : public v1::CoverageService::Service {
   Queries& queries_;
   ChangeFeed& feed_;
   Evaluation& evaluation_;
+  grpc::Edge& edge_;
 };
 
 }  // namespace jaring::coverage

@@ -14,13 +14,28 @@ Error error_of(const ::grpc::Status& status, const std::string& what) {
                             std::to_string(static_cast<int>(status.error_code())) + ")");
 }
 
+// A call with coverage's credential. A token file that cannot be read (the platform replacing the
+// Secret) fails the export like registration being away, instead of ending the reconciler's thread.
+std::optional<Error> authorized(::grpc::ClientContext& context, const grpc::TokenSource& token,
+                                const std::string& acting_for) {
+  try {
+    grpc::authorize(context, token, acting_for);
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    return Error::unavailable(std::string("coverage's own credential: ") + e.what());
+  }
+}
+
 }  // namespace
 
 RegistrationExport::RegistrationExport(const std::string& address, const areas::Registry& areas,
+                                       grpc::TokenSource token, std::string acting_for,
                                        std::chrono::seconds deadline)
     : stub_(reg::RegistrationService::NewStub(
           ::grpc::CreateChannel(address, ::grpc::InsecureChannelCredentials()))),
       areas_(areas),
+      token_(std::move(token)),
+      acting_for_(std::move(acting_for)),
       deadline_(deadline) {}
 
 Result<std::vector<RegisteredRw>> RegistrationExport::rws() {
@@ -41,6 +56,7 @@ Result<std::vector<RegisteredRw>> RegistrationExport::rws() {
     reg::ListRwsResponse reply;
     ::grpc::ClientContext context;
     grpc::set_deadline(context, std::chrono::seconds(30));
+    if (auto refused = authorized(context, token_, acting_for_)) return fail(std::move(*refused));
     const auto status = stub_->ListRws(&context, request, &reply);
     if (!status.ok()) return fail(error_of(status, "ListRws " + code));
     for (const auto& rw : reply.rws())
@@ -54,6 +70,7 @@ Result<void> RegistrationExport::participants(const std::function<void(const Par
   request.set_include_exited(true);
   ::grpc::ClientContext context;
   grpc::set_deadline(context, deadline_);
+  if (auto refused = authorized(context, token_, acting_for_)) return fail(std::move(*refused));
   auto reader = stub_->ExportParticipants(&context, request);
   reg::ParticipantSummary summary;
   while (reader->Read(&summary)) row({summary.rw_code(), summary.status() != "exited"});

@@ -1,5 +1,8 @@
 #include "sqlite_snapshots.hpp"
 
+#include "jaring/audit/trail.hpp"
+#include "jaring/store/outbox.hpp"
+
 namespace jaring::coverage {
 namespace {
 
@@ -29,6 +32,8 @@ CREATE TABLE snapshot_rws (
   PRIMARY KEY (snapshot_id, rw_code)
 );
 )sql"},
+    store::outbox_migration(2),
+    audit::Trail::migration(3),
 };
 
 constexpr const char* kSnapshotColumns = "id, period, as_of, taken_at, rw_count, kind";
@@ -63,6 +68,10 @@ Result<Snapshot> SqliteSnapshots::save(Snapshot snapshot, const std::vector<RwCo
           .bind(5, snapshot.kind)
           .run();
       snapshot.id = tx.database().last_insert_rowid();
+      // The audit record of CreateSnapshot names the snapshot (a number, which the edge's scan of
+      // the answer for *_id strings does not see).
+      if (auto* observer = tx.observer())
+        observer->appended("coverage.snapshots", std::to_string(snapshot.id));
       auto insert = tx.prepare(
           "INSERT INTO snapshot_rws (snapshot_id, rw_code, target, active_rw, registered, active, arrears, "
           "lapsed,"

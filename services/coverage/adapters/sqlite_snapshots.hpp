@@ -1,5 +1,7 @@
 #pragma once
-// M&E snapshots in SQLite (one file, `snapshots.path`): durable where Redis is only a cache.
+// M&E snapshots in SQLite (one file, `snapshots.path`): durable where Redis is only a cache. The
+// same file holds coverage's audit trail (its only change is CreateSnapshot) and the outbox that
+// publishes the trail on jaring.audit.v1.
 
 #include <memory>
 
@@ -17,6 +19,9 @@ class SqliteSnapshots final : public SnapshotStore {
   Result<std::vector<Snapshot>> list(bool include_trend) override;
   Result<std::optional<Snapshot>> find(std::int64_t id) override;
   Result<std::vector<RwCoverage>> rows(std::int64_t id) override;
+
+  // For the audit trail and the outbox relay.
+  store::Database& db() { return *db_; }
 
  private:
   std::unique_ptr<store::Database> db_;

@@ -2,25 +2,26 @@
 
 #include <spdlog/spdlog.h>
 
-#include "jaring/common/ids.hpp"
 #include "jaring/grpc/server.hpp"
-#include "jaring/log/log.hpp"
 
 namespace jaring::csr {
 namespace {
 
-void to_proto(const SponsorView& v, v1::Sponsor* out) {
+// A sponsor as the caller may see it: the wallet (and who opened it) only for its own sponsor
+// and for auditors and admins; the directory of names and kinds for area officials.
+void to_proto(const SponsorView& v, v1::Sponsor* out, const auth::Scope& scope) {
   const auto& s = v.sponsor;
   out->set_sponsor_id(s.id);
   out->set_name(s.name);
   out->set_kind(s.kind);
+  out->set_created_at(s.created_at);
+  if (!owns(scope, s.id)) return;
   out->set_balance(s.balance);
   out->set_deposited(s.deposited);
   out->set_spent(s.spent);
   out->set_monthly_need(v.monthly_need);
   out->set_months_left(v.months_left);
   out->set_funds_low(s.funds_low);
-  out->set_created_at(s.created_at);
   out->set_created_by(s.created_by);
 }
 
@@ -105,158 +106,147 @@ CohortSpec from_proto(const v1::CohortSpec& s) {
   return spec;
 }
 
-// The trace id a caller sent (x-trace-id metadata), or a new one.
-std::string trace_id(const ::grpc::ServerContext* context) {
-  const auto& metadata = context->client_metadata();
-  if (auto it = metadata.find("x-trace-id"); it != metadata.end())
-    return {it->second.data(), it->second.size()};
-  return new_id("t_");
+// The core's error as a status, or OK once `fill` wrote the reply from its answer.
+template <typename T, typename Fill>
+::grpc::Status answer(const Result<T>& result, Fill&& fill) {
+  if (!result) return grpc::to_status(result.error());
+  fill(*result);
+  return ::grpc::Status::OK;
 }
 
-// Runs a handler with the caller's trace id, no exception crossing into gRPC, and the core's
-// error mapped to a status: the one place where core errors become gRPC codes.
-template <typename F>
-::grpc::Status handle(::grpc::ServerContext* context, F&& fn) {
-  return grpc::guarded([&]() -> ::grpc::Status {
-    log::TraceScope trace(trace_id(context));
-    const auto caller = grpc::caller_of(*context);
-    Result<void> done = fn(caller.user.empty() ? std::string("unknown") : caller.user);
-    if (!done) return grpc::to_status(done.error());
-    return ::grpc::Status::OK;
-  });
-}
+Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope}; }
 
 }  // namespace
 
 ::grpc::Status GrpcService::CreateSponsor(::grpc::ServerContext* context,
                                           const v1::CreateSponsorRequest* request, v1::Sponsor* reply) {
-  return handle(context, [&](const std::string& by) -> Result<void> {
-    auto s = core_.create_sponsor(request->idempotency_key(), request->name(), request->kind(), by);
-    if (!s) return fail(s.error());
-    spdlog::info("sponsor {} ({}) created by {}", s->sponsor.id, s->sponsor.kind, by);
-    to_proto(*s, reply);
-    return {};
+  return edge_.serve(context, "CreateSponsor", request, reply, [&](const grpc::Call& call) {
+    const auto by = actor_of(call);
+    return answer(core_.create_sponsor(request->idempotency_key(), request->name(), request->kind(), by),
+                  [&](const SponsorView& s) {
+                    spdlog::info("sponsor {} ({}) created by {}", s.sponsor.id, s.sponsor.kind, by.subject);
+                    to_proto(s, reply, call.scope);
+                  });
   });
 }
 
-::grpc::Status GrpcService::ListSponsors(::grpc::ServerContext* context, const v1::ListSponsorsRequest*,
+::grpc::Status GrpcService::ListSponsors(::grpc::ServerContext* context,
+                                         const v1::ListSponsorsRequest* request,
                                          v1::ListSponsorsResponse* reply) {
-  return handle(context, [&](const std::string&) -> Result<void> {
-    auto list = core_.sponsors();
-    if (!list) return fail(list.error());
-    for (const auto& s : *list) to_proto(s, reply->add_sponsors());
-    return {};
+  return edge_.serve(context, "ListSponsors", request, reply, [&](const grpc::Call& call) {
+    return answer(core_.sponsors(call.scope), [&](const std::vector<SponsorView>& list) {
+      for (const auto& s : list) to_proto(s, reply->add_sponsors(), call.scope);
+    });
   });
 }
 
 ::grpc::Status GrpcService::GetSponsor(::grpc::ServerContext* context, const v1::GetSponsorRequest* request,
                                        v1::Sponsor* reply) {
-  return handle(context, [&](const std::string&) -> Result<void> {
-    auto s = core_.sponsor(request->sponsor_id());
-    if (!s) return fail(s.error());
-    to_proto(*s, reply);
-    return {};
+  return edge_.serve(context, "GetSponsor", request, reply, [&](const grpc::Call& call) {
+    return answer(core_.sponsor(request->sponsor_id(), call.scope),
+                  [&](const SponsorView& s) { to_proto(s, reply, call.scope); });
   });
 }
 
 ::grpc::Status GrpcService::Deposit(::grpc::ServerContext* context, const v1::DepositRequest* request,
                                     v1::DepositResult* reply) {
-  return handle(context, [&](const std::string& by) -> Result<void> {
-    auto d = core_.deposit(request->idempotency_key(), request->sponsor_id(), request->amount(),
-                           request->reference(), by);
-    if (!d) return fail(d.error());
-    if (!d->repeated) spdlog::info("deposit {} of Rp{} to {} by {}", d->id, d->amount, d->sponsor_id, by);
-    reply->set_deposit_id(d->id);
-    reply->set_sponsor_id(d->sponsor_id);
-    reply->set_amount(d->amount);
-    reply->set_balance(d->balance);
-    reply->set_repeated(d->repeated);
-    return {};
+  return edge_.serve(context, "Deposit", request, reply, [&](const grpc::Call& call) {
+    const auto by = actor_of(call);
+    return answer(core_.deposit(request->idempotency_key(), request->sponsor_id(), request->amount(),
+                                request->reference(), by),
+                  [&](const csr::Deposit& d) {
+                    if (!d.repeated)
+                      spdlog::info("deposit {} of Rp{} to {} by {}", d.id, d.amount, d.sponsor_id,
+                                   by.subject);
+                    reply->set_deposit_id(d.id);
+                    reply->set_sponsor_id(d.sponsor_id);
+                    reply->set_amount(d.amount);
+                    reply->set_balance(d.balance);
+                    reply->set_repeated(d.repeated);
+                  });
   });
 }
 
 ::grpc::Status GrpcService::GetLedger(::grpc::ServerContext* context, const v1::GetLedgerRequest* request,
                                       v1::Ledger* reply) {
-  return handle(context, [&](const std::string&) -> Result<void> {
-    auto s = core_.sponsor(request->sponsor_id());
-    if (!s) return fail(s.error());
-    auto lines = core_.ledger(request->sponsor_id(), request->limit());
-    if (!lines) return fail(lines.error());
-    reply->set_sponsor_id(s->sponsor.id);
-    reply->set_balance(s->sponsor.balance);
-    for (const auto& l : *lines) {
-      auto* line = reply->add_lines();
-      line->set_seq(l.seq);
-      line->set_kind(l.kind);
-      line->set_amount(l.amount);
-      line->set_balance(l.balance);
-      line->set_reference(l.reference);
-      line->set_participant_id(l.participant_id);
-      line->set_period(l.period);
-      line->set_cohort_id(l.cohort_id);
-      line->set_at(l.at);
-      line->set_note(l.note);
-    }
-    return {};
+  return edge_.serve(context, "GetLedger", request, reply, [&](const grpc::Call& call) {
+    auto s = core_.sponsor(request->sponsor_id(), call.scope);
+    if (!s) return grpc::to_status(s.error());
+    return answer(core_.ledger(request->sponsor_id(), request->limit(), call.scope),
+                  [&](const std::vector<LedgerLine>& lines) {
+                    reply->set_sponsor_id(s->sponsor.id);
+                    reply->set_balance(s->sponsor.balance);
+                    for (const auto& l : lines) {
+                      auto* line = reply->add_lines();
+                      line->set_seq(l.seq);
+                      line->set_kind(l.kind);
+                      line->set_amount(l.amount);
+                      line->set_balance(l.balance);
+                      line->set_reference(l.reference);
+                      line->set_participant_id(l.participant_id);
+                      line->set_period(l.period);
+                      line->set_cohort_id(l.cohort_id);
+                      line->set_at(l.at);
+                      line->set_note(l.note);
+                    }
+                  });
   });
 }
 
 ::grpc::Status GrpcService::QuoteCohort(::grpc::ServerContext* context, const v1::CohortSpec* request,
                                         v1::Budget* reply) {
-  return handle(context, [&](const std::string&) -> Result<void> {
-    auto b = core_.quote_cohort(from_proto(*request));
-    if (!b) return fail(b.error());
-    to_proto(*b, reply);
-    return {};
+  return edge_.serve(context, "QuoteCohort", request, reply, [&](const grpc::Call& call) {
+    return answer(core_.quote_cohort(from_proto(*request), actor_of(call)),
+                  [&](const Budget& b) { to_proto(b, reply); });
   });
 }
 
 ::grpc::Status GrpcService::CreateCohort(::grpc::ServerContext* context,
                                          const v1::CreateCohortRequest* request, v1::Cohort* reply) {
-  return handle(context, [&](const std::string& by) -> Result<void> {
-    auto c = core_.create_cohort(request->idempotency_key(), from_proto(request->spec()), by);
-    if (!c) return fail(c.error());
-    spdlog::info("cohort {} of {} with {} member(s) created by {}", c->cohort.id, c->cohort.sponsor_id,
-                 c->members.size(), by);
-    to_proto(*c, reply);
-    return {};
+  return edge_.serve(context, "CreateCohort", request, reply, [&](const grpc::Call& call) {
+    const auto by = actor_of(call);
+    return answer(core_.create_cohort(request->idempotency_key(), from_proto(request->spec()), by),
+                  [&](const CohortView& c) {
+                    spdlog::info("cohort {} of {} with {} member(s) created by {}", c.cohort.id,
+                                 c.cohort.sponsor_id, c.members.size(), by.subject);
+                    to_proto(c, reply);
+                  });
   });
 }
 
 ::grpc::Status GrpcService::EndCohort(::grpc::ServerContext* context, const v1::EndCohortRequest* request,
                                       v1::Cohort* reply) {
-  return handle(context, [&](const std::string& by) -> Result<void> {
-    auto c = core_.end_cohort(request->idempotency_key(), request->cohort_id(), request->last_period(), by);
-    if (!c) return fail(c.error());
-    spdlog::info("cohort {} ended after {} by {}", c->cohort.id, c->cohort.last.str(), by);
-    to_proto(*c, reply);
-    return {};
+  return edge_.serve(context, "EndCohort", request, reply, [&](const grpc::Call& call) {
+    const auto by = actor_of(call);
+    return answer(
+        core_.end_cohort(request->idempotency_key(), request->cohort_id(), request->last_period(), by),
+        [&](const CohortView& c) {
+          spdlog::info("cohort {} ended after {} by {}", c.cohort.id, c.cohort.last.str(), by.subject);
+          to_proto(c, reply);
+        });
   });
 }
 
 ::grpc::Status GrpcService::ListCohorts(::grpc::ServerContext* context, const v1::ListCohortsRequest* request,
                                         v1::ListCohortsResponse* reply) {
-  return handle(context, [&](const std::string&) -> Result<void> {
-    auto list = core_.cohorts(request->sponsor_id());
-    if (!list) return fail(list.error());
-    for (const auto& c : *list) to_proto(c, reply->add_cohorts());
-    return {};
+  return edge_.serve(context, "ListCohorts", request, reply, [&](const grpc::Call& call) {
+    return answer(core_.cohorts(request->sponsor_id(), call.scope), [&](const std::vector<CohortView>& list) {
+      for (const auto& c : list) to_proto(c, reply->add_cohorts());
+    });
   });
 }
 
 ::grpc::Status GrpcService::GetCohort(::grpc::ServerContext* context, const v1::GetCohortRequest* request,
                                       v1::Cohort* reply) {
-  return handle(context, [&](const std::string&) -> Result<void> {
-    auto c = core_.cohort(request->cohort_id());
-    if (!c) return fail(c.error());
-    to_proto(*c, reply);
-    return {};
+  return edge_.serve(context, "GetCohort", request, reply, [&](const grpc::Call& call) {
+    return answer(core_.cohort(request->cohort_id(), call.scope),
+                  [&](const CohortView& c) { to_proto(c, reply); });
   });
 }
 
 ::grpc::Status GrpcService::SubmitProposal(::grpc::ServerContext* context,
                                            const v1::SubmitProposalRequest* request, v1::Proposal* reply) {
-  return handle(context, [&](const std::string& by) -> Result<void> {
+  return edge_.serve(context, "SubmitProposal", request, reply, [&](const grpc::Call& call) {
     std::vector<ProposalInput> inputs;
     for (const auto& in : request->items()) {
       ProposalInput input{in.row(), in.participant_id(), std::nullopt, in.reason()};
@@ -268,41 +258,40 @@ template <typename F>
       }
       inputs.push_back(std::move(input));
     }
-    auto p = core_.submit_proposal(request->idempotency_key(), request->kelurahan_code(), inputs,
-                                   request->note(), by);
-    if (!p) return fail(p.error());
-    spdlog::info("proposal {} from {} by {}: {} item(s), {} refused", p->id, p->kelurahan_code, by,
-                 p->items.size(), p->refused.size());
-    to_proto(*p, reply);
-    return {};
+    const auto by = actor_of(call);
+    return answer(core_.submit_proposal(request->idempotency_key(), request->kelurahan_code(), inputs,
+                                        request->note(), by),
+                  [&](const Proposal& p) {
+                    spdlog::info("proposal {} from {} by {}: {} item(s), {} refused", p.id, p.kelurahan_code,
+                                 by.subject, p.items.size(), p.refused.size());
+                    to_proto(p, reply);
+                  });
   });
 }
 
 ::grpc::Status GrpcService::ListProposals(::grpc::ServerContext* context,
                                           const v1::ListProposalsRequest* request,
                                           v1::ListProposalsResponse* reply) {
-  return handle(context, [&](const std::string&) -> Result<void> {
-    auto list = core_.proposals(request->kelurahan_code(), request->status());
-    if (!list) return fail(list.error());
-    for (const auto& p : *list) to_proto(p, reply->add_proposals());
-    return {};
+  return edge_.serve(context, "ListProposals", request, reply, [&](const grpc::Call& call) {
+    return answer(core_.proposals(request->kelurahan_code(), request->status(), call.scope),
+                  [&](const std::vector<Proposal>& list) {
+                    for (const auto& p : list) to_proto(p, reply->add_proposals());
+                  });
   });
 }
 
 ::grpc::Status GrpcService::GetProposal(::grpc::ServerContext* context, const v1::GetProposalRequest* request,
                                         v1::Proposal* reply) {
-  return handle(context, [&](const std::string&) -> Result<void> {
-    auto p = core_.proposal(request->proposal_id());
-    if (!p) return fail(p.error());
-    to_proto(*p, reply);
-    return {};
+  return edge_.serve(context, "GetProposal", request, reply, [&](const grpc::Call& call) {
+    return answer(core_.proposal(request->proposal_id(), call.scope),
+                  [&](const Proposal& p) { to_proto(p, reply); });
   });
 }
 
 ::grpc::Status GrpcService::AcceptProposal(::grpc::ServerContext* context,
                                            const v1::AcceptProposalRequest* request,
                                            v1::AcceptProposalResult* reply) {
-  return handle(context, [&](const std::string& by) -> Result<void> {
+  return edge_.serve(context, "AcceptProposal", request, reply, [&](const grpc::Call& call) {
     AcceptCommand c;
     c.idempotency_key = request->idempotency_key();
     c.proposal_id = request->proposal_id();
@@ -312,55 +301,54 @@ template <typename F>
     c.cohort_name = request->cohort_name();
     c.start_period = request->start_period();
     c.months = request->months();
-    auto a = core_.accept(c, by);
-    if (!a) return fail(a.error());
-    spdlog::info("proposal {}: sponsor {} accepted into cohort {} by {}", c.proposal_id, c.sponsor_id,
-                 a->cohort.cohort.id, by);
-    to_proto(a->proposal, reply->mutable_proposal());
-    to_proto(a->cohort, reply->mutable_cohort());
-    return {};
+    const auto by = actor_of(call);
+    return answer(core_.accept(c, by), [&](const Acceptance& a) {
+      spdlog::info("proposal {}: sponsor {} accepted into cohort {} by {}", c.proposal_id, c.sponsor_id,
+                   a.cohort.cohort.id, by.subject);
+      to_proto(a.proposal, reply->mutable_proposal());
+      to_proto(a.cohort, reply->mutable_cohort());
+    });
   });
 }
 
 ::grpc::Status GrpcService::RejectProposalItems(::grpc::ServerContext* context,
                                                 const v1::RejectProposalItemsRequest* request,
                                                 v1::Proposal* reply) {
-  return handle(context, [&](const std::string& by) -> Result<void> {
+  return edge_.serve(context, "RejectProposalItems", request, reply, [&](const grpc::Call& call) {
     std::vector<std::string> ids(request->item_ids().begin(), request->item_ids().end());
-    auto p =
-        core_.reject_items(request->idempotency_key(), request->proposal_id(), ids, request->reason(), by);
-    if (!p) return fail(p.error());
-    to_proto(*p, reply);
-    return {};
+    return answer(core_.reject_items(request->idempotency_key(), request->proposal_id(), ids,
+                                     request->reason(), actor_of(call)),
+                  [&](const Proposal& p) { to_proto(p, reply); });
   });
 }
 
 ::grpc::Status GrpcService::GetImpact(::grpc::ServerContext* context, const v1::ImpactRequest* request,
                                       v1::ImpactReport* reply) {
-  return handle(context, [&](const std::string&) -> Result<void> {
-    auto r = core_.impact(request->sponsor_id(), request->from_period(), request->to_period());
-    if (!r) return fail(r.error());
-    reply->set_sponsor_id(r->sponsor_id);
-    reply->set_sponsor_name(r->sponsor_name);
-    reply->set_from_period(r->from_period);
-    reply->set_to_period(r->to_period);
-    reply->set_workers_protected(r->workers_protected);
-    reply->set_months_funded(r->months_funded);
-    reply->set_spent(r->spent);
-    reply->set_rws_reached(r->rws_reached);
-    reply->set_claims_paid(r->claims_paid);
-    reply->set_claims_amount(r->claims_amount);
-    reply->set_payments_failed(r->payments_failed);
-    for (const auto& rw : r->rws) {
-      auto* out = reply->add_rws();
-      out->set_rw_code(rw.rw_code);
-      out->set_workers(rw.workers);
-      out->set_months_funded(rw.months_funded);
-      out->set_spent(rw.spent);
-      out->set_claims_paid(rw.claims_paid);
-      out->set_claims_amount(rw.claims_amount);
-    }
-    return {};
+  return edge_.serve(context, "GetImpact", request, reply, [&](const grpc::Call& call) {
+    return answer(
+        core_.impact(request->sponsor_id(), request->from_period(), request->to_period(), call.scope),
+        [&](const Impact& r) {
+          reply->set_sponsor_id(r.sponsor_id);
+          reply->set_sponsor_name(r.sponsor_name);
+          reply->set_from_period(r.from_period);
+          reply->set_to_period(r.to_period);
+          reply->set_workers_protected(r.workers_protected);
+          reply->set_months_funded(r.months_funded);
+          reply->set_spent(r.spent);
+          reply->set_rws_reached(r.rws_reached);
+          reply->set_claims_paid(r.claims_paid);
+          reply->set_claims_amount(r.claims_amount);
+          reply->set_payments_failed(r.payments_failed);
+          for (const auto& rw : r.rws) {
+            auto* out = reply->add_rws();
+            out->set_rw_code(rw.rw_code);
+            out->set_workers(rw.workers);
+            out->set_months_funded(rw.months_funded);
+            out->set_spent(rw.spent);
+            out->set_claims_paid(rw.claims_paid);
+            out->set_claims_amount(rw.claims_amount);
+          }
+        });
   });
 }
 

@@ -1,15 +1,18 @@
 #pragma once
-// SponsorService over gRPC: converts messages to and from the core's types, records who called
-// (caller_of), and maps the core's errors to gRPC status codes in one place (libs/grpc).
+// SponsorService over gRPC: converts messages to and from the core's types. Every handler runs
+// through the edge (authentication, the access table, audit, errors) and hands the caller's
+// subject and scope to the core, which applies the scope (csr.hpp).
 
 #include "../core/csr.hpp"
 #include "jaring/csr/v1/csr.grpc.pb.h"
+#include "jaring/grpc/edge.hpp"
 
 namespace jaring::csr {
 
 class GrpcService final : public v1::SponsorService::Service {
  public:
-  explicit GrpcService(CsrDonor& core) : core_(core) {}
+  inline static const std::string kName = "jaring.csr.v1.SponsorService";
+  GrpcService(CsrDonor& core, grpc::Edge& edge) : core_(core), edge_(edge) {}
 
   ::grpc::Status CreateSponsor(::grpc::ServerContext* context, const v1::CreateSponsorRequest* request,
                                v1::Sponsor* reply) override;
@@ -47,6 +50,7 @@ class GrpcService final : public v1::SponsorService::Service {
 
  private:
   CsrDonor& core_;
+  grpc::Edge& edge_;
 };
 
 }  // namespace jaring::csr

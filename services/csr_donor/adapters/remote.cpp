@@ -28,11 +28,13 @@ Error remote_error(const char* what, const ::grpc::Status& status) {
 
 }  // namespace
 
-ContributionTariffs::ContributionTariffs(std::shared_ptr<::grpc::Channel> channel,
+ContributionTariffs::ContributionTariffs(std::shared_ptr<::grpc::Channel> channel, grpc::TokenSource token,
                                          std::chrono::milliseconds timeout)
-    : stub_(contribution::v1::ContributionService::NewStub(std::move(channel))), timeout_(timeout) {}
+    : stub_(contribution::v1::ContributionService::NewStub(std::move(channel))),
+      token_(std::move(token)),
+      timeout_(timeout) {}
 
-Result<Rupiah> ContributionTariffs::monthly(Month period, const Terms& terms) {
+Result<Rupiah> ContributionTariffs::monthly(Month period, const Terms& terms, const std::string& acting_for) {
   contribution::v1::QuoteRequest request;
   request.set_period(period.str());
   request.set_category(terms.category);
@@ -42,21 +44,24 @@ Result<Rupiah> ContributionTariffs::monthly(Month period, const Terms& terms) {
   contribution::v1::Charge reply;
   ::grpc::ClientContext context;
   grpc::set_deadline(context, timeout_);
+  grpc::authorize(context, token_, acting_for);
   const auto status = stub_->Quote(&context, request, &reply);
   if (!status.ok()) return fail(remote_error("contribution Quote", status));
   return reply.total();
 }
 
-RegistrationClient::RegistrationClient(std::shared_ptr<::grpc::Channel> channel,
+RegistrationClient::RegistrationClient(std::shared_ptr<::grpc::Channel> channel, grpc::TokenSource token,
                                        std::chrono::milliseconds timeout)
-    : stub_(registration::v1::RegistrationService::NewStub(std::move(channel))), timeout_(timeout) {}
+    : stub_(registration::v1::RegistrationService::NewStub(std::move(channel))),
+      token_(std::move(token)),
+      timeout_(timeout) {}
 
 Result<std::vector<Registered>> RegistrationClient::register_workers(const std::vector<ProposalInput>& rows,
                                                                      const std::string& submitted_by) {
   namespace reg = registration::v1;
   ::grpc::ClientContext context;
   grpc::set_deadline(context, timeout_);
-  grpc::set_caller(context, {submitted_by, "kelurahan"});
+  grpc::authorize(context, token_, submitted_by);
   auto stream = stub_->RegisterBulk(&context);
   reg::RegisterBulkRequest batch;
   // Rows are told apart by their index; the caller's row numbers may repeat or be zero.

@@ -46,6 +46,18 @@ std::vector<std::string> split_list(const std::string& text) {
 
 Month month_at(std::int64_t index) { return Month::from_index(static_cast<int>(index)); }
 
+// Binds a scope's values from index `first` on; returns the next free index.
+int bind_scope(store::Statement& s, const auth::SqlScope& where, int first) {
+  for (const auto& value : where.values) s.bind(first++, value);
+  return first;
+}
+
+// Rows of a table with sponsor_id and rw_code columns (memberships, allocations, failures,
+// claims): a sponsor's own, or those in an area official's areas.
+auth::SqlScope by_sponsor_or_rw(const auth::Scope& scope) {
+  return auth::sql_scope(scope, {"", "rw_code", "", "sponsor_id"});
+}
+
 Sponsor read_sponsor(const store::Statement& s) {
   return {s.column_text(0), s.column_text(1),     s.column_text(2), s.column_int(3), s.column_int(4),
           s.column_int(5),  s.column_int(6) != 0, s.column_text(7), s.column_text(8)};
@@ -131,9 +143,13 @@ class SqliteUnit final : public Unit {
     if (!s.bind(1, id).step()) return std::nullopt;
     return read_sponsor(s);
   }
-  std::vector<Sponsor> sponsors() override {
+  std::vector<Sponsor> sponsors(const auth::Scope& scope) override {
+    const auto where =
+        scope.areas.empty() ? auth::sql_scope(scope, {"", "", "", "id"}) : auth::SqlScope{"1", {}};
+    auto s = sql(
+        fmt::format("SELECT {} FROM sponsors WHERE {} ORDER BY name, id", kSponsorColumns, where.condition));
+    bind_scope(s, where, 1);
     std::vector<Sponsor> out;
-    auto s = sql(fmt::format("SELECT {} FROM sponsors ORDER BY name, id", kSponsorColumns));
     while (s.step()) out.push_back(read_sponsor(s));
     return out;
   }
@@ -213,9 +229,20 @@ class SqliteUnit final : public Unit {
     if (!s.bind(1, id).step()) return std::nullopt;
     return read_cohort(s);
   }
-  std::vector<Cohort> cohorts(const std::string& sponsor_id) override {
-    return cohorts_where("sponsor_id = ? ORDER BY rowid",
-                         [&](store::Statement& s) { s.bind(1, sponsor_id); });
+  std::vector<Cohort> cohorts(const std::string& sponsor_id, const auth::Scope& scope) override {
+    const auto own = auth::sql_scope(scope, {"", "", "", "sponsor_id"});
+    auth::Scope areas;
+    areas.areas = scope.areas;
+    const auto reach = auth::sql_scope(areas, {"", "m.rw_code", "", ""});
+    // Its sponsor's, or one with a member in the caller's areas.
+    const auto where = fmt::format(
+        "sponsor_id = ? AND ({} OR EXISTS (SELECT 1 FROM memberships m "
+        "WHERE m.cohort_id = cohorts.id AND {})) ORDER BY rowid",
+        own.condition, reach.condition);
+    return cohorts_where(where, [&](store::Statement& s) {
+      s.bind(1, sponsor_id);
+      bind_scope(s, reach, bind_scope(s, own, 2));
+    });
   }
   std::vector<Cohort> cohorts_ended_before(Month month) override {
     return cohorts_where("status = 'active' AND last_period < ? ORDER BY rowid",
@@ -253,6 +280,15 @@ class SqliteUnit final : public Unit {
   }
   std::vector<Membership> members(const std::string& cohort_id) override {
     return members_where("cohort_id = ? ORDER BY participant_id", cohort_id);
+  }
+  std::vector<Membership> members_within(const std::string& cohort_id, const auth::Scope& scope) override {
+    const auto where = by_sponsor_or_rw(scope);
+    auto s = sql(fmt::format("SELECT {} FROM memberships WHERE cohort_id = ? AND {} ORDER BY participant_id",
+                             kMemberColumns, where.condition));
+    bind_scope(s.bind(1, cohort_id), where, 2);
+    std::vector<Membership> out;
+    while (s.step()) out.push_back(read_member(s));
+    return out;
   }
   void save_membership(const Membership& m) override {
     sql(fmt::format(
@@ -344,13 +380,14 @@ class SqliteUnit final : public Unit {
         .bind(9, a.at)
         .run();
   }
-  std::vector<Allocation> allocations(const std::string& sponsor_id, Month from, Month to) override {
+  std::vector<Allocation> allocations(const std::string& sponsor_id, Month from, Month to,
+                                      const auth::Scope& scope) override {
+    const auto where = by_sponsor_or_rw(scope);
     auto s =
-        sql(fmt::format("SELECT {} FROM allocations WHERE sponsor_id = ? AND period >= ? AND period <= ? AND "
-                        "refunded = 0 ORDER BY "
-                        "period, participant_id",
-                        kAllocationColumns));
-    s.bind(1, sponsor_id).bind(2, from.index()).bind(3, to.index());
+        sql(fmt::format("SELECT {} FROM allocations WHERE sponsor_id = ? AND period >= ? AND period <= ? "
+                        "AND refunded = 0 AND {} ORDER BY period, participant_id",
+                        kAllocationColumns, where.condition));
+    bind_scope(s.bind(1, sponsor_id).bind(2, from.index()).bind(3, to.index()), where, 4);
     std::vector<Allocation> out;
     while (s.step()) out.push_back(read_allocation(s));
     return out;
@@ -370,13 +407,15 @@ class SqliteUnit final : public Unit {
         .bind(9, f.reason)
         .run();
   }
-  std::vector<Failure> failures(const std::string& sponsor_id, Month from, Month to) override {
-    auto s =
-        sql("SELECT participant_id, sponsor_id, cohort_id, rw_code, period, amount, balance, at, reason FROM "
-            "failures "
-            "WHERE "
-            "sponsor_id = ? AND period >= ? AND period <= ? ORDER BY period, participant_id");
-    s.bind(1, sponsor_id).bind(2, from.index()).bind(3, to.index());
+  std::vector<Failure> failures(const std::string& sponsor_id, Month from, Month to,
+                                const auth::Scope& scope) override {
+    const auto where = by_sponsor_or_rw(scope);
+    auto s = sql(fmt::format(
+        "SELECT participant_id, sponsor_id, cohort_id, rw_code, period, amount, balance, at, reason "
+        "FROM failures WHERE sponsor_id = ? AND period >= ? AND period <= ? AND {} "
+        "ORDER BY period, participant_id",
+        where.condition));
+    bind_scope(s.bind(1, sponsor_id).bind(2, from.index()).bind(3, to.index()), where, 4);
     std::vector<Failure> out;
     while (s.step()) {
       out.push_back({s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3),
@@ -401,13 +440,15 @@ class SqliteUnit final : public Unit {
         .run();
     return db_.changes() > 0;
   }
-  std::vector<ClaimImpact> claims(const std::string& sponsor_id, Month from, Month to) override {
+  std::vector<ClaimImpact> claims(const std::string& sponsor_id, Month from, Month to,
+                                  const auth::Scope& scope) override {
+    const auto where = by_sponsor_or_rw(scope);
     auto s =
-        sql("SELECT claim_id, participant_id, sponsor_id, cohort_id, rw_code, claim_type, event_date, amount "
-            "FROM "
-            "claims WHERE sponsor_id = ? AND event_period >= ? AND event_period <= ? ORDER BY event_date, "
-            "claim_id");
-    s.bind(1, sponsor_id).bind(2, from.index()).bind(3, to.index());
+        sql(fmt::format("SELECT claim_id, participant_id, sponsor_id, cohort_id, rw_code, claim_type, "
+                        "event_date, amount FROM claims WHERE sponsor_id = ? AND event_period >= ? "
+                        "AND event_period <= ? AND {} ORDER BY event_date, claim_id",
+                        where.condition));
+    bind_scope(s.bind(1, sponsor_id).bind(2, from.index()).bind(3, to.index()), where, 4);
     std::vector<ClaimImpact> out;
     while (s.step()) {
       out.push_back({s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4),
@@ -434,13 +475,23 @@ class SqliteUnit final : public Unit {
     while (refused.step()) p.refused.push_back({refused.column_int(0), refused.column_text(1)});
     return p;
   }
-  std::vector<Proposal> proposals(const std::string& kelurahan_code) override {
+  std::vector<Proposal> proposals(const std::string& kelurahan_code, const auth::Scope& scope) override {
+    // Those of the caller's areas; for a sponsor also the open ones (addressed to every sponsor)
+    // and those with an item it decided.
+    const auto areas = auth::sql_scope(scope, {"", "kelurahan_code", "", ""});
+    const auto to_sponsor =
+        scope.sponsor.empty()
+            ? std::string()
+            : " OR EXISTS (SELECT 1 FROM proposal_items i WHERE i.proposal_id = proposals.id AND "
+              "(i.status = 'pending' OR i.sponsor_id = ?))";
     std::vector<std::string> ids;
     {
       auto s =
-          sql("SELECT id FROM proposals WHERE (? = '' OR kelurahan_code = ?) ORDER BY submitted_at DESC, id "
-              "DESC");
-      s.bind(1, kelurahan_code).bind(2, kelurahan_code);
+          sql(fmt::format("SELECT id FROM proposals WHERE (? = '' OR kelurahan_code = ?) AND ({}{}) "
+                          "ORDER BY submitted_at DESC, id DESC",
+                          areas.condition, to_sponsor));
+      const int next = bind_scope(s.bind(1, kelurahan_code).bind(2, kelurahan_code), areas, 3);
+      if (!scope.sponsor.empty()) s.bind(next, scope.sponsor);
       while (s.step()) ids.push_back(s.column_text(0));
     }
     std::vector<Proposal> out;
@@ -503,7 +554,7 @@ class SqliteUnit final : public Unit {
   store::Statement sql(const std::string& text) { return db_.prepare(text); }
 
   template <typename Bind>
-  std::vector<Cohort> cohorts_where(const char* where, Bind&& bind) {
+  std::vector<Cohort> cohorts_where(std::string_view where, Bind&& bind) {
     auto s = sql(fmt::format("SELECT {} FROM cohorts WHERE {}", kCohortColumns, where));
     bind(s);
     std::vector<Cohort> out;

@@ -34,7 +34,42 @@ Terms terms_of(const Participant& p, const std::string& payer) {
           p.income_band > 0 ? p.income_band : kLowestBand};
 }
 
-std::string describe(const Membership& m, Month a, Month b, const std::optional<Cohort>& other) {
+// A sponsor's business answers as a missing one to callers it does not belong to (no leak of
+// what exists).
+Error no_sponsor(const std::string& id) { return Error::not_found("no sponsor " + id); }
+Error no_cohort(const std::string& id) { return Error::not_found("no cohort " + id); }
+Error no_proposal(const std::string& id) { return Error::not_found("no proposal " + id); }
+
+// Open proposals are addressed to every sponsor; a decided item belongs to the sponsor that
+// decided it.
+bool reaches(const auth::Scope& scope, const Proposal& p) {
+  if (scope.covers({"", p.kelurahan_code, "", ""})) return true;
+  if (scope.sponsor.empty()) return false;
+  return std::ranges::any_of(p.items, [&](const ProposalItem& i) {
+    return i.status == item_status::kPending || i.sponsor_id == scope.sponsor;
+  });
+}
+
+// A proposal as a sponsor sees it: another sponsor's decisions show as decided, without whose.
+Proposal as_seen(Proposal p, const auth::Scope& scope) {
+  if (scope.all || scope.sponsor.empty() || scope.covers({"", p.kelurahan_code, "", ""})) return p;
+  for (auto& i : p.items) {
+    if (i.sponsor_id.empty() || i.sponsor_id == scope.sponsor) continue;
+    i.sponsor_id.clear();
+    i.cohort_id.clear();
+    i.decided_by.clear();
+    i.decision_reason.clear();
+  }
+  return p;
+}
+
+// Who funds a worker already: named to its own sponsor (and to auditors), "another sponsor" to
+// the others, whose business it is not.
+std::string describe(const Membership& m, Month a, Month b, const std::optional<Cohort>& other,
+                     const auth::Scope& scope) {
+  if (!owns(scope, m.sponsor_id))
+    return fmt::format("{} is already funded for {}..{} by another sponsor", m.participant_id, a.str(),
+                       b.str());
   return fmt::format("{} is already funded for {}..{} by cohort {}{} of sponsor {}", m.participant_id,
                      a.str(), b.str(), m.cohort_id,
                      other && !other->name.empty() ? " (" + other->name + ")" : "", m.sponsor_id);
@@ -46,6 +81,10 @@ std::string Proposal::status() const {
   return std::ranges::any_of(items, [](const ProposalItem& i) { return i.status == item_status::kPending; })
              ? "open"
              : "decided";
+}
+
+bool owns(const auth::Scope& scope, const std::string& sponsor_id) {
+  return scope.covers({"", "", "", sponsor_id});
 }
 
 std::string payer_of_kind(const std::string& kind) {
@@ -62,10 +101,11 @@ std::optional<std::pair<Month, Month>> overlap(const Membership& m, Month from, 
 Month CsrDonor::now_month() const { return Month::jakarta(clock_.now()); }
 std::string CsrDonor::now_text() const { return format_utc(clock_.now()); }
 
-Result<Rupiah> CsrDonor::month_cost(QuoteCache& cache, Month period, const Terms& terms) {
+Result<Rupiah> CsrDonor::month_cost(QuoteCache& cache, Month period, const Terms& terms,
+                                    const std::string& by) {
   const auto key = std::pair{period.index(), terms};
   if (auto it = cache.find(key); it != cache.end()) return it->second;
-  auto amount = tariffs_.monthly(period, terms);
+  auto amount = tariffs_.monthly(period, terms, by);
   if (!amount) return amount;
   cache[key] = *amount;
   return *amount;
@@ -94,7 +134,7 @@ void CsrDonor::check_funds(Unit& unit, Sponsor& sponsor) {
 // ---------------------------------------------------------------- sponsors and wallets
 
 Result<SponsorView> CsrDonor::create_sponsor(const std::string& key, const std::string& name,
-                                             const std::string& kind, const std::string& by) {
+                                             const std::string& kind, const Actor& by) {
   std::vector<FieldViolation> bad;
   if (key.empty()) bad.push_back({"idempotency_key", "required"});
   if (name.empty()) bad.push_back({"name", "required"});
@@ -111,7 +151,7 @@ Result<SponsorView> CsrDonor::create_sponsor(const std::string& key, const std::
       out = view_of(unit, *s);
       return {};
     }
-    Sponsor s{new_id("s_"), name, kind, 0, 0, 0, false, now_text(), by};
+    Sponsor s{new_id("s_"), name, kind, 0, 0, 0, false, now_text(), by.subject};
     unit.save_sponsor(s);
     unit.remember(key, s.id);
     out = view_of(unit, s);
@@ -121,21 +161,23 @@ Result<SponsorView> CsrDonor::create_sponsor(const std::string& key, const std::
   return out;
 }
 
-Result<std::vector<SponsorView>> CsrDonor::sponsors() {
+Result<std::vector<SponsorView>> CsrDonor::sponsors(const auth::Scope& scope) {
   std::vector<SponsorView> out;
   auto done = store_.read([&](Unit& unit) -> Result<void> {
-    for (const auto& s : unit.sponsors()) out.push_back(view_of(unit, s));
+    for (const auto& s : unit.sponsors(scope)) out.push_back(view_of(unit, s));
     return {};
   });
   if (!done) return fail(done.error());
   return out;
 }
 
-Result<SponsorView> CsrDonor::sponsor(const std::string& sponsor_id) {
+Result<SponsorView> CsrDonor::sponsor(const std::string& sponsor_id, const auth::Scope& scope) {
+  // The directory (every sponsor, without wallets: the adapter hides them) is for area officials.
+  if (!owns(scope, sponsor_id) && scope.areas.empty()) return fail(no_sponsor(sponsor_id));
   SponsorView out;
   auto done = store_.read([&](Unit& unit) -> Result<void> {
     auto s = unit.sponsor(sponsor_id);
-    if (!s) return fail(Error::not_found("no sponsor " + sponsor_id));
+    if (!s) return fail(no_sponsor(sponsor_id));
     out = view_of(unit, *s);
     return {};
   });
@@ -144,12 +186,13 @@ Result<SponsorView> CsrDonor::sponsor(const std::string& sponsor_id) {
 }
 
 Result<Deposit> CsrDonor::deposit(const std::string& key, const std::string& sponsor_id, Rupiah amount,
-                                  const std::string& reference, const std::string& by) {
+                                  const std::string& reference, const Actor& by) {
   std::vector<FieldViolation> bad;
   if (key.empty()) bad.push_back({"idempotency_key", "required"});
   if (sponsor_id.empty()) bad.push_back({"sponsor_id", "required"});
   if (amount <= 0) bad.push_back({"amount", "must be a positive number of rupiah"});
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
+  if (!owns(by.scope, sponsor_id)) return fail(no_sponsor(sponsor_id));
   Deposit out;
   auto done = store_.transact([&](Unit& unit) -> Result<void> {
     if (auto earlier = unit.deposit_by_key(key)) {
@@ -160,10 +203,10 @@ Result<Deposit> CsrDonor::deposit(const std::string& key, const std::string& spo
       return {};
     }
     auto s = unit.sponsor(sponsor_id);
-    if (!s) return fail(Error::not_found("no sponsor " + sponsor_id));
+    if (!s) return fail(no_sponsor(sponsor_id));
     s->balance += amount;
     s->deposited += amount;
-    out = {new_id("dep_"), s->id, key, reference, now_text(), by, amount, s->balance, false};
+    out = {new_id("dep_"), s->id, key, reference, now_text(), by.subject, amount, s->balance, false};
     unit.save_deposit(out);
     unit.append_ledger({0, s->id, "deposit", amount, s->balance, out.id, "", "", "", out.at, reference});
     unit.save_sponsor(*s);
@@ -175,10 +218,12 @@ Result<Deposit> CsrDonor::deposit(const std::string& key, const std::string& spo
   return out;
 }
 
-Result<std::vector<LedgerLine>> CsrDonor::ledger(const std::string& sponsor_id, int limit) {
+Result<std::vector<LedgerLine>> CsrDonor::ledger(const std::string& sponsor_id, int limit,
+                                                 const auth::Scope& scope) {
+  if (!owns(scope, sponsor_id)) return fail(no_sponsor(sponsor_id));
   std::vector<LedgerLine> out;
   auto done = store_.read([&](Unit& unit) -> Result<void> {
-    if (!unit.sponsor(sponsor_id)) return fail(Error::not_found("no sponsor " + sponsor_id));
+    if (!unit.sponsor(sponsor_id)) return fail(no_sponsor(sponsor_id));
     out = unit.ledger(sponsor_id, limit <= 0 ? 100 : limit);
     return {};
   });
@@ -190,7 +235,7 @@ Result<std::vector<LedgerLine>> CsrDonor::ledger(const std::string& sponsor_id, 
 
 Result<Budget> CsrDonor::budget_for(const Sponsor& sponsor, const std::vector<Participant>& members,
                                     Month from, Month to, int open_slots,
-                                    const std::vector<std::string>& categories) {
+                                    const std::vector<std::string>& categories, const std::string& by) {
   QuoteCache cache;
   Budget budget;
   budget.sponsor_id = sponsor.id;
@@ -200,7 +245,7 @@ Result<Budget> CsrDonor::budget_for(const Sponsor& sponsor, const std::vector<Pa
   for (auto p = from; p <= to; p = p.next()) {
     BudgetMonth month{p, budget.members, 0};
     for (const auto& m : members) {
-      auto cost = month_cost(cache, p, terms_of(m, payer));
+      auto cost = month_cost(cache, p, terms_of(m, payer), by);
       if (!cost) return fail(cost.error());
       month.amount += *cost;
     }
@@ -209,7 +254,7 @@ Result<Budget> CsrDonor::budget_for(const Sponsor& sponsor, const std::vector<Pa
       Rupiah dearest = 0;
       const std::vector<std::string> any{"other_informal"};
       for (const auto& c : categories.empty() ? any : categories) {
-        auto cost = month_cost(cache, p, {c, payer, kDefaultPrograms, kLowestBand});
+        auto cost = month_cost(cache, p, {c, payer, kDefaultPrograms, kLowestBand}, by);
         if (!cost) return fail(cost.error());
         dearest = std::max(dearest, *cost);
       }
@@ -234,7 +279,7 @@ struct Plan {
 }  // namespace
 
 // Checks a spec and chooses its members (named ones, or candidates by categories and RWs).
-static Result<Plan> plan_cohort(Unit& unit, const CohortSpec& spec, Month current) {
+static Result<Plan> plan_cohort(Unit& unit, const CohortSpec& spec, Month current, const auth::Scope& scope) {
   std::vector<FieldViolation> bad;
   if (spec.sponsor_id.empty()) bad.push_back({"sponsor_id", "required"});
   std::optional<Month> start =
@@ -256,7 +301,7 @@ static Result<Plan> plan_cohort(Unit& unit, const CohortSpec& spec, Month curren
   Plan plan;
   if (!spec.sponsor_id.empty()) {
     auto s = unit.sponsor(spec.sponsor_id);
-    if (!s) return fail(Error::not_found("no sponsor " + spec.sponsor_id));
+    if (!s || !owns(scope, s->id)) return fail(no_sponsor(spec.sponsor_id));
     plan.sponsor = *s;
   }
   std::set<std::string> seen;
@@ -286,7 +331,7 @@ static Result<Plan> plan_cohort(Unit& unit, const CohortSpec& spec, Month curren
       for (const auto& m : unit.memberships_of(plan.members[i].id)) {
         if (auto o = overlap(m, plan.start, plan.last))
           taken.push_back({fmt::format("participant_ids[{}]", i),
-                           describe(m, o->first, o->second, unit.cohort(m.cohort_id))});
+                           describe(m, o->first, o->second, unit.cohort(m.cohort_id), scope)});
       }
     }
     if (!taken.empty()) {
@@ -309,16 +354,17 @@ static Result<Plan> plan_cohort(Unit& unit, const CohortSpec& spec, Month curren
   return plan;
 }
 
-Result<Budget> CsrDonor::quote_cohort(const CohortSpec& spec) {
+Result<Budget> CsrDonor::quote_cohort(const CohortSpec& spec, const Actor& by) {
   Plan plan;
   auto planned = store_.read([&](Unit& unit) -> Result<void> {
-    auto p = plan_cohort(unit, spec, now_month());
+    auto p = plan_cohort(unit, spec, now_month(), by.scope);
     if (!p) return fail(p.error());
     plan = std::move(*p);
     return {};
   });
   if (!planned) return fail(planned.error());
-  return budget_for(plan.sponsor, plan.members, plan.start, plan.last, plan.open_slots, spec.categories);
+  return budget_for(plan.sponsor, plan.members, plan.start, plan.last, plan.open_slots, spec.categories,
+                    by.subject);
 }
 
 void CsrDonor::join(Unit& unit, const Cohort& cohort, const Sponsor& sponsor, const Participant& participant,
@@ -343,24 +389,23 @@ void CsrDonor::leave(Unit& unit, Membership& m, Month to, const std::string& rea
                                   s ? s->kind : "", m.cohort_id, reason});
 }
 
-Result<CohortView> CsrDonor::create_cohort(const std::string& key, const CohortSpec& spec,
-                                           const std::string& by) {
+Result<CohortView> CsrDonor::create_cohort(const std::string& key, const CohortSpec& spec, const Actor& by) {
   if (key.empty()) return fail(Error::invalid({{"idempotency_key", "required"}}));
   std::optional<std::string> earlier;
   Plan plan;
   auto planned = store_.read([&](Unit& unit) -> Result<void> {
     earlier = unit.recall(key);
     if (earlier) return {};
-    auto p = plan_cohort(unit, spec, now_month());
+    auto p = plan_cohort(unit, spec, now_month(), by.scope);
     if (!p) return fail(p.error());
     plan = std::move(*p);
     return {};
   });
   if (!planned) return fail(planned.error());
-  if (earlier) return cohort(*earlier);
+  if (earlier) return cohort(*earlier, by.scope);
   // Quoting asks the contribution service, so it happens before the transaction.
-  auto budget =
-      budget_for(plan.sponsor, plan.members, plan.start, plan.last, plan.open_slots, spec.categories);
+  auto budget = budget_for(plan.sponsor, plan.members, plan.start, plan.last, plan.open_slots,
+                           spec.categories, by.subject);
   if (!budget) return fail(budget.error());
   CohortView out;
   auto done = store_.transact([&](Unit& unit) -> Result<void> {
@@ -369,7 +414,7 @@ Result<CohortView> CsrDonor::create_cohort(const std::string& key, const CohortS
       return {};
     }
     // Planned again inside the transaction: a concurrent cohort may have taken a member.
-    auto p = plan_cohort(unit, spec, now_month());
+    auto p = plan_cohort(unit, spec, now_month(), by.scope);
     if (!p) return fail(p.error());
     Cohort c;
     c.id = new_id("c_");
@@ -383,7 +428,7 @@ Result<CohortView> CsrDonor::create_cohort(const std::string& key, const CohortS
     c.rw_codes = spec.rw_codes;
     c.budget = budget->total;
     c.created_at = now_text();
-    c.created_by = by;
+    c.created_by = by.subject;
     unit.save_cohort(c);
     const auto first = budget->months.empty() ? 0 : budget->months.front().amount;
     const auto each = p->members.empty() ? 0 : first / static_cast<Rupiah>(budget->members);
@@ -391,21 +436,22 @@ Result<CohortView> CsrDonor::create_cohort(const std::string& key, const CohortS
     unit.publish(CohortStarted{c, static_cast<int>(p->members.size())});
     unit.remember(key, c.id);
     check_funds(unit, p->sponsor);
-    auto view = view_of(unit, c.id);
+    auto view = view_of(unit, c.id, by.scope);
     if (!view) return fail(view.error());
     out = std::move(*view);
     out.budget = *budget;
     return {};
   });
   if (!done) return fail(done.error());
-  if (out.cohort.id.empty() && earlier) return cohort(*earlier);
+  if (out.cohort.id.empty() && earlier) return cohort(*earlier, by.scope);
   return out;
 }
 
-Result<CohortView> CsrDonor::view_of(Unit& unit, const std::string& cohort_id) {
+Result<CohortView> CsrDonor::view_of(Unit& unit, const std::string& cohort_id, const auth::Scope& scope) {
   auto c = unit.cohort(cohort_id);
-  if (!c) return fail(Error::not_found("no cohort " + cohort_id));
-  CohortView view{*c, unit.members(cohort_id), {}};
+  if (!c) return fail(no_cohort(cohort_id));
+  CohortView view{*c, unit.members_within(cohort_id, scope), {}};
+  if (!owns(scope, c->sponsor_id) && view.members.empty()) return fail(no_cohort(cohort_id));
   view.budget.sponsor_id = c->sponsor_id;
   view.budget.members = static_cast<int>(view.members.size());
   view.budget.total = c->budget;
@@ -413,7 +459,7 @@ Result<CohortView> CsrDonor::view_of(Unit& unit, const std::string& cohort_id) {
 }
 
 Result<CohortView> CsrDonor::end_cohort(const std::string& key, const std::string& cohort_id,
-                                        const std::string& last_text, const std::string& by) {
+                                        const std::string& last_text, const Actor& by) {
   std::vector<FieldViolation> bad;
   if (key.empty()) bad.push_back({"idempotency_key", "required"});
   if (cohort_id.empty()) bad.push_back({"cohort_id", "required"});
@@ -422,9 +468,9 @@ Result<CohortView> CsrDonor::end_cohort(const std::string& key, const std::strin
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
   CohortView out;
   auto done = store_.transact([&](Unit& unit) -> Result<void> {
+    auto c = unit.cohort(cohort_id);
+    if (!c || !owns(by.scope, c->sponsor_id)) return fail(no_cohort(cohort_id));
     if (!unit.recall(key)) {
-      auto c = unit.cohort(cohort_id);
-      if (!c) return fail(Error::not_found("no cohort " + cohort_id));
       if (c->status != cohort_status::kActive)
         return fail(precondition(fmt::format("cohort {} has ended already ({})", c->id, c->end_reason)));
       // Bills already paid stay paid: a cohort ends this month at the earliest.
@@ -434,14 +480,14 @@ Result<CohortView> CsrDonor::end_cohort(const std::string& key, const std::strin
       c->last = std::max(effective, c->start.previous());
       c->status = cohort_status::kEnded;
       c->end_reason = "ended_by_sponsor";
+      c->ended_by = by.subject;
       unit.save_cohort(*c);
       for (auto& m : unit.members(c->id)) leave(unit, m, c->last, "cohort_ended");
       unit.publish(CohortEnded{c->id, c->sponsor_id, c->last.str(), c->end_reason});
-      c->ended_by = by;
       unit.remember(key, c->id);
       if (auto s = unit.sponsor(c->sponsor_id)) check_funds(unit, *s);
     }
-    auto view = view_of(unit, cohort_id);
+    auto view = view_of(unit, cohort_id, by.scope);
     if (!view) return fail(view.error());
     out = std::move(*view);
     return {};
@@ -468,12 +514,13 @@ Result<int> CsrDonor::close_completed() {
   return closed;
 }
 
-Result<std::vector<CohortView>> CsrDonor::cohorts(const std::string& sponsor_id) {
+Result<std::vector<CohortView>> CsrDonor::cohorts(const std::string& sponsor_id, const auth::Scope& scope) {
+  if (!owns(scope, sponsor_id) && scope.areas.empty()) return fail(no_sponsor(sponsor_id));
   std::vector<CohortView> out;
   auto done = store_.read([&](Unit& unit) -> Result<void> {
-    if (!unit.sponsor(sponsor_id)) return fail(Error::not_found("no sponsor " + sponsor_id));
-    for (const auto& c : unit.cohorts(sponsor_id)) {
-      auto view = view_of(unit, c.id);
+    if (!unit.sponsor(sponsor_id)) return fail(no_sponsor(sponsor_id));
+    for (const auto& c : unit.cohorts(sponsor_id, scope)) {
+      auto view = view_of(unit, c.id, scope);
       if (!view) return fail(view.error());
       out.push_back(std::move(*view));
     }
@@ -483,10 +530,10 @@ Result<std::vector<CohortView>> CsrDonor::cohorts(const std::string& sponsor_id)
   return out;
 }
 
-Result<CohortView> CsrDonor::cohort(const std::string& cohort_id) {
+Result<CohortView> CsrDonor::cohort(const std::string& cohort_id, const auth::Scope& scope) {
   CohortView out;
   auto done = store_.read([&](Unit& unit) -> Result<void> {
-    auto view = view_of(unit, cohort_id);
+    auto view = view_of(unit, cohort_id, scope);
     if (!view) return fail(view.error());
     out = std::move(*view);
     return {};
@@ -499,24 +546,37 @@ Result<CohortView> CsrDonor::cohort(const std::string& cohort_id) {
 
 Result<Proposal> CsrDonor::submit_proposal(const std::string& key, const std::string& kelurahan_code,
                                            const std::vector<ProposalInput>& inputs, const std::string& note,
-                                           const std::string& by) {
+                                           const Actor& by) {
   std::vector<FieldViolation> bad;
   if (key.empty()) bad.push_back({"idempotency_key", "required"});
   if (kelurahan_code.empty()) bad.push_back({"kelurahan_code", "required"});
   if (inputs.empty()) bad.push_back({"items", "a proposal lists at least one worker"});
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
+  // Kelurahan staff propose for their own areas: registration, asked with csr-donor's own
+  // credential, would register anyone anywhere.
+  const auto outside = [&](const std::string& area) { return !by.scope.covers({"", area, "", ""}); };
+  std::vector<FieldViolation> denied;
+  if (outside(kelurahan_code)) denied.push_back({"kelurahan_code", "outside the areas you serve"});
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].worker && outside(inputs[i].worker->rw_code))
+      denied.push_back({fmt::format("items[{}].worker.rw_code", i), "outside the areas you serve"});
+  }
+  if (!denied.empty()) {
+    auto message = denied.front().field + ": " + denied.front().rule;
+    return fail(Error{ErrorCode::kPermissionDenied, std::move(message), std::move(denied)});
+  }
   std::optional<std::string> earlier;
   auto recalled = store_.read([&](Unit& unit) -> Result<void> {
     earlier = unit.recall(key);
     return {};
   });
   if (!recalled) return fail(recalled.error());
-  if (earlier) return proposal(*earlier);
+  if (earlier) return proposal(*earlier, by.scope);
 
   Proposal p;
   p.id = new_id("prop_");
   p.kelurahan_code = kelurahan_code;
-  p.submitted_by = by;
+  p.submitted_by = by.subject;
   p.submitted_at = now_text();
   p.note = note;
   // Rows are checked first; new workers then go to registration in one call.
@@ -532,7 +592,7 @@ Result<Proposal> CsrDonor::submit_proposal(const std::string& key, const std::st
         to_register.push_back(in);
       } else if (in.participant_id.empty()) {
         p.refused.push_back({in.row, "participant_id or a new worker is required"});
-      } else if (auto known_p = unit.participant(in.participant_id); !known_p) {
+      } else if (auto known_p = unit.participant(in.participant_id); !known_p || outside(known_p->rw_code)) {
         p.refused.push_back({in.row, in.participant_id + " is not a known participant"});
       } else if (!known_p->active) {
         p.refused.push_back({in.row, in.participant_id + " has left the programme"});
@@ -553,7 +613,7 @@ Result<Proposal> CsrDonor::submit_proposal(const std::string& key, const std::st
   if (!checked) return fail(checked.error());
   std::vector<ProposalItem> items = std::move(known);
   if (!to_register.empty()) {
-    auto results = registrar_.register_workers(to_register, by);
+    auto results = registrar_.register_workers(to_register, by.subject);
     if (!results) return fail(results.error());
     for (std::size_t i = 0; i < to_register.size() && i < results->size(); ++i) {
       const auto& r = (*results)[i];
@@ -607,13 +667,13 @@ Result<Proposal> CsrDonor::submit_proposal(const std::string& key, const std::st
 }
 
 Result<std::vector<Proposal>> CsrDonor::proposals(const std::string& kelurahan_code,
-                                                  const std::string& status) {
+                                                  const std::string& status, const auth::Scope& scope) {
   if (!status.empty() && status != "open" && status != "decided")
     return fail(Error::invalid({{"status", "must be open, decided or empty"}}));
   std::vector<Proposal> out;
   auto done = store_.read([&](Unit& unit) -> Result<void> {
-    for (auto& p : unit.proposals(kelurahan_code)) {
-      if (status.empty() || p.status() == status) out.push_back(std::move(p));
+    for (auto& p : unit.proposals(kelurahan_code, scope)) {
+      if (status.empty() || p.status() == status) out.push_back(as_seen(std::move(p), scope));
     }
     return {};
   });
@@ -621,12 +681,12 @@ Result<std::vector<Proposal>> CsrDonor::proposals(const std::string& kelurahan_c
   return out;
 }
 
-Result<Proposal> CsrDonor::proposal(const std::string& proposal_id) {
+Result<Proposal> CsrDonor::proposal(const std::string& proposal_id, const auth::Scope& scope) {
   Proposal out;
   auto done = store_.read([&](Unit& unit) -> Result<void> {
     auto p = unit.proposal(proposal_id);
-    if (!p) return fail(Error::not_found("no proposal " + proposal_id));
-    out = std::move(*p);
+    if (!p || !reaches(scope, *p)) return fail(no_proposal(proposal_id));
+    out = as_seen(std::move(*p), scope);
     return {};
   });
   if (!done) return fail(done.error());
@@ -663,7 +723,7 @@ Result<std::vector<std::size_t>> chosen_items(const Proposal& p, const std::vect
 
 }  // namespace
 
-Result<Acceptance> CsrDonor::accept(const AcceptCommand& c, const std::string& by) {
+Result<Acceptance> CsrDonor::accept(const AcceptCommand& c, const Actor& by) {
   std::vector<FieldViolation> bad;
   if (c.idempotency_key.empty()) bad.push_back({"idempotency_key", "required"});
   if (c.proposal_id.empty()) bad.push_back({"proposal_id", "required"});
@@ -677,6 +737,7 @@ Result<Acceptance> CsrDonor::accept(const AcceptCommand& c, const std::string& b
     if (c.months < 1 || c.months > kMaxMonths) bad.push_back({"months", "must be 1..120 for a new cohort"});
   }
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
+  if (!owns(by.scope, c.sponsor_id)) return fail(no_sponsor(c.sponsor_id));
 
   // Read what the decision needs and quote it before the transaction (the quote is remote).
   std::optional<std::string> earlier;
@@ -686,20 +747,18 @@ Result<Acceptance> CsrDonor::accept(const AcceptCommand& c, const std::string& b
   const auto gather = [&](Unit& unit, Proposal& p, std::vector<std::size_t>& chosen,
                           std::optional<Cohort>& existing) -> Result<void> {
     auto found = unit.proposal(c.proposal_id);
-    if (!found) return fail(Error::not_found("no proposal " + c.proposal_id));
+    if (!found || !reaches(by.scope, *found)) return fail(no_proposal(c.proposal_id));
     p = std::move(*found);
     auto s = unit.sponsor(c.sponsor_id);
-    if (!s) return fail(Error::not_found("no sponsor " + c.sponsor_id));
+    if (!s) return fail(no_sponsor(c.sponsor_id));
     sponsor = *s;
     auto items = chosen_items(p, c.item_ids);
     if (!items) return fail(items.error());
     chosen = std::move(*items);
     if (!new_cohort) {
       existing = unit.cohort(c.cohort_id);
-      if (!existing) return fail(Error::not_found("no cohort " + c.cohort_id));
-      if (existing->sponsor_id != sponsor.id)
-        return fail(
-            precondition(fmt::format("cohort {} belongs to sponsor {}", existing->id, existing->sponsor_id)));
+      // Another sponsor's cohort is none of this one's business: missing, as far as it knows.
+      if (!existing || existing->sponsor_id != sponsor.id) return fail(no_cohort(c.cohort_id));
       if (existing->status != cohort_status::kActive)
         return fail(precondition(fmt::format("cohort {} has ended", existing->id)));
       from = std::max(existing->start, now_month());
@@ -728,8 +787,8 @@ Result<Acceptance> CsrDonor::accept(const AcceptCommand& c, const std::string& b
       }
       for (const auto& ms : unit.memberships_of(m.id)) {
         if (auto o = overlap(ms, from, to))
-          taken.push_back(
-              {fmt::format("item_ids[{}]", k), describe(ms, o->first, o->second, unit.cohort(ms.cohort_id))});
+          taken.push_back({fmt::format("item_ids[{}]", k),
+                           describe(ms, o->first, o->second, unit.cohort(ms.cohort_id), by.scope)});
       }
       members.push_back(std::move(m));
     }
@@ -751,14 +810,14 @@ Result<Acceptance> CsrDonor::accept(const AcceptCommand& c, const std::string& b
   });
   if (!gathered) return fail(gathered.error());
   const auto answer_again = [&](const std::string& cohort_id) -> Result<Acceptance> {
-    auto p = proposal(c.proposal_id);
+    auto p = proposal(c.proposal_id, by.scope);
     if (!p) return fail(p.error());
-    auto v = cohort(cohort_id);
+    auto v = cohort(cohort_id, by.scope);
     if (!v) return fail(v.error());
     return Acceptance{std::move(*p), std::move(*v)};
   };
   if (earlier) return answer_again(*earlier);
-  auto budget = budget_for(sponsor, members, from, to, 0, {});
+  auto budget = budget_for(sponsor, members, from, to, 0, {}, by.subject);
   if (!budget) return fail(budget.error());
 
   Acceptance out;
@@ -782,7 +841,7 @@ Result<Acceptance> CsrDonor::accept(const AcceptCommand& c, const std::string& b
       cohort.last = to;
       cohort.budget = budget->total;
       cohort.created_at = now_text();
-      cohort.created_by = by;
+      cohort.created_by = by.subject;
       unit.save_cohort(cohort);
     }
     for (std::size_t k = 0; k < chosen.size(); ++k) {
@@ -794,16 +853,16 @@ Result<Acceptance> CsrDonor::accept(const AcceptCommand& c, const std::string& b
       item.status = item_status::kAccepted;
       item.sponsor_id = sponsor.id;
       item.cohort_id = cohort.id;
-      item.decided_by = by;
+      item.decided_by = by.subject;
       item.decided_at = now_text();
     }
     if (!existing) unit.publish(CohortStarted{cohort, static_cast<int>(chosen.size())});
     unit.save_proposal(p);
     unit.remember(c.idempotency_key, cohort.id);
     check_funds(unit, sponsor);
-    auto view = view_of(unit, cohort.id);
+    auto view = view_of(unit, cohort.id, by.scope);
     if (!view) return fail(view.error());
-    out = {std::move(p), std::move(*view)};
+    out = {as_seen(std::move(p), by.scope), std::move(*view)};
     out.cohort.budget = *budget;
     return {};
   });
@@ -814,7 +873,7 @@ Result<Acceptance> CsrDonor::accept(const AcceptCommand& c, const std::string& b
 
 Result<Proposal> CsrDonor::reject_items(const std::string& key, const std::string& proposal_id,
                                         const std::vector<std::string>& item_ids, const std::string& reason,
-                                        const std::string& by) {
+                                        const Actor& by) {
   std::vector<FieldViolation> bad;
   if (key.empty()) bad.push_back({"idempotency_key", "required"});
   if (proposal_id.empty()) bad.push_back({"proposal_id", "required"});
@@ -823,7 +882,7 @@ Result<Proposal> CsrDonor::reject_items(const std::string& key, const std::strin
   Proposal out;
   auto done = store_.transact([&](Unit& unit) -> Result<void> {
     auto p = unit.proposal(proposal_id);
-    if (!p) return fail(Error::not_found("no proposal " + proposal_id));
+    if (!p || !reaches(by.scope, *p)) return fail(no_proposal(proposal_id));
     if (!unit.recall(key)) {
       auto chosen = chosen_items(*p, item_ids);
       if (!chosen) return fail(chosen.error());
@@ -831,13 +890,14 @@ Result<Proposal> CsrDonor::reject_items(const std::string& key, const std::strin
         auto& item = p->items[i];
         item.status = item_status::kRejected;
         item.decision_reason = reason;
-        item.decided_by = by;
+        item.sponsor_id = by.scope.sponsor;
+        item.decided_by = by.subject;
         item.decided_at = now_text();
       }
       unit.save_proposal(*p);
       unit.remember(key, p->id);
     }
-    out = std::move(*p);
+    out = as_seen(std::move(*p), by.scope);
     return {};
   });
   if (!done) return fail(done.error());
@@ -847,7 +907,7 @@ Result<Proposal> CsrDonor::reject_items(const std::string& key, const std::strin
 // ---------------------------------------------------------------- impact
 
 Result<Impact> CsrDonor::impact(const std::string& sponsor_id, const std::string& from_text,
-                                const std::string& to_text) {
+                                const std::string& to_text, const auth::Scope& scope) {
   std::vector<FieldViolation> bad;
   const auto from = Month::parse(from_text);
   const auto to = Month::parse(to_text);
@@ -856,10 +916,11 @@ Result<Impact> CsrDonor::impact(const std::string& sponsor_id, const std::string
   if (!to) bad.push_back({"to_period", "must be a month YYYY-MM"});
   if (from && to && *to < *from) bad.push_back({"to_period", "must not be before from_period"});
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
+  if (!owns(scope, sponsor_id) && scope.areas.empty()) return fail(no_sponsor(sponsor_id));
   Impact out;
   auto done = store_.read([&](Unit& unit) -> Result<void> {
     auto s = unit.sponsor(sponsor_id);
-    if (!s) return fail(Error::not_found("no sponsor " + sponsor_id));
+    if (!s) return fail(no_sponsor(sponsor_id));
     out.sponsor_id = s->id;
     out.sponsor_name = s->name;
     out.from_period = from->str();
@@ -867,7 +928,7 @@ Result<Impact> CsrDonor::impact(const std::string& sponsor_id, const std::string
     std::map<std::string, RwImpact> rws;
     std::map<std::string, std::set<std::string>> workers_by_rw;
     std::set<std::string> workers;
-    for (const auto& a : unit.allocations(sponsor_id, *from, *to)) {
+    for (const auto& a : unit.allocations(sponsor_id, *from, *to, scope)) {
       auto& rw = rws[a.rw_code];
       rw.rw_code = a.rw_code;
       ++rw.months_funded;
@@ -877,7 +938,7 @@ Result<Impact> CsrDonor::impact(const std::string& sponsor_id, const std::string
       ++out.months_funded;
       out.spent += a.amount;
     }
-    for (const auto& c : unit.claims(sponsor_id, *from, *to)) {
+    for (const auto& c : unit.claims(sponsor_id, *from, *to, scope)) {
       auto& rw = rws[c.rw_code];
       rw.rw_code = c.rw_code;
       ++rw.claims_paid;
@@ -885,7 +946,7 @@ Result<Impact> CsrDonor::impact(const std::string& sponsor_id, const std::string
       ++out.claims_paid;
       out.claims_amount += c.amount;
     }
-    out.payments_failed = static_cast<int>(unit.failures(sponsor_id, *from, *to).size());
+    out.payments_failed = static_cast<int>(unit.failures(sponsor_id, *from, *to, scope).size());
     for (auto& [code, rw] : rws) {
       rw.workers = static_cast<int>(workers_by_rw[code].size());
       out.rws.push_back(rw);

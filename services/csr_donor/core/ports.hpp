@@ -2,12 +2,16 @@
 // What the csr-donor core needs from the outside world; adapters/ implements it: the store
 // (state, outbox, applied events and idempotency keys in one transaction), the contribution
 // tariffs (for budget quotes) and registration (for new workers in proposals).
+//
+// Reads that answer a caller take its scope and apply it in the query (auth::sql_scope): a list
+// never holds a row the caller may not see.
 
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "jaring/auth/policy.hpp"
 #include "jaring/common/result.hpp"
 #include "model.hpp"
 
@@ -24,7 +28,9 @@ class Unit {
   virtual void remember(const std::string& key, const std::string& result) = 0;
 
   virtual std::optional<Sponsor> sponsor(const std::string& id) = 0;
-  virtual std::vector<Sponsor> sponsors() = 0;
+  // Its own sponsor for a sponsor or treasurer; every sponsor for a scope over all, or over
+  // areas (the directory kelurahan staff propose to).
+  virtual std::vector<Sponsor> sponsors(const auth::Scope& scope) = 0;
   virtual void save_sponsor(const Sponsor& sponsor) = 0;
   virtual void append_ledger(const LedgerLine& line) = 0;
   virtual std::vector<LedgerLine> ledger(const std::string& sponsor_id, int limit) = 0;
@@ -32,7 +38,8 @@ class Unit {
   virtual std::optional<Deposit> deposit_by_key(const std::string& key) = 0;
 
   virtual std::optional<Cohort> cohort(const std::string& id) = 0;
-  virtual std::vector<Cohort> cohorts(const std::string& sponsor_id) = 0;
+  // A sponsor's cohorts that the scope reaches: its sponsor's, or one with a member in its areas.
+  virtual std::vector<Cohort> cohorts(const std::string& sponsor_id, const auth::Scope& scope) = 0;
   // Active cohorts whose last funded period is before `month`.
   virtual std::vector<Cohort> cohorts_ended_before(Month month) = 0;
   // Active cohorts defined by categories and RWs.
@@ -41,6 +48,8 @@ class Unit {
 
   virtual std::vector<Membership> memberships_of(const std::string& participant_id) = 0;
   virtual std::vector<Membership> members(const std::string& cohort_id) = 0;
+  // The members of a cohort that the scope covers (by sponsor or by RW).
+  virtual std::vector<Membership> members_within(const std::string& cohort_id, const auth::Scope& scope) = 0;
   virtual void save_membership(const Membership& membership) = 0;
   // Sum of `monthly` over a sponsor's active memberships that still fund `month` or later.
   virtual Rupiah monthly_need(const std::string& sponsor_id, Month month) = 0;
@@ -53,17 +62,22 @@ class Unit {
 
   virtual std::optional<Allocation> allocation(const std::string& id) = 0;
   virtual void save_allocation(const Allocation& allocation) = 0;
-  // Allocations not refunded with a period in from..to.
-  virtual std::vector<Allocation> allocations(const std::string& sponsor_id, Month from, Month to) = 0;
+  // Allocations not refunded with a period in from..to, within the scope (by sponsor or by RW).
+  virtual std::vector<Allocation> allocations(const std::string& sponsor_id, Month from, Month to,
+                                              const auth::Scope& scope) = 0;
   virtual void save_failure(const Failure& failure) = 0;
-  virtual std::vector<Failure> failures(const std::string& sponsor_id, Month from, Month to) = 0;
+  virtual std::vector<Failure> failures(const std::string& sponsor_id, Month from, Month to,
+                                        const auth::Scope& scope) = 0;
   // False when the claim was recorded before.
   virtual bool save_claim(const ClaimImpact& claim) = 0;
-  // Claims of a sponsor's workers with an event date in from..to.
-  virtual std::vector<ClaimImpact> claims(const std::string& sponsor_id, Month from, Month to) = 0;
+  // Claims of a sponsor's workers with an event date in from..to, within the scope.
+  virtual std::vector<ClaimImpact> claims(const std::string& sponsor_id, Month from, Month to,
+                                          const auth::Scope& scope) = 0;
 
   virtual std::optional<Proposal> proposal(const std::string& id) = 0;
-  virtual std::vector<Proposal> proposals(const std::string& kelurahan_code) = 0;
+  // Proposals of a kelurahan (empty: every one) that the scope reaches: in its areas, or, for a
+  // sponsor, open or with an item it decided.
+  virtual std::vector<Proposal> proposals(const std::string& kelurahan_code, const auth::Scope& scope) = 0;
   virtual void save_proposal(const Proposal& proposal) = 0;
 
   virtual void publish(const Event& event) = 0;
@@ -90,8 +104,8 @@ struct Terms {
 class Tariffs {
  public:
   virtual ~Tariffs() = default;
-  // The monthly contribution for a period and terms.
-  virtual Result<Rupiah> monthly(Month period, const Terms& terms) = 0;
+  // The monthly contribution for a period and terms, asked on behalf of `acting_for`.
+  virtual Result<Rupiah> monthly(Month period, const Terms& terms, const std::string& acting_for) = 0;
 };
 
 struct Registered {

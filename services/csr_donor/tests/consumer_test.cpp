@@ -13,6 +13,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
+using testing::kEveryone;
+using testing::staff;
+
 class CsrConsumerTest : public testing::CsrFixture {
  protected:
   CsrConsumerTest()
@@ -55,10 +58,10 @@ TEST_F(CsrConsumerTest, BillDeliveredTwiceIsPaidOnce) {
   const auto s = sponsor("PT Maju", "csr_company", 100'000);
   ASSERT_TRUE(process::wait_for(
       [&] {
-        return core_.quote_cohort({s, "", "2026-03", 1, {"p_kafka"}, 0, {}, {}}).has_value();
+        return core_.quote_cohort({s, "", "2026-03", 1, {"p_kafka"}, 0, {}, {}}, staff("tester")).has_value();
       },
       30s));
-  ASSERT_TRUE(core_.create_cohort("c1", {s, "Maju", "2026-03", 6, {"p_kafka"}, 0, {}, {}}, "sponsor"));
+  ASSERT_TRUE(core_.create_cohort("c1", {s, "Maju", "2026-03", 6, {"p_kafka"}, 0, {}, {}}, staff("sponsor")));
 
   events::v1::Envelope billed;
   billed.set_event_id("e_bill_1");
@@ -80,7 +83,7 @@ TEST_F(CsrConsumerTest, BillDeliveredTwiceIsPaidOnce) {
       << registry.serialize();
   consumer.stop();
   EXPECT_NE(registry.serialize().find("sponsor_payments_total 1"), std::string::npos) << registry.serialize();
-  EXPECT_EQ(core_.sponsor(s)->sponsor.balance, 100'000 - 16'800);
+  EXPECT_EQ(core_.sponsor(s, kEveryone)->sponsor.balance, 100'000 - 16'800);
   const auto made = of_type(take_events(), "SponsorPaymentMade");
   ASSERT_EQ(made.size(), 1u);
   EXPECT_EQ(made[0].sponsor_payment_made().allocation_id(), "p_kafka:2026-03");

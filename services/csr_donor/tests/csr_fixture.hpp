@@ -11,6 +11,7 @@
 #include "core/csr.hpp"
 #include "jaring/events/v1/envelope.pb.h"
 #include "jaring/store/outbox.hpp"
+#include "staff.hpp"
 
 namespace jaring::csr::testing {
 
@@ -19,20 +20,23 @@ inline TimePoint march_2026() { return std::chrono::sys_days(std::chrono::year(2
 // Rp16,800 a month (JKK 1% of Rp1,000,000 + JKM Rp6,800); JHT adds 2% of the band.
 class TableTariffs final : public Tariffs {
  public:
-  Result<Rupiah> monthly(Month, const Terms& terms) override {
+  Result<Rupiah> monthly(Month, const Terms& terms, const std::string& acting_for) override {
     ++calls;
+    last_acting_for = acting_for;
     if (terms.category == "unknown") return fail(Error::invalid({{"category", "not a worker category"}}));
     Rupiah total = terms.income_band / 100 + 6'800;
     if (terms.programs == "jkk+jkm+jht") total += terms.income_band * 2 / 100;
     return total;
   }
   int calls = 0;
+  std::string last_acting_for;
 };
 
 class FakeRegistrar final : public Registrar {
  public:
   Result<std::vector<Registered>> register_workers(const std::vector<ProposalInput>& rows,
-                                                   const std::string&) override {
+                                                   const std::string& submitted_by) override {
+    last_submitted_by = submitted_by;
     std::vector<Registered> out;
     for (const auto& r : rows) {
       if (r.worker->nik.starts_with("0")) {
@@ -43,6 +47,7 @@ class FakeRegistrar final : public Registrar {
     }
     return out;
   }
+  std::string last_submitted_by;
 };
 
 class CsrFixture : public ::testing::Test {
@@ -60,10 +65,10 @@ class CsrFixture : public ::testing::Test {
   void registered(const Participant& p) { ASSERT_TRUE(core_.participant_registered("reg-" + p.id, p)); }
 
   std::string sponsor(const std::string& name, const std::string& kind = "csr_company", Rupiah deposit = 0) {
-    auto s = core_.create_sponsor("sp-" + name, name, kind, "tester");
+    auto s = core_.create_sponsor("sp-" + name, name, kind, staff("tester"));
     EXPECT_TRUE(s) << s.error().message;
     if (deposit > 0) {
-      EXPECT_TRUE(core_.deposit("dep-" + name, s->sponsor.id, deposit, "transfer", "tester"));
+      EXPECT_TRUE(core_.deposit("dep-" + name, s->sponsor.id, deposit, "transfer", staff("tester")));
     }
     return s->sponsor.id;
   }

@@ -26,6 +26,7 @@
 #include "services/contribution/adapters/sqlite_store.hpp"
 #include "services/csr_donor/adapters/event_handler.hpp"
 #include "services/csr_donor/adapters/sqlite_store.hpp"
+#include "services/csr_donor/tests/staff.hpp"
 
 namespace jaring::contribution {
 extern const char kDefaultTariffs[];
@@ -36,12 +37,14 @@ namespace {
 
 namespace ev = events::v1;
 namespace con = jaring::contribution;
+using testing::kEveryone;
+using testing::staff;
 
 // Budget quotes from the same tariff table the contribution core bills with.
 class SharedTariffs final : public Tariffs {
  public:
   explicit SharedTariffs(const con::TariffTable& table) : table_(table) {}
-  Result<Rupiah> monthly(Month period, const Terms& t) override {
+  Result<Rupiah> monthly(Month period, const Terms& t, const std::string&) override {
     auto charge = table_.charge(period, {t.category, t.payer, t.programs, t.income_band});
     if (!charge) return fail(charge.error());
     return charge->total;
@@ -159,7 +162,7 @@ class CsrYearTest : public ::testing::Test {
     });
   }
 
-  testing::TempDir dir_;
+  jaring::testing::TempDir dir_;
   FixedClock clock_;
   con::TariffTable table_;
   std::unique_ptr<store::Database> contribution_db_, csr_db_;
@@ -215,17 +218,19 @@ TEST_F(CsrYearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponso
   const std::vector<std::string> kinds = {"csr_company", "city_budget", "philanthropy", "csr_company"};
   int deposit_serial = 0;
   const auto deposit = [&](const std::string& sponsor, Rupiah amount) {
-    auto d = csr_.deposit(fmt::format("dep-{}", ++deposit_serial), sponsor, amount, "transfer", "finance");
+    auto d =
+        csr_.deposit(fmt::format("dep-{}", ++deposit_serial), sponsor, amount, "transfer", staff("finance"));
     ASSERT_TRUE(d) << d.error().message;
     deposited[sponsor] += amount;
     if (pick(4) == 0) {  // a retried deposit credits nothing
-      ASSERT_TRUE(csr_.deposit(fmt::format("dep-{}", deposit_serial), sponsor, amount, "transfer", "finance")
-                      ->repeated);
+      ASSERT_TRUE(
+          csr_.deposit(fmt::format("dep-{}", deposit_serial), sponsor, amount, "transfer", staff("finance"))
+              ->repeated);
     }
   };
   for (std::size_t i = 0; i < kinds.size(); ++i) {
-    auto s =
-        csr_.create_sponsor(fmt::format("sponsor-{}", i), fmt::format("Sponsor {}", i), kinds[i], "admin");
+    auto s = csr_.create_sponsor(fmt::format("sponsor-{}", i), fmt::format("Sponsor {}", i), kinds[i],
+                                 staff("admin"));
     ASSERT_TRUE(s);
     sponsors.push_back(s->sponsor.id);
     deposit(s->sponsor.id, 16'800 * (20 + pick(200)));  // some run dry within months
@@ -260,7 +265,7 @@ TEST_F(CsrYearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponso
         if (chosen.empty()) continue;
         spec.participant_ids.assign(chosen.begin(), chosen.end());
       }
-      auto c = csr_.create_cohort(fmt::format("cohort-{}", key), spec, "sponsor");
+      auto c = csr_.create_cohort(fmt::format("cohort-{}", key), spec, staff("sponsor"));
       if (!c) {
         ASSERT_EQ(c.error().code, ErrorCode::kFailedPrecondition) << c.error().message;
         ++refused_overlaps;
@@ -271,7 +276,7 @@ TEST_F(CsrYearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponso
     }
     if (!open_cohorts.empty() && pick(3) == 0) {
       const auto i = static_cast<std::size_t>(pick(static_cast<int>(open_cohorts.size())));
-      auto ended = csr_.end_cohort(fmt::format("end-{}", ++key), open_cohorts[i], "", "sponsor");
+      auto ended = csr_.end_cohort(fmt::format("end-{}", ++key), open_cohorts[i], "", staff("sponsor"));
       if (ended) ++cohorts_ended;
       open_cohorts.erase(open_cohorts.begin() + static_cast<std::ptrdiff_t>(i));
     }
@@ -323,7 +328,7 @@ TEST_F(CsrYearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponso
 
   // 1. Each wallet: balance = deposits - payments (net of refunds) = the sum of its ledger.
   for (const auto& s : sponsors) {
-    const auto view = csr_.sponsor(s);
+    const auto view = csr_.sponsor(s, kEveryone);
     ASSERT_TRUE(view);
     const auto payments = scalar(
         *csr_db_, fmt::format("SELECT COALESCE(SUM(amount), 0) FROM allocations WHERE sponsor_id = '{}' AND "

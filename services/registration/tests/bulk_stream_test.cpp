@@ -8,6 +8,7 @@
 #include "jaring/grpc/server.hpp"
 #include "jaring/metrics/metrics.hpp"
 #include "jaring/sample/sample.hpp"
+#include "jaring/testing/auth.hpp"
 #include "jaring/testing/fixtures.hpp"
 
 namespace jaring::registration {
@@ -45,8 +46,20 @@ class BulkStream : public ::testing::Test {
       store::Database::open((dir_.path() / "registration.db").string(), SqliteStore::migrations());
   SqliteStore store_{*db_, clock_, [] {}};
   Registration core_{store_, areas::Registry::jakarta(), areas::BranchMap::jakarta(), clock_};
-  GrpcService api_{core_};
+  // A stream as `token`'s caller (a branch officer by default).
+  std::unique_ptr<::grpc::ClientReaderWriter<v1::RegisterBulkRequest, v1::RegisterBulkResponse>> open(
+      ::grpc::ClientContext& context, const std::string& token = "") {
+    jaring::grpc::set_deadline(context, seconds(30));
+    jaring::grpc::authorize(context, token.empty() ? auth_.token("branch-officer", "officer") : token);
+    return stub_->RegisterBulk(&context);
+  }
+
+  testing::LocalAuth auth_;
+  SystemClock token_clock_;  // tokens are signed now; the core's clock is fixed in the past
+  auth::Verifier verifier_{auth_.verifier_settings(), token_clock_};
   metrics::Registry metrics_{"registration"};
+  jaring::grpc::Edge edge_{GrpcService::kName, verifier_, metrics_, nullptr};
+  GrpcService api_{core_, edge_};
   jaring::grpc::Server server_{metrics_};
   std::unique_ptr<v1::RegistrationService::Stub> stub_;
   sample::Generator generator_{3};
@@ -54,8 +67,7 @@ class BulkStream : public ::testing::Test {
 
 TEST_F(BulkStream, EveryMessageIsAnsweredInOrderAndARowRepeatedInALaterMessageIsAlreadyPresent) {
   ::grpc::ClientContext context;
-  jaring::grpc::set_deadline(context, seconds(30));
-  auto stream = stub_->RegisterBulk(&context);
+  auto stream = open(context);
   // Eight messages written at once, so that several wait while one is stored; the last one
   // repeats rows of the first (the same keys) and holds a bad row.
   std::vector<v1::RegisterBulkRequest> sent;
@@ -100,8 +112,7 @@ TEST_F(BulkStream, EveryMessageIsAnsweredInOrderAndARowRepeatedInALaterMessageIs
 
 TEST_F(BulkStream, AMessageOverTheRowLimitIsRefusedAfterTheOnesBeforeItAreAnswered) {
   ::grpc::ClientContext context;
-  jaring::grpc::set_deadline(context, seconds(30));
-  auto stream = stub_->RegisterBulk(&context);
+  auto stream = open(context);
   ASSERT_TRUE(stream->Write(message(0, 100)));
   auto big = message(100, 1);
   const auto row = big.requests(0);
@@ -117,6 +128,43 @@ TEST_F(BulkStream, AMessageOverTheRowLimitIsRefusedAfterTheOnesBeforeItAreAnswer
   EXPECT_NE(status.error_message().find("at most 5000 rows per message"), std::string::npos)
       << status.error_message();
   EXPECT_EQ(store_.list_all("", 5000).size(), 100u);
+}
+
+TEST_F(BulkStream, AnAreaOfficialsRowsOutsideTheirAreasFailAloneAndTheOthersAreRegistered) {
+  ASSERT_TRUE(core_.create_rw("31.75.08.1001", 1, 0));  // Makasar: outside the official's area
+  ::grpc::ClientContext context;
+  const auto official = auth_.authority().token_for("area-official", "lurah pulo gebang", {}, {"31.75.06.1005"});
+  auto stream = open(context, official);
+  auto batch = message(0, 4);
+  batch.mutable_requests(2)->set_rw_code("31.75.08.1001.001");
+  ASSERT_TRUE(stream->Write(batch));
+  ASSERT_TRUE(stream->WritesDone());
+  v1::RegisterBulkResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  ASSERT_EQ(response.results_size(), 4);
+  for (int i = 0; i < 4; ++i) {
+    if (i == 2) {
+      EXPECT_EQ(response.results(i).code(), static_cast<int>(::grpc::StatusCode::PERMISSION_DENIED));
+      ASSERT_GE(response.results(i).errors_size(), 1);
+      EXPECT_EQ(response.results(i).errors(0).field(), "rw_code");
+    } else {
+      EXPECT_FALSE(response.results(i).participant_id().empty()) << response.results(i).message();
+    }
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(store_.list_all("", 5000).size(), 3u);
+}
+
+TEST_F(BulkStream, WithoutATokenTheStreamIsRefusedAndNothingIsWritten) {
+  ::grpc::ClientContext context;
+  jaring::grpc::set_deadline(context, seconds(30));
+  auto stream = stub_->RegisterBulk(&context);
+  stream->Write(message(0, 10));
+  stream->WritesDone();
+  v1::RegisterBulkResponse response;
+  EXPECT_FALSE(stream->Read(&response));
+  EXPECT_EQ(stream->Finish().error_code(), ::grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(store_.list_all("", 5000).empty());
 }
 
 }  // namespace

@@ -40,6 +40,7 @@ struct Query {
   std::string id{};
   std::string from{};  // RFC 3339, inclusive
   std::string to{};    // RFC 3339, exclusive
+  std::string trace_id{};
   int limit = 100;
 };
 

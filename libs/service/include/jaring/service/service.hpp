@@ -35,6 +35,11 @@ struct CommonSettings {
 
 CommonSettings read_common(config::Reader& reader, int grpc_port, int admin_port);
 
+// A service's credential for calls to others (auth.token_file), for a command that runs no
+// Runtime (jaring-coverage rebuild). Throws config::ConfigError naming the key when it is not
+// set or cannot be read.
+grpc::TokenSource credentials(const CommonSettings& settings);
+
 // How a service reaches Kafka: kafka.bootstrap_servers and kafka.properties.* (librdkafka's).
 kafka::Settings read_kafka(config::Reader& reader);
 

@@ -1,0 +1,116 @@
+// The dashboard's API is public by default; with dashboard.require_token every /api/* request
+// needs a bearer token the service's verifier accepts (any role), while the page itself stays
+// open. And the snapshots' file keeps coverage's audit trail: CreateSnapshot's record is written
+// in the snapshot's own transaction, names the snapshot, and goes out on jaring.audit.v1.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include "adapters/dashboard.hpp"
+#include "adapters/sqlite_snapshots.hpp"
+#include "jaring/audit/trail.hpp"
+#include "jaring/events/v1/envelope.pb.h"
+#include "jaring/store/outbox.hpp"
+#include "jaring/testing/auth.hpp"
+
+namespace jaring::coverage {
+namespace {
+
+// Redis with no RW yet.
+class NoCounters final : public CounterReader {
+ public:
+  Result<std::optional<RwCoverage>> rw(const std::string&) override { return std::optional<RwCoverage>{}; }
+  Result<std::vector<RwCoverage>> rws_of_kelurahan(const std::string&) override {
+    return std::vector<RwCoverage>{};
+  }
+  Result<std::vector<RwCoverage>> rws_of_kelurahans(const std::vector<std::string>&) override {
+    return std::vector<RwCoverage>{};
+  }
+  Result<std::vector<std::string>> kelurahans() override { return std::vector<std::string>{}; }
+};
+
+class DashboardTest : public ::testing::Test {
+ protected:
+  // A dashboard on a free loopback port; `verifier` null for the public one.
+  std::unique_ptr<Dashboard> start(auth::Verifier* verifier) {
+    auto dashboard = std::make_unique<Dashboard>(queries_, feed_, evaluation_, verifier);
+    dashboard->start("127.0.0.1", 0);
+    return dashboard;
+  }
+  static int status(int port, const std::string& path, const std::string& authorization = "") {
+    httplib::Client client("127.0.0.1", port);
+    httplib::Headers headers;
+    if (!authorization.empty()) headers.emplace("Authorization", authorization);
+    const auto res = client.Get(path.c_str(), headers);
+    return res ? res->status : -1;
+  }
+
+  testing::LocalAuth auth_;
+  SystemClock clock_;
+  auth::Verifier verifier_{auth_.verifier_settings(), clock_};
+  NoCounters counters_;
+  AreaIndex areas_{areas::Registry::jakarta(), areas::BranchMap::jakarta()};
+  Queries queries_{counters_, areas_};
+  ChangeFeed feed_;
+  SqliteSnapshots snapshots_{":memory:"};
+  Evaluation evaluation_{queries_, snapshots_, clock_};
+};
+
+TEST_F(DashboardTest, TheApiIsPublicUnlessATokenIsRequired) {
+  const auto open = start(nullptr);
+  EXPECT_EQ(status(open->port(), "/api/branches"), 200);
+  EXPECT_EQ(status(open->port(), "/api/area/31"), 200);
+}
+
+TEST_F(DashboardTest, ARequiredTokenIsCheckedOnEveryApiRequestOfAnyRole) {
+  const auto guarded = start(&verifier_);
+  const int port = guarded->port();
+  EXPECT_EQ(status(port, "/"), 200);  // the page asks for a token itself
+  for (const auto* path : {"/api/branches", "/api/area/31", "/api/snapshots", "/api/kelurahan"}) {
+    EXPECT_EQ(status(port, path), 401) << path;
+    EXPECT_EQ(status(port, path, "Bearer not-a-token"), 401) << path;
+    EXPECT_EQ(status(port, path, "Basic " + auth_.token("sponsor")), 401) << path;
+    EXPECT_EQ(status(port, path, "Bearer " + auth_.token("area-official")), 200) << path;
+    EXPECT_EQ(status(port, path, "bearer " + auth_.token("auditor")), 200) << path;
+  }
+  // A token of another issuer's key is refused like no token.
+  testing::LocalAuth other;
+  EXPECT_EQ(status(port, "/api/branches", "Bearer " + other.token("admin")), 401);
+  // The refusal says why in general terms and asks for a bearer token.
+  httplib::Client client("127.0.0.1", port);
+  const auto res = client.Get("/api/branches");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("WWW-Authenticate"), "Bearer");
+  EXPECT_NE(res->body.find("error"), std::string::npos) << res->body;
+}
+
+TEST_F(DashboardTest, ASnapshotCarriesItsAuditRecordInTheSameTransaction) {
+  audit::Trail trail(snapshots_.db(), "coverage", clock_, [] {});
+  audit::Record base;
+  base.subject = "admin.budi";
+  base.roles = "admin";
+  base.method = "/jaring.coverage.v1.CoverageService/CreateSnapshot";
+  base.trace_id = "t_0123456789abcdef";
+  audit::CallRecord record(&trail, base);
+  Result<Snapshot> snapshot = fail(Error::internal("not taken"));
+  {
+    store::ObserverScope observing(&record);
+    snapshot = evaluation_.snapshot("2026-Q3", "2026-09-30");
+  }
+  ASSERT_TRUE(snapshot) << snapshot.error().message;
+  EXPECT_TRUE(record.written());
+  const auto found = trail.find({});
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].subject, "admin.budi");
+  EXPECT_EQ(found[0].result, "OK");
+  EXPECT_EQ(found[0].ids, std::vector<std::string>{std::to_string(snapshot->id)});
+
+  const auto unsent = store::outbox_fetch_unsent(snapshots_.db(), 10);
+  ASSERT_EQ(unsent.size(), 1u);
+  EXPECT_EQ(unsent[0].topic, audit::kTopic);
+  events::v1::Envelope envelope;
+  ASSERT_TRUE(envelope.ParseFromString(unsent[0].payload));
+  EXPECT_EQ(envelope.audit_recorded().method(), base.method);
+}
+
+}  // namespace
+}  // namespace jaring::coverage
