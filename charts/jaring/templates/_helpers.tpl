@@ -32,6 +32,7 @@ The enabled services as YAML (name -> values): each entry deep-merged over servi
 checked. Templates read it with `include "jaring.services" . | fromYaml`.
 */}}
 {{- define "jaring.services" -}}
+{{- include "jaring.checkAuth" . }}
 {{- $out := dict }}
 {{- range $name, $entry := .Values.services }}
 {{- $svc := mergeOverwrite (deepCopy $.Values.serviceDefaults) (deepCopy ($entry | default dict)) }}
@@ -70,6 +71,21 @@ checked. Templates read it with `include "jaring.services" . | fromYaml`.
 {{- end }}
 {{- end }}
 {{- toYaml $out }}
+{{- end }}
+
+{{/* The release-wide auth values: fails early, whatever template renders first. */}}
+{{- define "jaring.checkAuth" -}}
+{{- $auth := .Values.auth | default dict }}
+{{- $_ := required "auth.issuer is required: the exact `iss` of the identity provider's tokens, e.g. --set auth.issuer=https://sso.example.go.id/realms/jaring (docs/deploy.md, \"Identity: JWKS and service tokens\")" $auth.issuer }}
+{{- if and $auth.jwks.existingConfigMap $auth.jwks.existingSecret }}
+{{- fail "auth.jwks: give existingConfigMap or existingSecret, not both" }}
+{{- end }}
+{{- if not $auth.jwks.key }}
+{{- fail "auth.jwks.key: the key of the JWKS document in its ConfigMap or Secret is required" }}
+{{- end }}
+{{- if not (hasPrefix "/" (toString $auth.mountPath)) }}
+{{- fail (printf "auth.mountPath: %q is not an absolute path" (toString $auth.mountPath)) }}
+{{- end }}
 {{- end }}
 
 {{/* <fullname>-<service>: the name of every object of one service. */}}
@@ -115,20 +131,62 @@ helm.sh/chart: {{ include "jaring.chart" .root }}
 {{- if and (has "kafka" .svc.uses) (not (empty .root.Values.kafka.secretProperties)) }}true{{ end }}
 {{- end }}
 
+{{/* The Secret holding the service's own token, when it needs one (it calls other services,
+or auth.tokenSecret.existingSecret is set); empty otherwise. */}}
+{{- define "jaring.tokenSecret" -}}
+{{- $token := (.svc.auth | default dict).tokenSecret | default dict }}
+{{- if or .svc.calls $token.existingSecret }}
+{{- $token.existingSecret | default (printf "%s-token" (include "jaring.serviceFullname" .)) }}
+{{- end }}
+{{- end }}
+
+{{/* The projected volume with the JWKS (jwks.json) and, for a caller, its token (token). */}}
+{{- define "jaring.authVolume" -}}
+{{- $jwks := .root.Values.auth.jwks }}
+{{- $token := (.svc.auth | default dict).tokenSecret | default dict }}
+projected:
+  defaultMode: 288  # 0440: owner and group (fsGroup 10001) read
+  sources:
+    {{- if $jwks.existingSecret }}
+    - secret:
+        name: {{ $jwks.existingSecret }}
+        items:
+          - {key: {{ $jwks.key | quote }}, path: jwks.json}
+    {{- else }}
+    - configMap:
+        name: {{ $jwks.existingConfigMap | default (printf "%s-jwks" (include "jaring.fullname" .root)) }}
+        items:
+          - {key: {{ $jwks.key | quote }}, path: jwks.json}
+    {{- end }}
+    {{- with include "jaring.tokenSecret" . }}
+    - secret:
+        name: {{ . }}
+        items:
+          - {key: {{ $token.key | default "token" | quote }}, path: token}
+    {{- end }}
+{{- end }}
+
 {{- define "jaring.configName" -}}
 {{- printf "%s-config" (include "jaring.serviceFullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
 {{/*
 The service's config file: listen addresses from its ports (0.0.0.0, so that probes, Services
-and Prometheus reach them), the external dependencies it uses, <callee>.address for each
-service it calls (the callee's Service in this release), its store path, then its own `config:`
-merged over all of that.
+and Prometheus reach them), the token checks (auth.*: the mounted JWKS, the issuer, and for a
+caller its mounted token), the external dependencies it uses, <callee>.address for each service
+it calls (the callee's Service in this release), its store path, then its own `config:` merged
+over all of that.
 */}}
 {{- define "jaring.config" -}}
 {{- $root := .root }}
 {{- $svc := .svc }}
 {{- $cfg := dict "log" (dict "level" $root.Values.logLevel) }}
+{{- $mount := trimSuffix "/" $root.Values.auth.mountPath }}
+{{- $auth := dict "jwks_file" (printf "%s/jwks.json" $mount) "issuer" $root.Values.auth.issuer "audience" (required "auth.audience is required (jaring)" $root.Values.auth.audience) "leeway_seconds" (int $root.Values.auth.leewaySeconds) }}
+{{- if include "jaring.tokenSecret" . }}
+{{- $_ := set $auth "token_file" (printf "%s/token" $mount) }}
+{{- end }}
+{{- $_ := set $cfg "auth" $auth }}
 {{- range $key, $port := $svc.ports }}
 {{- $_ := set $cfg $key (dict "listen" (printf "0.0.0.0:%d" (int $port))) }}
 {{- end }}

@@ -3,6 +3,7 @@
 #include <jwt.h>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -56,6 +57,17 @@ struct JwtFree {
 };
 
 }  // namespace
+
+std::string bearer_token(std::string_view header) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size()) return {};
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return {};
+  }
+  auto token = header.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  return std::string(token);
+}
 
 Verifier::Verifier(VerifierSettings settings, const Clock& clock) : settings_(std::move(settings)), clock_(clock) {
   auto keys = parse_jwks(read_text(settings_.jwks_file));

@@ -192,3 +192,18 @@ TEST(Subject, NormalisedForComparison) {
 
 }  // namespace
 }  // namespace jaring::auth
+
+namespace jaring::auth {
+namespace {
+
+TEST(BearerToken, TheSchemeInAnyCaseThenTheToken) {
+  EXPECT_EQ(bearer_token("Bearer abc.def.ghi"), "abc.def.ghi");
+  EXPECT_EQ(bearer_token("bearer  abc"), "abc");
+  EXPECT_EQ(bearer_token("BEARER abc"), "abc");
+  EXPECT_EQ(bearer_token("Basic c2l0aQ=="), "");
+  EXPECT_EQ(bearer_token("Bearer "), "");
+  EXPECT_EQ(bearer_token(""), "");
+}
+
+}  // namespace
+}  // namespace jaring::auth

@@ -31,18 +31,6 @@ bool all_hex(std::string_view text) {
   });
 }
 
-// "Bearer <token>" (the scheme is case-insensitive); "" otherwise.
-std::string bearer_token(const std::string& header) {
-  constexpr std::string_view kScheme = "bearer ";
-  if (header.size() <= kScheme.size()) return {};
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return {};
-  }
-  auto token = header.substr(kScheme.size());
-  while (!token.empty() && token.front() == ' ') token.erase(0, 1);
-  return token;
-}
-
 void collect_ids(const google::protobuf::Message& message, std::vector<std::string>& out, std::size_t limit,
                  int depth) {
   if (depth > 3) return;
@@ -140,7 +128,7 @@ bool Edge::within_rate(const std::string& subject, const auth::MethodPolicy& pol
       std::abort();
     }
   }
-  auto identity = verifier_.verify(bearer_token(metadata_value(context, "authorization")));
+  auto identity = verifier_.verify(auth::bearer_token(metadata_value(context, "authorization")));
   if (!identity) {
     refusals_.Add({{"reason", "unauthenticated"}}).Increment();
     spdlog::info("{} refused: {}", method, identity.error().message);

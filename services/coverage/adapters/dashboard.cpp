@@ -4,7 +4,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cctype>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -81,16 +80,6 @@ void reply(httplib::Response& res, const Result<T>& result, F&& render) {
   res.set_content(render(*result).dump(), "application/json");
 }
 
-// The token of an `Authorization: Bearer <token>` header (the scheme in any case), else "".
-std::string bearer_token(const std::string& header) {
-  constexpr std::string_view kScheme = "bearer ";
-  if (header.size() <= kScheme.size()) return {};
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return {};
-  }
-  return header.substr(kScheme.size());
-}
-
 // A query parameter as a number; nullopt when present but not a number.
 std::optional<std::int64_t> number_param(const httplib::Request& req, const char* name,
                                          std::int64_t fallback) {
@@ -114,7 +103,7 @@ Dashboard::Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation,
   if (verifier_ != nullptr) {
     routes.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       if (!req.path.starts_with("/api/")) return httplib::Server::HandlerResponse::Unhandled;
-      const auto identity = verifier_->verify(bearer_token(req.get_header_value("Authorization")));
+      const auto identity = verifier_->verify(auth::bearer_token(req.get_header_value("Authorization")));
       if (identity) return httplib::Server::HandlerResponse::Unhandled;
       res.status = 401;
       res.set_header("WWW-Authenticate", "Bearer");

@@ -34,6 +34,10 @@ struct VerifierSettings {
   std::size_t cache_size = 10000;
 };
 
+// The token of an `Authorization: Bearer <token>` header (the scheme in any case, RFC 7235), or
+// "" when the header holds none: what gRPC metadata and the dashboard's HTTP both carry.
+std::string bearer_token(std::string_view header);
+
 class Verifier {
  public:
   // Reads the JWKS; throws std::runtime_error naming the file when it is missing or has no key.
