@@ -38,7 +38,8 @@ const std::map<std::string, std::string> kMembers = {
     {"jaring.csr.v1.SponsorService", "csr-donor"},
     {"jaring.coverage.v1.CoverageService", "coverage"},
 };
-const std::vector<std::string> kEveryMember = {"registration", "contribution", "claims", "csr-donor", "coverage"};
+const std::vector<std::string> kEveryMember = {"registration", "contribution", "claims", "csr-donor",
+                                               "coverage"};
 
 std::vector<const google::protobuf::ServiceDescriptor*> services() {
   return {reg::RegisterRequest::descriptor()->file()->service(0),
@@ -54,7 +55,8 @@ const std::string kCeger = "31.75.08.1001";       // Kecamatan Makasar: branch c
 // Every Envelope on the audit topic, as another system would read it.
 class Collector final : public kafka::BatchHandler {
  public:
-  std::map<kafka::TopicPartition, std::int64_t> start_offsets(const std::vector<kafka::TopicPartition>&) override {
+  std::map<kafka::TopicPartition, std::int64_t> start_offsets(
+      const std::vector<kafka::TopicPartition>&) override {
     return {};
   }
   Result<void> apply(const std::vector<kafka::ConsumedMessage>& batch, kafka::DeadLetters&) override {
@@ -83,7 +85,8 @@ class AccessE2e : public StackTest {
 
   // One call of `method` with an empty request (every field at its default), as the holder of
   // `token` ("" for none); the status it ends with.
-  ::grpc::Status generic_call(const std::string& member, const std::string& method, const std::string& token) {
+  ::grpc::Status generic_call(const std::string& member, const std::string& method,
+                              const std::string& token) {
     ::grpc::GenericStub stub(channel(member));
     ::grpc::ClientContext context;
     grpc::set_deadline(context, 10s);
@@ -92,12 +95,15 @@ class AccessE2e : public StackTest {
     ::grpc::ByteBuffer request(&empty, 1);
     ::grpc::ByteBuffer response;
     std::promise<::grpc::Status> done;
-    stub.UnaryCall(&context, method, {}, &request, &response, [&](::grpc::Status s) { done.set_value(std::move(s)); });
+    stub.UnaryCall(&context, method, {}, &request, &response,
+                   [&](::grpc::Status s) { done.set_value(std::move(s)); });
     return done.get_future().get();
   }
 
   std::string role_token(auth::Role role) {
-    return token(As{"matrix " + std::string(auth::role_name(role)), {std::string(auth::role_name(role))}, "a_matrix",
+    return token(As{"matrix " + std::string(auth::role_name(role)),
+                    {std::string(auth::role_name(role))},
+                    "a_matrix",
                     "s_matrix"});
   }
 
@@ -115,9 +121,9 @@ class AccessE2e : public StackTest {
     r.set_phone("081298765432");
     r.set_branch_code(branch);
     r.set_organisation("Perisai");
-    return call<reg::Agent>("register agent", [&](auto* c, auto* out) {
-             return registration_->RegisterAgent(c, r, out);
-           }).agent_id();
+    return call<reg::Agent>("register agent",
+                            [&](auto* c, auto* out) { return registration_->RegisterAgent(c, r, out); })
+        .agent_id();
   }
 
   reg::RegisterRequest worker(std::uint64_t serial, const std::string& rw, const std::string& agent = "") {
@@ -147,9 +153,11 @@ TEST_F(AccessE2e, EveryMethodOfEveryServiceRefusesACallWithoutAValidToken) {
   };
   for (const auto* service : services()) {
     for (int i = 0; i < service->method_count(); ++i)
-      refuse_all(kMembers.at(service->full_name()), "/" + service->full_name() + "/" + service->method(i)->name());
+      refuse_all(kMembers.at(service->full_name()),
+                 "/" + service->full_name() + "/" + service->method(i)->name());
   }
-  for (const auto& member : kEveryMember) refuse_all(member, "/jaring.audit.v1.AuditService/ListAuditRecords");
+  for (const auto& member : kEveryMember)
+    refuse_all(member, "/jaring.audit.v1.AuditService/ListAuditRecords");
   EXPECT_EQ(methods, static_cast<int>(auth::policies().size()) - 1 + static_cast<int>(kEveryMember.size()));
 }
 
@@ -172,14 +180,16 @@ TEST_F(AccessE2e, EachRoleIsRefusedByEveryMethodTheTableDoesNotGiveItAndPassesTh
                                 status.error_message().starts_with("this call needs one of the roles");
       if (allowed) {
         ++passed;
-        EXPECT_FALSE(role_refusal) << auth::role_name(role) << " on " << method << ": " << status.error_message();
+        EXPECT_FALSE(role_refusal) << auth::role_name(role) << " on " << method << ": "
+                                   << status.error_message();
         EXPECT_NE(status.error_code(), ::grpc::StatusCode::UNAUTHENTICATED) << method;
         EXPECT_NE(status.error_code(), ::grpc::StatusCode::INTERNAL)
             << auth::role_name(role) << " on " << method << ": " << status.error_message();
       } else {
         ++denied;
         EXPECT_TRUE(role_refusal) << auth::role_name(role) << " on " << method << " gave "
-                                  << grpc::status_code_name(status.error_code()) << ": " << status.error_message();
+                                  << grpc::status_code_name(status.error_code()) << ": "
+                                  << status.error_message();
       }
     }
   }
@@ -207,14 +217,15 @@ TEST_F(AccessE2e, ListsHoldOnlyInScopeRowsAndAnOutOfScopeIdIsNotFound) {
   const auto by_dodi = *try_call_as<reg::Participant>(
       [&](auto* c, auto* out) { return registration_->Register(c, by_dodi_request, out); }, agent_dodi);
   auto in_ceger_request = worker(4, ceger.code());
-  const auto in_ceger = call<reg::Participant>(
-      "register in Ceger", [&](auto* c, auto* out) { return registration_->Register(c, in_ceger_request, out); });
+  const auto in_ceger = call<reg::Participant>("register in Ceger", [&](auto* c, auto* out) {
+    return registration_->Register(c, in_ceger_request, out);
+  });
 
   // An agent may not register under another agent's id, nor outside their branch.
   ::grpc::Status status;
   auto as_dodi = worker(5, pulo.code(), dodi);
-  EXPECT_FALSE(try_call_as<reg::Participant>([&](auto* c, auto* out) { return registration_->Register(c, as_dodi, out); },
-                                             agent_rina, &status));
+  EXPECT_FALSE(try_call_as<reg::Participant>(
+      [&](auto* c, auto* out) { return registration_->Register(c, as_dodi, out); }, agent_rina, &status));
   EXPECT_EQ(status.error_code(), ::grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
   auto outside = worker(6, ceger.code(), "");
   const As rina_in_pulo{"rina", {"agent"}, rina, "", {"pulogebang"}};
@@ -238,8 +249,8 @@ TEST_F(AccessE2e, ListsHoldOnlyInScopeRowsAndAnOutOfScopeIdIsNotFound) {
     reg::GetParticipantRequest r;
     r.set_participant_id(id);
     ::grpc::Status s;
-    auto p = try_call_as<reg::Participant>([&](auto* c, auto* o) { return registration_->GetParticipant(c, r, o); },
-                                           as, &s);
+    auto p = try_call_as<reg::Participant>(
+        [&](auto* c, auto* o) { return registration_->GetParticipant(c, r, o); }, as, &s);
     if (p && out != nullptr) *out = *p;
     return s.error_code();
   };
@@ -272,8 +283,8 @@ TEST_F(AccessE2e, ListsHoldOnlyInScopeRowsAndAnOutOfScopeIdIsNotFound) {
   // FindByNik is for branch officers and admins only.
   reg::FindByNikRequest find;
   find.set_nik(in_ceger_request.nik());
-  EXPECT_FALSE(try_call_as<reg::Participant>([&](auto* c, auto* out) { return registration_->FindByNik(c, find, out); },
-                                             agent_rina, &status));
+  EXPECT_FALSE(try_call_as<reg::Participant>(
+      [&](auto* c, auto* out) { return registration_->FindByNik(c, find, out); }, agent_rina, &status));
   EXPECT_EQ(status.error_code(), ::grpc::StatusCode::PERMISSION_DENIED);
 }
 
@@ -293,14 +304,15 @@ TEST_F(AccessE2e, EveryChangeIsInTheAuditTrailAndTheAuditTopicCarriesNoPersonalD
       "register", [&](auto* c, auto* out) { return registration_->Register(c, request, out); });
   reg::GetParticipantRequest get;
   get.set_participant_id(participant.participant_id());
-  call<reg::Participant>("read", [&](auto* c, auto* out) { return registration_->GetParticipant(c, get, out); });
+  call<reg::Participant>("read",
+                         [&](auto* c, auto* out) { return registration_->GetParticipant(c, get, out); });
   // A refused change is recorded too.
   reg::UpdateRwRequest target;
   target.set_rw_code(rw.code());
   target.set_target(150);
   ::grpc::Status status;
-  EXPECT_FALSE(try_call<reg::Rw>([&](auto* c, auto* out) { return registration_->UpdateRw(c, target, out); }, &status,
-                                 "agent.nosy", "agent"));
+  EXPECT_FALSE(try_call<reg::Rw>([&](auto* c, auto* out) { return registration_->UpdateRw(c, target, out); },
+                                 &status, "agent.nosy", "agent"));
   EXPECT_EQ(status.error_code(), ::grpc::StatusCode::PERMISSION_DENIED);
 
   // Only auditors read the trail.
@@ -312,7 +324,8 @@ TEST_F(AccessE2e, EveryChangeIsInTheAuditTrailAndTheAuditTopicCarriesNoPersonalD
   const As auditor{"auditor bpk", {"auditor"}};
   const auto trail = *try_call_as<aud::ListAuditRecordsResponse>(
       [&](auto* c, auto* out) { return audit->ListAuditRecords(c, all, out); }, auditor);
-  const auto find = [&](const std::string& method_suffix, const std::string& result) -> const aud::AuditRecord* {
+  const auto find = [&](const std::string& method_suffix,
+                        const std::string& result) -> const aud::AuditRecord* {
     for (const auto& r : trail.records()) {
       if (r.method().ends_with(method_suffix) && r.result() == result) return &r;
     }

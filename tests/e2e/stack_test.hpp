@@ -15,12 +15,12 @@
 #include <optional>
 #include <string>
 
-#include "jaring/grpc/edge.hpp"
-#include "jaring/grpc/server.hpp"
 #include "jaring/areas/areas.hpp"
 #include "jaring/audit/v1/audit.grpc.pb.h"
 #include "jaring/auth/policy.hpp"
 #include "jaring/common/ids.hpp"
+#include "jaring/grpc/edge.hpp"
+#include "jaring/grpc/server.hpp"
 #include "jaring/stack/stack.hpp"
 #include "jaring/testing/fixtures.hpp"
 
@@ -93,7 +93,8 @@ class CallWatch final : public ::grpc::experimental::Interceptor {
 class CallWatchFactory final : public ::grpc::experimental::ClientInterceptorFactoryInterface {
  public:
   explicit CallWatchFactory(CallLog& log) : log_(log) {}
-  ::grpc::experimental::Interceptor* CreateClientInterceptor(::grpc::experimental::ClientRpcInfo* info) override {
+  ::grpc::experimental::Interceptor* CreateClientInterceptor(
+      ::grpc::experimental::ClientRpcInfo* info) override {
     return new CallWatch(info->method(), log_);
   }
 
@@ -132,16 +133,18 @@ class StackTest : public ::testing::Test {
       const bool recorded = std::any_of(found->records().begin(), found->records().end(), [&](const auto& r) {
         return r.method() == call.method && r.result() == "OK";
       });
-      EXPECT_TRUE(recorded) << call.method << " (trace " << call.trace_id << ") changed state with no audit record";
+      EXPECT_TRUE(recorded) << call.method << " (trace " << call.trace_id
+                            << ") changed state with no audit record";
     }
   }
 
   // The stack member serving a full method name.
   static std::string member_of(const std::string& method) {
-    static const std::map<std::string, std::string> kByPackage = {
-        {"/jaring.registration.", "registration"}, {"/jaring.contribution.", "contribution"},
-        {"/jaring.claims.", "claims"},             {"/jaring.csr.", "csr-donor"},
-        {"/jaring.coverage.", "coverage"}};
+    static const std::map<std::string, std::string> kByPackage = {{"/jaring.registration.", "registration"},
+                                                                  {"/jaring.contribution.", "contribution"},
+                                                                  {"/jaring.claims.", "claims"},
+                                                                  {"/jaring.csr.", "csr-donor"},
+                                                                  {"/jaring.coverage.", "coverage"}};
     for (const auto& [prefix, member] : kByPackage) {
       if (method.starts_with(prefix)) return member;
     }
@@ -152,7 +155,8 @@ class StackTest : public ::testing::Test {
     std::vector<std::unique_ptr<::grpc::experimental::ClientInterceptorFactoryInterface>> watch;
     watch.push_back(std::make_unique<CallWatchFactory>(calls_));
     return ::grpc::experimental::CreateCustomChannelWithInterceptors(
-        stack_->endpoints().services.at(service).grpc, ::grpc::InsecureChannelCredentials(), {}, std::move(watch));
+        stack_->endpoints().services.at(service).grpc, ::grpc::InsecureChannelCredentials(), {},
+        std::move(watch));
   }
 
   // The bearer token of `as`, signed by the stack's key (one per caller, so the services'

@@ -125,8 +125,7 @@ const jaring::grpc::TokenSource& credentials(const Globals& g) {
     throw UsageError(fmt::format(
         "no token: every call needs one. Give --token-file FILE, or set JARING_TOKEN, to a bearer token from "
         "your identity provider. (Against a local stack started with `make up`, jaringctl signs its own "
-        "token "
-        "with the key named in the endpoints file, but {} {}.)",
+        "token with the key named in the endpoints file, but {} {}.)",
         g.endpoints_file, read_endpoints(g).is_discarded() ? "was not found" : "names no local signing key"));
   }
   return *g.token;

@@ -59,9 +59,8 @@ void add_dev_token_command(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand(
       "dev-token",
       "Print a token signed by the local stack's key (the auth dir of the endpoints file), for tools such as "
-      "grpcurl or for another jaringctl (JARING_TOKEN). A real deployment has no local key: there tokens "
-      "come "
-      "from the identity provider, and this command refuses (exit 2).");
+      "grpcurl or for another jaringctl (JARING_TOKEN). A real deployment has no local key: there "
+      "tokens come from the identity provider, and this command refuses (exit 2).");
   auto id = std::make_shared<LocalIdentity>();
   auto ttl = std::make_shared<std::string>("1h");
   cmd->add_option("--role", id->role,
@@ -90,7 +89,7 @@ void add_dev_token_command(CLI::App& app, Globals& g) {
   });
 }
 
-// "/jaring.claims.v1.ClaimsService/PayClaim" -> "claims PayClaim": enough to read a table.
+// "/jaring.claims.v1.ClaimsService/PayClaim" -> "PayClaim": the service has its own column.
 std::string short_method(const std::string& method) {
   const auto slash = method.rfind('/');
   return slash == std::string::npos ? method : method.substr(slash + 1);

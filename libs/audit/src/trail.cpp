@@ -23,25 +23,14 @@ std::string join_ids(const std::vector<std::string>& ids) {
   return out;
 }
 
-std::vector<std::string> split_ids(const std::string& text) {
+// The non-empty parts of `text` between `separator`s: ids (space) and roles (comma).
+std::vector<std::string> split(const std::string& text, char separator) {
   std::vector<std::string> out;
   std::size_t start = 0;
   while (start < text.size()) {
-    auto end = text.find(' ', start);
+    auto end = text.find(separator, start);
     if (end == std::string::npos) end = text.size();
     if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-std::vector<std::string> split_roles(const std::string& roles) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < roles.size()) {
-    auto end = roles.find(',', start);
-    if (end == std::string::npos) end = roles.size();
-    if (end > start) out.push_back(roles.substr(start, end - start));
     start = end + 1;
   }
   return out;
@@ -103,7 +92,7 @@ void Trail::write(store::Transaction& tx, Record& record) {
   e->set_service(service_);
   e->set_subject(record.subject);
   e->set_acting_for(record.acting_for);
-  for (const auto& role : split_roles(record.roles)) e->add_roles(role);
+  for (const auto& role : split(record.roles, ',')) e->add_roles(role);
   e->set_method(record.method);
   for (std::size_t i = 0; i < record.ids.size() && i < kMaxIdsOnTheBus; ++i) e->add_ids(record.ids[i]);
   e->set_id_count(static_cast<std::int64_t>(record.ids.size()));
@@ -146,7 +135,7 @@ std::vector<Record> Trail::find(const Query& query) {
       r.acting_for = statement.column_text(3);
       r.roles = statement.column_text(4);
       r.method = statement.column_text(5);
-      r.ids = split_ids(statement.column_text(6));
+      r.ids = split(statement.column_text(6), ' ');
       r.result = statement.column_text(7);
       r.trace_id = statement.column_text(8);
       out.push_back(std::move(r));

@@ -14,7 +14,8 @@ class TrailTest : public ::testing::Test {
  protected:
   TrailTest()
       : clock_(std::chrono::sys_days{std::chrono::year{2026} / 11 / 30} + 9h),
-        db_(store::Database::open(":memory:", {store::outbox_migration(1), Trail::migration(2),
+        db_(store::Database::open(":memory:", {store::outbox_migration(1),
+                                               Trail::migration(2),
                                                {3, "CREATE TABLE things (id TEXT PRIMARY KEY)"}})),
         trail_(*db_, "registration", clock_, [] {}) {}
 

@@ -6,8 +6,9 @@
 namespace jaring::auth {
 namespace {
 
-constexpr std::array<std::string_view, kRoleCount> kNames = {
-    "agent", "branch-officer", "approver", "area-official", "treasurer", "sponsor", "auditor", "admin", "service"};
+constexpr std::array<std::string_view, kRoleCount> kNames = {"agent",         "branch-officer", "approver",
+                                                             "area-official", "treasurer",      "sponsor",
+                                                             "auditor",       "admin",          "service"};
 
 }  // namespace
 
@@ -51,6 +52,11 @@ std::string normalise_subject(std::string_view subject) {
     out += static_cast<char>(std::tolower(u));
   }
   return out;
+}
+
+bool same_subject(std::string_view a, std::string_view b) {
+  const auto na = normalise_subject(a);
+  return !na.empty() && na == normalise_subject(b);
 }
 
 }  // namespace jaring::auth

@@ -59,7 +59,8 @@ PkeyPtr from_params(const char* type, OSSL_PARAM_BLD* bld) {
 }
 
 BnPtr bignum(const std::string& bytes) {
-  return BnPtr(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()), nullptr));
+  return BnPtr(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()),
+                         nullptr));
 }
 
 std::optional<std::string> field(const nlohmann::json& jwk, const char* name) {
@@ -81,13 +82,15 @@ Result<PublicKey> to_public_key(const nlohmann::json& jwk) {
     if (!n || !e) return fail(Error::invalid({{kid, "RSA key without n and e"}}));
     const auto bn_n = bignum(*n);
     const auto bn_e = bignum(*e);
-    if (BN_num_bits(bn_n.get()) < 2048) return fail(Error::invalid({{kid, "RSA key shorter than 2048 bits"}}));
+    if (BN_num_bits(bn_n.get()) < 2048)
+      return fail(Error::invalid({{kid, "RSA key shorter than 2048 bits"}}));
     OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get());
     OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get());
     key = from_params("RSA", bld.get());
     out.alg = "RS256";
   } else if (kty == "EC") {
-    if (jwk.value("crv", std::string()) != "P-256") return fail(Error::invalid({{kid, "EC key not on P-256"}}));
+    if (jwk.value("crv", std::string()) != "P-256")
+      return fail(Error::invalid({{kid, "EC key not on P-256"}}));
     const auto x = field(jwk, "x");
     const auto y = field(jwk, "y");
     if (!x || !y || x->size() != 32 || y->size() != 32)
@@ -149,8 +152,10 @@ nlohmann::json claims_json(const TokenClaims& c, TimePoint now) {
                       {"iat", seconds},
                       {"nbf", seconds + c.not_before_offset.count()},
                       {"exp", seconds + c.ttl.count()}};
-  if (c.audience.size() == 1) j["aud"] = c.audience.front();
-  else j["aud"] = c.audience;
+  if (c.audience.size() == 1)
+    j["aud"] = c.audience.front();
+  else
+    j["aud"] = c.audience;
   j["roles"] = c.roles;
   if (!c.branches.empty()) j["branches"] = c.branches;
   if (!c.areas.empty()) j["areas"] = c.areas;
@@ -159,8 +164,8 @@ nlohmann::json claims_json(const TokenClaims& c, TimePoint now) {
   return j;
 }
 
-std::string encode(const TokenClaims& claims, jwt_alg_t alg, const std::string& secret, const std::string& kid,
-                   TimePoint now) {
+std::string encode(const TokenClaims& claims, jwt_alg_t alg, const std::string& secret,
+                   const std::string& kid, TimePoint now) {
   jwt_t* raw = nullptr;
   if (jwt_new(&raw) != 0) throw std::runtime_error("jwt_new failed");
   JwtPtr jwt(raw);
@@ -230,7 +235,8 @@ void write_signing_key(const std::filesystem::path& dir, const SigningKey& key) 
   {
     std::ofstream out(pem_path, std::ios::trunc);
     if (!out) throw std::runtime_error("cannot write " + pem_path.string());
-    std::filesystem::permissions(pem_path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    std::filesystem::permissions(pem_path,
+                                 std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     out << "# kid=" << key.kid << " alg=" << key.alg << "\n" << key.private_pem;
   }
   std::ofstream jwks(dir / "jwks.json", std::ios::trunc);

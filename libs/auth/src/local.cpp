@@ -7,7 +7,8 @@
 namespace jaring::auth {
 
 LocalAuthority LocalAuthority::open_or_create(const std::filesystem::path& dir) {
-  if (!std::filesystem::exists(dir / "signing-key.pem")) write_signing_key(dir, generate_key("ES256", new_id("local-")));
+  if (!std::filesystem::exists(dir / "signing-key.pem"))
+    write_signing_key(dir, generate_key("ES256", new_id("local-")));
   return open(dir);
 }
 
@@ -20,7 +21,8 @@ std::string LocalAuthority::token(TokenClaims claims) const {
 
 std::string LocalAuthority::token_for(std::string_view role, std::string_view subject,
                                       std::vector<std::string> branches, std::vector<std::string> areas,
-                                      std::string agent, std::string sponsor, std::chrono::seconds ttl) const {
+                                      std::string agent, std::string sponsor,
+                                      std::chrono::seconds ttl) const {
   TokenClaims claims;
   claims.subject = std::string(subject);
   claims.roles = {std::string(role)};
@@ -43,7 +45,8 @@ std::filesystem::path LocalAuthority::write_service_token(const std::string& ser
   {
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) throw std::runtime_error("cannot write " + tmp.string());
-    std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    std::filesystem::permissions(tmp,
+                                 std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     out << token(claims) << "\n";
   }
   std::filesystem::rename(tmp, path);  // a reader never sees half a token

@@ -31,10 +31,12 @@ constexpr std::array kPolicies = {
     MethodPolicy{REG "ListAreas", kAnyone, kOpen},
     MethodPolicy{REG "Register", {kAgent, kBranchOfficer}, kChange},
     MethodPolicy{REG "RegisterBulk", {kAgent, kBranchOfficer, kAreaOfficial, kService}, kChange},
-    MethodPolicy{REG "GetParticipant", {kAgent, kBranchOfficer, kApprover, kAreaOfficial, kAuditor, kAdmin},
+    MethodPolicy{REG "GetParticipant",
+                 {kAgent, kBranchOfficer, kApprover, kAreaOfficial, kAuditor, kAdmin},
                  kPersonal},
     MethodPolicy{REG "FindByNik", {kBranchOfficer, kAdmin}, kPersonal, 30},  // no trawling by NIK
-    MethodPolicy{REG "ListParticipants", {kAgent, kBranchOfficer, kApprover, kAreaOfficial, kAuditor, kAdmin},
+    MethodPolicy{REG "ListParticipants",
+                 {kAgent, kBranchOfficer, kApprover, kAreaOfficial, kAuditor, kAdmin},
                  kPersonal},
     MethodPolicy{REG "UpdateParticipant", {kAgent, kBranchOfficer}, kChange},
     MethodPolicy{REG "MoveParticipant", {kAgent, kBranchOfficer}, kChange},
@@ -49,7 +51,8 @@ constexpr std::array kPolicies = {
     MethodPolicy{CON "MakeBatchPayment", {kBranchOfficer, kTreasurer}, kChange},
     MethodPolicy{CON "ReversePayment", {kBranchOfficer}, kChange},  // by a second person
     MethodPolicy{CON "GetAccount", {kAgent, kBranchOfficer, kApprover, kTreasurer, kAuditor, kAdmin}, kOpen},
-    MethodPolicy{CON "GetStatement", {kAgent, kBranchOfficer, kApprover, kTreasurer, kAuditor, kAdmin}, kOpen},
+    MethodPolicy{
+        CON "GetStatement", {kAgent, kBranchOfficer, kApprover, kTreasurer, kAuditor, kAdmin}, kOpen},
     MethodPolicy{CON "ListArrears", {kAgent, kBranchOfficer, kAuditor, kAdmin}, kOpen},
     MethodPolicy{CON "CoverageAt", {kAgent, kBranchOfficer, kApprover, kAuditor, kAdmin, kService}, kOpen},
     MethodPolicy{CON "Quote", kAnyone, kOpen},
@@ -164,7 +167,8 @@ bool Scope::covers(const ScopedRow& row) const {
         return true;
     }
   }
-  if (!agent.empty() && row.agent == agent && (agent_branches.empty() || contains(agent_branches, row.branch)))
+  if (!agent.empty() && row.agent == agent &&
+      (agent_branches.empty() || contains(agent_branches, row.branch)))
     return true;
   return !sponsor.empty() && row.sponsor == sponsor;
 }
@@ -179,8 +183,8 @@ SqlScope sql_scope(const Scope& scope, const ScopeColumns& columns) {
   }
   if (!columns.area.empty()) {
     for (const auto& prefix : scope.areas) {
-      parts.push_back("(" + std::string(columns.area) + " = ? OR substr(" + std::string(columns.area) + ", 1, " +
-                      std::to_string(prefix.size() + 1) + ") = ?)");
+      parts.push_back("(" + std::string(columns.area) + " = ? OR substr(" + std::string(columns.area) +
+                      ", 1, " + std::to_string(prefix.size() + 1) + ") = ?)");
       out.values.push_back(prefix);
       out.values.push_back(prefix + ".");
     }

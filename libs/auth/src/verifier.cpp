@@ -69,7 +69,8 @@ std::string bearer_token(std::string_view header) {
   return std::string(token);
 }
 
-Verifier::Verifier(VerifierSettings settings, const Clock& clock) : settings_(std::move(settings)), clock_(clock) {
+Verifier::Verifier(VerifierSettings settings, const Clock& clock)
+    : settings_(std::move(settings)), clock_(clock) {
   auto keys = parse_jwks(read_text(settings_.jwks_file));
   if (!keys) {
     std::string why;
@@ -187,7 +188,8 @@ Result<Identity> Verifier::verify_uncached(const std::string& token) {
     return fail(refused("token signature not valid"));
   }
   std::unique_ptr<jwt_t, JwtFree> jwt(raw);
-  if (jwt_str_alg(alg.c_str()) != jwt_get_alg(jwt.get())) return fail(refused("token algorithm not accepted"));
+  if (jwt_str_alg(alg.c_str()) != jwt_get_alg(jwt.get()))
+    return fail(refused("token algorithm not accepted"));
   char* grants = jwt_get_grants_json(jwt.get(), nullptr);
   if (grants == nullptr) return fail(refused("token malformed"));
   const auto claims = nlohmann::json::parse(grants, nullptr, false);

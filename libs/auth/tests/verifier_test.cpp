@@ -110,7 +110,8 @@ TEST_F(VerifierTest, EachBrokenTokenIsRefusedWithoutSayingMore) {
   const auto impostor = generate_key("ES256", "k1");
   EXPECT_EQ(refusal(verifier, sign_token(claims(), impostor, now)), "token signature not valid");
   // alg none, and HS256 keyed with our public key (the classic confusion attack).
-  EXPECT_EQ(refusal(verifier, sign_token_with(claims(), "none", "", "k1", now)), "token algorithm not accepted");
+  EXPECT_EQ(refusal(verifier, sign_token_with(claims(), "none", "", "k1", now)),
+            "token algorithm not accepted");
   const auto public_pem = parse_jwks(jwks_json({key_}))->at("k1").pem;
   EXPECT_EQ(refusal(verifier, sign_token_with(claims(), "HS256", public_pem, "k1", now)),
             "token algorithm not accepted");
@@ -203,6 +204,20 @@ TEST(BearerToken, TheSchemeInAnyCaseThenTheToken) {
   EXPECT_EQ(bearer_token("Basic c2l0aQ=="), "");
   EXPECT_EQ(bearer_token("Bearer "), "");
   EXPECT_EQ(bearer_token(""), "");
+}
+
+}  // namespace
+}  // namespace jaring::auth
+
+namespace jaring::auth {
+namespace {
+
+TEST(Subject, OnePersonWhateverTheSpellingAndNobodyWhenEmpty) {
+  EXPECT_TRUE(same_subject("Budi", " budi "));
+  EXPECT_TRUE(same_subject("BUDI\tSANTOSO", "budi santoso"));
+  EXPECT_FALSE(same_subject("budi", "budi2"));
+  EXPECT_FALSE(same_subject("", ""));
+  EXPECT_FALSE(same_subject("  ", " "));
 }
 
 }  // namespace

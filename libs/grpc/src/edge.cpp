@@ -71,7 +71,8 @@ std::vector<std::string> ids_in(const google::protobuf::Message& message, std::s
 
 std::string accepted_trace_id(std::string_view text) {
   // W3C traceparent: 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>
-  if (text.size() == 55 && text[2] == '-' && text[35] == '-' && text[52] == '-' && all_hex(text.substr(3, 32)))
+  if (text.size() == 55 && text[2] == '-' && text[35] == '-' && text[52] == '-' &&
+      all_hex(text.substr(3, 32)))
     return std::string(text.substr(3, 32));
   auto hex = text.starts_with("t_") ? text.substr(2) : text;
   if (hex.size() >= 16 && hex.size() <= 32 && all_hex(hex)) return std::string(text);

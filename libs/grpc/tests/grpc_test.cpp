@@ -132,9 +132,10 @@ class GrpcServer : public ::testing::Test {
   FixedClock clock_{std::chrono::system_clock::now()};
   auth::Verifier verifier_{auth_.verifier_settings(), clock_};
   metrics::Registry metrics_{"test"};
-  std::unique_ptr<store::Database> db_ = store::Database::open(
-      ":memory:", {store::outbox_migration(1), audit::Trail::migration(2),
-                   {3, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
+  std::unique_ptr<store::Database> db_ =
+      store::Database::open(":memory:", {store::outbox_migration(1),
+                                         audit::Trail::migration(2),
+                                         {3, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
   audit::Trail trail_{*db_, "test", clock_, [] {}};
   Edge edge_{"jaring.grpctest.Echo", verifier_, metrics_, &trail_, test_policy};
   EchoService service_{edge_, *db_};
@@ -146,7 +147,8 @@ class GrpcServer : public ::testing::Test {
 TEST_F(GrpcServer, NoValidBearerTokenIsUnauthenticated) {
   grpctest::SayReply reply;
   EXPECT_EQ(say("halo", &reply, "", "", "").error_code(), ::grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(say("halo", &reply, "", "", "Bearer not.a.token").error_code(), ::grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(say("halo", &reply, "", "", "Bearer not.a.token").error_code(),
+            ::grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(say("halo", &reply, "", "", "Basic c2l0aTpzZWNyZXQ=").error_code(),
             ::grpc::StatusCode::UNAUTHENTICATED);
   // The old identity headers count for nothing.
@@ -157,7 +159,8 @@ TEST_F(GrpcServer, NoValidBearerTokenIsUnauthenticated) {
   // The scheme is case-insensitive, as RFC 7235 says.
   const auto token = auth_.token("agent", "siti");
   EXPECT_TRUE(say("halo", &reply, "", "", "bearer " + token).ok());
-  EXPECT_NE(metrics_.serialize().find("reason=\"unauthenticated\"} 4"), std::string::npos) << metrics_.serialize();
+  EXPECT_NE(metrics_.serialize().find("reason=\"unauthenticated\"} 4"), std::string::npos)
+      << metrics_.serialize();
 }
 
 TEST_F(GrpcServer, TheTokensIdentityReachesTheHandlerNormalised) {
@@ -179,7 +182,8 @@ TEST_F(GrpcServer, ARoleTheTableDoesNotListIsDenied) {
 
 TEST_F(GrpcServer, OnlyAServiceMayNameTheUserItActsFor) {
   grpctest::SayReply reply;
-  ASSERT_TRUE(say("who", &reply, "service", "svc-csr-donor", std::nullopt, {{kActingUserHeader, "Lurah Ani"}}).ok());
+  ASSERT_TRUE(
+      say("who", &reply, "service", "svc-csr-donor", std::nullopt, {{kActingUserHeader, "Lurah Ani"}}).ok());
   EXPECT_EQ(reply.text(), "svc-csr-donor for lurah ani/service");
   ASSERT_TRUE(say("who", &reply, "agent", "siti", std::nullopt, {{kActingUserHeader, "someone else"}}).ok());
   EXPECT_EQ(reply.text(), "siti/agent");
@@ -187,13 +191,16 @@ TEST_F(GrpcServer, OnlyAServiceMayNameTheUserItActsFor) {
 
 TEST_F(GrpcServer, TraceIdsAreKeptOnlyWhenTheyLookLikeTraceIds) {
   grpctest::SayReply reply;
-  ASSERT_TRUE(say("trace", &reply, "agent", "siti", std::nullopt, {{"x-trace-id", "0123456789abcdef0123456789abcdef"}}).ok());
+  ASSERT_TRUE(say("trace", &reply, "agent", "siti", std::nullopt,
+                  {{"x-trace-id", "0123456789abcdef0123456789abcdef"}})
+                  .ok());
   EXPECT_EQ(reply.text(), "0123456789abcdef0123456789abcdef");
   ASSERT_TRUE(say("trace", &reply, "agent", "siti", std::nullopt,
                   {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}})
                   .ok());
   EXPECT_EQ(reply.text(), "4bf92f3577b34da6a3ce929d0e0e4736");
-  ASSERT_TRUE(say("trace", &reply, "agent", "siti", std::nullopt, {{"x-trace-id", "nik 3172011505900001"}}).ok());
+  ASSERT_TRUE(
+      say("trace", &reply, "agent", "siti", std::nullopt, {{"x-trace-id", "nik 3172011505900001"}}).ok());
   EXPECT_TRUE(reply.text().starts_with("t_")) << reply.text();
   EXPECT_EQ(reply.text().find("3172"), std::string::npos);
 }
@@ -216,7 +223,7 @@ TEST_F(GrpcServer, ChangesAndRefusalsOfKnownCallersAreAudited) {
   ASSERT_TRUE(change("thing-1", "branch-officer").ok());
   EXPECT_EQ(change("thing-2", "agent").error_code(), ::grpc::StatusCode::PERMISSION_DENIED);
   grpctest::SayReply reply;
-  ASSERT_TRUE(say("halo", &reply).ok());  // an open read: not audited
+  ASSERT_TRUE(say("halo", &reply).ok());                            // an open read: not audited
   EXPECT_FALSE(say("halo", &reply, "", "", "Bearer forged").ok());  // nobody to name: counted only
   const auto records = audit_records();
   ASSERT_EQ(records.size(), 2U);

@@ -102,7 +102,8 @@ std::string Stack::token(std::string_view role, std::string_view subject, std::s
                          std::string sponsor) const {
   std::vector<std::string> branches;
   for (const auto& b : areas::BranchMap::jakarta().branches()) branches.push_back(b.code);
-  return authority().token_for(role, subject, std::move(branches), {"31"}, std::move(agent), std::move(sponsor));
+  return authority().token_for(role, subject, std::move(branches), {"31"}, std::move(agent),
+                               std::move(sponsor));
 }
 
 void Stack::start() {
@@ -180,7 +181,8 @@ void Stack::start() {
         {"JARING_AUTH_ISSUER", authority_->issuer()},
         // The service's own credential for its calls to other services; a local stack's lasts
         // 30 days (production's come from the identity provider and rotate).
-        {"JARING_AUTH_TOKEN_FILE", authority_->write_service_token(s.name, std::chrono::hours(24 * 30)).string()},
+        {"JARING_AUTH_TOKEN_FILE",
+         authority_->write_service_token(s.name, std::chrono::hours(24 * 30)).string()},
     };
     if (std::string_view(s.name) == "registration") {
       env["JARING_STORE_PATH"] = (options_.run_dir / "data" / "registration.db").string();

@@ -10,7 +10,8 @@ std::vector<std::string> jakarta_branches() {
   return out;
 }
 
-LocalAuth::LocalAuth() : dir_("auth"), authority_(auth::LocalAuthority::open_or_create(dir_.path() / "auth")) {}
+LocalAuth::LocalAuth()
+    : dir_("auth"), authority_(auth::LocalAuthority::open_or_create(dir_.path() / "auth")) {}
 
 auth::VerifierSettings LocalAuth::verifier_settings() const {
   auth::VerifierSettings s;
@@ -21,7 +22,8 @@ auth::VerifierSettings LocalAuth::verifier_settings() const {
 
 std::string LocalAuth::token(std::string_view role, std::string_view subject, std::string agent,
                              std::string sponsor) const {
-  return authority_.token_for(role, subject, jakarta_branches(), {"31"}, std::move(agent), std::move(sponsor));
+  return authority_.token_for(role, subject, jakarta_branches(), {"31"}, std::move(agent),
+                              std::move(sponsor));
 }
 
 }  // namespace jaring::testing

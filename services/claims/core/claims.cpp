@@ -15,7 +15,6 @@ namespace {
 Error precondition(std::string message, std::vector<FieldViolation> violations = {}) {
   return {ErrorCode::kFailedPrecondition, std::move(message), std::move(violations)};
 }
-Error denied(std::string message) { return {ErrorCode::kPermissionDenied, std::move(message), {}}; }
 
 // A rule's refusal on a field: INVALID_ARGUMENT naming the field and the rule.
 Error field_error(std::string field, std::string rule) {
@@ -53,19 +52,15 @@ void add_history(Claim& claim, const std::string& action, const std::string& fro
 Actor normalised(const Actor& actor) { return {auth::normalise_subject(actor.subject), actor.roles}; }
 
 Result<void> need_actor(const Actor& actor) {
-  if (actor.subject.empty()) return fail(denied("the caller is unknown: every step records who did it"));
+  if (actor.subject.empty())
+    return fail(Error::permission_denied("the caller is unknown: every step records who did it"));
   return {};
-}
-
-// True when `actor` is the person recorded as `earlier` (any case, any spacing).
-bool same_person(const Actor& actor, const std::string& earlier) {
-  return !earlier.empty() && actor.subject == auth::normalise_subject(earlier);
 }
 
 Error maker_checker(const Actor& actor, const std::string& did, const Claim& claim, const std::string& step,
                     const char* rule) {
-  return denied(fmt::format("maker-checker: {} {} claim {} and may not {} it ({})", actor.subject, did,
-                            claim.id, step, rule));
+  return Error::permission_denied(fmt::format("maker-checker: {} {} claim {} and may not {} it ({})",
+                                              actor.subject, did, claim.id, step, rule));
 }
 
 constexpr const char* kThreePeople = "filer, verifier and approver are three different people";
@@ -261,9 +256,7 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
   if (scope.only_agent()) {
     if (c.agent_id.empty()) c.agent_id = scope.agent;
     if (c.agent_id != scope.agent)
-      return fail(Error{ErrorCode::kPermissionDenied,
-                        "agent_id: an agent files under their own agent id",
-                        {{"agent_id", "an agent files under their own agent id"}}});
+      return fail(Error::denied({{"agent_id", "an agent files under their own agent id"}}));
   }
   const auto today_text = today();
   const auto today_date = *parse_date(today_text);
@@ -580,7 +573,7 @@ Result<Claim> Claims::verify(const std::string& claim_id, Rupiah verified_amount
     if (claim.status != status::kFiled)
       return fail(precondition(
           fmt::format("claim {} is {}: only a filed claim is verified", claim.id, claim.status)));
-    if (same_person(actor, claim.filed_by))
+    if (auth::same_subject(actor.subject, claim.filed_by))
       return fail(maker_checker(actor, "filed", claim, "verify", kThreePeople));
     if (const auto missing = missing_documents(claim); !missing.empty())
       return fail(precondition("documents are missing: " + join(missing),
@@ -617,9 +610,9 @@ Result<Claim> Claims::approve(const std::string& claim_id, const std::string& no
     if (claim.status != status::kVerified)
       return fail(precondition(
           fmt::format("claim {} is {}: only a verified claim is approved", claim.id, claim.status)));
-    if (same_person(actor, claim.filed_by))
+    if (auth::same_subject(actor.subject, claim.filed_by))
       return fail(maker_checker(actor, "filed", claim, "approve", kThreePeople));
-    if (same_person(actor, claim.verified_by))
+    if (auth::same_subject(actor.subject, claim.verified_by))
       return fail(maker_checker(actor, "verified", claim, "approve", kThreePeople));
     if (const auto missing = missing_documents(claim); !missing.empty())
       return fail(precondition("documents are missing: " + join(missing),
@@ -651,7 +644,7 @@ Result<Claim> Claims::pay(const std::string& claim_id, const std::string& idempo
                           const std::string& reference, const Actor& caller, const auth::Scope& scope) {
   const auto actor = normalised(caller);
   return step(claim_id, actor, scope, [&](Unit&, Claim& claim, std::vector<Event>& events) -> Result<void> {
-    if (same_person(actor, claim.approved_by))
+    if (auth::same_subject(actor.subject, claim.approved_by))
       return fail(maker_checker(actor, "approved", claim, "pay", "the payer is not the approver"));
     if (claim.status == status::kPaid) {
       if (!idempotency_key.empty() && idempotency_key == claim.pay_key)

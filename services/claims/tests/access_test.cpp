@@ -13,17 +13,9 @@ namespace {
 using testing::death_claim;
 
 auth::Scope agent_scope(const std::string& agent, const std::string& branch) {
-  auth::Scope s;
-  s.agent = agent;
-  s.agent_branches = {branch};
-  return s;
+  return auth::Scope::of_agent(agent, {branch});
 }
-
-auth::Scope branch_scope(const std::string& branch) {
-  auth::Scope s;
-  s.branches = {branch};
-  return s;
-}
+auth::Scope branch_scope(const std::string& branch) { return auth::Scope::of_branches({branch}); }
 
 class AccessTest : public testing::ClaimsFixture {
  protected:

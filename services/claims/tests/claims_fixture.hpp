@@ -20,11 +20,7 @@ extern const char kDefaultBenefits[];
 
 namespace jaring::claims {
 // The scope of a caller who sees everything (an auditor, an admin): the tests not about scope.
-inline const auth::Scope kEveryone = [] {
-  auth::Scope s;
-  s.all = true;
-  return s;
-}();
+inline const auth::Scope kEveryone = auth::Scope::everything();
 }  // namespace jaring::claims
 
 namespace jaring::claims::testing {

@@ -39,11 +39,6 @@ Result<Period> period_or(const std::string& text, const char* field, Period fall
   return fail(Error::invalid({{field, "must be a month YYYY-MM"}}));
 }
 
-Error denied(FieldViolation violation) {
-  auto message = violation.field + ": " + violation.rule;
-  return {ErrorCode::kPermissionDenied, std::move(message), {std::move(violation)}};
-}
-
 // A caller whose only reach is a budget account: the treasurer.
 bool only_treasurer(const auth::Scope& s) {
   return !s.all && s.branches.empty() && s.areas.empty() && s.agent.empty() && !s.sponsor.empty();
@@ -58,23 +53,19 @@ Result<void> fit_to_caller(const auth::Scope& scope, std::string& channel, std::
     if (channel.empty()) channel = "agent_cash";
     if (agent_id.empty()) agent_id = scope.agent;
     if (agent_id != scope.agent)
-      return fail(denied({"agent_id", "an agent records payments under their own agent id"}));
+      return fail(Error::denied({{"agent_id", "an agent records payments under their own agent id"}}));
     if (channel != "agent_cash")
-      return fail(denied({"channel", "an agent records the cash they collected: agent_cash"}));
+      return fail(Error::denied({{"channel", "an agent records the cash they collected: agent_cash"}}));
   } else if (only_treasurer(scope)) {
     if (channel.empty()) channel = "city_budget";
     if (payer_id.empty()) payer_id = scope.sponsor;
     if (channel != "city_budget")
-      return fail(denied({"channel", "a treasurer pays from the city budget: city_budget"}));
+      return fail(Error::denied({{"channel", "a treasurer pays from the city budget: city_budget"}}));
     if (payer_id != scope.sponsor)
-      return fail(denied({"payer_id", "a treasurer pays from their own budget account " + scope.sponsor}));
+      return fail(
+          Error::denied({{"payer_id", "a treasurer pays from their own budget account " + scope.sponsor}}));
   }
   return {};
-}
-
-// Subjects compared as one person whatever their case and spacing ("Budi" and " budi ").
-bool same_person(const std::string& subject, const std::string& other) {
-  return !other.empty() && auth::normalise_subject(subject) == auth::normalise_subject(other);
 }
 
 }  // namespace
@@ -417,7 +408,7 @@ Result<Payment> Contribution::reverse(const std::string& idempotency_key, const 
     // A payment of an account the caller does not reach is answered as one that does not exist.
     if (book && !reaches(caller.scope, book->account))
       return fail(Error::not_found("no payment " + payment_id));
-    if (same_person(caller.subject, payment->recorded_by))
+    if (auth::same_subject(caller.subject, payment->recorded_by))
       return fail(Error::permission_denied(
           fmt::format("maker-checker: {} recorded payment {}; a second person reverses it",
                       auth::normalise_subject(caller.subject), payment_id)));

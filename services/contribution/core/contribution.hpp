@@ -39,11 +39,7 @@ struct Caller {
   std::string subject;
   auth::Scope scope = kEveryAccount;
 
-  static inline const auth::Scope kEveryAccount = [] {
-    auth::Scope s;
-    s.all = true;
-    return s;
-  }();
+  static inline const auth::Scope kEveryAccount = auth::Scope::everything();
 };
 
 // Whether a caller's scope reaches an account: staff by branch, an agent their own

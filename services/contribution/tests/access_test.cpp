@@ -11,24 +11,11 @@ namespace jaring::contribution {
 namespace {
 
 auth::Scope agent_scope(const std::string& agent, const std::string& branch) {
-  auth::Scope s;
-  s.agent = agent;
-  s.agent_branches = {branch};
-  return s;
+  return auth::Scope::of_agent(agent, {branch});
 }
+auth::Scope branch_scope(const std::string& branch) { return auth::Scope::of_branches({branch}); }
 
-auth::Scope branch_scope(const std::string& branch) {
-  auth::Scope s;
-  s.branches = {branch};
-  return s;
-}
-
-auth::Scope treasurer_scope(const std::string& budget) {
-  auth::Scope s;
-  s.sponsor = budget;
-  s.personal_data = false;
-  return s;
-}
+auth::Scope treasurer_scope(const std::string& budget) { return auth::Scope::of_sponsor(budget); }
 
 class AccessTest : public testing::ContributionFixture {
  protected:

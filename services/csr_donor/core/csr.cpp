@@ -561,10 +561,7 @@ Result<Proposal> CsrDonor::submit_proposal(const std::string& key, const std::st
     if (inputs[i].worker && outside(inputs[i].worker->rw_code))
       denied.push_back({fmt::format("items[{}].worker.rw_code", i), "outside the areas you serve"});
   }
-  if (!denied.empty()) {
-    auto message = denied.front().field + ": " + denied.front().rule;
-    return fail(Error{ErrorCode::kPermissionDenied, std::move(message), std::move(denied)});
-  }
+  if (!denied.empty()) return fail(Error::denied(std::move(denied)));
   std::optional<std::string> earlier;
   auto recalled = store_.read([&](Unit& unit) -> Result<void> {
     earlier = unit.recall(key);

@@ -17,19 +17,8 @@ constexpr const char* kPuloGebang = "31.75.06.1005";
 constexpr const char* kRwInPuloGebang = "31.75.06.1005.002";
 constexpr const char* kRwElsewhere = "31.71.01.1001.001";  // Gambir, Jakarta Pusat
 
-auth::Scope sponsor_scope(const std::string& sponsor_id) {
-  auth::Scope s;
-  s.sponsor = sponsor_id;
-  s.personal_data = false;
-  return s;
-}
-
-auth::Scope area_scope(const std::string& area) {
-  auth::Scope s;
-  s.areas = {area};
-  s.personal_data = false;
-  return s;
-}
+auth::Scope sponsor_scope(const std::string& sponsor_id) { return auth::Scope::of_sponsor(sponsor_id); }
+auth::Scope area_scope(const std::string& area) { return auth::Scope::of_areas({area}); }
 
 Actor as(std::string subject, auth::Scope scope) { return {std::move(subject), std::move(scope)}; }
 

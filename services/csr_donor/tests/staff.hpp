@@ -8,11 +8,7 @@
 
 namespace jaring::csr::testing {
 
-inline const auth::Scope kEveryone = [] {
-  auth::Scope s;
-  s.all = true;
-  return s;
-}();
+inline const auth::Scope kEveryone = auth::Scope::everything();
 
 inline Actor staff(std::string subject) { return {std::move(subject), kEveryone}; }
 

@@ -253,8 +253,10 @@ Result<Participant> GrpcService::visible(const std::string& id, const auth::Scop
                                      v1::Rw* reply) {
   return edge_.serve(context, "CreateRw", request, reply, [&](const grpc::Call& call) {
     const auto* branch = core_.branches().branch_of(request->kelurahan_code());
-    if (!call.scope.covers({branch ? std::string_view(branch->code) : "", request->kelurahan_code(), "", ""})) {
-      return grpc::to_status({ErrorCode::kPermissionDenied, "kelurahan_code: outside the branches you serve",
+    if (!call.scope.covers(
+            {branch ? std::string_view(branch->code) : "", request->kelurahan_code(), "", ""})) {
+      return grpc::to_status({ErrorCode::kPermissionDenied,
+                              "kelurahan_code: outside the branches you serve",
                               {{"kelurahan_code", "outside the branches you serve"}}});
     }
     return answer(core_.create_rw(request->kelurahan_code(), request->number(), request->target()), reply);
@@ -395,8 +397,10 @@ Result<Participant> GrpcService::visible(const std::string& id, const auth::Scop
     auto p = visible(request->participant_id(), call.scope);
     if (!p) return grpc::to_status(p.error());
     const auto* branch = core_.branches().branch_of(request->to_rw_code());
-    if (!call.scope.covers({branch ? std::string_view(branch->code) : "", request->to_rw_code(), p->agent_id, ""})) {
-      return grpc::to_status({ErrorCode::kPermissionDenied, "to_rw_code: outside the branches or areas you serve",
+    if (!call.scope.covers(
+            {branch ? std::string_view(branch->code) : "", request->to_rw_code(), p->agent_id, ""})) {
+      return grpc::to_status({ErrorCode::kPermissionDenied,
+                              "to_rw_code: outside the branches or areas you serve",
                               {{"to_rw_code", "outside the branches or areas you serve"}}});
     }
     return answer(core_.move_participant({request->idempotency_key(), request->participant_id(),
@@ -443,7 +447,8 @@ Result<Participant> GrpcService::visible(const std::string& id, const auth::Scop
                                           const v1::RegisterAgentRequest* request, v1::Agent* reply) {
   return edge_.serve(context, "RegisterAgent", request, reply, [&](const grpc::Call& call) {
     if (!call.scope.covers({request->branch_code(), "", "", ""})) {
-      return grpc::to_status({ErrorCode::kPermissionDenied, "branch_code: not a branch you serve",
+      return grpc::to_status({ErrorCode::kPermissionDenied,
+                              "branch_code: not a branch you serve",
                               {{"branch_code", "not a branch you serve"}}});
     }
     return answer(core_.register_agent({request->idempotency_key(), request->name(), request->phone(),

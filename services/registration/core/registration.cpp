@@ -223,12 +223,13 @@ std::optional<Error> refusal(const Admission& admit, const Participant& p) {
   if (!admit) return std::nullopt;
   auto violation = admit(p);
   if (!violation) return std::nullopt;
-  return Error{ErrorCode::kPermissionDenied, violation->field + ": " + violation->rule, {*violation}};
+  return Error::denied({std::move(*violation)});
 }
 
 }  // namespace
 
-Result<Participant> Registration::register_participant(const RegisterCommand& command, const Admission& admit) {
+Result<Participant> Registration::register_participant(const RegisterCommand& command,
+                                                       const Admission& admit) {
   if (auto earlier = replay(command.idempotency_key)) {
     // A key replayed by someone who may not see what it registered tells them nothing.
     if (auto refused = refusal(admit, *earlier)) return fail(std::move(*refused));
@@ -252,7 +253,8 @@ std::vector<BulkOutcome> Registration::register_bulk(const std::vector<RegisterC
   return std::move(store_bulk(std::move(batches)).front());
 }
 
-PreparedBulk Registration::prepare_bulk(const std::vector<RegisterCommand>& commands, const Admission& admit) {
+PreparedBulk Registration::prepare_bulk(const std::vector<RegisterCommand>& commands,
+                                        const Admission& admit) {
   PreparedBulk out;
   out.outcomes.assign(commands.size(), BulkOutcome{fail(Error::internal("not processed")), false});
   std::map<std::string, std::optional<Rw>> rws;  // one look-up per RW per batch

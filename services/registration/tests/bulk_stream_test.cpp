@@ -133,7 +133,8 @@ TEST_F(BulkStream, AMessageOverTheRowLimitIsRefusedAfterTheOnesBeforeItAreAnswer
 TEST_F(BulkStream, AnAreaOfficialsRowsOutsideTheirAreasFailAloneAndTheOthersAreRegistered) {
   ASSERT_TRUE(core_.create_rw("31.75.08.1001", 1, 0));  // Makasar: outside the official's area
   ::grpc::ClientContext context;
-  const auto official = auth_.authority().token_for("area-official", "lurah pulo gebang", {}, {"31.75.06.1005"});
+  const auto official =
+      auth_.authority().token_for("area-official", "lurah pulo gebang", {}, {"31.75.06.1005"});
   auto stream = open(context, official);
   auto batch = message(0, 4);
   batch.mutable_requests(2)->set_rw_code("31.75.08.1001.001");

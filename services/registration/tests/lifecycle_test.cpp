@@ -9,11 +9,7 @@
 namespace jaring::registration {
 namespace {
 
-const auth::Scope kEveryone = [] {
-  auth::Scope s;
-  s.all = true;
-  return s;
-}();
+const auth::Scope kEveryone = auth::Scope::everything();
 
 using namespace std::chrono;
 
@@ -220,7 +216,8 @@ TEST_F(Lifecycle, ListByRwPagesThroughEveryParticipantOnce) {
   } while (!token.empty());
   EXPECT_EQ(seen.size(), 25u);
   EXPECT_EQ(pages, 3);
-  EXPECT_EQ(core_.list_by_rw("31.75.06.1005.001", 5000, "", kEveryone).error().violations.at(0).field, "page_size");
+  EXPECT_EQ(core_.list_by_rw("31.75.06.1005.001", 5000, "", kEveryone).error().violations.at(0).field,
+            "page_size");
 }
 
 TEST_F(Lifecycle, AListHoldsOnlyWhatTheScopeLetsTheCallerSee) {

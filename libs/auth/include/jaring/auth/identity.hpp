@@ -45,12 +45,16 @@ class Roles {
   std::string str() const;  // "agent,branch-officer"
 
  private:
-  static constexpr std::uint16_t bit(Role role) { return static_cast<std::uint16_t>(1U << static_cast<int>(role)); }
+  static constexpr std::uint16_t bit(Role role) {
+    return static_cast<std::uint16_t>(1U << static_cast<int>(role));
+  }
   std::uint16_t bits_ = 0;
 };
 
 // Trimmed, inner white space folded to one space, ASCII letters lower-cased.
 std::string normalise_subject(std::string_view subject);
+// One person, whatever the case and spacing of either spelling; an empty subject is nobody.
+bool same_subject(std::string_view a, std::string_view b);
 
 struct Identity {
   std::string subject;                // normalised `sub`

@@ -53,9 +53,41 @@ struct Scope {
   std::string sponsor;                      // own sponsor (sponsor, treasurer)
   bool personal_data = true;                // false: NIK and phone stay hidden (area official)
 
+  // Every row: auditors, admins and services; the cores' own tests and consumers.
+  static Scope everything() {
+    Scope s;
+    s.all = true;
+    return s;
+  }
+  // One kind of scope each, as scope_of builds them (tests of what a role reaches).
+  static Scope of_branches(std::vector<std::string> codes) {
+    Scope s;
+    s.branches = std::move(codes);
+    return s;
+  }
+  static Scope of_agent(std::string agent_id, std::vector<std::string> branch_codes) {
+    Scope s;
+    s.agent = std::move(agent_id);
+    s.agent_branches = std::move(branch_codes);
+    return s;
+  }
+  static Scope of_areas(std::vector<std::string> prefixes) {
+    Scope s;
+    s.areas = std::move(prefixes);
+    s.personal_data = false;
+    return s;
+  }
+  static Scope of_sponsor(std::string sponsor_id) {
+    Scope s;
+    s.sponsor = std::move(sponsor_id);
+    s.personal_data = false;
+    return s;
+  }
   bool covers(const ScopedRow& row) const;
   // True when the scope limits nothing but an agent's own rows (lists add agent = ?).
-  bool only_agent() const { return !all && branches.empty() && areas.empty() && sponsor.empty() && !agent.empty(); }
+  bool only_agent() const {
+    return !all && branches.empty() && areas.empty() && sponsor.empty() && !agent.empty();
+  }
 };
 
 Scope scope_of(const Identity& identity, const MethodPolicy& policy);

@@ -25,11 +25,11 @@
 namespace jaring::auth {
 
 struct VerifierSettings {
-  std::filesystem::path jwks_file;  // auth.jwks_file
-  std::string issuer;               // auth.issuer: the exact `iss`
-  std::string audience = "jaring";  // auth.audience: must be in `aud`
-  std::chrono::seconds leeway{60};  // clock skew allowed on exp and nbf
-  std::chrono::seconds refresh_interval{10};  // least time between re-reads forced by an unknown kid
+  std::filesystem::path jwks_file;                // auth.jwks_file
+  std::string issuer;                             // auth.issuer: the exact `iss`
+  std::string audience = "jaring";                // auth.audience: must be in `aud`
+  std::chrono::seconds leeway{60};                // clock skew allowed on exp and nbf
+  std::chrono::seconds refresh_interval{10};      // least time between re-reads forced by an unknown kid
   std::chrono::milliseconds stat_interval{1000};  // how often the file's time and size are looked at
   std::size_t cache_size = 10000;
 };

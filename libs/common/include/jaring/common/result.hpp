@@ -32,6 +32,8 @@ struct Error {
   std::vector<FieldViolation> violations;
 
   static Error invalid(std::vector<FieldViolation> violations);
+  // PERMISSION_DENIED naming the fields whose values the caller may not use (outside their scope).
+  static Error denied(std::vector<FieldViolation> violations);
   static Error not_found(std::string message) { return {ErrorCode::kNotFound, std::move(message), {}}; }
   static Error already_exists(std::string message) {
     return {ErrorCode::kAlreadyExists, std::move(message), {}};
