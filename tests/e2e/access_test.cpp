@@ -22,6 +22,7 @@
 #include "jaring/registration/v1/registration.grpc.pb.h"
 #include "jaring/sample/sample.hpp"
 #include "stack_test.hpp"
+#include "topic_collector.hpp"
 
 namespace jaring::e2e {
 namespace {
@@ -51,28 +52,6 @@ std::vector<const google::protobuf::ServiceDescriptor*> services() {
 
 const std::string kPuloGebang = "31.75.06.1005";  // branch pulogebang
 const std::string kCeger = "31.75.08.1001";       // Kecamatan Makasar: branch ceger
-
-// Every Envelope on the audit topic, as another system would read it.
-class Collector final : public kafka::BatchHandler {
- public:
-  std::map<kafka::TopicPartition, std::int64_t> start_offsets(
-      const std::vector<kafka::TopicPartition>&) override {
-    return {};
-  }
-  Result<void> apply(const std::vector<kafka::ConsumedMessage>& batch, kafka::DeadLetters&) override {
-    std::lock_guard lock(mutex_);
-    for (const auto& m : batch) payloads_.push_back(m.payload);
-    return {};
-  }
-  std::vector<std::string> payloads() {
-    std::lock_guard lock(mutex_);
-    return payloads_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<std::string> payloads_;
-};
 
 class AccessE2e : public StackTest {
  protected:

@@ -24,11 +24,13 @@
 #include "jaring/stack/stack.hpp"
 #include "jaring/testing/fixtures.hpp"
 #include "stack_test.hpp"
+#include "topic_collector.hpp"
 
 namespace jaring {
 namespace {
 
 using namespace std::chrono_literals;
+using e2e::Collector;
 namespace reg = registration::v1;
 namespace cov = coverage::v1;
 namespace con = contribution::v1;
@@ -37,41 +39,6 @@ namespace cl = claims::v1;
 constexpr const char* kKelurahan = "31.75.06.1005";
 const std::string kRw = "31.75.06.1005.007";
 const std::string kHeirNik = "3172014505800002";
-
-// Every envelope on the claims topic, as another system would read it.
-class Collector final : public kafka::BatchHandler {
- public:
-  std::map<kafka::TopicPartition, std::int64_t> start_offsets(
-      const std::vector<kafka::TopicPartition>&) override {
-    return {};
-  }
-  Result<void> apply(const std::vector<kafka::ConsumedMessage>& batch, kafka::DeadLetters&) override {
-    std::lock_guard lock(mutex_);
-    for (const auto& m : batch) {
-      events::v1::Envelope e;
-      if (e.ParseFromString(m.payload)) envelopes_.push_back(e);
-      payloads_.push_back(m.payload);
-    }
-    return {};
-  }
-  std::vector<events::v1::Envelope> of_type(const std::string& type) {
-    std::lock_guard lock(mutex_);
-    std::vector<events::v1::Envelope> out;
-    for (const auto& e : envelopes_) {
-      if (e.type() == type) out.push_back(e);
-    }
-    return out;
-  }
-  std::vector<std::string> payloads() {
-    std::lock_guard lock(mutex_);
-    return payloads_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<events::v1::Envelope> envelopes_;
-  std::vector<std::string> payloads_;
-};
 
 class ClaimsE2e : public e2e::StackTest {
  protected:
