@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "jaring/grpc/audit_service.hpp"
 #include "jaring/grpc/edge.hpp"
 #include "jaring/grpc/server.hpp"
 #include "jaring/log/log.hpp"
@@ -324,6 +325,47 @@ TEST_F(GrpcServer, ServesStandardHealthChecking) {
   EXPECT_EQ(check(), std::string("\x08\x01", 2));  // SERVING
   server_.set_serving(false);
   EXPECT_EQ(check(), std::string("\x08\x02", 2));  // NOT_SERVING
+}
+
+}  // namespace
+}  // namespace jaring::grpc
+
+namespace jaring::grpc {
+namespace {
+
+// The audit trail's RPC: auditors only, and a time range the trail can compare.
+TEST(AuditServiceTest, AuditorsOnlyAndTimesInUtc) {
+  testing::LocalAuth auth;
+  SystemClock clock;
+  auth::Verifier verifier(auth.verifier_settings(), clock);
+  metrics::Registry metrics("test");
+  auto db = store::Database::open(":memory:", {store::outbox_migration(1), audit::Trail::migration(2)});
+  audit::Trail trail(*db, "test", clock, [] {});
+  Edge edge("jaring.audit.v1.AuditService", verifier, metrics, &trail);
+  AuditService service(edge, trail);
+  Server server(metrics);
+  server.add_service(&service);
+  server.start("127.0.0.1:0");
+  auto stub = jaring::audit::v1::AuditService::NewStub(::grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(server.port()), ::grpc::InsecureChannelCredentials()));
+  const auto list = [&](const std::string& role, const std::string& from, int limit = 0) {
+    ::grpc::ClientContext context;
+    set_deadline(context, std::chrono::seconds(5));
+    authorize(context, auth.token(role, "someone"));
+    jaring::audit::v1::ListAuditRecordsRequest request;
+    request.set_from(from);
+    request.set_limit(limit);
+    jaring::audit::v1::ListAuditRecordsResponse reply;
+    return stub->ListAuditRecords(&context, request, &reply);
+  };
+  EXPECT_TRUE(list("auditor", "").ok());
+  EXPECT_TRUE(list("auditor", "2026-11-30T09:00:00Z").ok());
+  EXPECT_TRUE(list("auditor", "2026-11-30T09:00:00.5Z").ok());
+  EXPECT_EQ(list("admin", "").error_code(), ::grpc::StatusCode::PERMISSION_DENIED);
+  const auto offset = list("auditor", "2026-11-30T16:00:00+07:00");
+  EXPECT_EQ(offset.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(field_violations(offset).at(0).field, "from");
+  EXPECT_EQ(field_violations(list("auditor", "", 5000)).at(0).field, "limit");
 }
 
 }  // namespace
