@@ -38,11 +38,14 @@ std::vector<std::string> split(const std::string& text, char separator) {
 
 }  // namespace
 
+// Every record is written in a change's own transaction, so each index is a page more in every
+// commit: the table keeps one, by subject. Times never go back along seq (Trail::write), so a
+// time range is found by seeking on seq instead of through an index of its own.
 store::Migration Trail::migration(int version) {
   return {version, R"sql(
 CREATE TABLE audit_log (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  audit_id TEXT NOT NULL UNIQUE,
+  seq INTEGER PRIMARY KEY,
+  audit_id TEXT NOT NULL,
   at TEXT NOT NULL,
   subject TEXT NOT NULL,
   acting_for TEXT NOT NULL,
@@ -52,8 +55,7 @@ CREATE TABLE audit_log (
   result TEXT NOT NULL,
   trace_id TEXT NOT NULL
 );
-CREATE INDEX audit_log_at ON audit_log (at);
-CREATE INDEX audit_log_subject ON audit_log (subject, at);
+CREATE INDEX audit_log_subject ON audit_log (subject, seq);
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
@@ -64,11 +66,19 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 Trail::Trail(store::Database& db, std::string service, const Clock& clock, std::function<void()> committed)
     : db_(db), service_(std::move(service)), clock_(clock), committed_(std::move(committed)) {
   db_.accept_observers();
+  last_at_ = db_.read([](store::Database& d) {
+    auto statement = d.prepare("SELECT at FROM audit_log ORDER BY seq DESC LIMIT 1");
+    return statement.step() ? statement.column_text(0) : std::string();
+  });
 }
 
 void Trail::write(store::Transaction& tx, Record& record) {
   if (record.audit_id.empty()) record.audit_id = new_id("au_");
+  // A clock set back (or a record stamped earlier) never puts a record before the one above it:
+  // the trail's order is its time order. Writes are serialised by the store's write lock.
   if (record.at.empty()) record.at = format_utc(clock_.now());
+  if (record.at < last_at_) record.at = last_at_;
+  last_at_ = record.at;
   record.service = service_;
   tx.prepare(
         "INSERT INTO audit_log (audit_id, at, subject, acting_for, roles, method, ids, result, trace_id) "
@@ -115,16 +125,47 @@ void Trail::record(Record record) noexcept {
   }
 }
 
+namespace {
+
+// The first seq whose record is at or after `at` (one past the last when none is): times never
+// go back along seq, so a binary search over seq finds it in a few look-ups.
+std::int64_t first_at_or_after(store::Database& d, const std::string& at) {
+  auto last = d.prepare("SELECT coalesce(max(seq), 0) FROM audit_log");
+  last.step();
+  std::int64_t lo = 0;
+  std::int64_t hi = last.column_int(0) + 1;
+  auto next = d.prepare("SELECT seq, at FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT 1");
+  while (lo < hi) {
+    const auto mid = lo + (hi - lo) / 2;
+    next.reset();
+    next.bind(1, mid);
+    if (!next.step() || next.column_text(1) >= at) {
+      hi = mid;
+    } else {
+      lo = next.column_int(0) + 1;
+    }
+  }
+  return lo;
+}
+
+}  // namespace
+
 std::vector<Record> Trail::find(const Query& query) {
   const int limit = std::clamp(query.limit <= 0 ? 100 : query.limit, 1, 1000);
   std::vector<Record> out;
   db_.read([&](store::Database& d) {
+    const std::int64_t from = query.from.empty() ? 0 : first_at_or_after(d, query.from);
+    const std::int64_t to = query.to.empty() ? INT64_MAX : first_at_or_after(d, query.to);
+    // A subject's records come from the index; the other filters narrow what it (or the seq
+    // range) yields.
     auto statement = d.prepare(
-        "SELECT audit_id, at, subject, acting_for, roles, method, ids, result, trace_id FROM audit_log "
-        "WHERE (?1 = '' OR subject = ?1) AND (?2 = '' OR (' ' || ids || ' ') LIKE ('% ' || ?2 || ' %')) "
-        "AND (?3 = '' OR at >= ?3) AND (?4 = '' OR at < ?4) AND (?6 = '' OR trace_id = ?6) "
-        "ORDER BY seq LIMIT ?5");
-    statement.bind(1, query.subject).bind(2, query.id).bind(3, query.from).bind(4, query.to).bind(5, limit);
+        std::string(
+            "SELECT audit_id, at, subject, acting_for, roles, method, ids, result, trace_id FROM audit_log "
+            "WHERE ") +
+        (query.subject.empty() ? "" : "subject = ?1 AND ") +
+        "seq >= ?3 AND seq < ?4 AND (?2 = '' OR (' ' || ids || ' ') LIKE ('% ' || ?2 || ' %')) "
+        "AND (?6 = '' OR trace_id = ?6) ORDER BY seq LIMIT ?5");
+    statement.bind(1, query.subject).bind(2, query.id).bind(3, from).bind(4, to).bind(5, limit);
     statement.bind(6, query.trace_id);
     while (statement.step()) {
       Record r;

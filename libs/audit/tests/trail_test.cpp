@@ -145,5 +145,31 @@ TEST_F(TrailTest, FoundBySubjectIdAndTime) {
   EXPECT_TRUE(trail_.find({.trace_id = "t_ffffffffffffffff"}).empty());
 }
 
+TEST_F(TrailTest, ARangeOfTimeFindsExactlyItsRecordsAndTimesNeverGoBack) {
+  for (int minute = 0; minute < 50; ++minute) {
+    trail_.record(base(minute % 2 == 0 ? "siti" : "budi"));
+    clock_.set(clock_.now() + 1min);
+  }
+  const auto in_range = trail_.find({.from = "2026-11-30T09:10:00.000Z", .to = "2026-11-30T09:20:00.000Z"});
+  ASSERT_EQ(in_range.size(), 10U);
+  EXPECT_EQ(in_range.front().at, "2026-11-30T09:10:00.000Z");
+  EXPECT_EQ(in_range.back().at, "2026-11-30T09:19:00.000Z");
+  EXPECT_EQ(
+      trail_.find({.subject = "siti", .from = "2026-11-30T09:10:00.000Z", .to = "2026-11-30T09:20:00.000Z"})
+          .size(),
+      5U);
+  EXPECT_TRUE(trail_.find({.from = "2026-11-30T10:00:00.000Z"}).empty());
+  EXPECT_EQ(trail_.find({.to = "2026-11-30T09:00:00.001Z"}).size(), 1U);
+
+  // A clock set back, even across a restart, stamps a record with the newest time, not before it.
+  clock_.set(clock_.now() - 2h);
+  Trail restarted(*db_, "registration", clock_, [] {});
+  restarted.record(base("wati"));
+  const auto last = restarted.find({.subject = "wati"});
+  ASSERT_EQ(last.size(), 1U);
+  EXPECT_EQ(last[0].at, "2026-11-30T09:49:00.000Z");
+  EXPECT_EQ(restarted.find({.from = "2026-11-30T09:49:00.000Z"}).size(), 2U);
+}
+
 }  // namespace
 }  // namespace jaring::audit

@@ -232,6 +232,32 @@ TEST_F(StoreTest, TheWalIsCheckpointedIntoTheFileWithoutTheWriterWaitingForIt) {
   EXPECT_EQ(count(*db, "SELECT count(*) FROM blob"), 48);
 }
 
+TEST_F(StoreTest, ManySmallCommitsPastTheThresholdDoNotEachAskForACheckpoint) {
+  auto db = Database::open(path_, {{1, "CREATE TABLE blob (data BLOB NOT NULL)"}});
+  // A reader holding old frames keeps the WAL from starting over, as busy readers do.
+  auto reader = Database::open(path_, {{1, "CREATE TABLE blob (data BLOB NOT NULL)"}});
+  reader->exec("BEGIN");
+  {
+    auto statement = reader->prepare("SELECT count(*) FROM blob");
+    ASSERT_TRUE(statement.step());
+    EXPECT_EQ(statement.column_int(0), 0);
+  }
+  const auto add = [&](const std::string& data) {
+    return db->write([&](Transaction& tx) -> Result<void> {
+      tx.prepare("INSERT INTO blob (data) VALUES (?)").bind_blob(1, data).run();
+      return {};
+    });
+  };
+  const std::string megabyte(1 << 20, 'x');
+  for (int i = 0; i < 36; ++i) ASSERT_TRUE(add(megabyte));  // 36 MiB: past 32 MiB of WAL
+  const std::string small(100, 'y');
+  for (int i = 0; i < 2000; ++i) ASSERT_TRUE(add(small));
+  reader->exec("COMMIT");
+  // Once per 8 MiB written past the threshold (about 13,000 pages in all here), not once for
+  // each of the 2,000 commits.
+  EXPECT_LE(db->background_checkpoints(), 3);
+}
+
 TEST_F(StoreTest, ABatchCommitsItsWritesTogetherAndAFailedWriteInItAlone) {
   auto db = Database::open(path_, logging_migrations(3));
   const auto add = [&](const std::string& name, bool ok) {

@@ -68,6 +68,7 @@ class Trail {
   std::string service_;
   const Clock& clock_;
   std::function<void()> committed_;
+  std::string last_at_;  // the time of the newest record: a new one is never earlier
 };
 
 // The record of one RPC while it runs on this thread: each transaction the call commits on the

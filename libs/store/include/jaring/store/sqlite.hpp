@@ -162,6 +162,8 @@ class Database {
   // Lets the thread's WriteObserver ride along this database's write transactions (the audit
   // trail installs itself on the store it writes to).
   void accept_observers() { observed_ = true; }
+  // Checkpoints the background thread has run (a file database's writer has one).
+  std::int64_t background_checkpoints() const;
 
  private:
   explicit Database(sqlite3* db);
