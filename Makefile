@@ -11,7 +11,7 @@ APT_PACKAGES := build-essential cmake ninja-build pkg-config git \
   librdkafka-dev libhiredis-dev libsqlite3-dev prometheus-cpp-dev \
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev libfmt-dev \
   nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev redis-server chromium \
-  clang libclang-rt-14-dev libjwt-dev libssl-dev
+  clang libclang-rt-14-dev libjwt-dev libssl-dev openssl
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

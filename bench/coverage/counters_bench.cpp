@@ -65,8 +65,7 @@ class Bench {
       : stack_(stack),
         rws_(std::move(rws)),
         token_(std::move(token)),
-        registration_(reg::RegistrationService::NewStub(::grpc::CreateChannel(
-            stack.endpoints().services.at("registration").grpc, ::grpc::InsecureChannelCredentials()))) {}
+        registration_(reg::RegistrationService::NewStub(stack.channel("registration"))) {}
 
   // `count` registrations, row i in RW i % rws, starting at sample serial `first`.
   std::vector<reg::RegisterRequest> requests(std::uint64_t first, std::size_t count) {
@@ -324,8 +323,7 @@ int main(int argc, char** argv) {
   // one branch officer over every Jakarta branch.
   const auto token = stack.token("branch-officer", "bench.officer");
   std::vector<std::string> rws;
-  auto stub = reg::RegistrationService::NewStub(::grpc::CreateChannel(
-      stack.endpoints().services.at("registration").grpc, ::grpc::InsecureChannelCredentials()));
+  auto stub = reg::RegistrationService::NewStub(stack.channel("registration"));
   for (const auto* kelurahan :
        {"31.75.06.1001", "31.75.06.1002", "31.75.06.1003", "31.75.06.1004", "31.75.06.1005", "31.75.07.1001",
         "31.75.07.1002", "31.75.07.1003", "31.75.07.1004", "31.75.07.1005"}) {

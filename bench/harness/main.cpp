@@ -292,10 +292,8 @@ int main(int argc, char** argv) {
   // One branch officer over every Jakarta branch makes the RWs and registers every worker: one
   // token for the whole run.
   const auto token = stack.token("branch-officer", "bench.officer");
-  auto registration = reg::RegistrationService::NewStub(
-      ::grpc::CreateChannel(ep.services.at("registration").grpc, ::grpc::InsecureChannelCredentials()));
-  auto coverage = cov::CoverageService::NewStub(
-      ::grpc::CreateChannel(ep.services.at("coverage").grpc, ::grpc::InsecureChannelCredentials()));
+  auto registration = reg::RegistrationService::NewStub(stack.channel("registration"));
+  auto coverage = cov::CoverageService::NewStub(stack.channel("coverage"));
   std::vector<std::string> rws;
   const auto& areas = jaring::areas::Registry::jakarta();
   for (const auto* kecamatan : areas.children(kKota)) {

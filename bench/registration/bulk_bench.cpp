@@ -57,8 +57,7 @@ int main(int argc, char** argv) {
     cpu["bench client"] = jaring::process::usage(::getpid()).cpu_seconds;
     return cpu;
   };
-  auto stub =
-      reg::RegistrationService::NewStub(::grpc::CreateChannel(ep.grpc, ::grpc::InsecureChannelCredentials()));
+  auto stub = reg::RegistrationService::NewStub(stack.channel("registration"));
   // A branch officer over every Jakarta branch makes the RWs and streams the rows: one token.
   const auto token = stack.token("branch-officer", "bench.officer");
 

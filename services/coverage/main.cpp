@@ -103,8 +103,8 @@ int serve(const Settings& s) {
   coverage::GrpcService api(queries, feed, evaluation, runtime.edge(coverage::GrpcService::kName));
   coverage::Dashboard dashboard(queries, feed, evaluation,
                                 s.dashboard_require_token ? runtime.verifier.get() : nullptr);
-  coverage::RegistrationExport registration(s.registration_address, areas::Registry::jakarta(),
-                                            runtime.credentials());
+  coverage::RegistrationExport registration(service::channel(s.common, s.registration_address),
+                                            areas::Registry::jakarta(), runtime.credentials());
   coverage::Reconciler reconciler(read_side, registration, runtime.metrics, s.reconcile_interval);
   coverage::TrendRecorder trend(evaluation, s.trend_interval);
 
@@ -138,8 +138,9 @@ int run_rebuild(const Settings& s) {
   coverage::RedisCounters counters(client, s.redis_prefix, s.dedupe_ttl);
   // Coverage's own credential, on behalf of the operator who runs the command.
   const char* user = std::getenv("USER");
-  coverage::RegistrationExport registration(s.registration_address, areas::Registry::jakarta(),
-                                            service::credentials(s.common), user != nullptr ? user : "");
+  coverage::RegistrationExport registration(service::channel(s.common, s.registration_address),
+                                            areas::Registry::jakarta(), service::credentials(s.common),
+                                            user != nullptr ? user : "");
   auto done = coverage::rebuild(counters, registration, s.kafka, s.registration_topic);
   if (!done) {
     std::cerr << "jaring-coverage rebuild: " << done.error().message << "\n";

@@ -84,12 +84,10 @@ int main(int argc, char** argv) {
     csr::SqliteStore store(parts.db(), clock, parts.committed());
     // csr-donor's own credential (auth.token_file) for the calls it makes for its callers.
     const auto credentials = runtime.credentials();
-    csr::ContributionTariffs tariffs(
-        ::grpc::CreateChannel(contribution_address, ::grpc::InsecureChannelCredentials()), credentials,
-        call_timeout);
-    csr::RegistrationClient registrar(
-        ::grpc::CreateChannel(registration_address, ::grpc::InsecureChannelCredentials()), credentials,
-        call_timeout);
+    csr::ContributionTariffs tariffs(service::channel(common, contribution_address), credentials,
+                                     call_timeout);
+    csr::RegistrationClient registrar(service::channel(common, registration_address), credentials,
+                                      call_timeout);
     csr::CsrDonor core(store, tariffs, registrar, settings, clock);
     csr::GrpcService api(core, runtime.edge(csr::GrpcService::kName));
     csr::EventHandler handler(core, runtime.metrics);

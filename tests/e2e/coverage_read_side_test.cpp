@@ -64,11 +64,8 @@ class CoverageReadSide : public ::testing::Test {
   }
 
   void connect() {
-    const auto& ep = stack_->endpoints();
-    registration_ = reg::RegistrationService::NewStub(
-        ::grpc::CreateChannel(ep.services.at("registration").grpc, ::grpc::InsecureChannelCredentials()));
-    coverage_ = cov::CoverageService::NewStub(
-        ::grpc::CreateChannel(ep.services.at("coverage").grpc, ::grpc::InsecureChannelCredentials()));
+    registration_ = reg::RegistrationService::NewStub(stack_->channel("registration"));
+    coverage_ = cov::CoverageService::NewStub(stack_->channel("coverage"));
   }
 
   // A deadline and the branch officer's token.
@@ -282,10 +279,11 @@ TEST_F(CoverageReadSide, RedisKilledMidStreamThenRebuildMakesTheCountersExact) {
   ASSERT_TRUE(std::filesystem::exists(credential)) << credential;
   const auto command = fmt::format(
       "JARING_REDIS_ADDRESS={} JARING_REGISTRATION_ADDRESS={} JARING_KAFKA_BOOTSTRAP_SERVERS={} "
-      "JARING_AUTH_JWKS_FILE={} JARING_AUTH_ISSUER={} JARING_AUTH_TOKEN_FILE={} {} rebuild",
+      "JARING_AUTH_JWKS_FILE={} JARING_AUTH_ISSUER={} JARING_AUTH_TOKEN_FILE={} "
+      "JARING_TLS_CA_FILE={} JARING_TLS_CERT_FILE={} JARING_TLS_KEY_FILE={} {} rebuild",
       ep.redis, ep.services.at("registration").grpc, ep.kafka_bootstrap,
-      stack_->authority().jwks_file().string(), ep.issuer, credential.string(),
-      (testing::bin_dir() / "jaring-coverage").string());
+      stack_->authority().jwks_file().string(), ep.issuer, credential.string(), ep.tls.ca_file,
+      ep.tls.cert_file, ep.tls.key_file, (testing::bin_dir() / "jaring-coverage").string());
   const auto [code, out] = run(command);
   ASSERT_EQ(code, 0) << command << "\n" << out;
   EXPECT_NE(out.find(fmt::format("{} registered workers", kWorkers)), std::string::npos) << out;
@@ -298,9 +296,12 @@ TEST_F(CoverageReadSide, RedisKilledMidStreamThenRebuildMakesTheCountersExact) {
 
 TEST_F(CoverageReadSide, JaringctlReportSnapshotsListsAndComparesThem) {
   // Snapshots are for admins (RunBilling, targets and rebuilds too).
-  const auto ctl = fmt::format("JARING_TOKEN={} {} --coverage {}", stack_->token("admin", "e2e-admin"),
-                               (testing::bin_dir() / "jaringctl").string(),
-                               stack_->endpoints().services.at("coverage").grpc);
+  // An address and the TLS files given by flags, as for a real deployment (no endpoints file).
+  const auto& tls = stack_->endpoints().tls;
+  const auto ctl =
+      fmt::format("JARING_TOKEN={} {} --coverage {} --tls-ca {} --tls-cert {} --tls-key {}",
+                  stack_->token("admin", "e2e-admin"), (testing::bin_dir() / "jaringctl").string(),
+                  stack_->endpoints().services.at("coverage").grpc, tls.ca_file, tls.cert_file, tls.key_file);
   std::uint64_t serial = 0;
   for (; serial < 10; ++serial) ASSERT_TRUE(register_worker(serial));
   expect_counts(expected(serial));
@@ -374,8 +375,7 @@ TEST_F(CoverageReadSide, JaringctlReportSnapshotsListsAndComparesThem) {
   // Coverage's audit trail holds each snapshot the admin took (naming it) and the refused one;
   // its records leave for jaring.audit.v1 through the snapshots' outbox.
   {
-    auto audit = jaring::audit::v1::AuditService::NewStub(::grpc::CreateChannel(
-        stack_->endpoints().services.at("coverage").grpc, ::grpc::InsecureChannelCredentials()));
+    auto audit = jaring::audit::v1::AuditService::NewStub(stack_->channel("coverage"));
     jaring::audit::v1::ListAuditRecordsRequest request;
     request.set_subject("e2e-admin");
     jaring::audit::v1::ListAuditRecordsResponse reply;

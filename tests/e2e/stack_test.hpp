@@ -21,6 +21,7 @@
 #include "jaring/common/ids.hpp"
 #include "jaring/grpc/edge.hpp"
 #include "jaring/grpc/server.hpp"
+#include "jaring/grpc/tls.hpp"
 #include "jaring/stack/stack.hpp"
 #include "jaring/testing/fixtures.hpp"
 
@@ -155,8 +156,8 @@ class StackTest : public ::testing::Test {
     std::vector<std::unique_ptr<::grpc::experimental::ClientInterceptorFactoryInterface>> watch;
     watch.push_back(std::make_unique<CallWatchFactory>(calls_));
     return ::grpc::experimental::CreateCustomChannelWithInterceptors(
-        stack_->endpoints().services.at(service).grpc, ::grpc::InsecureChannelCredentials(), {},
-        std::move(watch));
+        stack_->endpoints().services.at(service).grpc,
+        jaring::grpc::channel_credentials(stack_->endpoints().tls), {}, std::move(watch));
   }
 
   // The bearer token of `as`, signed by the stack's key (one per caller, so the services'

@@ -55,11 +55,8 @@ class WalkingSkeleton : public ::testing::Test {
   }
 
   void SetUp() override {
-    const auto& ep = stack_->endpoints();
-    registration_ = reg::RegistrationService::NewStub(
-        ::grpc::CreateChannel(ep.services.at("registration").grpc, ::grpc::InsecureChannelCredentials()));
-    coverage_ = cov::CoverageService::NewStub(
-        ::grpc::CreateChannel(ep.services.at("coverage").grpc, ::grpc::InsecureChannelCredentials()));
+    registration_ = reg::RegistrationService::NewStub(stack_->channel("registration"));
+    coverage_ = cov::CoverageService::NewStub(stack_->channel("coverage"));
   }
 
   // ctest runs each test in its own process with its own stack: each test makes its RWs.

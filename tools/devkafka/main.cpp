@@ -3,6 +3,8 @@
 // cannot create topics on request, so this process creates the configured topics itself and
 // publishes the bootstrap address on stdout and in a file that waiters poll for.
 
+#include <sys/stat.h>
+
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <signal.h>
@@ -131,6 +133,7 @@ void write_atomically(const std::filesystem::path& path, const std::string& cont
 }  // namespace
 
 int main(int argc, char** argv) {
+  ::umask(077);  // the files it writes are for its owner only
   // stdout carries only the bootstrap line, for scripts; logs go to stderr.
   spdlog::set_default_logger(spdlog::stderr_color_mt("jaring-devkafka"));
   CLI::App app{"jaring-devkafka: an in-memory Kafka cluster (librdkafka mock) for one machine"};

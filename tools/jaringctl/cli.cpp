@@ -171,7 +171,25 @@ std::shared_ptr<::grpc::Channel> channel_to(const Globals& g, const std::string&
     }
     address = ep["services"][service].value("grpc", "");
   }
-  return ::grpc::CreateChannel(address, ::grpc::InsecureChannelCredentials());
+  auto tls = g.tls;
+  if (tls.ca_file.empty()) {
+    // A local stack's CA and client certificate, named in its endpoints file.
+    const auto ep = read_endpoints(g);
+    if (!ep.is_discarded() && ep.contains("tls") && ep["tls"].is_object()) {
+      tls.ca_file = ep["tls"].value("ca_file", "");
+      if (tls.cert_file.empty()) {
+        tls.cert_file = ep["tls"].value("cert_file", "");
+        tls.key_file = ep["tls"].value("key_file", "");
+      }
+    }
+  }
+  if (const auto broken = jaring::grpc::check(tls); !broken.empty()) {
+    const auto flag = broken.front().field == "tls.ca_file"     ? "--tls-ca"
+                      : broken.front().field == "tls.cert_file" ? "--tls-cert"
+                                                                : "--tls-key";
+    throw CLI::ValidationError(flag, broken.front().rule);
+  }
+  return jaring::grpc::make_channel(address, tls);
 }
 
 int report(const ::grpc::Status& status) {

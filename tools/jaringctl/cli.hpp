@@ -20,6 +20,7 @@
 #include "jaring/auth/local.hpp"
 #include "jaring/grpc/edge.hpp"
 #include "jaring/grpc/server.hpp"
+#include "jaring/grpc/tls.hpp"
 
 namespace jaring::ctl {
 
@@ -46,6 +47,8 @@ struct Globals {
   bool json = false;
   int timeout_seconds = 10;
   std::string token_file;  // --token-file; else JARING_TOKEN; else a local token
+  // --tls-ca, --tls-cert, --tls-key; else the endpoints file's "tls"; else plaintext.
+  jaring::grpc::TlsFiles tls;
   LocalIdentity identity;
   std::vector<CLI::Option*> identity_flags;  // to tell given --user, --role ... from defaults
   int exit_code = 0;

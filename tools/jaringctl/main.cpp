@@ -2,12 +2,15 @@
 // stack through .run/endpoints.json unless told the addresses; every call carries a bearer
 // token (--token-file, JARING_TOKEN, or one it signs with a local stack's key); tables for
 // people, --json for scripts; --help on every command.
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 
 #include "cli.hpp"
 #include "demo.hpp"
 
 int main(int argc, char** argv) {
+  ::umask(077);  // what it writes (import error files, logs, keys) is for its owner only
   CLI::App app{
       "jaringctl: register workers and watch coverage in Jaring.\n"
       "Every call carries a bearer token: --token-file FILE or JARING_TOKEN (from your identity provider). "
@@ -20,6 +23,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--json", g.json, "print JSON instead of tables");
   app.add_option("--timeout", g.timeout_seconds, "deadline of each call, seconds")->capture_default_str();
+  app.add_option("--tls-ca", g.tls.ca_file,
+                 "CA certificate the services' certificates chain to (else the endpoints file's)");
+  app.add_option("--tls-cert", g.tls.cert_file, "client certificate, where the services require one");
+  app.add_option("--tls-key", g.tls.key_file, "the client certificate's key");
   jaring::ctl::add_identity_flags(app, g);
 
   jaring::ctl::add_registration_commands(app, g);

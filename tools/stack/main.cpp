@@ -1,4 +1,6 @@
 // jaring-stack: `make up` / `make down` / `make status` for the embedded stack on one machine.
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -73,6 +75,7 @@ int up(const fs::path& run_dir, const fs::path& bin_dir, const fs::path& config_
 }  // namespace
 
 int main(int argc, char** argv) {
+  ::umask(077);  // the run folder's logs, stores and keys are for their owner only
   CLI::App app{"jaring-stack: starts and stops the embedded Jaring stack on this machine"};
   app.require_subcommand(1);
   fs::path run_dir = ".run";

@@ -152,11 +152,11 @@ Server::~Server() { shutdown(std::chrono::milliseconds(0)); }
 
 void Server::add_service(::grpc::Service* service) { services_.push_back(service); }
 
-void Server::start(const std::string& address) {
+void Server::start(const std::string& address, std::shared_ptr<::grpc::ServerCredentials> credentials) {
   ::grpc::EnableDefaultHealthCheckService(true);
   ::grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   ::grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, ::grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(address, credentials ? credentials : ::grpc::InsecureServerCredentials(), &port_);
   for (auto* service : services_) builder.RegisterService(service);
   std::vector<std::unique_ptr<::grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<MetricsInterceptorFactory>(metrics_));

@@ -101,7 +101,7 @@ Process::Process(Spec spec) : name_(spec.name), child_(true) {
     std::error_code ec;
     auto parent = std::filesystem::path(spec.log_path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    log.fd = ::open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    log.fd = ::open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (log.fd < 0) {
       throw std::runtime_error("process " + spec.name + ": cannot open log " + spec.log_path + ": " +
                                errno_text(errno));

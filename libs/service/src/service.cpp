@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <sys/stat.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -34,7 +36,18 @@ CommonSettings read_common(config::Reader& reader, int grpc_port, int admin_port
   s.auth.audience = reader.string("auth.audience", "jaring");
   s.auth.leeway = std::chrono::seconds(reader.integer("auth.leeway_seconds", 60, 0, 600));
   s.token_file = reader.string("auth.token_file", "");
+  s.tls.cert_file = reader.string("tls.cert_file", "");
+  s.tls.key_file = reader.string("tls.key_file", "");
+  s.tls.ca_file = reader.string("tls.ca_file", "");
+  s.tls.client_ca_file = reader.string("tls.client_ca_file", "");
+  s.tls.refresh_seconds = static_cast<int>(reader.integer("tls.refresh_seconds", 60, 1, 86400));
+  if (const auto broken = grpc::check(s.tls); !broken.empty())
+    throw config::ConfigError(broken.front().field + ": " + broken.front().rule);
   return s;
+}
+
+std::shared_ptr<::grpc::Channel> channel(const CommonSettings& settings, const std::string& address) {
+  return grpc::make_channel(address, settings.tls);
 }
 
 kafka::Settings read_kafka(config::Reader& reader) {
@@ -148,11 +161,14 @@ void Runtime::start(metrics::ReadyCheck ready) {
     audit_service_ = std::make_unique<grpc::AuditService>(edge("jaring.audit.v1.AuditService"), *trail);
     grpc.add_service(audit_service_.get());
   }
-  grpc.start(common.grpc_listen.str());
+  grpc.start(common.grpc_listen.str(), grpc::server_credentials(common.tls));
   admin = std::make_unique<metrics::AdminServer>(metrics, std::move(ready));
   admin->start(common.admin_listen.host, common.admin_listen.port);
-  spdlog::info("{} serving gRPC on {}:{} and metrics on {}:{}", name, common.grpc_listen.host, grpc.port(),
-               common.admin_listen.host, admin->port());
+  spdlog::info("{} serving gRPC ({}) on {}:{} and metrics on {}:{}", name,
+               !common.tls.serves_tls()            ? "plaintext"
+               : common.tls.client_ca_file.empty() ? "TLS"
+                                                   : "TLS, client certificates required",
+               common.grpc_listen.host, grpc.port(), common.admin_listen.host, admin->port());
 }
 
 void Runtime::stop() {
@@ -170,6 +186,8 @@ void wait_for_shutdown() {
 
 int run(const std::string& service, int argc, char** argv,
         const std::function<int(const config::Source&)>& body) {
+  // Stores, their WAL and shm files, snapshots and exports hold personal data: owner only.
+  ::umask(077);
   CLI::App app{"jaring-" + service + ": see README.md for its settings"};
   std::string config_file;
   if (const char* env = std::getenv("JARING_CONFIG")) config_file = env;

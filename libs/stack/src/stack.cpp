@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -12,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "jaring/areas/areas.hpp"
+#include "jaring/stack/local_tls.hpp"
 
 namespace jaring::stack {
 namespace fs = std::filesystem;
@@ -73,10 +75,14 @@ nlohmann::json Endpoints::to_json() const {
     if (!s.dashboard.empty()) one["dashboard"] = s.dashboard;
     services_json[name] = one;
   }
-  return {{"kafka_bootstrap", kafka_bootstrap},
-          {"redis", redis},
-          {"services", services_json},
-          {"auth", {{"dir", auth_dir}, {"issuer", issuer}, {"jwks_file", auth_dir + "/jwks.json"}}}};
+  nlohmann::json out = {
+      {"kafka_bootstrap", kafka_bootstrap},
+      {"redis", redis},
+      {"services", services_json},
+      {"auth", {{"dir", auth_dir}, {"issuer", issuer}, {"jwks_file", auth_dir + "/jwks.json"}}}};
+  if (tls.calls_with_tls())
+    out["tls"] = {{"ca_file", tls.ca_file}, {"cert_file", tls.cert_file}, {"key_file", tls.key_file}};
+  return out;
 }
 
 Stack::Stack(Options options) : options_(std::move(options)) {}
@@ -107,13 +113,22 @@ std::string Stack::token(std::string_view role, std::string_view subject, std::s
 }
 
 void Stack::start() {
-  fs::create_directories(options_.run_dir / "logs");
+  // Logs, stores and keys hold personal data and secrets: folders for the owner only.
+  for (const auto& dir : {options_.run_dir, options_.run_dir / "logs", options_.run_dir / "data"}) {
+    fs::create_directories(dir);
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+  }
   // The local identity provider: a key made once per run folder, a token per service.
   authority_ = std::make_unique<auth::LocalAuthority>(
       auth::LocalAuthority::open_or_create(fs::absolute(options_.run_dir) / "auth"));
   endpoints_.auth_dir = (fs::absolute(options_.run_dir) / "auth").string();
   endpoints_.issuer = authority_->issuer();
   fs::create_directories(options_.run_dir / "data");
+  std::optional<LocalTls> tls;
+  if (options_.tls) {
+    tls = LocalTls::open_or_create(fs::absolute(options_.run_dir) / "tls");
+    endpoints_.tls = tls->client("operator");
+  }
   const auto bin = [&](const char* name) { return (options_.bin_dir / name).string(); };
   const auto log = [&](const std::string& name) {
     return (options_.run_dir / "logs" / (name + ".log")).string();
@@ -184,6 +199,13 @@ void Stack::start() {
         {"JARING_AUTH_TOKEN_FILE",
          authority_->write_service_token(s.name, std::chrono::hours(24 * 30)).string()},
     };
+    if (tls) {
+      const auto files = tls->service(s.name);
+      env["JARING_TLS_CERT_FILE"] = files.cert_file;
+      env["JARING_TLS_KEY_FILE"] = files.key_file;
+      env["JARING_TLS_CA_FILE"] = files.ca_file;
+      env["JARING_TLS_CLIENT_CA_FILE"] = files.client_ca_file;
+    }
     if (std::string_view(s.name) == "registration") {
       env["JARING_STORE_PATH"] = (options_.run_dir / "data" / "registration.db").string();
     }
@@ -216,6 +238,10 @@ void Stack::start() {
     start_member(*member);
     members_.push_back(std::move(member));
   }
+}
+
+std::shared_ptr<::grpc::Channel> Stack::channel(const std::string& service) const {
+  return grpc::make_channel(endpoints_.services.at(service).grpc, endpoints_.tls);
 }
 
 void Stack::start_member(Member& member) {

@@ -28,11 +28,10 @@ std::optional<Error> authorized(::grpc::ClientContext& context, const grpc::Toke
 
 }  // namespace
 
-RegistrationExport::RegistrationExport(const std::string& address, const areas::Registry& areas,
+RegistrationExport::RegistrationExport(std::shared_ptr<::grpc::Channel> channel, const areas::Registry& areas,
                                        grpc::TokenSource token, std::string acting_for,
                                        std::chrono::seconds deadline)
-    : stub_(reg::RegistrationService::NewStub(
-          ::grpc::CreateChannel(address, ::grpc::InsecureChannelCredentials()))),
+    : stub_(reg::RegistrationService::NewStub(std::move(channel))),
       areas_(areas),
       token_(std::move(token)),
       acting_for_(std::move(acting_for)),

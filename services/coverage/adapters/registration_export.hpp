@@ -16,8 +16,10 @@ namespace jaring::coverage {
 
 class RegistrationExport final : public RegistrationSource {
  public:
-  RegistrationExport(const std::string& address, const areas::Registry& areas, grpc::TokenSource token,
-                     std::string acting_for = {}, std::chrono::seconds deadline = std::chrono::seconds(300));
+  // `channel`: to registration, with the TLS coverage's settings give (service::channel).
+  RegistrationExport(std::shared_ptr<::grpc::Channel> channel, const areas::Registry& areas,
+                     grpc::TokenSource token, std::string acting_for = {},
+                     std::chrono::seconds deadline = std::chrono::seconds(300));
   Result<std::vector<RegisteredRw>> rws() override;
   Result<void> participants(const std::function<void(const ParticipantRow&)>& row) override;
 

@@ -14,6 +14,7 @@
 #include "jaring/grpc/audit_service.hpp"
 #include "jaring/grpc/edge.hpp"
 #include "jaring/grpc/server.hpp"
+#include "jaring/grpc/tls.hpp"
 #include "jaring/kafka/kafka.hpp"
 #include "jaring/metrics/metrics.hpp"
 #include "jaring/store/sqlite.hpp"
@@ -31,9 +32,16 @@ struct CommonSettings {
   // with role `service`, from a Secret; re-read when it changes). Empty for services that call
   // no one.
   std::string token_file;
+  // TLS for the gRPC server and for this service's calls to others: tls.cert_file,
+  // tls.key_file, tls.ca_file, tls.client_ca_file (mTLS), tls.refresh_seconds.
+  grpc::TlsFiles tls;
 };
 
+// Throws config::ConfigError naming the key of the first broken rule (never a value).
 CommonSettings read_common(config::Reader& reader, int grpc_port, int admin_port);
+
+// A channel to another service at `address`, with TLS as `settings` say.
+std::shared_ptr<::grpc::Channel> channel(const CommonSettings& settings, const std::string& address);
 
 // A service's credential for calls to others (auth.token_file), for a command that runs no
 // Runtime (jaring-coverage rebuild). Throws config::ConfigError naming the key when it is not

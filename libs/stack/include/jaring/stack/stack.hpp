@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "jaring/auth/local.hpp"
+#include "jaring/grpc/tls.hpp"
 #include "jaring/process/process.hpp"
 
 namespace jaring::stack {
@@ -27,6 +28,9 @@ struct Options {
   // Which services to start (redis and devkafka always start); empty: all of them. A benchmark
   // of one service leaves the others out so that they do not share its cores.
   std::vector<std::string> services;
+  // gRPC with TLS, and client certificates required between everyone (a local CA under
+  // run_dir/tls). Off only for a test of plaintext itself.
+  bool tls = true;
 
   // What a benchmark uses: the given folders made absolute, logs at warn so they do not cost.
   static Options for_benchmark(const std::filesystem::path& run_dir, const std::filesystem::path& bin_dir,
@@ -54,6 +58,9 @@ struct Endpoints {
   // service verifies tokens with. jaringctl signs its local tokens with the key there.
   std::string auth_dir;
   std::string issuer;
+  // What a client of this stack calls with: the local CA and a client certificate (empty files
+  // when the stack runs plaintext). jaringctl reads it from endpoints.json.
+  grpc::TlsFiles tls;
   nlohmann::json to_json() const;
 };
 
@@ -81,6 +88,8 @@ class Stack {
   std::string token(std::string_view role, std::string_view subject, std::string agent = {},
                     std::string sponsor = {}) const;
   std::vector<std::pair<std::string, pid_t>> members() const;
+  // A channel to `service` as a client of this stack calls it (TLS with the client certificate).
+  std::shared_ptr<::grpc::Channel> channel(const std::string& service) const;
   // Writes stack.json (who runs, by PID) and endpoints.json into the run directory.
   void write_state() const;
 
