@@ -317,7 +317,8 @@ int main(int argc, char** argv) {
   stack.start();
   const auto redis_address = stack.endpoints().redis;
   const auto colon = redis_address.rfind(':');
-  jaring::redis::Client redis(redis_address.substr(0, colon), std::stoi(redis_address.substr(colon + 1)));
+  jaring::redis::Client redis(redis_address.substr(0, colon), std::stoi(redis_address.substr(colon + 1)),
+                              {.password = stack.endpoints().redis_password()});
 
   // 200 RWs over the kelurahan of Cakung and Duren Sawit, made (and the workers registered) by
   // one branch officer over every Jakarta branch.

@@ -76,8 +76,8 @@ Ceiling kafka_produce(const std::string& bootstrap, int messages) {
   return {"Kafka produce to jaring-devkafka (acknowledged)", acked / seconds_since(start), "messages/s"};
 }
 
-Ceiling redis_hincrby(const std::string& host, int port, int commands) {
-  redis::Client client(host, port);
+Ceiling redis_hincrby(const std::string& host, int port, const std::string& password, int commands) {
+  redis::Client client(host, port, {.password = password});
   std::vector<redis::Command> pipeline;
   const auto start = Clock::now();
   for (int i = 0; i < commands; ++i) {

@@ -285,8 +285,9 @@ int main(int argc, char** argv) {
   const int scale = o.quick ? 10 : 1;
   const auto sqlite = jaring::bench::sqlite_inserts(200'000 / scale);
   const auto kafka = jaring::bench::kafka_produce(ep.kafka_bootstrap, 100'000 / scale);
-  const auto redis = jaring::bench::redis_hincrby(
-      ep.redis.substr(0, redis_colon), std::stoi(ep.redis.substr(redis_colon + 1)), 200'000 / scale);
+  const auto redis = jaring::bench::redis_hincrby(ep.redis.substr(0, redis_colon),
+                                                  std::stoi(ep.redis.substr(redis_colon + 1)),
+                                                  ep.redis_password(), 200'000 / scale);
   const auto unary = jaring::bench::grpc_unary(o.threads, 50'000 / scale);
 
   // One branch officer over every Jakarta branch makes the RWs and registers every worker: one

@@ -3,6 +3,7 @@
 // owners' export streams (see adapters/rebuild.hpp) and exits. Both ask registration with
 // coverage's own credential (auth.token_file).
 #include <spdlog/spdlog.h>
+#include <fstream>
 
 #include <cstdlib>
 #include <cstring>
@@ -27,6 +28,7 @@ struct Settings {
   config::HostPort dashboard_listen;
   bool dashboard_require_token = false;
   config::HostPort redis_address;
+  redis::Auth redis_auth;
   std::string redis_prefix;
   std::chrono::seconds dedupe_ttl;
   kafka::Settings kafka;
@@ -47,6 +49,16 @@ Settings read_settings(const config::Source& source) {
   s.dashboard_listen = reader.host_port("dashboard.listen", "127.0.0.1:8080");
   s.dashboard_require_token = reader.boolean("dashboard.require_token", false);
   s.redis_address = reader.host_port("redis.address", "127.0.0.1:6379");
+  s.redis_auth.username = reader.string("redis.username", "");
+  // The password from a file (a mounted Secret), never from the settings file or a variable,
+  // and never printed: an error names the key and the path only.
+  if (const auto file = reader.string("redis.password_file", ""); !file.empty()) {
+    std::ifstream in(file);
+    if (!in || !std::getline(in, s.redis_auth.password) || s.redis_auth.password.empty())
+      throw config::ConfigError("redis.password_file: cannot read a password from " + file);
+  } else if (!s.redis_auth.username.empty()) {
+    throw config::ConfigError("redis.username: needs redis.password_file");
+  }
   s.redis_prefix = reader.string("redis.prefix", "jaring:cov:");
   s.dedupe_ttl = std::chrono::seconds(reader.integer("coverage.dedupe_ttl_seconds", 86400, 60, 30 * 86400));
   s.kafka = service::read_kafka(reader);
@@ -83,8 +95,8 @@ int serve(const Settings& s) {
   service::Runtime runtime("coverage", s.common);
   const auto branches = load_branches(s.branches_file);
   const coverage::AreaIndex areas(areas::Registry::jakarta(), branches);
-  redis::Client writer(s.redis_address.host, s.redis_address.port);
-  redis::Client readers(s.redis_address.host, s.redis_address.port);
+  redis::Client writer(s.redis_address.host, s.redis_address.port, s.redis_auth);
+  redis::Client readers(s.redis_address.host, s.redis_address.port, s.redis_auth);
   coverage::RedisCounters counters(writer, s.redis_prefix, s.dedupe_ttl);
   coverage::RedisCounters read_side(readers, s.redis_prefix, s.dedupe_ttl);
   coverage::Queries queries(read_side, areas);
@@ -134,7 +146,7 @@ int serve(const Settings& s) {
 }
 
 int run_rebuild(const Settings& s) {
-  redis::Client client(s.redis_address.host, s.redis_address.port);
+  redis::Client client(s.redis_address.host, s.redis_address.port, s.redis_auth);
   coverage::RedisCounters counters(client, s.redis_prefix, s.dedupe_ttl);
   // Coverage's own credential, on behalf of the operator who runs the command.
   const char* user = std::getenv("USER");

@@ -278,10 +278,11 @@ TEST_F(CoverageReadSide, RedisKilledMidStreamThenRebuildMakesTheCountersExact) {
   const auto credential = std::filesystem::path(ep.auth_dir) / "coverage.token";
   ASSERT_TRUE(std::filesystem::exists(credential)) << credential;
   const auto command = fmt::format(
-      "JARING_REDIS_ADDRESS={} JARING_REGISTRATION_ADDRESS={} JARING_KAFKA_BOOTSTRAP_SERVERS={} "
+      "JARING_REDIS_ADDRESS={} JARING_REDIS_PASSWORD_FILE={} JARING_REGISTRATION_ADDRESS={} "
+      "JARING_KAFKA_BOOTSTRAP_SERVERS={} "
       "JARING_AUTH_JWKS_FILE={} JARING_AUTH_ISSUER={} JARING_AUTH_TOKEN_FILE={} "
       "JARING_TLS_CA_FILE={} JARING_TLS_CERT_FILE={} JARING_TLS_KEY_FILE={} {} rebuild",
-      ep.redis, ep.services.at("registration").grpc, ep.kafka_bootstrap,
+      ep.redis, ep.redis_password_file, ep.services.at("registration").grpc, ep.kafka_bootstrap,
       stack_->authority().jwks_file().string(), ep.issuer, credential.string(), ep.tls.ca_file,
       ep.tls.cert_file, ep.tls.key_file, (testing::bin_dir() / "jaring-coverage").string());
   const auto [code, out] = run(command);

@@ -51,8 +51,8 @@ std::int64_t Reply::as_int() const {
   return value;
 }
 
-Client::Client(std::string host, int port, std::chrono::milliseconds timeout)
-    : host_(std::move(host)), port_(port), timeout_(timeout) {}
+Client::Client(std::string host, int port, Auth auth, std::chrono::milliseconds timeout)
+    : host_(std::move(host)), port_(port), auth_(std::move(auth)), timeout_(timeout) {}
 
 Client::~Client() { drop(); }
 
@@ -71,6 +71,43 @@ Result<void> Client::ensure_connected() {
     return fail(Error::unavailable(std::move(message)));
   }
   redisSetTimeout(context_, to_timeval(timeout_));
+  // AUTH, then PING: a server that wants a password we do not have answers NOAUTH here, once,
+  // with a message an operator can act on, instead of an error reply to every command.
+  std::vector<std::string> args;
+  if (!auth_.password.empty()) {
+    args = {"AUTH"};
+    if (!auth_.username.empty()) args.push_back(auth_.username);
+    args.push_back(auth_.password);
+  }
+  for (const auto& command : {args, std::vector<std::string>{"PING"}}) {
+    if (command.empty()) continue;
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lens;
+    for (const auto& a : command) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    auto* reply = static_cast<redisReply*>(
+        redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lens.data()));
+    if (reply == nullptr) {
+      auto message = fmt::format("redis {}:{}: {}", host_, port_, context_->errstr);
+      drop();
+      return fail(Error::unavailable(std::move(message)));
+    }
+    const std::string error = reply->type == REDIS_REPLY_ERROR ? std::string(reply->str, reply->len) : "";
+    freeReplyObject(reply);
+    if (error.empty()) continue;
+    drop();
+    if (error.starts_with("NOAUTH"))
+      return fail(Error::unavailable(fmt::format(
+          "redis {}:{} requires a password and none is configured (redis.password_file, redis.username)",
+          host_, port_)));
+    if (command.front() == "AUTH")
+      return fail(Error::unavailable(fmt::format(
+          "redis {}:{} refused the configured username or password (redis.password_file, redis.username): {}",
+          host_, port_, error.substr(0, error.find(' ')))));
+    return fail(Error::unavailable(fmt::format("redis {}:{}: {}", host_, port_, error)));
+  }
   return {};
 }
 

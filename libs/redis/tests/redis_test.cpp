@@ -8,7 +8,7 @@ namespace {
 
 TEST(RedisClient, PipelinesCommandsInOrder) {
   testing::RedisServer server;
-  Client client("127.0.0.1", server.port());
+  Client client("127.0.0.1", server.port(), {.password = server.password()});
   std::vector<Command> commands;
   for (int i = 0; i < 1000; ++i) commands.push_back({"HINCRBY", "rw:31.75.06.1005.002", "registered", "1"});
   commands.push_back({"HGET", "rw:31.75.06.1005.002", "registered"});
@@ -22,7 +22,7 @@ TEST(RedisClient, PipelinesCommandsInOrder) {
 
 TEST(RedisClient, RedisErrorsAreRepliesNotFailures) {
   testing::RedisServer server;
-  Client client("127.0.0.1", server.port());
+  Client client("127.0.0.1", server.port(), {.password = server.password()});
   ASSERT_TRUE(client.command({"SET", "k", "text"}));
   auto reply = client.command({"INCR", "k"});
   ASSERT_TRUE(reply);
@@ -34,7 +34,7 @@ TEST(RedisClient, RedisErrorsAreRepliesNotFailures) {
 
 TEST(RedisClient, ScriptsSurviveARedisRestart) {
   testing::RedisServer server;
-  Client client("127.0.0.1", server.port());
+  Client client("127.0.0.1", server.port(), {.password = server.password()});
   const std::string script = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
   auto first = client.eval(script, {"counter"}, {"5"});
   ASSERT_TRUE(first) << first.error().message;
@@ -52,11 +52,32 @@ TEST(RedisClient, ScriptsSurviveARedisRestart) {
 }
 
 TEST(RedisClient, UnreachableServerIsUnavailable) {
-  Client client("127.0.0.1", 1, std::chrono::milliseconds(200));
+  Client client("127.0.0.1", 1, {}, std::chrono::milliseconds(200));
   auto reply = client.command({"PING"});
   ASSERT_FALSE(reply);
   EXPECT_EQ(reply.error().code, ErrorCode::kUnavailable);
   EXPECT_FALSE(client.ping());
+}
+
+TEST(RedisClient, AServerWantingAPasswordSaysSoInsteadOfFailingEveryCommand) {
+  testing::RedisServer server;
+  Client without("127.0.0.1", server.port());
+  auto refused = without.command({"GET", "k"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(refused.error().message.find("requires a password and none is configured"), std::string::npos)
+      << refused.error().message;
+
+  Client wrong("127.0.0.1", server.port(), {.password = "not-" + server.password()});
+  auto wrong_reply = wrong.command({"GET", "k"});
+  ASSERT_FALSE(wrong_reply);
+  EXPECT_NE(wrong_reply.error().message.find("refused the configured username or password"),
+            std::string::npos)
+      << wrong_reply.error().message;
+  EXPECT_EQ(wrong_reply.error().message.find(server.password()), std::string::npos);  // never the secret
+
+  Client right("127.0.0.1", server.port(), {.password = server.password()});
+  EXPECT_TRUE(right.ping());
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "jaring/areas/areas.hpp"
+#include "jaring/common/ids.hpp"
 #include "jaring/stack/local_tls.hpp"
 
 namespace jaring::stack {
@@ -78,11 +79,18 @@ nlohmann::json Endpoints::to_json() const {
   nlohmann::json out = {
       {"kafka_bootstrap", kafka_bootstrap},
       {"redis", redis},
+      {"redis_password_file", redis_password_file},
       {"services", services_json},
       {"auth", {{"dir", auth_dir}, {"issuer", issuer}, {"jwks_file", auth_dir + "/jwks.json"}}}};
   if (tls.calls_with_tls())
     out["tls"] = {{"ca_file", tls.ca_file}, {"cert_file", tls.cert_file}, {"key_file", tls.key_file}};
   return out;
+}
+
+std::string Endpoints::redis_password() const {
+  auto password = read_file(redis_password_file);
+  while (!password.empty() && std::isspace(static_cast<unsigned char>(password.back()))) password.pop_back();
+  return password;
 }
 
 Stack::Stack(Options options) : options_(std::move(options)) {}
@@ -138,15 +146,24 @@ void Stack::start() {
   const int redis_port = port(6380);
   endpoints_.redis = fmt::format("127.0.0.1:{}", redis_port);
   fs::create_directories(options_.run_dir / "data" / "redis");
+  // Redis wants a password, made once per run folder; it goes to redis-server in a config file
+  // (a command line is readable by every local user) and to coverage as a file.
+  const auto password_file = fs::absolute(options_.run_dir) / "auth" / "redis.password";
+  if (!fs::exists(password_file)) std::ofstream(password_file) << new_id("redis-") << "\n";
+  fs::permissions(password_file, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  endpoints_.redis_password_file = password_file.string();
+  const auto redis_conf = options_.run_dir / "data" / "redis" / "redis.conf";
+  std::ofstream(redis_conf) << "requirepass " << endpoints_.redis_password() << "\n";
+  fs::permissions(redis_conf, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
   redis->name = "redis";
-  redis->spec = {
-      "redis",
-      {"/usr/bin/redis-server", "--port", std::to_string(redis_port), "--bind", "127.0.0.1", "--save", "",
-       "--appendonly", "no", "--dir", (options_.run_dir / "data" / "redis").string()},
-      {},
-      log("redis"),
-      "",
-      options_.detach};
+  redis->spec = {"redis",
+                 {"/usr/bin/redis-server", fs::absolute(redis_conf).string(), "--port",
+                  std::to_string(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                  "--dir", (options_.run_dir / "data" / "redis").string()},
+                 {},
+                 log("redis"),
+                 "",
+                 options_.detach};
   members_.push_back(std::move(redis));
 
   auto kafka = std::make_unique<Member>();
@@ -228,6 +245,7 @@ void Stack::start() {
       ep.dashboard = fmt::format("http://127.0.0.1:{}/", dashboard_port);
       env["JARING_DASHBOARD_LISTEN"] = fmt::format("127.0.0.1:{}", dashboard_port);
       env["JARING_REDIS_ADDRESS"] = endpoints_.redis;
+      env["JARING_REDIS_PASSWORD_FILE"] = endpoints_.redis_password_file;
       env["JARING_SNAPSHOTS_PATH"] = (options_.run_dir / "data" / "coverage-snapshots.db").string();
       env["JARING_REGISTRATION_ADDRESS"] = endpoints_.services.at("registration").grpc;
     }
@@ -256,7 +274,9 @@ void Stack::wait_ready(Member& member) {
       return fs::exists(member.ready_file) && fs::file_size(member.ready_file) > 0;
     // redis: accepts connections on its port
     const auto& argv = member.spec.argv;
-    return process::port_open("127.0.0.1", std::stoi(argv[2]));
+    const auto port = std::find(argv.begin(), argv.end(), "--port");
+    return port != argv.end() && port + 1 != argv.end() &&
+           process::port_open("127.0.0.1", std::stoi(*(port + 1)));
   };
   const bool ok = process::wait_for([&] { return ready() || !member.process->running(); }, 60s, 50ms);
   if (!ok || !member.process->running()) {

@@ -1,5 +1,7 @@
 #include "jaring/testing/fixtures.hpp"
 
+#include "jaring/common/ids.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
@@ -67,7 +69,8 @@ bool redis_answers_ping(int port) {
         if (n <= 0) break;
         reply.append(buffer, static_cast<std::size_t>(n));
       }
-      ok = reply.starts_with("+PONG");
+      // NOAUTH: up, and wanting a password.
+      ok = reply.starts_with("+PONG") || reply.starts_with("-NOAUTH");
     }
   }
   ::close(fd);
@@ -93,7 +96,12 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-RedisServer::RedisServer() : dir_("jaring-redis-") {
+RedisServer::RedisServer() : dir_("jaring-redis-"), password_(new_id("redis-")) {
+  // In a file, not on the command line, where every local user could read it.
+  std::ofstream(dir_.path() / "redis.conf") << "requirepass " << password_ << "\n";
+  std::filesystem::permissions(dir_.path() / "redis.conf",
+                               std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace);
   // A free port can be taken between free_port() and redis binding it; try a few.
   for (int attempt = 1;; ++attempt) {
     port_ = process::free_port();
@@ -112,21 +120,14 @@ RedisServer::~RedisServer() = default;
 void RedisServer::start() {
   process::Spec spec;
   spec.name = "redis-server";
-  spec.argv = {"redis-server",
-               "--port",
-               std::to_string(port_),
-               "--bind",
-               "127.0.0.1",
-               "--save",
-               "",
-               "--appendonly",
-               "no",
-               "--dir",
-               dir_.path().string(),
-               "--daemonize",
-               "no",
-               "--logfile",
-               ""};
+  spec.argv = {"redis-server", (dir_.path() / "redis.conf").string(),
+               "--port",       std::to_string(port_),
+               "--bind",       "127.0.0.1",
+               "--save",       "",
+               "--appendonly", "no",
+               "--dir",        dir_.path().string(),
+               "--daemonize",  "no",
+               "--logfile",    ""};
   auto log = dir_.path() / "redis.log";
   spec.log_path = log.string();
   process_ = std::make_unique<process::Process>(spec);

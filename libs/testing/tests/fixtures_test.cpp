@@ -15,8 +15,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A one-shot Redis command over a raw socket; returns the first reply line.
-std::string redis_command(int port, const std::string& command) {
+// A one-shot Redis command over a raw socket, after AUTH; returns the first line of its reply.
+std::string redis_command(const RedisServer& redis, const std::string& command) {
+  const int port = redis.port();
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -24,16 +25,23 @@ std::string redis_command(int port, const std::string& command) {
   addr.sin_port = htons(static_cast<uint16_t>(port));
   std::string reply;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    std::string line = command + "\r\n";
+    std::string line = "AUTH " + redis.password() + "\r\n" + command + "\r\n";
     ::send(fd, line.data(), line.size(), MSG_NOSIGNAL);
     char buffer[256];
-    while (reply.find("\r\n") == std::string::npos) {
+    // Two lines: AUTH's answer, then the first of the command's.
+    const auto two_lines = [&] {
+      const auto first = reply.find("\r\n");
+      return first != std::string::npos && reply.find("\r\n", first + 2) != std::string::npos;
+    };
+    while (!two_lines()) {
       ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
       if (n <= 0) break;
       reply.append(buffer, static_cast<std::size_t>(n));
     }
   }
   ::close(fd);
+  if (!reply.starts_with("+OK\r\n")) return "AUTH refused: " + reply;
+  reply = reply.substr(5);
   return reply.substr(0, reply.find("\r\n"));
 }
 
@@ -83,9 +91,9 @@ TEST(RedisServerTest, AnswersAndIsGoneAfterDestruction) {
     RedisServer redis;
     port = redis.port();
     EXPECT_EQ(redis.address(), "127.0.0.1:" + std::to_string(port));
-    EXPECT_EQ(redis_command(port, "PING"), "+PONG");
-    EXPECT_EQ(redis_command(port, "SET k v"), "+OK");
-    EXPECT_EQ(redis_command(port, "CONFIG GET save").substr(0, 1), "*");
+    EXPECT_EQ(redis_command(redis, "PING"), "+PONG");
+    EXPECT_EQ(redis_command(redis, "SET k v"), "+OK");
+    EXPECT_EQ(redis_command(redis, "CONFIG GET save").substr(0, 1), "*");
   }
   EXPECT_FALSE(process::port_open("127.0.0.1", port));
 }
@@ -93,13 +101,13 @@ TEST(RedisServerTest, AnswersAndIsGoneAfterDestruction) {
 TEST(RedisServerTest, KillAndRestartKeepThePortAndLoseTheData) {
   RedisServer redis;
   int port = redis.port();
-  ASSERT_EQ(redis_command(port, "SET k v"), "+OK");
+  ASSERT_EQ(redis_command(redis, "SET k v"), "+OK");
   redis.kill();
   EXPECT_FALSE(process::port_open("127.0.0.1", port));
   redis.restart();
   EXPECT_EQ(redis.port(), port);
-  EXPECT_EQ(redis_command(port, "PING"), "+PONG");
-  EXPECT_EQ(redis_command(port, "GET k"), "$-1");  // a nil bulk string: the data went with the crash
+  EXPECT_EQ(redis_command(redis, "PING"), "+PONG");
+  EXPECT_EQ(redis_command(redis, "GET k"), "$-1");  // a nil bulk string: the data went with the crash
 }
 
 TEST(DevKafkaTest, ServesTheProjectTopicsAndIsGoneAfterDestruction) {

@@ -67,7 +67,7 @@ class EventHandlerTest : public ::testing::Test {
   }
 
   testing::RedisServer server_;
-  redis::Client client_{"127.0.0.1", server_.port()};
+  redis::Client client_{"127.0.0.1", server_.port(), {.password = server_.password()}};
   RedisCounters counters_{client_, "t:", std::chrono::seconds(3600)};
   metrics::Registry metrics_{"coverage"};
   EventHandler handler_{counters_, metrics_};

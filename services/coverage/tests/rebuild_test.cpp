@@ -55,7 +55,7 @@ class RebuildTest : public ::testing::Test {
   kafka::Settings settings_{kafka_.bootstrap(), {}};
   metrics::Registry metrics_{"test"};
   kafka::Producer producer_{settings_, "rebuild-test", metrics_};
-  redis::Client client_{"127.0.0.1", redis_server_.port()};
+  redis::Client client_{"127.0.0.1", redis_server_.port(), {.password = redis_server_.password()}};
   RedisCounters counters_{client_, "t:", std::chrono::seconds(3600)};
   int published_ = 0;
 };

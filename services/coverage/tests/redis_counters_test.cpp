@@ -16,7 +16,7 @@ PositionedChange registration(std::int64_t offset, const std::string& event_id, 
 class RedisCountersTest : public ::testing::Test {
  protected:
   testing::RedisServer server_;
-  redis::Client client_{"127.0.0.1", server_.port()};
+  redis::Client client_{"127.0.0.1", server_.port(), {.password = server_.password()}};
   RedisCounters counters_{client_, "t:", std::chrono::seconds(3600)};
 
   std::int64_t registered(const std::string& rw = kRw) {

@@ -31,9 +31,19 @@ struct Reply {
 
 using Command = std::vector<std::string>;
 
+// Who the client is to Redis (AUTH): the password alone for `requirepass`, or an ACL user.
+struct Auth {
+  std::string username{};  // empty: Redis's default user
+  std::string password{};  // empty: no AUTH
+};
+
 class Client {
  public:
-  Client(std::string host, int port, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // Connects on first use, and again after a failure; with `auth`, every connection
+  // authenticates first. A Redis that wants a password this client lacks, or refuses the one
+  // it has, is a connection failure whose message says so (never the password).
+  Client(std::string host, int port, Auth auth = {},
+         std::chrono::milliseconds timeout = std::chrono::seconds(5));
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -53,6 +63,7 @@ class Client {
   void drop();
   std::string host_;
   int port_;
+  Auth auth_;
   std::chrono::milliseconds timeout_;
   std::mutex mutex_;
   redisContext* context_ = nullptr;

@@ -47,7 +47,8 @@ struct Options {
 // Where each part listens.
 struct Endpoints {
   std::string kafka_bootstrap;
-  std::string redis;  // host:port
+  std::string redis;                // host:port
+  std::string redis_password_file;  // its password (run_dir/auth/redis.password, 0600)
   struct Service {
     std::string grpc;       // host:port
     std::string metrics;    // http://host:port (/metrics, /healthz, /readyz)
@@ -62,6 +63,8 @@ struct Endpoints {
   // when the stack runs plaintext). jaringctl reads it from endpoints.json.
   grpc::TlsFiles tls;
   nlohmann::json to_json() const;
+  // The password in redis_password_file, for a benchmark or test that talks to Redis itself.
+  std::string redis_password() const;
 };
 
 class Stack {

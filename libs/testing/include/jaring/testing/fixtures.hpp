@@ -28,10 +28,12 @@ class TempDir {
 
 class RedisServer {
  public:
-  // Starts redis-server on a free port without persistence; waits until it answers PING.
+  // Starts redis-server on a free port without persistence, requiring a password of its own
+  // (as make up's does); waits until it answers.
   RedisServer();
   ~RedisServer();
   int port() const { return port_; }
+  const std::string& password() const { return password_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   // Crash and restart on the same port (the data is gone: Redis is a cache).
   void kill();
@@ -41,6 +43,7 @@ class RedisServer {
   void start();
   TempDir dir_;
   int port_ = 0;
+  std::string password_;
   std::unique_ptr<process::Process> process_;
 };
 
