@@ -277,14 +277,22 @@ TEST_F(CoverageReadSide, RedisKilledMidStreamThenRebuildMakesTheCountersExact) {
   const auto& ep = stack_->endpoints();
   const auto credential = std::filesystem::path(ep.auth_dir) / "coverage.token";
   ASSERT_TRUE(std::filesystem::exists(credential)) << credential;
-  const auto command = fmt::format(
-      "JARING_REDIS_ADDRESS={} JARING_REDIS_PASSWORD_FILE={} JARING_REGISTRATION_ADDRESS={} "
-      "JARING_KAFKA_BOOTSTRAP_SERVERS={} "
-      "JARING_AUTH_JWKS_FILE={} JARING_AUTH_ISSUER={} JARING_AUTH_TOKEN_FILE={} "
-      "JARING_TLS_CA_FILE={} JARING_TLS_CERT_FILE={} JARING_TLS_KEY_FILE={} {} rebuild",
-      ep.redis, ep.redis_password_file, ep.services.at("registration").grpc, ep.kafka_bootstrap,
-      stack_->authority().jwks_file().string(), ep.issuer, credential.string(), ep.tls.ca_file,
-      ep.tls.cert_file, ep.tls.key_file, (testing::bin_dir() / "jaring-coverage").string());
+  const auto rebuild = [&](const std::string& redis_password_file) {
+    return fmt::format(
+        "JARING_REDIS_ADDRESS={} JARING_REDIS_PASSWORD_FILE={} JARING_REGISTRATION_ADDRESS={} "
+        "JARING_KAFKA_BOOTSTRAP_SERVERS={} "
+        "JARING_AUTH_JWKS_FILE={} JARING_AUTH_ISSUER={} JARING_AUTH_TOKEN_FILE={} "
+        "JARING_TLS_CA_FILE={} JARING_TLS_CERT_FILE={} JARING_TLS_KEY_FILE={} {} rebuild 2>&1",
+        ep.redis, redis_password_file, ep.services.at("registration").grpc, ep.kafka_bootstrap,
+        stack_->authority().jwks_file().string(), ep.issuer, credential.string(), ep.tls.ca_file,
+        ep.tls.cert_file, ep.tls.key_file, (testing::bin_dir() / "jaring-coverage").string());
+  };
+  // Without Redis's password coverage is refused, and says why.
+  const auto [refused_code, refused_out] = run(rebuild(""));
+  EXPECT_NE(refused_code, 0) << refused_out;
+  EXPECT_NE(refused_out.find("requires a password and none is configured"), std::string::npos) << refused_out;
+
+  const auto command = rebuild(ep.redis_password_file);
   const auto [code, out] = run(command);
   ASSERT_EQ(code, 0) << command << "\n" << out;
   EXPECT_NE(out.find(fmt::format("{} registered workers", kWorkers)), std::string::npos) << out;
