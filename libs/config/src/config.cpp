@@ -89,11 +89,14 @@ const std::string* Reader::lookup(std::string_view key) {
   return source_.find(key);
 }
 
+// The key, never its value: a secret pasted under the wrong key would otherwise be printed back
+// into a log (the value's length is enough to spot an empty or truncated one).
 void Reader::problem(std::string_view key, const std::string& what) {
   const auto* raw = source_.find(key);
   problems_.push_back(fmt::format("{} (env {}{}): {}{}", key,
                                   source_.env_prefix_.empty() ? "JARING_" : source_.env_prefix_,
-                                  env_name(key), what, raw ? fmt::format(" (got \"{}\")", *raw) : ""));
+                                  env_name(key), what,
+                                  raw ? fmt::format(" (got a value of {} characters)", raw->size()) : ""));
 }
 
 std::string Reader::string(std::string_view key, std::string fallback) {
