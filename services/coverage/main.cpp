@@ -27,6 +27,7 @@ struct Settings {
   service::CommonSettings common;
   config::HostPort dashboard_listen;
   bool dashboard_require_token = false;
+  metrics::HttpTls dashboard_tls;
   config::HostPort redis_address;
   redis::Auth redis_auth;
   std::string redis_prefix;
@@ -48,6 +49,7 @@ Settings read_settings(const config::Source& source) {
   s.common = service::read_common(reader, 50052, 9102);
   s.dashboard_listen = reader.host_port("dashboard.listen", "127.0.0.1:8080");
   s.dashboard_require_token = reader.boolean("dashboard.require_token", false);
+  s.dashboard_tls = service::read_http_tls(reader, "dashboard.tls.");
   s.redis_address = reader.host_port("redis.address", "127.0.0.1:6379");
   s.redis_auth.username = reader.string("redis.username", "");
   // The password from a file (a mounted Secret), never from the settings file or a variable,
@@ -114,7 +116,8 @@ int serve(const Settings& s) {
   kafka::Consumer consumer(s.kafka, s.consumer, handler, runtime.metrics);
   coverage::GrpcService api(queries, feed, evaluation, runtime.edge(coverage::GrpcService::kName));
   coverage::Dashboard dashboard(queries, feed, evaluation,
-                                s.dashboard_require_token ? runtime.verifier.get() : nullptr);
+                                s.dashboard_require_token ? runtime.verifier.get() : nullptr,
+                                s.dashboard_tls);
   coverage::RegistrationExport registration(service::channel(s.common, s.registration_address),
                                             areas::Registry::jakarta(), runtime.credentials());
   coverage::Reconciler reconciler(read_side, registration, runtime.metrics, s.reconcile_interval);

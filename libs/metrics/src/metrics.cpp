@@ -4,6 +4,8 @@
 #include <prometheus/text_serializer.h>
 
 #include <chrono>
+#include <filesystem>
+#include <mutex>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -41,7 +43,81 @@ std::string Registry::serialize() const {
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 
-HttpServer::HttpServer() : server_(std::make_unique<httplib::Server>()) {}
+// The certificate and key an HTTPS server presents, loaded again when their files change.
+struct HttpServer::Certificates {
+  HttpTls files;
+  std::mutex mutex;
+  std::chrono::steady_clock::time_point checked{};
+  std::filesystem::file_time_type cert_time{};
+  std::filesystem::file_time_type key_time{};
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> current{nullptr, SSL_CTX_free};
+
+  // A context holding the files' certificate chain and key, or nullptr when they do not load.
+  static SSL_CTX* load(const HttpTls& files) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == nullptr) return nullptr;
+    if (SSL_CTX_use_certificate_chain_file(ctx, files.cert_file.c_str()) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, files.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+      SSL_CTX_free(ctx);
+      return nullptr;
+    }
+    return ctx;
+  }
+
+  // At start: the files must load.
+  explicit Certificates(HttpTls tls) : files(std::move(tls)) {
+    if (!reload())
+      throw std::runtime_error(
+          fmt::format("cannot load the certificate {} with the key {}", files.cert_file, files.key_file));
+  }
+
+  bool reload() {
+    std::error_code ec;
+    const auto cert = std::filesystem::last_write_time(files.cert_file, ec);
+    const auto key = ec ? cert : std::filesystem::last_write_time(files.key_file, ec);
+    if (ec) return false;
+    if (current && cert == cert_time && key == key_time) return true;
+    SSL_CTX* fresh = load(files);
+    if (fresh == nullptr) return false;  // half-written: keep serving the one we have
+    current.reset(fresh);
+    cert_time = cert;
+    key_time = key;
+    return true;
+  }
+
+  // Per handshake: the current certificate and key on this connection.
+  static int on_handshake(SSL* ssl, void* self) {
+    auto& c = *static_cast<Certificates*>(self);
+    std::lock_guard lock(c.mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - c.checked >= std::chrono::seconds(c.files.refresh_seconds)) {
+      c.checked = now;
+      c.reload();
+    }
+    if (!c.current) return 0;
+    X509* cert = SSL_CTX_get0_certificate(c.current.get());
+    EVP_PKEY* key = SSL_CTX_get0_privatekey(c.current.get());
+    STACK_OF(X509)* chain = nullptr;
+    SSL_CTX_get0_chain_certs(c.current.get(), &chain);
+    return SSL_use_cert_and_key(ssl, cert, key, chain, 1) == 1 ? 1 : 0;
+  }
+};
+
+HttpServer::HttpServer(const HttpTls& tls) {
+  if (!tls.enabled()) {
+    server_ = std::make_unique<httplib::Server>();
+    return;
+  }
+  if (tls.key_file.empty()) throw std::runtime_error("a certificate " + tls.cert_file + " without its key");
+  certificates_ = std::make_shared<Certificates>(tls);
+  auto* certificates = certificates_.get();
+  server_ = std::make_unique<httplib::SSLServer>([certificates](SSL_CTX& ctx) {
+    SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+    SSL_CTX_set_cert_cb(&ctx, &Certificates::on_handshake, certificates);
+    return true;
+  });
+}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -68,8 +144,8 @@ void HttpServer::stop() {
   }
 }
 
-AdminServer::AdminServer(Registry& registry, ReadyCheck ready)
-    : registry_(registry), ready_(std::move(ready)) {
+AdminServer::AdminServer(Registry& registry, ReadyCheck ready, const HttpTls& tls)
+    : registry_(registry), ready_(std::move(ready)), server_(tls) {
   auto& routes = http();
   routes.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(registry_.serialize(), "text/plain; version=0.0.4");

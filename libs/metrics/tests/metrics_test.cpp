@@ -2,8 +2,12 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <filesystem>
+#include <thread>
 
 #include "jaring/metrics/metrics.hpp"
+#include "jaring/stack/local_tls.hpp"
+#include "jaring/testing/fixtures.hpp"
 
 namespace jaring::metrics {
 namespace {
@@ -46,6 +50,60 @@ TEST(AdminServer, ServesMetricsHealthAndReadiness) {
   ASSERT_TRUE(now_ready);
   EXPECT_EQ(now_ready->status, 200);
   admin.stop();
+}
+
+// A GET /healthz over HTTPS, trusting only `ca`: true when it answered 200.
+bool healthy_over_https(int port, const std::string& ca) {
+  httplib::SSLClient client("127.0.0.1", port);
+  client.set_ca_cert_path(ca.c_str());
+  client.enable_server_certificate_verification(true);
+  client.set_connection_timeout(2, 0);
+  const auto res = client.Get("/healthz");
+  return res && res->status == 200;
+}
+
+TEST(AdminServer, ServesHttpsOnlyWithACertificateAndPicksUpARotatedOne) {
+  testing::TempDir dir("jaring-admin-tls");
+  const auto first_ca = stack::LocalTls::open_or_create(dir.path() / "first");
+  const auto second_ca = stack::LocalTls::open_or_create(dir.path() / "second");
+  const auto served = first_ca.service("admin");
+  Registry registry("registration");
+  AdminServer admin(registry, [] { return std::optional<std::string>(); },
+                    {served.cert_file, served.key_file, 1});
+  admin.start("127.0.0.1", 0);
+
+  EXPECT_TRUE(healthy_over_https(admin.port(), first_ca.ca_file()));
+  httplib::Client plain("127.0.0.1", admin.port());
+  plain.set_connection_timeout(2, 0);
+  const auto plaintext = plain.Get("/healthz");
+  EXPECT_FALSE(plaintext && plaintext->status == 200);
+  EXPECT_FALSE(healthy_over_https(admin.port(), second_ca.ca_file()));
+
+  // cert-manager replaces the files: new connections get the new certificate, no restart.
+  const auto rotated = second_ca.service("admin");
+  std::filesystem::copy_file(rotated.key_file, served.key_file,
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(rotated.cert_file, served.cert_file,
+                             std::filesystem::copy_options::overwrite_existing);
+  bool switched = false;
+  for (int i = 0; i < 50 && !switched; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    switched = healthy_over_https(admin.port(), second_ca.ca_file());
+  }
+  EXPECT_TRUE(switched);
+  EXPECT_FALSE(healthy_over_https(admin.port(), first_ca.ca_file()));
+}
+
+TEST(AdminServer, ACertificateThatDoesNotLoadStopsTheStart) {
+  testing::TempDir dir("jaring-admin-tls");
+  const auto missing = (dir.path() / "missing.pem").string();
+  Registry registry("registration");
+  try {
+    AdminServer admin(registry, [] { return std::optional<std::string>(); }, {missing, missing, 60});
+    FAIL() << "expected a refusal";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -43,7 +43,23 @@ CommonSettings read_common(config::Reader& reader, int grpc_port, int admin_port
   s.tls.refresh_seconds = static_cast<int>(reader.integer("tls.refresh_seconds", 60, 1, 86400));
   if (const auto broken = grpc::check(s.tls); !broken.empty())
     throw config::ConfigError(broken.front().field + ": " + broken.front().rule);
+  s.admin_tls = read_http_tls(reader, "admin.tls.");
   return s;
+}
+
+metrics::HttpTls read_http_tls(config::Reader& reader, const std::string& prefix) {
+  metrics::HttpTls tls;
+  tls.cert_file = reader.string(prefix + "cert_file", "");
+  tls.key_file = reader.string(prefix + "key_file", "");
+  if (tls.cert_file.empty() != tls.key_file.empty())
+    throw config::ConfigError(prefix + (tls.cert_file.empty() ? "cert_file" : "key_file") +
+                              ": a certificate and its key go together: set both or neither");
+  for (const auto* file : {&tls.cert_file, &tls.key_file}) {
+    if (!file->empty() && !std::ifstream(*file))
+      throw config::ConfigError(prefix + (file == &tls.cert_file ? "cert_file" : "key_file") +
+                                ": cannot read " + *file);
+  }
+  return tls;
 }
 
 std::shared_ptr<::grpc::Channel> channel(const CommonSettings& settings, const std::string& address) {
@@ -162,7 +178,7 @@ void Runtime::start(metrics::ReadyCheck ready) {
     grpc.add_service(audit_service_.get());
   }
   grpc.start(common.grpc_listen.str(), grpc::server_credentials(common.tls));
-  admin = std::make_unique<metrics::AdminServer>(metrics, std::move(ready));
+  admin = std::make_unique<metrics::AdminServer>(metrics, std::move(ready), common.admin_tls);
   admin->start(common.admin_listen.host, common.admin_listen.port);
   spdlog::info("{} serving gRPC ({}) on {}:{} and metrics on {}:{}", name,
                !common.tls.serves_tls()            ? "plaintext"

@@ -97,8 +97,9 @@ std::optional<std::int64_t> number_param(const httplib::Request& req, const char
 
 }  // namespace
 
-Dashboard::Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation, auth::Verifier* verifier)
-    : queries_(queries), feed_(feed), evaluation_(evaluation), verifier_(verifier) {
+Dashboard::Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation, auth::Verifier* verifier,
+                     const metrics::HttpTls& tls)
+    : queries_(queries), feed_(feed), evaluation_(evaluation), verifier_(verifier), server_(tls) {
   auto& routes = server_.http();
   if (verifier_ != nullptr) {
     routes.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {

@@ -31,7 +31,9 @@ namespace jaring::coverage {
 class Dashboard {
  public:
   // `verifier`: null for a public API, else the verifier every /api/* request's token must pass.
-  Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation, auth::Verifier* verifier = nullptr);
+  // `tls`: HTTPS (dashboard.tls.*) when enabled.
+  Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation, auth::Verifier* verifier = nullptr,
+            const metrics::HttpTls& tls = {});
   ~Dashboard();
   // Binds host:port (0 picks one); throws std::runtime_error when it cannot.
   void start(const std::string& host, int port);

@@ -48,9 +48,21 @@ using ReadyCheck = std::function<std::optional<std::string>()>;
 
 // An HTTP server (cpp-httplib) serving in a background thread: the admin endpoint and the
 // coverage dashboard both run on one.
+// HTTPS for an HTTP server (admin.tls.*, dashboard.tls.*): both files or neither. The files are
+// checked again at most every `refresh_seconds` when a client connects, so a rotated certificate
+// serves new connections without a restart.
+struct HttpTls {
+  std::string cert_file{};
+  std::string key_file{};
+  int refresh_seconds = 60;
+  bool enabled() const { return !cert_file.empty(); }
+};
+
 class HttpServer {
  public:
-  HttpServer();
+  // Plain HTTP, or HTTPS only when `tls` is enabled. Throws std::runtime_error when the
+  // certificate or key cannot be loaded (naming the files, never their content).
+  explicit HttpServer(const HttpTls& tls = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -63,6 +75,8 @@ class HttpServer {
   int port() const { return port_; }
 
  private:
+  struct Certificates;
+  std::shared_ptr<Certificates> certificates_;  // before server_, whose callbacks use it
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
@@ -71,7 +85,7 @@ class HttpServer {
 // HTTP server for /metrics, /healthz and /readyz on its own port; services may add routes.
 class AdminServer {
  public:
-  AdminServer(Registry& registry, ReadyCheck ready);
+  AdminServer(Registry& registry, ReadyCheck ready, const HttpTls& tls = {});
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;

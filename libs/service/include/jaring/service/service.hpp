@@ -35,7 +35,13 @@ struct CommonSettings {
   // TLS for the gRPC server and for this service's calls to others: tls.cert_file,
   // tls.key_file, tls.ca_file, tls.client_ca_file (mTLS), tls.refresh_seconds.
   grpc::TlsFiles tls;
+  // HTTPS on the admin port (admin.tls.cert_file, admin.tls.key_file); plain HTTP without.
+  metrics::HttpTls admin_tls;
 };
+
+// HTTPS settings under `prefix` (admin.tls., dashboard.tls.): both files or neither, readable.
+// Throws config::ConfigError naming the key.
+metrics::HttpTls read_http_tls(config::Reader& reader, const std::string& prefix);
 
 // Throws config::ConfigError naming the key of the first broken rule (never a value).
 CommonSettings read_common(config::Reader& reader, int grpc_port, int admin_port);
