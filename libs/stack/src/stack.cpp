@@ -13,7 +13,6 @@
 #include <fmt/format.h>
 
 #include "jaring/areas/areas.hpp"
-#include "jaring/common/ids.hpp"
 #include "jaring/stack/local_tls.hpp"
 
 namespace jaring::stack {
@@ -58,6 +57,17 @@ bool http_ok(const std::string& url) {
   client.set_read_timeout(2, 0);
   auto res = client.Get(rest.substr(slash));
   return res && res->status == 200;
+}
+
+// 32 hex digits from the kernel's generator: a local stack's Redis password.
+std::string random_secret() {
+  std::ifstream urandom("/dev/urandom", std::ios::binary);
+  unsigned char bytes[16];
+  if (!urandom.read(reinterpret_cast<char*>(bytes), sizeof bytes))
+    throw std::runtime_error("cannot read /dev/urandom for the Redis password");
+  std::string out;
+  for (const auto b : bytes) out += fmt::format("{:02x}", b);
+  return out;
 }
 
 // The program a PID runs now, to be sure a recorded PID was not reused by something else.
@@ -149,7 +159,7 @@ void Stack::start() {
   // Redis wants a password, made once per run folder; it goes to redis-server in a config file
   // (a command line is readable by every local user) and to coverage as a file.
   const auto password_file = fs::absolute(options_.run_dir) / "auth" / "redis.password";
-  if (!fs::exists(password_file)) std::ofstream(password_file) << new_id("redis-") << "\n";
+  if (!fs::exists(password_file)) std::ofstream(password_file) << random_secret() << "\n";
   fs::permissions(password_file, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
   endpoints_.redis_password_file = password_file.string();
   const auto redis_conf = options_.run_dir / "data" / "redis" / "redis.conf";
