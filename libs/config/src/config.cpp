@@ -93,10 +93,9 @@ const std::string* Reader::lookup(std::string_view key) {
 // into a log (the value's length is enough to spot an empty or truncated one).
 void Reader::problem(std::string_view key, const std::string& what) {
   const auto* raw = source_.find(key);
-  problems_.push_back(fmt::format("{} (env {}{}): {}{}", key,
-                                  source_.env_prefix_.empty() ? "JARING_" : source_.env_prefix_,
-                                  env_name(key), what,
-                                  raw ? fmt::format(" (got a value of {} characters)", raw->size()) : ""));
+  problems_.push_back(fmt::format(
+      "{} (env {}{}): {}{}", key, source_.env_prefix_.empty() ? "JARING_" : source_.env_prefix_,
+      env_name(key), what, raw ? fmt::format(" (got a value of {} characters)", raw->size()) : ""));
 }
 
 std::string Reader::string(std::string_view key, std::string fallback) {

@@ -61,11 +61,10 @@ TEST(Reader, NamesEveryBadKeyAndItsRule) {
     const std::string what = e.what();
     EXPECT_NE(what.find("redis.address (env JARING_REDIS_ADDRESS): must be host:port"), std::string::npos)
         << what;
-    EXPECT_NE(
-        what.find(
-            "coverage.batch (env JARING_COVERAGE_BATCH): must be an integer from 1 to 10000 (got a value of 4 "
-            "characters)"),
-        std::string::npos)
+    EXPECT_NE(what.find("coverage.batch (env JARING_COVERAGE_BATCH): must be an integer from 1 to 10000 (got "
+                        "a value of 4 "
+                        "characters)"),
+              std::string::npos)
         << what;
     EXPECT_EQ(what.find("lots"), std::string::npos) << what;  // the key, never its value
     EXPECT_NE(what.find("log.level"), std::string::npos) << what;
