@@ -71,31 +71,28 @@ Result<void> Client::ensure_connected() {
     return fail(Error::unavailable(std::move(message)));
   }
   redisSetTimeout(context_, to_timeval(timeout_));
-  // AUTH, then PING: a server that wants a password we do not have answers NOAUTH here, once,
-  // with a message an operator can act on, instead of an error reply to every command.
-  std::vector<std::string> args;
+  // AUTH (when configured) and PING in one round trip: a server that wants a password we do not
+  // have answers NOAUTH here, once, with a message an operator can act on, instead of an error
+  // reply to every command.
+  std::vector<Command> handshake;
   if (!auth_.password.empty()) {
-    args = {"AUTH"};
-    if (!auth_.username.empty()) args.push_back(auth_.username);
-    args.push_back(auth_.password);
+    Command auth{"AUTH"};
+    if (!auth_.username.empty()) auth.push_back(auth_.username);
+    auth.push_back(auth_.password);
+    handshake.push_back(std::move(auth));
   }
-  for (const auto& command : {args, std::vector<std::string>{"PING"}}) {
-    if (command.empty()) continue;
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lens;
-    for (const auto& a : command) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    auto* reply = static_cast<redisReply*>(
-        redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lens.data()));
-    if (reply == nullptr) {
+  handshake.push_back({"PING"});
+  for (const auto& command : handshake) append(command);
+  for (const auto& command : handshake) {
+    void* raw = nullptr;
+    if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
       auto message = fmt::format("redis {}:{}: {}", host_, port_, context_->errstr);
       drop();
       return fail(Error::unavailable(std::move(message)));
     }
+    const auto* reply = static_cast<redisReply*>(raw);
     const std::string error = reply->type == REDIS_REPLY_ERROR ? std::string(reply->str, reply->len) : "";
-    freeReplyObject(reply);
+    freeReplyObject(raw);
     if (error.empty()) continue;
     drop();
     if (error.starts_with("NOAUTH"))
@@ -111,19 +108,20 @@ Result<void> Client::ensure_connected() {
   return {};
 }
 
-Result<std::vector<Reply>> Client::pipeline_locked(const std::vector<Command>& commands) {
-  if (auto ok = ensure_connected(); !ok) return fail(ok.error());
+// Queues `command` on the connection; its reply is read with redisGetReply.
+void Client::append(const Command& command) {
   std::vector<const char*> argv;
   std::vector<std::size_t> lens;
-  for (const auto& cmd : commands) {
-    argv.clear();
-    lens.clear();
-    for (const auto& a : cmd) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    redisAppendCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lens.data());
+  for (const auto& a : command) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
   }
+  redisAppendCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lens.data());
+}
+
+Result<std::vector<Reply>> Client::pipeline_locked(const std::vector<Command>& commands) {
+  if (auto ok = ensure_connected(); !ok) return fail(ok.error());
+  for (const auto& command : commands) append(command);
   std::vector<Reply> replies;
   replies.reserve(commands.size());
   for (std::size_t i = 0; i < commands.size(); ++i) {

@@ -141,7 +141,6 @@ void Stack::start() {
       auth::LocalAuthority::open_or_create(fs::absolute(options_.run_dir) / "auth"));
   endpoints_.auth_dir = (fs::absolute(options_.run_dir) / "auth").string();
   endpoints_.issuer = authority_->issuer();
-  fs::create_directories(options_.run_dir / "data");
   std::optional<LocalTls> tls;
   if (options_.tls) {
     tls = LocalTls::open_or_create(fs::absolute(options_.run_dir) / "tls");

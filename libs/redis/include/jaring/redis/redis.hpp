@@ -59,6 +59,7 @@ class Client {
 
  private:
   Result<void> ensure_connected();
+  void append(const Command& command);
   Result<std::vector<Reply>> pipeline_locked(const std::vector<Command>& commands);
   void drop();
   std::string host_;
