@@ -1,5 +1,6 @@
 // jaring-claims: wires the SQLite store, the benefit table, the registration and contribution
-// consumers, the outbox relay to Kafka and the gRPC API around the claims core.
+// consumers, the outbox relay to Kafka and the gRPC API around the claims core. `jaring-claims
+// rekey` re-seals the store's personal data under the current keys.
 #include <spdlog/spdlog.h>
 
 #include "adapters/event_handler.hpp"
@@ -14,40 +15,71 @@ namespace jaring::claims {
 extern const char kDefaultBenefits[];
 }
 
+namespace {
+
+struct Settings {
+  service::CommonSettings common;
+  std::string store_path;
+  std::string benefits_file;
+  claims::Settings rules;
+  kafka::Settings kafka;
+  kafka::ConsumerOptions consumer;
+  crypto::Keys keys;
+};
+
+// The service and `rekey` read every key, so that one settings file serves both.
+Settings read_settings(const config::Source& source) {
+  config::Reader reader(source);
+  Settings s;
+  s.common = service::read_common(reader, 50054, 9104);
+  s.store_path = reader.string("store.path", "claims.db");
+  s.benefits_file = reader.string("benefits.file", "");
+  s.rules.arrears_rule =
+      reader.choice("claims.arrears_rule", "eligible", {"eligible", "not_eligible"}) == "eligible"
+          ? claims::ArrearsRule::kEligible
+          : claims::ArrearsRule::kNotEligible;
+  s.rules.lapse_after_months = static_cast<int>(reader.integer("claims.lapse_after_months", 3, 1, 24));
+  s.kafka = service::read_kafka(reader);
+  s.consumer = service::read_consumer(
+      reader, "claims",
+      {{"registration", "jaring.registration.v1"}, {"contribution", "jaring.contribution.v1"}});
+  s.keys = service::read_data_keys(reader);
+  reader.finish();
+  return s;
+}
+
+int serve(const Settings& s) {
+  const auto benefits = service::load_table<claims::BenefitTable>("benefits.file", s.benefits_file,
+                                                                  claims::kDefaultBenefits, "benefits");
+  service::Runtime runtime("claims", s.common);
+  SystemClock clock;
+  const crypto::Sealer sealer(s.keys);
+  service::StoreAndOutbox parts(runtime, s.store_path, claims::SqliteStore::migrations(sealer), s.kafka);
+  claims::SqliteStore store(parts.db(), sealer, clock, parts.committed());
+  claims::Claims core(store, benefits, s.rules, clock);
+  claims::GrpcService api(core, runtime.edge(claims::GrpcService::kName));
+  claims::EventHandler handler(core, runtime.metrics);
+  kafka::Consumer consumer(s.kafka, s.consumer, parts.batched(handler), runtime.metrics);
+
+  runtime.grpc.add_service(&api);
+  spdlog::info("benefits: {} schedule(s) from {}; arrears rule {}", benefits.schedules().size(),
+               s.benefits_file.empty() ? "the compiled-in table" : s.benefits_file,
+               s.rules.arrears_rule == claims::ArrearsRule::kEligible ? "eligible" : "not_eligible");
+  parts.serve(consumer);
+  return 0;
+}
+
+int rekey(const Settings& s) {
+  const crypto::Sealer sealer(s.keys);
+  return service::rekey(s.store_path, claims::SqliteStore::migrations(sealer), sealer,
+                        claims::SqliteStore::sealed_tables());
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  return service::run("claims", argc, argv, [](const config::Source& source) {
-    config::Reader reader(source);
-    const auto common = service::read_common(reader, 50054, 9104);
-    const auto store_path = reader.string("store.path", "claims.db");
-    const auto benefits_file = reader.string("benefits.file", "");
-    claims::Settings settings;
-    settings.arrears_rule =
-        reader.choice("claims.arrears_rule", "eligible", {"eligible", "not_eligible"}) == "eligible"
-            ? claims::ArrearsRule::kEligible
-            : claims::ArrearsRule::kNotEligible;
-    settings.lapse_after_months = static_cast<int>(reader.integer("claims.lapse_after_months", 3, 1, 24));
-    const auto kafka_settings = service::read_kafka(reader);
-    const auto consumer_options = service::read_consumer(
-        reader, "claims",
-        {{"registration", "jaring.registration.v1"}, {"contribution", "jaring.contribution.v1"}});
-    reader.finish();
-    const auto benefits = service::load_table<claims::BenefitTable>("benefits.file", benefits_file,
-                                                                    claims::kDefaultBenefits, "benefits");
-
-    service::Runtime runtime("claims", common);
-    SystemClock clock;
-    service::StoreAndOutbox parts(runtime, store_path, claims::SqliteStore::migrations(), kafka_settings);
-    claims::SqliteStore store(parts.db(), clock, parts.committed());
-    claims::Claims core(store, benefits, settings, clock);
-    claims::GrpcService api(core, runtime.edge(claims::GrpcService::kName));
-    claims::EventHandler handler(core, runtime.metrics);
-    kafka::Consumer consumer(kafka_settings, consumer_options, parts.batched(handler), runtime.metrics);
-
-    runtime.grpc.add_service(&api);
-    spdlog::info("benefits: {} schedule(s) from {}; arrears rule {}", benefits.schedules().size(),
-                 benefits_file.empty() ? "the compiled-in table" : benefits_file,
-                 settings.arrears_rule == claims::ArrearsRule::kEligible ? "eligible" : "not_eligible");
-    parts.serve(consumer);
-    return 0;
-  });
+  return service::run(
+      "claims", argc, argv, [](const config::Source& source) { return serve(read_settings(source)); },
+      {{"rekey", "re-seal the personal data in the store under the current keys of crypto.key_file",
+        [](const config::Source& source) { return rekey(read_settings(source)); }}});
 }

@@ -6,7 +6,6 @@
 #include <fstream>
 
 #include <cstdlib>
-#include <cstring>
 #include <iostream>
 
 #include "adapters/dashboard.hpp"
@@ -171,12 +170,8 @@ int run_rebuild(const Settings& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // `rebuild` is a subcommand: the rest of the command line is the service's (--config).
-  if (argc > 1 && std::strcmp(argv[1], "rebuild") == 0) {
-    argv[1] = argv[0];
-    return service::run("coverage", argc - 1, argv + 1,
-                        [](const config::Source& source) { return run_rebuild(read_settings(source)); });
-  }
   return service::run("coverage", argc, argv,
-                      [](const config::Source& source) { return serve(read_settings(source)); });
+                      [](const config::Source& source) { return serve(read_settings(source)); },
+                      {{"rebuild", "recompute every counter from the owners' exports, then exit",
+                        [](const config::Source& source) { return run_rebuild(read_settings(source)); }}});
 }

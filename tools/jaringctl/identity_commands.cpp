@@ -1,7 +1,9 @@
 // jaringctl dev-token: a token signed by a local stack's key, for curl, grpcurl or another
-// jaringctl; jaringctl audit: the audit trail of every service, merged by time, for auditors.
+// jaringctl; jaringctl audit: the audit trail of every service, merged by time, for auditors;
+// jaringctl keys: the key file that seals personal data at rest.
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <regex>
 
 #include <fmt/format.h>
@@ -9,6 +11,7 @@
 #include "cli.hpp"
 #include "jaring/audit/v1/audit.grpc.pb.h"
 #include "jaring/common/clock.hpp"
+#include "jaring/crypto/keys.hpp"
 
 namespace jaring::ctl {
 namespace {
@@ -205,9 +208,55 @@ void add_audit_command(CLI::App& app, Globals& g) {
 
 }  // namespace
 
+void add_keys_command(CLI::App& app, Globals& g) {
+  auto* keys =
+      app.add_subcommand("keys",
+                         "The key file of registration's and claims' personal data (crypto.key_file): "
+                         "see docs/security.md");
+  keys->require_subcommand(1);
+  auto file = std::make_shared<std::string>();
+  auto* create = keys->add_subcommand("new", "Write a new key file: one data key and one index key");
+  create->add_option("--out", *file, "where to write it (0600); an existing file is never replaced")
+      ->required();
+  create->callback([&g, file] {
+    if (std::filesystem::exists(*file))
+      throw UsageError(
+          fmt::format("keys new: {} exists; replacing it would lose every value its keys sealed", *file));
+    if (auto written = crypto::Keys::generate().write(*file); !written)
+      throw UsageError(written.error().message);
+    fmt::print("wrote {}: data key 1 and index key 1\n", *file);
+    g.exit_code = 0;
+  });
+  auto index_too = std::make_shared<bool>(false);
+  auto* rotate = keys->add_subcommand(
+      "rotate",
+      "Add a data key and make it current (older keys stay, to read what they sealed); restart registration "
+      "and claims, then run their `rekey`");
+  rotate->add_option("--file", *file, "the key file to rotate in place")->required();
+  rotate->add_flag("--index", *index_too,
+                   "also add an index key (the NIK's blind index) and make it current");
+  rotate->callback([&g, file, index_too] {
+    auto keys = crypto::Keys::load(*file);
+    if (!keys) {
+      const auto& v = keys.error().violations.front();
+      throw UsageError(fmt::format("keys rotate: {}: {}", v.field, v.rule));
+    }
+    auto next = keys->with_new_data_key();
+    if (*index_too) next = next.with_new_index_key();
+    if (auto written = next.write(*file); !written) throw UsageError(written.error().message);
+    fmt::print(
+        "{}: data key {} is current{}; run `jaring-registration rekey` and `jaring-claims rekey` once "
+        "both services run with it\n",
+        *file, next.data().current,
+        *index_too ? fmt::format(", index key {} too", next.index().current) : std::string());
+    g.exit_code = 0;
+  });
+}
+
 void add_identity_commands(CLI::App& app, Globals& g) {
   add_dev_token_command(app, g);
   add_audit_command(app, g);
+  add_keys_command(app, g);
 }
 
 }  // namespace jaring::ctl

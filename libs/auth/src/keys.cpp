@@ -14,13 +14,13 @@
 
 #include <fmt/format.h>
 
-#include "base64url.hpp"
+#include "jaring/crypto/base64url.hpp"
 
 namespace jaring::auth {
 namespace {
 
-using detail::base64url_decode;
-using detail::base64url_encode;
+using crypto::base64url_decode;
+using crypto::base64url_encode;
 
 template <typename T, void (*Free)(T*)>
 struct Deleter {

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base64url.hpp"
+#include "jaring/crypto/base64url.hpp"
 
 namespace jaring::auth {
 namespace {
@@ -166,7 +166,7 @@ Result<Identity> Verifier::verify_uncached(const std::string& token) {
   const auto second = first == std::string::npos ? first : token.find('.', first + 1);
   if (second == std::string::npos || token.find('.', second + 1) != std::string::npos)
     return fail(refused("token malformed"));
-  const auto header_text = detail::base64url_decode(std::string_view(token).substr(0, first));
+  const auto header_text = crypto::base64url_decode(std::string_view(token).substr(0, first));
   if (!header_text) return fail(refused("token malformed"));
   const auto header = nlohmann::json::parse(*header_text, nullptr, false);
   if (header.is_discarded() || !header.is_object()) return fail(refused("token malformed"));

@@ -11,6 +11,8 @@
 #include <iostream>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "jaring/log/log.hpp"
 
 namespace jaring::service {
@@ -200,15 +202,62 @@ void wait_for_shutdown() {
   sigwait(&set, &signal);
 }
 
+crypto::Keys read_data_keys(config::Reader& reader) {
+  const auto path = reader.required_string("crypto.key_file");
+  if (path.empty()) return {};  // recorded as a problem: reader.finish() throws it
+  auto keys = crypto::Keys::load(path);
+  if (!keys) {
+    const auto& v = keys.error().violations.front();
+    // The violation names the file and the entry; never a key's bytes.
+    throw config::ConfigError(fmt::format("crypto.key_file: {}: {}", v.field, v.rule));
+  }
+  return std::move(*keys);
+}
+
+int rekey(const std::string& store_path, const std::vector<store::Migration>& migrations,
+          const crypto::Sealer& sealer, const std::vector<crypto::SealedTable>& tables) {
+  const auto db = store::Database::open(store_path, migrations);
+  const auto describe = [&](const crypto::KeyCensus& c) {
+    std::string out;
+    for (const auto& [key, n] : c.values_by_key)
+      out += fmt::format("{}{} under {}", out.empty() ? "" : ", ", n,
+                         key == 0 ? std::string("no key (clear)") : fmt::format("key {}", key));
+    if (out.empty()) out = "no values";
+    if (c.stale_indexes > 0)
+      out += fmt::format("; {} blind indexes under an older index key", c.stale_indexes);
+    return out;
+  };
+  std::cout << "re-sealing " << store_path << " under data key " << sealer.current_data_key()
+            << " and index key " << sealer.current_index_key() << "\n";
+  for (const auto& table : tables) {
+    const auto before = crypto::census(*db, sealer, table);
+    const auto done = crypto::reseal(*db, sealer, table);
+    const auto after = crypto::census(*db, sealer, table);
+    std::cout << fmt::format("{}: {} rows, {} re-sealed; before: {}; now: {}\n", table.table, done.rows,
+                             done.rewritten, describe(before), describe(after));
+  }
+  return 0;
+}
+
 int run(const std::string& service, int argc, char** argv,
-        const std::function<int(const config::Source&)>& body) {
+        const std::function<int(const config::Source&)>& serve, const std::vector<Command>& commands) {
   // Stores, their WAL and shm files, snapshots and exports hold personal data: owner only.
   ::umask(077);
   CLI::App app{"jaring-" + service + ": see README.md for its settings"};
   std::string config_file;
   if (const char* env = std::getenv("JARING_CONFIG")) config_file = env;
   app.add_option("--config", config_file, "YAML settings file; JARING_* environment variables override it");
+  // Each command takes --config too (`jaring-coverage rebuild --config F`).
+  app.fallthrough();
+  std::vector<std::pair<CLI::App*, const Command*>> chosen;
+  for (const auto& command : commands)
+    chosen.emplace_back(app.add_subcommand(command.name, command.help), &command);
+  app.require_subcommand(0, 1);
   CLI11_PARSE(app, argc, argv);
+  std::function<int(const config::Source&)> body = serve;
+  for (const auto& [sub, command] : chosen) {
+    if (sub->parsed()) body = command->body;
+  }
 
   // Block the shutdown signals before any thread starts, so that only sigwait sees them.
   const auto set = shutdown_signals();

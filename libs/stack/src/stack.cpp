@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "jaring/crypto/keys.hpp"
+
 #include "jaring/areas/areas.hpp"
 #include "jaring/stack/local_tls.hpp"
 
@@ -90,6 +92,7 @@ nlohmann::json Endpoints::to_json() const {
       {"kafka_bootstrap", kafka_bootstrap},
       {"redis", redis},
       {"redis_password_file", redis_password_file},
+      {"data_keys_file", data_keys_file},
       {"services", services_json},
       {"auth", {{"dir", auth_dir}, {"issuer", issuer}, {"jwks_file", auth_dir + "/jwks.json"}}}};
   if (tls.calls_with_tls())
@@ -141,6 +144,13 @@ void Stack::start() {
       auth::LocalAuthority::open_or_create(fs::absolute(options_.run_dir) / "auth"));
   endpoints_.auth_dir = (fs::absolute(options_.run_dir) / "auth").string();
   endpoints_.issuer = authority_->issuer();
+  // The keys that seal personal data, made once per run folder (`jaringctl keys rotate` adds one).
+  const auto data_keys = fs::absolute(options_.run_dir) / "auth" / "data-keys.yaml";
+  if (!fs::exists(data_keys)) {
+    if (auto written = crypto::Keys::generate().write(data_keys.string()); !written)
+      throw std::runtime_error(written.error().message);
+  }
+  endpoints_.data_keys_file = data_keys.string();
   std::optional<LocalTls> tls;
   if (options_.tls) {
     tls = LocalTls::open_or_create(fs::absolute(options_.run_dir) / "tls");
@@ -231,6 +241,9 @@ void Stack::start() {
       env["JARING_TLS_KEY_FILE"] = files.key_file;
       env["JARING_TLS_CA_FILE"] = files.ca_file;
       env["JARING_TLS_CLIENT_CA_FILE"] = files.client_ca_file;
+    }
+    if (std::string_view(s.name) == "registration" || std::string_view(s.name) == "claims") {
+      env["JARING_CRYPTO_KEY_FILE"] = endpoints_.data_keys_file;
     }
     if (std::string_view(s.name) == "registration") {
       env["JARING_STORE_PATH"] = (options_.run_dir / "data" / "registration.db").string();

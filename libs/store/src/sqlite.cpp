@@ -224,6 +224,8 @@ std::string Statement::column_blob(int index) const {
 
 bool Statement::column_is_null(int index) const { return sqlite3_column_type(stmt_, index) == SQLITE_NULL; }
 
+bool Statement::column_is_blob(int index) const { return sqlite3_column_type(stmt_, index) == SQLITE_BLOB; }
+
 // --- Database ---
 
 std::unique_ptr<Database> Database::connect(const std::string& path) {
@@ -297,12 +299,18 @@ std::unique_ptr<Database> Database::open(const std::string& path, const std::vec
         continue;
       }
       db->exec(migration.sql);
+      if (migration.code) migration.code(*db);
       db->exec(fmt::format("PRAGMA user_version = {}", migration.version));
       db->exec("COMMIT");
-    } catch (const StoreError& e) {
+    } catch (const std::exception& e) {
       db->rollback_quietly();
       throw StoreError(fmt::format("{}: migration {} failed: {}", path, migration.version, e.what()));
     }
+  }
+  // A migration may rewrite values (sealing what was stored in clear): the WAL keeps the pages
+  // it replaced until it starts over, so empty it now, while no other connection reads.
+  if (applied < static_cast<int>(migrations.size()) && !in_memory(path)) {
+    db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
   // WAL lets one connection read while another writes: reads (queries, the outbox relay) take
   // their own connection and lock, and never wait for a long write transaction. An in-memory

@@ -7,10 +7,29 @@
 #include <fmt/format.h>
 
 #include "event_codec.hpp"
+#include "jaring/crypto/sealed_table.hpp"
 #include "jaring/store/outbox.hpp"
 
 namespace jaring::claims {
 namespace {
+
+// Personal data is sealed (libs/crypto): the claimant's name, NIK and phone, the names of the
+// family, the children's names and birth dates.
+const crypto::SealedTable kSealedClaims{
+    "claims", {"id"}, {"claimant_name", "claimant_nik", "claimant_phone"}, "", ""};
+const crypto::SealedTable kSealedFamily{"claim_family", {"claim_id", "seq"}, {"name"}, "", ""};
+const crypto::SealedTable kSealedChildren{
+    "claim_children", {"claim_id", "seq"}, {"name", "birth_date"}, "", ""};
+
+// The context of a value of a claim's own row, and of a row of its family or children (keyed by
+// the claim and the row's position).
+std::string claim_context(const char* column, std::string_view claim_id) {
+  return crypto::context(kSealedClaims.table, column, claim_id);
+}
+std::string part_context(const crypto::SealedTable& table, const char* column, std::string_view claim_id,
+                         std::int64_t seq) {
+  return crypto::context(table.table, column, fmt::format("{}/{}", claim_id, seq));
+}
 
 constexpr const char* kParticipantColumns =
     "participant_id, rw_code, branch_code, category, agent_id, income_band, registered_on, exit_reason, "
@@ -31,10 +50,13 @@ Participant read_participant(const store::Statement& s) {
           s.column_int(5),  s.column_text(6), s.column_text(7), s.column_text(8), s.column_text(9)};
 }
 
-Claim read_claim(const store::Statement& s) {
+Claim read_claim(const crypto::Sealer& sealer, const store::Statement& s) {
   Claim c;
   int i = 0;
   const auto text = [&] { return s.column_text(i++); };
+  const auto sealed = [&](const char* column) {
+    return crypto::open_column(sealer, s, i++, claim_context(column, c.id));
+  };
   const auto number = [&] { return s.column_int(i++); };
   c.id = text();
   c.idempotency_key = text();
@@ -46,10 +68,10 @@ Claim read_claim(const store::Statement& s) {
   c.rw_code = text();
   c.branch_code = text();
   c.agent_id = text();
-  c.claimant.name = text();
-  c.claimant.nik = text();
+  c.claimant.name = sealed("claimant_name");
+  c.claimant.nik = sealed("claimant_nik");
   c.claimant.relation = text();
-  c.claimant.phone = text();
+  c.claimant.phone = sealed("claimant_phone");
   c.coverage.state = text();
   c.coverage.reason = text();
   c.coverage.eligible = number() != 0;
@@ -77,7 +99,7 @@ Claim read_claim(const store::Statement& s) {
 }
 
 // The parts of a claim kept in their own tables.
-void load_parts(store::Database& db, Claim& c, bool with_history) {
+void load_parts(const crypto::Sealer& sealer, store::Database& db, Claim& c, bool with_history) {
   auto docs = db.prepare(
       "SELECT code, received, received_by, received_at FROM claim_documents WHERE claim_id = ? ORDER BY seq");
   docs.bind(1, c.id);
@@ -87,18 +109,27 @@ void load_parts(store::Database& db, Claim& c, bool with_history) {
   auto lines = db.prepare("SELECT component, amount, basis FROM claim_lines WHERE claim_id = ? ORDER BY seq");
   lines.bind(1, c.id);
   while (lines.step()) c.lines.push_back({lines.column_text(0), lines.column_int(1), lines.column_text(2)});
-  auto family = db.prepare("SELECT relation, alive, name FROM claim_family WHERE claim_id = ? ORDER BY seq");
+  auto family =
+      db.prepare("SELECT relation, alive, name, seq FROM claim_family WHERE claim_id = ? ORDER BY seq");
   family.bind(1, c.id);
-  while (family.step())
-    c.family.push_back({family.column_text(0), family.column_int(1) != 0, family.column_text(2)});
+  while (family.step()) {
+    const auto name = part_context(kSealedFamily, "name", c.id, family.column_int(3));
+    c.family.push_back(
+        {family.column_text(0), family.column_int(1) != 0, crypto::open_column(sealer, family, 2, name)});
+  }
   auto children = db.prepare(
-      "SELECT name, birth_date, level, school_year, married, working FROM claim_children WHERE claim_id = ? "
-      "ORDER BY seq");
+      "SELECT name, birth_date, level, school_year, married, working, seq FROM claim_children WHERE claim_id "
+      "= "
+      "? ORDER BY seq");
   children.bind(1, c.id);
-  while (children.step())
-    c.children.push_back({children.column_text(0), children.column_text(1), children.column_text(2),
-                          static_cast<int>(children.column_int(3)), children.column_int(4) != 0,
-                          children.column_int(5) != 0});
+  while (children.step()) {
+    const auto seq = children.column_int(6);
+    c.children.push_back(
+        {crypto::open_column(sealer, children, 0, part_context(kSealedChildren, "name", c.id, seq)),
+         crypto::open_column(sealer, children, 1, part_context(kSealedChildren, "birth_date", c.id, seq)),
+         children.column_text(2), static_cast<int>(children.column_int(3)), children.column_int(4) != 0,
+         children.column_int(5) != 0});
+  }
   if (!with_history) return;
   auto history = db.prepare(
       "SELECT action, from_status, to_status, user, role, at, note FROM claim_history WHERE claim_id = ? "
@@ -111,12 +142,13 @@ void load_parts(store::Database& db, Claim& c, bool with_history) {
                          history.column_text(6)});
 }
 
-std::optional<Claim> claim_where(store::Database& db, const char* column, const std::string& value) {
+std::optional<Claim> claim_where(const crypto::Sealer& sealer, store::Database& db, const char* column,
+                                 const std::string& value) {
   auto s = db.prepare(fmt::format("SELECT {} FROM claims WHERE {} = ?", kClaimColumns, column));
   if (!s.bind(1, value).step()) return std::nullopt;
-  auto claim = read_claim(s);
+  auto claim = read_claim(sealer, s);
   s.reset();
-  load_parts(db, claim, true);
+  load_parts(sealer, db, claim, true);
   return claim;
 }
 
@@ -140,13 +172,15 @@ std::vector<PeriodFact> periods_of(store::Database& db, const std::string& id) {
 
 // Scholarship children of claims that are not rejected; `where` narrows them, with `values`
 // bound to its placeholders in order.
-std::vector<ScholarshipRecord> scholarship_rows(store::Database& db, const std::string& where,
+std::vector<ScholarshipRecord> scholarship_rows(const crypto::Sealer& sealer, store::Database& db,
+                                                const std::string& where,
                                                 const std::vector<std::string>& values) {
   std::vector<ScholarshipRecord> out;
   auto s = db.prepare(fmt::format(
       "SELECT c.participant_id, c.death_claim_id, c.branch_code, c.scholarship_year, k.name, k.birth_date, "
-      "k.level, "
-      "k.school_year, k.married, k.working FROM claims c JOIN claim_children k ON k.claim_id = c.id "
+      "k.level, k.school_year, k.married, k.working, k.claim_id, k.seq FROM claims c JOIN claim_children k "
+      "ON "
+      "k.claim_id = c.id "
       "WHERE c.type = 'scholarship' AND {} ORDER BY c.scholarship_year, c.id, k.seq",
       where));
   int i = 1;
@@ -157,8 +191,14 @@ std::vector<ScholarshipRecord> scholarship_rows(store::Database& db, const std::
     r.death_claim_id = s.column_text(1);
     r.branch_code = s.column_text(2);
     r.year = static_cast<int>(s.column_int(3));
-    r.child = {s.column_text(4),     s.column_text(5),    s.column_text(6), static_cast<int>(s.column_int(7)),
-               s.column_int(8) != 0, s.column_int(9) != 0};
+    const auto claim_id = s.column_text(10);
+    const auto seq = s.column_int(11);
+    r.child = {crypto::open_column(sealer, s, 4, part_context(kSealedChildren, "name", claim_id, seq)),
+               crypto::open_column(sealer, s, 5, part_context(kSealedChildren, "birth_date", claim_id, seq)),
+               s.column_text(6),
+               static_cast<int>(s.column_int(7)),
+               s.column_int(8) != 0,
+               s.column_int(9) != 0};
     out.push_back(std::move(r));
   }
   return out;
@@ -166,7 +206,8 @@ std::vector<ScholarshipRecord> scholarship_rows(store::Database& db, const std::
 
 class SqliteUnit final : public Unit {
  public:
-  SqliteUnit(store::Transaction& tx, const Clock& clock) : tx_(tx), db_(tx.database()), clock_(clock) {}
+  SqliteUnit(store::Transaction& tx, const crypto::Sealer& sealer, const Clock& clock)
+      : tx_(tx), db_(tx.database()), sealer_(sealer), clock_(clock) {}
 
   bool seen_event(const std::string& event_id) override {
     db_.prepare("INSERT INTO applied_events (event_id) VALUES (?) ON CONFLICT DO NOTHING")
@@ -222,9 +263,9 @@ class SqliteUnit final : public Unit {
     return out;
   }
 
-  std::optional<Claim> claim(const std::string& id) override { return claim_where(db_, "id", id); }
+  std::optional<Claim> claim(const std::string& id) override { return claim_where(sealer_, db_, "id", id); }
   std::optional<Claim> claim_by_key(const std::string& key) override {
-    return claim_where(db_, "idempotency_key", key);
+    return claim_where(sealer_, db_, "idempotency_key", key);
   }
 
   std::vector<Claim> claims_of(const std::string& participant_id) override {
@@ -232,12 +273,13 @@ class SqliteUnit final : public Unit {
     auto s =
         db_.prepare(fmt::format("SELECT {} FROM claims WHERE participant_id = ? ORDER BY id", kClaimColumns));
     s.bind(1, participant_id);
-    while (s.step()) out.push_back(read_claim(s));
+    while (s.step()) out.push_back(read_claim(sealer_, s));
     return out;
   }
 
   std::vector<ScholarshipRecord> scholarships_of(const std::string& death_claim_id) override {
-    return scholarship_rows(db_, "c.status != 'rejected' AND c.death_claim_id = ?", {death_claim_id});
+    return scholarship_rows(sealer_, db_, "c.status != 'rejected' AND c.death_claim_id = ?",
+                            {death_claim_id});
   }
 
   void save_claim(const Claim& c) override {
@@ -248,6 +290,9 @@ class SqliteUnit final : public Unit {
     int i = 1;
     const auto text = [&](const std::string& v) { s.bind(i++, v); };
     const auto number = [&](std::int64_t v) { s.bind(i++, v); };
+    const auto sealed = [&](const std::string& v, const char* column) {
+      s.bind_blob(i++, sealer_.seal(v, claim_context(column, c.id)));
+    };
     text(c.id);
     text(c.idempotency_key);
     text(c.fingerprint);
@@ -258,10 +303,10 @@ class SqliteUnit final : public Unit {
     text(c.rw_code);
     text(c.branch_code);
     text(c.agent_id);
-    text(c.claimant.name);
-    text(c.claimant.nik);
+    sealed(c.claimant.name, "claimant_name");
+    sealed(c.claimant.nik, "claimant_nik");
     text(c.claimant.relation);
-    text(c.claimant.phone);
+    sealed(c.claimant.phone, "claimant_phone");
     text(c.coverage.state);
     text(c.coverage.reason);
     number(c.coverage.eligible ? 1 : 0);
@@ -309,23 +354,32 @@ class SqliteUnit final : public Unit {
     seq = 0;
     auto family =
         db_.prepare("INSERT INTO claim_family (claim_id, seq, relation, alive, name) VALUES (?, ?, ?, ?, ?)");
-    for (const auto& f : c.family)
-      family.bind(1, c.id).bind(2, seq++).bind(3, f.relation).bind(4, f.alive ? 1 : 0).bind(5, f.name).run();
+    for (const auto& f : c.family) {
+      const auto name = sealer_.seal(f.name, part_context(kSealedFamily, "name", c.id, seq));
+      family.bind(1, c.id)
+          .bind(2, seq++)
+          .bind(3, f.relation)
+          .bind(4, f.alive ? 1 : 0)
+          .bind_blob(5, name)
+          .run();
+    }
     seq = 0;
     auto children = db_.prepare(
         "INSERT INTO claim_children (claim_id, seq, name, birth_date, level, school_year, married, working) "
         "VALUES "
         "(?, ?, ?, ?, ?, ?, ?, ?)");
-    for (const auto& k : c.children)
+    for (const auto& k : c.children) {
+      const auto at = seq++;
       children.bind(1, c.id)
-          .bind(2, seq++)
-          .bind(3, k.name)
-          .bind(4, k.birth_date)
+          .bind(2, at)
+          .bind_blob(3, sealer_.seal(k.name, part_context(kSealedChildren, "name", c.id, at)))
+          .bind_blob(4, sealer_.seal(k.birth_date, part_context(kSealedChildren, "birth_date", c.id, at)))
           .bind(5, k.level)
           .bind(6, k.school_year)
           .bind(7, k.married ? 1 : 0)
           .bind(8, k.working ? 1 : 0)
           .run();
+    }
     // History is append-only: entries already stored stay as they are.
     seq = 0;
     auto history = db_.prepare(
@@ -350,15 +404,22 @@ class SqliteUnit final : public Unit {
  private:
   store::Transaction& tx_;
   store::Database& db_;
+  const crypto::Sealer& sealer_;
   const Clock& clock_;
 };
 
 }  // namespace
 
-SqliteStore::SqliteStore(store::Database& db, const Clock& clock, std::function<void()> committed)
-    : db_(db), clock_(clock), committed_(std::move(committed)) {}
+SqliteStore::SqliteStore(store::Database& db, const crypto::Sealer& sealer, const Clock& clock,
+                         std::function<void()> committed)
+    : db_(db), sealer_(sealer), clock_(clock), committed_(std::move(committed)) {}
 
-std::vector<store::Migration> SqliteStore::migrations() {
+const std::vector<crypto::SealedTable>& SqliteStore::sealed_tables() {
+  static const std::vector<crypto::SealedTable> tables{kSealedClaims, kSealedFamily, kSealedChildren};
+  return tables;
+}
+
+std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& sealer) {
   return {
       {1, R"sql(
         CREATE TABLE participants (
@@ -461,6 +522,11 @@ std::vector<store::Migration> SqliteStore::migrations() {
           AND h.action = 'verified' ORDER BY h.seq DESC LIMIT 1), '');
         CREATE INDEX claims_by_agent ON claims(agent_id, id);
       )sql"},
+      // Personal data sealed (libs/crypto): claims filed before are sealed here.
+      {5, "",
+       [&sealer](store::Database& db) {
+         for (const auto& table : sealed_tables()) crypto::reseal_in_transaction(db, sealer, table);
+       }},
   };
 }
 
@@ -468,14 +534,14 @@ Result<void> SqliteStore::transact(const std::function<Result<void>(Unit&)>& fn)
   return store::write_or_unavailable(
       db_, "claims store",
       [&](store::Transaction& tx) {
-        SqliteUnit unit(tx, clock_);
+        SqliteUnit unit(tx, sealer_, clock_);
         return fn(unit);
       },
       committed_);
 }
 
 std::optional<Claim> SqliteStore::claim(const std::string& claim_id) {
-  return db_.read([&](store::Database& db) { return claim_where(db, "id", claim_id); });
+  return db_.read([&](store::Database& db) { return claim_where(sealer_, db, "id", claim_id); });
 }
 
 ClaimPage SqliteStore::list(const ClaimFilter& f, const auth::Scope& scope) {
@@ -503,13 +569,13 @@ ClaimPage SqliteStore::list(const ClaimFilter& f, const auth::Scope& scope) {
     for (const auto& v : values) s.bind(i++, v);
     s.bind(i, f.page_size + 1);
     ClaimPage page;
-    while (s.step()) page.claims.push_back(read_claim(s));
+    while (s.step()) page.claims.push_back(read_claim(sealer_, s));
     s.reset();
     if (static_cast<int>(page.claims.size()) > f.page_size) {
       page.claims.pop_back();
       page.next_page_token = page.claims.back().id;
     }
-    for (auto& c : page.claims) load_parts(db, c, false);
+    for (auto& c : page.claims) load_parts(sealer_, db, c, false);
     return page;
   });
 }
@@ -523,7 +589,7 @@ std::vector<ScholarshipRecord> SqliteStore::latest_scholarships(const std::strin
     scoped.values.push_back(branch_code);
   }
   return db_.read([&](store::Database& db) {
-    const auto rows = scholarship_rows(db, where, scoped.values);
+    const auto rows = scholarship_rows(sealer_, db, where, scoped.values);
     // Rows come by year: the last one of each child is its latest claim.
     std::map<std::string, ScholarshipRecord> latest;
     for (const auto& r : rows) latest[r.death_claim_id + "|" + r.child.name + "|" + r.child.birth_date] = r;

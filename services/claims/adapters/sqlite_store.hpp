@@ -1,7 +1,7 @@
 #pragma once
 // The claims store on SQLite: the projections of participants and paid periods, claims with
 // their documents, benefit lines, family, children and history, applied event ids and the
-// outbox, each change and its events in one transaction.
+// outbox, each change and its events in one transaction. Personal data is sealed (libs/crypto).
 
 #include <functional>
 #include <string>
@@ -9,6 +9,7 @@
 
 #include "../core/ports.hpp"
 #include "jaring/common/clock.hpp"
+#include "jaring/crypto/sealed_table.hpp"
 #include "jaring/store/sqlite.hpp"
 
 namespace jaring::claims {
@@ -16,8 +17,12 @@ namespace jaring::claims {
 class SqliteStore final : public Store {
  public:
   // `committed` runs after each transaction that may have written to the outbox (wakes the relay).
-  SqliteStore(store::Database& db, const Clock& clock, std::function<void()> committed);
-  static std::vector<store::Migration> migrations();
+  SqliteStore(store::Database& db, const crypto::Sealer& sealer, const Clock& clock,
+              std::function<void()> committed);
+  // Migration 5 seals what earlier versions stored in clear, with `sealer`.
+  static std::vector<store::Migration> migrations(const crypto::Sealer& sealer);
+  // The tables holding sealed personal data (for `rekey`).
+  static const std::vector<crypto::SealedTable>& sealed_tables();
 
   Result<void> transact(const std::function<Result<void>(Unit&)>& fn) override;
   std::optional<Claim> claim(const std::string& claim_id) override;
@@ -29,6 +34,7 @@ class SqliteStore final : public Store {
 
  private:
   store::Database& db_;
+  const crypto::Sealer& sealer_;
   const Clock& clock_;
   std::function<void()> committed_;
 };

@@ -50,8 +50,8 @@ class ClaimsFixture : public ::testing::Test {
       : dir_("jaring-claims-test"),
         clock_(jakarta_noon("2026-03-15")),
         benefits_(*BenefitTable::parse(kDefaultBenefits, "benefits")),
-        db_(store::Database::open((dir_.path() / "claims.db").string(), SqliteStore::migrations())),
-        store_(*db_, clock_, nullptr),
+        db_(store::Database::open((dir_.path() / "claims.db").string(), SqliteStore::migrations(sealer_))),
+        store_(*db_, sealer_, clock_, nullptr),
         core_(std::make_unique<Claims>(store_, benefits_, settings, clock_)) {}
 
   void reset(Settings settings) { core_ = std::make_unique<Claims>(store_, benefits_, settings, clock_); }
@@ -92,6 +92,7 @@ class ClaimsFixture : public ::testing::Test {
   jaring::testing::TempDir dir_;
   FixedClock clock_;
   BenefitTable benefits_;
+  crypto::Sealer sealer_{crypto::Keys::generate()};
   std::unique_ptr<store::Database> db_;
   SqliteStore store_;
   std::unique_ptr<Claims> core_;

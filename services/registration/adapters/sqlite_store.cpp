@@ -5,14 +5,27 @@
 #include <fmt/format.h>
 
 #include "event_codec.hpp"
+#include "jaring/crypto/sealed_table.hpp"
 #include "jaring/store/outbox.hpp"
 
 namespace jaring::registration {
 namespace {
 
+// Personal data is sealed (libs/crypto): a participant's NIK, name, birth date and phone, an
+// agent's name and phone. The NIK's blind index keeps one active participation per NIK and
+// finds a worker by NIK.
+const crypto::SealedTable kSealedParticipants{
+    "participants", {"id"}, {"nik", "name", "birth_date", "phone"}, "nik", "nik_index"};
+const crypto::SealedTable kSealedAgents{"agents", {"id"}, {"name", "phone"}, "", ""};
+
 constexpr const char* kParticipantColumns =
     "id, nik, name, birth_date, sex, phone, rw_code, rt, category, income_band, programs, payer, agent_id, "
     "branch_code, status, registered_at, project_end_date, exit_reason, exit_date";
+// Written with the NIK's blind index after them.
+constexpr const char* kParticipantInsertColumns =
+    "id, nik, name, birth_date, sex, phone, rw_code, rt, category, income_band, programs, payer, agent_id, "
+    "branch_code, status, registered_at, project_end_date, exit_reason, exit_date, nik_index";
+constexpr const char* kAgentColumns = "id, name, phone, branch_code, organisation, registered_at";
 constexpr const char* kRwColumns = "code, kelurahan_code, kelurahan_name, target, active";
 
 // The same columns for a query that joins participants as `p`.
@@ -22,15 +35,25 @@ constexpr const char* kPrefixedParticipantColumns =
     "p.payer, p.agent_id, p.branch_code, p.status, p.registered_at, p.project_end_date, p.exit_reason, "
     "p.exit_date";
 
-// Reads kParticipantColumns starting at column `at`.
-Participant read_participant(const store::Statement& s, int at = 0) {
+std::string participant_context(const char* column, std::string_view id) {
+  return crypto::context(kSealedParticipants.table, column, id);
+}
+std::string agent_context(const char* column, std::string_view id) {
+  return crypto::context(kSealedAgents.table, column, id);
+}
+
+// Reads kParticipantColumns starting at column `at`, opening the sealed ones.
+Participant read_participant(const crypto::Sealer& sealer, const store::Statement& s, int at = 0) {
   Participant p;
   p.id = s.column_text(at + 0);
-  p.nik = s.column_text(at + 1);
-  p.name = s.column_text(at + 2);
-  p.birth_date = s.column_text(at + 3);
+  const auto open = [&](int column, const char* name) {
+    return crypto::open_column(sealer, s, at + column, participant_context(name, p.id));
+  };
+  p.nik = open(1, "nik");
+  p.name = open(2, "name");
+  p.birth_date = open(3, "birth_date");
   p.sex = s.column_text(at + 4).front();
-  p.phone = s.column_text(at + 5);
+  p.phone = open(5, "phone");
   p.rw_code = s.column_text(at + 6);
   p.rt = static_cast<int>(s.column_int(at + 7));
   p.category = s.column_text(at + 8);
@@ -47,16 +70,17 @@ Participant read_participant(const store::Statement& s, int at = 0) {
   return p;
 }
 
-// Binds every column of a participant in kParticipantColumns order, from index 1.
-// `p` outlives the statement's run: its fields are bound where they are (a bulk insert binds
-// 19 of them per row), except the sex, which is a temporary.
-void bind_participant(store::Statement& s, const Participant& p) {
+// Binds every column of a participant in kParticipantInsertColumns order, from index 1, its
+// personal data sealed and the NIK's blind index `nik_index`. `p` outlives the statement's run:
+// its plain fields are bound where they are (a bulk insert binds 20 columns per row).
+void bind_participant(store::Statement& s, const crypto::Sealer& sealer, const Participant& p,
+                      std::string_view nik_index) {
   s.bind_unowned(1, p.id)
-      .bind_unowned(2, p.nik)
-      .bind_unowned(3, p.name)
-      .bind_unowned(4, p.birth_date)
+      .bind_blob(2, sealer.seal(p.nik, participant_context("nik", p.id)))
+      .bind_blob(3, sealer.seal(p.name, participant_context("name", p.id)))
+      .bind_blob(4, sealer.seal(p.birth_date, participant_context("birth_date", p.id)))
       .bind(5, std::string(1, p.sex))
-      .bind_unowned(6, p.phone)
+      .bind_blob(6, sealer.seal(p.phone, participant_context("phone", p.id)))
       .bind_unowned(7, p.rw_code)
       .bind(8, p.rt)
       .bind_unowned(9, p.category)
@@ -69,7 +93,8 @@ void bind_participant(store::Statement& s, const Participant& p) {
       .bind_unowned(16, p.registered_at)
       .bind_unowned(17, p.project_end_date)
       .bind_unowned(18, p.exit_reason)
-      .bind_unowned(19, p.exit_date);
+      .bind_unowned(19, p.exit_date)
+      .bind_blob(20, nik_index);
 }
 
 Rw read_rw(const store::Statement& s) {
@@ -77,24 +102,41 @@ Rw read_rw(const store::Statement& s) {
             s.column_int(4) != 0};
 }
 
-Agent read_agent(const store::Statement& s) {
-  return Agent{s.column_text(0), s.column_text(1), s.column_text(2),
-               s.column_text(3), s.column_text(4), s.column_text(5)};
+// Reads kAgentColumns, opening the sealed ones.
+Agent read_agent(const crypto::Sealer& sealer, const store::Statement& s) {
+  const auto id = s.column_text(0);
+  return Agent{id,
+               crypto::open_column(sealer, s, 1, agent_context("name", id)),
+               crypto::open_column(sealer, s, 2, agent_context("phone", id)),
+               s.column_text(3),
+               s.column_text(4),
+               s.column_text(5)};
 }
+
+// "?, ?, ..." for `n` values.
+std::string placeholders(std::size_t n) {
+  std::string marks;
+  for (std::size_t i = 0; i < n; ++i) marks += i == 0 ? "?" : ", ?";
+  return marks;
+}
+
+// A participant's rows by NIK match its blind index under any index key (`count` of them).
+std::string nik_matches(std::size_t count) { return fmt::format("nik_index IN ({})", placeholders(count)); }
 
 // The statements a participant write needs, prepared once per transaction (bulk writes reuse
 // them for every row).
 class ParticipantWriter {
  public:
-  ParticipantWriter(store::Transaction& tx, const Clock& clock)
-      : clock_(clock),
+  ParticipantWriter(store::Transaction& tx, const crypto::Sealer& sealer, const Clock& clock)
+      : sealer_(sealer),
+        clock_(clock),
         by_key_(tx.prepare(fmt::format("SELECT {} FROM participants WHERE id = "
                                        "(SELECT ref_id FROM idempotency_keys WHERE key = ?)",
                                        kParticipantColumns))),
-        active_(tx.prepare("SELECT id FROM participants WHERE nik = ? AND status = 'active'")),
-        insert_(tx.prepare(fmt::format("INSERT INTO participants ({}) VALUES "
-                                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                       kParticipantColumns))),
+        active_(tx.prepare(fmt::format("SELECT id FROM participants WHERE {} AND status = 'active'",
+                                       nik_matches(sealer.blind_indexes("").size())))),
+        insert_(tx.prepare(fmt::format("INSERT INTO participants ({}) VALUES ({})", kParticipantInsertColumns,
+                                       placeholders(20)))),
         key_(tx.prepare("INSERT INTO idempotency_keys (key, ref_id) VALUES (?, ?)")),
         claim_(tx.prepare("INSERT OR IGNORE INTO idempotency_keys (key, ref_id) VALUES (?, ?)")),
         unclaim_(tx.prepare("DELETE FROM idempotency_keys WHERE key = ?")),
@@ -106,13 +148,14 @@ class ParticipantWriter {
     if (key.empty()) return std::nullopt;
     by_key_.reset();
     if (!by_key_.bind(1, key).step()) return std::nullopt;
-    return read_participant(by_key_);
+    return read_participant(sealer_, by_key_);
   }
 
-  // The id of the NIK's active participation, if any.
-  std::optional<std::string> active_id(const std::string& nik) {
+  // The id of the active participation of the NIK whose blind indexes are `indexes`, if any.
+  std::optional<std::string> active_id(const std::vector<std::string>& indexes) {
     active_.reset();
-    if (!active_.bind(1, nik).step()) return std::nullopt;
+    for (std::size_t i = 0; i < indexes.size(); ++i) active_.bind_blob(static_cast<int>(i + 1), indexes[i]);
+    if (!active_.step()) return std::nullopt;
     return active_.column_text(0);
   }
 
@@ -122,13 +165,14 @@ class ParticipantWriter {
     if (!claim(row.idempotency_key, row.participant.id)) {
       if (auto p = earlier(row.idempotency_key)) return {std::move(*p), true};
     }
-    if (const auto id = active_id(row.participant.nik)) {
+    const auto indexes = sealer_.blind_indexes(row.participant.nik);
+    if (const auto id = active_id(indexes)) {
       unclaim(row.idempotency_key);
       return {fail(Error::already_exists(
                   fmt::format("this NIK already has an active participation: participant {}", *id))),
               true};
     }
-    bind_participant(insert_, row.participant);
+    bind_participant(insert_, sealer_, row.participant, indexes.front());
     insert_.run();
     outbox_.append(row.encoded_event.empty()
                        ? encode_event(row.event, clock_)
@@ -155,6 +199,7 @@ class ParticipantWriter {
     if (!key.empty()) unclaim_.bind(1, key).run();
   }
 
+  const crypto::Sealer& sealer_;
   const Clock& clock_;
   store::Statement by_key_;
   store::Statement active_;
@@ -169,10 +214,16 @@ class ParticipantWriter {
 
 }  // namespace
 
-SqliteStore::SqliteStore(store::Database& db, const Clock& clock, std::function<void()> committed)
-    : db_(db), clock_(clock), committed_(std::move(committed)) {}
+SqliteStore::SqliteStore(store::Database& db, const crypto::Sealer& sealer, const Clock& clock,
+                         std::function<void()> committed)
+    : db_(db), sealer_(sealer), clock_(clock), committed_(std::move(committed)) {}
 
-std::vector<store::Migration> SqliteStore::migrations() {
+const std::vector<crypto::SealedTable>& SqliteStore::sealed_tables() {
+  static const std::vector<crypto::SealedTable> tables{kSealedParticipants, kSealedAgents};
+  return tables;
+}
+
+std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& sealer) {
   return {
       {1, R"sql(
         CREATE TABLE rws (
@@ -236,6 +287,21 @@ std::vector<store::Migration> SqliteStore::migrations() {
         CREATE INDEX participants_ended_by_nik ON participants(nik, registered_at) WHERE status != 'active';
       )sql"},
       audit::Trail::migration(4),
+      // Personal data sealed (libs/crypto). Rows written before are sealed here, in the same
+      // transaction, and the NIK's indexes move to its blind index.
+      {5,
+       R"sql(
+        ALTER TABLE participants ADD COLUMN nik_index BLOB;
+        DROP INDEX participants_active_nik;
+        DROP INDEX participants_ended_by_nik;
+      )sql",
+       [&sealer](store::Database& db) {
+         for (const auto& table : sealed_tables()) crypto::reseal_in_transaction(db, sealer, table);
+         db.exec(R"sql(
+           CREATE UNIQUE INDEX participants_active_nik ON participants(nik_index) WHERE status = 'active';
+           CREATE INDEX participants_ended_by_nik ON participants(nik_index, registered_at) WHERE status != 'active';
+         )sql");
+       }},
   };
 }
 
@@ -309,7 +375,7 @@ std::vector<BulkOutcome> SqliteStore::insert_participants(const std::vector<NewP
   outcomes.reserve(rows.size());
   bool wrote = false;
   auto result = db_.write([&](store::Transaction& tx) -> Result<void> {
-    ParticipantWriter writer(tx, clock_);
+    ParticipantWriter writer(tx, sealer_, clock_);
     for (const auto& row : rows) outcomes.push_back(writer.insert(row));
     wrote = writer.wrote();
     return {};
@@ -321,7 +387,7 @@ std::vector<BulkOutcome> SqliteStore::insert_participants(const std::vector<NewP
 Result<Participant> SqliteStore::save_participant(const Participant& p, const Event& event,
                                                   const std::string& idempotency_key) {
   return write_and_notify([&](store::Transaction& tx) -> Result<Participant> {
-    ParticipantWriter writer(tx, clock_);
+    ParticipantWriter writer(tx, sealer_, clock_);
     // A concurrent retry with the same key may have won the race since the core looked.
     if (auto earlier = writer.earlier(idempotency_key)) return std::move(*earlier);
     auto update = tx.prepare(
@@ -329,7 +395,7 @@ Result<Participant> SqliteStore::save_participant(const Participant& p, const Ev
         "?, "
         "payer = ?, branch_code = ?, status = ?, project_end_date = ?, exit_reason = ?, exit_date = ? WHERE "
         "id = ?");
-    update.bind(1, p.phone)
+    update.bind_blob(1, sealer_.seal(p.phone, participant_context("phone", p.id)))
         .bind(2, p.rw_code)
         .bind(3, p.rt)
         .bind(4, p.category)
@@ -363,27 +429,29 @@ std::map<std::string, Participant> SqliteStore::find_by_idempotency_keys(
   constexpr std::size_t kChunk = 500;  // bound the statement's parameters
   for (std::size_t from = 0; from < keys.size(); from += kChunk) {
     const std::size_t n = std::min(kChunk, keys.size() - from);
-    std::string marks;
-    for (std::size_t i = 0; i < n; ++i) marks += i == 0 ? "?" : ", ?";
+    const auto marks = placeholders(n);
     db_.read([&](store::Database& db) {
       auto s = db.prepare(
           fmt::format("SELECT k.key, {} FROM idempotency_keys k JOIN participants p ON p.id = k.ref_id "
                       "WHERE k.key IN ({})",
                       kPrefixedParticipantColumns, marks));
       for (std::size_t i = 0; i < n; ++i) s.bind(static_cast<int>(i + 1), keys[from + i]);
-      while (s.step()) out.emplace(s.column_text(0), read_participant(s, 1));
+      while (s.step()) out.emplace(s.column_text(0), read_participant(sealer_, s, 1));
     });
   }
   return out;
 }
 
 std::vector<Participant> SqliteStore::query_participants(const std::string& where,
-                                                         const std::vector<std::string>& args) {
+                                                         const std::vector<std::string>& args,
+                                                         const std::vector<std::string>& blobs) {
   return db_.read([&](store::Database& db) {
     std::vector<Participant> out;
     auto s = db.prepare(fmt::format("SELECT {} FROM participants WHERE {}", kParticipantColumns, where));
-    for (std::size_t i = 0; i < args.size(); ++i) s.bind(static_cast<int>(i + 1), args[i]);
-    while (s.step()) out.push_back(read_participant(s));
+    int i = 1;
+    for (const auto& arg : args) s.bind(i++, arg);
+    for (const auto& blob : blobs) s.bind_blob(i++, blob);
+    while (s.step()) out.push_back(read_participant(sealer_, s));
     return out;
   });
 }
@@ -395,10 +463,13 @@ std::optional<Participant> SqliteStore::find_participant(const std::string& id) 
 }
 
 std::optional<Participant> SqliteStore::find_by_nik(const std::string& nik) {
-  // Each query matches one partial index (see migration 3).
-  auto found = query_participants("nik = ? AND status = 'active'", {nik});
+  // Each query matches one partial index (see migrations 3 and 5).
+  const auto indexes = sealer_.blind_indexes(nik);
+  const auto matches = nik_matches(indexes.size());
+  auto found = query_participants(matches + " AND status = 'active'", {}, indexes);
   if (found.empty()) {
-    found = query_participants("nik = ? AND status != 'active' ORDER BY registered_at DESC LIMIT 1", {nik});
+    found = query_participants(matches + " AND status != 'active' ORDER BY registered_at DESC LIMIT 1", {},
+                               indexes);
   }
   if (found.empty()) return std::nullopt;
   return std::move(found.front());
@@ -431,20 +502,18 @@ Result<Agent> SqliteStore::insert_agent(const Agent& agent, const Event& event,
   return write_and_notify([&](store::Transaction& tx) -> Result<Agent> {
     if (!idempotency_key.empty()) {
       auto earlier = tx.prepare(
-          "SELECT id, name, phone, branch_code, organisation, registered_at FROM agents WHERE id = "
-          "(SELECT ref_id FROM idempotency_keys WHERE key = ?)");
-      if (earlier.bind(1, idempotency_key).step()) return read_agent(earlier);
+          fmt::format("SELECT {} FROM agents WHERE id = (SELECT ref_id FROM idempotency_keys WHERE key = ?)",
+                      kAgentColumns));
+      if (earlier.bind(1, idempotency_key).step()) return read_agent(sealer_, earlier);
       tx.prepare("INSERT INTO idempotency_keys (key, ref_id) VALUES (?, ?)")
           .bind(1, idempotency_key)
           .bind(2, agent.id)
           .run();
     }
-    tx.prepare(
-          "INSERT INTO agents (id, name, phone, branch_code, organisation, registered_at) VALUES (?, ?, ?, "
-          "?, ?, ?)")
+    tx.prepare(fmt::format("INSERT INTO agents ({}) VALUES ({})", kAgentColumns, placeholders(6)))
         .bind(1, agent.id)
-        .bind(2, agent.name)
-        .bind(3, agent.phone)
+        .bind_blob(2, sealer_.seal(agent.name, agent_context("name", agent.id)))
+        .bind_blob(3, sealer_.seal(agent.phone, agent_context("phone", agent.id)))
         .bind(4, agent.branch_code)
         .bind(5, agent.organisation)
         .bind(6, agent.registered_at)
@@ -456,10 +525,9 @@ Result<Agent> SqliteStore::insert_agent(const Agent& agent, const Event& event,
 
 std::optional<Agent> SqliteStore::find_agent(const std::string& id) {
   return db_.read([&](store::Database& db) -> std::optional<Agent> {
-    auto s = db.prepare(
-        "SELECT id, name, phone, branch_code, organisation, registered_at FROM agents WHERE id = ?");
+    auto s = db.prepare(fmt::format("SELECT {} FROM agents WHERE id = ?", kAgentColumns));
     if (!s.bind(1, id).step()) return std::nullopt;
-    return read_agent(s);
+    return read_agent(sealer_, s);
   });
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // The registration store on SQLite: RWs, participants, agents, idempotency keys and the
-// outbox, each change and its event in one transaction.
+// outbox, each change and its event in one transaction. Personal data is sealed (libs/crypto).
 
 #include <functional>
 #include <memory>
@@ -8,6 +8,7 @@
 
 #include "../core/ports.hpp"
 #include "jaring/common/clock.hpp"
+#include "jaring/crypto/sealed_table.hpp"
 #include "jaring/store/sqlite.hpp"
 
 namespace jaring::registration {
@@ -15,8 +16,12 @@ namespace jaring::registration {
 class SqliteStore final : public Store {
  public:
   // `committed` runs after each transaction that wrote to the outbox (wakes the relay).
-  SqliteStore(store::Database& db, const Clock& clock, std::function<void()> committed);
-  static std::vector<store::Migration> migrations();
+  SqliteStore(store::Database& db, const crypto::Sealer& sealer, const Clock& clock,
+              std::function<void()> committed);
+  // Migration 5 seals what earlier versions stored in clear, with `sealer`.
+  static std::vector<store::Migration> migrations(const crypto::Sealer& sealer);
+  // The tables holding sealed personal data (for `rekey`).
+  static const std::vector<crypto::SealedTable>& sealed_tables();
 
   Result<Rw> create_rw(const Rw& rw, const Event& event) override;
   Result<Rw> update_rw(const Rw& rw, const Event& event) override;
@@ -42,12 +47,15 @@ class SqliteStore final : public Store {
   std::optional<Agent> find_agent(const std::string& id) override;
 
  private:
-  std::vector<Participant> query_participants(const std::string& where, const std::vector<std::string>& args);
+  // Participants matching `where`, whose placeholders take `args` (text), then `blobs`.
+  std::vector<Participant> query_participants(const std::string& where, const std::vector<std::string>& args,
+                                              const std::vector<std::string>& blobs = {});
   // Runs a write; calls `committed_` when it committed and wrote an event.
   template <typename F>
   auto write_and_notify(F&& fn);
 
   store::Database& db_;
+  const crypto::Sealer& sealer_;
   const Clock& clock_;
   std::function<void()> committed_;
 };

@@ -85,9 +85,10 @@ class RegistrationConsumer : public ::testing::Test {
 
   testing::TempDir dir_{"jaring-registration-consumer"};
   FixedClock clock_{sys_days{year{2026} / November / 21} + hours{3}};
+  crypto::Sealer sealer_{crypto::Keys::generate()};
   std::unique_ptr<store::Database> db_ =
-      store::Database::open((dir_.path() / "registration.db").string(), SqliteStore::migrations());
-  SqliteStore store_{*db_, clock_, [] {}};
+      store::Database::open((dir_.path() / "registration.db").string(), SqliteStore::migrations(sealer_));
+  SqliteStore store_{*db_, sealer_, clock_, [] {}};
   Registration core_{store_, areas::Registry::jakarta(), areas::BranchMap::jakarta(), clock_};
   metrics::Registry metrics_{"registration"};
   EventHandler handler_{core_, metrics_};

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "adapters/sqlite_store.hpp"
 #include "core/registration.hpp"
@@ -18,8 +20,8 @@ class SqliteStoreTest : public ::testing::Test {
     path_ = std::filesystem::temp_directory_path() /
             ("jaring-registration-" + std::to_string(::getpid()) + ".db");
     std::filesystem::remove(path_);
-    db_ = store::Database::open(path_.string(), SqliteStore::migrations());
-    store_ = std::make_unique<SqliteStore>(*db_, clock_, [this] { ++commits_; });
+    db_ = store::Database::open(path_.string(), SqliteStore::migrations(*sealer_));
+    store_ = std::make_unique<SqliteStore>(*db_, *sealer_, clock_, [this] { ++commits_; });
     core_ = std::make_unique<Registration>(*store_, areas::Registry::jakarta(), areas::BranchMap::jakarta(),
                                            clock_);
     ASSERT_TRUE(core_->create_rw("31.75.06.1005", 2, 120));
@@ -45,7 +47,32 @@ class SqliteStoreTest : public ::testing::Test {
     return c;
   }
 
+  // Every byte of the store's files (database, WAL), as they are on disk now.
+  std::string file_bytes() const {
+    std::string out;
+    for (const char* suffix : {"", "-wal"}) {
+      std::ifstream in(path_.string() + suffix, std::ios::binary);
+      std::ostringstream text;
+      text << in.rdbuf();
+      out += text.str();
+    }
+    return out;
+  }
+  // Reopens the store with `keys`.
+  void reopen(const crypto::Keys& keys) {
+    core_.reset();
+    store_.reset();
+    db_.reset();
+    sealer_ = std::make_unique<crypto::Sealer>(keys);
+    db_ = store::Database::open(path_.string(), SqliteStore::migrations(*sealer_));
+    store_ = std::make_unique<SqliteStore>(*db_, *sealer_, clock_, [this] { ++commits_; });
+    core_ = std::make_unique<Registration>(*store_, areas::Registry::jakarta(), areas::BranchMap::jakarta(),
+                                           clock_);
+  }
+
   std::filesystem::path path_;
+  crypto::Keys keys_ = crypto::Keys::generate();
+  std::unique_ptr<crypto::Sealer> sealer_ = std::make_unique<crypto::Sealer>(keys_);
   FixedClock clock_{sys_days{year{2026} / November / 21}};
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<SqliteStore> store_;
@@ -157,10 +184,107 @@ TEST_F(SqliteStoreTest, StateSurvivesReopeningTheFile) {
   auto p = core_->register_participant(worker("3175065505850002", "key-1"));
   ASSERT_TRUE(p);
   store_.reset();
-  db_ = store::Database::open(path_.string(), SqliteStore::migrations());
-  SqliteStore reopened(*db_, clock_, {});
+  db_ = store::Database::open(path_.string(), SqliteStore::migrations(*sealer_));
+  SqliteStore reopened(*db_, *sealer_, clock_, {});
   EXPECT_TRUE(reopened.find_participant(p->id));
   EXPECT_EQ(reopened.list_rws("31.75.06.1005").size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, NikNamePhoneAndBirthDateAreSealedOnDiskAndStillFoundByNik) {
+  auto p = core_->register_participant(worker("3175065505850002", "key-1"));
+  ASSERT_TRUE(p);
+  ASSERT_TRUE(core_->update_participant(
+      {"u", p->id, "081299990000", std::nullopt, std::nullopt, std::nullopt, std::nullopt}));
+  ASSERT_TRUE(store_->insert_agent(
+      {"AG-1", "Budi Santoso", "081377770000", "JKT-TIMUR", "PKK Cakung", "2026-11-21"}, Event{}, ""));
+  const auto bytes = file_bytes();
+  for (const char* secret :
+       {"3175065505850002", "Siti Aminah", "1985-05-15", "081299990000", "Budi Santoso", "081377770000"}) {
+    EXPECT_EQ(bytes.find(secret), std::string::npos) << secret << " is in the store's files";
+  }
+  EXPECT_EQ(store_->find_by_nik("3175065505850002")->name, "Siti Aminah");
+  EXPECT_EQ(store_->find_agent("AG-1")->phone, "081377770000");
+  // A store opened with other keys cannot read it, and says so rather than answer.
+  reopen(crypto::Keys::generate());
+  EXPECT_THROW(store_->find_participant(p->id), store::StoreError);
+  EXPECT_FALSE(store_->find_by_nik("3175065505850002")) << "a blind index under another key matches nothing";
+}
+
+TEST_F(SqliteStoreTest, AStoreWrittenInClearIsSealedWhenOpenedAndKeepsNoClearCopy) {
+  // The file as the release before sealing left it: its first four migrations, values in clear.
+  core_.reset();
+  store_.reset();
+  db_.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_.string() + suffix);
+  auto migrations = SqliteStore::migrations(*sealer_);
+  migrations.resize(4);
+  {
+    auto old = store::Database::open(path_.string(), migrations);
+    ASSERT_TRUE(old->write([](store::Transaction& tx) -> Result<void> {
+      tx.exec(
+          "INSERT INTO rws (code, kelurahan_code, kelurahan_name, target) VALUES ('31.75.06.1005.002', "
+          "'31.75.06.1005', 'Cakung Barat', 100);"
+          "INSERT INTO participants (id, nik, name, birth_date, sex, phone, rw_code, rt, category, "
+          "income_band, "
+          "programs, payer, agent_id, branch_code, status, registered_at) VALUES ('P-1', '3175065505850002', "
+          "'Siti Aminah', '1985-05-15', 'F', '081299990000', '31.75.06.1005.002', 1, 'pkk', 1500000, "
+          "'jkk+jkm', "
+          "'self', 'AG-1', 'JKT-TIMUR', 'active', '2026-01-02T03:04:05Z');"
+          "INSERT INTO agents (id, name, phone, branch_code, organisation, registered_at) VALUES ('AG-1', "
+          "'Budi Santoso', '081377770000', 'JKT-TIMUR', 'PKK', '2026-01-01');");
+      return {};
+    }));
+  }
+  reopen(keys_);
+  const auto bytes = file_bytes();
+  for (const char* secret : {"3175065505850002", "Siti Aminah", "081299990000", "Budi Santoso"}) {
+    EXPECT_EQ(bytes.find(secret), std::string::npos) << secret << " stayed in clear";
+  }
+  const auto found = store_->find_by_nik("3175065505850002");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->id, "P-1");
+  EXPECT_EQ(found->phone, "081299990000");
+  EXPECT_EQ(store_->find_agent("AG-1")->name, "Budi Santoso");
+  // The unique index moved to the blind index: the NIK cannot be registered twice.
+  auto again = core_->register_participant(worker("3175065505850002", "key-2"));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
+}
+
+TEST_F(SqliteStoreTest, AfterRotationOldValuesReadUntilResealedAndThenTheOldKeyIsNotNeeded) {
+  auto p = core_->register_participant(worker("3175065505850002", "key-1"));
+  ASSERT_TRUE(p);
+  const auto rotated = keys_.with_new_data_key().with_new_index_key();
+  reopen(rotated);
+  EXPECT_EQ(store_->find_participant(p->id)->name, "Siti Aminah") << "key 1 still reads";
+  EXPECT_EQ(store_->find_by_nik("3175065505850002")->id, p->id)
+      << "the index under index key 1 still matches";
+  auto twice = core_->register_participant(worker("3175065505850002", "key-2"));
+  ASSERT_FALSE(twice) << "uniqueness holds across index keys";
+  auto other = worker("3175066505850003", "key-3");
+  other.birth_date = "1985-05-25";
+  auto second = core_->register_participant(other);
+  ASSERT_TRUE(second) << second.error().message;
+
+  for (const auto& table : SqliteStore::sealed_tables()) crypto::reseal(*db_, *sealer_, table);
+  const auto census = crypto::census(*db_, *sealer_, SqliteStore::sealed_tables().front());
+  EXPECT_EQ(census.values_by_key, (std::map<std::uint32_t, std::int64_t>{{2, 8}})) << "no value under key 1";
+  EXPECT_EQ(census.stale_indexes, 0);
+
+  // Key 1 removed from the file: everything still reads and is found.
+  auto yaml = rotated.to_yaml();
+  const auto drop_first = [&](const std::string& section) {
+    const auto at = yaml.find("1: ", yaml.find(section));
+    yaml.erase(at, yaml.find('\n', at) - at + 1);
+  };
+  drop_first("data:");
+  drop_first("index:");
+  const auto only_new = crypto::Keys::parse(yaml, "test").value();
+  ASSERT_EQ(only_new.data().keys.size(), 1U);
+  reopen(only_new);
+  EXPECT_EQ(store_->find_participant(p->id)->birth_date, "1985-05-15");
+  EXPECT_EQ(store_->find_by_nik("3175065505850002")->name, "Siti Aminah");
+  EXPECT_EQ(store_->find_by_nik("3175066505850003")->id, second->id);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "jaring/audit/trail.hpp"
 #include "jaring/auth/verifier.hpp"
 #include "jaring/config/config.hpp"
+#include "jaring/crypto/sealed_table.hpp"
 #include "jaring/events/handler.hpp"
 #include "jaring/grpc/audit_service.hpp"
 #include "jaring/grpc/edge.hpp"
@@ -144,11 +145,30 @@ class StoreAndOutbox {
   kafka::OutboxRelay relay_;
 };
 
-// Parses --config (or JARING_CONFIG), sets up signals and logging, runs `body`, and turns
-// start-up failures into a clear message and exit code 2. `body` returns the exit code after
-// calling wait_for_shutdown().
+// The keys that seal personal data in this service's store: crypto.key_file (required; written
+// by `jaringctl keys new`). Throws config::ConfigError naming the key and the broken rule; when
+// the key is missing, the reader's finish() does.
+crypto::Keys read_data_keys(config::Reader& reader);
+
+// `jaring-<service> rekey`: opens the store at `store_path` (applying its migrations), re-seals
+// every value of `tables` not under the current keys, and prints for each table how its values
+// stood before and after. The service may keep running meanwhile. Returns the exit code.
+int rekey(const std::string& store_path, const std::vector<store::Migration>& migrations,
+          const crypto::Sealer& sealer, const std::vector<crypto::SealedTable>& tables);
+
+// A command of a service's program besides serving (`jaring-coverage rebuild`), with the same
+// --config.
+struct Command {
+  std::string name;
+  std::string help;
+  std::function<int(const config::Source&)> body;
+};
+
+// Parses --config (or JARING_CONFIG) and an optional command, sets up signals and logging, runs
+// the command's body or else `serve`, and turns start-up failures into a clear message and exit
+// code 2. `serve` returns the exit code after calling wait_for_shutdown().
 int run(const std::string& service, int argc, char** argv,
-        const std::function<int(const config::Source&)>& body);
+        const std::function<int(const config::Source&)>& serve, const std::vector<Command>& commands = {});
 
 // Blocks until SIGTERM or SIGINT.
 void wait_for_shutdown();

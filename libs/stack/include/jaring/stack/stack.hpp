@@ -49,6 +49,8 @@ struct Endpoints {
   std::string kafka_bootstrap;
   std::string redis;                // host:port
   std::string redis_password_file;  // its password (run_dir/auth/redis.password, 0600)
+  // The keys registration and claims seal personal data with (run_dir/auth/data-keys.yaml, 0600).
+  std::string data_keys_file;
   struct Service {
     std::string grpc;       // host:port
     std::string metrics;    // http://host:port (/metrics, /healthz, /readyz)

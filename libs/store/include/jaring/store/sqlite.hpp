@@ -56,6 +56,7 @@ class Statement {
   std::string column_text(int index) const;
   std::string column_blob(int index) const;
   bool column_is_null(int index) const;
+  bool column_is_blob(int index) const;
 
  private:
   friend class Database;
@@ -87,9 +88,14 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+class Database;
+
 struct Migration {
   int version;      // 1, 2, 3 ... applied in order, each once
   std::string sql;  // one or more statements; run inside a transaction, so no BEGIN/COMMIT
+  // Runs after `sql` in the same transaction, for what SQL alone cannot do (sealing values
+  // with a key the database does not hold); a throw rolls the migration back.
+  std::function<void(Database&)> code = {};
 };
 
 class Transaction;

@@ -5,10 +5,10 @@
 #include <string>
 #include <string_view>
 
-namespace jaring::auth::detail {
+namespace jaring::crypto {
 
 std::string base64url_encode(std::string_view bytes);
 // nullopt for characters outside the base64url alphabet.
 std::optional<std::string> base64url_decode(std::string_view text);
 
-}  // namespace jaring::auth::detail
+}  // namespace jaring::crypto

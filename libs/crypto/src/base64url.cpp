@@ -1,8 +1,8 @@
-#include "base64url.hpp"
+#include "jaring/crypto/base64url.hpp"
 
 #include <openssl/evp.h>
 
-namespace jaring::auth::detail {
+namespace jaring::crypto {
 
 std::string base64url_encode(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
@@ -42,4 +42,4 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace jaring::auth::detail
+}  // namespace jaring::crypto

@@ -1,0 +1,177 @@
+#include "jaring/crypto/sealer.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace jaring::crypto {
+namespace {
+
+constexpr char kSealedMagic = 'J';
+constexpr char kIndexMagic = 'I';
+constexpr char kFormat = 1;
+constexpr std::size_t kHeader = 6;  // magic, format, 4-byte key id
+constexpr std::size_t kNonce = 12;
+constexpr std::size_t kTag = 16;
+constexpr std::size_t kMac = 32;
+
+template <typename T, void (*Free)(T*)>
+struct Deleter {
+  void operator()(T* p) const noexcept { Free(p); }
+};
+using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, Deleter<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>>;
+using CipherPtr = std::unique_ptr<EVP_CIPHER, Deleter<EVP_CIPHER, EVP_CIPHER_free>>;
+using MacPtr = std::unique_ptr<EVP_MAC, Deleter<EVP_MAC, EVP_MAC_free>>;
+using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, Deleter<EVP_MAC_CTX, EVP_MAC_CTX_free>>;
+
+auto* bytes(std::string& s, std::size_t at = 0) { return reinterpret_cast<unsigned char*>(s.data() + at); }
+const auto* bytes(std::string_view s, std::size_t at = 0) {
+  return reinterpret_cast<const unsigned char*>(s.data() + at);
+}
+
+void put_header(std::string& out, char magic, std::uint32_t id) {
+  out[0] = magic;
+  out[1] = kFormat;
+  for (int i = 0; i < 4; ++i) out[2 + i] = static_cast<char>((id >> (24 - 8 * i)) & 0xFF);
+}
+
+std::optional<std::uint32_t> header_id(std::string_view value, char magic, std::size_t min_size) {
+  if (value.size() < min_size || value[0] != magic || value[1] != kFormat) return std::nullopt;
+  std::uint32_t id = 0;
+  for (int i = 0; i < 4; ++i) id = (id << 8) | static_cast<unsigned char>(value[2 + i]);
+  return id;
+}
+
+// The calling thread's cipher context: made once, re-initialised with a key and nonce per value
+// (cheaper than a new context each time).
+EVP_CIPHER_CTX* thread_context() {
+  thread_local CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) throw std::bad_alloc();
+  return ctx.get();
+}
+
+[[noreturn]] void openssl_failed(const char* what) {
+  // Only a broken OpenSSL or an exhausted heap gets here: nothing a caller could handle.
+  throw std::runtime_error(fmt::format("OpenSSL failed to {}", what));
+}
+
+}  // namespace
+
+struct Sealer::Impl {
+  CipherPtr cipher{EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr)};
+  MacPtr mac{EVP_MAC_fetch(nullptr, "HMAC", nullptr)};
+  // One keyed HMAC context per index key, copied for each value.
+  std::map<std::uint32_t, MacCtxPtr> macs;
+};
+
+Sealer::Sealer(Keys keys) : keys_(std::move(keys)), impl_(std::make_unique<Impl>()) {
+  if (!impl_->cipher || !impl_->mac) openssl_failed("provide AES-256-GCM and HMAC");
+  for (const auto& [id, key] : keys_.index().keys) {
+    MacCtxPtr ctx(EVP_MAC_CTX_new(impl_->mac.get()));
+    std::array<char, 7> digest{"SHA256"};
+    const std::array<OSSL_PARAM, 2> params = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest.data(), 0),
+        OSSL_PARAM_construct_end()};
+    if (!ctx || EVP_MAC_init(ctx.get(), bytes(key), key.size(), params.data()) != 1)
+      openssl_failed("key HMAC");
+    impl_->macs.emplace(id, std::move(ctx));
+  }
+}
+
+Sealer::~Sealer() = default;
+
+std::string Sealer::seal(std::string_view plain, std::string_view context) const {
+  const auto id = keys_.data().current;
+  const auto& key = keys_.data().current_key();
+  std::string out(kHeader + kNonce + plain.size() + kTag, '\0');
+  put_header(out, kSealedMagic, id);
+  if (RAND_bytes(bytes(out, kHeader), kNonce) != 1) openssl_failed("draw a nonce");
+  auto* ctx = thread_context();
+  int n = 0;
+  int tail = 0;
+  if (EVP_EncryptInit_ex2(ctx, impl_->cipher.get(), bytes(key), bytes(out, kHeader), nullptr) != 1 ||
+      EVP_EncryptUpdate(ctx, nullptr, &n, bytes(out), kHeader) != 1 ||
+      EVP_EncryptUpdate(ctx, nullptr, &n, bytes(context), static_cast<int>(context.size())) != 1 ||
+      EVP_EncryptUpdate(ctx, bytes(out, kHeader + kNonce), &n, bytes(plain),
+                        static_cast<int>(plain.size())) != 1 ||
+      EVP_EncryptFinal_ex(ctx, bytes(out, kHeader + kNonce + static_cast<std::size_t>(n)), &tail) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTag, bytes(out, kHeader + kNonce + plain.size())) !=
+          1) {
+    openssl_failed("seal a value");
+  }
+  return out;
+}
+
+Result<std::string> Sealer::open(std::string_view sealed, std::string_view context) const {
+  const auto id = key_id(sealed);
+  if (!id) return fail(Error::internal("not a sealed value"));
+  const auto key = keys_.data().keys.find(*id);
+  if (key == keys_.data().keys.end()) {
+    return fail(Error::internal(
+        fmt::format("sealed under data key {}, which crypto.key_file does not hold (keep a key until `rekey` "
+                    "has re-sealed everything under it)",
+                    *id)));
+  }
+  const auto size = sealed.size() - kHeader - kNonce - kTag;
+  std::string plain(size, '\0');
+  std::string tag(sealed.substr(kHeader + kNonce + size, kTag));
+  auto* ctx = thread_context();
+  int n = 0;
+  int tail = 0;
+  const bool ok =
+      EVP_DecryptInit_ex2(ctx, impl_->cipher.get(), bytes(key->second), bytes(sealed, kHeader), nullptr) ==
+          1 &&
+      EVP_DecryptUpdate(ctx, nullptr, &n, bytes(sealed), kHeader) == 1 &&
+      EVP_DecryptUpdate(ctx, nullptr, &n, bytes(context), static_cast<int>(context.size())) == 1 &&
+      EVP_DecryptUpdate(ctx, bytes(plain), &n, bytes(sealed, kHeader + kNonce), static_cast<int>(size)) ==
+          1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kTag, tag.data()) == 1 &&
+      EVP_DecryptFinal_ex(ctx, bytes(plain, static_cast<std::size_t>(n)), &tail) == 1;
+  if (!ok) {
+    return fail(Error::internal(fmt::format(
+        "a value sealed under data key {} does not open: altered, or moved from another row", *id)));
+  }
+  return plain;
+}
+
+std::optional<std::uint32_t> Sealer::key_id(std::string_view sealed) {
+  return header_id(sealed, kSealedMagic, kHeader + kNonce + kTag);
+}
+
+std::optional<std::uint32_t> Sealer::index_key_id(std::string_view index) {
+  if (index.size() != kHeader + kMac) return std::nullopt;
+  return header_id(index, kIndexMagic, kHeader + kMac);
+}
+
+std::string Sealer::index_under(std::uint32_t id, std::string_view value) const {
+  std::string out(kHeader + kMac, '\0');
+  put_header(out, kIndexMagic, id);
+  MacCtxPtr ctx(EVP_MAC_CTX_dup(impl_->macs.at(id).get()));
+  std::size_t n = 0;
+  if (!ctx || EVP_MAC_update(ctx.get(), bytes(value), value.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), bytes(out, kHeader), &n, kMac) != 1 || n != kMac) {
+    openssl_failed("compute a blind index");
+  }
+  return out;
+}
+
+std::string Sealer::blind_index(std::string_view value) const {
+  return index_under(keys_.index().current, value);
+}
+
+std::vector<std::string> Sealer::blind_indexes(std::string_view value) const {
+  std::vector<std::string> out{blind_index(value)};
+  for (const auto& [id, key] : keys_.index().keys) {
+    if (id != keys_.index().current) out.push_back(index_under(id, value));
+  }
+  return out;
+}
+
+}  // namespace jaring::crypto
