@@ -29,6 +29,7 @@
 #include "jaring/sample/sample.hpp"
 #include "jaring/stack/stack.hpp"
 #include "jaring/testing/fixtures.hpp"
+#include "stack_test.hpp"
 
 namespace jaring {
 namespace {
@@ -142,15 +143,7 @@ class CoverageReadSide : public ::testing::Test {
 std::filesystem::path build_dir() { return testing::bin_dir().parent_path(); }
 
 // Runs a command and returns its exit code and what it printed (stdout and stderr).
-std::pair<int, std::string> run(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return {-1, out};
-  char buffer[4096];
-  while (const auto n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+std::pair<int, std::string> run(const std::string& command) { return e2e::run(command, true); }
 
 std::vector<std::string> split(const std::string& text, char separator) {
   std::vector<std::string> out(1);

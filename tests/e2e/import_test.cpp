@@ -25,16 +25,7 @@ using namespace std::chrono_literals;
 namespace reg = registration::v1;
 namespace cov = coverage::v1;
 
-// Runs a command and returns its exit code and standard output.
-std::pair<int, std::string> run(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return {-1, out};
-  char buffer[4096];
-  while (const auto n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using e2e::run;
 
 std::vector<std::string> lines_of(const std::filesystem::path& path) {
   std::ifstream in(path);

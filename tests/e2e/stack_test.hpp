@@ -27,6 +27,18 @@
 
 namespace jaring::e2e {
 
+// Runs a shell command; returns its exit code and what it printed on standard output (and on
+// standard error too with `with_stderr`).
+inline std::pair<int, std::string> run(const std::string& command, bool with_stderr = false) {
+  std::string out;
+  FILE* pipe = ::popen((with_stderr ? command + " 2>&1" : command).c_str(), "r");
+  if (pipe == nullptr) return {-1, out};
+  char buffer[4096];
+  while (const auto n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
 // Who makes a call: a subject, its roles, and the agent or sponsor id a role needs. By default
 // a staff member who is both admin and branch officer, over every Jakarta branch: enough for the
 // tests that are not about access (tests/e2e/access_test.cpp is).

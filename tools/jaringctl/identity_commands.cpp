@@ -251,6 +251,23 @@ void add_keys_command(CLI::App& app, Globals& g) {
         *index_too ? fmt::format(", index key {} too", next.index().current) : std::string());
     g.exit_code = 0;
   });
+  auto* retire = keys->add_subcommand(
+      "retire",
+      "Drop every key but the current ones, once `rekey` has run on every store that uses the file (it "
+      "reports every value under the current key): a value under a dropped key can no longer be read");
+  retire->add_option("--file", *file, "the key file to trim in place")->required();
+  retire->callback([&g, file] {
+    auto keys = crypto::Keys::load(*file);
+    if (!keys) {
+      const auto& v = keys.error().violations.front();
+      throw UsageError(fmt::format("keys retire: {}: {}", v.field, v.rule));
+    }
+    const auto dropped = keys->data().keys.size() + keys->index().keys.size() - 2;
+    if (auto written = keys->current_only().write(*file); !written) throw UsageError(written.error().message);
+    fmt::print("{}: {} older key(s) dropped; data key {} and index key {} remain\n", *file, dropped,
+               keys->data().current, keys->index().current);
+    g.exit_code = 0;
+  });
 }
 
 void add_identity_commands(CLI::App& app, Globals& g) {

@@ -128,6 +128,13 @@ Keys Keys::with_new_index_key() const {
   return next;
 }
 
+Keys Keys::current_only() const {
+  Keys next;
+  next.data_ = {data_.current, {{data_.current, data_.current_key()}}};
+  next.index_ = {index_.current, {{index_.current, index_.current_key()}}};
+  return next;
+}
+
 std::string Keys::to_yaml() const {
   YAML::Emitter out;
   out << YAML::BeginMap;

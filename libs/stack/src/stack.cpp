@@ -332,6 +332,13 @@ void Stack::restart(const std::string& name) {
   throw std::runtime_error("no stack member named " + name);
 }
 
+const std::map<std::string, std::string>& Stack::environment(const std::string& name) const {
+  for (const auto& m : members_) {
+    if (m->name == name) return m->spec.env;
+  }
+  throw std::runtime_error("no stack member named " + name);
+}
+
 void Stack::release() {
   for (auto& m : members_) {
     if (m->process) m->process->release();

@@ -14,9 +14,10 @@ namespace jaring::claims {
 namespace {
 
 // Personal data is sealed (libs/crypto): the claimant's name, NIK and phone, the names of the
-// family, the children's names and birth dates.
+// family, the children's names and birth dates, and the filing's fingerprint, which repeats them
+// (a retried FileClaim is compared with it).
 const crypto::SealedTable kSealedClaims{
-    "claims", {"id"}, {"claimant_name", "claimant_nik", "claimant_phone"}, "", ""};
+    "claims", {"id"}, {"fingerprint", "claimant_name", "claimant_nik", "claimant_phone"}, "", ""};
 const crypto::SealedTable kSealedFamily{"claim_family", {"claim_id", "seq"}, {"name"}, "", ""};
 const crypto::SealedTable kSealedChildren{
     "claim_children", {"claim_id", "seq"}, {"name", "birth_date"}, "", ""};
@@ -60,7 +61,7 @@ Claim read_claim(const crypto::Sealer& sealer, const store::Statement& s) {
   const auto number = [&] { return s.column_int(i++); };
   c.id = text();
   c.idempotency_key = text();
-  c.fingerprint = text();
+  c.fingerprint = sealed("fingerprint");
   c.participant_id = text();
   c.type = text();
   c.status = text();
@@ -295,7 +296,7 @@ class SqliteUnit final : public Unit {
     };
     text(c.id);
     text(c.idempotency_key);
-    text(c.fingerprint);
+    sealed(c.fingerprint, "fingerprint");
     text(c.participant_id);
     text(c.type);
     text(c.status);

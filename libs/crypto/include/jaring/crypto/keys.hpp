@@ -45,6 +45,9 @@ class Keys {
   Keys with_new_data_key() const;
   // A copy with one more index key made current.
   Keys with_new_index_key() const;
+  // A copy with the current keys only: for after `rekey` has re-sealed everything under them (a
+  // value under a dropped key can no longer be read).
+  Keys current_only() const;
 
   std::string to_yaml() const;
   // Writes the file readable by its owner only (0600), replacing it in one rename.

@@ -82,6 +82,9 @@ class Stack {
   // SIGKILL one member (crash tests) / start it again with the same settings and wait for it.
   void kill(const std::string& name);
   void restart(const std::string& name);
+  // The environment a member runs with (its settings): for a command that must read the same,
+  // such as `jaring-registration rekey`.
+  const std::map<std::string, std::string>& environment(const std::string& name) const;
   // Leaves the members running and forgets them (make up writes stack.json first).
   void release();
 
