@@ -33,6 +33,7 @@ checked. Templates read it with `include "jaring.services" . | fromYaml`.
 */}}
 {{- define "jaring.services" -}}
 {{- include "jaring.checkAuth" . }}
+{{- include "jaring.checkSecrets" . }}
 {{- $out := dict }}
 {{- range $name, $entry := .Values.services }}
 {{- $svc := mergeOverwrite (deepCopy $.Values.serviceDefaults) (deepCopy ($entry | default dict)) }}
@@ -55,8 +56,8 @@ checked. Templates read it with `include "jaring.services" . | fromYaml`.
 {{- end }}
 {{- end }}
 {{- range $svc.uses }}
-{{- if not (has . (list "kafka" "redis")) }}
-{{- fail (printf "services.%s.uses: %q is not kafka or redis" $name .) }}
+{{- if not (has . (list "kafka" "redis" "dataKeys")) }}
+{{- fail (printf "services.%s.uses: %q is not kafka, redis or dataKeys" $name .) }}
 {{- end }}
 {{- end }}
 {{- $_ := set $out $name $svc }}
@@ -86,6 +87,62 @@ checked. Templates read it with `include "jaring.services" . | fromYaml`.
 {{- if not (hasPrefix "/" (toString $auth.mountPath)) }}
 {{- fail (printf "auth.mountPath: %q is not an absolute path" (toString $auth.mountPath)) }}
 {{- end }}
+{{- end }}
+
+{{/* The release-wide TLS, Redis password and personal data key values: fails early. */}}
+{{- define "jaring.checkSecrets" -}}
+{{- $tls := .Values.tls | default dict }}
+{{- $paths := list "/etc/jaring/config" (toString .Values.auth.mountPath) }}
+{{- if $tls.enabled }}
+{{- $paths = append $paths (toString $tls.mountPath) }}
+{{- $refresh := int $tls.refreshSeconds }}
+{{- if or (lt $refresh 1) (gt $refresh 86400) }}
+{{- fail (printf "tls.refreshSeconds: %v is not from 1 to 86400" $tls.refreshSeconds) }}
+{{- end }}
+{{- range $tls.httpsPorts }}
+{{- if eq . "grpc" }}
+{{- fail "tls.httpsPorts: grpc is served with TLS whenever tls.enabled is true; list only HTTP ports (admin, dashboard)" }}
+{{- end }}
+{{- end }}
+{{- $cm := $tls.certManager | default dict }}
+{{- if and $cm.enabled $cm.selfSignedCA ($cm.issuerRef | default dict).name }}
+{{- fail "tls.certManager.selfSignedCA makes the CA of the chart's own Issuer: leave tls.certManager.issuerRef.name empty with it" }}
+{{- end }}
+{{- else if $tls.httpsPorts }}
+{{- fail "tls.httpsPorts: HTTPS uses the services' certificates, so it needs tls.enabled" }}
+{{- end }}
+{{- $redis := (.Values.redis | default dict).auth | default dict }}
+{{- if $redis.enabled }}
+{{- $paths = append $paths (toString $redis.mountPath) }}
+{{- if not $redis.passwordKey }}
+{{- fail "redis.auth.passwordKey: the key of the password in its Secret is required" }}
+{{- end }}
+{{- end }}
+{{- $keys := .Values.dataKeys | default dict }}
+{{- $paths = append $paths (toString $keys.mountPath) }}
+{{- if not $keys.key }}
+{{- fail "dataKeys.key: the key of keys.yaml in its Secret is required" }}
+{{- end }}
+{{- if .Values.kafka.tls.existingSecret }}
+{{- $paths = append $paths (toString .Values.kafka.tls.mountPath) }}
+{{- end }}
+{{- range $paths }}
+{{- if not (hasPrefix "/" .) }}
+{{- fail (printf "%q is not an absolute path (tls.mountPath, redis.auth.mountPath, dataKeys.mountPath, kafka.tls.mountPath)" .) }}
+{{- end }}
+{{- end }}
+{{- if ne (len $paths) (len (uniq $paths)) }}
+{{- fail (printf "two volumes would be mounted at the same path: %s (auth.mountPath, tls.mountPath, redis.auth.mountPath, dataKeys.mountPath, kafka.tls.mountPath must differ, and differ from /etc/jaring/config)" (join ", " $paths)) }}
+{{- end }}
+{{- end }}
+
+{{/* Labels of the release-wide objects (the cert-manager Issuers and the CA). */}}
+{{- define "jaring.releaseLabels" -}}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/part-of: {{ include "jaring.name" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ include "jaring.chart" . }}
 {{- end }}
 
 {{/* <fullname>-<service>: the name of every object of one service. */}}
@@ -166,16 +223,52 @@ projected:
     {{- end }}
 {{- end }}
 
+{{/* The Secret with the service's gRPC certificate (tls.crt, tls.key, ca.crt), when tls.enabled;
+empty otherwise. */}}
+{{- define "jaring.tlsSecret" -}}
+{{- if .root.Values.tls.enabled }}
+{{- ((.svc.tls | default dict).existingSecret) | default (printf "%s-tls" (include "jaring.serviceFullname" .)) }}
+{{- end }}
+{{- end }}
+
+{{/* Whether the chart's cert-manager Certificate writes the service's TLS Secret. */}}
+{{- define "jaring.certificate" -}}
+{{- if and .root.Values.tls.enabled .root.Values.tls.certManager.enabled (not (.svc.tls | default dict).existingSecret) }}true{{ end }}
+{{- end }}
+
+{{/* Whether the port with this key (.key) serves HTTPS with the service's certificate. */}}
+{{- define "jaring.https" -}}
+{{- if and .root.Values.tls.enabled (has .key (.root.Values.tls.httpsPorts | default list)) }}true{{ end }}
+{{- end }}
+
+{{/* The Secret with Redis's password, for a service that uses redis while redis.auth.enabled;
+empty otherwise. */}}
+{{- define "jaring.redisSecret" -}}
+{{- $auth := .root.Values.redis.auth | default dict }}
+{{- if and (has "redis" .svc.uses) $auth.enabled }}
+{{- $auth.existingSecret | default (printf "%s-redis" (include "jaring.fullname" .root)) }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret with the personal data keys, for a service that uses dataKeys; empty otherwise. */}}
+{{- define "jaring.dataKeysSecret" -}}
+{{- if has "dataKeys" .svc.uses }}
+{{- .root.Values.dataKeys.existingSecret | default (printf "%s-data-keys" (include "jaring.fullname" .root)) }}
+{{- end }}
+{{- end }}
+
 {{- define "jaring.configName" -}}
 {{- printf "%s-config" (include "jaring.serviceFullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
 {{/*
 The service's config file: listen addresses from its ports (0.0.0.0, so that probes, Services
-and Prometheus reach them), the token checks (auth.*: the mounted JWKS, the issuer, and for a
-caller its mounted token), the external dependencies it uses, <callee>.address for each service
-it calls (the callee's Service in this release), its store path, then its own `config:` merged
-over all of that.
+and Prometheus reach them; <key>.tls.* for the ports in tls.httpsPorts), the token checks
+(auth.*: the mounted JWKS, the issuer, and for a caller its mounted token), gRPC TLS (tls.*: the
+mounted certificate, client certificates required, and for a caller the CA it checks the callees
+against), the external dependencies it uses (with Redis's mounted password and the mounted
+personal data keys), <callee>.address for each service it calls (the callee's Service in this
+release), its store path, then its own `config:` merged over all of that.
 */}}
 {{- define "jaring.config" -}}
 {{- $root := .root }}
@@ -187,8 +280,20 @@ over all of that.
 {{- $_ := set $auth "token_file" (printf "%s/token" $mount) }}
 {{- end }}
 {{- $_ := set $cfg "auth" $auth }}
+{{- $tlsMount := trimSuffix "/" (toString $root.Values.tls.mountPath) }}
+{{- if $root.Values.tls.enabled }}
+{{- $tls := dict "cert_file" (printf "%s/tls.crt" $tlsMount) "key_file" (printf "%s/tls.key" $tlsMount) "client_ca_file" (printf "%s/ca.crt" $tlsMount) "refresh_seconds" (int $root.Values.tls.refreshSeconds) }}
+{{- if $svc.calls }}
+{{- $_ := set $tls "ca_file" (printf "%s/ca.crt" $tlsMount) }}
+{{- end }}
+{{- $_ := set $cfg "tls" $tls }}
+{{- end }}
 {{- range $key, $port := $svc.ports }}
-{{- $_ := set $cfg $key (dict "listen" (printf "0.0.0.0:%d" (int $port))) }}
+{{- $listen := dict "listen" (printf "0.0.0.0:%d" (int $port)) }}
+{{- if include "jaring.https" (dict "root" $root "key" $key) }}
+{{- $_ := set $listen "tls" (dict "cert_file" (printf "%s/tls.crt" $tlsMount) "key_file" (printf "%s/tls.key" $tlsMount)) }}
+{{- end }}
+{{- $_ := set $cfg $key $listen }}
 {{- end }}
 {{- if has "kafka" $svc.uses }}
 {{- $kafka := dict "bootstrap_servers" (required "kafka.bootstrapServers is required" $root.Values.kafka.bootstrapServers) }}
@@ -199,7 +304,14 @@ over all of that.
 {{- $_ := set $cfg "kafka" $kafka }}
 {{- end }}
 {{- if has "redis" $svc.uses }}
-{{- $_ := set $cfg "redis" (dict "address" (required "redis.address is required" $root.Values.redis.address)) }}
+{{- $redis := dict "address" (required "redis.address is required" $root.Values.redis.address) }}
+{{- if include "jaring.redisSecret" . }}
+{{- $_ := set $redis "password_file" (printf "%s/password" (trimSuffix "/" (toString $root.Values.redis.auth.mountPath))) }}
+{{- end }}
+{{- $_ := set $cfg "redis" $redis }}
+{{- end }}
+{{- if include "jaring.dataKeysSecret" . }}
+{{- $_ := set $cfg "crypto" (dict "key_file" (printf "%s/keys.yaml" (trimSuffix "/" (toString $root.Values.dataKeys.mountPath)))) }}
 {{- end }}
 {{- if $svc.calls }}
 {{- $services := include "jaring.services" $root | fromYaml }}
