@@ -15,6 +15,7 @@
 #include "adapters/redis_counters.hpp"
 #include "adapters/registration_export.hpp"
 #include "adapters/sqlite_snapshots.hpp"
+#include "jaring/common/secret_file.hpp"
 #include "jaring/kafka/kafka.hpp"
 #include "jaring/service/service.hpp"
 
@@ -54,9 +55,9 @@ Settings read_settings(const config::Source& source) {
   // The password from a file (a mounted Secret), never from the settings file or a variable,
   // and never printed: an error names the key and the path only.
   if (const auto file = reader.string("redis.password_file", ""); !file.empty()) {
-    std::ifstream in(file);
-    if (!in || !std::getline(in, s.redis_auth.password) || s.redis_auth.password.empty())
-      throw config::ConfigError("redis.password_file: cannot read a password from " + file);
+    auto password = read_secret_file(file);
+    if (!password) throw config::ConfigError("redis.password_file: cannot read a password from " + file);
+    s.redis_auth.password = std::move(*password);
   } else if (!s.redis_auth.username.empty()) {
     throw config::ConfigError("redis.username: needs redis.password_file");
   }

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "jaring/common/ids.hpp"
+#include "jaring/common/secret_file.hpp"
 #include "jaring/grpc/server.hpp"
 #include "jaring/log/log.hpp"
 #include "jaring/store/sqlite.hpp"
@@ -228,13 +229,9 @@ std::string TokenSource::token() const {
   std::error_code ec;
   const auto mtime = std::filesystem::last_write_time(state_->path, ec);
   if (!ec && mtime == state_->mtime && !state_->cached.empty()) return state_->cached;
-  std::ifstream in(state_->path);
-  if (!in) throw std::runtime_error("cannot read the token file " + state_->path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  auto token = buffer.str();
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())) != 0) token.pop_back();
-  state_->cached = std::move(token);
+  auto token = read_secret_file(state_->path);
+  if (!token) throw std::runtime_error("cannot read a token from the token file " + state_->path);
+  state_->cached = std::move(*token);
   state_->mtime = mtime;
   return state_->cached;
 }

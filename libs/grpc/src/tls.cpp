@@ -19,21 +19,28 @@ bool readable(const std::string& path) {
 
 }  // namespace
 
-std::vector<FieldViolation> check(const TlsFiles& files) {
+std::vector<FieldViolation> check_key_pair(const std::string& prefix, const std::string& cert_file,
+                                           const std::string& key_file) {
   std::vector<FieldViolation> out;
-  if (files.cert_file.empty() != files.key_file.empty()) {
-    out.push_back({files.cert_file.empty() ? "tls.cert_file" : "tls.key_file",
+  if (cert_file.empty() != key_file.empty()) {
+    out.push_back({prefix + (cert_file.empty() ? "cert_file" : "key_file"),
                    "a certificate and its key go together: set both or neither"});
   }
+  for (const auto& [name, path] : {std::pair{"cert_file", &cert_file}, {"key_file", &key_file}}) {
+    if (!path->empty() && !readable(*path)) out.push_back({prefix + name, "cannot read " + *path});
+  }
+  return out;
+}
+
+std::vector<FieldViolation> check(const TlsFiles& files) {
+  auto out = check_key_pair("tls.", files.cert_file, files.key_file);
   if (!files.client_ca_file.empty() && files.cert_file.empty())
     out.push_back(
         {"tls.client_ca_file", "requiring client certificates needs tls.cert_file and tls.key_file"});
   if (files.refresh_seconds < 1 || files.refresh_seconds > 86400)
     out.push_back({"tls.refresh_seconds", "must be from 1 to 86400"});
-  for (const auto& [key, path] : {std::pair{"tls.cert_file", &files.cert_file},
-                                  {"tls.key_file", &files.key_file},
-                                  {"tls.ca_file", &files.ca_file},
-                                  {"tls.client_ca_file", &files.client_ca_file}}) {
+  for (const auto& [key, path] :
+       {std::pair{"tls.ca_file", &files.ca_file}, std::pair{"tls.client_ca_file", &files.client_ca_file}}) {
     if (!path->empty() && !readable(*path)) out.push_back({key, "cannot read " + *path});
   }
   return out;

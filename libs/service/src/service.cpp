@@ -53,14 +53,8 @@ metrics::HttpTls read_http_tls(config::Reader& reader, const std::string& prefix
   metrics::HttpTls tls;
   tls.cert_file = reader.string(prefix + "cert_file", "");
   tls.key_file = reader.string(prefix + "key_file", "");
-  if (tls.cert_file.empty() != tls.key_file.empty())
-    throw config::ConfigError(prefix + (tls.cert_file.empty() ? "cert_file" : "key_file") +
-                              ": a certificate and its key go together: set both or neither");
-  for (const auto* file : {&tls.cert_file, &tls.key_file}) {
-    if (!file->empty() && !std::ifstream(*file))
-      throw config::ConfigError(prefix + (file == &tls.cert_file ? "cert_file" : "key_file") +
-                                ": cannot read " + *file);
-  }
+  if (const auto broken = grpc::check_key_pair(prefix, tls.cert_file, tls.key_file); !broken.empty())
+    throw config::ConfigError(broken.front().field + ": " + broken.front().rule);
   return tls;
 }
 

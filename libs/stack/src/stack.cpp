@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "jaring/common/secret_file.hpp"
 #include "jaring/crypto/keys.hpp"
 
 #include "jaring/areas/areas.hpp"
@@ -100,11 +101,7 @@ nlohmann::json Endpoints::to_json() const {
   return out;
 }
 
-std::string Endpoints::redis_password() const {
-  auto password = read_file(redis_password_file);
-  while (!password.empty() && std::isspace(static_cast<unsigned char>(password.back()))) password.pop_back();
-  return password;
-}
+std::string Endpoints::redis_password() const { return read_secret_file(redis_password_file).value_or(""); }
 
 Stack::Stack(Options options) : options_(std::move(options)) {}
 

@@ -30,6 +30,10 @@ struct TlsFiles {
 // The broken rules of `files`, each naming its setting (tls.cert_file, ...): a certificate
 // without its key, a client CA without a certificate, a file that cannot be read.
 std::vector<FieldViolation> check(const TlsFiles& files);
+// The rules of a certificate and its key set under `prefix` ("tls.", "admin.tls."): both or
+// neither, and each readable. Violations name `<prefix>cert_file` or `<prefix>key_file`.
+std::vector<FieldViolation> check_key_pair(const std::string& prefix, const std::string& cert_file,
+                                           const std::string& key_file);
 
 // Plaintext when `files` has no certificate; else TLS, and mTLS with a client CA. Call check()
 // first: an unreadable file here is a programming error.
