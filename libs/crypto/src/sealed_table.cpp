@@ -75,7 +75,7 @@ ResealReport reseal_batch(store::Database& db, const Sealer& sealer, const Seale
     if (!t.index_column.empty()) {
       row.index = select.column_blob(index_at);
       if (select.column_is_null(index_at) || Sealer::index_key_id(row.index) != sealer.current_index_key()) {
-        row.index = sealer.blind_index(indexed_plain);
+        row.index = sealer.blind_index(t.index_source ? t.index_source(indexed_plain) : indexed_plain);
         stale = true;
       }
     }

@@ -1,13 +1,17 @@
 #include "jaring/crypto/sealer.hpp"
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <stdexcept>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -21,6 +25,9 @@ constexpr std::size_t kHeader = 6;  // magic, format, 4-byte key id
 constexpr std::size_t kNonce = 12;
 constexpr std::size_t kTag = 16;
 constexpr std::size_t kMac = 32;
+// A blind index keeps the first 16 bytes of the MAC (HMAC-SHA-256-128): collisions stay out of
+// reach (2^-128 a pair) and the index the store keeps per row is half as large.
+constexpr std::size_t kIndexMac = 16;
 
 template <typename T, void (*Free)(T*)>
 struct Deleter {
@@ -49,11 +56,49 @@ std::optional<std::uint32_t> header_id(std::string_view value, char magic, std::
   return id;
 }
 
-// The calling thread's cipher context: made once, re-initialised with a key and nonce per value
-// (cheaper than a new context each time).
-EVP_CIPHER_CTX* thread_context() {
-  thread_local CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  if (!ctx) throw std::bad_alloc();
+// A fresh random nonce. OpenSSL's RAND_bytes costs over a microsecond a call (more than the
+// encryption of a short value), so each thread draws 4 KiB at a time and hands out 12 bytes of it
+// per nonce; every nonce is still 96 random bits, never handed out twice. A forked child starts
+// over with its own draw rather than repeat its parent's bytes.
+void draw_nonce(unsigned char* out) {
+  constexpr std::size_t kDraw = 341 * kNonce;
+  thread_local std::array<unsigned char, kDraw> pool{};
+  thread_local std::size_t used = kDraw;
+  thread_local pid_t owner = 0;
+  if (const pid_t pid = ::getpid(); pid != owner) {
+    owner = pid;
+    used = kDraw;
+  }
+  if (used == kDraw) {
+    if (RAND_bytes(pool.data(), static_cast<int>(pool.size())) != 1)
+      throw std::runtime_error("OpenSSL failed to draw nonces");
+    used = 0;
+  }
+  std::memcpy(out, pool.data() + used, kNonce);
+  OPENSSL_cleanse(pool.data() + used, kNonce);
+  used += kNonce;
+}
+
+// Every Sealer gets a number of its own, never reused, so that a thread's cached contexts (below)
+// can never serve a key of another Sealer, even one at the same address.
+std::atomic<std::uint64_t> next_generation{1};
+
+// The calling thread's cipher context for one key of one Sealer, to encrypt or to decrypt: set
+// up with the key once (the key schedule and GHASH table are most of the cost of a short value),
+// then only given a new nonce per value.
+EVP_CIPHER_CTX* keyed_context(std::uint64_t generation, std::uint32_t key_id, bool encrypt,
+                              EVP_CIPHER* cipher, const std::string& key) {
+  thread_local std::map<std::tuple<std::uint64_t, std::uint32_t, bool>, CipherCtxPtr> contexts;
+  auto& ctx = contexts[{generation, key_id, encrypt}];
+  if (!ctx) {
+    ctx.reset(EVP_CIPHER_CTX_new());
+    const auto* k = reinterpret_cast<const unsigned char*>(key.data());
+    if (!ctx || (encrypt ? EVP_EncryptInit_ex2(ctx.get(), cipher, k, nullptr, nullptr)
+                         : EVP_DecryptInit_ex2(ctx.get(), cipher, k, nullptr, nullptr)) != 1) {
+      ctx.reset();
+      throw std::runtime_error("OpenSSL failed to set up AES-256-GCM");
+    }
+  }
   return ctx.get();
 }
 
@@ -65,6 +110,7 @@ EVP_CIPHER_CTX* thread_context() {
 }  // namespace
 
 struct Sealer::Impl {
+  std::uint64_t generation = next_generation.fetch_add(1);
   CipherPtr cipher{EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr)};
   MacPtr mac{EVP_MAC_fetch(nullptr, "HMAC", nullptr)};
   // One keyed HMAC context per index key, copied for each value.
@@ -92,11 +138,11 @@ std::string Sealer::seal(std::string_view plain, std::string_view context) const
   const auto& key = keys_.data().current_key();
   std::string out(kHeader + kNonce + plain.size() + kTag, '\0');
   put_header(out, kSealedMagic, id);
-  if (RAND_bytes(bytes(out, kHeader), kNonce) != 1) openssl_failed("draw a nonce");
-  auto* ctx = thread_context();
+  draw_nonce(bytes(out, kHeader));
+  auto* ctx = keyed_context(impl_->generation, id, true, impl_->cipher.get(), key);
   int n = 0;
   int tail = 0;
-  if (EVP_EncryptInit_ex2(ctx, impl_->cipher.get(), bytes(key), bytes(out, kHeader), nullptr) != 1 ||
+  if (EVP_EncryptInit_ex2(ctx, nullptr, nullptr, bytes(out, kHeader), nullptr) != 1 ||
       EVP_EncryptUpdate(ctx, nullptr, &n, bytes(out), kHeader) != 1 ||
       EVP_EncryptUpdate(ctx, nullptr, &n, bytes(context), static_cast<int>(context.size())) != 1 ||
       EVP_EncryptUpdate(ctx, bytes(out, kHeader + kNonce), &n, bytes(plain),
@@ -122,12 +168,11 @@ Result<std::string> Sealer::open(std::string_view sealed, std::string_view conte
   const auto size = sealed.size() - kHeader - kNonce - kTag;
   std::string plain(size, '\0');
   std::string tag(sealed.substr(kHeader + kNonce + size, kTag));
-  auto* ctx = thread_context();
+  auto* ctx = keyed_context(impl_->generation, *id, false, impl_->cipher.get(), key->second);
   int n = 0;
   int tail = 0;
   const bool ok =
-      EVP_DecryptInit_ex2(ctx, impl_->cipher.get(), bytes(key->second), bytes(sealed, kHeader), nullptr) ==
-          1 &&
+      EVP_DecryptInit_ex2(ctx, nullptr, nullptr, bytes(sealed, kHeader), nullptr) == 1 &&
       EVP_DecryptUpdate(ctx, nullptr, &n, bytes(sealed), kHeader) == 1 &&
       EVP_DecryptUpdate(ctx, nullptr, &n, bytes(context), static_cast<int>(context.size())) == 1 &&
       EVP_DecryptUpdate(ctx, bytes(plain), &n, bytes(sealed, kHeader + kNonce), static_cast<int>(size)) ==
@@ -146,19 +191,25 @@ std::optional<std::uint32_t> Sealer::key_id(std::string_view sealed) {
 }
 
 std::optional<std::uint32_t> Sealer::index_key_id(std::string_view index) {
-  if (index.size() != kHeader + kMac) return std::nullopt;
-  return header_id(index, kIndexMagic, kHeader + kMac);
+  if (index.size() != kHeader + kIndexMac) return std::nullopt;
+  return header_id(index, kIndexMagic, kHeader + kIndexMac);
 }
 
 std::string Sealer::index_under(std::uint32_t id, std::string_view value) const {
-  std::string out(kHeader + kMac, '\0');
-  put_header(out, kIndexMagic, id);
-  MacCtxPtr ctx(EVP_MAC_CTX_dup(impl_->macs.at(id).get()));
+  // The calling thread's copy of the keyed context, restarted per value with the same key.
+  thread_local std::map<std::pair<std::uint64_t, std::uint32_t>, MacCtxPtr> contexts;
+  auto& ctx = contexts[{impl_->generation, id}];
+  if (!ctx) ctx.reset(EVP_MAC_CTX_dup(impl_->macs.at(id).get()));
+  std::array<unsigned char, kMac> mac{};
   std::size_t n = 0;
-  if (!ctx || EVP_MAC_update(ctx.get(), bytes(value), value.size()) != 1 ||
-      EVP_MAC_final(ctx.get(), bytes(out, kHeader), &n, kMac) != 1 || n != kMac) {
+  if (!ctx || EVP_MAC_init(ctx.get(), nullptr, 0, nullptr) != 1 ||
+      EVP_MAC_update(ctx.get(), bytes(value), value.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), mac.data(), &n, mac.size()) != 1 || n != kMac) {
     openssl_failed("compute a blind index");
   }
+  std::string out(kHeader + kIndexMac, '\0');
+  put_header(out, kIndexMagic, id);
+  std::memcpy(out.data() + kHeader, mac.data(), kIndexMac);
   return out;
 }
 

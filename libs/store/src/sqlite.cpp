@@ -289,6 +289,8 @@ std::unique_ptr<Database> Database::open(const std::string& path, const std::vec
   }
 
   const int applied = db->schema_version();
+  // What a migration rewrites or drops is zeroed in the file, not left in free pages.
+  if (applied < static_cast<int>(migrations.size())) db->exec("PRAGMA secure_delete = ON");
   for (const auto& migration : migrations) {
     if (migration.version <= applied) continue;
     try {
@@ -309,8 +311,9 @@ std::unique_ptr<Database> Database::open(const std::string& path, const std::vec
   }
   // A migration may rewrite values (sealing what was stored in clear): the WAL keeps the pages
   // it replaced until it starts over, so empty it now, while no other connection reads.
-  if (applied < static_cast<int>(migrations.size()) && !in_memory(path)) {
-    db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  if (applied < static_cast<int>(migrations.size())) {
+    db->exec("PRAGMA secure_delete = OFF");
+    if (!in_memory(path)) db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
   // WAL lets one connection read while another writes: reads (queries, the outbox relay) take
   // their own connection and lock, and never wait for a long write transaction. An in-memory

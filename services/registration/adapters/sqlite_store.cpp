@@ -1,100 +1,117 @@
 #include "sqlite_store.hpp"
 
-#include "jaring/audit/trail.hpp"
+#include <array>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "event_codec.hpp"
+#include "jaring/audit/trail.hpp"
 #include "jaring/crypto/sealed_table.hpp"
 #include "jaring/store/outbox.hpp"
 
 namespace jaring::registration {
 namespace {
 
-// Personal data is sealed (libs/crypto): a participant's NIK, name, birth date and phone, an
-// agent's name and phone. The NIK's blind index keeps one active participation per NIK and
-// finds a worker by NIK.
+// A participant's personal data (NIK, name, birth date, phone) as one record: a JSON array of
+// four strings, sealed as one value (one nonce and tag a row, not four).
+std::string personal_record(const Participant& p) {
+  return nlohmann::json::array({p.nik, p.name, p.birth_date, p.phone}).dump();
+}
+std::array<std::string, 4> personal_fields(const std::string& record) {
+  const auto json = nlohmann::json::parse(record, nullptr, false);
+  std::array<std::string, 4> out;
+  if (!json.is_array() || json.size() != out.size())
+    throw store::StoreError("participants.personal: not a record of four fields");
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (!json[i].is_string()) throw store::StoreError("participants.personal: not a record of four fields");
+    out[i] = json[i].get<std::string>();
+  }
+  return out;
+}
+
+// Personal data is sealed (libs/crypto): a participant's record, an agent's name and phone. The
+// NIK's blind index keeps one active participation per NIK and finds a worker by NIK.
 const crypto::SealedTable kSealedParticipants{
-    "participants", {"id"}, {"nik", "name", "birth_date", "phone"}, "nik", "nik_index"};
+    "participants", {"id"},      {"personal"},
+    "personal",     "nik_index", [](const std::string& record) { return personal_fields(record)[0]; }};
 const crypto::SealedTable kSealedAgents{"agents", {"id"}, {"name", "phone"}, "", ""};
 
 constexpr const char* kParticipantColumns =
-    "id, nik, name, birth_date, sex, phone, rw_code, rt, category, income_band, programs, payer, agent_id, "
-    "branch_code, status, registered_at, project_end_date, exit_reason, exit_date";
+    "id, personal, sex, rw_code, rt, category, income_band, programs, payer, agent_id, branch_code, status, "
+    "registered_at, project_end_date, exit_reason, exit_date";
 // Written with the NIK's blind index after them.
 constexpr const char* kParticipantInsertColumns =
-    "id, nik, name, birth_date, sex, phone, rw_code, rt, category, income_band, programs, payer, agent_id, "
-    "branch_code, status, registered_at, project_end_date, exit_reason, exit_date, nik_index";
+    "id, personal, sex, rw_code, rt, category, income_band, programs, payer, agent_id, branch_code, status, "
+    "registered_at, project_end_date, exit_reason, exit_date, nik_index";
 constexpr const char* kAgentColumns = "id, name, phone, branch_code, organisation, registered_at";
 constexpr const char* kRwColumns = "code, kelurahan_code, kelurahan_name, target, active";
 
 // The same columns for a query that joins participants as `p`.
 constexpr const char* kPrefixedParticipantColumns =
-    "p.id, p.nik, p.name, p.birth_date, p.sex, p.phone, p.rw_code, p.rt, p.category, p.income_band, "
-    "p.programs, "
-    "p.payer, p.agent_id, p.branch_code, p.status, p.registered_at, p.project_end_date, p.exit_reason, "
-    "p.exit_date";
+    "p.id, p.personal, p.sex, p.rw_code, p.rt, p.category, p.income_band, p.programs, p.payer, p.agent_id, "
+    "p.branch_code, p.status, p.registered_at, p.project_end_date, p.exit_reason, p.exit_date";
 
-std::string participant_context(const char* column, std::string_view id) {
-  return crypto::context(kSealedParticipants.table, column, id);
+std::string personal_context(std::string_view id) {
+  return crypto::context(kSealedParticipants.table, "personal", id);
 }
 std::string agent_context(const char* column, std::string_view id) {
   return crypto::context(kSealedAgents.table, column, id);
 }
 
-// Reads kParticipantColumns starting at column `at`, opening the sealed ones.
+// Reads kParticipantColumns starting at column `at`, opening the sealed record.
 Participant read_participant(const crypto::Sealer& sealer, const store::Statement& s, int at = 0) {
   Participant p;
   p.id = s.column_text(at + 0);
-  const auto open = [&](int column, const char* name) {
-    return crypto::open_column(sealer, s, at + column, participant_context(name, p.id));
-  };
-  p.nik = open(1, "nik");
-  p.name = open(2, "name");
-  p.birth_date = open(3, "birth_date");
-  p.sex = s.column_text(at + 4).front();
-  p.phone = open(5, "phone");
-  p.rw_code = s.column_text(at + 6);
-  p.rt = static_cast<int>(s.column_int(at + 7));
-  p.category = s.column_text(at + 8);
-  p.income_band = s.column_int(at + 9);
-  p.programs = s.column_text(at + 10);
-  p.payer = s.column_text(at + 11);
-  p.agent_id = s.column_text(at + 12);
-  p.branch_code = s.column_text(at + 13);
-  p.status = s.column_text(at + 14);
-  p.registered_at = s.column_text(at + 15);
-  p.project_end_date = s.column_text(at + 16);
-  p.exit_reason = s.column_text(at + 17);
-  p.exit_date = s.column_text(at + 18);
+  auto personal = personal_fields(crypto::open_column(sealer, s, at + 1, personal_context(p.id)));
+  p.nik = std::move(personal[0]);
+  p.name = std::move(personal[1]);
+  p.birth_date = std::move(personal[2]);
+  p.phone = std::move(personal[3]);
+  p.sex = s.column_text(at + 2).front();
+  p.rw_code = s.column_text(at + 3);
+  p.rt = static_cast<int>(s.column_int(at + 4));
+  p.category = s.column_text(at + 5);
+  p.income_band = s.column_int(at + 6);
+  p.programs = s.column_text(at + 7);
+  p.payer = s.column_text(at + 8);
+  p.agent_id = s.column_text(at + 9);
+  p.branch_code = s.column_text(at + 10);
+  p.status = s.column_text(at + 11);
+  p.registered_at = s.column_text(at + 12);
+  p.project_end_date = s.column_text(at + 13);
+  p.exit_reason = s.column_text(at + 14);
+  p.exit_date = s.column_text(at + 15);
   return p;
+}
+
+// The sealed personal record of `p`.
+std::string sealed_personal(const crypto::Sealer& sealer, const Participant& p) {
+  return sealer.seal(personal_record(p), personal_context(p.id));
 }
 
 // Binds every column of a participant in kParticipantInsertColumns order, from index 1, its
 // personal data sealed and the NIK's blind index `nik_index`. `p` outlives the statement's run:
-// its plain fields are bound where they are (a bulk insert binds 20 columns per row).
+// its plain fields are bound where they are (a bulk insert binds 17 columns per row).
 void bind_participant(store::Statement& s, const crypto::Sealer& sealer, const Participant& p,
                       std::string_view nik_index) {
   s.bind_unowned(1, p.id)
-      .bind_blob(2, sealer.seal(p.nik, participant_context("nik", p.id)))
-      .bind_blob(3, sealer.seal(p.name, participant_context("name", p.id)))
-      .bind_blob(4, sealer.seal(p.birth_date, participant_context("birth_date", p.id)))
-      .bind(5, std::string(1, p.sex))
-      .bind_blob(6, sealer.seal(p.phone, participant_context("phone", p.id)))
-      .bind_unowned(7, p.rw_code)
-      .bind(8, p.rt)
-      .bind_unowned(9, p.category)
-      .bind(10, p.income_band)
-      .bind_unowned(11, p.programs)
-      .bind_unowned(12, p.payer)
-      .bind_unowned(13, p.agent_id)
-      .bind_unowned(14, p.branch_code)
-      .bind_unowned(15, p.status)
-      .bind_unowned(16, p.registered_at)
-      .bind_unowned(17, p.project_end_date)
-      .bind_unowned(18, p.exit_reason)
-      .bind_unowned(19, p.exit_date)
-      .bind_blob(20, nik_index);
+      .bind_blob(2, sealed_personal(sealer, p))
+      .bind(3, std::string(1, p.sex))
+      .bind_unowned(4, p.rw_code)
+      .bind(5, p.rt)
+      .bind_unowned(6, p.category)
+      .bind(7, p.income_band)
+      .bind_unowned(8, p.programs)
+      .bind_unowned(9, p.payer)
+      .bind_unowned(10, p.agent_id)
+      .bind_unowned(11, p.branch_code)
+      .bind_unowned(12, p.status)
+      .bind_unowned(13, p.registered_at)
+      .bind_unowned(14, p.project_end_date)
+      .bind_unowned(15, p.exit_reason)
+      .bind_unowned(16, p.exit_date)
+      .bind_blob(17, nik_index);
 }
 
 Rw read_rw(const store::Statement& s) {
@@ -136,7 +153,7 @@ class ParticipantWriter {
         active_(tx.prepare(fmt::format("SELECT id FROM participants WHERE {} AND status = 'active'",
                                        nik_matches(sealer.blind_indexes("").size())))),
         insert_(tx.prepare(fmt::format("INSERT INTO participants ({}) VALUES ({})", kParticipantInsertColumns,
-                                       placeholders(20)))),
+                                       placeholders(17)))),
         key_(tx.prepare("INSERT INTO idempotency_keys (key, ref_id) VALUES (?, ?)")),
         claim_(tx.prepare("INSERT OR IGNORE INTO idempotency_keys (key, ref_id) VALUES (?, ?)")),
         unclaim_(tx.prepare("DELETE FROM idempotency_keys WHERE key = ?")),
@@ -287,13 +304,19 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
         CREATE INDEX participants_ended_by_nik ON participants(nik, registered_at) WHERE status != 'active';
       )sql"},
       audit::Trail::migration(4),
-      // Personal data sealed (libs/crypto). Rows written before are sealed here, in the same
-      // transaction, and the NIK's indexes move to its blind index.
+      // Personal data sealed (libs/crypto): the four clear columns become one record, sealed
+      // below in the same transaction, and the NIK's indexes move to its blind index.
       {5,
        R"sql(
+        ALTER TABLE participants ADD COLUMN personal BLOB;
         ALTER TABLE participants ADD COLUMN nik_index BLOB;
+        UPDATE participants SET personal = json_array(nik, name, birth_date, phone);
         DROP INDEX participants_active_nik;
         DROP INDEX participants_ended_by_nik;
+        ALTER TABLE participants DROP COLUMN nik;
+        ALTER TABLE participants DROP COLUMN name;
+        ALTER TABLE participants DROP COLUMN birth_date;
+        ALTER TABLE participants DROP COLUMN phone;
       )sql",
        [&sealer](store::Database& db) {
          for (const auto& table : sealed_tables()) crypto::reseal_in_transaction(db, sealer, table);
@@ -391,11 +414,12 @@ Result<Participant> SqliteStore::save_participant(const Participant& p, const Ev
     // A concurrent retry with the same key may have won the race since the core looked.
     if (auto earlier = writer.earlier(idempotency_key)) return std::move(*earlier);
     auto update = tx.prepare(
-        "UPDATE participants SET phone = ?, rw_code = ?, rt = ?, category = ?, income_band = ?, programs = "
+        "UPDATE participants SET personal = ?, rw_code = ?, rt = ?, category = ?, income_band = ?, programs "
+        "= "
         "?, "
         "payer = ?, branch_code = ?, status = ?, project_end_date = ?, exit_reason = ?, exit_date = ? WHERE "
         "id = ?");
-    update.bind_blob(1, sealer_.seal(p.phone, participant_context("phone", p.id)))
+    update.bind_blob(1, sealed_personal(sealer_, p))
         .bind(2, p.rw_code)
         .bind(3, p.rt)
         .bind(4, p.category)

@@ -4,6 +4,7 @@
 // store written before sealing existed, and `rekey` after a key rotation).
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -23,6 +24,9 @@ struct SealedTable {
   // both empty for none.
   std::string indexed_column;
   std::string index_column;
+  // What of the indexed column's plaintext the blind index is made of (a field of a sealed
+  // record); empty: all of it.
+  std::function<std::string(const std::string& plain)> index_source = {};
 };
 
 // The context a value is sealed with: its table, its column and its row's key (the key columns'

@@ -7,7 +7,7 @@
 // 12-byte nonce, the ciphertext and the 16-byte tag. The header and a context (the table,
 // column and row the value belongs to) are authenticated with it, so a value copied into
 // another row or column does not open. A blind index is 'I', format 1, the index key's id and
-// the 32-byte MAC.
+// the first 16 bytes of the MAC.
 
 #include <cstdint>
 #include <memory>
