@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "jaring/crypto/base64url.hpp"
+#include "jaring/crypto/free_ptr.hpp"
 
 namespace jaring::auth {
 namespace {
@@ -22,17 +23,14 @@ namespace {
 using crypto::base64url_decode;
 using crypto::base64url_encode;
 
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const noexcept { Free(p); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
-using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, Deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>>;
-using ParamPtr = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM, OSSL_PARAM_free>>;
-using JwtPtr = std::unique_ptr<jwt_t, Deleter<jwt_t, jwt_free>>;
+using crypto::FreePtr;
+using PkeyPtr = FreePtr<EVP_PKEY, EVP_PKEY_free>;
+using PkeyCtxPtr = FreePtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
+using BioPtr = FreePtr<BIO, BIO_free_all>;
+using BnPtr = FreePtr<BIGNUM, BN_free>;
+using ParamBldPtr = FreePtr<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>;
+using ParamPtr = FreePtr<OSSL_PARAM, OSSL_PARAM_free>;
+using JwtPtr = FreePtr<jwt_t, jwt_free>;
 
 std::string bio_text(BIO* bio) {
   char* data = nullptr;

@@ -30,8 +30,8 @@ std::string update_sql(const SealedTable& t) {
   return fmt::format("UPDATE {} SET {} WHERE {}", t.table, fmt::join(sets, ", "), fmt::join(where, " AND "));
 }
 
-// One batch of rows after `after` (all rows when `limit` is 0); `after` moves to the last key
-// read. Runs in the caller's transaction.
+// One batch of at most `limit` rows after `after`; `after` moves to the last key read. Runs in
+// the caller's transaction.
 ResealReport reseal_batch(store::Database& db, const Sealer& sealer, const SealedTable& t,
                           std::optional<std::vector<std::string>>& after, std::int64_t limit) {
   auto select = db.prepare(select_sql(t, after.has_value()));
@@ -39,7 +39,7 @@ ResealReport reseal_batch(store::Database& db, const Sealer& sealer, const Seale
   if (after) {
     for (const auto& k : *after) select.bind(bind++, k);
   }
-  select.bind(bind, limit > 0 ? limit : -1);
+  select.bind(bind, limit);
   const int keys = static_cast<int>(t.key_columns.size());
   const int index_at = keys + static_cast<int>(t.columns.size());
 
@@ -179,7 +179,15 @@ ResealReport reseal(store::Database& db, const Sealer& sealer, const SealedTable
 ResealReport reseal_in_transaction(store::Database& db, const Sealer& sealer, const SealedTable& table) {
   SecureDelete secure(db);
   std::optional<std::vector<std::string>> after;
-  return reseal_batch(db, sealer, table, after, 0);
+  ResealReport total;
+  // In steps, so that a large store's rewrites are not all held in memory at once.
+  constexpr std::int64_t kStep = 1000;
+  for (;;) {
+    const auto step = reseal_batch(db, sealer, table, after, kStep);
+    total.rows += step.rows;
+    total.rewritten += step.rewritten;
+    if (step.rows < kStep) return total;
+  }
 }
 
 }  // namespace jaring::crypto

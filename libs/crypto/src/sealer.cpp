@@ -15,6 +15,8 @@
 
 #include <fmt/format.h>
 
+#include "jaring/crypto/free_ptr.hpp"
+
 namespace jaring::crypto {
 namespace {
 
@@ -29,14 +31,10 @@ constexpr std::size_t kMac = 32;
 // reach (2^-128 a pair) and the index the store keeps per row is half as large.
 constexpr std::size_t kIndexMac = 16;
 
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const noexcept { Free(p); }
-};
-using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, Deleter<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>>;
-using CipherPtr = std::unique_ptr<EVP_CIPHER, Deleter<EVP_CIPHER, EVP_CIPHER_free>>;
-using MacPtr = std::unique_ptr<EVP_MAC, Deleter<EVP_MAC, EVP_MAC_free>>;
-using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, Deleter<EVP_MAC_CTX, EVP_MAC_CTX_free>>;
+using CipherCtxPtr = FreePtr<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>;
+using CipherPtr = FreePtr<EVP_CIPHER, EVP_CIPHER_free>;
+using MacPtr = FreePtr<EVP_MAC, EVP_MAC_free>;
+using MacCtxPtr = FreePtr<EVP_MAC_CTX, EVP_MAC_CTX_free>;
 
 auto* bytes(std::string& s, std::size_t at = 0) { return reinterpret_cast<unsigned char*>(s.data() + at); }
 const auto* bytes(std::string_view s, std::size_t at = 0) {

@@ -1,5 +1,6 @@
 #include "jaring/kafka/kafka.hpp"
 
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 #include <spdlog/spdlog.h>
 
@@ -149,9 +150,13 @@ struct Producer::Impl final : public RdKafka::DeliveryReportCb {
 
   ~Impl() override {
     // Give queued messages a moment, then purge the rest: their reports free their tickets.
-    producer->flush(2000);
-    producer->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
-    producer->flush(1000);
+    // With none queued there is nothing to wait for (flush would also wait for requests to a
+    // broker that may be gone, such as the idempotent producer's id).
+    if (held.load() > 0) {
+      producer->flush(2000);
+      producer->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+      producer->flush(1000);
+    }
     stopping = true;
     poller.join();
     producer->poll(0);
@@ -159,6 +164,7 @@ struct Producer::Impl final : public RdKafka::DeliveryReportCb {
   }
 
   void dr_cb(RdKafka::Message& message) override {
+    held.fetch_sub(1);
     try {
       std::unique_ptr<Ticket> ticket(static_cast<Ticket*>(message.msg_opaque()));
       bool ok = message.err() == RdKafka::ERR_NO_ERROR;
@@ -186,6 +192,7 @@ struct Producer::Impl final : public RdKafka::DeliveryReportCb {
   LabelledCounters produced;
   prometheus::Counter& errors;
   std::unique_ptr<RdKafka::Producer> producer;
+  std::atomic<std::int64_t> held{0};  // messages librdkafka holds: produced, not yet reported
   std::atomic<bool> stopping{false};
   std::thread poller;
 };
@@ -220,6 +227,7 @@ std::size_t Producer::produce_and_wait(const std::vector<Message>& messages,
                                      m.key.empty() ? nullptr : m.key.data(), m.key.size(), 0, headers,
                                      ticket.get());
       if (err == RdKafka::ERR_NO_ERROR) {
+        impl_->held.fetch_add(1);
         ticket.release();  // the delivery report owns it now
         break;
       }
@@ -391,13 +399,26 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
 
   ~Impl() override { close(); }
 
+  // Leaves the group at once (revoking through rebalance_cb) instead of after the session
+  // timeout, waiting for the broker at most kCloseTimeout: with the broker gone, the group
+  // forgets this member after its session timeout anyway.
   void close() {
     if (closed || !consumer) return;
     closed = true;
-    // Leaves the group at once (revoking through rebalance_cb) instead of after the session timeout.
-    auto err = consumer->close();
-    if (err != RdKafka::ERR_NO_ERROR)
-      spdlog::warn("kafka consumer {}: close: {}", options.group_id, RdKafka::err2str(err));
+    constexpr auto kCloseTimeout = std::chrono::seconds(3);
+    auto* queue = rd_kafka_queue_new(consumer->c_ptr());
+    if (auto* error = rd_kafka_consumer_close_queue(consumer->c_ptr(), queue)) {
+      spdlog::warn("kafka consumer {}: close: {}", options.group_id, rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+    } else {
+      const auto deadline = Clock::now() + kCloseTimeout;
+      while (rd_kafka_consumer_closed(consumer->c_ptr()) == 0 && Clock::now() < deadline)
+        rd_kafka_queue_poll_callback(queue, 100);
+      if (rd_kafka_consumer_closed(consumer->c_ptr()) == 0)
+        spdlog::warn("kafka consumer {}: the broker did not answer the close within {} s; left without it",
+                     options.group_id, kCloseTimeout.count());
+    }
+    rd_kafka_queue_destroy(queue);
   }
 
   // DeadLetters
@@ -637,23 +658,50 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
       auto& offset = next[{m.topic, m.partition}];
       offset = std::max(offset, m.offset + 1);
     }
-    std::vector<RdKafka::TopicPartition*> parts;
-    for (const auto& [tp, offset] : next)
-      parts.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition, offset));
     for (int attempt = 1; attempt <= 3; ++attempt) {
-      auto err = consumer->commitSync(parts);
-      for (auto* p : parts) {
-        if (err == RdKafka::ERR_NO_ERROR && p->err() != RdKafka::ERR_NO_ERROR) err = p->err();
-      }
-      if (err == RdKafka::ERR_NO_ERROR) break;
+      const auto err = commit_once(next);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
       // The handler's effects are durable; a lost commit only means a replay it deduplicates.
       spdlog::warn("kafka consumer {}: commit attempt {} failed: {}", options.group_id, attempt,
-                   RdKafka::err2str(err));
+                   rd_kafka_err2str(err));
       if (attempt == 3 || stopping.load()) break;
       std::unique_lock lock(mutex);
       wake.wait_for(lock, options.retry_backoff, [this] { return stopping.load(); });
     }
-    RdKafka::TopicPartition::destroy(parts);
+  }
+
+  // One asynchronous commit of `next`, waited for at most commit_timeout and never past stop()
+  // (librdkafka's synchronous commit has no timeout: with the broker gone it held SIGTERM for
+  // tens of seconds).
+  rd_kafka_resp_err_t commit_once(const std::map<TopicPartition, std::int64_t>& next) {
+    struct Outcome {
+      bool done = false;
+      rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    } outcome;
+    // Served only by rd_kafka_queue_poll_callback below, on this thread: once the queue is
+    // destroyed unserved, it is never called, so `outcome` may live on the stack.
+    const auto on_commit = [](rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
+                              void* opaque) {
+      auto* out = static_cast<Outcome*>(opaque);
+      out->done = true;
+      out->err = err;
+      for (int i = 0; offsets != nullptr && i < offsets->cnt && out->err == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+        out->err = offsets->elems[i].err;
+    };
+    auto* list = rd_kafka_topic_partition_list_new(static_cast<int>(next.size()));
+    for (const auto& [tp, offset] : next)
+      rd_kafka_topic_partition_list_add(list, tp.topic.c_str(), tp.partition)->offset = offset;
+    auto* queue = rd_kafka_queue_new(consumer->c_ptr());
+    auto err = rd_kafka_commit_queue(consumer->c_ptr(), list, queue, on_commit, &outcome);
+    rd_kafka_topic_partition_list_destroy(list);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const auto deadline = Clock::now() + options.commit_timeout;
+      while (!outcome.done && !stopping.load() && Clock::now() < deadline)
+        rd_kafka_queue_poll_callback(queue, 100);
+      err = outcome.done ? outcome.err : RD_KAFKA_RESP_ERR__TIMED_OUT;
+    }
+    rd_kafka_queue_destroy(queue);
+    return err;
   }
 
   // Sum over assigned partitions of high watermark - position (both known locally, no request).

@@ -281,6 +281,31 @@ TEST_F(KafkaTest, ProducedEventsReachTheConsumerInKeyOrderAndAreCommitted) {
   EXPECT_FALSE(consumer.assigned());
 }
 
+TEST_F(KafkaTest, StopReturnsPromptlyWhenTheBrokerDiedUnderABatch) {
+  RecordingHandler handler;
+  auto consumer = std::make_unique<Consumer>(settings_, options({kTestTopic}), handler, registry_);
+  consumer->start();
+  ASSERT_TRUE(wait_for([&] { return consumer->assigned(); }, kDeadline));
+  // The broker dies while a batch is applied: the batch's offset commit has no one to answer it.
+  handler.set_hook([&](const std::vector<ConsumedMessage>&, DeadLetters&) -> Result<void> {
+    kafka_.kill();
+    return {};
+  });
+  Producer producer(settings_, "test", registry_);
+  ASSERT_EQ(producer.produce_and_wait(messages(kTestTopic, 1, "e", 1), 10s), 1U);
+  ASSERT_TRUE(wait_for([&] { return handler.applied_count() == 1; }, kDeadline));
+
+  // A service's SIGTERM: the orchestrator kills what has not stopped within its grace period
+  // (10 s here). The commit is abandoned at stop() and the close waits at most 3 s; librdkafka
+  // then lets the member go within its session timeout (6 s).
+  const auto asked = std::chrono::steady_clock::now();
+  consumer->stop();
+  consumer.reset();
+  const auto took = std::chrono::steady_clock::now() - asked;
+  EXPECT_LT(took, 8s) << "stop took " << std::chrono::duration_cast<std::chrono::seconds>(took).count()
+                      << " s";
+}
+
 TEST_F(KafkaTest, RelayPublishesTheOutboxInOrderAndMarksRowsSent) {
   testing::TempDir dir("jaring-relay-");
   auto db = store::Database::open((dir.path() / "service.db").string(), {store::outbox_migration(1)});

@@ -12,10 +12,9 @@
 
 #include <fmt/format.h>
 
+#include "jaring/areas/areas.hpp"
 #include "jaring/common/secret_file.hpp"
 #include "jaring/crypto/keys.hpp"
-
-#include "jaring/areas/areas.hpp"
 #include "jaring/stack/local_tls.hpp"
 
 namespace jaring::stack {

@@ -135,6 +135,10 @@ struct ConsumerOptions {
   std::chrono::milliseconds max_wait{50};        // how long to fill a batch
   std::chrono::milliseconds retry_backoff{500};  // after a failed apply
   int session_timeout_ms = 6000;                 // jaring-devkafka accepts 3000..6000
+  // How long one offset commit may wait for the broker. A commit is never waited for past
+  // stop(): with the broker gone, a service still stops within its grace period (a lost commit
+  // only means a replay that the handler deduplicates).
+  std::chrono::milliseconds commit_timeout{3000};
 };
 
 // A group consumer that polls batches, hands them to the handler, and commits the offsets

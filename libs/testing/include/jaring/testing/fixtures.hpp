@@ -54,6 +54,8 @@ class DevKafka {
   explicit DevKafka(std::map<std::string, int> topics = {});
   ~DevKafka();
   const std::string& bootstrap() const { return bootstrap_; }
+  // SIGKILL: the broker is gone at once, as in a crash (fault tests).
+  void kill() { process_->kill(); }
 
  private:
   TempDir dir_;
