@@ -111,7 +111,7 @@ struct Sealer::Impl {
   std::uint64_t generation = next_generation.fetch_add(1);
   CipherPtr cipher{EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr)};
   MacPtr mac{EVP_MAC_fetch(nullptr, "HMAC", nullptr)};
-  // One keyed HMAC context per index key, copied for each value.
+  // One keyed HMAC context per index key, which each thread copies once (index_under).
   std::map<std::uint32_t, MacCtxPtr> macs;
 };
 
