@@ -90,13 +90,14 @@ std::string sealed_personal(const crypto::Sealer& sealer, const Participant& p) 
   return sealer.seal(personal_record(p), personal_context(p.id));
 }
 
-// Binds every column of a participant in kParticipantInsertColumns order, from index 1, its
-// personal data sealed and the NIK's blind index `nik_index`. `p` outlives the statement's run:
-// its plain fields are bound where they are (a bulk insert binds 17 columns per row).
-void bind_participant(store::Statement& s, const crypto::Sealer& sealer, const Participant& p,
+// Binds every column of a participant in kParticipantInsertColumns order, from index 1: its
+// sealed personal data `sealed` and the NIK's blind index `nik_index`. `p` outlives the
+// statement's run: its plain fields are bound where they are (a bulk insert binds 17 columns per
+// row).
+void bind_participant(store::Statement& s, const Participant& p, std::string_view sealed,
                       std::string_view nik_index) {
   s.bind_unowned(1, p.id)
-      .bind_blob(2, sealed_personal(sealer, p))
+      .bind_blob(2, sealed)
       .bind(3, std::string(1, p.sex))
       .bind_unowned(4, p.rw_code)
       .bind(5, p.rt)
@@ -182,14 +183,17 @@ class ParticipantWriter {
     if (!claim(row.idempotency_key, row.participant.id)) {
       if (auto p = earlier(row.idempotency_key)) return {std::move(*p), true};
     }
-    const auto indexes = sealer_.blind_indexes(row.participant.nik);
+    const auto indexes =
+        row.nik_indexes.empty() ? sealer_.blind_indexes(row.participant.nik) : row.nik_indexes;
     if (const auto id = active_id(indexes)) {
       unclaim(row.idempotency_key);
       return {fail(Error::already_exists(
                   fmt::format("this NIK already has an active participation: participant {}", *id))),
               true};
     }
-    bind_participant(insert_, sealer_, row.participant, indexes.front());
+    bind_participant(insert_, row.participant,
+                     row.sealed.empty() ? sealed_personal(sealer_, row.participant) : row.sealed,
+                     indexes.front());
     insert_.run();
     outbox_.append(row.encoded_event.empty()
                        ? encode_event(row.event, clock_)
@@ -389,7 +393,11 @@ Result<Participant> SqliteStore::insert_participant(const Participant& p, const 
 }
 
 void SqliteStore::prepare(std::vector<NewParticipant>& rows) {
-  for (auto& row : rows) row.encoded_event = encode_event(row.event, clock_).payload;
+  for (auto& row : rows) {
+    row.encoded_event = encode_event(row.event, clock_).payload;
+    row.sealed = sealed_personal(sealer_, row.participant);
+    row.nik_indexes = sealer_.blind_indexes(row.participant.nik);
+  }
 }
 
 std::vector<BulkOutcome> SqliteStore::insert_participants(const std::vector<NewParticipant>& rows) {

@@ -19,7 +19,12 @@ struct NewParticipant {
   Participant participant;
   Event event;
   std::string idempotency_key;
-  std::string encoded_event;  // the event as the store writes it, once Store::prepare ran
+  // What Store::prepare made ahead of the write transaction, outside its lock (a bulk request's
+  // reader thread runs it while the previous batch is written): the event as the store writes
+  // it, the participant's sealed personal data and the blind indexes of its NIK.
+  std::string encoded_event;
+  std::string sealed = {};
+  std::vector<std::string> nik_indexes = {};
 };
 
 class Store {
@@ -39,7 +44,8 @@ class Store {
                                                  const std::string& idempotency_key) = 0;
   // Many at once, in one transaction; one outcome per row, in order. A bad row fails alone.
   virtual std::vector<BulkOutcome> insert_participants(const std::vector<NewParticipant>& rows) = 0;
-  // The part of insert_participants that needs no transaction (encoding the events), done ahead
+  // The part of insert_participants that needs no transaction (encoding the events, sealing the
+  // personal data), done ahead
   // so that it can run while another batch is being written. Nothing to do by default.
   virtual void prepare(std::vector<NewParticipant>& rows) { (void)rows; }
   // Saves a changed participant (update, move, exit) with its event and key.
