@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "jaring/store/sqlite.hpp"
+
 namespace jaring::auth {
 namespace {
 
@@ -120,13 +122,6 @@ void append_unique(std::vector<std::string>& to, const std::vector<std::string>&
   }
 }
 
-// "?,?,?" for n values.
-std::string placeholders(std::size_t n) {
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ",?";
-  return out;
-}
-
 }  // namespace
 
 std::span<const MethodPolicy> policies() { return kPolicies; }
@@ -178,7 +173,7 @@ SqlScope sql_scope(const Scope& scope, const ScopeColumns& columns) {
   std::vector<std::string> parts;
   SqlScope out;
   if (!columns.branch.empty() && !scope.branches.empty()) {
-    parts.push_back(std::string(columns.branch) + " IN (" + placeholders(scope.branches.size()) + ")");
+    parts.push_back(std::string(columns.branch) + " IN (" + store::placeholders(scope.branches.size()) + ")");
     out.values.insert(out.values.end(), scope.branches.begin(), scope.branches.end());
   }
   if (!columns.area.empty()) {
@@ -194,7 +189,7 @@ SqlScope sql_scope(const Scope& scope, const ScopeColumns& columns) {
     out.values.push_back(scope.agent);
     if (!columns.branch.empty() && !scope.agent_branches.empty()) {
       part = "(" + part + " AND " + std::string(columns.branch) + " IN (" +
-             placeholders(scope.agent_branches.size()) + "))";
+             store::placeholders(scope.agent_branches.size()) + "))";
       out.values.insert(out.values.end(), scope.agent_branches.begin(), scope.agent_branches.end());
     }
     parts.push_back(part);

@@ -226,6 +226,12 @@ bool Statement::column_is_null(int index) const { return sqlite3_column_type(stm
 
 bool Statement::column_is_blob(int index) const { return sqlite3_column_type(stmt_, index) == SQLITE_BLOB; }
 
+std::string placeholders(std::size_t n) {
+  std::string marks;
+  for (std::size_t i = 0; i < n; ++i) marks += i == 0 ? "?" : ", ?";
+  return marks;
+}
+
 // --- Database ---
 
 std::unique_ptr<Database> Database::connect(const std::string& path) {

@@ -342,9 +342,7 @@ class SqliteUnit final : public Unit {
     // Lists are short (a few categories and RWs): filtering in SQL with placeholders.
     std::string where = "active = 1 AND payer = 'self'";
     const auto in = [](const char* column, std::size_t n) {
-      std::string s = fmt::format(" AND {} IN (", column);
-      for (std::size_t i = 0; i < n; ++i) s += i == 0 ? "?" : ", ?";
-      return s + ")";
+      return fmt::format(" AND {} IN ({})", column, store::placeholders(n));
     };
     if (!categories.empty()) where += in("category", categories.size());
     if (!rw_codes.empty()) where += in("rw_code", rw_codes.size());

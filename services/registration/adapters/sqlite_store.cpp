@@ -131,12 +131,7 @@ Agent read_agent(const crypto::Sealer& sealer, const store::Statement& s) {
                s.column_text(5)};
 }
 
-// "?, ?, ..." for `n` values.
-std::string placeholders(std::size_t n) {
-  std::string marks;
-  for (std::size_t i = 0; i < n; ++i) marks += i == 0 ? "?" : ", ?";
-  return marks;
-}
+using store::placeholders;
 
 // A participant's rows by NIK match its blind index under any index key (`count` of them).
 std::string nik_matches(std::size_t count) { return fmt::format("nik_index IN ({})", placeholders(count)); }

@@ -90,6 +90,9 @@ class StoreError : public std::runtime_error {
 
 class Database;
 
+// "?, ?, ?" for a statement that takes `n` values at one place (an IN list, a VALUES row).
+std::string placeholders(std::size_t n);
+
 struct Migration {
   int version;      // 1, 2, 3 ... applied in order, each once
   std::string sql;  // one or more statements; run inside a transaction, so no BEGIN/COMMIT
