@@ -69,17 +69,10 @@ int serve(const Settings& s) {
   return 0;
 }
 
-int rekey(const Settings& s) {
-  const crypto::Sealer sealer(s.keys);
-  return service::rekey(s.store_path, claims::SqliteStore::migrations(sealer), sealer,
-                        claims::SqliteStore::sealed_tables());
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  return service::run(
-      "claims", argc, argv, [](const config::Source& source) { return serve(read_settings(source)); },
-      {{"rekey", "re-seal the personal data in the store under the current keys of crypto.key_file",
-        [](const config::Source& source) { return rekey(read_settings(source)); }}});
+  return service::run("claims", argc, argv,
+                      [](const config::Source& source) { return serve(read_settings(source)); },
+                      {service::rekey_command<claims::SqliteStore>(read_settings)});
 }

@@ -164,6 +164,19 @@ struct Command {
   std::function<int(const config::Source&)> body;
 };
 
+// The `rekey` command of a service whose store adapter `Store` seals personal data (it has
+// migrations(sealer) and sealed_tables()); `read` returns the service's settings, with their
+// store_path and keys.
+template <typename Store, typename Read>
+Command rekey_command(Read read) {
+  return {"rekey", "re-seal the personal data in the store under the current keys of crypto.key_file",
+          [read](const config::Source& source) {
+            const auto settings = read(source);
+            const crypto::Sealer sealer(settings.keys);
+            return rekey(settings.store_path, Store::migrations(sealer), sealer, Store::sealed_tables());
+          }};
+}
+
 // Parses --config (or JARING_CONFIG) and an optional command, sets up signals and logging, runs
 // the command's body or else `serve`, and turns start-up failures into a clear message and exit
 // code 2. `serve` returns the exit code after calling wait_for_shutdown().
