@@ -14,11 +14,11 @@ std::string select_sql(const SealedTable& t, bool after) {
   std::vector<std::string> columns = t.key_columns;
   columns.insert(columns.end(), t.columns.begin(), t.columns.end());
   if (!t.index_column.empty()) columns.push_back(t.index_column);
-  std::string marks;
-  for (std::size_t i = 0; i < t.key_columns.size(); ++i) marks += i == 0 ? "?" : ", ?";
-  return fmt::format("SELECT {} FROM {}{} ORDER BY {} LIMIT ?", fmt::join(columns, ", "), t.table,
-                     after ? fmt::format(" WHERE ({}) > ({})", key_list(t), marks) : std::string(),
-                     key_list(t));
+  return fmt::format(
+      "SELECT {} FROM {}{} ORDER BY {} LIMIT ?", fmt::join(columns, ", "), t.table,
+      after ? fmt::format(" WHERE ({}) > ({})", key_list(t), store::placeholders(t.key_columns.size()))
+            : std::string(),
+      key_list(t));
 }
 
 std::string update_sql(const SealedTable& t) {
@@ -57,13 +57,17 @@ ResealReport reseal_batch(store::Database& db, const Sealer& sealer, const Seale
     const auto row_key = fmt::format("{}", fmt::join(row.key, "/"));
     bool stale = false;
     std::string indexed_plain;
+    // The indexed column's plaintext is needed only to re-make a stale blind index.
+    const bool index_stale = !t.index_column.empty() && (select.column_is_null(index_at) ||
+                                                         Sealer::index_key_id(select.column_blob(index_at)) !=
+                                                             sealer.current_index_key());
     for (int c = 0; c < static_cast<int>(t.columns.size()); ++c) {
       const auto& column = t.columns[static_cast<std::size_t>(c)];
       const int at = keys + c;
       const auto ctx = context(t.table, column, row_key);
       auto value = select.column_blob(at);
       const bool current = select.column_is_blob(at) && Sealer::key_id(value) == sealer.current_data_key();
-      const bool need_plain = !current || column == t.indexed_column;
+      const bool need_plain = !current || (index_stale && column == t.indexed_column);
       const auto plain = need_plain ? open_column(sealer, select, at, ctx) : std::string();
       if (column == t.indexed_column) indexed_plain = plain;
       if (!current) {
@@ -72,12 +76,11 @@ ResealReport reseal_batch(store::Database& db, const Sealer& sealer, const Seale
       }
       row.values.push_back(std::move(value));
     }
-    if (!t.index_column.empty()) {
+    if (index_stale) {
+      row.index = sealer.blind_index(t.index_source ? t.index_source(indexed_plain) : indexed_plain);
+      stale = true;
+    } else if (!t.index_column.empty()) {
       row.index = select.column_blob(index_at);
-      if (select.column_is_null(index_at) || Sealer::index_key_id(row.index) != sealer.current_index_key()) {
-        row.index = sealer.blind_index(t.index_source ? t.index_source(indexed_plain) : indexed_plain);
-        stale = true;
-      }
     }
     after = row.key;
     if (stale) rewrites.push_back(std::move(row));
@@ -177,7 +180,6 @@ ResealReport reseal(store::Database& db, const Sealer& sealer, const SealedTable
 }
 
 ResealReport reseal_in_transaction(store::Database& db, const Sealer& sealer, const SealedTable& table) {
-  SecureDelete secure(db);
   std::optional<std::vector<std::string>> after;
   ResealReport total;
   // In steps, so that a large store's rewrites are not all held in memory at once.

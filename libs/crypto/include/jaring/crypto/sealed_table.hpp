@@ -60,7 +60,8 @@ struct ResealReport {
 // when no reader holds it, so no copy of an old value stays behind in the file.
 ResealReport reseal(store::Database& db, const Sealer& sealer, const SealedTable& table, int batch = 500);
 
-// The same, in the transaction the caller holds (a migration's).
+// The same, in the transaction the caller holds: a migration's, which store::Database::open
+// already runs with freed space zeroed and empties the WAL after.
 ResealReport reseal_in_transaction(store::Database& db, const Sealer& sealer, const SealedTable& table);
 
 }  // namespace jaring::crypto
