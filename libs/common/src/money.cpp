@@ -1,6 +1,9 @@
 #include "jaring/common/money.hpp"
 
+#include <limits>
 #include <string>
+
+#include "jaring/common/assert.hpp"
 
 namespace jaring {
 
@@ -16,6 +19,14 @@ std::string format_rupiah(Rupiah amount) {
     out.push_back(digits[i]);
   }
   return out;
+}
+
+std::optional<Rupiah> checked_mul_div(Rupiah a, std::int64_t numerator, std::int64_t denominator) {
+  JARING_ASSERT(denominator != 0, "a rupiah share needs a denominator");
+  const __int128 exact = static_cast<__int128>(a) * numerator / denominator;
+  if (exact > std::numeric_limits<Rupiah>::max() || exact < std::numeric_limits<Rupiah>::min())
+    return std::nullopt;
+  return static_cast<Rupiah>(exact);
 }
 
 }  // namespace jaring

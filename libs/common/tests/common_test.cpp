@@ -1,11 +1,15 @@
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstdint>
+#include <limits>
 #include <set>
 
 #include "jaring/common/clock.hpp"
 #include "jaring/common/ids.hpp"
 #include "jaring/common/money.hpp"
 #include "jaring/common/result.hpp"
+#include "jaring/common/text.hpp"
 
 namespace jaring {
 namespace {
@@ -40,6 +44,97 @@ TEST(Money, FormatsRupiahWithDotsBetweenThousands) {
   EXPECT_EQ(format_rupiah(42'000'000), "Rp42.000.000");
   EXPECT_EQ(format_rupiah(-5'000), "-Rp5.000");
   EXPECT_EQ(format_rupiah(INT64_MIN), "-Rp9.223.372.036.854.775.808");
+}
+
+TEST(Money, CheckedArithmeticRefusesWhatDoesNotFit) {
+  constexpr Rupiah kMax = std::numeric_limits<Rupiah>::max();
+  EXPECT_EQ(checked_add(16'800, 4'200), 21'000);
+  EXPECT_EQ(checked_add(kMax, 1), std::nullopt);
+  EXPECT_EQ(checked_add(kMax, kMax), std::nullopt);  // once a credit of -133,602
+  EXPECT_EQ(checked_sub(INT64_MIN, 1), std::nullopt);
+  EXPECT_EQ(checked_sub(0, 5'000), -5'000);
+  EXPECT_EQ(checked_mul(16'800, 12), 201'600);
+  EXPECT_EQ(checked_mul(kMax / 2, 3), std::nullopt);
+  EXPECT_EQ(checked_mul_div(1'000'000'000'000, 48, 1), 48'000'000'000'000);
+  EXPECT_EQ(checked_mul_div(kMax, 2, 4), kMax / 2);  // exact through 128 bits
+  EXPECT_EQ(checked_mul_div(kMax, 4, 2), std::nullopt);
+  EXPECT_EQ(checked_mul_div(8'500'000, 7, 10), 5'950'000);
+  const std::array<Rupiah, 3> amounts{16'800, 16'800, 8'400};
+  EXPECT_EQ(checked_sum(amounts), 42'000);
+  const std::array<Rupiah, 2> too_much{kMax, 1};
+  EXPECT_EQ(checked_sum(too_much), std::nullopt);
+}
+
+TEST(Text, LinesRefuseControlCharactersAndBidiOverrides) {
+  EXPECT_EQ(text::violation("Siti Nurhaliza", text::kName), std::nullopt);
+  EXPECT_EQ(text::violation("Andrés Ñoño", text::kName), std::nullopt);  // not ASCII, still a name
+  EXPECT_EQ(text::violation("", text::kName), "is required");
+  EXPECT_EQ(text::violation("   ", text::kName), "is required");
+  EXPECT_EQ(text::violation("", text::kLabel), std::nullopt);
+  for (const std::string& bad : {std::string("a\0b", 3), std::string("a\rb"), std::string("a\nb"),
+                                 std::string("\x1b[31mred"), std::string("a\x7f"), std::string("a\xc2\x85"),
+                                 std::string("a\xe2\x80\xae"
+                                             "b")}) {
+    EXPECT_EQ(text::violation(bad, text::kName), "must not contain control characters") << bad;
+  }
+  EXPECT_EQ(text::violation("a\xff", text::kName), "must be valid UTF-8 text");
+  EXPECT_EQ(text::violation("a\xc3", text::kName), "must be valid UTF-8 text");         // truncated
+  EXPECT_EQ(text::violation("\xc0\xafx", text::kName), "must be valid UTF-8 text");     // overlong
+  EXPECT_EQ(text::violation("\xed\xa0\x80", text::kName), "must be valid UTF-8 text");  // surrogate
+}
+
+TEST(Text, LengthsCountCharactersAndStopEarly) {
+  EXPECT_EQ(text::violation(std::string(100, 'a'), text::kName), std::nullopt);
+  EXPECT_EQ(text::violation(std::string(101, 'a'), text::kName), "must be at most 100 characters");
+  std::string wide;
+  for (int i = 0; i < 100; ++i) wide += "\xc3\xa9";  // 100 characters, 200 bytes
+  EXPECT_EQ(text::violation(wide, text::kName), std::nullopt);
+  EXPECT_EQ(text::violation(std::string(3'000'000, 'x'), text::kReason), "must be at most 500 characters");
+}
+
+TEST(Text, FreeTextAllowsNewlinesButNoNik) {
+  EXPECT_EQ(text::violation("checked at the branch\nsecond line", text::kReason), std::nullopt);
+  EXPECT_EQ(text::violation("tab\there", text::kReason),
+            "must not contain control characters other than newline");
+  EXPECT_NE(text::violation("wrong person: 3175 0612 3456 7890", text::kReason), std::nullopt);
+  EXPECT_EQ(text::violation("paid Rp42.000.000 on 2026-11-30, call 0812-3456-7890", text::kReason),
+            std::nullopt);
+}
+
+TEST(Text, TokensAreAsciiIdsAndKeys) {
+  EXPECT_EQ(text::violation("p_0123abcd", text::kId), std::nullopt);
+  EXPECT_EQ(text::violation("31.75.06.1005:key-1", text::kIdempotencyKey), std::nullopt);
+  EXPECT_EQ(text::violation("a b", text::kId), "may contain only letters, digits and . _ : -");
+  EXPECT_EQ(text::violation("", text::kId), "is required");
+  EXPECT_EQ(text::violation("", text::kIdempotencyKey), std::nullopt);
+}
+
+TEST(Text, CheckNamesTheField) {
+  std::vector<FieldViolation> out;
+  EXPECT_TRUE(text::check(out, "name", "Siti", text::kName));
+  EXPECT_FALSE(text::check(out, "name", "", text::kName));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].field, "name");
+  EXPECT_EQ(out[0].rule, "is required");
+}
+
+TEST(Text, FindsNikLikeRunsWhateverTheirGrouping) {
+  std::size_t length = 0;
+  EXPECT_EQ(text::find_nik_like("3175061203900001"), 0u);
+  EXPECT_EQ(text::find_nik_like("NIK 3175 0612 3456 7890.", 0, &length), 4u);
+  EXPECT_EQ(length, 19u);
+  EXPECT_EQ(text::find_nik_like("x 3175-06-120390-0001", 0, &length), 2u);
+  EXPECT_EQ(length, 19u);
+  EXPECT_EQ(text::find_nik_like("31.75.06.120390.0001"), 0u);
+  // An amount before the NIK does not hide it; the NIK starts at its own group.
+  EXPECT_EQ(text::find_nik_like("42.000.000 3175061203900001", 0, &length), 11u);
+  EXPECT_EQ(length, 16u);
+  // Ordinary numbers are not NIKs.
+  for (const char* fine : {"Rp42.000.000", "2026-11-30", "0812-3456-7890", "+6281234567890",
+                           "31.75.06.1005.002", "12345678901234567", "123456789012345"}) {
+    EXPECT_EQ(text::find_nik_like(fine), std::string_view::npos) << fine;
+  }
+  EXPECT_EQ(text::find_nik_like("3175061203900001 and 3175061203900002", 1), 21u);
 }
 
 }  // namespace
