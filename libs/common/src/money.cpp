@@ -29,4 +29,12 @@ std::optional<Rupiah> checked_mul_div(Rupiah a, std::int64_t numerator, std::int
   return static_cast<Rupiah>(exact);
 }
 
+std::optional<Rupiah> checked_rate(Rupiah amount, std::int64_t basis_points) {
+  const __int128 scaled = static_cast<__int128>(amount) * basis_points;
+  const __int128 exact = (scaled >= 0 ? scaled + 5000 : scaled - 5000) / 10000;
+  if (exact > std::numeric_limits<Rupiah>::max() || exact < std::numeric_limits<Rupiah>::min())
+    return std::nullopt;
+  return static_cast<Rupiah>(exact);
+}
+
 }  // namespace jaring

@@ -59,6 +59,15 @@ TEST(Money, CheckedArithmeticRefusesWhatDoesNotFit) {
   EXPECT_EQ(checked_mul_div(kMax, 2, 4), kMax / 2);  // exact through 128 bits
   EXPECT_EQ(checked_mul_div(kMax, 4, 2), std::nullopt);
   EXPECT_EQ(checked_mul_div(8'500'000, 7, 10), 5'950'000);
+  EXPECT_EQ(checked_rate(1'000'000, 100), 10'000);  // JKK: 1% of the lowest band
+  EXPECT_EQ(checked_rate(16'850, 750), 1'264);      // 1,263.75 rounds up
+  EXPECT_EQ(checked_rate(-16'850, 750), -1'264);
+  EXPECT_EQ(checked_rate(kMax, 10'000), kMax);
+  EXPECT_EQ(checked_rate(kMax, 10'001), std::nullopt);
+  Rupiah total = 16'800;
+  add_bounded(total, 25'200);
+  EXPECT_EQ(total, 42'000);
+  EXPECT_DEATH(add_bounded(total, kMax), "overflowed");
   const std::array<Rupiah, 3> amounts{16'800, 16'800, 8'400};
   EXPECT_EQ(checked_sum(amounts), 42'000);
   const std::array<Rupiah, 2> too_much{kMax, 1};
@@ -107,6 +116,8 @@ TEST(Text, TokensAreAsciiIdsAndKeys) {
   EXPECT_EQ(text::violation("a b", text::kId), "may contain only letters, digits and . _ : -");
   EXPECT_EQ(text::violation("", text::kId), "is required");
   EXPECT_EQ(text::violation("", text::kIdempotencyKey), std::nullopt);
+  EXPECT_EQ(text::violation("agent-Rina Perisai", text::kIdempotencyKey), std::nullopt);
+  EXPECT_EQ(text::violation("key\n2", text::kIdempotencyKey), "must not contain control characters");
 }
 
 TEST(Text, CheckNamesTheField) {

@@ -103,6 +103,8 @@ class MetricsInterceptorFactory final : public ::grpc::experimental::ServerInter
   constexpr std::size_t kMaxViolations = 20;
   constexpr std::size_t kMaxMessage = 1024;
   const auto code = code_of(error.code);
+  if (!error.cause.empty())
+    spdlog::error("answered {}: {} ({})", status_code_name(code), error.message, error.cause);
   auto message = error.message;
   if (message.size() > kMaxMessage) message = message.substr(0, kMaxMessage) + " ...";
   if (error.violations.empty()) return {code, message};

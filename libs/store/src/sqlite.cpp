@@ -480,7 +480,7 @@ Result<void> write_or_unavailable(Database& db, std::string_view store,
   try {
     result = db.write(fn);
   } catch (const StoreError& e) {
-    return fail(Error::unavailable(fmt::format("{}: {}", store, e.what())));
+    return fail(Error::unavailable(fmt::format("{} could not write; try again", store), e.what()));
   }
   if (result && committed) committed();
   return result;

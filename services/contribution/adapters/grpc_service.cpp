@@ -114,7 +114,8 @@ Result<Account> GrpcService::visible(const std::string& participant_id, const au
                                              v1::BatchPaymentResult* reply) {
   return edge_.serve(context, "MakeBatchPayment", request, reply, [&](const grpc::Call& call) {
     BatchCommand command{
-        request->idempotency_key(), request->channel(), request->payer_id(), request->agent_id(), {}};
+        request->idempotency_key(), request->channel(), request->payer_id(), request->agent_id(), {},
+        request->description()};
     for (const auto& item : request->items())
       command.items.push_back({item.participant_id(), item.amount(), item.months()});
     auto result = core_.pay_batch(command, caller_of(call));
@@ -128,7 +129,9 @@ Result<Account> GrpcService::visible(const std::string& participant_id, const au
       failure->set_reason(f.reason);
     }
     for (const auto& p : result->payments) {
-      reply->set_amount_paid(reply->amount_paid() + p.amount);
+      Rupiah paid = reply->amount_paid();
+      add_bounded(paid, p.amount);
+      reply->set_amount_paid(paid);
       to_proto(p, reply->add_payments());
     }
     reply->set_items_paid(result->payments.size());

@@ -8,9 +8,13 @@
 
 #include "codes.hpp"
 #include "jaring/common/ids.hpp"
+#include "jaring/common/text.hpp"
 
 namespace jaring::contribution {
 namespace {
+
+// A batch payment's description: free text that goes to the log.
+constexpr text::Rule kDescription{text::Kind::kFreeText, 200, false};
 
 Error precondition(std::string message) { return {ErrorCode::kFailedPrecondition, std::move(message), {}}; }
 
@@ -174,7 +178,9 @@ Result<void> Contribution::apply_sponsor_payment(const std::string& event_id, co
 std::vector<FieldViolation> Contribution::check_payment(const PaymentCommand& c, const std::string& prefix) {
   std::vector<FieldViolation> bad;
   const auto field = [&](const char* name) { return prefix + name; };
-  if (c.participant_id.empty()) bad.push_back({field("participant_id"), "required"});
+  text::check(bad, field("participant_id"), c.participant_id, text::kId);
+  text::check(bad, field("payer_id"), c.payer_id, text::kReference);
+  text::check(bad, field("agent_id"), c.agent_id, text::kReference);
   if (c.amount <= 0) bad.push_back({field("amount"), "must be a positive number of rupiah"});
   if (c.months != 0 && std::ranges::count(kMonthsAhead, c.months) == 0)
     bad.push_back({field("months"), "must be 1, 3, 6 or 12"});
@@ -211,7 +217,9 @@ Payment Contribution::new_payment(const PaymentCommand& c, const std::string& re
 
 Result<BillingRun> Contribution::run_billing(const std::string& idempotency_key,
                                              const std::string& period_text) {
-  if (idempotency_key.empty()) return fail(Error::invalid({{"idempotency_key", "required"}}));
+  if (std::vector<FieldViolation> bad;
+      !text::check(bad, "idempotency_key", idempotency_key, text::kRequiredKey))
+    return fail(Error::invalid(std::move(bad)));
   auto period = period_or(period_text, "period", Period::jakarta(clock_.now()));
   if (!period) return fail(period.error());
   BillingRun run;
@@ -251,7 +259,7 @@ Result<BillingRun> Contribution::run_billing(const std::string& idempotency_key,
                     outcome.error().violations});
         }
         run.accounts_billed += outcome->billed;
-        run.amount_billed += outcome->amount;
+        add_bounded(run.amount_billed, outcome->amount);
         run.accounts_closed += outcome->closed ? 1 : 0;
         unit.save(book);
         cursor = book.account.participant_id;
@@ -276,7 +284,7 @@ Result<Payment> Contribution::pay(const PaymentCommand& original, const Caller& 
   if (auto fitted = fit_to_caller(caller.scope, command.channel, command.payer_id, command.agent_id); !fitted)
     return fail(fitted.error());
   auto bad = check_payment(command, "");
-  if (command.idempotency_key.empty()) bad.push_back({"idempotency_key", "required"});
+  text::check(bad, "idempotency_key", command.idempotency_key, text::kRequiredKey);
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
   const auto unknown = [&] {
     return fail(Error::not_found(fmt::format("no account for participant {}", command.participant_id)));
@@ -313,8 +321,13 @@ Result<BatchResult> Contribution::pay_batch(const BatchCommand& original, const 
   if (auto fitted = fit_to_caller(caller.scope, command.channel, command.payer_id, command.agent_id); !fitted)
     return fail(fitted.error());
   std::vector<FieldViolation> bad;
-  if (command.idempotency_key.empty()) bad.push_back({"idempotency_key", "required"});
+  text::check(bad, "idempotency_key", command.idempotency_key, text::kRequiredKey);
+  text::check(bad, "payer_id", command.payer_id, text::kReference);
+  text::check(bad, "agent_id", command.agent_id, text::kReference);
+  text::check(bad, "description", command.description, kDescription);
   if (command.items.empty()) bad.push_back({"items", "at least one item"});
+  if (command.items.size() > kMaxBatchItems)
+    bad.push_back({"items", fmt::format("at most {} items (send several batches)", kMaxBatchItems)});
   if (!one_of(command.channel, kChannels))
     bad.push_back({"channel", "must be one of agent_cash, bank_va, sponsor, city_budget"});
   // Fields of the whole batch are the caller's mistake, not a failure of every item.
@@ -394,9 +407,9 @@ Result<BatchResult> Contribution::pay_batch(const BatchCommand& original, const 
 Result<Payment> Contribution::reverse(const std::string& idempotency_key, const std::string& payment_id,
                                       const std::string& reason, const Caller& caller) {
   std::vector<FieldViolation> bad;
-  if (idempotency_key.empty()) bad.push_back({"idempotency_key", "required"});
-  if (payment_id.empty()) bad.push_back({"payment_id", "required"});
-  if (reason.empty()) bad.push_back({"reason", "required: say why the payment is reversed"});
+  text::check(bad, "idempotency_key", idempotency_key, text::kRequiredKey);
+  text::check(bad, "payment_id", payment_id, text::kId);
+  text::check(bad, "reason", reason, text::kReason);
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
   Payment result;
   auto done = store_.transact([&](Unit& unit) -> Result<void> {
@@ -510,18 +523,20 @@ Settlement settle(const std::string& month, const std::vector<AgentMonth>& agent
     fee.collected = a.collected;
     fee.fee = apply_rate(a.collected, settings.agent_fee_bp);
     fee.organisation_share = apply_rate(fee.fee, settings.organisation_share_bp);
-    fee.agent_share = fee.fee - fee.organisation_share;
+    fee.agent_share = fee.fee;
+    add_bounded(fee.agent_share, -fee.organisation_share);
     fee.new_participants = a.new_participants;
     fee.bonus = a.new_participants >= settings.bonus_new_participants ? settings.bonus_amount : 0;
-    fee.payable = fee.agent_share + fee.bonus;
-    out.total_collected += fee.collected;
-    out.total_payable += fee.payable;
+    fee.payable = fee.agent_share;
+    add_bounded(fee.payable, fee.bonus);
+    add_bounded(out.total_collected, fee.collected);
+    add_bounded(out.total_payable, fee.payable);
     if (!a.organisation.empty()) {
       auto& org = organisations[a.organisation];
       org.organisation = a.organisation;
       ++org.agents;
-      org.collected += fee.collected;
-      org.share += fee.organisation_share;
+      add_bounded(org.collected, fee.collected);
+      add_bounded(org.share, fee.organisation_share);
     }
     out.agents.push_back(std::move(fee));
   }

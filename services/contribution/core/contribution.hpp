@@ -30,7 +30,11 @@ struct BatchCommand {
   std::string payer_id;
   std::string agent_id;
   std::vector<BatchItem> items;
+  std::string description{};  // free text for the log, e.g. "RT/RW officials of Pulo Gebang, 2026-01"
 };
+
+// The most items one batch payment carries: a kelurahan's list for a month.
+inline constexpr std::size_t kMaxBatchItems = 5000;
 
 // Who records a payment or reverses one, as the adapter learnt it from the call's token: the
 // subject kept with a payment (and compared when it is reversed), and the scope of accounts

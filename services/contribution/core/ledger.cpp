@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "codes.hpp"
+
 namespace jaring::contribution {
 namespace {
 
@@ -24,6 +26,20 @@ Result<Due*> new_due(Book& book, Period period, const TariffTable& tariffs) {
   due.dirty = true;
   book.account.max_period = period;
   return &(book.dues[period] = due);
+}
+
+// The most one payment may bring in: every open month and 12 months ahead at the account's
+// current charge, less the credit it already holds. More can only be a typing mistake or an
+// attack: two INT64_MAX payments once wrapped an account's credit to -133,602.
+Result<Rupiah> payment_ceiling(const Book& book, const TariffTable& tariffs) {
+  const auto& a = book.account;
+  auto monthly = tariffs.charge(a.max_period ? a.max_period->next() : a.first_period, a.terms);
+  if (!monthly) return fail(monthly.error());
+  Rupiah ceiling = 0;
+  for (int m = 0; m < kMaxMonthsAhead; ++m) add_bounded(ceiling, monthly->total);
+  for (const auto& [p, due] : book.dues) add_bounded(ceiling, due.outstanding());
+  add_bounded(ceiling, -a.credit);
+  return std::max<Rupiah>(ceiling, 0);
 }
 
 // A period's row: loaded, or created when it lies just after the last row.
@@ -125,7 +141,7 @@ Result<BillOutcome> bill(Book& book, Period period, const std::string& run_id, c
     due->billed = true;
     due->dirty = true;
     ++out.billed;
-    out.amount += due->charge.total;
+    add_bounded(out.amount, due->charge.total);
     book.events.push_back(ContributionBilled{a.participant_id, a.rw_code, a.agent_id, a.terms.payer, run_id,
                                              due->charge, due->outstanding()});
     a.last_billed = p;
@@ -144,6 +160,14 @@ Result<void> pay(Book& book, Payment& payment, const TariffTable& tariffs, const
   auto& a = book.account;
   if (a.state == state::kClosed)
     return fail(precondition(fmt::format("the account of {} is closed", a.participant_id)));
+  const auto ceiling = payment_ceiling(book, tariffs);
+  if (!ceiling) return fail(ceiling.error());
+  if (payment.amount > *ceiling) {
+    return fail(Error::invalid(
+        {{"amount",
+          fmt::format("must be at most {}: the open months and {} months ahead, less the credit held",
+                      format_rupiah(*ceiling), kMaxMonthsAhead)}}));
+  }
   Rupiah remaining = payment.amount;
   const auto allocate = [&](Due& due) {
     const auto take = take_into(due, payment.payer, remaining);
@@ -277,14 +301,14 @@ void evaluate(Book& book, const Settings& settings, const std::string& reason, b
       ++a.months_unpaid;
       if (!oldest_unpaid) oldest_unpaid = p;
     }
-    if (due.billed) a.outstanding += due.outstanding();
+    if (due.billed) add_bounded(a.outstanding, due.outstanding());
   }
   a.credit = 0;
-  for (const auto& c : book.credits) a.credit += c.unallocated;
+  for (const auto& c : book.credits) add_bounded(a.credit, c.unallocated);
   for (const auto& p : book.payments) {
     if (!p.reversed &&
         std::ranges::none_of(book.credits, [&](const Credit& c) { return c.payment_id == p.id; }))
-      a.credit += p.unallocated;
+      add_bounded(a.credit, p.unallocated);
   }
   if (earliest_open) {
     a.covered_through =

@@ -12,6 +12,10 @@
 namespace jaring::contribution {
 namespace {
 
+// No band or amount of a tariff file is above this (Rp1,000,000,000 a month): far above any real
+// band, and it keeps every rate, sum and 12-month product of the ledger well inside an int64.
+constexpr Rupiah kMaxTariffAmount = 1'000'000'000;
+
 // Collects problems while reading YAML so that one start names every bad entry.
 struct YamlReader {
   std::vector<std::string>& problems;
@@ -67,11 +71,15 @@ void validate(const std::vector<Schedule>& schedules, const std::vector<Discount
       problems.push_back(fmt::format("{}: jkk_rate_bp must be between 1 and 10000", where));
     if (s.jht_rate_bp < 0 || s.jht_rate_bp > 10000)
       problems.push_back(fmt::format("{}: jht_rate_bp must be between 0 and 10000", where));
-    if (s.jkm_amount <= 0) problems.push_back(fmt::format("{}: jkm_amount must be positive", where));
+    if (s.jkm_amount <= 0 || s.jkm_amount > kMaxTariffAmount)
+      problems.push_back(
+          fmt::format("{}: jkm_amount must be positive and at most {}", where, kMaxTariffAmount));
     if (s.income_bands.empty()) problems.push_back(fmt::format("{}: income_bands must not be empty", where));
     for (std::size_t b = 0; b < s.income_bands.size(); ++b) {
-      if (s.income_bands[b] <= 0 || (b > 0 && s.income_bands[b] <= s.income_bands[b - 1])) {
-        problems.push_back(fmt::format("{}: income_bands must be positive and ascending", where));
+      if (s.income_bands[b] <= 0 || s.income_bands[b] > kMaxTariffAmount ||
+          (b > 0 && s.income_bands[b] <= s.income_bands[b - 1])) {
+        problems.push_back(fmt::format("{}: income_bands must be positive, ascending and at most {}", where,
+                                       kMaxTariffAmount));
         break;
       }
     }
@@ -110,7 +118,12 @@ std::string join(const std::vector<std::string>& problems) {
 
 }  // namespace
 
-Rupiah apply_rate(Rupiah amount, std::int64_t basis_points) { return (amount * basis_points + 5000) / 10000; }
+Rupiah apply_rate(Rupiah amount, std::int64_t basis_points) {
+  const auto share = checked_rate(amount, basis_points);
+  // Bands, rates and collected sums are bounded where they enter (validate, the payment ceiling).
+  JARING_ASSERT(share.has_value(), "a rate of a bounded amount overflowed");
+  return *share;
+}
 
 Result<TariffTable> TariffTable::make(std::vector<Schedule> schedules, std::vector<Discount> discounts,
                                       const std::string& source) {
@@ -192,11 +205,16 @@ Result<Charge> TariffTable::charge(Period period, const Terms& terms) const {
     if (period < d.from || d.to < period) continue;
     if (!d.sectors.empty() && std::ranges::count(d.sectors, terms.category) == 0) continue;
     if (std::ranges::count(d.excluded_payers, terms.payer) > 0) continue;
-    c.discount = apply_rate(c.jkk + c.jkm, d.rate_bp);
+    Rupiah base = c.jkk;
+    add_bounded(base, c.jkm);
+    c.discount = apply_rate(base, d.rate_bp);
     c.discount_name = d.name;
     break;
   }
-  c.total = c.jkk + c.jkm + c.jht - c.discount;
+  c.total = c.jkk;
+  add_bounded(c.total, c.jkm);
+  add_bounded(c.total, c.jht);
+  add_bounded(c.total, -c.discount);
   return c;
 }
 

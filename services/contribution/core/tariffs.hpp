@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "jaring/common/money.hpp"
-#include "jaring/common/result.hpp"
 #include "jaring/common/period.hpp"
+#include "jaring/common/result.hpp"
 
 namespace jaring::contribution {
 

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/tariffs.hpp"
+#include "jaring/common/codes.hpp"
 
 namespace jaring::contribution {
 extern const char kDefaultTariffs[];
@@ -25,6 +26,28 @@ TEST(Tariffs, LowestBandIsRp16800) {
   EXPECT_EQ(c.jkm, 6'800);
   EXPECT_EQ(c.jht, 0);
   EXPECT_EQ(c.total, 16'800);
+}
+
+TEST(Tariffs, EverySchedulesBandsSpanTheIncomesRegistrationAccepts) {
+  const auto table = defaults();
+  for (const auto& schedule : table.schedules()) {
+    EXPECT_EQ(schedule.income_bands.front(), codes::kLowestIncomeBand) << schedule.name;
+    EXPECT_EQ(schedule.income_bands.back(), codes::kTopIncomeBand) << schedule.name;
+  }
+}
+
+TEST(Tariffs, AFileWithABandBeyondABillionRupiahIsRefused) {
+  const auto table = TariffTable::parse(R"(schedules:
+  - name: typo
+    effective_from: 2026-01
+    income_bands: [1000000, 20000000000]
+    jkk_rate_bp: 100
+    jkm_amount: 6800
+    jht_rate_bp: 200
+)",
+                                        "tariffs.yaml");
+  ASSERT_FALSE(table);
+  EXPECT_NE(table.error().message.find("at most 1000000000"), std::string::npos) << table.error().message;
 }
 
 TEST(Tariffs, JhtAddsTwoPercentOfTheBand) {

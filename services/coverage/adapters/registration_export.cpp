@@ -22,7 +22,7 @@ std::optional<Error> authorized(::grpc::ClientContext& context, const grpc::Toke
     grpc::authorize(context, token, acting_for);
     return std::nullopt;
   } catch (const std::exception& e) {
-    return Error::unavailable(std::string("coverage's own credential: ") + e.what());
+    return Error::unavailable("coverage's own credential cannot be read", e.what());
   }
 }
 

@@ -49,7 +49,7 @@ auto guarded(F&& fn) -> decltype(fn()) {
   try {
     return fn();
   } catch (const store::StoreError& e) {
-    return fail(Error::internal(std::string("snapshot store: ") + e.what()));
+    return fail(Error::internal("the snapshot store failed", e.what()));
   }
 }
 

@@ -7,10 +7,12 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "../core/nik.hpp"
+#include "jaring/common/assert.hpp"
 #include "jaring/common/ids.hpp"
 #include "jaring/grpc/server.hpp"
 #include "jaring/log/log.hpp"
@@ -20,7 +22,7 @@ namespace {
 
 constexpr int kMaxBulkBatch = 5000;    // rows per RegisterBulk message
 constexpr int kMaxGroupRows = 10000;   // rows per transaction when messages are written together
-constexpr std::size_t kMaxQueued = 4;  // messages read ahead of the writer
+constexpr int kMaxQueuedRows = 10000;  // rows one stream reads ahead of its writer
 
 // One row's outcome in a RegisterBulk answer.
 void to_proto(std::int64_t row, const BulkOutcome& outcome, v1::RegisterResult* result) {
@@ -147,10 +149,40 @@ const char* level_name(areas::Level level) {
   return "";
 }
 
+// Rows taken from a RowBudget, given back when the lease goes.
+class RowLease {
+ public:
+  RowLease() = default;
+  RowLease(RowBudget& budget, int rows) : budget_(&budget), rows_(rows) {}
+  RowLease(RowLease&& other) noexcept
+      : budget_(std::exchange(other.budget_, nullptr)), rows_(std::exchange(other.rows_, 0)) {}
+  RowLease& operator=(RowLease&& other) noexcept {
+    if (this != &other) {
+      reset();
+      budget_ = std::exchange(other.budget_, nullptr);
+      rows_ = std::exchange(other.rows_, 0);
+    }
+    return *this;
+  }
+  RowLease(const RowLease&) = delete;
+  RowLease& operator=(const RowLease&) = delete;
+  ~RowLease() { reset(); }
+  void reset() {
+    if (budget_ != nullptr) budget_->give_back(rows_);
+    budget_ = nullptr;
+    rows_ = 0;
+  }
+
+ private:
+  RowBudget* budget_ = nullptr;
+  int rows_ = 0;
+};
+
 // A RegisterBulk message read and checked, its good rows ready to write.
 struct PendingBatch {
   v1::RegisterBulkRequest request;
   PreparedBulk prepared;
+  RowLease lease;  // the message's rows in the budget, until they are written
 };
 
 // Reads a RegisterBulk stream on its own thread and prepares each message there (validation,
@@ -161,8 +193,9 @@ class BulkReader {
  public:
   BulkReader(::grpc::ServerContext& context,
              ::grpc::ServerReaderWriter<v1::RegisterBulkResponse, v1::RegisterBulkRequest>& stream,
-             Registration& core, int max_rows, const auth::Scope& scope)
+             Registration& core, RowBudget& budget, int max_rows, const auth::Scope& scope)
       : context_(context),
+        budget_(budget),
         admit_(admission(scope)),
         scope_(scope),
         thread_([this, &stream, &core, max_rows] { read(stream, core, max_rows); }) {}
@@ -191,6 +224,7 @@ class BulkReader {
       out.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
+    queued_rows_ -= rows;
     changed_.notify_all();
     return out;
   }
@@ -212,13 +246,22 @@ class BulkReader {
             {{"requests", fmt::format("at most {} rows per message (send more messages)", max_rows)}}));
         break;
       }
+      const int rows = batch.request.requests_size();
+      if (!budget_.take(rows, [this] {
+            std::lock_guard lock(mutex_);
+            return stopping_ || context_.IsCancelled();
+          })) {
+        break;
+      }
+      batch.lease = RowLease(budget_, rows);
       std::vector<RegisterCommand> commands;
-      commands.reserve(static_cast<std::size_t>(batch.request.requests_size()));
+      commands.reserve(static_cast<std::size_t>(rows));
       for (const auto& r : batch.request.requests()) commands.push_back(to_command(r, scope_));
       batch.prepared = core.prepare_bulk(commands, admit_);
       std::unique_lock lock(mutex_);
-      changed_.wait(lock, [this] { return queue_.size() < kMaxQueued || stopping_; });
+      changed_.wait(lock, [this] { return queued_rows_ < kMaxQueuedRows || stopping_; });
       if (stopping_) break;
+      queued_rows_ += rows;
       queue_.push_back(std::move(batch));
       batch = {};
       changed_.notify_all();
@@ -229,11 +272,13 @@ class BulkReader {
   }
 
   ::grpc::ServerContext& context_;
+  RowBudget& budget_;
   Admission admit_;
   const auth::Scope& scope_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<PendingBatch> queue_;
+  int queued_rows_ = 0;
   bool closed_ = false;    // the reader is done: the client finished, went away, or broke a rule
   bool stopping_ = false;  // the handler left early
   ::grpc::Status status_;
@@ -241,6 +286,31 @@ class BulkReader {
 };
 
 }  // namespace
+
+bool RowBudget::take(int rows, const std::function<bool()>& cancelled) {
+  std::unique_lock lock(mutex_);
+  // Cancellation is polled: the budget does not know the streams that wait on it.
+  while (held_ != 0 && held_ + rows > capacity_) {
+    if (cancelled()) return false;
+    freed_.wait_for(lock, std::chrono::milliseconds(100));
+  }
+  held_ += rows;
+  return true;
+}
+
+void RowBudget::give_back(int rows) {
+  {
+    std::lock_guard lock(mutex_);
+    held_ -= rows;
+    JARING_ASSERT(held_ >= 0, "more rows given back than were taken");
+  }
+  freed_.notify_all();
+}
+
+int RowBudget::held() const {
+  std::lock_guard lock(mutex_);
+  return held_;
+}
 
 Result<Participant> GrpcService::visible(const std::string& id, const auth::Scope& scope) {
   auto participant = core_.get_participant(id);
@@ -322,11 +392,14 @@ Result<Participant> GrpcService::visible(const std::string& id, const auth::Scop
     // A thread reads and checks messages while this one writes: the messages that arrived during
     // one transaction go into the next one together (up to kMaxGroupRows rows), so a fast client
     // gets larger transactions, and SQLite writes each index page it touches once for more rows.
-    BulkReader reader(*context, *stream, core_, kMaxBulkBatch, call.scope);
+    BulkReader reader(*context, *stream, core_, bulk_rows_, kMaxBulkBatch, call.scope);
     while (auto group = reader.take(kMaxGroupRows)) {
       std::vector<PreparedBulk> prepared;
       for (auto& batch : *group) prepared.push_back(std::move(batch.prepared));
       const auto outcomes = core_.store_bulk(std::move(prepared));
+      // Written: the rows leave the budget before the answers go out, so that a client slow to
+      // read its answers holds no other stream back.
+      for (auto& batch : *group) batch.lease.reset();
       for (std::size_t b = 0; b < group->size(); ++b) {
         const auto& requests = (*group)[b].request.requests();
         v1::RegisterBulkResponse response;

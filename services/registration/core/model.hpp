@@ -20,8 +20,8 @@ using codes::kPrograms;
 inline constexpr std::string_view kExitReasons[] = {"death", "moved_away", "became_wage_earner"};
 inline constexpr std::string_view kConstructionWorker = "construction_worker";
 inline constexpr int kDefaultRwTarget = 100;
-// The lowest declared income band (JKK is 1% of it: Rp10,000).
-inline constexpr std::int64_t kLowestIncomeBand = 1'000'000;
+using codes::kLowestIncomeBand;
+using codes::kTopIncomeBand;
 
 struct Rw {
   std::string code;  // 31.75.06.1005.002

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "jaring/common/ids.hpp"
+#include "jaring/common/text.hpp"
 #include "nik.hpp"
 
 namespace jaring::registration {
@@ -64,7 +65,17 @@ bool valid_phone(std::string_view phone) {
 }
 
 const char* const kPhoneRule = "must be an Indonesian mobile number: 08... or +628..., 10 to 13 digits";
-const char* const kIncomeRule = "must be at least 1000000 (the lowest band), in whole rupiah";
+const char* const kIncomeRule =
+    "must be from 1000000 (the lowest band) to 20000000 (the top band), in whole rupiah";
+
+bool valid_income(std::int64_t income) { return income >= kLowestIncomeBand && income <= kTopIncomeBand; }
+
+// The fields every change of a participant carries.
+void check_change(std::vector<FieldViolation>& v, const std::string& idempotency_key,
+                  const std::string& participant_id) {
+  text::check(v, "idempotency_key", idempotency_key, text::kIdempotencyKey);
+  text::check(v, "participant_id", participant_id, text::kId);
+}
 const char* const kKelurahanRule = "must be the code of a known kelurahan, e.g. 31.75.06.1005";
 
 std::string trim(std::string text) {
@@ -145,11 +156,7 @@ std::vector<FieldViolation> Registration::validate(
   if (const auto* rejection = std::get_if<NikRejection>(&nik)) v.push_back({"nik", rejection->rule});
 
   const auto name = trim(c.name);
-  if (name.empty()) {
-    v.push_back({"name", "is required"});
-  } else if (name.size() > 100) {
-    v.push_back({"name", "must be at most 100 characters"});
-  }
+  text::check(v, "name", name, text::kName);
 
   const auto birth = parse_date(c.birth_date);
   if (!birth) {
@@ -175,7 +182,7 @@ std::vector<FieldViolation> Registration::validate(
   }
   if (c.rt < 1 || c.rt > 999) v.push_back({"rt", "must be from 1 to 999"});
   if (!one_of(c.category, kCategories)) v.push_back({"category", one_of_rule(kCategories)});
-  if (c.income_band < kLowestIncomeBand) v.push_back({"income_band", kIncomeRule});
+  if (!valid_income(c.income_band)) v.push_back({"income_band", kIncomeRule});
   if (!one_of(c.programs, kPrograms)) v.push_back({"programs", one_of_rule(kPrograms)});
   if (!one_of(c.payer, kPayers)) v.push_back({"payer", one_of_rule(kPayers)});
   if (!c.project_end_date.empty()) {
@@ -187,10 +194,11 @@ std::vector<FieldViolation> Registration::validate(
       v.push_back({"project_end_date", "must be a real date YYYY-MM-DD, today or later"});
     }
   }
-  if (!c.agent_id.empty() && !store_.find_agent(c.agent_id)) {
+  if (!c.agent_id.empty() && text::check(v, "agent_id", c.agent_id, text::kReference) &&
+      !store_.find_agent(c.agent_id)) {
     v.push_back({"agent_id", "must be a registered agent (or empty when branch staff register directly)"});
   }
-  if (c.idempotency_key.size() > 128) v.push_back({"idempotency_key", "must be at most 128 characters"});
+  text::check(v, "idempotency_key", c.idempotency_key, text::kIdempotencyKey);
   if (!v.empty()) return v;
 
   p.nik = c.nik;
@@ -311,7 +319,9 @@ std::vector<std::vector<BulkOutcome>> Registration::store_bulk(std::vector<Prepa
 }
 
 Result<Participant> Registration::get_participant(const std::string& id) {
-  if (id.empty()) return fail(Error::invalid({{"participant_id", "is required"}}));
+  // Checked before it is looked up, and so before a NOT_FOUND could echo it.
+  if (std::vector<FieldViolation> v; !text::check(v, "participant_id", id, text::kId))
+    return fail(Error::invalid(std::move(v)));
   auto participant = store_.find_participant(id);
   if (!participant) return fail(Error::not_found(fmt::format("participant {} not found", id)));
   return *participant;
@@ -372,17 +382,18 @@ Result<Participant> Registration::active_participant(const std::string& id) {
 }
 
 Result<Participant> Registration::update_participant(const UpdateCommand& c) {
-  if (auto earlier = replay(c.idempotency_key)) return *earlier;
   std::vector<FieldViolation> v;
+  check_change(v, c.idempotency_key, c.participant_id);
   if (c.phone && !c.phone->empty() && !valid_phone(*c.phone)) v.push_back({"phone", kPhoneRule});
   if (c.category && !one_of(*c.category, kCategories)) v.push_back({"category", one_of_rule(kCategories)});
-  if (c.income_band && *c.income_band < kLowestIncomeBand) v.push_back({"income_band", kIncomeRule});
+  if (c.income_band && !valid_income(*c.income_band)) v.push_back({"income_band", kIncomeRule});
   if (c.payer && !one_of(*c.payer, kPayers)) v.push_back({"payer", one_of_rule(kPayers)});
   if (c.programs && !one_of(*c.programs, kPrograms)) v.push_back({"programs", one_of_rule(kPrograms)});
   if (!c.phone && !c.category && !c.income_band && !c.payer && !c.programs) {
     v.push_back({"phone", "give at least one of phone, category, income_band, payer, programs"});
   }
   if (!v.empty()) return fail(Error::invalid(std::move(v)));
+  if (auto earlier = replay(c.idempotency_key)) return *earlier;
   auto p = active_participant(c.participant_id);
   if (!p) return p;
   const auto previous_payer = p->payer;
@@ -396,10 +407,12 @@ Result<Participant> Registration::update_participant(const UpdateCommand& c) {
 }
 
 Result<Participant> Registration::move_participant(const MoveCommand& c) {
+  std::vector<FieldViolation> v;
+  check_change(v, c.idempotency_key, c.participant_id);
+  if (!v.empty()) return fail(Error::invalid(std::move(v)));
   if (auto earlier = replay(c.idempotency_key)) return *earlier;
   auto p = active_participant(c.participant_id);
   if (!p) return p;
-  std::vector<FieldViolation> v;
   if (!areas::RwCode::parse(c.to_rw_code)) {
     v.push_back({"to_rw_code", "must be an RW code like 31.75.06.1005.002"});
   } else if (const auto rw = store_.find_rw(c.to_rw_code); !rw || !rw->active) {
@@ -418,10 +431,12 @@ Result<Participant> Registration::move_participant(const MoveCommand& c) {
 }
 
 Result<Participant> Registration::exit_participant(const ExitCommand& c) {
+  std::vector<FieldViolation> v;
+  check_change(v, c.idempotency_key, c.participant_id);
+  if (!v.empty()) return fail(Error::invalid(std::move(v)));
   if (auto earlier = replay(c.idempotency_key)) return *earlier;
   auto p = active_participant(c.participant_id);
   if (!p) return p;
-  std::vector<FieldViolation> v;
   if (!one_of(c.reason, kExitReasons)) v.push_back({"reason", one_of_rule(kExitReasons)});
   check_date(v, "exit_date", c.exit_date, today(), parse_date(p->registered_at.substr(0, 10)),
              "must not be before the registration");
@@ -468,20 +483,22 @@ Result<std::optional<Participant>> Registration::follow_sponsorship(const std::s
 Result<Agent> Registration::register_agent(const AgentCommand& c) {
   std::vector<FieldViolation> v;
   const auto name = trim(c.name);
-  if (name.empty()) v.push_back({"name", "is required"});
+  const auto organisation = trim(c.organisation);
+  text::check(v, "name", name, text::kName);
   if (!c.phone.empty() && !valid_phone(c.phone)) v.push_back({"phone", kPhoneRule});
   if (branches_.find(c.branch_code) == nullptr) {
     v.push_back(
         {"branch_code", "must be a known branch office code (ListAreas shows them), e.g. pulogebang"});
   }
-  if (trim(c.organisation).empty()) v.push_back({"organisation", "is required (the umbrella organisation)"});
+  text::check(v, "organisation", organisation, text::kOrganisation);
+  text::check(v, "idempotency_key", c.idempotency_key, text::kIdempotencyKey);
   if (!v.empty()) return fail(Error::invalid(std::move(v)));
   if (!c.idempotency_key.empty()) {
     if (const auto id = store_.find_idempotency_key(c.idempotency_key)) {
       if (auto agent = store_.find_agent(*id)) return *agent;
     }
   }
-  Agent agent{new_id("a_"), name, c.phone, c.branch_code, trim(c.organisation), format_utc(clock_.now())};
+  Agent agent{new_id("a_"), name, c.phone, c.branch_code, organisation, format_utc(clock_.now())};
   return store_.insert_agent(agent, AgentRegisteredEvent{agent}, c.idempotency_key);
 }
 

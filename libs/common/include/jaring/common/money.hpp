@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "jaring/common/assert.hpp"
+
 namespace jaring {
 
 using Rupiah = std::int64_t;
@@ -34,6 +36,17 @@ std::string format_rupiah(Rupiah amount);
 // pro-rata share). `denominator` must not be 0.
 [[nodiscard]] std::optional<Rupiah> checked_mul_div(Rupiah a, std::int64_t numerator,
                                                     std::int64_t denominator);
+
+// `basis_points` (100 = 1%) of `amount`, rounded half away from zero, exact through 128 bits.
+[[nodiscard]] std::optional<Rupiah> checked_rate(Rupiah amount, std::int64_t basis_points);
+
+// Adds `amount` to `total` where validation has bounded every term (amounts, counts, tariffs), so
+// that an overflow can only be a bug: it crashes loudly instead of wrapping into a wrong balance.
+inline void add_bounded(Rupiah& total, Rupiah amount) {
+  const auto sum = checked_add(total, amount);
+  JARING_ASSERT(sum.has_value(), "a sum of bounded rupiah amounts overflowed");
+  total = *sum;
+}
 
 // The sum of `amounts`, or std::nullopt when a partial sum does not fit.
 template <typename Range>

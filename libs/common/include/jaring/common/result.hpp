@@ -28,8 +28,11 @@ struct FieldViolation {
 
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
-  std::string message;
+  std::string message;  // what the caller is told
   std::vector<FieldViolation> violations;
+  // What went wrong inside (SQL, a file path, a library's message): logged where the error
+  // becomes an answer, never sent to a client.
+  std::string cause{};
 
   static Error invalid(std::vector<FieldViolation> violations);
   // PERMISSION_DENIED naming the fields whose values the caller may not use (outside their scope).
@@ -38,8 +41,12 @@ struct Error {
   static Error already_exists(std::string message) {
     return {ErrorCode::kAlreadyExists, std::move(message), {}};
   }
-  static Error unavailable(std::string message) { return {ErrorCode::kUnavailable, std::move(message), {}}; }
-  static Error internal(std::string message) { return {ErrorCode::kInternal, std::move(message), {}}; }
+  static Error unavailable(std::string message, std::string cause = {}) {
+    return {ErrorCode::kUnavailable, std::move(message), {}, std::move(cause)};
+  }
+  static Error internal(std::string message, std::string cause = {}) {
+    return {ErrorCode::kInternal, std::move(message), {}, std::move(cause)};
+  }
   static Error permission_denied(std::string message) {
     return {ErrorCode::kPermissionDenied, std::move(message), {}};
   }
