@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include "adapters/dashboard.hpp"
+#include "adapters/report_render.hpp"
 #include "adapters/sqlite_snapshots.hpp"
 #include "jaring/audit/trail.hpp"
 #include "jaring/events/v1/envelope.pb.h"
@@ -81,6 +82,27 @@ TEST_F(DashboardTest, ARequiredTokenIsCheckedOnEveryApiRequestOfAnyRole) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->get_header_value("WWW-Authenticate"), "Bearer");
   EXPECT_NE(res->body.find("error"), std::string::npos) << res->body;
+}
+
+TEST(ReportCsv, FormulaCellsAreNeutralisedAndNumbersStayNumbers) {
+  ReportRow row;
+  row.from.code = row.to.code = "31.75.06";
+  row.from.name = row.to.name = "=HYPERLINK(\"http://x.example/\",\"Cakung\")";
+  row.from.level = row.to.level = AreaLevel::kKecamatan;
+  row.from.totals.active = 10;
+  row.to.totals.active = 4;
+  Report report;
+  report.rows.push_back(row);
+  report.total = row;
+  report.total.to.name = "@SUM(A1:A9)";
+  const auto csv = render_csv(report);
+  EXPECT_EQ(csv.rfind("area_code,area_name,level,registrations_from,", 0), 0u) << csv;
+  EXPECT_NE(csv.find("\n31.75.06,\"'=HYPERLINK(\"\"http://x.example/\"\",\"\"Cakung\"\")\",kecamatan,"),
+            std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find("\n31.75.06,'@SUM(A1:A9),kecamatan,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",10,4,-6,"), std::string::npos) << csv;  // active: from, to, change
+  EXPECT_EQ(csv.find(",=HYPERLINK"), std::string::npos) << csv;
 }
 
 TEST_F(DashboardTest, ASnapshotCarriesItsAuditRecordInTheSameTransaction) {
