@@ -99,9 +99,10 @@ std::optional<std::int64_t> number_param(const httplib::Request& req, const char
 
 }  // namespace
 
-// Counts the open event streams in total and per client address. A stream holds a Slot from
-// the moment it is admitted until its response (and the content provider holding the slot) is
+// Counts the open event streams in total and per client address. A stream holds its place from
+// the moment it is admitted until its response (and the content provider holding the place) is
 // gone: a client that left is noticed at the next write, at most one keep-alive (10 s) later.
+// Invariant: total_ is the sum of per_client_, which holds no zero counts.
 class Dashboard::Streams : public std::enable_shared_from_this<Streams> {
  public:
   explicit Streams(StreamLimits limits) : limits_(limits) {}
