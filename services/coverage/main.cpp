@@ -28,6 +28,7 @@ struct Settings {
   config::HostPort dashboard_listen;
   bool dashboard_require_token = false;
   metrics::HttpTls dashboard_tls;
+  coverage::StreamLimits dashboard_streams;
   config::HostPort redis_address;
   redis::Auth redis_auth;
   std::string redis_prefix;
@@ -50,6 +51,11 @@ Settings read_settings(const config::Source& source) {
   s.dashboard_listen = reader.host_port("dashboard.listen", "127.0.0.1:8080");
   s.dashboard_require_token = reader.boolean("dashboard.require_token", false);
   s.dashboard_tls = service::read_http_tls(reader, "dashboard.tls.");
+  // Each open stream is a thread of the dashboard's server: bounded.
+  s.dashboard_streams.max_streams = static_cast<int>(
+      reader.integer("dashboard.events.max_streams", s.dashboard_streams.max_streams, 1, 1000));
+  s.dashboard_streams.max_streams_per_client = static_cast<int>(reader.integer(
+      "dashboard.events.max_streams_per_client", s.dashboard_streams.max_streams_per_client, 1, 1000));
   s.redis_address = reader.host_port("redis.address", "127.0.0.1:6379");
   s.redis_auth.username = reader.string("redis.username", "");
   // The password from a file (a mounted Secret), never from the settings file or a variable,
@@ -116,8 +122,8 @@ int serve(const Settings& s) {
   kafka::Consumer consumer(s.kafka, s.consumer, handler, runtime.metrics);
   coverage::GrpcService api(queries, feed, evaluation, runtime.edge(coverage::GrpcService::kName));
   coverage::Dashboard dashboard(queries, feed, evaluation,
-                                s.dashboard_require_token ? runtime.verifier.get() : nullptr,
-                                s.dashboard_tls);
+                                s.dashboard_require_token ? runtime.verifier.get() : nullptr, s.dashboard_tls,
+                                s.dashboard_streams);
   coverage::RegistrationExport registration(service::channel(s.common, s.registration_address),
                                             areas::Registry::jakarta(), runtime.credentials());
   coverage::Reconciler reconciler(read_side, registration, runtime.metrics, s.reconcile_interval);

@@ -95,6 +95,9 @@ TEST_F(Import, RegistersGoodRowsReportsBadOnesAndAddsNothingTheSecondTime) {
   csv << "3172011505900014,Ku\"tip,1990-05-15,M,,31.75.06.1005.001,1,pkk,1000000,jkk+jkm,self,\n";  // line
                                                                                                     // 306
   csv << first_good << "\n";  // line 307
+  // A name a spreadsheet would run as a formula, in a row refused for its RW: line 308.
+  csv << "3172011505900015,\"=HYPERLINK(\"\"http://x.example/\"\",\"\"klik\"\")\",1990-05-15,M,,"
+         "31.75.06.1005.077,1,pkk,1000000,jkk+jkm,self,\n";
   csv.close();
 
   // Pulo Gebang's staff import their list: an area official of their kelurahan only.
@@ -105,10 +108,10 @@ TEST_F(Import, RegistersGoodRowsReportsBadOnesAndAddsNothingTheSecondTime) {
   const auto summary = nlohmann::json::parse(out);
   EXPECT_EQ(summary["imported"], 300);
   EXPECT_EQ(summary["already_present"], 1);  // line 307 repeats line 2
-  EXPECT_EQ(summary["rejected"], 5);
+  EXPECT_EQ(summary["rejected"], 6);
 
   const auto errors = lines_of(file.string() + ".errors.csv");
-  ASSERT_EQ(errors.size(), 6u);
+  ASSERT_EQ(errors.size(), 7u);
   EXPECT_EQ(errors[0].rfind("line,reason,nik,name", 0), 0u);
   std::map<std::string, std::string> by_line;
   for (std::size_t i = 1; i < errors.size(); ++i) by_line[errors[i].substr(0, 3)] = errors[i];
@@ -117,13 +120,16 @@ TEST_F(Import, RegistersGoodRowsReportsBadOnesAndAddsNothingTheSecondTime) {
   EXPECT_NE(by_line["304"].find("rt: must be a whole number"), std::string::npos);
   EXPECT_NE(by_line["305"].find("expected 12 fields, found 3"), std::string::npos);
   EXPECT_NE(by_line["306"].find("quote"), std::string::npos);
+  // The formula reaches the error file as text: a leading quote, so a spreadsheet does not run it.
+  EXPECT_NE(by_line["308"].find(",\"'=HYPERLINK(\"\"http://x.example/\"\",\"\"klik\"\")\","), std::string::npos)
+      << by_line["308"];
 
   // The same file again: nothing new.
   const auto [code2, out2] = run(import_list);
   const auto again = nlohmann::json::parse(out2);
   EXPECT_EQ(again["imported"], 0) << out2;
   EXPECT_EQ(again["already_present"], 301);
-  EXPECT_EQ(again["rejected"], 5);
+  EXPECT_EQ(again["rejected"], 6);
 
   // The counters show exactly the good rows.
   auto coverage = cov::CoverageService::NewStub(channel("coverage"));

@@ -11,6 +11,7 @@
 #include "jaring/common/money.hpp"
 #include "jaring/csr/v1/csr.grpc.pb.h"
 #include "jaring/csv/reader.hpp"
+#include "jaring/csv/writer.hpp"
 
 namespace jaring::ctl {
 namespace {
@@ -210,15 +211,26 @@ int propose(const Globals& g, const ProposeOptions& o) {
 
 void write_impact_csv(const csr::ImpactReport& r, const std::string& path) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << "sponsor_id,from,to,rw_code,workers_protected,months_funded,rupiah_spent,claims_paid,claims_"
-         "amount\n";
-  for (const auto& rw : r.rws()) {
-    out << fmt::format("{},{},{},{},{},{},{},{},{}\n", r.sponsor_id(), r.from_period(), r.to_period(),
-                       rw.rw_code(), rw.workers(), rw.months_funded(), rw.spent(), rw.claims_paid(),
-                       rw.claims_amount());
-  }
-  out << fmt::format("{},{},{},TOTAL,{},{},{},{},{}\n", r.sponsor_id(), r.from_period(), r.to_period(),
-                     r.workers_protected(), r.months_funded(), r.spent(), r.claims_paid(), r.claims_amount());
+  out << csv::Row{"sponsor_id",    "from",         "to",          "rw_code",      "workers_protected",
+                  "months_funded", "rupiah_spent", "claims_paid", "claims_amount"}
+             .line();
+  const auto row = [&](const std::string& rw_code, std::int64_t workers, std::int64_t months,
+                       std::int64_t spent, std::int64_t claims, std::int64_t amount) {
+    out << csv::Row()
+               .add(r.sponsor_id())
+               .add(r.from_period())
+               .add(r.to_period())
+               .add(rw_code)
+               .add(workers)
+               .add(months)
+               .add(spent)
+               .add(claims)
+               .add(amount)
+               .line();
+  };
+  for (const auto& rw : r.rws())
+    row(rw.rw_code(), rw.workers(), rw.months_funded(), rw.spent(), rw.claims_paid(), rw.claims_amount());
+  row("TOTAL", r.workers_protected(), r.months_funded(), r.spent(), r.claims_paid(), r.claims_amount());
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 
 #include "cli.hpp"
 #include "jaring/csv/reader.hpp"
+#include "jaring/csv/writer.hpp"
 #include "jaring/registration/v1/registration.grpc.pb.h"
 
 namespace jaring::ctl {
@@ -49,30 +50,19 @@ class ErrorFile {
     std::lock_guard lock(mutex_);
     if (!out_.is_open()) {
       out_.open(path_);
-      write_row({"line", "reason"}, header_);
+      write_row(csv::Row{"line", "reason"}, header_);
     }
-    write_row({std::to_string(line), reason}, fields);
+    write_row(csv::Row().add(line).add(reason), fields);
     ++count_;
   }
   std::size_t count() const { return count_; }
   const std::string& path() const { return path_; }
 
  private:
-  void write_row(const std::vector<std::string>& lead, const std::vector<std::string>& fields) {
-    bool first = true;
-    for (const auto* part : {&lead, &fields}) {
-      for (const auto& f : *part) {
-        out_ << (first ? "" : ",") << quote(f);
-        first = false;
-      }
-    }
-    out_ << "\n";
-  }
-  static std::string quote(const std::string& f) {
-    if (f.find_first_of(",\"\r\n") == std::string::npos) return f;
-    std::string q = "\"";
-    for (char c : f) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
+  // The rows come from a file anyone may have written: csv::Row neutralises formula cells.
+  void write_row(csv::Row row, const std::vector<std::string>& fields) {
+    for (const auto& f : fields) row.add(f);
+    out_ << row.line();
   }
   std::string path_;
   std::vector<std::string> header_;

@@ -1,10 +1,14 @@
 #include "jaring/grpc/server.hpp"
 
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_initializer.h>
 #include <grpcpp/support/server_interceptor.h>
 
+#include <atomic>
 #include <stdexcept>
+#include <unordered_set>
 
 #include <spdlog/spdlog.h>
 
@@ -50,6 +54,38 @@ const char* status_code_name(::grpc::StatusCode code) {
   return index < std::size(kNames) ? kNames[index] : "UNKNOWN";
 }
 
+// The full names (/package.Service/Method) of the methods this server serves, known once it has
+// started. Metric labels come only from this set: a call to a made-up name reaches gRPC's generic
+// handler with that name, and labelling it would add a time series per name anyone invents.
+struct ServedMethods {
+  std::atomic<bool> known{false};
+  std::unordered_set<std::string> names;  // written once, before `known`
+
+  void learn(::grpc::Server& server) {
+    // ServerInitializer is how server plugins (reflection) read the names of the served services.
+    ::grpc::ServerInitializer initializer(&server);
+    const auto* pool = google::protobuf::DescriptorPool::generated_pool();
+    for (const auto& service : *initializer.GetServiceList()) {
+      if (service == "grpc.health.v1.Health") {
+        // gRPC serves health checking from its own messages, not from protobuf descriptors.
+        names.insert({"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"});
+        continue;
+      }
+      if (const auto* descriptor = pool->FindServiceByName(service)) {
+        for (int i = 0; i < descriptor->method_count(); ++i)
+          names.insert("/" + service + "/" + descriptor->method(i)->name());
+      }
+    }
+    known.store(true, std::memory_order_release);
+  }
+
+  std::string label(const char* method) const {
+    if (method == nullptr || !known.load(std::memory_order_acquire) || !names.contains(method))
+      return "unknown";
+    return method;
+  }
+};
+
 namespace {
 
 // Counts and times every RPC by method and status code.
@@ -78,17 +114,20 @@ class MetricsInterceptor final : public ::grpc::experimental::Interceptor {
 
 class MetricsInterceptorFactory final : public ::grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit MetricsInterceptorFactory(metrics::Registry& metrics)
-      : requests_(metrics.counter("rpc_requests_total", "gRPC calls served, by method and status code")),
+  MetricsInterceptorFactory(metrics::Registry& metrics, std::shared_ptr<const ServedMethods> served)
+      : served_(std::move(served)),
+        requests_(metrics.counter("rpc_requests_total",
+                                  "gRPC calls served, by method (unknown: one this server does not serve) "
+                                  "and status code")),
         latency_(metrics.histogram("rpc_duration_seconds", "gRPC call latency, by method")) {}
 
   ::grpc::experimental::Interceptor* CreateServerInterceptor(
       ::grpc::experimental::ServerRpcInfo* info) override {
-    const char* method = info->method();
-    return new MetricsInterceptor(method ? method : "unknown", requests_, latency_);
+    return new MetricsInterceptor(served_->label(info->method()), requests_, latency_);
   }
 
  private:
+  std::shared_ptr<const ServedMethods> served_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;
 };
@@ -148,7 +187,8 @@ void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds time
   context.set_deadline(std::chrono::system_clock::now() + timeout);
 }
 
-Server::Server(metrics::Registry& metrics) : metrics_(metrics) {}
+Server::Server(metrics::Registry& metrics, ServerLimits limits)
+    : metrics_(metrics), limits_(limits), served_(std::make_shared<ServedMethods>()) {}
 
 Server::~Server() { shutdown(std::chrono::milliseconds(0)); }
 
@@ -160,11 +200,16 @@ void Server::start(const std::string& address, std::shared_ptr<::grpc::ServerCre
   ::grpc::ServerBuilder builder;
   builder.AddListeningPort(address, credentials ? credentials : ::grpc::InsecureServerCredentials(), &port_);
   for (auto* service : services_) builder.RegisterService(service);
+  builder.SetMaxReceiveMessageSize(limits_.max_receive_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, limits_.max_concurrent_streams);
   std::vector<std::unique_ptr<::grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<MetricsInterceptorFactory>(metrics_));
+  interceptors.push_back(std::make_unique<MetricsInterceptorFactory>(metrics_, served_));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) throw std::runtime_error(fmt::format("cannot serve gRPC on {}", address));
+  // The health service joins the list in BuildAndStart: learnt after it. A call in between is
+  // counted as unknown.
+  served_->learn(*server_);
 }
 
 void Server::set_serving(bool serving) {

@@ -1,5 +1,10 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -46,6 +51,17 @@ class EchoService final : public grpctest::Echo::Service {
         reply->set_text(log::current_trace_id());
         return ::grpc::Status::OK;
       }
+      if (request->text() == "hold") {
+        std::unique_lock lock(mutex_);
+        ++holding_;
+        changed_.notify_all();
+        changed_.wait(lock, [&] { return released_; });
+        return ::grpc::Status::OK;
+      }
+      {
+        std::lock_guard lock(mutex_);
+        ++others_;
+      }
       if (request->text() == "many") {
         std::vector<FieldViolation> many;
         for (int i = 0; i < 500; ++i)
@@ -85,19 +101,71 @@ class EchoService final : public grpctest::Echo::Service {
     return edge_.serve(context, "Unlisted", request, reply, [&](const Call&) { return ::grpc::Status::OK; });
   }
 
+  // Waits until `n` calls hold in Say("hold").
+  void wait_holding(int n) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return holding_ >= n; });
+  }
+  void release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    changed_.notify_all();
+  }
+  // Calls of Say that reached the handler other than "hold" and "trace".
+  int others() {
+    std::lock_guard lock(mutex_);
+    return others_;
+  }
+
  private:
   Edge& edge_;
   store::Database& db_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int holding_ = 0;
+  bool released_ = false;
+  int others_ = 0;
 };
 
 class GrpcServer : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_.add_service(&service_);
-    server_.start("127.0.0.1:0");
-    channel_ = ::grpc::CreateChannel("127.0.0.1:" + std::to_string(server_.port()),
+    server_ = std::make_unique<Server>(metrics_, limits_);
+    server_->add_service(&service_);
+    server_->start("127.0.0.1:0");
+    channel_ = ::grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
                                      ::grpc::InsecureChannelCredentials());
     stub_ = grpctest::Echo::NewStub(channel_);
+  }
+
+  // A call of `method` by name with `request` as its bytes (a method the stub may not know).
+  ::grpc::Status generic_call(const std::string& method, const std::string& request_bytes,
+                              std::string* response_bytes = nullptr) {
+    ::grpc::GenericStub generic(channel_);
+    ::grpc::ClientContext context;
+    set_deadline(context, std::chrono::seconds(5));
+    ::grpc::Slice slice(request_bytes);
+    ::grpc::ByteBuffer request(&slice, 1);
+    ::grpc::ByteBuffer response;
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    bool done = false;
+    ::grpc::Status status;
+    generic.UnaryCall(&context, method, {}, &request, &response, [&](::grpc::Status s) {
+      std::lock_guard lock(mutex);
+      status = std::move(s);
+      done = true;
+      done_cv.notify_one();
+    });
+    std::unique_lock lock(mutex);
+    done_cv.wait(lock, [&] { return done; });
+    if (response_bytes != nullptr) {
+      std::vector<::grpc::Slice> slices;
+      (void)response.Dump(&slices);
+      response_bytes->clear();
+      for (const auto& s : slices) response_bytes->append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+    return status;
   }
 
   // A call to Say as `role` (a token from the test's key), or with `token` as given when set.
@@ -140,7 +208,8 @@ class GrpcServer : public ::testing::Test {
   audit::Trail trail_{*db_, "test", clock_, [] {}};
   Edge edge_{"jaring.grpctest.Echo", verifier_, metrics_, &trail_, test_policy};
   EchoService service_{edge_, *db_};
-  Server server_{metrics_};
+  ServerLimits limits_;  // a derived fixture may set its own before SetUp
+  std::unique_ptr<Server> server_;
   std::shared_ptr<::grpc::Channel> channel_;
   std::unique_ptr<grpctest::Echo::Stub> stub_;
 };
@@ -200,10 +269,33 @@ TEST_F(GrpcServer, TraceIdsAreKeptOnlyWhenTheyLookLikeTraceIds) {
                   {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}})
                   .ok());
   EXPECT_EQ(reply.text(), "4bf92f3577b34da6a3ce929d0e0e4736");
-  ASSERT_TRUE(
-      say("trace", &reply, "agent", "siti", std::nullopt, {{"x-trace-id", "nik 3172011505900001"}}).ok());
-  EXPECT_TRUE(reply.text().starts_with("t_")) << reply.text();
-  EXPECT_EQ(reply.text().find("3172"), std::string::npos);
+  // A NIK is 16 digits, hex digits too: refused however it is dressed, and a fresh id is used.
+  const std::vector<std::pair<std::string, std::string>> niks = {
+      {"x-trace-id", "nik 3172011505900001"},
+      {"x-trace-id", "3172011505900001"},
+      {"x-trace-id", "t_3172011505900001"},
+      {"x-trace-id", "abcd3172011505900001"},
+      {"traceparent", "00-31720115059000010000000000000000-00f067aa0ba902b7-01"}};
+  for (const auto& nik : niks) {
+    ASSERT_TRUE(say("trace", &reply, "agent", "siti", std::nullopt, {nik}).ok());
+    EXPECT_TRUE(reply.text().starts_with("t_")) << reply.text();
+    EXPECT_EQ(reply.text().find("3172011505900001"), std::string::npos) << nik.second;
+  }
+}
+
+TEST_F(GrpcServer, ATraceIdCarryingANikIsNeitherLoggedNorPassedOn) {
+  std::ostringstream logged;
+  const auto previous = spdlog::default_logger();
+  log::init("test", "info", std::make_shared<spdlog::sinks::ostream_sink_mt>(logged));
+  grpctest::SayReply reply;
+  // A refused call is logged with its trace id.
+  EXPECT_EQ(say("halo", &reply, "", "", "Bearer forged", {{"x-trace-id", "3172011505900001"}}).error_code(),
+            ::grpc::StatusCode::UNAUTHENTICATED);
+  ASSERT_TRUE(say("trace", &reply, "agent", "siti", std::nullopt, {{"x-trace-id", "3172011505900001"}}).ok());
+  spdlog::set_default_logger(previous);
+  EXPECT_NE(logged.str().find("\"trace_id\":\"t_"), std::string::npos) << logged.str();
+  EXPECT_EQ(logged.str().find("3172011505900001"), std::string::npos) << logged.str();
+  EXPECT_EQ(reply.text().find("3172011505900001"), std::string::npos) << reply.text();
 }
 
 TEST_F(GrpcServer, ARateLimitedMethodRefusesBeyondItsRatePerSubject) {
@@ -295,36 +387,78 @@ TEST_F(GrpcServer, StoreFailuresBecomeUnavailableWithoutDetails) {
 }
 
 TEST_F(GrpcServer, ServesStandardHealthChecking) {
-  ::grpc::GenericStub generic(channel_);
-  auto check = [&]() {
-    ::grpc::ClientContext context;
-    set_deadline(context, std::chrono::seconds(5));
-    ::grpc::Slice empty(std::string{});
-    ::grpc::ByteBuffer request(&empty, 1);  // HealthCheckRequest{service: ""} is empty on the wire
-    ::grpc::ByteBuffer response;
-    std::mutex mutex;
-    std::condition_variable done_cv;
-    bool done = false;
-    ::grpc::Status status;
-    generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", {}, &request, &response,
-                      [&](::grpc::Status s) {
-                        std::lock_guard lock(mutex);
-                        status = std::move(s);
-                        done = true;
-                        done_cv.notify_one();
-                      });
-    std::unique_lock lock(mutex);
-    done_cv.wait(lock, [&] { return done; });
-    std::vector<::grpc::Slice> slices;
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    (void)response.Dump(&slices);
+  const auto check = [&]() {
     std::string bytes;
-    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    // HealthCheckRequest{service: ""} is empty on the wire.
+    const auto status = generic_call("/grpc.health.v1.Health/Check", "", &bytes);
+    EXPECT_TRUE(status.ok()) << status.error_message();
     return bytes;
   };
   EXPECT_EQ(check(), std::string("\x08\x01", 2));  // SERVING
-  server_.set_serving(false);
+  server_->set_serving(false);
   EXPECT_EQ(check(), std::string("\x08\x02", 2));  // NOT_SERVING
+  EXPECT_NE(metrics_.serialize().find("code=\"OK\",method=\"/grpc.health.v1.Health/Check\"} 2"),
+            std::string::npos)
+      << metrics_.serialize();
+}
+
+TEST_F(GrpcServer, CallsOfMethodsItDoesNotServeAreCountedAsUnknown) {
+  // Made-up names, and a real method of a service this server does not serve.
+  for (const auto* method : {"/jaring.grpctest.Echo/MadeUp", "/made.up.Service/Method",
+                             "/jaring.audit.v1.AuditService/ListAuditRecords"}) {
+    EXPECT_EQ(generic_call(method, "").error_code(), ::grpc::StatusCode::UNIMPLEMENTED) << method;
+  }
+  grpctest::SayReply reply;
+  ASSERT_TRUE(say("halo", &reply).ok());
+  const auto text = metrics_.serialize();
+  EXPECT_NE(text.find("jaring_test_rpc_requests_total{code=\"UNIMPLEMENTED\",method=\"unknown\"} 3"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("jaring_test_rpc_duration_seconds_count{method=\"unknown\"} 3"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("method=\"/jaring.grpctest.Echo/Say\""), std::string::npos) << text;
+  EXPECT_EQ(text.find("MadeUp"), std::string::npos) << text;
+  EXPECT_EQ(text.find("made.up"), std::string::npos) << text;
+  EXPECT_EQ(text.find("ListAuditRecords"), std::string::npos) << text;
+}
+
+// A server whose limits a test can reach: 64 KiB messages, one call at a time per connection.
+class GrpcServerLimits : public GrpcServer {
+ protected:
+  GrpcServerLimits() { limits_ = {64 * 1024, 1}; }
+};
+
+TEST_F(GrpcServerLimits, AMessageOverTheLimitIsRefusedAndTheServerKeepsAnswering) {
+  grpctest::SayReply reply;
+  const auto refused = say(std::string(100 * 1024, 'x'), &reply);
+  EXPECT_EQ(refused.error_code(), ::grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.error_message();
+  EXPECT_EQ(service_.others(), 0);  // no handler saw it
+  ASSERT_TRUE(say("halo", &reply).ok());
+  EXPECT_EQ(reply.text(), "halo");
+  ASSERT_TRUE(say(std::string(60 * 1024, 'y'), &reply).ok());  // under the limit
+  EXPECT_EQ(reply.text().size(), 60u * 1024);
+}
+
+TEST_F(GrpcServerLimits, AConnectionRunsNoMoreCallsAtOnceThanItsStreams) {
+  std::thread holder([&] {
+    grpctest::SayReply reply;
+    EXPECT_TRUE(say("hold", &reply).ok());
+  });
+  service_.wait_holding(1);
+  // The connection's only stream is taken: a second call on it waits for one and never reaches
+  // the handler before its deadline.
+  ::grpc::ClientContext context;
+  set_deadline(context, std::chrono::milliseconds(300));
+  authorize(context, auth_.token("agent", "siti"));
+  grpctest::SayRequest request;
+  request.set_text("halo");
+  grpctest::SayReply reply;
+  EXPECT_FALSE(stub_->Say(&context, request, &reply).ok());
+  EXPECT_EQ(service_.others(), 0);
+  service_.release();
+  holder.join();
+  ASSERT_TRUE(say("halo", &reply).ok());
+  EXPECT_EQ(service_.others(), 1);
 }
 
 }  // namespace

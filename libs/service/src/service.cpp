@@ -33,6 +33,10 @@ CommonSettings read_common(config::Reader& reader, int grpc_port, int admin_port
   CommonSettings s;
   s.log_level = reader.choice("log.level", "info", {"trace", "debug", "info", "warn", "error"});
   s.grpc_listen = reader.host_port("grpc.listen", "127.0.0.1:" + std::to_string(grpc_port));
+  s.grpc_limits.max_receive_bytes = static_cast<int>(reader.integer(
+      "grpc.max_receive_message_bytes", s.grpc_limits.max_receive_bytes, 64 * 1024, 64 * 1024 * 1024));
+  s.grpc_limits.max_concurrent_streams = static_cast<int>(
+      reader.integer("grpc.max_concurrent_streams", s.grpc_limits.max_concurrent_streams, 1, 10000));
   s.admin_listen = reader.host_port("admin.listen", "127.0.0.1:" + std::to_string(admin_port));
   s.auth.jwks_file = reader.required_string("auth.jwks_file");
   s.auth.issuer = reader.required_string("auth.issuer");
@@ -138,7 +142,10 @@ void StoreAndOutbox::serve(kafka::Consumer& consumer) {
 }
 
 Runtime::Runtime(std::string service, CommonSettings settings)
-    : name(service), common(std::move(settings)), metrics(std::move(service)), grpc(metrics) {
+    : name(service),
+      common(std::move(settings)),
+      metrics(std::move(service)),
+      grpc(metrics, common.grpc_limits) {
   log::init(name, common.log_level);
   try {
     verifier = std::make_unique<auth::Verifier>(common.auth, clock);

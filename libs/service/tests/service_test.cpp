@@ -55,6 +55,33 @@ TEST(ReadCommon, DefaultsAreLoopback) {
   EXPECT_EQ(common.log_level, "info");
 }
 
+TEST(ReadCommon, GrpcLimitsHaveDefaultsAndBounds) {
+  const auto defaults = config::Source::from_map({});
+  config::Reader reader(defaults);
+  const auto common = read_common(reader, 50051, 9101);
+  EXPECT_EQ(common.grpc_limits.max_receive_bytes, 4 * 1024 * 1024);
+  EXPECT_EQ(common.grpc_limits.max_concurrent_streams, 100);
+
+  const auto set = config::Source::from_map(
+      {{"grpc.max_receive_message_bytes", "1048576"}, {"grpc.max_concurrent_streams", "16"}});
+  config::Reader set_reader(set);
+  const auto limited = read_common(set_reader, 50051, 9101);
+  EXPECT_EQ(limited.grpc_limits.max_receive_bytes, 1048576);
+  EXPECT_EQ(limited.grpc_limits.max_concurrent_streams, 16);
+
+  const auto unbounded = config::Source::from_map(
+      {{"grpc.max_receive_message_bytes", "1000000000"}, {"grpc.max_concurrent_streams", "0"}});
+  config::Reader bad_reader(unbounded);
+  read_common(bad_reader, 50051, 9101);
+  try {
+    bad_reader.finish();
+    FAIL() << "limits out of range must stop the start";
+  } catch (const config::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("grpc.max_receive_message_bytes"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("grpc.max_concurrent_streams"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ReadConsumer, GroupAndTopicsDefaultAndAnEmptyTopicIsNotFollowed) {
   const auto source =
       config::Source::from_map({{"kafka.topics.csr", ""}, {"kafka.session_timeout_ms", "4000"}});

@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <mutex>
 #include <string_view>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -97,9 +99,53 @@ std::optional<std::int64_t> number_param(const httplib::Request& req, const char
 
 }  // namespace
 
+// Counts the open event streams in total and per client address. A stream holds its place from
+// the moment it is admitted until its response (and the content provider holding the place) is
+// gone: a client that left is noticed at the next write, at most one keep-alive (10 s) later.
+// Invariant: total_ is the sum of per_client_, which holds no zero counts.
+class Dashboard::Streams : public std::enable_shared_from_this<Streams> {
+ public:
+  explicit Streams(StreamLimits limits) : limits_(limits) {}
+
+  // A held place for one stream of `client` (the client's address; the place is given back when
+  // the last copy goes), or null when a cap is reached.
+  std::shared_ptr<const std::string> admit(const std::string& client) {
+    std::lock_guard lock(mutex_);
+    auto& mine = per_client_[client];
+    if (total_ >= limits_.max_streams || mine >= limits_.max_streams_per_client) {
+      if (mine == 0) per_client_.erase(client);
+      return nullptr;
+    }
+    ++mine;
+    ++total_;
+    // Holds the counts alive too: a response may outlive the Dashboard by a moment at shutdown.
+    return {new std::string(client), [self = shared_from_this()](const std::string* held) {
+              self->leave(*held);
+              delete held;
+            }};
+  }
+
+ private:
+  void leave(const std::string& client) {
+    std::lock_guard lock(mutex_);
+    --total_;
+    if (--per_client_[client] == 0) per_client_.erase(client);
+  }
+
+  const StreamLimits limits_;
+  std::mutex mutex_;
+  int total_ = 0;
+  std::unordered_map<std::string, int> per_client_;
+};
+
 Dashboard::Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation, auth::Verifier* verifier,
-                     const metrics::HttpTls& tls)
-    : queries_(queries), feed_(feed), evaluation_(evaluation), verifier_(verifier), server_(tls) {
+                     const metrics::HttpTls& tls, StreamLimits limits)
+    : queries_(queries),
+      feed_(feed),
+      evaluation_(evaluation),
+      verifier_(verifier),
+      streams_(std::make_shared<Streams>(limits)),
+      server_(tls) {
   auto& routes = server_.http();
   if (verifier_ != nullptr) {
     routes.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -112,8 +158,10 @@ Dashboard::Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation,
       return httplib::Server::HandlerResponse::Handled;
     });
   }
-  // Each Server-Sent Events client holds a worker while connected.
-  routes.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  // Each open event stream holds a worker: the streams' cap plus workers they never take.
+  routes.new_task_queue = [workers = static_cast<std::size_t>(limits.max_streams + kApiWorkers)] {
+    return new httplib::ThreadPool(workers);
+  };
   routes.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(kDashboardHtml, "text/html; charset=utf-8");
   });
@@ -201,13 +249,19 @@ Dashboard::Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation,
   routes.Get("/api/events", [this](const httplib::Request& req, httplib::Response& res) {
     auto area = queries_.areas().describe(req.has_param("area") ? req.get_param_value("area") : "31", "area");
     if (!area) return reply_error(res, area.error());
+    auto slot = streams_->admit(req.remote_addr);
+    if (!slot) {
+      res.status = 503;
+      res.set_header("Retry-After", "10");
+      return res.set_content("too many event streams; try again later\n", "text/plain");
+    }
     const auto& areas = queries_.areas();
     auto subscription =
         feed_.subscribe([&areas, a = *area](const std::string& rw) { return areas.contains(a, rw); });
     res.set_header("Cache-Control", "no-store");
     res.set_header("X-Accel-Buffering", "no");  // proxies must not hold events back
     auto first = std::make_shared<bool>(true);
-    res.set_chunked_content_provider("text/event-stream", [this, subscription, first](
+    res.set_chunked_content_provider("text/event-stream", [this, subscription, first, slot](
                                                               std::size_t, httplib::DataSink& sink) {
       std::string message;
       if (*first) {

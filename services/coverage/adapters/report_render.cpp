@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "jaring/csv/writer.hpp"
+
 namespace jaring::coverage {
 namespace {
 
@@ -25,16 +27,6 @@ constexpr Column kColumns[] = {
 std::int64_t value(const AreaSummary& s, std::string_view field) {
   if (field == "rws_at_target") return s.rws_at_target;
   return *field_of(s.totals, field);
-}
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 std::string html_escape(const std::string& text) {
@@ -67,17 +59,20 @@ std::string snapshot_label(const Snapshot& s) {
 }  // namespace
 
 std::string render_csv(const Report& report) {
-  std::string out = "area_code,area_name,level";
-  for (const auto& c : kColumns) out += fmt::format(",{0}_from,{0}_to,{0}_change", c.field);
-  out += "\n";
+  csv::Row header{"area_code", "area_name", "level"};
+  for (const auto& c : kColumns) {
+    for (const auto* suffix : {"_from", "_to", "_change"}) header.add(std::string(c.field) + suffix);
+  }
+  std::string out = header.line();
   const auto row = [&](const ReportRow& r) {
-    out += fmt::format("{},{},{}", csv_field(r.to.code), csv_field(r.to.name), to_string(r.to.level));
+    csv::Row line;
+    line.add(r.to.code).add(r.to.name).add(to_string(r.to.level));
     for (const auto& c : kColumns) {
       // New registrations are the change of the ever-registered count.
       const auto from = value(r.from, c.field), to = value(r.to, c.field);
-      out += fmt::format(",{},{},{}", from, to, to - from);
+      line.add(from).add(to).add(to - from);
     }
-    out += "\n";
+    out += line.line();
   };
   for (const auto& r : report.rows) row(r);
   row(report.total);

@@ -86,8 +86,10 @@ class Edge {
 // at most `limit`. What the audit trail records of a request and its answer.
 std::vector<std::string> ids_in(const google::protobuf::Message& message, std::size_t limit = 1000);
 
-// A trace id the edge accepts from a caller (hex, optionally t_-prefixed, or a W3C
-// traceparent's trace id), or "" when the text is not one.
+// A trace id the edge accepts from a caller (16 to 32 hex digits, optionally t_-prefixed, or a
+// W3C traceparent's trace id), or "" when the text is not one. Trace ids are logged, audited and
+// passed on unmasked, so one with a run of 16 decimal digits (a NIK is one) is refused too.
+std::string accepted_trace_id(std::string_view text);
 std::string accepted_trace_id(std::string_view text);
 
 // Where a client's bearer token comes from: a fixed string, or a file re-read when it changes

@@ -1,7 +1,8 @@
 #pragma once
 // gRPC plumbing shared by every service: a server with standard health checking
-// (grpc.health.v1), server reflection and RPC metrics; the one mapping from domain errors to
-// gRPC status codes with google.rpc.BadRequest field details; deadlines for clients.
+// (grpc.health.v1), server reflection, RPC metrics and limits on what a client can make it hold; the one
+// mapping from domain errors to gRPC status codes with google.rpc.BadRequest field details; deadlines for
+// clients.
 
 #include <grpcpp/grpcpp.h>
 
@@ -31,9 +32,22 @@ const char* status_code_name(::grpc::StatusCode code);
 // Sets a deadline on a client call: every call Jaring makes has one.
 void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds timeout);
 
+// What one client can make a server hold. A request message larger than max_receive_bytes is
+// refused with RESOURCE_EXHAUSTED before any handler sees it (and never buffered whole); one
+// connection runs at most max_concurrent_streams calls at once (HTTP/2
+// SETTINGS_MAX_CONCURRENT_STREAMS: a client's further calls wait for a free stream). Read from
+// grpc.max_receive_message_bytes and grpc.max_concurrent_streams (libs/service).
+struct ServerLimits {
+  // gRPC's own default, stated: a RegisterBulk batch of 1,000 rows is about 200 KiB.
+  int max_receive_bytes = 4 * 1024 * 1024;
+  int max_concurrent_streams = 100;
+};
+
+struct ServedMethods;  // server.cpp: the method names metrics may use as labels
+
 class Server {
  public:
-  explicit Server(metrics::Registry& metrics);
+  explicit Server(metrics::Registry& metrics, ServerLimits limits = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -50,6 +64,8 @@ class Server {
 
  private:
   metrics::Registry& metrics_;
+  ServerLimits limits_;
+  std::shared_ptr<ServedMethods> served_;
   std::vector<::grpc::Service*> services_;
   std::unique_ptr<::grpc::Server> server_;
   int port_ = 0;

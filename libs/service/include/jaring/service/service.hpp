@@ -25,6 +25,8 @@ namespace jaring::service {
 struct CommonSettings {
   std::string log_level;
   config::HostPort grpc_listen;
+  // grpc.max_receive_message_bytes (4 MiB), grpc.max_concurrent_streams (100 per connection).
+  grpc::ServerLimits grpc_limits;
   config::HostPort admin_listen;  // /metrics, /healthz, /readyz
   // Who may call: auth.jwks_file and auth.issuer (required: no service answers unauthenticated
   // calls), auth.audience (jaring), auth.leeway_seconds (60).
