@@ -137,10 +137,12 @@ int serve(const Settings& s) {
   if (s.trend_interval.count() > 0) trend.start();
   // Ready while Redis answers: the queries and the dashboard need nothing else. A replica
   // without partitions (more replicas than partitions) still serves reads.
-  runtime.start([&readers]() -> std::optional<std::string> {
-    if (!readers.ping()) return "Redis is not reachable";
-    return std::nullopt;
-  });
+  runtime.start(
+      [&readers]() -> std::optional<std::string> {
+        if (!readers.ping()) return "Redis is not reachable";
+        return std::nullopt;
+      },
+      {[&relay] { return relay.readiness_note(); }});
   spdlog::info("dashboard on http://{}:{}/{}", s.dashboard_listen.host, dashboard.port(),
                s.dashboard_require_token ? " (its API needs a bearer token)" : "");
   service::wait_for_shutdown();

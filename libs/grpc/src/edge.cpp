@@ -1,5 +1,6 @@
 #include "jaring/grpc/edge.hpp"
 
+#include <fmt/format.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 #include <spdlog/spdlog.h>
@@ -14,6 +15,7 @@
 #include "jaring/common/secret_file.hpp"
 #include "jaring/grpc/server.hpp"
 #include "jaring/log/log.hpp"
+#include "jaring/store/outbox.hpp"
 #include "jaring/store/sqlite.hpp"
 
 namespace jaring::grpc {
@@ -193,6 +195,13 @@ bool Edge::within_rate(const std::string& subject, const auth::MethodPolicy& pol
     store::ObserverScope observing(&record);
     try {
       status = handler(call);
+    } catch (const store::OutboxMessageTooLarge& e) {
+      // The request is at fault, not the store: nothing was written (the append rolled back).
+      spdlog::warn("{} refused: {}", method, e.what());
+      status = to_status(Error::invalid(
+          {{"request", fmt::format("the event this change publishes would be {} bytes; at most {} bytes: "
+                                   "shorten its text fields",
+                                   e.bytes(), e.limit())}}));
     } catch (const store::StoreError& e) {
       spdlog::error("{} failed in the store: {}", method, e.what());
       status = {::grpc::StatusCode::UNAVAILABLE, "the store is unavailable; try again"};

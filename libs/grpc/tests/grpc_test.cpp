@@ -72,6 +72,8 @@ class EchoService final : public grpctest::Echo::Service {
       if (request->text() == "missing") return to_status(Error::not_found("no such thing"));
       if (request->text() == "throw") throw std::runtime_error("disk I/O error at /secret/path");
       if (request->text() == "store") throw store::StoreError("database or disk is full: /var/lib/x.db");
+      if (request->text() == "too large")
+        throw store::OutboxMessageTooLarge("jaring.things.v1", 3'000'000, 998'976);
       reply->set_text(request->text());
       return ::grpc::Status::OK;
     });
@@ -384,6 +386,35 @@ TEST_F(GrpcServer, StoreFailuresBecomeUnavailableWithoutDetails) {
   const auto status = say("store", &reply);
   EXPECT_EQ(status.error_code(), ::grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(status.error_message().find("/var/lib"), std::string::npos);
+}
+
+TEST_F(GrpcServer, AnEventTooLargeForTheOutboxIsInvalidArgumentAndNothingIsStored) {
+  grpctest::SayReply reply;
+  const auto thrown = say("too large", &reply);
+  ASSERT_EQ(thrown.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT) << thrown.error_message();
+  const auto violations = field_violations(thrown);
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].field, "request");
+  EXPECT_NE(violations[0].rule.find("3000000 bytes; at most 998976 bytes"), std::string::npos)
+      << violations[0].rule;
+
+  // Through a real append: the limit is lowered so that a long id makes too large an event.
+  struct Limit {
+    Limit() { store::set_outbox_max_message_bytes(64); }
+    ~Limit() { store::set_outbox_max_message_bytes(store::kOutboxMaxMessageBytes); }
+  } limit;
+  const auto appended = change(std::string(100, 't'), "branch-officer");
+  EXPECT_EQ(appended.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT) << appended.error_message();
+  EXPECT_EQ(field_violations(appended).at(0).field, "request");
+  const auto things = db_->read([](store::Database& d) {
+    auto statement = d.prepare(
+        "SELECT (SELECT count(*) FROM things), (SELECT count(*) FROM outbox WHERE topic = "
+        "'jaring.things.v1')");
+    statement.step();
+    return std::pair(statement.column_int(0), statement.column_int(1));
+  });
+  EXPECT_EQ(things.first, 0);
+  EXPECT_EQ(things.second, 0);
 }
 
 TEST_F(GrpcServer, ServesStandardHealthChecking) {

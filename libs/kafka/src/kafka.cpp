@@ -4,7 +4,10 @@
 #include <librdkafka/rdkafkacpp.h>
 #include <spdlog/spdlog.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <span>
 #include <stdexcept>
 
 #include "jaring/store/outbox.hpp"
@@ -103,20 +106,50 @@ class LabelledCounters {
 struct PendingBatch {
   enum State : char { kPending, kAcked, kFailed };
   explicit PendingBatch(std::size_t n) : states(n, kPending) {}
+  void report(std::size_t index, Delivery outcome, const std::string& reason) {
+    std::lock_guard lock(mutex);
+    if (outcome != Delivery::kAcknowledged && !failure_logged) {
+      failure_logged = true;  // one line per batch, not one per message of a dead broker
+      spdlog::warn("kafka: delivery failed: {}", reason);
+    }
+    states[index] = outcome == Delivery::kAcknowledged ? kAcked : kFailed;
+    done.notify_all();
+  }
   std::mutex mutex;
   std::condition_variable done;
   std::vector<State> states;
-  std::size_t outstanding = 0;
-  bool failure_logged = false;  // one line per batch, not one per message of a dead broker
+  bool failure_logged = false;
 };
 
-// The opaque of one message: outlives a timed-out call, freed by its delivery report.
+// The opaque of one message: outlives the call that produced it, freed by its delivery report.
 struct Ticket {
-  std::shared_ptr<PendingBatch> batch;
+  std::shared_ptr<const DeliveryReport> report;
   std::size_t index;
 };
 
 }  // namespace
+
+bool refused_for_good(int librdkafka_error) {
+  switch (static_cast<RdKafka::ErrorCode>(librdkafka_error)) {
+    // Above the producer's or the broker's size limit.
+    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
+    case RdKafka::ERR_RECORD_LIST_TOO_LARGE:
+    // Refused by the broker's validation: corrupt, malformed, a timestamp out of range.
+    case RdKafka::ERR_INVALID_MSG:
+    case RdKafka::ERR_INVALID_MSG_SIZE:
+    case RdKafka::ERR_INVALID_RECORD:
+    case RdKafka::ERR_INVALID_TIMESTAMP:
+    // Not a valid topic name, or one the service may not write to.
+    case RdKafka::ERR_TOPIC_EXCEPTION:
+    case RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED:
+    // Refused by librdkafka before queueing.
+    case RdKafka::ERR__INVALID_ARG:
+      return true;
+    default:
+      // Timeouts, a broker away, leadership moving, a full queue, a purge at shutdown: they pass.
+      return false;
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Producer
@@ -131,10 +164,15 @@ struct Producer::Impl final : public RdKafka::DeliveryReportCb {
                           {{"client.id", client_id},
                            {"linger.ms", "5"},
                            {"compression.type", "none"},
+                           // librdkafka's default, said here: the outbox's limit follows it.
+                           {"message.max.bytes", "1000000"},
                            // Same key-to-partition mapping as the Java client, so every producer
                            // of a topic keeps one participant on one partition.
                            {"partitioner", "murmur2_random"}},
                           {{"enable.idempotence", "true"}, {"acks", "all"}});
+    std::string value;
+    if (conf->get("message.max.bytes", value) == RdKafka::Conf::CONF_OK)
+      max_message_bytes = std::stoul(value);
     std::string errstr;
     if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), errstr) != RdKafka::Conf::CONF_OK ||
         conf->set("event_cb", static_cast<RdKafka::EventCb*>(&events), errstr) != RdKafka::Conf::CONF_OK) {
@@ -167,22 +205,17 @@ struct Producer::Impl final : public RdKafka::DeliveryReportCb {
     held.fetch_sub(1);
     try {
       std::unique_ptr<Ticket> ticket(static_cast<Ticket*>(message.msg_opaque()));
-      bool ok = message.err() == RdKafka::ERR_NO_ERROR;
+      const bool ok = message.err() == RdKafka::ERR_NO_ERROR;
       if (ok) {
         produced[message.topic_name()].Increment();
       } else {
         errors.Increment();
       }
       if (!ticket) return;
-      auto& batch = *ticket->batch;
-      std::lock_guard lock(batch.mutex);
-      if (!ok && !batch.failure_logged) {
-        batch.failure_logged = true;
-        spdlog::warn("kafka: delivery to {} failed: {}", message.topic_name(), message.errstr());
-      }
-      batch.states[ticket->index] = ok ? PendingBatch::kAcked : PendingBatch::kFailed;
-      --batch.outstanding;
-      batch.done.notify_all();
+      const auto outcome = ok                                ? Delivery::kAcknowledged
+                           : refused_for_good(message.err()) ? Delivery::kRefused
+                                                             : Delivery::kFailed;
+      (*ticket->report)(ticket->index, outcome, ok ? std::string() : message.errstr());
     } catch (...) {
       // Never let an exception unwind into librdkafka.
     }
@@ -191,6 +224,7 @@ struct Producer::Impl final : public RdKafka::DeliveryReportCb {
   EventLogger events;
   LabelledCounters produced;
   prometheus::Counter& errors;
+  std::size_t max_message_bytes = 1'000'000;
   std::unique_ptr<RdKafka::Producer> producer;
   std::atomic<std::int64_t> held{0};  // messages librdkafka holds: produced, not yet reported
   std::atomic<bool> stopping{false};
@@ -202,59 +236,67 @@ Producer::Producer(const Settings& settings, const std::string& client_id, metri
 
 Producer::~Producer() = default;
 
+std::int64_t Producer::held() const { return impl_->held.load(); }
+
+std::size_t Producer::max_message_bytes() const { return impl_->max_message_bytes; }
+
+std::size_t Producer::send(std::span<const Message> messages, const DeliveryReport& report) {
+  const auto shared = std::make_shared<const DeliveryReport>(report);
+  std::size_t taken = 0;
+  for (; taken < messages.size(); ++taken) {
+    const auto& m = messages[taken];
+    RdKafka::Headers* headers = nullptr;
+    if (!m.headers.empty()) {
+      headers = RdKafka::Headers::create();
+      for (const auto& [key, value] : m.headers) headers->add(key, value);
+    }
+    auto ticket = std::make_unique<Ticket>(Ticket{shared, taken});
+    const auto err = impl_->producer->produce(
+        m.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+        const_cast<char*>(m.payload.data()), m.payload.size(), m.key.empty() ? nullptr : m.key.data(),
+        m.key.size(), 0, headers, ticket.get());
+    if (err == RdKafka::ERR_NO_ERROR) {
+      impl_->held.fetch_add(1);
+      ticket.release();  // the delivery report owns it now
+      continue;
+    }
+    delete headers;                              // left to us when produce fails
+    if (err == RdKafka::ERR__QUEUE_FULL) break;  // not taken: the caller offers it again later
+    impl_->errors.Increment();
+    const bool refused = refused_for_good(err);
+    report(taken, refused ? Delivery::kRefused : Delivery::kFailed, RdKafka::err2str(err));
+    if (!refused) return taken + 1;  // later messages would overtake this one
+  }
+  return taken;
+}
+
 std::size_t Producer::produce_and_wait(const std::vector<Message>& messages,
                                        std::chrono::milliseconds timeout) {
   if (messages.empty()) return 0;
-  auto deadline = Clock::now() + timeout;
+  const auto deadline = Clock::now() + timeout;
   auto batch = std::make_shared<PendingBatch>(messages.size());
   std::size_t queued = 0;
-  for (std::size_t i = 0; i < messages.size(); ++i) {
-    const auto& m = messages[i];
-    RdKafka::ErrorCode err;
-    while (true) {
-      RdKafka::Headers* headers = nullptr;
-      if (!m.headers.empty()) {
-        headers = RdKafka::Headers::create();
-        for (const auto& [key, value] : m.headers) headers->add(key, value);
-      }
-      auto ticket = std::make_unique<Ticket>(Ticket{batch, i});
-      {
-        std::lock_guard lock(batch->mutex);
-        ++batch->outstanding;
-      }
-      err = impl_->producer->produce(m.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                                     const_cast<char*>(m.payload.data()), m.payload.size(),
-                                     m.key.empty() ? nullptr : m.key.data(), m.key.size(), 0, headers,
-                                     ticket.get());
-      if (err == RdKafka::ERR_NO_ERROR) {
-        impl_->held.fetch_add(1);
-        ticket.release();  // the delivery report owns it now
-        break;
-      }
-      delete headers;  // left to us when produce fails
-      {
-        std::lock_guard lock(batch->mutex);
-        --batch->outstanding;
-      }
-      if (err != RdKafka::ERR__QUEUE_FULL || Clock::now() >= deadline) break;
-      // The local queue is full: wait for deliveries to drain it.
-      std::unique_lock lock(batch->mutex);
-      batch->done.wait_for(lock, 10ms);
-    }
-    if (err != RdKafka::ERR_NO_ERROR) {
-      impl_->errors.Increment();
-      spdlog::warn("kafka: cannot produce to {}: {}", m.topic, RdKafka::err2str(err));
-      break;  // later messages would not extend the acknowledged prefix
-    }
-    ++queued;
-  }
-
   // Done when every report came, or as soon as a failure fixed the length of the acked prefix.
   std::size_t acked = 0;
   auto decided = [&] {
     while (acked < queued && batch->states[acked] == PendingBatch::kAcked) ++acked;
     return acked == queued || batch->states[acked] == PendingBatch::kFailed;
   };
+  while (queued < messages.size()) {
+    const auto first = queued;
+    queued += send(std::span(messages).subspan(first),
+                   [batch, first](std::size_t index, Delivery outcome, const std::string& reason) {
+                     batch->report(first + index, outcome, reason);
+                   });
+    if (queued == messages.size() || Clock::now() >= deadline) break;
+    // The local queue is full (or a message failed): wait for deliveries to drain it.
+    std::unique_lock lock(batch->mutex);
+    if (decided() && acked < queued) break;  // a failure: later messages would not extend the prefix
+    batch->done.wait_for(lock, 10ms);
+  }
+  if (queued < messages.size()) {
+    spdlog::warn("kafka: {} of {} messages not queued in time", messages.size() - queued, messages.size());
+  }
   std::unique_lock lock(batch->mutex);
   batch->done.wait_until(lock, deadline, decided);
   decided();
@@ -271,13 +313,47 @@ bool Producer::reachable(std::chrono::milliseconds timeout) {
 // ---------------------------------------------------------------------------------------------
 // OutboxRelay
 
+// What delivery reports leave for the relay, and the relay's wake-up: shared with the reports'
+// callbacks, which may come after the relay is gone.
+struct OutboxRelay::Inbox {
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::vector<Outcome> outcomes;
+  bool notified = false;
+  bool stopping = false;
+};
+
 OutboxRelay::OutboxRelay(store::Database& db, Producer& producer, metrics::Registry& metrics,
                          RelayOptions options)
     : db_(db),
       producer_(producer),
       options_(options),
-      backlog_(&metrics.gauge("outbox_backlog_messages", "Outbox rows not yet published").Add({})) {
+      backlog_(&metrics.gauge("outbox_backlog_messages", "Outbox rows not yet published").Add({})),
+      in_flight_gauge_(
+          &metrics.gauge("outbox_in_flight_messages", "Outbox rows handed to the producer, not yet reported")
+               .Add({})),
+      stalled_gauge_(&metrics
+                          .gauge("outbox_relay_stalled",
+                                 "1 while outbox rows wait and no acknowledgement came for the stall time")
+                          .Add({})),
+      stall_seconds_(
+          &metrics
+               .gauge("outbox_stall_seconds", "Seconds since the last acknowledgement while outbox rows wait")
+               .Add({})),
+      set_aside_(&metrics
+                      .counter("outbox_dead_lettered_total",
+                               "Outbox rows the broker refused for good, moved to outbox_dead_letters")
+                      .Add({})),
+      dead_letters_(&metrics.gauge("outbox_dead_letter_messages", "Rows in outbox_dead_letters").Add({})),
+      inbox_(std::make_shared<Inbox>()),
+      last_progress_(Clock::now()) {
   if (options_.batch_size <= 0) throw std::runtime_error("outbox relay: batch_size must be positive");
+  if (options_.max_in_flight < options_.batch_size)
+    throw std::runtime_error("outbox relay: max_in_flight must be at least batch_size");
+  // No row the producer would refuse for its size is ever stored (the append throws instead).
+  const auto max = producer_.max_message_bytes();
+  store::set_outbox_max_message_bytes(max > store::kOutboxFramingBytes ? max - store::kOutboxFramingBytes
+                                                                       : 0);
 }
 
 OutboxRelay::~OutboxRelay() { stop(); }
@@ -285,66 +361,228 @@ OutboxRelay::~OutboxRelay() { stop(); }
 void OutboxRelay::start() {
   if (thread_.joinable()) return;
   stopping_ = false;
+  {
+    std::lock_guard lock(inbox_->mutex);
+    inbox_->stopping = false;
+  }
   thread_ = std::thread([this] { run(); });
 }
 
 void OutboxRelay::stop() {
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(inbox_->mutex);
     stopping_ = true;
+    inbox_->stopping = true;
   }
-  wake_.notify_all();
+  inbox_->wake.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 void OutboxRelay::notify() {
   {
-    std::lock_guard lock(mutex_);
-    notified_ = true;
+    std::lock_guard lock(inbox_->mutex);
+    inbox_->notified = true;
   }
-  wake_.notify_all();
+  inbox_->wake.notify_all();
+}
+
+void OutboxRelay::wait(std::chrono::milliseconds timeout, bool until_stop) {
+  std::unique_lock lock(inbox_->mutex);
+  inbox_->wake.wait_for(lock, timeout, [this, until_stop] {
+    return !inbox_->outcomes.empty() || inbox_->notified || (until_stop && inbox_->stopping);
+  });
+  inbox_->notified = false;
+}
+
+std::size_t OutboxRelay::step() {
+  std::vector<Outcome> outcomes;
+  {
+    std::lock_guard lock(inbox_->mutex);
+    outcomes.swap(inbox_->outcomes);
+  }
+  std::size_t acked = 0;
+  std::vector<const Outcome*> refused;
+  for (const auto& outcome : outcomes) {
+    --in_flight_;
+    switch (outcome.delivery) {
+      case Delivery::kAcknowledged:
+        acknowledged_.push_back(outcome.id);
+        ++acked;
+        break;
+      case Delivery::kRefused:
+        refused.push_back(&outcome);
+        break;
+      case Delivery::kFailed:
+        if (!rewind_)
+          spdlog::warn(
+              "outbox relay: delivery of row {} failed ({}); unsent rows are handed again once nothing is "
+              "in flight",
+              outcome.id, outcome.reason);
+        rewind_ = true;
+        break;
+    }
+  }
+  const auto now = Clock::now();
+  if (acked > 0 || !refused.empty()) last_progress_ = now;
+  try {
+    // One transaction for a batch's worth of acknowledgements (or what came in 50 ms), not one
+    // per wake-up; all of them before rows are read again from the oldest.
+    if (static_cast<int>(acknowledged_.size()) >= options_.batch_size || in_flight_ == 0 || rewind_ ||
+        now - removed_at_ >= 50ms)
+      remove_acknowledged();
+    for (const auto* outcome : refused) {
+      if (store::outbox_set_aside(db_, outcome->id, outcome->reason)) {
+        set_aside_->Increment();
+        // The id and the reason only: the key and payload may carry personal data.
+        spdlog::error(
+            "outbox relay: row {} refused for good ({}); moved to outbox_dead_letters, later rows go on",
+            outcome->id, outcome->reason);
+      }
+    }
+  } catch (...) {
+    // A row not set aside stays in the outbox: it is handed again (and refused again) after the
+    // rewind, which waits until the acknowledged rows are removed.
+    rewind_ = true;
+    throw;
+  }
+  if (rewind_ && in_flight_ == 0 && acknowledged_.empty()) {
+    // Nothing of ours left in librdkafka: the rows still in the table are exactly the unsent
+    // ones, so reading from the oldest hands no row twice.
+    cursor_ = 0;
+    rewind_ = false;
+    hand_after_ = now + options_.retry_backoff;
+  }
+  if (!rewind_ && !stopping_.load() && now >= hand_after_) hand_rows();
+  refresh(!outcomes.empty() && in_flight_ == 0);
+  return acked;
+}
+
+void OutboxRelay::remove_acknowledged() {
+  removed_at_ = Clock::now();
+  if (acknowledged_.empty()) return;
+  // Reports come per partition: the ids are increasing within each, not overall.
+  std::sort(acknowledged_.begin(), acknowledged_.end());
+  store::outbox_remove_sent(db_, acknowledged_);
+  acknowledged_.clear();
+}
+
+void OutboxRelay::hand_rows() {
+  // Whole batches only: a few acknowledgements free room for a few rows, and reading those one
+  // report at a time would cost a query each.
+  while (options_.max_in_flight - in_flight_ >= options_.batch_size) {
+    const auto room = options_.batch_size;
+    auto rows = store::outbox_fetch_after(db_, cursor_, room);
+    if (rows.empty()) return;
+    std::vector<Message> messages;
+    messages.reserve(rows.size());
+    for (auto& row : rows)
+      messages.push_back(Message{row.topic, std::move(row.key), std::move(row.payload), {}});
+    auto ids = std::make_shared<std::vector<std::int64_t>>();
+    ids->reserve(rows.size());
+    for (const auto& row : rows) ids->push_back(row.id);
+    const auto taken = producer_.send(
+        messages, [inbox = inbox_, ids](std::size_t index, Delivery delivery, const std::string& reason) {
+          {
+            std::lock_guard lock(inbox->mutex);
+            inbox->outcomes.push_back({(*ids)[index], delivery, reason});
+          }
+          inbox->wake.notify_all();
+        });
+    in_flight_ += static_cast<std::int64_t>(taken);
+    if (taken > 0) cursor_ = (*ids)[taken - 1];
+    if (taken < rows.size() || rows.size() < static_cast<std::size_t>(room))
+      return;  // queue full, or all read
+  }
+}
+
+void OutboxRelay::refresh(bool force) {
+  const auto now = Clock::now();
+  // Counting rows scans the table: at most a few times a second under load.
+  if (force || now - refreshed_ >= 100ms) {
+    refreshed_ = now;
+    backlog_rows_ = store::outbox_backlog(db_);
+    dead_letter_rows_ = store::outbox_dead_letter_count(db_);
+    backlog_->Set(static_cast<double>(backlog_rows_.load()));
+    dead_letters_->Set(static_cast<double>(dead_letter_rows_.load()));
+  }
+  const bool waiting = in_flight_ > 0 || backlog_rows_.load() > 0;
+  if (!waiting) last_progress_ = now;
+  const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_progress_);
+  stall_ms_ = waiting ? since.count() : 0;
+  const bool stalled = waiting && since >= options_.stall_after;
+  if (stalled && !stalled_.load())
+    spdlog::error("outbox relay: stalled: {} rows wait, {} handed to Kafka, no acknowledgement for {} s",
+                  backlog_rows_.load(), in_flight_, since.count() / 1000);
+  if (!stalled && stalled_.load()) spdlog::info("outbox relay: acknowledgements again");
+  stalled_ = stalled;
+  in_flight_gauge_->Set(static_cast<double>(in_flight_));
+  stalled_gauge_->Set(stalled ? 1 : 0);
+  stall_seconds_->Set(static_cast<double>(stall_ms_.load()) / 1000.0);
+}
+
+std::optional<std::string> OutboxRelay::readiness_note() const {
+  std::string note;
+  if (stalled_.load()) {
+    note = fmt::format(
+        "outbox relay stalled: {} events wait, no acknowledgement from Kafka for {} s (writes are kept in "
+        "the "
+        "outbox)",
+        backlog_rows_.load(), stall_ms_.load() / 1000);
+  }
+  if (const auto dead = dead_letter_rows_.load(); dead > 0) {
+    if (!note.empty()) note += "\n";
+    note += fmt::format("outbox: {} events refused by Kafka for good, in outbox_dead_letters", dead);
+  }
+  if (note.empty()) return std::nullopt;
+  return note;
 }
 
 std::size_t OutboxRelay::drain_once() {
-  // One drain at a time: two would publish the same rows twice.
+  // One drainer at a time: the relay's thread and callers share the rows in flight.
   std::lock_guard drain(drain_mutex_);
   std::size_t published = 0;
-  // The backlog before publishing too: a slow first publish must not show a stale 0.
-  backlog_->Set(static_cast<double>(store::outbox_backlog(db_)));
+  auto progress_at = Clock::now();
+  refresh(true);  // a slow first publish must not show a stale backlog
   while (true) {
-    auto rows = store::outbox_fetch_unsent(db_, options_.batch_size);
-    if (rows.empty()) break;
-    std::vector<Message> messages;
-    messages.reserve(rows.size());
-    for (auto& row : rows) messages.push_back(Message{row.topic, row.key, row.payload, {}});
-    std::size_t acked = producer_.produce_and_wait(messages, options_.delivery_timeout);
-    if (acked > 0) {
-      std::vector<std::int64_t> ids;
-      ids.reserve(acked);
-      for (std::size_t i = 0; i < acked; ++i) ids.push_back(rows[i].id);
-      store::outbox_remove_sent(db_, ids);
-      published += acked;
-    }
-    if (acked < rows.size()) {
-      spdlog::warn("outbox relay: {} of {} events acknowledged; the rest are retried", acked, rows.size());
+    const auto acked = step();
+    published += acked;
+    if (acked > 0) progress_at = Clock::now();
+    if (in_flight_ == 0 && !rewind_ && backlog_rows_.load() == 0) break;
+    if (Clock::now() - progress_at >= options_.delivery_timeout) {
+      spdlog::warn("outbox relay: {} rows in flight, {} unsent: no acknowledgement for {} ms", in_flight_,
+                   backlog_rows_.load(), options_.delivery_timeout.count());
       break;
     }
-    if (rows.size() < static_cast<std::size_t>(options_.batch_size) || stopping_.load()) break;
+    wait(std::chrono::milliseconds(50), false);
   }
-  backlog_->Set(static_cast<double>(store::outbox_backlog(db_)));
+  refresh(true);
   return published;
 }
 
 void OutboxRelay::run() {
   while (!stopping_.load()) {
     try {
-      drain_once();
+      // Each round hands rows until the window is full or every row is read; reports, notify()
+      // and idle_poll bring the next.
+      std::lock_guard drain(drain_mutex_);
+      step();
     } catch (const std::exception& e) {
       spdlog::error("outbox relay: {}", e.what());
     }
-    std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, options_.idle_poll, [this] { return notified_ || stopping_.load(); });
-    notified_ = false;
+    wait(options_.idle_poll, true);
+  }
+  // Acknowledgements of rows in flight, for a while: each one removed now is not published again.
+  const auto until = Clock::now() + options_.stop_wait;
+  try {
+    std::lock_guard drain(drain_mutex_);
+    // A stalled broker acknowledges nothing more: no point waiting for it.
+    while (in_flight_ > 0 && Clock::now() < until && !stalled_.load()) {
+      step();
+      if (in_flight_ > 0) wait(std::chrono::milliseconds(50), false);
+    }
+    remove_acknowledged();  // what came, even with rows still in flight
+  } catch (const std::exception& e) {
+    spdlog::error("outbox relay: {}", e.what());
   }
 }
 

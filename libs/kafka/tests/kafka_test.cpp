@@ -179,6 +179,22 @@ std::int64_t committed_total(const std::string& bootstrap, const std::string& gr
   return total;
 }
 
+// Records the broker holds in `topic` (the sum of its partitions' high watermarks): what was
+// published, duplicates included.
+std::int64_t records_in(const std::string& bootstrap, const std::string& topic) {
+  auto conf = raw_conf(bootstrap);
+  std::string err;
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), err));
+  std::int64_t total = 0;
+  for (int p = 0; p < partition_count(bootstrap, topic); ++p) {
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    if (producer->query_watermark_offsets(topic, p, &low, &high, 10000) != RdKafka::ERR_NO_ERROR) return -1;
+    total += high;
+  }
+  return total;
+}
+
 // Produces to one partition (the adapter's producer chooses partitions by key).
 void produce_to_partition(const std::string& bootstrap, const std::string& topic, int partition, int count) {
   auto conf = raw_conf(bootstrap);
@@ -308,7 +324,8 @@ TEST_F(KafkaTest, StopReturnsPromptlyWhenTheBrokerDiedUnderABatch) {
 
 TEST_F(KafkaTest, RelayPublishesTheOutboxInOrderAndMarksRowsSent) {
   testing::TempDir dir("jaring-relay-");
-  auto db = store::Database::open((dir.path() / "service.db").string(), {store::outbox_migration(1)});
+  auto db = store::Database::open((dir.path() / "service.db").string(),
+                                  {store::outbox_migration(1), store::outbox_dead_letters_migration(2)});
   auto append = [&](int from, int to) {
     auto result = db->write([&](store::Transaction& tx) -> Result<void> {
       for (int i = from; i < to; ++i) store::outbox_append(tx, {0, kTestTopic, "k", "e" + std::to_string(i)});
@@ -339,6 +356,124 @@ TEST_F(KafkaTest, RelayPublishesTheOutboxInOrderAndMarksRowsSent) {
     EXPECT_EQ(records[i].payload, "e" + std::to_string(i));  // outbox id order
     EXPECT_EQ(records[i].key, "k");
   }
+}
+
+TEST(RefusedForGood, OnlyErrorsThatARetryCannotCure) {
+  EXPECT_TRUE(refused_for_good(RdKafka::ERR_MSG_SIZE_TOO_LARGE));
+  EXPECT_TRUE(refused_for_good(RdKafka::ERR_INVALID_MSG));
+  EXPECT_TRUE(refused_for_good(RdKafka::ERR_INVALID_RECORD));
+  EXPECT_TRUE(refused_for_good(RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED));
+  EXPECT_FALSE(refused_for_good(RdKafka::ERR__MSG_TIMED_OUT));
+  EXPECT_FALSE(refused_for_good(RdKafka::ERR__TRANSPORT));
+  EXPECT_FALSE(refused_for_good(RdKafka::ERR__QUEUE_FULL));
+  EXPECT_FALSE(refused_for_good(RdKafka::ERR_NOT_LEADER_FOR_PARTITION));
+  EXPECT_FALSE(refused_for_good(RdKafka::ERR__PURGE_INFLIGHT));
+}
+
+// A service's outbox store with the relay's tables, and a way to append events.
+class RelayTest : public KafkaTest {
+ protected:
+  void append(int from, int to) {
+    auto result = db_->write([&](store::Transaction& tx) -> Result<void> {
+      for (int i = from; i < to; ++i) store::outbox_append(tx, {0, kTestTopic, "k", "e" + std::to_string(i)});
+      return {};
+    });
+    ASSERT_TRUE(result.has_value());
+  }
+
+  testing::TempDir dir_{"jaring-relay-"};
+  std::unique_ptr<store::Database> db_ =
+      store::Database::open((dir_.path() / "service.db").string(),
+                            {store::outbox_migration(1), store::outbox_dead_letters_migration(2)});
+};
+
+TEST_F(RelayTest, ARowTheProducerRefusesIsSetAsideAndTheRowsAfterItArePublished) {
+  Producer producer(settings_, "relay", registry_);
+  OutboxRelay relay(*db_, producer, registry_, {.batch_size = 4, .max_in_flight = 8, .idle_poll = 10s});
+  // The relay aligns the outbox's limit with the producer's message.max.bytes.
+  EXPECT_EQ(store::outbox_max_message_bytes(), 1'000'000 - store::kOutboxFramingBytes);
+
+  // The poison row goes in by SQL, past the append check (as a row written before the check
+  // existed would be): 2 MB, above message.max.bytes.
+  append(0, 5);
+  ASSERT_TRUE(db_->write([&](store::Transaction& tx) -> Result<void> {
+                   tx.prepare("INSERT INTO outbox (topic, msg_key, payload) VALUES (?, 'p_poison', ?)")
+                       .bind(1, kTestTopic)
+                       .bind_blob(2, std::string(2'000'000, 'x'))
+                       .run();
+                   return {};
+                 })
+                  .has_value());
+  append(5, 10);
+  const auto poison = store::outbox_fetch_unsent(*db_, 10)[5].id;
+
+  relay.start();
+  relay.notify();
+  ASSERT_TRUE(wait_for([&] { return store::outbox_backlog(*db_) == 0; }, kDeadline));
+  relay.stop();
+
+  const auto letters = store::outbox_dead_letters(*db_, 10);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].id, poison);
+  EXPECT_EQ(letters[0].payload_bytes, 2'000'000);
+  EXPECT_NE(letters[0].reason.find("too large"), std::string::npos) << letters[0].reason;
+  EXPECT_EQ(metric(registry_, "outbox_dead_lettered_total"), 1);
+  EXPECT_EQ(metric(registry_, "outbox_dead_letter_messages"), 1);
+  EXPECT_EQ(metric(registry_, "outbox_backlog_messages"), 0);
+  const auto note = relay.readiness_note();
+  ASSERT_TRUE(note.has_value());
+  EXPECT_NE(note->find("1 events refused by Kafka for good"), std::string::npos) << *note;
+
+  // Every event but the poison, in order, once.
+  EXPECT_EQ(records_in(kafka_.bootstrap(), kTestTopic), 10);
+  const auto records = read_topic(kafka_.bootstrap(), kTestTopic, 10);
+  ASSERT_EQ(records.size(), 10u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(records[i].payload, "e" + std::to_string(i));
+}
+
+TEST_F(RelayTest, WithTheBrokerStalledNoRowIsHandedTwiceAndTheStallIsReported) {
+  Producer producer(settings_, "relay", registry_);
+  // drain_once's old deadline (delivery_timeout) re-sent the whole backlog each time it passed;
+  // here it passes many times while the broker is stalled.
+  OutboxRelay relay(*db_, producer, registry_,
+                    {.batch_size = 50,
+                     .max_in_flight = 200,
+                     .idle_poll = 20ms,
+                     .delivery_timeout = 100ms,
+                     .stall_after = 500ms,
+                     .retry_backoff = 50ms});
+  relay.start();
+  append(0, 10);
+  relay.notify();
+  // Published: the producer has its id and the topic's metadata.
+  ASSERT_TRUE(wait_for([&] { return store::outbox_backlog(*db_) == 0; }, kDeadline));
+  EXPECT_FALSE(relay.readiness_note().has_value());
+
+  kafka_.pause();
+  append(10, 510);
+  relay.notify();
+  ASSERT_TRUE(wait_for([&] { return relay.stalled(); }, kDeadline));
+  // Pipelined: four batches in flight at once, and no more than the window.
+  EXPECT_EQ(metric(registry_, "outbox_in_flight_messages"), 200);
+  EXPECT_EQ(producer.held(), 200);
+  EXPECT_EQ(metric(registry_, "outbox_relay_stalled"), 1);
+  EXPECT_GE(metric(registry_, "outbox_stall_seconds"), 0.5);
+  const auto note = relay.readiness_note();
+  ASSERT_TRUE(note.has_value());
+  EXPECT_NE(note->find("outbox relay stalled: 500 events wait"), std::string::npos) << *note;
+
+  kafka_.resume();
+  ASSERT_TRUE(wait_for([&] { return store::outbox_backlog(*db_) == 0; }, kDeadline));
+  ASSERT_TRUE(wait_for([&] { return !relay.stalled(); }, kDeadline));
+  relay.stop();
+  EXPECT_EQ(metric(registry_, "outbox_relay_stalled"), 0);
+  EXPECT_FALSE(relay.readiness_note().has_value());
+
+  // Each event on the broker once, in order.
+  EXPECT_EQ(records_in(kafka_.bootstrap(), kTestTopic), 510);
+  const auto records = read_topic(kafka_.bootstrap(), kTestTopic, 510);
+  ASSERT_EQ(records.size(), 510u);
+  for (int i = 0; i < 510; ++i) EXPECT_EQ(records[i].payload, "e" + std::to_string(i));
 }
 
 TEST_F(KafkaTest, FailingApplyRetriesTheSameBatchAndCommitsNothingUntilItSucceeds) {

@@ -144,8 +144,9 @@ void HttpServer::stop() {
   }
 }
 
-AdminServer::AdminServer(Registry& registry, ReadyCheck ready, const HttpTls& tls)
-    : registry_(registry), ready_(std::move(ready)), server_(tls) {
+AdminServer::AdminServer(Registry& registry, ReadyCheck ready, const HttpTls& tls,
+                         std::vector<ReadyNote> notes)
+    : registry_(registry), ready_(std::move(ready)), notes_(std::move(notes)), server_(tls) {
   auto& routes = http();
   routes.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(registry_.serialize(), "text/plain; version=0.0.4");
@@ -154,12 +155,12 @@ AdminServer::AdminServer(Registry& registry, ReadyCheck ready, const HttpTls& tl
              [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   routes.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
     const auto reason = ready_ ? ready_() : std::nullopt;
-    if (reason) {
-      res.status = 503;
-      res.set_content("not ready: " + *reason + "\n", "text/plain");
-    } else {
-      res.set_content("ready\n", "text/plain");
+    std::string body = reason ? "not ready: " + *reason + "\n" : "ready\n";
+    for (const auto& note : notes_) {
+      if (const auto line = note ? note() : std::nullopt) body += *line + "\n";
     }
+    if (reason) res.status = 503;
+    res.set_content(body, "text/plain");
   });
 }
 

@@ -52,6 +52,31 @@ TEST(AdminServer, ServesMetricsHealthAndReadiness) {
   admin.stop();
 }
 
+TEST(AdminServer, ReadinessNotesAddLinesWithoutChangingTheAnswer) {
+  Registry registry("claims");
+  std::atomic<bool> stalled{false};
+  AdminServer admin(registry, [] { return std::optional<std::string>(); }, {},
+                    {[&]() -> std::optional<std::string> {
+                       if (!stalled) return std::nullopt;
+                       return "outbox relay stalled: 12 events wait";
+                     },
+                     [] { return std::optional<std::string>(); }});
+  admin.start("127.0.0.1", 0);
+  httplib::Client client("127.0.0.1", admin.port());
+
+  auto quiet = client.Get("/readyz");
+  ASSERT_TRUE(quiet);
+  EXPECT_EQ(quiet->status, 200);
+  EXPECT_EQ(quiet->body, "ready\n");
+
+  stalled = true;
+  auto noted = client.Get("/readyz");
+  ASSERT_TRUE(noted);
+  EXPECT_EQ(noted->status, 200);
+  EXPECT_EQ(noted->body, "ready\noutbox relay stalled: 12 events wait\n");
+  admin.stop();
+}
+
 // A GET /healthz over HTTPS, trusting only `ca`: true when it answered 200.
 bool healthy_over_https(int port, const std::string& ca) {
   httplib::SSLClient client("127.0.0.1", port);

@@ -129,7 +129,9 @@ void StoreAndOutbox::serve(kafka::Consumer& consumer) {
   relay_.start();
   consumer.start();
   try {
-    runtime_.start(store_ready(*db_));
+    // A stalled relay shows in /readyz's body but keeps the service ready: writes wait safely in
+    // the outbox.
+    runtime_.start(store_ready(*db_), {[this] { return relay_.readiness_note(); }});
   } catch (...) {
     consumer.stop();
     relay_.stop();
@@ -176,13 +178,14 @@ grpc::TokenSource credentials(const CommonSettings& settings) {
 
 grpc::TokenSource Runtime::credentials() const { return service::credentials(common); }
 
-void Runtime::start(metrics::ReadyCheck ready) {
+void Runtime::start(metrics::ReadyCheck ready, std::vector<metrics::ReadyNote> notes) {
   if (trail) {
     audit_service_ = std::make_unique<grpc::AuditService>(edge("jaring.audit.v1.AuditService"), *trail);
     grpc.add_service(audit_service_.get());
   }
   grpc.start(common.grpc_listen.str(), grpc::server_credentials(common.tls));
-  admin = std::make_unique<metrics::AdminServer>(metrics, std::move(ready), common.admin_tls);
+  admin =
+      std::make_unique<metrics::AdminServer>(metrics, std::move(ready), common.admin_tls, std::move(notes));
   admin->start(common.admin_listen.host, common.admin_listen.port);
   spdlog::info("{} serving gRPC ({}) on {}:{} and metrics on {}:{}", name,
                !common.tls.serves_tls()            ? "plaintext"

@@ -1,8 +1,16 @@
 #include "jaring/store/outbox.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <atomic>
 
 namespace jaring::store {
+namespace {
+
+std::atomic<std::size_t> g_max_message_bytes{kOutboxMaxMessageBytes};
+
+}  // namespace
 
 Migration outbox_migration(int version) {
   // Rows leave the table once Kafka acknowledged them: the table holds only the backlog, and
@@ -18,11 +26,40 @@ CREATE TABLE outbox (
 )sql"};
 }
 
+Migration outbox_dead_letters_migration(int version) {
+  // Rows the broker refused for good, out of the relay's way: an operator reads the reason and
+  // puts them back (under new ids, at the end of the outbox) once the cause is fixed.
+  return {version, R"sql(
+CREATE TABLE outbox_dead_letters (
+  id INTEGER PRIMARY KEY,
+  topic TEXT NOT NULL,
+  msg_key BLOB NOT NULL,
+  payload BLOB NOT NULL,
+  created_at TEXT NOT NULL,
+  set_aside_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  reason TEXT NOT NULL
+);
+)sql"};
+}
+
+void set_outbox_max_message_bytes(std::size_t bytes) { g_max_message_bytes.store(bytes); }
+std::size_t outbox_max_message_bytes() { return g_max_message_bytes.load(); }
+
+OutboxMessageTooLarge::OutboxMessageTooLarge(const std::string& topic, std::size_t bytes, std::size_t limit)
+    : std::runtime_error(fmt::format("an event for {} of {} bytes is above the outbox's limit of {} bytes",
+                                     topic, bytes, limit)),
+      bytes_(bytes),
+      limit_(limit) {}
+
 OutboxWriter::OutboxWriter(Transaction& tx)
     : insert_(tx.prepare("INSERT INTO outbox (topic, msg_key, payload) VALUES (?, ?, ?)")),
-      observer_(tx.observer()) {}
+      observer_(tx.observer()),
+      limit_(outbox_max_message_bytes()) {}
 
 void OutboxWriter::append(const OutboxMessage& message) {
+  // Checked before anything is written: a message the producer refuses would stop the relay.
+  const auto bytes = message.key.size() + message.payload.size();
+  if (bytes > limit_) throw OutboxMessageTooLarge(message.topic, bytes, limit_);
   if (observer_ != nullptr) observer_->appended(message.topic, message.key);
   // The message outlives the run, so SQLite may read its bytes where they are.
   insert_.bind_unowned(1, message.topic)
@@ -34,11 +71,16 @@ void OutboxWriter::append(const OutboxMessage& message) {
 void outbox_append(Transaction& tx, const OutboxMessage& message) { OutboxWriter(tx).append(message); }
 
 std::vector<OutboxMessage> outbox_fetch_unsent(Database& db, int limit) {
+  return outbox_fetch_after(db, 0, limit);
+}
+
+std::vector<OutboxMessage> outbox_fetch_after(Database& db, std::int64_t after, int limit) {
   std::vector<OutboxMessage> messages;
   if (limit <= 0) return messages;
   db.read([&](Database& d) {
-    auto statement = d.prepare("SELECT id, topic, msg_key, payload FROM outbox ORDER BY id LIMIT ?");
-    statement.bind(1, limit);
+    auto statement =
+        d.prepare("SELECT id, topic, msg_key, payload FROM outbox WHERE id > ? ORDER BY id LIMIT ?");
+    statement.bind(1, after).bind(2, limit);
     while (statement.step()) {
       messages.push_back({statement.column_int(0), statement.column_text(1), statement.column_blob(2),
                           statement.column_blob(3)});
@@ -50,7 +92,7 @@ std::vector<OutboxMessage> outbox_fetch_unsent(Database& db, int limit) {
 void outbox_remove_sent(Database& db, const std::vector<std::int64_t>& ids) {
   if (ids.empty()) return;
   const auto result = db.write([&](Transaction& tx) -> Result<void> {
-    // The relay removes the acknowledged prefix of what it fetched: consecutive ids, one range.
+    // The relay mostly removes what it fetched, acknowledged in order: consecutive ids, one range.
     if (ids.back() - ids.front() + 1 == static_cast<std::int64_t>(ids.size()) &&
         std::is_sorted(ids.begin(), ids.end())) {
       tx.prepare("DELETE FROM outbox WHERE id BETWEEN ? AND ?")
@@ -71,6 +113,69 @@ std::int64_t outbox_backlog(Database& db) {
     auto statement = d.prepare("SELECT count(*) FROM outbox");
     return statement.step() ? statement.column_int(0) : 0;
   });
+}
+
+bool outbox_set_aside(Database& db, std::int64_t id, std::string_view reason) {
+  bool moved = false;
+  const auto result = db.write([&](Transaction& tx) -> Result<void> {
+    tx.prepare(
+          "INSERT INTO outbox_dead_letters (id, topic, msg_key, payload, created_at, reason) "
+          "SELECT id, topic, msg_key, payload, created_at, ? FROM outbox WHERE id = ?")
+        .bind(1, reason)
+        .bind(2, id)
+        .run();
+    moved = tx.database().changes() == 1;
+    tx.prepare("DELETE FROM outbox WHERE id = ?").bind(1, id).run();
+    return {};
+  });
+  (void)result;  // failures throw StoreError
+  return moved;
+}
+
+std::vector<DeadLetter> outbox_dead_letters(Database& db, int limit) {
+  std::vector<DeadLetter> letters;
+  if (limit <= 0) return letters;
+  db.read([&](Database& d) {
+    auto statement = d.prepare(
+        "SELECT id, topic, msg_key, length(payload), created_at, set_aside_at, reason FROM "
+        "outbox_dead_letters "
+        "ORDER BY id LIMIT ?");
+    statement.bind(1, limit);
+    while (statement.step()) {
+      letters.push_back({statement.column_int(0), statement.column_text(1), statement.column_blob(2),
+                         statement.column_int(3), statement.column_text(4), statement.column_text(5),
+                         statement.column_text(6)});
+    }
+  });
+  return letters;
+}
+
+std::int64_t outbox_dead_letter_count(Database& db) {
+  return db.read([](Database& d) {
+    auto statement = d.prepare("SELECT count(*) FROM outbox_dead_letters");
+    return statement.step() ? statement.column_int(0) : 0;
+  });
+}
+
+std::int64_t outbox_requeue(Database& db, std::optional<std::int64_t> id) {
+  std::int64_t moved = 0;
+  const auto result = db.write([&](Transaction& tx) -> Result<void> {
+    // Oldest first, so requeued rows keep their order among themselves.
+    const std::string where = id ? " WHERE id = ?" : "";
+    auto insert = tx.prepare(
+        "INSERT INTO outbox (topic, msg_key, payload, created_at) SELECT topic, msg_key, payload, created_at "
+        "FROM outbox_dead_letters" +
+        where + " ORDER BY id");
+    if (id) insert.bind(1, *id);
+    insert.run();
+    moved = tx.database().changes();
+    auto remove = tx.prepare("DELETE FROM outbox_dead_letters" + where);
+    if (id) remove.bind(1, *id);
+    remove.run();
+    return {};
+  });
+  (void)result;  // failures throw StoreError
+  return moved;
 }
 
 }  // namespace jaring::store

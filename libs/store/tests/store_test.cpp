@@ -443,6 +443,92 @@ TEST_F(StoreTest, OutboxAppendFetchRemoveBacklog) {
   EXPECT_GT(after[0].id, rest[1].id);
 }
 
+TEST_F(StoreTest, AnOutboxMessageAboveTheLimitThrowsAndStoresNothing) {
+  auto db = Database::open(path_, {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
+  EXPECT_EQ(outbox_max_message_bytes(), kOutboxMaxMessageBytes);
+  EXPECT_LT(kOutboxMaxMessageBytes, 1'000'000u);  // below librdkafka's message.max.bytes
+
+  // Exactly at the limit (key and payload together) is taken.
+  const std::string key = "p_1";
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+                  outbox_append(
+                      tx, message("jaring.claims.v1", key, std::string(kOutboxMaxMessageBytes - 3, 'x')));
+                  return {};
+                }).has_value());
+  EXPECT_EQ(outbox_backlog(*db), 1);
+
+  // One byte more throws the typed error, and the change written before it in the same
+  // transaction rolls back with it.
+  try {
+    (void)db->write([&](Transaction& tx) -> Result<void> {
+      tx.prepare("INSERT INTO things (id) VALUES ('c_1')").run();
+      OutboxWriter writer(tx);
+      writer.append(message("jaring.claims.v1", "p_2", "small"));
+      writer.append(message("jaring.claims.v1", key, std::string(kOutboxMaxMessageBytes - 2, 'x')));
+      return {};
+    });
+    FAIL() << "no OutboxMessageTooLarge";
+  } catch (const OutboxMessageTooLarge& e) {
+    EXPECT_EQ(e.bytes(), kOutboxMaxMessageBytes + 1);
+    EXPECT_EQ(e.limit(), kOutboxMaxMessageBytes);
+    EXPECT_EQ(std::string(e.what()).find("xxx"), std::string::npos);  // never the payload
+  }
+  EXPECT_EQ(outbox_backlog(*db), 1);
+  EXPECT_EQ(text(*db, "SELECT count(*) FROM things"), "0");
+
+  // The limit is the process's: the relay sets it from its producer's message.max.bytes.
+  set_outbox_max_message_bytes(10);
+  EXPECT_THROW((void)db->write([&](Transaction& tx) -> Result<void> {
+    outbox_append(tx, message("t", "k", "eleven byte"));
+    return {};
+  }),
+               OutboxMessageTooLarge);
+  set_outbox_max_message_bytes(kOutboxMaxMessageBytes);
+  EXPECT_EQ(outbox_backlog(*db), 1);
+}
+
+TEST_F(StoreTest, RowsSetAsideAreListedAndRequeuedAtTheEnd) {
+  auto db = Database::open(path_, {outbox_migration(1), outbox_dead_letters_migration(2)});
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+                  for (int i = 1; i <= 4; ++i)
+                    outbox_append(
+                        tx, message("jaring.claims.v1", "p_" + std::to_string(i), "e" + std::to_string(i)));
+                  return {};
+                }).has_value());
+  const auto rows = outbox_fetch_unsent(*db, 10);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(outbox_fetch_after(*db, rows[1].id, 10).size(), 2u);
+  EXPECT_EQ(outbox_fetch_after(*db, rows[1].id, 10)[0].payload, "e3");
+
+  EXPECT_TRUE(outbox_set_aside(*db, rows[1].id, "Broker: Message size too large"));
+  EXPECT_TRUE(outbox_set_aside(*db, rows[2].id, "Broker: Topic authorization failed"));
+  EXPECT_FALSE(outbox_set_aside(*db, rows[1].id, "again"));  // already moved
+  EXPECT_EQ(outbox_backlog(*db), 2);
+  EXPECT_EQ(outbox_dead_letter_count(*db), 2);
+  const auto letters = outbox_dead_letters(*db, 10);
+  ASSERT_EQ(letters.size(), 2u);
+  EXPECT_EQ(letters[0].id, rows[1].id);
+  EXPECT_EQ(letters[0].topic, "jaring.claims.v1");
+  EXPECT_EQ(letters[0].key, "p_2");
+  EXPECT_EQ(letters[0].payload_bytes, 2);
+  EXPECT_EQ(letters[0].reason, "Broker: Message size too large");
+  EXPECT_FALSE(letters[0].created_at.empty());
+  EXPECT_FALSE(letters[0].set_aside_at.empty());
+
+  // One back, then the rest: each goes to the end of the outbox under a new id.
+  EXPECT_EQ(outbox_requeue(*db, rows[2].id), 1);
+  EXPECT_EQ(outbox_requeue(*db, rows[2].id), 0);
+  EXPECT_EQ(outbox_requeue(*db, std::nullopt), 1);
+  EXPECT_EQ(outbox_dead_letter_count(*db), 0);
+  const auto after = outbox_fetch_unsent(*db, 10);
+  ASSERT_EQ(after.size(), 4u);
+  EXPECT_EQ(after[0].payload, "e1");
+  EXPECT_EQ(after[1].payload, "e4");
+  EXPECT_EQ(after[2].payload, "e3");
+  EXPECT_EQ(after[3].payload, "e2");
+  EXPECT_GT(after[2].id, rows[3].id);
+}
+
 TEST_F(StoreTest, ReusedStatementsStartWithoutOldBindingsOrRows) {
   auto db = Database::open(path_, {{1,
                                     "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER);"

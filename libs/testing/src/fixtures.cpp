@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -184,7 +185,22 @@ DevKafka::DevKafka(std::map<std::string, int> topics) : dir_("jaring-devkafka-")
     bootstrap_.pop_back();
 }
 
+// Only ever our own child's PID: never 0 or -1, which would signal a group or everyone.
+void DevKafka::pause() {
+  if (!process_ || process_->pid() <= 0 || !process_->running() || ::kill(process_->pid(), SIGSTOP) != 0)
+    throw std::runtime_error("cannot pause jaring-devkafka");
+  paused_ = true;
+}
+
+void DevKafka::resume() {
+  if (!process_ || process_->pid() <= 0 || !process_->running() || ::kill(process_->pid(), SIGCONT) != 0)
+    throw std::runtime_error("cannot resume jaring-devkafka");
+  paused_ = false;
+}
+
 DevKafka::~DevKafka() {
+  if (paused_ && process_ && process_->pid() > 0 && process_->running())
+    ::kill(process_->pid(), SIGCONT);  // else SIGTERM waits
   if (process_) {
     try {
       process_->stop(std::chrono::seconds(10));

@@ -528,6 +528,8 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
        [&sealer](store::Database& db) {
          for (const auto& table : sealed_tables()) crypto::reseal_in_transaction(db, sealer, table);
        }},
+      // Rows the broker refuses for good, set aside by the relay (libs/store outbox.hpp).
+      store::outbox_dead_letters_migration(6),
   };
 }
 

@@ -495,6 +495,8 @@ std::vector<store::Migration> SqliteStore::migrations() {
         ALTER TABLE payments ADD COLUMN recorded_by TEXT NOT NULL DEFAULT '';
         CREATE INDEX agents_by_branch ON agents(branch_code, agent_id);
       )sql"},
+      // Rows the broker refuses for good, set aside by the relay (libs/store outbox.hpp).
+      store::outbox_dead_letters_migration(5),
   };
 }
 

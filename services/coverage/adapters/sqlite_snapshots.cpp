@@ -34,6 +34,8 @@ CREATE TABLE snapshot_rws (
 )sql"},
     store::outbox_migration(2),
     audit::Trail::migration(3),
+    // Rows the broker refuses for good, set aside by the relay (libs/store outbox.hpp).
+    store::outbox_dead_letters_migration(4),
 };
 
 constexpr const char* kSnapshotColumns = "id, period, as_of, taken_at, rw_count, kind";

@@ -734,6 +734,8 @@ std::vector<store::Migration> SqliteStore::migrations() {
       )sql"},
       store::outbox_migration(2),
       audit::Trail::migration(3),
+      // Rows the broker refuses for good, set aside by the relay (libs/store outbox.hpp).
+      store::outbox_dead_letters_migration(4),
   };
 }
 

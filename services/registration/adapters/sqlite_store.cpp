@@ -324,6 +324,8 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
            CREATE INDEX participants_ended_by_nik ON participants(nik_index, registered_at) WHERE status != 'active';
          )sql");
        }},
+      // Rows the broker refuses for good, set aside by the relay (libs/store outbox.hpp).
+      store::outbox_dead_letters_migration(6),
   };
 }
 

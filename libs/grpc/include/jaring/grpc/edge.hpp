@@ -9,7 +9,8 @@
 //   4. the scope of the call, handed to the handler, which applies it in its store queries;
 //   5. the audit record of a change or of a read of personal data (audit::CallRecord), written
 //      in the change's own transaction or after the call;
-//   6. the handler, whose exceptions become INTERNAL (or UNAVAILABLE for a store failure) here.
+//   6. the handler, whose exceptions become INTERNAL here (UNAVAILABLE for a store failure,
+//      INVALID_ARGUMENT for an event too large for the outbox).
 // A service acting for a user (role `service`) names that user in x-jaring-acting-user; anyone
 // else's header is ignored.
 

@@ -7,10 +7,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
@@ -36,6 +38,23 @@ struct Message {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// How one message handed to the producer ended.
+enum class Delivery : char {
+  kAcknowledged,  // the broker has it
+  kFailed,        // not delivered this time (broker away, timed out): send it again later
+  kRefused,       // refused for good (too large, corrupt, not authorised): sending again cannot help
+};
+
+// Reports one message's outcome: its index among the messages given to send(), and for a
+// failure the error (librdkafka's words, never the payload). Called once per message taken,
+// on the producer's poll thread (or the caller's, for a message refused before queueing). It
+// must be quick and must not throw.
+using DeliveryReport = std::function<void(std::size_t index, Delivery outcome, const std::string& reason)>;
+
+// True for a produce error (a librdkafka rd_kafka_resp_err_t) that sending the same message
+// again cannot cure: the relay sets such a row aside instead of retrying it forever.
+bool refused_for_good(int librdkafka_error);
+
 class Producer {
  public:
   // Idempotent producer (acks=all, enable.idempotence). Throws std::runtime_error on bad settings.
@@ -49,6 +68,17 @@ class Producer {
   // a prefix, so a caller can mark exactly those as sent.
   std::size_t produce_and_wait(const std::vector<Message>& messages, std::chrono::milliseconds timeout);
 
+  // Hands messages to librdkafka without waiting, in order. Returns how many it took, from the
+  // first: each of those is reported exactly once through `report`. It stops early when
+  // librdkafka's local queue is full (the rest were not taken and are not reported) or after a
+  // message that failed to queue for a reason that may pass.
+  std::size_t send(std::span<const Message> messages, const DeliveryReport& report);
+
+  // Messages handed to librdkafka and not yet reported (queued or in flight to the broker).
+  std::int64_t held() const;
+  // The largest message librdkafka accepts (message.max.bytes as configured).
+  std::size_t max_message_bytes() const;
+
   // True when the cluster answered a metadata request within `timeout`.
   bool reachable(std::chrono::milliseconds timeout);
 
@@ -58,13 +88,30 @@ class Producer {
 };
 
 struct RelayOptions {
-  int batch_size = 10000;                    // rows per round trip to Kafka
+  int batch_size = 10000;                    // rows read and handed to the producer at once
+  int max_in_flight = 40000;                 // rows handed and not yet reported, at most
   std::chrono::milliseconds idle_poll{200};  // how often to look when nobody notified
+  // drain_once gives up after this long without an acknowledgement.
   std::chrono::milliseconds delivery_timeout{10000};
+  // Rows waiting and no acknowledgement for this long: the relay reports itself stalled.
+  std::chrono::milliseconds stall_after{30000};
+  // After a failed delivery, the wait before the unsent rows are handed again.
+  std::chrono::milliseconds retry_backoff{1000};
+  // stop() waits at most this long (and not at all when stalled) for acknowledgements of rows
+  // in flight; those that come later are published again at the next start (consumers
+  // deduplicate on event_id).
+  std::chrono::milliseconds stop_wait{2000};
 };
 
 // Publishes the store's outbox in id order and removes rows once acknowledged.
-// A crash between publish and mark re-publishes: consumers deduplicate on event_id.
+// Invariants: a row is in flight (handed to the producer, not yet reported) at most once; rows
+// are read again from the oldest unsent one only when nothing is in flight. Batches are
+// pipelined: the next rows after the highest id handed are read while earlier ones are in
+// flight, up to max_in_flight. A row the broker refuses for good is set aside in
+// outbox_dead_letters (store::outbox_dead_letters_migration) and the rows after it go on.
+// A crash between publish and removal re-publishes: consumers deduplicate on event_id.
+// Sets the process's outbox limit (store::set_outbox_max_message_bytes) from the producer's
+// message.max.bytes, so that no row the producer would refuse for its size is ever stored.
 class OutboxRelay {
  public:
   OutboxRelay(store::Database& db, Producer& producer, metrics::Registry& metrics, RelayOptions options = {});
@@ -73,19 +120,58 @@ class OutboxRelay {
   void stop();
   // Wakes the relay after a transaction wrote to the outbox.
   void notify();
-  // Publishes what is unsent now; returns how many were published. Used by tests and start-up.
+  // Publishes what is unsent now, waiting for acknowledgements at most delivery_timeout
+  // without progress; returns how many were published. Used by tests and start-up.
   std::size_t drain_once();
+  // True while rows wait and no acknowledgement came for stall_after.
+  bool stalled() const { return stalled_.load(); }
+  // A line for /readyz's body (a readiness note, which never makes the service not ready:
+  // writes wait safely in the outbox) while the relay is stalled or rows were set aside;
+  // nullopt otherwise.
+  std::optional<std::string> readiness_note() const;
 
  private:
+  struct Inbox;
+  struct Outcome {
+    std::int64_t id;
+    Delivery delivery;
+    std::string reason;
+  };
+  // One round: applies the reports that came, then hands more rows when the window allows.
+  // Returns the rows acknowledged in this round. Called with drain_mutex_ held.
+  std::size_t step();
+  void remove_acknowledged();
+  void hand_rows();
+  void refresh(bool force);
+  // Waits for a report or notify() (or stop, when `until_stop`), at most `timeout`.
+  void wait(std::chrono::milliseconds timeout, bool until_stop);
   void run();
+
   store::Database& db_;
   Producer& producer_;
   RelayOptions options_;
   prometheus::Gauge* backlog_;
-  std::mutex mutex_;
-  std::mutex drain_mutex_;  // serialises drain_once between the relay thread and callers
-  std::condition_variable wake_;
-  bool notified_ = false;
+  prometheus::Gauge* in_flight_gauge_;
+  prometheus::Gauge* stalled_gauge_;
+  prometheus::Gauge* stall_seconds_;
+  prometheus::Counter* set_aside_;
+  prometheus::Gauge* dead_letters_;
+  std::shared_ptr<Inbox> inbox_;  // shared with delivery reports, which may outlive the relay
+  std::mutex drain_mutex_;        // serialises the rounds of the relay thread and callers
+  // Guarded by drain_mutex_.
+  std::int64_t cursor_ = 0;                 // highest id handed to the producer
+  std::int64_t in_flight_ = 0;              // rows handed and not yet reported
+  bool rewind_ = false;                     // a delivery failed: read again from the oldest row
+  std::vector<std::int64_t> acknowledged_;  // to remove from the outbox
+  std::chrono::steady_clock::time_point last_progress_;
+  std::chrono::steady_clock::time_point hand_after_{};
+  std::chrono::steady_clock::time_point refreshed_{};
+  std::chrono::steady_clock::time_point removed_at_{};
+  // Read by readiness_note() from the admin server's threads.
+  std::atomic<bool> stalled_{false};
+  std::atomic<std::int64_t> backlog_rows_{0};
+  std::atomic<std::int64_t> dead_letter_rows_{0};
+  std::atomic<std::int64_t> stall_ms_{0};
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace httplib {
 class Server;
@@ -45,6 +46,10 @@ class Registry {
 
 // Returns nullopt when ready, or the reason it is not.
 using ReadyCheck = std::function<std::optional<std::string>()>;
+// A remark /readyz adds to its body without changing its answer, for a condition an operator
+// should see that does not make the answers wrong (a stalled outbox relay: writes wait safely in
+// the outbox). Returns nullopt when there is nothing to say.
+using ReadyNote = std::function<std::optional<std::string>()>;
 
 // An HTTP server (cpp-httplib) serving in a background thread: the admin endpoint and the
 // coverage dashboard both run on one.
@@ -83,9 +88,12 @@ class HttpServer {
 };
 
 // HTTP server for /metrics, /healthz and /readyz on its own port; services may add routes.
+// /readyz answers 200 "ready" or 503 "not ready: <reason>", then one line per note that has
+// something to say.
 class AdminServer {
  public:
-  AdminServer(Registry& registry, ReadyCheck ready, const HttpTls& tls = {});
+  AdminServer(Registry& registry, ReadyCheck ready, const HttpTls& tls = {},
+              std::vector<ReadyNote> notes = {});
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
@@ -100,6 +108,7 @@ class AdminServer {
  private:
   Registry& registry_;
   ReadyCheck ready_;
+  std::vector<ReadyNote> notes_;
   HttpServer server_;
 };
 

@@ -112,8 +112,8 @@ struct Runtime {
   // naming the key when it is not set or cannot be read.
   grpc::TokenSource credentials() const;
   // Starts gRPC (with the audit trail's AuditService when there is a trail) and the admin
-  // endpoint; readiness asks `ready`.
-  void start(metrics::ReadyCheck ready);
+  // endpoint; readiness asks `ready`, and /readyz's body adds what `notes` say.
+  void start(metrics::ReadyCheck ready, std::vector<metrics::ReadyNote> notes = {});
   void stop();
 
  private:

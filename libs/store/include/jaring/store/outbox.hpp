@@ -1,9 +1,15 @@
 #pragma once
 // The transactional outbox: a service writes its state change and the events announcing it
-// in one transaction; the relay (libs/kafka) publishes unsent rows and marks them sent.
+// in one transaction; the relay (libs/kafka) publishes unsent rows and removes them once
+// acknowledged. A row the broker refuses for good is set aside in a dead-letter table, where an
+// operator inspects it and puts it back (`jaring-<service> outbox`, docs/operations.md).
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "jaring/store/sqlite.hpp"
@@ -19,9 +25,35 @@ struct OutboxMessage {
 
 // Schema for the outbox table; a service appends it to its own migrations.
 Migration outbox_migration(int version);
+// Schema for the dead-letter table (outbox_dead_letters); a service appends it after
+// outbox_migration.
+Migration outbox_dead_letters_migration(int version);
+
+// The largest message (key plus payload, in bytes) an outbox takes unless the relay says
+// otherwise: librdkafka's default message.max.bytes (1,000,000) less room for the record's framing.
+inline constexpr std::size_t kOutboxFramingBytes = 1024;
+inline constexpr std::size_t kOutboxMaxMessageBytes = 1'000'000 - kOutboxFramingBytes;
+// The limit OutboxWriter applies, for the whole process (one producer publishes its outbox). The
+// relay aligns it with its producer's message.max.bytes at construction.
+void set_outbox_max_message_bytes(std::size_t bytes);
+std::size_t outbox_max_message_bytes();
+
+// Thrown by OutboxWriter::append for a message above outbox_max_message_bytes(): the producer
+// would refuse it, so it must never be stored. It rolls the caller's transaction back, and the
+// RPC edge answers INVALID_ARGUMENT. Not a StoreError: the store is fine, the request is not.
+class OutboxMessageTooLarge : public std::runtime_error {
+ public:
+  OutboxMessageTooLarge(const std::string& topic, std::size_t bytes, std::size_t limit);
+  std::size_t bytes() const { return bytes_; }
+  std::size_t limit() const { return limit_; }
+
+ private:
+  std::size_t bytes_;
+  std::size_t limit_;
+};
 
 // Appends messages inside the caller's transaction with one prepared statement (a bulk write
-// appends thousands).
+// appends thousands). Throws OutboxMessageTooLarge before writing a message above the limit.
 class OutboxWriter {
  public:
   explicit OutboxWriter(Transaction& tx);
@@ -30,6 +62,7 @@ class OutboxWriter {
  private:
   Statement insert_;
   WriteObserver* observer_;
+  std::size_t limit_;
 };
 
 // Appends one message inside the caller's transaction.
@@ -37,11 +70,35 @@ void outbox_append(Transaction& tx, const OutboxMessage& message);
 
 // Oldest unsent messages, at most `limit`.
 std::vector<OutboxMessage> outbox_fetch_unsent(Database& db, int limit);
+// Unsent messages with an id above `after`, oldest first, at most `limit`: the relay reads on
+// from the last row it handed to the producer.
+std::vector<OutboxMessage> outbox_fetch_after(Database& db, std::int64_t after, int limit);
 
 // Removes rows Kafka acknowledged (a retried batch may remove ids already gone).
 void outbox_remove_sent(Database& db, const std::vector<std::int64_t>& ids);
 
 // Number of unsent messages (the outbox backlog metric).
 std::int64_t outbox_backlog(Database& db);
+
+// A row the broker refused for good, kept with the reason.
+struct DeadLetter {
+  std::int64_t id = 0;  // the outbox row's id
+  std::string topic;
+  std::string key;
+  std::int64_t payload_bytes = 0;
+  std::string created_at;    // when the change was written
+  std::string set_aside_at;  // when the relay gave up on it
+  std::string reason;        // the broker's or producer's error, never the payload
+};
+
+// Moves the outbox row `id` into outbox_dead_letters with `reason`, in one transaction. Returns
+// false when the row is no longer in the outbox.
+bool outbox_set_aside(Database& db, std::int64_t id, std::string_view reason);
+// Dead letters, oldest first, at most `limit`.
+std::vector<DeadLetter> outbox_dead_letters(Database& db, int limit);
+std::int64_t outbox_dead_letter_count(Database& db);
+// Puts the dead letter `id` (every one when empty) back at the end of the outbox, under a new
+// id, for the relay to try again; returns how many moved.
+std::int64_t outbox_requeue(Database& db, std::optional<std::int64_t> id);
 
 }  // namespace jaring::store

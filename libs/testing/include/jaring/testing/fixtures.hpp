@@ -56,8 +56,13 @@ class DevKafka {
   const std::string& bootstrap() const { return bootstrap_; }
   // SIGKILL: the broker is gone at once, as in a crash (fault tests).
   void kill() { process_->kill(); }
+  // SIGSTOP and SIGCONT: a stalled broker keeps its connections open and answers nothing until
+  // resumed (fault tests). The fixture resumes a paused broker before stopping it.
+  void pause();
+  void resume();
 
  private:
+  bool paused_ = false;
   TempDir dir_;
   std::string bootstrap_;
   std::unique_ptr<process::Process> process_;
