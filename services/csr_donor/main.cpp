@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -69,6 +70,8 @@ int main(int argc, char** argv) {
     const auto call_timeout = std::chrono::seconds(reader.integer("calls.timeout_seconds", 30, 1, 600));
     csr::Settings settings;
     settings.low_balance_months = static_cast<int>(reader.integer("alerts.low_balance_months", 2, 0, 120));
+    settings.max_deposit = reader.integer("wallet.max_deposit", settings.max_deposit, 1,
+                                          std::numeric_limits<std::int64_t>::max());
     const auto cohort_check =
         std::chrono::seconds(reader.integer("cohorts.check_interval_seconds", 60, 1, 86400));
     const auto kafka_settings = service::read_kafka(reader);

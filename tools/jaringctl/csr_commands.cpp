@@ -22,6 +22,14 @@ std::unique_ptr<csr::SponsorService::Stub> stub(const Globals& g) {
   return csr::SponsorService::NewStub(channel_to(g, "csr-donor"));
 }
 
+// A file's path as a part of an idempotency key, which is a token (letters, digits and . _ : -,
+// at most 128 characters): its FNV-1a hash, the same for the same path on every run.
+std::string path_key(const std::string& path) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (const unsigned char c : path) hash = (hash ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", hash);
+}
+
 // A retry-safe key unless the caller gives one: retrying the same command line with --key is safe.
 std::string key_or_new(const std::string& key) { return key.empty() ? new_id("ctl-") : key; }
 
@@ -149,7 +157,7 @@ int propose(const Globals& g, const ProposeOptions& o) {
     return 2;
   }
   csr::SubmitProposalRequest request;
-  request.set_idempotency_key(o.key.empty() ? "propose:" + o.kelurahan + ":" + o.file : o.key);
+  request.set_idempotency_key(o.key.empty() ? "propose:" + o.kelurahan + ":" + path_key(o.file) : o.key);
   request.set_kelurahan_code(o.kelurahan);
   request.set_note(o.note);
   int bad_rows = 0;

@@ -28,7 +28,7 @@ Result<void> EventHandler::apply_event(const events::v1::Envelope& envelope) {
     }
     case Envelope::kParticipantUpdated: {
       const auto& e = envelope.participant_updated();
-      return core.participant_updated(id, e.participant_id(), e.rw_code(), e.category(), e.income_band());
+      return core.participant_updated(id, e.participant_id(), e.rw_code(), e.category(), e.income_band(), at);
     }
     case Envelope::kParticipantMoved: {
       const auto& e = envelope.participant_moved();

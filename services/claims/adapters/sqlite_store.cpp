@@ -5,6 +5,7 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "event_codec.hpp"
 #include "jaring/crypto/sealed_table.hpp"
@@ -30,6 +31,33 @@ std::string claim_context(const char* column, std::string_view claim_id) {
 std::string part_context(const crypto::SealedTable& table, const char* column, std::string_view claim_id,
                          std::int64_t seq) {
   return crypto::context(table.table, column, fmt::format("{}/{}", claim_id, seq));
+}
+
+// What a failed write answers. The core checks every rule before it writes, so a constraint
+// of the schema that still fails names the request field it guards (FAILED_PRECONDITION);
+// anything else is UNAVAILABLE. The SQL and SQLite's words go to the log, never to a client.
+Error store_failure(std::string_view what) {
+  spdlog::error("claims store: {}", what);
+  struct Guard {
+    std::string_view constraint;  // as SQLite names it in its message
+    FieldViolation violation;
+  };
+  static const Guard kGuards[] = {
+      {"claims.idempotency_key", {"idempotency_key", "was used for a different filing"}},
+      {"total >= 0", {"total", "a claim's total must not be negative"}},
+      {"approved_by", {"approved_by", "filer, verifier and approver are three different people"}},
+      {"status IN", {"status", "must be filed, verified, approved, paid or rejected"}},
+  };
+  if (what.find("constraint failed") != std::string_view::npos) {
+    for (const auto& guard : kGuards) {
+      if (what.find(guard.constraint) != std::string_view::npos)
+        return {ErrorCode::kFailedPrecondition,
+                guard.violation.field + ": " + guard.violation.rule,
+                {guard.violation}};
+    }
+    return {ErrorCode::kFailedPrecondition, "the change breaks a rule of the claims store", {}};
+  }
+  return Error::unavailable("the claims store is unavailable; the service logged the cause");
 }
 
 constexpr const char* kParticipantColumns =
@@ -232,6 +260,23 @@ class SqliteUnit final : public Unit {
         .bind(8, p.exit_reason)
         .bind(9, p.exit_date)
         .bind(10, p.coverage_state)
+        .run();
+  }
+
+  std::vector<IncomeChange> incomes(const std::string& id) override {
+    std::vector<IncomeChange> out;
+    auto s =
+        db_.prepare("SELECT effective_on, band FROM incomes WHERE participant_id = ? ORDER BY effective_on");
+    s.bind(1, id);
+    while (s.step()) out.push_back({s.column_text(0), s.column_int(1)});
+    return out;
+  }
+
+  void save_income(const std::string& id, const IncomeChange& change) override {
+    db_.prepare("INSERT OR REPLACE INTO incomes (participant_id, effective_on, band) VALUES (?, ?, ?)")
+        .bind(1, id)
+        .bind(2, change.effective_on)
+        .bind(3, change.band)
         .run();
   }
 
@@ -528,19 +573,36 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
        [&sealer](store::Database& db) {
          for (const auto& table : sealed_tables()) crypto::reseal_in_transaction(db, sealer, table);
        }},
+      // Income bands with the day they took effect: a claim uses the band in force on its event
+      // date. Participants known before learn their latest band from their registration day,
+      // the best this store knows of them.
+      {6, R"sql(
+        CREATE TABLE incomes (
+          participant_id TEXT NOT NULL,
+          effective_on TEXT NOT NULL,
+          band INTEGER NOT NULL,
+          PRIMARY KEY (participant_id, effective_on)
+        ) WITHOUT ROWID;
+        INSERT INTO incomes (participant_id, effective_on, band)
+          SELECT participant_id, registered_on, income_band FROM participants WHERE income_band > 0;
+      )sql"},
       // Rows the broker refuses for good, set aside by the relay (libs/store outbox.hpp).
-      store::outbox_dead_letters_migration(6),
+      store::outbox_dead_letters_migration(7),
   };
 }
 
 Result<void> SqliteStore::transact(const std::function<Result<void>(Unit&)>& fn) {
-  return store::write_or_unavailable(
-      db_, "claims store",
-      [&](store::Transaction& tx) {
-        SqliteUnit unit(tx, sealer_, clock_);
-        return fn(unit);
-      },
-      committed_);
+  Result<void> result;
+  try {
+    result = db_.write([&](store::Transaction& tx) {
+      SqliteUnit unit(tx, sealer_, clock_);
+      return fn(unit);
+    });
+  } catch (const store::StoreError& e) {
+    return fail(store_failure(e.what()));
+  }
+  if (result && committed_) committed_();
+  return result;
 }
 
 std::optional<Claim> SqliteStore::claim(const std::string& claim_id) {

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <limits>
 #include <ranges>
 
 #include <fmt/format.h>
@@ -34,6 +35,27 @@ struct YamlReader {
     return 0;
   }
 };
+
+// The largest total a claim reaches under a schedule (medical costs aside: they are what was
+// claimed, bounded by max_benefit at filing), or std::nullopt when a figure does not fit.
+std::optional<Rupiah> largest_benefit(const BenefitSchedule& s) {
+  auto unbounded = s;
+  unbounded.max_benefit = std::numeric_limits<Rupiah>::max();
+  Rupiah largest = 0;
+  for (const char* type : {type::kJkmDeath, type::kJkkDeath, type::kJkkIncapacity}) {
+    Claim c;
+    c.type = type;
+    c.incapacity_months = type == type::kJkkIncapacity ? s.incapacity_max_months : 0;
+    const auto benefit = compute_benefit(c, unbounded, s.max_declared_income);
+    if (!benefit) return std::nullopt;
+    largest = std::max(largest, benefit->total);
+  }
+  // Scholarships: max_children children at the dearest level.
+  const auto dearest = std::ranges::max(s.levels, {}, &ScholarshipLevel::amount);
+  const auto scholarships = checked_mul(dearest.amount, s.scholarship_max_children);
+  if (!scholarships) return std::nullopt;
+  return std::max(largest, *scholarships);
+}
 
 void validate(const std::vector<BenefitSchedule>& schedules, std::vector<std::string>& problems) {
   if (schedules.empty()) problems.push_back("schedules: at least one schedule is needed");
@@ -68,6 +90,20 @@ void validate(const std::vector<BenefitSchedule>& schedules, std::vector<std::st
       if (std::ranges::count(s.levels, l.level, &ScholarshipLevel::level) > 1)
         problems.push_back(fmt::format("{}: scholarship level \"{}\" is listed twice", where, l.level));
     }
+    positive(s.max_declared_income, "max_declared_income");
+    positive(s.max_benefit, "max_benefit");
+    // max_benefit must cover every figure the rules compute at the top band, so that a claim
+    // within the rules is never refused for its size.
+    if (s.max_benefit > 0 && s.max_declared_income > 0 && !s.levels.empty()) {
+      const auto largest = largest_benefit(s);
+      if (!largest) {
+        problems.push_back(fmt::format("{}: the figures at max_declared_income do not fit in rupiah", where));
+      } else if (*largest > s.max_benefit) {
+        problems.push_back(
+            fmt::format("{}: max_benefit {} is below the {} these rules compute at the top band", where,
+                        s.max_benefit, *largest));
+      }
+    }
   }
 }
 
@@ -84,7 +120,13 @@ const ScholarshipLevel* BenefitSchedule::level(const std::string& code) const {
   return it == levels.end() ? nullptr : &*it;
 }
 
-Rupiah apply_rate(Rupiah amount, std::int64_t basis_points) { return (amount * basis_points + 5000) / 10000; }
+std::optional<Rupiah> apply_rate(Rupiah amount, std::int64_t basis_points) {
+  const auto scaled = checked_mul(amount, basis_points);
+  if (!scaled) return std::nullopt;
+  const auto rounded = checked_add(*scaled, 5000);
+  if (!rounded) return std::nullopt;
+  return *rounded / 10000;
+}
 
 Result<BenefitTable> BenefitTable::make(std::vector<BenefitSchedule> schedules, const std::string& source) {
   std::vector<std::string> problems;
@@ -117,6 +159,8 @@ Result<BenefitTable> BenefitTable::parse(const std::string& yaml, const std::str
       } else {
         problems.push_back(fmt::format("{}: effective_from must be YYYY-MM-DD, not \"{}\"", r.where, from));
       }
+      s.max_declared_income = r.number(node, "max_declared_income");
+      s.max_benefit = r.number(node, "max_benefit");
       s.jkm_lump_sum = r.number(node, "jkm.lump_sum");
       s.jkm_periodic = r.number(node, "jkm.periodic");
       s.jkm_funeral = r.number(node, "jkm.funeral");
@@ -158,8 +202,21 @@ Result<const BenefitSchedule*> BenefitTable::on(Date date) const {
   return &*it;
 }
 
-std::vector<BenefitLine> benefit_lines(const Claim& claim, const BenefitSchedule& s, Rupiah income) {
-  std::vector<BenefitLine> lines;
+Result<Benefit> compute_benefit(const Claim& claim, const BenefitSchedule& s, Rupiah declared_income) {
+  // A band above the top one was never paid for: contributions were billed on the top band.
+  const Rupiah income = std::clamp<Rupiah>(declared_income, 0, s.max_declared_income);
+  const auto income_text = declared_income > s.max_declared_income
+                               ? fmt::format("{}, the top band (declared {})", format_rupiah(income),
+                                             format_rupiah(declared_income))
+                               : format_rupiah(income);
+  Benefit out;
+  auto& lines = out.lines;
+  bool fits = true;
+  // Unwraps a checked figure; one that does not fit refuses the whole benefit below.
+  const auto figure = [&](std::optional<Rupiah> value) {
+    if (!value) fits = false;
+    return value.value_or(0);
+  };
   const auto basis = [&](std::string text) { return fmt::format("{} ({})", text, s.name); };
   if (claim.type == type::kJkmDeath) {
     lines.push_back({"jkm_lump_sum", s.jkm_lump_sum, basis("JKM lump sum")});
@@ -167,26 +224,26 @@ std::vector<BenefitLine> benefit_lines(const Claim& claim, const BenefitSchedule
     lines.push_back({"jkm_funeral", s.jkm_funeral, basis("JKM funeral costs")});
   } else if (claim.type == type::kJkkDeath) {
     lines.push_back(
-        {"jkk_death_lump_sum", s.jkk_death_income_multiple * income,
-         basis(fmt::format("{} x declared income {}", s.jkk_death_income_multiple, format_rupiah(income)))});
+        {"jkk_death_lump_sum", figure(checked_mul(income, s.jkk_death_income_multiple)),
+         basis(fmt::format("{} x declared income {}", s.jkk_death_income_multiple, income_text))});
     lines.push_back({"jkk_funeral", s.jkk_death_funeral, basis("JKK funeral costs")});
     lines.push_back({"jkk_periodic", s.jkk_death_periodic, basis("JKK periodic benefit, paid at once")});
   } else if (claim.type == type::kJkkIncapacity) {
     const int full = std::min(claim.incapacity_months, s.incapacity_full_months);
     const int reduced = claim.incapacity_months - full;
-    const auto full_monthly = apply_rate(income, s.incapacity_full_rate_bp);
-    const auto reduced_monthly = apply_rate(income, s.incapacity_reduced_rate_bp);
+    const auto full_monthly = figure(apply_rate(income, s.incapacity_full_rate_bp));
+    const auto reduced_monthly = figure(apply_rate(income, s.incapacity_reduced_rate_bp));
     if (full > 0)
-      lines.push_back({"jkk_incapacity_full", full * full_monthly,
-                       basis(fmt::format("{} month(s) x {} ({}% of declared income {})", full,
-                                         format_rupiah(full_monthly), s.incapacity_full_rate_bp / 100,
-                                         format_rupiah(income)))});
+      lines.push_back(
+          {"jkk_incapacity_full", figure(checked_mul(full_monthly, full)),
+           basis(fmt::format("{} month(s) x {} ({}% of declared income {})", full,
+                             format_rupiah(full_monthly), s.incapacity_full_rate_bp / 100, income_text))});
     if (reduced > 0)
       lines.push_back(
-          {"jkk_incapacity_reduced", reduced * reduced_monthly,
+          {"jkk_incapacity_reduced", figure(checked_mul(reduced_monthly, reduced)),
            basis(fmt::format("{} month(s) x {} ({}% of declared income {}) after month {}", reduced,
-                             format_rupiah(reduced_monthly), s.incapacity_reduced_rate_bp / 100,
-                             format_rupiah(income), s.incapacity_full_months))});
+                             format_rupiah(reduced_monthly), s.incapacity_reduced_rate_bp / 100, income_text,
+                             s.incapacity_full_months))});
   } else if (claim.type == type::kJkkMedical) {
     const auto amount = claim.verified_amount > 0 ? claim.verified_amount : claim.claimed_amount;
     lines.push_back({"jkk_medical", amount,
@@ -202,13 +259,17 @@ std::vector<BenefitLine> benefit_lines(const Claim& claim, const BenefitSchedule
                                          level->max_years, claim.scholarship_year))});
     }
   }
-  return lines;
-}
-
-Rupiah total_of(const std::vector<BenefitLine>& lines) {
-  Rupiah total = 0;
-  for (const auto& l : lines) total += l.amount;
-  return total;
+  const auto total = checked_sum(lines | std::views::transform(&BenefitLine::amount));
+  if (fits && total && *total >= 0 && *total <= s.max_benefit) {
+    out.total = *total;
+    return out;
+  }
+  const auto rule = fmt::format("the benefit {} is above the most one claim pays, {} ({})",
+                                fits && total ? format_rupiah(*total) : "beyond any rupiah figure",
+                                format_rupiah(s.max_benefit), s.name);
+  if (claim.type == type::kJkkMedical)
+    return fail(Error::invalid({{claim.verified_amount > 0 ? "verified_amount" : "claimed_amount", rule}}));
+  return fail(Error{ErrorCode::kFailedPrecondition, rule, {}});
 }
 
 }  // namespace jaring::claims

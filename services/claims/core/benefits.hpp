@@ -3,6 +3,7 @@
 // the event date gives every figure; the rules below turn it into benefit lines in whole rupiah,
 // one line per component, each with the basis it was computed on.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@ struct ScholarshipLevel {
 struct BenefitSchedule {
   std::string name;
   Date effective_from;
+  Rupiah max_declared_income = 0;  // the top tariff band: income counts up to it
+  Rupiah max_benefit = 0;          // the most one claim pays
   Rupiah jkm_lump_sum = 0, jkm_periodic = 0, jkm_funeral = 0;
   int jkk_death_income_multiple = 0;
   Rupiah jkk_death_funeral = 0, jkk_death_periodic = 0;
@@ -52,13 +55,21 @@ class BenefitTable {
   std::vector<BenefitSchedule> schedules_;  // by effective_from
 };
 
-// x * bp / 10000, rounded half up; x >= 0.
-Rupiah apply_rate(Rupiah amount, std::int64_t basis_points);
+// x * bp / 10000, rounded half up; x >= 0. std::nullopt when it does not fit.
+std::optional<Rupiah> apply_rate(Rupiah amount, std::int64_t basis_points);
+
+struct Benefit {
+  std::vector<BenefitLine> lines;
+  Rupiah total = 0;
+};
 
 // Benefit lines of a claim from the schedule: JKM death, JKK death (on the declared income),
 // temporary incapacity (months at full, then reduced rate), medical costs (the verified amount,
-// else the claimed one), scholarships (one line per child).
-std::vector<BenefitLine> benefit_lines(const Claim& claim, const BenefitSchedule& schedule, Rupiah income);
-Rupiah total_of(const std::vector<BenefitLine>& lines);
+// else the claimed one), scholarships (one line per child), and their total. The declared
+// income counts up to the schedule's max_declared_income (a band above the top one was never
+// paid for). Every figure is computed with checked arithmetic; a total above max_benefit is
+// refused: INVALID_ARGUMENT on claimed_amount or verified_amount for medical costs (the input
+// that drove it), FAILED_PRECONDITION otherwise (the validated table makes that unreachable).
+Result<Benefit> compute_benefit(const Claim& claim, const BenefitSchedule& schedule, Rupiah declared_income);
 
 }  // namespace jaring::claims

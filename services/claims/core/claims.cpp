@@ -7,6 +7,7 @@
 
 #include "jaring/common/codes.hpp"
 #include "jaring/common/ids.hpp"
+#include "jaring/common/text.hpp"
 #include "rules.hpp"
 
 namespace jaring::claims {
@@ -21,8 +22,38 @@ Error field_error(std::string field, std::string rule) {
   return Error::invalid({{std::move(field), std::move(rule)}});
 }
 
+// Bounds of repeated fields: a family card lists a household, a filing a few children (the
+// schedule's limit is checked later) and a step a claim type's checklist.
+constexpr std::size_t kMaxFamily = 20;
+constexpr std::size_t kMaxChildren = 10;
+constexpr std::size_t kMaxDocuments = 20;
+// Field rules beyond libs/common's usual ones (jaring/common/text.hpp).
+constexpr text::Rule kOptionalId{text::Kind::kToken, 64, false};
+constexpr text::Rule kOptionalName{text::Kind::kLine, 100, false};
+constexpr text::Rule kCode{text::Kind::kToken, 64, true};
+
 bool digits_only(const std::string& text) {
   return !text.empty() && std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// A phone number as written on a form: an optional + and 8 to 15 digits.
+bool valid_phone(std::string_view phone) {
+  if (phone.starts_with('+')) phone.remove_prefix(1);
+  return phone.size() >= 8 && phone.size() <= 15 && digits_only(std::string(phone));
+}
+
+// Adds a violation when a repeated field lists more than `most` entries; returns whether it fits.
+bool check_count(std::vector<FieldViolation>& bad, const char* field, std::size_t count, std::size_t most) {
+  if (count <= most) return true;
+  bad.push_back({field, fmt::format("must list at most {} entries", most)});
+  return false;
+}
+
+// The claim id every later step names: an id the system gave.
+Result<void> check_claim_id(const std::string& claim_id) {
+  std::vector<FieldViolation> bad;
+  if (!text::check(bad, "claim_id", claim_id, text::kId)) return fail(Error::invalid(std::move(bad)));
+  return {};
 }
 
 std::string child_key(const Child& c) { return c.name + "|" + c.birth_date; }
@@ -112,19 +143,25 @@ Result<void> Claims::participant_registered(const std::string& event_id, const P
     p.exit_date.clear();
     p.exit_reason.clear();
     unit.save_participant(p);
+    // The band declared at registration is in force from the registration day.
+    if (p.income_band > 0) unit.save_income(p.participant_id, {p.registered_on, p.income_band});
     return {};
   });
 }
 
 Result<void> Claims::participant_updated(const std::string& event_id, const std::string& participant_id,
                                          const std::string& rw_code, const std::string& category,
-                                         Rupiah income_band) {
+                                         Rupiah income_band, TimePoint at) {
   return project(event_id, [&](Unit& unit) -> Result<void> {
     auto p = unit.participant(participant_id);
     if (!p) return fail(Error::not_found("ParticipantUpdated for an unknown participant " + participant_id));
     if (!rw_code.empty()) p->rw_code = rw_code;
     if (!category.empty()) p->category = category;
-    if (income_band > 0) p->income_band = income_band;
+    if (income_band > 0) {
+      p->income_band = income_band;
+      // A new band counts from the day it was declared: claims for earlier events keep the old one.
+      unit.save_income(participant_id, {jakarta_date(at), income_band});
+    }
     unit.save_participant(*p);
     return {};
   });
@@ -265,9 +302,14 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
 
   // Checks that need no store: every broken rule at once.
   std::vector<FieldViolation> bad;
-  if (c.idempotency_key.empty())
+  if (c.idempotency_key.empty()) {
     bad.push_back({"idempotency_key", "required: a retried filing must not file twice"});
-  if (c.participant_id.empty()) bad.push_back({"participant_id", "required"});
+  } else {
+    text::check(bad, "idempotency_key", c.idempotency_key, text::kIdempotencyKey);
+  }
+  text::check(bad, "participant_id", c.participant_id, text::kId);
+  text::check(bad, "agent_id", c.agent_id, kOptionalId);
+  text::check(bad, "note", c.note, text::kNote);
   if (!codes::one_of(c.claim_type, kClaimTypes))
     bad.push_back(
         {"claim_type", "must be jkm_death, jkk_death, jkk_temporary_incapacity, jkk_medical or scholarship"});
@@ -281,9 +323,11 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
   } else if (!c.event_date.empty()) {
     bad.push_back({"event_date", "leave empty for a scholarship: the death claim's date applies"});
   }
-  if (c.claimant.name.empty()) bad.push_back({"claimant.name", "required"});
+  text::check(bad, "claimant.name", c.claimant.name, text::kName);
   if (!c.claimant.nik.empty() && (c.claimant.nik.size() != 16 || !digits_only(c.claimant.nik)))
     bad.push_back({"claimant.nik", "must be 16 digits"});
+  if (!c.claimant.phone.empty() && !valid_phone(c.claimant.phone))
+    bad.push_back({"claimant.phone", "must be a phone number: an optional + and 8 to 15 digits"});
   if (own) {
     if (!c.claimant.relation.empty() && c.claimant.relation != "self")
       bad.push_back({"claimant.relation",
@@ -294,9 +338,12 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
                    "must be an heir: spouse, child, parent, grandchild, grandparent, sibling, "
                    "parent_in_law or will"});
   }
-  for (std::size_t i = 0; i < c.family.size(); ++i) {
-    if (!heir_rank(c.family[i].relation))
-      bad.push_back({fmt::format("family[{}].relation", i), "must be an heir relation"});
+  if (check_count(bad, "family", c.family.size(), kMaxFamily)) {
+    for (std::size_t i = 0; i < c.family.size(); ++i) {
+      if (!heir_rank(c.family[i].relation))
+        bad.push_back({fmt::format("family[{}].relation", i), "must be an heir relation"});
+      text::check(bad, fmt::format("family[{}].name", i), c.family[i].name, kOptionalName);
+    }
   }
   if (c.claim_type == type::kJkkIncapacity) {
     if (c.incapacity_months < 1) bad.push_back({"incapacity_months", "must be at least 1"});
@@ -311,23 +358,43 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
   }
   if (c.requested_amount < 0) bad.push_back({"requested_amount", "must not be negative"});
   if (scholarship) {
-    if (c.death_claim_id.empty()) bad.push_back({"death_claim_id", "required: the paid death claim"});
+    if (c.death_claim_id.empty()) {
+      bad.push_back({"death_claim_id", "required: the paid death claim"});
+    } else {
+      text::check(bad, "death_claim_id", c.death_claim_id, text::kId);
+    }
     if (c.scholarship_year < 1900 || c.scholarship_year > static_cast<int>(today_date.year()) + 1)
       bad.push_back({"scholarship_year",
                      fmt::format("must be a year up to {}", static_cast<int>(today_date.year()) + 1)});
     if (c.children.empty()) bad.push_back({"children", "at least one child"});
     std::set<std::string> seen;
-    for (std::size_t i = 0; i < c.children.size(); ++i) {
+    const bool few = check_count(bad, "children", c.children.size(), kMaxChildren);
+    for (std::size_t i = 0; few && i < c.children.size(); ++i) {
       const auto& ch = c.children[i];
       const auto at = [&](const char* f) { return fmt::format("children[{}].{}", i, f); };
-      if (ch.name.empty()) bad.push_back({at("name"), "required"});
+      const bool named = text::check(bad, at("name"), ch.name, text::kName);
       if (!parse_date(ch.birth_date)) bad.push_back({at("birth_date"), "must be a date YYYY-MM-DD"});
-      if (!seen.insert(child_key(ch)).second) bad.push_back({at("name"), "the same child is listed twice"});
+      text::check(bad, at("level"), ch.level, kCode);
+      if (named && !seen.insert(child_key(ch)).second)
+        bad.push_back({at("name"), "the same child is listed twice"});
     }
   } else {
     if (!c.death_claim_id.empty()) bad.push_back({"death_claim_id", "only for scholarship"});
     if (!c.children.empty()) bad.push_back({"children", "only for scholarship"});
     if (c.scholarship_year != 0) bad.push_back({"scholarship_year", "only for scholarship"});
+  }
+  // Amounts above the most one claim pays under the schedule of the event (of the school year
+  // for a scholarship), before anything is read.
+  if (bad.empty()) {
+    const auto date =
+        scholarship ? Date{std::chrono::year(c.scholarship_year), std::chrono::January, std::chrono::day(1)}
+                    : *event;
+    if (const auto s = benefits_.on(date)) {
+      const auto ceiling = fmt::format("must be at most {}, the most one claim pays ({})",
+                                       format_rupiah((*s)->max_benefit), (*s)->name);
+      if (c.claimed_amount > (*s)->max_benefit) bad.push_back({"claimed_amount", ceiling});
+      if (c.requested_amount > (*s)->max_benefit) bad.push_back({"requested_amount", ceiling});
+    }
   }
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
 
@@ -483,8 +550,11 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
             s.jkk_claim_limit_years, c.event_date, date_text(limit), today_text);
     }
 
-    claim.lines = benefit_lines(claim, s, participant->income_band);
-    claim.total = total_of(claim.lines);
+    // The band in force on the event date: a raise declared after the accident pays nothing more.
+    auto benefit = compute_benefit(claim, s, income_on(unit.incomes(c.participant_id), claim.event_date));
+    if (!benefit) return fail(benefit.error());
+    claim.lines = std::move(benefit->lines);
+    claim.total = benefit->total;
     if (c.requested_amount > 0 && c.requested_amount != claim.total)
       return fail(field_error("requested_amount", fmt::format("must equal what the rules give: {} ({})",
                                                               format_rupiah(claim.total), s.name)));
@@ -536,7 +606,14 @@ Result<Claim> Claims::step(const std::string& claim_id, const Actor& actor, cons
 
 Result<Claim> Claims::attach_documents(const std::string& claim_id, const std::vector<std::string>& documents,
                                        const Actor& caller, const auth::Scope& scope) {
+  if (auto ok = check_claim_id(claim_id); !ok) return fail(ok.error());
   if (documents.empty()) return fail(field_error("documents", "at least one document code"));
+  std::vector<FieldViolation> malformed;
+  if (check_count(malformed, "documents", documents.size(), kMaxDocuments)) {
+    for (std::size_t i = 0; i < documents.size(); ++i)
+      text::check(malformed, fmt::format("documents[{}]", i), documents[i], kCode);
+  }
+  if (!malformed.empty()) return fail(Error::invalid(std::move(malformed)));
   const auto actor = normalised(caller);
   return step(claim_id, actor, scope, [&](Unit&, Claim& claim, std::vector<Event>&) -> Result<void> {
     if (claim.status != status::kFiled && claim.status != status::kVerified)
@@ -568,6 +645,9 @@ Result<Claim> Claims::attach_documents(const std::string& claim_id, const std::v
 
 Result<Claim> Claims::verify(const std::string& claim_id, Rupiah verified_amount, const std::string& note,
                              const Actor& caller, const auth::Scope& scope) {
+  if (auto ok = check_claim_id(claim_id); !ok) return fail(ok.error());
+  if (std::vector<FieldViolation> bad; !text::check(bad, "note", note, text::kNote))
+    return fail(Error::invalid(std::move(bad)));
   const auto actor = normalised(caller);
   return step(claim_id, actor, scope, [&](Unit& unit, Claim& claim, std::vector<Event>&) -> Result<void> {
     if (claim.status != status::kFiled)
@@ -586,11 +666,13 @@ Result<Claim> Claims::verify(const std::string& claim_id, Rupiah verified_amount
         return fail(field_error("verified_amount", fmt::format("must not exceed the costs claimed ({})",
                                                                format_rupiah(claim.claimed_amount))));
       claim.verified_amount = verified_amount;
-      auto participant = unit.participant(claim.participant_id);
       auto schedule = benefits_.on(schedule_date(claim));
       if (!schedule) return fail(schedule.error());
-      claim.lines = benefit_lines(claim, **schedule, participant ? participant->income_band : 0);
-      claim.total = total_of(claim.lines);
+      auto benefit =
+          compute_benefit(claim, **schedule, income_on(unit.incomes(claim.participant_id), claim.event_date));
+      if (!benefit) return fail(benefit.error());
+      claim.lines = std::move(benefit->lines);
+      claim.total = benefit->total;
     } else if (verified_amount != 0 && verified_amount != claim.total) {
       return fail(field_error(
           "verified_amount",
@@ -605,6 +687,9 @@ Result<Claim> Claims::verify(const std::string& claim_id, Rupiah verified_amount
 
 Result<Claim> Claims::approve(const std::string& claim_id, const std::string& note, const Actor& caller,
                               const auth::Scope& scope) {
+  if (auto ok = check_claim_id(claim_id); !ok) return fail(ok.error());
+  if (std::vector<FieldViolation> bad; !text::check(bad, "note", note, text::kNote))
+    return fail(Error::invalid(std::move(bad)));
   const auto actor = normalised(caller);
   return step(claim_id, actor, scope, [&](Unit& unit, Claim& claim, std::vector<Event>& out) -> Result<void> {
     if (claim.status != status::kVerified)
@@ -629,8 +714,11 @@ Result<Claim> Claims::approve(const std::string& claim_id, const std::string& no
     }
     auto schedule = benefits_.on(schedule_date(claim));
     if (!schedule) return fail(schedule.error());
-    claim.lines = benefit_lines(claim, **schedule, participant->income_band);
-    claim.total = total_of(claim.lines);
+    auto benefit =
+        compute_benefit(claim, **schedule, income_on(unit.incomes(claim.participant_id), claim.event_date));
+    if (!benefit) return fail(benefit.error());
+    claim.lines = std::move(benefit->lines);
+    claim.total = benefit->total;
     claim.status = status::kApproved;
     claim.approved_by = actor.subject;
     add_history(claim, "approved", status::kVerified, actor, format_utc(clock_.now()),
@@ -642,6 +730,11 @@ Result<Claim> Claims::approve(const std::string& claim_id, const std::string& no
 
 Result<Claim> Claims::pay(const std::string& claim_id, const std::string& idempotency_key,
                           const std::string& reference, const Actor& caller, const auth::Scope& scope) {
+  if (auto ok = check_claim_id(claim_id); !ok) return fail(ok.error());
+  std::vector<FieldViolation> bad;
+  text::check(bad, "idempotency_key", idempotency_key, text::kIdempotencyKey);
+  text::check(bad, "reference", reference, text::kReference);
+  if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
   const auto actor = normalised(caller);
   return step(claim_id, actor, scope, [&](Unit&, Claim& claim, std::vector<Event>& events) -> Result<void> {
     if (auth::same_subject(actor.subject, claim.approved_by))
@@ -669,7 +762,10 @@ Result<Claim> Claims::pay(const std::string& claim_id, const std::string& idempo
 
 Result<Claim> Claims::reject(const std::string& claim_id, const std::string& reason, const Actor& caller,
                              const auth::Scope& scope) {
+  if (auto ok = check_claim_id(claim_id); !ok) return fail(ok.error());
   if (reason.empty()) return fail(field_error("reason", "required: a rejection says why"));
+  if (std::vector<FieldViolation> bad; !text::check(bad, "reason", reason, text::kReason))
+    return fail(Error::invalid(std::move(bad)));
   const auto actor = normalised(caller);
   return step(claim_id, actor, scope, [&](Unit&, Claim& claim, std::vector<Event>& events) -> Result<void> {
     if (claim.status == status::kPaid || claim.status == status::kRejected)

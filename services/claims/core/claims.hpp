@@ -49,7 +49,7 @@ class Claims {
   Result<void> participant_registered(const std::string& event_id, const Participant& participant);
   Result<void> participant_updated(const std::string& event_id, const std::string& participant_id,
                                    const std::string& rw_code, const std::string& category,
-                                   Rupiah income_band);
+                                   Rupiah income_band, TimePoint at);
   Result<void> participant_moved(const std::string& event_id, const std::string& participant_id,
                                  const std::string& to_rw_code);
   Result<void> participant_exited(const std::string& event_id, const std::string& participant_id,

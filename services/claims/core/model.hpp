@@ -36,11 +36,18 @@ struct Participant {
   std::string branch_code;
   std::string category;
   std::string agent_id;
-  Rupiah income_band = 0;  // the declared monthly income
+  Rupiah income_band = 0;  // the declared monthly income, as last announced (display only)
   std::string registered_on;
   std::string exit_reason;
   std::string exit_date;
   std::string coverage_state;  // the latest CoverageChanged, for display only
+};
+
+// A declared income band and the day (YYYY-MM-DD, Asia/Jakarta) it took effect: a claim's
+// benefit uses the band in force on its event date, not the latest one.
+struct IncomeChange {
+  std::string effective_on;
+  Rupiah band = 0;
 };
 
 // One contribution period of a participant, from jaring.contribution.v1.

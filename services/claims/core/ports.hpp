@@ -22,6 +22,10 @@ class Unit {
 
   virtual std::optional<Participant> participant(const std::string& participant_id) = 0;
   virtual void save_participant(const Participant& participant) = 0;
+  // The participant's income bands by effective_on, oldest first; saving one for a day replaces
+  // that day's.
+  virtual std::vector<IncomeChange> incomes(const std::string& participant_id) = 0;
+  virtual void save_income(const std::string& participant_id, const IncomeChange& change) = 0;
   virtual std::vector<PeriodFact> periods(const std::string& participant_id) = 0;
   virtual void save_period(const std::string& participant_id, const PeriodFact& fact) = 0;
   // The periods a payment touched, to take them back when it is reversed.

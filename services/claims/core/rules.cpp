@@ -125,4 +125,14 @@ Coverage judge_coverage(const Participant& participant, std::span<const PeriodFa
   return c;
 }
 
+Rupiah income_on(std::span<const IncomeChange> changes, const std::string& date) {
+  if (changes.empty()) return 0;
+  Rupiah band = changes.front().band;
+  // YYYY-MM-DD compares as text in date order.
+  for (const auto& c : changes) {
+    if (c.effective_on <= date) band = c.band;
+  }
+  return band;
+}
+
 }  // namespace jaring::claims

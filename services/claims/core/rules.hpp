@@ -32,6 +32,10 @@ std::optional<std::string> heir_refusal(const std::string& relation, const std::
 std::vector<std::string> required_documents(const std::string& claim_type, const std::string& relation);
 std::vector<std::string> missing_documents(const Claim& claim);
 
+// The income band in force on `date` (YYYY-MM-DD): the latest change effective on or before it;
+// before the first change, the first one (the band declared at registration). 0 when none.
+Rupiah income_on(std::span<const IncomeChange> changes, const std::string& date);
+
 // The state of the event date's period on that date: paid (active); unpaid but at most
 // lapse_after_months unpaid months in a row (arrears: `settings.arrears_rule` decides); lapsed;
 // nothing paid yet (never_paid); or outside the participation. Payments received after the

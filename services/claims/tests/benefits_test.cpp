@@ -1,11 +1,20 @@
 // Benefit figures against hand-computed cases, and the benefit table's validation.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "core/benefits.hpp"
 
 namespace jaring::claims {
 extern const char kDefaultBenefits[];
 namespace {
+
+// The benefit the rules compute, expected to be within the table's bounds.
+Benefit benefit(const Claim& claim, const BenefitSchedule& schedule, Rupiah income) {
+  auto computed = compute_benefit(claim, schedule, income);
+  EXPECT_TRUE(computed) << computed.error().message;
+  return computed.value_or(Benefit{});
+}
 
 class BenefitsTest : public ::testing::Test {
  protected:
@@ -17,31 +26,70 @@ class BenefitsTest : public ::testing::Test {
 TEST_F(BenefitsTest, JkmDeathIsFortyTwoMillionInThreeLines) {
   Claim c;
   c.type = type::kJkmDeath;
-  const auto lines = benefit_lines(c, today(), 1'000'000);
+  const auto lines = benefit(c, today(), 1'000'000).lines;
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0].component, "jkm_lump_sum");
   EXPECT_EQ(lines[0].amount, 20'000'000);
   EXPECT_EQ(lines[1].amount, 12'000'000);
   EXPECT_EQ(lines[2].amount, 10'000'000);
-  EXPECT_EQ(total_of(lines), 42'000'000);
+  EXPECT_EQ(benefit(c, today(), 1'000'000).total, 42'000'000);
 }
 
 TEST_F(BenefitsTest, JkkDeathAtTheLowestBandIsSeventyMillion) {
   Claim c;
   c.type = type::kJkkDeath;
   // 48 x 1,000,000 + 10,000,000 funeral + 12,000,000 periodic
-  EXPECT_EQ(total_of(benefit_lines(c, today(), 1'000'000)), 70'000'000);
+  EXPECT_EQ(benefit(c, today(), 1'000'000).total, 70'000'000);
   // 48 x 2,500,000 = 120,000,000, + 22,000,000
-  EXPECT_EQ(total_of(benefit_lines(c, today(), 2'500'000)), 142'000'000);
+  EXPECT_EQ(benefit(c, today(), 2'500'000).total, 142'000'000);
+}
+
+TEST_F(BenefitsTest, DeclaredIncomeCountsUpToTheTopBand) {
+  Claim c;
+  c.type = type::kJkkDeath;
+  EXPECT_EQ(today().max_declared_income, 20'000'000);
+  // 48 x 20,000,000 + 22,000,000, however much more was declared.
+  EXPECT_EQ(benefit(c, today(), 20'000'000).total, 982'000'000);
+  EXPECT_EQ(benefit(c, today(), 1'000'000'000'000).total, 982'000'000);
+  EXPECT_EQ(benefit(c, today(), std::numeric_limits<Rupiah>::max()).total, 982'000'000);
+  // A negative figure from a broken producer counts as nothing declared.
+  EXPECT_EQ(benefit(c, today(), std::numeric_limits<Rupiah>::min()).total, 22'000'000);
+  c.type = type::kJkkIncapacity;
+  c.incapacity_months = 24;  // 12 x 20,000,000 + 12 x 10,000,000
+  EXPECT_EQ(benefit(c, today(), std::numeric_limits<Rupiah>::max()).total, 360'000'000);
+}
+
+TEST_F(BenefitsTest, ABenefitAboveTheTablesMaximumIsRefusedNamingTheAmount) {
+  Claim c;
+  c.type = type::kJkkMedical;
+  c.claimed_amount = today().max_benefit;
+  EXPECT_EQ(benefit(c, today(), 0).total, 1'000'000'000);
+  c.claimed_amount = today().max_benefit + 1;
+  auto refused = compute_benefit(c, today(), 0);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(refused.error().violations.at(0).field, "claimed_amount");
+  c.verified_amount = std::numeric_limits<Rupiah>::max();
+  EXPECT_EQ(compute_benefit(c, today(), 0).error().violations.at(0).field, "verified_amount");
+}
+
+TEST_F(BenefitsTest, ATableWhoseMaximumIsBelowItsOwnFiguresIsRefused) {
+  std::string yaml = kDefaultBenefits;
+  yaml.replace(yaml.find("max_benefit: 1000000000"), 23, "max_benefit: 900000000");
+  auto table = BenefitTable::parse(yaml, "small.yaml");
+  ASSERT_FALSE(table);
+  EXPECT_NE(table.error().violations.at(0).rule.find("max_benefit 900000000 is below the 982000000"),
+            std::string::npos)
+      << table.error().violations[0].rule;
 }
 
 TEST_F(BenefitsTest, TemporaryIncapacityIsFullForTwelveMonthsThenHalf) {
   Claim c;
   c.type = type::kJkkIncapacity;
   c.incapacity_months = 5;
-  EXPECT_EQ(total_of(benefit_lines(c, today(), 1'500'000)), 7'500'000);
+  EXPECT_EQ(benefit(c, today(), 1'500'000).total, 7'500'000);
   c.incapacity_months = 14;
-  const auto lines = benefit_lines(c, today(), 1'500'000);
+  const auto lines = benefit(c, today(), 1'500'000).lines;
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0].amount, 18'000'000);  // 12 x 1,500,000
   EXPECT_EQ(lines[1].amount, 1'500'000);   // 2 x 750,000
@@ -51,9 +99,9 @@ TEST_F(BenefitsTest, MedicalCostsAreTheVerifiedAmountElseTheClaimedOne) {
   Claim c;
   c.type = type::kJkkMedical;
   c.claimed_amount = 4'750'000;
-  EXPECT_EQ(total_of(benefit_lines(c, today(), 1'000'000)), 4'750'000);
+  EXPECT_EQ(benefit(c, today(), 1'000'000).total, 4'750'000);
   c.verified_amount = 4'200'000;
-  EXPECT_EQ(total_of(benefit_lines(c, today(), 1'000'000)), 4'200'000);
+  EXPECT_EQ(benefit(c, today(), 1'000'000).total, 4'200'000);
 }
 
 TEST_F(BenefitsTest, ScholarshipsPayTheLevelAmountPerChild) {
@@ -62,7 +110,7 @@ TEST_F(BenefitsTest, ScholarshipsPayTheLevelAmountPerChild) {
   c.scholarship_year = 2026;
   c.children = {{"A", "2014-02-01", "sd", 6, false, false},
                 {"B", "2005-05-05", "university", 2, false, false}};
-  const auto lines = benefit_lines(c, today(), 1'000'000);
+  const auto lines = benefit(c, today(), 1'000'000).lines;
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0].amount, 1'500'000);
   EXPECT_EQ(lines[1].amount, 12'000'000);
@@ -75,6 +123,8 @@ TEST_F(BenefitsTest, SchedulesAreEffectiveDated) {
   const std::string yaml = std::string(kDefaultBenefits) + R"(
   - name: a later rule
     effective_from: 2027-01-01
+    max_declared_income: 20000000
+    max_benefit: 2000000000
     jkm: {lump_sum: 25000000, periodic: 12000000, funeral: 10000000}
     jkk_death: {income_multiple: 56, funeral: 10000000, periodic: 12000000}
     temporary_incapacity: {full_months: 12, full_rate_bp: 10000, reduced_rate_bp: 5000, max_months: 24}
@@ -89,8 +139,8 @@ TEST_F(BenefitsTest, SchedulesAreEffectiveDated) {
   ASSERT_TRUE(table) << table.error().violations[0].rule;
   Claim c;
   c.type = type::kJkmDeath;
-  EXPECT_EQ(total_of(benefit_lines(c, **table->on(*parse_date("2026-12-31")), 0)), 42'000'000);
-  EXPECT_EQ(total_of(benefit_lines(c, **table->on(*parse_date("2027-01-01")), 0)), 47'000'000);
+  EXPECT_EQ(benefit(c, **table->on(*parse_date("2026-12-31")), 0).total, 42'000'000);
+  EXPECT_EQ(benefit(c, **table->on(*parse_date("2027-01-01")), 0).total, 47'000'000);
   EXPECT_FALSE(table->on(*parse_date("2019-01-01")));
 }
 

@@ -379,7 +379,7 @@ TEST_F(LifecycleTest, ProjectionsApplyEachEventOnce) {
   EXPECT_EQ(core_->coverage_on("p_9", "2026-02-10", kEveryone)->contribution_months, 0);
   ASSERT_TRUE(core_->participant_exited("e_x9", "p_9", "moved_away", "2026-02-28"));
   EXPECT_EQ(core_->coverage_on("p_9", "2026-03-01", kEveryone)->state, "not_participating");
-  EXPECT_FALSE(core_->participant_updated("e_u", "p_unknown", "", "", 2'000'000));
+  EXPECT_FALSE(core_->participant_updated("e_u", "p_unknown", "", "", 2'000'000, clock_.now()));
 }
 
 }  // namespace

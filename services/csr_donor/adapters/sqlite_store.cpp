@@ -5,12 +5,45 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "event_codec.hpp"
 #include "jaring/store/outbox.hpp"
 
 namespace jaring::csr {
 namespace {
+
+// What a failed statement answers. The core checks every rule before it writes, so a constraint
+// of the schema that still fails names the request field it guards (FAILED_PRECONDITION), and
+// a sum SQLite cannot hold is refused as too large; anything else is UNAVAILABLE. The SQL and
+// SQLite's words go to the log, never to a client.
+Error store_failure(std::string_view what) {
+  spdlog::error("csr-donor store: {}", what);
+  struct Guard {
+    std::string_view constraint;  // as SQLite names it in its message
+    FieldViolation violation;
+  };
+  static const Guard kGuards[] = {
+      {"balance >= 0", {"amount", "a wallet's balance must not go below zero"}},
+      {"deposits.idempotency_key", {"idempotency_key", "was used for another deposit"}},
+      {"amount > 0", {"amount", "must be a positive number of rupiah"}},
+      {"allocations.participant_id", {"period", "a participant's period has one payer"}},
+  };
+  if (what.find("constraint failed") != std::string_view::npos) {
+    for (const auto& guard : kGuards) {
+      if (what.find(guard.constraint) != std::string_view::npos)
+        return {ErrorCode::kFailedPrecondition,
+                guard.violation.field + ": " + guard.violation.rule,
+                {guard.violation}};
+    }
+    return {ErrorCode::kFailedPrecondition, "the change breaks a rule of the csr-donor store", {}};
+  }
+  if (what.find("integer overflow") != std::string_view::npos)
+    return {ErrorCode::kFailedPrecondition,
+            "a sum of this sponsor's figures does not fit in a rupiah figure",
+            {}};
+  return Error::unavailable("the csr-donor store is unavailable; the service logged the cause");
+}
 
 // Periods are stored as month indexes (year * 12 + month - 1): compact and ordered.
 constexpr const char* kCohortColumns =
@@ -740,13 +773,17 @@ std::vector<store::Migration> SqliteStore::migrations() {
 }
 
 Result<void> SqliteStore::transact(const std::function<Result<void>(Unit&)>& fn) {
-  return store::write_or_unavailable(
-      db_, "csr-donor store",
-      [&](store::Transaction& tx) {
-        SqliteUnit unit(tx.database(), &tx, clock_);
-        return fn(unit);
-      },
-      committed_);
+  Result<void> result;
+  try {
+    result = db_.write([&](store::Transaction& tx) {
+      SqliteUnit unit(tx.database(), &tx, clock_);
+      return fn(unit);
+    });
+  } catch (const store::StoreError& e) {
+    return fail(store_failure(e.what()));
+  }
+  if (result && committed_) committed_();
+  return result;
 }
 
 Result<void> SqliteStore::read(const std::function<Result<void>(Unit&)>& fn) {
@@ -756,7 +793,7 @@ Result<void> SqliteStore::read(const std::function<Result<void>(Unit&)>& fn) {
       return fn(unit);
     });
   } catch (const store::StoreError& e) {
-    return fail(Error::unavailable(std::string("csr-donor store: ") + e.what()));
+    return fail(store_failure(e.what()));
   }
 }
 

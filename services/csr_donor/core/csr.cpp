@@ -1,12 +1,16 @@
 #include "csr.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "jaring/areas/areas.hpp"
+#include "jaring/common/assert.hpp"
 #include "jaring/common/codes.hpp"
 #include "jaring/common/ids.hpp"
+#include "jaring/common/text.hpp"
 
 namespace jaring::csr {
 namespace {
@@ -15,8 +19,100 @@ constexpr int kMaxMonths = 120;
 constexpr Rupiah kLowestBand = 1'000'000;  // DESIGN.md: the lowest declared income band
 constexpr const char* kDefaultPrograms = "jkk+jkm";
 
+// Bounds of repeated fields: a cohort or a proposal of a few thousand workers, the RWs of a
+// city, the worker categories, the items of one decision.
+constexpr std::size_t kMaxNamed = 10'000;
+constexpr int kMaxMembers = 10'000;
+constexpr std::size_t kMaxRws = 3'000;
+constexpr std::size_t kMaxCategories = std::size(codes::kCategories);
+constexpr std::size_t kMaxItems = 5'000;
+// Field rules beyond libs/common's usual ones (jaring/common/text.hpp).
+constexpr text::Rule kOptionalId{text::Kind::kToken, 64, false};
+constexpr text::Rule kShortCode{text::Kind::kToken, 32, false};  // a date, a sex, a programme code
+constexpr text::Rule kPhone{text::Kind::kLine, 20, false};
+// A deposit's reference is what the bank or the budget office wrote ("BCA 0042", "DPA-SKPD
+// 1.02/2026"): a line, not a token like the system's own references.
+constexpr text::Rule kDepositReference{text::Kind::kLine, 100, false};
+
 Error precondition(std::string message, std::vector<FieldViolation> violations = {}) {
   return {ErrorCode::kFailedPrecondition, std::move(message), std::move(violations)};
+}
+
+// A rupiah figure that does not fit: INVALID_ARGUMENT naming the field that drove it.
+Error overflow(std::string field, std::string what) {
+  return Error::invalid({{std::move(field), what + " would not fit in a rupiah figure"}});
+}
+
+// Every mutating call's idempotency key: required, and a token.
+void check_key(std::vector<FieldViolation>& bad, const std::string& key) {
+  if (key.empty()) {
+    bad.push_back({"idempotency_key", "required"});
+  } else {
+    text::check(bad, "idempotency_key", key, text::kIdempotencyKey);
+  }
+}
+
+// Adds a violation when a repeated field lists more than `most` entries; returns whether it fits.
+bool check_count(std::vector<FieldViolation>& bad, const std::string& field, std::size_t count,
+                 std::size_t most) {
+  if (count <= most) return true;
+  bad.push_back({field, fmt::format("must list at most {} entries", most)});
+  return false;
+}
+
+// Item ids of a decision: at most kMaxItems, each an id.
+void check_item_ids(std::vector<FieldViolation>& bad, const std::vector<std::string>& ids) {
+  if (!check_count(bad, "item_ids", ids.size(), kMaxItems)) return;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    text::check(bad, fmt::format("item_ids[{}]", i), ids[i], text::kId);
+}
+
+// The fields of a cohort spec that need no store: texts, codes and bounds.
+void check_spec(std::vector<FieldViolation>& bad, const CohortSpec& spec) {
+  text::check(bad, "sponsor_id", spec.sponsor_id, text::kId);
+  text::check(bad, "name", spec.name, text::kLabel);
+  if (spec.max_members < 0 || spec.max_members > kMaxMembers)
+    bad.push_back({"max_members", fmt::format("must be 0..{}", kMaxMembers)});
+  if (check_count(bad, "participant_ids", spec.participant_ids.size(), kMaxNamed)) {
+    for (std::size_t i = 0; i < spec.participant_ids.size(); ++i)
+      text::check(bad, fmt::format("participant_ids[{}]", i), spec.participant_ids[i], text::kId);
+  }
+  if (check_count(bad, "categories", spec.categories.size(), kMaxCategories)) {
+    for (std::size_t i = 0; i < spec.categories.size(); ++i) {
+      if (!codes::one_of(spec.categories[i], codes::kCategories))
+        bad.push_back({fmt::format("categories[{}]", i), "not a worker category"});
+    }
+  }
+  if (check_count(bad, "rw_codes", spec.rw_codes.size(), kMaxRws)) {
+    for (std::size_t i = 0; i < spec.rw_codes.size(); ++i) {
+      if (!areas::RwCode::parse(spec.rw_codes[i]))
+        bad.push_back({fmt::format("rw_codes[{}]", i), "must be an RW code like 31.75.06.1005.002"});
+    }
+  }
+}
+
+// One row of a proposal: the texts' rules and bounds. What a worker's fields mean (a real NIK,
+// an active RW) is registration's to judge, row by row; a missing reason refuses the row alone.
+void check_input(std::vector<FieldViolation>& bad, const std::string& at, const ProposalInput& in) {
+  if (in.row < 0) bad.push_back({at + ".row", "must not be negative"});
+  text::check(bad, at + ".participant_id", in.participant_id, kOptionalId);
+  text::check(bad, at + ".reason", in.reason, {text::Kind::kFreeText, text::kReason.max_chars, false});
+  if (!in.worker) return;
+  const auto& w = *in.worker;
+  const auto field = [&](const char* name) { return at + ".worker." + name; };
+  if (!w.nik.empty() &&
+      (w.nik.size() != 16 || !std::ranges::all_of(w.nik, [](char c) { return c >= '0' && c <= '9'; })))
+    bad.push_back({field("nik"), "must be 16 digits"});
+  text::check(bad, field("name"), w.name, {text::Kind::kLine, text::kName.max_chars, false});
+  text::check(bad, field("birth_date"), w.birth_date, kShortCode);
+  text::check(bad, field("sex"), w.sex, kShortCode);
+  text::check(bad, field("phone"), w.phone, kPhone);
+  text::check(bad, field("rw_code"), w.rw_code, kShortCode);
+  if (w.rt < 0 || w.rt > 999) bad.push_back({field("rt"), "must be 0..999"});
+  text::check(bad, field("category"), w.category, kShortCode);
+  if (w.income_band < 0) bad.push_back({field("income_band"), "must not be negative"});
+  text::check(bad, field("programs"), w.programs, kShortCode);
+  text::check(bad, field("agent_id"), w.agent_id, kOptionalId);
 }
 
 bool contains(const std::vector<std::string>& list, const std::string& value) {
@@ -113,7 +209,9 @@ Result<Rupiah> CsrDonor::month_cost(QuoteCache& cache, Month period, const Terms
 
 SponsorView CsrDonor::view_of(Unit& unit, const Sponsor& sponsor) {
   SponsorView view{sponsor, unit.monthly_need(sponsor.id, now_month()), -1};
-  if (view.monthly_need > 0) view.months_left = static_cast<int>(sponsor.balance / view.monthly_need);
+  if (view.monthly_need > 0)
+    view.months_left = static_cast<int>(
+        std::min<Rupiah>(sponsor.balance / view.monthly_need, std::numeric_limits<int>::max()));
   return view;
 }
 
@@ -136,8 +234,8 @@ void CsrDonor::check_funds(Unit& unit, Sponsor& sponsor) {
 Result<SponsorView> CsrDonor::create_sponsor(const std::string& key, const std::string& name,
                                              const std::string& kind, const Actor& by) {
   std::vector<FieldViolation> bad;
-  if (key.empty()) bad.push_back({"idempotency_key", "required"});
-  if (name.empty()) bad.push_back({"name", "required"});
+  check_key(bad, key);
+  text::check(bad, "name", name, text::kOrganisation);
   if (!codes::one_of(kind, kKinds))
     bad.push_back({"kind", "must be csr_company, city_budget or philanthropy"});
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
@@ -188,9 +286,15 @@ Result<SponsorView> CsrDonor::sponsor(const std::string& sponsor_id, const auth:
 Result<Deposit> CsrDonor::deposit(const std::string& key, const std::string& sponsor_id, Rupiah amount,
                                   const std::string& reference, const Actor& by) {
   std::vector<FieldViolation> bad;
-  if (key.empty()) bad.push_back({"idempotency_key", "required"});
-  if (sponsor_id.empty()) bad.push_back({"sponsor_id", "required"});
-  if (amount <= 0) bad.push_back({"amount", "must be a positive number of rupiah"});
+  check_key(bad, key);
+  text::check(bad, "sponsor_id", sponsor_id, text::kId);
+  if (amount <= 0) {
+    bad.push_back({"amount", "must be a positive number of rupiah"});
+  } else if (amount > settings_.max_deposit) {
+    bad.push_back({"amount", fmt::format("must be at most {} a deposit (wallet.max_deposit)",
+                                         format_rupiah(settings_.max_deposit))});
+  }
+  text::check(bad, "reference", reference, kDepositReference);
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
   if (!owns(by.scope, sponsor_id)) return fail(no_sponsor(sponsor_id));
   Deposit out;
@@ -204,8 +308,11 @@ Result<Deposit> CsrDonor::deposit(const std::string& key, const std::string& spo
     }
     auto s = unit.sponsor(sponsor_id);
     if (!s) return fail(no_sponsor(sponsor_id));
-    s->balance += amount;
-    s->deposited += amount;
+    const auto balance = checked_add(s->balance, amount);
+    const auto deposited = checked_add(s->deposited, amount);
+    if (!balance || !deposited) return fail(overflow("amount", "the wallet's balance after this deposit"));
+    s->balance = *balance;
+    s->deposited = *deposited;
     out = {new_id("dep_"), s->id, key, reference, now_text(), by.subject, amount, s->balance, false};
     unit.save_deposit(out);
     unit.append_ledger({0, s->id, "deposit", amount, s->balance, out.id, "", "", "", out.at, reference});
@@ -244,10 +351,11 @@ Result<Budget> CsrDonor::budget_for(const Sponsor& sponsor, const std::vector<Pa
   const auto payer = payer_of_kind(sponsor.kind);
   for (auto p = from; p <= to; p = p.next()) {
     BudgetMonth month{p, budget.members, 0};
+    std::optional<Rupiah> amount = 0;
     for (const auto& m : members) {
       auto cost = month_cost(cache, p, terms_of(m, payer), by);
       if (!cost) return fail(cost.error());
-      month.amount += *cost;
+      if (amount) amount = checked_add(*amount, *cost);
     }
     if (open_slots > 0) {
       // Workers not chosen yet: the dearest of the categories at the lowest band.
@@ -258,11 +366,17 @@ Result<Budget> CsrDonor::budget_for(const Sponsor& sponsor, const std::vector<Pa
         if (!cost) return fail(cost.error());
         dearest = std::max(dearest, *cost);
       }
-      month.amount += dearest * open_slots;
+      const auto open = checked_mul(dearest, open_slots);
+      amount = amount && open ? checked_add(*amount, *open) : std::nullopt;
     }
-    budget.total += month.amount;
+    const auto total = amount ? checked_add(budget.total, *amount) : std::nullopt;
+    // Bounded members and months keep real tariffs far below this: only absurd quotes reach it.
+    if (!total) return fail(overflow("months", "the budget of these members for these months"));
+    month.amount = *amount;
+    budget.total = *total;
     budget.months.push_back(month);
   }
+  // Both are at least 0, so the difference fits.
   budget.shortfall = std::max<Rupiah>(0, budget.total - budget.balance);
   return budget;
 }
@@ -281,7 +395,9 @@ struct Plan {
 // Checks a spec and chooses its members (named ones, or candidates by categories and RWs).
 static Result<Plan> plan_cohort(Unit& unit, const CohortSpec& spec, Month current, const auth::Scope& scope) {
   std::vector<FieldViolation> bad;
-  if (spec.sponsor_id.empty()) bad.push_back({"sponsor_id", "required"});
+  check_spec(bad, spec);
+  // Nothing is read for a spec whose texts or counts are bad (nor 10,000 ids looked up for nothing).
+  if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
   std::optional<Month> start =
       spec.start_period.empty() ? std::optional(current) : Month::parse(spec.start_period);
   if (!start) bad.push_back({"start_period", "must be a month YYYY-MM"});
@@ -294,10 +410,6 @@ static Result<Plan> plan_cohort(Unit& unit, const CohortSpec& spec, Month curren
     bad.push_back({"participant_ids", "give named participants, or max_members with categories and RWs"});
   if (!named && spec.max_members > 0 && spec.rw_codes.empty() && spec.categories.empty())
     bad.push_back({"rw_codes", "a cohort by criteria needs RWs or categories"});
-  for (std::size_t i = 0; i < spec.categories.size(); ++i) {
-    if (!codes::one_of(spec.categories[i], codes::kCategories))
-      bad.push_back({fmt::format("categories[{}]", i), "not a worker category"});
-  }
   Plan plan;
   if (!spec.sponsor_id.empty()) {
     auto s = unit.sponsor(spec.sponsor_id);
@@ -390,7 +502,10 @@ void CsrDonor::leave(Unit& unit, Membership& m, Month to, const std::string& rea
 }
 
 Result<CohortView> CsrDonor::create_cohort(const std::string& key, const CohortSpec& spec, const Actor& by) {
-  if (key.empty()) return fail(Error::invalid({{"idempotency_key", "required"}}));
+  std::vector<FieldViolation> bad;
+  check_key(bad, key);
+  check_spec(bad, spec);
+  if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
   std::optional<std::string> earlier;
   Plan plan;
   auto planned = store_.read([&](Unit& unit) -> Result<void> {
@@ -461,8 +576,8 @@ Result<CohortView> CsrDonor::view_of(Unit& unit, const std::string& cohort_id, c
 Result<CohortView> CsrDonor::end_cohort(const std::string& key, const std::string& cohort_id,
                                         const std::string& last_text, const Actor& by) {
   std::vector<FieldViolation> bad;
-  if (key.empty()) bad.push_back({"idempotency_key", "required"});
-  if (cohort_id.empty()) bad.push_back({"cohort_id", "required"});
+  check_key(bad, key);
+  text::check(bad, "cohort_id", cohort_id, text::kId);
   auto last = last_text.empty() ? std::optional(now_month()) : Month::parse(last_text);
   if (!last) bad.push_back({"last_period", "must be a month YYYY-MM"});
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
@@ -548,9 +663,18 @@ Result<Proposal> CsrDonor::submit_proposal(const std::string& key, const std::st
                                            const std::vector<ProposalInput>& inputs, const std::string& note,
                                            const Actor& by) {
   std::vector<FieldViolation> bad;
-  if (key.empty()) bad.push_back({"idempotency_key", "required"});
-  if (kelurahan_code.empty()) bad.push_back({"kelurahan_code", "required"});
+  check_key(bad, key);
+  if (kelurahan_code.empty()) {
+    bad.push_back({"kelurahan_code", "required"});
+  } else if (kelurahan_code.size() != 13 || !areas::RwCode::parse(kelurahan_code + ".001")) {
+    // pp.kk.cc.dddd: the kelurahan part of an RW code, checked by the one parser of those.
+    bad.push_back({"kelurahan_code", "must be a kelurahan code like 31.75.06.1005"});
+  }
   if (inputs.empty()) bad.push_back({"items", "a proposal lists at least one worker"});
+  text::check(bad, "note", note, text::kNote);
+  if (check_count(bad, "items", inputs.size(), kMaxItems)) {
+    for (std::size_t i = 0; i < inputs.size(); ++i) check_input(bad, fmt::format("items[{}]", i), inputs[i]);
+  }
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
   // Kelurahan staff propose for their own areas: registration, asked with csr-donor's own
   // credential, would register anyone anywhere.
@@ -722,9 +846,12 @@ Result<std::vector<std::size_t>> chosen_items(const Proposal& p, const std::vect
 
 Result<Acceptance> CsrDonor::accept(const AcceptCommand& c, const Actor& by) {
   std::vector<FieldViolation> bad;
-  if (c.idempotency_key.empty()) bad.push_back({"idempotency_key", "required"});
-  if (c.proposal_id.empty()) bad.push_back({"proposal_id", "required"});
-  if (c.sponsor_id.empty()) bad.push_back({"sponsor_id", "required"});
+  check_key(bad, c.idempotency_key);
+  text::check(bad, "proposal_id", c.proposal_id, text::kId);
+  text::check(bad, "sponsor_id", c.sponsor_id, text::kId);
+  check_item_ids(bad, c.item_ids);
+  text::check(bad, "cohort_id", c.cohort_id, kOptionalId);
+  text::check(bad, "cohort_name", c.cohort_name, text::kLabel);
   const bool new_cohort = c.cohort_id.empty();
   std::optional<Month> start;
   if (new_cohort) {
@@ -827,7 +954,9 @@ Result<Acceptance> CsrDonor::accept(const AcceptCommand& c, const Actor& by) {
     Cohort cohort;
     if (existing) {
       cohort = *existing;
-      cohort.budget += budget->total;
+      const auto total = checked_add(cohort.budget, budget->total);
+      if (!total) return fail(overflow("cohort_id", "the cohort's budget with these items"));
+      cohort.budget = *total;
       unit.save_cohort(cohort);
     } else {
       cohort.id = new_id("c_");
@@ -872,9 +1001,14 @@ Result<Proposal> CsrDonor::reject_items(const std::string& key, const std::strin
                                         const std::vector<std::string>& item_ids, const std::string& reason,
                                         const Actor& by) {
   std::vector<FieldViolation> bad;
-  if (key.empty()) bad.push_back({"idempotency_key", "required"});
-  if (proposal_id.empty()) bad.push_back({"proposal_id", "required"});
-  if (reason.empty()) bad.push_back({"reason", "required: kelurahan staff need to know why"});
+  check_key(bad, key);
+  text::check(bad, "proposal_id", proposal_id, text::kId);
+  check_item_ids(bad, item_ids);
+  if (reason.empty()) {
+    bad.push_back({"reason", "required: kelurahan staff need to know why"});
+  } else {
+    text::check(bad, "reason", reason, text::kReason);
+  }
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
   Proposal out;
   auto done = store_.transact([&](Unit& unit) -> Result<void> {
@@ -922,6 +1056,16 @@ Result<Impact> CsrDonor::impact(const std::string& sponsor_id, const std::string
     out.sponsor_name = s->name;
     out.from_period = from->str();
     out.to_period = to->str();
+    // Sums of stored figures: one that does not fit says so rather than wrap.
+    const auto add_to = [](Rupiah& sum, Rupiah amount) {
+      const auto next = checked_add(sum, amount);
+      if (next) sum = *next;
+      return next.has_value();
+    };
+    const auto too_large = [] {
+      return precondition("the impact figures of these periods do not fit in a rupiah figure",
+                          {{"to_period", "choose a shorter range"}});
+    };
     std::map<std::string, RwImpact> rws;
     std::map<std::string, std::set<std::string>> workers_by_rw;
     std::set<std::string> workers;
@@ -929,19 +1073,18 @@ Result<Impact> CsrDonor::impact(const std::string& sponsor_id, const std::string
       auto& rw = rws[a.rw_code];
       rw.rw_code = a.rw_code;
       ++rw.months_funded;
-      rw.spent += a.amount;
+      if (!add_to(rw.spent, a.amount) || !add_to(out.spent, a.amount)) return fail(too_large());
       workers_by_rw[a.rw_code].insert(a.participant_id);
       workers.insert(a.participant_id);
       ++out.months_funded;
-      out.spent += a.amount;
     }
     for (const auto& c : unit.claims(sponsor_id, *from, *to, scope)) {
       auto& rw = rws[c.rw_code];
       rw.rw_code = c.rw_code;
       ++rw.claims_paid;
-      rw.claims_amount += c.amount;
       ++out.claims_paid;
-      out.claims_amount += c.amount;
+      if (!add_to(rw.claims_amount, c.amount) || !add_to(out.claims_amount, c.amount))
+        return fail(too_large());
     }
     out.payments_failed = static_cast<int>(unit.failures(sponsor_id, *from, *to, scope).size());
     for (auto& [code, rw] : rws) {
@@ -1094,8 +1237,12 @@ Result<BillOutcome> CsrDonor::contribution_billed(const std::string& event_id, c
       outcome = BillOutcome::kFailed;
       return {};
     }
+    // The wallet pays only what it holds, so its balance never goes below zero.
+    JARING_ASSERT(bill.outstanding > 0 && s->balance >= bill.outstanding, "a wallet pays only what it holds");
+    const auto spent = checked_add(s->spent, bill.outstanding);
+    if (!spent) return fail(overflow("outstanding", "the sponsor's spending with this bill"));
     s->balance -= bill.outstanding;
-    s->spent += bill.outstanding;
+    s->spent = *spent;
     unit.save_sponsor(*s);
     const auto at = now_text();
     unit.save_allocation({allocation_id, s->id, funding->cohort_id, bill.participant_id, rw, *period,
@@ -1121,10 +1268,13 @@ Result<bool> CsrDonor::payment_rejected(const std::string& event_id, const Rejec
     if (!a || a->refunded || a->sponsor_id != rejected.sponsor_id) return {};
     auto s = unit.sponsor(a->sponsor_id);
     if (!s) return fail(Error::internal("allocation of a missing sponsor " + a->sponsor_id));
+    const auto balance = checked_add(s->balance, a->amount);
+    const auto spent = checked_sub(s->spent, a->amount);
+    if (!balance || !spent) return fail(overflow("amount", "the wallet's balance after this refund"));
     a->refunded = true;
     unit.save_allocation(*a);
-    s->balance += a->amount;
-    s->spent -= a->amount;
+    s->balance = *balance;
+    s->spent = *spent;
     unit.save_sponsor(*s);
     const auto at = now_text();
     unit.append_ledger({0, s->id, "refund", a->amount, s->balance, a->id, a->participant_id, a->period.str(),

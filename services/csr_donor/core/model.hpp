@@ -20,6 +20,9 @@ inline constexpr std::string_view kKinds[] = {"csr_company", "city_budget", "phi
 
 struct Settings {
   int low_balance_months = 2;  // SponsorFundsLow when the wallet covers fewer months than this
+  // The most one deposit credits (wallet.max_deposit): a typo of a few zeros, or a hostile
+  // figure, is refused before it reaches a wallet.
+  Rupiah max_deposit = 100'000'000'000;
 };
 
 struct Sponsor {

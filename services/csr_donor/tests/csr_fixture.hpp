@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "adapters/event_codec.hpp"
@@ -65,10 +66,13 @@ class CsrFixture : public ::testing::Test {
   void registered(const Participant& p) { ASSERT_TRUE(core_.participant_registered("reg-" + p.id, p)); }
 
   std::string sponsor(const std::string& name, const std::string& kind = "csr_company", Rupiah deposit = 0) {
-    auto s = core_.create_sponsor("sp-" + name, name, kind, staff("tester"));
+    // Idempotency keys are tokens: the name's spaces become dashes.
+    auto key = name;
+    std::ranges::replace(key, ' ', '-');
+    auto s = core_.create_sponsor("sp-" + key, name, kind, staff("tester"));
     EXPECT_TRUE(s) << s.error().message;
     if (deposit > 0) {
-      EXPECT_TRUE(core_.deposit("dep-" + name, s->sponsor.id, deposit, "transfer", staff("tester")));
+      EXPECT_TRUE(core_.deposit("dep-" + key, s->sponsor.id, deposit, "transfer", staff("tester")));
     }
     return s->sponsor.id;
   }
