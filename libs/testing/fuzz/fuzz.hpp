@@ -24,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
 #include <google/protobuf/message_lite.h>
 #include <google/protobuf/stubs/logging.h>
 
@@ -163,22 +165,56 @@ struct Unary<::grpc::Status (S::*)(::grpc::ServerContext*, const Req*, Rep*)> {
   using Reply = Rep;
 };
 
+// The ids the replies of one input named so far, by field name (the latest of each): a string
+// field of a later request whose value is "$" takes the id its name stands for, so that a call
+// can act on what an earlier one created under a generated id (a claim filed, then verified).
+using Ids = std::map<std::string, std::string, std::less<>>;
+
+inline void walk_ids(google::protobuf::Message& message, Ids& ids, bool fill, int depth = 0) {
+  using google::protobuf::FieldDescriptor;
+  if (depth > 8) return;
+  const auto* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const auto* field : fields) {
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (field->is_repeated()) {
+        for (int i = 0; i < reflection->FieldSize(message, field); ++i)
+          walk_ids(*reflection->MutableRepeatedMessage(&message, field, i), ids, fill, depth + 1);
+      } else {
+        walk_ids(*reflection->MutableMessage(&message, field), ids, fill, depth + 1);
+      }
+    } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING && !field->is_repeated()) {
+      if (fill) {
+        const auto it = ids.find(field->name());
+        if (it != ids.end() && reflection->GetString(message, field) == "$")
+          reflection->SetString(&message, field, it->second);
+      } else if (field->name().ends_with("_id")) {
+        ids[field->name()] = reflection->GetString(message, field);
+      }
+    }
+  }
+}
+
 // A method a record's `kind` picks: its name, and a call that parses the bytes as its request
-// (nullopt when they are none) and answers it.
+// (nullopt when they are none), fills in "$" ids, answers it and keeps the ids of its reply.
 template <typename Service>
 struct Method {
   std::string_view name;
   std::optional<::grpc::Status> (*call)(Service& service, ::grpc::ServerContext* context,
-                                        std::string_view bytes);
+                                        std::string_view bytes, Ids& ids);
 };
 
 template <auto Handler>
 std::optional<::grpc::Status> unary(typename Unary<decltype(Handler)>::Service& service,
-                                    ::grpc::ServerContext* context, std::string_view bytes) {
+                                    ::grpc::ServerContext* context, std::string_view bytes, Ids& ids) {
   typename Unary<decltype(Handler)>::Request request;
   if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return std::nullopt;
+  walk_ids(request, ids, true);
   typename Unary<decltype(Handler)>::Reply reply;
-  return (service.*Handler)(context, &request, &reply);
+  auto status = (service.*Handler)(context, &request, &reply);
+  if (status.ok()) walk_ids(reply, ids, false);
+  return status;
 }
 
 // The `kind` of a method in `methods`, for seeds.
@@ -195,12 +231,14 @@ std::uint8_t kind_of(const std::array<Method<Service>, N>& methods, std::string_
 template <typename Service, std::size_t N>
 void serve(Service& service, const std::array<Method<Service>, N>& methods, const Callers& callers,
            const std::vector<Record>& records) {
+  Ids ids;
   for (const auto& r : records) {
     const auto& method = methods[r.kind % N];
     ::grpc::ServerContext context;
     ::grpc::testing::ServerContextTestSpouse spouse(&context);
     spouse.AddClientMetadata("authorization", "Bearer " + callers.token(r.who));
-    if (const auto status = method.call(service, &context, r.bytes)) expect_handled(*status, method.name);
+    if (const auto status = method.call(service, &context, r.bytes, ids))
+      expect_handled(*status, method.name);
   }
 }
 

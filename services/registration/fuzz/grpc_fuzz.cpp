@@ -84,6 +84,8 @@ std::map<std::string, std::string> seeds() {
   exit.set_participant_id("p_seed");
   exit.set_reason("moved_away");
   exit.set_exit_date("2026-11-20");
+  auto exit_registered = exit;
+  exit_registered.set_participant_id("$");  // the one registered before it
   v1::FindByNikRequest find;
   find.set_nik("3172011505900001");
   find.set_reveal_nik(true);
@@ -118,6 +120,8 @@ std::map<std::string, std::string> seeds() {
            seed("FindByNik", fuzz::kOfficer, find) + seed("ExitParticipant", fuzz::kOfficer, exit) +
            seed("ListParticipants", fuzz::kAreaOfficial, list)},
       {"agent", seed("RegisterAgent", fuzz::kOfficer, agent)},
+      {"register-then-exit", seed("Register", fuzz::kOfficer, worker("k-3", "3172011505900004")) +
+                                 seed("ExitParticipant", fuzz::kOfficer, exit_registered)},
   };
 }
 
