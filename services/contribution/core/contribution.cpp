@@ -222,6 +222,10 @@ Result<BillingRun> Contribution::run_billing(const std::string& idempotency_key,
     return fail(Error::invalid(std::move(bad)));
   auto period = period_or(period_text, "period", Period::jakarta(clock_.now()));
   if (!period) return fail(period.error());
+  // A run bills every account for each month up to its period: a period years ahead would be
+  // one call that never ends.
+  if (*period > Period::jakarta(clock_.now()).next(12))
+    return fail(Error::invalid({{"period", "must be at most 12 months after the current month"}}));
   BillingRun run;
   auto begun = store_.transact([&](Unit& unit) -> Result<void> {
     if (auto earlier = unit.recall(idempotency_key); earlier && *earlier != "billing:" + period->str())

@@ -62,6 +62,16 @@ TEST_F(ContributionTest, BillingTwiceForAPeriodBillsOnce) {
   EXPECT_EQ(core_->run_billing("k1", "2026-04").error().code, ErrorCode::kFailedPrecondition);
 }
 
+// Found by contribution_grpc_fuzz: a run for 4052-03 billed every account for 24,000 months.
+TEST_F(ContributionTest, BillingRefusesAPeriodMoreThanAYearAhead) {
+  open("p_1");
+  auto far = core_->run_billing("k-far", "4052-03");
+  ASSERT_FALSE(far);
+  EXPECT_EQ(far.error().violations.at(0).field, "period");
+  EXPECT_FALSE(core_->run_billing("k-next-year", "2027-04"));
+  EXPECT_TRUE(core_->run_billing("k-a-year-ahead", "2027-03"));
+}
+
 TEST_F(ContributionTest, ARetriedPaymentPaysOnce) {
   open("p_1");
   ASSERT_TRUE(core_->run_billing("b", "2026-03"));

@@ -506,8 +506,12 @@ Result<std::vector<Participant>> Registration::agent_registrations(const std::st
                                                                    const std::string& month) {
   std::vector<FieldViolation> v;
   if (!store_.find_agent(agent_id)) v.push_back({"agent_id", "must be a registered agent"});
-  const auto first = month.size() == 7 ? parse_date(month + "-01") : std::nullopt;
-  if (!first) v.push_back({"month", "must be a month written YYYY-MM"});
+  auto first = month.size() == 7 ? parse_date(month + "-01") : std::nullopt;
+  // The bounds below become instants in nanoseconds (years 1678 to 2262 only): a year far out
+  // would overflow them.
+  if (first && (first->year() < std::chrono::year{2000} || first->year() > std::chrono::year{2100}))
+    first.reset();
+  if (!first) v.push_back({"month", "must be a month written YYYY-MM, from 2000-01 to 2100-12"});
   if (!v.empty()) return fail(Error::invalid(std::move(v)));
   // The month's bounds in Asia/Jakarta, as UTC instants.
   const auto start = std::chrono::sys_days{*first} - kJakartaOffset;

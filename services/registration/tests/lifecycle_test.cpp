@@ -256,6 +256,9 @@ TEST_F(Lifecycle, AgentRegistrationsAreCountedByJakartaMonth) {
   EXPECT_EQ(core_.agent_registrations(agent_id_, "2026-11")->size(), 1u);
   EXPECT_EQ(core_.agent_registrations(agent_id_, "2026-12")->size(), 1u);
   EXPECT_EQ(core_.agent_registrations(agent_id_, "2026-13").error().violations.at(0).field, "month");
+  // Found by registration_grpc_fuzz: a year far out overflowed the month's bounds as instants.
+  EXPECT_EQ(core_.agent_registrations(agent_id_, "0026-11").error().violations.at(0).field, "month");
+  EXPECT_EQ(core_.agent_registrations(agent_id_, "9999-12").error().violations.at(0).field, "month");
   EXPECT_EQ(core_.agent_registrations("a_x", "2026-11").error().violations.at(0).field, "agent_id");
   auto bad = core_.register_agent({"", "", "1", "nowhere", ""});
   EXPECT_EQ(bad.error().violations.size(), 4u);

@@ -1,0 +1,55 @@
+#pragma once
+// What contribution's fuzz targets start each input from: the unit tests' store (SQLite in
+// memory, with its audit trail) on 15 March 2026, the compiled-in tariffs, agent a_1 of
+// Pulo Gebang and two accounts the seeds name: p_seed (paying for themselves, agent a_1) and
+// p_city (paid by the city budget), both registered on 10 March.
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+
+#include "adapters/sqlite_store.hpp"
+#include "core/contribution.hpp"
+#include "jaring/audit/trail.hpp"
+
+namespace jaring::contribution {
+
+extern const char kDefaultTariffs[];
+
+struct FuzzFixture {
+  FuzzFixture() {
+    const auto ok = [](const Result<void>& r) {
+      if (!r) std::abort();
+    };
+    ok(core.register_agent("e_agent", "a_1", "PKK", "pulogebang"));
+    ok(core.open_account("e_seed", {"p_seed",
+                                    "31.75.06.1005.002",
+                                    "a_1",
+                                    "pulogebang",
+                                    "2026-03-10",
+                                    "",
+                                    "2026-03-10T01:00:00.000Z",
+                                    {"pkk", "self", "jkk+jkm", 1'000'000}}));
+    ok(core.open_account("e_city", {"p_city",
+                                    "31.75.06.1005.002",
+                                    "",
+                                    "pulogebang",
+                                    "2026-03-10",
+                                    "",
+                                    "2026-03-10T01:00:00.000Z",
+                                    {"ppsu", "city_budget", "jkk+jkm", 1'000'000}}));
+  }
+
+  static const TariffTable& tariffs() {
+    static const TariffTable table = *TariffTable::parse(kDefaultTariffs, "tariffs");
+    return table;
+  }
+
+  FixedClock clock{std::chrono::sys_days(std::chrono::year(2026) / 3 / 15)};
+  std::unique_ptr<store::Database> db = store::Database::open(":memory:", SqliteStore::migrations());
+  SqliteStore store{*db, clock, nullptr};
+  audit::Trail trail{*db, "contribution", clock, [] {}};
+  Contribution core{store, tariffs(), Settings{}, clock};
+};
+
+}  // namespace jaring::contribution

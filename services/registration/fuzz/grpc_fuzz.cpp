@@ -1,0 +1,146 @@
+// libFuzzer target for RegistrationService: each record of an input is a serialized request of the
+// unary method its kind picks, sent by the caller its `who` picks, through the service's edge
+// (token, access table, scope), its conversion of the request and the core's rules, onto the
+// in-memory store of the unit tests. No answer may be an internal failure; the sanitizers catch
+// the rest. (The streams, RegisterBulk and ExportParticipants, need a live call: their rows go
+// through the same validation as Register.)
+#include <array>
+
+#include "adapters/grpc_service.hpp"
+#include "fixture.hpp"
+#include "fuzz.hpp"
+
+namespace jaring::registration {
+namespace {
+
+using Service = GrpcService;
+constexpr std::array<fuzz::Method<Service>, 13> kMethods = {{
+    {"CreateRw", fuzz::unary<&Service::CreateRw>},
+    {"ListRws", fuzz::unary<&Service::ListRws>},
+    {"UpdateRw", fuzz::unary<&Service::UpdateRw>},
+    {"ListAreas", fuzz::unary<&Service::ListAreas>},
+    {"Register", fuzz::unary<&Service::Register>},
+    {"GetParticipant", fuzz::unary<&Service::GetParticipant>},
+    {"FindByNik", fuzz::unary<&Service::FindByNik>},
+    {"ListParticipants", fuzz::unary<&Service::ListParticipants>},
+    {"UpdateParticipant", fuzz::unary<&Service::UpdateParticipant>},
+    {"MoveParticipant", fuzz::unary<&Service::MoveParticipant>},
+    {"ExitParticipant", fuzz::unary<&Service::ExitParticipant>},
+    {"RegisterAgent", fuzz::unary<&Service::RegisterAgent>},
+    {"ListAgentRegistrations", fuzz::unary<&Service::ListAgentRegistrations>},
+}};
+
+fuzz::Callers& callers() {
+  static fuzz::Callers instance;
+  return instance;
+}
+
+grpc::Edge& edge() {
+  static grpc::Edge instance(Service::kName, callers().verifier(), callers().metrics(), nullptr);
+  return instance;
+}
+
+v1::RegisterRequest worker(const std::string& key, const std::string& nik) {
+  v1::RegisterRequest r;
+  r.set_idempotency_key(key);
+  r.set_nik(nik);
+  r.set_name("Budi Santoso");
+  r.set_birth_date("1990-05-15");
+  r.set_sex("M");
+  r.set_phone("081234567890");
+  r.set_rw_code("31.75.06.1005.002");
+  r.set_rt(3);
+  r.set_category("ojol_driver");
+  r.set_income_band(1'000'000);
+  r.set_programs("jkk+jkm");
+  r.set_payer("self");
+  return r;
+}
+
+std::string seed(std::string_view method, std::uint8_t who, const google::protobuf::MessageLite& request) {
+  return fuzz::record(fuzz::kind_of(kMethods, method), who, request);
+}
+
+std::map<std::string, std::string> seeds() {
+  v1::CreateRwRequest rw;
+  rw.set_kelurahan_code("31.75.06.1005");
+  rw.set_number(7);
+  v1::UpdateRwRequest target;
+  target.set_rw_code("31.75.06.1005.002");
+  target.set_target(150);
+  v1::UpdateParticipantRequest update;
+  update.set_idempotency_key("u-1");
+  update.set_participant_id("p_seed");
+  update.set_income_band(2'000'000);
+  update.set_programs("jkk+jkm+jht");
+  v1::MoveParticipantRequest move;
+  move.set_idempotency_key("m-1");
+  move.set_participant_id("p_seed");
+  move.set_to_rw_code("31.75.06.1005.002");
+  move.set_rt(4);
+  move.set_moved_on("2026-11-20");
+  v1::ExitParticipantRequest exit;
+  exit.set_idempotency_key("x-1");
+  exit.set_participant_id("p_seed");
+  exit.set_reason("moved_away");
+  exit.set_exit_date("2026-11-20");
+  auto exit_registered = exit;
+  exit_registered.set_participant_id("$");  // the one registered before it
+  v1::FindByNikRequest find;
+  find.set_nik("3172011505900001");
+  find.set_reveal_nik(true);
+  v1::ListParticipantsRequest list;
+  list.set_rw_code("31.75.06.1005.002");
+  list.set_page_size(2);
+  v1::RegisterAgentRequest agent;
+  agent.set_idempotency_key("ag-1");
+  agent.set_name("Sari");
+  agent.set_phone("081300000000");
+  agent.set_branch_code("pulogebang");
+  agent.set_organisation("PKK Pulo Gebang");
+  v1::ListAgentRegistrationsRequest registered;
+  registered.set_agent_id("a_1");
+  registered.set_month("2026-11");
+  v1::ListAreasRequest areas;
+  areas.set_parent_code("31.75.06");
+  auto woman = worker("k-2", "3172015505900002");
+  woman.set_name("Siti Aminah");
+  woman.set_sex("F");
+  woman.set_category("construction_worker");
+  woman.set_project_end_date("2027-06-30");
+  woman.set_agent_id("a_1");
+  return {
+      {"register", seed("Register", fuzz::kOfficer, worker("k-1", "3172011505900003"))},
+      {"register-twice", seed("Register", fuzz::kAgent, woman) + seed("Register", fuzz::kAgent, woman) +
+                             seed("ListAgentRegistrations", fuzz::kOfficer, registered)},
+      {"rw", seed("CreateRw", fuzz::kAdmin, rw) + seed("UpdateRw", fuzz::kAdmin, target) +
+                 seed("ListAreas", fuzz::kAreaOfficial, areas)},
+      {"lifecycle",
+       seed("UpdateParticipant", fuzz::kOfficer, update) + seed("MoveParticipant", fuzz::kOfficer, move) +
+           seed("FindByNik", fuzz::kOfficer, find) + seed("ExitParticipant", fuzz::kOfficer, exit) +
+           seed("ListParticipants", fuzz::kAreaOfficial, list)},
+      {"agent", seed("RegisterAgent", fuzz::kOfficer, agent)},
+      {"register-then-exit", seed("Register", fuzz::kOfficer, worker("k-3", "3172011505900004")) +
+                                 seed("ExitParticipant", fuzz::kOfficer, exit_registered)},
+  };
+}
+
+}  // namespace
+}  // namespace jaring::registration
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  jaring::fuzz::initialize(jaring::registration::seeds);
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace jaring;
+  using namespace jaring::registration;
+  const auto records = fuzz::split(data, size);
+  if (records.empty()) return 0;
+  FuzzFixture fixture;
+
+  GrpcService service(fixture.core, edge());
+  fuzz::serve(service, kMethods, callers(), records);
+  return 0;
+}
