@@ -130,8 +130,9 @@ TEST_F(AccessTest, AReversalNeedsASecondPersonWhateverTheSpelling) {
   auto payment = core_->pay({"k1", "p_1", "bank_va", "", "", 16'800, 1, ""}, {"Budi", officer});
   ASSERT_TRUE(payment);
   EXPECT_EQ(payment->recorded_by, "budi");
+  int attempt = 0;
   for (const auto* same : {"budi", " Budi ", "BUDI", "\tbUdI\n"}) {
-    auto own = core_->reverse("r-" + std::string(same), payment->id, "bounced", {same, officer});
+    auto own = core_->reverse("r-" + std::to_string(++attempt), payment->id, "bounced", {same, officer});
     ASSERT_FALSE(own) << same;
     EXPECT_EQ(own.error().code, ErrorCode::kPermissionDenied) << same;
     EXPECT_NE(own.error().message.find("second person"), std::string::npos) << own.error().message;

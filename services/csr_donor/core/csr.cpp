@@ -100,9 +100,10 @@ void check_input(std::vector<FieldViolation>& bad, const std::string& at, const 
   if (!in.worker) return;
   const auto& w = *in.worker;
   const auto field = [&](const char* name) { return at + ".worker." + name; };
-  if (!w.nik.empty() &&
-      (w.nik.size() != 16 || !std::ranges::all_of(w.nik, [](char c) { return c >= '0' && c <= '9'; })))
-    bad.push_back({field("nik"), "must be 16 digits"});
+  // Digits only and no longer than a NIK; whether it is a valid NIK is registration's answer,
+  // which refuses that row alone.
+  if (w.nik.size() > 16 || !std::ranges::all_of(w.nik, [](char c) { return c >= '0' && c <= '9'; }))
+    bad.push_back({field("nik"), "must be digits, at most 16"});
   text::check(bad, field("name"), w.name, {text::Kind::kLine, text::kName.max_chars, false});
   text::check(bad, field("birth_date"), w.birth_date, kShortCode);
   text::check(bad, field("sex"), w.sex, kShortCode);
@@ -111,7 +112,8 @@ void check_input(std::vector<FieldViolation>& bad, const std::string& at, const 
   if (w.rt < 0 || w.rt > 999) bad.push_back({field("rt"), "must be 0..999"});
   text::check(bad, field("category"), w.category, kShortCode);
   if (w.income_band < 0) bad.push_back({field("income_band"), "must not be negative"});
-  text::check(bad, field("programs"), w.programs, kShortCode);
+  if (!w.programs.empty() && !codes::one_of(w.programs, codes::kPrograms))
+    bad.push_back({field("programs"), "must be jkk+jkm or jkk+jkm+jht (empty for jkk+jkm)"});
   text::check(bad, field("agent_id"), w.agent_id, kOptionalId);
 }
 
