@@ -121,7 +121,8 @@ TEST_F(Import, RegistersGoodRowsReportsBadOnesAndAddsNothingTheSecondTime) {
   EXPECT_NE(by_line["305"].find("expected 12 fields, found 3"), std::string::npos);
   EXPECT_NE(by_line["306"].find("quote"), std::string::npos);
   // The formula reaches the error file as text: a leading quote, so a spreadsheet does not run it.
-  EXPECT_NE(by_line["308"].find(",\"'=HYPERLINK(\"\"http://x.example/\"\",\"\"klik\"\")\","), std::string::npos)
+  EXPECT_NE(by_line["308"].find(",\"'=HYPERLINK(\"\"http://x.example/\"\",\"\"klik\"\")\","),
+            std::string::npos)
       << by_line["308"];
 
   // The same file again: nothing new.

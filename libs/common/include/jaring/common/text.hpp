@@ -36,7 +36,7 @@ inline constexpr Rule kId{Kind::kToken, 64, true};            // an id the syste
 // Idempotency keys are the client's own words ("agent-Rina Perisai"): a line, not a token.
 inline constexpr Rule kIdempotencyKey{Kind::kLine, 128, false};
 inline constexpr Rule kRequiredKey{Kind::kLine, 128, true};  // where a retry must be safe
-inline constexpr Rule kReference{Kind::kToken, 64, false};    // a payment or bank reference
+inline constexpr Rule kReference{Kind::kToken, 64, false};   // a payment or bank reference
 
 // What `value` breaks, in the words of a FieldViolation's rule, or std::nullopt when it is fine.
 std::optional<std::string> violation(std::string_view value, const Rule& rule);
