@@ -9,6 +9,7 @@
 
 #include "event_codec.hpp"
 #include "jaring/crypto/sealed_table.hpp"
+#include "jaring/store/constraint.hpp"
 #include "jaring/store/outbox.hpp"
 
 namespace jaring::claims {
@@ -38,25 +39,13 @@ std::string part_context(const crypto::SealedTable& table, const char* column, s
 // anything else is UNAVAILABLE. The SQL and SQLite's words go to the log, never to a client.
 Error store_failure(std::string_view what) {
   spdlog::error("claims store: {}", what);
-  struct Guard {
-    std::string_view constraint;  // as SQLite names it in its message
-    FieldViolation violation;
-  };
-  static const Guard kGuards[] = {
+  static const store::ConstraintGuard kGuards[] = {
       {"claims.idempotency_key", {"idempotency_key", "was used for a different filing"}},
       {"total >= 0", {"total", "a claim's total must not be negative"}},
       {"approved_by", {"approved_by", "filer, verifier and approver are three different people"}},
       {"status IN", {"status", "must be filed, verified, approved, paid or rejected"}},
   };
-  if (what.find("constraint failed") != std::string_view::npos) {
-    for (const auto& guard : kGuards) {
-      if (what.find(guard.constraint) != std::string_view::npos)
-        return {ErrorCode::kFailedPrecondition,
-                guard.violation.field + ": " + guard.violation.rule,
-                {guard.violation}};
-    }
-    return {ErrorCode::kFailedPrecondition, "the change breaks a rule of the claims store", {}};
-  }
+  if (auto refused = store::constraint_refusal("claims store", what, kGuards)) return *refused;
   return Error::unavailable("the claims store is unavailable; the service logged the cause");
 }
 

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "event_codec.hpp"
+#include "jaring/store/constraint.hpp"
 #include "jaring/store/outbox.hpp"
 
 namespace jaring::csr {
@@ -19,25 +20,13 @@ namespace {
 // SQLite's words go to the log, never to a client.
 Error store_failure(std::string_view what) {
   spdlog::error("csr-donor store: {}", what);
-  struct Guard {
-    std::string_view constraint;  // as SQLite names it in its message
-    FieldViolation violation;
-  };
-  static const Guard kGuards[] = {
+  static const store::ConstraintGuard kGuards[] = {
       {"balance >= 0", {"amount", "a wallet's balance must not go below zero"}},
       {"deposits.idempotency_key", {"idempotency_key", "was used for another deposit"}},
       {"amount > 0", {"amount", "must be a positive number of rupiah"}},
       {"allocations.participant_id", {"period", "a participant's period has one payer"}},
   };
-  if (what.find("constraint failed") != std::string_view::npos) {
-    for (const auto& guard : kGuards) {
-      if (what.find(guard.constraint) != std::string_view::npos)
-        return {ErrorCode::kFailedPrecondition,
-                guard.violation.field + ": " + guard.violation.rule,
-                {guard.violation}};
-    }
-    return {ErrorCode::kFailedPrecondition, "the change breaks a rule of the csr-donor store", {}};
-  }
+  if (auto refused = store::constraint_refusal("csr-donor store", what, kGuards)) return *refused;
   if (what.find("integer overflow") != std::string_view::npos)
     return {ErrorCode::kFailedPrecondition,
             "a sum of this sponsor's figures does not fit in a rupiah figure",
