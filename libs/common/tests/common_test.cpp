@@ -37,6 +37,16 @@ TEST(Ids, AreUniqueAndPrefixed) {
   }
 }
 
+// About one random 128-bit hex id in 250 has 16 decimal digits in a row; in 20,000 several would.
+TEST(Ids, NeverHoldARunOfDigitsThatLooksLikeANik) {
+  for (int i = 0; i < 20'000; ++i) {
+    const auto id = new_id("t_");
+    ASSERT_FALSE(has_decimal_run(id, kNikDigits)) << id;
+  }
+  EXPECT_TRUE(has_decimal_run("ab3175061234567890120000cd", kNikDigits));
+  EXPECT_FALSE(has_decimal_run("317506123456789a", kNikDigits));
+}
+
 TEST(Money, FormatsRupiahWithDotsBetweenThousands) {
   EXPECT_EQ(format_rupiah(0), "Rp0");
   EXPECT_EQ(format_rupiah(999), "Rp999");

@@ -34,17 +34,6 @@ bool all_hex(std::string_view text) {
   });
 }
 
-// A NIK is 16 decimal digits, which are hex digits too. A random 128-bit id has such a run about
-// once in 250; that call just gets a fresh trace id.
-bool has_nik_like_run(std::string_view text) {
-  std::size_t run = 0;
-  for (const char c : text) {
-    run = c >= '0' && c <= '9' ? run + 1 : 0;
-    if (run >= 16) return true;
-  }
-  return false;
-}
-
 void collect_ids(const google::protobuf::Message& message, std::vector<std::string>& out, std::size_t limit,
                  int depth) {
   if (depth > 3) return;
@@ -87,7 +76,7 @@ std::string accepted_trace_id(std::string_view text) {
   // W3C traceparent: 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>
   if (text.size() == 55 && text[2] == '-' && text[35] == '-' && text[52] == '-') text = text.substr(3, 32);
   const auto hex = text.starts_with("t_") ? text.substr(2) : text;
-  if (hex.size() >= 16 && hex.size() <= 32 && all_hex(hex) && !has_nik_like_run(hex))
+  if (hex.size() >= 16 && hex.size() <= 32 && all_hex(hex) && !has_decimal_run(hex, kNikDigits))
     return std::string(text);
   return {};
 }

@@ -91,7 +91,6 @@ std::vector<std::string> ids_in(const google::protobuf::Message& message, std::s
 // W3C traceparent's trace id), or "" when the text is not one. Trace ids are logged, audited and
 // passed on unmasked, so one with a run of 16 decimal digits (a NIK is one) is refused too.
 std::string accepted_trace_id(std::string_view text);
-std::string accepted_trace_id(std::string_view text);
 
 // Where a client's bearer token comes from: a fixed string, or a file re-read when it changes
 // (a Secret mounted into the pod, rotated by the platform).
