@@ -1,7 +1,11 @@
 // jaring-devkafka: a Kafka cluster for one machine, on librdkafka's in-memory mock cluster.
-// It speaks the real Kafka protocol on loopback, but its listeners take random ports and it
-// cannot create topics on request, so this process creates the configured topics itself and
-// publishes the bootstrap address on stdout and in a file that waiters poll for.
+// It speaks the real Kafka protocol on loopback, but it cannot create topics on request, so this
+// process creates the configured topics itself and publishes the bootstrap address on stdout and
+// in a file that waiters poll for. Its listeners take random ports unless --port fixes them
+// (fixed_port.hpp), so that a restarted broker is found where the clients look for it.
+//
+// It keeps every event in memory only: stopping it loses every event and every committed offset
+// (README, "The embedded broker").
 
 #include <sys/stat.h>
 
@@ -22,6 +26,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "fixed_port.hpp"
 
 namespace {
 
@@ -144,6 +150,10 @@ int main(int argc, char** argv) {
   app.add_option("--topics-file", topics_file, "YAML file: topics: [{name: ..., partitions: N}, ...]");
   app.add_option("--topic", topic_args, "NAME:PARTITIONS, repeatable; overrides the topics file");
   app.add_option("--brokers", brokers, "number of mock brokers")->check(CLI::Range(1, 16));
+  int port = 0;
+  app.add_option("--port", port,
+                 "the first broker's port on 127.0.0.1 (the next ones follow); 0: any free port")
+      ->check(CLI::Range(0, 65535 - 16));
   app.add_option("--bootstrap-file", bootstrap_file, "write the bootstrap address here once ready");
   try {
     app.parse(argc, argv);
@@ -195,9 +205,12 @@ int main(int argc, char** argv) {
     spdlog::error("cannot create the librdkafka handle: {}", errstr);
     return kExitFailure;
   }
+  jaring::devkafka::arm_listener_ports(port);
   rd_kafka_mock_cluster_t* cluster = rd_kafka_mock_cluster_new(rk, brokers);
+  jaring::devkafka::arm_listener_ports(0);
   if (cluster == nullptr) {
-    spdlog::error("cannot create the mock cluster");
+    spdlog::error("cannot create the mock cluster{}",
+                  port > 0 ? " (is port " + std::to_string(port) + " taken?)" : std::string());
     rd_kafka_destroy(rk);
     return kExitFailure;
   }

@@ -187,13 +187,15 @@ struct Producer::Impl final : public RdKafka::DeliveryReportCb {
   }
 
   ~Impl() override {
-    // Give queued messages a moment, then purge the rest: their reports free their tickets.
-    // With none queued there is nothing to wait for (flush would also wait for requests to a
-    // broker that may be gone, such as the idempotent producer's id).
+    // Give queued messages a moment, then purge the rest: their reports free their tickets (and
+    // an outbox keeps what was not acknowledged). With none queued there is nothing to wait for
+    // (flush would also wait for requests to a broker that may be gone, such as the idempotent
+    // producer's id). Short, because SIGTERM must end the process within 10 s with the broker
+    // gone, after the consumer's own close.
     if (held.load() > 0) {
-      producer->flush(2000);
-      producer->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
       producer->flush(1000);
+      producer->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+      producer->flush(500);
     }
     stopping = true;
     poller.join();

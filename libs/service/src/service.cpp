@@ -104,10 +104,15 @@ metrics::ReadyCheck store_ready(store::Database& db) {
   return [&db]() -> std::optional<std::string> {
     try {
       db.read([](store::Database& d) { d.exec("SELECT 1"); });
-      return std::nullopt;
     } catch (const std::exception& e) {
       return std::string("store: ") + e.what();
     }
+    // A store that answers reads but cannot write (disk full) would refuse every change: not
+    // ready until a write commits again, which this probe tries (a header write, no data).
+    if (const auto failure = db.write_failure()) {
+      if (!db.probe_write()) return "store cannot write: " + *failure;
+    }
+    return std::nullopt;
   };
 }
 

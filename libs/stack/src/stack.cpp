@@ -185,9 +185,10 @@ void Stack::start() {
   kafka->name = "devkafka";
   kafka->ready_file = options_.run_dir / "kafka.bootstrap";
   fs::remove(kafka->ready_file);
+  // A fixed port: a restarted broker comes back where every service looks for it.
   kafka->spec = {"devkafka",
                  {bin("jaring-devkafka"), "--topics-file", (options_.config_dir / "topics.yaml").string(),
-                  "--bootstrap-file", kafka->ready_file.string()},
+                  "--bootstrap-file", kafka->ready_file.string(), "--port", std::to_string(port(9092))},
                  {},
                  log("devkafka"),
                  "",
@@ -315,6 +316,17 @@ void Stack::kill(const std::string& name) {
   for (auto& m : members_) {
     if (m->name == name && m->process) m->process->kill();
   }
+}
+
+Stack::Exit Stack::terminate(const std::string& name, std::chrono::milliseconds grace) {
+  for (auto& m : members_) {
+    if (m->name != name || !m->process) continue;
+    const auto started = std::chrono::steady_clock::now();
+    const int status = m->process->stop(grace);
+    return {std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started),
+            status};
+  }
+  throw std::runtime_error("no stack member named " + name);
 }
 
 void Stack::restart(const std::string& name) {

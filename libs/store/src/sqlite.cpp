@@ -37,7 +37,7 @@ std::string trim_sql(std::string_view sql) {
 }
 
 [[noreturn]] void throw_error(std::string_view message, int rc, std::string_view sql) {
-  throw StoreError(fmt::format("sqlite: {} (code {}) in \"{}\"", message, rc, trim_sql(sql)));
+  throw StoreError(fmt::format("sqlite: {} (code {}) in \"{}\"", message, rc, trim_sql(sql)), rc);
 }
 
 [[noreturn]] void throw_error(sqlite3* db, int rc, std::string_view sql) {
@@ -457,11 +457,78 @@ Result<void> Database::batch(const std::function<Result<void>()>& fn) {
     auto result = fn();
     batch_thread_ = std::thread::id{};
     exec(result ? "COMMIT" : "ROLLBACK");
+    if (result) note_committed();
     return result;
+  } catch (const StoreError& e) {
+    batch_thread_ = std::thread::id{};
+    rollback_quietly();
+    note_failure(e);
+    throw;
   } catch (...) {
     batch_thread_ = std::thread::id{};
     rollback_quietly();
     throw;
+  }
+}
+
+bool StoreError::storage_failure() const {
+  switch (code_ & 0xff) {  // the primary code of an extended one (SQLITE_IOERR_WRITE ...)
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void Database::note_failure(const StoreError& error) {
+  if (!error.storage_failure()) return;
+  std::lock_guard lock(failure_mutex_);
+  failure_ = error.what();
+  failing_.store(true);
+}
+
+void Database::clear_failure() {
+  std::lock_guard lock(failure_mutex_);
+  failure_.clear();
+  failing_.store(false);
+}
+
+std::optional<std::string> Database::write_failure() const {
+  if (!failing_.load()) return std::nullopt;
+  std::lock_guard lock(failure_mutex_);
+  if (failure_.empty()) return std::nullopt;
+  return failure_;
+}
+
+Result<void> Database::probe_write() {
+  // A commit alone proves little in WAL mode: it may land in WAL space a checkpoint freed while
+  // the disk is still full. So the disk must also have room for a WAL's worth of pages (the
+  // default auto-checkpoint is 1,000 pages of 4 KiB) ...
+  constexpr std::uintmax_t kMinFreeBytes = 4U << 20U;
+  if (const char* file = sqlite3_db_filename(db_, "main"); file != nullptr && *file != '\0') {
+    std::error_code error;
+    const auto space = std::filesystem::space(std::filesystem::path(file).parent_path(), error);
+    if (!error && space.available < kMinFreeBytes) {
+      return fail(
+          Error::unavailable("the store cannot write",
+                             fmt::format("{} bytes free on the disk holding {}", space.available, file)));
+    }
+  }
+  // ... and the file must take a new page: a table created and dropped in one transaction
+  // allocates one (a capped or full file refuses it) and leaves only a free page behind.
+  try {
+    return write([](Transaction& tx) -> Result<void> {
+      tx.exec("CREATE TABLE jaring_write_probe (x)");
+      tx.exec("DROP TABLE jaring_write_probe");
+      return {};
+    });
+  } catch (const StoreError& e) {
+    return fail(Error::unavailable("the store cannot write", e.what()));
   }
 }
 

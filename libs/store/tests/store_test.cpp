@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "jaring/store/outbox.hpp"
 #include "jaring/store/sqlite.hpp"
 
@@ -314,6 +316,58 @@ TEST_F(StoreTest, AnAdaptersWriteTurnsStoreFailuresIntoUnavailableAndWakesTheRel
   EXPECT_NE(broken.error().cause.find("no_such_table"), std::string::npos) << broken.error().cause;
   EXPECT_EQ(woken, 1);
   EXPECT_EQ(count(*db, "SELECT count(*) FROM item"), 1);
+}
+
+// Disk full, as SQLite reports it (SQLITE_FULL), made here by capping the file's pages: the
+// failure is noted for readiness, a failed write leaves nothing, and once there is room again a
+// probe write clears the note and writes work as before, with no restart.
+TEST_F(StoreTest, AFullStoreIsNotedUntilAWriteCommitsAgain) {
+  auto db = Database::open(path_, logging_migrations(3));
+  EXPECT_EQ(db->write_failure(), std::nullopt);
+  const auto add = [&](int i) {
+    return db->write([&](Transaction& tx) -> Result<void> {
+      tx.prepare("INSERT INTO item (name) VALUES (?)").bind(1, std::string(2000, 'a' + i % 26)).run();
+      return {};
+    });
+  };
+  ASSERT_TRUE(add(0));
+  const auto pages = [&] {
+    auto s = db->prepare("PRAGMA page_count");
+    s.step();
+    return s.column_int(0);
+  }();
+  db->exec(fmt::format("PRAGMA max_page_count = {}", pages + 2));
+  int written = 1;
+  bool full = false;
+  for (int i = 1; i < 100 && !full; ++i) {
+    try {
+      ASSERT_TRUE(add(i));
+      ++written;
+    } catch (const StoreError& e) {
+      full = true;
+      EXPECT_TRUE(e.storage_failure()) << e.what();
+    }
+  }
+  ASSERT_TRUE(full) << "the capped file never filled";
+  const auto failure = db->write_failure();
+  ASSERT_TRUE(failure.has_value());
+  EXPECT_NE(failure->find("full"), std::string::npos) << *failure;
+  EXPECT_FALSE(db->probe_write());  // still no room
+  EXPECT_TRUE(db->write_failure().has_value());
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM item"), written);  // the failed write left nothing
+
+  // A failure that is the caller's (a missing table) is not the store's state.
+  db->exec("PRAGMA max_page_count = 1000000");
+  ASSERT_TRUE(db->probe_write());
+  EXPECT_EQ(db->write_failure(), std::nullopt);
+  EXPECT_THROW(db->write([](Transaction& tx) -> Result<void> {
+    tx.exec("INSERT INTO no_such_table VALUES (1)");
+    return {};
+  }),
+               StoreError);
+  EXPECT_EQ(db->write_failure(), std::nullopt);
+  EXPECT_TRUE(add(99));
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM item"), written + 1);
 }
 
 TEST_F(StoreTest, WriteCommitsOnAValue) {

@@ -155,6 +155,12 @@ class Callers {
   std::vector<std::string> tokens_;
 };
 
+// The callers of a target, made once per process (their keys and tokens are slow to make).
+inline Callers& callers() {
+  static Callers instance;
+  return instance;
+}
+
 // A unary handler of a generated gRPC service, by its member function type.
 template <typename Handler>
 struct Unary;
@@ -226,6 +232,13 @@ std::uint8_t kind_of(const std::array<Method<Service>, N>& methods, std::string_
   std::abort();
 }
 
+// A seed record: `request` sent to `method` of `methods` by the caller `who` picks.
+template <typename Service, std::size_t N>
+std::string seed(const std::array<Method<Service>, N>& methods, std::string_view method, std::uint8_t who,
+                 const google::protobuf::MessageLite& request) {
+  return record(kind_of(methods, method), who, request);
+}
+
 // Answers each record with the method its kind picks, as the caller its `who` picks, with a server
 // context carrying the caller's bearer token as a gRPC server would after reading the metadata.
 template <typename Service, std::size_t N>
@@ -261,3 +274,21 @@ inline void consume(kafka::BatchHandler& handler, const std::vector<Record>& rec
 }
 
 }  // namespace jaring::fuzz
+
+// The libFuzzer entry points of a target: initialisation with the target's seed function
+// (`seeds`, see initialize()), and one input split into records, non-empty, handed to the block
+// that follows the macro as `records`:
+//
+//   JARING_FUZZ_TARGET(jaring::claims::seeds) { ... records ... }
+#define JARING_FUZZ_TARGET(seeds)                                                     \
+  static void jaring_fuzz_input(const std::vector<::jaring::fuzz::Record>& records);  \
+  extern "C" int LLVMFuzzerInitialize(int*, char***) {                                \
+    ::jaring::fuzz::initialize(seeds);                                                \
+    return 0;                                                                         \
+  }                                                                                   \
+  extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) { \
+    const auto records = ::jaring::fuzz::split(data, size);                           \
+    if (!records.empty()) jaring_fuzz_input(records);                                 \
+    return 0;                                                                         \
+  }                                                                                   \
+  static void jaring_fuzz_input(const std::vector<::jaring::fuzz::Record>& records)

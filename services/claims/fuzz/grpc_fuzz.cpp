@@ -26,15 +26,6 @@ constexpr std::array<fuzz::Method<Service>, 10> kMethods = {{
     {"CheckEligibility", fuzz::unary<&Service::CheckEligibility>},
 }};
 
-fuzz::Callers& callers() {
-  static fuzz::Callers instance;
-  return instance;
-}
-
-std::string seed(std::string_view method, std::uint8_t who, const google::protobuf::MessageLite& request) {
-  return fuzz::record(fuzz::kind_of(kMethods, method), who, request);
-}
-
 std::map<std::string, std::string> seeds() {
   v1::FileClaimRequest death;
   death.set_idempotency_key("f-1");
@@ -94,33 +85,28 @@ std::map<std::string, std::string> seeds() {
   v1::ListScholarshipsDueRequest due;
   due.set_year(2027);
   return {
-      {"death-paid",
-       seed("FileClaim", fuzz::kAgent, death) + seed("AttachDocuments", fuzz::kAgent, documents) +
-           seed("VerifyClaim", fuzz::kOfficer, verify) + seed("ApproveClaim", fuzz::kApprover, approve) +
-           seed("PayClaim", fuzz::kOtherOfficer, pay) + seed("ListScholarshipsDue", fuzz::kAdmin, due)},
-      {"medical-rejected", seed("FileClaim", fuzz::kOfficer, medical) +
-                               seed("RejectClaim", fuzz::kApprover, reject) +
-                               seed("ListClaims", fuzz::kAuditor, list)},
-      {"eligibility", seed("CheckEligibility", fuzz::kService, eligible)},
+      {"death-paid", fuzz::seed(kMethods, "FileClaim", fuzz::kAgent, death) +
+                         fuzz::seed(kMethods, "AttachDocuments", fuzz::kAgent, documents) +
+                         fuzz::seed(kMethods, "VerifyClaim", fuzz::kOfficer, verify) +
+                         fuzz::seed(kMethods, "ApproveClaim", fuzz::kApprover, approve) +
+                         fuzz::seed(kMethods, "PayClaim", fuzz::kOtherOfficer, pay) +
+                         fuzz::seed(kMethods, "ListScholarshipsDue", fuzz::kAdmin, due)},
+      {"medical-rejected", fuzz::seed(kMethods, "FileClaim", fuzz::kOfficer, medical) +
+                               fuzz::seed(kMethods, "RejectClaim", fuzz::kApprover, reject) +
+                               fuzz::seed(kMethods, "ListClaims", fuzz::kAuditor, list)},
+      {"eligibility", fuzz::seed(kMethods, "CheckEligibility", fuzz::kService, eligible)},
   };
 }
 
 }  // namespace
 }  // namespace jaring::claims
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  jaring::fuzz::initialize(jaring::claims::seeds);
-  return 0;
-}
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+JARING_FUZZ_TARGET(jaring::claims::seeds) {
   using namespace jaring;
   using namespace jaring::claims;
-  const auto records = fuzz::split(data, size);
-  if (records.empty()) return 0;
   FuzzFixture fixture;
-  jaring::grpc::Edge edge(Service::kName, callers().verifier(), callers().metrics(), &fixture.trail);
+  jaring::grpc::Edge edge(Service::kName, fuzz::callers().verifier(), fuzz::callers().metrics(),
+                          &fixture.trail);
   GrpcService service(fixture.core, edge);
-  fuzz::serve(service, kMethods, callers(), records);
-  return 0;
+  fuzz::serve(service, kMethods, fuzz::callers(), records);
 }

@@ -78,20 +78,12 @@ std::map<std::string, std::string> seeds() {
 }  // namespace
 }  // namespace jaring::contribution
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  jaring::fuzz::initialize(jaring::contribution::seeds);
-  return 0;
-}
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+JARING_FUZZ_TARGET(jaring::contribution::seeds) {
   using namespace jaring;
   using namespace jaring::contribution;
-  const auto records = fuzz::split(data, size);
-  if (records.empty()) return 0;
   static metrics::Registry metrics("fuzz");
   FuzzFixture fixture;
   EventHandler handler(fixture.core, metrics);
   handler.batch_in(*fixture.db, [] {});
   fuzz::consume(handler, records);
-  return 0;
 }

@@ -26,15 +26,6 @@ constexpr std::array<fuzz::Method<Service>, 10> kMethods = {{
     {"GetSettlement", fuzz::unary<&Service::GetSettlement>},
 }};
 
-fuzz::Callers& callers() {
-  static fuzz::Callers instance;
-  return instance;
-}
-
-std::string seed(std::string_view method, std::uint8_t who, const google::protobuf::MessageLite& request) {
-  return fuzz::record(fuzz::kind_of(kMethods, method), who, request);
-}
-
 std::map<std::string, std::string> seeds() {
   v1::PaymentRequest cash;
   cash.set_idempotency_key("pay-1");
@@ -75,31 +66,27 @@ std::map<std::string, std::string> seeds() {
   v1::SettlementRequest settlement;
   settlement.set_month("2026-03");
   return {
-      {"pay", seed("MakePayment", fuzz::kAgent, cash) + seed("GetStatement", fuzz::kOfficer, statement) +
-                  seed("ReversePayment", fuzz::kOtherOfficer, reverse)},
-      {"batch", seed("MakeBatchPayment", fuzz::kTreasurer, batch)},
-      {"billing", seed("RunBilling", fuzz::kAdmin, billing) + seed("ListArrears", fuzz::kOfficer, arrears) +
-                      seed("CoverageAt", fuzz::kService, coverage)},
-      {"quote", seed("Quote", fuzz::kAgent, quote) + seed("GetSettlement", fuzz::kAdmin, settlement)},
+      {"pay", fuzz::seed(kMethods, "MakePayment", fuzz::kAgent, cash) +
+                  fuzz::seed(kMethods, "GetStatement", fuzz::kOfficer, statement) +
+                  fuzz::seed(kMethods, "ReversePayment", fuzz::kOtherOfficer, reverse)},
+      {"batch", fuzz::seed(kMethods, "MakeBatchPayment", fuzz::kTreasurer, batch)},
+      {"billing", fuzz::seed(kMethods, "RunBilling", fuzz::kAdmin, billing) +
+                      fuzz::seed(kMethods, "ListArrears", fuzz::kOfficer, arrears) +
+                      fuzz::seed(kMethods, "CoverageAt", fuzz::kService, coverage)},
+      {"quote", fuzz::seed(kMethods, "Quote", fuzz::kAgent, quote) +
+                    fuzz::seed(kMethods, "GetSettlement", fuzz::kAdmin, settlement)},
   };
 }
 
 }  // namespace
 }  // namespace jaring::contribution
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  jaring::fuzz::initialize(jaring::contribution::seeds);
-  return 0;
-}
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+JARING_FUZZ_TARGET(jaring::contribution::seeds) {
   using namespace jaring;
   using namespace jaring::contribution;
-  const auto records = fuzz::split(data, size);
-  if (records.empty()) return 0;
   FuzzFixture fixture;
-  jaring::grpc::Edge edge(Service::kName, callers().verifier(), callers().metrics(), &fixture.trail);
+  jaring::grpc::Edge edge(Service::kName, fuzz::callers().verifier(), fuzz::callers().metrics(),
+                          &fixture.trail);
   GrpcService service(fixture.core, edge);
-  fuzz::serve(service, kMethods, callers(), records);
-  return 0;
+  fuzz::serve(service, kMethods, fuzz::callers(), records);
 }

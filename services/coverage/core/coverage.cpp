@@ -133,7 +133,8 @@ Result<std::vector<CounterOp>> plan(const CoverageChanged& event) {
 
 Result<std::vector<CounterOp>> plan(const ClaimPaid& event) {
   if (!valid_rw(event.rw_code)) return fail(bad_rw("rw_code", event.rw_code));
-  if (event.amount_rupiah <= 0) return fail(Error::invalid({{"amount_rupiah", "must be positive"}}));
+  if (event.amount_rupiah <= 0 || event.amount_rupiah > kMaxClaimRupiah)
+    return fail(Error::invalid({{"amount_rupiah", "must be positive and at most Rp10,000,000,000"}}));
   return std::vector<CounterOp>{{Kind::kIncrement, event.rw_code, "claims_paid", 1},
                                 {Kind::kIncrement, event.rw_code, "claims_paid_rupiah", event.amount_rupiah}};
 }

@@ -136,6 +136,12 @@ struct ClaimPaid {
   std::string rw_code;
   std::int64_t amount_rupiah = 0;
 };
+// The most one paid claim can add to an RW's claims_paid_rupiah. Claims refuses a benefit above
+// its table's max_benefit (Rp1,000,000,000 in benefits.yaml); coverage keeps a ceiling of its own
+// ten times that, so that an event from a bug or a forged producer is dead-lettered instead of
+// overflowing a counter: Redis would refuse the whole batch's script, and the consumer would
+// retry that batch forever.
+inline constexpr std::int64_t kMaxClaimRupiah = 10'000'000'000;
 // Whether csr-donor funds one participant changed, or a sponsored participant moved
 // (jaring.csr.v1). Counted like CoverageChanged: out of (previous_rw_code or rw_code) when
 // sponsored before, into rw_code when sponsored after.

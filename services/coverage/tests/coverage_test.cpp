@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -93,6 +95,11 @@ TEST(Plan, ClaimsAndSponsorshipsMoveTheirCounters) {
   EXPECT_EQ((*paid)[1].field, "claims_paid_rupiah");
   EXPECT_EQ((*paid)[1].amount, 42'000'000);
   EXPECT_FALSE(plan(ClaimPaid{"31.75.06.1005.002", 0}));
+  // An amount no claim can have would overflow the RW's rupiah counter: refused, so dead-lettered.
+  EXPECT_TRUE(plan(ClaimPaid{"31.75.06.1005.002", kMaxClaimRupiah}));
+  const auto huge = plan(ClaimPaid{"31.75.06.1005.002", std::numeric_limits<std::int64_t>::max()});
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(huge.error().violations.at(0).field, "amount_rupiah");
   const std::string here = "31.75.06.1005.002", there = "31.75.06.1001.001";
   const auto joined = plan(SponsorshipChanged{here, "", false, true});
   ASSERT_TRUE(joined);

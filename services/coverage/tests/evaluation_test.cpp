@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <string>
+#include <tuple>
+#include <vector>
+
 #include "core/change_feed.hpp"
 #include "core/evaluation.hpp"
 #include "core/recount.hpp"
@@ -107,6 +111,37 @@ TEST(Evaluation, SnapshotsFreezeTheCountersAndReportsCompareThemOrNow) {
   ASSERT_EQ(trend->size(), 2u);
   EXPECT_EQ((*trend)[0].summary.totals.registered, 4);
   EXPECT_EQ((*trend)[1].summary.totals.registered, 9);
+}
+
+// CreateSnapshot, coverage's one write, in the bad-input table of issue #14: every bad period or
+// date is refused naming its field, and nothing is saved.
+TEST(Evaluation, ABadSnapshotRequestNamesItsFieldAndSavesNothing) {
+  OneRwReader reader;
+  MemorySnapshots store;
+  FixedClock clock(std::chrono::sys_days{std::chrono::year{2025} / 3 / 31} + 10h);
+  Queries queries(reader, index());
+  Evaluation evaluation(queries, store, clock);
+  const std::vector<std::tuple<std::string, std::string, std::string, std::string>> cases = {
+      {"too long", std::string(3 * 1024 * 1024, '9'), "", "period"},
+      {"control characters", "2025-Q1\x1b[2J", "", "period"},
+      {"missing", "", "", "period"},
+      {"unknown period", "2025-Q5", "", "period"},
+      {"not a real date", "2025-02-30", "", "period"},
+      {"negative year", "-025-Q1", "", "period"},
+      {"overflowing day", "2025-03-99999999999", "", "period"},
+      {"as_of too long", "2025-Q1", std::string(100'000, '1'), "as_of"},
+      {"as_of not a date", "2025-Q1", "2025-Q1", "as_of"},
+      {"as_of with NUL", "2025-Q1", std::string("2025-03-31\0x", 12), "as_of"},
+  };
+  for (const auto& [name, period, as_of, field] : cases) {
+    SCOPED_TRACE(name);
+    const auto refused = evaluation.snapshot(period, as_of);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+    ASSERT_EQ(refused.error().violations.size(), 1u);
+    EXPECT_EQ(refused.error().violations[0].field, field);
+  }
+  EXPECT_TRUE(store.saved.empty());
 }
 
 TEST(ChangeFeed, SubscribersGetTheirAreasChangesCoalesced) {

@@ -58,8 +58,8 @@ Result<void> EventHandler::apply_event(const events::v1::Envelope& envelope) {
     }
     case Envelope::kSponsorPaymentRejected: {
       const auto& e = envelope.sponsor_payment_rejected();
-      spdlog::warn("contribution rejected sponsor payment {} of {}: {}", e.allocation_id(), e.sponsor_id(),
-                   e.reason());
+      // The reason goes to the ledger, checked by the core; the log names the payment only.
+      spdlog::warn("contribution rejected sponsor payment {} of {}", e.allocation_id(), e.sponsor_id());
       auto refunded = core_.payment_rejected(
           id, {e.sponsor_id(), e.allocation_id(), e.participant_id(), e.period(), e.reason(), e.amount()});
       if (!refunded) return fail(refunded.error());

@@ -1279,11 +1279,17 @@ Result<bool> CsrDonor::payment_rejected(const std::string& event_id, const Rejec
     s->spent = *spent;
     unit.save_sponsor(*s);
     const auto at = now_text();
+    // The reason is contribution's text, stored in the ledger and published again: one that breaks
+    // the reason rule (too long, control characters, a NIK) is not copied, so that no event from
+    // elsewhere can carry into csr-donor's own what its callers could not; the refund stands.
+    const auto why = text::violation(rejected.reason, text::kReason)
+                         ? std::string("contribution refused the payment (its reason was not readable)")
+                         : rejected.reason;
     unit.append_ledger({0, s->id, "refund", a->amount, s->balance, a->id, a->participant_id, a->period.str(),
-                        a->cohort_id, at, rejected.reason});
+                        a->cohort_id, at, why});
     // The bill may still be open (the worker's credit paid part of it, and a period has one payer):
     // someone must know, as when the wallet is short.
-    const auto reason = "rejected: " + rejected.reason;
+    const auto reason = "rejected: " + why;
     unit.save_failure(
         {a->participant_id, s->id, a->cohort_id, a->rw_code, a->period, a->amount, s->balance, at, reason});
     unit.publish(SponsorPaymentFailed{s->id, a->cohort_id, a->participant_id, a->rw_code, a->period.str(),

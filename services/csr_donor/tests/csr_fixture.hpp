@@ -1,6 +1,6 @@
 #pragma once
 // A csr-donor core on an in-memory SQLite store with a clock in March 2026 (Asia/Jakarta), a
-// tariff table in memory and a registrar that refuses NIKs starting with "0".
+// tariff table in memory and a registrar that refuses NIKs starting with "0" (fakes.hpp).
 
 #include <gtest/gtest.h>
 
@@ -10,6 +10,7 @@
 #include "adapters/event_codec.hpp"
 #include "adapters/sqlite_store.hpp"
 #include "core/csr.hpp"
+#include "fakes.hpp"
 #include "jaring/events/v1/envelope.pb.h"
 #include "jaring/store/outbox.hpp"
 #include "staff.hpp"
@@ -17,39 +18,6 @@
 namespace jaring::csr::testing {
 
 inline TimePoint march_2026() { return std::chrono::sys_days(std::chrono::year(2026) / 3 / 15); }
-
-// Rp16,800 a month (JKK 1% of Rp1,000,000 + JKM Rp6,800); JHT adds 2% of the band.
-class TableTariffs final : public Tariffs {
- public:
-  Result<Rupiah> monthly(Month, const Terms& terms, const std::string& acting_for) override {
-    ++calls;
-    last_acting_for = acting_for;
-    if (terms.category == "unknown") return fail(Error::invalid({{"category", "not a worker category"}}));
-    Rupiah total = terms.income_band / 100 + 6'800;
-    if (terms.programs == "jkk+jkm+jht") total += terms.income_band * 2 / 100;
-    return total;
-  }
-  int calls = 0;
-  std::string last_acting_for;
-};
-
-class FakeRegistrar final : public Registrar {
- public:
-  Result<std::vector<Registered>> register_workers(const std::vector<ProposalInput>& rows,
-                                                   const std::string& submitted_by) override {
-    last_submitted_by = submitted_by;
-    std::vector<Registered> out;
-    for (const auto& r : rows) {
-      if (r.worker->nik.starts_with("0")) {
-        out.push_back({r.row, "", "nik: province code must be 11..94"});
-      } else {
-        out.push_back({r.row, "p_new_" + r.worker->nik, ""});
-      }
-    }
-    return out;
-  }
-  std::string last_submitted_by;
-};
 
 class CsrFixture : public ::testing::Test {
  protected:

@@ -330,6 +330,38 @@ TEST_F(HostileInputTest, ADepositThatWouldWrapTheBalanceIsRefusedEvenWithoutACei
   EXPECT_TRUE(take_events().empty());
 }
 
+// A rejection's reason is contribution's text, copied into the ledger and into csr-donor's own
+// SponsorPaymentFailed. One that breaks the reason rule is not copied (a 3 MB reason once blocked
+// an outbox; a NIK would travel on csr-donor's topic), and the wallet is refunded all the same.
+TEST_F(HostileInputTest, ARejectionWithAnUnreadableReasonStillRefundsAndCopiesNoneOfIt) {
+  constexpr Rupiah kMonth = 16'800;
+  for (const char* period : {"2026-04", "2026-05"}) {
+    ASSERT_EQ(*core_.contribution_billed(std::string("b-") + period,
+                                         {"p_1", "31.75.06.1005.002", period, "a_1", kMonth, kMonth}),
+              BillOutcome::kPaid);
+  }
+  const auto paid = core_.sponsor(sponsor_, testing::kEveryone)->sponsor.balance;
+  take_events();
+  const std::string huge_reason(3 * 1024 * 1024, 'x');
+  const std::string nik_reason = "sudah dibayar oleh 3175 0641 0180 0001";
+  ASSERT_TRUE(
+      *core_.payment_rejected("r1", {sponsor_, "p_1:2026-04", "p_1", "2026-04", huge_reason, kMonth}));
+  ASSERT_TRUE(*core_.payment_rejected("r2", {sponsor_, "p_1:2026-05", "p_1", "2026-05", nik_reason, kMonth}));
+  EXPECT_EQ(core_.sponsor(sponsor_, testing::kEveryone)->sponsor.balance, paid + 2 * kMonth);
+  const auto failed = of_type(take_events(), "SponsorPaymentFailed");
+  ASSERT_EQ(failed.size(), 2u);
+  for (const auto& e : failed) {
+    EXPECT_EQ(e.sponsor_payment_failed().reason(),
+              "rejected: contribution refused the payment (its reason was not readable)");
+  }
+  const auto lines = *core_.ledger(sponsor_, 2, testing::kEveryone);
+  ASSERT_EQ(lines.size(), 2u);
+  for (const auto& line : lines) {
+    EXPECT_EQ(line.kind, "refund");
+    EXPECT_EQ(line.note, "contribution refused the payment (its reason was not readable)");
+  }
+}
+
 TEST_F(HostileInputTest, AFailingConstraintOfTheStoreNamesTheFieldWithoutSql) {
   // A negative balance written past the core's checks: the schema's CHECK constraint.
   auto done = store_.transact([&](Unit& unit) -> Result<void> {

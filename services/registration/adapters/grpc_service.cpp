@@ -393,10 +393,17 @@ Result<Participant> GrpcService::visible(const std::string& id, const auth::Scop
     // one transaction go into the next one together (up to kMaxGroupRows rows), so a fast client
     // gets larger transactions, and SQLite writes each index page it touches once for more rows.
     BulkReader reader(*context, *stream, core_, bulk_rows_, kMaxBulkBatch, call.scope);
+    // A transaction the store could not take (a full disk) is answered row by row, and the stream
+    // goes on (the store may have room again for the next one), but it does not end OK.
+    std::optional<Error> store_failure;
     while (auto group = reader.take(kMaxGroupRows)) {
       std::vector<PreparedBulk> prepared;
       for (auto& batch : *group) prepared.push_back(std::move(batch.prepared));
       const auto outcomes = core_.store_bulk(std::move(prepared));
+      for (const auto& batch : outcomes)
+        for (const auto& row : batch)
+          if (!row.result && row.result.error().code == ErrorCode::kUnavailable)
+            store_failure = row.result.error();
       // Written: the rows leave the budget before the answers go out, so that a client slow to
       // read its answers holds no other stream back.
       for (auto& batch : *group) batch.lease.reset();
@@ -410,7 +417,9 @@ Result<Participant> GrpcService::visible(const std::string& id, const auth::Scop
           return ::grpc::Status(::grpc::StatusCode::CANCELLED, "client went away");
       }
     }
-    return reader.status();
+    if (const auto status = reader.status(); !status.ok() || !store_failure) return status;
+    return grpc::to_status(Error::unavailable(fmt::format(
+        "{}; the rows answered UNAVAILABLE were not registered: send them again", store_failure->message)));
   });
 }
 

@@ -402,13 +402,20 @@ std::vector<BulkOutcome> SqliteStore::insert_participants(const std::vector<NewP
   std::vector<BulkOutcome> outcomes;
   outcomes.reserve(rows.size());
   bool wrote = false;
-  auto result = db_.write([&](store::Transaction& tx) -> Result<void> {
-    ParticipantWriter writer(tx, sealer_, clock_);
-    for (const auto& row : rows) outcomes.push_back(writer.insert(row));
-    wrote = writer.wrote();
-    return {};
-  });
-  if (result && wrote && committed_) committed_();
+  const auto written = store::write_or_unavailable(
+      db_, "registration's store",
+      [&](store::Transaction& tx) -> Result<void> {
+        ParticipantWriter writer(tx, sealer_, clock_);
+        for (const auto& row : rows) outcomes.push_back(writer.insert(row));
+        wrote = writer.wrote();
+        return {};
+      },
+      [&] {
+        if (wrote && committed_) committed_();
+      });
+  // The store could not take the transaction (a full disk): nothing of it was written, and each
+  // row says so, for the client to send again.
+  if (!written) outcomes.assign(rows.size(), BulkOutcome{fail(written.error()), false});
   return outcomes;
 }
 

@@ -30,13 +30,8 @@ constexpr std::array<fuzz::Method<Service>, 13> kMethods = {{
     {"ListAgentRegistrations", fuzz::unary<&Service::ListAgentRegistrations>},
 }};
 
-fuzz::Callers& callers() {
-  static fuzz::Callers instance;
-  return instance;
-}
-
 grpc::Edge& edge() {
-  static grpc::Edge instance(Service::kName, callers().verifier(), callers().metrics(), nullptr);
+  static grpc::Edge instance(Service::kName, fuzz::callers().verifier(), fuzz::callers().metrics(), nullptr);
   return instance;
 }
 
@@ -55,10 +50,6 @@ v1::RegisterRequest worker(const std::string& key, const std::string& nik) {
   r.set_programs("jkk+jkm");
   r.set_payer("self");
   return r;
-}
-
-std::string seed(std::string_view method, std::uint8_t who, const google::protobuf::MessageLite& request) {
-  return fuzz::record(fuzz::kind_of(kMethods, method), who, request);
 }
 
 std::map<std::string, std::string> seeds() {
@@ -110,37 +101,33 @@ std::map<std::string, std::string> seeds() {
   woman.set_project_end_date("2027-06-30");
   woman.set_agent_id("a_1");
   return {
-      {"register", seed("Register", fuzz::kOfficer, worker("k-1", "3172011505900003"))},
-      {"register-twice", seed("Register", fuzz::kAgent, woman) + seed("Register", fuzz::kAgent, woman) +
-                             seed("ListAgentRegistrations", fuzz::kOfficer, registered)},
-      {"rw", seed("CreateRw", fuzz::kAdmin, rw) + seed("UpdateRw", fuzz::kAdmin, target) +
-                 seed("ListAreas", fuzz::kAreaOfficial, areas)},
-      {"lifecycle",
-       seed("UpdateParticipant", fuzz::kOfficer, update) + seed("MoveParticipant", fuzz::kOfficer, move) +
-           seed("FindByNik", fuzz::kOfficer, find) + seed("ExitParticipant", fuzz::kOfficer, exit) +
-           seed("ListParticipants", fuzz::kAreaOfficial, list)},
-      {"agent", seed("RegisterAgent", fuzz::kOfficer, agent)},
-      {"register-then-exit", seed("Register", fuzz::kOfficer, worker("k-3", "3172011505900004")) +
-                                 seed("ExitParticipant", fuzz::kOfficer, exit_registered)},
+      {"register", fuzz::seed(kMethods, "Register", fuzz::kOfficer, worker("k-1", "3172011505900003"))},
+      {"register-twice", fuzz::seed(kMethods, "Register", fuzz::kAgent, woman) +
+                             fuzz::seed(kMethods, "Register", fuzz::kAgent, woman) +
+                             fuzz::seed(kMethods, "ListAgentRegistrations", fuzz::kOfficer, registered)},
+      {"rw", fuzz::seed(kMethods, "CreateRw", fuzz::kAdmin, rw) +
+                 fuzz::seed(kMethods, "UpdateRw", fuzz::kAdmin, target) +
+                 fuzz::seed(kMethods, "ListAreas", fuzz::kAreaOfficial, areas)},
+      {"lifecycle", fuzz::seed(kMethods, "UpdateParticipant", fuzz::kOfficer, update) +
+                        fuzz::seed(kMethods, "MoveParticipant", fuzz::kOfficer, move) +
+                        fuzz::seed(kMethods, "FindByNik", fuzz::kOfficer, find) +
+                        fuzz::seed(kMethods, "ExitParticipant", fuzz::kOfficer, exit) +
+                        fuzz::seed(kMethods, "ListParticipants", fuzz::kAreaOfficial, list)},
+      {"agent", fuzz::seed(kMethods, "RegisterAgent", fuzz::kOfficer, agent)},
+      {"register-then-exit",
+       fuzz::seed(kMethods, "Register", fuzz::kOfficer, worker("k-3", "3172011505900004")) +
+           fuzz::seed(kMethods, "ExitParticipant", fuzz::kOfficer, exit_registered)},
   };
 }
 
 }  // namespace
 }  // namespace jaring::registration
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  jaring::fuzz::initialize(jaring::registration::seeds);
-  return 0;
-}
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+JARING_FUZZ_TARGET(jaring::registration::seeds) {
   using namespace jaring;
   using namespace jaring::registration;
-  const auto records = fuzz::split(data, size);
-  if (records.empty()) return 0;
   FuzzFixture fixture;
 
   GrpcService service(fixture.core, edge());
-  fuzz::serve(service, kMethods, callers(), records);
-  return 0;
+  fuzz::serve(service, kMethods, fuzz::callers(), records);
 }

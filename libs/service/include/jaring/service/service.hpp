@@ -86,8 +86,9 @@ Table load_table(const std::string& key, const std::string& file, const char* co
   return std::move(*table);
 }
 
-// Readiness of a service whose state is its SQLite store: ready while the store answers. With
-// Kafka away it still takes work into its outbox, and the relay publishes it later.
+// Readiness of a service whose state is its SQLite store: ready while the store answers and can
+// write (after a write failed for lack of space, until a probe write commits again). With Kafka
+// away it still takes work into its outbox, and the relay publishes it later.
 metrics::ReadyCheck store_ready(store::Database& db);
 
 // The running parts a service's main wires together.

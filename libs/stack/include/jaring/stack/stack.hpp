@@ -4,6 +4,7 @@
 // it detached (jaring-stack), the end-to-end tests start it as their children; both stop
 // exactly the processes they started, by PID.
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -82,6 +83,13 @@ class Stack {
   // SIGKILL one member (crash tests) / start it again with the same settings and wait for it.
   void kill(const std::string& name);
   void restart(const std::string& name);
+  // SIGTERM one member and wait for it to leave, SIGKILL after `grace`: how long it took to
+  // leave and its exit status (-SIGKILL when it had to be killed). restart() brings it back.
+  struct Exit {
+    std::chrono::milliseconds took{};
+    int status = 0;
+  };
+  Exit terminate(const std::string& name, std::chrono::milliseconds grace = std::chrono::seconds(10));
   // The environment a member runs with (its settings): for a command that must read the same,
   // such as `jaring-registration rekey`.
   const std::map<std::string, std::string>& environment(const std::string& name) const;

@@ -82,10 +82,17 @@ class StatementCache {
 };
 
 // Raised by the store for failures that are not the caller's fault (disk full, corrupt file);
-// the service core turns it into an internal error at its boundary.
+// the edge answers them UNAVAILABLE. `code` is SQLite's result code when SQLite raised it.
 class StoreError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit StoreError(const std::string& message, int code = 0) : std::runtime_error(message), code_(code) {}
+  int code() const { return code_; }
+  // The file itself cannot take the write (disk full, I/O error, read-only, corrupt): a state of
+  // the machine that lasts until an operator acts, not a fault of one request.
+  bool storage_failure() const;
+
+ private:
+  int code_;
 };
 
 class Database;
@@ -173,6 +180,14 @@ class Database {
   void accept_observers() { observed_ = true; }
   // Checkpoints the background thread has run (a file database's writer has one).
   std::int64_t background_checkpoints() const;
+  // Why the last write failed when the file could not take it (StoreError::storage_failure) and
+  // no write has committed since; nullopt when writes work. For readiness: a service whose store
+  // cannot write must not say it is ready.
+  std::optional<std::string> write_failure() const;
+  // Checks that the disk has room (4 MiB free) and the file takes a new page (a scratch table
+  // created and dropped in one write): clears write_failure() when that commits. Readiness calls
+  // it while a failure is noted, so that the service is ready again by itself once space is back.
+  Result<void> probe_write();
 
  private:
   explicit Database(sqlite3* db);
@@ -186,11 +201,20 @@ class Database {
   bool in_batch() const { return batch_thread_.load() == std::this_thread::get_id(); }
   template <typename F>
   auto write_in_batch(F&& fn) -> std::invoke_result_t<F, Transaction&>;
+  // Notes a failed write (when the file could not take it) / a committed one.
+  void note_failure(const StoreError& error);
+  void note_committed() {
+    if (failing_.load(std::memory_order_relaxed)) clear_failure();
+  }
+  void clear_failure();
 
   sqlite3* db_;
   std::mutex mutex_;
   std::atomic<std::thread::id> batch_thread_{};
   bool observed_ = false;
+  std::atomic<bool> failing_{false};
+  mutable std::mutex failure_mutex_;
+  std::string failure_;  // under failure_mutex_
   // Declared after db_ so that it is destroyed first: cached statements are finalized before
   // the connection closes.
   StatementCache cache_;
@@ -253,7 +277,13 @@ auto Database::write(F&& fn) -> std::invoke_result_t<F, Transaction&> {
     if (result && observer != nullptr) observer->before_commit(tx);
     exec(result ? "COMMIT" : "ROLLBACK");
     if (observer != nullptr) observer->ended(static_cast<bool>(result));
+    if (result) note_committed();
     return result;
+  } catch (const StoreError& e) {
+    rollback_quietly();
+    if (observer != nullptr) observer->ended(false);
+    note_failure(e);
+    throw;
   } catch (...) {
     rollback_quietly();
     if (observer != nullptr) observer->ended(false);
