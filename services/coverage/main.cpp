@@ -117,7 +117,7 @@ areas::BranchMap load_branches(const std::string& file) {
 
 // The owners' export streams, for the rebuild and the reconciliation: only of the topics followed.
 struct OwnerExports {
-  OwnerExports(const Settings& s, grpc::TokenSource token, const std::string& acting_for)
+  OwnerExports(const Settings& s, jaring::grpc::TokenSource token, const std::string& acting_for)
       : registration(service::channel(s.common, s.registration_address), areas::Registry::jakarta(), token,
                      acting_for),
         contribution(service::channel(s.common, s.contribution_address), {token, acting_for}),

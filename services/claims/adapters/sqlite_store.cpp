@@ -676,8 +676,7 @@ std::vector<PaidClaimFact> SqliteStore::paid_claims_page(const std::string& afte
   });
 }
 
-std::int64_t SqliteStore::unpublished() {
-  return db_.read([](store::Database& db) { return store::outbox_backlog(db); });
-}
+// outbox_backlog takes the reading connection itself.
+std::int64_t SqliteStore::unpublished() { return store::outbox_backlog(db_); }
 
 }  // namespace jaring::claims

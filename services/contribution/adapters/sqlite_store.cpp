@@ -574,9 +574,8 @@ std::vector<CoverageFact> SqliteStore::coverage_page(const std::string& after, i
   });
 }
 
-std::int64_t SqliteStore::unpublished() {
-  return db_.read([](store::Database& db) { return store::outbox_backlog(db); });
-}
+// outbox_backlog takes the reading connection itself.
+std::int64_t SqliteStore::unpublished() { return store::outbox_backlog(db_); }
 
 std::optional<Due> SqliteStore::due(const std::string& participant_id, Period period) {
   return db_.read([&](store::Database& db) -> std::optional<Due> {

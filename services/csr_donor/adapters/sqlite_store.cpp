@@ -788,9 +788,8 @@ std::vector<SponsorshipFact> SqliteStore::sponsorships_page(const std::string& a
   });
 }
 
-std::int64_t SqliteStore::unpublished() {
-  return db_.read([](store::Database& db) { return store::outbox_backlog(db); });
-}
+// outbox_backlog takes the reading connection itself.
+std::int64_t SqliteStore::unpublished() { return store::outbox_backlog(db_); }
 
 Result<void> SqliteStore::read(const std::function<Result<void>(Unit&)>& fn) {
   try {
