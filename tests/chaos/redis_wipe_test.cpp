@@ -107,16 +107,20 @@ class RedisWipe : public e2e::StackTest {
     return fmt::format("{}.{:03d}", kKelurahan, serial % kRws + 1);
   }
 
-  bool register_worker(std::uint64_t serial) {
-    sample::Worker w;
-    {
-      std::lock_guard lock(mutex_);
-      w = generator_.worker(serial);
-    }
+  // A sample worker's registration in the RW its serial gives.
+  reg::RegisterRequest request_for(std::uint64_t serial, const std::string& key) {
     reg::RegisterRequest r;
-    r.set_idempotency_key(fmt::format("chaos-{}", serial));
-    sample::fill_register_request(w, r);
+    {
+      std::lock_guard lock(mutex_);  // the generator is not thread-safe
+      sample::fill_register_request(generator_.worker(serial), r);
+    }
+    r.set_idempotency_key(key);
     r.set_rw_code(rw_code(serial));
+    return r;
+  }
+
+  bool register_worker(std::uint64_t serial) {
+    const auto r = request_for(serial, fmt::format("chaos-{}", serial));
     return try_call<reg::Participant>(
                [&](auto* context, auto* out) { return registration_->Register(context, r, out); })
         .has_value();
@@ -229,15 +233,7 @@ class RedisWipe : public e2e::StackTest {
 
   // A self-paying worker registered by a branch officer (not one of the load's).
   std::string register_one(const std::string& key, std::uint64_t serial) {
-    sample::Worker w;
-    {
-      std::lock_guard lock(mutex_);
-      w = generator_.worker(serial);
-    }
-    reg::RegisterRequest r;
-    r.set_idempotency_key(key);
-    sample::fill_register_request(w, r);
-    r.set_rw_code(rw_code(serial));
+    auto r = request_for(serial, key);
     r.set_category("scavenger");
     r.set_payer("self");
     r.set_programs("jkk+jkm");
