@@ -15,7 +15,7 @@ APT_PACKAGES := build-essential cmake ninja-build pkg-config git \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: node-deps fuzz deps build test test-unit test-integration test-e2e up down status bench format clean
+.PHONY: node-deps fuzz deps build test test-unit test-integration test-e2e chaos up down status bench format clean
 
 # Installs only what is missing: quiet when everything is there, one apt-get update otherwise.
 deps:
@@ -46,6 +46,10 @@ test: build node-deps
 
 test-unit test-integration test-e2e: build node-deps
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L $(subst test-,,$@)
+
+# Fault injection on the real stack at full size (label chaos; `make test` runs the short sizes).
+chaos: build
+	@cd $(BUILD_DIR) && JARING_CHAOS=full ctest --output-on-failure -L chaos
 
 # Long fuzzing runs (5 minutes per target); the default suite runs a short one.
 fuzz: build
