@@ -95,7 +95,7 @@ Settings read_settings(const config::Source& source) {
   s.registration_address = reader.string("registration.address", "127.0.0.1:50051");
   s.contribution_address = reader.string("contribution.address", "127.0.0.1:50053");
   s.claims_address = reader.string("claims.address", "127.0.0.1:50054");
-  s.csr_address = reader.string("csr.address", "127.0.0.1:50055");
+  s.csr_address = reader.string("csr-donor.address", "127.0.0.1:50055");
   s.snapshots_path = reader.string("snapshots.path", "coverage-snapshots.db");
   s.branches_file = reader.string("areas.branches_file", "");
   s.trend_interval =

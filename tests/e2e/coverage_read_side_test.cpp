@@ -274,7 +274,7 @@ TEST_F(CoverageReadSide, RedisKilledMidStreamThenRebuildMakesTheCountersExact) {
   const auto rebuild = [&](const std::string& redis_password_file) {
     return fmt::format(
         "JARING_REDIS_ADDRESS={} JARING_REDIS_PASSWORD_FILE={} JARING_REGISTRATION_ADDRESS={} "
-        "JARING_CONTRIBUTION_ADDRESS={} JARING_CLAIMS_ADDRESS={} JARING_CSR_ADDRESS={} "
+        "JARING_CONTRIBUTION_ADDRESS={} JARING_CLAIMS_ADDRESS={} JARING_CSR_DONOR_ADDRESS={} "
         "JARING_KAFKA_BOOTSTRAP_SERVERS={} "
         "JARING_AUTH_JWKS_FILE={} JARING_AUTH_ISSUER={} JARING_AUTH_TOKEN_FILE={} "
         "JARING_TLS_CA_FILE={} JARING_TLS_CERT_FILE={} JARING_TLS_KEY_FILE={} {} rebuild 2>&1",

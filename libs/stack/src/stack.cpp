@@ -9,6 +9,7 @@
 #include <regex>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -269,12 +270,13 @@ void Stack::start() {
       env["JARING_REGISTRATION_ADDRESS"] = endpoints_.services.at("registration").grpc;
       // The owners of the other topics it follows; a topic whose owner is not in this stack is
       // not followed (nothing would be on it, and the rebuild could not ask for its export).
-      for (const auto& [owner, key] : {std::pair{"contribution", "CONTRIBUTION"},
-                                       std::pair{"claims", "CLAIMS"}, std::pair{"csr-donor", "CSR"}}) {
+      for (const auto& [owner, key, topic] :
+           {std::tuple{"contribution", "CONTRIBUTION", "CONTRIBUTION"},
+            std::tuple{"claims", "CLAIMS", "CLAIMS"}, std::tuple{"csr-donor", "CSR_DONOR", "CSR"}}) {
         if (endpoints_.services.contains(owner)) {
           env[fmt::format("JARING_{}_ADDRESS", key)] = endpoints_.services.at(owner).grpc;
         } else {
-          env[fmt::format("JARING_KAFKA_TOPICS_{}", key)] = "";
+          env[fmt::format("JARING_KAFKA_TOPICS_{}", topic)] = "";
         }
       }
     }
