@@ -1,7 +1,9 @@
 // jaring-coverage: consumes the owners' topics into per-RW counters in Redis, and serves them
-// over gRPC and the dashboard. `jaring-coverage rebuild` recomputes every counter from the
-// owners' export streams (see adapters/rebuild.hpp) and exits. Both ask registration with
-// coverage's own credential (auth.token_file).
+// over gRPC and the dashboard. When Redis lost its state (or the reconciler confirmed drift) it
+// reports not ready and rebuilds every counter from the owners' export streams by itself
+// (adapters/recovery.hpp); `jaring-coverage rebuild` runs the same rebuild (adapters/rebuild.hpp)
+// once and exits. Both ask the owners with coverage's own credential (auth.token_file).
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <fstream>
 
@@ -12,6 +14,7 @@
 #include "adapters/event_handler.hpp"
 #include "adapters/grpc_service.hpp"
 #include "adapters/rebuild.hpp"
+#include "adapters/recovery.hpp"
 #include "adapters/redis_counters.hpp"
 #include "adapters/registration_export.hpp"
 #include "adapters/sqlite_snapshots.hpp"
@@ -36,7 +39,13 @@ struct Settings {
   kafka::Settings kafka;
   kafka::ConsumerOptions consumer;
   std::string registration_topic;
+  std::string contribution_topic;
+  std::string claims_topic;
+  std::string csr_topic;
   std::string registration_address;
+  std::string contribution_address;
+  std::string claims_address;
+  std::string csr_address;
   std::string snapshots_path;
   std::string branches_file;
   std::chrono::seconds trend_interval;
@@ -77,9 +86,16 @@ Settings read_settings(const config::Source& source) {
   s.consumer = service::read_consumer(
       reader, "coverage",
       {{"contribution", "jaring.contribution.v1"}, {"claims", "jaring.claims.v1"}, {"csr", "jaring.csr.v1"}});
+  // The rebuild asks the owner of each topic followed for its export.
+  s.contribution_topic = reader.string("kafka.topics.contribution", "jaring.contribution.v1");
+  s.claims_topic = reader.string("kafka.topics.claims", "jaring.claims.v1");
+  s.csr_topic = reader.string("kafka.topics.csr", "jaring.csr.v1");
   s.consumer.topics.insert(s.consumer.topics.begin(), s.registration_topic);
   s.consumer.max_batch = static_cast<int>(reader.integer("coverage.max_batch", 2000, 1, 50000));
   s.registration_address = reader.string("registration.address", "127.0.0.1:50051");
+  s.contribution_address = reader.string("contribution.address", "127.0.0.1:50053");
+  s.claims_address = reader.string("claims.address", "127.0.0.1:50054");
+  s.csr_address = reader.string("csr-donor.address", "127.0.0.1:50055");
   s.snapshots_path = reader.string("snapshots.path", "coverage-snapshots.db");
   s.branches_file = reader.string("areas.branches_file", "");
   s.trend_interval =
@@ -99,13 +115,36 @@ areas::BranchMap load_branches(const std::string& file) {
   return std::move(*loaded);
 }
 
+// The owners' export streams, for the rebuild and the reconciliation: only of the topics followed.
+struct OwnerExports {
+  OwnerExports(const Settings& s, jaring::grpc::TokenSource token, const std::string& acting_for)
+      : registration(service::channel(s.common, s.registration_address), areas::Registry::jakarta(), token,
+                     acting_for),
+        contribution(service::channel(s.common, s.contribution_address), {token, acting_for}),
+        sponsorships(service::channel(s.common, s.csr_address), {token, acting_for}),
+        claims(service::channel(s.common, s.claims_address), {token, acting_for}),
+        sources{{&registration, s.contribution_topic.empty() ? nullptr : &contribution,
+                 s.csr_topic.empty() ? nullptr : &sponsorships, s.claims_topic.empty() ? nullptr : &claims},
+                s.kafka,
+                s.consumer.topics,
+                s.registration_topic} {}
+  coverage::RegistrationExport registration;
+  coverage::ContributionExport contribution;
+  coverage::SponsorshipExport sponsorships;
+  coverage::PaidClaimsExport claims;
+  coverage::RebuildSources sources;
+};
+
 int serve(const Settings& s) {
   service::Runtime runtime("coverage", s.common);
   const auto branches = load_branches(s.branches_file);
   const coverage::AreaIndex areas(areas::Registry::jakarta(), branches);
   redis::Client writer(s.redis_address.host, s.redis_address.port, s.redis_auth);
   redis::Client readers(s.redis_address.host, s.redis_address.port, s.redis_auth);
-  coverage::RedisCounters counters(writer, s.redis_prefix, s.dedupe_ttl);
+  redis::Client recovering(s.redis_address.host, s.redis_address.port, s.redis_auth);
+  // The service counts only under a generation marker: never into a Redis that lost its state.
+  coverage::RedisCounters counters(writer, s.redis_prefix, s.dedupe_ttl, true);
+  coverage::RedisCounters rebuilt(recovering, s.redis_prefix, s.dedupe_ttl, true);
   coverage::RedisCounters read_side(readers, s.redis_prefix, s.dedupe_ttl);
   coverage::Queries queries(read_side, areas);
   coverage::ChangeFeed feed;
@@ -124,23 +163,29 @@ int serve(const Settings& s) {
   coverage::Dashboard dashboard(queries, feed, evaluation,
                                 s.dashboard_require_token ? runtime.verifier.get() : nullptr, s.dashboard_tls,
                                 s.dashboard_streams);
-  coverage::RegistrationExport registration(service::channel(s.common, s.registration_address),
-                                            areas::Registry::jakarta(), runtime.credentials());
-  coverage::Reconciler reconciler(read_side, registration, runtime.metrics, s.reconcile_interval);
+  OwnerExports owners(s, runtime.credentials(), "");
+  coverage::Recovery recovery(rebuilt, owners.sources, runtime.metrics);
+  coverage::Reconciler reconciler(
+      read_side, owners.sources.owners, runtime.metrics, s.reconcile_interval,
+      [&recovery](const coverage::Drift& d) {
+        recovery.repair(fmt::format("the reconciler found {} RWs differing from the owners by {}: rebuilding",
+                                    d.rws, d.workers));
+      });
   coverage::TrendRecorder trend(evaluation, s.trend_interval);
 
   runtime.grpc.add_service(&api);
   relay.start();
+  recovery.start();
   consumer.start();
   dashboard.start(s.dashboard_listen.host, s.dashboard_listen.port);
   if (s.reconcile_interval.count() > 0) reconciler.start();
   if (s.trend_interval.count() > 0) trend.start();
-  // Ready while Redis answers: the queries and the dashboard need nothing else. A replica
-  // without partitions (more replicas than partitions) still serves reads.
+  // Ready while Redis answers and holds counters that match the owners (recovery.hpp): never
+  // while a lost state is being rebuilt. A replica without partitions still serves reads.
   runtime.start(
-      [&readers]() -> std::optional<std::string> {
+      [&readers, &recovery]() -> std::optional<std::string> {
         if (!readers.ping()) return "Redis is not reachable";
-        return std::nullopt;
+        return recovery.not_ready();
       },
       {[&relay] { return relay.readiness_note(); }});
   spdlog::info("dashboard on http://{}:{}/{}", s.dashboard_listen.host, dashboard.port(),
@@ -150,6 +195,7 @@ int serve(const Settings& s) {
   feed.close();  // ends Watch streams and Server-Sent Events
   trend.stop();
   reconciler.stop();
+  recovery.stop();
   dashboard.stop();
   consumer.stop();
   relay.stop();
@@ -161,16 +207,17 @@ int run_rebuild(const Settings& s) {
   coverage::RedisCounters counters(client, s.redis_prefix, s.dedupe_ttl);
   // Coverage's own credential, on behalf of the operator who runs the command.
   const char* user = std::getenv("USER");
-  coverage::RegistrationExport registration(service::channel(s.common, s.registration_address),
-                                            areas::Registry::jakarta(), service::credentials(s.common),
-                                            user != nullptr ? user : "");
-  auto done = coverage::rebuild(counters, registration, s.kafka, s.registration_topic);
+  OwnerExports owners(s, service::credentials(s.common), user != nullptr ? user : "");
+  auto done = coverage::rebuild(counters, owners.sources);
   if (!done) {
     std::cerr << "jaring-coverage rebuild: " << done.error().message << "\n";
     return 1;
   }
-  std::cout << "rebuilt generation " << done->generation << ": " << done->rws << " RWs, " << done->registered
-            << " registered workers (" << done->attempts << " export(s)); counting resumes at";
+  const auto& t = done->totals;
+  std::cout << "rebuilt generation " << done->generation << ": " << done->rws << " RWs, " << t.registered
+            << " registered workers, " << t.active << " active, " << t.arrears << " in arrears, " << t.lapsed
+            << " lapsed, " << t.sponsored << " sponsored, " << t.claims_paid << " claims paid (Rp"
+            << t.claims_paid_rupiah << ") (" << done->attempts << " export(s)); counting resumes at";
   for (const auto& [partition, next] : done->offsets) std::cout << " " << partition << "=" << next;
   std::cout << "\n";
   return 0;

@@ -258,7 +258,8 @@ TEST_F(CoverageReadSide, RedisKilledMidStreamThenRebuildMakesTheCountersExact) {
   ASSERT_TRUE(counting) << "the coverage service counted nothing";
   ASSERT_EQ(failures.load(), 0);
 
-  // Rebuild once registration's outbox backlog reads zero (see adapters/rebuild.hpp).
+  // The service rebuilds by itself (adapters/recovery.hpp); the manual rebuild takes the same
+  // path. Run it once registration's outbox backlog reads zero (see adapters/rebuild.hpp).
   httplib::Client metrics(stack_->endpoints().services.at("registration").metrics);
   ASSERT_TRUE(process::wait_for(
       [&] {
@@ -273,12 +274,14 @@ TEST_F(CoverageReadSide, RedisKilledMidStreamThenRebuildMakesTheCountersExact) {
   const auto rebuild = [&](const std::string& redis_password_file) {
     return fmt::format(
         "JARING_REDIS_ADDRESS={} JARING_REDIS_PASSWORD_FILE={} JARING_REGISTRATION_ADDRESS={} "
+        "JARING_CONTRIBUTION_ADDRESS={} JARING_CLAIMS_ADDRESS={} JARING_CSR_DONOR_ADDRESS={} "
         "JARING_KAFKA_BOOTSTRAP_SERVERS={} "
         "JARING_AUTH_JWKS_FILE={} JARING_AUTH_ISSUER={} JARING_AUTH_TOKEN_FILE={} "
         "JARING_TLS_CA_FILE={} JARING_TLS_CERT_FILE={} JARING_TLS_KEY_FILE={} {} rebuild 2>&1",
-        ep.redis, redis_password_file, ep.services.at("registration").grpc, ep.kafka_bootstrap,
-        stack_->authority().jwks_file().string(), ep.issuer, credential.string(), ep.tls.ca_file,
-        ep.tls.cert_file, ep.tls.key_file, (testing::bin_dir() / "jaring-coverage").string());
+        ep.redis, redis_password_file, ep.services.at("registration").grpc,
+        ep.services.at("contribution").grpc, ep.services.at("claims").grpc, ep.services.at("csr-donor").grpc,
+        ep.kafka_bootstrap, stack_->authority().jwks_file().string(), ep.issuer, credential.string(),
+        ep.tls.ca_file, ep.tls.cert_file, ep.tls.key_file, (testing::bin_dir() / "jaring-coverage").string());
   };
   // Without Redis's password coverage is refused, and says why.
   const auto [refused_code, refused_out] = run(rebuild(""));

@@ -59,6 +59,7 @@ constexpr std::array kPolicies = {
     MethodPolicy{CON "CoverageAt", {kAgent, kBranchOfficer, kApprover, kAuditor, kAdmin, kService}, kOpen},
     MethodPolicy{CON "Quote", kAnyone, kOpen},
     MethodPolicy{CON "GetSettlement", {kAgent, kBranchOfficer, kAuditor, kAdmin}, kOpen},
+    MethodPolicy{CON "ExportCoverage", {kAuditor, kAdmin, kService}, kOpen},  // ids and codes only
 
     // claims: filed > verified > approved > paid, three different people
     MethodPolicy{CLA "FileClaim", {kAgent, kBranchOfficer}, kChange},
@@ -71,6 +72,7 @@ constexpr std::array kPolicies = {
     MethodPolicy{CLA "ListClaims", {kAgent, kBranchOfficer, kApprover, kAuditor, kAdmin}, kPersonal},
     MethodPolicy{CLA "ListScholarshipsDue", {kAgent, kBranchOfficer, kApprover, kAuditor, kAdmin}, kPersonal},
     MethodPolicy{CLA "CheckEligibility", {kAgent, kBranchOfficer, kApprover, kAuditor, kAdmin}, kOpen},
+    MethodPolicy{CLA "ExportPaidClaims", {kAuditor, kAdmin, kService}, kOpen},  // ids, codes, rupiah
 
     // csr-donor: sponsors, wallets, cohorts, proposals
     MethodPolicy{CSR "CreateSponsor", {kAdmin}, kChange},
@@ -89,6 +91,7 @@ constexpr std::array kPolicies = {
     MethodPolicy{CSR "AcceptProposal", {kSponsor, kTreasurer}, kChange},
     MethodPolicy{CSR "RejectProposalItems", {kSponsor, kTreasurer}, kChange},
     MethodPolicy{CSR "GetImpact", {kSponsor, kTreasurer, kAreaOfficial, kAuditor, kAdmin}, kOpen},
+    MethodPolicy{CSR "ExportSponsorships", {kAuditor, kAdmin, kService}, kOpen},  // ids and codes only
 
     // coverage: aggregates only (no personal data), snapshots by admins
     MethodPolicy{COV "GetRwCoverage", kAnyone, kOpen},

@@ -9,6 +9,7 @@
 #include <regex>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -205,10 +206,11 @@ void Stack::start() {
     const char* name;
     int grpc, admin, dashboard;
   };
+  // Coverage last: its rebuild asks every other service for its export.
   for (const auto& s :
-       {ServicePorts{"registration", 50051, 9101, 0}, ServicePorts{"coverage", 50052, 9102, 8080},
-        ServicePorts{"contribution", 50053, 9103, 0}, ServicePorts{"claims", 50054, 9104, 0},
-        ServicePorts{"csr-donor", 50055, 9105, 0}}) {
+       {ServicePorts{"registration", 50051, 9101, 0}, ServicePorts{"contribution", 50053, 9103, 0},
+        ServicePorts{"claims", 50054, 9104, 0}, ServicePorts{"csr-donor", 50055, 9105, 0},
+        ServicePorts{"coverage", 50052, 9102, 8080}}) {
     if (!options_.services.empty() &&
         std::find(options_.services.begin(), options_.services.end(), s.name) == options_.services.end()) {
       continue;
@@ -267,6 +269,17 @@ void Stack::start() {
       env["JARING_REDIS_PASSWORD_FILE"] = endpoints_.redis_password_file;
       env["JARING_SNAPSHOTS_PATH"] = (options_.run_dir / "data" / "coverage-snapshots.db").string();
       env["JARING_REGISTRATION_ADDRESS"] = endpoints_.services.at("registration").grpc;
+      // The owners of the other topics it follows; a topic whose owner is not in this stack is
+      // not followed (nothing would be on it, and the rebuild could not ask for its export).
+      for (const auto& [owner, key, topic] :
+           {std::tuple{"contribution", "CONTRIBUTION", "CONTRIBUTION"},
+            std::tuple{"claims", "CLAIMS", "CLAIMS"}, std::tuple{"csr-donor", "CSR_DONOR", "CSR"}}) {
+        if (endpoints_.services.contains(owner)) {
+          env[fmt::format("JARING_{}_ADDRESS", key)] = endpoints_.services.at(owner).grpc;
+        } else {
+          env[fmt::format("JARING_KAFKA_TOPICS_{}", topic)] = "";
+        }
+      }
     }
     member->ready_url = ep.metrics + "/readyz";
     member->spec = {s.name,         {bin(fmt::format("jaring-{}", s.name).c_str())}, env, log(s.name), "",

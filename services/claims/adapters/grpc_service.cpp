@@ -196,6 +196,22 @@ void to_proto(const Claim& c, v1::Claim* out, bool with_history) {
   });
 }
 
+::grpc::Status GrpcService::ExportPaidClaims(::grpc::ServerContext* context,
+                                             const v1::ExportPaidClaimsRequest* request,
+                                             ::grpc::ServerWriter<v1::PaidClaim>* writer) {
+  return edge_.serve(context, "ExportPaidClaims", request, nullptr, [&](const grpc::Call&) {
+    return grpc::stream_export<PaidClaimFact>(
+        context, writer, [&](const auto& sink) { return core_.export_paid(sink); },
+        [](const PaidClaimFact& f, v1::PaidClaim& m) {
+          m.set_claim_id(f.claim_id);
+          m.set_participant_id(f.participant_id);
+          m.set_rw_code(f.rw_code);
+          m.set_amount_rupiah(f.amount);
+          m.set_paid_on(f.paid_on);
+        });
+  });
+}
+
 ::grpc::Status GrpcService::CheckEligibility(::grpc::ServerContext* context,
                                              const v1::CheckEligibilityRequest* request,
                                              v1::Eligibility* reply) {

@@ -34,6 +34,8 @@ class GrpcService final : public v1::ClaimsService::Service {
   ::grpc::Status ListScholarshipsDue(::grpc::ServerContext* context,
                                      const v1::ListScholarshipsDueRequest* request,
                                      v1::ListScholarshipsDueResponse* reply) override;
+  ::grpc::Status ExportPaidClaims(::grpc::ServerContext* context, const v1::ExportPaidClaimsRequest* request,
+                                  ::grpc::ServerWriter<v1::PaidClaim>* writer) override;
   ::grpc::Status CheckEligibility(::grpc::ServerContext* context, const v1::CheckEligibilityRequest* request,
                                   v1::Eligibility* reply) override;
 

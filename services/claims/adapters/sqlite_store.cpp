@@ -661,4 +661,22 @@ std::vector<PeriodFact> SqliteStore::periods(const std::string& participant_id) 
   return db_.read([&](store::Database& db) { return periods_of(db, participant_id); });
 }
 
+std::vector<PaidClaimFact> SqliteStore::paid_claims_page(const std::string& after, int limit) {
+  return db_.read([&](store::Database& db) {
+    std::vector<PaidClaimFact> out;
+    auto s = db.prepare(
+        "SELECT id, participant_id, rw_code, total, paid_on FROM claims WHERE status = 'paid' AND id > ? "
+        "ORDER BY id LIMIT ?");
+    s.bind(1, after).bind(2, static_cast<std::int64_t>(limit));
+    while (s.step()) {
+      out.push_back(
+          {s.column_text(0), s.column_text(1), s.column_text(2), s.column_int(3), s.column_text(4)});
+    }
+    return out;
+  });
+}
+
+// outbox_backlog takes the reading connection itself.
+std::int64_t SqliteStore::unpublished() { return store::outbox_backlog(db_); }
+
 }  // namespace jaring::claims

@@ -31,6 +31,8 @@ class SqliteStore final : public Store {
                                                      const auth::Scope& scope) override;
   std::optional<Participant> participant(const std::string& participant_id) override;
   std::vector<PeriodFact> periods(const std::string& participant_id) override;
+  std::vector<PaidClaimFact> paid_claims_page(const std::string& after, int limit) override;
+  std::int64_t unpublished() override;
 
  private:
   store::Database& db_;

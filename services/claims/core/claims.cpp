@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "jaring/common/codes.hpp"
+#include "jaring/common/export.hpp"
 #include "jaring/common/ids.hpp"
 #include "jaring/common/text.hpp"
 #include "rules.hpp"
@@ -821,6 +822,12 @@ Result<std::vector<ScholarshipDue>> Claims::scholarships_due(int year, const std
     out.push_back({r.participant_id, r.death_claim_id, r.branch_code, r.child, r.year, age});
   }
   return out;
+}
+
+Result<void> Claims::export_paid(const std::function<bool(const PaidClaimFact&)>& sink) {
+  return export_published<PaidClaimFact>(
+      [&](const std::string& after, int limit) { return store_.paid_claims_page(after, limit); },
+      [](const PaidClaimFact& f) { return f.claim_id; }, [&] { return store_.unpublished(); }, sink);
 }
 
 Result<Coverage> Claims::coverage_on(const std::string& participant_id, const std::string& date,

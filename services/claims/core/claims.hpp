@@ -86,6 +86,8 @@ class Claims {
   Result<std::vector<ScholarshipDue>> scholarships_due(int year, const std::string& branch_code,
                                                        const auth::Scope& scope);
   // Coverage of a participant on a date from the local projection (diagnostics and tests).
+  // Every paid claim (see jaring/common/export.hpp for when it refuses).
+  Result<void> export_paid(const std::function<bool(const PaidClaimFact&)>& sink);
   Result<Coverage> coverage_on(const std::string& participant_id, const std::string& date,
                                const auth::Scope& scope);
 

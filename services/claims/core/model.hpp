@@ -121,6 +121,15 @@ struct Actor {
   std::string roles;  // "agent,branch-officer": recorded in the claim's history
 };
 
+// A paid claim as ClaimPaid announced it (ExportPaidClaims, for coverage's rebuild).
+struct PaidClaimFact {
+  std::string claim_id;
+  std::string participant_id;
+  std::string rw_code;
+  Rupiah amount = 0;
+  std::string paid_on;
+};
+
 struct Claim {
   std::string id;
   std::string idempotency_key;

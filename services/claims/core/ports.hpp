@@ -61,6 +61,10 @@ class Store {
                                                              const auth::Scope& scope) = 0;
   virtual std::optional<Participant> participant(const std::string& participant_id) = 0;
   virtual std::vector<PeriodFact> periods(const std::string& participant_id) = 0;
+  // ExportPaidClaims: paid claims with id > after, by id, at most `limit`.
+  virtual std::vector<PaidClaimFact> paid_claims_page(const std::string& after, int limit) = 0;
+  // Stored events not yet published (the outbox backlog).
+  virtual std::int64_t unpublished() = 0;
 };
 
 }  // namespace jaring::claims

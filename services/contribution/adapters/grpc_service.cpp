@@ -222,6 +222,20 @@ Result<Account> GrpcService::visible(const std::string& participant_id, const au
   });
 }
 
+::grpc::Status GrpcService::ExportCoverage(::grpc::ServerContext* context,
+                                           const v1::ExportCoverageRequest* request,
+                                           ::grpc::ServerWriter<v1::AccountCoverage>* writer) {
+  return edge_.serve(context, "ExportCoverage", request, nullptr, [&](const grpc::Call&) {
+    return grpc::stream_export<CoverageFact>(
+        context, writer, [&](const auto& sink) { return core_.export_coverage(sink); },
+        [](const CoverageFact& f, v1::AccountCoverage& m) {
+          m.set_participant_id(f.participant_id);
+          m.set_rw_code(f.rw_code);
+          m.set_state(f.state);
+        });
+  });
+}
+
 ::grpc::Status GrpcService::Quote(::grpc::ServerContext* context, const v1::QuoteRequest* request,
                                   v1::Charge* reply) {
   return edge_.serve(context, "Quote", request, reply, [&](const grpc::Call&) {

@@ -33,6 +33,8 @@ class GrpcService final : public v1::ContributionService::Service {
                             v1::CoverageAtResponse* reply) override;
   ::grpc::Status Quote(::grpc::ServerContext* context, const v1::QuoteRequest* request,
                        v1::Charge* reply) override;
+  ::grpc::Status ExportCoverage(::grpc::ServerContext* context, const v1::ExportCoverageRequest* request,
+                                ::grpc::ServerWriter<v1::AccountCoverage>* writer) override;
   ::grpc::Status GetSettlement(::grpc::ServerContext* context, const v1::SettlementRequest* request,
                                v1::SettlementReport* reply) override;
 

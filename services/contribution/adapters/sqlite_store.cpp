@@ -561,6 +561,22 @@ std::vector<ArrearsEntry> SqliteStore::arrears(const std::string& rw_code, const
   });
 }
 
+std::vector<CoverageFact> SqliteStore::coverage_page(const std::string& after, int limit) {
+  return db_.read([&](store::Database& db) {
+    std::vector<CoverageFact> out;
+    auto s = db.prepare(
+        "SELECT participant_id, rw_code, state FROM accounts WHERE participant_id > ? ORDER BY "
+        "participant_id "
+        "LIMIT ?");
+    s.bind(1, after).bind(2, static_cast<std::int64_t>(limit));
+    while (s.step()) out.push_back({s.column_text(0), s.column_text(1), s.column_text(2)});
+    return out;
+  });
+}
+
+// outbox_backlog takes the reading connection itself.
+std::int64_t SqliteStore::unpublished() { return store::outbox_backlog(db_); }
+
 std::optional<Due> SqliteStore::due(const std::string& participant_id, Period period) {
   return db_.read([&](store::Database& db) -> std::optional<Due> {
     auto s =

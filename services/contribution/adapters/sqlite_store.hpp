@@ -28,6 +28,8 @@ class SqliteStore final : public Store {
   std::optional<BatchResult> batch(const std::string& batch_id) override;
   std::vector<AgentMonth> agent_month(const std::string& month, const auth::Scope& scope) override;
   std::optional<std::string> agent_branch(const std::string& agent_id) override;
+  std::vector<CoverageFact> coverage_page(const std::string& after, int limit) override;
+  std::int64_t unpublished() override;
 
  private:
   store::Database& db_;

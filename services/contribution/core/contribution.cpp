@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "codes.hpp"
+#include "jaring/common/export.hpp"
 #include "jaring/common/ids.hpp"
 #include "jaring/common/text.hpp"
 
@@ -509,6 +510,12 @@ Result<Charge> Contribution::quote(const std::string& period_text, const Terms& 
   if (terms.income_band <= 0) bad.push_back({"income_band", "must be a positive number of rupiah"});
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
   return tariffs_.charge(*period, terms);
+}
+
+Result<void> Contribution::export_coverage(const std::function<bool(const CoverageFact&)>& sink) {
+  return export_published<CoverageFact>(
+      [&](const std::string& after, int limit) { return store_.coverage_page(after, limit); },
+      [](const CoverageFact& f) { return f.participant_id; }, [&] { return store_.unpublished(); }, sink);
 }
 
 Result<Settlement> Contribution::settlement(const std::string& month, const auth::Scope& scope) {

@@ -95,6 +95,8 @@ class Contribution {
   Result<CoverageAnswer> coverage_at(const std::string& participant_id, const std::string& date);
   Result<Charge> quote(const std::string& period, const Terms& terms);
   // The fees of the agents `scope` reaches.
+  // Every account's coverage state (see jaring/common/export.hpp for when it refuses).
+  Result<void> export_coverage(const std::function<bool(const CoverageFact&)>& sink);
   Result<Settlement> settlement(const std::string& month, const auth::Scope& scope);
 
   const Settings& settings() const { return settings_; }

@@ -25,6 +25,13 @@ inline constexpr const char* kLapsed = "lapsed";
 inline constexpr const char* kClosed = "closed";
 }  // namespace state
 
+// An account's coverage state and the RW it is counted in (ExportCoverage, for coverage's rebuild).
+struct CoverageFact {
+  std::string participant_id;
+  std::string rw_code;
+  std::string state;
+};
+
 // How a lapsed participant becomes active again (sources disagree, so it is a setting).
 enum class Reactivation {
   kPayAll,      // every unpaid month must be paid

@@ -65,6 +65,10 @@ class Store {
   virtual std::vector<AgentMonth> agent_month(const std::string& month, const auth::Scope& scope) = 0;
   // The branch of an agent registration announced, if it announced one.
   virtual std::optional<std::string> agent_branch(const std::string& agent_id) = 0;
+  // ExportCoverage: accounts with participant id > after, by id, at most `limit`.
+  virtual std::vector<CoverageFact> coverage_page(const std::string& after, int limit) = 0;
+  // Stored events not yet published (the outbox backlog).
+  virtual std::int64_t unpublished() = 0;
 };
 
 }  // namespace jaring::contribution

@@ -292,5 +292,37 @@ TEST_F(ContributionTest, AgentFeesAndBonus) {
   EXPECT_EQ(report->organisations.at(0).share, 1'260);
 }
 
+// ExportCoverage, for coverage's rebuild: refused while events wait in the outbox (the export
+// would not match the bus), every account's state and RW once they are published.
+TEST_F(ContributionTest, TheCoverageExportWaitsForTheOutboxThenListsEveryAccount) {
+  open("p_1");
+  open("p_2");
+  open("p_3");
+  std::vector<CoverageFact> facts;
+  const auto sink = [&](const CoverageFact& f) {
+    facts.push_back(f);
+    return true;
+  };
+  auto refused = core_->export_coverage(sink);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(refused.error().message.find("not published yet"), std::string::npos) << refused.error().message;
+
+  std::vector<std::int64_t> ids;
+  for (const auto& m : store::outbox_fetch_unsent(*db_, 1000)) ids.push_back(m.id);
+  store::outbox_remove_sent(*db_, ids);
+  facts.clear();
+  ASSERT_TRUE(core_->export_coverage(sink));
+  ASSERT_EQ(facts.size(), 3u);
+  EXPECT_EQ(facts[0].participant_id, "p_1");
+  EXPECT_EQ(facts[2].participant_id, "p_3");
+  EXPECT_EQ(facts[1].rw_code, "31.75.06.1005.002");
+  EXPECT_EQ(facts[1].state, "active");
+  // A client that goes away stops the stream; not an error.
+  std::size_t seen = 0;
+  ASSERT_TRUE(core_->export_coverage([&](const CoverageFact&) { return ++seen < 2; }));
+  EXPECT_EQ(seen, 2u);
+}
+
 }  // namespace
 }  // namespace jaring::contribution

@@ -19,7 +19,7 @@ Result<std::vector<RwCoverage>> all_rws(CounterReader& counters) {
 }  // namespace
 
 Result<std::map<std::string, std::int64_t>> high_watermarks(const kafka::Settings& settings,
-                                                            const std::string& topic) {
+                                                            const std::vector<std::string>& topics) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   const auto set = [&](const std::string& key, const std::string& value) {
@@ -36,69 +36,105 @@ Result<std::map<std::string, std::int64_t>> high_watermarks(const kafka::Setting
   }
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   if (rk == nullptr) return fail(Error::unavailable(fmt::format("kafka: {}", err)));
-  std::map<std::string, std::int64_t> out;
-  rd_kafka_topic_t* handle = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
-  const rd_kafka_metadata_t* metadata = nullptr;
-  auto code = rd_kafka_metadata(rk, 0, handle, &metadata, 10000);
-  Result<std::map<std::string, std::int64_t>> result = out;
-  if (code != RD_KAFKA_RESP_ERR_NO_ERROR || metadata->topic_cnt != 1 || metadata->topics[0].err) {
-    result = fail(Error::unavailable(fmt::format("kafka metadata of {}: {}", topic, rd_kafka_err2str(code))));
-  } else {
-    for (int i = 0; i < metadata->topics[0].partition_cnt; ++i) {
-      const auto partition = metadata->topics[0].partitions[i].id;
-      std::int64_t low = 0, high = 0;
-      code = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &low, &high, 10000);
-      if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        result = fail(Error::unavailable(
-            fmt::format("watermarks of {}:{}: {}", topic, partition, rd_kafka_err2str(code))));
-        break;
+  Result<std::map<std::string, std::int64_t>> result = std::map<std::string, std::int64_t>{};
+  for (const auto& topic : topics) {
+    rd_kafka_topic_t* handle = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+    const rd_kafka_metadata_t* metadata = nullptr;
+    auto code = rd_kafka_metadata(rk, 0, handle, &metadata, 10000);
+    if (code != RD_KAFKA_RESP_ERR_NO_ERROR || metadata->topic_cnt != 1 || metadata->topics[0].err) {
+      result =
+          fail(Error::unavailable(fmt::format("kafka metadata of {}: {}", topic, rd_kafka_err2str(code))));
+    } else {
+      for (int i = 0; i < metadata->topics[0].partition_cnt; ++i) {
+        const auto partition = metadata->topics[0].partitions[i].id;
+        std::int64_t low = 0, high = 0;
+        code = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &low, &high, 10000);
+        if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          result = fail(Error::unavailable(
+              fmt::format("watermarks of {}:{}: {}", topic, partition, rd_kafka_err2str(code))));
+          break;
+        }
+        (*result)[fmt::format("{}:{}", topic, partition)] = high;
       }
-      (*result)[fmt::format("{}:{}", topic, partition)] = high;
     }
+    if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
+    rd_kafka_topic_destroy(handle);
+    if (!result) break;
   }
-  if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
-  rd_kafka_topic_destroy(handle);
   rd_kafka_destroy(rk);
   return result;
 }
 
-Result<RebuildResult> rebuild(RedisCounters& counters, RegistrationSource& source,
-                              const kafka::Settings& kafka, const std::string& registration_topic,
-                              int max_attempts, std::chrono::milliseconds catch_up) {
-  if (auto paused = counters.pause(std::chrono::minutes(10)); !paused) return fail(paused.error());
+Result<RebuildResult> rebuild(RedisCounters& counters, const RebuildSources& sources, int max_attempts,
+                              std::chrono::milliseconds catch_up) {
+  // One rebuild at a time (the automatic one and `jaring-coverage rebuild` may meet): wait for the
+  // other to finish, as long as it may take.
+  const auto wait_until = std::chrono::steady_clock::now() + catch_up;
+  for (;;) {
+    auto paused = counters.pause(std::chrono::minutes(10));
+    if (!paused) return fail(paused.error());
+    if (*paused) break;
+    if (std::chrono::steady_clock::now() >= wait_until) {
+      return fail(Error::unavailable("another rebuild is running (the pause key is held)"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a client polling a lock
+  }
   const auto give_up = [&](Error error) -> Result<RebuildResult> {
     (void)counters.resume();
     return fail(std::move(error));
   };
+  const auto install = [&](RebuildResult& out, const std::vector<RwCoverage>& rws,
+                           std::map<std::string, std::int64_t> offsets) -> Result<RebuildResult> {
+    auto generation = counters.install_generation(rws, offsets);
+    if (!generation) return give_up(generation.error());
+    out.generation = *generation;
+    out.offsets = std::move(offsets);
+    out.rws = static_cast<std::int64_t>(rws.size());
+    for (const auto& rw : rws) out.totals += rw.counters;
+    out.registered = out.totals.registered;
+    return out;
+  };
   const auto catch_up_until = std::chrono::steady_clock::now() + catch_up;
+  const auto& registration_topic = sources.registration_topic;
   RebuildResult out;
   for (out.attempts = 1; out.attempts <= max_attempts;) {
-    auto before = high_watermarks(kafka, registration_topic);
+    auto before = high_watermarks(sources.kafka, sources.topics);
     if (!before) return give_up(before.error());
+    std::int64_t ever = 0;
+    for (const auto& [_, next] : *before) ever += next;
+    if (ever == 0) return install(out, {}, std::move(*before));  // nothing published yet: nothing to export
     // RWs listed before the export are all in it: a lower bound on what it announces.
-    auto registry = source.rws();
-    if (!registry) return give_up(registry.error());
-    // Counting is paused, so what Redis holds is stable: it is the base for other owners' counters.
-    auto previous = all_rws(counters);
-    if (!previous) return give_up(previous.error());
-    auto recounted = recount(source, *previous);
-    if (!recounted) return give_up(recounted.error());
-    auto after = high_watermarks(kafka, registration_topic);
+    std::int64_t registry = 0;
+    if (sources.owners.registration != nullptr) {
+      auto rws = sources.owners.registration->rws();
+      if (!rws) return give_up(rws.error());
+      registry = static_cast<std::int64_t>(rws->size());
+    }
+    auto recounted = recount(sources.owners);
+    if (!recounted) {
+      // An owner with unpublished events, or one not answering (yet): try again.
+      spdlog::info("rebuild: {}; exporting again", recounted.error().message);
+      if (++out.attempts > max_attempts) return give_up(recounted.error());
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a client polling remote systems
+      continue;
+    }
+    auto after = high_watermarks(sources.kafka, sources.topics);
     if (!after) return give_up(after.error());
     if (*after != *before) {
       spdlog::info("rebuild: events were published during the export; exporting again");
       ++out.attempts;
       continue;
     }
-    // Every RW and every participant in the export was announced by at least one event
-    // (RwCreated, ParticipantRegistered), and offsets count every event ever appended, kept or
-    // not. Fewer events below the watermarks means registration stored changes it has not
+    // Every RW and every participant in registration's export was announced by at least one
+    // event (RwCreated, ParticipantRegistered), and offsets count every event ever appended, kept
+    // or not. Fewer events below the watermarks means registration stored changes it has not
     // published yet (its outbox relay is behind): they would be counted again on top of the
     // export when they come, so wait for them.
-    std::int64_t announced = 0, on_bus = 0;
-    announced += static_cast<std::int64_t>(registry->size());
+    std::int64_t announced = registry, on_bus = 0;
     for (const auto& rw : *recounted) announced += rw.counters.registrations;
-    for (const auto& [_, next] : *after) on_bus += next;
+    for (const auto& [partition, next] : *after) {
+      if (partition.starts_with(registration_topic + ":")) on_bus += next;
+    }
     if (on_bus < announced) {
       if (std::chrono::steady_clock::now() >= catch_up_until) {
         return give_up(Error::unavailable(fmt::format(
@@ -110,36 +146,28 @@ Result<RebuildResult> rebuild(RedisCounters& counters, RegistrationSource& sourc
       spdlog::info(
           "rebuild: {} events on {}, the export implies at least {}; waiting for registration's outbox",
           on_bus, registration_topic, announced);
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a CLI polling a remote system
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a client polling a remote system
       continue;
     }
-    auto offsets = counters.offsets({});
-    if (!offsets) return give_up(offsets.error());
-    std::erase_if(*offsets, [&](const auto& kv) { return kv.first.starts_with(registration_topic + ":"); });
-    offsets->insert(after->begin(), after->end());
-    auto generation = counters.install_generation(*recounted, *offsets);
-    if (!generation) return give_up(generation.error());
-    out.generation = *generation;
-    out.offsets = std::move(*offsets);
-    out.rws = static_cast<std::int64_t>(recounted->size());
-    for (const auto& rw : *recounted) out.registered += rw.counters.registered;
-    return out;
+    return install(out, *recounted, std::move(*after));
   }
   return give_up(Error::unavailable(fmt::format(
-      "registration kept publishing during {} exports; try again when it is quieter", max_attempts)));
+      "the owners kept publishing during {} exports; try again when it is quieter", max_attempts)));
 }
 
-Reconciler::Reconciler(CounterReader& counters, RegistrationSource& source, metrics::Registry& metrics,
-                       std::chrono::seconds interval)
+Reconciler::Reconciler(CounterReader& counters, Owners owners, metrics::Registry& metrics,
+                       std::chrono::seconds interval, std::function<void(const Drift&)> on_drift)
     : counters_(counters),
-      source_(source),
+      owners_(owners),
       interval_(interval),
+      on_drift_(std::move(on_drift)),
       drift_workers_(
           metrics
-              .gauge("reconcile_drift_workers",
-                     "Registered workers by which Redis differs from registration (0 when healthy)")
+              .gauge(
+                  "reconcile_drift_workers",
+                  "Counts (workers, claims) by which Redis differs from the owners' records (0 when healthy)")
               .Add({})),
-      drift_rws_(metrics.gauge("reconcile_drift_rws", "RWs whose registered count differs from registration")
+      drift_rws_(metrics.gauge("reconcile_drift_rws", "RWs where a counter differs from the owners' records")
                      .Add({})),
       failures_(
           metrics.counter("reconcile_failures_total", "Reconciliations that could not compare").Add({})) {}
@@ -155,9 +183,8 @@ void Reconciler::start() {
         failures_.Increment();
         spdlog::warn("reconciliation failed: {}", d.error().message);
       } else if (d->workers != 0) {
-        spdlog::warn(
-            "reconciliation: {} RWs differ from registration by {} workers; run jaring-coverage rebuild",
-            d->rws, d->workers);
+        spdlog::warn("reconciliation: {} RWs differ from the owners by {}; rebuilding", d->rws, d->workers);
+        if (on_drift_) on_drift_(*d);
       }
       lock.lock();
     }
@@ -176,7 +203,7 @@ void Reconciler::stop() {
 Result<Drift> Reconciler::compare() {
   auto counted = all_rws(counters_);
   if (!counted) return fail(counted.error());
-  auto expected = recount(source_, {});
+  auto expected = recount(owners_);
   if (!expected) return fail(expected.error());
   return drift(*expected, *counted);
 }
@@ -193,7 +220,7 @@ Result<Drift> Reconciler::run_once() {
       const auto it = first->by_rw.find(rw);
       if (it == first->by_rw.end() || it->second != d) continue;
       both.by_rw[rw] = d;
-      both.workers += std::llabs(d);
+      both.workers += count_difference(d);
       ++both.rws;
     }
     *first = std::move(both);

@@ -7,15 +7,17 @@
 namespace jaring::coverage {
 namespace {
 
-// ARGV: base prefix, ttl, n_partitions, (partition, next_offset) x n, n_events,
+// ARGV: base prefix, ttl, require_generation (1/0), n_partitions, (partition, next_offset) x n, n_events,
 //       then per event: partition, offset, event_id, n_ops, (kind, rw, field, amount) x n_ops.
-// Returns {applied, skipped}, or {-1, 0} while a rebuild holds the pause key (nothing applied).
+// Returns {applied, skipped}, {-1, 0} while a rebuild holds the pause key, or {-2, 0} when a
+// generation is required and Redis holds none (nothing applied in either case).
 // Counters and offsets live under the current generation (see the header); event ids under the
 // base prefix, so that a re-published event stays a duplicate across a rebuild.
 constexpr const char* kApplyScript = R"lua(
 local base, ttl = ARGV[1], tonumber(ARGV[2])
 if redis.call('EXISTS', base .. 'paused') == 1 then return {-1, 0} end
 local generation = redis.call('GET', base .. 'generation')
+if not generation and ARGV[3] == '1' then return {-2, 0} end
 local prefix = base
 if generation then prefix = base .. 'g' .. generation .. ':' end
 local offsets_key = prefix .. 'offsets'
@@ -26,7 +28,7 @@ local function stored_of(partition)
   end
   return stored[partition]
 end
-local i = 3
+local i = 4
 local ends = {}
 for _ = 1, tonumber(ARGV[i]) do
   ends[#ends + 1] = {ARGV[i + 1], tonumber(ARGV[i + 2])}
@@ -70,6 +72,15 @@ end
 return {applied, skipped}
 )lua";
 
+// ARGV: base prefix, new generation. 1 when switched, 0 when the pause key is gone.
+constexpr const char* kSwitchScript = R"lua(
+local base = ARGV[1]
+if redis.call('EXISTS', base .. 'paused') == 0 then return 0 end
+redis.call('SET', base .. 'generation', ARGV[2])
+redis.call('DEL', base .. 'paused')
+return 1
+)lua";
+
 std::optional<RwCoverage> parse_rw(const std::string& rw_code, const redis::Reply& hash) {
   if (hash.elements.empty()) return std::nullopt;
   RwCoverage rw;
@@ -97,7 +108,7 @@ std::string RedisCounters::generation_prefix(const std::string& generation) cons
 
 Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& changes,
                                         const std::map<std::string, std::int64_t>& next_offsets) {
-  std::vector<std::string> args{prefix_, std::to_string(dedupe_ttl_.count()),
+  std::vector<std::string> args{prefix_, std::to_string(dedupe_ttl_.count()), require_generation_ ? "1" : "0",
                                 std::to_string(next_offsets.size())};
   for (const auto& [partition, next] : next_offsets) {
     args.push_back(partition);
@@ -122,6 +133,10 @@ Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& cha
   if (!reply) return fail(reply.error());
   if (reply->is_error() || reply->elements.size() != 2) {
     return fail(Error::internal("coverage apply script failed: " + reply->str));
+  }
+  if (reply->elements[0].as_int() == -2) {
+    return fail(
+        Error::unavailable("Redis holds no generation marker (it lost its state): waiting for the rebuild"));
   }
   if (reply->elements[0].as_int() < 0) return fail(Error::unavailable("counters are paused for a rebuild"));
   return ApplyStats{reply->elements[0].as_int(), reply->elements[1].as_int()};
@@ -210,11 +225,19 @@ Result<std::vector<RwCoverage>> RedisCounters::rws_at(const std::string& prefix,
   return out;
 }
 
-Result<void> RedisCounters::pause(std::chrono::seconds ttl) {
-  auto reply = redis_.command({"SET", prefix_ + "paused", "1", "EX", std::to_string(ttl.count())});
+Result<bool> RedisCounters::pause(std::chrono::seconds ttl) {
+  auto reply = redis_.command({"SET", prefix_ + "paused", "1", "NX", "EX", std::to_string(ttl.count())});
   if (!reply) return fail(reply.error());
   if (reply->is_error()) return fail(Error::internal("SET paused: " + reply->str));
-  return {};
+  return !reply->is_nil();
+}
+
+Result<std::optional<std::int64_t>> RedisCounters::generation() {
+  auto reply = redis_.command({"GET", prefix_ + "generation"});
+  if (!reply) return fail(reply.error());
+  if (reply->is_error()) return fail(Error::internal("GET generation: " + reply->str));
+  if (reply->is_nil()) return std::optional<std::int64_t>{};
+  return std::optional<std::int64_t>{reply->as_int()};
 }
 
 Result<void> RedisCounters::resume() {
@@ -266,14 +289,14 @@ Result<std::int64_t> RedisCounters::install_generation(const std::vector<RwCover
     writes.push_back({"HSET", prefix + "offsets", partition, std::to_string(next)});
   }
   if (auto written = run_in_chunks(writes); !written) return fail(written.error());
-  // The switch and the end of the pause in one step: no batch can land between them.
-  auto switched = redis_.pipeline({{"MULTI"},
-                                   {"SET", prefix_ + "generation", std::to_string(generation)},
-                                   {"DEL", prefix_ + "paused"},
-                                   {"EXEC"}});
+  // The switch and the end of the pause in one step: no batch can land between them. Only
+  // while the pause still holds: without it, Redis lost its keys since (or the pause expired).
+  auto switched = redis_.eval(kSwitchScript, {}, {prefix_, std::to_string(generation)});
   if (!switched) return fail(switched.error());
-  if (switched->back().is_error() || switched->back().is_nil()) {
-    return fail(Error::internal("switching generation failed: " + switched->back().str));
+  if (switched->is_error()) return fail(Error::internal("switching generation failed: " + switched->str));
+  if (switched->as_int() != 1) {
+    return fail(
+        Error::unavailable("the rebuild's pause vanished (Redis lost its keys meanwhile?): not switched"));
   }
   // The previous generation is garbage now; a failure here only leaves stale keys behind.
   std::vector<redis::Command> deletes{{"DEL", *old_prefix + "kelurahans"}, {"DEL", *old_prefix + "offsets"}};

@@ -4,7 +4,10 @@
 // before the Kafka commit) or a re-published event (outbox relay crash) never counts twice.
 //
 // Keys, under a prefix (default "jaring:cov:"):
-//   generation            the current generation N; absent before the first rebuild
+//   generation            the current generation N: the marker that Redis holds coverage's state.
+//                         Absent before the first rebuild; absent again when Redis lost its keys
+//                         (a restart without persistence, FLUSHALL, an eviction), which the
+//                         service detects and repairs (adapters/recovery.hpp)
 //   paused                present while a rebuild runs: the apply script refuses batches
 //   seen:<event id>       present while the event id is remembered (TTL)
 // and under the data prefix: the prefix itself before any rebuild, "<prefix>g<N>:" after one:
@@ -41,11 +44,18 @@ struct ApplyStats {
 
 class RedisCounters final : public CounterReader {
  public:
-  RedisCounters(redis::Client& redis, std::string prefix, std::chrono::seconds dedupe_ttl)
-      : redis_(redis), prefix_(std::move(prefix)), dedupe_ttl_(dedupe_ttl) {}
+  // `require_generation`: the service's mode, where a batch applies only under a generation
+  // marker, so that a Redis that lost its state is never counted into from scratch.
+  RedisCounters(redis::Client& redis, std::string prefix, std::chrono::seconds dedupe_ttl,
+                bool require_generation = false)
+      : redis_(redis),
+        prefix_(std::move(prefix)),
+        dedupe_ttl_(dedupe_ttl),
+        require_generation_(require_generation) {}
 
   // Applies `changes` (in partition order) and moves each partition of `next_offsets` forward.
-  // UNAVAILABLE while a rebuild pauses counting (nothing applied).
+  // UNAVAILABLE while a rebuild pauses counting, and (require_generation) while Redis holds no
+  // generation marker: nothing applied.
   Result<ApplyStats> apply(const std::vector<PositionedChange>& changes,
                            const std::map<std::string, std::int64_t>& next_offsets);
   // The stored next offset of each partition that has one (every partition when empty).
@@ -57,11 +67,16 @@ class RedisCounters final : public CounterReader {
   Result<std::vector<std::string>> kelurahans() override;
 
   // Rebuild: pause counting (the pause expires by itself after `ttl` should the rebuild die),
-  // then install a complete new generation and resume in one step.
-  Result<void> pause(std::chrono::seconds ttl);
+  // then install a complete new generation and resume in one step. The pause is also the
+  // rebuild's lock: false when another rebuild holds it.
+  Result<bool> pause(std::chrono::seconds ttl);
+  // The current generation marker; nullopt when Redis holds none.
+  Result<std::optional<std::int64_t>> generation();
   Result<void> resume();
   // Writes `rws` and `offsets` as a new generation, makes it current (and lifts the pause),
-  // then deletes the previous generation. Returns the new generation number.
+  // then deletes the previous generation. Returns the new generation number. UNAVAILABLE when
+  // the pause vanished meanwhile (Redis lost its keys during the rebuild: the new generation may
+  // be incomplete, and is not switched to).
   Result<std::int64_t> install_generation(const std::vector<RwCoverage>& rws,
                                           const std::map<std::string, std::int64_t>& offsets);
 
@@ -76,6 +91,7 @@ class RedisCounters final : public CounterReader {
   redis::Client& redis_;
   std::string prefix_;
   std::chrono::seconds dedupe_ttl_;
+  bool require_generation_ = false;
 };
 
 }  // namespace jaring::coverage

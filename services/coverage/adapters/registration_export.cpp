@@ -10,7 +10,7 @@ namespace {
 namespace reg = registration::v1;
 
 Error error_of(const ::grpc::Status& status, const std::string& what) {
-  return Error::unavailable("registration " + what + ": " + status.error_message() + " (code " +
+  return Error::unavailable(what + ": " + status.error_message() + " (code " +
                             std::to_string(static_cast<int>(status.error_code())) + ")");
 }
 
@@ -57,7 +57,7 @@ Result<std::vector<RegisteredRw>> RegistrationExport::rws() {
     grpc::set_deadline(context, std::chrono::seconds(30));
     if (auto refused = authorized(context, token_, acting_for_)) return fail(std::move(*refused));
     const auto status = stub_->ListRws(&context, request, &reply);
-    if (!status.ok()) return fail(error_of(status, "ListRws " + code));
+    if (!status.ok()) return fail(error_of(status, "registration ListRws " + code));
     for (const auto& rw : reply.rws())
       out.push_back({rw.code(), rw.kelurahan_code(), rw.target(), rw.active()});
   }
@@ -74,8 +74,65 @@ Result<void> RegistrationExport::participants(const std::function<void(const Par
   reg::ParticipantSummary summary;
   while (reader->Read(&summary)) row({summary.rw_code(), summary.status() != "exited"});
   const auto status = reader->Finish();
-  if (!status.ok()) return fail(error_of(status, "ExportParticipants"));
+  if (!status.ok()) return fail(error_of(status, "registration ExportParticipants"));
   return {};
+}
+
+// Reads one owner's export stream to its end; `open` starts the call, `convert` makes a fact.
+template <class Message, class Open, class Convert>
+Result<void> read_export(const ExportCaller& caller, const std::string& what, Open&& open, Convert&& convert,
+                         const std::function<void(const OwnerFact&)>& fact) {
+  ::grpc::ClientContext context;
+  grpc::set_deadline(context, caller.deadline);
+  if (auto refused = authorized(context, caller.token, caller.acting_for)) return fail(std::move(*refused));
+  auto reader = open(context);
+  Message message;
+  while (reader->Read(&message)) fact(convert(message));
+  const auto status = reader->Finish();
+  if (!status.ok()) return fail(error_of(status, what));
+  return {};
+}
+
+ContributionExport::ContributionExport(std::shared_ptr<::grpc::Channel> channel, ExportCaller caller)
+    : stub_(contribution::v1::ContributionService::NewStub(std::move(channel))), caller_(std::move(caller)) {}
+
+Result<void> ContributionExport::facts(const std::function<void(const OwnerFact&)>& fact) {
+  const contribution::v1::ExportCoverageRequest request;
+  return read_export<contribution::v1::AccountCoverage>(
+      caller_, "contribution ExportCoverage",
+      [&](::grpc::ClientContext& context) { return stub_->ExportCoverage(&context, request); },
+      [](const contribution::v1::AccountCoverage& m) {
+        return OwnerFact{m.rw_code(), m.state()};
+      },
+      fact);
+}
+
+SponsorshipExport::SponsorshipExport(std::shared_ptr<::grpc::Channel> channel, ExportCaller caller)
+    : stub_(csr::v1::SponsorService::NewStub(std::move(channel))), caller_(std::move(caller)) {}
+
+Result<void> SponsorshipExport::facts(const std::function<void(const OwnerFact&)>& fact) {
+  const csr::v1::ExportSponsorshipsRequest request;
+  return read_export<csr::v1::Sponsorship>(
+      caller_, "csr-donor ExportSponsorships",
+      [&](::grpc::ClientContext& context) { return stub_->ExportSponsorships(&context, request); },
+      [](const csr::v1::Sponsorship& m) {
+        return OwnerFact{m.rw_code(), ""};
+      },
+      fact);
+}
+
+PaidClaimsExport::PaidClaimsExport(std::shared_ptr<::grpc::Channel> channel, ExportCaller caller)
+    : stub_(claims::v1::ClaimsService::NewStub(std::move(channel))), caller_(std::move(caller)) {}
+
+Result<void> PaidClaimsExport::facts(const std::function<void(const OwnerFact&)>& fact) {
+  const claims::v1::ExportPaidClaimsRequest request;
+  return read_export<claims::v1::PaidClaim>(
+      caller_, "claims ExportPaidClaims",
+      [&](::grpc::ClientContext& context) { return stub_->ExportPaidClaims(&context, request); },
+      [](const claims::v1::PaidClaim& m) {
+        return OwnerFact{m.rw_code(), "", m.amount_rupiah()};
+      },
+      fact);
 }
 
 }  // namespace jaring::coverage

@@ -1,7 +1,9 @@
 #pragma once
-// Registration's export streams over gRPC (ListRws per kelurahan, ExportParticipants), for the
-// rebuild and the reconciliation, with coverage's own credential (role `service`, auth.token_file)
-// and the user it acts for, if any (the operator running `jaring-coverage rebuild`).
+// The owners' export streams over gRPC, for the rebuild and the reconciliation: registration's
+// (ListRws per kelurahan, ExportParticipants), contribution's ExportCoverage, csr-donor's
+// ExportSponsorships and claims' ExportPaidClaims, each with coverage's own credential (role
+// `service`, auth.token_file) and the user it acts for, if any (the operator running
+// `jaring-coverage rebuild`).
 
 #include <chrono>
 #include <memory>
@@ -9,6 +11,9 @@
 
 #include "../core/recount.hpp"
 #include "jaring/areas/areas.hpp"
+#include "jaring/claims/v1/claims.grpc.pb.h"
+#include "jaring/contribution/v1/contribution.grpc.pb.h"
+#include "jaring/csr/v1/csr.grpc.pb.h"
 #include "jaring/grpc/edge.hpp"
 #include "jaring/registration/v1/registration.grpc.pb.h"
 
@@ -29,6 +34,43 @@ class RegistrationExport final : public RegistrationSource {
   grpc::TokenSource token_;
   std::string acting_for_;
   std::chrono::seconds deadline_;
+};
+
+// Who calls the other owners' exports, and for how long at most.
+struct ExportCaller {
+  grpc::TokenSource token;
+  std::string acting_for;
+  std::chrono::seconds deadline{300};
+};
+
+class ContributionExport final : public FactSource {
+ public:
+  ContributionExport(std::shared_ptr<::grpc::Channel> channel, ExportCaller caller);
+  Result<void> facts(const std::function<void(const OwnerFact&)>& fact) override;
+
+ private:
+  std::unique_ptr<contribution::v1::ContributionService::Stub> stub_;
+  ExportCaller caller_;
+};
+
+class SponsorshipExport final : public FactSource {
+ public:
+  SponsorshipExport(std::shared_ptr<::grpc::Channel> channel, ExportCaller caller);
+  Result<void> facts(const std::function<void(const OwnerFact&)>& fact) override;
+
+ private:
+  std::unique_ptr<csr::v1::SponsorService::Stub> stub_;
+  ExportCaller caller_;
+};
+
+class PaidClaimsExport final : public FactSource {
+ public:
+  PaidClaimsExport(std::shared_ptr<::grpc::Channel> channel, ExportCaller caller);
+  Result<void> facts(const std::function<void(const OwnerFact&)>& fact) override;
+
+ private:
+  std::unique_ptr<claims::v1::ClaimsService::Stub> stub_;
+  ExportCaller caller_;
 };
 
 }  // namespace jaring::coverage

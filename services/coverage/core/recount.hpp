@@ -1,8 +1,10 @@
 #pragma once
-// Counting again from the owners' own records, for `jaring-coverage rebuild` and for the
-// periodic reconciliation. Registration owns the RWs and who lives where; contribution, claims
-// and csr-donor have no export yet, so their counters are carried over from what Redis holds
-// (exact, because counting is paused while a rebuild runs).
+// Counting again from the owners' own records, for the rebuild (automatic after Redis lost its
+// state, and `jaring-coverage rebuild`) and for the periodic reconciliation. Each counter comes
+// from the service that owns its fact, through that service's export stream: registration (the
+// RWs and who lives where), contribution (coverage state per account), csr-donor (who a sponsor
+// funds now) and claims (claims paid, with rupiah). Every fact is counted in the RW its owner's
+// events count it in, so a recount equals what counting those events gives.
 
 #include <functional>
 #include <map>
@@ -35,19 +37,49 @@ class RegistrationSource {
   virtual Result<void> participants(const std::function<void(const ParticipantRow&)>& row) = 0;
 };
 
-// Every RW's counters from registration's records, with the counters registration does not own
-// taken from `previous` (by RW code). `registered` counts current participants; `registrations`
-// counts every participant, exited ones included, in the RW they are in now (the export does
-// not tell where a moved worker first registered).
-Result<std::vector<RwCoverage>> recount(RegistrationSource& source, const std::vector<RwCoverage>& previous);
-
-struct Drift {
-  std::int64_t workers = 0;                   // sum over RWs of |expected - counted| registered workers
-  std::int64_t rws = 0;                       // RWs whose registered count differs
-  std::map<std::string, std::int64_t> by_rw;  // counted - expected, only where they differ
+// One fact of another owner, in the RW its events count it in: an account's coverage state
+// (contribution), a sponsored participant (csr-donor; `state` empty) or a paid claim (claims;
+// `amount_rupiah` set).
+struct OwnerFact {
+  std::string rw_code;
+  std::string state;
+  std::int64_t amount_rupiah = 0;
 };
 
-// What the counters say against what registration's records say (registered only).
+// An export stream of contribution (ExportCoverage), csr-donor (ExportSponsorships) or claims
+// (ExportPaidClaims). UNAVAILABLE when the owner cannot answer, or holds events it has not
+// published yet (the export would not match the bus).
+class FactSource {
+ public:
+  virtual ~FactSource() = default;
+  virtual Result<void> facts(const std::function<void(const OwnerFact&)>& fact) = 0;
+};
+
+// The owners a recount asks. A null source is an owner whose topic coverage does not follow:
+// its counters stay zero.
+struct Owners {
+  RegistrationSource* registration = nullptr;
+  FactSource* contribution = nullptr;
+  FactSource* sponsors = nullptr;
+  FactSource* claims = nullptr;
+};
+
+// Every RW's counters from the owners' records. `registered` counts current participants;
+// `registrations` counts every participant, exited ones included, in the RW they are in now (the
+// export does not tell where a moved worker first registered). An RW a fact names that the
+// registry does not list is counted anyway (it would be counted from the events too).
+Result<std::vector<RwCoverage>> recount(const Owners& owners);
+
+struct Drift {
+  std::int64_t workers = 0;               // sum over RWs and counters of |counted - expected|, rupiah aside
+  std::int64_t rws = 0;                   // RWs where any counter differs
+  std::map<std::string, Counters> by_rw;  // counted - expected, only where they differ
+};
+
+// How far apart two sets of counters are: the sum of |difference| of every count, rupiah aside.
+std::int64_t count_difference(const Counters& difference);
+
+// What the counters say against what the owners' records say (every counter).
 Drift drift(const std::vector<RwCoverage>& expected, const std::vector<RwCoverage>& counted);
 
 }  // namespace jaring::coverage

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -171,20 +172,75 @@ class FakeRegistration final : public RegistrationSource {
   }
 };
 
-TEST(Recount, RegistrationsCountersFromTheExportOthersCarriedOver) {
-  FakeRegistration source;
-  auto rws = recount(source, {rw("31.75.06.1005.001", {.registered = 50, .active = 7, .claims_paid = 1})});
-  ASSERT_TRUE(rws);
-  ASSERT_EQ(rws->size(), 2u);
-  EXPECT_EQ((*rws)[0].counters.registered, 1);
-  EXPECT_EQ((*rws)[0].counters.registrations, 2);
-  EXPECT_EQ((*rws)[0].counters.active, 7);
-  EXPECT_EQ((*rws)[0].counters.claims_paid, 1);
+// Another owner's export as a list.
+class FakeFacts final : public FactSource {
+ public:
+  explicit FakeFacts(std::vector<OwnerFact> facts, bool refuse = false)
+      : facts_(std::move(facts)), refuse_(refuse) {}
+  Result<void> facts(const std::function<void(const OwnerFact&)>& fact) override {
+    if (refuse_) return fail(Error::unavailable("3 stored events are not published yet"));
+    for (const auto& f : facts_) fact(f);
+    return {};
+  }
+
+ private:
+  std::vector<OwnerFact> facts_;
+  bool refuse_ = false;
+};
+
+TEST(Recount, EveryCounterFromItsOwnersExport) {
+  FakeRegistration registration;
+  FakeFacts contribution({{"31.75.06.1005.001", "active"},
+                          {"31.75.06.1005.001", "arrears"},
+                          {"31.75.06.1005.002", "lapsed"},
+                          {"31.75.06.1005.002", "closed"},
+                          {"31.75.06.1005.002", "active"}});
+  FakeFacts sponsors(std::vector<OwnerFact>{{"31.75.06.1005.002", ""}});
+  // A claim in an RW the registry does not list is counted anyway, as its event would be.
+  FakeFacts claims({{"31.75.06.1005.001", "", 42'000'000}, {"31.75.06.1005.003", "", 12'000'000}});
+  auto rws = recount({&registration, &contribution, &sponsors, &claims});
+  ASSERT_TRUE(rws) << rws.error().message;
+  ASSERT_EQ(rws->size(), 3u);
+  EXPECT_EQ((*rws)[0].counters, (Counters{.registered = 1,
+                                          .active = 1,
+                                          .arrears = 1,
+                                          .claims_paid = 1,
+                                          .claims_paid_rupiah = 42'000'000,
+                                          .registrations = 2}));
+  EXPECT_EQ((*rws)[1].counters,
+            (Counters{.registered = 1, .active = 1, .lapsed = 1, .sponsored = 1, .registrations = 1}));
   EXPECT_EQ((*rws)[1].target, 80);
-  const auto d = drift(*rws, {rw("31.75.06.1005.001", {.registered = 3})});
+  EXPECT_EQ((*rws)[2].rw_code, "31.75.06.1005.003");
+  EXPECT_EQ((*rws)[2].kelurahan_code, "31.75.06.1005");
+  EXPECT_EQ((*rws)[2].counters, (Counters{.claims_paid = 1, .claims_paid_rupiah = 12'000'000}));
+}
+
+TEST(Recount, AnOwnerThatCannotAnswerFailsTheWholeRecount) {
+  FakeRegistration registration;
+  FakeFacts contribution({}, true);
+  auto rws = recount({&registration, &contribution, nullptr, nullptr});
+  ASSERT_FALSE(rws);
+  EXPECT_EQ(rws.error().code, ErrorCode::kUnavailable);
+}
+
+TEST(Recount, RupiahThatOverflowIsAnErrorNotAWrap) {
+  FakeFacts claims(
+      {{"31.75.06.1005.001", "", std::numeric_limits<std::int64_t>::max()}, {"31.75.06.1005.001", "", 1}});
+  auto rws = recount({nullptr, nullptr, nullptr, &claims});
+  ASSERT_FALSE(rws);
+}
+
+TEST(Recount, DriftCountsEveryCounterOfEveryRw) {
+  FakeRegistration registration;
+  FakeFacts contribution(std::vector<OwnerFact>{{"31.75.06.1005.001", "active"}});
+  auto rws = recount({&registration, &contribution, nullptr, nullptr});
+  ASSERT_TRUE(rws);
+  EXPECT_EQ(drift(*rws, *rws).rws, 0);
+  // Redis wiped and counting from scratch: one registration counted, nothing else.
+  const auto d = drift(*rws, {rw("31.75.06.1005.001", {.registered = 1, .registrations = 1})});
   EXPECT_EQ(d.rws, 2);
-  EXPECT_EQ(d.workers, 3);
-  EXPECT_EQ(d.by_rw.at("31.75.06.1005.001"), 2);
+  EXPECT_EQ(d.workers, 1 + 1 + 2);  // 001: one registration and the active; 002: registered, registrations
+  EXPECT_EQ(d.by_rw.at("31.75.06.1005.001"), (Counters{.active = -1, .registrations = -1}));
 }
 
 }  // namespace

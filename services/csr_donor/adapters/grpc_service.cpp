@@ -322,6 +322,21 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
   });
 }
 
+::grpc::Status GrpcService::ExportSponsorships(::grpc::ServerContext* context,
+                                               const v1::ExportSponsorshipsRequest* request,
+                                               ::grpc::ServerWriter<v1::Sponsorship>* writer) {
+  return edge_.serve(context, "ExportSponsorships", request, nullptr, [&](const grpc::Call&) {
+    return grpc::stream_export<SponsorshipFact>(
+        context, writer, [&](const auto& sink) { return core_.export_sponsorships(sink); },
+        [](const SponsorshipFact& f, v1::Sponsorship& m) {
+          m.set_participant_id(f.participant_id);
+          m.set_rw_code(f.rw_code);
+          m.set_sponsor_id(f.sponsor_id);
+          m.set_cohort_id(f.cohort_id);
+        });
+  });
+}
+
 ::grpc::Status GrpcService::GetImpact(::grpc::ServerContext* context, const v1::ImpactRequest* request,
                                       v1::ImpactReport* reply) {
   return edge_.serve(context, "GetImpact", request, reply, [&](const grpc::Call& call) {

@@ -45,6 +45,9 @@ class GrpcService final : public v1::SponsorService::Service {
   ::grpc::Status RejectProposalItems(::grpc::ServerContext* context,
                                      const v1::RejectProposalItemsRequest* request,
                                      v1::Proposal* reply) override;
+  ::grpc::Status ExportSponsorships(::grpc::ServerContext* context,
+                                    const v1::ExportSponsorshipsRequest* request,
+                                    ::grpc::ServerWriter<v1::Sponsorship>* writer) override;
   ::grpc::Status GetImpact(::grpc::ServerContext* context, const v1::ImpactRequest* request,
                            v1::ImpactReport* reply) override;
 

@@ -775,6 +775,22 @@ Result<void> SqliteStore::transact(const std::function<Result<void>(Unit&)>& fn)
   return result;
 }
 
+std::vector<SponsorshipFact> SqliteStore::sponsorships_page(const std::string& after, int limit) {
+  return db_.read([&](store::Database& db) {
+    std::vector<SponsorshipFact> out;
+    auto s = db.prepare(
+        "SELECT participant_id, MIN(rw_code), MIN(sponsor_id), MIN(cohort_id) FROM memberships WHERE active "
+        "= 1 "
+        "AND participant_id > ? GROUP BY participant_id ORDER BY participant_id LIMIT ?");
+    s.bind(1, after).bind(2, static_cast<std::int64_t>(limit));
+    while (s.step()) out.push_back({s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3)});
+    return out;
+  });
+}
+
+// outbox_backlog takes the reading connection itself.
+std::int64_t SqliteStore::unpublished() { return store::outbox_backlog(db_); }
+
 Result<void> SqliteStore::read(const std::function<Result<void>(Unit&)>& fn) {
   try {
     return db_.read([&](store::Database& db) {

@@ -21,6 +21,8 @@ class SqliteStore final : public Store {
 
   Result<void> transact(const std::function<Result<void>(Unit&)>& fn) override;
   Result<void> read(const std::function<Result<void>(Unit&)>& fn) override;
+  std::vector<SponsorshipFact> sponsorships_page(const std::string& after, int limit) override;
+  std::int64_t unpublished() override;
 
  private:
   store::Database& db_;

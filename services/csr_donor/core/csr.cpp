@@ -9,6 +9,7 @@
 #include "jaring/areas/areas.hpp"
 #include "jaring/common/assert.hpp"
 #include "jaring/common/codes.hpp"
+#include "jaring/common/export.hpp"
 #include "jaring/common/ids.hpp"
 #include "jaring/common/text.hpp"
 
@@ -1038,6 +1039,12 @@ Result<Proposal> CsrDonor::reject_items(const std::string& key, const std::strin
 }
 
 // ---------------------------------------------------------------- impact
+
+Result<void> CsrDonor::export_sponsorships(const std::function<bool(const SponsorshipFact&)>& sink) {
+  return export_published<SponsorshipFact>(
+      [&](const std::string& after, int limit) { return store_.sponsorships_page(after, limit); },
+      [](const SponsorshipFact& f) { return f.participant_id; }, [&] { return store_.unpublished(); }, sink);
+}
 
 Result<Impact> CsrDonor::impact(const std::string& sponsor_id, const std::string& from_text,
                                 const std::string& to_text, const auth::Scope& scope) {

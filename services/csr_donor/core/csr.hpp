@@ -75,6 +75,9 @@ class CsrDonor {
                                 const std::vector<std::string>& item_ids, const std::string& reason,
                                 const Actor& by);
 
+  // Every sponsored participant (see jaring/common/export.hpp for when it refuses).
+  Result<void> export_sponsorships(const std::function<bool(const SponsorshipFact&)>& sink);
+
   // An area official gets the figures of its areas only.
   Result<Impact> impact(const std::string& sponsor_id, const std::string& from, const std::string& to,
                         const auth::Scope& scope);

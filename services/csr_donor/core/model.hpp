@@ -78,6 +78,14 @@ struct Cohort {
 // One participant funded by one cohort for the periods from..to (inclusive). `active` says
 // whether the worker is still sponsored by it now; an ended membership keeps the periods it
 // funded, so that no other payer takes them.
+// A participant a sponsor funds now, in the RW SponsorshipChanged counted it in (ExportSponsorships).
+struct SponsorshipFact {
+  std::string participant_id;
+  std::string rw_code;
+  std::string sponsor_id;
+  std::string cohort_id;
+};
+
 struct Membership {
   std::string cohort_id, sponsor_id, participant_id, rw_code;
   Month from, to;

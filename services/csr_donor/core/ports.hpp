@@ -91,6 +91,11 @@ class Store {
   virtual Result<void> transact(const std::function<Result<void>(Unit&)>& fn) = 0;
   // Runs fn on the reading connection (fn must not write or publish).
   virtual Result<void> read(const std::function<Result<void>(Unit&)>& fn) = 0;
+  // ExportSponsorships: participants with an active membership and id > after, by id, at most
+  // `limit`, one row each.
+  virtual std::vector<SponsorshipFact> sponsorships_page(const std::string& after, int limit) = 0;
+  // Stored events not yet published (the outbox backlog).
+  virtual std::int64_t unpublished() = 0;
 };
 
 // What a participant's contribution depends on (the contribution service's terms).

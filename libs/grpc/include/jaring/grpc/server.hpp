@@ -26,6 +26,22 @@ std::vector<FieldViolation> field_violations(const ::grpc::Status& status);
 // "INVALID_ARGUMENT" for INVALID_ARGUMENT: for people and metric labels.
 const char* status_code_name(::grpc::StatusCode code);
 
+// Streams an export to `writer`: `run(sink)` calls sink(row) for each row (false: stop) and
+// `convert(row, message)` fills a message. A client that went away ends it with CANCELLED.
+template <class Row, class Message, class Run, class Convert>
+::grpc::Status stream_export(::grpc::ServerContext* context, ::grpc::ServerWriter<Message>* writer, Run&& run,
+                             Convert&& convert) {
+  bool ok = true;
+  auto done = run([&](const Row& row) {
+    Message message;
+    convert(row, message);
+    ok = !context->IsCancelled() && writer->Write(message);
+    return ok;
+  });
+  if (!done) return to_status(done.error());
+  return ok ? ::grpc::Status::OK : ::grpc::Status(::grpc::StatusCode::CANCELLED, "client went away");
+}
+
 // Logs an unexpected failure inside a handler and answers INTERNAL without details.
 ::grpc::Status internal_error(const char* what);
 
