@@ -4,6 +4,7 @@ BUILD_DIR ?= build
 RUN_DIR ?= .run
 JOBS ?= $(shell nproc)
 DEMO ?= 1
+TEST_CLOCK ?= 0
 
 # Debian 12 packages the build, the tests and the local stack need.
 APT_PACKAGES := build-essential cmake ninja-build pkg-config git \
@@ -57,7 +58,8 @@ fuzz: build
 	@cmake --build $(BUILD_DIR) --target fuzz-long
 
 up: build
-	@$(BUILD_DIR)/bin/jaring-stack --run-dir $(RUN_DIR) up --bin-dir $(BUILD_DIR)/bin --demo=$(DEMO)
+	@$(BUILD_DIR)/bin/jaring-stack --run-dir $(RUN_DIR) up --bin-dir $(BUILD_DIR)/bin --demo=$(DEMO) \
+	  $(if $(filter 1,$(TEST_CLOCK)),--test-clock)
 
 down:
 	@if [ -x $(BUILD_DIR)/bin/jaring-stack ]; then $(BUILD_DIR)/bin/jaring-stack --run-dir $(RUN_DIR) down; \

@@ -52,7 +52,7 @@ int serve(const Settings& s) {
   const auto benefits = service::load_table<claims::BenefitTable>("benefits.file", s.benefits_file,
                                                                   claims::kDefaultBenefits, "benefits");
   service::Runtime runtime("claims", s.common);
-  SystemClock clock;
+  const Clock& clock = runtime.clock();
   const crypto::Sealer sealer(s.keys);
   service::StoreAndOutbox parts(runtime, s.store_path, claims::SqliteStore::migrations(sealer), s.kafka);
   claims::SqliteStore store(parts.db(), sealer, clock, parts.committed());

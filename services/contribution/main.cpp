@@ -6,6 +6,7 @@
 #include "adapters/grpc_service.hpp"
 #include "adapters/sqlite_store.hpp"
 #include "jaring/kafka/kafka.hpp"
+#include "jaring/service/periodic.hpp"
 #include "jaring/service/service.hpp"
 
 using namespace jaring;
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
     settings.bonus_new_participants =
         static_cast<int>(reader.integer("fees.bonus_new_participants", 50, 1, 100000));
     settings.bonus_amount = reader.integer("fees.bonus_amount", 500000, 0, 1'000'000'000);
+    const auto calendar_interval =
+        std::chrono::seconds(reader.integer("calendar.interval_seconds", 60, 1, 86400));
     const auto kafka_settings = service::read_kafka(reader);
     const auto consumer_options = service::read_consumer(
         reader, "contribution", {{"registration", "jaring.registration.v1"}, {"csr", "jaring.csr.v1"}});
@@ -41,7 +44,7 @@ int main(int argc, char** argv) {
         "tariffs.file", tariffs_file, contribution::kDefaultTariffs, "tariffs");
 
     service::Runtime runtime("contribution", common);
-    SystemClock clock;
+    const Clock& clock = runtime.clock();
     service::StoreAndOutbox parts(runtime, store_path, contribution::SqliteStore::migrations(),
                                   kafka_settings);
     contribution::SqliteStore store(parts.db(), clock, parts.committed());
@@ -50,10 +53,25 @@ int main(int argc, char** argv) {
     contribution::EventHandler handler(core, runtime.metrics);
     kafka::Consumer consumer(kafka_settings, consumer_options, parts.batched(handler), runtime.metrics);
 
+    // The calendar: each month billed at its start (and the months missed while down), by the
+    // business clock; RunBilling stays for an administrator's catch-up.
+    service::PeriodicTask calendar("billing calendar", calendar_interval, [&core] {
+      auto runs = core.bill_due();
+      if (!runs) {
+        spdlog::warn("billing calendar: {}", runs.error().message);
+        return;
+      }
+      for (const auto& run : *runs)
+        spdlog::info("billing calendar: billed {} ({} dues, Rp{})", run.period, run.accounts_billed,
+                     run.amount_billed);
+    });
+
     runtime.grpc.add_service(&api);
     spdlog::info("tariffs: {} schedule(s) from {}", tariffs.schedules().size(),
                  tariffs_file.empty() ? "the compiled-in table" : tariffs_file);
+    calendar.start();
     parts.serve(consumer);
+    calendar.stop();
     return 0;
   });
 }

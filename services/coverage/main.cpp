@@ -20,6 +20,7 @@
 #include "adapters/sqlite_snapshots.hpp"
 #include "jaring/common/secret_file.hpp"
 #include "jaring/kafka/kafka.hpp"
+#include "jaring/service/periodic.hpp"
 #include "jaring/service/service.hpp"
 
 using namespace jaring;
@@ -50,6 +51,7 @@ struct Settings {
   std::string branches_file;
   std::chrono::seconds trend_interval;
   std::chrono::seconds reconcile_interval;
+  std::chrono::seconds calendar_interval{60};
 };
 
 // Both the service and `rebuild` read every key, so that one settings file serves both.
@@ -100,6 +102,7 @@ Settings read_settings(const config::Source& source) {
   s.branches_file = reader.string("areas.branches_file", "");
   s.trend_interval =
       std::chrono::seconds(reader.integer("coverage.trend_interval_seconds", 86400, 0, 366 * 86400));
+  s.calendar_interval = std::chrono::seconds(reader.integer("calendar.interval_seconds", 60, 1, 86400));
   s.reconcile_interval =
       std::chrono::seconds(reader.integer("coverage.reconcile_interval_seconds", 900, 0, 7 * 86400));
   reader.finish();
@@ -153,10 +156,9 @@ int serve(const Settings& s) {
   // its records reach jaring.audit.v1 through that file's outbox. Set before any edge exists.
   kafka::Producer producer(s.kafka, "jaring-coverage", runtime.metrics);
   kafka::OutboxRelay relay(snapshots.db(), producer, runtime.metrics);
-  runtime.trail = std::make_unique<audit::Trail>(snapshots.db(), runtime.name, runtime.clock,
+  runtime.trail = std::make_unique<audit::Trail>(snapshots.db(), runtime.name, runtime.clock(),
                                                  [&relay] { relay.notify(); });
-  SystemClock clock;
-  coverage::Evaluation evaluation(queries, snapshots, clock);
+  coverage::Evaluation evaluation(queries, snapshots, runtime.clock());
   coverage::EventHandler handler(counters, runtime.metrics, &feed);
   kafka::Consumer consumer(s.kafka, s.consumer, handler, runtime.metrics);
   coverage::GrpcService api(queries, feed, evaluation, runtime.edge(coverage::GrpcService::kName));
@@ -171,7 +173,21 @@ int serve(const Settings& s) {
         recovery.repair(fmt::format("the reconciler found {} RWs differing from the owners by {}: rebuilding",
                                     d.rws, d.workers));
       });
-  coverage::TrendRecorder trend(evaluation, s.trend_interval);
+  // A failed trend point is only a gap in the line: the next comes at the next interval.
+  service::PeriodicTask trend("trend snapshot", s.trend_interval, [&evaluation] {
+    if (auto taken = evaluation.record_trend(); !taken)
+      spdlog::warn("trend snapshot: {}", taken.error().message);
+  });
+
+  // The M&E calendar: the quarterly and semester snapshots once their period ends.
+  service::PeriodicTask calendar("M&E calendar", s.calendar_interval, [&evaluation] {
+    auto taken = evaluation.take_due_snapshots();
+    if (!taken) {
+      spdlog::warn("M&E calendar: {}", taken.error().message);
+      return;
+    }
+    for (const auto& snapshot : *taken) spdlog::info("M&E calendar: snapshot {} taken", snapshot.period);
+  });
 
   runtime.grpc.add_service(&api);
   relay.start();
@@ -179,7 +195,8 @@ int serve(const Settings& s) {
   consumer.start();
   dashboard.start(s.dashboard_listen.host, s.dashboard_listen.port);
   if (s.reconcile_interval.count() > 0) reconciler.start();
-  if (s.trend_interval.count() > 0) trend.start();
+  if (s.trend_interval.count() > 0) trend.start(/*run_now=*/false);
+  calendar.start();
   // Ready while Redis answers and holds counters that match the owners (recovery.hpp): never
   // while a lost state is being rebuilt. A replica without partitions still serves reads.
   runtime.start(
@@ -193,6 +210,7 @@ int serve(const Settings& s) {
   service::wait_for_shutdown();
   runtime.stop();
   feed.close();  // ends Watch streams and Server-Sent Events
+  calendar.stop();
   trend.stop();
   reconciler.stop();
   recovery.stop();

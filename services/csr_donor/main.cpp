@@ -4,61 +4,17 @@
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
 #include <limits>
-#include <mutex>
-#include <thread>
 
 #include "adapters/event_handler.hpp"
 #include "adapters/grpc_service.hpp"
 #include "adapters/remote.hpp"
 #include "adapters/sqlite_store.hpp"
 #include "jaring/kafka/kafka.hpp"
+#include "jaring/service/periodic.hpp"
 #include "jaring/service/service.hpp"
 
 using namespace jaring;
-
-namespace {
-
-// Ends cohorts whose months ran out, now and then; stops promptly on request.
-class CohortClock {
- public:
-  CohortClock(csr::CsrDonor& core, std::chrono::seconds every) : core_(core), every_(every) {}
-  ~CohortClock() { stop(); }
-  void start() {
-    thread_ = std::thread([this] {
-      std::unique_lock lock(mutex_);
-      while (!stopping_) {
-        lock.unlock();
-        if (auto closed = core_.close_completed(); !closed) {
-          spdlog::warn("closing completed cohorts: {}", closed.error().message);
-        } else if (*closed > 0) {
-          spdlog::info("{} cohort(s) completed", *closed);
-        }
-        lock.lock();
-        wake_.wait_for(lock, every_, [this] { return stopping_; });
-      }
-    });
-  }
-  void stop() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  csr::CsrDonor& core_;
-  std::chrono::seconds every_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
-}  // namespace
 
 int main(int argc, char** argv) {
   return service::run("csr-donor", argc, argv, [](const config::Source& source) {
@@ -82,7 +38,7 @@ int main(int argc, char** argv) {
     reader.finish();
 
     service::Runtime runtime("csr-donor", common);
-    SystemClock clock;
+    const Clock& clock = runtime.clock();
     service::StoreAndOutbox parts(runtime, store_path, csr::SqliteStore::migrations(), kafka_settings);
     csr::SqliteStore store(parts.db(), clock, parts.committed());
     // csr-donor's own credential (auth.token_file) for the calls it makes for its callers.
@@ -95,7 +51,14 @@ int main(int argc, char** argv) {
     csr::GrpcService api(core, runtime.edge(csr::GrpcService::kName));
     csr::EventHandler handler(core, runtime.metrics);
     kafka::Consumer consumer(kafka_settings, consumer_options, parts.batched(handler), runtime.metrics);
-    CohortClock cohorts(core, cohort_check);
+    // Ends cohorts whose months ran out, by the business clock.
+    service::PeriodicTask cohorts("closing completed cohorts", cohort_check, [&core] {
+      if (auto closed = core.close_completed(); !closed) {
+        spdlog::warn("closing completed cohorts: {}", closed.error().message);
+      } else if (*closed > 0) {
+        spdlog::info("{} cohort(s) completed", *closed);
+      }
+    });
 
     runtime.grpc.add_service(&api);
     spdlog::info("low-balance alert below {} month(s) of cover; tariffs from contribution at {}",

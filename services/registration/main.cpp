@@ -58,7 +58,7 @@ int serve(const Settings& s) {
                               : or_fail(areas::BranchMap::load_csv(s.branches_file), "branches.file");
 
   service::Runtime runtime("registration", s.common);
-  SystemClock clock;
+  const Clock& clock = runtime.clock();
   const crypto::Sealer sealer(s.keys);
   service::StoreAndOutbox parts(runtime, s.store_path, registration::SqliteStore::migrations(sealer),
                                 s.kafka);

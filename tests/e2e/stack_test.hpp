@@ -117,16 +117,23 @@ class CallWatchFactory final : public ::grpc::experimental::ClientInterceptorFac
 
 class StackTest : public ::testing::Test {
  protected:
-  // `name` names the temporary folder; `caller` is who calls when a call names nobody.
-  explicit StackTest(const std::string& name, As caller = {}) : dir_(name), caller_(std::move(caller)) {
+  // `name` names the temporary folder; `caller` is who calls when a call names nobody; with
+  // `test_clock` every service runs on the stack's test clock (clock_file()).
+  explicit StackTest(const std::string& name, As caller = {}, bool test_clock = false)
+      : dir_(name), caller_(std::move(caller)) {
     stack::Options options;
     options.run_dir = dir_.path() / "run";
     options.bin_dir = testing::bin_dir();
     options.config_dir = testing::source_dir() / "deploy" / "local";
+    options.test_clock = test_clock;
     stack_ = std::make_unique<stack::Stack>(options);
   }
 
   void SetUp() override { stack_->start(); }
+
+  // The test clock's file (Options::test_clock): written before SetUp, it is where the stack's
+  // clock starts.
+  std::filesystem::path clock_file() const { return dir_.path() / "run" / "clock"; }
 
   // Every change a test made through these channels is in the audit trail of the service that
   // made it, under the call's trace id, written with the change.

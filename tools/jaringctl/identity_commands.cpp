@@ -1,6 +1,6 @@
 // jaringctl dev-token: a token signed by a local stack's key, for curl, grpcurl or another
-// jaringctl; jaringctl audit: the audit trail of every service, merged by time, for auditors;
-// jaringctl keys: the key file that seals personal data at rest.
+// jaringctl; jaringctl dev clock: a local stack's test clock; jaringctl audit: the audit trail of every
+// service, merged by time, for auditors; jaringctl keys: the key file that seals personal data at rest.
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -11,6 +11,7 @@
 #include "cli.hpp"
 #include "jaring/audit/v1/audit.grpc.pb.h"
 #include "jaring/common/clock.hpp"
+#include "jaring/common/period.hpp"
 #include "jaring/crypto/keys.hpp"
 
 namespace jaring::ctl {
@@ -90,6 +91,51 @@ void add_dev_token_command(CLI::App& app, Globals& g) {
     }
     fmt::print("{}\n", sign_local(*authority, *id, *lifetime));
   });
+}
+
+// The test clock of the local stack in the endpoints file; refuses a stack that has none.
+std::string clock_file(const Globals& g) {
+  const auto endpoints = read_endpoints(g);
+  if (endpoints.is_discarded() || !endpoints.contains("clock_file"))
+    throw UsageError(
+        fmt::format("dev clock: {} names no test clock. Only a local stack started with "
+                    "`jaring-stack up --test-clock` (make up TEST_CLOCK=1) has one.",
+                    g.endpoints_file));
+  return endpoints["clock_file"].get<std::string>();
+}
+
+void print_clock(TimePoint at) {
+  fmt::print("{} (Jakarta {}, billing period {})\n", format_utc(at), jakarta_date(at),
+             Period::jakarta(at).str());
+}
+
+void add_dev_clock_command(CLI::App& app, Globals& g) {
+  auto* dev = app.add_subcommand("dev", "Tools for a local stack");
+  dev->require_subcommand(1);
+  auto* clock = dev->add_subcommand(
+      "clock",
+      "The local stack's test clock: every service takes business time (billing months, due dates, M&E "
+      "periods) from it. Each service's calendar notices a move within calendar.interval_seconds.");
+  clock->require_subcommand(1);
+  auto at = std::make_shared<std::string>();
+  auto* set = clock->add_subcommand("set", "Move the clock (forward or back) to an instant");
+  set->add_option("instant", *at, "RFC 3339, e.g. 2027-01-01T00:05:00+07:00")->required();
+  set->callback([&g, at] {
+    const auto parsed = parse_utc(*at);
+    if (!parsed)
+      throw UsageError(
+          fmt::format("dev clock set {}: give an RFC 3339 instant such as "
+                      "2027-01-01T00:05:00+07:00",
+                      *at));
+    FileClock::write(clock_file(g), *parsed);
+    print_clock(*parsed);
+    g.exit_code = 0;
+  });
+  clock->add_subcommand("show", "Print the clock's instant, its Jakarta day and billing period")
+      ->callback([&g] {
+        print_clock(FileClock(clock_file(g)).now());
+        g.exit_code = 0;
+      });
 }
 
 // "/jaring.claims.v1.ClaimsService/PayClaim" -> "PayClaim": the service has its own column.
@@ -272,6 +318,7 @@ void add_keys_command(CLI::App& app, Globals& g) {
 
 void add_identity_commands(CLI::App& app, Globals& g) {
   add_dev_token_command(app, g);
+  add_dev_clock_command(app, g);
   add_audit_command(app, g);
   add_keys_command(app, g);
 }

@@ -35,7 +35,8 @@ void print_endpoints(const fs::path& run_dir) {
       (run_dir / "endpoints.json").string(), (run_dir / "logs").string());
 }
 
-int up(const fs::path& run_dir, const fs::path& bin_dir, const fs::path& config_dir, bool demo) {
+int up(const fs::path& run_dir, const fs::path& bin_dir, const fs::path& config_dir, bool demo,
+       bool test_clock) {
   if (stack::recorded_running(run_dir)) {
     fmt::print("Jaring is already running (see {}); nothing changed. `make down` stops it.\n",
                (run_dir / "stack.json").string());
@@ -46,12 +47,14 @@ int up(const fs::path& run_dir, const fs::path& bin_dir, const fs::path& config_
   // the stores and the counters never refer to events the new broker does not have.
   stack::stop_recorded(run_dir);
   fs::remove_all(run_dir / "data");
+  fs::remove(run_dir / "clock");  // a new stack's test clock starts at the wall clock's now
   stack::Options options;
   options.run_dir = fs::absolute(run_dir);
   options.bin_dir = fs::absolute(bin_dir);
   options.config_dir = fs::absolute(config_dir);
   options.detach = true;
   options.preferred_ports = true;
+  options.test_clock = test_clock;
   stack::Stack stack(options);
   fmt::print("Starting redis-server, jaring-devkafka and the services (logs in {}) ...\n",
              (run_dir / "logs").string());
@@ -82,6 +85,7 @@ int main(int argc, char** argv) {
   fs::path bin_dir = "build/bin";
   fs::path config_dir = "deploy/local";
   bool demo = true;
+  bool test_clock = false;
   app.add_option("--run-dir", run_dir, "Where logs, state, stack.json and endpoints.json go")
       ->capture_default_str();
   auto* up_cmd =
@@ -90,12 +94,15 @@ int main(int argc, char** argv) {
   up_cmd->add_option("--config-dir", config_dir, "Where topics.yaml is")->capture_default_str();
   up_cmd->add_option("--demo", demo, "Load the demo data after start (DEMO=0 in make)")
       ->capture_default_str();
+  up_cmd->add_flag("--test-clock", test_clock,
+                   "Run every service on a test clock (.run/clock) that `jaringctl dev clock set` moves; "
+                   "for trying the calendar locally, never in production");
   app.add_subcommand("down", "Stop exactly the processes `up` started, by PID");
   app.add_subcommand("status", "Say whether the stack runs, and where");
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (up_cmd->parsed()) return up(run_dir, bin_dir, config_dir, demo);
+    if (up_cmd->parsed()) return up(run_dir, bin_dir, config_dir, demo, test_clock);
     if (app.got_subcommand("down")) {
       const int stopped = stack::stop_recorded(run_dir);
       if (stopped > 0) {

@@ -323,5 +323,8 @@ release), its store path, then its own `config:` merged over all of that.
 {{- if $svc.persistence.enabled }}
 {{- $_ := set $cfg "store" (dict "path" (printf "%s/%s.db" (trimSuffix "/" $svc.persistence.mountPath) .name)) }}
 {{- end }}
+{{- if hasKey ($svc.config | default dict) "clock" }}
+{{- fail (printf "services.%s.config.clock: the test clock (clock.test_file, clock.allow_test) is for local stacks and tests, never a deployment" .name) }}
+{{- end }}
 {{- toYaml (mergeOverwrite $cfg (deepCopy ($svc.config | default dict))) }}
 {{- end }}

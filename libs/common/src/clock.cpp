@@ -1,15 +1,121 @@
 #include "jaring/common/clock.hpp"
 
+#include <sys/stat.h>
+
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "jaring/common/period.hpp"
+
 namespace jaring {
+namespace {
+
+std::optional<int> number(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  int value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+std::string trimmed(std::string text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return text.substr(first, last - first + 1);
+}
+
+}  // namespace
 
 std::string format_utc(TimePoint at) {
   const auto ms = std::chrono::time_point_cast<std::chrono::milliseconds>(at);
   const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(ms);
   const auto frac = (ms - secs).count();
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", secs, frac);
+}
+
+std::optional<TimePoint> parse_utc(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)
+  if (text.size() < 20 || (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':')
+    return std::nullopt;
+  const auto day = parse_date(text.substr(0, 10));
+  const auto h = number(text.substr(11, 2));
+  const auto m = number(text.substr(14, 2));
+  const auto s = number(text.substr(17, 2));
+  if (!day || !h || !m || !s || *h > 23 || *m > 59 || *s > 59) return std::nullopt;
+  std::size_t at = 19;
+  std::chrono::nanoseconds fraction{0};
+  if (at < text.size() && text[at] == '.') {
+    std::int64_t scale = 100000000;
+    ++at;
+    const auto begin = at;
+    while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
+      fraction += std::chrono::nanoseconds((text[at] - '0') * scale);
+      scale /= 10;
+      ++at;
+    }
+    if (at == begin) return std::nullopt;
+  }
+  std::chrono::minutes offset{0};
+  const auto zone = text.substr(at);
+  if (zone != "Z" && zone != "z") {
+    if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') || zone[3] != ':') return std::nullopt;
+    const auto oh = number(zone.substr(1, 2));
+    const auto om = number(zone.substr(4, 2));
+    if (!oh || !om || *oh > 23 || *om > 59) return std::nullopt;
+    offset = std::chrono::hours(*oh) + std::chrono::minutes(*om);
+    if (zone[0] == '-') offset = -offset;
+  }
+  const auto local = std::chrono::sys_days(*day) + std::chrono::hours(*h) + std::chrono::minutes(*m) +
+                     std::chrono::seconds(*s) + fraction;
+  return std::chrono::time_point_cast<TimePoint::duration>(local - offset);
+}
+
+FileClock::FileClock(std::string path) : path_(std::move(path)) {
+  (void)now();
+  if (seen_mtime_ns_ < 0)
+    throw std::runtime_error(fmt::format("test clock file {} must hold an RFC 3339 instant", path_));
+}
+
+void FileClock::write(const std::string& path, TimePoint at) {
+  const auto temporary = path + ".new";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << format_utc(at) << "\n";
+    if (!out.flush()) throw std::runtime_error("cannot write the test clock " + temporary);
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0)
+    throw std::runtime_error("cannot move the test clock to " + path);
+}
+
+TimePoint FileClock::now() const {
+  struct stat info {};
+  std::lock_guard lock(mutex_);
+  if (::stat(path_.c_str(), &info) != 0) return at_;
+  const std::int64_t mtime =
+      static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
+  const auto inode = static_cast<std::uint64_t>(info.st_ino);
+  if (inode == seen_inode_ && mtime == seen_mtime_ns_ &&
+      static_cast<std::int64_t>(info.st_size) == seen_size_)
+    return at_;
+  std::ifstream in(path_);
+  std::stringstream text;
+  text << in.rdbuf();
+  // A file caught half-written parses as nothing: keep the last instant and look again next time.
+  if (auto parsed = parse_utc(trimmed(text.str()))) {
+    at_ = *parsed;
+    seen_inode_ = inode;
+    seen_mtime_ns_ = mtime;
+    seen_size_ = static_cast<std::int64_t>(info.st_size);
+  }
+  return at_;
 }
 
 }  // namespace jaring

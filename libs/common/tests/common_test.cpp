@@ -2,12 +2,16 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <set>
 
 #include "jaring/common/clock.hpp"
 #include "jaring/common/ids.hpp"
 #include "jaring/common/money.hpp"
+#include "jaring/common/period.hpp"
 #include "jaring/common/result.hpp"
 #include "jaring/common/text.hpp"
 
@@ -25,6 +29,55 @@ TEST(Clock, FormatsUtcWithMilliseconds) {
   const TimePoint at = std::chrono::sys_days{std::chrono::year{2026} / 11 / 21} + std::chrono::hours{14} +
                        std::chrono::milliseconds{5};
   EXPECT_EQ(format_utc(at), "2026-11-21T14:00:00.005Z");
+}
+
+TEST(Clock, ParsesRfc3339InstantsWithOffsetsAndFractions) {
+  using namespace std::chrono;
+  const TimePoint midnight_wib = sys_days{year{2026} / 11 / 30} + hours(17);
+  EXPECT_EQ(parse_utc("2026-11-30T17:00:00Z"), midnight_wib);
+  EXPECT_EQ(parse_utc("2026-12-01T00:00:00+07:00"), midnight_wib);
+  EXPECT_EQ(parse_utc("2026-11-30T12:30:00-04:30"), midnight_wib);
+  EXPECT_EQ(parse_utc("2026-11-30T17:00:00.250Z"), midnight_wib + milliseconds(250));
+  EXPECT_EQ(parse_utc(format_utc(midnight_wib + milliseconds(7))), midnight_wib + milliseconds(7));
+  for (const char* bad :
+       {"", "2026-11-30", "2026-11-30T17:00:00", "2026-02-30T00:00:00Z", "2026-11-30T24:00:00Z",
+        "2026-11-30T17:00:00.Z", "2026-11-30T17:00:00+7:00", "2026-11-30 17:00:00Z x"})
+    EXPECT_FALSE(parse_utc(bad)) << bad;
+}
+
+TEST(Clock, JakartaTodayTurnsAtMidnightWib) {
+  using namespace std::chrono;
+  FixedClock clock(sys_days{year{2026} / 11 / 30} + hours(16) + minutes(59));
+  EXPECT_EQ(date_text(jakarta_today(clock)), "2026-11-30");
+  clock.set(sys_days{year{2026} / 11 / 30} + hours(17));
+  EXPECT_EQ(jakarta_today(clock), year{2026} / 12 / 1);
+  EXPECT_EQ(Period::jakarta(clock.now()).str(), "2026-12");
+  EXPECT_EQ(jakarta_midnight(year{2026} / 12 / 1), clock.now());
+  EXPECT_EQ(Period::of(2026, 12).first_day(), year{2026} / 12 / 1);
+  EXPECT_FALSE(parse_date("2026-02-29"));
+  EXPECT_EQ(parse_date("2028-02-29"), year{2028} / 2 / 29);
+}
+
+TEST(Clock, AFileClockFollowsItsFileAndKeepsTheLastGoodInstant) {
+  const auto path = std::filesystem::temp_directory_path() / ("jaring-clock-" + new_id("t") + ".txt");
+  const auto write = [&](const std::string& text) {
+    std::ofstream(path) << text;
+    // Another modification time for each write, whatever the file system's granularity.
+    static auto stamp = std::filesystem::file_time_type::clock::now();
+    stamp += std::chrono::seconds(1);
+    std::filesystem::last_write_time(path, stamp);
+  };
+  EXPECT_THROW(FileClock{path.string()}, std::runtime_error);
+  write("2026-12-01T00:00:00+07:00\n");
+  FileClock clock(path.string());
+  const auto first = *parse_utc("2026-11-30T17:00:00Z");
+  EXPECT_EQ(clock.now(), first);
+  write("2027-01-01T00:00:00+07:00");
+  EXPECT_EQ(clock.now(), *parse_utc("2026-12-31T17:00:00Z"));
+  write("not a time");
+  EXPECT_EQ(clock.now(), *parse_utc("2026-12-31T17:00:00Z"));
+  std::filesystem::remove(path);
+  EXPECT_EQ(clock.now(), *parse_utc("2026-12-31T17:00:00Z"));
 }
 
 TEST(Ids, AreUniqueAndPrefixed) {

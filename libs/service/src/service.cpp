@@ -43,6 +43,11 @@ CommonSettings read_common(config::Reader& reader, int grpc_port, int admin_port
   s.auth.audience = reader.string("auth.audience", "jaring");
   s.auth.leeway = std::chrono::seconds(reader.integer("auth.leeway_seconds", 60, 0, 600));
   s.token_file = reader.string("auth.token_file", "");
+  s.clock_test_file = reader.string("clock.test_file", "");
+  const bool allow_test_clock = reader.boolean("clock.allow_test", false);
+  if (!s.clock_test_file.empty() && !allow_test_clock)
+    throw config::ConfigError(
+        "clock.test_file: a test clock needs clock.allow_test: true (never in production)");
   s.tls.cert_file = reader.string("tls.cert_file", "");
   s.tls.key_file = reader.string("tls.key_file", "");
   s.tls.ca_file = reader.string("tls.ca_file", "");
@@ -122,7 +127,7 @@ StoreAndOutbox::StoreAndOutbox(Runtime& runtime, const std::string& store_path,
       db_(store::Database::open(store_path, migrations)),
       producer_(kafka, "jaring-" + runtime.name, runtime.metrics),
       relay_(*db_, producer_, runtime.metrics) {
-  runtime_.trail = std::make_unique<audit::Trail>(*db_, runtime_.name, runtime_.clock, committed());
+  runtime_.trail = std::make_unique<audit::Trail>(*db_, runtime_.name, runtime_.clock(), committed());
 }
 
 kafka::BatchHandler& StoreAndOutbox::batched(events::EnvelopeHandler& handler) {
@@ -152,16 +157,28 @@ Runtime::Runtime(std::string service, CommonSettings settings)
     : name(service),
       common(std::move(settings)),
       metrics(std::move(service)),
-      grpc(metrics, common.grpc_limits) {
+      grpc(metrics, common.grpc_limits),
+      clock_(make_clock(common)) {
   log::init(name, common.log_level);
+  if (!common.clock_test_file.empty())
+    spdlog::warn("business time from the test clock {}", common.clock_test_file);
   try {
-    verifier = std::make_unique<auth::Verifier>(common.auth, clock);
+    verifier = std::make_unique<auth::Verifier>(common.auth, wall_clock_);
   } catch (const std::exception& e) {
     throw config::ConfigError(std::string("auth.jwks_file: ") + e.what());
   }
 }
 
 Runtime::~Runtime() = default;
+
+std::unique_ptr<Clock> make_clock(const CommonSettings& settings) {
+  if (settings.clock_test_file.empty()) return std::make_unique<SystemClock>();
+  try {
+    return std::make_unique<FileClock>(settings.clock_test_file);
+  } catch (const std::exception& e) {
+    throw config::ConfigError(std::string("clock.test_file: ") + e.what());
+  }
+}
 
 grpc::Edge& Runtime::edge(const std::string& proto_service) {
   for (auto& e : edges_) {

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <stdexcept>
 
+#include "jaring/service/periodic.hpp"
 #include "jaring/service/service.hpp"
 
 namespace jaring::service {
@@ -53,6 +56,64 @@ TEST(ReadCommon, DefaultsAreLoopback) {
   EXPECT_EQ(common.grpc_listen.str(), "127.0.0.1:50051");
   EXPECT_EQ(common.admin_listen.str(), "127.0.0.1:9101");
   EXPECT_EQ(common.log_level, "info");
+}
+
+TEST(ReadCommon, ATestClockIsRefusedUnlessAllowed) {
+  const auto refused = config::Source::from_map({{"clock.test_file", "/tmp/clock"}});
+  config::Reader reader(refused);
+  try {
+    read_common(reader, 50051, 9101);
+    FAIL() << "a test clock without clock.allow_test started";
+  } catch (const config::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("clock.test_file"), std::string::npos) << e.what();
+  }
+  const auto allowed =
+      config::Source::from_map({{"clock.test_file", "/tmp/clock"}, {"clock.allow_test", "true"}});
+  config::Reader allowed_reader(allowed);
+  EXPECT_EQ(read_common(allowed_reader, 50051, 9101).clock_test_file, "/tmp/clock");
+  const auto none = config::Source::from_map({});
+  config::Reader none_reader(none);
+  EXPECT_TRUE(read_common(none_reader, 50051, 9101).clock_test_file.empty());
+  CommonSettings missing;
+  missing.clock_test_file = "/nonexistent/clock";
+  EXPECT_THROW(make_clock(missing), config::ConfigError);
+}
+
+// Waits for `done` with a deadline (no sleeps as synchronisation).
+bool eventually(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+TEST(PeriodicTask, RunsAtStartAndWhenPokedAndSurvivesAThrowingRun) {
+  std::atomic<int> runs{0};
+  PeriodicTask task("test chore", std::chrono::hours(1), [&runs] {
+    if (++runs == 2) throw std::runtime_error("broken run");
+  });
+  task.start();
+  ASSERT_TRUE(eventually([&] { return runs.load() == 1; }));
+  task.poke();
+  ASSERT_TRUE(eventually([&] { return runs.load() == 2; }));  // this one throws
+  task.poke();
+  ASSERT_TRUE(eventually([&] { return runs.load() == 3; }));  // and the task goes on
+  // An hour's wait ends at once on stop().
+  const auto before = std::chrono::steady_clock::now();
+  task.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(30));
+  task.stop();
+  EXPECT_EQ(runs.load(), 3);
+}
+
+TEST(PeriodicTask, RunsEveryIntervalAndCanWaitForTheFirst) {
+  std::atomic<int> runs{0};
+  PeriodicTask task("test chore", std::chrono::milliseconds(1), [&runs] { ++runs; });
+  task.start(/*run_now=*/false);
+  ASSERT_TRUE(eventually([&] { return runs.load() >= 3; }));
+  task.stop();
 }
 
 TEST(ReadCommon, GrpcLimitsHaveDefaultsAndBounds) {

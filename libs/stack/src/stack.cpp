@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "jaring/areas/areas.hpp"
+#include "jaring/common/clock.hpp"
 #include "jaring/common/secret_file.hpp"
 #include "jaring/crypto/keys.hpp"
 #include "jaring/stack/local_tls.hpp"
@@ -96,6 +97,7 @@ nlohmann::json Endpoints::to_json() const {
       {"data_keys_file", data_keys_file},
       {"services", services_json},
       {"auth", {{"dir", auth_dir}, {"issuer", issuer}, {"jwks_file", auth_dir + "/jwks.json"}}}};
+  if (!clock_file.empty()) out["clock_file"] = clock_file;
   if (tls.calls_with_tls())
     out["tls"] = {{"ca_file", tls.ca_file}, {"cert_file", tls.cert_file}, {"key_file", tls.key_file}};
   return out;
@@ -202,6 +204,12 @@ void Stack::start() {
     endpoints_.kafka_bootstrap.pop_back();
   }
 
+  if (options_.test_clock) {
+    const auto clock_file = fs::absolute(options_.run_dir) / "clock";
+    if (!fs::exists(clock_file)) FileClock::write(clock_file.string(), std::chrono::system_clock::now());
+    endpoints_.clock_file = clock_file.string();
+  }
+
   struct ServicePorts {
     const char* name;
     int grpc, admin, dashboard;
@@ -240,6 +248,13 @@ void Stack::start() {
       env["JARING_TLS_KEY_FILE"] = files.key_file;
       env["JARING_TLS_CA_FILE"] = files.ca_file;
       env["JARING_TLS_CLIENT_CA_FILE"] = files.client_ca_file;
+    }
+    if (!endpoints_.clock_file.empty()) {
+      env["JARING_CLOCK_TEST_FILE"] = endpoints_.clock_file;
+      env["JARING_CLOCK_ALLOW_TEST"] = "true";
+      // A moved clock is noticed within a second by the services that keep a calendar.
+      if (std::string_view(s.name) == "contribution" || std::string_view(s.name) == "coverage")
+        env["JARING_CALENDAR_INTERVAL_SECONDS"] = "1";
     }
     if (std::string_view(s.name) == "registration" || std::string_view(s.name) == "claims") {
       env["JARING_CRYPTO_KEY_FILE"] = endpoints_.data_keys_file;

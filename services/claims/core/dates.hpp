@@ -12,11 +12,9 @@
 
 namespace jaring::claims {
 
-using Date = std::chrono::year_month_day;
-
-// A real YYYY-MM-DD date, else nullopt.
-std::optional<Date> parse_date(std::string_view text);
-std::string date_text(Date date);
+using jaring::Date;
+using jaring::date_text;
+using jaring::parse_date;
 // Months as an ordered index (year * 12 + month - 1), and back to YYYY-MM.
 int month_index(Date date);
 std::optional<int> parse_month(std::string_view text);

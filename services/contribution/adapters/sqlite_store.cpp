@@ -267,6 +267,11 @@ class SqliteUnit final : public Unit {
     return BillingRun{s.column_text(0), s.column_text(1), s.column_int(2),  s.column_int(3),
                       s.column_int(4),  s.column_text(5), s.column_text(6), false};
   }
+  std::optional<BillingRun> latest_billing_run() override {
+    auto s = sql_.get("SELECT period FROM billing_runs ORDER BY period DESC LIMIT 1");
+    if (!s.step()) return std::nullopt;
+    return billing_run(s.column_text(0));
+  }
   void save_billing_run(const BillingRun& r) override {
     sql_.get(
             "INSERT OR REPLACE INTO billing_runs (period, run_id, accounts_billed, amount_billed, "

@@ -228,9 +228,13 @@ Result<BillingRun> Contribution::run_billing(const std::string& idempotency_key,
   if (*period > Period::jakarta(clock_.now()).next(12))
     return fail(Error::invalid({{"period", "must be at most 12 months after the current month"}}));
   BillingRun run;
+  bool new_request = false;
   auto begun = store_.transact([&](Unit& unit) -> Result<void> {
-    if (auto earlier = unit.recall(idempotency_key); earlier && *earlier != "billing:" + period->str())
+    const auto earlier = unit.recall(idempotency_key);
+    if (earlier && *earlier != "billing:" + period->str())
       return fail(precondition(fmt::format("idempotency key was used for {}", *earlier)));
+    new_request = !earlier;
+    if (!earlier) unit.remember(idempotency_key, "billing:" + period->str());
     if (auto existing = unit.billing_run(period->str())) {
       run = *existing;
       return {};
@@ -239,14 +243,35 @@ Result<BillingRun> Contribution::run_billing(const std::string& idempotency_key,
     run.period = period->str();
     run.started_at = format_utc(clock_.now());
     unit.save_billing_run(run);
-    unit.remember(idempotency_key, "billing:" + period->str());
     return {};
   });
   if (!begun) return fail(begun.error());
   if (!run.finished_at.empty()) {
-    run.repeated = true;  // billed once: a second run changes nothing
-    return run;
+    // A retry changes nothing. A new request for a billed period (the calendar billed the month
+    // at its start) bills the accounts opened since; every other account remembers its months.
+    const auto before = run.accounts_billed;
+    if (new_request) {
+      if (auto billed = bill_accounts(run, *period); !billed) return fail(billed.error());
+    }
+    run.repeated = run.accounts_billed == before;
+    if (run.repeated) return run;
+    return finish_run(run);
   }
+  if (auto billed = bill_accounts(run, *period); !billed) return fail(billed.error());
+  return finish_run(run);
+}
+
+Result<BillingRun> Contribution::finish_run(BillingRun run) {
+  run.finished_at = format_utc(clock_.now());
+  auto finished = store_.transact([&](Unit& unit) -> Result<void> {
+    unit.save_billing_run(run);
+    return {};
+  });
+  if (!finished) return fail(finished.error());
+  return run;
+}
+
+Result<void> Contribution::bill_accounts(BillingRun& run, Period period) {
   // Chunks of accounts, each in its own transaction, so that other calls interleave; an
   // interrupted run resumes where it stopped because every account remembers what it was billed.
   std::string cursor;
@@ -256,7 +281,7 @@ Result<BillingRun> Contribution::run_billing(const std::string& idempotency_key,
       auto books = unit.load_after(cursor, billing_chunk_);
       more = !books.empty();
       for (auto& book : books) {
-        auto outcome = bill(book, *period, run.run_id, tariffs_, settings_);
+        auto outcome = bill(book, period, run.run_id, tariffs_, settings_);
         if (!outcome) {
           return fail(
               Error{outcome.error().code,
@@ -273,15 +298,31 @@ Result<BillingRun> Contribution::run_billing(const std::string& idempotency_key,
       return {};
     });
     if (!chunk) return fail(chunk.error());
-    if (!more) break;
+    if (!more) return {};
   }
-  run.finished_at = format_utc(clock_.now());
-  auto finished = store_.transact([&](Unit& unit) -> Result<void> {
-    unit.save_billing_run(run);
+}
+
+Result<std::vector<BillingRun>> Contribution::bill_due() {
+  const auto current = Period::jakarta(clock_.now());
+  std::optional<BillingRun> latest;
+  auto read = store_.transact([&](Unit& unit) -> Result<void> {
+    latest = unit.latest_billing_run();
     return {};
   });
-  if (!finished) return fail(finished.error());
-  return run;
+  if (!read) return fail(read.error());
+  auto from = current;
+  if (latest) {
+    const auto last = Period::parse(latest->period);
+    if (!last) return fail(Error::internal("billing run of an unreadable period " + latest->period));
+    from = latest->finished_at.empty() ? *last : last->next();
+  }
+  std::vector<BillingRun> runs;
+  for (auto period = from; period <= current; period = period.next()) {
+    auto run = run_billing("calendar:" + period.str(), period.str());
+    if (!run) return fail(run.error());
+    if (!run->repeated) runs.push_back(std::move(*run));
+  }
+  return runs;
 }
 
 Result<Payment> Contribution::pay(const PaymentCommand& original, const Caller& caller) {

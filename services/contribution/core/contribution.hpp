@@ -76,7 +76,16 @@ class Contribution {
   // A sponsor pays one period (from csr-donor); refused with SponsorPaymentRejected when it cannot.
   Result<void> apply_sponsor_payment(const std::string& event_id, const SponsorPayment& payment);
 
+  // Bills every account through `period` (default: the current month). Once per period and key:
+  // a retry answers the first run (repeated); a new key for a billed period bills the accounts
+  // opened since it ran (the calendar bills each month at its start).
   Result<BillingRun> run_billing(const std::string& idempotency_key, const std::string& period);
+  // The calendar: bills every month from the one after the latest billed (or an unfinished run)
+  // up to the current Jakarta month, each once (through run_billing, keyed calendar:YYYY-MM), so
+  // due dates, arrears warnings and lapses follow the clock. With no billing run yet it bills the
+  // current month. After downtime it catches up the months it missed, in order. Returns the runs
+  // it made or finished (empty when the current month is billed already).
+  Result<std::vector<BillingRun>> bill_due();
   // A payment recorded by `caller`, for an account the caller reaches (else NOT_FOUND, as for an
   // unknown participant). An agent collects cash under their own agent id; a treasurer pays
   // through city_budget from their own budget account (PERMISSION_DENIED naming the field).
@@ -106,6 +115,9 @@ class Contribution {
   Result<void> with_book(const std::string& event_id, const std::string& participant_id,
                          const std::function<Result<void>(Book&)>& fn);
   std::vector<FieldViolation> check_payment(const PaymentCommand& command, const std::string& prefix);
+  // Bills every account through `period` in chunks, adding to `run` (saved after each chunk).
+  Result<void> bill_accounts(BillingRun& run, Period period);
+  Result<BillingRun> finish_run(BillingRun run);
   Payment new_payment(const PaymentCommand& command, const std::string& recorded_by);
   Store& store_;
   const TariffTable& tariffs_;

@@ -33,6 +33,8 @@ class Unit {
   virtual std::optional<std::string> recall(const std::string& key) = 0;
   virtual void remember(const std::string& key, const std::string& result) = 0;
   virtual std::optional<BillingRun> billing_run(const std::string& period) = 0;
+  // The run of the latest period billed, if any (the calendar continues from it).
+  virtual std::optional<BillingRun> latest_billing_run() = 0;
   virtual void save_billing_run(const BillingRun& run) = 0;
   virtual void save_agent(const std::string& agent_id, const std::string& organisation,
                           const std::string& branch_code) = 0;

@@ -1,10 +1,13 @@
 #include "evaluation.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <regex>
 
 #include <fmt/format.h>
+
+#include "jaring/common/period.hpp"
 
 namespace jaring::coverage {
 
@@ -23,13 +26,6 @@ Result<void> check_period(const std::string& period, const std::string& field) {
     if (!day.ok()) return fail(Error::invalid({{field, "is not a real date"}}));
   }
   return {};
-}
-
-std::string jakarta_date(TimePoint at) {
-  using namespace std::chrono;
-  const year_month_day day{floor<days>(at + hours(7))};
-  return fmt::format("{:04d}-{:02d}-{:02d}", static_cast<int>(day.year()), static_cast<unsigned>(day.month()),
-                     static_cast<unsigned>(day.day()));
 }
 
 Report compare(const AreaIndex& areas, const AreaSummary& area, const Snapshot& from,
@@ -72,7 +68,7 @@ Report compare(const AreaIndex& areas, const AreaSummary& area, const Snapshot& 
 
 Result<Snapshot> Evaluation::snapshot(const std::string& period, std::string as_of, const std::string& kind) {
   if (auto ok = check_period(period); !ok) return fail(ok.error());
-  if (as_of.empty()) as_of = jakarta_date(clock_.now());
+  if (as_of.empty()) as_of = date_text(jakarta_today(clock_));
   if (auto ok = check_period(as_of, "as_of"); !ok || as_of.size() != 10) {
     return fail(Error::invalid({{"as_of", "must be a date like 2025-03-31"}}));
   }
@@ -94,7 +90,7 @@ Result<std::pair<Snapshot, std::vector<RwCoverage>>> Evaluation::load(std::int64
     if (!rws) return fail(rws.error());
     Snapshot now;
     now.period = "now";
-    now.as_of = jakarta_date(clock_.now());
+    now.as_of = date_text(jakarta_today(clock_));
     now.taken_at = format_utc(clock_.now());
     now.rw_count = static_cast<std::int64_t>(rws->size());
     now.kind = "live";
@@ -136,25 +132,44 @@ Result<std::vector<TrendPoint>> Evaluation::trend(const std::string& area_code) 
   return out;
 }
 
-void TrendRecorder::start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mutex_);
-    while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
-      lock.unlock();
-      // A failed trend point is only a gap in a line: the next one comes at the next interval.
-      (void)evaluation_.snapshot(jakarta_date(std::chrono::system_clock::now()), "", "trend");
-      lock.lock();
-    }
-  });
+std::vector<EndedPeriod> ended_periods(Date today) {
+  const auto current = Period::of(today);
+  const int year = current.year();
+  const int month = current.month();
+  const auto ended = [](Period first_of_next, std::string label) {
+    return EndedPeriod{std::move(label),
+                       Date(std::chrono::sys_days(first_of_next.first_day()) - std::chrono::days(1))};
+  };
+  const int quarter = (month - 1) / 3;  // 0..3, the current one
+  const int semester = (month - 1) / 6;
+  const auto quarter_start = Period::of(year, quarter * 3 + 1);
+  const auto semester_start = Period::of(year, semester * 6 + 1);
+  return {ended(quarter_start,
+                quarter == 0 ? fmt::format("{}-Q4", year - 1) : fmt::format("{}-Q{}", year, quarter)),
+          ended(semester_start,
+                semester == 0 ? fmt::format("{}-S2", year - 1) : fmt::format("{}-S{}", year, semester))};
 }
 
-void TrendRecorder::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
+Result<std::vector<Snapshot>> Evaluation::take_due_snapshots(int grace_days) {
+  const auto today = jakarta_today(clock_);
+  auto existing = store_.list(false);
+  if (!existing) return fail(existing.error());
+  std::vector<Snapshot> taken;
+  for (const auto& period : ended_periods(today)) {
+    if (std::chrono::sys_days(today) - std::chrono::sys_days(period.last_day) > std::chrono::days(grace_days))
+      continue;
+    const bool done = std::any_of(existing->begin(), existing->end(),
+                                  [&](const Snapshot& s) { return s.period == period.label; });
+    if (done) continue;
+    auto snapshot = this->snapshot(period.label, "");
+    if (!snapshot) return fail(snapshot.error());
+    taken.push_back(std::move(*snapshot));
   }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  return taken;
+}
+
+Result<Snapshot> Evaluation::record_trend() {
+  return snapshot(date_text(jakarta_today(clock_)), "", "trend");
 }
 
 }  // namespace jaring::coverage

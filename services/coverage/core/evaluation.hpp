@@ -3,15 +3,13 @@
 // kecamatan evaluations, a semester for the city's), and a report compares two of them for an
 // area, child area by child area. Trend snapshots are the same thing taken on a schedule.
 
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "coverage.hpp"
 #include "jaring/common/clock.hpp"
+#include "jaring/common/period.hpp"
 
 namespace jaring::coverage {
 
@@ -52,10 +50,15 @@ struct TrendPoint {
   AreaSummary summary;
 };
 
+// The quarter and the semester that ended last before `today` (labels and last days).
+struct EndedPeriod {
+  std::string label{};
+  Date last_day{};
+};
+std::vector<EndedPeriod> ended_periods(Date today);
+
 // INVALID_ARGUMENT on `field` unless `period` is YYYY-Qn, YYYY-Sn or YYYY-MM-DD.
 Result<void> check_period(const std::string& period, const std::string& field = "period");
-// Today's date in Asia/Jakarta (UTC+7, no daylight saving).
-std::string jakarta_date(TimePoint at);
 // The report of `area` from one set of RW rows to another.
 Report compare(const AreaIndex& areas, const AreaSummary& area, const Snapshot& from,
                const std::vector<RwCoverage>& from_rws, const Snapshot& to,
@@ -74,30 +77,20 @@ class Evaluation {
   Result<Report> report(const std::string& area_code, std::int64_t from_id, std::int64_t to_id);
   // The area in every snapshot, oldest first, then now.
   Result<std::vector<TrendPoint>> trend(const std::string& area_code);
+  // One point of the dashboard's trend line: a "trend" snapshot labelled with today's date
+  // (main runs it every trend interval).
+  Result<Snapshot> record_trend();
+  // The M&E calendar: once a quarter (YYYY-Qn, the kecamatan evaluations) or a semester (YYYY-Sn,
+  // the city's) has ended, freezes the counters under its label, once, as of the day it runs.
+  // Within `grace` days of the end only (a stack started long after a period ended, or down for
+  // longer, does not pass today's counters off as that period's). Returns the snapshots taken.
+  Result<std::vector<Snapshot>> take_due_snapshots(int grace_days = 31);
 
  private:
   Result<std::pair<Snapshot, std::vector<RwCoverage>>> load(std::int64_t id, const std::string& field);
   Queries& queries_;
   SnapshotStore& store_;
   const Clock& clock_;
-};
-
-// Takes a "trend" snapshot every `interval` (the dashboard's trend line is made of them).
-class TrendRecorder {
- public:
-  TrendRecorder(Evaluation& evaluation, std::chrono::seconds interval)
-      : evaluation_(evaluation), interval_(interval) {}
-  ~TrendRecorder() { stop(); }
-  void start();
-  void stop();
-
- private:
-  Evaluation& evaluation_;
-  std::chrono::seconds interval_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
 };
 
 }  // namespace jaring::coverage

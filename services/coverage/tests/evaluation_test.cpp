@@ -145,6 +145,53 @@ TEST(Evaluation, ABadSnapshotRequestNamesItsFieldAndSavesNothing) {
   EXPECT_TRUE(store.saved.empty());
 }
 
+TEST(Calendar, TheLastEndedQuarterAndSemester) {
+  using std::chrono::year;
+  const auto labels = [](Date today) {
+    std::vector<std::string> out;
+    for (const auto& p : ended_periods(today)) out.push_back(p.label + " " + date_text(p.last_day));
+    return out;
+  };
+  EXPECT_EQ(labels(year{2027} / 1 / 1),
+            (std::vector<std::string>{"2026-Q4 2026-12-31", "2026-S2 2026-12-31"}));
+  EXPECT_EQ(labels(year{2026} / 7 / 1),
+            (std::vector<std::string>{"2026-Q2 2026-06-30", "2026-S1 2026-06-30"}));
+  EXPECT_EQ(labels(year{2026} / 11 / 30),
+            (std::vector<std::string>{"2026-Q3 2026-09-30", "2026-S1 2026-06-30"}));
+}
+
+TEST(Calendar, EachPeriodIsSnapshottedOnceWhenItEndsAndNotLongAfter) {
+  OneRwReader reader;
+  MemorySnapshots store;
+  // 31 December 2026, 23:00 in Jakarta: Q4 has not ended.
+  FixedClock clock(jakarta_midnight(std::chrono::year{2026} / 12 / 31) + 23h);
+  Queries queries(reader, index());
+  Evaluation evaluation(queries, store, clock);
+  store.saved.clear();
+  // A fresh start long after S1 and Q3 ended takes neither.
+  ASSERT_TRUE(evaluation.take_due_snapshots());
+  EXPECT_TRUE(store.saved.empty());
+
+  clock.set(jakarta_midnight(std::chrono::year{2027} / 1 / 1) + 5min);
+  auto taken = evaluation.take_due_snapshots();
+  ASSERT_TRUE(taken) << taken.error().message;
+  ASSERT_EQ(taken->size(), 2u);
+  EXPECT_EQ((*taken)[0].period, "2026-Q4");
+  EXPECT_EQ((*taken)[1].period, "2026-S2");
+  EXPECT_EQ((*taken)[0].as_of, "2027-01-01");
+  EXPECT_EQ((*taken)[0].kind, "evaluation");
+
+  clock.set(jakarta_midnight(std::chrono::year{2027} / 1 / 20));
+  EXPECT_TRUE(evaluation.take_due_snapshots()->empty());
+  EXPECT_EQ(store.saved.size(), 2u);
+  // Down from 25 March to 3 April: Q1 is caught up once; no semester ended.
+  clock.set(jakarta_midnight(std::chrono::year{2027} / 4 / 3));
+  taken = evaluation.take_due_snapshots();
+  ASSERT_EQ(taken->size(), 1u);
+  EXPECT_EQ((*taken)[0].period, "2027-Q1");
+  EXPECT_TRUE(evaluation.take_due_snapshots()->empty());
+}
+
 TEST(ChangeFeed, SubscribersGetTheirAreasChangesCoalesced) {
   ChangeFeed feed;
   auto cakung = feed.subscribe([](const std::string& rw) { return rw.starts_with("31.75.06."); });

@@ -1,26 +1,16 @@
 #include "event_codec.hpp"
 
-#include <chrono>
-#include <cstdio>
-
-#include <fmt/format.h>
-
+#include "jaring/common/period.hpp"
 #include "jaring/events/envelope.hpp"
 #include "jaring/events/v1/envelope.pb.h"
 
 namespace jaring::registration {
 namespace {
 
-// The Asia/Jakarta calendar day (UTC+7, no daylight saving) of an RFC 3339 UTC instant.
+// The Asia/Jakarta calendar day of an RFC 3339 UTC instant (the text's date if it is not one).
 std::string jakarta_date(const std::string& utc) {
-  int y = 0;
-  unsigned mo = 0, d = 0, h = 0;
-  if (std::sscanf(utc.c_str(), "%d-%u-%uT%u", &y, &mo, &d, &h) != 4) return utc.substr(0, 10);
-  const auto at = std::chrono::sys_days{std::chrono::year{y} / std::chrono::month{mo} / std::chrono::day{d}} +
-                  std::chrono::hours(h + 7);
-  const std::chrono::year_month_day day{std::chrono::floor<std::chrono::days>(at)};
-  return fmt::format("{:04d}-{:02d}-{:02d}", static_cast<int>(day.year()), static_cast<unsigned>(day.month()),
-                     static_cast<unsigned>(day.day()));
+  const auto at = parse_utc(utc);
+  return at ? jaring::jakarta_date(*at) : utc.substr(0, 10);
 }
 
 struct Encoder {

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "jaring/common/ids.hpp"
+#include "jaring/common/period.hpp"
 #include "jaring/common/text.hpp"
 #include "nik.hpp"
 
@@ -18,8 +19,6 @@ using std::chrono::year_month_day;
 
 constexpr int kMaxPageSize = 1000;
 constexpr int kExportPage = 5000;
-// Asia/Jakarta is UTC+7 all year (no daylight saving).
-constexpr std::chrono::hours kJakartaOffset{7};
 
 template <std::size_t N>
 bool one_of(std::string_view value, const std::string_view (&allowed)[N]) {
@@ -29,26 +28,6 @@ bool one_of(std::string_view value, const std::string_view (&allowed)[N]) {
 template <std::size_t N>
 std::string one_of_rule(const std::string_view (&allowed)[N]) {
   return fmt::format("must be one of {}", fmt::join(allowed, ", "));
-}
-
-std::optional<year_month_day> parse_date(std::string_view text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-  for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return std::nullopt;
-  }
-  const auto number = [&](std::size_t at, std::size_t len) {
-    return std::stoi(std::string(text.substr(at, len)));
-  };
-  const year_month_day ymd{std::chrono::year{number(0, 4)},
-                           std::chrono::month{static_cast<unsigned>(number(5, 2))},
-                           std::chrono::day{static_cast<unsigned>(number(8, 2))}};
-  if (!ymd.ok()) return std::nullopt;
-  return ymd;
-}
-
-std::string format_date(year_month_day ymd) {
-  return fmt::format("{:04d}-{:02d}-{:02d}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                     static_cast<unsigned>(ymd.day()));
 }
 
 // Indonesian mobile numbers: 08xxxxxxxx (10-13 digits) or +628xxxxxxxx.
@@ -100,9 +79,7 @@ void check_date(std::vector<FieldViolation>& v, const char* field, const std::st
 
 }  // namespace
 
-year_month_day Registration::today() const {
-  return year_month_day{std::chrono::floor<std::chrono::days>(clock_.now() + kJakartaOffset)};
-}
+year_month_day Registration::today() const { return jakarta_today(clock_); }
 
 Result<Rw> Registration::create_rw(const std::string& kelurahan_code, int number, int target) {
   std::vector<FieldViolation> violations;
@@ -163,7 +140,7 @@ std::vector<FieldViolation> Registration::validate(
     v.push_back({"birth_date", "must be a real date written YYYY-MM-DD"});
   } else if (const auto* info = std::get_if<NikInfo>(&nik); info && info->birth_date != *birth) {
     v.push_back({"birth_date",
-                 fmt::format("must match the birth date in the NIK ({})", format_date(info->birth_date))});
+                 fmt::format("must match the birth date in the NIK ({})", date_text(info->birth_date))});
   }
 
   if (c.sex != "M" && c.sex != "F") {
@@ -514,9 +491,8 @@ Result<std::vector<Participant>> Registration::agent_registrations(const std::st
   if (!first) v.push_back({"month", "must be a month written YYYY-MM, from 2000-01 to 2100-12"});
   if (!v.empty()) return fail(Error::invalid(std::move(v)));
   // The month's bounds in Asia/Jakarta, as UTC instants.
-  const auto start = std::chrono::sys_days{*first} - kJakartaOffset;
-  const auto end =
-      std::chrono::sys_days{first->year() / first->month() / 1 + std::chrono::months{1}} - kJakartaOffset;
+  const auto start = jakarta_midnight(*first);
+  const auto end = jakarta_midnight(first->year() / first->month() / 1 + std::chrono::months{1});
   return store_.registered_by_agent(agent_id, format_utc(start), format_utc(end));
 }
 

@@ -1,8 +1,10 @@
 #pragma once
-// Billing periods: calendar months in Asia/Jakarta, written YYYY-MM, as the contribution service
-// bills them and csr-donor funds them. Jakarta is a fixed UTC+07:00 (Indonesia has no daylight
-// saving time), so no time-zone database is needed.
+// Business time: calendar days (Date, YYYY-MM-DD) and billing periods (calendar months, YYYY-MM) in
+// Asia/Jakarta, as the contribution service bills them, csr-donor funds them, claims dates events
+// and coverage dates snapshots. "Today" always comes from an injected Clock (jakarta_today). Jakarta is a
+// fixed UTC+07:00 (Indonesia has no daylight saving time), so no time-zone database is needed.
 
+#include <chrono>
 #include <compare>
 #include <optional>
 #include <string>
@@ -11,6 +13,19 @@
 #include "jaring/common/clock.hpp"
 
 namespace jaring {
+
+// A calendar day (the proleptic Gregorian calendar of <chrono>).
+using Date = std::chrono::year_month_day;
+
+// A real YYYY-MM-DD date from 1900 on, else nullopt.
+std::optional<Date> parse_date(std::string_view text);
+// YYYY-MM-DD.
+std::string date_text(Date date);
+// The day in Asia/Jakarta at an instant, and today's by the clock every service is given.
+Date jakarta_day(TimePoint at);
+Date jakarta_today(const Clock& clock);
+// The instant a Jakarta day begins (00:00 WIB).
+TimePoint jakarta_midnight(Date day);
 
 class Period {
  public:
@@ -23,6 +38,11 @@ class Period {
   static std::optional<Period> of_date(std::string_view date);
   // The month in Asia/Jakarta at an instant.
   static Period jakarta(TimePoint at);
+  static Period of(Date day) {
+    return of(static_cast<int>(day.year()), static_cast<int>(static_cast<unsigned>(day.month())));
+  }
+  // The first day of the month.
+  Date first_day() const;
 
   int year() const { return index_ / 12; }
   int month() const { return index_ % 12 + 1; }
@@ -39,7 +59,7 @@ class Period {
 
 // True for a real YYYY-MM-DD date.
 bool valid_date(std::string_view date);
-// YYYY-MM-DD in Asia/Jakarta at an instant.
+// YYYY-MM-DD in Asia/Jakarta at an instant: date_text(jakarta_day(at)).
 std::string jakarta_date(TimePoint at);
 
 }  // namespace jaring

@@ -40,6 +40,9 @@ struct CommonSettings {
   grpc::TlsFiles tls;
   // HTTPS on the admin port (admin.tls.cert_file, admin.tls.key_file); plain HTTP without.
   metrics::HttpTls admin_tls;
+  // Business time: empty for the system clock; clock.test_file names the whole-stack test clock
+  // (a FileClock), refused unless clock.allow_test is true (local stacks and tests only).
+  std::string clock_test_file{};
 };
 
 // HTTPS settings under `prefix` (admin.tls., dashboard.tls.): both files or neither, readable.
@@ -98,10 +101,13 @@ struct Runtime {
   metrics::Registry metrics;
   grpc::Server grpc;
   std::unique_ptr<metrics::AdminServer> admin;
-  SystemClock clock;
   std::unique_ptr<auth::Verifier> verifier;
   // The audit trail in the service's store (StoreAndOutbox sets it); null for a service without one.
   std::unique_ptr<audit::Trail> trail;
+
+  // Business time for the core and the calendar: the system clock, or the test clock that
+  // clock.test_file names. Tokens are checked against the system clock either way.
+  const Clock& clock() const { return *clock_; }
 
   // Installs JSON logging first, so that everything built after it logs in that form. Reads the
   // JWKS: a missing or empty one stops the start.
@@ -118,9 +124,15 @@ struct Runtime {
   void stop();
 
  private:
+  std::unique_ptr<Clock> clock_;
+  SystemClock wall_clock_;
   std::vector<std::unique_ptr<grpc::Edge>> edges_;
   std::unique_ptr<grpc::AuditService> audit_service_;
 };
+
+// The business clock `settings` name: the system clock, or a FileClock on clock_test_file.
+// Throws config::ConfigError naming clock.test_file when that file holds no instant.
+std::unique_ptr<Clock> make_clock(const CommonSettings& settings);
 
 // What the services whose state is a SQLite store wire the same way: the store with its
 // migrations, the outbox relay that publishes what it commits, and a consumer of the other

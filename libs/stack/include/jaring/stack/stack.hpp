@@ -32,6 +32,10 @@ struct Options {
   // gRPC with TLS, and client certificates required between everyone (a local CA under
   // run_dir/tls). Off only for a test of plaintext itself.
   bool tls = true;
+  // A whole-stack test clock: every service reads business time from run_dir/clock (clock.test_file
+  // with clock.allow_test), which starts at the wall clock's now unless it exists; move it with
+  // set_test_clock (jaringctl dev clock set).
+  bool test_clock = false;
 
   // What a benchmark uses: the given folders made absolute, logs at warn so they do not cost.
   static Options for_benchmark(const std::filesystem::path& run_dir, const std::filesystem::path& bin_dir,
@@ -52,6 +56,8 @@ struct Endpoints {
   std::string redis_password_file;  // its password (run_dir/auth/redis.password, 0600)
   // The keys registration and claims seal personal data with (run_dir/auth/data-keys.yaml, 0600).
   std::string data_keys_file;
+  // The test clock's file when the stack runs on one (Options::test_clock), else empty.
+  std::string clock_file;
   struct Service {
     std::string grpc;       // host:port
     std::string metrics;    // http://host:port (/metrics, /healthz, /readyz)
