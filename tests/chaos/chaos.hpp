@@ -90,6 +90,24 @@ class ChaosTest : public e2e::StackTest {
     ADD_FAILURE() << "registration " << serial << " was never acknowledged";
   }
 
+  // A branch office at work: workers 0..total-1 registered in turn on a thread of its own, each
+  // until acknowledged; `acknowledged` counts them. Join the thread before the test ends.
+  std::thread keep_registering(int total, std::atomic<int>& acknowledged) {
+    return std::thread([this, total, &acknowledged] {
+      for (int i = 0; i < total; ++i) {
+        register_until_acknowledged(static_cast<std::uint64_t>(i));
+        ++acknowledged;
+      }
+    });
+  }
+
+  // The process id of a stack member.
+  pid_t pid_of(const std::string& member) const {
+    for (const auto& [name, pid] : stack_->members())
+      if (name == member) return pid;
+    throw std::runtime_error("no stack member named " + member);
+  }
+
   // registered counter of every RW, by code; empty when coverage does not answer.
   std::map<std::string, std::int64_t> registered_counts() {
     auto coverage = cov::CoverageService::NewStub(channel("coverage"));

@@ -1030,4 +1030,51 @@ void Consumer::stop() {
   assigned_ = false;
 }
 
+Result<std::map<std::string, std::int64_t>> high_watermarks(const kafka::Settings& settings,
+                                                            const std::vector<std::string>& topics) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  const auto set = [&](const std::string& key, const std::string& value) {
+    return rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) == RD_KAFKA_CONF_OK;
+  };
+  // read_uncommitted: the high watermark itself (nothing in Jaring uses Kafka transactions, and
+  // jaring-devkafka answers 0 for the last stable offset).
+  bool ok =
+      set("bootstrap.servers", settings.bootstrap_servers) && set("isolation.level", "read_uncommitted");
+  for (const auto& [key, value] : settings.properties) ok = ok && set(key, value);
+  if (!ok) {
+    rd_kafka_conf_destroy(conf);
+    return fail(Error::internal(fmt::format("kafka settings: {}", err)));
+  }
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (rk == nullptr) return fail(Error::unavailable(fmt::format("kafka: {}", err)));
+  Result<std::map<std::string, std::int64_t>> result = std::map<std::string, std::int64_t>{};
+  for (const auto& topic : topics) {
+    rd_kafka_topic_t* handle = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+    const rd_kafka_metadata_t* metadata = nullptr;
+    auto code = rd_kafka_metadata(rk, 0, handle, &metadata, 10000);
+    if (code != RD_KAFKA_RESP_ERR_NO_ERROR || metadata->topic_cnt != 1 || metadata->topics[0].err) {
+      result =
+          fail(Error::unavailable(fmt::format("kafka metadata of {}: {}", topic, rd_kafka_err2str(code))));
+    } else {
+      for (int i = 0; i < metadata->topics[0].partition_cnt; ++i) {
+        const auto partition = metadata->topics[0].partitions[i].id;
+        std::int64_t low = 0, high = 0;
+        code = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &low, &high, 10000);
+        if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          result = fail(Error::unavailable(
+              fmt::format("watermarks of {}:{}: {}", topic, partition, rd_kafka_err2str(code))));
+          break;
+        }
+        (*result)[fmt::format("{}:{}", topic, partition)] = high;
+      }
+    }
+    if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
+    rd_kafka_topic_destroy(handle);
+    if (!result) break;
+  }
+  rd_kafka_destroy(rk);
+  return result;
+}
+
 }  // namespace jaring::kafka

@@ -47,10 +47,6 @@
 
 namespace jaring::coverage {
 
-// Next offset to be written per partition ("<topic>:<partition>") of each of `topics`.
-Result<std::map<std::string, std::int64_t>> high_watermarks(const kafka::Settings& settings,
-                                                            const std::vector<std::string>& topics);
-
 // What a rebuild asks and where: the owners, the bus and the topics coverage consumes
 // (registration's among them, named for the check above).
 struct RebuildSources {

@@ -87,6 +87,12 @@ class Producer {
   std::unique_ptr<Impl> impl_;
 };
 
+// The next offset to be written (the high watermark) of every partition ("<topic>:<partition>")
+// of each of `topics`: what the broker holds, duplicates included. UNAVAILABLE when the cluster
+// does not answer within 10 s.
+Result<std::map<std::string, std::int64_t>> high_watermarks(const Settings& settings,
+                                                            const std::vector<std::string>& topics);
+
 struct RelayOptions {
   int batch_size = 10000;                    // rows read and handed to the producer at once
   int max_in_flight = 40000;                 // rows handed and not yet reported, at most
