@@ -35,7 +35,7 @@ struct BenefitSchedule {
   int jkk_claim_limit_years = 0;
   int scholarship_max_children = 0;
   int scholarship_max_age = 0;
-  int scholarship_min_contribution_months = 0;
+  int scholarship_min_contribution_months = 0;  // the JKM scholarship only (after a jkm_death)
   std::vector<ScholarshipLevel> levels;
 
   const ScholarshipLevel* level(const std::string& code) const;

@@ -535,10 +535,13 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
     const auto periods = unit.periods(c.participant_id);
     claim.coverage = judge_coverage(*participant, periods, claim.event_date, settings_);
     if (scholarship) {
-      if (claim.coverage.contribution_months < s.scholarship_min_contribution_months)
-        refusal = fmt::format("a scholarship needs at least {} months of contributions; {} were paid by {}",
-                              s.scholarship_min_contribution_months, claim.coverage.contribution_months,
-                              claim.event_date);
+      // The minimum period is the JKM scholarship's only: a JKK scholarship (death from work) has
+      // none.
+      if (death->type == type::kJkmDeath &&
+          claim.coverage.contribution_months < s.scholarship_min_contribution_months)
+        refusal = fmt::format(
+            "a JKM scholarship needs at least {} months of contributions; {} were paid by {}",
+            s.scholarship_min_contribution_months, claim.coverage.contribution_months, claim.event_date);
     } else if (!claim.coverage.eligible) {
       refusal = "not covered on the event date: " + claim.coverage.reason;
     }

@@ -341,6 +341,26 @@ TEST_F(LifecycleTest, AScholarshipNeedsThreeYearsOfContributions) {
       << refused->rejection_reason;
 }
 
+TEST_F(LifecycleTest, AJkkScholarshipNeedsNoMinimumPeriod) {
+  // Was refused for "needs at least 36 months of contributions": that condition is JKM's only.
+  participant("p_2", "2024-01-05");
+  pay("p_2", "2024-01", "2026-03", "2024-01-05");  // 27 months by the accident
+  auto claim = core_->file(death_claim("k_p2", "p_2", "jkk_death", "2026-03-01"), agent_, kEveryone);
+  ASSERT_TRUE(claim);
+  ASSERT_EQ(claim->status, "filed");
+  ASSERT_TRUE(core_->attach_documents(claim->id, kDeathDocuments, agent_, kEveryone));
+  ASSERT_TRUE(core_->verify(claim->id, 0, "", officer_, kEveryone));
+  ASSERT_TRUE(core_->approve(claim->id, "", approver_, kEveryone));
+  ASSERT_TRUE(core_->pay(claim->id, "", "", officer_, kEveryone));
+  auto s = scholarship("k_p2s", claim->id, {child("Rina", "2015-04-01", "sd", 5)});
+  s.participant_id = "p_2";
+  auto filed = core_->file(s, agent_, kEveryone);
+  ASSERT_TRUE(filed) << filed.error().message;
+  EXPECT_EQ(filed->status, "filed") << filed->rejection_reason;
+  EXPECT_EQ(filed->rejection_reason, "");
+  EXPECT_EQ(filed->total, 1'500'000);  // SD
+}
+
 TEST_F(LifecycleTest, ListsByBranchStatusAndMonthInPages) {
   for (int i = 0; i < 3; ++i) {
     participant("p_l" + std::to_string(i));

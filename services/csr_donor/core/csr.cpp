@@ -345,8 +345,10 @@ Result<std::vector<LedgerLine>> CsrDonor::ledger(const std::string& sponsor_id, 
 
 Result<Budget> CsrDonor::budget_for(const Sponsor& sponsor, const std::vector<Participant>& members,
                                     Month from, Month to, int open_slots,
-                                    const std::vector<std::string>& categories, const std::string& by) {
-  QuoteCache cache;
+                                    const std::vector<std::string>& categories, const std::string& by,
+                                    QuoteCache* quotes) {
+  QuoteCache local;
+  QuoteCache& cache = quotes != nullptr ? *quotes : local;
   Budget budget;
   budget.sponsor_id = sponsor.id;
   budget.members = static_cast<int>(members.size()) + open_slots;
@@ -382,6 +384,17 @@ Result<Budget> CsrDonor::budget_for(const Sponsor& sponsor, const std::vector<Pa
   // Both are at least 0, so the difference fits.
   budget.shortfall = std::max<Rupiah>(0, budget.total - budget.balance);
   return budget;
+}
+
+Rupiah CsrDonor::quoted_monthly(const QuoteCache& quotes, Month period, const Terms& terms) {
+  if (auto it = quotes.find({period.index(), terms}); it != quotes.end()) return it->second;
+  // Terms the quote did not see (a member chosen again inside the transaction, or whose band
+  // changed meanwhile): the dearest tariff quoted stands in until the first bill says
+  // (contribution_billed). The quote is remote, so it is not asked inside the transaction.
+  Rupiah dearest = 0;
+  for (const auto& [key, amount] : quotes)
+    if (key.first == period.index()) dearest = std::max(dearest, amount);
+  return dearest;
 }
 
 namespace {
@@ -522,8 +535,9 @@ Result<CohortView> CsrDonor::create_cohort(const std::string& key, const CohortS
   if (!planned) return fail(planned.error());
   if (earlier) return cohort(*earlier, by.scope);
   // Quoting asks the contribution service, so it happens before the transaction.
+  QuoteCache quotes;
   auto budget = budget_for(plan.sponsor, plan.members, plan.start, plan.last, plan.open_slots,
-                           spec.categories, by.subject);
+                           spec.categories, by.subject, &quotes);
   if (!budget) return fail(budget.error());
   CohortView out;
   auto done = store_.transact([&](Unit& unit) -> Result<void> {
@@ -548,9 +562,12 @@ Result<CohortView> CsrDonor::create_cohort(const std::string& key, const CohortS
     c.created_at = now_text();
     c.created_by = by.subject;
     unit.save_cohort(c);
-    const auto first = budget->months.empty() ? 0 : budget->months.front().amount;
-    const auto each = p->members.empty() ? 0 : first / static_cast<Rupiah>(budget->members);
-    for (const auto& m : p->members) join(unit, c, p->sponsor, m, c.start, each);
+    // Each member needs their own tariff, so the cohort's monthly need is the sum of its members'
+    // tariffs (for a named cohort the budget's first month, summed there with checked arithmetic),
+    // never an even split of that month rounded down.
+    const auto payer = payer_of_kind(p->sponsor.kind);
+    for (const auto& m : p->members)
+      join(unit, c, p->sponsor, m, c.start, quoted_monthly(quotes, c.start, terms_of(m, payer)));
     unit.publish(CohortStarted{c, static_cast<int>(p->members.size())});
     unit.remember(key, c.id);
     check_funds(unit, p->sponsor);
@@ -944,7 +961,8 @@ Result<Acceptance> CsrDonor::accept(const AcceptCommand& c, const Actor& by) {
     return Acceptance{std::move(*p), std::move(*v)};
   };
   if (earlier) return answer_again(*earlier);
-  auto budget = budget_for(sponsor, members, from, to, 0, {}, by.subject);
+  QuoteCache quotes;
+  auto budget = budget_for(sponsor, members, from, to, 0, {}, by.subject, &quotes);
   if (!budget) return fail(budget.error());
 
   Acceptance out;
@@ -975,10 +993,9 @@ Result<Acceptance> CsrDonor::accept(const AcceptCommand& c, const Actor& by) {
     }
     for (std::size_t k = 0; k < chosen.size(); ++k) {
       auto& item = p.items[chosen[k]];
-      const auto monthly = budget->months.empty() || members.empty()
-                               ? 0
-                               : budget->months.front().amount / static_cast<Rupiah>(members.size());
-      join(unit, cohort, sponsor, members[k], from, monthly);
+      // Each member needs their own tariff (their sum is the budget's first month).
+      join(unit, cohort, sponsor, members[k], from,
+           quoted_monthly(quotes, from, terms_of(members[k], payer_of_kind(sponsor.kind))));
       item.status = item_status::kAccepted;
       item.sponsor_id = sponsor.id;
       item.cohort_id = cohort.id;

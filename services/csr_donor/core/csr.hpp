@@ -108,9 +108,12 @@ class CsrDonor {
   Result<CohortView> view_of(Unit& unit, const std::string& cohort_id, const auth::Scope& scope);
   SponsorView view_of(Unit& unit, const Sponsor& sponsor);
   // The budget of members joining for from..to (per member terms), plus `open_slots` estimated.
+  // The tariffs quoted are left in `quotes` when given, for the members' monthly needs.
   Result<Budget> budget_for(const Sponsor& sponsor, const std::vector<Participant>& members, Month from,
                             Month to, int open_slots, const std::vector<std::string>& categories,
-                            const std::string& by);
+                            const std::string& by, QuoteCache* quotes = nullptr);
+  // A member's monthly need: their own tariff for `period` as the budget quoted it.
+  static Rupiah quoted_monthly(const QuoteCache& quotes, Month period, const Terms& terms);
   // Raises or clears the low-balance alert after a wallet or its needs changed.
   void check_funds(Unit& unit, Sponsor& sponsor);
   void join(Unit& unit, const Cohort& cohort, const Sponsor& sponsor, const Participant& participant,

@@ -3,6 +3,10 @@
 // accepted in part, sponsorship following exits and moves, cohorts that end, impact figures.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <utility>
+#include <vector>
+
 #include "csr_fixture.hpp"
 
 namespace jaring::csr {
@@ -226,6 +230,45 @@ TEST_F(CsrTest, LowBalanceAlertFiresOncePerCrossing) {
   pay_month("2026-07");
   pay_month("2026-08");
   EXPECT_EQ(of_type(take_events(), "SponsorFundsLow").size(), 1u);
+}
+
+TEST_F(CsrTest, ANamedCohortNeedsTheSumOfItsMembersTariffs) {
+  // Bands Rp1,000,000, Rp2,000,000 and Rp3,500,000: JKK 1% + JKM Rp6,800 each.
+  const std::vector<std::pair<std::string, Rupiah>> bands{
+      {"p_1", 1'000'000}, {"p_2", 2'000'000}, {"p_3", 3'500'000}};
+  const std::map<std::string, Rupiah> tariff{{"p_1", 16'800}, {"p_2", 26'800}, {"p_3", 41'800}};
+  for (const auto& [id, band] : bands) {
+    auto w = worker(id);
+    w.income_band = band;
+    registered(w);
+  }
+  const auto s = sponsor("PT Maju", "csr_company", 1'000'000);
+  auto c = core_.create_cohort("c1", {s, "", "2026-03", 6, {"p_1", "p_2", "p_3"}, 0, {}, {}}, staff("a"));
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_EQ(c->budget.months.front().amount, 85'400);
+  // Was an even split rounded down: 3 x 28,466 = Rp85,398.
+  EXPECT_EQ(core_.sponsor(s, kEveryone)->monthly_need, 85'400);
+  ASSERT_EQ(c->members.size(), 3u);
+  for (const auto& m : c->members) EXPECT_EQ(m.monthly, tariff.at(m.participant_id)) << m.participant_id;
+
+  // The same for a cohort accepted from a proposal.
+  for (const auto& [id, band] : bands) {
+    auto w = worker("q" + id.substr(1));
+    w.income_band = band;
+    registered(w);
+  }
+  const auto t = sponsor("Zakat", "philanthropy", 1'000'000);
+  std::vector<ProposalInput> inputs{{2, "q_1", std::nullopt, "pemulung"},
+                                    {3, "q_2", std::nullopt, "ojol"},
+                                    {4, "q_3", std::nullopt, "PPSU"}};
+  auto p = core_.submit_proposal("prop-1", "31.75.06.1005", inputs, "", staff("lurah-pulogebang"));
+  ASSERT_TRUE(p) << p.error().message;
+  auto accepted = core_.accept({"acc-1", p->id, t, {"1", "2", "3"}, "", "Zakat 2026", "2026-03", 6},
+                               staff("csr-officer"));
+  ASSERT_TRUE(accepted) << accepted.error().message;
+  EXPECT_EQ(core_.sponsor(t, kEveryone)->monthly_need, 85'400);
+  for (const auto& m : accepted->cohort.members)
+    EXPECT_EQ(m.monthly, tariff.at("p" + m.participant_id.substr(1))) << m.participant_id;
 }
 
 TEST_F(CsrTest, ProposalIsAcceptedInPartAndTheRestRejectedWithAReason) {
