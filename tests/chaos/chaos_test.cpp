@@ -96,12 +96,12 @@ TEST_F(Chaos, BrokerStoppedThirtySecondsDoublesAtMostTheInFlightWindow) {
             << " registrations acknowledged meanwhile; /readyz 200 with \"" << note << "\"\n";
 
   writer.join();
+  const auto load_done = std::chrono::steady_clock::now();
   EXPECT_TRUE(counters_become(expected(total)));
-  std::cout << "[chaos] counters exact "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                     resumed)
-                   .count()
-            << " ms after the broker resumed\n";
+  const auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  std::cout << "[chaos] counters exact " << ms(std::chrono::steady_clock::now() - resumed)
+            << " ms after the broker resumed (the load ended " << ms(load_done - resumed) << " ms after it), "
+            << ms(std::chrono::steady_clock::now() - load_done) << " ms after the last acknowledgement\n";
 
   // Every event registration made, each once: one RwCreated per RW and one ParticipantRegistered
   // per worker; what is more on the topic was published twice.
