@@ -111,7 +111,6 @@ Reconciler::Reconciler(CounterReader& counters, Owners owners, metrics::Registry
                        std::chrono::seconds interval, std::function<void(const Drift&)> on_drift)
     : counters_(counters),
       owners_(owners),
-      interval_(interval),
       on_drift_(std::move(on_drift)),
       drift_workers_(
           metrics
@@ -122,34 +121,24 @@ Reconciler::Reconciler(CounterReader& counters, Owners owners, metrics::Registry
       drift_rws_(metrics.gauge("reconcile_drift_rws", "RWs where a counter differs from the owners' records")
                      .Add({})),
       failures_(
-          metrics.counter("reconcile_failures_total", "Reconciliations that could not compare").Add({})) {}
+          metrics.counter("reconcile_failures_total", "Reconciliations that could not compare").Add({})),
+      task_("reconciliation", interval, [this] { reconcile(); }) {}
 
 Reconciler::~Reconciler() { stop(); }
 
-void Reconciler::start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mutex_);
-    while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
-      lock.unlock();
-      if (auto d = run_once(); !d) {
-        failures_.Increment();
-        spdlog::warn("reconciliation failed: {}", d.error().message);
-      } else if (d->workers != 0) {
-        spdlog::warn("reconciliation: {} RWs differ from the owners by {}; rebuilding", d->rws, d->workers);
-        if (on_drift_) on_drift_(*d);
-      }
-      lock.lock();
-    }
-  });
-}
+// The first comparison after one interval: at start the consumer is still catching up.
+void Reconciler::start() { task_.start(/*run_now=*/false); }
 
-void Reconciler::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
+void Reconciler::stop() { task_.stop(); }
+
+void Reconciler::reconcile() {
+  if (auto d = run_once(); !d) {
+    failures_.Increment();
+    spdlog::warn("reconciliation failed: {}", d.error().message);
+  } else if (d->workers != 0) {
+    spdlog::warn("reconciliation: {} RWs differ from the owners by {}; rebuilding", d->rws, d->workers);
+    if (on_drift_) on_drift_(*d);
   }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
 }
 
 Result<Drift> Reconciler::compare() {

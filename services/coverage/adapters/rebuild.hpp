@@ -32,17 +32,15 @@
 // export: the generation starts empty at offset 0.
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "../core/recount.hpp"
 #include "jaring/kafka/kafka.hpp"
 #include "jaring/metrics/metrics.hpp"
+#include "jaring/service/periodic.hpp"
 #include "redis_counters.hpp"
 
 namespace jaring::coverage {
@@ -85,17 +83,15 @@ class Reconciler {
 
  private:
   Result<Drift> compare();
+  // One scheduled comparison: counted, logged, and drift handed to on_drift_.
+  void reconcile();
   CounterReader& counters_;
   Owners owners_;
-  std::chrono::seconds interval_;
   std::function<void(const Drift&)> on_drift_;
   prometheus::Gauge& drift_workers_;
   prometheus::Gauge& drift_rws_;
   prometheus::Counter& failures_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  service::PeriodicTask task_;  // last: its thread uses the members above
 };
 
 }  // namespace jaring::coverage

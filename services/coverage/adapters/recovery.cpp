@@ -29,32 +29,14 @@ Recovery::Recovery(RedisCounters& counters, RebuildSources sources, metrics::Reg
                            .Add({})),
       trusted_(
           metrics.gauge("counters_trusted", "1 while the counters match the owners' records (ready), else 0")
-              .Add({})) {}
+              .Add({})),
+      task_("recovery", interval_, [this] { check_once(); }) {}
 
 Recovery::~Recovery() { stop(); }
 
-void Recovery::start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      lock.unlock();
-      check_once();
-      lock.lock();
-      // After a failed rebuild, wait the interval; while healthy, a reason to rebuild wakes it at once.
-      const bool failing = due_ && !last_failure_.empty();
-      wake_.wait_for(lock, interval_, [&] { return stopping_ || (!failing && due_.has_value()); });
-    }
-  });
-}
+void Recovery::start() { task_.start(); }
 
-void Recovery::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void Recovery::stop() { task_.stop(); }
 
 bool Recovery::due(std::string reason) {
   std::lock_guard lock(mutex_);
@@ -63,7 +45,7 @@ bool Recovery::due(std::string reason) {
   due_since_ = std::chrono::steady_clock::now();
   last_failure_.clear();
   trusted_.Set(0);
-  wake_.notify_all();
+  task_.poke();
   return true;
 }
 

@@ -16,13 +16,12 @@
 // the generation starts empty at once; with events on it the rebuild exports the owners.
 
 #include <chrono>
-#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "jaring/metrics/metrics.hpp"
+#include "jaring/service/periodic.hpp"
 #include "rebuild.hpp"
 #include "redis_counters.hpp"
 
@@ -50,19 +49,18 @@ class Recovery {
   void lost();
   RedisCounters& counters_;
   RebuildSources sources_;
-  std::chrono::milliseconds interval_;
+  std::chrono::milliseconds interval_;  // between checks, and after a failed rebuild
   prometheus::Counter& rebuilds_;
   prometheus::Counter& losses_;
   prometheus::Gauge& rebuild_seconds_;
   prometheus::Gauge& trusted_;
   std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
   bool checked_ = false;            // one check has found a marker or installed one
   std::optional<std::string> due_;  // why a rebuild is due, until one succeeds
   std::string last_failure_;        // the last rebuild's failure, for /readyz
   std::chrono::steady_clock::time_point due_since_{};
-  std::thread thread_;
+  // Runs check_once every interval; a new reason to rebuild pokes it at once.
+  service::PeriodicTask task_;  // last: its thread uses the members above
 };
 
 }  // namespace jaring::coverage
