@@ -10,20 +10,11 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "digits.hpp"
 #include "jaring/common/period.hpp"
 
 namespace jaring {
 namespace {
-
-std::optional<int> number(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  int value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  return value;
-}
 
 std::string trimmed(std::string text) {
   const auto first = text.find_first_not_of(" \t\r\n");
@@ -46,9 +37,9 @@ std::optional<TimePoint> parse_utc(std::string_view text) {
   if (text.size() < 20 || (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':')
     return std::nullopt;
   const auto day = parse_date(text.substr(0, 10));
-  const auto h = number(text.substr(11, 2));
-  const auto m = number(text.substr(14, 2));
-  const auto s = number(text.substr(17, 2));
+  const auto h = detail::digits(text.substr(11, 2));
+  const auto m = detail::digits(text.substr(14, 2));
+  const auto s = detail::digits(text.substr(17, 2));
   if (!day || !h || !m || !s || *h > 23 || *m > 59 || *s > 59) return std::nullopt;
   std::size_t at = 19;
   std::chrono::nanoseconds fraction{0};
@@ -67,8 +58,8 @@ std::optional<TimePoint> parse_utc(std::string_view text) {
   const auto zone = text.substr(at);
   if (zone != "Z" && zone != "z") {
     if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') || zone[3] != ':') return std::nullopt;
-    const auto oh = number(zone.substr(1, 2));
-    const auto om = number(zone.substr(4, 2));
+    const auto oh = detail::digits(zone.substr(1, 2));
+    const auto om = detail::digits(zone.substr(4, 2));
     if (!oh || !om || *oh > 23 || *om > 59) return std::nullopt;
     offset = std::chrono::hours(*oh) + std::chrono::minutes(*om);
     if (zone[0] == '-') offset = -offset;

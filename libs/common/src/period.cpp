@@ -1,25 +1,18 @@
 #include "jaring/common/period.hpp"
 
-#include <charconv>
 #include <chrono>
 
 #include <fmt/format.h>
 
+#include "digits.hpp"
+
 namespace jaring {
 namespace {
 
+using detail::digits;
+
 // Fixed offset on purpose: WIB has been UTC+07:00 without DST since 1964.
 constexpr auto kJakartaOffset = std::chrono::hours(7);
-
-std::optional<int> digits(std::string_view text) {
-  int value = 0;
-  if (text.empty()) return std::nullopt;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-  }
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  return value;
-}
 
 }  // namespace
 

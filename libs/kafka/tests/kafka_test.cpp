@@ -182,16 +182,10 @@ std::int64_t committed_total(const std::string& bootstrap, const std::string& gr
 // Records the broker holds in `topic` (the sum of its partitions' high watermarks): what was
 // published, duplicates included.
 std::int64_t records_in(const std::string& bootstrap, const std::string& topic) {
-  auto conf = raw_conf(bootstrap);
-  std::string err;
-  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), err));
+  const auto marks = high_watermarks({bootstrap, {}}, {topic});
+  if (!marks) return -1;
   std::int64_t total = 0;
-  for (int p = 0; p < partition_count(bootstrap, topic); ++p) {
-    std::int64_t low = 0;
-    std::int64_t high = 0;
-    if (producer->query_watermark_offsets(topic, p, &low, &high, 10000) != RdKafka::ERR_NO_ERROR) return -1;
-    total += high;
-  }
+  for (const auto& [partition, high] : *marks) total += high;
   return total;
 }
 
