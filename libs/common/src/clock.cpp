@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -82,6 +83,12 @@ void FileClock::write(const std::string& path, TimePoint at) {
     out << format_utc(at) << "\n";
     if (!out.flush()) throw std::runtime_error("cannot write the test clock " + temporary);
   }
+  // Like every file Jaring writes: its owner's only.
+  std::error_code error;
+  std::filesystem::permissions(temporary,
+                               std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace, error);
+  if (error) throw std::runtime_error("cannot restrict the test clock " + temporary + ": " + error.message());
   if (std::rename(temporary.c_str(), path.c_str()) != 0)
     throw std::runtime_error("cannot move the test clock to " + path);
 }

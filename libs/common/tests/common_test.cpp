@@ -76,8 +76,13 @@ TEST(Clock, AFileClockFollowsItsFileAndKeepsTheLastGoodInstant) {
   EXPECT_EQ(clock.now(), *parse_utc("2026-12-31T17:00:00Z"));
   write("not a time");
   EXPECT_EQ(clock.now(), *parse_utc("2026-12-31T17:00:00Z"));
+  // jaringctl dev clock set writes it whole, its owner's only.
+  FileClock::write(path.string(), first);
+  EXPECT_EQ(clock.now(), first);
+  EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   std::filesystem::remove(path);
-  EXPECT_EQ(clock.now(), *parse_utc("2026-12-31T17:00:00Z"));
+  EXPECT_EQ(clock.now(), first);
 }
 
 TEST(Ids, AreUniqueAndPrefixed) {

@@ -113,7 +113,8 @@ metrics::ReadyCheck store_ready(store::Database& db) {
       return std::string("store: ") + e.what();
     }
     // A store that answers reads but cannot write (disk full) would refuse every change: not
-    // ready until a write commits again, which this probe tries (a header write, no data).
+    // ready until a write commits again, which this probe tries (Database::probe_write: room on
+    // the disk and a new page in the file; no data).
     if (const auto failure = db.write_failure()) {
       if (!db.probe_write()) return "store cannot write: " + *failure;
     }
