@@ -15,7 +15,8 @@ struct Ceiling {
 
 // Rows/s into a WAL-mode SQLite file in a temp dir, in transactions of 1,000.
 Ceiling sqlite_inserts(int rows);
-// Messages/s produced to `bootstrap` (jaring-devkafka) and acknowledged.
+// Messages/s produced to `bootstrap` (jaring-devkafka) and acknowledged, pipelined as the outbox
+// relay produces: handed to librdkafka as fast as it takes them, acknowledgements counted as they come.
 Ceiling kafka_produce(const std::string& bootstrap, int messages);
 // HINCRBY/s against a redis-server, pipelined 1,000 at a time.
 Ceiling redis_hincrby(const std::string& host, int port, const std::string& password, int commands);

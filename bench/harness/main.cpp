@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -242,6 +243,28 @@ std::vector<reg::RegisterRequest> make_rows(jaring::sample::Generator& generator
   return rows;
 }
 
+// CPU seconds (user + system, every thread) each process of the stack has used so far.
+using CpuSeconds = std::map<std::string, double>;
+CpuSeconds cpu_seconds(const jaring::stack::Stack& stack) {
+  CpuSeconds out;
+  for (const auto& [name, pid] : stack.members()) out[name] = jaring::process::usage(pid).cpu_seconds;
+  return out;
+}
+
+// What one phase cost every process, in µs of CPU per registration, with the sum as "all".
+CpuSeconds cpu_us_per_row(const CpuSeconds& before, const CpuSeconds& after, std::size_t rows) {
+  CpuSeconds out;
+  double all = 0;
+  for (const auto& [name, seconds] : after) {
+    const auto it = before.find(name);
+    const double used = seconds - (it == before.end() ? 0 : it->second);
+    out[name] = rows == 0 ? 0 : used * 1e6 / static_cast<double>(rows);
+    all += out[name];
+  }
+  out["all"] = all;
+  return out;
+}
+
 struct Figure {
   std::string name;
   double value;
@@ -340,8 +363,10 @@ int main(int argc, char** argv) {
   // 1. Bulk, as fast as the service takes it.
   fmt::print("bulk: {} registrations ...\n", o.rows);
   const double bulk_start = ms_since(start);
+  const auto bulk_cpu_before = cpu_seconds(stack);
   const auto bulk_acks = send_bulk(*registration, token, bulk_rows, 1000, 0, start, failed);
   const auto bulk_seen = watcher.wait_for(baseline + static_cast<std::int64_t>(bulk_acks.size()), 10min);
+  const auto bulk_cpu = cpu_us_per_row(bulk_cpu_before, cpu_seconds(stack), bulk_acks.size());
   const double bulk_ack_s = (bulk_acks.empty() ? 0 : bulk_acks.back() - bulk_start) / 1000.0;
   const double bulk_e2e_s = (bulk_seen.value_or(ms_since(start)) - bulk_start) / 1000.0;
   const auto bulk_latency = watcher.latency(bulk_acks, baseline);
@@ -356,8 +381,10 @@ int main(int argc, char** argv) {
   fmt::print("single calls: {} registrations from {} threads ...\n", o.single, o.threads);
   const auto base2 = baseline + static_cast<std::int64_t>(bulk_acks.size());
   const double single_start = ms_since(start);
+  const auto single_cpu_before = cpu_seconds(stack);
   auto single_acks = send_single(*registration, token, single_rows, o.threads, start, failed);
   const auto single_seen = watcher.wait_for(base2 + static_cast<std::int64_t>(single_acks.size()), 5min);
+  const auto single_cpu = cpu_us_per_row(single_cpu_before, cpu_seconds(stack), single_acks.size());
   const double single_ack_s = (single_acks.empty() ? 0 : single_acks.back() - single_start) / 1000.0;
   const double single_e2e_s = (single_seen.value_or(ms_since(start)) - single_start) / 1000.0;
   figures.push_back({"single calls, acknowledged", single_acks.size() / single_ack_s, "calls/s", unary.name,
@@ -369,8 +396,10 @@ int main(int argc, char** argv) {
   // 3. Paced at 10,000/s: messages of 100 rows every 10 ms.
   fmt::print("paced: {} registrations at 10,000/s ...\n", o.paced);
   const auto base3 = base2 + static_cast<std::int64_t>(single_acks.size());
+  const auto paced_cpu_before = cpu_seconds(stack);
   const auto paced_acks = send_bulk(*registration, token, paced_rows, 100, 100.0, start, failed);
   (void)watcher.wait_for(base3 + static_cast<std::int64_t>(paced_acks.size()), 5min);
+  const auto paced_cpu = cpu_us_per_row(paced_cpu_before, cpu_seconds(stack), paced_acks.size());
   const auto paced_latency = watcher.latency(paced_acks, base3);
   watcher.stop();
 
@@ -397,6 +426,17 @@ int main(int argc, char** argv) {
   print_latency("freshness p50/p99/max, bulk at full speed", bulk_latency, "");
   print_latency("freshness p50/p99/max, single calls", single_latency, "");
   print_latency("freshness p50/p99/max, paced 10,000/s", paced_latency, "p99<=250");
+  // CPU per registration, every process, over each phase (until the last row was counted).
+  const std::vector<std::pair<std::string, CpuSeconds>> cpu_phases = {
+      {"bulk", bulk_cpu}, {"single", single_cpu}, {"paced_10000_per_s", paced_cpu}};
+  fmt::print("\n  CPU µs per registration (target: all <= 40)\n  {:<20}", "phase");
+  for (const auto& [name, _] : bulk_cpu) fmt::print(" {:>12}", name);
+  fmt::print("\n");
+  for (const auto& [phase, cpu] : cpu_phases) {
+    fmt::print("  {:<20}", phase);
+    for (const auto& [name, us] : cpu) fmt::print(" {:>12.1f}", us);
+    fmt::print("\n");
+  }
   nlohmann::json memory = nlohmann::json::object();
   fmt::print("\n  peak RSS:");
   for (const auto& [name, pid] : stack.members()) {
@@ -426,6 +466,7 @@ int main(int argc, char** argv) {
                                  {"ratio", f.ceiling > 0 ? f.value / f.ceiling : 0},
                                  {"target", f.target}};
   }
+  for (const auto& [phase, cpu] : cpu_phases) result["cpu_us_per_registration"][phase] = cpu;
   for (const auto& [name, l] : {std::pair{"bulk", bulk_latency}, std::pair{"single", single_latency},
                                 std::pair{"paced_10000_per_s", paced_latency}}) {
     result["freshness_ms"][name] = {{"p50", l.p50}, {"p99", l.p99}, {"max", l.max}};
