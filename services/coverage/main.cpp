@@ -167,6 +167,7 @@ int serve(const Settings& s) {
                                 s.dashboard_streams);
   OwnerExports owners(s, runtime.credentials(), "");
   coverage::Recovery recovery(rebuilt, owners.sources, runtime.metrics);
+  handler.on_log_replaced([&recovery](std::string reason) { recovery.repair(std::move(reason)); });
   coverage::Reconciler reconciler(
       read_side, owners.sources.owners, runtime.metrics, s.reconcile_interval,
       [&recovery](const coverage::Drift& d) {

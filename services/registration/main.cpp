@@ -9,6 +9,7 @@
 #include "core/registration.hpp"
 #include "jaring/kafka/kafka.hpp"
 #include "jaring/service/service.hpp"
+#include "jaring/store/outbox.hpp"
 
 using namespace jaring;
 
@@ -64,7 +65,8 @@ int serve(const Settings& s) {
                                 s.kafka);
   registration::SqliteStore store(parts.db(), sealer, clock, parts.committed());
   registration::Registration core(store, area_registry, branch_map, clock);
-  registration::GrpcService api(core, runtime.edge(registration::GrpcService::kName));
+  registration::GrpcService api(core, runtime.edge(registration::GrpcService::kName),
+                                [&parts] { return store::outbox_backlog(parts.db()); });
   registration::EventHandler handler(core, runtime.metrics);
   kafka::Consumer consumer(s.kafka, s.consumer, parts.batched(handler), runtime.metrics);
 

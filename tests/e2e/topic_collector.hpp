@@ -15,8 +15,8 @@ namespace jaring::e2e {
 // the raw payloads (to check they carry no personal data).
 class Collector final : public kafka::BatchHandler {
  public:
-  std::map<kafka::TopicPartition, std::int64_t> start_offsets(
-      const std::vector<kafka::TopicPartition>&) override {
+  std::map<kafka::TopicPartition, std::int64_t> start_offsets(const std::vector<kafka::TopicPartition>&,
+                                                              const std::string&) override {
     return {};
   }
   Result<void> apply(const std::vector<kafka::ConsumedMessage>& batch, kafka::DeadLetters&) override {

@@ -27,9 +27,10 @@ EnvelopeHandler::EnvelopeHandler(metrics::Registry& metrics, const std::string& 
     : applied_(metrics.counter("events_applied_total", "Events applied to " + what).Add({})) {}
 
 std::map<kafka::TopicPartition, std::int64_t> EnvelopeHandler::start_offsets(
-    const std::vector<kafka::TopicPartition>&) {
-  // The group's committed offsets are enough: whatever is delivered again after a crash is
-  // recognised by its event id and changes nothing.
+    const std::vector<kafka::TopicPartition>&, const std::string&) {
+  // The group's committed offsets are enough (and the start of a replaced log): whatever is
+  // delivered again after a crash or a broker restart is recognised by its event id and changes
+  // nothing.
   return {};
 }
 

@@ -593,11 +593,13 @@ void OutboxRelay::run() {
 
 struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
   Impl(const Settings& settings, ConsumerOptions opts, BatchHandler& h, metrics::Registry& metrics,
-       std::atomic<bool>& assigned_flag, std::atomic<std::int64_t>& lag_value)
+       std::atomic<bool>& assigned_flag, std::atomic<std::int64_t>& lag_value,
+       std::atomic<std::int64_t>& replacements_value)
       : options(std::move(opts)),
         handler(h),
         assigned(assigned_flag),
         lag(lag_value),
+        replacements(replacements_value),
         events(options.group_id),
         dead_producer(settings, options.group_id + "-deadletters", metrics),
         consumed(metrics.counter("events_consumed_total", "Events applied and committed, by topic"), "topic"),
@@ -607,6 +609,11 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
                  .counter("consumer_gaps_total",
                           "Offsets out of range: events lost to retention before they were consumed")
                  .Add({})),
+        replaced(metrics
+                     .counter("consumer_log_replaced_total",
+                              "Times the broker's log was replaced (its cluster id changed): read again "
+                              "from the start")
+                     .Add({})),
         lag_gauge(metrics.gauge("consumer_lag_messages", "Events behind the high watermark, by group")
                       .Add({{"group", options.group_id}})),
         apply_seconds(metrics.histogram("consumer_apply_seconds", "Time to apply one batch")
@@ -719,7 +726,26 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
 
   void assign_pending() {
     const auto& list = *pending_assign;
-    auto starts = handler.start_offsets(list);
+    // Asked afresh at every assignment: a group rejoined after a broker restart must not resume
+    // at positions of the log that is gone.
+    if (log_replaced(/*fresh=*/true)) from_start = true;
+    if (from_start && pending_cooperative) {
+      // Partitions already held are assigned again at their new start.
+      std::vector<RdKafka::TopicPartition*> held;
+      for (const auto& tp : list) {
+        if (std::find(assignment.begin(), assignment.end(), tp) != assignment.end())
+          held.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition));
+      }
+      if (!held.empty()) {
+        std::unique_ptr<RdKafka::Error> error(consumer->incremental_unassign(held));
+        RdKafka::TopicPartition::destroy(held);
+        if (error) throw std::runtime_error("incremental_unassign: " + error->str());
+        std::erase_if(assignment, [&](const TopicPartition& tp) {
+          return std::find(list.begin(), list.end(), tp) != list.end();
+        });
+      }
+    }
+    auto starts = handler.start_offsets(list, cluster);
     std::vector<RdKafka::TopicPartition*> parts;
     std::vector<RdKafka::TopicPartition*> ask;
     for (const auto& tp : list) {
@@ -736,7 +762,11 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
       std::vector<RdKafka::TopicPartition*>& parts;
       ~Destroy() { RdKafka::TopicPartition::destroy(parts); }
     } destroy{parts};
-    if (!ask.empty()) {
+    if (!ask.empty() && from_start) {
+      // A new log: what the group committed (to the old one, or to the new one at the old
+      // positions) says nothing about it.
+      for (auto* p : ask) p->set_offset(RdKafka::Topic::OFFSET_BEGINNING);
+    } else if (!ask.empty()) {
       auto err = consumer->committed(ask, 10000);
       if (err != RdKafka::ERR_NO_ERROR)
         throw std::runtime_error("committed offsets: " + RdKafka::err2str(err));
@@ -764,7 +794,51 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
     spdlog::info("kafka consumer {}: assigned {} partition(s){}{}", options.group_id, parts.size(),
                  parts.empty() ? "" : ": ", where);
     pending_assign.reset();
+    from_start = false;
     assigned = true;
+  }
+
+  // The broker's cluster id now: from the last metadata librdkafka holds, or (`fresh`) from a
+  // metadata request made now. Empty when the broker does not answer.
+  std::string current_cluster(bool fresh) {
+    if (fresh) {
+      RdKafka::Metadata* metadata = nullptr;
+      if (consumer->metadata(false, nullptr, &metadata, 2000) == RdKafka::ERR_NO_ERROR) delete metadata;
+    }
+    char* id = rd_kafka_clusterid(consumer->c_ptr(), 0);
+    std::string out = id != nullptr ? id : "";
+    if (id != nullptr) rd_kafka_mem_free(consumer->c_ptr(), id);
+    return out;
+  }
+
+  // True when the cluster id differs from the one this consumer read from: the log was
+  // replaced. The first id seen is only noted.
+  bool log_replaced(bool fresh) {
+    const auto now = current_cluster(fresh);
+    if (now.empty() || now == cluster) return false;
+    if (cluster.empty()) {
+      cluster = now;
+      return false;
+    }
+    spdlog::warn(
+        "kafka consumer {}: the broker's log was replaced (cluster {} -> {}): its events before that are "
+        "gone; reading every assigned partition again from the start",
+        options.group_id, cluster, now);
+    cluster = now;
+    replaced.Increment();
+    ++replacements;
+    batch.clear();  // read from the old positions of the new log: read again from its start
+    return true;
+  }
+
+  // Every held partition assigned again at its start in the new log (handler's offsets for the
+  // new cluster, else the log start).
+  void reread_from_start() {
+    from_start = true;
+    if (assignment.empty()) return;
+    pending_assign = assignment;
+    pending_cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
+    assign_retry_at = Clock::time_point{};
   }
 
   void revoke(const std::vector<TopicPartition>& list, bool cooperative) {
@@ -804,6 +878,11 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
         }
         if (Clock::now() >= next_lag) {
           update_lag();
+          // The id librdkafka holds every second; a metadata request every few seconds, since
+          // a broker restarted at the same address may serve before anything asks again.
+          const bool fresh = Clock::now() >= next_fresh_check;
+          if (fresh) next_fresh_check = Clock::now() + 5s;
+          if (log_replaced(fresh)) reread_from_start();
           next_lag = Clock::now() + 1s;
         }
       } catch (const std::exception& e) {
@@ -850,6 +929,11 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
           break;
         case RdKafka::ERR__AUTO_OFFSET_RESET:
         case RdKafka::ERR_OFFSET_OUT_OF_RANGE:
+          // Past the end of a log that restarted empty, not a gap in this one.
+          if (log_replaced(/*fresh=*/true)) {
+            reread_from_start();
+            return;
+          }
           gaps.Increment();
           spdlog::error(
               "kafka consumer {}: GAP on {} [{}]: {}; events were lost before this group read them, the "
@@ -974,11 +1058,13 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
   BatchHandler& handler;
   std::atomic<bool>& assigned;
   std::atomic<std::int64_t>& lag;
+  std::atomic<std::int64_t>& replacements;
   EventLogger events;
   Producer dead_producer;
   LabelledCounters consumed;
   LabelledCounters dead;
   prometheus::Counter& gaps;
+  prometheus::Counter& replaced;
   prometheus::Gauge& lag_gauge;
   prometheus::Histogram& apply_seconds;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;
@@ -988,6 +1074,9 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
   std::vector<TopicPartition> assignment;
   std::optional<std::vector<TopicPartition>> pending_assign;
   bool pending_cooperative = false;
+  bool from_start = false;  // the log was replaced: assign at its start, not at commits
+  std::string cluster;      // the broker's cluster id this consumer reads from
+  Clock::time_point next_fresh_check{};
   Clock::time_point assign_retry_at{};
   bool closed = false;
 
@@ -999,7 +1088,8 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
 
 Consumer::Consumer(const Settings& settings, ConsumerOptions options, BatchHandler& handler,
                    metrics::Registry& metrics)
-    : impl_(std::make_unique<Impl>(settings, std::move(options), handler, metrics, assigned_, lag_)) {}
+    : impl_(std::make_unique<Impl>(settings, std::move(options), handler, metrics, assigned_, lag_,
+                                   replacements_)) {}
 
 Consumer::~Consumer() {
   stop();
@@ -1030,8 +1120,10 @@ void Consumer::stop() {
   assigned_ = false;
 }
 
-Result<std::map<std::string, std::int64_t>> high_watermarks(const kafka::Settings& settings,
-                                                            const std::vector<std::string>& topics) {
+namespace {
+
+// A consumer handle of its own for one-off questions to the brokers (no group, nothing consumed).
+Result<rd_kafka_t*> query_handle(const kafka::Settings& settings) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   const auto set = [&](const std::string& key, const std::string& value) {
@@ -1048,6 +1140,27 @@ Result<std::map<std::string, std::int64_t>> high_watermarks(const kafka::Setting
   }
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   if (rk == nullptr) return fail(Error::unavailable(fmt::format("kafka: {}", err)));
+  return rk;
+}
+
+}  // namespace
+
+Result<std::string> cluster_id(const Settings& settings) {
+  auto rk = query_handle(settings);
+  if (!rk) return fail(rk.error());
+  char* id = rd_kafka_clusterid(*rk, 10000);
+  Result<std::string> out = id != nullptr ? Result<std::string>(std::string(id))
+                                          : fail(Error::unavailable("kafka: the brokers gave no cluster id"));
+  if (id != nullptr) rd_kafka_mem_free(*rk, id);
+  rd_kafka_destroy(*rk);
+  return out;
+}
+
+Result<std::map<std::string, std::int64_t>> high_watermarks(const kafka::Settings& settings,
+                                                            const std::vector<std::string>& topics) {
+  auto handle_or = query_handle(settings);
+  if (!handle_or) return fail(handle_or.error());
+  rd_kafka_t* rk = *handle_or;
   Result<std::map<std::string, std::int64_t>> result = std::map<std::string, std::int64_t>{};
   for (const auto& topic : topics) {
     rd_kafka_topic_t* handle = rd_kafka_topic_new(rk, topic.c_str(), nullptr);

@@ -25,7 +25,8 @@ class RecordingHandler : public BatchHandler {
  public:
   using ApplyHook = std::function<Result<void>(const std::vector<ConsumedMessage>&, DeadLetters&)>;
 
-  std::map<TopicPartition, std::int64_t> start_offsets(const std::vector<TopicPartition>& assigned) override {
+  std::map<TopicPartition, std::int64_t> start_offsets(const std::vector<TopicPartition>& assigned,
+                                                       const std::string&) override {
     std::lock_guard lock(mutex_);
     assignments_.push_back(assigned);
     if (start_failures_ > 0) {

@@ -28,7 +28,22 @@ EventHandler::EventHandler(RedisCounters& counters, metrics::Registry& metrics, 
                           .Add({}, metrics::Registry::latency_buckets())) {}
 
 std::map<kafka::TopicPartition, std::int64_t> EventHandler::start_offsets(
-    const std::vector<kafka::TopicPartition>& assigned) {
+    const std::vector<kafka::TopicPartition>& assigned, const std::string& cluster) {
+  cluster_ = cluster;
+  if (auto stored_cluster = counters_.cluster();
+      stored_cluster && *stored_cluster && !cluster.empty() && **stored_cluster != cluster) {
+    // Offsets of the old log: read the new one from its start; batches are refused until the
+    // rebuild installs a generation on it, then its offsets skip what the export counted.
+    if (log_replaced_) {
+      log_replaced_(
+          fmt::format("the broker's log was replaced (cluster {} -> {}): events it lost can only be "
+                      "counted again from the owners: rebuilding",
+                      **stored_cluster, cluster));
+    }
+    std::map<kafka::TopicPartition, std::int64_t> out;
+    for (const auto& tp : assigned) out[tp] = 0;
+    return out;
+  }
   std::vector<std::string> ids;
   for (const auto& tp : assigned) ids.push_back(partition_id(tp.topic, tp.partition));
   auto stored = counters_.offsets(ids);
@@ -71,7 +86,7 @@ Result<void> EventHandler::apply(const std::vector<kafka::ConsumedMessage>& batc
     changes.push_back({partition, message.offset, {envelope.event_id(), std::move(*ops)}});
   }
   const auto started = std::chrono::steady_clock::now();
-  auto stats = counters_.apply(changes, next_offsets);
+  auto stats = counters_.apply(changes, next_offsets, cluster_);
   if (!stats) return fail(stats.error());
   script_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   applied_.Increment(static_cast<double>(stats->applied));

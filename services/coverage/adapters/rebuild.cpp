@@ -35,9 +35,17 @@ Result<RebuildResult> rebuild(RedisCounters& counters, const RebuildSources& sou
     (void)counters.resume();
     return fail(std::move(error));
   };
+  // The log the offsets belong to: a rebuild after a broker restart starts a generation on the new
+  // one (consumers of the old log's offsets are refused until they read this one).
+  auto cluster = kafka::cluster_id(sources.kafka);
+  if (!cluster) return give_up(cluster.error());
   const auto install = [&](RebuildResult& out, const std::vector<RwCoverage>& rws,
                            std::map<std::string, std::int64_t> offsets) -> Result<RebuildResult> {
-    auto generation = counters.install_generation(rws, offsets);
+    if (auto now = kafka::cluster_id(sources.kafka); !now || *now != *cluster) {
+      return give_up(now ? Error::unavailable("the broker's log was replaced during the rebuild")
+                         : now.error());
+    }
+    auto generation = counters.install_generation(rws, offsets, *cluster);
     if (!generation) return give_up(generation.error());
     out.generation = *generation;
     out.offsets = std::move(offsets);
@@ -77,11 +85,28 @@ Result<RebuildResult> rebuild(RedisCounters& counters, const RebuildSources& sou
       ++out.attempts;
       continue;
     }
-    // Every RW and every participant in registration's export was announced by at least one
-    // event (RwCreated, ParticipantRegistered), and offsets count every event ever appended, kept
-    // or not. Fewer events below the watermarks means registration stored changes it has not
-    // published yet (its outbox relay is behind): they would be counted again on top of the
-    // export when they come, so wait for them.
+    // Registration's changes it has not published yet (its outbox relay is behind) would be
+    // counted again on top of the export when they come: wait for them. Registration says how many
+    // it held when its export ended; every event published before that is below the watermarks.
+    const auto unpublished = sources.owners.registration != nullptr
+                                 ? sources.owners.registration->unpublished_after_export()
+                                 : std::nullopt;
+    if (unpublished) {
+      if (*unpublished == 0) return install(out, *recounted, std::move(*after));
+      if (std::chrono::steady_clock::now() >= catch_up_until) {
+        return give_up(Error::unavailable(
+            fmt::format("registration still held {} unpublished events after its export (see "
+                        "jaring_registration_outbox_backlog_messages)",
+                        *unpublished)));
+      }
+      spdlog::info("rebuild: registration holds {} unpublished events; waiting for its outbox", *unpublished);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a client polling a remote system
+      continue;
+    }
+    // A registration that does not say: every RW and every participant in its export was
+    // announced by at least one event (RwCreated, ParticipantRegistered), and offsets count every
+    // event ever appended, kept or not, so fewer events below the watermarks means unpublished
+    // changes (or a log that lost its events, which only the trailer above can tell apart).
     std::int64_t announced = registry, on_bus = 0;
     for (const auto& rw : *recounted) announced += rw.counters.registrations;
     for (const auto& [partition, next] : *after) {

@@ -7,10 +7,12 @@
 namespace jaring::coverage {
 namespace {
 
-// ARGV: base prefix, ttl, require_generation (1/0), n_partitions, (partition, next_offset) x n, n_events,
-//       then per event: partition, offset, event_id, n_ops, (kind, rw, field, amount) x n_ops.
-// Returns {applied, skipped}, {-1, 0} while a rebuild holds the pause key, or {-2, 0} when a
-// generation is required and Redis holds none (nothing applied in either case).
+// ARGV: base prefix, ttl, require_generation (1/0), cluster, n_partitions, (partition, next_offset) x n,
+//       n_events, then per event: partition, offset, event_id, n_ops, (kind, rw, field, amount) x n_ops.
+// Returns {applied, skipped}, {-1, 0} while a rebuild holds the pause key, {-2, 0} when a
+// generation is required and Redis holds none, or {-3, 0} when the offsets stored are of another
+// log than the batch's (the broker's cluster id differs: nothing applied in any of these cases).
+// The first batch with a cluster id stores it when none is (a generation from before it was kept).
 // Counters and offsets live under the current generation (see the header); event ids under the
 // base prefix, so that a re-published event stays a duplicate across a rebuild.
 constexpr const char* kApplyScript = R"lua(
@@ -20,6 +22,11 @@ local generation = redis.call('GET', base .. 'generation')
 if not generation and ARGV[3] == '1' then return {-2, 0} end
 local prefix = base
 if generation then prefix = base .. 'g' .. generation .. ':' end
+if ARGV[4] ~= '' then
+  local cluster = redis.call('GET', base .. 'cluster')
+  if cluster and cluster ~= ARGV[4] then return {-3, 0} end
+  if not cluster then redis.call('SET', base .. 'cluster', ARGV[4]) end
+end
 local offsets_key = prefix .. 'offsets'
 local stored = {}
 local function stored_of(partition)
@@ -28,7 +35,7 @@ local function stored_of(partition)
   end
   return stored[partition]
 end
-local i = 4
+local i = 5
 local ends = {}
 for _ = 1, tonumber(ARGV[i]) do
   ends[#ends + 1] = {ARGV[i + 1], tonumber(ARGV[i + 2])}
@@ -72,11 +79,13 @@ end
 return {applied, skipped}
 )lua";
 
-// ARGV: base prefix, new generation. 1 when switched, 0 when the pause key is gone.
+// ARGV: base prefix, new generation, its log's cluster id. 1 when switched, 0 when the pause key
+// is gone.
 constexpr const char* kSwitchScript = R"lua(
 local base = ARGV[1]
 if redis.call('EXISTS', base .. 'paused') == 0 then return 0 end
 redis.call('SET', base .. 'generation', ARGV[2])
+if ARGV[3] ~= '' then redis.call('SET', base .. 'cluster', ARGV[3]) end
 redis.call('DEL', base .. 'paused')
 return 1
 )lua";
@@ -107,9 +116,10 @@ std::string RedisCounters::generation_prefix(const std::string& generation) cons
 }
 
 Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& changes,
-                                        const std::map<std::string, std::int64_t>& next_offsets) {
+                                        const std::map<std::string, std::int64_t>& next_offsets,
+                                        const std::string& cluster) {
   std::vector<std::string> args{prefix_, std::to_string(dedupe_ttl_.count()), require_generation_ ? "1" : "0",
-                                std::to_string(next_offsets.size())};
+                                cluster, std::to_string(next_offsets.size())};
   for (const auto& [partition, next] : next_offsets) {
     args.push_back(partition);
     args.push_back(std::to_string(next));
@@ -137,6 +147,10 @@ Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& cha
   if (reply->elements[0].as_int() == -2) {
     return fail(
         Error::unavailable("Redis holds no generation marker (it lost its state): waiting for the rebuild"));
+  }
+  if (reply->elements[0].as_int() == -3) {
+    return fail(Error::unavailable(
+        "the broker's log was replaced: the counters wait for the rebuild on the new one"));
   }
   if (reply->elements[0].as_int() < 0) return fail(Error::unavailable("counters are paused for a rebuild"));
   return ApplyStats{reply->elements[0].as_int(), reply->elements[1].as_int()};
@@ -260,8 +274,17 @@ Result<void> RedisCounters::run_in_chunks(const std::vector<redis::Command>& com
   return {};
 }
 
+Result<std::optional<std::string>> RedisCounters::cluster() {
+  auto reply = redis_.command({"GET", prefix_ + "cluster"});
+  if (!reply) return fail(reply.error());
+  if (reply->is_error()) return fail(Error::internal("GET cluster: " + reply->str));
+  if (reply->is_nil()) return std::optional<std::string>{};
+  return std::optional<std::string>{reply->str};
+}
+
 Result<std::int64_t> RedisCounters::install_generation(const std::vector<RwCoverage>& rws,
-                                                       const std::map<std::string, std::int64_t>& offsets) {
+                                                       const std::map<std::string, std::int64_t>& offsets,
+                                                       const std::string& cluster) {
   auto old_prefix = data_prefix();
   if (!old_prefix) return fail(old_prefix.error());
   auto old_kelurahans = kelurahans();
@@ -291,7 +314,7 @@ Result<std::int64_t> RedisCounters::install_generation(const std::vector<RwCover
   if (auto written = run_in_chunks(writes); !written) return fail(written.error());
   // The switch and the end of the pause in one step: no batch can land between them. Only
   // while the pause still holds: without it, Redis lost its keys since (or the pause expired).
-  auto switched = redis_.eval(kSwitchScript, {}, {prefix_, std::to_string(generation)});
+  auto switched = redis_.eval(kSwitchScript, {}, {prefix_, std::to_string(generation), cluster});
   if (!switched) return fail(switched.error());
   if (switched->is_error()) return fail(Error::internal("switching generation failed: " + switched->str));
   if (switched->as_int() != 1) {

@@ -54,10 +54,14 @@ class RedisCounters final : public CounterReader {
         require_generation_(require_generation) {}
 
   // Applies `changes` (in partition order) and moves each partition of `next_offsets` forward.
-  // UNAVAILABLE while a rebuild pauses counting, and (require_generation) while Redis holds no
-  // generation marker: nothing applied.
+  // UNAVAILABLE while a rebuild pauses counting, (require_generation) while Redis holds no
+  // generation marker, and when the offsets stored belong to another log than `cluster` (the
+  // broker's cluster id the batch was read from; "" when unknown): nothing applied.
   Result<ApplyStats> apply(const std::vector<PositionedChange>& changes,
-                           const std::map<std::string, std::int64_t>& next_offsets);
+                           const std::map<std::string, std::int64_t>& next_offsets,
+                           const std::string& cluster = {});
+  // The broker's cluster id the stored offsets belong to; nullopt before one was stored.
+  Result<std::optional<std::string>> cluster();
   // The stored next offset of each partition that has one (every partition when empty).
   Result<std::map<std::string, std::int64_t>> offsets(const std::vector<std::string>& partitions);
 
@@ -78,7 +82,8 @@ class RedisCounters final : public CounterReader {
   // the pause vanished meanwhile (Redis lost its keys during the rebuild: the new generation may
   // be incomplete, and is not switched to).
   Result<std::int64_t> install_generation(const std::vector<RwCoverage>& rws,
-                                          const std::map<std::string, std::int64_t>& offsets);
+                                          const std::map<std::string, std::int64_t>& offsets,
+                                          const std::string& cluster = {});
 
  private:
   Result<std::string> data_prefix();

@@ -2,6 +2,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <charconv>
+
 #include "jaring/grpc/server.hpp"
 
 namespace jaring::coverage {
@@ -75,6 +77,13 @@ Result<void> RegistrationExport::participants(const std::function<void(const Par
   while (reader->Read(&summary)) row({summary.rw_code(), summary.status() != "exited"});
   const auto status = reader->Finish();
   if (!status.ok()) return fail(error_of(status, "registration ExportParticipants"));
+  unpublished_.reset();
+  const auto& trailers = context.GetServerTrailingMetadata();
+  if (const auto it = trailers.find("jaring-unpublished-events"); it != trailers.end()) {
+    std::int64_t n = 0;
+    const std::string_view text(it->second.data(), it->second.size());
+    if (std::from_chars(text.data(), text.data() + text.size(), n).ec == std::errc{}) unpublished_ = n;
+  }
   return {};
 }
 

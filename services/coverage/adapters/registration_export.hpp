@@ -27,6 +27,7 @@ class RegistrationExport final : public RegistrationSource {
                      std::chrono::seconds deadline = std::chrono::seconds(300));
   Result<std::vector<RegisteredRw>> rws() override;
   Result<void> participants(const std::function<void(const ParticipantRow&)>& row) override;
+  std::optional<std::int64_t> unpublished_after_export() const override { return unpublished_; }
 
  private:
   std::unique_ptr<registration::v1::RegistrationService::Stub> stub_;
@@ -34,6 +35,7 @@ class RegistrationExport final : public RegistrationSource {
   grpc::TokenSource token_;
   std::string acting_for_;
   std::chrono::seconds deadline_;
+  std::optional<std::int64_t> unpublished_;
 };
 
 // Who calls the other owners' exports, and for how long at most.

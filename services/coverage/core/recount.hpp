@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ class RegistrationSource {
   virtual Result<std::vector<RegisteredRw>> rws() = 0;
   // Calls `row` for every participant, exited ones included.
   virtual Result<void> participants(const std::function<void(const ParticipantRow&)>& row) = 0;
+  // How many of its events registration had not yet put on the bus when the last export ended;
+  // nullopt when it did not say (an older registration).
+  virtual std::optional<std::int64_t> unpublished_after_export() const { return std::nullopt; }
 };
 
 // One fact of another owner, in the RW its events count it in: an account's coverage state

@@ -521,7 +521,9 @@ Result<Participant> GrpcService::visible(const std::string& id, const auth::Scop
       return ok;
     });
     if (!done) return grpc::to_status(done.error());
-    return ok ? ::grpc::Status::OK : ::grpc::Status(::grpc::StatusCode::CANCELLED, "client went away");
+    if (!ok) return ::grpc::Status(::grpc::StatusCode::CANCELLED, "client went away");
+    if (unpublished_) context->AddTrailingMetadata(kUnpublishedTrailer, std::to_string(unpublished_()));
+    return ::grpc::Status::OK;
   });
 }
 

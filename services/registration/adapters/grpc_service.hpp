@@ -40,8 +40,14 @@ class GrpcService final : public v1::RegistrationService::Service {
   // message read ahead. A held row costs several KiB (its request, record, event and sealed
   // values): 12,000 keep ten concurrent imports at 180 MiB (jaring-bench-registration --streams 10).
   static constexpr int kBulkRowBudget = 12'000;
-  GrpcService(Registration& core, grpc::Edge& edge, int bulk_row_budget = kBulkRowBudget)
-      : core_(core), edge_(edge), bulk_rows_(bulk_row_budget) {}
+  // `unpublished`: the store's events not yet acknowledged by the broker (its outbox backlog),
+  // sent with each export's trailers so that a rebuild knows every exported fact is on the bus.
+  GrpcService(Registration& core, grpc::Edge& edge, std::function<std::int64_t()> unpublished = {},
+              int bulk_row_budget = kBulkRowBudget)
+      : core_(core), edge_(edge), unpublished_(std::move(unpublished)), bulk_rows_(bulk_row_budget) {}
+  // The trailer ExportParticipants ends with: events the store holds that are not on the bus yet,
+  // read after the last row was sent (so 0 means every exported fact's event is on the bus).
+  static constexpr const char* kUnpublishedTrailer = "jaring-unpublished-events";
   const RowBudget& bulk_rows() const { return bulk_rows_; }
 
   ::grpc::Status CreateRw(::grpc::ServerContext* context, const v1::CreateRwRequest* request,
@@ -84,6 +90,7 @@ class GrpcService final : public v1::RegistrationService::Service {
   Result<Participant> visible(const std::string& id, const auth::Scope& scope);
   Registration& core_;
   grpc::Edge& edge_;
+  std::function<std::int64_t()> unpublished_;
   RowBudget bulk_rows_;
 };
 

@@ -29,7 +29,7 @@ class EnvelopeHandler : public kafka::BatchHandler {
   void batch_in(store::Database& db, std::function<void()> committed);
 
   std::map<kafka::TopicPartition, std::int64_t> start_offsets(
-      const std::vector<kafka::TopicPartition>& assigned) final;
+      const std::vector<kafka::TopicPartition>& assigned, const std::string& cluster) final;
   Result<void> apply(const std::vector<kafka::ConsumedMessage>& batch, kafka::DeadLetters& dead) final;
 
   // Applies one serialized envelope: the consumer's way in, and tests that pass events in

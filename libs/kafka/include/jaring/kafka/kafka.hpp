@@ -211,9 +211,11 @@ class BatchHandler {
  public:
   virtual ~BatchHandler() = default;
   // Next offset to read for each newly assigned partition; partitions left out resume from
-  // the group's committed offset (or the start of the log when there is none).
-  virtual std::map<TopicPartition, std::int64_t> start_offsets(
-      const std::vector<TopicPartition>& assigned) = 0;
+  // the group's committed offset (or the start of the log when there is none). `cluster` is the
+  // broker's cluster id: a new one means a new log (the embedded broker restarted, a cluster
+  // rebuilt), where offsets kept for the old one point at other events or at none.
+  virtual std::map<TopicPartition, std::int64_t> start_offsets(const std::vector<TopicPartition>& assigned,
+                                                               const std::string& cluster) = 0;
   // Applies a batch in partition order. Messages it cannot apply go to `dead` (and count as
   // processed). An error means nothing durable happened: the same batch is offered again.
   virtual Result<void> apply(const std::vector<ConsumedMessage>& batch, DeadLetters& dead) = 0;
@@ -235,7 +237,10 @@ struct ConsumerOptions {
 
 // A group consumer that polls batches, hands them to the handler, and commits the offsets
 // after the handler returned success. A gap (offset out of range) is an alarm, never a skip.
-// Start it once: stop() leaves the group for good.
+// A replaced log (the broker's cluster id changed: the embedded broker restarted and lost its
+// events, or the cluster was rebuilt) is read again from its start: the positions and commits of
+// the old log mean nothing in the new one, and every handler deduplicates what it applied
+// before. Start it once: stop() leaves the group for good.
 class Consumer {
  public:
   Consumer(const Settings& settings, ConsumerOptions options, BatchHandler& handler,
@@ -247,12 +252,18 @@ class Consumer {
   bool assigned() const { return assigned_.load(); }
   // Messages behind the high watermark, summed over assigned partitions.
   std::int64_t lag() const { return lag_.load(); }
+  // Times the broker's log was found replaced since start.
+  std::int64_t log_replacements() const { return replacements_.load(); }
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::atomic<bool> assigned_{false};
   std::atomic<std::int64_t> lag_{0};
+  std::atomic<std::int64_t> replacements_{0};
 };
+
+// The cluster id of the brokers at `settings` (a new one means a new log; see Consumer).
+Result<std::string> cluster_id(const Settings& settings);
 
 }  // namespace jaring::kafka
