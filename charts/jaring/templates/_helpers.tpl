@@ -165,7 +165,8 @@ helm.sh/chart: {{ include "jaring.chart" .root }}
 {{- end }}
 
 {{- define "jaring.image" -}}
-{{- $repository := .svc.image.repository | default (printf "%s/jaring-%s" (trimSuffix "/" .root.Values.image.registry) .name) }}
+{{- $registry := trimSuffix "/" (toString .root.Values.image.registry) }}
+{{- $repository := .svc.image.repository | default (ternary (printf "%s/jaring-%s" $registry .name) (printf "jaring-%s" .name) (not (empty $registry))) }}
 {{- $tag := .svc.image.tag | default .root.Values.image.tag | default .root.Chart.AppVersion }}
 {{- printf "%s:%s" $repository $tag }}
 {{- end }}

@@ -1,0 +1,247 @@
+// The deploy checks (ctest label `deploy`): the chart and the Kustomize overlays rendered with a
+// real helm and kubectl, and every rendered object validated against the Kubernetes schemas with
+// unknown fields refused.
+//
+//   node deploy_test.mjs --tools DIR --source DIR lint
+//   node deploy_test.mjs --tools DIR --source DIR template VALUES_FILE   (relative to the chart)
+//   node deploy_test.mjs --tools DIR --source DIR refuses
+//   node deploy_test.mjs --tools DIR --source DIR kustomize OVERLAY
+//
+// DIR (tools) is where `make deploy-deps` put the npm packages (node_modules) and helm and kubectl
+// (bin/). Exits 77 (skipped) when they are not there, 1 on any failure.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const args = process.argv.slice(2);
+const option = (name) => {
+  const at = args.indexOf(name);
+  if (at < 0 || at + 1 >= args.length) throw new Error(`${name} is required`);
+  const value = args[at + 1];
+  args.splice(at, 2);
+  return value;
+};
+const tools = resolve(option("--tools"));
+const source = resolve(option("--source"));
+const [mode, target] = args;
+const modules = join(tools, "node_modules");
+const helm = join(tools, "bin", "helm");
+const kubectl = join(tools, "bin", "kubectl");
+const chart = join(source, "charts", "jaring");
+
+if (![helm, kubectl, join(modules, "kubernetes-models")].every(existsSync)) {
+  console.log(`skipped: helm, kubectl and kubernetes-models are not in ${tools} (make deploy-deps installs them)`);
+  process.exit(77);
+}
+
+const YAML = createRequire(join(modules, "noop.js"))("yaml");
+const failures = [];
+const fail = (message) => failures.push(message);
+
+const run = (program, argv) => execFileSync(program, argv, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+const runFailing = (program, argv) => {
+  try {
+    run(program, argv);
+    return null;
+  } catch (e) {
+    return String(e.stderr || e.message);
+  }
+};
+
+// Where each apiVersion's models live.
+const modelPackages = {
+  "cert-manager.io/v1": "@kubernetes-models/cert-manager/cert-manager.io/v1",
+  "monitoring.coreos.com/v1": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1",
+};
+function modelPath(apiVersion) {
+  if (modelPackages[apiVersion]) return modelPackages[apiVersion];
+  return apiVersion.includes("/") ? `kubernetes-models/${apiVersion}` : `kubernetes-models/${apiVersion}`;
+}
+
+// Strimzi publishes no npm models: the KafkaTopic's few fields are checked here, from its CRD
+// (kafka.strimzi.io/v1beta2: spec.partitions, replicas, config, topicName).
+function checkKafkaTopic(object, where) {
+  const spec = object.spec || {};
+  for (const key of Object.keys(spec)) {
+    if (!["partitions", "replicas", "config", "topicName"].includes(key)) fail(`${where}: unknown field spec.${key}`);
+  }
+  if (!Number.isInteger(spec.partitions) || spec.partitions < 1) fail(`${where}: spec.partitions is not a positive integer`);
+  if (spec.replicas !== undefined && !Number.isInteger(spec.replicas)) fail(`${where}: spec.replicas is not an integer`);
+  if (!object.metadata?.labels?.["strimzi.io/cluster"]) fail(`${where}: no strimzi.io/cluster label`);
+}
+
+// The compiled schema validators read every property their schema knows (`data.x !== undefined`)
+// and the keys of maps, so a field of an object none of them read is one the schema does not
+// know. An object none of whose keys were read has a free-form schema and is left alone.
+function tracked(value, reads) {
+  if (value === null || typeof value !== "object") return value;
+  return new Proxy(value, {
+    get(target, key, receiver) {
+      if (typeof key === "string") {
+        if (!reads.has(target)) reads.set(target, new Set());
+        reads.get(target).add(key);
+      }
+      return tracked(Reflect.get(target, key, receiver), reads);
+    },
+    ownKeys(target) {
+      if (!reads.has(target)) reads.set(target, new Set());
+      for (const key of Reflect.ownKeys(target)) if (typeof key === "string") reads.get(target).add(key);
+      return Reflect.ownKeys(target);
+    },
+  });
+}
+function unknownFields(value, reads, path, out) {
+  if (value === null || typeof value !== "object") return;
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => unknownFields(item, reads, `${path}[${i}]`, out));
+    return;
+  }
+  const read = reads.get(value);
+  if (!read) return;
+  for (const [key, child] of Object.entries(value)) {
+    if (!read.has(key)) out.push(`${path}.${key}`);
+    else unknownFields(child, reads, `${path}.${key}`, out);
+  }
+}
+const topLevel = new Set(["apiVersion", "kind", "metadata", "spec", "data", "stringData", "binaryData", "type",
+  "immutable", "automountServiceAccountToken", "imagePullSecrets", "secrets", "rules", "roleRef", "subjects"]);
+
+async function validate(objects, origin) {
+  for (const object of objects) {
+    const where = `${origin}: ${object.kind} ${object.metadata?.name}`;
+    for (const key of Object.keys(object)) if (!topLevel.has(key)) fail(`${where}: unknown field ${key}`);
+    if (object.kind === "KafkaTopic" && object.apiVersion === "kafka.strimzi.io/v1beta2") {
+      checkKafkaTopic(object, where);
+      continue;
+    }
+    let Model;
+    try {
+      const loaded = await import(pathToFileURL(join(modules, `${modelPath(object.apiVersion)}/${object.kind}.js`)).href);
+      Model = loaded[object.kind];
+    } catch {
+      fail(`${where}: no schema for ${object.apiVersion} ${object.kind}`);
+      continue;
+    }
+    const reads = new Map();
+    try {
+      Model.prototype.validate.call(tracked(object, reads));
+    } catch (e) {
+      fail(`${where}: ${e.message}`);
+      continue;
+    }
+    const unknown = [];
+    unknownFields(object, reads, "", unknown);
+    for (const field of unknown) fail(`${where}: unknown field ${field.slice(1)}`);
+  }
+}
+
+function parse(text) {
+  return YAML.parseAllDocuments(text)
+    .map((d) => d.toJS())
+    .filter((o) => o);
+}
+
+// What every full rendering must hold: the four stores as StatefulSets of one replica with claim
+// templates, a headless Service and a PodDisruptionBudget each; coverage a Deployment; the
+// default-deny NetworkPolicy and one policy per service; no double scraping.
+function checkShape(objects, origin, { networkPolicies = true } = {}) {
+  const of = (kind) => objects.filter((o) => o.kind === kind);
+  const statefulSets = of("StatefulSet");
+  const stores = ["registration", "contribution", "claims", "csr-donor"];
+  for (const store of stores) {
+    const set = statefulSets.find((s) => s.metadata.name.endsWith(`-${store}`));
+    if (!set) {
+      fail(`${origin}: no StatefulSet for ${store}`);
+      continue;
+    }
+    if (set.spec.replicas !== 1) fail(`${origin}: StatefulSet ${set.metadata.name} has ${set.spec.replicas} replicas`);
+    if (!set.spec.volumeClaimTemplates?.length) fail(`${origin}: StatefulSet ${set.metadata.name} has no volumeClaimTemplates`);
+    const headless = of("Service").find((s) => s.metadata.name === set.spec.serviceName);
+    if (headless?.spec.clusterIP !== "None") fail(`${origin}: StatefulSet ${set.metadata.name} has no headless Service`);
+    const grace = set.spec.template.spec.terminationGracePeriodSeconds;
+    if (!(grace > 10)) fail(`${origin}: StatefulSet ${set.metadata.name} terminationGracePeriodSeconds ${grace} <= 10`);
+    const labels = set.spec.selector.matchLabels;
+    const matches = (selector) => Object.entries(selector || {}).every(([k, v]) => labels[k] === v);
+    if (!of("PodDisruptionBudget").some((p) => matches(p.spec.selector.matchLabels)))
+      fail(`${origin}: no PodDisruptionBudget for ${set.metadata.name}`);
+  }
+  if (!of("Deployment").some((d) => d.metadata.name.endsWith("-coverage"))) fail(`${origin}: coverage is not a Deployment`);
+  for (const claim of of("PersistentVolumeClaim").filter((c) => c.metadata.name.endsWith("-data")))
+    fail(`${origin}: a standalone store claim ${claim.metadata.name} (the StatefulSets have claim templates)`);
+  if (networkPolicies) {
+    const policies = of("NetworkPolicy");
+    // Everything, or everything of the release (app.kubernetes.io/instance only).
+    const deny = policies.find((p) => !p.spec.ingress && !p.spec.egress &&
+      Object.keys(p.spec.podSelector?.matchLabels || {}).every((k) => k === "app.kubernetes.io/instance") &&
+      !p.spec.podSelector?.matchExpressions);
+    if (!deny || !["Ingress", "Egress"].every((t) => deny.spec.policyTypes?.includes(t)))
+      fail(`${origin}: no default-deny NetworkPolicy`);
+    for (const workload of [...statefulSets, ...of("Deployment")]) {
+      const labels = workload.spec.template.metadata.labels;
+      const selected = policies.filter(
+        (p) => p !== deny && Object.entries(p.spec.podSelector?.matchLabels || {}).every(([k, v]) => labels[k] === v) &&
+          Object.keys(p.spec.podSelector?.matchLabels || {}).length);
+      if (!selected.length) fail(`${origin}: no NetworkPolicy selects ${workload.metadata.name}`);
+    }
+  }
+  if (of("ServiceMonitor").length) {
+    for (const workload of [...statefulSets, ...of("Deployment")]) {
+      if (workload.spec.template.metadata.annotations?.["prometheus.io/scrape"])
+        fail(`${origin}: ${workload.metadata.name} has scrape annotations beside a ServiceMonitor`);
+    }
+  }
+}
+
+const release = ["template", "jaring", chart, "--namespace", "jaring"];
+switch (mode) {
+  case "lint": {
+    for (const values of ["ci/default-values.yaml", "ci/production-values.yaml", "ci/development-values.yaml"]) {
+      const error = runFailing(helm, ["lint", "--strict", chart, "-f", join(chart, values)]);
+      if (error) fail(`helm lint --strict -f ${values}: ${error}`);
+    }
+    break;
+  }
+  case "template": {
+    const text = run(helm, [...release, "-f", resolve(chart, target)]);
+    const objects = parse(text);
+    await validate(objects, target);
+    checkShape(objects, target);
+    console.log(`${target}: ${objects.length} objects`);
+    break;
+  }
+  case "refuses": {
+    // Each must stop `helm template`: the values schema refuses unknown keys and wrong types.
+    const cases = [
+      ["services.registration.replica=3", "--set"],
+      ["services.coverage.replicas=abc", "--set"],
+      ["services.registration.persistence.acessModes={ReadWriteOnce}", "--set"],
+      ["kafka.bootstrapServer=x:9092", "--set"],
+      ["metrics.podAnnotations=maybe", "--set-string"],
+      ["backup.schedule=", "--set"],
+      ["networkPolicy.enabled=1", "--set"],
+      ["services.claims.persistence.accessModes={ReadWriteMany}", "--set"],
+    ];
+    for (const [value, flag] of cases) {
+      const error = runFailing(helm, [...release, "-f", join(chart, "ci/default-values.yaml"), flag, value]);
+      if (error === null) fail(`helm template ${flag} ${value}: rendered, but must be refused`);
+      else console.log(`refused as it must be: ${value}: ${error.trim().split("\n").slice(-1)[0].slice(0, 200)}`);
+    }
+    break;
+  }
+  case "kustomize": {
+    const text = run(kubectl, ["kustomize", join(source, "deploy", "kustomize", "overlays", target)]);
+    const objects = parse(text);
+    await validate(objects, `overlay ${target}`);
+    checkShape(objects, `overlay ${target}`);
+    console.log(`overlay ${target}: ${objects.length} objects`);
+    break;
+  }
+  default:
+    console.error(`unknown mode ${mode}`);
+    process.exit(2);
+}
+
+for (const f of failures) console.error(`FAILED ${f}`);
+process.exit(failures.length ? 1 : 0);
