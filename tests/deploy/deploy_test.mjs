@@ -172,9 +172,11 @@ function checkShape(objects, origin, { networkPolicies = true } = {}) {
     fail(`${origin}: a standalone store claim ${claim.metadata.name} (the StatefulSets have claim templates)`);
   if (networkPolicies) {
     const policies = of("NetworkPolicy");
-    // Everything, or everything of the release (app.kubernetes.io/instance only).
+    // Everything, or everything of the release (chart: app.kubernetes.io/instance; Kustomize:
+    // app.kubernetes.io/part-of).
     const deny = policies.find((p) => !p.spec.ingress && !p.spec.egress &&
-      Object.keys(p.spec.podSelector?.matchLabels || {}).every((k) => k === "app.kubernetes.io/instance") &&
+      Object.keys(p.spec.podSelector?.matchLabels || {}).every((k) =>
+        ["app.kubernetes.io/instance", "app.kubernetes.io/part-of"].includes(k)) &&
       !p.spec.podSelector?.matchExpressions);
     if (!deny || !["Ingress", "Egress"].every((t) => deny.spec.policyTypes?.includes(t)))
       fail(`${origin}: no default-deny NetworkPolicy`);
