@@ -10,7 +10,8 @@
 // DIR (tools) is where `make deploy-deps` put the npm packages (node_modules) and helm and kubectl
 // (bin/). Exits 77 (skipped) when they are not there, 1 on any failure.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -196,6 +197,32 @@ function checkShape(objects, origin, { networkPolicies = true } = {}) {
   }
 }
 
+// The init container that puts the Kafka SASL password from its Secret into the config file
+// (kafka.sasl.existingSecret), run here with sh and awk on the rendered ConfigMap and a password
+// with quotes and backslashes: the file must parse and hold exactly that password.
+function checkSaslConfig(objects, origin) {
+  const password = 'p@ss"w\\rd\'&|$x';
+  for (const set of objects.filter((o) => o.kind === "StatefulSet" || o.kind === "Deployment")) {
+    const init = (set.spec.template.spec.initContainers || []).find((c) => c.name === "config");
+    if (!init) continue;
+    const source = set.spec.template.spec.volumes.find((v) => v.name === "config-template");
+    const name = source.configMap?.name || source.secret?.secretName;
+    const holder = objects.find((o) => (o.kind === "ConfigMap" || o.kind === "Secret") && o.metadata.name === name);
+    const dir = mkdtempSync(join(tmpdir(), "jaring-sasl-"));
+    try {
+      for (const sub of ["config-template", "config", "kafka-sasl"]) mkdirSync(join(dir, sub));
+      writeFileSync(join(dir, "config-template", "config.yaml"), (holder.data || holder.stringData)["config.yaml"]);
+      writeFileSync(join(dir, "kafka-sasl", "password"), `${password}\n`);
+      execFileSync("sh", ["-c", init.command[2].replaceAll("/etc/jaring/", `${dir}/`)]);
+      const config = YAML.parse(readFileSync(join(dir, "config", "config.yaml"), "utf8"));
+      if (config.kafka?.properties?.["sasl.password"] !== password)
+        fail(`${origin}: ${set.metadata.name}: the config init container wrote sasl.password ${config.kafka?.properties?.["sasl.password"]}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
 const release = ["template", "jaring", chart, "--namespace", "jaring"];
 switch (mode) {
   case "lint": {
@@ -210,6 +237,7 @@ switch (mode) {
     const objects = parse(text);
     await validate(objects, target);
     checkShape(objects, target);
+    checkSaslConfig(objects, target);
     console.log(`${target}: ${objects.length} objects`);
     break;
   }
