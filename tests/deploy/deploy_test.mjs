@@ -10,7 +10,7 @@
 // DIR (tools) is where `make deploy-deps` put the npm packages (node_modules) and helm and kubectl
 // (bin/). Exits 77 (skipped) when they are not there, 1 on any failure.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
@@ -223,6 +223,56 @@ function checkSaslConfig(objects, origin) {
   }
 }
 
+// The script each backup CronJob runs in its service's container (kubectl exec ... sh -c), run
+// here twice on a scratch directory with a stand-in jaring-<service> that writes what --to names:
+// each run leaves a complete <service>-<time>.db (no .partial), a backup older than the retention
+// is deleted and a recent one kept (volume), or only the newest and latest.db remain (s3).
+function checkBackupScripts(objects, origin) {
+  for (const job of objects.filter((o) => o.kind === "CronJob")) {
+    const spec = job.spec.jobTemplate.spec.template.spec;
+    const exec = [...(spec.initContainers || []), ...spec.containers].find((c) => c.command?.[1] === "exec");
+    const at = exec.command.indexOf("--container");
+    const service = exec.command[at + 1];
+    const script = exec.command[exec.command.length - 1];
+    const mount = /cd (\S+);/.exec(script)[1];
+    const s3 = script.includes("latest.db");
+    const dir = mkdtempSync(join(tmpdir(), "jaring-backup-"));
+    try {
+      const bin = join(dir, "bin");
+      const store = join(dir, "backup");
+      mkdirSync(bin);
+      mkdirSync(store);
+      const fake = join(bin, `jaring-${service}`);
+      writeFileSync(fake, '#!/bin/sh\n[ "$1" = backup ] && [ "$4" = --to ] || exit 2\necho store > "$5"\n');
+      chmodSync(fake, 0o755);
+      const old = join(store, `${service}-20200101T000000Z.db`);
+      const recent = join(store, `${service}-20200102T000000Z.db`);
+      writeFileSync(old, "old");
+      writeFileSync(recent, "recent");
+      const year = new Date(Date.now() - 365 * 86400e3);
+      utimesSync(old, year, year);
+      const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+      execFileSync("sh", ["-c", script.replaceAll(mount, store)], { env });
+      execFileSync("sleep", ["1"]);
+      execFileSync("sh", ["-c", script.replaceAll(mount, store)], { env });
+      const files = readdirSync(store).sort();
+      const made = files.filter((f) => /^.+-\d{8}T\d{6}Z\.db$/.test(f) && f !== `${service}-20200102T000000Z.db` && f !== `${service}-20200101T000000Z.db`);
+      const problems = [];
+      if (files.some((f) => f.endsWith(".partial"))) problems.push("a .partial file is left");
+      if (s3) {
+        if (made.length !== 1 || !files.includes("latest.db") || files.length !== 2) problems.push("s3: not only the newest and latest.db");
+      } else {
+        if (made.length !== 2) problems.push(`${made.length} new backups, not 2`);
+        if (files.includes(`${service}-20200101T000000Z.db`)) problems.push("the backup older than the retention is kept");
+        if (!files.includes(`${service}-20200102T000000Z.db`)) problems.push("a backup within the retention is deleted");
+      }
+      if (problems.length) fail(`${origin}: ${job.metadata.name}: ${problems.join("; ")} (${files.join(" ")})`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
 const release = ["template", "jaring", chart, "--namespace", "jaring"];
 switch (mode) {
   case "lint": {
@@ -238,6 +288,7 @@ switch (mode) {
     await validate(objects, target);
     checkShape(objects, target);
     checkSaslConfig(objects, target);
+    checkBackupScripts(objects, target);
     console.log(`${target}: ${objects.length} objects`);
     break;
   }
