@@ -273,6 +273,36 @@ function checkBackupScripts(objects, origin) {
   }
 }
 
+// Every file a service's config file names (auth.jwks_file, tls.*_file, redis.password_file,
+// crypto.key_file, ...) must be under one of its container's mounts, and its store (store.path)
+// under a writable one: a path with nothing behind it stops the service at start.
+function checkConfigFiles(objects, origin) {
+  for (const workload of objects.filter((o) => o.kind === "StatefulSet" || o.kind === "Deployment")) {
+    const pod = workload.spec.template.spec;
+    const container = pod.containers[0];
+    const source = pod.volumes.find((v) => v.name === "config-template") || pod.volumes.find((v) => v.name === "config");
+    const name = source.configMap?.name || source.secret?.secretName;
+    const holder = objects.find((o) => (o.kind === "ConfigMap" || o.kind === "Secret") && o.metadata.name === name);
+    if (!holder) {
+      fail(`${origin}: ${workload.metadata.name}: no ConfigMap or Secret ${name}`);
+      continue;
+    }
+    const config = YAML.parse((holder.data || holder.stringData)["config.yaml"]);
+    const under = (path, writable) => (container.volumeMounts || []).some(
+      (m) => path.startsWith(`${m.mountPath.replace(/\/$/, "")}/`) && (!writable || !m.readOnly));
+    const walk = (node, prefix) => {
+      for (const [key, value] of Object.entries(node || {})) {
+        if (value && typeof value === "object") walk(value, `${prefix}${key}.`);
+        else if (key.endsWith("_file") && typeof value === "string" && !under(value, false))
+          fail(`${origin}: ${workload.metadata.name}: ${prefix}${key} ${value} is on no volume`);
+      }
+    };
+    walk(config, "");
+    if (config.store?.path && !under(config.store.path, true))
+      fail(`${origin}: ${workload.metadata.name}: store.path ${config.store.path} is on no writable volume`);
+  }
+}
+
 const release = ["template", "jaring", chart, "--namespace", "jaring"];
 switch (mode) {
   case "lint": {
@@ -289,6 +319,7 @@ switch (mode) {
     checkShape(objects, target);
     checkSaslConfig(objects, target);
     checkBackupScripts(objects, target);
+    checkConfigFiles(objects, target);
     console.log(`${target}: ${objects.length} objects`);
     break;
   }
@@ -316,6 +347,7 @@ switch (mode) {
     const objects = parse(text);
     await validate(objects, `overlay ${target}`);
     checkShape(objects, `overlay ${target}`);
+    checkConfigFiles(objects, `overlay ${target}`);
     console.log(`overlay ${target}: ${objects.length} objects`);
     break;
   }
