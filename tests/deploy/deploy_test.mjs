@@ -189,6 +189,16 @@ function checkShape(objects, origin, { networkPolicies = true } = {}) {
       if (!selected.length) fail(`${origin}: no NetworkPolicy selects ${workload.metadata.name}`);
     }
   }
+  // A ServiceMonitor that also selected a headless Service would scrape those pods twice.
+  for (const monitor of of("ServiceMonitor")) {
+    const want = monitor.spec.selector.matchLabels || {};
+    const absent = (monitor.spec.selector.matchExpressions || []).filter((e) => e.operator === "DoesNotExist").map((e) => e.key);
+    for (const service of of("Service").filter((s) => s.spec.clusterIP === "None")) {
+      const labels = service.metadata.labels || {};
+      if (Object.entries(want).every(([k, v]) => labels[k] === v) && !absent.some((k) => k in labels))
+        fail(`${origin}: ServiceMonitor ${monitor.metadata.name} selects the headless Service ${service.metadata.name}`);
+    }
+  }
   if (of("ServiceMonitor").length) {
     for (const workload of [...statefulSets, ...of("Deployment")]) {
       if (workload.spec.template.metadata.annotations?.["prometheus.io/scrape"])
