@@ -1066,6 +1066,7 @@ struct TopicFollower::Impl {
       return topics->empty() ? std::string("no such topic")
                              : "metadata: " + RdKafka::err2str(topics->at(0)->err());
     }
+    if (topics->at(0)->partitions()->empty()) return std::string("no such topic (no partitions)");
     std::vector<RdKafka::TopicPartition*> parts;
     std::map<std::int32_t, std::int64_t> ends;
     for (const auto* p : *topics->at(0)->partitions()) {
