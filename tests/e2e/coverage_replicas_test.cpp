@@ -22,6 +22,7 @@
 #include "jaring/coverage/v1/coverage.grpc.pb.h"
 #include "jaring/kafka/kafka.hpp"
 #include "jaring/process/process.hpp"
+#include "jaring/redis/redis.hpp"
 #include "jaring/registration/v1/registration.grpc.pb.h"
 #include "stack_test.hpp"
 
@@ -146,6 +147,13 @@ TEST_F(CoverageReplicasE2e, TwoReplicasTakeEachPeriodOnceBothServeItAndALaterOne
       process::wait_for([&] { return periods_of(first) == q1 && periods_of(second.grpc) == q1; }, 30s, 100ms))
       << "first: " << fmt::format("{}", fmt::join(snapshots_of(first), "; "))
       << " second: " << fmt::format("{}", fmt::join(snapshots_of(second.grpc), "; "));
+  // It was claimed in Redis by the replica that took it.
+  redis::Client redis("127.0.0.1",
+                      std::stoi(stack_->endpoints().redis.substr(stack_->endpoints().redis.rfind(':') + 1)),
+                      {"", stack_->endpoints().redis_password()});
+  const auto claim = redis.command({"GET", "jaring:cov:claim:evaluation/2026-Q1"});
+  ASSERT_TRUE(claim);
+  EXPECT_FALSE(claim->is_nil());
   // Q2 and S1 end together.
   move_clock("2026-07-01T00:05:00+07:00");
   const std::vector<std::string> three = {"2026-Q1", "2026-Q2", "2026-S1"};

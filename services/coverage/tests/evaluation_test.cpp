@@ -226,6 +226,12 @@ TEST(Calendar, TwoReplicasSharingClaimsTakeEachPeriodAndEachDaysTrendOnce) {
   ASSERT_TRUE(point);
   EXPECT_FALSE(*point);
   EXPECT_EQ(second_store.saved.size(), 1u);
+  // The claim is gone (expired) by the second's next tick the same day: its read model has the point.
+  claims.claimed.clear();
+  point = second.record_trend();
+  ASSERT_TRUE(point);
+  EXPECT_FALSE(*point);
+  EXPECT_EQ(second_store.saved.size(), 1u);
 }
 
 TEST(ChangeFeed, SubscribersGetTheirAreasChangesCoalesced) {
