@@ -61,6 +61,21 @@ SqliteSnapshots::SqliteSnapshots(const std::string& path) : db_(store::Database:
 
 namespace {
 
+// Stores the snapshot under its id, or under the next one when its id is 0; returns the id.
+std::int64_t insert_snapshot(store::Transaction& tx, const Snapshot& snapshot) {
+  tx.prepare(
+        "INSERT INTO snapshots (id, period, as_of, taken_at, rw_count, kind)"
+        " VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?)")
+      .bind(1, snapshot.id)
+      .bind(2, snapshot.period)
+      .bind(3, snapshot.as_of)
+      .bind(4, snapshot.taken_at)
+      .bind(5, snapshot.rw_count)
+      .bind(6, snapshot.kind)
+      .run();
+  return tx.database().last_insert_rowid();
+}
+
 void insert_rows(store::Transaction& tx, std::int64_t id, const std::vector<RwCoverage>& rws) {
   auto insert = tx.prepare(
       "INSERT INTO snapshot_rws (snapshot_id, rw_code, target, active_rw, registered, active, arrears, "
@@ -80,14 +95,8 @@ void insert_rows(store::Transaction& tx, std::int64_t id, const std::vector<RwCo
 Result<Snapshot> SqliteSnapshots::save(Snapshot snapshot, const std::vector<RwCoverage>& rws) {
   return guarded([&]() -> Result<Snapshot> {
     return db_->write([&](store::Transaction& tx) -> Result<Snapshot> {
-      tx.prepare("INSERT INTO snapshots (period, as_of, taken_at, rw_count, kind) VALUES (?, ?, ?, ?, ?)")
-          .bind(1, snapshot.period)
-          .bind(2, snapshot.as_of)
-          .bind(3, snapshot.taken_at)
-          .bind(4, snapshot.rw_count)
-          .bind(5, snapshot.kind)
-          .run();
-      snapshot.id = tx.database().last_insert_rowid();
+      snapshot.id = 0;  // the next id
+      snapshot.id = insert_snapshot(tx, snapshot);
       // The audit record of CreateSnapshot names the snapshot (a number, which the edge's scan of
       // the answer for *_id strings does not see).
       if (auto* observer = tx.observer())
@@ -109,15 +118,7 @@ Result<void> SqliteSnapshots::put(const Snapshot& snapshot, const std::vector<Rw
             .bind(3, snapshot.id)
             .run();
       }
-      tx.prepare(
-            "INSERT INTO snapshots (id, period, as_of, taken_at, rw_count, kind) VALUES (?, ?, ?, ?, ?, ?)")
-          .bind(1, snapshot.id)
-          .bind(2, snapshot.period)
-          .bind(3, snapshot.as_of)
-          .bind(4, snapshot.taken_at)
-          .bind(5, snapshot.rw_count)
-          .bind(6, snapshot.kind)
-          .run();
+      insert_snapshot(tx, snapshot);
       insert_rows(tx, snapshot.id, rws);
       return {};
     });
