@@ -98,9 +98,11 @@ void KafkaSnapshots::apply(const kafka::ConsumedMessage& message) {
         fmt::format("the snapshot read model failed to keep {}: {}", snapshot.period, kept.error().message);
     return;
   }
-  if (!record.nonce().empty()) {
+  {
+    // Only a save of this replica waits for its record; the others' are not remembered.
     std::lock_guard lock(mutex_);
-    returned_ids_[record.nonce()] = snapshot.id;
+    if (const auto waiting = returned_ids_.find(record.nonce()); waiting != returned_ids_.end())
+      waiting->second = snapshot.id;
   }
   returned_.notify_all();
 }
@@ -127,16 +129,27 @@ Result<Snapshot> KafkaSnapshots::save(Snapshot snapshot, const std::vector<RwCov
   auto record = to_record(snapshot, rws);
   const auto nonce = new_id();
   record.set_nonce(nonce);
-  const kafka::Message message{topic_, snapshot.kind + "/" + snapshot.period, record.SerializeAsString(), {}};
-  if (producer_.produce_and_wait({message}, kRoundTrip) != 1)
-    return fail(Error::unavailable("the snapshots topic did not take the snapshot; try again"));
-  std::unique_lock lock(mutex_);
-  if (!returned_.wait_for(lock, kRoundTrip, [&] { return returned_ids_.contains(nonce); }))
-    return fail(
-        Error::unavailable("the snapshot was published but has not come back yet; list the snapshots"));
-  snapshot.id = returned_ids_.at(nonce);
-  returned_ids_.erase(nonce);
-  lock.unlock();
+  {
+    std::lock_guard lock(mutex_);
+    returned_ids_[nonce] = 0;  // waited for
+  }
+  const auto id = [&]() -> Result<std::int64_t> {
+    const kafka::Message message{
+        topic_, snapshot.kind + "/" + snapshot.period, record.SerializeAsString(), {}};
+    if (producer_.produce_and_wait({message}, kRoundTrip) != 1)
+      return fail(Error::unavailable("the snapshots topic did not take the snapshot; try again"));
+    std::unique_lock lock(mutex_);
+    if (!returned_.wait_for(lock, kRoundTrip, [&] { return returned_ids_.at(nonce) != 0; }))
+      return fail(
+          Error::unavailable("the snapshot was published but has not come back yet; list the snapshots"));
+    return returned_ids_.at(nonce);
+  }();
+  {
+    std::lock_guard lock(mutex_);
+    returned_ids_.erase(nonce);
+  }
+  if (!id) return fail(id.error());
+  snapshot.id = *id;
   // The audit record of CreateSnapshot names the snapshot, as with the SQLite store.
   if (auto noted = local_.note_taken(snapshot.id); !noted) return fail(noted.error());
   return snapshot;

@@ -49,7 +49,7 @@ class KafkaSnapshots final : public SnapshotStore {
   std::string topic_;
   mutable std::mutex mutex_;
   std::condition_variable returned_;
-  std::map<std::string, std::int64_t> returned_ids_;  // this replica's nonces that came back
+  std::map<std::string, std::int64_t> returned_ids_;  // saves' nonces: the id, 0 until it came back
   std::string broken_;                                // a record the read model failed to keep
   kafka::TopicFollower follower_;                     // last: its thread calls apply()
 };
