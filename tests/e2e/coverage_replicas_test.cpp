@@ -2,7 +2,8 @@
 // clock. Two replicas keep the M&E calendar; when a quarter and a semester end, one of them takes
 // each period's snapshot (one record per period on the snapshots topic) and both serve the same
 // snapshots under the same ids; a snapshot asked of one is served by the other; a replica started
-// later serves every earlier snapshot as soon as it is ready. Every wait polls with a deadline.
+// later serves every earlier snapshot as soon as it is ready; a replica that goes away right after
+// a snapshot leaves its audit record on jaring.audit.v1. Every wait polls with a deadline.
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -25,6 +26,7 @@
 #include "jaring/redis/redis.hpp"
 #include "jaring/registration/v1/registration.grpc.pb.h"
 #include "stack_test.hpp"
+#include "topic_collector.hpp"
 
 namespace jaring {
 namespace {
@@ -47,7 +49,23 @@ class CoverageReplicasE2e : public e2e::StackTest {
     std::filesystem::create_directories(clock_file().parent_path());
     move_clock("2026-03-31T22:00:00+07:00");
     StackTest::SetUp();
+    // What an archive of the audit topic sees.
+    kafka::ConsumerOptions options;
+    options.group_id = "e2e-audit-archive";
+    options.topics = {"jaring.audit.v1"};
+    options.max_wait = 100ms;
+    watcher_ = std::make_unique<kafka::Consumer>(kafka::Settings{stack_->endpoints().kafka_bootstrap, {}},
+                                                 options, audit_, registry_);
+    watcher_->start();
   }
+  void TearDown() override {
+    if (watcher_) watcher_->stop();
+    StackTest::TearDown();
+  }
+
+  e2e::Collector audit_;
+  metrics::Registry registry_{"e2e"};
+  std::unique_ptr<kafka::Consumer> watcher_;
 
   void move_clock(const std::string& instant) {
     FileClock::write(clock_file().string(), *parse_utc(instant));
@@ -187,6 +205,31 @@ TEST_F(CoverageReplicasE2e, TwoReplicasTakeEachPeriodOnceBothServeItAndALaterOne
   EXPECT_EQ(snapshots_of(third.grpc), snapshots_of(first));
   EXPECT_EQ(snapshots_of(third.grpc).size(), 4u);
   EXPECT_EQ(records_on_topic(), 4);
+
+  // A pod goes away right after a change: its file goes with it, the audit record does not.
+  auto on_second = cov::CoverageService::NewStub(grpc::make_channel(second.grpc, stack_->endpoints().tls));
+  asked.set_period("2026-06-29");
+  ::grpc::ClientContext context;
+  prepare(context);
+  const auto trace = new_id("t_");
+  context.AddMetadata("x-trace-id", trace);
+  cov::Snapshot taken;
+  ASSERT_TRUE(on_second->CreateSnapshot(&context, asked, &taken).ok());
+  EXPECT_EQ(second.process->stop(10s), 0);
+  std::filesystem::remove_all(dir_.path() / "coverage-2");
+  const auto recorded = [&] {
+    for (const auto& e : audit_.of_type("AuditRecorded")) {
+      const auto& r = e.audit_recorded();
+      if (e.trace_id() == trace && r.service() == "coverage" && r.method().ends_with("/CreateSnapshot") &&
+          r.result() == "OK" &&
+          std::find(r.ids().begin(), r.ids().end(), std::to_string(taken.snapshot_id())) != r.ids().end())
+        return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(process::wait_for(recorded, 30s, 100ms))
+      << "no audit record of the snapshot on jaring.audit.v1";
+  EXPECT_EQ(snapshots_of(third.grpc).size(), 5u);
 }
 
 }  // namespace
