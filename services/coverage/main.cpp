@@ -13,6 +13,7 @@
 #include "adapters/dashboard.hpp"
 #include "adapters/event_handler.hpp"
 #include "adapters/grpc_service.hpp"
+#include "adapters/kafka_snapshots.hpp"
 #include "adapters/rebuild.hpp"
 #include "adapters/recovery.hpp"
 #include "adapters/redis_counters.hpp"
@@ -48,6 +49,9 @@ struct Settings {
   std::string claims_address;
   std::string csr_address;
   std::string snapshots_path;
+  bool snapshots_on_kafka = false;
+  std::string snapshots_topic;
+  std::chrono::seconds claim_ttl{600};
   std::string branches_file;
   std::chrono::seconds trend_interval;
   std::chrono::seconds reconcile_interval;
@@ -99,6 +103,17 @@ Settings read_settings(const config::Source& source) {
   s.claims_address = reader.string("claims.address", "127.0.0.1:50054");
   s.csr_address = reader.string("csr-donor.address", "127.0.0.1:50055");
   s.snapshots_path = reader.string("snapshots.path", "coverage-snapshots.db");
+  // sqlite: the snapshots in snapshots.path, one replica (make up). kafka: on the topic every
+  // replica reads (adapters/kafka_snapshots.hpp); snapshots.path is then a replica's read model,
+  // audit trail and outbox, on a writable volume of its own.
+  const auto store = reader.string("snapshots.store", "sqlite");
+  if (store != "sqlite" && store != "kafka")
+    throw config::ConfigError("snapshots.store: must be sqlite or kafka");
+  s.snapshots_on_kafka = store == "kafka";
+  s.snapshots_topic = reader.string("kafka.topics.snapshots", "jaring.coverage.snapshots.v1");
+  if (s.snapshots_on_kafka && s.snapshots_topic.empty())
+    throw config::ConfigError("kafka.topics.snapshots: must name a topic with snapshots.store kafka");
+  s.claim_ttl = std::chrono::seconds(reader.integer("snapshots.claim_ttl_seconds", 600, 10, 86400));
   s.branches_file = reader.string("areas.branches_file", "");
   s.trend_interval =
       std::chrono::seconds(reader.integer("coverage.trend_interval_seconds", 86400, 0, 366 * 86400));
@@ -151,14 +166,26 @@ int serve(const Settings& s) {
   coverage::RedisCounters read_side(readers, s.redis_prefix, s.dedupe_ttl);
   coverage::Queries queries(read_side, areas);
   coverage::ChangeFeed feed;
-  coverage::SqliteSnapshots snapshots(s.snapshots_path);
+  coverage::SqliteSnapshots local_snapshots(s.snapshots_path);
   // The audit trail (of CreateSnapshot) in the snapshots' file, in the snapshot's transaction;
   // its records reach jaring.audit.v1 through that file's outbox. Set before any edge exists.
+  // At SIGTERM the relay gets a few seconds to publish what is left (the file may go with the pod).
   kafka::Producer producer(s.kafka, "jaring-coverage", runtime.metrics);
-  kafka::OutboxRelay relay(snapshots.db(), producer, runtime.metrics);
-  runtime.trail = std::make_unique<audit::Trail>(snapshots.db(), runtime.name, runtime.clock(),
+  kafka::OutboxRelay relay(local_snapshots.db(), producer, runtime.metrics,
+                           {.delivery_timeout = std::chrono::seconds(3)});
+  runtime.trail = std::make_unique<audit::Trail>(local_snapshots.db(), runtime.name, runtime.clock(),
                                                  [&relay] { relay.notify(); });
-  coverage::Evaluation evaluation(queries, snapshots, runtime.clock());
+  // Several replicas: the snapshots on a topic they all read, scheduled ones claimed in Redis.
+  std::unique_ptr<coverage::KafkaSnapshots> shared_snapshots;
+  std::unique_ptr<coverage::RedisSnapshotClaims> claims;
+  if (s.snapshots_on_kafka) {
+    shared_snapshots =
+        std::make_unique<coverage::KafkaSnapshots>(local_snapshots, producer, s.kafka, s.snapshots_topic);
+    claims = std::make_unique<coverage::RedisSnapshotClaims>(readers, s.redis_prefix, s.claim_ttl);
+  }
+  coverage::SnapshotStore& snapshots =
+      shared_snapshots ? static_cast<coverage::SnapshotStore&>(*shared_snapshots) : local_snapshots;
+  coverage::Evaluation evaluation(queries, snapshots, runtime.clock(), claims.get());
   coverage::EventHandler handler(counters, runtime.metrics, &feed);
   kafka::Consumer consumer(s.kafka, s.consumer, handler, runtime.metrics);
   coverage::GrpcService api(queries, feed, evaluation, runtime.edge(coverage::GrpcService::kName));
@@ -191,6 +218,7 @@ int serve(const Settings& s) {
   });
 
   runtime.grpc.add_service(&api);
+  if (shared_snapshots) shared_snapshots->start();
   relay.start();
   recovery.start();
   consumer.start();
@@ -201,8 +229,12 @@ int serve(const Settings& s) {
   // Ready while Redis answers and holds counters that match the owners (recovery.hpp): never
   // while a lost state is being rebuilt. A replica without partitions still serves reads.
   runtime.start(
-      [&readers, &recovery]() -> std::optional<std::string> {
+      [&readers, &recovery, &shared_snapshots]() -> std::optional<std::string> {
         if (!readers.ping()) return "Redis is not reachable";
+        // Not ready until the read model holds every snapshot the topic had.
+        if (shared_snapshots) {
+          if (auto loading = shared_snapshots->not_ready()) return loading;
+        }
         return recovery.not_ready();
       },
       {[&relay] { return relay.readiness_note(); }});
@@ -217,6 +249,8 @@ int serve(const Settings& s) {
   recovery.stop();
   dashboard.stop();
   consumer.stop();
+  if (shared_snapshots) shared_snapshots->stop();
+  if (producer.reachable(std::chrono::milliseconds(500))) relay.drain_once();
   relay.stop();
   return 0;
 }

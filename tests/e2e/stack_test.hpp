@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -118,14 +119,17 @@ class CallWatchFactory final : public ::grpc::experimental::ClientInterceptorFac
 class StackTest : public ::testing::Test {
  protected:
   // `name` names the temporary folder; `caller` is who calls when a call names nobody; with
-  // `test_clock` every service runs on the stack's test clock (clock_file()).
-  explicit StackTest(const std::string& name, As caller = {}, bool test_clock = false)
+  // `test_clock` every service runs on the stack's test clock (clock_file()); `adjust` changes
+  // the stack's options last (its services, their settings).
+  explicit StackTest(const std::string& name, As caller = {}, bool test_clock = false,
+                     const std::function<void(stack::Options&)>& adjust = {})
       : dir_(name), caller_(std::move(caller)) {
     stack::Options options;
     options.run_dir = dir_.path() / "run";
     options.bin_dir = testing::bin_dir();
     options.config_dir = testing::source_dir() / "deploy" / "local";
     options.test_clock = test_clock;
+    if (adjust) adjust(options);
     stack_ = std::make_unique<stack::Stack>(options);
   }
 

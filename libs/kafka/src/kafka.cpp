@@ -1120,6 +1120,143 @@ void Consumer::stop() {
   assigned_ = false;
 }
 
+struct TopicFollower::Impl {
+  Impl(const Settings& settings, std::string name, Apply fn, std::atomic<bool>& caught_up_flag,
+       std::atomic<int>& partition_count)
+      : topic(std::move(name)),
+        apply(std::move(fn)),
+        caught_up(caught_up_flag),
+        partitions(partition_count),
+        events("follower " + topic) {
+    // No group: nothing is committed and nothing joins; group.id only because librdkafka's
+    // consumer wants one. earliest: a compacted topic's log may no longer start at 0.
+    auto conf = make_conf(settings, {{"client.id", "follower-" + topic}, {"fetch.wait.max.ms", "100"}},
+                          {{"group.id", "jaring-follower-" + topic},
+                           {"enable.auto.commit", "false"},
+                           {"enable.auto.offset.store", "false"},
+                           {"auto.offset.reset", "earliest"},
+                           {"enable.partition.eof", "false"}});
+    std::string errstr;
+    if (conf->set("event_cb", static_cast<RdKafka::EventCb*>(&events), errstr) != RdKafka::Conf::CONF_OK)
+      throw std::runtime_error("kafka follower callbacks: " + errstr);
+    consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), errstr));
+    if (!consumer) throw std::runtime_error("kafka follower: " + errstr);
+  }
+
+  // The topic's partitions and their high watermarks now; an error text when it does not answer.
+  std::optional<std::string> assign_from_start() {
+    std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(consumer.get(), topic, nullptr, errstr));
+    if (!handle) return "topic: " + errstr;
+    RdKafka::Metadata* raw = nullptr;
+    auto err = consumer->metadata(false, handle.get(), &raw, 5000);
+    std::unique_ptr<RdKafka::Metadata> metadata(raw);
+    if (err != RdKafka::ERR_NO_ERROR) return "metadata: " + RdKafka::err2str(err);
+    const auto* topics = metadata->topics();
+    if (topics->size() != 1 || topics->at(0)->err() != RdKafka::ERR_NO_ERROR) {
+      return topics->empty() ? std::string("no such topic")
+                             : "metadata: " + RdKafka::err2str(topics->at(0)->err());
+    }
+    if (topics->at(0)->partitions()->empty()) return std::string("no such topic (no partitions)");
+    std::vector<RdKafka::TopicPartition*> parts;
+    std::map<std::int32_t, std::int64_t> ends;
+    for (const auto* p : *topics->at(0)->partitions()) {
+      std::int64_t low = 0, high = 0;
+      err = consumer->query_watermark_offsets(topic, p->id(), &low, &high, 5000);
+      if (err != RdKafka::ERR_NO_ERROR) {
+        RdKafka::TopicPartition::destroy(parts);
+        return fmt::format("watermarks of partition {}: {}", p->id(), RdKafka::err2str(err));
+      }
+      if (high > low) ends[p->id()] = high;
+      parts.push_back(RdKafka::TopicPartition::create(topic, p->id(), RdKafka::Topic::OFFSET_BEGINNING));
+    }
+    err = consumer->assign(parts);
+    const auto count = static_cast<int>(parts.size());
+    RdKafka::TopicPartition::destroy(parts);
+    if (err != RdKafka::ERR_NO_ERROR) return "assign: " + RdKafka::err2str(err);
+    std::lock_guard lock(mutex);
+    remaining = std::move(ends);
+    partitions = count;
+    if (remaining.empty()) caught_up = true;
+    return std::nullopt;
+  }
+
+  void run() {
+    while (!stopping.load()) {
+      auto failed = assign_from_start();
+      if (!failed) break;
+      {
+        std::lock_guard lock(mutex);
+        problem = *failed;
+      }
+      spdlog::warn("kafka follower of {}: {}; retrying", topic, *failed);
+      std::unique_lock lock(mutex);
+      wake.wait_for(lock, std::chrono::seconds(1), [this] { return stopping.load(); });
+    }
+    while (!stopping.load()) {
+      std::unique_ptr<RdKafka::Message> m(consumer->consume(200));
+      if (m->err() == RdKafka::ERR__TIMED_OUT) continue;
+      if (m->err() != RdKafka::ERR_NO_ERROR) {
+        spdlog::warn("kafka follower of {}: {}", topic, m->errstr());
+        continue;
+      }
+      ConsumedMessage message{m->topic_name(), m->partition(), m->offset(),
+                              m->key() != nullptr ? *m->key() : std::string(),
+                              std::string(static_cast<const char*>(m->payload()), m->len())};
+      apply(message);
+      if (!caught_up.load()) {
+        std::lock_guard lock(mutex);
+        auto it = remaining.find(message.partition);
+        if (it != remaining.end() && message.offset + 1 >= it->second) remaining.erase(it);
+        if (remaining.empty()) caught_up = true;
+      }
+    }
+    consumer->close();
+  }
+
+  std::string topic;
+  Apply apply;
+  std::atomic<bool>& caught_up;
+  std::atomic<int>& partitions;
+  EventLogger events;
+  std::string errstr;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer;
+  mutable std::mutex mutex;
+  std::condition_variable wake;
+  std::map<std::int32_t, std::int64_t> remaining;  // partitions not read to their start-up end
+  std::string problem;
+  std::atomic<bool> stopping{false};
+  std::thread thread;
+};
+
+TopicFollower::TopicFollower(const Settings& settings, std::string topic, Apply apply)
+    : impl_(std::make_unique<Impl>(settings, std::move(topic), std::move(apply), caught_up_, partitions_)) {}
+
+TopicFollower::~TopicFollower() { stop(); }
+
+void TopicFollower::start() {
+  if (impl_->thread.joinable()) return;
+  impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+void TopicFollower::stop() {
+  if (!impl_->thread.joinable()) return;
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  impl_->thread.join();
+}
+
+std::optional<std::string> TopicFollower::not_ready() const {
+  if (caught_up_.load()) return std::nullopt;
+  std::lock_guard lock(impl_->mutex);
+  if (partitions_.load() == 0)
+    return fmt::format("reading {}: {}", impl_->topic, impl_->problem.empty() ? "starting" : impl_->problem);
+  return fmt::format("reading {} from its start ({} of {} partitions to go)", impl_->topic,
+                     impl_->remaining.size(), partitions_.load());
+}
+
 namespace {
 
 // A consumer handle of its own for one-off questions to the brokers (no group, nothing consumed).

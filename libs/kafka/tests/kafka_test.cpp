@@ -292,6 +292,36 @@ TEST_F(KafkaTest, ProducedEventsReachTheConsumerInKeyOrderAndAreCommitted) {
   EXPECT_FALSE(consumer.assigned());
 }
 
+TEST_F(KafkaTest, AFollowerReadsEveryPartitionFromItsStartIsCaughtUpThenKeepsFollowing) {
+  const std::string topic = "jaring.registration.v1";
+  Producer producer(settings_, "test", registry_);
+  ASSERT_EQ(producer.produce_and_wait(messages(topic, 40, "e", 7), 10s), 40u);
+  std::mutex mutex;
+  std::set<std::string> seen;
+  TopicFollower follower(settings_, topic, [&](const ConsumedMessage& m) {
+    std::lock_guard lock(mutex);
+    seen.insert(m.payload);
+  });
+  EXPECT_TRUE(follower.not_ready().has_value());
+  follower.start();
+  ASSERT_TRUE(wait_for([&] { return follower.caught_up(); }, kDeadline)) << *follower.not_ready();
+  EXPECT_FALSE(follower.not_ready());
+  EXPECT_GT(follower.partitions(), 1);
+  {
+    // Caught up means every message the topic held at start was applied.
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(seen.size(), 40u);
+  }
+  ASSERT_EQ(producer.produce_and_wait({Message{topic, "k-late", "late", {}}}, 10s), 1u);
+  EXPECT_TRUE(wait_for(
+      [&] {
+        std::lock_guard lock(mutex);
+        return seen.contains("late");
+      },
+      kDeadline));
+  follower.stop();
+}
+
 TEST_F(KafkaTest, StopReturnsPromptlyWhenTheBrokerDiedUnderABatch) {
   RecordingHandler handler;
   auto consumer = std::make_unique<Consumer>(settings_, options({kTestTopic}), handler, registry_);

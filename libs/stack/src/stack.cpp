@@ -296,6 +296,9 @@ void Stack::start() {
         }
       }
     }
+    if (const auto more = options_.settings.find(s.name); more != options_.settings.end()) {
+      for (const auto& [key, value] : more->second) env[key] = value;
+    }
     member->ready_url = ep.metrics + "/readyz";
     member->spec = {s.name,         {bin(fmt::format("jaring-{}", s.name).c_str())}, env, log(s.name), "",
                     options_.detach};

@@ -59,33 +59,87 @@ auto guarded(F&& fn) -> decltype(fn()) {
 
 SqliteSnapshots::SqliteSnapshots(const std::string& path) : db_(store::Database::open(path, kMigrations)) {}
 
+namespace {
+
+// Stores the snapshot under its id, or under the next one when its id is 0; returns the id.
+std::int64_t insert_snapshot(store::Transaction& tx, const Snapshot& snapshot) {
+  tx.prepare(
+        "INSERT INTO snapshots (id, period, as_of, taken_at, rw_count, kind)"
+        " VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?)")
+      .bind(1, snapshot.id)
+      .bind(2, snapshot.period)
+      .bind(3, snapshot.as_of)
+      .bind(4, snapshot.taken_at)
+      .bind(5, snapshot.rw_count)
+      .bind(6, snapshot.kind)
+      .run();
+  return tx.database().last_insert_rowid();
+}
+
+void insert_rows(store::Transaction& tx, std::int64_t id, const std::vector<RwCoverage>& rws) {
+  auto insert = tx.prepare(
+      "INSERT INTO snapshot_rws (snapshot_id, rw_code, target, active_rw, registered, active, arrears, "
+      "lapsed,"
+      " sponsored, claims_paid, claims_paid_rupiah, registrations) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?)");
+  for (const auto& rw : rws) {
+    insert.bind(1, id).bind(2, rw.rw_code).bind(3, rw.target).bind(4, rw.active ? 1 : 0);
+    int column = 5;
+    for (const char* field : kCounterFields) insert.bind(column++, *field_of(rw.counters, field));
+    insert.run();
+  }
+}
+
+}  // namespace
+
 Result<Snapshot> SqliteSnapshots::save(Snapshot snapshot, const std::vector<RwCoverage>& rws) {
   return guarded([&]() -> Result<Snapshot> {
     return db_->write([&](store::Transaction& tx) -> Result<Snapshot> {
-      tx.prepare("INSERT INTO snapshots (period, as_of, taken_at, rw_count, kind) VALUES (?, ?, ?, ?, ?)")
-          .bind(1, snapshot.period)
-          .bind(2, snapshot.as_of)
-          .bind(3, snapshot.taken_at)
-          .bind(4, snapshot.rw_count)
-          .bind(5, snapshot.kind)
-          .run();
-      snapshot.id = tx.database().last_insert_rowid();
+      snapshot.id = 0;  // the next id
+      snapshot.id = insert_snapshot(tx, snapshot);
       // The audit record of CreateSnapshot names the snapshot (a number, which the edge's scan of
       // the answer for *_id strings does not see).
       if (auto* observer = tx.observer())
         observer->appended("coverage.snapshots", std::to_string(snapshot.id));
-      auto insert = tx.prepare(
-          "INSERT INTO snapshot_rws (snapshot_id, rw_code, target, active_rw, registered, active, arrears, "
-          "lapsed,"
-          " sponsored, claims_paid, claims_paid_rupiah, registrations) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-          "?, ?)");
-      for (const auto& rw : rws) {
-        insert.bind(1, snapshot.id).bind(2, rw.rw_code).bind(3, rw.target).bind(4, rw.active ? 1 : 0);
-        int column = 5;
-        for (const char* field : kCounterFields) insert.bind(column++, *field_of(rw.counters, field));
-        insert.run();
-      }
+      insert_rows(tx, snapshot.id, rws);
       return snapshot;
+    });
+  });
+}
+
+Result<void> SqliteSnapshots::put(const Snapshot& snapshot, const std::vector<RwCoverage>& rws) {
+  return guarded([&]() -> Result<void> {
+    return db_->write([&](store::Transaction& tx) -> Result<void> {
+      const std::string replaced = "SELECT id FROM snapshots WHERE (kind = ? AND period = ?) OR id = ?";
+      for (const char* table : {"snapshot_rws WHERE snapshot_id", "snapshots WHERE id"}) {
+        tx.prepare(std::string("DELETE FROM ") + table + " IN (" + replaced + ")")
+            .bind(1, snapshot.kind)
+            .bind(2, snapshot.period)
+            .bind(3, snapshot.id)
+            .run();
+      }
+      insert_snapshot(tx, snapshot);
+      insert_rows(tx, snapshot.id, rws);
+      return {};
+    });
+  });
+}
+
+Result<void> SqliteSnapshots::note_taken(std::int64_t id) {
+  return guarded([&]() -> Result<void> {
+    return db_->write([&](store::Transaction& tx) -> Result<void> {
+      if (auto* observer = tx.observer()) observer->appended("coverage.snapshots", std::to_string(id));
+      return {};
+    });
+  });
+}
+
+Result<void> SqliteSnapshots::clear() {
+  return guarded([&]() -> Result<void> {
+    return db_->write([&](store::Transaction& tx) -> Result<void> {
+      tx.prepare("DELETE FROM snapshot_rws").run();
+      tx.prepare("DELETE FROM snapshots").run();
+      return {};
     });
   });
 }

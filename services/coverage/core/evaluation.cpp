@@ -161,6 +161,11 @@ Result<std::vector<Snapshot>> Evaluation::take_due_snapshots(int grace_days) {
     const bool done = std::any_of(existing->begin(), existing->end(),
                                   [&](const Snapshot& s) { return s.period == period.label; });
     if (done) continue;
+    if (claims_ != nullptr) {
+      auto mine = claims_->claim("evaluation/" + period.label);
+      if (!mine) return fail(mine.error());
+      if (!*mine) continue;  // another replica takes it
+    }
     auto snapshot = this->snapshot(period.label, "");
     if (!snapshot) return fail(snapshot.error());
     taken.push_back(std::move(*snapshot));
@@ -168,8 +173,22 @@ Result<std::vector<Snapshot>> Evaluation::take_due_snapshots(int grace_days) {
   return taken;
 }
 
-Result<Snapshot> Evaluation::record_trend() {
-  return snapshot(date_text(jakarta_today(clock_)), "", "trend");
+Result<std::optional<Snapshot>> Evaluation::record_trend() {
+  const auto today = date_text(jakarta_today(clock_));
+  if (claims_ != nullptr) {
+    // Replicas tick at their own times, and a claim outlives no day: today's point may be there.
+    auto existing = store_.list(true);
+    if (!existing) return fail(existing.error());
+    if (std::any_of(existing->begin(), existing->end(),
+                    [&](const Snapshot& s) { return s.kind == "trend" && s.period == today; }))
+      return std::optional<Snapshot>{};
+    auto mine = claims_->claim("trend/" + today);
+    if (!mine) return fail(mine.error());
+    if (!*mine) return std::optional<Snapshot>{};
+  }
+  auto taken = snapshot(today, "", "trend");
+  if (!taken) return fail(taken.error());
+  return std::optional<Snapshot>{std::move(*taken)};
 }
 
 }  // namespace jaring::coverage

@@ -4,6 +4,7 @@
 // area, child area by child area. Trend snapshots are the same thing taken on a schedule.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,16 @@ class SnapshotStore {
   virtual Result<std::vector<Snapshot>> list(bool include_trend) = 0;
   virtual Result<std::optional<Snapshot>> find(std::int64_t id) = 0;
   virtual Result<std::vector<RwCoverage>> rows(std::int64_t id) = 0;
+};
+
+// Which replica takes a scheduled snapshot when several keep the calendar: the first to claim
+// its key. A store keyed by the same label makes a double take (a claim that expired before the
+// snapshot was seen) harmless. Without claims (one replica) every take is this replica's.
+class SnapshotClaims {
+ public:
+  virtual ~SnapshotClaims() = default;
+  // True when this replica won `key` (e.g. "evaluation/2026-Q4", "trend/2026-12-01").
+  virtual Result<bool> claim(const std::string& key) = 0;
 };
 
 struct ReportRow {
@@ -66,8 +77,9 @@ Report compare(const AreaIndex& areas, const AreaSummary& area, const Snapshot& 
 
 class Evaluation {
  public:
-  Evaluation(Queries& queries, SnapshotStore& store, const Clock& clock)
-      : queries_(queries), store_(store), clock_(clock) {}
+  // `claims` may be null: one replica takes every scheduled snapshot itself.
+  Evaluation(Queries& queries, SnapshotStore& store, const Clock& clock, SnapshotClaims* claims = nullptr)
+      : queries_(queries), store_(store), clock_(clock), claims_(claims) {}
 
   // Freezes the live counters of every RW. `as_of` defaults to today.
   Result<Snapshot> snapshot(const std::string& period, std::string as_of,
@@ -78,12 +90,14 @@ class Evaluation {
   // The area in every snapshot, oldest first, then now.
   Result<std::vector<TrendPoint>> trend(const std::string& area_code);
   // One point of the dashboard's trend line: a "trend" snapshot labelled with today's date
-  // (main runs it every trend interval).
-  Result<Snapshot> record_trend();
+  // (main runs it every trend interval). With claims, one replica takes a day's point, once:
+  // the others, and later ticks of the same day, get nullopt.
+  Result<std::optional<Snapshot>> record_trend();
   // The M&E calendar: once a quarter (YYYY-Qn, the kecamatan evaluations) or a semester (YYYY-Sn,
   // the city's) has ended, freezes the counters under its label, once, as of the day it runs.
   // Within `grace` days of the end only (a stack started long after a period ended, or down for
-  // longer, does not pass today's counters off as that period's). Returns the snapshots taken.
+  // longer, does not pass today's counters off as that period's). With claims, only the replica
+  // that claims the label takes it. Returns the snapshots this replica took.
   Result<std::vector<Snapshot>> take_due_snapshots(int grace_days = 31);
 
  private:
@@ -91,6 +105,7 @@ class Evaluation {
   Queries& queries_;
   SnapshotStore& store_;
   const Clock& clock_;
+  SnapshotClaims* claims_;
 };
 
 }  // namespace jaring::coverage

@@ -239,3 +239,36 @@ TEST_F(DashboardTest, ASnapshotCarriesItsAuditRecordInTheSameTransaction) {
 
 }  // namespace
 }  // namespace jaring::coverage
+
+namespace jaring::coverage {
+namespace {
+
+// As the read model of the snapshots topic: a record's id is kept, a newer record of the same
+// kind and period replaces the older (as compaction does), and a rebuild starts from nothing.
+TEST(SnapshotReadModel, KeepsTheRecordsIdsReplacesASecondRecordOfOneKeyAndClears) {
+  SqliteSnapshots model(":memory:");
+  const RwCoverage rw{"31.75.06.1005.001", "31.75.06.1005", 100, true, {.registered = 4, .registrations = 4}};
+  ASSERT_TRUE(model.put({7, "2026-Q1", "2026-04-01", "2026-03-31T17:05:00Z", 1, "evaluation"}, {rw}));
+  ASSERT_TRUE(model.put({9, "2026-04-01", "2026-04-01", "2026-03-31T17:06:00Z", 1, "trend"}, {rw}));
+  auto later = rw;
+  later.counters.registered = 5;
+  ASSERT_TRUE(model.put({12, "2026-Q1", "2026-04-02", "2026-04-01T17:05:00Z", 1, "evaluation"}, {later}));
+  const auto listed = model.list(true);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].id, 9);
+  EXPECT_EQ((*listed)[1].id, 12);
+  EXPECT_EQ((*listed)[1].as_of, "2026-04-02");
+  EXPECT_FALSE(*model.find(7));
+  EXPECT_TRUE(model.rows(7)->empty());
+  EXPECT_EQ(model.rows(12)->at(0).counters.registered, 5);
+  ASSERT_TRUE(model.clear());
+  EXPECT_TRUE(model.list(true)->empty());
+  // A snapshot saved afterwards (the one-replica store) takes the next id.
+  const auto saved = model.save({0, "2026-Q2", "2026-07-01", "2026-06-30T17:05:00Z", 1, "evaluation"}, {rw});
+  ASSERT_TRUE(saved);
+  EXPECT_GT(saved->id, 12);
+}
+
+}  // namespace
+}  // namespace jaring::coverage

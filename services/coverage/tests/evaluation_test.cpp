@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -190,6 +191,47 @@ TEST(Calendar, EachPeriodIsSnapshottedOnceWhenItEndsAndNotLongAfter) {
   ASSERT_EQ(taken->size(), 1u);
   EXPECT_EQ((*taken)[0].period, "2027-Q1");
   EXPECT_TRUE(evaluation.take_due_snapshots()->empty());
+}
+
+// Claims as Redis SET NX keeps them: the first to ask wins a key, everyone else loses it.
+class FirstClaimWins final : public SnapshotClaims {
+ public:
+  Result<bool> claim(const std::string& key) override { return claimed.insert(key).second; }
+  std::set<std::string> claimed;
+};
+
+TEST(Calendar, TwoReplicasSharingClaimsTakeEachPeriodAndEachDaysTrendOnce) {
+  OneRwReader reader;
+  // Each replica's read model of the shared record; the second does not see the first's
+  // snapshot yet (it is still on its way), so only the claim keeps it from a second take.
+  MemorySnapshots first_store, second_store;
+  FixedClock clock(jakarta_midnight(std::chrono::year{2027} / 1 / 1) + 5min);
+  Queries queries(reader, index());
+  FirstClaimWins claims;
+  Evaluation first(queries, first_store, clock, &claims);
+  Evaluation second(queries, second_store, clock, &claims);
+  auto taken = first.take_due_snapshots();
+  ASSERT_TRUE(taken) << taken.error().message;
+  EXPECT_EQ(taken->size(), 2u);
+  taken = second.take_due_snapshots();
+  ASSERT_TRUE(taken) << taken.error().message;
+  EXPECT_TRUE(taken->empty());
+  EXPECT_TRUE(second_store.saved.empty());
+  EXPECT_EQ(claims.claimed, (std::set<std::string>{"evaluation/2026-Q4", "evaluation/2026-S2"}));
+
+  auto point = second.record_trend();
+  ASSERT_TRUE(point && *point);
+  EXPECT_EQ((*point)->period, "2027-01-01");
+  point = first.record_trend();
+  ASSERT_TRUE(point);
+  EXPECT_FALSE(*point);
+  EXPECT_EQ(second_store.saved.size(), 1u);
+  // The claim is gone (expired) by the second's next tick the same day: its read model has the point.
+  claims.claimed.clear();
+  point = second.record_trend();
+  ASSERT_TRUE(point);
+  EXPECT_FALSE(*point);
+  EXPECT_EQ(second_store.saved.size(), 1u);
 }
 
 TEST(ChangeFeed, SubscribersGetTheirAreasChangesCoalesced) {

@@ -196,6 +196,34 @@ struct ConsumedMessage {
   std::string payload;
 };
 
+// Reads every partition of one topic from its start, without a consumer group and without
+// committing, and hands each message to `apply` on its own thread: a read model rebuilt at every
+// start from a compacted topic that is the record (coverage's snapshots). Until the topic
+// answers it retries every second.
+class TopicFollower {
+ public:
+  // Called in offset order per partition; must not throw.
+  using Apply = std::function<void(const ConsumedMessage&)>;
+  TopicFollower(const Settings& settings, std::string topic, Apply apply);
+  ~TopicFollower();
+  TopicFollower(const TopicFollower&) = delete;
+  TopicFollower& operator=(const TopicFollower&) = delete;
+  void start();
+  void stop();
+  // True once every message the topic held when the follower started has been applied.
+  bool caught_up() const { return caught_up_.load(); }
+  // The topic's partition count once known (0 before).
+  int partitions() const { return partitions_.load(); }
+  // Why it is not caught up yet (for /readyz), or nullopt once it is.
+  std::optional<std::string> not_ready() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<bool> caught_up_{false};
+  std::atomic<int> partitions_{0};
+};
+
 // Publishes messages a handler cannot apply to the dead-letter topic, synchronously, with the
 // reason and the source position in headers.
 class DeadLetters {

@@ -36,6 +36,9 @@ struct Options {
   // with clock.allow_test), which starts at the wall clock's now unless it exists; move it with
   // set_test_clock (jaringctl dev clock set).
   bool test_clock = false;
+  // More settings of a service, as JARING_* variables over those the stack sets (a test of
+  // coverage's shared snapshots sets JARING_SNAPSHOTS_STORE=kafka).
+  std::map<std::string, std::map<std::string, std::string>> settings{};
 
   // What a benchmark uses: the given folders made absolute, logs at warn so they do not cost.
   static Options for_benchmark(const std::filesystem::path& run_dir, const std::filesystem::path& bin_dir,
