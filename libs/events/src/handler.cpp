@@ -1,8 +1,12 @@
 #include "jaring/events/handler.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include <fmt/format.h>
+
+#include "jaring/store/consumer_offsets.hpp"
 
 namespace jaring::events {
 namespace {
@@ -27,10 +31,19 @@ EnvelopeHandler::EnvelopeHandler(metrics::Registry& metrics, const std::string& 
     : applied_(metrics.counter("events_applied_total", "Events applied to " + what).Add({})) {}
 
 std::map<kafka::TopicPartition, std::int64_t> EnvelopeHandler::start_offsets(
-    const std::vector<kafka::TopicPartition>&) {
-  // The group's committed offsets are enough: whatever is delivered again after a crash is
-  // recognised by its event id and changes nothing.
-  return {};
+    const std::vector<kafka::TopicPartition>& assigned) {
+  // Without a store the group's committed offsets are enough: whatever is delivered again after a
+  // crash is recognised by its event id and changes nothing.
+  if (db_ == nullptr) return {};
+  // With one, the store says where it stands: after a restore it is behind the group's commits,
+  // and the events it lost must be applied again. Partitions it has no offset for (a store from
+  // before consumer_offsets) resume from the group's commits.
+  const auto stored = db_->read([](store::Database& db) { return store::read_consumer_offsets(db); });
+  std::map<kafka::TopicPartition, std::int64_t> starts;
+  for (const auto& tp : assigned) {
+    if (const auto it = stored.find({tp.topic, tp.partition}); it != stored.end()) starts[tp] = it->second;
+  }
+  return starts;
 }
 
 Result<void> EnvelopeHandler::apply_payload(const std::string& payload) {
@@ -57,7 +70,18 @@ Result<void> EnvelopeHandler::apply(const std::vector<kafka::ConsumedMessage>& b
   if (db_ == nullptr) return apply_each(batch, dead);
   Result<void> applied;
   try {
-    applied = db_->batch([&] { return apply_each(batch, dead); });
+    applied = db_->batch([&]() -> Result<void> {
+      auto each = apply_each(batch, dead);
+      if (!each) return each;
+      // Where the batch ends, in the batch's transaction: the store and its offsets never disagree.
+      store::ConsumerOffsets reached;
+      for (const auto& m : batch) {
+        auto& next = reached[{m.topic, m.partition}];
+        next = std::max(next, m.offset + 1);
+      }
+      store::save_consumer_offsets(*db_, reached);
+      return {};
+    });
   } catch (const store::StoreError& e) {
     return fail(Error::unavailable(std::string("store: ") + e.what()));
   }
