@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "jaring/events/envelope.hpp"
 #include "jaring/store/consumer_offsets.hpp"
 
 namespace jaring::events {
@@ -51,6 +52,9 @@ Result<void> EnvelopeHandler::apply_payload(const std::string& payload) {
   if (!envelope.ParseFromString(payload)) {
     return fail(Error::invalid({{"payload", "must be a jaring.events.v1.Envelope"}}));
   }
+  // What applying it publishes gets ids derived from its id: the same ids when it is applied
+  // again after a restore (envelope.hpp).
+  const CauseScope cause(envelope.event_id());
   auto applied = apply_event(envelope);
   if (!applied) {
     auto error = applied.error();
