@@ -211,7 +211,7 @@ RestoreOutcome restore(const std::string& store_path, const std::string& from,
   try {
     fs::copy_file(from, copy, fs::copy_options::overwrite_existing);
     if (::chmod(copy.c_str(), 0600) != 0) fail_errno("cannot make " + copy + " owner-only");
-    {
+    try {
       Connection db(copy);
       auto check = db.prepare("PRAGMA integrity_check");
       const auto verdict = check.step() ? check.column_text(0) : std::string("no answer");
@@ -234,6 +234,10 @@ RestoreOutcome restore(const std::string& store_path, const std::string& from,
                                      missing.empty() ? std::string(" (it has tables this service does not)")
                                                      : "; it lacks " + missing));
       }
+    } catch (const StoreError& e) {
+      const std::string message = e.what();
+      if (message.starts_with(from)) throw;
+      throw StoreError(fmt::format("{}: not a usable backup: {}", from, message), e.code());
     }
     for (const auto* suffix : {"-wal", "-shm"}) remove_quietly(copy + suffix);
     outcome.contents = describe(copy);
