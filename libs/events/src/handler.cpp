@@ -37,12 +37,15 @@ std::map<kafka::TopicPartition, std::int64_t> EnvelopeHandler::start_offsets(
   // crash is recognised by its event id and changes nothing.
   if (db_ == nullptr) return {};
   // With one, the store says where it stands: after a restore it is behind the group's commits,
-  // and the events it lost must be applied again. Partitions it has no offset for (a store from
-  // before consumer_offsets) resume from the group's commits.
+  // and the events it lost must be applied again. A partition it has no offset for, it has
+  // applied nothing of (as of its backup, after a restore): from the start of the log. A store
+  // from before consumer_offsets reads the kept log once that way; every event in it is
+  // recognised by its id and changes nothing.
   const auto stored = db_->read([](store::Database& db) { return store::read_consumer_offsets(db); });
   std::map<kafka::TopicPartition, std::int64_t> starts;
   for (const auto& tp : assigned) {
-    if (const auto it = stored.find({tp.topic, tp.partition}); it != stored.end()) starts[tp] = it->second;
+    const auto it = stored.find({tp.topic, tp.partition});
+    starts[tp] = it != stored.end() ? it->second : kafka::kLogStart;
   }
   return starts;
 }

@@ -245,6 +245,12 @@ std::vector<Command> sealed_store_commands(Read read) {
 int run(const std::string& service, int argc, char** argv,
         const std::function<int(const config::Source&)>& serve, const std::vector<Command>& commands = {});
 
+// The same with the commands first, for a main whose `serve` is a lambda written in place.
+inline int run(const std::string& service, int argc, char** argv, const std::vector<Command>& commands,
+               const std::function<int(const config::Source&)>& serve) {
+  return run(service, argc, argv, serve, commands);
+}
+
 // Blocks until SIGTERM or SIGINT.
 void wait_for_shutdown();
 
