@@ -32,10 +32,15 @@ bool hex(std::string_view text) {
 
 CauseScope::CauseScope(std::string_view cause_id) {
   // Nested scopes do not happen (one consumed event at a time per thread); the outer one wins.
-  if (t_cause == nullptr) t_cause = new Cause{std::string(cause_id), 0};
+  // An event without an id (never one Jaring stamped) gives nothing to derive from.
+  if (t_cause == nullptr && !cause_id.empty()) {
+    t_cause = new Cause{std::string(cause_id), 0};
+    owner_ = true;
+  }
 }
 
 CauseScope::~CauseScope() {
+  if (!owner_) return;
   delete t_cause;
   t_cause = nullptr;
 }

@@ -46,6 +46,14 @@ TEST(Stamp, DerivesIdsFromTheEventBeingApplied) {
   EXPECT_EQ(once.first.size(), 34u);
   EXPECT_EQ(once.first.substr(0, 14), cause.substr(0, 14)) << "keeps the cause's time";
   EXPECT_NE(derived_event_id(cause, "csr-donor", 0), once.first) << "another producer, another id";
+  {
+    const CauseScope outer(cause);
+    { const CauseScope inner("e_other"); }  // leaves the outer cause in place
+    v1::Envelope first;
+    stamp(first, "contribution", clock);
+    EXPECT_EQ(first.event_id(), once.first);
+    const CauseScope none("");
+  }
   v1::Envelope outside;
   stamp(outside, "contribution", clock);
   EXPECT_NE(outside.event_id(), once.first);

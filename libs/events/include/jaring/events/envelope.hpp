@@ -25,6 +25,9 @@ class CauseScope {
   ~CauseScope();
   CauseScope(const CauseScope&) = delete;
   CauseScope& operator=(const CauseScope&) = delete;
+
+ private:
+  bool owner_ = false;  // this scope set the thread's cause (an inner one leaves it alone)
 };
 
 // The id of the `n`-th event `producer` stamps while applying `cause_id`: "e_", the cause's
