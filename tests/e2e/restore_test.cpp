@@ -73,7 +73,9 @@ TEST_F(Restore, BackupUnderWritesRestoredIntoAnEmptyFolderLosesAndDoublesNothing
   create_rws();
   std::atomic<int> acknowledged{0};
   auto writer = keep_registering(total, acknowledged);
-  ASSERT_TRUE(process::wait_for([&] { return acknowledged.load() >= total / 2; }, 120s, 20ms));
+  // Halfway, with contribution following (its consumer joins the group a few seconds in).
+  ASSERT_TRUE(
+      process::wait_for([&] { return acknowledged.load() >= total / 2 && accounts() > 0; }, 120s, 20ms));
 
   // The backup, while registrations go on and contribution applies them.
   const auto backup = (dir_.path() / "contribution.backup").string();
@@ -140,6 +142,9 @@ TEST_F(Restore, BackupUnderWritesRestoredIntoAnEmptyFolderLosesAndDoublesNothing
   // Nothing published twice as a new fact: what contribution published again (the backup's
   // outbox, and the events of the accounts it opened again) carries the ids already on the topic,
   // which every consumer drops. A consumer of the topic sees `published` distinct events.
+  // Once its outbox is empty, everything it publishes again is on the topic.
+  ASSERT_TRUE(process::wait_for(
+      [&] { return count(store_of("contribution"), "SELECT count(*) FROM outbox") == 0; }, 60s, 100ms));
   kafka::ConsumerOptions options;
   options.group_id = "restore-test-reader";
   options.topics = {"jaring.contribution.v1"};
