@@ -72,7 +72,7 @@ int serve(const Settings& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return service::run("claims", argc, argv,
-                      [](const config::Source& source) { return serve(read_settings(source)); },
-                      {service::rekey_command<claims::SqliteStore>(read_settings)});
+  return service::run(
+      "claims", argc, argv, [](const config::Source& source) { return serve(read_settings(source)); },
+      service::sealed_store_commands<claims::SqliteStore>(read_settings));
 }

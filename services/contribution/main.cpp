@@ -16,7 +16,9 @@ extern const char kDefaultTariffs[];
 }
 
 int main(int argc, char** argv) {
-  return service::run("contribution", argc, argv, [](const config::Source& source) {
+  const auto commands = service::store_commands(
+      service::plain_store("contribution.db", &contribution::SqliteStore::migrations));
+  return service::run("contribution", argc, argv, commands, [](const config::Source& source) {
     config::Reader reader(source);
     const auto common = service::read_common(reader, 50053, 9103);
     const auto store_path = reader.string("store.path", "contribution.db");

@@ -17,7 +17,9 @@
 using namespace jaring;
 
 int main(int argc, char** argv) {
-  return service::run("csr-donor", argc, argv, [](const config::Source& source) {
+  const auto commands =
+      service::store_commands(service::plain_store("csr-donor.db", &csr::SqliteStore::migrations));
+  return service::run("csr-donor", argc, argv, commands, [](const config::Source& source) {
     config::Reader reader(source);
     const auto common = service::read_common(reader, 50055, 9105);
     const auto store_path = reader.string("store.path", "csr-donor.db");

@@ -78,7 +78,7 @@ int serve(const Settings& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return service::run("registration", argc, argv,
-                      [](const config::Source& source) { return serve(read_settings(source)); },
-                      {service::rekey_command<registration::SqliteStore>(read_settings)});
+  return service::run(
+      "registration", argc, argv, [](const config::Source& source) { return serve(read_settings(source)); },
+      service::sealed_store_commands<registration::SqliteStore>(read_settings));
 }

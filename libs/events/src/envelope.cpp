@@ -2,16 +2,68 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "jaring/common/ids.hpp"
 #include "jaring/log/log.hpp"
 
 namespace jaring::events {
+namespace {
+
+struct Cause {
+  std::string id;
+  int stamped = 0;
+};
+thread_local Cause* t_cause = nullptr;
+
+bool hex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
+}  // namespace
+
+CauseScope::CauseScope(std::string_view cause_id) {
+  // Nested scopes do not happen (one consumed event at a time per thread); the outer one wins.
+  // An event without an id (never one Jaring stamped) gives nothing to derive from.
+  if (t_cause == nullptr && !cause_id.empty()) {
+    t_cause = new Cause{std::string(cause_id), 0};
+    owner_ = true;
+  }
+}
+
+CauseScope::~CauseScope() {
+  if (!owner_) return;
+  delete t_cause;
+  t_cause = nullptr;
+}
+
+std::string derived_event_id(std::string_view cause_id, std::string_view producer, int n) {
+  // New ids start with 12 hex digits of milliseconds (common/ids.cpp): kept, so a store keyed by
+  // event id still inserts near the end of its index.
+  const auto time = cause_id.size() >= 14 && hex(cause_id.substr(2, 12)) ? cause_id.substr(2, 12) : "";
+  for (int salt = 0;; ++salt) {
+    const auto input = fmt::format("{}\n{}\n{}\n{}", cause_id, producer, n, salt);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    EVP_Digest(input.data(), input.size(), digest, &size, EVP_sha256(), nullptr);
+    std::string id = fmt::format("e_{}", time);
+    for (std::size_t i = 0; id.size() < 34 && i < size; ++i) id += fmt::format("{:02x}", digest[i]);
+    // As new_id: a log would mask a NIK-long run of digits, so such an id is drawn again.
+    if (!has_decimal_run(std::string_view(id).substr(2), kNikDigits)) return id;
+  }
+}
 
 void stamp(v1::Envelope& envelope, std::string_view producer, const Clock& clock) {
-  envelope.set_event_id(new_id("e_"));
+  envelope.set_event_id(t_cause != nullptr ? derived_event_id(t_cause->id, producer, t_cause->stamped++)
+                                           : new_id("e_"));
   envelope.set_producer(std::string(producer));
   envelope.set_trace_id(log::current_trace_id());
   *envelope.mutable_occurred_at() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(

@@ -1,8 +1,13 @@
 #include "jaring/events/handler.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include <fmt/format.h>
+
+#include "jaring/events/envelope.hpp"
+#include "jaring/store/consumer_offsets.hpp"
 
 namespace jaring::events {
 namespace {
@@ -27,11 +32,26 @@ EnvelopeHandler::EnvelopeHandler(metrics::Registry& metrics, const std::string& 
     : applied_(metrics.counter("events_applied_total", "Events applied to " + what).Add({})) {}
 
 std::map<kafka::TopicPartition, std::int64_t> EnvelopeHandler::start_offsets(
-    const std::vector<kafka::TopicPartition>&, const std::string&) {
-  // The group's committed offsets are enough (and the start of a replaced log): whatever is
-  // delivered again after a crash or a broker restart is recognised by its event id and changes
-  // nothing.
-  return {};
+    const std::vector<kafka::TopicPartition>& assigned, const std::string& cluster) {
+  cluster_ = cluster;
+  // Without a store the group's committed offsets are enough (and the start of a replaced log):
+  // whatever is delivered again after a crash or a broker restart is recognised by its event id
+  // and changes nothing.
+  if (db_ == nullptr) return {};
+  // With one, the store says where it stands: after a restore it is behind the group's commits,
+  // and the events it lost must be applied again. A partition it has no offset for (in this
+  // cluster's log: offsets of a log the broker lost mean nothing in the new one), it has applied
+  // nothing of (as of its backup, after a restore): from the start of the log. A store from before
+  // consumer_offsets reads the kept log once that way; every event in it is recognised by its id
+  // and changes nothing.
+  const auto stored =
+      db_->read([&cluster](store::Database& db) { return store::read_consumer_offsets(db, cluster); });
+  std::map<kafka::TopicPartition, std::int64_t> starts;
+  for (const auto& tp : assigned) {
+    const auto it = stored.find({tp.topic, tp.partition});
+    starts[tp] = it != stored.end() ? it->second : kafka::kLogStart;
+  }
+  return starts;
 }
 
 Result<void> EnvelopeHandler::apply_payload(const std::string& payload) {
@@ -39,6 +59,9 @@ Result<void> EnvelopeHandler::apply_payload(const std::string& payload) {
   if (!envelope.ParseFromString(payload)) {
     return fail(Error::invalid({{"payload", "must be a jaring.events.v1.Envelope"}}));
   }
+  // What applying it publishes gets ids derived from its id: the same ids when it is applied
+  // again after a restore (envelope.hpp).
+  const CauseScope cause(envelope.event_id());
   auto applied = apply_event(envelope);
   if (!applied) {
     auto error = applied.error();
@@ -58,7 +81,18 @@ Result<void> EnvelopeHandler::apply(const std::vector<kafka::ConsumedMessage>& b
   if (db_ == nullptr) return apply_each(batch, dead);
   Result<void> applied;
   try {
-    applied = db_->batch([&] { return apply_each(batch, dead); });
+    applied = db_->batch([&]() -> Result<void> {
+      auto each = apply_each(batch, dead);
+      if (!each) return each;
+      // Where the batch ends, in the batch's transaction: the store and its offsets never disagree.
+      store::ConsumerOffsets reached;
+      for (const auto& m : batch) {
+        auto& next = reached[{m.topic, m.partition}];
+        next = std::max(next, m.offset + 1);
+      }
+      store::save_consumer_offsets(*db_, reached, cluster_);
+      return {};
+    });
   } catch (const store::StoreError& e) {
     return fail(Error::unavailable(std::string("store: ") + e.what()));
   }

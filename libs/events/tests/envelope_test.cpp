@@ -28,5 +28,37 @@ TEST(Stamp, GivesEveryEventItsOwnId) {
   EXPECT_NE(a.event_id(), b.event_id());
 }
 
+// Applying a consumed event again (after a restore) stamps the same ids: consumers drop them.
+TEST(Stamp, DerivesIdsFromTheEventBeingApplied) {
+  const FixedClock clock(TimePoint{});
+  const std::string cause = "e_019ad3c2f1a04b7e9c1d2e3f4a5b6c7d";
+  const auto applying = [&] {
+    const CauseScope scope(cause);
+    v1::Envelope first, second;
+    stamp(first, "contribution", clock);
+    stamp(second, "contribution", clock);
+    return std::pair{first.event_id(), second.event_id()};
+  };
+  const auto once = applying();
+  const auto again = applying();
+  EXPECT_EQ(once, again);
+  EXPECT_NE(once.first, once.second);
+  EXPECT_EQ(once.first.size(), 34u);
+  EXPECT_EQ(once.first.substr(0, 14), cause.substr(0, 14)) << "keeps the cause's time";
+  EXPECT_NE(derived_event_id(cause, "csr-donor", 0), once.first) << "another producer, another id";
+  {
+    const CauseScope outer(cause);
+    { const CauseScope inner("e_other"); }  // leaves the outer cause in place
+    v1::Envelope first;
+    stamp(first, "contribution", clock);
+    EXPECT_EQ(first.event_id(), once.first);
+    const CauseScope none("");
+  }
+  v1::Envelope outside;
+  stamp(outside, "contribution", clock);
+  EXPECT_NE(outside.event_id(), once.first);
+  EXPECT_NE(outside.event_id(), once.second);
+}
+
 }  // namespace
 }  // namespace jaring::events

@@ -751,7 +751,9 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
     for (const auto& tp : list) {
       auto it = starts.find(tp);
       auto* p = RdKafka::TopicPartition::create(tp.topic, tp.partition);
-      if (it != starts.end() && it->second >= 0) {
+      if (it != starts.end() && it->second == kLogStart) {
+        p->set_offset(RdKafka::Topic::OFFSET_BEGINNING);
+      } else if (it != starts.end() && it->second >= 0) {
         p->set_offset(it->second);
       } else {
         ask.push_back(p);

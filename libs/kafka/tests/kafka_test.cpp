@@ -619,6 +619,28 @@ TEST_F(KafkaTest, StartOffsetsFromTheHandlerAreHonoured) {
   EXPECT_EQ(assignments.back().size(), 8u);  // every partition of the topic, to this only member
 }
 
+// A store restored from a backup taken before it applied anything of a partition: it starts
+// there from the log's start, whatever the group committed since.
+TEST_F(KafkaTest, ALogStartFromTheHandlerRereadsWhatTheGroupCommitted) {
+  produce_to_partition(kafka_.bootstrap(), kTestTopic, 0, 5);
+  const auto group = options({kTestTopic});
+  {
+    RecordingHandler first;
+    Consumer consumer(settings_, group, first, registry_);
+    consumer.start();
+    ASSERT_TRUE(
+        wait_for([&] { return metric(registry_, "events_consumed_total{topic=\"jaring.test.v1\"}") >= 5; },
+                 kDeadline));
+    consumer.stop();
+  }
+  RecordingHandler restored;
+  restored.set_start({kTestTopic, 0}, kLogStart);
+  Consumer again(settings_, group, restored, registry_);
+  again.start();
+  ASSERT_TRUE(wait_for([&] { return restored.applied_count() == 5; }, kDeadline));
+  EXPECT_EQ(restored.applied().front().offset, 0);
+}
+
 TEST_F(KafkaTest, AnOffsetOutOfRangeIsAnAlarmNotASkip) {
   produce_to_partition(kafka_.bootstrap(), kTestTopic, 0, 5);
   RecordingHandler handler;

@@ -6,6 +6,7 @@
 #include <malloc.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -125,6 +126,7 @@ metrics::ReadyCheck store_ready(store::Database& db) {
 StoreAndOutbox::StoreAndOutbox(Runtime& runtime, const std::string& store_path,
                                const std::vector<store::Migration>& migrations, const kafka::Settings& kafka)
     : runtime_(runtime),
+      lock_(store_path == ":memory:" ? nullptr : store::StoreLock::take(store_path)),
       db_(store::Database::open(store_path, migrations)),
       producer_(kafka, "jaring-" + runtime.name, runtime.metrics),
       relay_(*db_, producer_, runtime.metrics) {
@@ -267,6 +269,82 @@ int rekey(const std::string& store_path, const std::vector<store::Migration>& mi
   return 0;
 }
 
+std::function<StoreFile(const config::Source&)> plain_store(std::string fallback,
+                                                            std::vector<store::Migration> (*migrations)()) {
+  return [fallback = std::move(fallback), migrations](const config::Source& source) {
+    // Only the store's key: the commands need no other setting (and do not check them).
+    config::Reader reader(source);
+    return StoreFile{reader.string("store.path", fallback), migrations()};
+  };
+}
+
+std::vector<Command> store_commands(std::function<StoreFile(const config::Source&)> store) {
+  struct BackupOptions {
+    std::string to;
+    bool force = false;
+  };
+  auto backup = std::make_shared<BackupOptions>();
+  auto from = std::make_shared<std::string>();
+  const auto rows = [](const store::BackupContents& c) {
+    std::string out;
+    for (const auto& [table, n] : c.rows) out += fmt::format("  {}: {} rows\n", table, n);
+    return out;
+  };
+  const auto offsets = [](const store::BackupContents& c) {
+    std::string out;
+    for (const auto& [partition, next] : c.consumer_offsets) out += fmt::format(" {}@{}", partition, next);
+    return out.empty() ? std::string(" none recorded") : out;
+  };
+  const auto seconds_since = [](std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  return {
+      {"backup", "write a consistent copy of the store (taken while the service runs) to --to",
+       [store, backup, rows, offsets, seconds_since](const config::Source& source) {
+         const auto file = store(source);
+         const auto start = std::chrono::steady_clock::now();
+         try {
+           const auto c = store::backup(file.path, backup->to, backup->force);
+           std::cout << fmt::format(
+               "backed up {} to {}: {} bytes, schema version {}, {} outbox event(s) not yet published "
+               "(published again after a restore), in {:.2f} s\n{}consumer offsets:{}\n",
+               file.path, backup->to, c.bytes, c.schema_version, c.outbox_backlog, seconds_since(start),
+               rows(c), offsets(c));
+           return 0;
+         } catch (const store::StoreError& e) {
+           std::cerr << "backup: " << e.what() << "\n";
+           return 1;
+         }
+       },
+       [backup](CLI::App& sub) {
+         sub.add_option("--to", backup->to, "the backup file to write")->required();
+         sub.add_flag("--force", backup->force, "replace the file when it exists");
+       }},
+      {"restore",
+       "put the backup --from in place of the store (the service stopped); the current store is moved aside",
+       [store, from, rows, offsets, seconds_since](const config::Source& source) {
+         const auto file = store(source);
+         const auto start = std::chrono::steady_clock::now();
+         try {
+           const auto outcome = store::restore(file.path, *from, file.migrations);
+           const auto& c = outcome.contents;
+           std::cout << fmt::format(
+               "restored {} from {} in {:.2f} s: {} bytes, schema version {}, {} outbox event(s) to "
+               "publish again\n{}",
+               file.path, *from, seconds_since(start), c.bytes, c.schema_version, c.outbox_backlog,
+               outcome.moved_aside.empty() ? std::string("there was no store to replace\n")
+                                           : "the store it replaced is at " + outcome.moved_aside + "\n");
+           std::cout << rows(c) << "consumers resume at:" << offsets(c) << "\n";
+           return 0;
+         } catch (const store::StoreError& e) {
+           std::cerr << "restore: " << e.what() << "\n";
+           return 1;
+         }
+       },
+       [from](CLI::App& sub) { sub.add_option("--from", *from, "the backup file to restore")->required(); }},
+  };
+}
+
 int run(const std::string& service, int argc, char** argv,
         const std::function<int(const config::Source&)>& serve, const std::vector<Command>& commands) {
   // Stores, their WAL and shm files, snapshots and exports hold personal data: owner only.
@@ -282,8 +360,11 @@ int run(const std::string& service, int argc, char** argv,
   // Each command takes --config too (`jaring-coverage rebuild --config F`).
   app.fallthrough();
   std::vector<std::pair<CLI::App*, const Command*>> chosen;
-  for (const auto& command : commands)
-    chosen.emplace_back(app.add_subcommand(command.name, command.help), &command);
+  for (const auto& command : commands) {
+    auto* sub = app.add_subcommand(command.name, command.help);
+    if (command.options) command.options(*sub);
+    chosen.emplace_back(sub, &command);
+  }
   app.require_subcommand(0, 1);
   CLI11_PARSE(app, argc, argv);
   std::function<int(const config::Source&)> body = serve;

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 
 #include "jaring/service/periodic.hpp"
@@ -47,6 +49,45 @@ TEST(Run, OtherStartUpFailuresExitWithOne) {
   const auto err = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(code, 1);
   EXPECT_NE(err.find("cannot start: disk on fire"), std::string::npos);
+}
+
+// A command's own options reach its body; backup and restore are such commands.
+TEST(Run, StoreCommandsTakeTheirOptionsAndAMissingOneIsRefused) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("jaring_service_test_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const auto store = (dir / "s.db").string();
+  const std::vector<store::Migration> migrations = {{1, "CREATE TABLE t (x);"}};
+  (void)store::Database::open(store, migrations);
+  ::setenv("JARING_STORE_PATH", store.c_str(), 1);
+  const auto commands = store_commands([&](const config::Source& source) {
+    config::Reader reader(source);
+    return StoreFile{reader.string("store.path", ""), migrations};
+  });
+  const auto with = [&](std::vector<std::string> args) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    return run(
+        "test", static_cast<int>(argv.size()), argv.data(), [](const auto&) { return 9; }, commands);
+  };
+  const auto backup = (dir / "b.db").string();
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(with({"jaring-test", "backup", "--to", backup}), 0);
+  const auto out = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(out.find("t: 0 rows"), std::string::npos) << out;
+  EXPECT_TRUE(std::filesystem::exists(backup));
+  ::testing::internal::CaptureStderr();
+  EXPECT_NE(with({"jaring-test", "backup", "--to", backup}), 0);
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("--force"), std::string::npos);
+  EXPECT_EQ(with({"jaring-test", "backup", "--to", backup, "--force"}), 0);
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(with({"jaring-test", "restore", "--from", backup}), 0);
+  EXPECT_NE(::testing::internal::GetCapturedStdout().find("the store it replaced is at"), std::string::npos);
+  ::testing::internal::CaptureStderr();
+  EXPECT_NE(with({"jaring-test", "restore"}), 0);  // --from is required
+  ::testing::internal::GetCapturedStderr();
+  ::unsetenv("JARING_STORE_PATH");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ReadCommon, DefaultsAreLoopback) {

@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <latch>
 #include <set>
 #include <stdexcept>
@@ -13,6 +15,8 @@
 
 #include <fmt/format.h>
 
+#include "jaring/store/backup.hpp"
+#include "jaring/store/consumer_offsets.hpp"
 #include "jaring/store/outbox.hpp"
 #include "jaring/store/sqlite.hpp"
 
@@ -675,6 +679,111 @@ TEST_F(StoreTest, ConcurrentWritersLoseNothing) {
     const int t = std::stoi(m.key.substr(0, colon));
     EXPECT_EQ(std::stoi(m.key.substr(colon + 1)), next[static_cast<std::size_t>(t)]++) << m.key;
   }
+}
+
+// The migrations of a small service: its table, the outbox and the consumer offsets.
+std::vector<Migration> service_migrations() {
+  return {{1, "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"},
+          outbox_migration(2),
+          consumer_offsets_migration(3)};
+}
+
+std::int64_t rows_in(const std::string& path, const std::string& table) {
+  const auto db = Database::open(path, service_migrations());
+  return count(*db, "SELECT count(*) FROM " + table);
+}
+
+// Each write puts an item and its event in one transaction: a consistent backup holds as many
+// of one as of the other, taken while the writes go on.
+TEST_F(StoreTest, BackupIsOneReadTransactionOfTheLiveStoreAndOwnerOnly) {
+  const auto db = Database::open(path_, service_migrations());
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      (void)db->write([&](Transaction& tx) -> Result<void> {
+        tx.prepare("INSERT INTO items (name) VALUES (?)").bind(1, fmt::format("item {}", i)).run();
+        outbox_append(tx, {0, "topic", "key", fmt::format("event {}", i)});
+        return {};
+      });
+      ++written;
+    }
+  });
+  while (written.load() < 200) std::this_thread::yield();
+  const auto to = (dir_ / "backup.db").string();
+  const auto contents = backup(path_, to, false);
+  stop = true;
+  writer.join();
+
+  EXPECT_EQ(rows_in(to, "items"), rows_in(to, "outbox"));
+  EXPECT_GT(rows_in(to, "items"), 0);
+  EXPECT_EQ(contents.outbox_backlog, rows_in(to, "outbox"));
+  EXPECT_EQ(contents.schema_version, 3);
+  EXPECT_EQ(fs::file_size(to), contents.bytes);
+  EXPECT_EQ(fs::status(to).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  for (const auto& entry : fs::directory_iterator(dir_))
+    EXPECT_EQ(entry.path().string().find(".tmp-"), std::string::npos) << "left behind: " << entry.path();
+  expect_store_error([&] { backup(path_, to, false); }, {"exists", "--force"});
+  EXPECT_NO_THROW(backup(path_, to, true));
+  expect_store_error([&] { backup((dir_ / "none.db").string(), (dir_ / "x.db").string(), false); },
+                     {"no store"});
+}
+
+TEST_F(StoreTest, RestoreRefusesWhileServedAndAnyStoreNotThisServices) {
+  {
+    const auto db = Database::open(path_, service_migrations());
+    db->exec("INSERT INTO items (name) VALUES ('before')");
+  }
+  const auto good = (dir_ / "good.db").string();
+  backup(path_, good, false);
+  {
+    const auto lock = StoreLock::take(path_);
+    expect_store_error([&] { restore(path_, good, service_migrations()); },
+                       {"in use", fmt::format("PID {}", ::getpid())});
+    expect_store_error([&] { StoreLock::take(path_); }, {"in use"});
+  }
+  // Another service's store, a newer one, and a file that is no database are refused, and the
+  // current store stays where it is.
+  const auto other = (dir_ / "other.db").string();
+  (void)Database::open(other, {{1, "CREATE TABLE accounts (id TEXT PRIMARY KEY);"}});
+  expect_store_error([&] { restore(path_, other, service_migrations()); },
+                     {"not this service's store", "table items"});
+  const auto newer = (dir_ / "newer.db").string();
+  {
+    auto m = service_migrations();
+    m.push_back({4, "CREATE TABLE later (x);"});
+    (void)Database::open(newer, m);
+  }
+  expect_store_error([&] { restore(path_, newer, service_migrations()); }, {"schema version 4"});
+  const auto garbage = (dir_ / "garbage.db").string();
+  {
+    std::ofstream out(garbage);
+    out << std::string(8192, 'x');
+  }
+  expect_store_error([&] { restore(path_, garbage, service_migrations()); }, {garbage});
+  EXPECT_EQ(rows_in(path_, "items"), 1);
+  // Rows that exist only in the WAL of the store the restore replaces stay with it.
+  {
+    const auto db = Database::open(path_, service_migrations());
+    db->exec("INSERT INTO items (name) VALUES ('after the backup')");
+    const auto outcome = restore(path_, good, service_migrations());
+    ASSERT_FALSE(outcome.moved_aside.empty());
+    EXPECT_EQ(outcome.contents.rows.front(), (std::pair<std::string, std::int64_t>{"consumer_offsets", 0}));
+    EXPECT_EQ(rows_in(outcome.moved_aside, "items"), 2);
+  }
+  EXPECT_EQ(rows_in(path_, "items"), 1);
+  EXPECT_FALSE(fs::exists(path_ + ".restoring"));
+}
+
+TEST_F(StoreTest, ConsumerOffsetsAreKeptPerPartition) {
+  const auto db = Database::open(path_, service_migrations());
+  (void)db->write([](Transaction& tx) -> Result<void> {
+    save_consumer_offsets(tx.database(), {{{"a", 0}, 5}, {{"a", 1}, 7}});
+    save_consumer_offsets(tx.database(), {{{"a", 0}, 9}});
+    return {};
+  });
+  const auto offsets = db->read([](Database& d) { return read_consumer_offsets(d); });
+  EXPECT_EQ(offsets, (ConsumerOffsets{{{"a", 0}, 9}, {{"a", 1}, 7}}));
 }
 
 }  // namespace

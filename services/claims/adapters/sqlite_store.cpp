@@ -10,6 +10,7 @@
 #include "event_codec.hpp"
 #include "jaring/crypto/sealed_table.hpp"
 #include "jaring/store/constraint.hpp"
+#include "jaring/store/consumer_offsets.hpp"
 #include "jaring/store/outbox.hpp"
 
 namespace jaring::claims {
@@ -577,6 +578,9 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
       )sql"},
       // Rows the broker refuses for good, set aside by the relay (libs/store outbox.hpp).
       store::outbox_dead_letters_migration(7),
+      // Where the consumer stands per partition, written with each batch: a restored store
+      // re-reads what it applied after its backup (libs/store consumer_offsets.hpp).
+      store::consumer_offsets_migration(8),
   };
 }
 

@@ -8,6 +8,7 @@
 
 #include "../core/ledger.hpp"
 #include "event_codec.hpp"
+#include "jaring/store/consumer_offsets.hpp"
 #include "jaring/store/outbox.hpp"
 
 namespace jaring::contribution {
@@ -502,6 +503,9 @@ std::vector<store::Migration> SqliteStore::migrations() {
       )sql"},
       // Rows the broker refuses for good, set aside by the relay (libs/store outbox.hpp).
       store::outbox_dead_letters_migration(5),
+      // Where the consumer stands per partition, written with each batch: a restored store
+      // re-reads what it applied after its backup (libs/store consumer_offsets.hpp).
+      store::consumer_offsets_migration(6),
   };
 }
 

@@ -9,6 +9,7 @@
 
 #include "event_codec.hpp"
 #include "jaring/store/constraint.hpp"
+#include "jaring/store/consumer_offsets.hpp"
 #include "jaring/store/outbox.hpp"
 
 namespace jaring::csr {
@@ -758,6 +759,9 @@ std::vector<store::Migration> SqliteStore::migrations() {
       audit::Trail::migration(3),
       // Rows the broker refuses for good, set aside by the relay (libs/store outbox.hpp).
       store::outbox_dead_letters_migration(4),
+      // Where the consumer stands per partition, written with each batch: a restored store
+      // re-reads what it applied after its backup (libs/store consumer_offsets.hpp).
+      store::consumer_offsets_migration(5),
   };
 }
 

@@ -8,6 +8,7 @@
 #include "event_codec.hpp"
 #include "jaring/audit/trail.hpp"
 #include "jaring/crypto/sealed_table.hpp"
+#include "jaring/store/consumer_offsets.hpp"
 #include "jaring/store/outbox.hpp"
 
 namespace jaring::registration {
@@ -326,6 +327,9 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
        }},
       // Rows the broker refuses for good, set aside by the relay (libs/store outbox.hpp).
       store::outbox_dead_letters_migration(6),
+      // Where the consumer stands per partition, written with each batch: a restored store
+      // re-reads what it applied after its backup (libs/store consumer_offsets.hpp).
+      store::consumer_offsets_migration(7),
   };
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // What the consumers of the services with a store share. Each message is an Envelope that the
 // service applies once, by its event id (its store records the ids it applied in the same
-// transaction), so the group's committed offsets are where to resume. An event that cannot be
+// transaction), and resumes from the offsets its store recorded with the last batch. An event that cannot be
 // applied (not an envelope, an unknown participant, a broken rule) goes to the dead-letter topic
 // with the reason and consuming goes on; a store failure (INTERNAL, UNAVAILABLE) makes the
 // consumer offer the same batch again.
@@ -26,6 +26,9 @@ class EnvelopeHandler : public kafka::BatchHandler {
   // Applies each batch inside one transaction of `db` (every event's own write a savepoint), and
   // calls `committed` after it commits (to wake the outbox relay): one commit per batch instead
   // of one per event, which is what lets four services follow every registration on 2 cores.
+  // The same transaction records the offsets the batch reached (store::consumer_offsets, which
+  // `db` must have), and start_offsets resumes from them: a restored store re-reads the events
+  // applied after its backup instead of trusting the group's newer commits.
   void batch_in(store::Database& db, std::function<void()> committed);
 
   std::map<kafka::TopicPartition, std::int64_t> start_offsets(
@@ -44,6 +47,7 @@ class EnvelopeHandler : public kafka::BatchHandler {
   Result<void> apply_each(const std::vector<kafka::ConsumedMessage>& batch, kafka::DeadLetters& dead);
   prometheus::Counter& applied_;
   store::Database* db_ = nullptr;
+  std::string cluster_;  // the log the consumer reads (start_offsets says), kept with the offsets
   std::function<void()> committed_;
 };
 

@@ -233,15 +233,20 @@ class DeadLetters {
   virtual Result<void> send(const ConsumedMessage& message, const std::string& reason) = 0;
 };
 
+// A start offset meaning the oldest message the broker still keeps (for a handler whose store
+// has applied nothing of a partition, whatever the group committed).
+inline constexpr std::int64_t kLogStart = -2;
+
 // What a consumer applies. The handler owns durability: when apply returns success, the
 // effects of the batch (and, for handlers that keep them, the offsets reached) are durable.
 class BatchHandler {
  public:
   virtual ~BatchHandler() = default;
-  // Next offset to read for each newly assigned partition; partitions left out resume from
-  // the group's committed offset (or the start of the log when there is none). `cluster` is the
-  // broker's cluster id: a new one means a new log (the embedded broker restarted, a cluster
-  // rebuilt), where offsets kept for the old one point at other events or at none.
+  // Next offset to read for each newly assigned partition (or kLogStart); partitions left out
+  // resume from the group's committed offset (or the start of the log when there is none).
+  // `cluster` is the broker's cluster id: a new one means a new log (the embedded broker
+  // restarted, a cluster rebuilt), where offsets kept for the old one point at other events or
+  // at none.
   virtual std::map<TopicPartition, std::int64_t> start_offsets(const std::vector<TopicPartition>& assigned,
                                                                const std::string& cluster) = 0;
   // Applies a batch in partition order. Messages it cannot apply go to `dead` (and count as

@@ -18,7 +18,12 @@
 #include "jaring/grpc/tls.hpp"
 #include "jaring/kafka/kafka.hpp"
 #include "jaring/metrics/metrics.hpp"
+#include "jaring/store/backup.hpp"
 #include "jaring/store/sqlite.hpp"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace jaring::service {
 
@@ -155,6 +160,8 @@ class StoreAndOutbox {
 
  private:
   Runtime& runtime_;
+  // Held while serving: a restore (or a second process on the same volume) is refused meanwhile.
+  std::unique_ptr<store::StoreLock> lock_;
   std::unique_ptr<store::Database> db_;
   kafka::Producer producer_;
   kafka::OutboxRelay relay_;
@@ -177,7 +184,24 @@ struct Command {
   std::string name;
   std::string help;
   std::function<int(const config::Source&)> body;
+  // Declares the command's own options on its subcommand (CLI11), binding them to values the
+  // body reads: both lambdas share them (a shared_ptr they capture). None when empty.
+  std::function<void(CLI::App&)> options = {};
 };
+
+// The store of a service whose state is one SQLite file: its path (store.path) and the
+// migrations this release applies to it.
+struct StoreFile {
+  std::string path;
+  std::vector<store::Migration> migrations;
+  // What the migrations refer to and must outlive them (the Sealer of a store that seals).
+  std::shared_ptr<const void> keep_alive = {};
+};
+
+// `backup --to PATH [--force]` and `restore --from PATH` of a service whose store `store` reads
+// from the settings (docs/operations.md, "Backup and restore"). A backup runs beside the serving
+// service; a restore refuses while the service holds the store.
+std::vector<Command> store_commands(std::function<StoreFile(const config::Source&)> store);
 
 // The `rekey` command of a service whose store adapter `Store` seals personal data (it has
 // migrations(sealer) and sealed_tables()); `read` returns the service's settings, with their
@@ -192,11 +216,40 @@ Command rekey_command(Read read) {
           }};
 }
 
+// The store of a service whose migrations need no settings: store.path (`fallback` by default).
+std::function<StoreFile(const config::Source&)> plain_store(std::string fallback,
+                                                            std::vector<store::Migration> (*migrations)());
+
+// The store of a service whose store adapter `Store` seals personal data (migrations(sealer));
+// `read` returns the service's settings, with their store_path and keys.
+template <typename Store, typename Read>
+std::function<StoreFile(const config::Source&)> sealed_store(Read read) {
+  return [read](const config::Source& source) {
+    const auto settings = read(source);
+    auto sealer = std::make_shared<const crypto::Sealer>(settings.keys);
+    return StoreFile{settings.store_path, Store::migrations(*sealer), sealer};
+  };
+}
+
+// A service's commands: `rekey` (for a store that seals) and the store's backup and restore.
+template <typename Store, typename Read>
+std::vector<Command> sealed_store_commands(Read read) {
+  auto commands = store_commands(sealed_store<Store>(read));
+  commands.insert(commands.begin(), rekey_command<Store>(read));
+  return commands;
+}
+
 // Parses --config (or JARING_CONFIG) and an optional command, sets up signals and logging, runs
 // the command's body or else `serve`, and turns start-up failures into a clear message and exit
 // code 2. `serve` returns the exit code after calling wait_for_shutdown().
 int run(const std::string& service, int argc, char** argv,
         const std::function<int(const config::Source&)>& serve, const std::vector<Command>& commands = {});
+
+// The same with the commands first, for a main whose `serve` is a lambda written in place.
+inline int run(const std::string& service, int argc, char** argv, const std::vector<Command>& commands,
+               const std::function<int(const config::Source&)>& serve) {
+  return run(service, argc, argv, serve, commands);
+}
 
 // Blocks until SIGTERM or SIGINT.
 void wait_for_shutdown();
