@@ -502,6 +502,19 @@ std::vector<store::Migration> SqliteStore::migrations() {
       )sql"},
       // Rows the broker refuses for good, set aside by the relay (libs/store outbox.hpp).
       store::outbox_dead_letters_migration(5),
+      // Registered but never paid was counted active; it is its own state now. Coverage's
+      // reconciler sees the moved counts as drift and rebuilds from ExportCoverage.
+      {6, R"sql(
+        UPDATE accounts SET state = 'awaiting'
+        WHERE state IN ('active', 'arrears', 'lapsed') AND covered_through IS NULL
+          AND NOT EXISTS (SELECT 1 FROM dues d WHERE d.participant_id = accounts.participant_id
+                          AND d.paid > 0 AND d.paid = d.total AND d.waived = 0);
+        -- Agents chase a first payment as they chase arrears: the lists hold both.
+        DROP INDEX accounts_arrears_by_rw;
+        DROP INDEX accounts_arrears_by_agent;
+        CREATE INDEX accounts_arrears_by_rw ON accounts(rw_code) WHERE state IN ('arrears', 'lapsed', 'awaiting');
+        CREATE INDEX accounts_arrears_by_agent ON accounts(agent_id) WHERE state IN ('arrears', 'lapsed', 'awaiting');
+      )sql"},
   };
 }
 
@@ -552,7 +565,7 @@ std::vector<ArrearsEntry> SqliteStore::arrears(const std::string& rw_code, const
         "SELECT a.participant_id, a.rw_code, a.agent_id, a.state, a.months_unpaid, a.outstanding, "
         "(SELECT MIN(period) FROM dues d WHERE d.participant_id = a.participant_id AND d.paid < d.total "
         "AND d.waived = 0 AND d.billed = 1) FROM accounts a WHERE a.{} = ? AND a.state IN ('arrears', "
-        "'lapsed') AND {} "
+        "'lapsed', 'awaiting') AND a.months_unpaid > 0 AND {} "
         "ORDER BY a.months_unpaid DESC, a.participant_id",
         rw_code.empty() ? "agent_id" : "rw_code", where.condition));
     s.bind(1, rw_code.empty() ? agent_id : rw_code);
