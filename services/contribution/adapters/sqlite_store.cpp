@@ -36,6 +36,10 @@ std::optional<Period> optional_period(const store::Statement& s, int column) {
   return period_at(s.column_int(column));
 }
 
+Sponsorship read_sponsorship(const store::Statement& s) {
+  return {s.column_text(0), s.column_text(1), period_at(s.column_int(2)), period_at(s.column_int(3))};
+}
+
 void bind_period(store::Statement& s, int index, const std::optional<Period>& p) {
   if (p) {
     s.bind(index, p->index());
@@ -175,6 +179,11 @@ class SqliteUnit final : public Unit {
     credits.bind(1, participant_id);
     while (credits.step())
       book.credits.push_back({credits.column_text(0), credits.column_text(1), credits.column_int(2)});
+    auto funded = sql_.get(
+        "SELECT participant_id, cohort_id, from_period, to_period FROM sponsorships WHERE participant_id = ? "
+        "AND to_period >= from_period");
+    funded.bind(1, participant_id);
+    while (funded.step()) book.sponsorships.push_back(read_sponsorship(funded));
     return book;
   }
 
@@ -215,6 +224,14 @@ class SqliteUnit final : public Unit {
       if (auto it = index.find(credits.column_text(0)); it != index.end())
         books[it->second].credits.push_back(
             {credits.column_text(1), credits.column_text(2), credits.column_int(3)});
+    }
+    auto funded = sql_.get(
+        "SELECT participant_id, cohort_id, from_period, to_period FROM sponsorships WHERE participant_id > ? "
+        "AND participant_id <= ? AND to_period >= from_period");
+    funded.bind(1, after).bind(2, last);
+    while (funded.step()) {
+      if (auto it = index.find(funded.column_text(0)); it != index.end())
+        books[it->second].sponsorships.push_back(read_sponsorship(funded));
     }
     return books;
   }
@@ -292,6 +309,16 @@ class SqliteUnit final : public Unit {
         .bind(1, agent_id)
         .bind(2, organisation)
         .bind(3, branch_code)
+        .run();
+  }
+  void save_sponsorship(const Sponsorship& s) override {
+    sql_.get(
+            "INSERT OR REPLACE INTO sponsorships (participant_id, cohort_id, from_period, to_period) VALUES "
+            "(?, ?, ?, ?)")
+        .bind(1, s.participant_id)
+        .bind(2, s.cohort_id)
+        .bind(3, s.from.index())
+        .bind(4, s.to.index())
         .run();
   }
 
@@ -514,6 +541,17 @@ std::vector<store::Migration> SqliteStore::migrations() {
         DROP INDEX accounts_arrears_by_agent;
         CREATE INDEX accounts_arrears_by_rw ON accounts(rw_code) WHERE state IN ('arrears', 'lapsed', 'awaiting');
         CREATE INDEX accounts_arrears_by_agent ON accounts(agent_id) WHERE state IN ('arrears', 'lapsed', 'awaiting');
+      )sql"},
+      // The months sponsors fund, from csr-donor's SponsorshipChanged: billing keeps the worker's
+      // credit off them. Cohorts announced before this migration are not known here.
+      {7, R"sql(
+        CREATE TABLE sponsorships (
+          participant_id TEXT NOT NULL,
+          cohort_id TEXT NOT NULL,
+          from_period INTEGER NOT NULL,
+          to_period INTEGER NOT NULL,
+          PRIMARY KEY (participant_id, cohort_id)
+        ) WITHOUT ROWID;
       )sql"},
   };
 }

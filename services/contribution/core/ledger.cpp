@@ -76,6 +76,10 @@ void use_credit(Book& book, Due& due) {
   }
 }
 
+bool sponsored(const Book& book, Period p) {
+  return std::ranges::any_of(book.sponsorships, [&](const Sponsorship& s) { return s.covers(p); });
+}
+
 // A month of the book fully paid (not waived): the worker has paid at least once.
 bool any_paid(const Book& book) {
   return std::ranges::any_of(book.dues, [](const auto& entry) {
@@ -144,7 +148,9 @@ Result<BillOutcome> bill(Book& book, Period period, const std::string& run_id, c
       auto made = due_for(book, p, tariffs);
       if (!made) return fail(made.error());
       due = *made;
-      use_credit(book, *due);
+      // A sponsor's month is the sponsor's to pay: the worker's credit stays for their own months
+      // (applied there, it made the sponsor's payment a second payer and it was refused).
+      if (!sponsored(book, p)) use_credit(book, *due);
     }
     due->billed = true;
     due->dirty = true;
@@ -202,12 +208,16 @@ Result<void> pay(Book& book, Payment& payment, const TariffTable& tariffs, const
       if (months == 0 || remaining == 0) break;
       if (from && p < *from) continue;
       if (!due.open() || (!due.payer.empty() && due.payer != payment.payer)) continue;
+      // Money ahead skips the months a sponsor will pay; a billed one the sponsor left open
+      // (its wallet ran dry) is the worker's to pay.
+      if (!due.billed && sponsored(book, p)) continue;
       allocate(due);
       --months;
     }
     for (auto p = a.max_period ? a.max_period->next() : a.first_period; months > 0 && remaining > 0;
          p = p.next()) {
       if (!in_participation(a, p)) break;
+      if (sponsored(book, p)) continue;
       auto due = due_for(book, p, tariffs);
       if (!due) return fail(due.error());
       allocate(**due);

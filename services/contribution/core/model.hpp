@@ -125,6 +125,14 @@ struct Credit {
   bool dirty = false;
 };
 
+// The months one cohort of a sponsor funds for a participant (csr-donor's SponsorshipChanged);
+// `to` before `from` funds none. The worker's own credit never pays them: the sponsor does.
+struct Sponsorship {
+  std::string participant_id, cohort_id;
+  Period from, to;
+  bool covers(Period p) const { return !(p < from) && !(to < p); }
+};
+
 // ---- events (the adapters encode them on jaring.contribution.v1) ----
 
 struct ContributionBilled {
@@ -167,6 +175,7 @@ struct Book {
   std::vector<Credit> credits;                 // oldest first
   std::vector<Payment> payments;               // new or changed payments to store
   std::vector<Allocation> credit_allocations;  // credit of earlier payments used by billing
+  std::vector<Sponsorship> sponsorships;       // months sponsors fund (read only here)
   std::vector<Event> events;
 };
 
