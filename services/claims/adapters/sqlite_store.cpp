@@ -269,6 +269,26 @@ class SqliteUnit final : public Unit {
         .run();
   }
 
+  std::vector<BranchChange> branches(const std::string& id) override {
+    std::vector<BranchChange> out;
+    auto s = db_.prepare(
+        "SELECT effective_on, branch_code FROM branch_history WHERE participant_id = ? ORDER BY "
+        "effective_on");
+    s.bind(1, id);
+    while (s.step()) out.push_back({s.column_text(0), s.column_text(1)});
+    return out;
+  }
+
+  void save_branch(const std::string& id, const BranchChange& change) override {
+    db_.prepare(
+           "INSERT OR REPLACE INTO branch_history (participant_id, effective_on, branch_code) VALUES (?, ?, "
+           "?)")
+        .bind(1, id)
+        .bind(2, change.effective_on)
+        .bind(3, change.branch_code)
+        .run();
+  }
+
   std::vector<PeriodFact> periods(const std::string& id) override { return periods_of(db_, id); }
 
   void save_period(const std::string& id, const PeriodFact& f) override {
@@ -577,6 +597,19 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
       )sql"},
       // Rows the broker refuses for good, set aside by the relay (libs/store outbox.hpp).
       store::outbox_dead_letters_migration(7),
+      // The branch serving a participant from a day on: a moved worker's claim belongs to the
+      // branch in force on its event date. Participants known before start with their current
+      // branch from their registration day, the best this store knows of them.
+      {8, R"sql(
+        CREATE TABLE branch_history (
+          participant_id TEXT NOT NULL,
+          effective_on TEXT NOT NULL,
+          branch_code TEXT NOT NULL,
+          PRIMARY KEY (participant_id, effective_on)
+        ) WITHOUT ROWID;
+        INSERT INTO branch_history (participant_id, effective_on, branch_code)
+          SELECT participant_id, registered_on, branch_code FROM participants WHERE branch_code != '';
+      )sql"},
   };
 }
 

@@ -146,6 +146,7 @@ Result<void> Claims::participant_registered(const std::string& event_id, const P
     unit.save_participant(p);
     // The band declared at registration is in force from the registration day.
     if (p.income_band > 0) unit.save_income(p.participant_id, {p.registered_on, p.income_band});
+    if (!p.branch_code.empty()) unit.save_branch(p.participant_id, {p.registered_on, p.branch_code});
     return {};
   });
 }
@@ -169,11 +170,21 @@ Result<void> Claims::participant_updated(const std::string& event_id, const std:
 }
 
 Result<void> Claims::participant_moved(const std::string& event_id, const std::string& participant_id,
-                                       const std::string& to_rw_code) {
+                                       const std::string& to_rw_code, const std::string& to_branch_code,
+                                       const std::string& moved_on, TimePoint at) {
+  if (!moved_on.empty() && !parse_date(moved_on))
+    return fail(Error::invalid({{"moved_on", "must be YYYY-MM-DD"}}));
   return project(event_id, [&](Unit& unit) -> Result<void> {
     auto p = unit.participant(participant_id);
     if (!p) return fail(Error::not_found("ParticipantMoved for an unknown participant " + participant_id));
     p->rw_code = to_rw_code;
+    if (!to_branch_code.empty() && to_branch_code != p->branch_code) {
+      // The branch before stays in the history: claims for earlier events still belong to it.
+      if (unit.branches(participant_id).empty())
+        unit.save_branch(participant_id, {p->registered_on, p->branch_code});
+      unit.save_branch(participant_id, {moved_on.empty() ? jakarta_date(at) : moved_on, to_branch_code});
+      p->branch_code = to_branch_code;
+    }
     unit.save_participant(*p);
     return {};
   });
@@ -413,7 +424,12 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
       return {};
     }
     const auto participant = unit.participant(c.participant_id);
-    if (!participant || !scope.covers(row_of(*participant)))
+    // A moved worker's claim belongs to the branch that served them on the event date: its staff
+    // may file it as well as the branch serving them now.
+    const auto event_branch =
+        participant ? branch_on(unit.branches(c.participant_id), c.event_date, participant->branch_code) : "";
+    if (!participant || !(scope.covers(row_of(*participant)) ||
+                          scope.covers({event_branch, participant->rw_code, participant->agent_id, ""})))
       return fail(unknown_participant(c.participant_id));
     Claim claim;
     claim.id = new_id("c_");
@@ -423,7 +439,7 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
     claim.type = c.claim_type;
     claim.event_date = c.event_date;
     claim.rw_code = participant->rw_code;
-    claim.branch_code = participant->branch_code;
+    claim.branch_code = event_branch;
     // A filing that names no agent keeps the participant's, who registered them.
     claim.agent_id = c.agent_id.empty() ? participant->agent_id : c.agent_id;
     claim.claimant = c.claimant;

@@ -50,8 +50,11 @@ class Claims {
   Result<void> participant_updated(const std::string& event_id, const std::string& participant_id,
                                    const std::string& rw_code, const std::string& category,
                                    Rupiah income_band, TimePoint at);
+  // A move; with `to_branch_code`, the participant's branch from `moved_on` (YYYY-MM-DD; the
+  // Jakarta day of `at` when empty) on.
   Result<void> participant_moved(const std::string& event_id, const std::string& participant_id,
-                                 const std::string& to_rw_code);
+                                 const std::string& to_rw_code, const std::string& to_branch_code = "",
+                                 const std::string& moved_on = "", TimePoint at = {});
   Result<void> participant_exited(const std::string& event_id, const std::string& participant_id,
                                   const std::string& reason, const std::string& exit_date);
   Result<void> contribution_billed(const std::string& event_id, const std::string& participant_id,

@@ -50,6 +50,13 @@ struct IncomeChange {
   Rupiah band = 0;
 };
 
+// The branch office serving a participant from a day (YYYY-MM-DD) on: registration's, then each
+// move's. A claim belongs to the branch in force on its event date.
+struct BranchChange {
+  std::string effective_on;
+  std::string branch_code;
+};
+
 // One contribution period of a participant, from jaring.contribution.v1.
 struct PeriodFact {
   int period = 0;  // month index

@@ -125,6 +125,17 @@ Coverage judge_coverage(const Participant& participant, std::span<const PeriodFa
   return c;
 }
 
+std::string branch_on(std::span<const BranchChange> changes, const std::string& date,
+                      const std::string& current) {
+  if (changes.empty()) return current;
+  auto branch = changes.front().branch_code;
+  // YYYY-MM-DD compares as text in date order.
+  for (const auto& c : changes) {
+    if (c.effective_on <= date) branch = c.branch_code;
+  }
+  return branch;
+}
+
 Rupiah income_on(std::span<const IncomeChange> changes, const std::string& date) {
   if (changes.empty()) return 0;
   Rupiah band = changes.front().band;

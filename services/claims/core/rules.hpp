@@ -36,6 +36,12 @@ std::vector<std::string> missing_documents(const Claim& claim);
 // before the first change, the first one (the band declared at registration). 0 when none.
 Rupiah income_on(std::span<const IncomeChange> changes, const std::string& date);
 
+// The branch in force on `date` (YYYY-MM-DD): the latest change effective on or before it;
+// before the first one, the first; `current` when no change is known (participants announced
+// before branch history was kept).
+std::string branch_on(std::span<const BranchChange> changes, const std::string& date,
+                      const std::string& current);
+
 // The state of the event date's period on that date: paid (active); unpaid but at most
 // lapse_after_months unpaid months in a row (arrears: `settings.arrears_rule` decides); lapsed;
 // nothing paid yet (never_paid); or outside the participation. Payments received after the
