@@ -3,6 +3,7 @@
 #include "jaring/audit/trail.hpp"
 
 #include <map>
+#include <ranges>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -61,7 +62,7 @@ constexpr const char* kClaimColumns =
     "verified_amount, "
     "requested_amount, death_claim_id, scholarship_year, total, rejection_reason, filed_by, filed_at, "
     "filed_month, "
-    "approved_by, paid_on, paid_by, pay_key, payment_reference, note, verified_by";
+    "approved_by, paid_on, paid_by, pay_key, payment_reference, note, verified_by, body_parts";
 
 Participant read_participant(const store::Statement& s) {
   return {s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4),
@@ -113,6 +114,12 @@ Claim read_claim(const crypto::Sealer& sealer, const store::Statement& s) {
   c.payment_reference = text();
   c.note = text();
   c.verified_by = text();
+  // Body part names are ids (no commas): kept as one comma-separated column.
+  const auto parts = text();
+  if (!parts.empty()) {
+    for (const auto part : parts | std::views::split(','))
+      c.body_parts.emplace_back(part.begin(), part.end());
+  }
   return c;
 }
 
@@ -341,7 +348,7 @@ class SqliteUnit final : public Unit {
     auto s = db_.prepare(
         fmt::format("INSERT OR REPLACE INTO claims ({}) VALUES ({})", kClaimColumns,
                     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"));
+                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"));
     int i = 1;
     const auto text = [&](const std::string& v) { s.bind(i++, v); };
     const auto number = [&](std::int64_t v) { s.bind(i++, v); };
@@ -385,6 +392,9 @@ class SqliteUnit final : public Unit {
     text(c.payment_reference);
     text(c.note);
     text(c.verified_by);
+    std::string parts;
+    for (const auto& part : c.body_parts) parts += (parts.empty() ? "" : ",") + part;
+    text(parts);
     s.run();
     for (const char* table : {"claim_documents", "claim_lines", "claim_family", "claim_children"})
       db_.prepare(fmt::format("DELETE FROM {} WHERE claim_id = ?", table)).bind(1, c.id).run();
@@ -609,6 +619,10 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
         ) WITHOUT ROWID;
         INSERT INTO branch_history (participant_id, effective_on, branch_code)
           SELECT participant_id, registered_on, branch_code FROM participants WHERE branch_code != '';
+      )sql"},
+      // JKK partial permanent disability: the body parts claimed, by the benefit table's names.
+      {9, R"sql(
+        ALTER TABLE claims ADD COLUMN body_parts TEXT NOT NULL DEFAULT '';
       )sql"},
   };
 }

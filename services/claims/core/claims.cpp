@@ -27,6 +27,7 @@ Error field_error(std::string field, std::string rule) {
 // schedule's limit is checked later) and a step a claim type's checklist.
 constexpr std::size_t kMaxFamily = 20;
 constexpr std::size_t kMaxChildren = 10;
+constexpr std::size_t kMaxBodyParts = 20;
 constexpr std::size_t kMaxDocuments = 20;
 // Field rules beyond libs/common's usual ones (jaring/common/text.hpp).
 constexpr text::Rule kOptionalId{text::Kind::kToken, 64, false};
@@ -114,6 +115,7 @@ std::string fingerprint(const FileCommand& c) {
                   c.claimant.relation, c.claimant.phone, c.agent_id, c.incapacity_months, c.claimed_amount,
                   c.death_claim_id, c.scholarship_year, c.requested_amount, c.note);
   for (const auto& f : c.family) out += fmt::format("\x1e{}\x1f{}\x1f{}", f.relation, f.alive, f.name);
+  for (const auto& b : c.body_parts) out += fmt::format("\x1c{}", b);
   for (const auto& ch : c.children)
     out += fmt::format("\x1d{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", ch.name, ch.birth_date, ch.level,
                        ch.school_year, ch.married, ch.working);
@@ -362,6 +364,16 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
   } else if (c.incapacity_months != 0) {
     bad.push_back({"incapacity_months", "only for jkk_temporary_incapacity"});
   }
+  if (c.claim_type == type::kJkkPartialDisability) {
+    if (c.body_parts.empty())
+      bad.push_back({"body_parts", "must name at least one body part of the benefit table"});
+    if (check_count(bad, "body_parts", c.body_parts.size(), kMaxBodyParts)) {
+      for (std::size_t i = 0; i < c.body_parts.size(); ++i)
+        text::check(bad, fmt::format("body_parts[{}]", i), c.body_parts[i], text::kId);
+    }
+  } else if (!c.body_parts.empty()) {
+    bad.push_back({"body_parts", "only for jkk_partial_disability"});
+  }
   if (c.claim_type == type::kJkkMedical) {
     if (c.claimed_amount <= 0)
       bad.push_back({"claimed_amount", "must be the medical costs claimed, in rupiah"});
@@ -446,6 +458,7 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
     if (own) claim.claimant.relation = "self";
     claim.family = c.family;
     claim.incapacity_months = c.incapacity_months;
+    claim.body_parts = c.body_parts;
     claim.claimed_amount = c.claimed_amount;
     claim.requested_amount = c.requested_amount;
     claim.death_claim_id = c.death_claim_id;
@@ -488,6 +501,24 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
     const BenefitSchedule& s = **schedule;
 
     // Type rules on amounts and children: INVALID_ARGUMENT naming the field.
+    if (c.claim_type == type::kJkkTotalDisability || c.claim_type == type::kJkkPartialDisability) {
+      if (s.disability_total_income_multiple == 0)
+        return fail(field_error("event_date", fmt::format("the benefit schedule in effect then ({}) pays no "
+                                                          "permanent disability",
+                                                          s.name)));
+      for (std::size_t i = 0; i < c.body_parts.size(); ++i) {
+        const auto field = fmt::format("body_parts[{}]", i);
+        if (s.body_part(c.body_parts[i]) == nullptr) {
+          std::string names;
+          for (const auto& b : s.body_parts) names += (names.empty() ? "" : ", ") + b.part;
+          return fail(field_error(field, fmt::format("'{}' is not in the body part table of {}: one of {}",
+                                                     c.body_parts[i], s.name, names)));
+        }
+        if (std::count(c.body_parts.begin(), c.body_parts.begin() + static_cast<std::ptrdiff_t>(i),
+                       c.body_parts[i]) > 0)
+          return fail(field_error(field, fmt::format("'{}' is listed twice", c.body_parts[i])));
+      }
+    }
     if (c.claim_type == type::kJkkIncapacity) {
       if (c.incapacity_months > s.incapacity_max_months)
         return fail(field_error("incapacity_months", fmt::format("at most {} months per claim ({})",

@@ -23,6 +23,7 @@ struct FileCommand {
   std::vector<FamilyMember> family;
   std::string agent_id;
   int incapacity_months = 0;
+  std::vector<std::string> body_parts;  // jkk_partial_disability: the parts lost, by table name
   Rupiah claimed_amount = 0;
   std::string death_claim_id;
   int scholarship_year = 0;

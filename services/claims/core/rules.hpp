@@ -12,8 +12,13 @@
 
 namespace jaring::claims {
 
-inline constexpr std::string_view kClaimTypes[] = {"jkm_death", "jkk_death", "jkk_temporary_incapacity",
-                                                   "jkk_medical", "scholarship"};
+inline constexpr std::string_view kClaimTypes[] = {"jkm_death",
+                                                   "jkk_death",
+                                                   "jkk_temporary_incapacity",
+                                                   "jkk_medical",
+                                                   "scholarship",
+                                                   "jkk_total_disability",
+                                                   "jkk_partial_disability"};
 inline constexpr std::string_view kRelations[] = {"spouse",      "child",   "parent",        "grandchild",
                                                   "grandparent", "sibling", "parent_in_law", "will"};
 
