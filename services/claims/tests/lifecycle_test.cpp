@@ -9,6 +9,7 @@ namespace jaring::claims {
 namespace {
 
 using testing::death_claim;
+using testing::own_claim;
 
 class LifecycleTest : public testing::ClaimsFixture {
  protected:
@@ -196,12 +197,7 @@ TEST_F(LifecycleTest, FilingIsIdempotentByKey) {
 // JKK permanent disability (total and partial by the body part table), filed by the participant
 // and taken through maker-checker to payment like any claim.
 TEST_F(LifecycleTest, PermanentDisabilityClaimsByTheTableFromFilingToPayment) {
-  FileCommand c;
-  c.idempotency_key = "k_partial";
-  c.participant_id = "p_1";
-  c.claim_type = "jkk_partial_disability";
-  c.event_date = "2026-02-20";
-  c.claimant = {"Budi Santoso", "", "", ""};
+  auto c = own_claim("k_partial", "p_1", "jkk_partial_disability");
   auto none = core_->file(c, agent_, kEveryone);
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().violations.at(0).field, "body_parts");
@@ -246,12 +242,7 @@ TEST_F(LifecycleTest, PermanentDisabilityClaimsByTheTableFromFilingToPayment) {
 }
 
 TEST_F(LifecycleTest, MedicalCostsAreVerifiedNoHigherThanClaimed) {
-  FileCommand c;
-  c.idempotency_key = "k_med";
-  c.participant_id = "p_1";
-  c.claim_type = "jkk_medical";
-  c.event_date = "2026-02-20";
-  c.claimant = {"Budi Santoso", "", "", ""};
+  auto c = own_claim("k_med", "p_1", "jkk_medical");
   c.claimed_amount = 5'000'000;
   auto claim = core_->file(c, agent_, kEveryone);
   ASSERT_TRUE(claim);
