@@ -128,7 +128,8 @@ TEST_F(CalendarE2e, BillingHappensByItselfAndARestartAfterMissedMonthsCatchesUpO
   EXPECT_TRUE(process::wait_for(
       [&] {
         const auto c = counters();
-        return c && c->registered() == 1 && c->arrears() == 1;
+        // Registered and never paid: awaiting the first payment, neither active nor arrears.
+        return c && c->registered() == 1 && c->awaiting() == 1 && c->active() == 0 && c->arrears() == 0;
       },
       30s, 100ms))
       << "the RW counters did not follow the bill";
@@ -142,14 +143,14 @@ TEST_F(CalendarE2e, BillingHappensByItselfAndARestartAfterMissedMonthsCatchesUpO
   EXPECT_TRUE(process::wait_for(
       [&] {
         billed(id);
-        return state_ == "lapsed";
+        return state_ == "awaiting";  // never paid: no protection to lapse
       },
       30s, 100ms))
       << state_;
   EXPECT_TRUE(process::wait_for(
       [&] {
         const auto c = counters();
-        return c && c->lapsed() == 1 && c->arrears() == 0 && c->active() == 0;
+        return c && c->awaiting() == 1 && c->lapsed() == 0 && c->arrears() == 0 && c->active() == 0;
       },
       30s, 100ms));
   // Another tick changes nothing: still one line per month.

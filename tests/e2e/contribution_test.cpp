@@ -43,13 +43,13 @@ std::string month_after(const std::string& period, int months) {
 }
 
 struct States {
-  std::int64_t registered = 0, active = 0, arrears = 0, lapsed = 0;
+  std::int64_t registered = 0, active = 0, arrears = 0, lapsed = 0, awaiting = 0;
   bool operator==(const States&) const = default;
 };
 
 void PrintTo(const States& s, std::ostream* os) {
-  *os << fmt::format("{{registered {}, active {}, arrears {}, lapsed {}}}", s.registered, s.active, s.arrears,
-                     s.lapsed);
+  *os << fmt::format("{{registered {}, active {}, arrears {}, lapsed {}, awaiting {}}}", s.registered,
+                     s.active, s.arrears, s.lapsed, s.awaiting);
 }
 
 class ContributionE2e : public e2e::StackTest {
@@ -167,7 +167,7 @@ class ContributionE2e : public e2e::StackTest {
     if (!reply) return out;
     for (const auto& rw : reply->rws()) {
       const auto& c = rw.counters();
-      out[rw.rw_code()] = {c.registered(), c.active(), c.arrears(), c.lapsed()};
+      out[rw.rw_code()] = {c.registered(), c.active(), c.arrears(), c.lapsed(), c.awaiting()};
     }
     return out;
   }
@@ -235,7 +235,8 @@ TEST_F(ContributionE2e, BillingAndPaymentsMoveTheRwCountersExactlyOnce) {
       << "the contribution service did not open every account";
   for (const auto& id : everyone) ASSERT_EQ(account(id)->first_period(), p0) << id;
   const auto p1 = month_after(p0, 1), p2 = month_after(p0, 2), p3 = month_after(p0, 3);
-  expect_counters({{kRwA, {6, 6, 0, 0}}, {kRwB, {3, 3, 0, 0}}}, "opened");
+  // Registered, nobody paid yet: awaiting the first payment, never counted active.
+  expect_counters({{kRwA, {6, 0, 0, 0, 6}}, {kRwB, {3, 0, 0, 0, 3}}}, "opened");
 
   const auto self = [&](const std::string& period) { return quote(period, "pkk", "self"); };
   const auto city = [&](const std::string& period) { return quote(period, "rt_rw_official", "city_budget"); };
@@ -334,25 +335,26 @@ TEST_F(ContributionE2e, BillingAndPaymentsMoveTheRwCountersExactlyOnce) {
   }
 
   // P0 billed: nothing is unpaid yet (a month counts as unpaid once the next one is billed).
+  // The partial payer, the one who never pays and the late payer have not paid a whole month.
   EXPECT_FALSE(bill("e2e-bill-p0", p0).repeated());
-  expect_counters({{kRwA, {6, 6, 0, 0}}, {kRwB, {3, 3, 0, 0}}}, "after billing " + p0);
-  // P1: P0 unpaid for the partial payer and the two who did not pay.
+  expect_counters({{kRwA, {6, 4, 0, 0, 2}}, {kRwB, {3, 2, 0, 0, 1}}}, "after billing " + p0);
+  // P1: P0 unpaid for the three who never paid a whole month: still awaiting, never arrears.
   bill("e2e-bill-p1", p1);
-  expect_counters({{kRwA, {6, 4, 2, 0}}, {kRwB, {3, 2, 1, 0}}}, "after billing " + p1);
-  // P2: the one-month payer falls behind too; the two-month payer is still fine.
+  expect_counters({{kRwA, {6, 4, 0, 0, 2}}, {kRwB, {3, 2, 0, 0, 1}}}, "after billing " + p1);
+  // P2: the one-month payer falls behind; the two-month payer is still fine.
   bill("e2e-bill-p2", p2);
-  expect_counters({{kRwA, {6, 3, 3, 0}}, {kRwB, {3, 2, 1, 0}}}, "after billing " + p2);
-  // P3: three unpaid months lapse; two unpaid months are still arrears.
+  expect_counters({{kRwA, {6, 3, 1, 0, 2}}, {kRwB, {3, 2, 0, 0, 1}}}, "after billing " + p2);
+  // P3: two unpaid months are arrears; those who never paid still await their first payment.
   bill("e2e-bill-p3", p3);
   // Billing again, with the same key or another, changes nothing.
   EXPECT_TRUE(bill("e2e-bill-p3", p3).repeated());
   EXPECT_TRUE(bill("e2e-bill-p2-again", p2).repeated());
-  const std::map<std::string, States> after_p3{{kRwA, {6, 3, 1, 2}}, {kRwB, {3, 1, 1, 1}}};
+  const std::map<std::string, States> after_p3{{kRwA, {6, 3, 1, 0, 2}}, {kRwB, {3, 1, 1, 0, 1}}};
   expect_counters(after_p3, "after billing " + p3);
 
   EXPECT_EQ(account(a_retry)->state(), "arrears");
   EXPECT_EQ(account(a_retry)->months_unpaid(), 2);
-  EXPECT_EQ(account(a_partial)->state(), "lapsed");
+  EXPECT_EQ(account(a_partial)->state(), "awaiting");
   EXPECT_EQ(account(a_partial)->outstanding(), self(p0) - self(p0) / 2 + self(p1) + self(p2) + self(p3));
   EXPECT_EQ(account(a_ahead)->state(), "active");
   EXPECT_EQ(account(b_two)->state(), "arrears");
@@ -368,9 +370,9 @@ TEST_F(ContributionE2e, BillingAndPaymentsMoveTheRwCountersExactlyOnce) {
   const auto catch_up = self(p0) + self(p1) + self(p2);
   EXPECT_EQ(pay("e2e-pay-late", b_late, "agent_cash", catch_up, 3).coverage_state(), "active");
   pay("e2e-pay-late", b_late, "agent_cash", catch_up, 3);
-  expect_counters({{kRwA, {6, 3, 1, 2}}, {kRwB, {3, 2, 1, 0}}}, "after the late payment");
+  expect_counters({{kRwA, {6, 3, 1, 0, 2}}, {kRwB, {3, 2, 1, 0, 0}}}, "after the late payment");
 
-  // A move takes the lapsed partial payer's state to RW B; an exit takes the arrears away.
+  // A move takes the partial payer's state (awaiting) to RW B; an exit takes the arrears away.
   {
     reg::MoveParticipantRequest request;
     request.set_idempotency_key("e2e-move");
@@ -382,7 +384,7 @@ TEST_F(ContributionE2e, BillingAndPaymentsMoveTheRwCountersExactlyOnce) {
       return registration_->MoveParticipant(context, request, out);
     });
   }
-  expect_counters({{kRwA, {5, 3, 1, 1}}, {kRwB, {4, 2, 1, 1}}}, "after the move");
+  expect_counters({{kRwA, {5, 3, 1, 0, 1}}, {kRwB, {4, 2, 1, 0, 1}}}, "after the move");
   {
     reg::ExitParticipantRequest request;
     request.set_idempotency_key("e2e-exit");
@@ -393,7 +395,7 @@ TEST_F(ContributionE2e, BillingAndPaymentsMoveTheRwCountersExactlyOnce) {
       return registration_->ExitParticipant(context, request, out);
     });
   }
-  expect_counters({{kRwA, {4, 3, 0, 1}}, {kRwB, {4, 2, 1, 1}}}, "after the exit");
+  expect_counters({{kRwA, {4, 3, 0, 0, 1}}, {kRwB, {4, 2, 1, 0, 1}}}, "after the exit");
   EXPECT_TRUE(process::wait_for([&] { return account(a_retry)->state() == "closed"; }, 10s, 50ms));
   EXPECT_EQ(account(a_partial)->rw_code(), kRwB);
 }

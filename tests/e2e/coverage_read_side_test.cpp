@@ -167,14 +167,14 @@ TEST_F(CoverageReadSide, TheDashboardInChromiumShowsTheGrpcNumbersAndUpdatesLive
   std::uint64_t serial = 0;
   for (; serial < 40; ++serial) ASSERT_TRUE(register_worker(serial));
   expect_counts(expected(serial));
-  // Contribution opens each account active and says so a moment later (CoverageChanged): the
-  // share at target counts active workers, so wait for them before reading what the page must show.
+  // Contribution opens each account awaiting its first payment and says so a moment later
+  // (CoverageChanged): wait for every worker to be counted before reading what the page must show.
   ASSERT_TRUE(process::wait_for(
       [&] {
         const auto k = kelurahan();
         if (!k) return false;
         for (const auto& rw : k->rws()) {
-          if (rw.counters().active() != rw.counters().registered()) return false;
+          if (rw.counters().awaiting() != rw.counters().registered()) return false;
         }
         return true;
       },

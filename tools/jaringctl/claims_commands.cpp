@@ -106,8 +106,10 @@ void add_claims_commands(CLI::App& app, Globals& g) {
   auto family = std::make_shared<std::vector<std::string>>();
   auto children = std::make_shared<std::vector<std::string>>();
   file->add_option("participant", *request->mutable_participant_id(), "participant id (p_...)")->required();
-  file->add_option("--type", *request->mutable_claim_type(),
-                   "jkm_death, jkk_death, jkk_temporary_incapacity, jkk_medical or scholarship")
+  file->add_option(
+          "--type", *request->mutable_claim_type(),
+          "jkm_death, jkk_death, jkk_temporary_incapacity, jkk_medical, scholarship, jkk_total_disability "
+          "or jkk_partial_disability")
       ->required();
   file->add_option("--event-date", *request->mutable_event_date(),
                    "date of the death or accident, YYYY-MM-DD");
@@ -126,6 +128,13 @@ void add_claims_commands(CLI::App& app, Globals& g) {
   file->add_option_function<int>(
       "--months", [request](int v) { request->set_incapacity_months(v); },
       "incapacity months (temporary incapacity)");
+  file->add_option_function<std::vector<std::string>>(
+      "--body-part",
+      [request](const std::vector<std::string>& parts) {
+        for (const auto& part : parts) request->add_body_parts(part);
+      },
+      "body part lost, by the benefit table's code (right_thumb, sight_one_eye, ...), repeatable "
+      "(jkk_partial_disability)");
   file->add_option_function<std::int64_t>(
       "--claimed", [request](std::int64_t v) { request->set_claimed_amount(v); },
       "medical costs claimed, rupiah");

@@ -360,3 +360,8 @@ release), its store path, then its own `config:` merged over all of that.
 {{- end }}
 {{- toYaml (mergeOverwrite $cfg (deepCopy ($svc.config | default dict))) }}
 {{- end }}
+
+{{/* A topic's extra settings as kafka-topics.sh arguments: " --config k=v" for each, sorted. */}}
+{{- define "jaring.topicConfigArgs" -}}
+{{- range $key, $value := .config }} --config {{ $key }}={{ $value }}{{- end }}
+{{- end }}

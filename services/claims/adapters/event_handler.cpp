@@ -32,7 +32,8 @@ Result<void> EventHandler::apply_event(const events::v1::Envelope& envelope) {
     }
     case Envelope::kParticipantMoved: {
       const auto& e = envelope.participant_moved();
-      return core.participant_moved(id, e.participant_id(), e.to_rw_code());
+      return core.participant_moved(id, e.participant_id(), e.to_rw_code(), e.to_branch_code(), e.moved_on(),
+                                    at);
     }
     case Envelope::kParticipantExited: {
       const auto& e = envelope.participant_exited();

@@ -67,6 +67,7 @@ void to_proto(const Claim& c, v1::Claim* out, bool with_history) {
   out->set_scholarship_year(c.scholarship_year);
   for (const auto& ch : c.children) to_proto(ch, out->add_children());
   out->set_incapacity_months(c.incapacity_months);
+  for (const auto& part : c.body_parts) out->add_body_parts(part);
   out->set_claimed_amount(c.claimed_amount);
   out->set_verified_amount(c.verified_amount);
   out->set_payment_reference(c.payment_reference);
@@ -96,6 +97,7 @@ void to_proto(const Claim& c, v1::Claim* out, bool with_history) {
     for (const auto& f : request->family()) c.family.push_back({f.relation(), f.alive(), f.name()});
     c.agent_id = request->agent_id();
     c.incapacity_months = request->incapacity_months();
+    c.body_parts.assign(request->body_parts().begin(), request->body_parts().end());
     c.claimed_amount = request->claimed_amount();
     c.death_claim_id = request->death_claim_id();
     c.scholarship_year = request->scholarship_year();

@@ -3,6 +3,7 @@
 #include "jaring/audit/trail.hpp"
 
 #include <map>
+#include <ranges>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -62,7 +63,7 @@ constexpr const char* kClaimColumns =
     "verified_amount, "
     "requested_amount, death_claim_id, scholarship_year, total, rejection_reason, filed_by, filed_at, "
     "filed_month, "
-    "approved_by, paid_on, paid_by, pay_key, payment_reference, note, verified_by";
+    "approved_by, paid_on, paid_by, pay_key, payment_reference, note, verified_by, body_parts";
 
 Participant read_participant(const store::Statement& s) {
   return {s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4),
@@ -114,6 +115,12 @@ Claim read_claim(const crypto::Sealer& sealer, const store::Statement& s) {
   c.payment_reference = text();
   c.note = text();
   c.verified_by = text();
+  // Body part names are ids (no commas): kept as one comma-separated column.
+  const auto parts = text();
+  if (!parts.empty()) {
+    for (const auto part : parts | std::views::split(','))
+      c.body_parts.emplace_back(part.begin(), part.end());
+  }
   return c;
 }
 
@@ -270,6 +277,26 @@ class SqliteUnit final : public Unit {
         .run();
   }
 
+  std::vector<BranchChange> branches(const std::string& id) override {
+    std::vector<BranchChange> out;
+    auto s = db_.prepare(
+        "SELECT effective_on, branch_code FROM branch_history WHERE participant_id = ? ORDER BY "
+        "effective_on");
+    s.bind(1, id);
+    while (s.step()) out.push_back({s.column_text(0), s.column_text(1)});
+    return out;
+  }
+
+  void save_branch(const std::string& id, const BranchChange& change) override {
+    db_.prepare(
+           "INSERT OR REPLACE INTO branch_history (participant_id, effective_on, branch_code) VALUES (?, ?, "
+           "?)")
+        .bind(1, id)
+        .bind(2, change.effective_on)
+        .bind(3, change.branch_code)
+        .run();
+  }
+
   std::vector<PeriodFact> periods(const std::string& id) override { return periods_of(db_, id); }
 
   void save_period(const std::string& id, const PeriodFact& f) override {
@@ -322,7 +349,7 @@ class SqliteUnit final : public Unit {
     auto s = db_.prepare(
         fmt::format("INSERT OR REPLACE INTO claims ({}) VALUES ({})", kClaimColumns,
                     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"));
+                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"));
     int i = 1;
     const auto text = [&](const std::string& v) { s.bind(i++, v); };
     const auto number = [&](std::int64_t v) { s.bind(i++, v); };
@@ -366,6 +393,9 @@ class SqliteUnit final : public Unit {
     text(c.payment_reference);
     text(c.note);
     text(c.verified_by);
+    std::string parts;
+    for (const auto& part : c.body_parts) parts += (parts.empty() ? "" : ",") + part;
+    text(parts);
     s.run();
     for (const char* table : {"claim_documents", "claim_lines", "claim_family", "claim_children"})
       db_.prepare(fmt::format("DELETE FROM {} WHERE claim_id = ?", table)).bind(1, c.id).run();
@@ -581,6 +611,23 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
       // Where the consumer stands per partition, written with each batch: a restored store
       // re-reads what it applied after its backup (libs/store consumer_offsets.hpp).
       store::consumer_offsets_migration(8),
+      // The branch serving a participant from a day on: a moved worker's claim belongs to the
+      // branch in force on its event date. Participants known before start with their current
+      // branch from their registration day, the best this store knows of them.
+      {9, R"sql(
+        CREATE TABLE branch_history (
+          participant_id TEXT NOT NULL,
+          effective_on TEXT NOT NULL,
+          branch_code TEXT NOT NULL,
+          PRIMARY KEY (participant_id, effective_on)
+        ) WITHOUT ROWID;
+        INSERT INTO branch_history (participant_id, effective_on, branch_code)
+          SELECT participant_id, registered_on, branch_code FROM participants WHERE branch_code != '';
+      )sql"},
+      // JKK partial permanent disability: the body parts claimed, by the benefit table's names.
+      {10, R"sql(
+        ALTER TABLE claims ADD COLUMN body_parts TEXT NOT NULL DEFAULT '';
+      )sql"},
   };
 }
 

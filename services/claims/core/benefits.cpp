@@ -42,10 +42,13 @@ std::optional<Rupiah> largest_benefit(const BenefitSchedule& s) {
   auto unbounded = s;
   unbounded.max_benefit = std::numeric_limits<Rupiah>::max();
   Rupiah largest = 0;
-  for (const char* type : {type::kJkmDeath, type::kJkkDeath, type::kJkkIncapacity}) {
+  for (const char* type : {type::kJkmDeath, type::kJkkDeath, type::kJkkIncapacity, type::kJkkTotalDisability,
+                           type::kJkkPartialDisability}) {
     Claim c;
     c.type = type;
     c.incapacity_months = type == type::kJkkIncapacity ? s.incapacity_max_months : 0;
+    if (type == type::kJkkPartialDisability)
+      for (const auto& b : s.body_parts) c.body_parts.push_back(b.part);
     const auto benefit = compute_benefit(c, unbounded, s.max_declared_income);
     if (!benefit) return std::nullopt;
     largest = std::max(largest, benefit->total);
@@ -90,6 +93,21 @@ void validate(const std::vector<BenefitSchedule>& schedules, std::vector<std::st
       if (std::ranges::count(s.levels, l.level, &ScholarshipLevel::level) > 1)
         problems.push_back(fmt::format("{}: scholarship level \"{}\" is listed twice", where, l.level));
     }
+    if (!s.body_parts.empty() || s.disability_total_income_multiple != 0) {
+      positive(s.disability_total_income_multiple, "jkk_disability.total_income_multiple");
+      positive(s.disability_partial_income_multiple, "jkk_disability.partial_income_multiple");
+      if (s.disability_partial_max_bp < 1 || s.disability_partial_max_bp > 10000)
+        problems.push_back(fmt::format("{}: jkk_disability.partial_max_bp must be from 1 to 10000", where));
+      if (s.body_parts.empty())
+        problems.push_back(fmt::format("{}: jkk_disability.body_parts must not be empty", where));
+    }
+    for (const auto& b : s.body_parts) {
+      if (b.part.empty() || b.rate_bp < 1 || b.rate_bp > 10000)
+        problems.push_back(
+            fmt::format("{}: body part \"{}\" needs a name and a rate_bp from 1 to 10000", where, b.part));
+      if (std::ranges::count(s.body_parts, b.part, &BodyPart::part) > 1)
+        problems.push_back(fmt::format("{}: body part \"{}\" is listed twice", where, b.part));
+    }
     positive(s.max_declared_income, "max_declared_income");
     positive(s.max_benefit, "max_benefit");
     // max_benefit must cover every figure the rules compute at the top band, so that a claim
@@ -114,6 +132,11 @@ std::string join(const std::vector<std::string>& problems) {
 }
 
 }  // namespace
+
+const BodyPart* BenefitSchedule::body_part(const std::string& part) const {
+  const auto it = std::ranges::find(body_parts, part, &BodyPart::part);
+  return it == body_parts.end() ? nullptr : &*it;
+}
 
 const ScholarshipLevel* BenefitSchedule::level(const std::string& code) const {
   const auto it = std::ranges::find(levels, code, &ScholarshipLevel::level);
@@ -185,6 +208,22 @@ Result<BenefitTable> BenefitTable::parse(const std::string& yaml, const std::str
         l.max_years = static_cast<int>(lr.number(levels[j], "max_years"));
         s.levels.push_back(std::move(l));
       }
+      // Optional: a schedule without it pays no permanent disability.
+      if (const auto d = node["jkk_disability"]) {
+        s.disability_total_income_multiple =
+            static_cast<int>(r.number(node, "jkk_disability.total_income_multiple"));
+        s.disability_partial_income_multiple =
+            static_cast<int>(r.number(node, "jkk_disability.partial_income_multiple"));
+        s.disability_partial_max_bp = static_cast<int>(r.number(node, "jkk_disability.partial_max_bp"));
+        const auto parts = d["body_parts"];
+        for (std::size_t j = 0; parts && j < parts.size(); ++j) {
+          YamlReader br{problems, fmt::format("schedules[{}].jkk_disability.body_parts[{}]", i, j)};
+          BodyPart b;
+          b.part = parts[j]["part"] ? parts[j]["part"].as<std::string>() : "";
+          b.rate_bp = static_cast<int>(br.number(parts[j], "rate_bp"));
+          s.body_parts.push_back(std::move(b));
+        }
+      }
       schedules.push_back(std::move(s));
     }
   } catch (const YAML::Exception& e) {
@@ -244,6 +283,29 @@ Result<Benefit> compute_benefit(const Claim& claim, const BenefitSchedule& s, Ru
            basis(fmt::format("{} month(s) x {} ({}% of declared income {}) after month {}", reduced,
                              format_rupiah(reduced_monthly), s.incapacity_reduced_rate_bp / 100, income_text,
                              s.incapacity_full_months))});
+  } else if (claim.type == type::kJkkTotalDisability) {
+    lines.push_back({"jkk_total_disability", figure(checked_mul(income, s.disability_total_income_multiple)),
+                     basis(fmt::format("total permanent disability: {} x declared income {}",
+                                       s.disability_total_income_multiple, income_text))});
+  } else if (claim.type == type::kJkkPartialDisability) {
+    // Each part at its rate of (multiple x income); the rates together count up to the cap, taken
+    // from the last parts listed.
+    const auto base = figure(checked_mul(income, s.disability_partial_income_multiple));
+    int left_bp = s.disability_partial_max_bp;
+    for (const auto& name : claim.body_parts) {
+      const auto* part = s.body_part(name);
+      if (part == nullptr) continue;  // refused at filing
+      const int rate = std::min(part->rate_bp, left_bp);
+      left_bp -= rate;
+      lines.push_back(
+          {"jkk_partial_disability:" + part->part, figure(apply_rate(base, rate)),
+           basis(fmt::format("{}: {}.{:02}% x {} x declared income {}{}", part->part, rate / 100, rate % 100,
+                             s.disability_partial_income_multiple, income_text,
+                             rate < part->rate_bp ? fmt::format(" (the parts together count up to {}.{:02}%)",
+                                                                s.disability_partial_max_bp / 100,
+                                                                s.disability_partial_max_bp % 100)
+                                                  : ""))});
+    }
   } else if (claim.type == type::kJkkMedical) {
     const auto amount = claim.verified_amount > 0 ? claim.verified_amount : claim.claimed_amount;
     lines.push_back({"jkk_medical", amount,

@@ -20,6 +20,13 @@ struct ScholarshipLevel {
   int max_years = 0;
 };
 
+// A row of the permanent partial disability table: a body part (or function) lost, by name, and
+// its percentage in basis points.
+struct BodyPart {
+  std::string part;
+  int rate_bp = 0;
+};
+
 struct BenefitSchedule {
   std::string name;
   Date effective_from;
@@ -37,8 +44,14 @@ struct BenefitSchedule {
   int scholarship_max_age = 0;
   int scholarship_min_contribution_months = 0;  // the JKM scholarship only (after a jkm_death)
   std::vector<ScholarshipLevel> levels;
+  // JKK permanent disability; a schedule without it (all zero) pays none.
+  int disability_total_income_multiple = 0;    // total: this many x declared income
+  int disability_partial_income_multiple = 0;  // partial: the parts' rates x this many x income
+  int disability_partial_max_bp = 0;           // the parts' rates together count up to this
+  std::vector<BodyPart> body_parts;
 
   const ScholarshipLevel* level(const std::string& code) const;
+  const BodyPart* body_part(const std::string& part) const;
 };
 
 class BenefitTable {
@@ -64,6 +77,8 @@ struct Benefit {
 };
 
 // Benefit lines of a claim from the schedule: JKM death, JKK death (on the declared income),
+// JKK permanent disability (total: a multiple of the declared income; partial: one line per body
+// part at its rate x a multiple of it, the rates together capped),
 // temporary incapacity (months at full, then reduced rate), medical costs (the verified amount,
 // else the claimed one), scholarships (one line per child), and their total. The declared
 // income counts up to the schedule's max_declared_income (a band above the top one was never

@@ -27,6 +27,7 @@ Error field_error(std::string field, std::string rule) {
 // schedule's limit is checked later) and a step a claim type's checklist.
 constexpr std::size_t kMaxFamily = 20;
 constexpr std::size_t kMaxChildren = 10;
+constexpr std::size_t kMaxBodyParts = 20;
 constexpr std::size_t kMaxDocuments = 20;
 // Field rules beyond libs/common's usual ones (jaring/common/text.hpp).
 constexpr text::Rule kOptionalId{text::Kind::kToken, 64, false};
@@ -106,6 +107,231 @@ Error unknown_participant(const std::string& participant_id) {
 
 }  // namespace
 
+// ---------------------------------------------------------------- filing rules
+
+std::vector<FieldViolation> check_filing(const FileCommand& c, const BenefitTable& benefits,
+                                         Date today_date) {
+  const auto today_text = date_text(today_date);
+  const bool scholarship = c.claim_type == type::kScholarship;
+  const bool own = by_participant(c.claim_type);
+  std::vector<FieldViolation> bad;
+  if (c.idempotency_key.empty()) {
+    bad.push_back({"idempotency_key", "required: a retried filing must not file twice"});
+  } else {
+    text::check(bad, "idempotency_key", c.idempotency_key, text::kIdempotencyKey);
+  }
+  text::check(bad, "participant_id", c.participant_id, text::kId);
+  text::check(bad, "agent_id", c.agent_id, kOptionalId);
+  text::check(bad, "note", c.note, text::kNote);
+  if (!codes::one_of(c.claim_type, kClaimTypes))
+    bad.push_back({"claim_type",
+                   "must be jkm_death, jkk_death, jkk_temporary_incapacity, jkk_medical, scholarship, "
+                   "jkk_total_disability or jkk_partial_disability"});
+  const auto event = parse_date(c.event_date);
+  if (!scholarship) {
+    if (!event) {
+      bad.push_back({"event_date", "must be a date YYYY-MM-DD"});
+    } else if (*event > today_date) {
+      bad.push_back({"event_date", fmt::format("must not be in the future (today is {})", today_text)});
+    }
+  } else if (!c.event_date.empty()) {
+    bad.push_back({"event_date", "leave empty for a scholarship: the death claim's date applies"});
+  }
+  text::check(bad, "claimant.name", c.claimant.name, text::kName);
+  if (!c.claimant.nik.empty() && (c.claimant.nik.size() != 16 || !digits_only(c.claimant.nik)))
+    bad.push_back({"claimant.nik", "must be 16 digits"});
+  if (!c.claimant.phone.empty() && !valid_phone(c.claimant.phone))
+    bad.push_back({"claimant.phone", "must be a phone number: an optional + and 8 to 15 digits"});
+  if (own) {
+    if (!c.claimant.relation.empty() && c.claimant.relation != "self")
+      bad.push_back({"claimant.relation",
+                     "must be self (or empty): the participant claims JKK incapacity and "
+                     "medical costs"});
+  } else if (!heir_rank(c.claimant.relation)) {
+    bad.push_back({"claimant.relation",
+                   "must be an heir: spouse, child, parent, grandchild, grandparent, sibling, "
+                   "parent_in_law or will"});
+  }
+  if (check_count(bad, "family", c.family.size(), kMaxFamily)) {
+    for (std::size_t i = 0; i < c.family.size(); ++i) {
+      if (!heir_rank(c.family[i].relation))
+        bad.push_back({fmt::format("family[{}].relation", i), "must be an heir relation"});
+      text::check(bad, fmt::format("family[{}].name", i), c.family[i].name, kOptionalName);
+    }
+  }
+  if (c.claim_type == type::kJkkIncapacity) {
+    if (c.incapacity_months < 1) bad.push_back({"incapacity_months", "must be at least 1"});
+  } else if (c.incapacity_months != 0) {
+    bad.push_back({"incapacity_months", "only for jkk_temporary_incapacity"});
+  }
+  if (c.claim_type == type::kJkkPartialDisability) {
+    if (c.body_parts.empty())
+      bad.push_back({"body_parts", "must name at least one body part of the benefit table"});
+    if (check_count(bad, "body_parts", c.body_parts.size(), kMaxBodyParts)) {
+      for (std::size_t i = 0; i < c.body_parts.size(); ++i)
+        text::check(bad, fmt::format("body_parts[{}]", i), c.body_parts[i], text::kId);
+    }
+  } else if (!c.body_parts.empty()) {
+    bad.push_back({"body_parts", "only for jkk_partial_disability"});
+  }
+  if (c.claim_type == type::kJkkMedical) {
+    if (c.claimed_amount <= 0)
+      bad.push_back({"claimed_amount", "must be the medical costs claimed, in rupiah"});
+  } else if (c.claimed_amount != 0) {
+    bad.push_back({"claimed_amount", "only for jkk_medical"});
+  }
+  if (c.requested_amount < 0) bad.push_back({"requested_amount", "must not be negative"});
+  if (scholarship) {
+    if (c.death_claim_id.empty()) {
+      bad.push_back({"death_claim_id", "required: the paid death claim"});
+    } else {
+      text::check(bad, "death_claim_id", c.death_claim_id, text::kId);
+    }
+    if (c.scholarship_year < 1900 || c.scholarship_year > static_cast<int>(today_date.year()) + 1)
+      bad.push_back({"scholarship_year",
+                     fmt::format("must be a year up to {}", static_cast<int>(today_date.year()) + 1)});
+    if (c.children.empty()) bad.push_back({"children", "at least one child"});
+    std::set<std::string> seen;
+    const bool few = check_count(bad, "children", c.children.size(), kMaxChildren);
+    for (std::size_t i = 0; few && i < c.children.size(); ++i) {
+      const auto& ch = c.children[i];
+      const auto at = [&](const char* f) { return fmt::format("children[{}].{}", i, f); };
+      const bool named = text::check(bad, at("name"), ch.name, text::kName);
+      if (!parse_date(ch.birth_date)) bad.push_back({at("birth_date"), "must be a date YYYY-MM-DD"});
+      text::check(bad, at("level"), ch.level, kCode);
+      if (named && !seen.insert(child_key(ch)).second)
+        bad.push_back({at("name"), "the same child is listed twice"});
+    }
+  } else {
+    if (!c.death_claim_id.empty()) bad.push_back({"death_claim_id", "only for scholarship"});
+    if (!c.children.empty()) bad.push_back({"children", "only for scholarship"});
+    if (c.scholarship_year != 0) bad.push_back({"scholarship_year", "only for scholarship"});
+  }
+  // Amounts above the most one claim pays under the schedule of the event (of the school year
+  // for a scholarship), before anything is read.
+  if (bad.empty()) {
+    const auto date =
+        scholarship ? Date{std::chrono::year(c.scholarship_year), std::chrono::January, std::chrono::day(1)}
+                    : *event;
+    if (const auto s = benefits.on(date)) {
+      const auto ceiling = fmt::format("must be at most {}, the most one claim pays ({})",
+                                       format_rupiah((*s)->max_benefit), (*s)->name);
+      if (c.claimed_amount > (*s)->max_benefit) bad.push_back({"claimed_amount", ceiling});
+      if (c.requested_amount > (*s)->max_benefit) bad.push_back({"requested_amount", ceiling});
+    }
+  }
+  return bad;
+}
+
+Result<void> check_type_rules(const FileCommand& c, const BenefitSchedule& s, Date today_date) {
+  const auto event = parse_date(c.event_date);
+  if (!event && c.claim_type != type::kScholarship)
+    return fail(field_error("event_date", "must be a date YYYY-MM-DD"));
+  if (c.claim_type == type::kJkkTotalDisability || c.claim_type == type::kJkkPartialDisability) {
+    if (s.disability_total_income_multiple == 0)
+      return fail(field_error("event_date", fmt::format("the benefit schedule in effect then ({}) pays no "
+                                                        "permanent disability",
+                                                        s.name)));
+    for (std::size_t i = 0; i < c.body_parts.size(); ++i) {
+      const auto field = fmt::format("body_parts[{}]", i);
+      if (s.body_part(c.body_parts[i]) == nullptr) {
+        std::string names;
+        for (const auto& b : s.body_parts) names += (names.empty() ? "" : ", ") + b.part;
+        return fail(field_error(field, fmt::format("'{}' is not in the body part table of {}: one of {}",
+                                                   c.body_parts[i], s.name, names)));
+      }
+      if (std::count(c.body_parts.begin(), c.body_parts.begin() + static_cast<std::ptrdiff_t>(i),
+                     c.body_parts[i]) > 0)
+        return fail(field_error(field, fmt::format("'{}' is listed twice", c.body_parts[i])));
+    }
+  }
+  if (c.claim_type == type::kJkkIncapacity) {
+    if (c.incapacity_months > s.incapacity_max_months)
+      return fail(field_error("incapacity_months", fmt::format("at most {} months per claim ({})",
+                                                               s.incapacity_max_months, s.name)));
+    const auto months_elapsed =
+        month_index(today_date) - month_index(*event) + (today_date.day() >= event->day() ? 0 : -1);
+    if (c.incapacity_months > std::max(1, months_elapsed + 1))
+      return fail(
+          field_error("incapacity_months",
+                      fmt::format("{} month(s) since the accident on {}: months not yet passed cannot be "
+                                  "claimed",
+                                  std::max(0, months_elapsed), c.event_date)));
+  }
+  return {};
+}
+
+Result<void> check_scholarship(const FileCommand& c, const BenefitSchedule& s,
+                               std::span<const ScholarshipRecord> previous) {
+  std::set<std::string> children;
+  for (const auto& r : previous) children.insert(child_key(r.child));
+  for (const auto& ch : c.children) children.insert(child_key(ch));
+  if (static_cast<int>(children.size()) > s.scholarship_max_children)
+    return fail(field_error("children", fmt::format("a scholarship is for at most {} children ({} with those "
+                                                    "claimed before)",
+                                                    s.scholarship_max_children, children.size())));
+  for (std::size_t i = 0; i < c.children.size(); ++i) {
+    const auto& ch = c.children[i];
+    const auto at = [&](const char* f) { return fmt::format("children[{}].{}", i, f); };
+    const auto* level = s.level(ch.level);
+    if (level == nullptr) {
+      std::vector<std::string> names;
+      for (const auto& l : s.levels) names.push_back(l.level);
+      return fail(field_error(at("level"), "must be one of " + join(names)));
+    }
+    if (ch.school_year < 1 || ch.school_year > level->max_years)
+      return fail(field_error(at("school_year"),
+                              fmt::format("{} is paid for years 1 to {}", ch.level, level->max_years)));
+    const Date january{std::chrono::year(c.scholarship_year), std::chrono::January, std::chrono::day(1)};
+    const auto age = age_on(*parse_date(ch.birth_date), january);
+    if (age >= s.scholarship_max_age)
+      return fail(field_error(at("birth_date"), fmt::format("the scholarship ends at {}: {} on 1 January {}",
+                                                            s.scholarship_max_age, age, c.scholarship_year)));
+    if (ch.married) return fail(field_error(at("married"), "the scholarship ends at marriage"));
+    if (ch.working) return fail(field_error(at("working"), "the scholarship ends when the child works"));
+    int years_at_level = 0;
+    for (const auto& r : previous) {
+      if (child_key(r.child) != child_key(ch)) continue;
+      if (r.year == c.scholarship_year)
+        return fail(
+            field_error(at("name"), fmt::format("already claimed for {}: a scholarship is claimed once a "
+                                                "year",
+                                                c.scholarship_year)));
+      if (r.child.level == ch.level) ++years_at_level;
+    }
+    if (years_at_level >= level->max_years)
+      return fail(field_error(at("level"), fmt::format("{} was paid {} year(s) already, the most it pays",
+                                                       ch.level, years_at_level)));
+  }
+
+  return {};
+}
+
+std::string rule_refusal(const Claim& claim, const Claim* death, const BenefitSchedule& s, Date today_date) {
+  std::string refusal;
+  if (claim.type == type::kScholarship) {
+    // The minimum period is the JKM scholarship's only: a JKK scholarship (death from work) has
+    // none.
+    if (death != nullptr && death->type == type::kJkmDeath &&
+        claim.coverage.contribution_months < s.scholarship_min_contribution_months)
+      refusal = fmt::format("a JKM scholarship needs at least {} months of contributions; {} were paid by {}",
+                            s.scholarship_min_contribution_months, claim.coverage.contribution_months,
+                            claim.event_date);
+  } else if (!claim.coverage.eligible) {
+    refusal = "not covered on the event date: " + claim.coverage.reason;
+  }
+  if (const auto event = parse_date(claim.event_date);
+      refusal.empty() && event && claim.type.starts_with("jkk_")) {
+    const auto limit = add_years(*event, s.jkk_claim_limit_years);
+    if (today_date > limit)
+      refusal = fmt::format(
+          "JKK rights lapse {} years after the accident: the accident was on {}, the limit was {}, "
+          "filed on {}",
+          s.jkk_claim_limit_years, claim.event_date, date_text(limit), date_text(today_date));
+  }
+  return refusal;
+}
+
 std::string fingerprint(const FileCommand& c) {
   // Unit separators keep fields apart; the order is fixed.
   std::string out =
@@ -114,6 +340,7 @@ std::string fingerprint(const FileCommand& c) {
                   c.claimant.relation, c.claimant.phone, c.agent_id, c.incapacity_months, c.claimed_amount,
                   c.death_claim_id, c.scholarship_year, c.requested_amount, c.note);
   for (const auto& f : c.family) out += fmt::format("\x1e{}\x1f{}\x1f{}", f.relation, f.alive, f.name);
+  for (const auto& b : c.body_parts) out += fmt::format("\x1c{}", b);
   for (const auto& ch : c.children)
     out += fmt::format("\x1d{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", ch.name, ch.birth_date, ch.level,
                        ch.school_year, ch.married, ch.working);
@@ -146,6 +373,7 @@ Result<void> Claims::participant_registered(const std::string& event_id, const P
     unit.save_participant(p);
     // The band declared at registration is in force from the registration day.
     if (p.income_band > 0) unit.save_income(p.participant_id, {p.registered_on, p.income_band});
+    if (!p.branch_code.empty()) unit.save_branch(p.participant_id, {p.registered_on, p.branch_code});
     return {};
   });
 }
@@ -169,11 +397,21 @@ Result<void> Claims::participant_updated(const std::string& event_id, const std:
 }
 
 Result<void> Claims::participant_moved(const std::string& event_id, const std::string& participant_id,
-                                       const std::string& to_rw_code) {
+                                       const std::string& to_rw_code, const std::string& to_branch_code,
+                                       const std::string& moved_on, TimePoint at) {
+  if (!moved_on.empty() && !parse_date(moved_on))
+    return fail(Error::invalid({{"moved_on", "must be YYYY-MM-DD"}}));
   return project(event_id, [&](Unit& unit) -> Result<void> {
     auto p = unit.participant(participant_id);
     if (!p) return fail(Error::not_found("ParticipantMoved for an unknown participant " + participant_id));
     p->rw_code = to_rw_code;
+    if (!to_branch_code.empty() && to_branch_code != p->branch_code) {
+      // The branch before stays in the history: claims for earlier events still belong to it.
+      if (unit.branches(participant_id).empty())
+        unit.save_branch(participant_id, {p->registered_on, p->branch_code});
+      unit.save_branch(participant_id, {moved_on.empty() ? jakarta_date(at) : moved_on, to_branch_code});
+      p->branch_code = to_branch_code;
+    }
     unit.save_participant(*p);
     return {};
   });
@@ -302,101 +540,7 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
   const bool own = by_participant(c.claim_type);
 
   // Checks that need no store: every broken rule at once.
-  std::vector<FieldViolation> bad;
-  if (c.idempotency_key.empty()) {
-    bad.push_back({"idempotency_key", "required: a retried filing must not file twice"});
-  } else {
-    text::check(bad, "idempotency_key", c.idempotency_key, text::kIdempotencyKey);
-  }
-  text::check(bad, "participant_id", c.participant_id, text::kId);
-  text::check(bad, "agent_id", c.agent_id, kOptionalId);
-  text::check(bad, "note", c.note, text::kNote);
-  if (!codes::one_of(c.claim_type, kClaimTypes))
-    bad.push_back(
-        {"claim_type", "must be jkm_death, jkk_death, jkk_temporary_incapacity, jkk_medical or scholarship"});
-  const auto event = parse_date(c.event_date);
-  if (!scholarship) {
-    if (!event) {
-      bad.push_back({"event_date", "must be a date YYYY-MM-DD"});
-    } else if (*event > today_date) {
-      bad.push_back({"event_date", fmt::format("must not be in the future (today is {})", today_text)});
-    }
-  } else if (!c.event_date.empty()) {
-    bad.push_back({"event_date", "leave empty for a scholarship: the death claim's date applies"});
-  }
-  text::check(bad, "claimant.name", c.claimant.name, text::kName);
-  if (!c.claimant.nik.empty() && (c.claimant.nik.size() != 16 || !digits_only(c.claimant.nik)))
-    bad.push_back({"claimant.nik", "must be 16 digits"});
-  if (!c.claimant.phone.empty() && !valid_phone(c.claimant.phone))
-    bad.push_back({"claimant.phone", "must be a phone number: an optional + and 8 to 15 digits"});
-  if (own) {
-    if (!c.claimant.relation.empty() && c.claimant.relation != "self")
-      bad.push_back({"claimant.relation",
-                     "must be self (or empty): the participant claims JKK incapacity and "
-                     "medical costs"});
-  } else if (!heir_rank(c.claimant.relation)) {
-    bad.push_back({"claimant.relation",
-                   "must be an heir: spouse, child, parent, grandchild, grandparent, sibling, "
-                   "parent_in_law or will"});
-  }
-  if (check_count(bad, "family", c.family.size(), kMaxFamily)) {
-    for (std::size_t i = 0; i < c.family.size(); ++i) {
-      if (!heir_rank(c.family[i].relation))
-        bad.push_back({fmt::format("family[{}].relation", i), "must be an heir relation"});
-      text::check(bad, fmt::format("family[{}].name", i), c.family[i].name, kOptionalName);
-    }
-  }
-  if (c.claim_type == type::kJkkIncapacity) {
-    if (c.incapacity_months < 1) bad.push_back({"incapacity_months", "must be at least 1"});
-  } else if (c.incapacity_months != 0) {
-    bad.push_back({"incapacity_months", "only for jkk_temporary_incapacity"});
-  }
-  if (c.claim_type == type::kJkkMedical) {
-    if (c.claimed_amount <= 0)
-      bad.push_back({"claimed_amount", "must be the medical costs claimed, in rupiah"});
-  } else if (c.claimed_amount != 0) {
-    bad.push_back({"claimed_amount", "only for jkk_medical"});
-  }
-  if (c.requested_amount < 0) bad.push_back({"requested_amount", "must not be negative"});
-  if (scholarship) {
-    if (c.death_claim_id.empty()) {
-      bad.push_back({"death_claim_id", "required: the paid death claim"});
-    } else {
-      text::check(bad, "death_claim_id", c.death_claim_id, text::kId);
-    }
-    if (c.scholarship_year < 1900 || c.scholarship_year > static_cast<int>(today_date.year()) + 1)
-      bad.push_back({"scholarship_year",
-                     fmt::format("must be a year up to {}", static_cast<int>(today_date.year()) + 1)});
-    if (c.children.empty()) bad.push_back({"children", "at least one child"});
-    std::set<std::string> seen;
-    const bool few = check_count(bad, "children", c.children.size(), kMaxChildren);
-    for (std::size_t i = 0; few && i < c.children.size(); ++i) {
-      const auto& ch = c.children[i];
-      const auto at = [&](const char* f) { return fmt::format("children[{}].{}", i, f); };
-      const bool named = text::check(bad, at("name"), ch.name, text::kName);
-      if (!parse_date(ch.birth_date)) bad.push_back({at("birth_date"), "must be a date YYYY-MM-DD"});
-      text::check(bad, at("level"), ch.level, kCode);
-      if (named && !seen.insert(child_key(ch)).second)
-        bad.push_back({at("name"), "the same child is listed twice"});
-    }
-  } else {
-    if (!c.death_claim_id.empty()) bad.push_back({"death_claim_id", "only for scholarship"});
-    if (!c.children.empty()) bad.push_back({"children", "only for scholarship"});
-    if (c.scholarship_year != 0) bad.push_back({"scholarship_year", "only for scholarship"});
-  }
-  // Amounts above the most one claim pays under the schedule of the event (of the school year
-  // for a scholarship), before anything is read.
-  if (bad.empty()) {
-    const auto date =
-        scholarship ? Date{std::chrono::year(c.scholarship_year), std::chrono::January, std::chrono::day(1)}
-                    : *event;
-    if (const auto s = benefits_.on(date)) {
-      const auto ceiling = fmt::format("must be at most {}, the most one claim pays ({})",
-                                       format_rupiah((*s)->max_benefit), (*s)->name);
-      if (c.claimed_amount > (*s)->max_benefit) bad.push_back({"claimed_amount", ceiling});
-      if (c.requested_amount > (*s)->max_benefit) bad.push_back({"requested_amount", ceiling});
-    }
-  }
+  auto bad = check_filing(c, benefits_, today_date);
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
 
   const auto print = fingerprint(c);
@@ -413,7 +557,12 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
       return {};
     }
     const auto participant = unit.participant(c.participant_id);
-    if (!participant || !scope.covers(row_of(*participant)))
+    // A moved worker's claim belongs to the branch that served them on the event date: its staff
+    // may file it as well as the branch serving them now.
+    const auto event_branch =
+        participant ? branch_on(unit.branches(c.participant_id), c.event_date, participant->branch_code) : "";
+    if (!participant || !(scope.covers(row_of(*participant)) ||
+                          scope.covers({event_branch, participant->rw_code, participant->agent_id, ""})))
       return fail(unknown_participant(c.participant_id));
     Claim claim;
     claim.id = new_id("c_");
@@ -423,13 +572,14 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
     claim.type = c.claim_type;
     claim.event_date = c.event_date;
     claim.rw_code = participant->rw_code;
-    claim.branch_code = participant->branch_code;
+    claim.branch_code = event_branch;
     // A filing that names no agent keeps the participant's, who registered them.
     claim.agent_id = c.agent_id.empty() ? participant->agent_id : c.agent_id;
     claim.claimant = c.claimant;
     if (own) claim.claimant.relation = "self";
     claim.family = c.family;
     claim.incapacity_months = c.incapacity_months;
+    claim.body_parts = c.body_parts;
     claim.claimed_amount = c.claimed_amount;
     claim.requested_amount = c.requested_amount;
     claim.death_claim_id = c.death_claim_id;
@@ -472,87 +622,15 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
     const BenefitSchedule& s = **schedule;
 
     // Type rules on amounts and children: INVALID_ARGUMENT naming the field.
-    if (c.claim_type == type::kJkkIncapacity) {
-      if (c.incapacity_months > s.incapacity_max_months)
-        return fail(field_error("incapacity_months", fmt::format("at most {} months per claim ({})",
-                                                                 s.incapacity_max_months, s.name)));
-      const auto months_elapsed =
-          month_index(today_date) - month_index(*event) + (today_date.day() >= event->day() ? 0 : -1);
-      if (c.incapacity_months > std::max(1, months_elapsed + 1))
-        return fail(
-            field_error("incapacity_months",
-                        fmt::format("{} month(s) since the accident on {}: months not yet passed cannot be "
-                                    "claimed",
-                                    std::max(0, months_elapsed), c.event_date)));
-    }
+    if (auto ok = check_type_rules(c, s, today_date); !ok) return ok;
     if (scholarship) {
-      const auto previous = unit.scholarships_of(c.death_claim_id);
-      std::set<std::string> children;
-      for (const auto& r : previous) children.insert(child_key(r.child));
-      for (const auto& ch : c.children) children.insert(child_key(ch));
-      if (static_cast<int>(children.size()) > s.scholarship_max_children)
-        return fail(
-            field_error("children", fmt::format("a scholarship is for at most {} children ({} with those "
-                                                "claimed before)",
-                                                s.scholarship_max_children, children.size())));
-      for (std::size_t i = 0; i < c.children.size(); ++i) {
-        const auto& ch = c.children[i];
-        const auto at = [&](const char* f) { return fmt::format("children[{}].{}", i, f); };
-        const auto* level = s.level(ch.level);
-        if (level == nullptr) {
-          std::vector<std::string> names;
-          for (const auto& l : s.levels) names.push_back(l.level);
-          return fail(field_error(at("level"), "must be one of " + join(names)));
-        }
-        if (ch.school_year < 1 || ch.school_year > level->max_years)
-          return fail(field_error(at("school_year"),
-                                  fmt::format("{} is paid for years 1 to {}", ch.level, level->max_years)));
-        const Date january{std::chrono::year(c.scholarship_year), std::chrono::January, std::chrono::day(1)};
-        const auto age = age_on(*parse_date(ch.birth_date), january);
-        if (age >= s.scholarship_max_age)
-          return fail(
-              field_error(at("birth_date"), fmt::format("the scholarship ends at {}: {} on 1 January {}",
-                                                        s.scholarship_max_age, age, c.scholarship_year)));
-        if (ch.married) return fail(field_error(at("married"), "the scholarship ends at marriage"));
-        if (ch.working) return fail(field_error(at("working"), "the scholarship ends when the child works"));
-        int years_at_level = 0;
-        for (const auto& r : previous) {
-          if (child_key(r.child) != child_key(ch)) continue;
-          if (r.year == c.scholarship_year)
-            return fail(
-                field_error(at("name"), fmt::format("already claimed for {}: a scholarship is claimed once a "
-                                                    "year",
-                                                    c.scholarship_year)));
-          if (r.child.level == ch.level) ++years_at_level;
-        }
-        if (years_at_level >= level->max_years)
-          return fail(field_error(at("level"), fmt::format("{} was paid {} year(s) already, the most it pays",
-                                                           ch.level, years_at_level)));
-      }
+      if (auto ok = check_scholarship(c, s, unit.scholarships_of(c.death_claim_id)); !ok) return ok;
     }
 
     // Eligibility in business time: the event date's period as it stood on that date.
     const auto periods = unit.periods(c.participant_id);
     claim.coverage = judge_coverage(*participant, periods, claim.event_date, settings_);
-    if (scholarship) {
-      // The minimum period is the JKM scholarship's only: a JKK scholarship (death from work) has
-      // none.
-      if (death->type == type::kJkmDeath &&
-          claim.coverage.contribution_months < s.scholarship_min_contribution_months)
-        refusal = fmt::format(
-            "a JKM scholarship needs at least {} months of contributions; {} were paid by {}",
-            s.scholarship_min_contribution_months, claim.coverage.contribution_months, claim.event_date);
-    } else if (!claim.coverage.eligible) {
-      refusal = "not covered on the event date: " + claim.coverage.reason;
-    }
-    if (refusal.empty() && c.claim_type.starts_with("jkk_")) {
-      const auto limit = add_years(*event, s.jkk_claim_limit_years);
-      if (today_date > limit)
-        refusal = fmt::format(
-            "JKK rights lapse {} years after the accident: the accident was on {}, the limit was {}, "
-            "filed on {}",
-            s.jkk_claim_limit_years, c.event_date, date_text(limit), today_text);
-    }
+    refusal = rule_refusal(claim, death ? &*death : nullptr, s, today_date);
 
     // The band in force on the event date: a raise declared after the accident pays nothing more.
     auto benefit = compute_benefit(claim, s, income_on(unit.incomes(c.participant_id), claim.event_date));

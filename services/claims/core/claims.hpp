@@ -4,6 +4,7 @@
 // filed > verified > approved > paid, or rejected with a reason. Every step records who did it
 // and when; every change and its events commit together through the Store.
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ struct FileCommand {
   std::vector<FamilyMember> family;
   std::string agent_id;
   int incapacity_months = 0;
+  std::vector<std::string> body_parts;  // jkk_partial_disability: the parts lost, by table name
   Rupiah claimed_amount = 0;
   std::string death_claim_id;
   int scholarship_year = 0;
@@ -50,8 +52,11 @@ class Claims {
   Result<void> participant_updated(const std::string& event_id, const std::string& participant_id,
                                    const std::string& rw_code, const std::string& category,
                                    Rupiah income_band, TimePoint at);
+  // A move; with `to_branch_code`, the participant's branch from `moved_on` (YYYY-MM-DD; the
+  // Jakarta day of `at` when empty) on.
   Result<void> participant_moved(const std::string& event_id, const std::string& participant_id,
-                                 const std::string& to_rw_code);
+                                 const std::string& to_rw_code, const std::string& to_branch_code = "",
+                                 const std::string& moved_on = "", TimePoint at = {});
   Result<void> participant_exited(const std::string& event_id, const std::string& participant_id,
                                   const std::string& reason, const std::string& exit_date);
   Result<void> contribution_billed(const std::string& event_id, const std::string& participant_id,
@@ -106,6 +111,25 @@ class Claims {
   Settings settings_;
   const Clock& clock_;
 };
+
+// Claims::file in parts, each testable alone; file runs them in this order.
+// The checks that need no store nor schedule beyond amount ceilings: every broken rule at once
+// (an empty list when the filing may go on).
+std::vector<FieldViolation> check_filing(const FileCommand& command, const BenefitTable& benefits,
+                                         Date today);
+// The rules of the event's schedule on the claim type: incapacity months (at most the schedule's,
+// and only months passed by `today`) and permanent disability (the schedule pays it; body parts
+// by the table's names, each once). INVALID_ARGUMENT naming the field.
+Result<void> check_type_rules(const FileCommand& command, const BenefitSchedule& schedule, Date today);
+// A scholarship's children against the schedule and the scholarships claimed before for the same
+// death: at most max_children, levels and years, age, marriage, work, once a year.
+Result<void> check_scholarship(const FileCommand& command, const BenefitSchedule& schedule,
+                               std::span<const ScholarshipRecord> previous);
+// The rule that refuses a claim the filing checks let through (it is recorded, then rejected
+// with this reason), or "": not covered on the event date (claim.coverage, judged before), the
+// JKM scholarship's minimum period (`death`: the paid death claim of a scholarship), the JKK
+// 5-year limit.
+std::string rule_refusal(const Claim& claim, const Claim* death, const BenefitSchedule& schedule, Date today);
 
 // The fingerprint of a filing, to tell a retry from a different request under the same key.
 std::string fingerprint(const FileCommand& command);

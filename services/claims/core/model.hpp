@@ -19,6 +19,9 @@ inline constexpr const char* kJkkDeath = "jkk_death";
 inline constexpr const char* kJkkIncapacity = "jkk_temporary_incapacity";
 inline constexpr const char* kJkkMedical = "jkk_medical";
 inline constexpr const char* kScholarship = "scholarship";
+// JKK permanent disability after a work accident, claimed by the participant.
+inline constexpr const char* kJkkTotalDisability = "jkk_total_disability";
+inline constexpr const char* kJkkPartialDisability = "jkk_partial_disability";
 }  // namespace type
 
 namespace status {
@@ -48,6 +51,13 @@ struct Participant {
 struct IncomeChange {
   std::string effective_on;
   Rupiah band = 0;
+};
+
+// The branch office serving a participant from a day (YYYY-MM-DD) on: registration's, then each
+// move's. A claim belongs to the branch in force on its event date.
+struct BranchChange {
+  std::string effective_on;
+  std::string branch_code;
 };
 
 // One contribution period of a participant, from jaring.contribution.v1.
@@ -145,6 +155,7 @@ struct Claim {
   std::vector<FamilyMember> family;
   Coverage coverage;
   int incapacity_months = 0;
+  std::vector<std::string> body_parts;  // jkk_partial_disability: entries of the schedule's table
   Rupiah claimed_amount = 0;
   Rupiah verified_amount = 0;
   Rupiah requested_amount = 0;

@@ -26,6 +26,9 @@ class Unit {
   // that day's.
   virtual std::vector<IncomeChange> incomes(const std::string& participant_id) = 0;
   virtual void save_income(const std::string& participant_id, const IncomeChange& change) = 0;
+  // Branch history, oldest first.
+  virtual std::vector<BranchChange> branches(const std::string& participant_id) = 0;
+  virtual void save_branch(const std::string& participant_id, const BranchChange& change) = 0;
   virtual std::vector<PeriodFact> periods(const std::string& participant_id) = 0;
   virtual void save_period(const std::string& participant_id, const PeriodFact& fact) = 0;
   // The periods a payment touched, to take them back when it is reversed.

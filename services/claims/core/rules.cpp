@@ -14,7 +14,8 @@ bool is_death(const std::string& claim_type) {
 }
 
 bool by_participant(const std::string& claim_type) {
-  return claim_type == type::kJkkIncapacity || claim_type == type::kJkkMedical;
+  return claim_type == type::kJkkIncapacity || claim_type == type::kJkkMedical ||
+         claim_type == type::kJkkTotalDisability || claim_type == type::kJkkPartialDisability;
 }
 
 std::optional<int> heir_rank(std::string_view relation) {
@@ -50,6 +51,9 @@ std::vector<std::string> required_documents(const std::string& claim_type, const
     docs = {"participant_card", "ktp_participant", "accident_report", "medical_certificate"};
   } else if (claim_type == type::kJkkMedical) {
     docs = {"participant_card", "ktp_participant", "accident_report", "medical_receipts"};
+  } else if (claim_type == type::kJkkTotalDisability || claim_type == type::kJkkPartialDisability) {
+    // The doctor's statement of the permanent disability and its extent.
+    docs = {"participant_card", "ktp_participant", "accident_report", "disability_certificate"};
   } else if (claim_type == type::kScholarship) {
     docs = {"ktp_heir", "family_card", "school_certificate"};
   }
@@ -123,6 +127,17 @@ Coverage judge_coverage(const Participant& participant, std::span<const PeriodFa
                            event_date, c.unpaid_months, period, settings.lapse_after_months);
   }
   return c;
+}
+
+std::string branch_on(std::span<const BranchChange> changes, const std::string& date,
+                      const std::string& current) {
+  if (changes.empty()) return current;
+  auto branch = changes.front().branch_code;
+  // YYYY-MM-DD compares as text in date order.
+  for (const auto& c : changes) {
+    if (c.effective_on <= date) branch = c.branch_code;
+  }
+  return branch;
 }
 
 Rupiah income_on(std::span<const IncomeChange> changes, const std::string& date) {

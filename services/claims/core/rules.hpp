@@ -12,8 +12,13 @@
 
 namespace jaring::claims {
 
-inline constexpr std::string_view kClaimTypes[] = {"jkm_death", "jkk_death", "jkk_temporary_incapacity",
-                                                   "jkk_medical", "scholarship"};
+inline constexpr std::string_view kClaimTypes[] = {"jkm_death",
+                                                   "jkk_death",
+                                                   "jkk_temporary_incapacity",
+                                                   "jkk_medical",
+                                                   "scholarship",
+                                                   "jkk_total_disability",
+                                                   "jkk_partial_disability"};
 inline constexpr std::string_view kRelations[] = {"spouse",      "child",   "parent",        "grandchild",
                                                   "grandparent", "sibling", "parent_in_law", "will"};
 
@@ -35,6 +40,12 @@ std::vector<std::string> missing_documents(const Claim& claim);
 // The income band in force on `date` (YYYY-MM-DD): the latest change effective on or before it;
 // before the first change, the first one (the band declared at registration). 0 when none.
 Rupiah income_on(std::span<const IncomeChange> changes, const std::string& date);
+
+// The branch in force on `date` (YYYY-MM-DD): the latest change effective on or before it;
+// before the first one, the first; `current` when no change is known (participants announced
+// before branch history was kept).
+std::string branch_on(std::span<const BranchChange> changes, const std::string& date,
+                      const std::string& current);
 
 // The state of the event date's period on that date: paid (active); unpaid but at most
 // lapse_after_months unpaid months in a row (arrears: `settings.arrears_rule` decides); lapsed;

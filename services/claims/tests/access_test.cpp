@@ -142,5 +142,26 @@ TEST_F(AccessTest, ListsHoldOnlyInScopeClaimsPageByPage) {
   EXPECT_TRUE(store_.list(first, auth::Scope{}).claims.empty());
 }
 
+// ParticipantMoved carried no branch, so a moved worker's claims stayed with the first branch
+// whatever the date. A claim belongs to the branch serving the worker on the event date.
+TEST_F(AccessTest, AMovedWorkersClaimBelongsToTheBranchInForceOnTheEventDate) {
+  registered("p_moved", "a_1", "pulogebang");
+  ASSERT_TRUE(
+      core_->participant_moved("e_move", "p_moved", "31.75.03.1001.004", "rawamangun", "2026-03-05", {}));
+  auto before = core_->file(death_claim("k_before", "p_moved", "jkk_death", "2026-03-04"), agent_, kEveryone);
+  ASSERT_TRUE(before) << before.error().message;
+  EXPECT_EQ(before->branch_code, "pulogebang");
+  ASSERT_TRUE(core_->reject(before->id, "filed for the wrong date", approver_, kEveryone));
+  auto after = core_->file(death_claim("k_after", "p_moved", "jkk_death", "2026-03-05"), agent_, kEveryone);
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_EQ(after->branch_code, "rawamangun");
+  // The old branch's staff still reach a claim of theirs, and only that one.
+  ASSERT_TRUE(core_->reject(after->id, "a second filing", approver_, kEveryone));
+  EXPECT_TRUE(core_->file(death_claim("k_old", "p_moved", "jkk_death", "2026-03-04"), agent_,
+                          branch_scope("pulogebang")));
+  EXPECT_FALSE(core_->file(death_claim("k_old2", "p_moved", "jkk_death", "2026-03-06"), agent_,
+                           branch_scope("pulogebang")));
+}
+
 }  // namespace
 }  // namespace jaring::claims

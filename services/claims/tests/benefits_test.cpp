@@ -63,7 +63,7 @@ TEST_F(BenefitsTest, ABenefitAboveTheTablesMaximumIsRefusedNamingTheAmount) {
   Claim c;
   c.type = type::kJkkMedical;
   c.claimed_amount = today().max_benefit;
-  EXPECT_EQ(benefit(c, today(), 0).total, 1'000'000'000);
+  EXPECT_EQ(benefit(c, today(), 0).total, 1'200'000'000);
   c.claimed_amount = today().max_benefit + 1;
   auto refused = compute_benefit(c, today(), 0);
   ASSERT_FALSE(refused);
@@ -75,12 +75,36 @@ TEST_F(BenefitsTest, ABenefitAboveTheTablesMaximumIsRefusedNamingTheAmount) {
 
 TEST_F(BenefitsTest, ATableWhoseMaximumIsBelowItsOwnFiguresIsRefused) {
   std::string yaml = kDefaultBenefits;
-  yaml.replace(yaml.find("max_benefit: 1000000000"), 23, "max_benefit: 900000000");
+  yaml.replace(yaml.find("max_benefit: 1200000000"), 23, "max_benefit: 900000000");
   auto table = BenefitTable::parse(yaml, "small.yaml");
   ASSERT_FALSE(table);
-  EXPECT_NE(table.error().violations.at(0).rule.find("max_benefit 900000000 is below the 982000000"),
+  // Total permanent disability at the top band: 56 x 20,000,000.
+  EXPECT_NE(table.error().violations.at(0).rule.find("max_benefit 900000000 is below the 1120000000"),
             std::string::npos)
       << table.error().violations[0].rule;
+}
+
+// PP 44/2015 as amended by PP 82/2019: total 56 x income; partial: the table's rate x 80 x income.
+TEST_F(BenefitsTest, PermanentDisabilityTotalAndPartialByTheTable) {
+  Claim c;
+  c.type = type::kJkkTotalDisability;
+  EXPECT_EQ(benefit(c, today(), 1'000'000).total, 56'000'000);
+  EXPECT_EQ(benefit(c, today(), 2'500'000).total, 140'000'000);
+  c.type = type::kJkkPartialDisability;
+  c.body_parts = {"right_thumb"};  // 15% x 80 x 1,000,000
+  auto thumb = benefit(c, today(), 1'000'000);
+  EXPECT_EQ(thumb.total, 12'000'000);
+  ASSERT_EQ(thumb.lines.size(), 1u);
+  EXPECT_EQ(thumb.lines[0].component, "jkk_partial_disability:right_thumb");
+  c.body_parts = {"right_index_first_joint"};  // 4.5% x 80 x 1,500,000
+  EXPECT_EQ(benefit(c, today(), 1'500'000).total, 5'400'000);
+  // Parts add up, to at most 70% (a partial disability never pays more than a total one).
+  c.body_parts = {"sight_both_eyes", "hearing_one_ear"};
+  auto capped = benefit(c, today(), 1'000'000);
+  EXPECT_EQ(capped.total, 56'000'000);
+  ASSERT_EQ(capped.lines.size(), 2u);
+  EXPECT_EQ(capped.lines[1].amount, 0);
+  EXPECT_NE(capped.lines[1].basis.find("count up to 70.00%"), std::string::npos) << capped.lines[1].basis;
 }
 
 TEST_F(BenefitsTest, TemporaryIncapacityIsFullForTwelveMonthsThenHalf) {

@@ -44,6 +44,17 @@ inline FileCommand death_claim(const std::string& key, const std::string& id, co
   return c;
 }
 
+// A JKK claim the participant files for themself, after an accident on 20 February 2026.
+inline FileCommand own_claim(const std::string& key, const std::string& id, const std::string& type) {
+  FileCommand c;
+  c.idempotency_key = key;
+  c.participant_id = id;
+  c.claim_type = type;
+  c.event_date = "2026-02-20";
+  c.claimant = {"Budi Santoso", "", "", ""};
+  return c;
+}
+
 class ClaimsFixture : public ::testing::Test {
  protected:
   explicit ClaimsFixture(Settings settings = {})

@@ -9,6 +9,7 @@ namespace jaring::claims {
 namespace {
 
 using testing::death_claim;
+using testing::own_claim;
 
 class LifecycleTest : public testing::ClaimsFixture {
  protected:
@@ -193,13 +194,55 @@ TEST_F(LifecycleTest, FilingIsIdempotentByKey) {
   EXPECT_EQ(second.error().code, ErrorCode::kFailedPrecondition);
 }
 
+// JKK permanent disability (total and partial by the body part table), filed by the participant
+// and taken through maker-checker to payment like any claim.
+TEST_F(LifecycleTest, PermanentDisabilityClaimsByTheTableFromFilingToPayment) {
+  auto c = own_claim("k_partial", "p_1", "jkk_partial_disability");
+  auto none = core_->file(c, agent_, kEveryone);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().violations.at(0).field, "body_parts");
+  c.body_parts = {"right_thumb", "left_wing"};
+  auto unknown = core_->file(c, agent_, kEveryone);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(unknown.error().violations.at(0).field, "body_parts[1]");
+  EXPECT_NE(unknown.error().violations[0].rule.find("'left_wing' is not in the body part table"),
+            std::string::npos)
+      << unknown.error().violations[0].rule;
+  c.body_parts = {"right_thumb", "right_thumb"};
+  EXPECT_EQ(core_->file(c, agent_, kEveryone).error().violations.at(0).field, "body_parts[1]");
+  c.body_parts = {"right_thumb", "right_index_finger"};  // (15% + 9%) x 80 x 1,000,000
+  auto claim = core_->file(c, agent_, kEveryone);
+  ASSERT_TRUE(claim) << claim.error().message;
+  EXPECT_EQ(claim->total, 19'200'000);
+  EXPECT_EQ(core_->get(claim->id, kEveryone)->body_parts,
+            (std::vector<std::string>{"right_thumb", "right_index_finger"}));
+  ASSERT_TRUE(core_->attach_documents(
+      claim->id, {"participant_card", "ktp_participant", "accident_report", "disability_certificate"}, agent_,
+      kEveryone));
+  ASSERT_TRUE(core_->verify(claim->id, 0, "", officer_, kEveryone));
+  EXPECT_EQ(core_->approve(claim->id, "", agent_, kEveryone).error().code, ErrorCode::kPermissionDenied);
+  auto approved = core_->approve(claim->id, "", approver_, kEveryone);
+  ASSERT_TRUE(approved) << approved.error().message;
+  EXPECT_EQ(approved->total, 19'200'000);
+  auto paid = core_->pay(claim->id, "", "", officer_, kEveryone);
+  ASSERT_TRUE(paid) << paid.error().message;
+  EXPECT_EQ(outbox("ClaimPaid").at(0).claim_paid().amount(), 19'200'000);
+
+  FileCommand total = c;
+  total.idempotency_key = "k_total";
+  total.claim_type = "jkk_total_disability";
+  total.body_parts.clear();
+  auto whole = core_->file(total, agent_, kEveryone);
+  ASSERT_TRUE(whole) << whole.error().message;
+  EXPECT_EQ(whole->total, 56'000'000);  // 56 x 1,000,000
+  total.idempotency_key = "k_total_parts";
+  total.body_parts = {"right_thumb"};
+  EXPECT_EQ(core_->file(total, agent_, kEveryone).error().violations.at(0).field, "body_parts");
+}
+
 TEST_F(LifecycleTest, MedicalCostsAreVerifiedNoHigherThanClaimed) {
-  FileCommand c;
-  c.idempotency_key = "k_med";
-  c.participant_id = "p_1";
-  c.claim_type = "jkk_medical";
-  c.event_date = "2026-02-20";
-  c.claimant = {"Budi Santoso", "", "", ""};
+  auto c = own_claim("k_med", "p_1", "jkk_medical");
   c.claimed_amount = 5'000'000;
   auto claim = core_->file(c, agent_, kEveryone);
   ASSERT_TRUE(claim);

@@ -48,6 +48,10 @@ Result<void> EventHandler::apply_event(const events::v1::Envelope& envelope) {
       return core.apply_sponsor_payment(
           id, {e.sponsor_id(), e.allocation_id(), e.participant_id(), e.period(), e.amount()});
     }
+    case Envelope::kSponsorshipChanged: {
+      const auto& e = envelope.sponsorship_changed();
+      return core.sponsorship_changed(id, e.participant_id(), e.cohort_id(), e.from_period(), e.to_period());
+    }
     default:
       return {};
   }

@@ -37,6 +37,10 @@ std::optional<Period> optional_period(const store::Statement& s, int column) {
   return period_at(s.column_int(column));
 }
 
+Sponsorship read_sponsorship(const store::Statement& s) {
+  return {s.column_text(0), s.column_text(1), period_at(s.column_int(2)), period_at(s.column_int(3))};
+}
+
 void bind_period(store::Statement& s, int index, const std::optional<Period>& p) {
   if (p) {
     s.bind(index, p->index());
@@ -176,6 +180,11 @@ class SqliteUnit final : public Unit {
     credits.bind(1, participant_id);
     while (credits.step())
       book.credits.push_back({credits.column_text(0), credits.column_text(1), credits.column_int(2)});
+    auto funded = sql_.get(
+        "SELECT participant_id, cohort_id, from_period, to_period FROM sponsorships WHERE participant_id = ? "
+        "AND to_period >= from_period");
+    funded.bind(1, participant_id);
+    while (funded.step()) book.sponsorships.push_back(read_sponsorship(funded));
     return book;
   }
 
@@ -216,6 +225,14 @@ class SqliteUnit final : public Unit {
       if (auto it = index.find(credits.column_text(0)); it != index.end())
         books[it->second].credits.push_back(
             {credits.column_text(1), credits.column_text(2), credits.column_int(3)});
+    }
+    auto funded = sql_.get(
+        "SELECT participant_id, cohort_id, from_period, to_period FROM sponsorships WHERE participant_id > ? "
+        "AND participant_id <= ? AND to_period >= from_period");
+    funded.bind(1, after).bind(2, last);
+    while (funded.step()) {
+      if (auto it = index.find(funded.column_text(0)); it != index.end())
+        books[it->second].sponsorships.push_back(read_sponsorship(funded));
     }
     return books;
   }
@@ -293,6 +310,16 @@ class SqliteUnit final : public Unit {
         .bind(1, agent_id)
         .bind(2, organisation)
         .bind(3, branch_code)
+        .run();
+  }
+  void save_sponsorship(const Sponsorship& s) override {
+    sql_.get(
+            "INSERT OR REPLACE INTO sponsorships (participant_id, cohort_id, from_period, to_period) VALUES "
+            "(?, ?, ?, ?)")
+        .bind(1, s.participant_id)
+        .bind(2, s.cohort_id)
+        .bind(3, s.from.index())
+        .bind(4, s.to.index())
         .run();
   }
 
@@ -506,6 +533,30 @@ std::vector<store::Migration> SqliteStore::migrations() {
       // Where the consumer stands per partition, written with each batch: a restored store
       // re-reads what it applied after its backup (libs/store consumer_offsets.hpp).
       store::consumer_offsets_migration(6),
+      // Registered but never paid was counted active; it is its own state now. Coverage's
+      // reconciler sees the moved counts as drift and rebuilds from ExportCoverage.
+      {7, R"sql(
+        UPDATE accounts SET state = 'awaiting'
+        WHERE state IN ('active', 'arrears', 'lapsed') AND covered_through IS NULL
+          AND NOT EXISTS (SELECT 1 FROM dues d WHERE d.participant_id = accounts.participant_id
+                          AND d.paid > 0 AND d.paid = d.total AND d.waived = 0);
+        -- Agents chase a first payment as they chase arrears: the lists hold both.
+        DROP INDEX accounts_arrears_by_rw;
+        DROP INDEX accounts_arrears_by_agent;
+        CREATE INDEX accounts_arrears_by_rw ON accounts(rw_code) WHERE state IN ('arrears', 'lapsed', 'awaiting');
+        CREATE INDEX accounts_arrears_by_agent ON accounts(agent_id) WHERE state IN ('arrears', 'lapsed', 'awaiting');
+      )sql"},
+      // The months sponsors fund, from csr-donor's SponsorshipChanged: billing keeps the worker's
+      // credit off them. Cohorts announced before this migration are not known here.
+      {8, R"sql(
+        CREATE TABLE sponsorships (
+          participant_id TEXT NOT NULL,
+          cohort_id TEXT NOT NULL,
+          from_period INTEGER NOT NULL,
+          to_period INTEGER NOT NULL,
+          PRIMARY KEY (participant_id, cohort_id)
+        ) WITHOUT ROWID;
+      )sql"},
   };
 }
 
@@ -556,7 +607,7 @@ std::vector<ArrearsEntry> SqliteStore::arrears(const std::string& rw_code, const
         "SELECT a.participant_id, a.rw_code, a.agent_id, a.state, a.months_unpaid, a.outstanding, "
         "(SELECT MIN(period) FROM dues d WHERE d.participant_id = a.participant_id AND d.paid < d.total "
         "AND d.waived = 0 AND d.billed = 1) FROM accounts a WHERE a.{} = ? AND a.state IN ('arrears', "
-        "'lapsed') AND {} "
+        "'lapsed', 'awaiting') AND a.months_unpaid > 0 AND {} "
         "ORDER BY a.months_unpaid DESC, a.participant_id",
         rw_code.empty() ? "agent_id" : "rw_code", where.condition));
     s.bind(1, rw_code.empty() ? agent_id : rw_code);

@@ -112,6 +112,25 @@ Result<void> Contribution::move_account(const std::string& event_id, const std::
   });
 }
 
+Result<void> Contribution::sponsorship_changed(const std::string& event_id, const std::string& participant_id,
+                                               const std::string& cohort_id, const std::string& from_period,
+                                               const std::string& to_period) {
+  if (from_period.empty() && to_period.empty()) return {};
+  std::vector<FieldViolation> bad;
+  if (participant_id.empty()) bad.push_back({"participant_id", "required"});
+  if (cohort_id.empty()) bad.push_back({"cohort_id", "required"});
+  const auto from = Period::parse(from_period);
+  const auto to = Period::parse(to_period);
+  if (!from) bad.push_back({"from_period", "must be a month YYYY-MM"});
+  if (!to) bad.push_back({"to_period", "must be a month YYYY-MM"});
+  if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
+  return store_.transact([&](Unit& unit) -> Result<void> {
+    // Kept whether or not the account is open yet: the two topics do not keep one order.
+    if (!unit.seen_event(event_id)) unit.save_sponsorship({participant_id, cohort_id, *from, *to});
+    return {};
+  });
+}
+
 Result<void> Contribution::exit_account(const std::string& event_id, const std::string& participant_id,
                                         const std::string& reason, const std::string& exit_date) {
   if (!exit_date.empty() && !valid_date(exit_date))

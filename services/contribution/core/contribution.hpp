@@ -75,6 +75,12 @@ class Contribution {
                               const std::string& organisation, const std::string& branch_code);
   // A sponsor pays one period (from csr-donor); refused with SponsorPaymentRejected when it cannot.
   Result<void> apply_sponsor_payment(const std::string& event_id, const SponsorPayment& payment);
+  // The months a cohort funds for a participant changed (from csr-donor's SponsorshipChanged);
+  // billing keeps the worker's own credit off them. Periods are YYYY-MM; an event without them
+  // (from an older csr-donor) changes nothing.
+  Result<void> sponsorship_changed(const std::string& event_id, const std::string& participant_id,
+                                   const std::string& cohort_id, const std::string& from_period,
+                                   const std::string& to_period);
 
   // Bills every account through `period` (default: the current month). Once per period and key:
   // a retry answers the first run (repeated); a new key for a billed period bills the accounts

@@ -76,6 +76,18 @@ void use_credit(Book& book, Due& due) {
   }
 }
 
+bool sponsored(const Book& book, Period p) {
+  return std::ranges::any_of(book.sponsorships, [&](const Sponsorship& s) { return s.covers(p); });
+}
+
+// A month of the book fully paid (not waived): the worker has paid at least once.
+bool any_paid(const Book& book) {
+  return std::ranges::any_of(book.dues, [](const auto& entry) {
+    const auto& due = entry.second;
+    return !due.waived && due.paid > 0 && !due.open();
+  });
+}
+
 bool in_participation(const Account& a, Period p) {
   return !(p < a.first_period) && !(a.last_period && *a.last_period < p);
 }
@@ -113,10 +125,10 @@ Result<Book> open_book(const Opening& o, const std::string& opened_month) {
   a.first_period = *first;
   a.last_period = last;
   a.end_date = o.project_end_date;
-  a.state = state::kActive;
+  a.state = state::kAwaiting;
   a.opened_at = o.opened_at;
   a.opened_month = opened_month;
-  book.events.push_back(coverage_event(a, state::kNone, state::kActive, "opened"));
+  book.events.push_back(coverage_event(a, state::kNone, state::kAwaiting, "opened"));
   return book;
 }
 
@@ -136,7 +148,9 @@ Result<BillOutcome> bill(Book& book, Period period, const std::string& run_id, c
       auto made = due_for(book, p, tariffs);
       if (!made) return fail(made.error());
       due = *made;
-      use_credit(book, *due);
+      // A sponsor's month is the sponsor's to pay: the worker's credit stays for their own months
+      // (applied there, it made the sponsor's payment a second payer and it was refused).
+      if (!sponsored(book, p)) use_credit(book, *due);
     }
     due->billed = true;
     due->dirty = true;
@@ -194,12 +208,16 @@ Result<void> pay(Book& book, Payment& payment, const TariffTable& tariffs, const
       if (months == 0 || remaining == 0) break;
       if (from && p < *from) continue;
       if (!due.open() || (!due.payer.empty() && due.payer != payment.payer)) continue;
+      // Money ahead skips the months a sponsor will pay; a billed one the sponsor left open
+      // (its wallet ran dry) is the worker's to pay.
+      if (!due.billed && sponsored(book, p)) continue;
       allocate(due);
       --months;
     }
     for (auto p = a.max_period ? a.max_period->next() : a.first_period; months > 0 && remaining > 0;
          p = p.next()) {
       if (!in_participation(a, p)) break;
+      if (sponsored(book, p)) continue;
       auto due = due_for(book, p, tariffs);
       if (!due) return fail(due.error());
       allocate(**due);
@@ -322,11 +340,19 @@ void evaluate(Book& book, const Settings& settings, const std::string& reason, b
                                                                        : state::kLapsed;
   // Leaving lapsed takes a full settlement (or, with kPayCurrent, the waiver above).
   if (a.state == state::kLapsed && a.months_unpaid > 0) target = state::kLapsed;
+  // Protection starts with the first fully paid month: until then the worker awaits it, however
+  // many months go unpaid (claims judges the same worker never_paid). A reversal that leaves no
+  // month paid sends the account back; the book holds every row a reversal touches, and the
+  // first month is open then, so no paid month can hide outside it but one paid out of order.
+  if ((a.state == state::kAwaiting || why == "reversed") && !a.covered_through && !any_paid(book))
+    target = state::kAwaiting;
   if (target != a.state) {
     book.events.push_back(coverage_event(a, a.state, target, why));
     a.state = target;
   }
-  if (warn && a.state == state::kArrears && a.months_unpaid > before) {
+  // The agent and the RW cadre chase a first payment as they chase arrears.
+  if (warn && (a.state == state::kArrears || a.state == state::kAwaiting) && a.months_unpaid > before &&
+      a.months_unpaid < settings.lapse_after_months) {
     book.events.push_back(ArrearsWarning{a.participant_id, a.rw_code, a.agent_id, a.months_unpaid,
                                          a.outstanding, period_text(oldest_unpaid)});
   }

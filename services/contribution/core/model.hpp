@@ -17,8 +17,11 @@
 namespace jaring::contribution {
 
 // Coverage states; "none" is what events say for an account that does not exist (yet, or any more).
+// "awaiting" is registered but never paid: not protected, never counted active (claims calls the
+// same worker never_paid); it ends with the first fully paid month.
 namespace state {
 inline constexpr const char* kNone = "none";
+inline constexpr const char* kAwaiting = "awaiting";
 inline constexpr const char* kActive = "active";
 inline constexpr const char* kArrears = "arrears";
 inline constexpr const char* kLapsed = "lapsed";
@@ -56,7 +59,7 @@ struct Account {
   Period first_period;                // month of registration
   std::optional<Period> last_period;  // project end or exit month
   std::string end_date;               // YYYY-MM-DD last covered day, empty while open-ended
-  std::string state = state::kActive;
+  std::string state = state::kAwaiting;
   std::string closed_reason;
   std::optional<Period> max_period;   // dues rows exist for first_period..max_period
   std::optional<Period> last_billed;  // billing reached this period
@@ -122,6 +125,14 @@ struct Credit {
   bool dirty = false;
 };
 
+// The months one cohort of a sponsor funds for a participant (csr-donor's SponsorshipChanged);
+// `to` before `from` funds none. The worker's own credit never pays them: the sponsor does.
+struct Sponsorship {
+  std::string participant_id, cohort_id;
+  Period from, to;
+  bool covers(Period p) const { return !(p < from) && !(to < p); }
+};
+
 // ---- events (the adapters encode them on jaring.contribution.v1) ----
 
 struct ContributionBilled {
@@ -164,6 +175,7 @@ struct Book {
   std::vector<Credit> credits;                 // oldest first
   std::vector<Payment> payments;               // new or changed payments to store
   std::vector<Allocation> credit_allocations;  // credit of earlier payments used by billing
+  std::vector<Sponsorship> sponsorships;       // months sponsors fund (read only here)
   std::vector<Event> events;
 };
 

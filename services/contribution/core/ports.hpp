@@ -38,6 +38,8 @@ class Unit {
   virtual void save_billing_run(const BillingRun& run) = 0;
   virtual void save_agent(const std::string& agent_id, const std::string& organisation,
                           const std::string& branch_code) = 0;
+  // Records (or, for the same participant and cohort, replaces) the months a cohort funds.
+  virtual void save_sponsorship(const Sponsorship& sponsorship) = 0;
 };
 
 // Money an agent collected in a month, and how many participants it registered.

@@ -75,22 +75,24 @@ TEST_F(CalendarTest, AfterDowntimeCatchesUpTheMissedMonthsOnceAndInOrder) {
   EXPECT_EQ(billed_periods(), (std::vector<std::string>{"2026-04", "2026-05", "2026-06", "2026-07"}));
   EXPECT_TRUE(core_->bill_due()->empty());
   EXPECT_TRUE(billed_periods().empty());
-  // Never paid, billed by the calendar alone: lapsed after 3 unpaid months.
-  EXPECT_EQ(core_->account("p_1")->state, "lapsed");
+  // Never paid, billed by the calendar alone: still awaiting the first payment, never protected.
+  EXPECT_EQ(core_->account("p_1")->state, "awaiting");
+  EXPECT_EQ(core_->account("p_1")->months_unpaid, 4);  // March to June
 }
 
 TEST_F(CalendarTest, UnpaidMonthsWarnThenLapseAsTheClockMoves) {
   open("p_1");
+  ASSERT_TRUE(core_->pay({"k", "p_1", "bank_va", "", "", 16'800, 1, ""}));  // March: protected
   std::vector<std::string> states;
-  for (int month = 3; month <= 6; ++month) {
+  for (int month = 3; month <= 7; ++month) {
     clock_.set(jakarta_start_of(2026, month));
     ASSERT_TRUE(core_->bill_due());
     states.push_back(core_->account("p_1")->state);
     billed_periods();
   }
   EXPECT_EQ(warnings_, (std::vector<int>{1, 2}));  // arrears months 1 and 2 warn; the third lapses
-  // A month billed at its start is not yet unpaid: March is, once April is billed.
-  EXPECT_EQ(states, (std::vector<std::string>{"active", "arrears", "arrears", "lapsed"}));
+  // A month billed at its start is not yet unpaid: April is, once May is billed.
+  EXPECT_EQ(states, (std::vector<std::string>{"active", "active", "arrears", "arrears", "lapsed"}));
   EXPECT_EQ(core_->account("p_1")->months_unpaid, 3);
 }
 

@@ -63,10 +63,10 @@ TEST_F(ConsumerTest, RegisteredDeliveredTwiceOpensOneAccount) {
   EXPECT_EQ(account->first_period.str(), "2026-03");
   EXPECT_EQ(account->terms.category, "ojol_driver");
   const auto opened = store::outbox_fetch_unsent(*db_, 100);
-  ASSERT_EQ(opened.size(), 1u);  // one CoverageChanged none -> active
+  ASSERT_EQ(opened.size(), 1u);  // one CoverageChanged none -> awaiting
   events::v1::Envelope out;
   ASSERT_TRUE(out.ParseFromString(opened[0].payload));
-  EXPECT_EQ(out.coverage_changed().to_state(), "active");
+  EXPECT_EQ(out.coverage_changed().to_state(), "awaiting");
 }
 
 }  // namespace

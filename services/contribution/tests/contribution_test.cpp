@@ -2,6 +2,8 @@
 // reversals, sponsors, coverage queries and fees.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "adapters/sqlite_store.hpp"
 #include "contribution_fixture.hpp"
 #include "jaring/events/v1/envelope.pb.h"
@@ -40,8 +42,11 @@ TEST_F(ContributionTest, AnAccountOpensOnceWhateverTheEvents) {
   open("p_1");
   ASSERT_TRUE(core_->open_account("e_open", opening("p_1")));
   ASSERT_TRUE(core_->open_account("e_other", opening("p_1")));
-  EXPECT_EQ(published(Envelope::kCoverageChanged).size(), 1u);
-  EXPECT_EQ(core_->account("p_1")->state, "active");
+  const auto opened = published(Envelope::kCoverageChanged);
+  ASSERT_EQ(opened.size(), 1u);
+  // Registered, not yet protected: never counted active before the first payment.
+  EXPECT_EQ(opened[0].coverage_changed().to_state(), "awaiting");
+  EXPECT_EQ(core_->account("p_1")->state, "awaiting");
 }
 
 TEST_F(ContributionTest, BillingTwiceForAPeriodBillsOnce) {
@@ -196,11 +201,12 @@ TEST_F(ContributionTest, ReversalTakesThePaymentBack) {
   auto reversed = core_->reverse("r1", payment->id, "bounced transfer");
   ASSERT_TRUE(reversed);
   EXPECT_TRUE(reversed->reversed);
-  EXPECT_EQ(core_->account("p_1")->state, "arrears");
+  // The only payment taken back: never paid, so awaiting the first payment again.
+  EXPECT_EQ(core_->account("p_1")->state, "awaiting");
   auto events = published();
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].payment_reversed().reason(), "bounced transfer");
-  EXPECT_EQ(events[1].coverage_changed().to_state(), "arrears");
+  EXPECT_EQ(events[1].coverage_changed().to_state(), "awaiting");
   ASSERT_TRUE(core_->reverse("r1", payment->id, "bounced transfer"));
   EXPECT_TRUE(published().empty());
   EXPECT_EQ(core_->reverse("r2", payment->id, "").error().code, ErrorCode::kInvalidArgument);
@@ -219,6 +225,48 @@ TEST_F(ContributionTest, SponsorPaysAPeriodOnceAndOnePayerPerPeriod) {
   ASSERT_EQ(rejected.size(), 1u);
   EXPECT_EQ(rejected[0].sponsor_payment_rejected().reason(), "period 2026-03 is paid by another payer");
   EXPECT_EQ(core_->statement("p_1")->payments.size(), 1u);
+}
+
+// The randomized year found it: the worker's own credit paid part of a month a sponsor funds,
+// so the sponsor's payment was refused (a second payer) and the worker's share stayed open.
+TEST_F(ContributionTest, SelfCreditAndMoneyAheadNeverPayAMonthASponsorFunds) {
+  open("p_1");
+  ASSERT_TRUE(core_->run_billing("b3", "2026-03"));
+  ASSERT_TRUE(core_->pay({"k1", "p_1", "bank_va", "", "", 16'800 + 5'000, 1, ""}));  // March, 5,000 credit
+  ASSERT_TRUE(core_->sponsorship_changed("e_s", "p_1", "c_1", "2026-04", "2026-05"));
+  ASSERT_TRUE(core_->sponsorship_changed("e_s", "p_1", "c_1", "2026-04", "2026-05"));  // once
+  published();
+  ASSERT_TRUE(core_->run_billing("b4", "2026-04"));
+  const auto billed = published(Envelope::kContributionBilled);
+  ASSERT_EQ(billed.size(), 1u);
+  EXPECT_EQ(billed[0].contribution_billed().outstanding(), 16'800);  // the sponsor's, whole
+  ASSERT_TRUE(core_->apply_sponsor_payment("e_p4", {"s_csr", "alloc-4", "p_1", "2026-04", 16'800}));
+  EXPECT_TRUE(published(Envelope::kSponsorPaymentRejected).empty());
+  EXPECT_EQ(core_->account("p_1")->credit, 5'000);
+  // Money ahead goes past May (the sponsor's) to June.
+  auto ahead = core_->pay({"k2", "p_1", "bank_va", "", "", 16'800, 1, ""});
+  ASSERT_TRUE(ahead) << ahead.error().message;
+  ASSERT_EQ(ahead->allocations.size(), 1u);
+  EXPECT_EQ(ahead->allocations[0].period.str(), "2026-06");
+  ASSERT_TRUE(core_->run_billing("b5", "2026-05"));
+  ASSERT_TRUE(core_->apply_sponsor_payment("e_p5", {"s_csr", "alloc-5", "p_1", "2026-05", 16'800}));
+  EXPECT_TRUE(published(Envelope::kSponsorPaymentRejected).empty());
+  // July is the worker's own again: the credit pays it in part.
+  ASSERT_TRUE(core_->run_billing("b6", "2026-06"));
+  ASSERT_TRUE(core_->run_billing("b7", "2026-07"));
+  const auto statement = core_->statement("p_1");
+  ASSERT_TRUE(statement);
+  std::map<std::string, std::string> payer;
+  std::map<std::string, Rupiah> paid;
+  for (const auto& d : statement->dues) {
+    payer[d.period.str()] = d.payer;
+    paid[d.period.str()] = d.paid;
+  }
+  EXPECT_EQ(payer["2026-04"], "sponsor:s_csr");
+  EXPECT_EQ(payer["2026-05"], "sponsor:s_csr");
+  EXPECT_EQ(payer["2026-06"], "self");
+  EXPECT_EQ(paid["2026-07"], 5'000);
+  EXPECT_EQ(core_->account("p_1")->state, "active");
 }
 
 TEST_F(ContributionTest, ConstructionCoverageEndsWithTheProject) {
@@ -317,7 +365,7 @@ TEST_F(ContributionTest, TheCoverageExportWaitsForTheOutboxThenListsEveryAccount
   EXPECT_EQ(facts[0].participant_id, "p_1");
   EXPECT_EQ(facts[2].participant_id, "p_3");
   EXPECT_EQ(facts[1].rw_code, "31.75.06.1005.002");
-  EXPECT_EQ(facts[1].state, "active");
+  EXPECT_EQ(facts[1].state, "awaiting");  // coverage's rebuild counts it apart from active
   // A client that goes away stops the stream; not an error.
   std::size_t seen = 0;
   ASSERT_TRUE(core_->export_coverage([&](const CoverageFact&) { return ++seen < 2; }));

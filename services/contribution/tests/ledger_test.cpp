@@ -49,27 +49,73 @@ class LedgerTest : public ::testing::Test {
   Book book_;
 };
 
-TEST_F(LedgerTest, OpeningAnnouncesActive) {
+TEST_F(LedgerTest, OpeningAwaitsTheFirstPayment) {
   auto changes = events<CoverageChanged>();
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].from_state, "none");
+  EXPECT_EQ(changes[0].to_state, "awaiting");
+}
+
+// Registered but never paid is not protected, however the months go: never active (the RW
+// counter's "Aktif (terlindungi)"), nor arrears or lapsed, which are falling behind after paying.
+TEST_F(LedgerTest, ANeverPaidWorkerAwaitsTheFirstPaymentWithWarningsThenPaysIntoActive) {
+  for (int m = 3; m <= 8; ++m) {
+    bill_month(m);
+    EXPECT_EQ(book_.account.state, "awaiting") << m;
+  }
+  EXPECT_TRUE(events<CoverageChanged>().size() == 1u);  // the opening only
+  book_.events.clear();
+  bill_month(9);
+  EXPECT_EQ(book_.account.state, "awaiting");
+  auto p = payment("pay_1", 7 * 16'800, 7);
+  ASSERT_TRUE(pay(book_, p, tariffs_, settings_));
+  EXPECT_EQ(book_.account.state, "active");
+  const auto changes = events<CoverageChanged>();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].from_state, "awaiting");
   EXPECT_EQ(changes[0].to_state, "active");
 }
 
-TEST_F(LedgerTest, UnpaidMonthsMoveToArrearsWithWarningsThenLapse) {
-  events<CoverageChanged>();
+TEST_F(LedgerTest, FirstUnpaidMonthsWarnTheAgentWhileAwaiting) {
   bill_month(3);
+  bill_month(4);
+  auto warnings = events<ArrearsWarning>();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].months_unpaid, 1);
+  bill_month(5);
+  EXPECT_EQ(events<ArrearsWarning>().at(0).months_unpaid, 2);
+  bill_month(6);
+  EXPECT_TRUE(events<ArrearsWarning>().empty());
+  EXPECT_EQ(book_.account.state, "awaiting");
+}
+
+TEST_F(LedgerTest, AReversalOfTheOnlyPaymentAwaitsAgain) {
+  bill_month(3);
+  auto p = payment("pay_1", 16'800, 1);
+  ASSERT_TRUE(pay(book_, p, tariffs_, settings_));
+  ASSERT_EQ(book_.account.state, "active");
+  ASSERT_TRUE(reverse(book_, p, "bounced", settings_));
+  EXPECT_EQ(book_.account.state, "awaiting");
+}
+
+TEST_F(LedgerTest, UnpaidMonthsMoveToArrearsWithWarningsThenLapse) {
+  auto first = payment("pay_0", 16'800, 1);  // March, paid ahead: protection starts
+  ASSERT_TRUE(pay(book_, first, tariffs_, settings_));
+  bill_month(3);
+  EXPECT_EQ(book_.account.state, "active");
+  events<CoverageChanged>();
+  bill_month(4);
   EXPECT_EQ(book_.account.state, "active");  // the month being billed is not late yet
   EXPECT_EQ(events<ContributionBilled>().size(), 1u);
-  bill_month(4);
+  bill_month(5);
   EXPECT_EQ(book_.account.state, "arrears");
   auto warnings = events<ArrearsWarning>();
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_EQ(warnings[0].months_unpaid, 1);
   EXPECT_EQ(warnings[0].agent_id, "a_1");
-  bill_month(5);
-  EXPECT_EQ(events<ArrearsWarning>().at(0).months_unpaid, 2);
   bill_month(6);
+  EXPECT_EQ(events<ArrearsWarning>().at(0).months_unpaid, 2);
+  bill_month(7);
   EXPECT_EQ(book_.account.state, "lapsed");
   EXPECT_EQ(book_.account.months_unpaid, 3);
   EXPECT_EQ(book_.account.outstanding, 4 * 16'800);
@@ -88,15 +134,17 @@ TEST_F(LedgerTest, PayAllReactivatesOnlyWhenEveryMonthIsPaid) {
 
 TEST_F(LedgerTest, PayCurrentReactivatesAndWaivesOldMonths) {
   settings_.reactivation = Reactivation::kPayCurrent;
-  for (int m = 3; m <= 6; ++m) bill_month(m);
+  auto first = payment("pay_0", 16'800, 1);
+  ASSERT_TRUE(pay(book_, first, tariffs_, settings_));
+  for (int m = 3; m <= 7; ++m) bill_month(m);
   ASSERT_EQ(book_.account.state, "lapsed");
   events<CoverageChanged>();
   auto p = payment("pay_1", 16'800, 1);
   ASSERT_TRUE(pay(book_, p, tariffs_, settings_));
   ASSERT_EQ(p.allocations.size(), 1u);
-  EXPECT_EQ(p.allocations[0].period, Period::of(2026, 6));
+  EXPECT_EQ(p.allocations[0].period, Period::of(2026, 7));
   EXPECT_EQ(book_.account.state, "active");
-  EXPECT_TRUE(book_.dues.at(Period::of(2026, 3)).waived);
+  EXPECT_TRUE(book_.dues.at(Period::of(2026, 4)).waived);
   EXPECT_EQ(events<CoverageChanged>().at(0).reason, "reactivated");
 }
 
@@ -129,7 +177,7 @@ TEST_F(LedgerTest, ProjectEndClosesTheAccount) {
   book_.account.last_period = Period::of(2026, 4);
   book_.account.end_date = "2026-04-20";
   bill_month(4);
-  EXPECT_EQ(book_.account.state, "arrears");  // March unpaid
+  EXPECT_EQ(book_.account.state, "awaiting");  // March unpaid: never paid
   bill_month(5);
   EXPECT_EQ(book_.account.state, "closed");
   EXPECT_FALSE(book_.dues.contains(Period::of(2026, 5)));

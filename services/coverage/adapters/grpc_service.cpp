@@ -17,6 +17,7 @@ void to_proto(const Counters& c, v1::Counters* out) {
   out->set_claims_paid(c.claims_paid);
   out->set_claims_paid_rupiah(c.claims_paid_rupiah);
   out->set_registrations(c.registrations);
+  out->set_awaiting(c.awaiting);
 }
 
 void to_proto(const Snapshot& s, v1::Snapshot* out) {

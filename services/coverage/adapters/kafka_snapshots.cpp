@@ -40,6 +40,7 @@ v1::SnapshotRecord to_record(const Snapshot& s, const std::vector<RwCoverage>& r
     c->set_claims_paid(rw.counters.claims_paid);
     c->set_claims_paid_rupiah(rw.counters.claims_paid_rupiah);
     c->set_registrations(rw.counters.registrations);
+    c->set_awaiting(rw.counters.awaiting);
   }
   return record;
 }
@@ -58,7 +59,7 @@ std::pair<Snapshot, std::vector<RwCoverage>> from_record(const v1::SnapshotRecor
     const auto& c = row.counters();
     rw.counters = {
         c.registered(),         c.active(),       c.arrears(), c.lapsed(), c.sponsored(), c.claims_paid(),
-        c.claims_paid_rupiah(), c.registrations()};
+        c.claims_paid_rupiah(), c.registrations(), c.awaiting()};
     rws.push_back(std::move(rw));
   }
   return {std::move(s), std::move(rws)};

@@ -85,7 +85,7 @@ void insert_rows(store::Transaction& tx, std::int64_t id, const std::vector<RwCo
   for (const auto& rw : rws) {
     insert.bind(1, id).bind(2, rw.rw_code).bind(3, rw.target).bind(4, rw.active ? 1 : 0);
     int column = 5;
-    for (const char* field : kCounterFields) insert.bind(column++, *field_of(rw.counters, field));
+    for (const char* field : kSnapshotCounterFields) insert.bind(column++, *field_of(rw.counters, field));
     insert.run();
   }
 }
@@ -182,7 +182,8 @@ Result<std::vector<RwCoverage>> SqliteSnapshots::rows(std::int64_t id) {
         rw.target = static_cast<int>(query.column_int(1));
         rw.active = query.column_int(2) != 0;
         int column = 3;
-        for (const char* field : kCounterFields) *field_of(rw.counters, field) = query.column_int(column++);
+        for (const char* field : kSnapshotCounterFields)
+          *field_of(rw.counters, field) = query.column_int(column++);
         out.push_back(std::move(rw));
       }
       return out;

@@ -18,14 +18,15 @@ Error bad_rw(const std::string& field, const std::string& code) {
 
 bool valid_rw(const std::string& code) { return areas::RwCode::parse(code).has_value(); }
 
-// Coverage states contribution reports, and the counter each one is counted in. "" (not yet
-// covered) and "ended" are counted nowhere.
+// Coverage states contribution reports, and the counter each one is counted in. "" and "none"
+// (no account) are counted nowhere.
 Result<const char*> state_counter(const std::string& field, const std::string& state) {
-  if (state == "active" || state == "arrears" || state == "lapsed")
-    return state == "active" ? "active" : state == "arrears" ? "arrears" : "lapsed";
+  for (const char* counted : {"awaiting", "active", "arrears", "lapsed"}) {
+    if (state == counted) return counted;
+  }
   if (state.empty() || state == "none") return nullptr;
-  return fail(
-      Error::invalid({{field, fmt::format("'{}' is not one of none, active, arrears, lapsed", state)}}));
+  return fail(Error::invalid(
+      {{field, fmt::format("'{}' is not one of none, awaiting, active, arrears, lapsed", state)}}));
 }
 
 }  // namespace
@@ -50,6 +51,7 @@ std::int64_t* field_of(Counters& c, std::string_view name) {
   if (name == "claims_paid") return &c.claims_paid;
   if (name == "claims_paid_rupiah") return &c.claims_paid_rupiah;
   if (name == "registrations") return &c.registrations;
+  if (name == "awaiting") return &c.awaiting;
   return nullptr;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,8 @@ struct Counters {
   // Registrations ever made in the RW: never goes down, so the M&E report can tell new
   // registrations between two snapshots even when workers exit or move in between.
   std::int64_t registrations = 0;
+  // Registered but never paid (contribution's "awaiting"): not protected, so never in `active`.
+  std::int64_t awaiting = 0;
 
   Counters& operator+=(const Counters& other);
   Counters operator-(const Counters& other) const;
@@ -32,8 +35,11 @@ struct Counters {
 
 // Counter names as stored and as shown in JSON and CSV, in display order.
 inline constexpr const char* kCounterFields[] = {
-    "registered",         "active",       "arrears", "lapsed", "sponsored", "claims_paid",
-    "claims_paid_rupiah", "registrations"};
+    "registered",         "active",        "arrears", "lapsed", "sponsored", "claims_paid",
+    "claims_paid_rupiah", "registrations", "awaiting"};
+// The counters an M&E snapshot stores (its table's columns, in this order): "awaiting" came later
+// and is live only until the snapshot table has a column for it.
+inline constexpr std::span<const char* const> kSnapshotCounterFields{kCounterFields, 8};
 // The counter called `name`; nullptr for an unknown name.
 std::int64_t* field_of(Counters& c, std::string_view name);
 const std::int64_t* field_of(const Counters& c, std::string_view name);

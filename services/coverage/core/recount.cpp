@@ -43,6 +43,7 @@ Result<std::vector<RwCoverage>> recount(const Owners& owners) {
     // Only the states coverage counts; "none" and "closed" are counted nowhere.
     auto counted = owners.contribution->facts([&](const OwnerFact& f) {
       auto& c = rw_of(by_code, f.rw_code).counters;
+      if (f.state == "awaiting") ++c.awaiting;
       if (f.state == "active") ++c.active;
       if (f.state == "arrears") ++c.arrears;
       if (f.state == "lapsed") ++c.lapsed;

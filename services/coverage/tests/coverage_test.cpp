@@ -89,6 +89,22 @@ TEST(Plan, CoverageChangesMoveOneWorkerBetweenStateCounters) {
       "to_state");
 }
 
+// Registered but never paid: counted in `awaiting`, and into `active` only with the first payment.
+TEST(Plan, AWorkerAwaitingTheFirstPaymentIsNotCountedActive) {
+  auto opened = plan(CoverageChanged{"p", "31.75.06.1005.002", "", "none", "awaiting"});
+  ASSERT_TRUE(opened) << opened.error().message;
+  ASSERT_EQ(opened->size(), 1u);
+  EXPECT_EQ((*opened)[0].field, "awaiting");
+  EXPECT_EQ((*opened)[0].amount, 1);
+  auto paid = plan(CoverageChanged{"p", "31.75.06.1005.002", "", "awaiting", "active"});
+  ASSERT_TRUE(paid);
+  ASSERT_EQ(paid->size(), 2u);
+  EXPECT_EQ((*paid)[0].field, "awaiting");
+  EXPECT_EQ((*paid)[0].amount, -1);
+  EXPECT_EQ((*paid)[1].field, "active");
+  EXPECT_EQ((*paid)[1].amount, 1);
+}
+
 TEST(Plan, ClaimsAndSponsorshipsMoveTheirCounters) {
   auto paid = plan(ClaimPaid{"31.75.06.1005.002", 42'000'000});
   ASSERT_TRUE(paid);

@@ -332,5 +332,23 @@ TEST(Recount, DriftCountsEveryCounterOfEveryRw) {
   EXPECT_EQ(d.by_rw.at("31.75.06.1005.001"), (Counters{.active = -1, .registrations = -1}));
 }
 
+// A registered worker who never paid is counted apart, never as active: the recount and the
+// reconciler's drift see a Redis that counted them active as wrong.
+TEST(Recount, NeverPaidWorkersAreAwaitingNotActiveAndDriftSeesTheDifference) {
+  FakeRegistration registration;
+  FakeFacts contribution(
+      std::vector<OwnerFact>{{"31.75.06.1005.001", "awaiting"}, {"31.75.06.1005.001", "active"}});
+  auto rws = recount({&registration, &contribution, nullptr, nullptr});
+  ASSERT_TRUE(rws) << rws.error().message;
+  EXPECT_EQ((*rws)[0].counters.awaiting, 1);
+  EXPECT_EQ((*rws)[0].counters.active, 1);
+  auto counted_active = *rws;
+  counted_active[0].counters.awaiting = 0;
+  counted_active[0].counters.active = 2;
+  const auto d = drift(*rws, counted_active);
+  EXPECT_EQ(d.rws, 1);
+  EXPECT_EQ(d.by_rw.at("31.75.06.1005.001"), (Counters{.active = 1, .awaiting = -1}));
+}
+
 }  // namespace
 }  // namespace jaring::coverage

@@ -121,7 +121,8 @@ TEST_F(RebuildTest, GivesUpWhenTheEventsNeverComeAndCountingGoesOn) {
 
 TEST_F(RebuildTest, EveryCounterFromItsOwnerAndEveryPartitionAtItsWatermark) {
   FakeRegistration registration(3);
-  FakeFacts contribution({{kRw, "active"}, {kRw, "active"}, {kRw, "lapsed"}}, 2);  // refuses twice first
+  FakeFacts contribution({{kRw, "active"}, {kRw, "active"}, {kRw, "lapsed"}, {kRw, "awaiting"}},
+                         2);  // refuses twice first
   FakeFacts sponsors(std::vector<OwnerFact>{{kRw, ""}});
   FakeFacts claims(std::vector<OwnerFact>{{kRw, "", 42'000'000}});
   publish(4);
@@ -137,7 +138,8 @@ TEST_F(RebuildTest, EveryCounterFromItsOwnerAndEveryPartitionAtItsWatermark) {
                                        .sponsored = 1,
                                        .claims_paid = 1,
                                        .claims_paid_rupiah = 42'000'000,
-                                       .registrations = 3}));
+                                       .registrations = 3,
+                                       .awaiting = 1}));
   auto marker = counters_.generation();
   ASSERT_TRUE(marker && *marker);
   EXPECT_EQ(**marker, result->generation);

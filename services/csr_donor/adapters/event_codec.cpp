@@ -70,6 +70,8 @@ struct Encoder {
     p->set_sponsor_kind(e.sponsor_kind);
     p->set_cohort_id(e.cohort_id);
     p->set_reason(e.reason);
+    p->set_from_period(e.from_period);
+    p->set_to_period(e.to_period);
     key = e.participant_id;
   }
   void operator()(const SponsorFundsLow& e) const {

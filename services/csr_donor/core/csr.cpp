@@ -502,7 +502,7 @@ void CsrDonor::join(Unit& unit, const Cohort& cohort, const Sponsor& sponsor, co
   unit.save_membership(
       {cohort.id, sponsor.id, participant.id, participant.rw_code, from, cohort.last, true, "", monthly});
   unit.publish(SponsorshipChanged{participant.id, participant.rw_code, "", was, true, sponsor.id,
-                                  sponsor.kind, cohort.id, "joined"});
+                                  sponsor.kind, cohort.id, "joined", from.str(), cohort.last.str()});
 }
 
 void CsrDonor::leave(Unit& unit, Membership& m, Month to, const std::string& reason) {
@@ -514,7 +514,7 @@ void CsrDonor::leave(Unit& unit, Membership& m, Month to, const std::string& rea
   const bool still = sponsored(unit.memberships_of(m.participant_id));
   auto s = unit.sponsor(m.sponsor_id);
   unit.publish(SponsorshipChanged{m.participant_id, m.rw_code, "", true, still, m.sponsor_id,
-                                  s ? s->kind : "", m.cohort_id, reason});
+                                  s ? s->kind : "", m.cohort_id, reason, m.from.str(), m.to.str()});
 }
 
 Result<CohortView> CsrDonor::create_cohort(const std::string& key, const CohortSpec& spec, const Actor& by) {
@@ -1196,7 +1196,8 @@ Result<void> CsrDonor::participant_moved(const std::string& event_id, const std:
     if (current) {
       auto s = unit.sponsor(current->sponsor_id);
       unit.publish(SponsorshipChanged{participant_id, to_rw_code, from_rw, true, true, current->sponsor_id,
-                                      s ? s->kind : "", current->cohort_id, "moved"});
+                                      s ? s->kind : "", current->cohort_id, "moved", current->from.str(),
+                                      current->to.str()});
     }
     return {};
   });

@@ -176,6 +176,7 @@ struct SponsorshipChanged {
   std::string participant_id, rw_code, previous_rw_code;
   bool sponsored_before = false, sponsored_after = false;
   std::string sponsor_id, sponsor_kind, cohort_id, reason;  // joined | left | cohort_ended | moved | exited
+  std::string from_period, to_period;  // the months this cohort funds for the participant
 };
 struct SponsorFundsLow {
   std::string sponsor_id;

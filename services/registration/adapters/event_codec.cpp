@@ -78,6 +78,7 @@ struct Encoder {
     p->set_to_rw_code(e.participant.rw_code);
     p->set_rt(e.participant.rt);
     p->set_moved_on(e.moved_on);
+    p->set_to_branch_code(e.participant.branch_code);
     key = e.participant.id;
   }
 
