@@ -28,6 +28,12 @@ namespace jaring::chaos {
 
 namespace reg = registration::v1;
 namespace cov = coverage::v1;
+
+// Milliseconds since `started`, for the figures the tests print.
+inline std::int64_t ms_since(std::chrono::steady_clock::time_point started) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+      .count();
+}
 using namespace std::chrono_literals;
 
 inline bool full_run() {

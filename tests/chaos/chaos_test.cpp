@@ -43,19 +43,13 @@ TEST_F(Chaos, EachServiceKilledUnderLoadLosesAndDoublesNothing) {
     const auto ready = until_readyz(victims[v], 200);
     EXPECT_GE(ready.count(), 0) << victims[v] << " never became ready again";
     std::cout << "[chaos] SIGKILL " << victims[v] << " at " << at << " registrations: ready again after "
-              << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                       started)
-                     .count()
-              << " ms (restart included)\n";
+              << ms_since(started) << " ms (restart included)\n";
   }
   writer.join();
   const auto started = std::chrono::steady_clock::now();
   EXPECT_TRUE(counters_become(expected(total)));
   std::cout << "[chaos] " << total << " registrations, 5 services killed: counters exact "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                     started)
-                   .count()
-            << " ms after the last acknowledgement\n";
+            << ms_since(started) << " ms after the last acknowledgement\n";
 }
 
 // The broker stopped for 30 s under load (SIGSTOP: it neither answers nor closes a connection),
@@ -152,16 +146,10 @@ TEST_F(Chaos, EveryServiceStopsWithinTenSecondsOfSigtermWithTheBrokerGone) {
       [&] { return stack::scrape_metric(restarted, "jaring_registration_outbox_backlog_messages") == 0; },
       60s));
   std::cout << "[chaos] broker and services back: registration's outbox delivered its 20 events after "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                     started)
-                   .count()
-            << " ms\n";
+            << ms_since(started) << " ms\n";
   // Coverage finds its offsets belong to the lost log and rebuilds from the owners: exact again.
   ASSERT_TRUE(counters_become(expected(40))) << log_tail("coverage", 40);
-  std::cout << "[chaos] counters exact after the broker and the services came back: "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                     started)
-                   .count()
+  std::cout << "[chaos] counters exact after the broker and the services came back: " << ms_since(started)
             << " ms\n";
 }
 
@@ -177,10 +165,7 @@ TEST_F(Chaos, BrokerRestartedEmptyUnderRunningServicesLosesAndDoublesNothing) {
   const auto started = std::chrono::steady_clock::now();
   for (int i = 20; i < 40; ++i) register_until_acknowledged(static_cast<std::uint64_t>(i));
   ASSERT_TRUE(counters_become(expected(40))) << log_tail("coverage", 40);
-  std::cout << "[chaos] broker restarted empty: counters exact "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                     started)
-                   .count()
+  std::cout << "[chaos] broker restarted empty: counters exact " << ms_since(started)
             << " ms after it was back\n";
 }
 
