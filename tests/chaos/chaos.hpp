@@ -98,9 +98,13 @@ class ChaosTest : public e2e::StackTest {
 
   // A branch office at work: workers 0..total-1 registered in turn on a thread of its own, each
   // until acknowledged; `acknowledged` counts them. Join the thread before the test ends.
-  std::thread keep_registering(int total, std::atomic<int>& acknowledged) {
-    return std::thread([this, total, &acknowledged] {
+  // With `go`, it waits before the `pause_at`th registration until *go is true.
+  std::thread keep_registering(int total, std::atomic<int>& acknowledged, int pause_at = -1,
+                               const std::atomic<bool>* go = nullptr) {
+    return std::thread([this, total, &acknowledged, pause_at, go] {
       for (int i = 0; i < total; ++i) {
+        if (i == pause_at && go != nullptr)
+          (void)process::wait_for([go] { return go->load(); }, std::chrono::minutes(5), 10ms);
         register_until_acknowledged(static_cast<std::uint64_t>(i));
         ++acknowledged;
       }

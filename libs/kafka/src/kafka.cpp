@@ -967,6 +967,12 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
       if (result) break;
       spdlog::warn("kafka consumer {}: apply of {} event(s) failed, retrying in {} ms: {}", options.group_id,
                    batch.size(), options.retry_backoff.count(), result.error().message);
+      // A handler may refuse a batch because it was read from a log that is gone (coverage's
+      // counters moved to the new one): such a batch is never offered again.
+      if (log_replaced(/*fresh=*/true)) {
+        reread_from_start();
+        return;
+      }
       // No consume() while retrying: the assignment cannot change under the batch. (Past
       // max.poll.interval.ms the member leaves the group; its commit then fails harmlessly.)
       std::unique_lock lock(mutex);
