@@ -18,17 +18,19 @@ class LifecycleTest : public testing::ClaimsFixture {
     pay("p_1", "2020-01", "2026-03", "2020-01-10");
   }
 
-  Claim paid_death_claim(const std::string& participant_id = "p_1") {
-    auto claim =
-        core_->file(death_claim("k_death_" + participant_id, participant_id, "jkm_death", "2026-03-10"),
-                    agent_, kEveryone);
+  // A death claim of `type` filed, verified, approved and paid.
+  Claim paid_death_claim(const std::string& participant_id = "p_1", const std::string& type = "jkm_death",
+                         const std::string& event_date = "2026-03-10") {
+    auto claim = core_->file(death_claim("k_death_" + participant_id, participant_id, type, event_date),
+                             agent_, kEveryone);
     EXPECT_TRUE(claim);
+    if (!claim) return {};
     EXPECT_TRUE(core_->attach_documents(claim->id, kDeathDocuments, agent_, kEveryone));
     EXPECT_TRUE(core_->verify(claim->id, 0, "", officer_, kEveryone));
     EXPECT_TRUE(core_->approve(claim->id, "", approver_, kEveryone));
     auto paid = core_->pay(claim->id, "pay-1", "TRF-1", officer_, kEveryone);
     EXPECT_TRUE(paid);
-    return *paid;
+    return paid ? *paid : Claim{};
   }
 
   static Child child(const std::string& name, const std::string& birth, const std::string& level, int year) {
@@ -368,13 +370,9 @@ TEST_F(LifecycleTest, ScholarshipsForAtMostTwoChildrenYearByYear) {
 TEST_F(LifecycleTest, AScholarshipNeedsThreeYearsOfContributions) {
   participant("p_2", "2024-01-05");
   pay("p_2", "2024-01", "2026-03", "2024-01-05");  // 27 months by the death
-  auto claim = core_->file(death_claim("k_p2", "p_2", "jkm_death", "2026-03-01"), agent_, kEveryone);
-  ASSERT_TRUE(claim);
-  ASSERT_TRUE(core_->attach_documents(claim->id, kDeathDocuments, agent_, kEveryone));
-  ASSERT_TRUE(core_->verify(claim->id, 0, "", officer_, kEveryone));
-  ASSERT_TRUE(core_->approve(claim->id, "", approver_, kEveryone));
-  ASSERT_TRUE(core_->pay(claim->id, "", "", officer_, kEveryone));
-  auto s = scholarship("k_p2s", claim->id, {child("Rina", "2015-04-01", "sd", 5)});
+  const auto claim = paid_death_claim("p_2", "jkm_death", "2026-03-01");
+  ASSERT_EQ(claim.status, "paid");
+  auto s = scholarship("k_p2s", claim.id, {child("Rina", "2015-04-01", "sd", 5)});
   s.participant_id = "p_2";
   auto refused = core_->file(s, agent_, kEveryone);
   ASSERT_TRUE(refused);
@@ -387,15 +385,10 @@ TEST_F(LifecycleTest, AScholarshipNeedsThreeYearsOfContributions) {
 TEST_F(LifecycleTest, AJkkScholarshipNeedsNoMinimumPeriod) {
   // Was refused for "needs at least 36 months of contributions": that condition is JKM's only.
   participant("p_2", "2024-01-05");
-  pay("p_2", "2024-01", "2026-03", "2024-01-05");  // 27 months by the accident
-  auto claim = core_->file(death_claim("k_p2", "p_2", "jkk_death", "2026-03-01"), agent_, kEveryone);
-  ASSERT_TRUE(claim);
-  ASSERT_EQ(claim->status, "filed");
-  ASSERT_TRUE(core_->attach_documents(claim->id, kDeathDocuments, agent_, kEveryone));
-  ASSERT_TRUE(core_->verify(claim->id, 0, "", officer_, kEveryone));
-  ASSERT_TRUE(core_->approve(claim->id, "", approver_, kEveryone));
-  ASSERT_TRUE(core_->pay(claim->id, "", "", officer_, kEveryone));
-  auto s = scholarship("k_p2s", claim->id, {child("Rina", "2015-04-01", "sd", 5)});
+  pay("p_2", "2024-01", "2026-03", "2024-01-05");                         // 27 months by the accident
+  const auto claim = paid_death_claim("p_2", "jkk_death", "2026-03-01");  // filed, not refused
+  ASSERT_EQ(claim.status, "paid");
+  auto s = scholarship("k_p2s", claim.id, {child("Rina", "2015-04-01", "sd", 5)});
   s.participant_id = "p_2";
   auto filed = core_->file(s, agent_, kEveryone);
   ASSERT_TRUE(filed) << filed.error().message;

@@ -58,7 +58,7 @@ std::pair<Snapshot, std::vector<RwCoverage>> from_record(const v1::SnapshotRecor
     rw.active = !row.deactivated();
     const auto& c = row.counters();
     rw.counters = {
-        c.registered(),         c.active(),       c.arrears(), c.lapsed(), c.sponsored(), c.claims_paid(),
+        c.registered(),         c.active(),        c.arrears(), c.lapsed(), c.sponsored(), c.claims_paid(),
         c.claims_paid_rupiah(), c.registrations(), c.awaiting()};
     rws.push_back(std::move(rw));
   }
