@@ -79,7 +79,7 @@ Result<void> RegistrationExport::participants(const std::function<void(const Par
   if (!status.ok()) return fail(error_of(status, "registration ExportParticipants"));
   unpublished_.reset();
   const auto& trailers = context.GetServerTrailingMetadata();
-  if (const auto it = trailers.find("jaring-unpublished-events"); it != trailers.end()) {
+  if (const auto it = trailers.find(grpc::kUnpublishedEventsTrailer); it != trailers.end()) {
     std::int64_t n = 0;
     const std::string_view text(it->second.data(), it->second.size());
     if (std::from_chars(text.data(), text.data() + text.size(), n).ec == std::errc{}) unpublished_ = n;

@@ -522,7 +522,8 @@ Result<Participant> GrpcService::visible(const std::string& id, const auth::Scop
     });
     if (!done) return grpc::to_status(done.error());
     if (!ok) return ::grpc::Status(::grpc::StatusCode::CANCELLED, "client went away");
-    if (unpublished_) context->AddTrailingMetadata(kUnpublishedTrailer, std::to_string(unpublished_()));
+    if (unpublished_)
+      context->AddTrailingMetadata(grpc::kUnpublishedEventsTrailer, std::to_string(unpublished_()));
     return ::grpc::Status::OK;
   });
 }

@@ -45,9 +45,6 @@ class GrpcService final : public v1::RegistrationService::Service {
   GrpcService(Registration& core, grpc::Edge& edge, std::function<std::int64_t()> unpublished = {},
               int bulk_row_budget = kBulkRowBudget)
       : core_(core), edge_(edge), unpublished_(std::move(unpublished)), bulk_rows_(bulk_row_budget) {}
-  // The trailer ExportParticipants ends with: events the store holds that are not on the bus yet,
-  // read after the last row was sent (so 0 means every exported fact's event is on the bus).
-  static constexpr const char* kUnpublishedTrailer = "jaring-unpublished-events";
   const RowBudget& bulk_rows() const { return bulk_rows_; }
 
   ::grpc::Status CreateRw(::grpc::ServerContext* context, const v1::CreateRwRequest* request,

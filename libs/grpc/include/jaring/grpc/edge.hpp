@@ -35,6 +35,9 @@ class Message;
 namespace jaring::grpc {
 
 inline constexpr const char* kActingUserHeader = "x-jaring-acting-user";
+// The trailer an owner's export stream ends with: its events not yet on the bus when the last row
+// was sent (0: every exported fact's event is on the bus). Coverage's rebuild waits for 0.
+inline constexpr const char* kUnpublishedEventsTrailer = "jaring-unpublished-events";
 
 // What a handler knows of the call the edge let in.
 struct Call {
