@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -85,30 +86,59 @@ class ChaosTest : public e2e::StackTest {
     return registration.Register(&context, request, &reply);
   }
 
-  // As a client does: tries again (the same key) until the registration is acknowledged; new
-  // channels each time the service may have been restarted.
-  void register_until_acknowledged(std::uint64_t serial) {
+  // As a client does: tries again (the same key) until the registration is acknowledged, on a
+  // new channel after each failure (the service may have been restarted). `registration` is the
+  // client's stub, kept while calls succeed.
+  void register_until_acknowledged(std::uint64_t serial,
+                                   std::unique_ptr<reg::RegistrationService::Stub>& registration) {
     for (int attempt = 0; attempt < 600; ++attempt) {
-      auto registration = reg::RegistrationService::NewStub(channel("registration"));
+      if (!registration) registration = reg::RegistrationService::NewStub(channel("registration"));
       if (register_worker(*registration, serial).ok()) return;
+      registration.reset();
       std::this_thread::sleep_for(100ms);
     }
     ADD_FAILURE() << "registration " << serial << " was never acknowledged";
   }
+  void register_until_acknowledged(std::uint64_t serial) {
+    std::unique_ptr<reg::RegistrationService::Stub> registration;
+    register_until_acknowledged(serial, registration);
+  }
 
-  // A branch office at work: workers 0..total-1 registered in turn on a thread of its own, each
-  // until acknowledged; `acknowledged` counts them. Join the thread before the test ends.
-  // With `go`, it waits before the `pause_at`th registration until *go is true.
-  std::thread keep_registering(int total, std::atomic<int>& acknowledged, int pause_at = -1,
-                               const std::atomic<bool>* go = nullptr) {
-    return std::thread([this, total, &acknowledged, pause_at, go] {
-      for (int i = 0; i < total; ++i) {
-        if (i == pause_at && go != nullptr)
-          (void)process::wait_for([go] { return go->load(); }, std::chrono::minutes(5), 10ms);
-        register_until_acknowledged(static_cast<std::uint64_t>(i));
-        ++acknowledged;
+  // What a branch office registers: workers first..end-1, by `clerks` clerks side by side (clerk
+  // k takes first + k, first + k + clerks, ...), each worker until acknowledged. With `go`, no
+  // worker from `pause_at` on is registered until *go is true; with `until`, the clerks take no
+  // new worker once *until is true (with one clerk, the workers registered stay contiguous).
+  struct Load {
+    int first = 0;
+    int end = 0;
+    int clerks = 4;
+    int pause_at = -1;
+    const std::atomic<bool>* go = nullptr;
+    const std::atomic<bool>* until = nullptr;
+  };
+
+  // The branch office at work on a thread of its own; `acknowledged` counts the workers
+  // registered. Join the thread before the test ends.
+  std::thread keep_registering(Load load, std::atomic<int>& acknowledged) {
+    return std::thread([this, load, &acknowledged] {
+      std::vector<std::thread> desks;
+      for (int clerk = 0; clerk < load.clerks; ++clerk) {
+        desks.emplace_back([this, load, &acknowledged, clerk] {
+          std::unique_ptr<reg::RegistrationService::Stub> registration;
+          for (int i = load.first + clerk; i < load.end; i += load.clerks) {
+            if (load.until != nullptr && load.until->load()) return;
+            if (load.go != nullptr && load.pause_at >= 0 && i >= load.pause_at)
+              (void)process::wait_for([&] { return load.go->load(); }, std::chrono::minutes(5), 10ms);
+            register_until_acknowledged(static_cast<std::uint64_t>(i), registration);
+            ++acknowledged;
+          }
+        });
       }
+      for (auto& desk : desks) desk.join();
     });
+  }
+  std::thread keep_registering(int total, std::atomic<int>& acknowledged) {
+    return keep_registering(Load{.end = total}, acknowledged);
   }
 
   // The process id of a stack member.

@@ -29,7 +29,7 @@ class Chaos : public ChaosTest {
 // service is ready again after its restart.
 TEST_F(Chaos, EachServiceKilledUnderLoadLosesAndDoublesNothing) {
   create_rws();
-  const int total = load_size(1'000, 10'000);
+  const int total = load_size(1'000, 40'000);
   const std::vector<std::string> victims = {"registration", "coverage", "contribution", "claims",
                                             "csr-donor"};
   std::atomic<int> acknowledged{0};
@@ -59,19 +59,23 @@ TEST_F(Chaos, EachServiceKilledUnderLoadLosesAndDoublesNothing) {
 // and every counter is exact.
 TEST_F(Chaos, BrokerStoppedThirtySecondsDoublesAtMostTheInFlightWindow) {
   create_rws();
-  const int total = load_size(1'000, 10'000);
+  const int each = load_size(300, 10'000);  // registered before the stall, and again after it
   std::atomic<int> acknowledged{0};
-  auto writer = keep_registering(total, acknowledged);
-  ASSERT_TRUE(process::wait_for([&] { return acknowledged.load() >= total / 4; }, 300s)) << "load stalled";
+  // A stack at work: the first registrations counted before the broker stops.
+  keep_registering(each, acknowledged).join();
+  ASSERT_TRUE(counters_become(expected(each))) << "coverage's log ends:\n" << log_tail("coverage", 20);
 
   const pid_t broker = pid_of("devkafka");
   ASSERT_EQ(::kill(broker, SIGSTOP), 0);
   const auto stopped = std::chrono::steady_clock::now();
-  const int at_stop = acknowledged.load();
-  // The relay reports the stall after 30 s without an acknowledgement; registration stays ready
-  // (writes are safe in the outbox) and goes on acknowledging.
+  // One clerk goes on registering (the workers stay contiguous) until the relay reports the stall
+  // after 30 s without an acknowledgement; registration stays ready (writes are safe in the
+  // outbox) and acknowledges them.
+  std::atomic<bool> reported{false};
+  auto writer = keep_registering({.first = each, .end = each + 1'000'000, .clerks = 1, .until = &reported},
+                                 acknowledged);
   std::string note;
-  const bool reported = process::wait_for(
+  reported = process::wait_for(
       [&] {
         const auto [code, body] = readyz("registration");
         if (code != 200) return false;
@@ -80,22 +84,29 @@ TEST_F(Chaos, BrokerStoppedThirtySecondsDoublesAtMostTheInFlightWindow) {
         return at != std::string::npos;
       },
       60s, 500ms);
-  const int during = acknowledged.load() - at_stop;
+  reported = true;
+  writer.join();
+  const int during = acknowledged.load() - each;
   ::kill(broker, SIGCONT);
   const auto resumed = std::chrono::steady_clock::now();
-  EXPECT_TRUE(reported) << "/readyz never said the relay was stalled (or said not ready): " << note;
+  EXPECT_NE(note.find("outbox relay stalled"), std::string::npos)
+      << "/readyz never said the relay was stalled (or said not ready): " << note;
   EXPECT_GT(during, 0) << "no registration was acknowledged while the broker was stopped";
   std::cout << "[chaos] broker stopped "
             << std::chrono::duration_cast<std::chrono::seconds>(resumed - stopped).count() << " s: " << during
             << " registrations acknowledged meanwhile; /readyz 200 with \"" << note << "\"\n";
 
-  writer.join();
+  // And the load goes on after it.
+  const int total = each + during + each;
+  keep_registering({.first = each + during, .end = total}, acknowledged).join();
   const auto load_done = std::chrono::steady_clock::now();
-  EXPECT_TRUE(counters_become(expected(total)));
-  const auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
-  std::cout << "[chaos] counters exact " << ms(std::chrono::steady_clock::now() - resumed)
-            << " ms after the broker resumed (the load ended " << ms(load_done - resumed) << " ms after it), "
-            << ms(std::chrono::steady_clock::now() - load_done) << " ms after the last acknowledgement\n";
+  EXPECT_TRUE(counters_become(expected(total)))
+      << "coverage's /readyz: " << readyz("coverage").second << "\ncoverage's log ends:\n"
+      << log_tail("coverage", 20);
+  std::cout << "[chaos] counters exact " << ms_since(resumed)
+            << " ms after the broker resumed (the load ended "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(load_done - resumed).count()
+            << " ms after it), " << ms_since(load_done) << " ms after the last acknowledgement\n";
 
   // Every event registration made, each once: one RwCreated per RW and one ParticipantRegistered
   // per worker; what is more on the topic was published twice.

@@ -75,7 +75,7 @@ TEST_F(Restore, BackupUnderWritesRestoredIntoAnEmptyFolderLosesAndDoublesNothing
   // The second half waits for the backup, so that it certainly misses some accounts however slow
   // the machine (a loaded one let contribution apply all 300 before the backup began).
   std::atomic<bool> backup_taken{false};
-  auto writer = keep_registering(total, acknowledged, total / 2, &backup_taken);
+  auto writer = keep_registering({.end = total, .pause_at = total / 2, .go = &backup_taken}, acknowledged);
   // Halfway, with contribution following (its consumer joins the group a few seconds in).
   ASSERT_TRUE(
       process::wait_for([&] { return acknowledged.load() >= total / 2 && accounts() > 0; }, 120s, 20ms));
