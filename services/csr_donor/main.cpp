@@ -51,11 +51,11 @@ int main(int argc, char** argv) {
                                       call_timeout);
     csr::CsrDonor core(store, tariffs, registrar, settings, clock);
     csr::GrpcService api(core, runtime.edge(csr::GrpcService::kName));
-    csr::EventHandler handler(core, runtime.metrics);
+    csr::EventHandler handler(core.projections(), runtime.metrics);
     kafka::Consumer consumer(kafka_settings, consumer_options, parts.batched(handler), runtime.metrics);
     // Ends cohorts whose months ran out, by the business clock.
     service::PeriodicTask cohorts("closing completed cohorts", cohort_check, [&core] {
-      if (auto closed = core.close_completed(); !closed) {
+      if (auto closed = core.cohorts().close_completed(); !closed) {
         spdlog::warn("closing completed cohorts: {}", closed.error().message);
       } else if (*closed > 0) {
         spdlog::info("{} cohort(s) completed", *closed);

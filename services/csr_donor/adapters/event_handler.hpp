@@ -5,7 +5,7 @@
 // in one store transaction that records its event_id, so a redelivered event changes nothing.
 // Events that cannot be applied go to the dead-letter topic; a store failure offers the batch again.
 
-#include "../core/csr.hpp"
+#include "../core/projections.hpp"
 #include "jaring/events/handler.hpp"
 #include "jaring/metrics/metrics.hpp"
 
@@ -13,13 +13,13 @@ namespace jaring::csr {
 
 class EventHandler final : public events::EnvelopeHandler {
  public:
-  EventHandler(CsrDonor& core, metrics::Registry& metrics);
+  EventHandler(Projections& projections, metrics::Registry& metrics);
 
  protected:
   Result<void> apply_event(const events::v1::Envelope& envelope) override;
 
  private:
-  CsrDonor& core_;
+  Projections& projections_;
   prometheus::Counter& paid_;
   prometheus::Counter& failed_;
 };

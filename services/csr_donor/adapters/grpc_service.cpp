@@ -122,11 +122,12 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
                                           const v1::CreateSponsorRequest* request, v1::Sponsor* reply) {
   return edge_.serve(context, "CreateSponsor", request, reply, [&](const grpc::Call& call) {
     const auto by = actor_of(call);
-    return answer(core_.create_sponsor(request->idempotency_key(), request->name(), request->kind(), by),
-                  [&](const SponsorView& s) {
-                    spdlog::info("sponsor {} ({}) created by {}", s.sponsor.id, s.sponsor.kind, by.subject);
-                    to_proto(s, reply, call.scope);
-                  });
+    return answer(
+        core_.wallets().create_sponsor(request->idempotency_key(), request->name(), request->kind(), by),
+        [&](const SponsorView& s) {
+          spdlog::info("sponsor {} ({}) created by {}", s.sponsor.id, s.sponsor.kind, by.subject);
+          to_proto(s, reply, call.scope);
+        });
   });
 }
 
@@ -134,7 +135,7 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
                                          const v1::ListSponsorsRequest* request,
                                          v1::ListSponsorsResponse* reply) {
   return edge_.serve(context, "ListSponsors", request, reply, [&](const grpc::Call& call) {
-    return answer(core_.sponsors(call.scope), [&](const std::vector<SponsorView>& list) {
+    return answer(core_.wallets().sponsors(call.scope), [&](const std::vector<SponsorView>& list) {
       for (const auto& s : list) to_proto(s, reply->add_sponsors(), call.scope);
     });
   });
@@ -143,7 +144,7 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
 ::grpc::Status GrpcService::GetSponsor(::grpc::ServerContext* context, const v1::GetSponsorRequest* request,
                                        v1::Sponsor* reply) {
   return edge_.serve(context, "GetSponsor", request, reply, [&](const grpc::Call& call) {
-    return answer(core_.sponsor(request->sponsor_id(), call.scope),
+    return answer(core_.wallets().sponsor(request->sponsor_id(), call.scope),
                   [&](const SponsorView& s) { to_proto(s, reply, call.scope); });
   });
 }
@@ -152,8 +153,8 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
                                     v1::DepositResult* reply) {
   return edge_.serve(context, "Deposit", request, reply, [&](const grpc::Call& call) {
     const auto by = actor_of(call);
-    return answer(core_.deposit(request->idempotency_key(), request->sponsor_id(), request->amount(),
-                                request->reference(), by),
+    return answer(core_.wallets().deposit(request->idempotency_key(), request->sponsor_id(),
+                                          request->amount(), request->reference(), by),
                   [&](const csr::Deposit& d) {
                     if (!d.repeated)
                       spdlog::info("deposit {} of Rp{} to {} by {}", d.id, d.amount, d.sponsor_id,
@@ -170,9 +171,9 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
 ::grpc::Status GrpcService::GetLedger(::grpc::ServerContext* context, const v1::GetLedgerRequest* request,
                                       v1::Ledger* reply) {
   return edge_.serve(context, "GetLedger", request, reply, [&](const grpc::Call& call) {
-    auto s = core_.sponsor(request->sponsor_id(), call.scope);
+    auto s = core_.wallets().sponsor(request->sponsor_id(), call.scope);
     if (!s) return grpc::to_status(s.error());
-    return answer(core_.ledger(request->sponsor_id(), request->limit(), call.scope),
+    return answer(core_.wallets().ledger(request->sponsor_id(), request->limit(), call.scope),
                   [&](const std::vector<LedgerLine>& lines) {
                     reply->set_sponsor_id(s->sponsor.id);
                     reply->set_balance(s->sponsor.balance);
@@ -196,7 +197,7 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
 ::grpc::Status GrpcService::QuoteCohort(::grpc::ServerContext* context, const v1::CohortSpec* request,
                                         v1::Budget* reply) {
   return edge_.serve(context, "QuoteCohort", request, reply, [&](const grpc::Call& call) {
-    return answer(core_.quote_cohort(from_proto(*request), actor_of(call)),
+    return answer(core_.cohorts().quote_cohort(from_proto(*request), actor_of(call)),
                   [&](const Budget& b) { to_proto(b, reply); });
   });
 }
@@ -205,7 +206,7 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
                                          const v1::CreateCohortRequest* request, v1::Cohort* reply) {
   return edge_.serve(context, "CreateCohort", request, reply, [&](const grpc::Call& call) {
     const auto by = actor_of(call);
-    return answer(core_.create_cohort(request->idempotency_key(), from_proto(request->spec()), by),
+    return answer(core_.cohorts().create_cohort(request->idempotency_key(), from_proto(request->spec()), by),
                   [&](const CohortView& c) {
                     spdlog::info("cohort {} of {} with {} member(s) created by {}", c.cohort.id,
                                  c.cohort.sponsor_id, c.members.size(), by.subject);
@@ -218,28 +219,30 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
                                       v1::Cohort* reply) {
   return edge_.serve(context, "EndCohort", request, reply, [&](const grpc::Call& call) {
     const auto by = actor_of(call);
-    return answer(
-        core_.end_cohort(request->idempotency_key(), request->cohort_id(), request->last_period(), by),
-        [&](const CohortView& c) {
-          spdlog::info("cohort {} ended after {} by {}", c.cohort.id, c.cohort.last.str(), by.subject);
-          to_proto(c, reply);
-        });
+    return answer(core_.cohorts().end_cohort(request->idempotency_key(), request->cohort_id(),
+                                             request->last_period(), by),
+                  [&](const CohortView& c) {
+                    spdlog::info("cohort {} ended after {} by {}", c.cohort.id, c.cohort.last.str(),
+                                 by.subject);
+                    to_proto(c, reply);
+                  });
   });
 }
 
 ::grpc::Status GrpcService::ListCohorts(::grpc::ServerContext* context, const v1::ListCohortsRequest* request,
                                         v1::ListCohortsResponse* reply) {
   return edge_.serve(context, "ListCohorts", request, reply, [&](const grpc::Call& call) {
-    return answer(core_.cohorts(request->sponsor_id(), call.scope), [&](const std::vector<CohortView>& list) {
-      for (const auto& c : list) to_proto(c, reply->add_cohorts());
-    });
+    return answer(core_.cohorts().cohorts(request->sponsor_id(), call.scope),
+                  [&](const std::vector<CohortView>& list) {
+                    for (const auto& c : list) to_proto(c, reply->add_cohorts());
+                  });
   });
 }
 
 ::grpc::Status GrpcService::GetCohort(::grpc::ServerContext* context, const v1::GetCohortRequest* request,
                                       v1::Cohort* reply) {
   return edge_.serve(context, "GetCohort", request, reply, [&](const grpc::Call& call) {
-    return answer(core_.cohort(request->cohort_id(), call.scope),
+    return answer(core_.cohorts().cohort(request->cohort_id(), call.scope),
                   [&](const CohortView& c) { to_proto(c, reply); });
   });
 }
@@ -259,8 +262,8 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
       inputs.push_back(std::move(input));
     }
     const auto by = actor_of(call);
-    return answer(core_.submit_proposal(request->idempotency_key(), request->kelurahan_code(), inputs,
-                                        request->note(), by),
+    return answer(core_.proposals().submit_proposal(request->idempotency_key(), request->kelurahan_code(),
+                                                    inputs, request->note(), by),
                   [&](const Proposal& p) {
                     spdlog::info("proposal {} from {} by {}: {} item(s), {} refused", p.id, p.kelurahan_code,
                                  by.subject, p.items.size(), p.refused.size());
@@ -273,7 +276,7 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
                                           const v1::ListProposalsRequest* request,
                                           v1::ListProposalsResponse* reply) {
   return edge_.serve(context, "ListProposals", request, reply, [&](const grpc::Call& call) {
-    return answer(core_.proposals(request->kelurahan_code(), request->status(), call.scope),
+    return answer(core_.proposals().proposals(request->kelurahan_code(), request->status(), call.scope),
                   [&](const std::vector<Proposal>& list) {
                     for (const auto& p : list) to_proto(p, reply->add_proposals());
                   });
@@ -283,7 +286,7 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
 ::grpc::Status GrpcService::GetProposal(::grpc::ServerContext* context, const v1::GetProposalRequest* request,
                                         v1::Proposal* reply) {
   return edge_.serve(context, "GetProposal", request, reply, [&](const grpc::Call& call) {
-    return answer(core_.proposal(request->proposal_id(), call.scope),
+    return answer(core_.proposals().proposal(request->proposal_id(), call.scope),
                   [&](const Proposal& p) { to_proto(p, reply); });
   });
 }
@@ -302,7 +305,7 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
     c.start_period = request->start_period();
     c.months = request->months();
     const auto by = actor_of(call);
-    return answer(core_.accept(c, by), [&](const Acceptance& a) {
+    return answer(core_.proposals().accept(c, by), [&](const Acceptance& a) {
       spdlog::info("proposal {}: sponsor {} accepted into cohort {} by {}", c.proposal_id, c.sponsor_id,
                    a.cohort.cohort.id, by.subject);
       to_proto(a.proposal, reply->mutable_proposal());
@@ -316,8 +319,8 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
                                                 v1::Proposal* reply) {
   return edge_.serve(context, "RejectProposalItems", request, reply, [&](const grpc::Call& call) {
     std::vector<std::string> ids(request->item_ids().begin(), request->item_ids().end());
-    return answer(core_.reject_items(request->idempotency_key(), request->proposal_id(), ids,
-                                     request->reason(), actor_of(call)),
+    return answer(core_.proposals().reject_items(request->idempotency_key(), request->proposal_id(), ids,
+                                                 request->reason(), actor_of(call)),
                   [&](const Proposal& p) { to_proto(p, reply); });
   });
 }
@@ -327,7 +330,7 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
                                                ::grpc::ServerWriter<v1::Sponsorship>* writer) {
   return edge_.serve(context, "ExportSponsorships", request, nullptr, [&](const grpc::Call&) {
     return grpc::stream_export<SponsorshipFact>(
-        context, writer, [&](const auto& sink) { return core_.export_sponsorships(sink); },
+        context, writer, [&](const auto& sink) { return core_.impact().export_sponsorships(sink); },
         [](const SponsorshipFact& f, v1::Sponsorship& m) {
           m.set_participant_id(f.participant_id);
           m.set_rw_code(f.rw_code);
@@ -340,30 +343,30 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
 ::grpc::Status GrpcService::GetImpact(::grpc::ServerContext* context, const v1::ImpactRequest* request,
                                       v1::ImpactReport* reply) {
   return edge_.serve(context, "GetImpact", request, reply, [&](const grpc::Call& call) {
-    return answer(
-        core_.impact(request->sponsor_id(), request->from_period(), request->to_period(), call.scope),
-        [&](const Impact& r) {
-          reply->set_sponsor_id(r.sponsor_id);
-          reply->set_sponsor_name(r.sponsor_name);
-          reply->set_from_period(r.from_period);
-          reply->set_to_period(r.to_period);
-          reply->set_workers_protected(r.workers_protected);
-          reply->set_months_funded(r.months_funded);
-          reply->set_spent(r.spent);
-          reply->set_rws_reached(r.rws_reached);
-          reply->set_claims_paid(r.claims_paid);
-          reply->set_claims_amount(r.claims_amount);
-          reply->set_payments_failed(r.payments_failed);
-          for (const auto& rw : r.rws) {
-            auto* out = reply->add_rws();
-            out->set_rw_code(rw.rw_code);
-            out->set_workers(rw.workers);
-            out->set_months_funded(rw.months_funded);
-            out->set_spent(rw.spent);
-            out->set_claims_paid(rw.claims_paid);
-            out->set_claims_amount(rw.claims_amount);
-          }
-        });
+    return answer(core_.impact().impact(request->sponsor_id(), request->from_period(), request->to_period(),
+                                        call.scope),
+                  [&](const Impact& r) {
+                    reply->set_sponsor_id(r.sponsor_id);
+                    reply->set_sponsor_name(r.sponsor_name);
+                    reply->set_from_period(r.from_period);
+                    reply->set_to_period(r.to_period);
+                    reply->set_workers_protected(r.workers_protected);
+                    reply->set_months_funded(r.months_funded);
+                    reply->set_spent(r.spent);
+                    reply->set_rws_reached(r.rws_reached);
+                    reply->set_claims_paid(r.claims_paid);
+                    reply->set_claims_amount(r.claims_amount);
+                    reply->set_payments_failed(r.payments_failed);
+                    for (const auto& rw : r.rws) {
+                      auto* out = reply->add_rws();
+                      out->set_rw_code(rw.rw_code);
+                      out->set_workers(rw.workers);
+                      out->set_months_funded(rw.months_funded);
+                      out->set_spent(rw.spent);
+                      out->set_claims_paid(rw.claims_paid);
+                      out->set_claims_amount(rw.claims_amount);
+                    }
+                  });
   });
 }
 

@@ -17,13 +17,14 @@ std::string event(const events::v1::Envelope& envelope) { return fuzz::record(0,
 // p_seed in a cohort of a sponsor holding Rp1,000,000, so that bills and refunds reach a wallet.
 void fund(FuzzFixture& fixture) {
   const Actor admin{"admin.rudi", auth::Scope::everything()};
-  auto sponsor = fixture.core.create_sponsor("sp", "PT Maju Bersama", "csr_company", admin);
-  if (!sponsor || !fixture.core.deposit("dep", sponsor->sponsor.id, 1'000'000, "TRF-1", admin)) std::abort();
+  auto sponsor = fixture.core.wallets().create_sponsor("sp", "PT Maju Bersama", "csr_company", admin);
+  if (!sponsor || !fixture.core.wallets().deposit("dep", sponsor->sponsor.id, 1'000'000, "TRF-1", admin))
+    std::abort();
   CohortSpec spec;
   spec.sponsor_id = sponsor->sponsor.id;
   spec.months = 6;
   spec.participant_ids = {"p_seed"};
-  if (!fixture.core.create_cohort("co", spec, admin)) std::abort();
+  if (!fixture.core.cohorts().create_cohort("co", spec, admin)) std::abort();
 }
 
 std::map<std::string, std::string> seeds() {
@@ -95,7 +96,7 @@ JARING_FUZZ_TARGET(jaring::csr::seeds) {
   static metrics::Registry metrics("fuzz");
   FuzzFixture fixture;
   fund(fixture);
-  EventHandler handler(fixture.core, metrics);
+  EventHandler handler(fixture.core.projections(), metrics);
   handler.batch_in(*fixture.db, [] {});
   fuzz::consume(handler, records);
 }

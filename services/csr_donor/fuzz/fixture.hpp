@@ -20,9 +20,9 @@ struct FuzzFixture {
     const auto ok = [](const Result<void>& r) {
       if (!r) std::abort();
     };
-    ok(core.participant_registered(
+    ok(core.projections().participant_registered(
         "e_seed", {"p_seed", "31.75.06.1005.002", "scavenger", "sponsor", "jkk+jkm", 1'000'000, true, ""}));
-    ok(core.participant_registered(
+    ok(core.projections().participant_registered(
         "e_self", {"p_self", "31.75.06.1005.002", "ojol_driver", "self", "jkk+jkm", 2'000'000, true, ""}));
   }
 

@@ -47,7 +47,7 @@ TEST_F(CsrConsumerTest, BillDeliveredTwiceIsPaidOnce) {
                                 10s),
       2u);
 
-  EventHandler handler(core_, registry);
+  EventHandler handler(core_.projections(), registry);
   kafka::ConsumerOptions options;
   options.group_id = "jaring-csr-donor-test";
   options.topics = {"jaring.registration.v1", "jaring.contribution.v1", "jaring.claims.v1"};
@@ -58,10 +58,13 @@ TEST_F(CsrConsumerTest, BillDeliveredTwiceIsPaidOnce) {
   const auto s = sponsor("PT Maju", "csr_company", 100'000);
   ASSERT_TRUE(process::wait_for(
       [&] {
-        return core_.quote_cohort({s, "", "2026-03", 1, {"p_kafka"}, 0, {}, {}}, staff("tester")).has_value();
+        return core_.cohorts()
+            .quote_cohort({s, "", "2026-03", 1, {"p_kafka"}, 0, {}, {}}, staff("tester"))
+            .has_value();
       },
       30s));
-  ASSERT_TRUE(core_.create_cohort("c1", {s, "Maju", "2026-03", 6, {"p_kafka"}, 0, {}, {}}, staff("sponsor")));
+  ASSERT_TRUE(core_.cohorts().create_cohort("c1", {s, "Maju", "2026-03", 6, {"p_kafka"}, 0, {}, {}},
+                                            staff("sponsor")));
 
   events::v1::Envelope billed;
   billed.set_event_id("e_bill_1");
@@ -83,7 +86,7 @@ TEST_F(CsrConsumerTest, BillDeliveredTwiceIsPaidOnce) {
       << registry.serialize();
   consumer.stop();
   EXPECT_NE(registry.serialize().find("sponsor_payments_total 1"), std::string::npos) << registry.serialize();
-  EXPECT_EQ(core_.sponsor(s, kEveryone)->sponsor.balance, 100'000 - 16'800);
+  EXPECT_EQ(core_.wallets().sponsor(s, kEveryone)->sponsor.balance, 100'000 - 16'800);
   const auto made = of_type(take_events(), "SponsorPaymentMade");
   ASSERT_EQ(made.size(), 1u);
   EXPECT_EQ(made[0].sponsor_payment_made().allocation_id(), "p_kafka:2026-03");

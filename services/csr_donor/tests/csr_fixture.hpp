@@ -31,16 +31,18 @@ class CsrFixture : public ::testing::Test {
                             const std::string& category = "scavenger", const std::string& payer = "self") {
     return {id, rw, category, payer, "jkk+jkm", 1'000'000, true, ""};
   }
-  void registered(const Participant& p) { ASSERT_TRUE(core_.participant_registered("reg-" + p.id, p)); }
+  void registered(const Participant& p) {
+    ASSERT_TRUE(core_.projections().participant_registered("reg-" + p.id, p));
+  }
 
   std::string sponsor(const std::string& name, const std::string& kind = "csr_company", Rupiah deposit = 0) {
     // Idempotency keys are tokens: the name's spaces become dashes.
     auto key = name;
     std::ranges::replace(key, ' ', '-');
-    auto s = core_.create_sponsor("sp-" + key, name, kind, staff("tester"));
+    auto s = core_.wallets().create_sponsor("sp-" + key, name, kind, staff("tester"));
     EXPECT_TRUE(s) << s.error().message;
     if (deposit > 0) {
-      EXPECT_TRUE(core_.deposit("dep-" + key, s->sponsor.id, deposit, "transfer", staff("tester")));
+      EXPECT_TRUE(core_.wallets().deposit("dep-" + key, s->sponsor.id, deposit, "transfer", staff("tester")));
     }
     return s->sponsor.id;
   }

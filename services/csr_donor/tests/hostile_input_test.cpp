@@ -48,11 +48,11 @@ class HostileInputTest : public testing::CsrFixture {
     registered(worker("p_1"));
     registered(worker("p_2"));
     sponsor_ = sponsor("PT Maju", "csr_company", 1'000'000);
-    auto cohort = core_.create_cohort("cohort-1", spec(), staff("finance"));
+    auto cohort = core_.cohorts().create_cohort("cohort-1", spec(), staff("finance"));
     ASSERT_TRUE(cohort) << cohort.error().message;
     cohort_ = cohort->cohort.id;
-    auto proposal = core_.submit_proposal("prop-1", "31.75.06.1005", {{1, "p_2", std::nullopt, "pemulung"}},
-                                          "", staff("lurah"));
+    auto proposal = core_.proposals().submit_proposal(
+        "prop-1", "31.75.06.1005", {{1, "p_2", std::nullopt, "pemulung"}}, "", staff("lurah"));
     ASSERT_TRUE(proposal) << proposal.error().message;
     proposal_ = proposal->id;
   }
@@ -77,13 +77,13 @@ class HostileInputTest : public testing::CsrFixture {
   Error quote(const std::function<void(CohortSpec&)>& change) {
     auto s = spec();
     change(s);
-    return refusal(core_.quote_cohort(s, staff("finance")));
+    return refusal(core_.cohorts().quote_cohort(s, staff("finance")));
   }
   Error create(const std::function<void(CohortSpec&)>& change) {
     auto s = spec();
     s.participant_ids = {"p_2"};
     change(s);
-    return refusal(core_.create_cohort("cohort-2", s, staff("finance")));
+    return refusal(core_.cohorts().create_cohort("cohort-2", s, staff("finance")));
   }
   Error submit(const std::function<void(std::vector<ProposalInput>&, std::string&, std::string&)>& change) {
     NewWorker w{"3172011505900001", "Budi",    "1990-05-15", "M", "0812", "31.75.06.1005.004", 3,
@@ -92,12 +92,12 @@ class HostileInputTest : public testing::CsrFixture {
     std::string kelurahan = "31.75.06.1005";
     std::string note = "RW 4";
     change(inputs, kelurahan, note);
-    return refusal(core_.submit_proposal("prop-2", kelurahan, inputs, note, staff("lurah")));
+    return refusal(core_.proposals().submit_proposal("prop-2", kelurahan, inputs, note, staff("lurah")));
   }
   Error accept(const std::function<void(AcceptCommand&)>& change) {
     AcceptCommand c{"accept-1", proposal_, sponsor_, {"1"}, "", "Proposal RW 2", "2026-04", 6};
     change(c);
-    return refusal(core_.accept(c, staff("finance")));
+    return refusal(core_.proposals().accept(c, staff("finance")));
   }
 
   std::string sponsor_, cohort_, proposal_;
@@ -110,36 +110,41 @@ TEST_F(HostileInputTest, EveryMutatingCallRefusesBadFieldsNamingThemAndWritesNot
   const std::vector<BadInput> cases = {
       // CreateSponsor
       {"sponsor: name of 3 MB",
-       [&] { return refusal(core_.create_sponsor("sp-x", three_mb, "csr_company", by)); }, "name"},
+       [&] { return refusal(core_.wallets().create_sponsor("sp-x", three_mb, "csr_company", by)); }, "name"},
       {"sponsor: name with an escape sequence",
-       [&] { return refusal(core_.create_sponsor("sp-x", "PT \x1b[2JMaju", "csr_company", by)); }, "name"},
-      {"sponsor: name missing", [&] { return refusal(core_.create_sponsor("sp-x", "", "csr_company", by)); },
+       [&] { return refusal(core_.wallets().create_sponsor("sp-x", "PT \x1b[2JMaju", "csr_company", by)); },
        "name"},
-      {"sponsor: unknown kind", [&] { return refusal(core_.create_sponsor("sp-x", "PT Baru", "bank", by)); },
-       "kind"},
+      {"sponsor: name missing",
+       [&] { return refusal(core_.wallets().create_sponsor("sp-x", "", "csr_company", by)); }, "name"},
+      {"sponsor: unknown kind",
+       [&] { return refusal(core_.wallets().create_sponsor("sp-x", "PT Baru", "bank", by)); }, "kind"},
       {"sponsor: idempotency key with a newline",
-       [&] { return refusal(core_.create_sponsor("sp\nx", "PT Baru", "csr_company", by)); },
+       [&] { return refusal(core_.wallets().create_sponsor("sp\nx", "PT Baru", "csr_company", by)); },
        "idempotency_key"},
       {"sponsor: idempotency key missing",
-       [&] { return refusal(core_.create_sponsor("", "PT Baru", "csr_company", by)); }, "idempotency_key"},
+       [&] { return refusal(core_.wallets().create_sponsor("", "PT Baru", "csr_company", by)); },
+       "idempotency_key"},
       // Deposit
-      {"deposit: negative", [&] { return refusal(core_.deposit("d-x", sponsor_, -5, "BCA 1", by)); },
+      {"deposit: negative",
+       [&] { return refusal(core_.wallets().deposit("d-x", sponsor_, -5, "BCA 1", by)); }, "amount"},
+      {"deposit: nothing", [&] { return refusal(core_.wallets().deposit("d-x", sponsor_, 0, "BCA 1", by)); },
        "amount"},
-      {"deposit: nothing", [&] { return refusal(core_.deposit("d-x", sponsor_, 0, "BCA 1", by)); }, "amount"},
-      {"deposit: INT64_MAX", [&] { return refusal(core_.deposit("d-x", sponsor_, kInt64Max, "BCA 1", by)); },
-       "amount"},
+      {"deposit: INT64_MAX",
+       [&] { return refusal(core_.wallets().deposit("d-x", sponsor_, kInt64Max, "BCA 1", by)); }, "amount"},
       {"deposit: above wallet.max_deposit",
-       [&] { return refusal(core_.deposit("d-x", sponsor_, 100'000'000'001, "BCA 1", by)); }, "amount"},
-      {"deposit: reference of 3 MB", [&] { return refusal(core_.deposit("d-x", sponsor_, 5, three_mb, by)); },
-       "reference"},
+       [&] { return refusal(core_.wallets().deposit("d-x", sponsor_, 100'000'000'001, "BCA 1", by)); },
+       "amount"},
+      {"deposit: reference of 3 MB",
+       [&] { return refusal(core_.wallets().deposit("d-x", sponsor_, 5, three_mb, by)); }, "reference"},
       {"deposit: reference with CR LF",
-       [&] { return refusal(core_.deposit("d-x", sponsor_, 5, "BCA 1\r\nPAID", by)); }, "reference"},
-      {"deposit: sponsor missing", [&] { return refusal(core_.deposit("d-x", "", 5, "BCA 1", by)); },
-       "sponsor_id"},
-      {"deposit: sponsor id too long", [&] { return refusal(core_.deposit("d-x", longer(65), 5, "", by)); },
-       "sponsor_id"},
+       [&] { return refusal(core_.wallets().deposit("d-x", sponsor_, 5, "BCA 1\r\nPAID", by)); },
+       "reference"},
+      {"deposit: sponsor missing",
+       [&] { return refusal(core_.wallets().deposit("d-x", "", 5, "BCA 1", by)); }, "sponsor_id"},
+      {"deposit: sponsor id too long",
+       [&] { return refusal(core_.wallets().deposit("d-x", longer(65), 5, "", by)); }, "sponsor_id"},
       {"deposit: idempotency key too long",
-       [&] { return refusal(core_.deposit(longer(129), sponsor_, 5, "", by)); }, "idempotency_key"},
+       [&] { return refusal(core_.wallets().deposit(longer(129), sponsor_, 5, "", by)); }, "idempotency_key"},
       // QuoteCohort
       {"quote: name too long", [&] { return quote([](auto& s) { s.name = longer(101); }); }, "name"},
       {"quote: name with a tab", [&] { return quote([](auto& s) { s.name = "Pemulung\t2026"; }); }, "name"},
@@ -197,16 +202,17 @@ TEST_F(HostileInputTest, EveryMutatingCallRefusesBadFieldsNamingThemAndWritesNot
       {"cohort: unknown participant code",
        [&] { return create([](auto& s) { s.participant_ids = {std::string("p_\0", 3)}; }); },
        "participant_ids[0]"},
-      {"cohort: idempotency key missing", [&] { return refusal(core_.create_cohort("", spec(), by)); },
-       "idempotency_key"},
+      {"cohort: idempotency key missing",
+       [&] { return refusal(core_.cohorts().create_cohort("", spec(), by)); }, "idempotency_key"},
       // EndCohort
-      {"end: cohort id too long", [&] { return refusal(core_.end_cohort("end-1", longer(65), "", by)); },
+      {"end: cohort id too long",
+       [&] { return refusal(core_.cohorts().end_cohort("end-1", longer(65), "", by)); }, "cohort_id"},
+      {"end: cohort id missing", [&] { return refusal(core_.cohorts().end_cohort("end-1", "", "", by)); },
        "cohort_id"},
-      {"end: cohort id missing", [&] { return refusal(core_.end_cohort("end-1", "", "", by)); }, "cohort_id"},
-      {"end: not a month", [&] { return refusal(core_.end_cohort("end-1", cohort_, "June", by)); },
+      {"end: not a month", [&] { return refusal(core_.cohorts().end_cohort("end-1", cohort_, "June", by)); },
        "last_period"},
       {"end: idempotency key with control characters",
-       [&] { return refusal(core_.end_cohort("end\x7f", cohort_, "", by)); }, "idempotency_key"},
+       [&] { return refusal(core_.cohorts().end_cohort("end\x7f", cohort_, "", by)); }, "idempotency_key"},
       // SubmitProposal
       {"proposal: note of 3 MB", [&] { return submit([&](auto&, auto&, auto& note) { note = three_mb; }); },
        "note"},
@@ -260,21 +266,25 @@ TEST_F(HostileInputTest, EveryMutatingCallRefusesBadFieldsNamingThemAndWritesNot
        "cohort_id"},
       // RejectProposalItems
       {"reject: reason of 3 MB",
-       [&] { return refusal(core_.reject_items("rej-1", proposal_, {"1"}, three_mb, by)); }, "reason"},
+       [&] { return refusal(core_.proposals().reject_items("rej-1", proposal_, {"1"}, three_mb, by)); },
+       "reason"},
       {"reject: reason missing",
-       [&] { return refusal(core_.reject_items("rej-1", proposal_, {"1"}, "", by)); }, "reason"},
+       [&] { return refusal(core_.proposals().reject_items("rej-1", proposal_, {"1"}, "", by)); }, "reason"},
       {"reject: NIK in the reason",
-       [&] { return refusal(core_.reject_items("rej-1", proposal_, {"1"}, nik_in_text, by)); }, "reason"},
+       [&] { return refusal(core_.proposals().reject_items("rej-1", proposal_, {"1"}, nik_in_text, by)); },
+       "reason"},
       {"reject: ESC in the reason",
-       [&] { return refusal(core_.reject_items("rej-1", proposal_, {"1"}, "no\x1b", by)); }, "reason"},
+       [&] { return refusal(core_.proposals().reject_items("rej-1", proposal_, {"1"}, "no\x1b", by)); },
+       "reason"},
       {"reject: too many item ids",
        [&] {
-         return refusal(
-             core_.reject_items("rej-1", proposal_, std::vector<std::string>(5'001, "1"), "x", by));
+         return refusal(core_.proposals().reject_items("rej-1", proposal_,
+                                                       std::vector<std::string>(5'001, "1"), "x", by));
        },
        "item_ids"},
       {"reject: proposal id too long",
-       [&] { return refusal(core_.reject_items("rej-1", longer(65), {"1"}, "budget", by)); }, "proposal_id"},
+       [&] { return refusal(core_.proposals().reject_items("rej-1", longer(65), {"1"}, "budget", by)); },
+       "proposal_id"},
   };
   take_events();
   const auto before = snapshot();
@@ -298,35 +308,37 @@ TEST_F(HostileInputTest, AnInt64MaxDepositIsRefusedNamingTheAmountWithoutSql) {
   const auto before = snapshot();
   for (const char* key : {"max-1", "max-2"}) {
     SCOPED_TRACE(key);
-    const auto error = refusal(core_.deposit(key, sponsor_, kInt64Max, "BCA 9", staff("finance")));
+    const auto error = refusal(core_.wallets().deposit(key, sponsor_, kInt64Max, "BCA 9", staff("finance")));
     EXPECT_EQ(error.code, ErrorCode::kInvalidArgument);
     ASSERT_EQ(error.violations.size(), 1u);
     EXPECT_EQ(error.violations[0].field, "amount");
     expect_no_internals(error);
   }
   EXPECT_EQ(snapshot(), before);
-  EXPECT_EQ(core_.sponsor(sponsor_, testing::kEveryone)->sponsor.balance, 1'000'000);
+  EXPECT_EQ(core_.wallets().sponsor(sponsor_, testing::kEveryone)->sponsor.balance, 1'000'000);
   EXPECT_TRUE(take_events().empty());
 }
 
 TEST_F(HostileInputTest, ADepositThatWouldWrapTheBalanceIsRefusedEvenWithoutACeiling) {
   // With no practical ceiling, two INT64_MAX deposits: the second would wrap the balance.
   CsrDonor unbounded(store_, tariffs_, registrar_, Settings{2, kInt64Max}, clock_);
-  const auto s = unbounded.create_sponsor("sp-big", "Dana Abadi", "philanthropy", staff("finance"));
+  const auto s = unbounded.wallets().create_sponsor("sp-big", "Dana Abadi", "philanthropy", staff("finance"));
   ASSERT_TRUE(s);
-  ASSERT_TRUE(unbounded.deposit("big-1", s->sponsor.id, kInt64Max, "BCA 1", staff("finance")));
+  ASSERT_TRUE(unbounded.wallets().deposit("big-1", s->sponsor.id, kInt64Max, "BCA 1", staff("finance")));
   take_events();
   const auto before = snapshot();
-  const auto error = refusal(unbounded.deposit("big-2", s->sponsor.id, kInt64Max, "BCA 2", staff("finance")));
+  const auto error =
+      refusal(unbounded.wallets().deposit("big-2", s->sponsor.id, kInt64Max, "BCA 2", staff("finance")));
   EXPECT_EQ(error.code, ErrorCode::kInvalidArgument);
   ASSERT_EQ(error.violations.size(), 1u);
   EXPECT_EQ(error.violations[0].field, "amount");
   expect_no_internals(error);
-  EXPECT_EQ(
-      refusal(unbounded.deposit("big-3", s->sponsor.id, 1, "BCA 3", staff("finance"))).violations.at(0).field,
-      "amount");
+  EXPECT_EQ(refusal(unbounded.wallets().deposit("big-3", s->sponsor.id, 1, "BCA 3", staff("finance")))
+                .violations.at(0)
+                .field,
+            "amount");
   EXPECT_EQ(snapshot(), before);
-  EXPECT_EQ(unbounded.sponsor(s->sponsor.id, testing::kEveryone)->sponsor.balance, kInt64Max);
+  EXPECT_EQ(unbounded.wallets().sponsor(s->sponsor.id, testing::kEveryone)->sponsor.balance, kInt64Max);
   EXPECT_TRUE(take_events().empty());
 }
 
@@ -336,25 +348,26 @@ TEST_F(HostileInputTest, ADepositThatWouldWrapTheBalanceIsRefusedEvenWithoutACei
 TEST_F(HostileInputTest, ARejectionWithAnUnreadableReasonStillRefundsAndCopiesNoneOfIt) {
   constexpr Rupiah kMonth = 16'800;
   for (const char* period : {"2026-04", "2026-05"}) {
-    ASSERT_EQ(*core_.contribution_billed(std::string("b-") + period,
-                                         {"p_1", "31.75.06.1005.002", period, "a_1", kMonth, kMonth}),
+    ASSERT_EQ(*core_.projections().contribution_billed(
+                  std::string("b-") + period, {"p_1", "31.75.06.1005.002", period, "a_1", kMonth, kMonth}),
               BillOutcome::kPaid);
   }
-  const auto paid = core_.sponsor(sponsor_, testing::kEveryone)->sponsor.balance;
+  const auto paid = core_.wallets().sponsor(sponsor_, testing::kEveryone)->sponsor.balance;
   take_events();
   const std::string huge_reason(3 * 1024 * 1024, 'x');
   const std::string nik_reason = "sudah dibayar oleh 3175 0641 0180 0001";
-  ASSERT_TRUE(
-      *core_.payment_rejected("r1", {sponsor_, "p_1:2026-04", "p_1", "2026-04", huge_reason, kMonth}));
-  ASSERT_TRUE(*core_.payment_rejected("r2", {sponsor_, "p_1:2026-05", "p_1", "2026-05", nik_reason, kMonth}));
-  EXPECT_EQ(core_.sponsor(sponsor_, testing::kEveryone)->sponsor.balance, paid + 2 * kMonth);
+  ASSERT_TRUE(*core_.projections().payment_rejected(
+      "r1", {sponsor_, "p_1:2026-04", "p_1", "2026-04", huge_reason, kMonth}));
+  ASSERT_TRUE(*core_.projections().payment_rejected(
+      "r2", {sponsor_, "p_1:2026-05", "p_1", "2026-05", nik_reason, kMonth}));
+  EXPECT_EQ(core_.wallets().sponsor(sponsor_, testing::kEveryone)->sponsor.balance, paid + 2 * kMonth);
   const auto failed = of_type(take_events(), "SponsorPaymentFailed");
   ASSERT_EQ(failed.size(), 2u);
   for (const auto& e : failed) {
     EXPECT_EQ(e.sponsor_payment_failed().reason(),
               "rejected: contribution refused the payment (its reason was not readable)");
   }
-  const auto lines = *core_.ledger(sponsor_, 2, testing::kEveryone);
+  const auto lines = *core_.wallets().ledger(sponsor_, 2, testing::kEveryone);
   ASSERT_EQ(lines.size(), 2u);
   for (const auto& line : lines) {
     EXPECT_EQ(line.kind, "refund");
@@ -375,7 +388,7 @@ TEST_F(HostileInputTest, AFailingConstraintOfTheStoreNamesTheFieldWithoutSql) {
   ASSERT_EQ(done.error().violations.size(), 1u);
   EXPECT_EQ(done.error().violations[0].field, "amount");
   expect_no_internals(done.error());
-  EXPECT_EQ(core_.sponsor(sponsor_, testing::kEveryone)->sponsor.balance, 1'000'000);
+  EXPECT_EQ(core_.wallets().sponsor(sponsor_, testing::kEveryone)->sponsor.balance, 1'000'000);
 }
 
 }  // namespace

@@ -92,7 +92,7 @@ class CsrYearTest : public ::testing::Test {
         csr_(csr_store_, tariffs_, registrar_, Settings{2}, clock_),
         registry_("test"),
         contribution_handler_(contribution_, registry_),
-        csr_handler_(csr_, registry_) {}
+        csr_handler_(csr_.projections(), registry_) {}
 
   // Delivers one registration event to both services.
   void registration_event(ev::Envelope envelope) {
@@ -223,19 +223,20 @@ TEST_F(CsrYearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponso
   const std::vector<std::string> kinds = {"csr_company", "city_budget", "philanthropy", "csr_company"};
   int deposit_serial = 0;
   const auto deposit = [&](const std::string& sponsor, Rupiah amount) {
-    auto d =
-        csr_.deposit(fmt::format("dep-{}", ++deposit_serial), sponsor, amount, "transfer", staff("finance"));
+    auto d = csr_.wallets().deposit(fmt::format("dep-{}", ++deposit_serial), sponsor, amount, "transfer",
+                                    staff("finance"));
     ASSERT_TRUE(d) << d.error().message;
     deposited[sponsor] += amount;
     if (pick(4) == 0) {  // a retried deposit credits nothing
       ASSERT_TRUE(
-          csr_.deposit(fmt::format("dep-{}", deposit_serial), sponsor, amount, "transfer", staff("finance"))
+          csr_.wallets()
+              .deposit(fmt::format("dep-{}", deposit_serial), sponsor, amount, "transfer", staff("finance"))
               ->repeated);
     }
   };
   for (std::size_t i = 0; i < kinds.size(); ++i) {
-    auto s = csr_.create_sponsor(fmt::format("sponsor-{}", i), fmt::format("Sponsor {}", i), kinds[i],
-                                 staff("admin"));
+    auto s = csr_.wallets().create_sponsor(fmt::format("sponsor-{}", i), fmt::format("Sponsor {}", i),
+                                           kinds[i], staff("admin"));
     ASSERT_TRUE(s);
     sponsors.push_back(s->sponsor.id);
     deposit(s->sponsor.id, 16'800 * (20 + pick(200)));  // some run dry within months
@@ -246,7 +247,7 @@ TEST_F(CsrYearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponso
   for (int m = 0; m < 12; ++m) {
     const auto month = Month::of(2026, 1 + m);
     clock_.set(std::chrono::sys_days(std::chrono::year(2026) / (1 + m) / 3));
-    ASSERT_TRUE(csr_.close_completed());
+    ASSERT_TRUE(csr_.cohorts().close_completed());
     pump();
     if (m > 0) {
       for (int i = 0; i < 10; ++i) register_worker(fmt::format("{}-03", month.str()));
@@ -270,7 +271,7 @@ TEST_F(CsrYearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponso
         if (chosen.empty()) continue;
         spec.participant_ids.assign(chosen.begin(), chosen.end());
       }
-      auto c = csr_.create_cohort(fmt::format("cohort-{}", key), spec, staff("sponsor"));
+      auto c = csr_.cohorts().create_cohort(fmt::format("cohort-{}", key), spec, staff("sponsor"));
       if (!c) {
         ASSERT_EQ(c.error().code, ErrorCode::kFailedPrecondition) << c.error().message;
         ++refused_overlaps;
@@ -281,7 +282,8 @@ TEST_F(CsrYearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponso
     }
     if (!open_cohorts.empty() && pick(3) == 0) {
       const auto i = static_cast<std::size_t>(pick(static_cast<int>(open_cohorts.size())));
-      auto ended = csr_.end_cohort(fmt::format("end-{}", ++key), open_cohorts[i], "", staff("sponsor"));
+      auto ended =
+          csr_.cohorts().end_cohort(fmt::format("end-{}", ++key), open_cohorts[i], "", staff("sponsor"));
       if (ended) ++cohorts_ended;
       open_cohorts.erase(open_cohorts.begin() + static_cast<std::ptrdiff_t>(i));
     }
@@ -318,7 +320,7 @@ TEST_F(CsrYearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponso
     pump();
   }
   clock_.set(std::chrono::sys_days(std::chrono::year(2027) / 1 / 3));
-  ASSERT_TRUE(csr_.close_completed());
+  ASSERT_TRUE(csr_.cohorts().close_completed());
   pump();
 
   // The scenario did what it is meant to: payments, dry wallets, refusals, ends.
@@ -333,7 +335,7 @@ TEST_F(CsrYearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponso
 
   // 1. Each wallet: balance = deposits - payments (net of refunds) = the sum of its ledger.
   for (const auto& s : sponsors) {
-    const auto view = csr_.sponsor(s, kEveryone);
+    const auto view = csr_.wallets().sponsor(s, kEveryone);
     ASSERT_TRUE(view);
     const auto payments = scalar(
         *csr_db_, fmt::format("SELECT COALESCE(SUM(amount), 0) FROM allocations WHERE sponsor_id = '{}' AND "
