@@ -46,7 +46,6 @@ class CoverageReplicasE2e : public e2e::StackTest {
         }) {}
 
   void SetUp() override {
-    std::filesystem::create_directories(clock_file().parent_path());
     move_clock("2026-03-31T22:00:00+07:00");
     StackTest::SetUp();
     // What an archive of the audit topic sees.
@@ -66,10 +65,6 @@ class CoverageReplicasE2e : public e2e::StackTest {
   e2e::Collector audit_;
   metrics::Registry registry_{"e2e"};
   std::unique_ptr<kafka::Consumer> watcher_;
-
-  void move_clock(const std::string& instant) {
-    FileClock::write(clock_file().string(), *parse_utc(instant));
-  }
 
   // Another replica of coverage beside the stack's: the same settings, its own ports and file,
   // started from a working directory it may not write (0555).
