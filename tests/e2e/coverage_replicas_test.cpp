@@ -42,7 +42,9 @@ class CoverageReplicasE2e : public e2e::StackTest {
   CoverageReplicasE2e()
       : StackTest("jaring-coverage-replicas-e2e", {}, /*test_clock=*/true, [](stack::Options& options) {
           options.services = {"registration", "coverage"};
-          options.settings["coverage"] = {{"JARING_SNAPSHOTS_STORE", "kafka"}};
+          // No trend points: the topic's records are the M&E snapshots this test counts.
+          options.settings["coverage"] = {{"JARING_SNAPSHOTS_STORE", "kafka"},
+                                          {"JARING_COVERAGE_TREND_INTERVAL_SECONDS", "0"}};
         }) {}
 
   void SetUp() override {
