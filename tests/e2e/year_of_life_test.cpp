@@ -114,13 +114,17 @@ class YearOfLifeE2e : public e2e::StackTest {
     return paid.value_or(con::Payment{});
   }
 
-  // The ArrearsWarnings of the worker on jaring.contribution.v1: months unpaid and oldest period.
+  // The ArrearsWarnings of the worker on jaring.contribution.v1, as "months unpaid:oldest
+  // period:outstanding"; each names the agent and the RW who should collect.
   std::vector<std::string> warnings(const std::string& participant) {
     std::vector<std::string> out;
-    for (const auto& e : collector_.of_type("ArrearsWarning"))
-      if (e.arrears_warning().participant_id() == participant)
-        out.push_back(fmt::format("{}:{}", e.arrears_warning().months_unpaid(),
-                                  e.arrears_warning().oldest_unpaid_period()));
+    for (const auto& e : collector_.of_type("ArrearsWarning")) {
+      const auto& w = e.arrears_warning();
+      if (w.participant_id() != participant) continue;
+      EXPECT_EQ(w.agent_id(), agent_.agent);
+      EXPECT_EQ(w.rw_code(), kRw);
+      out.push_back(fmt::format("{}:{}:{}", w.months_unpaid(), w.oldest_unpaid_period(), w.outstanding()));
+    }
     return out;
   }
 
@@ -276,7 +280,7 @@ TEST_F(YearOfLifeE2e, AWorkersYearsOnTheTestClock) {
   ASSERT_TRUE(account_becomes(id, "arrears", 1)) << account_.state() << " " << account_.months_unpaid();
   EXPECT_TRUE(counts_become({1, 0, 1, 0, 0})) << ::testing::PrintToString(counts_);
   EXPECT_TRUE(process::wait_for([&] { return warnings(id).size() == 1; }, 30s, 100ms));
-  EXPECT_EQ(warnings(id), (std::vector<std::string>{"1:2026-04"}));
+  EXPECT_EQ(warnings(id), (std::vector<std::string>{"1:2026-04:33600"}));
   {
     // The agent's collection list names the worker, one month behind.
     con::ListArrearsRequest list;
@@ -293,7 +297,7 @@ TEST_F(YearOfLifeE2e, AWorkersYearsOnTheTestClock) {
   move_clock("2026-06-01T00:05:00+07:00");
   ASSERT_TRUE(account_becomes(id, "arrears", 2)) << account_.state() << " " << account_.months_unpaid();
   EXPECT_TRUE(process::wait_for([&] { return warnings(id).size() == 2; }, 30s, 100ms));
-  EXPECT_EQ(warnings(id), (std::vector<std::string>{"1:2026-04", "2:2026-04"}));
+  EXPECT_EQ(warnings(id), (std::vector<std::string>{"1:2026-04:33600", "2:2026-04:50400"}));
 
   move_clock("2026-07-01T00:05:00+07:00");
   ASSERT_TRUE(account_becomes(id, "lapsed", 3)) << account_.state() << " " << account_.months_unpaid();
@@ -311,7 +315,7 @@ TEST_F(YearOfLifeE2e, AWorkersYearsOnTheTestClock) {
   ASSERT_TRUE(account_becomes(id, "active", 0)) << account_.state();
   EXPECT_TRUE(counts_become({1, 1, 0, 0, 0})) << ::testing::PrintToString(counts_);
   // No warning came with the lapse or the reactivation: still the two of arrears months 1 and 2.
-  EXPECT_EQ(warnings(id), (std::vector<std::string>{"1:2026-04", "2:2026-04"}));
+  EXPECT_EQ(warnings(id), (std::vector<std::string>{"1:2026-04:33600", "2:2026-04:50400"}));
 
   // The accident of 10 July 2026 happens while July is paid: claims sees the worker covered.
   const std::string accident = "2026-07-10";
