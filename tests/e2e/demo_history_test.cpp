@@ -2,8 +2,9 @@
 // month a year ago (what `make up TEST_CLOCK=1` starts), `jaringctl demo --history-months 12`
 // builds a year of history through the public APIs and leaves the clock at the wall clock's
 // now: coverage took the M&E snapshot of every quarter and semester that ended in that year,
-// once each, and the trend has a point in each of the thirteen months; the months were billed
-// by the calendar, so the workers who stopped paying lapsed by themselves.
+// once each, the first and the last compare (workers came in waves), and the trend has a point
+// in each of the thirteen months; the months were billed by the calendar, so the workers who
+// stopped paying lapsed by themselves.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -58,9 +59,13 @@ TEST_F(DemoHistoryE2e, AYearOfHistoryHasItsQuartersAndATrendPointEachMonth) {
   const auto listed = call<cov::ListSnapshotsResponse>(
       "snapshots", [&](auto* c, auto* out) { return coverage->ListSnapshots(c, request, out); });
   std::multiset<std::string> evaluations;
+  std::vector<std::int64_t> evaluation_ids;  // oldest first
   std::set<std::string> trend_months;
   for (const auto& s : listed.snapshots()) {
-    if (s.kind() == "evaluation") evaluations.insert(s.period());
+    if (s.kind() == "evaluation") {
+      evaluations.insert(s.period());
+      evaluation_ids.push_back(s.snapshot_id());
+    }
     if (s.kind() == "trend") trend_months.insert(s.period().substr(0, 7));
   }
   // Every quarter and semester that ended from the day before the first month on, once each.
@@ -74,6 +79,18 @@ TEST_F(DemoHistoryE2e, AYearOfHistoryHasItsQuartersAndATrendPointEachMonth) {
   std::set<std::string> months;
   for (int m = 0; m <= kMonths; ++m) months.insert(first_.next(m).str());
   EXPECT_EQ(trend_months, months);
+
+  // The M&E comparison of the first and the last quarter: workers came in waves during the year,
+  // and some who never paid are awaiting in both.
+  ASSERT_GE(evaluation_ids.size(), 2u);
+  cov::GetReportRequest compare;
+  compare.set_area_code("31.75");
+  compare.set_from_snapshot_id(evaluation_ids.front());
+  compare.set_to_snapshot_id(evaluation_ids.back());
+  const auto report =
+      call<cov::Report>("report", [&](auto* c, auto* out) { return coverage->GetReport(c, compare, out); });
+  EXPECT_GT(report.total().to().totals().registrations(), report.total().from().totals().registrations());
+  EXPECT_GT(report.total().from().totals().awaiting(), 0);
 
   // The year's workers who stopped paying lapsed by themselves: the city's counters say so.
   cov::GetAreaCoverageRequest city;

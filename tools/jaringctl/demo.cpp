@@ -1,6 +1,7 @@
 #include "demo.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <random>
 #include <thread>
@@ -215,7 +216,7 @@ class Collector {
 // from an earlier load) and returns how many rows failed.
 int import_officials(reg::RegistrationService::Stub& stub, DemoPeople& people, const std::string& kelurahan,
                      const std::map<std::int64_t, std::pair<reg::RegisterRequest, Enrolled>>& rows,
-                     std::vector<Enrolled>& enrolled) {
+                     std::deque<Enrolled>& enrolled) {
   ::grpc::ClientContext context;
   prepare(context, people.kelurahan_staff(kelurahan), 60s);
   auto stream = stub.RegisterBulk(&context);
@@ -395,11 +396,23 @@ int load_demo(const DemoChannels& channels, DemoPeople& people, const DemoOption
   if (rws.empty()) return 1;
 
   // Workers: an agent registers each at their door, except the RT/RW officials, whom the
-  // kelurahan lists for the city budget and its staff import in bulk.
+  // kelurahan lists for the city budget and its staff import in bulk. With a history, a third of
+  // the agents' workers who pay for themselves come in the fifth month and a third in the ninth
+  // (waves at a third and two thirds of it), so that the quarters compare new registrations.
+  const int history = options.history_months;
   sample::Generator generator(options.seed);
   std::discrete_distribution<std::size_t> pick_rw(weights.begin(), weights.end());
-  std::vector<Enrolled> enrolled;
+  std::mt19937_64 wave_rng(options.seed + 3);
+  // Stable addresses: the payment plans point at the workers while later waves join.
+  std::deque<Enrolled> enrolled;
   std::map<std::string, std::map<std::int64_t, std::pair<reg::RegisterRequest, Enrolled>>> officials;
+  struct AtTheDoor {
+    int index;
+    reg::RegisterRequest request;
+    Enrolled worker;
+    std::string branch;
+  };
+  std::map<int, std::vector<AtTheDoor>> waves;  // month of the demo -> workers an agent registers
   for (int i = 0; i < options.workers; ++i) {
     const auto w = generator.worker(static_cast<std::uint64_t>(i));
     const auto rw = pick_rw(rng);
@@ -417,43 +430,62 @@ int load_demo(const DemoChannels& channels, DemoPeople& people, const DemoOption
       continue;
     }
     request.set_agent_id(agent_id);
-    ::grpc::ClientContext context;
-    // Without an agent in the kecamatan the branch registers the worker directly.
-    prepare(context, agent_id.empty() ? people.officer() : people.agent(agent_id, rw_branch[rw]), 10s);
-    reg::Participant reply;
-    const auto status = stub->Register(&context, request, &reply);
-    if (status.ok()) {
-      worker.participant_id = reply.participant_id();
-      worker.agent_id = reply.agent_id();
-      enrolled.push_back(worker);
-    } else {
-      fmt::print(stderr, "demo: worker {}: {}\n", i, status.error_message());
-      ++failed;
-    }
+    const int wave = history >= 3 && w.payer == "self" && !agent_id.empty()
+                         ? history * static_cast<int>(wave_rng() % 3) / 3
+                         : 0;
+    waves[wave].push_back({i, std::move(request), worker, rw_branch[rw]});
   }
+  // Registers a wave; returns how many failed.
+  const auto register_wave = [&](const std::vector<AtTheDoor>& wave) {
+    int wave_failed = 0;
+    for (const auto& [i, request, worker, branch] : wave) {
+      ::grpc::ClientContext context;
+      // Without an agent in the kecamatan the branch registers the worker directly.
+      prepare(context,
+              request.agent_id().empty() ? people.officer() : people.agent(request.agent_id(), branch), 10s);
+      reg::Participant reply;
+      if (const auto status = stub->Register(&context, request, &reply); !status.ok()) {
+        fmt::print(stderr, "demo: worker {}: {}\n", i, status.error_message());
+        ++wave_failed;
+        continue;
+      }
+      enrolled.push_back(worker);
+      enrolled.back().participant_id = reply.participant_id();
+      enrolled.back().agent_id = reply.agent_id();
+    }
+    return wave_failed;
+  };
+  failed += register_wave(waves[0]);
   for (const auto& [kelurahan, rows] : officials)
     failed += import_officials(*stub, people, kelurahan, rows, enrolled);
   fmt::print(
       "demo: {} RWs in {} kecamatan, {} agents, {} workers registered ({} RT/RW officials imported by "
-      "their kelurahan)\n",
+      "their kelurahan){}\n",
       rws.size(), std::size(kKecamatan), agent_branch.size(), enrolled.size(),
       std::count_if(enrolled.begin(), enrolled.end(),
-                    [](const Enrolled& e) { return e.payer == "city_budget"; }));
+                    [](const Enrolled& e) { return e.payer == "city_budget"; }),
+      waves.size() > 1 ? fmt::format("; {} more to come in {} wave(s)", options.workers - enrolled.size(),
+                                     waves.size() - 1)
+                       : "");
 
-  // Contribution opens the accounts from registration's events: wait for all of them (a batch
-  // naming an account not yet open would be refused as a whole).
+  // Contribution opens the accounts from registration's events: wait for those from `from` on
+  // (a batch naming an account not yet open would be refused as a whole).
   Collector collector(channels.contribution, people);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  for (auto& w : enrolled) {
-    while ((w.first_period = collector.first_period(w.participant_id)).empty()) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        fmt::print(stderr, "demo: the contribution service did not open account {} in time\n",
-                   w.participant_id);
-        return 1;
+  const auto open_accounts = [&](std::size_t from) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    for (auto w = enrolled.begin() + static_cast<std::ptrdiff_t>(from); w != enrolled.end(); ++w) {
+      while ((w->first_period = collector.first_period(w->participant_id)).empty()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          fmt::print(stderr, "demo: the contribution service did not open account {} in time\n",
+                     w->participant_id);
+          return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling a condition, with a deadline
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling a condition, with a deadline
     }
-  }
+    return true;
+  };
+  if (!open_accounts(0)) return 1;
   if (enrolled.empty()) return 1;
 
   // Who pays what, as months from each worker's first month, and in which month of the demo
@@ -462,37 +494,44 @@ int load_demo(const DemoChannels& channels, DemoPeople& people, const DemoOption
   // two (arrears), some nothing (lapsed). With a history the payers of months ahead pay again
   // when those run out, some of the quarterly ones stop halfway (lapsing late in the year) and
   // the monthly ones pay the first half of it; without one everything is paid at once.
-  const int history = options.history_months;
   const int span = std::max(history, 1);
   std::mt19937_64 plan_rng(options.seed + 1);
   std::map<int, std::map<std::string, PayItems>> city, cash;  // month of the demo -> payers
   std::vector<std::string> sponsored;
-  const auto every = [&](std::map<int, std::map<std::string, PayItems>>& plan, const std::string& who,
-                         const Enrolled& w, int months, int until) {
-    for (int m = 0; m < std::min(until, span); m += months) plan[m][who].push_back({&w, {m, months}});
+  // The workers from `from` on, who joined in month `wave` of the demo.
+  const auto plan = [&](std::size_t from, int wave) {
+    const auto every = [&](std::map<int, std::map<std::string, PayItems>>& to, const std::string& who,
+                           const Enrolled& w, int months, int until) {
+      for (int m = 0; m < std::min(until, span - wave); m += months)
+        to[wave + m][who].push_back({&w, {m, months}});
+    };
+    for (auto it = enrolled.begin() + static_cast<std::ptrdiff_t>(from); it != enrolled.end(); ++it) {
+      const auto& w = *it;
+      const auto roll = std::uniform_int_distribution<int>(0, 99)(plan_rng);
+      if (w.payer == "city_budget") {
+        every(city, w.kelurahan, w, 6, span);
+      } else if (w.payer == "sponsor") {
+        sponsored.push_back(w.participant_id);
+      } else if (w.agent_id.empty()) {
+        continue;  // registered directly at the branch: nobody collects (lapsed)
+      } else if (roll < 20) {
+        every(cash, w.agent_id, w, 6, span);
+      } else if (roll < 50) {
+        every(cash, w.agent_id, w, 3, roll < 40 ? span : 6);
+      } else if (roll < 60) {
+        every(cash, w.agent_id, w, 12, span);
+      } else if (roll < 74) {  // single months: one month unpaid (arrears), then lapsed in a history
+        cash[wave][w.agent_id].push_back({&w, {0, 1}});
+        for (int m = 1; m < std::max(2, history / 2); ++m) {
+          const int at = history > 0 ? wave + m : 0;
+          if (at < span) cash[at][w.agent_id].push_back({&w, {m, 1}});
+        }
+      } else if (roll < 87) {  // one month: two unpaid (arrears), then lapsed
+        cash[wave][w.agent_id].push_back({&w, {0, 1}});
+      }  // the rest never paid: awaiting their first payment
+    }
   };
-  for (const auto& w : enrolled) {
-    const auto roll = std::uniform_int_distribution<int>(0, 99)(plan_rng);
-    if (w.payer == "city_budget") {
-      every(city, w.kelurahan, w, 6, span);
-    } else if (w.payer == "sponsor") {
-      sponsored.push_back(w.participant_id);
-    } else if (w.agent_id.empty()) {
-      continue;  // registered directly at the branch: nobody collects (lapsed)
-    } else if (roll < 20) {
-      every(cash, w.agent_id, w, 6, span);
-    } else if (roll < 50) {
-      every(cash, w.agent_id, w, 3, roll < 40 ? span : 6);
-    } else if (roll < 60) {
-      every(cash, w.agent_id, w, 12, span);
-    } else if (roll < 74) {  // single months: one month unpaid (arrears), then lapsed in a history
-      cash[0][w.agent_id].push_back({&w, {0, 1}});
-      for (int m = 1; m < std::max(2, history / 2); ++m)
-        cash[history > 0 ? m : 0][w.agent_id].push_back({&w, {m, 1}});
-    } else if (roll < 87) {  // one month: two unpaid (arrears), then lapsed
-      cash[0][w.agent_id].push_back({&w, {0, 1}});
-    }  // the rest never paid: awaiting their first payment
-  }
+  plan(0, 0);
   const auto pay_month = [&](int m) {
     for (const auto& [kelurahan, items] : city[m])
       collector.pay_city_budget(fmt::format("demo-{}-apbd-{}-{}", options.seed, kelurahan, m), kelurahan,
@@ -556,6 +595,13 @@ int load_demo(const DemoChannels& channels, DemoPeople& people, const DemoOption
     if (m > 0 && !move_clock(options.clock_file, *parse_utc(fmt::format("{}-01T00:05:00+07:00", month.str())),
                              collector, watched, *coverage, people))
       return 1;
+    if (m > 0 && waves.contains(m)) {
+      const auto from = enrolled.size();
+      failed += register_wave(waves[m]);
+      if (!open_accounts(from)) return 1;
+      plan(from, m);
+      fmt::print("demo: {} workers registered in {}\n", enrolled.size() - from, month.str());
+    }
     pay_month(m);
     if (m == history - 1)
       failed +=

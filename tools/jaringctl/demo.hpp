@@ -29,10 +29,11 @@ struct DemoOptions {
   int workers = 3000;
   std::uint64_t seed = 2026;
   // Months of history on the local stack's test clock (`clock_file`, which stands at the first
-  // day of the first of them): the demo registers then and moves the clock to the start of each
-  // following month up to now, paying as the months come, so that the calendar bills, lapses and
-  // takes the M&E snapshots and the trend its points by themselves. 0: everything today on the
-  // wall clock, the registration month and the three after it billed by RunBilling.
+  // day of the first of them): the demo registers then (and two later waves of workers) and moves
+  // the clock to the start of each following month up to now, paying as the months come, so that
+  // the calendar bills, lapses and takes the M&E snapshots and the trend its points by themselves.
+  // 0: everything today on the wall clock, the registration month and the three after it billed
+  // by RunBilling.
   int history_months = 0;
   std::string clock_file;
 };
