@@ -4,6 +4,7 @@ BUILD_DIR ?= build
 RUN_DIR ?= .run
 JOBS ?= $(shell nproc)
 DEMO ?= 1
+# 1: every service on a test clock (.run/clock); with DEMO=1 the demo builds a year of history on it.
 TEST_CLOCK ?= 0
 
 # Debian 12 packages the build, the tests and the local stack need.

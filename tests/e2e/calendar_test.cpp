@@ -6,9 +6,6 @@
 // their M&E snapshots once. Every wait polls with a deadline.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
-#include "jaring/common/clock.hpp"
 #include "jaring/contribution/v1/contribution.grpc.pb.h"
 #include "jaring/coverage/v1/coverage.grpc.pb.h"
 #include "jaring/process/process.hpp"
@@ -31,16 +28,11 @@ class CalendarE2e : public e2e::StackTest {
   CalendarE2e() : StackTest("jaring-calendar-e2e", {}, /*test_clock=*/true) {}
 
   void SetUp() override {
-    std::filesystem::create_directories(clock_file().parent_path());
     move_clock("2026-03-15T10:00:00+07:00");
     StackTest::SetUp();
     registration_ = reg::RegistrationService::NewStub(channel("registration"));
     contribution_ = con::ContributionService::NewStub(channel("contribution"));
     coverage_ = cov::CoverageService::NewStub(channel("coverage"));
-  }
-
-  void move_clock(const std::string& instant) {
-    FileClock::write(clock_file().string(), *parse_utc(instant));
   }
 
   // The periods on the worker's statement and how often each appears.

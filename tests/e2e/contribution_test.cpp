@@ -42,15 +42,7 @@ std::string month_after(const std::string& period, int months) {
   return fmt::format("{:04d}-{:02d}", index / 12, index % 12 + 1);
 }
 
-struct States {
-  std::int64_t registered = 0, active = 0, arrears = 0, lapsed = 0, awaiting = 0;
-  bool operator==(const States&) const = default;
-};
-
-void PrintTo(const States& s, std::ostream* os) {
-  *os << fmt::format("{{registered {}, active {}, arrears {}, lapsed {}, awaiting {}}}", s.registered,
-                     s.active, s.arrears, s.lapsed, s.awaiting);
-}
+using e2e::States;
 
 class ContributionE2e : public e2e::StackTest {
  protected:

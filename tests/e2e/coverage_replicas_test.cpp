@@ -42,11 +42,12 @@ class CoverageReplicasE2e : public e2e::StackTest {
   CoverageReplicasE2e()
       : StackTest("jaring-coverage-replicas-e2e", {}, /*test_clock=*/true, [](stack::Options& options) {
           options.services = {"registration", "coverage"};
-          options.settings["coverage"] = {{"JARING_SNAPSHOTS_STORE", "kafka"}};
+          // No trend points: the topic's records are the M&E snapshots this test counts.
+          options.settings["coverage"] = {{"JARING_SNAPSHOTS_STORE", "kafka"},
+                                          {"JARING_COVERAGE_TREND_INTERVAL_SECONDS", "0"}};
         }) {}
 
   void SetUp() override {
-    std::filesystem::create_directories(clock_file().parent_path());
     move_clock("2026-03-31T22:00:00+07:00");
     StackTest::SetUp();
     // What an archive of the audit topic sees.
@@ -66,10 +67,6 @@ class CoverageReplicasE2e : public e2e::StackTest {
   e2e::Collector audit_;
   metrics::Registry registry_{"e2e"};
   std::unique_ptr<kafka::Consumer> watcher_;
-
-  void move_clock(const std::string& instant) {
-    FileClock::write(clock_file().string(), *parse_utc(instant));
-  }
 
   // Another replica of coverage beside the stack's: the same settings, its own ports and file,
   // started from a working directory it may not write (0555).

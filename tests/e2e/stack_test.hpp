@@ -14,12 +14,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ostream>
 #include <set>
 #include <string>
 
 #include "jaring/areas/areas.hpp"
 #include "jaring/audit/v1/audit.grpc.pb.h"
 #include "jaring/auth/policy.hpp"
+#include "jaring/common/clock.hpp"
 #include "jaring/common/ids.hpp"
 #include "jaring/grpc/edge.hpp"
 #include "jaring/grpc/server.hpp"
@@ -39,6 +41,17 @@ inline std::pair<int, std::string> run(const std::string& command, bool with_std
   while (const auto n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
   const int status = ::pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// An RW's coverage counters of workers by state, as the tests compare them.
+struct States {
+  std::int64_t registered = 0, active = 0, arrears = 0, lapsed = 0, awaiting = 0;
+  bool operator==(const States&) const = default;
+};
+
+inline void PrintTo(const States& s, std::ostream* os) {
+  *os << "{registered " << s.registered << ", active " << s.active << ", arrears " << s.arrears << ", lapsed "
+      << s.lapsed << ", awaiting " << s.awaiting << "}";
 }
 
 // Who makes a call: a subject, its roles, and the agent or sponsor id a role needs. By default
@@ -139,6 +152,12 @@ class StackTest : public ::testing::Test {
   // The test clock's file (Options::test_clock): written before SetUp, it is where the stack's
   // clock starts.
   std::filesystem::path clock_file() const { return dir_.path() / "run" / "clock"; }
+  // Moves the test clock to an RFC 3339 instant (2026-04-01T00:05:00+07:00): before SetUp, where
+  // the stack's clock starts; after, the services' calendars follow within a second.
+  void move_clock(const std::string& instant) const {
+    std::filesystem::create_directories(clock_file().parent_path());
+    FileClock::write(clock_file().string(), *parse_utc(instant));
+  }
 
   // Every change a test made through these channels is in the audit trail of the service that
   // made it, under the call's trace id, written with the change. Each service's trail is read

@@ -249,8 +249,8 @@ void add_claims_commands(CLI::App& app, Globals& g) {
   auto* due = root->add_subcommand("scholarships-due", "Children whose yearly scholarship re-claim is due");
   auto due_request = std::make_shared<cl::ListScholarshipsDueRequest>();
   due->add_option_function<int>(
-         "--year", [due_request](int v) { due_request->set_year(v); }, "school year")
-      ->required();
+      "--year", [due_request](int v) { due_request->set_year(v); },
+      "school year (default: this year by the service's clock)");
   due->add_option("--branch", *due_request->mutable_branch_code(), "branch code");
   on_call<cl::ListScholarshipsDueRequest, cl::ListScholarshipsDueResponse>(
       due, g, due_request, &cl::ClaimsService::Stub::ListScholarshipsDue,

@@ -1,6 +1,7 @@
 #include "demo.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <random>
 #include <thread>
@@ -8,17 +9,22 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli.hpp"
 #include "demo_partners.hpp"
 #include "jaring/areas/areas.hpp"
+#include "jaring/common/clock.hpp"
+#include "jaring/common/period.hpp"
 #include "jaring/contribution/v1/contribution.grpc.pb.h"
+#include "jaring/coverage/v1/coverage.grpc.pb.h"
 #include "jaring/registration/v1/registration.grpc.pb.h"
 #include "jaring/sample/sample.hpp"
 
 namespace jaring::tools {
 namespace reg = jaring::registration::v1;
 namespace con = jaring::contribution::v1;
+namespace cov = jaring::coverage::v1;
 using ctl::prepare;
 using namespace std::chrono_literals;
 
@@ -180,6 +186,20 @@ class Collector {
     return reply.first_period();
   }
 
+  // The last period billed on the account's statement; empty while none is (or on an error).
+  std::string last_billed(const std::string& participant_id) {
+    con::GetStatementRequest request;
+    request.set_participant_id(participant_id);
+    con::Statement reply;
+    ::grpc::ClientContext context;
+    prepare(context, people_.officer(), 10s);
+    std::string last;
+    if (!stub_->GetStatement(&context, request, &reply).ok()) return last;
+    for (const auto& line : reply.periods())
+      if (line.billed()) last = std::max(last, line.period());
+    return last;
+  }
+
   std::int64_t payments = 0;
   std::int64_t amount = 0;
   int failed = 0;
@@ -196,7 +216,7 @@ class Collector {
 // from an earlier load) and returns how many rows failed.
 int import_officials(reg::RegistrationService::Stub& stub, DemoPeople& people, const std::string& kelurahan,
                      const std::map<std::int64_t, std::pair<reg::RegisterRequest, Enrolled>>& rows,
-                     std::vector<Enrolled>& enrolled) {
+                     std::deque<Enrolled>& enrolled) {
   ::grpc::ClientContext context;
   prepare(context, people.kelurahan_staff(kelurahan), 60s);
   auto stream = stub.RegisterBulk(&context);
@@ -226,6 +246,51 @@ int import_officials(reg::RegistrationService::Stub& stub, DemoPeople& people, c
   if (const auto status = stream->Finish(); !status.ok())
     fmt::print(stderr, "demo: import of {}: {}\n", kelurahan, status.error_message());
   return failed;
+}
+
+// The labels of the snapshots coverage takes on day `at` (a trend point, and the M&E snapshots
+// of a quarter or semester that ended the day before).
+std::vector<std::string> snapshots_of_day(TimePoint at) {
+  const auto today = jakarta_date(at);
+  std::vector<std::string> out{today};
+  const auto ended = Period::jakarta(at).previous();
+  if (today.ends_with("-01") && ended.month() % 3 == 0) {
+    out.push_back(fmt::format("{}-Q{}", ended.year(), ended.month() / 3));
+    if (ended.month() % 6 == 0) out.push_back(fmt::format("{}-S{}", ended.year(), ended.month() / 6));
+  }
+  return out;
+}
+
+// Moves the stack's test clock to `at` and waits until the contribution service's calendar
+// billed `sample`'s account through the month it is in and coverage took the day's snapshots
+// (snapshots_of_day: a quarter's is taken only within a month of its end, so the next month must
+// not come first). False (said why) when they did not come in time.
+bool move_clock(const std::string& clock_file, TimePoint at, Collector& collector, const std::string& sample,
+                cov::CoverageService::Stub& coverage, DemoPeople& people) {
+  FileClock::write(clock_file, at);
+  const auto period = Period::jakarta(at).str();
+  const auto wanted = snapshots_of_day(at);
+  const auto taken = [&] {
+    cov::ListSnapshotsRequest request;
+    request.set_include_trend(true);
+    cov::ListSnapshotsResponse reply;
+    ::grpc::ClientContext context;
+    prepare(context, people.officer(), 10s);
+    if (!coverage.ListSnapshots(&context, request, &reply).ok()) return false;
+    return std::ranges::all_of(wanted, [&](const std::string& label) {
+      return std::ranges::any_of(reply.snapshots(), [&](const auto& s) { return s.period() == label; });
+    });
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (collector.last_billed(sample) < period || !taken()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      fmt::print(stderr, "demo: the calendar did not bill {} or take the snapshots {} in time\n", period,
+                 fmt::join(wanted, ", "));
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling a condition, with a deadline
+  }
+  return true;
 }
 
 }  // namespace
@@ -331,11 +396,23 @@ int load_demo(const DemoChannels& channels, DemoPeople& people, const DemoOption
   if (rws.empty()) return 1;
 
   // Workers: an agent registers each at their door, except the RT/RW officials, whom the
-  // kelurahan lists for the city budget and its staff import in bulk.
+  // kelurahan lists for the city budget and its staff import in bulk. With a history, a third of
+  // the agents' workers who pay for themselves come in the fifth month and a third in the ninth
+  // (waves at a third and two thirds of it), so that the quarters compare new registrations.
+  const int history = options.history_months;
   sample::Generator generator(options.seed);
   std::discrete_distribution<std::size_t> pick_rw(weights.begin(), weights.end());
-  std::vector<Enrolled> enrolled;
+  std::mt19937_64 wave_rng(options.seed + 3);
+  // Stable addresses: the payment plans point at the workers while later waves join.
+  std::deque<Enrolled> enrolled;
   std::map<std::string, std::map<std::int64_t, std::pair<reg::RegisterRequest, Enrolled>>> officials;
+  struct AtTheDoor {
+    int index;
+    reg::RegisterRequest request;
+    Enrolled worker;
+    std::string branch;
+  };
+  std::map<int, std::vector<AtTheDoor>> waves;  // month of the demo -> workers an agent registers
   for (int i = 0; i < options.workers; ++i) {
     const auto w = generator.worker(static_cast<std::uint64_t>(i));
     const auto rw = pick_rw(rng);
@@ -353,103 +430,131 @@ int load_demo(const DemoChannels& channels, DemoPeople& people, const DemoOption
       continue;
     }
     request.set_agent_id(agent_id);
-    ::grpc::ClientContext context;
-    // Without an agent in the kecamatan the branch registers the worker directly.
-    prepare(context, agent_id.empty() ? people.officer() : people.agent(agent_id, rw_branch[rw]), 10s);
-    reg::Participant reply;
-    const auto status = stub->Register(&context, request, &reply);
-    if (status.ok()) {
-      worker.participant_id = reply.participant_id();
-      worker.agent_id = reply.agent_id();
-      enrolled.push_back(worker);
-    } else {
-      fmt::print(stderr, "demo: worker {}: {}\n", i, status.error_message());
-      ++failed;
-    }
+    const int wave = history >= 3 && w.payer == "self" && !agent_id.empty()
+                         ? history * static_cast<int>(wave_rng() % 3) / 3
+                         : 0;
+    waves[wave].push_back({i, std::move(request), worker, rw_branch[rw]});
   }
+  // Registers a wave; returns how many failed.
+  const auto register_wave = [&](const std::vector<AtTheDoor>& wave) {
+    int wave_failed = 0;
+    for (const auto& [i, request, worker, branch] : wave) {
+      ::grpc::ClientContext context;
+      // Without an agent in the kecamatan the branch registers the worker directly.
+      prepare(context,
+              request.agent_id().empty() ? people.officer() : people.agent(request.agent_id(), branch), 10s);
+      reg::Participant reply;
+      if (const auto status = stub->Register(&context, request, &reply); !status.ok()) {
+        fmt::print(stderr, "demo: worker {}: {}\n", i, status.error_message());
+        ++wave_failed;
+        continue;
+      }
+      enrolled.push_back(worker);
+      enrolled.back().participant_id = reply.participant_id();
+      enrolled.back().agent_id = reply.agent_id();
+    }
+    return wave_failed;
+  };
+  failed += register_wave(waves[0]);
   for (const auto& [kelurahan, rows] : officials)
     failed += import_officials(*stub, people, kelurahan, rows, enrolled);
   fmt::print(
       "demo: {} RWs in {} kecamatan, {} agents, {} workers registered ({} RT/RW officials imported by "
-      "their kelurahan)\n",
+      "their kelurahan){}\n",
       rws.size(), std::size(kKecamatan), agent_branch.size(), enrolled.size(),
       std::count_if(enrolled.begin(), enrolled.end(),
-                    [](const Enrolled& e) { return e.payer == "city_budget"; }));
+                    [](const Enrolled& e) { return e.payer == "city_budget"; }),
+      waves.size() > 1 ? fmt::format("; {} more to come in {} wave(s)", options.workers - enrolled.size(),
+                                     waves.size() - 1)
+                       : "");
 
-  // Contribution opens the accounts from registration's events: wait for all of them (a batch
-  // naming an account not yet open would be refused as a whole).
+  // Contribution opens the accounts from registration's events: wait for those from `from` on
+  // (a batch naming an account not yet open would be refused as a whole).
   Collector collector(channels.contribution, people);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  for (auto& w : enrolled) {
-    while ((w.first_period = collector.first_period(w.participant_id)).empty()) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        fmt::print(stderr, "demo: the contribution service did not open account {} in time\n",
-                   w.participant_id);
-        return 1;
+  const auto open_accounts = [&](std::size_t from) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    for (auto w = enrolled.begin() + static_cast<std::ptrdiff_t>(from); w != enrolled.end(); ++w) {
+      while ((w->first_period = collector.first_period(w->participant_id)).empty()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          fmt::print(stderr, "demo: the contribution service did not open account {} in time\n",
+                     w->participant_id);
+          return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling a condition, with a deadline
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling a condition, with a deadline
     }
-  }
+    return true;
+  };
+  if (!open_accounts(0)) return 1;
   if (enrolled.empty()) return 1;
 
-  // Who pays what, as months from each worker's first month: the city pays its RT/RW officials
-  // six months at a time per kelurahan, sponsors six or twelve, and the agents collect cash from
-  // the others: most ahead, some only a month or two (arrears), some nothing (lapsed).
+  // Who pays what, as months from each worker's first month, and in which month of the demo
+  // they pay it: the city pays its RT/RW officials six months at a time per kelurahan, sponsors
+  // six or twelve, and the agents collect cash from the others: most ahead, some only a month or
+  // two (arrears), some nothing (lapsed). With a history the payers of months ahead pay again
+  // when those run out, some of the quarterly ones stop halfway (lapsing late in the year) and
+  // the monthly ones pay the first half of it; without one everything is paid at once.
+  const int span = std::max(history, 1);
   std::mt19937_64 plan_rng(options.seed + 1);
-  std::map<std::string, PayItems> city, cash, cash_later;
+  std::map<int, std::map<std::string, PayItems>> city, cash;  // month of the demo -> payers
   std::vector<std::string> sponsored;
-  for (const auto& w : enrolled) {
-    const auto roll = std::uniform_int_distribution<int>(0, 99)(plan_rng);
-    if (w.payer == "city_budget") {
-      city[w.kelurahan].push_back({&w, {0, 6}});
-    } else if (w.payer == "sponsor") {
-      sponsored.push_back(w.participant_id);
-    } else if (w.agent_id.empty()) {
-      continue;  // registered directly at the branch: nobody collects (lapsed)
-    } else if (roll < 20) {
-      cash[w.agent_id].push_back({&w, {0, 6}});
-    } else if (roll < 50) {
-      cash[w.agent_id].push_back({&w, {0, 3}});
-    } else if (roll < 60) {
-      cash[w.agent_id].push_back({&w, {0, 12}});
-    } else if (roll < 74) {  // two single months: one month unpaid (arrears)
-      cash[w.agent_id].push_back({&w, {0, 1}});
-      cash_later[w.agent_id].push_back({&w, {1, 1}});
-    } else if (roll < 87) {  // one month: two unpaid (arrears)
-      cash[w.agent_id].push_back({&w, {0, 1}});
-    }  // the rest never paid: lapsed after three unpaid months
-  }
-  for (const auto& [kelurahan, items] : city)
-    collector.pay_city_budget(fmt::format("demo-{}-apbd-{}", options.seed, kelurahan), kelurahan, items);
-  for (const auto& [agent, items] : cash)
-    collector.collect_cash(fmt::format("demo-{}-cash-{}-1", options.seed, agent), agent, agent_branch[agent],
-                           items);
-  for (const auto& [agent, items] : cash_later)
-    collector.collect_cash(fmt::format("demo-{}-cash-{}-2", options.seed, agent), agent, agent_branch[agent],
-                           items);
+  // The workers from `from` on, who joined in month `wave` of the demo.
+  const auto plan = [&](std::size_t from, int wave) {
+    const auto every = [&](std::map<int, std::map<std::string, PayItems>>& to, const std::string& who,
+                           const Enrolled& w, int months, int until) {
+      for (int m = 0; m < std::min(until, span - wave); m += months)
+        to[wave + m][who].push_back({&w, {m, months}});
+    };
+    for (auto it = enrolled.begin() + static_cast<std::ptrdiff_t>(from); it != enrolled.end(); ++it) {
+      const auto& w = *it;
+      const auto roll = std::uniform_int_distribution<int>(0, 99)(plan_rng);
+      if (w.payer == "city_budget") {
+        every(city, w.kelurahan, w, 6, span);
+      } else if (w.payer == "sponsor") {
+        sponsored.push_back(w.participant_id);
+      } else if (w.agent_id.empty()) {
+        continue;  // registered directly at the branch: nobody collects (lapsed)
+      } else if (roll < 20) {
+        every(cash, w.agent_id, w, 6, span);
+      } else if (roll < 50) {
+        every(cash, w.agent_id, w, 3, roll < 40 ? span : 6);
+      } else if (roll < 60) {
+        every(cash, w.agent_id, w, 12, span);
+      } else if (roll < 74) {  // single months: one month unpaid (arrears), then lapsed in a history
+        cash[wave][w.agent_id].push_back({&w, {0, 1}});
+        for (int m = 1; m < std::max(2, history / 2); ++m) {
+          const int at = history > 0 ? wave + m : 0;
+          if (at < span) cash[at][w.agent_id].push_back({&w, {m, 1}});
+        }
+      } else if (roll < 87) {  // one month: two unpaid (arrears), then lapsed
+        cash[wave][w.agent_id].push_back({&w, {0, 1}});
+      }  // the rest never paid: awaiting their first payment
+    }
+  };
+  plan(0, 0);
+  const auto pay_month = [&](int m) {
+    for (const auto& [kelurahan, items] : city[m])
+      collector.pay_city_budget(fmt::format("demo-{}-apbd-{}-{}", options.seed, kelurahan, m), kelurahan,
+                                items);
+    // Cash in order of the month paid for: a second single month after the first.
+    for (const auto& [agent, items] : cash[m]) {
+      std::map<int, PayItems> by_month;
+      for (const auto& item : items) by_month[item.second.first].push_back(item);
+      for (const auto& [from, paid] : by_month)
+        collector.collect_cash(fmt::format("demo-{}-cash-{}-{}", options.seed, agent, from), agent,
+                               agent_branch[agent], paid);
+    }
+  };
 
-  // Sponsors take on the workers listed for them before the months are billed: csr-donor pays
-  // each of their bills from the wallet as contribution bills it.
-  const auto first = enrolled.front().first_period;
-  failed += load_demo_sponsors(channels.csr_donor, people, sponsored, first, options.seed);
-
-  // Bill from the registration month on; a month counts as unpaid once the next one is billed.
-  for (int m = 0; m < kMonthsBilled; ++m) {
-    const auto period = month_after(first, m);
-    collector.bill(fmt::format("demo-{}-bill-{}", options.seed, period), period);
-  }
-  failed += collector.failed;
-
-  fmt::print("demo: billed {} to {}; {} payments (Rp{}) made or found from an earlier load; {} failures\n",
-             first, month_after(first, kMonthsBilled - 1), collector.payments, collector.amount, failed);
-
-  // Two deaths among workers whose agent collected six months: an RW official who died of an
-  // illness (JKM, Rp42 million to his widow) and one who died in a meeting at his office (JKK).
+  // Two deaths among workers whose agent collects six months at a time: an RW official who died
+  // of an illness (JKM, Rp42 million to his widow) and one who died in a meeting at his office
+  // (JKK). The account the demo watches for the calendar's billing is not one of theirs.
+  const auto& watched = enrolled.back().participant_id;
   std::vector<DemoDeath> deaths;
   sample::Generator heirs(options.seed + 7);
-  for (const auto& [agent, items] : cash) {
+  for (const auto& [agent, items] : cash[0]) {
     for (const auto& [w, months] : items) {
-      if (months.second != 6 || deaths.size() == 2) continue;
+      if (months.second != 6 || deaths.size() == 2 || w->participant_id == watched) continue;
       const auto heir = heirs.worker(deaths.size());
       const bool at_work = deaths.size() == 1;
       deaths.push_back({w->participant_id, agent, agent_branch[agent], at_work ? "jkk_death" : "jkm_death",
@@ -458,7 +563,57 @@ int load_demo(const DemoChannels& channels, DemoPeople& people, const DemoOption
                                 : "RW head, died of an illness"});
     }
   }
-  failed += load_demo_claims(channels.claims, people, deaths, options.seed);
+
+  // Sponsors take on the workers listed for them before the months are billed: csr-donor pays
+  // each of their bills from the wallet as contribution bills it.
+  const auto first = enrolled.front().first_period;
+  if (history == 0) {
+    pay_month(0);
+    failed += load_demo_sponsors(channels.csr_donor, people, sponsored, first, options.seed);
+    // Bill from the registration month on; a month counts as unpaid once the next one is billed.
+    for (int m = 0; m < kMonthsBilled; ++m) {
+      const auto period = month_after(first, m);
+      collector.bill(fmt::format("demo-{}-bill-{}", options.seed, period), period);
+    }
+    failed += collector.failed;
+    fmt::print("demo: billed {} to {}; {} payments (Rp{}) made or found from an earlier load; {} failures\n",
+               first, month_after(first, kMonthsBilled - 1), collector.payments, collector.amount, failed);
+    failed += load_demo_claims(channels.claims, people, deaths,
+                               jakarta_date(std::chrono::system_clock::now()), options.seed);
+    return failed == 0 ? 0 : 1;
+  }
+
+  // A history on the test clock: the months come one by one, each billed by the calendar at
+  // its start, the snapshots of the quarters and semesters that end taken by coverage, a trend
+  // point a day visited; the deaths happen on the first day of the last month, and the clock
+  // ends at the wall clock's now.
+  failed += load_demo_sponsors(channels.csr_donor, people, sponsored, first, options.seed);
+  auto coverage = cov::CoverageService::NewStub(channels.coverage);
+  const auto start = *Period::parse(first);
+  for (int m = 0; m <= history; ++m) {
+    const auto month = start.next(m);
+    if (m > 0 && !move_clock(options.clock_file, *parse_utc(fmt::format("{}-01T00:05:00+07:00", month.str())),
+                             collector, watched, *coverage, people))
+      return 1;
+    if (m > 0 && waves.contains(m)) {
+      const auto from = enrolled.size();
+      failed += register_wave(waves[m]);
+      if (!open_accounts(from)) return 1;
+      plan(from, m);
+      fmt::print("demo: {} workers registered in {}\n", enrolled.size() - from, month.str());
+    }
+    pay_month(m);
+    if (m == history - 1)
+      failed +=
+          load_demo_claims(channels.claims, people, deaths, fmt::format("{}-01", month.str()), options.seed);
+  }
+  if (!move_clock(options.clock_file, std::chrono::system_clock::now(), collector, watched, *coverage,
+                  people))
+    return 1;
+  failed += collector.failed;
+  fmt::print(
+      "demo: {} months of history, {} to {}, billed by the calendar; {} payments (Rp{}); {} failures\n",
+      history + 1, first, start.next(history).str(), collector.payments, collector.amount, failed);
   return failed == 0 ? 0 : 1;
 }
 

@@ -1,9 +1,10 @@
 #pragma once
 // The demo `make up` loads: the kelurahan of Kecamatan Cakung, Duren Sawit and Makasar
 // (Jakarta Timur) with their RWs, a few agents and some thousands of workers; two sponsors who
-// fund the workers listed for sponsors (one wallet runs dry); four months billed and most of them
-// paid (city budget, agents' cash; some months ahead), leaving some in arrears and some lapsed;
-// and two death claims paid, all through the public gRPC APIs like any client.
+// fund the workers listed for sponsors (one wallet runs dry); four months billed (or, on a test
+// clock, a year of history) and most of them paid (city budget, agents' cash; some months
+// ahead), leaving some in arrears and some lapsed; and two death claims paid, all through the
+// public gRPC APIs like any client.
 // Each step runs as the person who would do it (DESIGN.md section 6): an admin keeps the RW
 // registry, creates the sponsors and runs billing; a branch officer registers the agents and
 // verifies claims; agents register workers, collect their cash and file claims; kelurahan staff
@@ -27,10 +28,18 @@ namespace jaring::tools {
 struct DemoOptions {
   int workers = 3000;
   std::uint64_t seed = 2026;
+  // Months of history on the local stack's test clock (`clock_file`, which stands at the first
+  // day of the first of them): the demo registers then (and two later waves of workers) and moves
+  // the clock to the start of each following month up to now, paying as the months come, so that
+  // the calendar bills, lapses and takes the M&E snapshots and the trend its points by themselves.
+  // 0: everything today on the wall clock, the registration month and the three after it billed
+  // by RunBilling.
+  int history_months = 0;
+  std::string clock_file;
 };
 
 struct DemoChannels {
-  std::shared_ptr<::grpc::Channel> registration, contribution, csr_donor, claims;
+  std::shared_ptr<::grpc::Channel> registration, contribution, csr_donor, claims, coverage;
 };
 
 // The people of the demo, each with a token signed by the local stack's key (the demo runs

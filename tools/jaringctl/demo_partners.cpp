@@ -8,7 +8,6 @@
 
 #include "cli.hpp"
 #include "jaring/claims/v1/claims.grpc.pb.h"
-#include "jaring/common/period.hpp"
 #include "jaring/csr/v1/csr.grpc.pb.h"
 
 namespace jaring::tools {
@@ -142,10 +141,8 @@ int load_demo_sponsors(const std::shared_ptr<::grpc::Channel>& channel, DemoPeop
 }
 
 int load_demo_claims(const std::shared_ptr<::grpc::Channel>& channel, DemoPeople& people,
-                     const std::vector<DemoDeath>& deaths, std::uint64_t seed) {
+                     const std::vector<DemoDeath>& deaths, const std::string& today, std::uint64_t seed) {
   auto stub = cl::ClaimsService::NewStub(channel);
-  // Today in Jakarta by the wall clock (the demo does not use a test clock).
-  const auto today = jakarta_date(std::chrono::system_clock::now());
   int failed = 0;
   int paid = 0;
   for (std::size_t i = 0; i < deaths.size(); ++i) {

@@ -20,7 +20,7 @@ int load_demo_sponsors(const std::shared_ptr<::grpc::Channel>& csr_donor, DemoPe
                        const std::vector<std::string>& workers, const std::string& first_period,
                        std::uint64_t seed);
 
-// A worker who died today, and who claims for the family.
+// A worker who died on the demo's day of claims, and who claims for the family.
 struct DemoDeath {
   std::string participant_id;
   std::string agent_id;
@@ -32,8 +32,9 @@ struct DemoDeath {
 };
 
 // The agent files each death claim and brings the documents, the branch officer verifies, a
-// branch head approves and another pays. Returns how many failed.
+// branch head approves and another pays; `today` (YYYY-MM-DD, Asia/Jakarta, by the stack's
+// clock) is the day of the deaths and of the filing. Returns how many failed.
 int load_demo_claims(const std::shared_ptr<::grpc::Channel>& claims, DemoPeople& people,
-                     const std::vector<DemoDeath>& deaths, std::uint64_t seed);
+                     const std::vector<DemoDeath>& deaths, const std::string& today, std::uint64_t seed);
 
 }  // namespace jaring::tools

@@ -45,7 +45,21 @@ int main(int argc, char** argv) {
   jaring::tools::DemoOptions demo_options;
   demo->add_option("--workers", demo_options.workers, "how many workers")->capture_default_str();
   demo->add_option("--seed", demo_options.seed, "random seed")->capture_default_str();
+  demo->add_option("--history-months", demo_options.history_months,
+                   "months of history on the stack's test clock (a stack started with --test-clock, its "
+                   "clock at the first day of the first month): registered then, paid as the months come, "
+                   "the clock moved to each month's start and finally to now")
+      ->check(CLI::Range(0, 36))
+      ->capture_default_str();
   demo->callback([&] {
+    if (demo_options.history_months > 0) {
+      const auto endpoints = jaring::ctl::read_endpoints(g);
+      if (endpoints.is_discarded() || !endpoints.contains("clock_file"))
+        throw jaring::ctl::UsageError(
+            fmt::format("demo --history-months: {} names no test clock; start the stack with --test-clock",
+                        g.endpoints_file));
+      demo_options.clock_file = endpoints["clock_file"].get<std::string>();
+    }
     const auto authority = jaring::ctl::local_authority(g);
     if (!authority) {
       throw jaring::ctl::UsageError(
@@ -57,7 +71,8 @@ int main(int argc, char** argv) {
     jaring::tools::DemoPeople people(*authority);
     g.exit_code = jaring::tools::load_demo(
         {jaring::ctl::channel_to(g, "registration"), jaring::ctl::channel_to(g, "contribution"),
-         jaring::ctl::channel_to(g, "csr-donor"), jaring::ctl::channel_to(g, "claims")},
+         jaring::ctl::channel_to(g, "csr-donor"), jaring::ctl::channel_to(g, "claims"),
+         jaring::ctl::channel_to(g, "coverage")},
         people, demo_options);
   });
 

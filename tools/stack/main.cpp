@@ -10,12 +10,17 @@
 
 #include <fmt/format.h>
 
+#include "jaring/common/clock.hpp"
+#include "jaring/common/period.hpp"
 #include "jaring/stack/stack.hpp"
 
 namespace fs = std::filesystem;
 using namespace jaring;
 
 namespace {
+
+// Months of history the demo builds on a test clock (up --demo --test-clock).
+constexpr int kHistoryMonths = 12;
 
 void print_endpoints(const fs::path& run_dir) {
   std::ifstream in(run_dir / "endpoints.json");
@@ -47,7 +52,14 @@ int up(const fs::path& run_dir, const fs::path& bin_dir, const fs::path& config_
   // the stores and the counters never refer to events the new broker does not have.
   stack::stop_recorded(run_dir);
   fs::remove_all(run_dir / "data");
-  fs::remove(run_dir / "clock");  // a new stack's test clock starts at the wall clock's now
+  fs::remove(run_dir / "clock");  // a new stack's test clock starts at the wall clock's now ...
+  // ... or, for the demo's history, on the first day of the month a year before this one.
+  const bool history = demo && test_clock;
+  if (history) {
+    fs::create_directories(run_dir);
+    const auto first = Period::jakarta(std::chrono::system_clock::now()).next(-kHistoryMonths);
+    FileClock::write((run_dir / "clock").string(), *parse_utc(first.str() + "-01T08:00:00+07:00"));
+  }
   stack::Options options;
   options.run_dir = fs::absolute(run_dir);
   options.bin_dir = fs::absolute(bin_dir);
@@ -64,8 +76,13 @@ int up(const fs::path& run_dir, const fs::path& bin_dir, const fs::path& config_
   if (demo) {
     fmt::print("Loading the demo through the public APIs ...\n");
     std::fflush(stdout);  // before the child writes to the same terminal
-    const auto cmd = fmt::format("'{}' --endpoints '{}' demo", (bin_dir / "jaringctl").string(),
-                                 (run_dir / "endpoints.json").string());
+    if (history)
+      fmt::print("... with {} months of history on the test clock, moved month by month to now ...\n",
+                 kHistoryMonths);
+    std::fflush(stdout);
+    const auto cmd =
+        fmt::format("'{}' --endpoints '{}' demo --history-months {}", (bin_dir / "jaringctl").string(),
+                    (run_dir / "endpoints.json").string(), history ? kHistoryMonths : 0);
     if (std::system(cmd.c_str()) != 0) {
       fmt::print(stderr, "The demo did not load; the stack runs without it.\n");
     }
@@ -96,7 +113,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   up_cmd->add_flag("--test-clock", test_clock,
                    "Run every service on a test clock (.run/clock) that `jaringctl dev clock set` moves; "
-                   "for trying the calendar locally, never in production");
+                   "with --demo, the demo builds a year of history on it, ending at now; for trying the "
+                   "calendar locally, never in production");
   app.add_subcommand("down", "Stop exactly the processes `up` started, by PID");
   app.add_subcommand("status", "Say whether the stack runs, and where");
   CLI11_PARSE(app, argc, argv);

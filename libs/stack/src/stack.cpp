@@ -255,6 +255,8 @@ void Stack::start() {
       // A moved clock is noticed within a second by the services that keep a calendar.
       if (std::string_view(s.name) == "contribution" || std::string_view(s.name) == "coverage")
         env["JARING_CALENDAR_INTERVAL_SECONDS"] = "1";
+      // The dashboard's trend takes its point of each day the clock visits (one a day).
+      if (std::string_view(s.name) == "coverage") env["JARING_COVERAGE_TREND_INTERVAL_SECONDS"] = "1";
     }
     if (std::string_view(s.name) == "registration" || std::string_view(s.name) == "claims") {
       env["JARING_CRYPTO_KEY_FILE"] = endpoints_.data_keys_file;

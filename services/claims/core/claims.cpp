@@ -888,7 +888,8 @@ Result<ClaimPage> Claims::list(const ClaimFilter& filter, const auth::Scope& sco
 
 Result<std::vector<ScholarshipDue>> Claims::scholarships_due(int year, const std::string& branch_code,
                                                              const auth::Scope& scope) {
-  if (year < 1900 || year > 9999) return fail(field_error("year", "must be a year"));
+  if (year == 0) year = std::stoi(today().substr(0, 4));
+  if (year < 1900 || year > 9999) return fail(field_error("year", "must be a year (0: this year)"));
   const auto schedule =
       benefits_.on(Date{std::chrono::year(year), std::chrono::January, std::chrono::day(1)});
   if (!schedule) return fail(field_error("year", schedule.error().message));

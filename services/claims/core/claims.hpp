@@ -88,6 +88,8 @@ class Claims {
   // ---- queries, of what `scope` reaches ----
   Result<Claim> get(const std::string& claim_id, const auth::Scope& scope);
   Result<ClaimPage> list(const ClaimFilter& filter, const auth::Scope& scope);
+  // Children whose yearly re-claim is due in school `year`; 0: this year by the service's clock
+  // (Asia/Jakarta), so that the list moves on when the clock crosses into a new year.
   Result<std::vector<ScholarshipDue>> scholarships_due(int year, const std::string& branch_code,
                                                        const auth::Scope& scope);
   // Coverage of a participant on a date from the local projection (diagnostics and tests).

@@ -343,6 +343,17 @@ TEST_F(LifecycleTest, ScholarshipsForAtMostTwoChildrenYearByYear) {
   branch.branches = {"rawamangun"};
   EXPECT_TRUE(core_->scholarships_due(2027, "", branch)->empty());
   EXPECT_TRUE(store_.latest_scholarships("", auth::Scope{}).empty());
+  // Without a year, the year of the service's clock: 2026 is claimed, so nothing is due until
+  // the clock crosses into 2027.
+  auto this_year = core_->scholarships_due(0, "", kEveryone);
+  ASSERT_TRUE(this_year) << this_year.error().message;
+  EXPECT_TRUE(this_year->empty());
+  clock_.set(testing::jakarta_noon("2027-01-04"));
+  this_year = core_->scholarships_due(0, "", kEveryone);
+  ASSERT_TRUE(this_year) << this_year.error().message;
+  ASSERT_EQ(this_year->size(), 2u);
+  EXPECT_EQ((*this_year)[0].last_year, 2026);
+  clock_.set(testing::jakarta_noon("2026-03-15"));
   // Dodi turns 23 in August 2034: due for 2034, not for 2035.
   EXPECT_EQ(core_->scholarships_due(2035, "", kEveryone)->size(), 1u);
 

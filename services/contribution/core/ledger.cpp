@@ -33,10 +33,14 @@ Result<Due*> new_due(Book& book, Period period, const TariffTable& tariffs) {
 // attack: two INT64_MAX payments once wrapped an account's credit to -133,602.
 Result<Rupiah> payment_ceiling(const Book& book, const TariffTable& tariffs) {
   const auto& a = book.account;
-  auto monthly = tariffs.charge(a.max_period ? a.max_period->next() : a.first_period, a.terms);
-  if (!monthly) return fail(monthly.error());
+  // Each month ahead at its own tariff: a discount may end, or a new schedule start, among them.
+  const auto ahead = a.max_period ? a.max_period->next() : a.first_period;
   Rupiah ceiling = 0;
-  for (int m = 0; m < kMaxMonthsAhead; ++m) add_bounded(ceiling, monthly->total);
+  for (int m = 0; m < kMaxMonthsAhead; ++m) {
+    auto monthly = tariffs.charge(ahead.next(m), a.terms);
+    if (!monthly) return fail(monthly.error());
+    add_bounded(ceiling, monthly->total);
+  }
   for (const auto& [p, due] : book.dues) add_bounded(ceiling, due.outstanding());
   add_bounded(ceiling, -a.credit);
   return std::max<Rupiah>(ceiling, 0);

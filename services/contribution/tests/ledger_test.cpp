@@ -148,6 +148,33 @@ TEST_F(LedgerTest, PayCurrentReactivatesAndWaivesOldMonths) {
   EXPECT_EQ(events<CoverageChanged>().at(0).reason, "reactivated");
 }
 
+// The ceiling of a payment ahead is what its months cost, each at its own tariff: a street
+// vendor registered in December 2025, when PP 50/2025 halved JKK+JKM (to January 2026), pays a
+// year ahead at Rp8,400 twice and Rp16,800 ten times. It was twelve times December's charge, so
+// the year was refused as more than the ceiling.
+TEST_F(LedgerTest, AYearAheadCostsEachMonthAtItsOwnTariffAcrossADiscountsEnd) {
+  Opening o{"p_2",
+            "31.75.06.1005.002",
+            "a_1",
+            "pulogebang",
+            "2025-12-01",
+            "",
+            "2025-12-01T01:00:00.000Z",
+            {"street_vendor", "self", "jkk+jkm", 1'000'000}};
+  auto book = *open_book(o, "2025-12");
+  constexpr Rupiah kYear = 2 * 8'400 + 10 * 16'800;
+  auto over = payment("pay_over", kYear + 1, 12);
+  const auto refused = pay(book, over, tariffs_, settings_);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().violations.at(0).rule.find("must be at most Rp184.800"), std::string::npos)
+      << refused.error().violations.at(0).rule;
+  auto year = payment("pay_year", kYear, 12);
+  ASSERT_TRUE(pay(book, year, tariffs_, settings_));
+  EXPECT_EQ(book.account.covered_through, Period::of(2026, 11));
+  EXPECT_EQ(year.allocations.size(), 12u);
+  EXPECT_EQ(year.unallocated, 0);
+}
+
 TEST_F(LedgerTest, OverPaymentIsCreditUsedByTheNextBill) {
   bill_month(3);
   auto p = payment("pay_1", 20'000, 1);

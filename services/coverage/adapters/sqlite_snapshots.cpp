@@ -36,6 +36,8 @@ CREATE TABLE snapshot_rws (
     audit::Trail::migration(3),
     // Rows the broker refuses for good, set aside by the relay (libs/store outbox.hpp).
     store::outbox_dead_letters_migration(4),
+    // Workers registered but never paid; a snapshot taken before this column reads 0.
+    {5, "ALTER TABLE snapshot_rws ADD COLUMN awaiting INTEGER NOT NULL DEFAULT 0;"},
 };
 
 constexpr const char* kSnapshotColumns = "id, period, as_of, taken_at, rw_count, kind";
@@ -79,13 +81,12 @@ std::int64_t insert_snapshot(store::Transaction& tx, const Snapshot& snapshot) {
 void insert_rows(store::Transaction& tx, std::int64_t id, const std::vector<RwCoverage>& rws) {
   auto insert = tx.prepare(
       "INSERT INTO snapshot_rws (snapshot_id, rw_code, target, active_rw, registered, active, arrears, "
-      "lapsed,"
-      " sponsored, claims_paid, claims_paid_rupiah, registrations) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-      "?, ?)");
+      "lapsed, sponsored, claims_paid, claims_paid_rupiah, registrations, awaiting)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const auto& rw : rws) {
     insert.bind(1, id).bind(2, rw.rw_code).bind(3, rw.target).bind(4, rw.active ? 1 : 0);
     int column = 5;
-    for (const char* field : kSnapshotCounterFields) insert.bind(column++, *field_of(rw.counters, field));
+    for (const char* field : kCounterFields) insert.bind(column++, *field_of(rw.counters, field));
     insert.run();
   }
 }
@@ -172,7 +173,8 @@ Result<std::vector<RwCoverage>> SqliteSnapshots::rows(std::int64_t id) {
     return db_->read([&](store::Database& db) -> Result<std::vector<RwCoverage>> {
       auto query = db.prepare(
           "SELECT rw_code, target, active_rw, registered, active, arrears, lapsed, sponsored, claims_paid,"
-          " claims_paid_rupiah, registrations FROM snapshot_rws WHERE snapshot_id = ? ORDER BY rw_code");
+          " claims_paid_rupiah, registrations, awaiting FROM snapshot_rws WHERE snapshot_id = ? ORDER BY "
+          "rw_code");
       query.bind(1, id);
       std::vector<RwCoverage> out;
       while (query.step()) {
@@ -182,8 +184,7 @@ Result<std::vector<RwCoverage>> SqliteSnapshots::rows(std::int64_t id) {
         rw.target = static_cast<int>(query.column_int(1));
         rw.active = query.column_int(2) != 0;
         int column = 3;
-        for (const char* field : kSnapshotCounterFields)
-          *field_of(rw.counters, field) = query.column_int(column++);
+        for (const char* field : kCounterFields) *field_of(rw.counters, field) = query.column_int(column++);
         out.push_back(std::move(rw));
       }
       return out;

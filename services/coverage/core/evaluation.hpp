@@ -90,8 +90,8 @@ class Evaluation {
   // The area in every snapshot, oldest first, then now.
   Result<std::vector<TrendPoint>> trend(const std::string& area_code);
   // One point of the dashboard's trend line: a "trend" snapshot labelled with today's date
-  // (main runs it every trend interval). With claims, one replica takes a day's point, once:
-  // the others, and later ticks of the same day, get nullopt.
+  // (main runs it every trend interval), once a day: later ticks of the same day get nullopt.
+  // With claims, one replica takes a day's point: the others get nullopt.
   Result<std::optional<Snapshot>> record_trend();
   // The M&E calendar: once a quarter (YYYY-Qn, the kecamatan evaluations) or a semester (YYYY-Sn,
   // the city's) has ended, freezes the counters under its label, once, as of the day it runs.

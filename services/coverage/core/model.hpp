@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,13 +32,11 @@ struct Counters {
   bool operator==(const Counters&) const = default;
 };
 
-// Counter names as stored and as shown in JSON and CSV, in display order.
+// Counter names as stored (an M&E snapshot's columns, in this order) and as shown in JSON and
+// CSV, in display order.
 inline constexpr const char* kCounterFields[] = {
     "registered",         "active",        "arrears", "lapsed", "sponsored", "claims_paid",
     "claims_paid_rupiah", "registrations", "awaiting"};
-// The counters an M&E snapshot stores (its table's columns, in this order): "awaiting" came later
-// and is live only until the snapshot table has a column for it.
-inline constexpr std::span<const char* const> kSnapshotCounterFields{kCounterFields, 8};
 // The counter called `name`; nullptr for an unknown name.
 std::int64_t* field_of(Counters& c, std::string_view name);
 const std::int64_t* field_of(const Counters& c, std::string_view name);

@@ -247,7 +247,8 @@ namespace {
 // kind and period replaces the older (as compaction does), and a rebuild starts from nothing.
 TEST(SnapshotReadModel, KeepsTheRecordsIdsReplacesASecondRecordOfOneKeyAndClears) {
   SqliteSnapshots model(":memory:");
-  const RwCoverage rw{"31.75.06.1005.001", "31.75.06.1005", 100, true, {.registered = 4, .registrations = 4}};
+  const RwCoverage rw{
+      "31.75.06.1005.001", "31.75.06.1005", 100, true, {.registered = 4, .registrations = 4, .awaiting = 1}};
   ASSERT_TRUE(model.put({7, "2026-Q1", "2026-04-01", "2026-03-31T17:05:00Z", 1, "evaluation"}, {rw}));
   ASSERT_TRUE(model.put({9, "2026-04-01", "2026-04-01", "2026-03-31T17:06:00Z", 1, "trend"}, {rw}));
   auto later = rw;
@@ -262,6 +263,9 @@ TEST(SnapshotReadModel, KeepsTheRecordsIdsReplacesASecondRecordOfOneKeyAndClears
   EXPECT_FALSE(*model.find(7));
   EXPECT_TRUE(model.rows(7)->empty());
   EXPECT_EQ(model.rows(12)->at(0).counters.registered, 5);
+  // Every counter is kept, the workers awaiting their first payment too (they were lost).
+  EXPECT_EQ(model.rows(12)->at(0).counters, later.counters);
+  EXPECT_EQ(model.rows(9)->at(0).counters.awaiting, 1);
   ASSERT_TRUE(model.clear());
   EXPECT_TRUE(model.list(true)->empty());
   // A snapshot saved afterwards (the one-replica store) takes the next id.

@@ -234,6 +234,26 @@ TEST(Calendar, TwoReplicasSharingClaimsTakeEachPeriodAndEachDaysTrendOnce) {
   EXPECT_EQ(second_store.saved.size(), 1u);
 }
 
+TEST(Calendar, OneReplicaTakesOneTrendPointADayHoweverOftenItTicks) {
+  // A test clock's trend task ticks every second: a point a day, not a point a tick.
+  OneRwReader reader;
+  MemorySnapshots store;
+  FixedClock clock(jakarta_midnight(std::chrono::year{2027} / 1 / 1) + 5min);
+  Queries queries(reader, index());
+  Evaluation evaluation(queries, store, clock);
+  auto point = evaluation.record_trend();
+  ASSERT_TRUE(point && *point);
+  EXPECT_EQ((*point)->period, "2027-01-01");
+  point = evaluation.record_trend();
+  ASSERT_TRUE(point);
+  EXPECT_FALSE(*point);
+  clock.set(jakarta_midnight(std::chrono::year{2027} / 2 / 1) + 5min);
+  point = evaluation.record_trend();
+  ASSERT_TRUE(point && *point);
+  EXPECT_EQ((*point)->period, "2027-02-01");
+  EXPECT_EQ(store.saved.size(), 2u);
+}
+
 TEST(ChangeFeed, SubscribersGetTheirAreasChangesCoalesced) {
   ChangeFeed feed;
   auto cakung = feed.subscribe([](const std::string& rw) { return rw.starts_with("31.75.06."); });
