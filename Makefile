@@ -5,7 +5,9 @@ RUN_DIR ?= .run
 JOBS ?= $(shell nproc)
 DEMO ?= 1
 # 1: every service on a test clock (.run/clock); with DEMO=1 the demo builds a year of history on it.
-TEST_CLOCK ?= 0
+# The demo builds a year of history on a test clock that then runs on in real time; TEST_CLOCK=0
+# keeps the system clock (and the older demo, which bills the months ahead instead).
+TEST_CLOCK ?= $(DEMO)
 
 # Debian 12 packages the build, the tests and the local stack need.
 APT_PACKAGES := build-essential cmake ninja-build pkg-config git \

@@ -7,6 +7,8 @@
 // stopped paying lapsed by themselves.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <set>
 
 #include <fmt/format.h>
@@ -49,9 +51,12 @@ TEST_F(DemoHistoryE2e, AYearOfHistoryHasItsQuartersAndATrendPointEachMonth) {
       << out;
   EXPECT_NE(out.find("; 0 failures"), std::string::npos) << out;
 
-  // The clock ends at the wall clock's now.
-  const auto now = FileClock(clock_file().string()).now();
+  // The clock ends at the wall clock's now, and runs on from there as the wall clock does.
+  const FileClock clock(clock_file().string());
+  const auto now = clock.now();
   EXPECT_LT(std::chrono::abs(now - std::chrono::system_clock::now()), std::chrono::minutes(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_GE(clock.now() - now, std::chrono::milliseconds(50)) << "the clock stood still after the history";
 
   auto coverage = cov::CoverageService::NewStub(channel("coverage"));
   cov::ListSnapshotsRequest request;

@@ -266,8 +266,9 @@ std::vector<std::string> snapshots_of_day(TimePoint at) {
 // (snapshots_of_day: a quarter's is taken only within a month of its end, so the next month must
 // not come first). False (said why) when they did not come in time.
 bool move_clock(const std::string& clock_file, TimePoint at, Collector& collector, const std::string& sample,
-                cov::CoverageService::Stub& coverage, DemoPeople& people) {
-  FileClock::write(clock_file, at);
+                cov::CoverageService::Stub& coverage, DemoPeople& people,
+                FileClock::Flow flow = FileClock::Flow::kStands) {
+  FileClock::write(clock_file, at, flow);
   const auto period = Period::jakarta(at).str();
   const auto wanted = snapshots_of_day(at);
   const auto taken = [&] {
@@ -607,8 +608,9 @@ int load_demo(const DemoChannels& channels, DemoPeople& people, const DemoOption
       failed +=
           load_demo_claims(channels.claims, people, deaths, fmt::format("{}-01", month.str()), options.seed);
   }
-  if (!move_clock(options.clock_file, std::chrono::system_clock::now(), collector, watched, *coverage,
-                  people))
+  // The history ends at the wall clock's now, and the stack goes on in real time from there.
+  if (!move_clock(options.clock_file, std::chrono::system_clock::now(), collector, watched, *coverage, people,
+                  FileClock::Flow::kRuns))
     return 1;
   failed += collector.failed;
   fmt::print(

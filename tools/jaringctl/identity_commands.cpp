@@ -118,16 +118,19 @@ void add_dev_clock_command(CLI::App& app, Globals& g) {
       "periods) from it. Each service's calendar notices a move within calendar.interval_seconds.");
   clock->require_subcommand(1);
   auto at = std::make_shared<std::string>();
+  auto running = std::make_shared<bool>(false);
   auto* set = clock->add_subcommand("set", "Move the clock (forward or back) to an instant");
   set->add_option("instant", *at, "RFC 3339, e.g. 2027-01-01T00:05:00+07:00")->required();
-  set->callback([&g, at] {
+  set->add_flag("--running", *running,
+                "Let it run on from the instant at the system clock's pace (else it stands there)");
+  set->callback([&g, at, running] {
     const auto parsed = parse_utc(*at);
     if (!parsed)
       throw UsageError(
           fmt::format("dev clock set {}: give an RFC 3339 instant such as "
                       "2027-01-01T00:05:00+07:00",
                       *at));
-    FileClock::write(clock_file(g), *parsed);
+    FileClock::write(clock_file(g), *parsed, *running ? FileClock::Flow::kRuns : FileClock::Flow::kStands);
     print_clock(*parsed);
     g.exit_code = 0;
   });

@@ -5,17 +5,22 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 #include "digits.hpp"
 #include "jaring/common/period.hpp"
 
 namespace jaring {
 namespace {
+
+// A test clock's file ends with this when its instant runs on from when it was written.
+constexpr std::string_view kRunning = " running";
 
 std::string trimmed(std::string text) {
   const auto first = text.find_first_not_of(" \t\r\n");
@@ -76,11 +81,11 @@ FileClock::FileClock(std::string path) : path_(std::move(path)) {
     throw std::runtime_error(fmt::format("test clock file {} must hold an RFC 3339 instant", path_));
 }
 
-void FileClock::write(const std::string& path, TimePoint at) {
+void FileClock::write(const std::string& path, TimePoint at, Flow flow) {
   const auto temporary = path + ".new";
   {
     std::ofstream out(temporary, std::ios::trunc);
-    out << format_utc(at) << "\n";
+    out << format_utc(at) << (flow == Flow::kRuns ? kRunning : std::string_view{}) << "\n";
     if (!out.flush()) throw std::runtime_error("cannot write the test clock " + temporary);
   }
   // Like every file Jaring writes: its owner's only.
@@ -100,20 +105,26 @@ TimePoint FileClock::now() const {
   const std::int64_t mtime =
       static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
   const auto inode = static_cast<std::uint64_t>(info.st_ino);
-  if (inode == seen_inode_ && mtime == seen_mtime_ns_ &&
-      static_cast<std::int64_t>(info.st_size) == seen_size_)
-    return at_;
-  std::ifstream in(path_);
-  std::stringstream text;
-  text << in.rdbuf();
-  // A file caught half-written parses as nothing: keep the last instant and look again next time.
-  if (auto parsed = parse_utc(trimmed(text.str()))) {
-    at_ = *parsed;
-    seen_inode_ = inode;
-    seen_mtime_ns_ = mtime;
-    seen_size_ = static_cast<std::int64_t>(info.st_size);
+  if (inode != seen_inode_ || mtime != seen_mtime_ns_ ||
+      static_cast<std::int64_t>(info.st_size) != seen_size_) {
+    std::ifstream in(path_);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto content = trimmed(text.str());
+    const bool runs = content.ends_with(kRunning);
+    if (runs) content = trimmed(content.substr(0, content.size() - kRunning.size()));
+    // A file caught half-written parses as nothing: keep the last instant and look again next time.
+    if (auto parsed = parse_utc(content)) {
+      at_ = *parsed;
+      runs_ = runs;
+      set_at_ = TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::nanoseconds(mtime)));
+      seen_inode_ = inode;
+      seen_mtime_ns_ = mtime;
+      seen_size_ = static_cast<std::int64_t>(info.st_size);
+    }
   }
-  return at_;
+  if (!runs_) return at_;
+  return at_ + std::max(std::chrono::system_clock::now() - set_at_, TimePoint::duration::zero());
 }
 
 }  // namespace jaring

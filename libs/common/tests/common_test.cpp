@@ -7,6 +7,7 @@
 #include <fstream>
 #include <limits>
 #include <set>
+#include <thread>
 
 #include "jaring/common/clock.hpp"
 #include "jaring/common/ids.hpp"
@@ -83,6 +84,23 @@ TEST(Clock, AFileClockFollowsItsFileAndKeepsTheLastGoodInstant) {
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   std::filesystem::remove(path);
   EXPECT_EQ(clock.now(), first);
+}
+
+TEST(Clock, AFileClockSetRunningGoesOnFromItsInstantAtTheSystemClocksPace) {
+  const auto path = std::filesystem::temp_directory_path() / ("jaring-clock-" + new_id("t") + ".txt");
+  const auto at = *parse_utc("2026-12-01T00:00:00+07:00");
+  FileClock::write(path.string(), at, FileClock::Flow::kRuns);
+  FileClock clock(path.string());
+  const auto first = clock.now();
+  // Set a moment ago: it has run since, by no more than the system clock did.
+  EXPECT_GE(first, at);
+  EXPECT_LT(first, at + std::chrono::seconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GE(clock.now() - first, std::chrono::milliseconds(20));
+  // Set again standing: it stands.
+  FileClock::write(path.string(), at);
+  EXPECT_EQ(clock.now(), at);
+  std::filesystem::remove(path);
 }
 
 TEST(Ids, AreUniqueAndPrefixed) {

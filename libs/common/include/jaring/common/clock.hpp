@@ -36,17 +36,22 @@ class FixedClock final : public Clock {
 
 // A whole stack's test clock: "now" is the RFC 3339 instant written in a file (by `jaringctl dev
 // clock set`), re-read when the file's modification time or size changes, so that now() stays a
-// stat() while the file is unchanged. Never used in production: a service builds one only when
-// clock.allow_test is true. Throws std::runtime_error at construction when the file cannot be
-// read or holds no instant; later, a file being rewritten or broken keeps the last good instant.
+// stat() while the file is unchanged. The instant stands still until the file changes, or, when
+// the file says "<instant> running", runs on from it at the system clock's pace (from the file's
+// modification time: when it was set), as a demo's history leaves a stack to go on in real time.
+// Never used in production: a service builds one only when clock.allow_test is true. Throws
+// std::runtime_error at construction when the file cannot be read or holds no instant; later, a
+// file being rewritten or broken keeps the last good instant.
 class FileClock final : public Clock {
  public:
+  enum class Flow : char { kStands, kRuns };
   explicit FileClock(std::string path);
   TimePoint now() const override;
   const std::string& path() const { return path_; }
-  // Moves a test clock: writes `at` (RFC 3339 UTC) to `path` whole (a temporary file renamed over
-  // it), so a reader never sees half an instant. Throws std::runtime_error when it cannot.
-  static void write(const std::string& path, TimePoint at);
+  // Moves a test clock: writes `at` (RFC 3339 UTC, and " running" with Flow::kRuns) to `path`
+  // whole (a temporary file renamed over it), so a reader never sees half an instant. Throws
+  // std::runtime_error when it cannot.
+  static void write(const std::string& path, TimePoint at, Flow flow = Flow::kStands);
 
  private:
   std::string path_;
@@ -55,6 +60,8 @@ class FileClock final : public Clock {
   mutable std::int64_t seen_mtime_ns_ = -1;
   mutable std::int64_t seen_size_ = -1;
   mutable TimePoint at_{};
+  mutable bool runs_ = false;
+  mutable TimePoint set_at_{};  // the system clock when the file was written (its mtime)
 };
 
 // RFC 3339 in UTC with milliseconds, e.g. 2026-11-21T14:00:00.123Z.
