@@ -99,7 +99,7 @@ std::string clock_file(const Globals& g) {
   if (endpoints.is_discarded() || !endpoints.contains("clock_file"))
     throw UsageError(
         fmt::format("dev clock: {} names no test clock. Only a local stack started with "
-                    "`jaring-stack up --test-clock` (make up TEST_CLOCK=1) has one.",
+                    "`jaring-stack up --test-clock` (`make up`, unless DEMO=0 or TEST_CLOCK=0) has one.",
                     g.endpoints_file));
   return endpoints["clock_file"].get<std::string>();
 }
