@@ -101,12 +101,13 @@ void FileClock::write(const std::string& path, TimePoint at, Flow flow) {
 TimePoint FileClock::now() const {
   struct stat info {};
   std::lock_guard lock(mutex_);
-  if (::stat(path_.c_str(), &info) != 0) return at_;
+  // A file gone keeps the last instant, standing or running.
+  const bool readable = ::stat(path_.c_str(), &info) == 0;
   const std::int64_t mtime =
       static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
   const auto inode = static_cast<std::uint64_t>(info.st_ino);
-  if (inode != seen_inode_ || mtime != seen_mtime_ns_ ||
-      static_cast<std::int64_t>(info.st_size) != seen_size_) {
+  if (readable && (inode != seen_inode_ || mtime != seen_mtime_ns_ ||
+                   static_cast<std::int64_t>(info.st_size) != seen_size_)) {
     std::ifstream in(path_);
     std::stringstream text;
     text << in.rdbuf();

@@ -97,6 +97,10 @@ TEST(Clock, AFileClockSetRunningGoesOnFromItsInstantAtTheSystemClocksPace) {
   EXPECT_LT(first, at + std::chrono::seconds(5));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_GE(clock.now() - first, std::chrono::milliseconds(20));
+  // The file gone: it runs on from what it held.
+  std::filesystem::remove(path);
+  const auto gone = clock.now();
+  EXPECT_GE(gone, first);
   // Set again standing: it stands.
   FileClock::write(path.string(), at);
   EXPECT_EQ(clock.now(), at);
