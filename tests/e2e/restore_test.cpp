@@ -106,6 +106,9 @@ TEST_F(Restore, BackupUnderWritesRestoredIntoAnEmptyFolderLosesAndDoublesNothing
   // Contribution opened every account; what it published on its topic so far.
   ASSERT_TRUE(process::wait_for([&] { return accounts() == total; }, 60s, 100ms)) << accounts();
   ASSERT_TRUE(counters_become(expected(total)));
+  // Everything its outbox held is on the topic (the load of four clerks may end before it is).
+  ASSERT_TRUE(process::wait_for(
+      [&] { return count(store_of("contribution"), "SELECT count(*) FROM outbox") == 0; }, 60s, 100ms));
   const auto published = contribution_records();
   ASSERT_GE(published, 0);
   std::cout << fmt::format("backup holds {} of {} accounts\n", in_backup, total);
