@@ -332,6 +332,10 @@ std::unique_ptr<Database> Database::open(const std::string& path, const std::vec
   // database is private to its connection, so it keeps one.
   if (!in_memory(path)) {
     db->reader_ = connect(path);
+    // Reads are point look-ups and short scans of recent rows (the relay's outbox, idempotency
+    // keys): a quarter of the writer's cache; what misses it is in the kernel's page cache. With
+    // 64 MiB here too, registration passed 200 MiB of RSS at a million participants.
+    db->reader_->exec("PRAGMA cache_size=-16384");
     db->checkpoint_in_background(path);
   }
   return db;

@@ -12,6 +12,7 @@
 #include "jaring/crypto/sealed_table.hpp"
 #include "jaring/store/constraint.hpp"
 #include "jaring/store/consumer_offsets.hpp"
+#include "jaring/store/idempotence.hpp"
 #include "jaring/store/outbox.hpp"
 
 namespace jaring::claims {
@@ -235,12 +236,7 @@ class SqliteUnit final : public Unit {
   SqliteUnit(store::Transaction& tx, const crypto::Sealer& sealer, const Clock& clock)
       : tx_(tx), db_(tx.database()), sealer_(sealer), clock_(clock) {}
 
-  bool seen_event(const std::string& event_id) override {
-    db_.prepare("INSERT INTO applied_events (event_id) VALUES (?) ON CONFLICT DO NOTHING")
-        .bind(1, event_id)
-        .run();
-    return db_.changes() == 0;
-  }
+  bool seen_event(const std::string& event_id) override { return !store::first_application(db_, event_id); }
 
   std::optional<Participant> participant(const std::string& id) override { return participant_of(db_, id); }
 
@@ -257,6 +253,14 @@ class SqliteUnit final : public Unit {
         .bind(8, p.exit_reason)
         .bind(9, p.exit_date)
         .bind(10, p.coverage_state)
+        .run();
+  }
+
+  void save_coverage_state(const std::string& participant_id, const std::string& state) override {
+    // An update in place: a REPLACE of the whole row rewrote every index of it.
+    db_.prepare("UPDATE participants SET coverage_state = ? WHERE participant_id = ?")
+        .bind(1, state)
+        .bind(2, participant_id)
         .run();
   }
 

@@ -514,10 +514,7 @@ Result<void> Claims::coverage_changed(const std::string& event_id, const std::st
                                       const std::string& to_state) {
   return project(event_id, [&](Unit& unit) -> Result<void> {
     // Contribution may speak before registration's event arrives (two topics): nothing to show yet.
-    auto p = unit.participant(participant_id);
-    if (!p) return {};
-    p->coverage_state = to_state;
-    unit.save_participant(*p);
+    unit.save_coverage_state(participant_id, to_state);
     return {};
   });
 }

@@ -9,6 +9,7 @@
 #include "../core/ledger.hpp"
 #include "event_codec.hpp"
 #include "jaring/store/consumer_offsets.hpp"
+#include "jaring/store/idempotence.hpp"
 #include "jaring/store/outbox.hpp"
 
 namespace jaring::contribution {
@@ -147,9 +148,7 @@ class SqliteUnit final : public Unit {
   SqliteUnit(store::Transaction& tx, const Clock& clock) : tx_(tx), sql_(tx.database()), clock_(clock) {}
 
   bool seen_event(const std::string& event_id) override {
-    auto s = sql_.get("INSERT INTO applied_events (event_id) VALUES (?) ON CONFLICT DO NOTHING");
-    s.bind(1, event_id).run();
-    return tx_.database().changes() == 0;
+    return !store::first_application(tx_.database(), event_id);
   }
 
   std::optional<Book> load(const std::string& participant_id, const Payment* reversing) override {
@@ -269,12 +268,10 @@ class SqliteUnit final : public Unit {
   }
 
   std::optional<std::string> recall(const std::string& key) override {
-    auto s = sql_.get("SELECT result FROM idempotency_keys WHERE key = ?");
-    if (!s.bind(1, key).step()) return std::nullopt;
-    return s.column_text(0);
+    return store::recall_result(tx_.database(), key);
   }
   void remember(const std::string& key, const std::string& result) override {
-    sql_.get("INSERT INTO idempotency_keys (key, result) VALUES (?, ?)").bind(1, key).bind(2, result).run();
+    store::remember_result(tx_.database(), key, result);
   }
 
   std::optional<BillingRun> billing_run(const std::string& period) override {

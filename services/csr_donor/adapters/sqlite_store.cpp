@@ -10,6 +10,7 @@
 #include "event_codec.hpp"
 #include "jaring/store/constraint.hpp"
 #include "jaring/store/consumer_offsets.hpp"
+#include "jaring/store/idempotence.hpp"
 #include "jaring/store/outbox.hpp"
 
 namespace jaring::csr {
@@ -148,17 +149,10 @@ class SqliteUnit final : public Unit {
   SqliteUnit(store::Database& db, store::Transaction* tx, const Clock& clock)
       : db_(db), tx_(tx), clock_(clock) {}
 
-  bool seen_event(const std::string& event_id) override {
-    sql("INSERT INTO applied_events (event_id) VALUES (?) ON CONFLICT DO NOTHING").bind(1, event_id).run();
-    return db_.changes() == 0;
-  }
-  std::optional<std::string> recall(const std::string& key) override {
-    auto s = sql("SELECT result FROM idempotency_keys WHERE key = ?");
-    if (!s.bind(1, key).step()) return std::nullopt;
-    return s.column_text(0);
-  }
+  bool seen_event(const std::string& event_id) override { return !store::first_application(db_, event_id); }
+  std::optional<std::string> recall(const std::string& key) override { return store::recall_result(db_, key); }
   void remember(const std::string& key, const std::string& result) override {
-    sql("INSERT INTO idempotency_keys (key, result) VALUES (?, ?)").bind(1, key).bind(2, result).run();
+    store::remember_result(db_, key, result);
   }
 
   std::optional<Sponsor> sponsor(const std::string& id) override {
@@ -344,21 +338,14 @@ class SqliteUnit final : public Unit {
     return read_participant(s);
   }
   void save_participant(const Participant& p) override {
-    sql(fmt::format(
-            "INSERT INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-            "rw_code = excluded.rw_code, category = excluded.category, payer = excluded.payer, "
-            "programs = excluded.programs, income_band = excluded.income_band, active = excluded.active, "
-            "exit_date = excluded.exit_date",
-            kParticipantColumns))
-        .bind(1, p.id)
-        .bind(2, p.rw_code)
-        .bind(3, p.category)
-        .bind(4, p.payer)
-        .bind(5, p.programs)
-        .bind(6, p.income_band)
-        .bind(7, p.active ? 1 : 0)
-        .bind(8, p.exit_date)
-        .run();
+    write_participant(p,
+                      "ON CONFLICT (id) DO UPDATE SET rw_code = excluded.rw_code, category = excluded.category, "
+                      "payer = excluded.payer, programs = excluded.programs, income_band = excluded.income_band, "
+                      "active = excluded.active, exit_date = excluded.exit_date");
+  }
+  bool add_participant(const Participant& p) override {
+    write_participant(p, "ON CONFLICT (id) DO NOTHING");
+    return db_.changes() == 1;
   }
   std::vector<Participant> candidates(const std::vector<std::string>& categories,
                                       const std::vector<std::string>& rw_codes, int limit) override {
@@ -574,6 +561,20 @@ class SqliteUnit final : public Unit {
  private:
   store::Statement sql(const std::string& text) { return db_.prepare(text); }
 
+  // An insert of `p` with what to do when its id is known (`on_conflict`).
+  void write_participant(const Participant& p, std::string_view on_conflict) {
+    sql(fmt::format("INSERT INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) {}", kParticipantColumns,
+                    on_conflict))
+        .bind(1, p.id)
+        .bind(2, p.rw_code)
+        .bind(3, p.category)
+        .bind(4, p.payer)
+        .bind(5, p.programs)
+        .bind(6, p.income_band)
+        .bind(7, p.active ? 1 : 0)
+        .bind(8, p.exit_date)
+        .run();
+  }
   template <typename Bind>
   std::vector<Cohort> cohorts_where(std::string_view where, Bind&& bind) {
     auto s = sql(fmt::format("SELECT {} FROM cohorts WHERE {}", kCohortColumns, where));

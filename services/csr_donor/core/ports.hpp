@@ -81,6 +81,8 @@ class ParticipantStore {
   virtual ~ParticipantStore() = default;
   virtual std::optional<Participant> participant(const std::string& id) = 0;
   virtual void save_participant(const Participant& participant) = 0;
+  // Adds a participant not known yet: false (and nothing changes) when one with its id is.
+  virtual bool add_participant(const Participant& participant) = 0;
   // Active participants paying for themselves in these RWs and categories (empty: any), by id.
   virtual std::vector<Participant> candidates(const std::vector<std::string>& categories,
                                               const std::vector<std::string>& rw_codes, int limit) = 0;

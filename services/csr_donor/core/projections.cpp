@@ -47,8 +47,7 @@ Result<void> Projections::participant_registered(const std::string& event_id,
                                                  const Participant& participant) {
   return store_.transact([&](ProjectionUnit& unit) -> Result<void> {
     if (unit.seen_event(event_id)) return {};
-    if (unit.participant(participant.id)) return {};  // announced twice: the first one counts
-    unit.save_participant(participant);
+    if (!unit.add_participant(participant)) return {};  // announced twice: the first one counts
     fill_from_registration(unit, participant);
     return {};
   });

@@ -195,6 +195,9 @@ class MemoryParticipants : public virtual ParticipantStore {
   void save_participant(const Participant& participant) override {
     s_.participants[participant.id] = participant;
   }
+  bool add_participant(const Participant& participant) override {
+    return s_.participants.emplace(participant.id, participant).second;
+  }
   std::vector<Participant> candidates(const std::vector<std::string>& categories,
                                       const std::vector<std::string>& rw_codes, int limit) override {
     const auto any_or = [](const std::vector<std::string>& list, const std::string& value) {
