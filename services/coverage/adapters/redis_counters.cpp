@@ -1,14 +1,16 @@
 #include "redis_counters.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 #include <fmt/format.h>
 
 namespace jaring::coverage {
 namespace {
 
-// ARGV: base prefix, ttl, require_generation (1/0), cluster, n_partitions, (partition, next_offset) x n,
-//       n_events, then per event: partition, offset, event_id, n_ops, (kind, rw, field, amount) x n_ops.
+// ARGV: base prefix, ttl, require_generation (1/0), cluster, window, n_partitions,
+//       (partition, next_offset) x n, n_events, then per event: partition, offset, event_id,
+//       bucket, n_ops, (kind, rw, field, amount) x n_ops.
 // Returns {applied, skipped}, {-1, 0} while a rebuild holds the pause key, {-2, 0} when a
 // generation is required and Redis holds none, or {-3, 0} when the offsets stored are of another
 // log than the batch's (the broker's cluster id differs: nothing applied in any of these cases).
@@ -27,6 +29,16 @@ if ARGV[4] ~= '' then
   if cluster and cluster ~= ARGV[4] then return {-3, 0} end
   if not cluster then redis.call('SET', base .. 'cluster', ARGV[4]) end
 end
+local window = tonumber(ARGV[5])
+local seen_now, seen_before = base .. 'seen:' .. window .. ':', base .. 'seen:' .. (window - 1) .. ':'
+-- Remembers the id in this window's bucket; false when this window or the last one has it.
+local function first_sighting(event_id, bucket)
+  if redis.call('HEXISTS', seen_before .. bucket, event_id) == 1 then return false end
+  local key = seen_now .. bucket
+  if redis.call('HSETNX', key, event_id, '') == 0 then return false end
+  if redis.call('HLEN', key) == 1 then redis.call('EXPIRE', key, 2 * ttl) end
+  return true
+end
 local offsets_key = prefix .. 'offsets'
 local stored = {}
 local function stored_of(partition)
@@ -35,7 +47,7 @@ local function stored_of(partition)
   end
   return stored[partition]
 end
-local i = 5
+local i = 6
 local ends = {}
 for _ = 1, tonumber(ARGV[i]) do
   ends[#ends + 1] = {ARGV[i + 1], tonumber(ARGV[i + 2])}
@@ -46,12 +58,11 @@ local n_events = tonumber(ARGV[i])
 i = i + 1
 local applied, skipped = 0, 0
 for _ = 1, n_events do
-  local partition, offset, event_id, n_ops = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], tonumber(ARGV[i + 3])
-  i = i + 4
+  local partition, offset, event_id, bucket = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
+  local n_ops = tonumber(ARGV[i + 4])
+  i = i + 5
   local fresh = offset >= stored_of(partition)
-  if fresh and event_id ~= '' then
-    fresh = redis.call('SET', base .. 'seen:' .. event_id, '1', 'NX', 'EX', ttl) ~= false
-  end
+  if fresh and event_id ~= '' then fresh = first_sighting(event_id, bucket) end
   for _ = 1, n_ops do
     local kind, rw, field, amount = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
     i = i + 4
@@ -59,16 +70,17 @@ for _ = 1, n_events do
       local kelurahan = string.sub(rw, 1, 13)
       local key = prefix .. 'rw:' .. rw
       if kind == 'declare' then
-        redis.call('HSET', key, 'kelurahan', kelurahan, 'target', amount)
+        redis.call('HSET', key, 'target', amount)
       elseif kind == 'set' then
         redis.call('HSET', key, field, amount)
-        redis.call('HSETNX', key, 'kelurahan', kelurahan)
       else
         redis.call('HINCRBY', key, field, amount)
-        redis.call('HSETNX', key, 'kelurahan', kelurahan)
       end
-      redis.call('SADD', prefix .. 'kel:' .. kelurahan .. ':rws', rw)
-      redis.call('SADD', prefix .. 'kelurahans', kelurahan)
+      -- An RW's hash gets its kelurahan field when it is created: only then is it listed.
+      if redis.call('HSETNX', key, 'kelurahan', kelurahan) == 1 then
+        redis.call('SADD', prefix .. 'kel:' .. kelurahan .. ':rws', rw)
+        redis.call('SADD', prefix .. 'kelurahans', kelurahan)
+      end
     end
   end
   if fresh then applied = applied + 1 else skipped = skipped + 1 end
@@ -89,6 +101,19 @@ if ARGV[3] ~= '' then redis.call('SET', base .. 'cluster', ARGV[3]) end
 redis.call('DEL', base .. 'paused')
 return 1
 )lua";
+
+// Spreads event ids over kSeenBuckets hashes per window. FNV-1a, not std::hash: every
+// instance and every release must put one id in the same bucket.
+std::uint32_t seen_bucket(std::string_view event_id) {
+  constexpr std::uint64_t kOffsetBasis = 14695981039346656037ULL;
+  constexpr std::uint64_t kPrime = 1099511628211ULL;
+  std::uint64_t hash = kOffsetBasis;
+  for (const char c : event_id) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= kPrime;
+  }
+  return static_cast<std::uint32_t>(hash % RedisCounters::kSeenBuckets);
+}
 
 std::optional<RwCoverage> parse_rw(const std::string& rw_code, const redis::Reply& hash) {
   if (hash.elements.empty()) return std::nullopt;
@@ -118,8 +143,13 @@ std::string RedisCounters::generation_prefix(const std::string& generation) cons
 Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& changes,
                                         const std::map<std::string, std::int64_t>& next_offsets,
                                         const std::string& cluster) {
-  std::vector<std::string> args{prefix_, std::to_string(dedupe_ttl_.count()), require_generation_ ? "1" : "0",
-                                cluster, std::to_string(next_offsets.size())};
+  const auto ttl = std::max<std::int64_t>(dedupe_ttl_.count(), 1);
+  std::vector<std::string> args{prefix_,
+                                std::to_string(ttl),
+                                require_generation_ ? "1" : "0",
+                                cluster,
+                                std::to_string(now_() / ttl),
+                                std::to_string(next_offsets.size())};
   for (const auto& [partition, next] : next_offsets) {
     args.push_back(partition);
     args.push_back(std::to_string(next));
@@ -129,6 +159,7 @@ Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& cha
     args.push_back(c.partition);
     args.push_back(std::to_string(c.offset));
     args.push_back(c.change.event_id);
+    args.push_back(std::to_string(seen_bucket(c.change.event_id)));
     args.push_back(std::to_string(c.change.ops.size()));
     for (const auto& op : c.change.ops) {
       args.push_back(op.kind == CounterOp::Kind::kDeclareRw ? "declare"

@@ -9,7 +9,12 @@
 //                         (a restart without persistence, FLUSHALL, an eviction), which the
 //                         service detects and repairs (adapters/recovery.hpp)
 //   paused                present while a rebuild runs: the apply script refuses batches
-//   seen:<event id>       present while the event id is remembered (TTL)
+//   seen:<window>:<bucket> hash: the event ids first seen in a window of `dedupe_ttl`
+//                         (unix seconds / ttl), spread over kSeenBuckets buckets by a hash of
+//                         the id; a window's buckets expire 2 x ttl after they were created,
+//                         so an id is remembered for at least one ttl. Small hashes are stored
+//                         compactly by Redis: about 45 bytes an id instead of about 150 for a
+//                         key of its own (a million registrations make two million events)
 // and under the data prefix: the prefix itself before any rebuild, "<prefix>g<N>:" after one:
 //   rw:<rw code>          hash: kelurahan, target, active_rw and one field per counter
 //   kel:<kelurahan>:rws   set of the RW codes of a kelurahan
@@ -21,6 +26,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -46,12 +52,20 @@ class RedisCounters final : public CounterReader {
  public:
   // `require_generation`: the service's mode, where a batch applies only under a generation
   // marker, so that a Redis that lost its state is never counted into from scratch.
+  // `now` gives the wall clock's unix seconds, which choose the window event ids are
+  // remembered in (tests move it).
+  using UnixSeconds = std::function<std::int64_t()>;
   RedisCounters(redis::Client& redis, std::string prefix, std::chrono::seconds dedupe_ttl,
-                bool require_generation = false)
+                bool require_generation = false, UnixSeconds now = system_seconds)
       : redis_(redis),
         prefix_(std::move(prefix)),
         dedupe_ttl_(dedupe_ttl),
-        require_generation_(require_generation) {}
+        require_generation_(require_generation),
+        now_(std::move(now)) {}
+
+  // At 128 ids or fewer a bucket stays a compact listpack (Redis's default
+  // hash-max-listpack-entries): up to about 8 million events in a window.
+  static constexpr std::uint32_t kSeenBuckets = 65536;
 
   // Applies `changes` (in partition order) and moves each partition of `next_offsets` forward.
   // UNAVAILABLE while a rebuild pauses counting, (require_generation) while Redis holds no
@@ -97,6 +111,12 @@ class RedisCounters final : public CounterReader {
   std::string prefix_;
   std::chrono::seconds dedupe_ttl_;
   bool require_generation_ = false;
+  UnixSeconds now_;
+
+  static std::int64_t system_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
 };
 
 }  // namespace jaring::coverage

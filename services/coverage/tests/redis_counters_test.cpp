@@ -59,6 +59,31 @@ TEST_F(RedisCountersTest, ARepublishedEventIdIsSkippedAtANewOffset) {
   EXPECT_EQ(registered(), 1);
 }
 
+TEST_F(RedisCountersTest, AnEventIdIsRememberedForAtLeastTheDedupeTtl) {
+  std::int64_t now = 7200;  // the start of window 2 of a one-hour ttl
+  RedisCounters counters(client_, "t:", std::chrono::seconds(3600), false, [&now] { return now; });
+  ASSERT_TRUE(counters.apply({registration(0, "same")}, {{kPartition, 1}}));
+  now = 3 * 3600 - 1;  // the next window: the id was seen in the last one
+  auto again = counters.apply({registration(5, "same")}, {{kPartition, 6}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->skipped, 1);
+  now = 4 * 3600;  // two windows on (more than a ttl later): forgotten
+  auto later = counters.apply({registration(9, "same")}, {{kPartition, 10}});
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->applied, 1);
+  EXPECT_EQ(registered(), 2);
+  // The ids live in a window's buckets, which expire by themselves after two ttl.
+  auto keys = client_.command({"KEYS", "t:seen:*"});
+  ASSERT_TRUE(keys);
+  ASSERT_EQ(keys->elements.size(), 2u);
+  for (const auto& key : keys->elements) {
+    auto ttl = client_.command({"TTL", key.str});
+    ASSERT_TRUE(ttl);
+    EXPECT_GT(ttl->as_int(), 3600) << key.str;
+    EXPECT_LE(ttl->as_int(), 7200) << key.str;
+  }
+}
+
 TEST_F(RedisCountersTest, DeclaredRwsListUnderTheirKelurahanWithTargets) {
   std::vector<PositionedChange> batch{
       {kPartition, 0, {"r1", {{CounterOp::Kind::kDeclareRw, "31.75.06.1005.001", "", 80}}}},

@@ -94,8 +94,8 @@ Result<std::map<std::string, std::int64_t>> high_watermarks(const Settings& sett
                                                             const std::vector<std::string>& topics);
 
 struct RelayOptions {
-  int batch_size = 10000;                    // rows read and handed to the producer at once
-  int max_in_flight = 40000;                 // rows handed and not yet reported, at most
+  int batch_size = 2500;                     // rows read and handed to the producer at once
+  int max_in_flight = 10000;                 // rows handed and not yet reported, at most
   std::chrono::milliseconds idle_poll{200};  // how often to look when nobody notified
   // drain_once gives up after this long without an acknowledgement.
   std::chrono::milliseconds delivery_timeout{10000};
