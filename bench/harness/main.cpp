@@ -72,15 +72,16 @@ class Watcher {
                                                                      : -1;
   }
 
-  // Samples the total every kPeriod: fine enough for freshness in tens of ms. (Asking in a tight
-  // loop, as it did, kept coverage and Redis busy answering a whole kota's RWs, about half of
-  // their CPU in the figures, and took that CPU from the stack it measured.)
+  // Samples the total every kPeriod: fine enough for freshness in tens of ms. Each question costs
+  // coverage and Redis a kota's RWs (about 1.5 ms of CPU): the CPU figures take that out (Usage).
   static constexpr auto kPeriod = 10ms;
+  std::int64_t polls() const { return polls_.load(); }
   void start() {
     thread_ = std::thread([this] {
       auto next = Clock::now();
       while (!stopping_) {
         const auto t = total();
+        polls_.fetch_add(1);
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start_).count();
         {
           std::lock_guard lock(mutex_);
@@ -140,6 +141,7 @@ class Watcher {
   std::vector<std::pair<double, std::int64_t>> samples_;
   std::int64_t last_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<std::int64_t> polls_{0};
   std::thread thread_;
 };
 
@@ -260,36 +262,73 @@ CpuSeconds cpu_seconds(const jaring::stack::Stack& stack) {
   return out;
 }
 
-// The CPU every process has used so far, and when it was read.
+// The CPU every process has used so far, when it was read, and how often the watcher had asked.
 struct CpuMark {
   CpuSeconds seconds;
   Clock::time_point at;
+  std::int64_t polls = 0;
 };
-CpuMark cpu_mark(const jaring::stack::Stack& stack) { return {cpu_seconds(stack), Clock::now()}; }
+CpuMark cpu_mark(const jaring::stack::Stack& stack, const Watcher& watcher) {
+  return {cpu_seconds(stack), Clock::now(), watcher.polls()};
+}
 
-// CPU seconds per second each process used between two marks.
-CpuSeconds cpu_rate(const CpuMark& from, const CpuMark& to) {
+// CPU seconds each process used between two marks.
+CpuSeconds cpu_used(const CpuMark& from, const CpuMark& to) {
   CpuSeconds out;
-  const double seconds = std::chrono::duration<double>(to.at - from.at).count();
   for (const auto& [name, used] : to.seconds) {
     const auto it = from.seconds.find(name);
-    out[name] = seconds > 0 ? (used - (it == from.seconds.end() ? 0 : it->second)) / seconds : 0;
+    out[name] = used - (it == from.seconds.end() ? 0 : it->second);
   }
   return out;
 }
 
+double seconds_between(const CpuMark& from, const CpuMark& to) {
+  return std::chrono::duration<double>(to.at - from.at).count();
+}
+
+// What the stack spends when nobody registers, per process: `idle` CPU seconds per second
+// (consumer polls, heartbeats, relays looking) and `per_poll` CPU seconds for each of the
+// watcher's questions (coverage and Redis summing a kota).
+struct Overhead {
+  CpuSeconds idle;
+  CpuSeconds per_poll;
+};
+
+// Measures it: quiet first, then with the watcher asking.
+Overhead measure_overhead(const jaring::stack::Stack& stack, Watcher& watcher) {
+  const auto quiet_from = cpu_mark(stack, watcher);
+  std::this_thread::sleep_for(2s);
+  const auto quiet_to = cpu_mark(stack, watcher);
+  watcher.start();
+  std::this_thread::sleep_for(200ms);
+  const auto asked_from = cpu_mark(stack, watcher);
+  std::this_thread::sleep_for(2s);
+  const auto asked_to = cpu_mark(stack, watcher);
+  Overhead o;
+  const auto quiet = cpu_used(quiet_from, quiet_to);
+  const auto asked = cpu_used(asked_from, asked_to);
+  const double quiet_s = seconds_between(quiet_from, quiet_to);
+  const double asked_s = seconds_between(asked_from, asked_to);
+  const auto polls = static_cast<double>(asked_to.polls - asked_from.polls);
+  for (const auto& [name, used] : quiet) {
+    o.idle[name] = used / quiet_s;
+    const double extra = asked.at(name) - o.idle[name] * asked_s;
+    o.per_poll[name] = polls > 0 ? std::max(0.0, extra / polls) : 0;
+  }
+  return o;
+}
+
 // What one phase cost every process, in µs of CPU per registration, with the sum as "all": the
-// CPU used between the marks less what the process spends idle (`idle`, per second: consumer
-// polls, heartbeats and the watcher's questions) over the phase's length, so that the figure says
-// what registering cost.
-CpuSeconds cpu_us_per_row(const CpuMark& before, const CpuMark& after, std::size_t rows, const CpuSeconds& idle) {
+// CPU used between the marks less the idle CPU over the phase's length and the watcher's
+// questions asked meanwhile, so that the figure says what registering cost.
+CpuSeconds cpu_us_per_row(const CpuMark& before, const CpuMark& after, std::size_t rows, const Overhead& o) {
   CpuSeconds out;
   double all = 0;
-  const double seconds = std::chrono::duration<double>(after.at - before.at).count();
-  for (const auto& [name, rate] : cpu_rate(before, after)) {
-    const auto it = idle.find(name);
-    const double used = std::max(0.0, (rate - (it == idle.end() ? 0 : it->second)) * seconds);
-    out[name] = rows == 0 ? 0 : used * 1e6 / static_cast<double>(rows);
+  const double seconds = seconds_between(before, after);
+  const auto polls = static_cast<double>(after.polls - before.polls);
+  for (const auto& [name, used] : cpu_used(before, after)) {
+    const double overhead = o.idle.at(name) * seconds + o.per_poll.at(name) * polls;
+    out[name] = rows == 0 ? 0 : std::max(0.0, used - overhead) * 1e6 / static_cast<double>(rows);
     all += out[name];
   }
   out["all"] = all;
@@ -387,22 +426,18 @@ int main(int argc, char** argv) {
   const auto start = Clock::now();
   Watcher watcher(*coverage, token, start);
   const auto baseline = watcher.total();
-  watcher.start();
+  // What the stack spends with nothing to register (this starts the watcher).
+  const auto overhead = measure_overhead(stack, watcher);
   int failed = 0;
   std::vector<Figure> figures;
-
-  // 0. Idle: what the stack spends with nothing to register, the watcher asking meanwhile.
-  const auto idle_from = cpu_mark(stack);
-  std::this_thread::sleep_for(3s);
-  const auto idle = cpu_rate(idle_from, cpu_mark(stack));
 
   // 1. Bulk, as fast as the service takes it.
   fmt::print("bulk: {} registrations ...\n", o.rows);
   const double bulk_start = ms_since(start);
-  const auto bulk_cpu_before = cpu_mark(stack);
+  const auto bulk_cpu_before = cpu_mark(stack, watcher);
   const auto bulk_acks = send_bulk(*registration, token, bulk_rows, 1000, 0, start, failed);
   const auto bulk_seen = watcher.wait_for(baseline + static_cast<std::int64_t>(bulk_acks.size()), 10min);
-  const auto bulk_cpu = cpu_us_per_row(bulk_cpu_before, cpu_mark(stack), bulk_acks.size(), idle);
+  const auto bulk_cpu = cpu_us_per_row(bulk_cpu_before, cpu_mark(stack, watcher), bulk_acks.size(), overhead);
   const double bulk_ack_s = (bulk_acks.empty() ? 0 : bulk_acks.back() - bulk_start) / 1000.0;
   const double bulk_e2e_s = (bulk_seen.value_or(ms_since(start)) - bulk_start) / 1000.0;
   const auto bulk_latency = watcher.latency(bulk_acks, baseline);
@@ -417,10 +452,10 @@ int main(int argc, char** argv) {
   fmt::print("single calls: {} registrations from {} threads ...\n", o.single, o.threads);
   const auto base2 = baseline + static_cast<std::int64_t>(bulk_acks.size());
   const double single_start = ms_since(start);
-  const auto single_cpu_before = cpu_mark(stack);
+  const auto single_cpu_before = cpu_mark(stack, watcher);
   auto single_acks = send_single(*registration, token, single_rows, o.threads, start, failed);
   const auto single_seen = watcher.wait_for(base2 + static_cast<std::int64_t>(single_acks.size()), 5min);
-  const auto single_cpu = cpu_us_per_row(single_cpu_before, cpu_mark(stack), single_acks.size(), idle);
+  const auto single_cpu = cpu_us_per_row(single_cpu_before, cpu_mark(stack, watcher), single_acks.size(), overhead);
   const double single_ack_s = (single_acks.empty() ? 0 : single_acks.back() - single_start) / 1000.0;
   const double single_e2e_s = (single_seen.value_or(ms_since(start)) - single_start) / 1000.0;
   figures.push_back({"single calls, acknowledged", single_acks.size() / single_ack_s, "calls/s", unary.name,
@@ -432,10 +467,10 @@ int main(int argc, char** argv) {
   // 3. Paced at 10,000/s: messages of 100 rows every 10 ms.
   fmt::print("paced: {} registrations at 10,000/s ...\n", o.paced);
   const auto base3 = base2 + static_cast<std::int64_t>(single_acks.size());
-  const auto paced_cpu_before = cpu_mark(stack);
+  const auto paced_cpu_before = cpu_mark(stack, watcher);
   const auto paced_acks = send_bulk(*registration, token, paced_rows, 100, 100.0, start, failed);
   (void)watcher.wait_for(base3 + static_cast<std::int64_t>(paced_acks.size()), 5min);
-  const auto paced_cpu = cpu_us_per_row(paced_cpu_before, cpu_mark(stack), paced_acks.size(), idle);
+  const auto paced_cpu = cpu_us_per_row(paced_cpu_before, cpu_mark(stack, watcher), paced_acks.size(), overhead);
   const auto paced_latency = watcher.latency(paced_acks, base3);
   watcher.stop();
 
@@ -474,10 +509,14 @@ int main(int argc, char** argv) {
     fmt::print("\n");
   }
   double idle_all = 0;
-  for (const auto& [_, rate] : idle) idle_all += rate;
+  for (const auto& [_, rate] : overhead.idle) idle_all += rate;
   fmt::print("  {:<20} {:>12.1f}", "idle, ms CPU/s", idle_all * 1e3);
-  for (const auto& [_, rate] : idle) fmt::print(" {:>12.1f}", rate * 1e3);
-  fmt::print("\n  (each phase less the idle CPU over its length: consumer polls, heartbeats, the watcher)\n");
+  for (const auto& [_, rate] : overhead.idle) fmt::print(" {:>12.1f}", rate * 1e3);
+  double poll_all = 0;
+  for (const auto& [_, cost] : overhead.per_poll) poll_all += cost;
+  fmt::print("\n  {:<20} {:>12.0f}", "a watcher poll, µs", poll_all * 1e6);
+  for (const auto& [_, cost] : overhead.per_poll) fmt::print(" {:>12.0f}", cost * 1e6);
+  fmt::print("\n  (each phase less the idle CPU over its length and the watcher's polls meanwhile)\n");
   nlohmann::json memory = nlohmann::json::object();
   fmt::print("\n  peak RSS:");
   for (const auto& [name, pid] : stack.members()) {
@@ -508,7 +547,8 @@ int main(int argc, char** argv) {
                                  {"target", f.target}};
   }
   for (const auto& [phase, cpu] : cpu_phases) result["cpu_us_per_registration"][phase] = cpu;
-  for (const auto& [name, rate] : idle) result["idle_cpu_ms_per_s"][name] = rate * 1e3;
+  for (const auto& [name, rate] : overhead.idle) result["idle_cpu_ms_per_s"][name] = rate * 1e3;
+  for (const auto& [name, cost] : overhead.per_poll) result["watcher_poll_cpu_us"][name] = cost * 1e6;
   for (const auto& [name, l] : {std::pair{"bulk", bulk_latency}, std::pair{"single", single_latency},
                                 std::pair{"paced_10000_per_s", paced_latency}}) {
     result["freshness_ms"][name] = {{"p50", l.p50}, {"p99", l.p99}, {"max", l.max}};
