@@ -73,7 +73,8 @@ class Watcher {
   }
 
   // Samples the total every kPeriod: fine enough for freshness in tens of ms. Each question costs
-  // coverage and Redis a kota's RWs (about 1.5 ms of CPU): the CPU figures take that out (Usage).
+  // coverage and Redis a kota's RWs (about 2 ms of CPU): the CPU figures take that out
+  // (measure_overhead).
   static constexpr auto kPeriod = 10ms;
   std::int64_t polls() const { return polls_.load(); }
   void start() {
@@ -455,7 +456,8 @@ int main(int argc, char** argv) {
   const auto single_cpu_before = cpu_mark(stack, watcher);
   auto single_acks = send_single(*registration, token, single_rows, o.threads, start, failed);
   const auto single_seen = watcher.wait_for(base2 + static_cast<std::int64_t>(single_acks.size()), 5min);
-  const auto single_cpu = cpu_us_per_row(single_cpu_before, cpu_mark(stack, watcher), single_acks.size(), overhead);
+  const auto single_cpu =
+      cpu_us_per_row(single_cpu_before, cpu_mark(stack, watcher), single_acks.size(), overhead);
   const double single_ack_s = (single_acks.empty() ? 0 : single_acks.back() - single_start) / 1000.0;
   const double single_e2e_s = (single_seen.value_or(ms_since(start)) - single_start) / 1000.0;
   figures.push_back({"single calls, acknowledged", single_acks.size() / single_ack_s, "calls/s", unary.name,
@@ -470,7 +472,8 @@ int main(int argc, char** argv) {
   const auto paced_cpu_before = cpu_mark(stack, watcher);
   const auto paced_acks = send_bulk(*registration, token, paced_rows, 100, 100.0, start, failed);
   (void)watcher.wait_for(base3 + static_cast<std::int64_t>(paced_acks.size()), 5min);
-  const auto paced_cpu = cpu_us_per_row(paced_cpu_before, cpu_mark(stack, watcher), paced_acks.size(), overhead);
+  const auto paced_cpu =
+      cpu_us_per_row(paced_cpu_before, cpu_mark(stack, watcher), paced_acks.size(), overhead);
   const auto paced_latency = watcher.latency(paced_acks, base3);
   watcher.stop();
 

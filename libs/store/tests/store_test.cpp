@@ -17,6 +17,7 @@
 
 #include "jaring/store/backup.hpp"
 #include "jaring/store/consumer_offsets.hpp"
+#include "jaring/store/idempotence.hpp"
 #include "jaring/store/outbox.hpp"
 #include "jaring/store/sqlite.hpp"
 
@@ -293,6 +294,39 @@ TEST_F(StoreTest, ABatchCommitsItsWritesTogetherAndAFailedWriteInItAlone) {
   EXPECT_EQ(count(*other, "SELECT count(*) FROM item"), 2);
   EXPECT_TRUE(add("after", true));  // and writes go on as usual afterwards
   EXPECT_EQ(count(*other, "SELECT count(*) FROM item"), 3);
+}
+
+TEST_F(StoreTest, AnEventIsAppliedOnceAndAResultRememberedOnceUnlessTheirTransactionRollsBack) {
+  auto db = Database::open(path_, {{1, R"sql(
+    CREATE TABLE applied_events (event_id TEXT PRIMARY KEY) WITHOUT ROWID;
+    CREATE TABLE idempotency_keys (key TEXT PRIMARY KEY, result TEXT NOT NULL) WITHOUT ROWID;
+  )sql"}});
+  const auto apply = [&](const std::string& id, bool commit) {
+    bool first = false;
+    (void)db->write([&](Transaction& tx) -> Result<void> {
+      first = first_application(tx.database(), id);
+      if (!commit) return fail(Error::unavailable("rolled back"));
+      return {};
+    });
+    return first;
+  };
+  EXPECT_TRUE(apply("e1", false));  // rolled back: not applied after all
+  EXPECT_TRUE(apply("e1", true));
+  EXPECT_FALSE(apply("e1", true));
+  EXPECT_TRUE(apply("e2", true));
+
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+    EXPECT_EQ(recall_result(tx.database(), "k1"), std::nullopt);
+    remember_result(tx.database(), "k1", "payment p1");
+    EXPECT_EQ(recall_result(tx.database(), "k1"), "payment p1");
+    return {};
+  }));
+  EXPECT_THROW((void)db->write([&](Transaction& tx) -> Result<void> {
+    remember_result(tx.database(), "k1", "payment p2");
+    return {};
+  }),
+               StoreError);
+  EXPECT_EQ(db->read([](Database& d) { return recall_result(d, "k1"); }), "payment p1");
 }
 
 TEST_F(StoreTest, AnAdaptersWriteTurnsStoreFailuresIntoUnavailableAndWakesTheRelayOnCommit) {

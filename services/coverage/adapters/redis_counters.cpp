@@ -144,12 +144,8 @@ Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& cha
                                         const std::map<std::string, std::int64_t>& next_offsets,
                                         const std::string& cluster) {
   const auto ttl = std::max<std::int64_t>(dedupe_ttl_.count(), 1);
-  std::vector<std::string> args{prefix_,
-                                std::to_string(ttl),
-                                require_generation_ ? "1" : "0",
-                                cluster,
-                                std::to_string(now_() / ttl),
-                                std::to_string(next_offsets.size())};
+  std::vector<std::string> args{prefix_, std::to_string(ttl),          require_generation_ ? "1" : "0",
+                                cluster, std::to_string(now_() / ttl), std::to_string(next_offsets.size())};
   for (const auto& [partition, next] : next_offsets) {
     args.push_back(partition);
     args.push_back(std::to_string(next));

@@ -114,7 +114,8 @@ class RedisCounters final : public CounterReader {
   UnixSeconds now_;
 
   static std::int64_t system_seconds() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
 };

@@ -150,7 +150,9 @@ class SqliteUnit final : public Unit {
       : db_(db), tx_(tx), clock_(clock) {}
 
   bool seen_event(const std::string& event_id) override { return !store::first_application(db_, event_id); }
-  std::optional<std::string> recall(const std::string& key) override { return store::recall_result(db_, key); }
+  std::optional<std::string> recall(const std::string& key) override {
+    return store::recall_result(db_, key);
+  }
   void remember(const std::string& key, const std::string& result) override {
     store::remember_result(db_, key, result);
   }
@@ -338,10 +340,11 @@ class SqliteUnit final : public Unit {
     return read_participant(s);
   }
   void save_participant(const Participant& p) override {
-    write_participant(p,
-                      "ON CONFLICT (id) DO UPDATE SET rw_code = excluded.rw_code, category = excluded.category, "
-                      "payer = excluded.payer, programs = excluded.programs, income_band = excluded.income_band, "
-                      "active = excluded.active, exit_date = excluded.exit_date");
+    write_participant(
+        p,
+        "ON CONFLICT (id) DO UPDATE SET rw_code = excluded.rw_code, category = excluded.category, "
+        "payer = excluded.payer, programs = excluded.programs, income_band = excluded.income_band, "
+        "active = excluded.active, exit_date = excluded.exit_date");
   }
   bool add_participant(const Participant& p) override {
     write_participant(p, "ON CONFLICT (id) DO NOTHING");
