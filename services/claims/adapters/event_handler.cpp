@@ -23,7 +23,6 @@ Result<void> EventHandler::apply_event(const events::v1::Envelope& envelope) {
       p.income_band = e.income_band();
       // Older producers leave registered_on empty: the Jakarta day it happened is the same fact.
       p.registered_on = e.registered_on().empty() ? jakarta_date(at) : e.registered_on();
-      p.coverage_state = "active";
       return core.participant_registered(id, p);
     }
     case Envelope::kParticipantUpdated: {
@@ -54,10 +53,9 @@ Result<void> EventHandler::apply_event(const events::v1::Envelope& envelope) {
       const auto& e = envelope.payment_reversed();
       return core.payment_reversed(id, e.participant_id(), e.payment_id());
     }
-    case Envelope::kCoverageChanged: {
-      const auto& e = envelope.coverage_changed();
-      return core.coverage_changed(id, e.participant_id(), e.to_state());
-    }
+    // CoverageChanged among them: a claim's coverage is computed from the periods billed and
+    // paid on its event date, so the state contribution announces is not kept here (it was, for
+    // nothing that read it: a write per registration and per change).
     default:
       return {};
   }

@@ -54,8 +54,7 @@ Error store_failure(std::string_view what) {
 
 constexpr const char* kParticipantColumns =
     "participant_id, rw_code, branch_code, category, agent_id, income_band, registered_on, exit_reason, "
-    "exit_date, "
-    "coverage_state";
+    "exit_date";
 constexpr const char* kClaimColumns =
     "id, idempotency_key, fingerprint, participant_id, type, status, event_date, rw_code, branch_code, "
     "agent_id, "
@@ -68,7 +67,7 @@ constexpr const char* kClaimColumns =
 
 Participant read_participant(const store::Statement& s) {
   return {s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4),
-          s.column_int(5),  s.column_text(6), s.column_text(7), s.column_text(8), s.column_text(9)};
+          s.column_int(5),  s.column_text(6), s.column_text(7), s.column_text(8)};
 }
 
 Claim read_claim(const crypto::Sealer& sealer, const store::Statement& s) {
@@ -241,7 +240,7 @@ class SqliteUnit final : public Unit {
   std::optional<Participant> participant(const std::string& id) override { return participant_of(db_, id); }
 
   void save_participant(const Participant& p) override {
-    db_.prepare(fmt::format("INSERT OR REPLACE INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    db_.prepare(fmt::format("INSERT OR REPLACE INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             kParticipantColumns))
         .bind(1, p.participant_id)
         .bind(2, p.rw_code)
@@ -252,15 +251,6 @@ class SqliteUnit final : public Unit {
         .bind(7, p.registered_on)
         .bind(8, p.exit_reason)
         .bind(9, p.exit_date)
-        .bind(10, p.coverage_state)
-        .run();
-  }
-
-  void save_coverage_state(const std::string& participant_id, const std::string& state) override {
-    // An update in place: a REPLACE of the whole row rewrote every index of it.
-    db_.prepare("UPDATE participants SET coverage_state = ? WHERE participant_id = ?")
-        .bind(1, state)
-        .bind(2, participant_id)
         .run();
   }
 
@@ -631,6 +621,11 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
       // JKK partial permanent disability: the body parts claimed, by the benefit table's names.
       {10, R"sql(
         ALTER TABLE claims ADD COLUMN body_parts TEXT NOT NULL DEFAULT '';
+      )sql"},
+      // The participant's last announced coverage state was kept and never read (a claim's
+      // coverage is computed from the periods): claims no longer follows CoverageChanged.
+      {11, R"sql(
+        ALTER TABLE participants DROP COLUMN coverage_state;
       )sql"},
   };
 }

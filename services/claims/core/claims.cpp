@@ -510,15 +510,6 @@ Result<void> Claims::payment_reversed(const std::string& event_id, const std::st
   });
 }
 
-Result<void> Claims::coverage_changed(const std::string& event_id, const std::string& participant_id,
-                                      const std::string& to_state) {
-  return project(event_id, [&](Unit& unit) -> Result<void> {
-    // Contribution may speak before registration's event arrives (two topics): nothing to show yet.
-    unit.save_coverage_state(participant_id, to_state);
-    return {};
-  });
-}
-
 // ---------------------------------------------------------------- filing
 
 Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, const auth::Scope& scope) {

@@ -64,8 +64,6 @@ class Claims {
   Result<void> payment_received(const std::string& event_id, const PaymentFacts& payment, TimePoint at);
   Result<void> payment_reversed(const std::string& event_id, const std::string& participant_id,
                                 const std::string& payment_id);
-  Result<void> coverage_changed(const std::string& event_id, const std::string& participant_id,
-                                const std::string& to_state);
 
   // ---- lifecycle ----
   // Each step acts on what `scope` reaches: a participant out of scope is answered as an unknown

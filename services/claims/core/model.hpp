@@ -43,7 +43,6 @@ struct Participant {
   std::string registered_on;
   std::string exit_reason;
   std::string exit_date;
-  std::string coverage_state;  // the latest CoverageChanged, for display only
 };
 
 // A declared income band and the day (YYYY-MM-DD, Asia/Jakarta) it took effect: a claim's

@@ -22,8 +22,6 @@ class Unit {
 
   virtual std::optional<Participant> participant(const std::string& participant_id) = 0;
   virtual void save_participant(const Participant& participant) = 0;
-  // Sets the coverage state of a participant known here; nothing for one not (yet) known.
-  virtual void save_coverage_state(const std::string& participant_id, const std::string& state) = 0;
   // The participant's income bands by effective_on, oldest first; saving one for a day replaces
   // that day's.
   virtual std::vector<IncomeChange> incomes(const std::string& participant_id) = 0;
