@@ -84,10 +84,9 @@ class Watcher {
         const auto t = total();
         polls_.fetch_add(1);
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start_).count();
-        {
+        if (t >= 0) {
           std::lock_guard lock(mutex_);
-          if (t >= 0) samples_.emplace_back(ms, t);
-          last_ = std::max(last_, t);
+          samples_.emplace_back(ms, t);
         }
         next += kPeriod;
         std::this_thread::sleep_until(next);
@@ -140,7 +139,6 @@ class Watcher {
   Clock::time_point start_;
   std::mutex mutex_;
   std::vector<std::pair<double, std::int64_t>> samples_;
-  std::int64_t last_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<std::int64_t> polls_{0};
   std::thread thread_;

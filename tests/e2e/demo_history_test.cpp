@@ -7,9 +7,8 @@
 // stopped paying lapsed by themselves.
 #include <gtest/gtest.h>
 
-#include <thread>
-
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
