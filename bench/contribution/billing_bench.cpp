@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   auto tariffs = TariffTable::parse(kDefaultTariffs, "tariffs");
   if (!tariffs) return 1;
   auto db = store::Database::open((dir.path() / "contribution.db").string(), SqliteStore::migrations());
-  SqliteStore store(*db, clock, nullptr);
+  SqliteStore store(*db, clock);
   Contribution core(store, *tariffs, Settings{}, clock, 5000);
 
   // Accounts as registration would open them; in large transactions so that setup stays quick.

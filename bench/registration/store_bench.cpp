@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   {
     const crypto::Sealer sealer(crypto::Keys::generate());
     auto db = store::Database::open(path.string(), SqliteStore::migrations(sealer));
-    SqliteStore store(*db, sealer, clock, {});
+    SqliteStore store(*db, sealer, clock);
     Registration core(store, areas::Registry::jakarta(), areas::BranchMap::jakarta(), clock);
     std::vector<std::string> rws;
     for (int n = 1; n <= 100; ++n) rws.push_back(core.create_rw("31.75.06.1005", n, 0)->code);

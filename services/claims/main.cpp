@@ -55,7 +55,7 @@ int serve(const Settings& s) {
   const Clock& clock = runtime.clock();
   const crypto::Sealer sealer(s.keys);
   service::StoreAndOutbox parts(runtime, s.store_path, claims::SqliteStore::migrations(sealer), s.kafka);
-  claims::SqliteStore store(parts.db(), sealer, clock, parts.committed());
+  claims::SqliteStore store(parts.db(), sealer, clock);
   claims::Claims core(store, benefits, s.rules, clock);
   claims::GrpcService api(core, runtime.edge(claims::GrpcService::kName));
   claims::EventHandler handler(core, runtime.metrics);

@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
     const Clock& clock = runtime.clock();
     service::StoreAndOutbox parts(runtime, store_path, contribution::SqliteStore::migrations(),
                                   kafka_settings);
-    contribution::SqliteStore store(parts.db(), clock, parts.committed());
+    contribution::SqliteStore store(parts.db(), clock);
     contribution::Contribution core(store, tariffs, settings, clock);
     contribution::GrpcService api(core, runtime.edge(contribution::GrpcService::kName));
     contribution::EventHandler handler(core, runtime.metrics);

@@ -173,8 +173,7 @@ int serve(const Settings& s) {
   kafka::Producer producer(s.kafka, "jaring-coverage", runtime.metrics);
   kafka::OutboxRelay relay(local_snapshots.db(), producer, runtime.metrics,
                            {.delivery_timeout = std::chrono::seconds(3)});
-  runtime.trail = std::make_unique<audit::Trail>(local_snapshots.db(), runtime.name, runtime.clock(),
-                                                 [&relay] { relay.notify(); });
+  runtime.trail = std::make_unique<audit::Trail>(local_snapshots.db(), runtime.name, runtime.clock());
   // Several replicas: the snapshots on a topic they all read, scheduled ones claimed in Redis.
   std::unique_ptr<coverage::KafkaSnapshots> shared_snapshots;
   std::unique_ptr<coverage::RedisSnapshotClaims> claims;

@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
     service::Runtime runtime("csr-donor", common);
     const Clock& clock = runtime.clock();
     service::StoreAndOutbox parts(runtime, store_path, csr::SqliteStore::migrations(), kafka_settings);
-    csr::SqliteStore store(parts.db(), clock, parts.committed());
+    csr::SqliteStore store(parts.db(), clock);
     // csr-donor's own credential (auth.token_file) for the calls it makes for its callers.
     const auto credentials = runtime.credentials();
     csr::ContributionTariffs tariffs(service::channel(common, contribution_address), credentials,

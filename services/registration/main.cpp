@@ -63,7 +63,7 @@ int serve(const Settings& s) {
   const crypto::Sealer sealer(s.keys);
   service::StoreAndOutbox parts(runtime, s.store_path, registration::SqliteStore::migrations(sealer),
                                 s.kafka);
-  registration::SqliteStore store(parts.db(), sealer, clock, parts.committed());
+  registration::SqliteStore store(parts.db(), sealer, clock);
   registration::Registration core(store, area_registry, branch_map, clock);
   registration::GrpcService api(core, runtime.edge(registration::GrpcService::kName),
                                 [&parts] { return store::outbox_backlog(parts.db()); });

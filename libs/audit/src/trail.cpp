@@ -63,8 +63,8 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 )sql"};
 }
 
-Trail::Trail(store::Database& db, std::string service, const Clock& clock, std::function<void()> committed)
-    : db_(db), service_(std::move(service)), clock_(clock), committed_(std::move(committed)) {
+Trail::Trail(store::Database& db, std::string service, const Clock& clock)
+    : db_(db), service_(std::move(service)), clock_(clock) {
   db_.accept_observers();
   last_at_ = db_.read([](store::Database& d) {
     auto statement = d.prepare("SELECT at FROM audit_log ORDER BY seq DESC LIMIT 1");
@@ -112,13 +112,11 @@ void Trail::write(store::Transaction& tx, Record& record) {
 
 void Trail::record(Record record) noexcept {
   try {
-    const auto written = store::write_or_unavailable(
-        db_, "the audit trail",
-        [&](store::Transaction& tx) -> Result<void> {
+    const auto written =
+        store::write_or_unavailable(db_, "the audit trail", [&](store::Transaction& tx) -> Result<void> {
           write(tx, record);
           return {};
-        },
-        committed_);
+        });
     if (!written) spdlog::error("audit record of {} not written: {}", record.method, written.error().message);
   } catch (const std::exception& e) {
     spdlog::error("audit record of {} not written: {}", record.method, e.what());

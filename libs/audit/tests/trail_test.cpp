@@ -17,7 +17,7 @@ class TrailTest : public ::testing::Test {
         db_(store::Database::open(":memory:", {store::outbox_migration(1),
                                                Trail::migration(2),
                                                {3, "CREATE TABLE things (id TEXT PRIMARY KEY)"}})),
-        trail_(*db_, "registration", clock_, [] {}) {}
+        trail_(*db_, "registration", clock_) {}
 
   Record base(std::string subject = "siti") const {
     Record r;
@@ -163,7 +163,7 @@ TEST_F(TrailTest, ARangeOfTimeFindsExactlyItsRecordsAndTimesNeverGoBack) {
 
   // A clock set back, even across a restart, stamps a record with the newest time, not before it.
   clock_.set(clock_.now() - 2h);
-  Trail restarted(*db_, "registration", clock_, [] {});
+  Trail restarted(*db_, "registration", clock_);
   restarted.record(base("wati"));
   const auto last = restarted.find({.subject = "wati"});
   ASSERT_EQ(last.size(), 1U);

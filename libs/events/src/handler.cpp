@@ -71,33 +71,44 @@ Result<void> EnvelopeHandler::apply_payload(const std::string& payload) {
   return {};
 }
 
-void EnvelopeHandler::batch_in(store::Database& db, std::function<void()> committed) {
-  db_ = &db;
-  committed_ = std::move(committed);
-}
+void EnvelopeHandler::batch_in(store::Database& db) { db_ = &db; }
 
 Result<void> EnvelopeHandler::apply(const std::vector<kafka::ConsumedMessage>& batch,
                                     kafka::DeadLetters& dead) {
   if (db_ == nullptr) return apply_each(batch, dead);
-  Result<void> applied;
+  // Where the batch ends, in the batch's transaction: the store and its offsets never disagree.
+  const auto save_offsets = [&] {
+    store::ConsumerOffsets reached;
+    for (const auto& m : batch) {
+      auto& next = reached[{m.topic, m.partition}];
+      next = std::max(next, m.offset + 1);
+    }
+    store::save_consumer_offsets(*db_, reached, cluster_);
+  };
   try {
-    applied = db_->batch([&]() -> Result<void> {
+    // Nearly every batch applies whole: first without a savepoint per event. When an event fails,
+    // nothing of that attempt is kept, and the batch is applied again with one savepoint per
+    // event, so that the failing one is dead-lettered (or the batch retried) alone.
+    const auto whole = db_->batch_whole([&]() -> Result<void> {
+      for (const auto& message : batch) {
+        if (auto applied = apply_payload(message.payload); !applied) return applied;
+      }
+      save_offsets();
+      return {};
+    });
+    if (whole && *whole) {
+      applied_.Increment(static_cast<double>(batch.size()));
+      return {};
+    }
+    return db_->batch([&]() -> Result<void> {
       auto each = apply_each(batch, dead);
       if (!each) return each;
-      // Where the batch ends, in the batch's transaction: the store and its offsets never disagree.
-      store::ConsumerOffsets reached;
-      for (const auto& m : batch) {
-        auto& next = reached[{m.topic, m.partition}];
-        next = std::max(next, m.offset + 1);
-      }
-      store::save_consumer_offsets(*db_, reached, cluster_);
+      save_offsets();
       return {};
     });
   } catch (const store::StoreError& e) {
     return fail(Error::unavailable(std::string("store: ") + e.what()));
   }
-  if (applied && committed_) committed_();
-  return applied;
 }
 
 Result<void> EnvelopeHandler::apply_each(const std::vector<kafka::ConsumedMessage>& batch,

@@ -207,7 +207,7 @@ class GrpcServer : public ::testing::Test {
       store::Database::open(":memory:", {store::outbox_migration(1),
                                          audit::Trail::migration(2),
                                          {3, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
-  audit::Trail trail_{*db_, "test", clock_, [] {}};
+  audit::Trail trail_{*db_, "test", clock_};
   Edge edge_{"jaring.grpctest.Echo", verifier_, metrics_, &trail_, test_policy};
   EchoService service_{edge_, *db_};
   ServerLimits limits_;  // a derived fixture may set its own before SetUp
@@ -505,7 +505,7 @@ TEST(AuditServiceTest, AuditorsOnlyAndTimesInUtc) {
   auth::Verifier verifier(auth.verifier_settings(), clock);
   metrics::Registry metrics("test");
   auto db = store::Database::open(":memory:", {store::outbox_migration(1), audit::Trail::migration(2)});
-  audit::Trail trail(*db, "test", clock, [] {});
+  audit::Trail trail(*db, "test", clock);
   Edge edge("jaring.audit.v1.AuditService", verifier, metrics, &trail);
   AuditService service(edge, trail);
   Server server(metrics);

@@ -356,9 +356,14 @@ OutboxRelay::OutboxRelay(store::Database& db, Producer& producer, metrics::Regis
   const auto max = producer_.max_message_bytes();
   store::set_outbox_max_message_bytes(max > store::kOutboxFramingBytes ? max - store::kOutboxFramingBytes
                                                                        : 0);
+  // Woken by every commit that appended rows to this outbox, whoever wrote them.
+  db_.on_outbox_commit([this] { notify(); });
 }
 
-OutboxRelay::~OutboxRelay() { stop(); }
+OutboxRelay::~OutboxRelay() {
+  db_.on_outbox_commit({});
+  stop();
+}
 
 void OutboxRelay::start() {
   if (thread_.joinable()) return;

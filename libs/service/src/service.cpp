@@ -130,11 +130,11 @@ StoreAndOutbox::StoreAndOutbox(Runtime& runtime, const std::string& store_path,
       db_(store::Database::open(store_path, migrations)),
       producer_(kafka, "jaring-" + runtime.name, runtime.metrics),
       relay_(*db_, producer_, runtime.metrics) {
-  runtime_.trail = std::make_unique<audit::Trail>(*db_, runtime_.name, runtime_.clock(), committed());
+  runtime_.trail = std::make_unique<audit::Trail>(*db_, runtime_.name, runtime_.clock());
 }
 
 kafka::BatchHandler& StoreAndOutbox::batched(events::EnvelopeHandler& handler) {
-  handler.batch_in(*db_, committed());
+  handler.batch_in(*db_);
   return handler;
 }
 

@@ -52,7 +52,8 @@ OutboxMessageTooLarge::OutboxMessageTooLarge(const std::string& topic, std::size
       limit_(limit) {}
 
 OutboxWriter::OutboxWriter(Transaction& tx)
-    : insert_(tx.prepare("INSERT INTO outbox (topic, msg_key, payload) VALUES (?, ?, ?)")),
+    : tx_(tx),
+      insert_(tx.prepare("INSERT INTO outbox (topic, msg_key, payload) VALUES (?, ?, ?)")),
       observer_(tx.observer()),
       limit_(outbox_max_message_bytes()) {}
 
@@ -66,6 +67,7 @@ void OutboxWriter::append(const OutboxMessage& message) {
       .bind_blob_unowned(2, message.key)
       .bind_blob_unowned(3, message.payload)
       .run();
+  tx_.note_outbox_row();
 }
 
 void outbox_append(Transaction& tx, const OutboxMessage& message) { OutboxWriter(tx).append(message); }
@@ -169,6 +171,7 @@ std::int64_t outbox_requeue(Database& db, std::optional<std::int64_t> id) {
     if (id) insert.bind(1, *id);
     insert.run();
     moved = tx.database().changes();
+    if (moved > 0) tx.note_outbox_row();
     auto remove = tx.prepare("DELETE FROM outbox_dead_letters" + where);
     if (id) remove.bind(1, *id);
     remove.run();

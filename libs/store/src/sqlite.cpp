@@ -1,5 +1,7 @@
 #include "jaring/store/sqlite.hpp"
 
+#include "jaring/common/assert.hpp"
+
 #include <fmt/format.h>
 
 #include <atomic>
@@ -462,12 +464,29 @@ Database::~Database() {
 }
 
 Result<void> Database::batch(const std::function<Result<void>()>& fn) {
+  auto result = run_batch(fn, true);
+  JARING_ASSERT(result.has_value(), "a batch with a savepoint per write is never doomed");
+  return *std::move(result);
+}
+
+std::optional<Result<void>> Database::batch_whole(const std::function<Result<void>()>& fn) {
+  return run_batch(fn, false);
+}
+
+std::optional<Result<void>> Database::run_batch(const std::function<Result<void>()>& fn, bool savepoints) {
   std::lock_guard lock(mutex_);
   control("BEGIN IMMEDIATE");
+  outbox_appended_ = false;
+  batch_savepoints_ = savepoints;
+  batch_doomed_ = false;
   batch_thread_ = std::this_thread::get_id();
   try {
     auto result = fn();
     batch_thread_ = std::thread::id{};
+    if (batch_doomed_) {
+      rollback_quietly();  // a failed statement may have ended the transaction already
+      return std::nullopt;
+    }
     control(result ? "COMMIT" : "ROLLBACK");
     if (result) note_committed();
     return result;
@@ -479,6 +498,7 @@ Result<void> Database::batch(const std::function<Result<void>()>& fn) {
   } catch (...) {
     batch_thread_ = std::thread::id{};
     rollback_quietly();
+    if (batch_doomed_) return std::nullopt;
     throw;
   }
 }
@@ -502,6 +522,16 @@ void Database::note_failure(const StoreError& error) {
   std::lock_guard lock(failure_mutex_);
   failure_ = error.what();
   failing_.store(true);
+}
+
+void Database::on_outbox_commit(std::function<void()> listener) {
+  std::lock_guard lock(listener_mutex_);
+  outbox_listener_ = std::move(listener);
+}
+
+void Database::notify_outbox() {
+  std::lock_guard lock(listener_mutex_);
+  if (outbox_listener_) outbox_listener_();
 }
 
 void Database::clear_failure() {
@@ -553,16 +583,12 @@ ObserverScope::~ObserverScope() { t_observer = previous_; }
 WriteObserver* ObserverScope::current() noexcept { return t_observer; }
 
 Result<void> write_or_unavailable(Database& db, std::string_view store,
-                                  const std::function<Result<void>(Transaction&)>& fn,
-                                  const std::function<void()>& committed) {
-  Result<void> result;
+                                  const std::function<Result<void>(Transaction&)>& fn) {
   try {
-    result = db.write(fn);
+    return db.write(fn);
   } catch (const StoreError& e) {
     return fail(Error::unavailable(fmt::format("{} could not write; try again", store), e.what()));
   }
-  if (result && committed) committed();
-  return result;
 }
 
 void Database::exec(std::string_view sql) {

@@ -329,30 +329,21 @@ TEST_F(StoreTest, AnEventIsAppliedOnceAndAResultRememberedOnceUnlessTheirTransac
   EXPECT_EQ(db->read([](Database& d) { return recall_result(d, "k1"); }), "payment p1");
 }
 
-TEST_F(StoreTest, AnAdaptersWriteTurnsStoreFailuresIntoUnavailableAndWakesTheRelayOnCommit) {
+TEST_F(StoreTest, AnAdaptersWriteTurnsStoreFailuresIntoUnavailable) {
   auto db = Database::open(path_, logging_migrations(3));
-  int woken = 0;
-  const auto wake = [&] { ++woken; };
-  EXPECT_TRUE(write_or_unavailable(
-      *db, "test store",
-      [](Transaction& tx) -> Result<void> {
-        tx.prepare("INSERT INTO item (name) VALUES (?)").bind(1, "kept").run();
-        return {};
-      },
-      wake));
-  const auto broken = write_or_unavailable(
-      *db, "test store",
-      [](Transaction& tx) -> Result<void> {
-        tx.exec("INSERT INTO no_such_table VALUES (1)");
-        return {};
-      },
-      wake);
+  EXPECT_TRUE(write_or_unavailable(*db, "test store", [](Transaction& tx) -> Result<void> {
+    tx.prepare("INSERT INTO item (name) VALUES (?)").bind(1, "kept").run();
+    return {};
+  }));
+  const auto broken = write_or_unavailable(*db, "test store", [](Transaction& tx) -> Result<void> {
+    tx.exec("INSERT INTO no_such_table VALUES (1)");
+    return {};
+  });
   ASSERT_FALSE(broken);
   EXPECT_EQ(broken.error().code, ErrorCode::kUnavailable);
   // The caller is told which store; the SQL goes to the log only.
   EXPECT_EQ(broken.error().message, "test store could not write; try again");
   EXPECT_NE(broken.error().cause.find("no_such_table"), std::string::npos) << broken.error().cause;
-  EXPECT_EQ(woken, 1);
   EXPECT_EQ(count(*db, "SELECT count(*) FROM item"), 1);
 }
 
@@ -821,4 +812,133 @@ TEST_F(StoreTest, ConsumerOffsetsAreKeptPerPartition) {
 }
 
 }  // namespace
+// The relay wakes when there is something to publish: a consumer's batch of projections that
+// wrote no event must not wake it (it did, once per event, a tenth of a consumer's CPU).
+TEST_F(StoreTest, TheOutboxListenerRunsOnceForEachCommitThatAppendedAndForNoOther) {
+  auto db = Database::open(path_, {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
+  int woken = 0;
+  db->on_outbox_commit([&] { ++woken; });
+  const auto thing = [](Transaction& tx, const char* id) {
+    tx.prepare("INSERT INTO things (id) VALUES (?)").bind(1, id).run();
+  };
+  const auto event = [](Transaction& tx, const char* key) { outbox_append(tx, message("t", key, "e")); };
+
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+    thing(tx, "a");
+    return {};
+  }));
+  EXPECT_EQ(woken, 0) << "a commit without outbox rows";
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+    event(tx, "k1");
+    event(tx, "k2");
+    return {};
+  }));
+  EXPECT_EQ(woken, 1);
+  EXPECT_FALSE(db->write([&](Transaction& tx) -> Result<void> {
+    event(tx, "k3");
+    return fail(Error::not_found("refused"));
+  }));
+  EXPECT_EQ(woken, 1) << "a rolled-back append";
+  // A batch: once, after its commit, however many of its writes appended.
+  ASSERT_TRUE(db->batch([&]() -> Result<void> {
+    for (const char* key : {"k4", "k5"}) {
+      EXPECT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+        event(tx, key);
+        EXPECT_EQ(woken, 1) << "not before the batch commits";
+        return {};
+      }));
+    }
+    return db->write([&](Transaction& tx) -> Result<void> {
+      thing(tx, "b");
+      return {};
+    });
+  }));
+  EXPECT_EQ(woken, 2);
+  ASSERT_TRUE(db->batch([&]() -> Result<void> {
+    return db->write([&](Transaction& tx) -> Result<void> {
+      thing(tx, "c");
+      return {};
+    });
+  }));
+  EXPECT_EQ(woken, 2) << "a batch of projections only";
+  EXPECT_FALSE(db->batch([&]() -> Result<void> {
+    EXPECT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+      event(tx, "k6");
+      return {};
+    }));
+    return fail(Error::unavailable("broker gone"));
+  }));
+  EXPECT_EQ(woken, 2) << "a rolled-back batch";
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+    thing(tx, "d");
+    return {};
+  }));
+  EXPECT_EQ(woken, 2) << "an append rolled back before does not linger";
+  EXPECT_EQ(outbox_backlog(*db), 4);
+
+  db->on_outbox_commit({});
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+    event(tx, "k7");
+    return {};
+  }));
+  EXPECT_EQ(woken, 2) << "after the listener was removed";
+}
+
+// A batch without savepoints commits what every write did; the first write that fails dooms it,
+// whatever the batch then returns: nothing of it is kept, and the caller is told to run it again
+// with savepoints.
+TEST_F(StoreTest, AWholeBatchCommitsTogetherAndAFailedWriteDoomsIt) {
+  auto db = Database::open(path_, {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
+  const auto thing = [&](const char* id) {
+    return db->write([&](Transaction& tx) -> Result<void> {
+      tx.prepare("INSERT INTO things (id) VALUES (?)").bind(1, id).run();
+      return {};
+    });
+  };
+  const auto whole = db->batch_whole([&]() -> Result<void> {
+    EXPECT_TRUE(thing("a"));
+    return thing("b");
+  });
+  ASSERT_TRUE(whole.has_value());
+  EXPECT_TRUE(*whole);
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM things"), 2);
+
+  // A write that wrote, then refused: its row cannot be taken back alone.
+  const auto refused = db->batch_whole([&]() -> Result<void> {
+    EXPECT_TRUE(thing("c"));
+    (void)db->write([&](Transaction& tx) -> Result<void> {
+      tx.prepare("INSERT INTO things (id) VALUES (?)").bind(1, "d").run();
+      return fail(Error::not_found("no such participant"));
+    });
+    return {};  // the caller went on as if nothing happened
+  });
+  EXPECT_FALSE(refused.has_value());
+  // A write that threw (a duplicate key here), caught by the caller.
+  const auto thrown = db->batch_whole([&]() -> Result<void> {
+    EXPECT_TRUE(thing("e"));
+    EXPECT_THROW((void)thing("a"), StoreError);
+    return {};
+  });
+  EXPECT_FALSE(thrown.has_value());
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM things"), 2) << "nothing of a doomed batch is kept";
+
+  // The same work with savepoints keeps the rows of the writes that succeeded.
+  ASSERT_TRUE(db->batch([&]() -> Result<void> {
+    EXPECT_TRUE(thing("c"));
+    EXPECT_THROW((void)thing("a"), StoreError);
+    return {};
+  }));
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM things"), 3);
+
+  // A batch that fails without a failed write rolls back and says why.
+  const auto failed = db->batch_whole([&]() -> Result<void> {
+    EXPECT_TRUE(thing("f"));
+    return fail(Error::unavailable("broker gone"));
+  });
+  ASSERT_TRUE(failed.has_value());
+  ASSERT_FALSE(*failed);
+  EXPECT_EQ(failed->error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM things"), 3);
+}
+
 }  // namespace jaring::store

@@ -470,9 +470,8 @@ class SqliteUnit final : public Unit {
 
 }  // namespace
 
-SqliteStore::SqliteStore(store::Database& db, const crypto::Sealer& sealer, const Clock& clock,
-                         std::function<void()> committed)
-    : db_(db), sealer_(sealer), clock_(clock), committed_(std::move(committed)) {}
+SqliteStore::SqliteStore(store::Database& db, const crypto::Sealer& sealer, const Clock& clock)
+    : db_(db), sealer_(sealer), clock_(clock) {}
 
 const std::vector<crypto::SealedTable>& SqliteStore::sealed_tables() {
   static const std::vector<crypto::SealedTable> tables{kSealedClaims, kSealedFamily, kSealedChildren};
@@ -631,17 +630,14 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
 }
 
 Result<void> SqliteStore::transact(const std::function<Result<void>(Unit&)>& fn) {
-  Result<void> result;
   try {
-    result = db_.write([&](store::Transaction& tx) {
+    return db_.write([&](store::Transaction& tx) {
       SqliteUnit unit(tx, sealer_, clock_);
       return fn(unit);
     });
   } catch (const store::StoreError& e) {
     return fail(store_failure(e.what()));
   }
-  if (result && committed_) committed_();
-  return result;
 }
 
 std::optional<Claim> SqliteStore::claim(const std::string& claim_id) {

@@ -16,9 +16,8 @@ namespace jaring::claims {
 
 class SqliteStore final : public Store {
  public:
-  // `committed` runs after each transaction that may have written to the outbox (wakes the relay).
-  SqliteStore(store::Database& db, const crypto::Sealer& sealer, const Clock& clock,
-              std::function<void()> committed);
+  // Each commit that wrote events wakes the database's outbox relay (Database::on_outbox_commit).
+  SqliteStore(store::Database& db, const crypto::Sealer& sealer, const Clock& clock);
   // Migration 5 seals what earlier versions stored in clear, with `sealer`.
   static std::vector<store::Migration> migrations(const crypto::Sealer& sealer);
   // The tables holding sealed personal data (for `rekey`).
@@ -38,7 +37,6 @@ class SqliteStore final : public Store {
   store::Database& db_;
   const crypto::Sealer& sealer_;
   const Clock& clock_;
-  std::function<void()> committed_;
 };
 
 }  // namespace jaring::claims

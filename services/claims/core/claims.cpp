@@ -105,6 +105,25 @@ Error unknown_participant(const std::string& participant_id) {
                                            ": not announced by registration, or not one you serve");
 }
 
+// Before a participant's band or branch first changes, its histories get the one it had from its
+// registration day: until then the participant itself holds it (rules.hpp), which spares two
+// rows for each of the thousands registered a day.
+void keep_history_start(Unit& unit, const Participant& before) {
+  const auto& id = before.participant_id;
+  if (before.income_band > 0 && unit.incomes(id).empty())
+    unit.save_income(id, {before.registered_on, before.income_band});
+  if (!before.branch_code.empty() && unit.branches(id).empty())
+    unit.save_branch(id, {before.registered_on, before.branch_code});
+}
+
+// The band in force on `date` for a claim of `participant_id`.
+Rupiah band_on(Unit& unit, const std::string& participant_id, const std::string& date) {
+  const auto changes = unit.incomes(participant_id);
+  if (!changes.empty()) return income_on(changes, date, 0);
+  const auto participant = unit.participant(participant_id);
+  return participant ? participant->income_band : 0;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- filing rules
@@ -367,13 +386,16 @@ Result<void> Claims::participant_registered(const std::string& event_id, const P
     return fail(Error::invalid({{"participant", "needs a participant id and registered_on YYYY-MM-DD"}}));
   return project(event_id, [&](Unit& unit) -> Result<void> {
     auto p = participant;
-    // A registration seen again (a new participation after an exit) starts afresh.
+    // A registration seen again (a new participation after an exit) starts afresh; the band and
+    // branch of the participation before stay in force for its events.
+    if (const auto before = unit.participant(p.participant_id)) {
+      keep_history_start(unit, *before);
+      if (p.income_band > 0) unit.save_income(p.participant_id, {p.registered_on, p.income_band});
+      if (!p.branch_code.empty()) unit.save_branch(p.participant_id, {p.registered_on, p.branch_code});
+    }
     p.exit_date.clear();
     p.exit_reason.clear();
     unit.save_participant(p);
-    // The band declared at registration is in force from the registration day.
-    if (p.income_band > 0) unit.save_income(p.participant_id, {p.registered_on, p.income_band});
-    if (!p.branch_code.empty()) unit.save_branch(p.participant_id, {p.registered_on, p.branch_code});
     return {};
   });
 }
@@ -386,10 +408,11 @@ Result<void> Claims::participant_updated(const std::string& event_id, const std:
     if (!p) return fail(Error::not_found("ParticipantUpdated for an unknown participant " + participant_id));
     if (!rw_code.empty()) p->rw_code = rw_code;
     if (!category.empty()) p->category = category;
-    if (income_band > 0) {
-      p->income_band = income_band;
+    if (income_band > 0 && income_band != p->income_band) {
       // A new band counts from the day it was declared: claims for earlier events keep the old one.
+      keep_history_start(unit, *p);
       unit.save_income(participant_id, {jakarta_date(at), income_band});
+      p->income_band = income_band;
     }
     unit.save_participant(*p);
     return {};
@@ -407,8 +430,7 @@ Result<void> Claims::participant_moved(const std::string& event_id, const std::s
     p->rw_code = to_rw_code;
     if (!to_branch_code.empty() && to_branch_code != p->branch_code) {
       // The branch before stays in the history: claims for earlier events still belong to it.
-      if (unit.branches(participant_id).empty())
-        unit.save_branch(participant_id, {p->registered_on, p->branch_code});
+      keep_history_start(unit, *p);
       unit.save_branch(participant_id, {moved_on.empty() ? jakarta_date(at) : moved_on, to_branch_code});
       p->branch_code = to_branch_code;
     }
@@ -621,7 +643,7 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
     refusal = rule_refusal(claim, death ? &*death : nullptr, s, today_date);
 
     // The band in force on the event date: a raise declared after the accident pays nothing more.
-    auto benefit = compute_benefit(claim, s, income_on(unit.incomes(c.participant_id), claim.event_date));
+    auto benefit = compute_benefit(claim, s, band_on(unit, c.participant_id, claim.event_date));
     if (!benefit) return fail(benefit.error());
     claim.lines = std::move(benefit->lines);
     claim.total = benefit->total;
@@ -739,7 +761,7 @@ Result<Claim> Claims::verify(const std::string& claim_id, Rupiah verified_amount
       auto schedule = benefits_.on(schedule_date(claim));
       if (!schedule) return fail(schedule.error());
       auto benefit =
-          compute_benefit(claim, **schedule, income_on(unit.incomes(claim.participant_id), claim.event_date));
+          compute_benefit(claim, **schedule, band_on(unit, claim.participant_id, claim.event_date));
       if (!benefit) return fail(benefit.error());
       claim.lines = std::move(benefit->lines);
       claim.total = benefit->total;
@@ -784,8 +806,7 @@ Result<Claim> Claims::approve(const std::string& claim_id, const std::string& no
     }
     auto schedule = benefits_.on(schedule_date(claim));
     if (!schedule) return fail(schedule.error());
-    auto benefit =
-        compute_benefit(claim, **schedule, income_on(unit.incomes(claim.participant_id), claim.event_date));
+    auto benefit = compute_benefit(claim, **schedule, band_on(unit, claim.participant_id, claim.event_date));
     if (!benefit) return fail(benefit.error());
     claim.lines = std::move(benefit->lines);
     claim.total = benefit->total;

@@ -39,7 +39,8 @@ struct Participant {
   std::string branch_code;
   std::string category;
   std::string agent_id;
-  Rupiah income_band = 0;  // the declared monthly income, as last announced (display only)
+  // The declared monthly income, as last announced; the band in force while `incomes` is empty.
+  Rupiah income_band = 0;
   std::string registered_on;
   std::string exit_reason;
   std::string exit_date;

@@ -140,8 +140,8 @@ std::string branch_on(std::span<const BranchChange> changes, const std::string& 
   return branch;
 }
 
-Rupiah income_on(std::span<const IncomeChange> changes, const std::string& date) {
-  if (changes.empty()) return 0;
+Rupiah income_on(std::span<const IncomeChange> changes, const std::string& date, Rupiah current) {
+  if (changes.empty()) return current;
   Rupiah band = changes.front().band;
   // YYYY-MM-DD compares as text in date order.
   for (const auto& c : changes) {

@@ -37,13 +37,16 @@ std::optional<std::string> heir_refusal(const std::string& relation, const std::
 std::vector<std::string> required_documents(const std::string& claim_type, const std::string& relation);
 std::vector<std::string> missing_documents(const Claim& claim);
 
+// The histories of bands and branches start at a participant's first change: until then the one
+// of its registration is its only one, kept in the participant (Claims::keep_history_start).
+
 // The income band in force on `date` (YYYY-MM-DD): the latest change effective on or before it;
-// before the first change, the first one (the band declared at registration). 0 when none.
-Rupiah income_on(std::span<const IncomeChange> changes, const std::string& date);
+// before the first change, the first one (the band declared at registration); `current` when no
+// change is known.
+Rupiah income_on(std::span<const IncomeChange> changes, const std::string& date, Rupiah current);
 
 // The branch in force on `date` (YYYY-MM-DD): the latest change effective on or before it;
-// before the first one, the first; `current` when no change is known (participants announced
-// before branch history was kept).
+// before the first one, the first; `current` when no change is known.
 std::string branch_on(std::span<const BranchChange> changes, const std::string& date,
                       const std::string& current);
 

@@ -88,6 +88,6 @@ JARING_FUZZ_TARGET(jaring::claims::seeds) {
   static metrics::Registry metrics("fuzz");
   FuzzFixture fixture;
   EventHandler handler(fixture.core, metrics);
-  handler.batch_in(*fixture.db, [] {});
+  handler.batch_in(*fixture.db);
   fuzz::consume(handler, records);
 }

@@ -44,8 +44,8 @@ struct FuzzFixture {
 
   FixedClock clock{std::chrono::sys_days(std::chrono::year(2026) / 3 / 15) + std::chrono::hours(5)};
   std::unique_ptr<store::Database> db = store::Database::open(":memory:", SqliteStore::migrations(sealer()));
-  SqliteStore store{*db, sealer(), clock, nullptr};
-  audit::Trail trail{*db, "claims", clock, [] {}};
+  SqliteStore store{*db, sealer(), clock};
+  audit::Trail trail{*db, "claims", clock};
   Claims core{store, benefits(), Settings{}, clock};
 };
 

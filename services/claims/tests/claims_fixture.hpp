@@ -62,7 +62,7 @@ class ClaimsFixture : public ::testing::Test {
         clock_(jakarta_noon("2026-03-15")),
         benefits_(*BenefitTable::parse(kDefaultBenefits, "benefits")),
         db_(store::Database::open((dir_.path() / "claims.db").string(), SqliteStore::migrations(sealer_))),
-        store_(*db_, sealer_, clock_, nullptr),
+        store_(*db_, sealer_, clock_),
         core_(std::make_unique<Claims>(store_, benefits_, settings, clock_)) {}
 
   void reset(Settings settings) { core_ = std::make_unique<Claims>(store_, benefits_, settings, clock_); }

@@ -284,6 +284,29 @@ TEST_F(IncomeTest, TheBandInForceOnTheEventDateCountsNotTheLatest) {
   EXPECT_EQ(after->total, 262'000'000);  // 48 x 5,000,000 + 22,000,000
 }
 
+// The histories of bands and branches start at the first change; a participation after an exit
+// is one, so the events of the participation before keep its band and branch.
+TEST_F(IncomeTest, AParticipationAfterAnExitLeavesTheBandAndBranchOfTheOneBeforeInForce) {
+  participant("p_1", "2020-01-10", 1'000'000);
+  participant("p_2", "2020-01-10", 2'000'000);
+  ASSERT_TRUE(core_->participant_exited("e_exit", "p_1", "resigned", "2024-06-30"));
+  Participant again{
+      "p_1", "31.71.01.1001.001", "gambir", "rt_rw_official", "a_1", 5'000'000, "2025-01-02", "", ""};
+  ASSERT_TRUE(core_->participant_registered("e_again", again));
+  ASSERT_TRUE(store_.transact([&](Unit& unit) -> Result<void> {
+    const auto p1 = unit.participant("p_1");
+    EXPECT_EQ(income_on(unit.incomes("p_1"), "2023-05-01", p1->income_band), 1'000'000);
+    EXPECT_EQ(income_on(unit.incomes("p_1"), "2025-02-01", p1->income_band), 5'000'000);
+    EXPECT_EQ(branch_on(unit.branches("p_1"), "2023-05-01", p1->branch_code), "pulogebang");
+    EXPECT_EQ(branch_on(unit.branches("p_1"), "2025-02-01", p1->branch_code), "gambir");
+    // Never changed: no history, the registration's band and branch in force.
+    EXPECT_TRUE(unit.incomes("p_2").empty());
+    EXPECT_TRUE(unit.branches("p_2").empty());
+    EXPECT_EQ(unit.participant("p_2")->income_band, 2'000'000);
+    return {};
+  }));
+}
+
 TEST_F(IncomeTest, AFailingConstraintOfTheStoreNamesTheFieldWithoutSql) {
   participant("p_1");
   pay("p_1", "2020-01", "2026-03", "2020-01-10");

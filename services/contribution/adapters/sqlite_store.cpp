@@ -421,8 +421,7 @@ class SqliteUnit final : public Unit {
 
 }  // namespace
 
-SqliteStore::SqliteStore(store::Database& db, const Clock& clock, std::function<void()> committed)
-    : db_(db), clock_(clock), committed_(std::move(committed)) {
+SqliteStore::SqliteStore(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {
   // 64 MiB of page cache: a billing run walks every account, and the default 2 MiB thrashes.
   db_.read([](store::Database& d) { d.exec("PRAGMA cache_size = -65536"); });
 }
@@ -558,13 +557,10 @@ std::vector<store::Migration> SqliteStore::migrations() {
 }
 
 Result<void> SqliteStore::transact(const std::function<Result<void>(Unit&)>& fn) {
-  return store::write_or_unavailable(
-      db_, "contribution store",
-      [&](store::Transaction& tx) {
-        SqliteUnit unit(tx, clock_);
-        return fn(unit);
-      },
-      committed_);
+  return store::write_or_unavailable(db_, "contribution store", [&](store::Transaction& tx) {
+    SqliteUnit unit(tx, clock_);
+    return fn(unit);
+  });
 }
 
 std::optional<Account> SqliteStore::account(const std::string& participant_id) {

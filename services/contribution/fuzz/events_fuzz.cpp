@@ -84,6 +84,6 @@ JARING_FUZZ_TARGET(jaring::contribution::seeds) {
   static metrics::Registry metrics("fuzz");
   FuzzFixture fixture;
   EventHandler handler(fixture.core, metrics);
-  handler.batch_in(*fixture.db, [] {});
+  handler.batch_in(*fixture.db);
   fuzz::consume(handler, records);
 }

@@ -47,8 +47,8 @@ struct FuzzFixture {
 
   FixedClock clock{std::chrono::sys_days(std::chrono::year(2026) / 3 / 15)};
   std::unique_ptr<store::Database> db = store::Database::open(":memory:", SqliteStore::migrations());
-  SqliteStore store{*db, clock, nullptr};
-  audit::Trail trail{*db, "contribution", clock, [] {}};
+  SqliteStore store{*db, clock};
+  audit::Trail trail{*db, "contribution", clock};
   Contribution core{store, tariffs(), Settings{}, clock};
 };
 

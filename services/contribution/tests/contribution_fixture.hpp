@@ -23,7 +23,7 @@ class ContributionFixture : public ::testing::Test {
       : clock_(march_2026()),
         tariffs_(*TariffTable::parse(kDefaultTariffs, "tariffs")),
         db_(store::Database::open(path, SqliteStore::migrations())),
-        store_(*db_, clock_, nullptr),
+        store_(*db_, clock_),
         core_(std::make_unique<Contribution>(store_, tariffs_, Settings{}, clock_, billing_chunk)) {}
 
   static Opening opening(const std::string& id) {

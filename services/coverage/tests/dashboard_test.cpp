@@ -209,7 +209,7 @@ TEST(ReportCsv, FormulaCellsAreNeutralisedAndNumbersStayNumbers) {
 }
 
 TEST_F(DashboardTest, ASnapshotCarriesItsAuditRecordInTheSameTransaction) {
-  audit::Trail trail(snapshots_.db(), "coverage", clock_, [] {});
+  audit::Trail trail(snapshots_.db(), "coverage", clock_);
   audit::Record base;
   base.subject = "admin.budi";
   base.roles = "admin";

@@ -601,8 +601,7 @@ class SqliteUnit final : public Unit {
 
 }  // namespace
 
-SqliteStore::SqliteStore(store::Database& db, const Clock& clock, std::function<void()> committed)
-    : db_(db), clock_(clock), committed_(std::move(committed)) {}
+SqliteStore::SqliteStore(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 
 std::vector<store::Migration> SqliteStore::migrations() {
   return {
@@ -770,17 +769,14 @@ std::vector<store::Migration> SqliteStore::migrations() {
 }
 
 Result<void> SqliteStore::transact(const std::function<Result<void>(Unit&)>& fn) {
-  Result<void> result;
   try {
-    result = db_.write([&](store::Transaction& tx) {
+    return db_.write([&](store::Transaction& tx) {
       SqliteUnit unit(tx.database(), &tx, clock_);
       return fn(unit);
     });
   } catch (const store::StoreError& e) {
     return fail(store_failure(e.what()));
   }
-  if (result && committed_) committed_();
-  return result;
 }
 
 std::vector<SponsorshipFact> SqliteStore::sponsorships_page(const std::string& after, int limit) {

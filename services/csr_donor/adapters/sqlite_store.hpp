@@ -15,8 +15,8 @@ namespace jaring::csr {
 
 class SqliteStore final : public Store {
  public:
-  // `committed` runs after each write transaction (wakes the outbox relay).
-  SqliteStore(store::Database& db, const Clock& clock, std::function<void()> committed);
+  // Each commit that wrote events wakes the database's outbox relay (Database::on_outbox_commit).
+  SqliteStore(store::Database& db, const Clock& clock);
   static std::vector<store::Migration> migrations();
 
   Result<void> transact(const std::function<Result<void>(Unit&)>& fn) override;
@@ -27,7 +27,6 @@ class SqliteStore final : public Store {
  private:
   store::Database& db_;
   const Clock& clock_;
-  std::function<void()> committed_;
 };
 
 }  // namespace jaring::csr

@@ -97,6 +97,6 @@ JARING_FUZZ_TARGET(jaring::csr::seeds) {
   FuzzFixture fixture;
   fund(fixture);
   EventHandler handler(fixture.core.projections(), metrics);
-  handler.batch_in(*fixture.db, [] {});
+  handler.batch_in(*fixture.db);
   fuzz::consume(handler, records);
 }

@@ -30,8 +30,8 @@ struct FuzzFixture {
   testing::TableTariffs tariffs;
   testing::FakeRegistrar registrar;
   std::unique_ptr<store::Database> db = store::Database::open(":memory:", SqliteStore::migrations());
-  SqliteStore store{*db, clock, nullptr};
-  audit::Trail trail{*db, "csr-donor", clock, [] {}};
+  SqliteStore store{*db, clock};
+  audit::Trail trail{*db, "csr-donor", clock};
   CsrDonor core{store, tariffs, registrar, Settings{}, clock};
 };
 

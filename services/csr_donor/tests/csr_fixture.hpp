@@ -24,7 +24,7 @@ class CsrFixture : public ::testing::Test {
   CsrFixture()
       : clock_(march_2026()),
         db_(store::Database::open(":memory:", SqliteStore::migrations())),
-        store_(*db_, clock_, nullptr),
+        store_(*db_, clock_),
         core_(store_, tariffs_, registrar_, Settings{2}, clock_) {}
 
   static Participant worker(const std::string& id, const std::string& rw = "31.75.06.1005.002",

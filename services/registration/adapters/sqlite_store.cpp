@@ -194,7 +194,6 @@ class ParticipantWriter {
     outbox_.append(row.encoded_event.empty()
                        ? encode_event(row.event, clock_)
                        : store::OutboxMessage{0, kTopic, row.participant.id, row.encoded_event});
-    wrote_ = true;
     return {row.participant, false};
   }
 
@@ -202,8 +201,6 @@ class ParticipantWriter {
     if (key.empty()) return;
     key_.bind(1, key).bind(2, ref_id).run();
   }
-
-  bool wrote() const { return wrote_; }
 
  private:
   // Records `key` for `ref_id`; false when the key was recorded before (nothing changes then).
@@ -226,14 +223,12 @@ class ParticipantWriter {
   store::Statement unclaim_;
   store::Database& db_;
   store::OutboxWriter outbox_;
-  bool wrote_ = false;
 };
 
 }  // namespace
 
-SqliteStore::SqliteStore(store::Database& db, const crypto::Sealer& sealer, const Clock& clock,
-                         std::function<void()> committed)
-    : db_(db), sealer_(sealer), clock_(clock), committed_(std::move(committed)) {}
+SqliteStore::SqliteStore(store::Database& db, const crypto::Sealer& sealer, const Clock& clock)
+    : db_(db), sealer_(sealer), clock_(clock) {}
 
 const std::vector<crypto::SealedTable>& SqliteStore::sealed_tables() {
   static const std::vector<crypto::SealedTable> tables{kSealedParticipants, kSealedAgents};
@@ -333,15 +328,8 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
   };
 }
 
-template <typename F>
-auto SqliteStore::write_and_notify(F&& fn) {
-  auto result = db_.write(std::forward<F>(fn));
-  if (result && committed_) committed_();
-  return result;
-}
-
 Result<Rw> SqliteStore::create_rw(const Rw& rw, const Event& event) {
-  return write_and_notify([&](store::Transaction& tx) -> Result<Rw> {
+  return db_.write([&](store::Transaction& tx) -> Result<Rw> {
     auto exists = tx.prepare("SELECT 1 FROM rws WHERE code = ?");
     if (exists.bind(1, rw.code).step())
       return fail(Error::already_exists(fmt::format("RW {} already exists", rw.code)));
@@ -358,7 +346,7 @@ Result<Rw> SqliteStore::create_rw(const Rw& rw, const Event& event) {
 }
 
 Result<Rw> SqliteStore::update_rw(const Rw& rw, const Event& event) {
-  return write_and_notify([&](store::Transaction& tx) -> Result<Rw> {
+  return db_.write([&](store::Transaction& tx) -> Result<Rw> {
     tx.prepare("UPDATE rws SET target = ?, active = ? WHERE code = ?")
         .bind(1, rw.target)
         .bind(2, rw.active ? 1 : 0)
@@ -405,17 +393,11 @@ std::vector<BulkOutcome> SqliteStore::insert_participants(const std::vector<NewP
   if (rows.empty()) return {};
   std::vector<BulkOutcome> outcomes;
   outcomes.reserve(rows.size());
-  bool wrote = false;
-  const auto written = store::write_or_unavailable(
-      db_, "registration's store",
-      [&](store::Transaction& tx) -> Result<void> {
+  const auto written =
+      store::write_or_unavailable(db_, "registration's store", [&](store::Transaction& tx) -> Result<void> {
         ParticipantWriter writer(tx, sealer_, clock_);
         for (const auto& row : rows) outcomes.push_back(writer.insert(row));
-        wrote = writer.wrote();
         return {};
-      },
-      [&] {
-        if (wrote && committed_) committed_();
       });
   // The store could not take the transaction (a full disk): nothing of it was written, and each
   // row says so, for the client to send again.
@@ -425,7 +407,7 @@ std::vector<BulkOutcome> SqliteStore::insert_participants(const std::vector<NewP
 
 Result<Participant> SqliteStore::save_participant(const Participant& p, const Event& event,
                                                   const std::string& idempotency_key) {
-  return write_and_notify([&](store::Transaction& tx) -> Result<Participant> {
+  return db_.write([&](store::Transaction& tx) -> Result<Participant> {
     ParticipantWriter writer(tx, sealer_, clock_);
     // A concurrent retry with the same key may have won the race since the core looked.
     if (auto earlier = writer.earlier(idempotency_key)) return std::move(*earlier);
@@ -539,7 +521,7 @@ std::vector<Participant> SqliteStore::registered_by_agent(const std::string& age
 
 Result<Agent> SqliteStore::insert_agent(const Agent& agent, const Event& event,
                                         const std::string& idempotency_key) {
-  return write_and_notify([&](store::Transaction& tx) -> Result<Agent> {
+  return db_.write([&](store::Transaction& tx) -> Result<Agent> {
     if (!idempotency_key.empty()) {
       auto earlier = tx.prepare(
           fmt::format("SELECT {} FROM agents WHERE id = (SELECT ref_id FROM idempotency_keys WHERE key = ?)",

@@ -15,9 +15,8 @@ namespace jaring::registration {
 
 class SqliteStore final : public Store {
  public:
-  // `committed` runs after each transaction that wrote to the outbox (wakes the relay).
-  SqliteStore(store::Database& db, const crypto::Sealer& sealer, const Clock& clock,
-              std::function<void()> committed);
+  // Each commit that wrote events wakes the database's outbox relay (Database::on_outbox_commit).
+  SqliteStore(store::Database& db, const crypto::Sealer& sealer, const Clock& clock);
   // Migration 5 seals what earlier versions stored in clear, with `sealer`.
   static std::vector<store::Migration> migrations(const crypto::Sealer& sealer);
   // The tables holding sealed personal data (for `rekey`).
@@ -50,14 +49,9 @@ class SqliteStore final : public Store {
   // Participants matching `where`, whose placeholders take `args` (text), then `blobs`.
   std::vector<Participant> query_participants(const std::string& where, const std::vector<std::string>& args,
                                               const std::vector<std::string>& blobs = {});
-  // Runs a write; calls `committed_` when it committed and wrote an event.
-  template <typename F>
-  auto write_and_notify(F&& fn);
-
   store::Database& db_;
   const crypto::Sealer& sealer_;
   const Clock& clock_;
-  std::function<void()> committed_;
 };
 
 }  // namespace jaring::registration

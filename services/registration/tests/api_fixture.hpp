@@ -45,7 +45,7 @@ class RegistrationApi : public ::testing::Test {
   crypto::Sealer sealer_{crypto::Keys::generate()};
   std::unique_ptr<store::Database> db_ =
       store::Database::open((dir_.path() / "registration.db").string(), SqliteStore::migrations(sealer_));
-  SqliteStore store_{*db_, sealer_, clock_, [] {}};
+  SqliteStore store_{*db_, sealer_, clock_};
   Registration core_{store_, areas::Registry::jakarta(), areas::BranchMap::jakarta(), clock_};
   // A stream as `token`'s caller (a branch officer by default).
   std::unique_ptr<::grpc::ClientReaderWriter<v1::RegisterBulkRequest, v1::RegisterBulkResponse>> open(

@@ -7,6 +7,7 @@
 #include "adapters/sqlite_store.hpp"
 #include "jaring/events/v1/envelope.pb.h"
 #include "jaring/sample/sample.hpp"
+#include "jaring/store/consumer_offsets.hpp"
 #include "jaring/store/outbox.hpp"
 #include "jaring/testing/fixtures.hpp"
 
@@ -88,7 +89,7 @@ class RegistrationConsumer : public ::testing::Test {
   crypto::Sealer sealer_{crypto::Keys::generate()};
   std::unique_ptr<store::Database> db_ =
       store::Database::open((dir_.path() / "registration.db").string(), SqliteStore::migrations(sealer_));
-  SqliteStore store_{*db_, sealer_, clock_, [] {}};
+  SqliteStore store_{*db_, sealer_, clock_};
   Registration core_{store_, areas::Registry::jakarta(), areas::BranchMap::jakarta(), clock_};
   metrics::Registry metrics_{"registration"};
   EventHandler handler_{core_, metrics_};
@@ -123,6 +124,27 @@ TEST_F(RegistrationConsumer, AnEventItCannotApplyIsDeadLetteredAndTheBatchGoesOn
   EXPECT_NE(dead_.sent[0].second.find("p_unknown"), std::string::npos) << dead_.sent[0].second;
   EXPECT_EQ(dead_.sent[1].first, 7);
   EXPECT_EQ(core_.get_participant(participant_id_)->payer, "sponsor");
+}
+
+// As the service runs it, each batch in one transaction: tried whole first, and applied again
+// with a savepoint per event when one fails, so that the others are applied exactly once.
+TEST_F(RegistrationConsumer, InOneTransactionAFailingEventIsDeadLetteredAndTheOthersApplyOnce) {
+  handler_.batch_in(*db_);
+  ASSERT_TRUE(handler_.apply({sponsorship("s-1", false, true), claim_paid("c-1", "p_unknown"),
+                              claim_paid("c-0", participant_id_, false)},
+                             dead_));
+  ASSERT_EQ(dead_.sent.size(), 1u);
+  EXPECT_NE(dead_.sent[0].second.find("p_unknown"), std::string::npos) << dead_.sent[0].second;
+  EXPECT_EQ(core_.get_participant(participant_id_)->payer, "sponsor");
+  EXPECT_EQ(published_types(),
+            (std::vector<std::string>{"RwCreated", "ParticipantRegistered", "ParticipantUpdated"}));
+
+  // A clean batch commits whole, with where it ended.
+  ASSERT_TRUE(handler_.apply({claim_paid("c-2", participant_id_)}, dead_));
+  EXPECT_EQ(dead_.sent.size(), 1u);
+  EXPECT_EQ(core_.get_participant(participant_id_)->status, "exited");
+  const auto offsets = db_->read([](store::Database& db) { return store::read_consumer_offsets(db, ""); });
+  EXPECT_EQ(offsets.at({"jaring.claims.v1", 0}), 4);
 }
 
 }  // namespace

@@ -21,7 +21,8 @@ class SqliteStoreTest : public ::testing::Test {
             ("jaring-registration-" + std::to_string(::getpid()) + ".db");
     std::filesystem::remove(path_);
     db_ = store::Database::open(path_.string(), SqliteStore::migrations(*sealer_));
-    store_ = std::make_unique<SqliteStore>(*db_, *sealer_, clock_, [this] { ++commits_; });
+    db_->on_outbox_commit([this] { ++commits_; });
+    store_ = std::make_unique<SqliteStore>(*db_, *sealer_, clock_);
     core_ = std::make_unique<Registration>(*store_, areas::Registry::jakarta(), areas::BranchMap::jakarta(),
                                            clock_);
     ASSERT_TRUE(core_->create_rw("31.75.06.1005", 2, 120));
@@ -65,7 +66,8 @@ class SqliteStoreTest : public ::testing::Test {
     db_.reset();
     sealer_ = std::make_unique<crypto::Sealer>(keys);
     db_ = store::Database::open(path_.string(), SqliteStore::migrations(*sealer_));
-    store_ = std::make_unique<SqliteStore>(*db_, *sealer_, clock_, [this] { ++commits_; });
+    db_->on_outbox_commit([this] { ++commits_; });
+    store_ = std::make_unique<SqliteStore>(*db_, *sealer_, clock_);
     core_ = std::make_unique<Registration>(*store_, areas::Registry::jakarta(), areas::BranchMap::jakarta(),
                                            clock_);
   }
@@ -77,7 +79,7 @@ class SqliteStoreTest : public ::testing::Test {
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<Registration> core_;
-  int commits_ = 0;
+  int commits_ = 0;  // commits that wrote events: what wakes the outbox relay
 };
 
 TEST_F(SqliteStoreTest, ParticipantAndItsEventAreWrittenTogetherWithoutNikOrName) {
@@ -119,6 +121,7 @@ TEST_F(SqliteStoreTest, RetriedKeyReturnsTheFirstAnswerAndWritesNothing) {
   ASSERT_TRUE(second);
   EXPECT_EQ(first->id, second->id);
   EXPECT_EQ(store::outbox_backlog(*db_), 2);
+  EXPECT_EQ(commits_, 2);  // the RW, then the participant: the retry wakes nobody
 }
 
 TEST_F(SqliteStoreTest, SecondActiveParticipationIsRefusedAndLeavesNoTrace) {
@@ -185,7 +188,7 @@ TEST_F(SqliteStoreTest, StateSurvivesReopeningTheFile) {
   ASSERT_TRUE(p);
   store_.reset();
   db_ = store::Database::open(path_.string(), SqliteStore::migrations(*sealer_));
-  SqliteStore reopened(*db_, *sealer_, clock_, {});
+  SqliteStore reopened(*db_, *sealer_, clock_);
   EXPECT_TRUE(reopened.find_participant(p->id));
   EXPECT_EQ(reopened.list_rws("31.75.06.1005").size(), 1u);
 }

@@ -49,8 +49,8 @@ class Trail {
   // The table; a service appends it to its store's migrations.
   static store::Migration migration(int version);
 
-  // Installs itself on `db` (which must have the table). `committed` wakes the outbox relay.
-  Trail(store::Database& db, std::string service, const Clock& clock, std::function<void()> committed);
+  // Installs itself on `db` (which must have the table).
+  Trail(store::Database& db, std::string service, const Clock& clock);
 
   // Writes a record in a transaction of its own. A failure is logged, never thrown: the answer
   // the caller gets does not depend on it.
@@ -67,7 +67,6 @@ class Trail {
   store::Database& db_;
   std::string service_;
   const Clock& clock_;
-  std::function<void()> committed_;
   std::string last_at_;  // the time of the newest record: a new one is never earlier
 };
 

@@ -23,13 +23,14 @@ class EnvelopeHandler : public kafka::BatchHandler {
   // `what` completes the help of jaring_<service>_events_applied_total: "Events applied to ...".
   EnvelopeHandler(metrics::Registry& metrics, const std::string& what);
 
-  // Applies each batch inside one transaction of `db` (every event's own write a savepoint), and
-  // calls `committed` after it commits (to wake the outbox relay): one commit per batch instead
-  // of one per event, which is what lets four services follow every registration on 2 cores.
+  // Applies each batch inside one transaction of `db`: one commit per batch instead of one per
+  // event, which is what lets four services follow every registration on 2 cores (the commit
+  // wakes the outbox relay when the batch wrote events). A batch in which an event fails is
+  // applied again with each event's writes a savepoint, rolled back alone.
   // The same transaction records the offsets the batch reached (store::consumer_offsets, which
   // `db` must have), and start_offsets resumes from them: a restored store re-reads the events
   // applied after its backup instead of trusting the group's newer commits.
-  void batch_in(store::Database& db, std::function<void()> committed);
+  void batch_in(store::Database& db);
 
   std::map<kafka::TopicPartition, std::int64_t> start_offsets(
       const std::vector<kafka::TopicPartition>& assigned, const std::string& cluster) final;
@@ -48,7 +49,6 @@ class EnvelopeHandler : public kafka::BatchHandler {
   prometheus::Counter& applied_;
   store::Database* db_ = nullptr;
   std::string cluster_;  // the log the consumer reads (start_offsets says), kept with the offsets
-  std::function<void()> committed_;
 };
 
 }  // namespace jaring::events

@@ -124,7 +124,7 @@ class OutboxRelay {
   ~OutboxRelay();
   void start();
   void stop();
-  // Wakes the relay after a transaction wrote to the outbox.
+  // Wakes the relay; every commit that appends to its database's outbox does (on_outbox_commit).
   void notify();
   // Publishes what is unsent now, waiting for acknowledgements at most delivery_timeout
   // without progress; returns how many were published. Used by tests and start-up.

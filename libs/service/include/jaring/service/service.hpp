@@ -147,10 +147,6 @@ class StoreAndOutbox {
   StoreAndOutbox(Runtime& runtime, const std::string& store_path,
                  const std::vector<store::Migration>& migrations, const kafka::Settings& kafka);
   store::Database& db() { return *db_; }
-  // For the store adapter: wakes the relay after a commit.
-  std::function<void()> committed() {
-    return [this] { relay_.notify(); };
-  }
   // The consumer's handler, set to apply each batch in one transaction of the store.
   kafka::BatchHandler& batched(events::EnvelopeHandler& handler);
   // Starts the relay, the consumer and serving (ready while the store answers: with Kafka away

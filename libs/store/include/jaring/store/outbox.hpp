@@ -60,6 +60,7 @@ class OutboxWriter {
   void append(const OutboxMessage& message);
 
  private:
+  Transaction& tx_;
   Statement insert_;
   WriteObserver* observer_;
   std::size_t limit_;
