@@ -1,6 +1,7 @@
 #include "sqlite_store.hpp"
 
 #include <array>
+#include <ranges>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -377,8 +378,9 @@ std::vector<Rw> SqliteStore::list_rws(const std::string& kelurahan_code) {
 
 Result<Participant> SqliteStore::insert_participant(const Participant& p, const Event& event,
                                                     const std::string& idempotency_key) {
-  auto outcomes = insert_participants({{p, event, idempotency_key, {}}});
-  return std::move(outcomes.front().result);
+  const NewParticipant row{p, event, idempotency_key, {}};
+  const std::span<const NewParticipant> one(&row, 1);
+  return std::move(insert_participants({&one, 1}).front().result);
 }
 
 void SqliteStore::prepare(std::vector<NewParticipant>& rows) {
@@ -389,19 +391,22 @@ void SqliteStore::prepare(std::vector<NewParticipant>& rows) {
   }
 }
 
-std::vector<BulkOutcome> SqliteStore::insert_participants(const std::vector<NewParticipant>& rows) {
-  if (rows.empty()) return {};
+std::vector<BulkOutcome> SqliteStore::insert_participants(
+    std::span<const std::span<const NewParticipant>> groups) {
+  std::size_t rows = 0;
+  for (const auto& group : groups) rows += group.size();
+  if (rows == 0) return {};
   std::vector<BulkOutcome> outcomes;
-  outcomes.reserve(rows.size());
+  outcomes.reserve(rows);
   const auto written =
       store::write_or_unavailable(db_, "registration's store", [&](store::Transaction& tx) -> Result<void> {
         ParticipantWriter writer(tx, sealer_, clock_);
-        for (const auto& row : rows) outcomes.push_back(writer.insert(row));
+        for (const auto& row : groups | std::views::join) outcomes.push_back(writer.insert(row));
         return {};
       });
   // The store could not take the transaction (a full disk): nothing of it was written, and each
   // row says so, for the client to send again.
-  if (!written) outcomes.assign(rows.size(), BulkOutcome{fail(written.error()), false});
+  if (!written) outcomes.assign(rows, BulkOutcome{fail(written.error()), false});
   return outcomes;
 }
 

@@ -28,7 +28,8 @@ class SqliteStore final : public Store {
   std::vector<Rw> list_rws(const std::string& kelurahan_code) override;
   Result<Participant> insert_participant(const Participant& participant, const Event& event,
                                          const std::string& idempotency_key) override;
-  std::vector<BulkOutcome> insert_participants(const std::vector<NewParticipant>& rows) override;
+  std::vector<BulkOutcome> insert_participants(
+      std::span<const std::span<const NewParticipant>> groups) override;
   void prepare(std::vector<NewParticipant>& rows) override;
   Result<Participant> save_participant(const Participant& participant, const Event& event,
                                        const std::string& idempotency_key) override;

@@ -283,9 +283,10 @@ PreparedBulk Registration::prepare_bulk(const std::vector<RegisterCommand>& comm
 }
 
 std::vector<std::vector<BulkOutcome>> Registration::store_bulk(std::vector<PreparedBulk> batches) {
-  std::vector<NewParticipant> rows;
-  for (auto& batch : batches) std::move(batch.rows.begin(), batch.rows.end(), std::back_inserter(rows));
-  auto written = store_.insert_participants(rows);
+  std::vector<std::span<const NewParticipant>> groups;
+  groups.reserve(batches.size());
+  for (const auto& batch : batches) groups.emplace_back(batch.rows);
+  auto written = store_.insert_participants(groups);
   std::vector<std::vector<BulkOutcome>> out;
   std::size_t next = 0;
   for (auto& batch : batches) {

@@ -2,6 +2,7 @@
 // An in-memory Store for unit tests of the core: keeps what it is given, records the events.
 
 #include <map>
+#include <ranges>
 
 #include "core/ports.hpp"
 
@@ -30,11 +31,14 @@ class FakeStore final : public Store {
   }
   Result<Participant> insert_participant(const Participant& p, const Event& event,
                                          const std::string& key) override {
-    return std::move(insert_participants({{p, event, key, {}}}).front().result);
+    const NewParticipant row{p, event, key, {}};
+    const std::span<const NewParticipant> one(&row, 1);
+    return std::move(insert_participants({&one, 1}).front().result);
   }
-  std::vector<BulkOutcome> insert_participants(const std::vector<NewParticipant>& rows) override {
+  std::vector<BulkOutcome> insert_participants(
+      std::span<const std::span<const NewParticipant>> groups) override {
     std::vector<BulkOutcome> out;
-    for (const auto& row : rows) {
+    for (const auto& row : groups | std::views::join) {
       if (auto it = keys.find(row.idempotency_key); !row.idempotency_key.empty() && it != keys.end()) {
         out.push_back({participants.at(it->second), true});
         continue;
