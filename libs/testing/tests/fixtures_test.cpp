@@ -117,8 +117,8 @@ TEST(DevKafkaTest, ServesTheProjectTopicsAndIsGoneAfterDestruction) {
     bootstrap = kafka.bootstrap();
     ASSERT_FALSE(bootstrap.empty());
     auto topics = cluster_topics(bootstrap);
-    EXPECT_EQ(topics["jaring.registration.v1"], 8);
-    EXPECT_EQ(topics["jaring.contribution.v1"], 8);
+    EXPECT_EQ(topics["jaring.registration.v1"], 12);
+    EXPECT_EQ(topics["jaring.contribution.v1"], 12);
     EXPECT_EQ(topics["jaring.claims.v1"], 3);  // overridden
     EXPECT_EQ(topics["jaring.csr.v1"], 8);
     EXPECT_EQ(topics["jaring.deadletter.v1"], 4);
