@@ -116,12 +116,9 @@ void keep_history_start(Unit& unit, const Participant& before) {
     unit.save_branch(id, {before.registered_on, before.branch_code});
 }
 
-// The band in force on `date` for a claim of `participant_id`.
-Rupiah band_on(Unit& unit, const std::string& participant_id, const std::string& date) {
-  const auto changes = unit.incomes(participant_id);
-  if (!changes.empty()) return income_on(changes, date, 0);
-  const auto participant = unit.participant(participant_id);
-  return participant ? participant->income_band : 0;
+// The band in force on `date` for a claim of `participant`.
+Rupiah band_on(Unit& unit, const Participant& participant, const std::string& date) {
+  return income_on(unit.incomes(participant.participant_id), date, participant.income_band);
 }
 
 }  // namespace
@@ -643,7 +640,7 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
     refusal = rule_refusal(claim, death ? &*death : nullptr, s, today_date);
 
     // The band in force on the event date: a raise declared after the accident pays nothing more.
-    auto benefit = compute_benefit(claim, s, band_on(unit, c.participant_id, claim.event_date));
+    auto benefit = compute_benefit(claim, s, band_on(unit, *participant, claim.event_date));
     if (!benefit) return fail(benefit.error());
     claim.lines = std::move(benefit->lines);
     claim.total = benefit->total;
@@ -760,8 +757,10 @@ Result<Claim> Claims::verify(const std::string& claim_id, Rupiah verified_amount
       claim.verified_amount = verified_amount;
       auto schedule = benefits_.on(schedule_date(claim));
       if (!schedule) return fail(schedule.error());
+      // Participants are never removed; were this one missing, the claim would get no band.
+      const auto participant = unit.participant(claim.participant_id);
       auto benefit =
-          compute_benefit(claim, **schedule, band_on(unit, claim.participant_id, claim.event_date));
+          compute_benefit(claim, **schedule, participant ? band_on(unit, *participant, claim.event_date) : 0);
       if (!benefit) return fail(benefit.error());
       claim.lines = std::move(benefit->lines);
       claim.total = benefit->total;
@@ -806,7 +805,7 @@ Result<Claim> Claims::approve(const std::string& claim_id, const std::string& no
     }
     auto schedule = benefits_.on(schedule_date(claim));
     if (!schedule) return fail(schedule.error());
-    auto benefit = compute_benefit(claim, **schedule, band_on(unit, claim.participant_id, claim.event_date));
+    auto benefit = compute_benefit(claim, **schedule, band_on(unit, *participant, claim.event_date));
     if (!benefit) return fail(benefit.error());
     claim.lines = std::move(benefit->lines);
     claim.total = benefit->total;

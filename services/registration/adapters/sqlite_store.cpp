@@ -376,13 +376,6 @@ std::vector<Rw> SqliteStore::list_rws(const std::string& kelurahan_code) {
   });
 }
 
-Result<Participant> SqliteStore::insert_participant(const Participant& p, const Event& event,
-                                                    const std::string& idempotency_key) {
-  const NewParticipant row{p, event, idempotency_key, {}};
-  const std::span<const NewParticipant> one(&row, 1);
-  return std::move(insert_participants({&one, 1}).front().result);
-}
-
 void SqliteStore::prepare(std::vector<NewParticipant>& rows) {
   for (auto& row : rows) {
     row.encoded_event = encode_event(row.event, clock_).payload;

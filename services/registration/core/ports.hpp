@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "jaring/auth/policy.hpp"
@@ -38,11 +39,15 @@ class Store {
   virtual std::optional<Rw> find_rw(const std::string& code) = 0;
   virtual std::vector<Rw> list_rws(const std::string& kelurahan_code) = 0;
 
-  // Saves a participant and its event atomically, remembering the idempotency key.
-  // ALREADY_EXISTS (naming the participant) when the NIK has an active participation; a key
-  // seen before returns the participant it registered.
-  virtual Result<Participant> insert_participant(const Participant& participant, const Event& event,
-                                                 const std::string& idempotency_key) = 0;
+  // Saves a participant and its event atomically, remembering the idempotency key (a group of
+  // one row for insert_participants). ALREADY_EXISTS (naming the participant) when the NIK has
+  // an active participation; a key seen before returns the participant it registered.
+  Result<Participant> insert_participant(const Participant& participant, const Event& event,
+                                         const std::string& idempotency_key) {
+    const NewParticipant row{participant, event, idempotency_key, {}};
+    const std::span<const NewParticipant> one(&row, 1);
+    return std::move(insert_participants({&one, 1}).front().result);
+  }
   // Many at once, in one transaction; one outcome per row, in order (group by group). A bad row
   // fails alone. The rows of several bulk batches come as they are, never moved together (that
   // copy was a tenth of a bulk row's CPU).

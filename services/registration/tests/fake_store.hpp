@@ -29,12 +29,6 @@ class FakeStore final : public Store {
     }
     return out;
   }
-  Result<Participant> insert_participant(const Participant& p, const Event& event,
-                                         const std::string& key) override {
-    const NewParticipant row{p, event, key, {}};
-    const std::span<const NewParticipant> one(&row, 1);
-    return std::move(insert_participants({&one, 1}).front().result);
-  }
   std::vector<BulkOutcome> insert_participants(
       std::span<const std::span<const NewParticipant>> groups) override {
     std::vector<BulkOutcome> out;
