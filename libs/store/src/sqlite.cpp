@@ -474,7 +474,9 @@ std::optional<Result<void>> Database::batch_whole(const std::function<Result<voi
 }
 
 std::optional<Result<void>> Database::run_batch(const std::function<Result<void>()>& fn, bool savepoints) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
+  // Not inside the writers' shared transaction: it commits first.
+  group_ended_.wait(lock, [this] { return group_ == nullptr; });
   control("BEGIN IMMEDIATE");
   outbox_appended_ = false;
   batch_savepoints_ = savepoints;
@@ -501,6 +503,125 @@ std::optional<Result<void>> Database::run_batch(const std::function<Result<void>
     if (batch_doomed_) return std::nullopt;
     throw;
   }
+}
+
+// --- Database::WriteTurn (group commit) ---
+
+Database::WriteTurn::WriteTurn(Database& db) : db_(db) {
+  db_.writers_waiting_.fetch_add(1);
+  lock_ = std::unique_lock(db_.mutex_);
+  db_.writers_waiting_.fetch_sub(1);
+  if (db_.group_ != nullptr) {
+    // An earlier writer left its transaction open for this one.
+    group_ = db_.group_;
+    joined_ = true;
+    try {
+      db_.control("SAVEPOINT jaring_write");
+    } catch (const StoreError& e) {
+      fail_group(e.what());
+      finished_ = true;
+      throw;
+    }
+    return;
+  }
+  db_.control("BEGIN IMMEDIATE");  // a throw leaves nothing open
+  db_.outbox_appended_ = false;
+  group_ = std::make_shared<Group>();
+  db_.group_ = group_;
+}
+
+Database::WriteTurn::~WriteTurn() {
+  if (!finished_) abandon();
+}
+
+bool Database::WriteTurn::finish(bool succeeded) {
+  JARING_ASSERT(!finished_, "a write's turn finishes once");
+  finished_ = true;
+  if (!succeeded) {
+    undo();
+    return false;
+  }
+  if (joined_) {
+    try {
+      db_.control("RELEASE jaring_write");
+    } catch (const StoreError& e) {
+      fail_group(e.what());
+      throw;
+    }
+  }
+  ++group_->writes;
+  settle(true);
+  if (!group_->committed) throw StoreError(group_->error, group_->code);
+  return true;
+}
+
+void Database::WriteTurn::abandon() noexcept {
+  if (finished_) return;
+  finished_ = true;
+  undo();
+}
+
+void Database::WriteTurn::undo() noexcept {
+  if (group_->decided) return;  // the group failed already, and rolled back
+  if (!joined_) {
+    // The first writer: nobody else is in the transaction yet.
+    JARING_ASSERT(group_->writes == 0, "writers join only after the first finished");
+    db_.rollback_quietly();
+    close();
+    return;
+  }
+  const int rolled_back = sqlite3_exec(db_.db_, "ROLLBACK TO jaring_write", nullptr, nullptr, nullptr);
+  const int released = sqlite3_exec(db_.db_, "RELEASE jaring_write", nullptr, nullptr, nullptr);
+  if (rolled_back != SQLITE_OK || released != SQLITE_OK || sqlite3_get_autocommit(db_.db_) != 0) {
+    // A failed statement ended the whole transaction (SQLITE_FULL, IOERR ...), or the
+    // savepoint could not be undone: the others' work cannot commit.
+    fail_group(sqlite3_errmsg(db_.db_));
+    return;
+  }
+  try {
+    settle(false);
+  } catch (...) {
+    // settle(false) does not wait and records a failed commit in the group, not as a throw.
+  }
+}
+
+void Database::WriteTurn::settle(bool wait) {
+  const bool others_waiting = db_.writers_waiting_.load() > 0;
+  if (db_.reader_ != nullptr && others_waiting && group_->writes < kMaxGroupWrites) {
+    // The next writer takes the open transaction over.
+    if (!wait) return;
+    db_.group_ended_.wait(lock_, [this] { return group_->decided; });
+    lock_.unlock();  // decided: nothing of the connection is used from here on
+    return;
+  }
+  commit();
+}
+
+void Database::WriteTurn::commit() noexcept {
+  try {
+    db_.control("COMMIT");
+    group_->committed = true;
+  } catch (const StoreError& e) {
+    db_.rollback_quietly();  // a commit refused (a deferred constraint) leaves it open
+    db_.note_failure(e);
+    group_->error = e.what();
+    group_->code = e.code();
+  }
+  close();
+  if (group_->committed) db_.note_committed();
+}
+
+void Database::WriteTurn::fail_group(std::string_view why) noexcept {
+  db_.rollback_quietly();
+  group_->error = fmt::format("the transaction this write shared with others was rolled back: {}", why);
+  group_->code = SQLITE_ABORT;
+  close();
+}
+
+void Database::WriteTurn::close() noexcept {
+  group_->decided = true;
+  db_.group_.reset();
+  db_.group_ended_.notify_all();
 }
 
 bool StoreError::storage_failure() const {

@@ -3,8 +3,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <latch>
 #include <set>
 #include <stdexcept>
@@ -939,6 +941,128 @@ TEST_F(StoreTest, AWholeBatchCommitsTogetherAndAFailedWriteDoomsIt) {
   ASSERT_FALSE(*failed);
   EXPECT_EQ(failed->error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(count(*db, "SELECT count(*) FROM things"), 3);
+}
+
+// Writers that wait for the connection while another writes join its transaction (group commit):
+// one commit for all of them, each write's failure undone alone, and no write returns before the
+// commit that holds it.
+TEST_F(StoreTest, WritersWaitingMeanwhileShareOneCommitAndAFailedOneIsUndoneAlone) {
+  auto db = Database::open(path_, {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
+  std::atomic<int> commits{0};
+  db->on_outbox_commit([&] { ++commits; });
+  const auto insert = [](Transaction& tx, const std::string& id) {
+    tx.prepare("INSERT INTO things (id) VALUES (?)").bind(1, id).run();
+    outbox_append(tx, message("jaring.test.v1", id, id));
+  };
+  const auto visible = [&](const std::string& id) {
+    return db->read([&](Database& d) {
+      auto s = d.prepare("SELECT count(*) FROM things WHERE id = ?");
+      s.bind(1, id);
+      return s.step() && s.column_int(0) == 1;
+    });
+  };
+  constexpr int kJoiners = 4;
+  std::latch joiners_ready(kJoiners);
+  std::atomic<int> failures{0};
+  std::vector<std::string> outcomes(kJoiners + 1);
+  {
+    std::vector<std::jthread> threads;
+    threads.emplace_back([&] {
+      const auto result = db->write([&](Transaction& tx) -> Result<void> {
+        insert(tx, "first");
+        joiners_ready.wait();
+        // The joiners are past the latch; give them time to queue for the connection.
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        return {};
+      });
+      outcomes[0] = result ? (visible("first") ? "committed" : "returned before its commit") : "failed";
+    });
+    for (int j = 1; j <= kJoiners; ++j) {
+      threads.emplace_back([&, j] {
+        const std::string id = "joiner" + std::to_string(j);
+        joiners_ready.count_down();
+        try {
+          const auto result = db->write([&](Transaction& tx) -> Result<void> {
+            insert(tx, id);
+            if (j == 2) return fail(Error::not_found("refused after writing"));
+            if (j == 3) throw std::runtime_error("thrown after writing");
+            return {};
+          });
+          outcomes[static_cast<std::size_t>(j)] =
+              result ? (visible(id) ? "committed" : "returned before its commit") : "refused";
+        } catch (const std::runtime_error& e) {
+          outcomes[static_cast<std::size_t>(j)] = e.what();
+        } catch (...) {
+          ++failures;
+        }
+      });
+    }
+  }
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(outcomes, (std::vector<std::string>{"committed", "committed", "refused", "thrown after writing",
+                                                "committed"}));
+  EXPECT_EQ(commits.load(), 1) << "the writes that waited joined the first one's commit";
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM things"), 3);
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM things WHERE id IN ('joiner2', 'joiner3')"), 0);
+  EXPECT_EQ(outbox_backlog(*db), 3) << "nothing of the undone writes is in the outbox";
+  EXPECT_NE(sqlite3_get_autocommit(db->handle()), 0) << "no transaction left open";
+
+  // A write alone commits by itself, as before.
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+    insert(tx, "alone");
+    return {};
+  }));
+  EXPECT_EQ(commits.load(), 2);
+}
+
+// When the shared commit fails, every write of the group fails with it (here a deferred foreign
+// key that one write broke), and the next write starts afresh.
+TEST_F(StoreTest, ACommitThatFailsFailsEveryWriteThatSharedIt) {
+  auto db = Database::open(path_, {{1,
+                                    "CREATE TABLE parent (id TEXT PRIMARY KEY); CREATE TABLE child (id TEXT "
+                                    "PRIMARY KEY, parent TEXT REFERENCES parent (id) DEFERRABLE INITIALLY "
+                                    "DEFERRED);"}});
+  std::latch joiner_ready(1);
+  std::string first_outcome;
+  std::string joiner_outcome;
+  const auto outcome = [](const std::function<Result<void>()>& write) -> std::string {
+    try {
+      return write() ? "committed" : "refused";
+    } catch (const StoreError& e) {
+      return std::string("StoreError: ") + e.what();
+    }
+  };
+  {
+    std::jthread first([&] {
+      first_outcome = outcome([&] {
+        return db->write([&](Transaction& tx) -> Result<void> {
+          tx.exec("INSERT INTO parent (id) VALUES ('p')");
+          joiner_ready.wait();
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          return {};
+        });
+      });
+    });
+    std::jthread joiner([&] {
+      joiner_ready.count_down();
+      joiner_outcome = outcome([&] {
+        return db->write([&](Transaction& tx) -> Result<void> {
+          tx.exec("INSERT INTO child (id, parent) VALUES ('c', 'missing')");
+          return {};
+        });
+      });
+    });
+  }
+  EXPECT_NE(first_outcome.find("StoreError: sqlite: FOREIGN KEY constraint failed"), std::string::npos)
+      << first_outcome;
+  EXPECT_EQ(joiner_outcome, first_outcome);
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM parent"), 0);
+  EXPECT_NE(sqlite3_get_autocommit(db->handle()), 0);
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+    tx.exec("INSERT INTO parent (id) VALUES ('q')");
+    return {};
+  }));
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM parent"), 1);
 }
 
 }  // namespace jaring::store

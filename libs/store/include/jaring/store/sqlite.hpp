@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -147,7 +148,14 @@ class Database {
   ~Database();
 
   // Runs fn inside BEGIN IMMEDIATE .. COMMIT; rolls back if fn throws or returns an error.
-  // fn returns a Result<T>; the transaction commits only when it holds a value.
+  // fn returns a Result<T>; the transaction commits only when it holds a value, and write
+  // returns once it has committed (or throws StoreError when the commit failed).
+  // Group commit (a file database): when other threads are waiting to write as fn succeeds, the
+  // transaction stays open for them, each one's work a savepoint of it (rolled back alone when
+  // it fails), and the last commits them together; every one waits for that commit. A commit
+  // writes every page the transaction touched to the WAL, two system calls a page, so concurrent
+  // calls share the pages they have in common (an index's last leaf, the outbox's). At most
+  // kMaxGroupWrites writes a commit, so that the first of them does not wait long.
   // Not reentrant: fn must not call write or read on the same Database (use the Transaction).
   template <typename F>
   auto write(F&& fn) -> std::invoke_result_t<F, Transaction&>;
@@ -200,7 +208,51 @@ class Database {
   // listener; an empty one removes it (once this returns, the old one no longer runs).
   void on_outbox_commit(std::function<void()> listener);
 
+  static constexpr int kMaxGroupWrites = 32;
+
  private:
+  // The transaction the writes of several threads share (group commit), and its outcome once
+  // committed or rolled back. Under mutex_.
+  struct Group {
+    int writes = 0;  // that succeeded in it so far
+    bool decided = false;
+    bool committed = false;
+    std::string error;  // why it did not commit, when decided and not committed
+    int code = 0;
+  };
+
+  // One write()'s turn at the connection: holds mutex_ while fn runs. Begins the transaction, or
+  // joins the group's open one with a savepoint; then commits, or leaves the transaction to the
+  // next writer and waits until the group is decided.
+  class WriteTurn {
+   public:
+    explicit WriteTurn(Database& db);
+    ~WriteTurn();  // an unfinished turn is abandoned
+    WriteTurn(const WriteTurn&) = delete;
+    WriteTurn& operator=(const WriteTurn&) = delete;
+    // fn returned: its work stays (succeeded) or is undone. True when it committed; throws
+    // StoreError when it succeeded and the group's commit failed.
+    bool finish(bool succeeded);
+    // fn threw: its work is undone, and the group goes on without it. Never throws.
+    void abandon() noexcept;
+
+   private:
+    // Undoes this turn's work; the group goes on (a joined turn) or ends (the first).
+    void undo() noexcept;
+    // Leaves the open transaction to a waiting writer, or commits it. `wait`: for the outcome.
+    void settle(bool wait);
+    void commit() noexcept;
+    // The shared transaction is lost (SQLite rolled it back, a savepoint failed): every
+    // member learns it failed.
+    void fail_group(std::string_view why) noexcept;
+    void close() noexcept;
+
+    Database& db_;
+    std::unique_lock<std::mutex> lock_;
+    std::shared_ptr<Group> group_;
+    bool joined_ = false;  // a savepoint of a transaction an earlier writer began
+    bool finished_ = false;
+  };
   explicit Database(sqlite3* db);
   // Opens one connection with the pragmas every connection needs.
   static std::unique_ptr<Database> connect(const std::string& path);
@@ -228,6 +280,11 @@ class Database {
   sqlite3* db_;
   std::mutex mutex_;
   std::atomic<std::thread::id> batch_thread_{};
+  // Group commit: the open transaction (null when none), which writers waiting for mutex_ join;
+  // a batch waits until it ends.
+  std::shared_ptr<Group> group_;  // under mutex_
+  std::condition_variable group_ended_;
+  std::atomic<int> writers_waiting_{0};
   bool observed_ = false;
   // The transaction in progress (under mutex_) appended outbox rows; reset at BEGIN.
   bool outbox_appended_ = false;
@@ -306,25 +363,22 @@ auto Database::write_in_batch(F&& fn) -> std::invoke_result_t<F, Transaction&> {
 template <typename F>
 auto Database::write(F&& fn) -> std::invoke_result_t<F, Transaction&> {
   if (in_batch()) return write_in_batch(std::forward<F>(fn));
-  std::lock_guard lock(mutex_);
-  control("BEGIN IMMEDIATE");
-  outbox_appended_ = false;
+  WriteTurn turn(*this);
   WriteObserver* observer = observed_ ? ObserverScope::current() : nullptr;
   Transaction tx(*this, observer);
   try {
     auto result = fn(tx);
     if (result && observer != nullptr) observer->before_commit(tx);
-    control(result ? "COMMIT" : "ROLLBACK");
-    if (observer != nullptr) observer->ended(static_cast<bool>(result));
-    if (result) note_committed();
+    const bool committed = turn.finish(static_cast<bool>(result));
+    if (observer != nullptr) observer->ended(committed);
     return result;
   } catch (const StoreError& e) {
-    rollback_quietly();
+    turn.abandon();
     if (observer != nullptr) observer->ended(false);
     note_failure(e);
     throw;
   } catch (...) {
-    rollback_quietly();
+    turn.abandon();
     if (observer != nullptr) observer->ended(false);
     throw;
   }
