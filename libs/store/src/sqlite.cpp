@@ -507,6 +507,17 @@ std::optional<Result<void>> Database::run_batch(const std::function<Result<void>
 
 // --- Database::WriteTurn (group commit) ---
 
+struct Database::Group {
+  int writes = 0;  // that succeeded in it so far; under the database's mutex
+  // The outcome, written before `decided` is set and read after it is.
+  bool committed = false;
+  std::string error;  // why it did not commit
+  int code = 0;
+  // Set once committed or rolled back. The members wait on it without the database's mutex:
+  // woken by a condition variable, each would first contend for the mutex the committer holds.
+  std::atomic<int> decided{0};
+};
+
 Database::WriteTurn::WriteTurn(Database& db) : db_(db) {
   db_.writers_waiting_.fetch_add(1);
   lock_ = std::unique_lock(db_.mutex_);
@@ -562,7 +573,7 @@ void Database::WriteTurn::abandon() noexcept {
 }
 
 void Database::WriteTurn::undo() noexcept {
-  if (group_->decided) return;  // the group failed already, and rolled back
+  if (group_->decided.load() != 0) return;  // the group failed already, and rolled back
   if (!joined_) {
     // The first writer: nobody else is in the transaction yet.
     JARING_ASSERT(group_->writes == 0, "writers join only after the first finished");
@@ -590,8 +601,8 @@ void Database::WriteTurn::settle(bool wait) {
   if (db_.reader_ != nullptr && others_waiting && group_->writes < kMaxGroupWrites) {
     // The next writer takes the open transaction over.
     if (!wait) return;
-    db_.group_ended_.wait(lock_, [this] { return group_->decided; });
-    lock_.unlock();  // decided: nothing of the connection is used from here on
+    lock_.unlock();  // nothing of the connection is used from here on
+    group_->decided.wait(0);
     return;
   }
   commit();
@@ -619,7 +630,8 @@ void Database::WriteTurn::fail_group(std::string_view why) noexcept {
 }
 
 void Database::WriteTurn::close() noexcept {
-  group_->decided = true;
+  group_->decided.store(1);
+  group_->decided.notify_all();
   db_.group_.reset();
   db_.group_ended_.notify_all();
 }

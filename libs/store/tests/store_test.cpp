@@ -962,6 +962,7 @@ TEST_F(StoreTest, WritersWaitingMeanwhileShareOneCommitAndAFailedOneIsUndoneAlon
     });
   };
   constexpr int kJoiners = 4;
+  std::latch first_inside(1);  // the first writer holds the connection
   std::latch joiners_ready(kJoiners);
   std::atomic<int> failures{0};
   std::vector<std::string> outcomes(kJoiners + 1);
@@ -970,6 +971,7 @@ TEST_F(StoreTest, WritersWaitingMeanwhileShareOneCommitAndAFailedOneIsUndoneAlon
     threads.emplace_back([&] {
       const auto result = db->write([&](Transaction& tx) -> Result<void> {
         insert(tx, "first");
+        first_inside.count_down();
         joiners_ready.wait();
         // The joiners are past the latch; give them time to queue for the connection.
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -980,6 +982,7 @@ TEST_F(StoreTest, WritersWaitingMeanwhileShareOneCommitAndAFailedOneIsUndoneAlon
     for (int j = 1; j <= kJoiners; ++j) {
       threads.emplace_back([&, j] {
         const std::string id = "joiner" + std::to_string(j);
+        first_inside.wait();
         joiners_ready.count_down();
         try {
           const auto result = db->write([&](Transaction& tx) -> Result<void> {
@@ -1022,6 +1025,7 @@ TEST_F(StoreTest, ACommitThatFailsFailsEveryWriteThatSharedIt) {
                                     "CREATE TABLE parent (id TEXT PRIMARY KEY); CREATE TABLE child (id TEXT "
                                     "PRIMARY KEY, parent TEXT REFERENCES parent (id) DEFERRABLE INITIALLY "
                                     "DEFERRED);"}});
+  std::latch first_inside(1);
   std::latch joiner_ready(1);
   std::string first_outcome;
   std::string joiner_outcome;
@@ -1037,6 +1041,7 @@ TEST_F(StoreTest, ACommitThatFailsFailsEveryWriteThatSharedIt) {
       first_outcome = outcome([&] {
         return db->write([&](Transaction& tx) -> Result<void> {
           tx.exec("INSERT INTO parent (id) VALUES ('p')");
+          first_inside.count_down();
           joiner_ready.wait();
           std::this_thread::sleep_for(std::chrono::milliseconds(200));
           return {};
@@ -1044,6 +1049,7 @@ TEST_F(StoreTest, ACommitThatFailsFailsEveryWriteThatSharedIt) {
       });
     });
     std::jthread joiner([&] {
+      first_inside.wait();
       joiner_ready.count_down();
       joiner_outcome = outcome([&] {
         return db->write([&](Transaction& tx) -> Result<void> {

@@ -212,14 +212,8 @@ class Database {
 
  private:
   // The transaction the writes of several threads share (group commit), and its outcome once
-  // committed or rolled back. Under mutex_.
-  struct Group {
-    int writes = 0;  // that succeeded in it so far
-    bool decided = false;
-    bool committed = false;
-    std::string error;  // why it did not commit, when decided and not committed
-    int code = 0;
-  };
+  // committed or rolled back.
+  struct Group;
 
   // One write()'s turn at the connection: holds mutex_ while fn runs. Begins the transaction, or
   // joins the group's open one with a savepoint; then commits, or leaves the transaction to the
