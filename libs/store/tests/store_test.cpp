@@ -1071,4 +1071,56 @@ TEST_F(StoreTest, ACommitThatFailsFailsEveryWriteThatSharedIt) {
   EXPECT_EQ(count(*db, "SELECT count(*) FROM parent"), 1);
 }
 
+// A write that ends the whole shared transaction (as SQLite does when the disk is full or an I/O
+// error strikes) cannot be undone alone: the writes before it in the group fail too, saying so,
+// and none of theirs is kept.
+TEST_F(StoreTest, AWriteThatEndsTheSharedTransactionFailsTheWritesBeforeIt) {
+  auto db = Database::open(path_, {{1, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
+  std::latch first_inside(1);
+  std::latch joiner_ready(1);
+  std::string first_outcome;
+  std::string joiner_outcome;
+  {
+    std::jthread first([&] {
+      try {
+        const auto result = db->write([&](Transaction& tx) -> Result<void> {
+          tx.exec("INSERT INTO things (id) VALUES ('first')");
+          first_inside.count_down();
+          joiner_ready.wait();
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          return {};
+        });
+        first_outcome = result ? "committed" : "refused";
+      } catch (const StoreError& e) {
+        first_outcome = e.what();
+      }
+    });
+    std::jthread joiner([&] {
+      first_inside.wait();
+      joiner_ready.count_down();
+      try {
+        (void)db->write([&](Transaction& tx) -> Result<void> {
+          tx.exec("INSERT INTO things (id) VALUES ('joiner')");
+          tx.exec("ROLLBACK");  // what SQLITE_FULL does to the transaction
+          throw StoreError("database or disk is full", SQLITE_FULL);
+        });
+        joiner_outcome = "returned";
+      } catch (const StoreError& e) {
+        joiner_outcome = e.what();
+      }
+    });
+  }
+  EXPECT_EQ(joiner_outcome, "database or disk is full");
+  EXPECT_NE(first_outcome.find("the transaction this write shared with others was rolled back"),
+            std::string::npos)
+      << first_outcome;
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM things"), 0);
+  EXPECT_TRUE(db->write_failure().has_value()) << "the full disk is noted for readiness";
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+    tx.exec("INSERT INTO things (id) VALUES ('after')");
+    return {};
+  }));
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM things"), 1);
+}
+
 }  // namespace jaring::store
