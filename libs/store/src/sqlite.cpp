@@ -589,14 +589,10 @@ void Database::WriteTurn::undo() noexcept {
     fail_group(sqlite3_errmsg(db_.db_));
     return;
   }
-  try {
-    settle(false);
-  } catch (...) {
-    // settle(false) does not wait and records a failed commit in the group, not as a throw.
-  }
+  settle(false);  // this turn failed whatever the group's outcome: no waiting for it
 }
 
-void Database::WriteTurn::settle(bool wait) {
+void Database::WriteTurn::settle(bool wait) noexcept {
   const bool others_waiting = db_.writers_waiting_.load() > 0;
   if (db_.reader_ != nullptr && others_waiting && group_->writes < kMaxGroupWrites) {
     // The next writer takes the open transaction over.

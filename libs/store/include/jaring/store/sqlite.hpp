@@ -233,8 +233,9 @@ class Database {
    private:
     // Undoes this turn's work; the group goes on (a joined turn) or ends (the first).
     void undo() noexcept;
-    // Leaves the open transaction to a waiting writer, or commits it. `wait`: for the outcome.
-    void settle(bool wait);
+    // Leaves the open transaction to a waiting writer, or commits it (a failed commit is the
+    // group's outcome, not a throw). `wait`: for the outcome.
+    void settle(bool wait) noexcept;
     void commit() noexcept;
     // The shared transaction is lost (SQLite rolled it back, a savepoint failed): every
     // member learns it failed.
