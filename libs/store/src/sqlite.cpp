@@ -518,10 +518,16 @@ struct Database::Group {
   std::atomic<int> decided{0};
 };
 
-Database::WriteTurn::WriteTurn(Database& db) : db_(db) {
-  db_.writers_waiting_.fetch_add(1);
-  lock_ = std::unique_lock(db_.mutex_);
-  db_.writers_waiting_.fetch_sub(1);
+Database::WriteTurn::WriteTurn(Database& db, Joining joining) : db_(db) {
+  if (joining == Joining::alone) {
+    // Not counted as waiting: the open group commits without waiting for this write.
+    lock_ = std::unique_lock(db_.mutex_);
+    db_.group_ended_.wait(lock_, [this] { return db_.group_ == nullptr; });
+  } else {
+    db_.writers_waiting_.fetch_add(1);
+    lock_ = std::unique_lock(db_.mutex_);
+    db_.writers_waiting_.fetch_sub(1);
+  }
   if (db_.group_ != nullptr) {
     // An earlier writer left its transaction open for this one.
     group_ = db_.group_;
@@ -712,9 +718,10 @@ ObserverScope::~ObserverScope() { t_observer = previous_; }
 WriteObserver* ObserverScope::current() noexcept { return t_observer; }
 
 Result<void> write_or_unavailable(Database& db, std::string_view store,
-                                  const std::function<Result<void>(Transaction&)>& fn) {
+                                  const std::function<Result<void>(Transaction&)>& fn,
+                                  Database::Joining joining) {
   try {
-    return db.write(fn);
+    return db.write(fn, joining);
   } catch (const StoreError& e) {
     return fail(Error::unavailable(fmt::format("{} could not write; try again", store), e.what()));
   }

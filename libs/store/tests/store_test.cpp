@@ -1123,4 +1123,49 @@ TEST_F(StoreTest, AWriteThatEndsTheSharedTransactionFailsTheWritesBeforeIt) {
   EXPECT_EQ(count(*db, "SELECT count(*) FROM things"), 1);
 }
 
+// A large write asks to run alone: it waits for the open group to commit, then commits by itself,
+// never as a savepoint of the others' transaction.
+TEST_F(StoreTest, AWriteThatRunsAloneWaitsForTheOpenGroupAndCommitsByItself) {
+  auto db = Database::open(path_, {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
+  std::atomic<int> commits{0};
+  db->on_outbox_commit([&] { ++commits; });
+  const auto insert = [](Transaction& tx, const std::string& id) {
+    tx.prepare("INSERT INTO things (id) VALUES (?)").bind(1, id).run();
+    outbox_append(tx, message("jaring.test.v1", id, id));
+  };
+  std::latch first_inside(1);
+  std::latch others_ready(2);
+  std::atomic<int> failures{0};
+  {
+    std::vector<std::jthread> threads;
+    threads.emplace_back([&] {
+      if (!db->write([&](Transaction& tx) -> Result<void> {
+            insert(tx, "first");
+            first_inside.count_down();
+            others_ready.wait();
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            return {};
+          }))
+        ++failures;
+    });
+    for (const auto joining : {Database::Joining::may_join, Database::Joining::alone}) {
+      threads.emplace_back([&, joining] {
+        first_inside.wait();
+        others_ready.count_down();
+        const std::string id = joining == Database::Joining::alone ? "alone" : "joiner";
+        if (!db->write(
+                [&](Transaction& tx) -> Result<void> {
+                  insert(tx, id);
+                  return {};
+                },
+                joining))
+          ++failures;
+      });
+    }
+  }
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM things"), 3);
+  EXPECT_EQ(commits.load(), 2) << "the joiner shared the first one's commit; the one alone had its own";
+}
+
 }  // namespace jaring::store

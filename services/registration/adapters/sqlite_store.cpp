@@ -391,12 +391,17 @@ std::vector<BulkOutcome> SqliteStore::insert_participants(
   if (rows == 0) return {};
   std::vector<BulkOutcome> outcomes;
   outcomes.reserve(rows);
-  const auto written =
-      store::write_or_unavailable(db_, "registration's store", [&](store::Transaction& tx) -> Result<void> {
+  // A bulk write (more than one row) does not join other calls' transaction: as a savepoint of it,
+  // SQLite would keep a copy of every index page its rows change.
+  const auto joining = rows > 1 ? store::Database::Joining::alone : store::Database::Joining::may_join;
+  const auto written = store::write_or_unavailable(
+      db_, "registration's store",
+      [&](store::Transaction& tx) -> Result<void> {
         ParticipantWriter writer(tx, sealer_, clock_);
         for (const auto& row : groups | std::views::join) outcomes.push_back(writer.insert(row));
         return {};
-      });
+      },
+      joining);
   // The store could not take the transaction (a full disk): nothing of it was written, and each
   // row says so, for the client to send again.
   if (!written) outcomes.assign(rows, BulkOutcome{fail(written.error()), false});
