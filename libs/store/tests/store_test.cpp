@@ -943,6 +943,13 @@ TEST_F(StoreTest, AWholeBatchCommitsTogetherAndAFailedWriteDoomsIt) {
   EXPECT_EQ(count(*db, "SELECT count(*) FROM things"), 3);
 }
 
+// A thing and its event, in one write: each commit that holds any wakes the outbox listener once,
+// so the listener counts commits.
+void insert_thing(Transaction& tx, const std::string& id) {
+  tx.prepare("INSERT INTO things (id) VALUES (?)").bind(1, id).run();
+  outbox_append(tx, message("jaring.test.v1", id, id));
+}
+
 // Writers that wait for the connection while another writes join its transaction (group commit):
 // one commit for all of them, each write's failure undone alone, and no write returns before the
 // commit that holds it.
@@ -950,10 +957,7 @@ TEST_F(StoreTest, WritersWaitingMeanwhileShareOneCommitAndAFailedOneIsUndoneAlon
   auto db = Database::open(path_, {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
   std::atomic<int> commits{0};
   db->on_outbox_commit([&] { ++commits; });
-  const auto insert = [](Transaction& tx, const std::string& id) {
-    tx.prepare("INSERT INTO things (id) VALUES (?)").bind(1, id).run();
-    outbox_append(tx, message("jaring.test.v1", id, id));
-  };
+  const auto insert = insert_thing;
   const auto visible = [&](const std::string& id) {
     return db->read([&](Database& d) {
       auto s = d.prepare("SELECT count(*) FROM things WHERE id = ?");
@@ -1129,10 +1133,7 @@ TEST_F(StoreTest, AWriteThatRunsAloneWaitsForTheOpenGroupAndCommitsByItself) {
   auto db = Database::open(path_, {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
   std::atomic<int> commits{0};
   db->on_outbox_commit([&] { ++commits; });
-  const auto insert = [](Transaction& tx, const std::string& id) {
-    tx.prepare("INSERT INTO things (id) VALUES (?)").bind(1, id).run();
-    outbox_append(tx, message("jaring.test.v1", id, id));
-  };
+  const auto insert = insert_thing;
   std::latch first_inside(1);
   std::latch others_ready(2);
   std::atomic<int> failures{0};
