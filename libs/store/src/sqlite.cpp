@@ -475,8 +475,7 @@ std::optional<Result<void>> Database::batch_whole(const std::function<Result<voi
 
 std::optional<Result<void>> Database::run_batch(const std::function<Result<void>()>& fn, bool savepoints) {
   std::unique_lock lock(mutex_);
-  // Not inside the writers' shared transaction: it commits first.
-  group_ended_.wait(lock, [this] { return group_ == nullptr; });
+  wait_for_open_group(lock);  // not inside the writers' shared transaction: it commits first
   control("BEGIN IMMEDIATE");
   outbox_appended_ = false;
   batch_savepoints_ = savepoints;
@@ -522,7 +521,7 @@ Database::WriteTurn::WriteTurn(Database& db, Joining joining) : db_(db) {
   if (joining == Joining::alone) {
     // Not counted as waiting: the open group commits without waiting for this write.
     lock_ = std::unique_lock(db_.mutex_);
-    db_.group_ended_.wait(lock_, [this] { return db_.group_ == nullptr; });
+    db_.wait_for_open_group(lock_);
   } else {
     db_.writers_waiting_.fetch_add(1);
     lock_ = std::unique_lock(db_.mutex_);
@@ -587,12 +586,8 @@ void Database::WriteTurn::undo() noexcept {
     close();
     return;
   }
-  const int rolled_back = sqlite3_exec(db_.db_, "ROLLBACK TO jaring_write", nullptr, nullptr, nullptr);
-  const int released = sqlite3_exec(db_.db_, "RELEASE jaring_write", nullptr, nullptr, nullptr);
-  if (rolled_back != SQLITE_OK || released != SQLITE_OK || sqlite3_get_autocommit(db_.db_) != 0) {
-    // A failed statement ended the whole transaction (SQLITE_FULL, IOERR ...), or the
-    // savepoint could not be undone: the others' work cannot commit.
-    fail_group(sqlite3_errmsg(db_.db_));
+  if (!db_.undo_savepoint()) {
+    fail_group(sqlite3_errmsg(db_.db_));  // the others' work cannot commit
     return;
   }
   settle(false);  // this turn failed whatever the group's outcome: no waiting for it
@@ -741,6 +736,12 @@ void Database::exec(std::string_view sql) {
 int Database::schema_version() {
   auto statement = prepare("PRAGMA user_version");
   return statement.step() ? static_cast<int>(statement.column_int(0)) : 0;
+}
+
+bool Database::undo_savepoint() noexcept {
+  const int rolled_back = sqlite3_exec(db_, "ROLLBACK TO jaring_write", nullptr, nullptr, nullptr);
+  const int released = sqlite3_exec(db_, "RELEASE jaring_write", nullptr, nullptr, nullptr);
+  return rolled_back == SQLITE_OK && released == SQLITE_OK && sqlite3_get_autocommit(db_) == 0;
 }
 
 void Database::rollback_quietly() noexcept {

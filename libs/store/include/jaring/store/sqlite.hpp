@@ -263,6 +263,14 @@ class Database {
   void control(std::string_view sql) { prepare(sql).run(); }
   // Used while another error is in flight: must not replace it, so it never throws.
   void rollback_quietly() noexcept;
+  // Rolls the current write's savepoint back and releases it. False when that failed or a failed
+  // statement had ended the whole transaction (SQLITE_FULL, IOERR ...): the work of the writes
+  // before it is gone too. Never throws: it runs while an error is in flight.
+  bool undo_savepoint() noexcept;
+  // Waits (releasing `lock` on mutex_ meanwhile) until no writers' shared transaction is open.
+  void wait_for_open_group(std::unique_lock<std::mutex>& lock) {
+    group_ended_.wait(lock, [this] { return group_ == nullptr; });
+  }
   // In batch() on this thread: writes are savepoints of the batch's transaction.
   bool in_batch() const { return batch_thread_.load() == std::this_thread::get_id(); }
   std::optional<Result<void>> run_batch(const std::function<Result<void>()>& fn, bool savepoints);
@@ -347,16 +355,15 @@ auto Database::write_in_batch(F&& fn) -> std::invoke_result_t<F, Transaction&> {
   control("SAVEPOINT jaring_write");
   try {
     auto result = fn(tx);
-    if (!result) control("ROLLBACK TO jaring_write");
-    control("RELEASE jaring_write");
+    if (result) {
+      control("RELEASE jaring_write");
+    } else if (!undo_savepoint()) {
+      throw StoreError(sqlite3_errmsg(db_), sqlite3_extended_errcode(db_));
+    }
     return result;
   } catch (...) {
-    try {
-      control("ROLLBACK TO jaring_write");
-      control("RELEASE jaring_write");
-    } catch (...) {
-      // The batch's own rollback follows: this error must not replace the one in flight.
-    }
+    // The batch's own rollback follows; this undo must not replace the error in flight.
+    undo_savepoint();
     throw;
   }
 }
