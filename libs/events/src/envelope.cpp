@@ -54,8 +54,9 @@ std::string derived_event_id(std::string_view cause_id, std::string_view produce
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
     EVP_Digest(input.data(), input.size(), digest, &size, EVP_sha256(), nullptr);
-    std::string id = fmt::format("e_{}", time);
-    for (std::size_t i = 0; id.size() < 34 && i < size; ++i) id += fmt::format("{:02x}", digest[i]);
+    // 34 characters: the time's 12 digits and 10 bytes of the digest, or 16 bytes without it.
+    const std::size_t bytes = std::min<std::size_t>(size, (32 - time.size()) / 2);
+    const auto id = fmt::format("e_{}{:02x}", time, fmt::join(digest, digest + bytes, ""));
     // As new_id: a log would mask a NIK-long run of digits, so such an id is drawn again.
     if (!has_decimal_run(std::string_view(id).substr(2), kNikDigits)) return id;
   }

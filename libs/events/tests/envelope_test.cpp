@@ -28,6 +28,16 @@ TEST(Stamp, GivesEveryEventItsOwnId) {
   EXPECT_NE(a.event_id(), b.event_id());
 }
 
+// The derivation is part of the contract between releases: an event re-applied after an upgrade
+// must get the id the old release gave it, or its consumers would apply it twice.
+TEST(Stamp, EveryReleaseDerivesTheSameIds) {
+  // sha256("<cause>\n<producer>\n<n>\n<salt>") in hex, after the cause's 12 digits of time.
+  EXPECT_EQ(derived_event_id("e_019ad3c2f1a04b7e9c1d2e3f4a5b6c7d", "contribution", 0),
+            "e_019ad3c2f1a0dc4e6eec30f872e429ac");
+  EXPECT_EQ(derived_event_id("legacy-id", "contribution", 0), "e_b368429ff27da5f79e0a7e7bd176e772")
+      << "a cause without a time gives 32 digits of the digest";
+}
+
 // Applying a consumed event again (after a restore) stamps the same ids: consumers drop them.
 TEST(Stamp, DerivesIdsFromTheEventBeingApplied) {
   const FixedClock clock(TimePoint{});

@@ -69,9 +69,7 @@ std::string random_secret() {
   unsigned char bytes[16];
   if (!urandom.read(reinterpret_cast<char*>(bytes), sizeof bytes))
     throw std::runtime_error("cannot read /dev/urandom for the Redis password");
-  std::string out;
-  for (const auto b : bytes) out += fmt::format("{:02x}", b);
-  return out;
+  return fmt::format("{:02x}", fmt::join(bytes, ""));
 }
 
 // The program a PID runs now, to be sure a recorded PID was not reused by something else.
