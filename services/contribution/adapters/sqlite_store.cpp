@@ -3,6 +3,7 @@
 #include "jaring/audit/trail.hpp"
 
 #include <map>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -113,7 +114,7 @@ Payment read_payment(const store::Statement& s) {
 class Statements {
  public:
   explicit Statements(store::Database& db) : db_(db) {}
-  store::Statement get(const std::string& sql) { return db_.prepare(sql); }
+  store::Statement get(std::string_view sql) { return db_.prepare(sql); }
 
  private:
   store::Database& db_;
@@ -138,7 +139,8 @@ std::optional<Payment> payment_where(Statements& sql, const char* column, const 
 }
 
 std::optional<Account> account_of(Statements& sql, const std::string& participant_id) {
-  auto s = sql.get(fmt::format("SELECT {} FROM accounts WHERE participant_id = ?", kAccountColumns));
+  static const auto select = fmt::format("SELECT {} FROM accounts WHERE participant_id = ?", kAccountColumns);
+  auto s = sql.get(select);
   if (!s.bind(1, participant_id).step()) return std::nullopt;
   return read_account(s);
 }
@@ -156,8 +158,9 @@ class SqliteUnit final : public Unit {
     if (!account) return std::nullopt;
     Book book;
     book.account = std::move(*account);
-    auto dues = sql_.get(fmt::format("SELECT {} FROM dues WHERE participant_id = ? AND {} ORDER BY period",
-                                     kDueColumns, kBookDues));
+    static const auto select_dues = fmt::format(
+        "SELECT {} FROM dues WHERE participant_id = ? AND {} ORDER BY period", kDueColumns, kBookDues);
+    auto dues = sql_.get(select_dues);
     dues.bind(1, participant_id);
     while (dues.step()) {
       auto due = read_due(dues);
@@ -324,13 +327,14 @@ class SqliteUnit final : public Unit {
   void save_account(const Account& a, bool is_new) {
     // An update leaves the columns that never change alone, so their indexes are not touched
     // (a billing run updates every account).
-    auto s =
-        sql_.get(is_new ? fmt::format("INSERT INTO accounts ({}) VALUES ({})", kAccountColumns,
-                                      "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?")
-                        : "UPDATE accounts SET rw_code = ?2, category = ?5, payer = ?6, programs = ?7, "
-                          "income_band = ?8, last_period = ?10, end_date = ?11, state = ?12, "
-                          "closed_reason = ?13, max_period = ?14, last_billed = ?15, covered_through = ?16, "
-                          "months_unpaid = ?17, outstanding = ?18, credit = ?19 WHERE participant_id = ?1");
+    static const auto insert = fmt::format("INSERT INTO accounts ({}) VALUES ({})", kAccountColumns,
+                                           "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+    constexpr std::string_view update =
+        "UPDATE accounts SET rw_code = ?2, category = ?5, payer = ?6, programs = ?7, income_band = ?8, "
+        "last_period = ?10, end_date = ?11, state = ?12, closed_reason = ?13, max_period = ?14, "
+        "last_billed = ?15, covered_through = ?16, months_unpaid = ?17, outstanding = ?18, credit = ?19 "
+        "WHERE participant_id = ?1";
+    auto s = sql_.get(is_new ? std::string_view(insert) : update);
     s.bind(1, a.participant_id)
         .bind(2, a.rw_code)
         .bind(3, a.agent_id)
@@ -351,8 +355,9 @@ class SqliteUnit final : public Unit {
   }
 
   void save_due(const std::string& participant_id, const Due& d) {
-    sql_.get(fmt::format("INSERT OR REPLACE INTO dues ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         kDueColumns))
+    static const auto upsert = fmt::format(
+        "INSERT OR REPLACE INTO dues ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", kDueColumns);
+    sql_.get(upsert)
         .bind(1, participant_id)
         .bind(2, d.period.index())
         .bind(3, d.charge.band)
