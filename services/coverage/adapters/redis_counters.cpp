@@ -47,6 +47,30 @@ local function stored_of(partition)
   end
   return stored[partition]
 end
+-- The fresh events' changes add up per RW hash and field in the script, and reach Redis once
+-- each at the end: a batch's registrations share RWs and fields (registered, registrations,
+-- awaiting ...), and a call into Redis costs more than the sum.
+local hashes, hash_order = {}, {}
+local function change(kind, rw, field, amount)
+  local hash = hashes[rw]
+  if not hash then
+    hash = {fields = {}, order = {}}
+    hashes[rw] = hash
+    hash_order[#hash_order + 1] = rw
+  end
+  if kind == 'declare' then field = 'target' end
+  local f = hash.fields[field]
+  if not f then
+    f = {set = false, value = 0}
+    hash.fields[field] = f
+    hash.order[#hash.order + 1] = field
+  end
+  if kind == 'incr' then
+    f.value = f.value + tonumber(amount)
+  else  -- a value set replaces what came before it; later increments add to it
+    f.set, f.value = true, tonumber(amount)
+  end
+end
 local i = 6
 local ends = {}
 for _ = 1, tonumber(ARGV[i]) do
@@ -63,27 +87,30 @@ for _ = 1, n_events do
   i = i + 5
   local fresh = offset >= stored_of(partition)
   if fresh and event_id ~= '' then fresh = first_sighting(event_id, bucket) end
-  for _ = 1, n_ops do
-    local kind, rw, field, amount = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-    i = i + 4
-    if fresh then
-      local kelurahan = string.sub(rw, 1, 13)
-      local key = prefix .. 'rw:' .. rw
-      if kind == 'declare' then
-        redis.call('HSET', key, 'target', amount)
-      elseif kind == 'set' then
-        redis.call('HSET', key, field, amount)
-      else
-        redis.call('HINCRBY', key, field, amount)
-      end
-      -- An RW's hash gets its kelurahan field when it is created: only then is it listed.
-      if redis.call('HSETNX', key, 'kelurahan', kelurahan) == 1 then
-        redis.call('SADD', prefix .. 'kel:' .. kelurahan .. ':rws', rw)
-        redis.call('SADD', prefix .. 'kelurahans', kelurahan)
-      end
+  if fresh then
+    for op = 0, n_ops - 1 do
+      local at = i + 4 * op
+      change(ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3])
     end
+    applied = applied + 1
+  else
+    skipped = skipped + 1
   end
-  if fresh then applied = applied + 1 else skipped = skipped + 1 end
+  i = i + 4 * n_ops
+end
+for _, rw in ipairs(hash_order) do
+  local key, hash = prefix .. 'rw:' .. rw, hashes[rw]
+  for _, field in ipairs(hash.order) do
+    local f = hash.fields[field]
+    local value = string.format('%d', f.value)
+    if f.set then redis.call('HSET', key, field, value) else redis.call('HINCRBY', key, field, value) end
+  end
+  -- An RW's hash gets its kelurahan field when it is created: only then is it listed.
+  local kelurahan = string.sub(rw, 1, 13)
+  if redis.call('HSETNX', key, 'kelurahan', kelurahan) == 1 then
+    redis.call('SADD', prefix .. 'kel:' .. kelurahan .. ':rws', rw)
+    redis.call('SADD', prefix .. 'kelurahans', kelurahan)
+  end
 end
 for _, e in ipairs(ends) do
   if e[2] > stored_of(e[1]) then redis.call('HSET', offsets_key, e[1], e[2]) end

@@ -135,6 +135,56 @@ TEST_F(RedisCountersTest, MovesExitsAndRwUpdatesApplyInOneBatch) {
   EXPECT_EQ(registered("31.75.06.1001.001"), 1);
 }
 
+// The script adds a batch's changes up per RW and field before writing them: the sums, the order
+// of values set and increments, and the events skipped must come out as one change at a time.
+TEST_F(RedisCountersTest, ChangesInABatchAddUpPerFieldInTheirOrder) {
+  using Kind = CounterOp::Kind;
+  constexpr std::int64_t kBenefit = 42'000'000;
+  const auto claim = [&](std::int64_t offset, const std::string& id) {
+    return PositionedChange{kPartition,
+                            offset,
+                            {id,
+                             {{Kind::kIncrement, kRw, "claims_paid", 1},
+                              {Kind::kIncrement, kRw, "claims_paid_rupiah", kBenefit}}}};
+  };
+  std::vector<PositionedChange> batch{
+      registration(0, "a"),
+      registration(1, "a"),  // re-published inside the same batch: skipped
+      {kPartition, 2, {"off", {{Kind::kSet, kRw, "active_rw", 0}}}},
+      {kPartition, 3, {"on", {{Kind::kSet, kRw, "active_rw", 1}}}},
+      {kPartition,
+       4,
+       {"back", {{Kind::kIncrement, kRw, "registered", -1}, {Kind::kIncrement, kRw, "registered", 1}}}},
+      claim(5, "c1"),
+      claim(6, "c2"),
+      registration(7, "b"),
+      {kPartition, 8, {"target", {{Kind::kDeclareRw, kRw, "", 90}, {Kind::kDeclareRw, kRw, "", 120}}}},
+  };
+  auto stats = counters_.apply(batch, {{kPartition, 9}});
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_EQ(stats->applied, 8);
+  EXPECT_EQ(stats->skipped, 1);
+  auto rw = counters_.rw(kRw);
+  ASSERT_TRUE(rw && *rw);
+  EXPECT_EQ((*rw)->counters.registered, 2);
+  EXPECT_EQ((*rw)->counters.claims_paid, 2);
+  EXPECT_EQ((*rw)->counters.claims_paid_rupiah, 2 * kBenefit);
+  EXPECT_TRUE((*rw)->active) << "the last value set wins";
+  EXPECT_EQ((*rw)->target, 120);
+  // A value set and increments after it in one batch; increments before a set are replaced.
+  ASSERT_TRUE(counters_.apply({{kPartition, 9, {"s1", {{Kind::kIncrement, kRw, "claims_paid", 5}}}},
+                               {kPartition, 10, {"s2", {{Kind::kSet, kRw, "claims_paid", 10}}}},
+                               {kPartition, 11, {"s3", {{Kind::kIncrement, kRw, "claims_paid", 3}}}}},
+                              {{kPartition, 12}}));
+  rw = counters_.rw(kRw);
+  ASSERT_TRUE(rw && *rw);
+  EXPECT_EQ((*rw)->counters.claims_paid, 13);
+  EXPECT_EQ((*rw)->counters.registered, 2);
+  auto listed = counters_.rws_of_kelurahan("31.75.06.1005");
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->size(), 1u);
+}
+
 TEST_F(RedisCountersTest, ARebuildPausesCountingThenSwitchesToANewGenerationAtOnce) {
   ASSERT_TRUE(counters_.apply({registration(0, "a"), registration(1, "b")}, {{kPartition, 2}}));
   ASSERT_TRUE(counters_.pause(std::chrono::seconds(60)));
