@@ -85,8 +85,9 @@ option(JARING_FUZZ "Build the libFuzzer targets and run them briefly in the defa
 # state (std::function members) as maybe uninitialised; the normal build keeps the warning.
 set(JARING_FUZZ_FLAGS -O1 -g -UNDEBUG -fno-omit-frame-pointer -fsanitize=address,undefined
   -fno-sanitize-recover=undefined -fsanitize-coverage=trace-pc,trace-cmp -Wno-maybe-uninitialized)
+# The runtime of libclang-rt-14-dev (make deps), not another LLVM's that clang-tidy-16 brings.
 file(GLOB JARING_LIBFUZZER_CANDIDATES
-  /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-${CMAKE_SYSTEM_PROCESSOR}.a)
+  /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-${CMAKE_SYSTEM_PROCESSOR}.a)
 list(SORT JARING_LIBFUZZER_CANDIDATES COMPARE NATURAL ORDER DESCENDING)
 set(JARING_LIBFUZZER)
 if(JARING_LIBFUZZER_CANDIDATES)

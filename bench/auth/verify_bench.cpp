@@ -3,6 +3,7 @@
 // call (the signature checked each time), for ES256 and RS256. Compare the cached figure with
 // the CPU a single Register costs (jaring-bench's CPU table) to see what the edge adds per call.
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include <chrono>
 #include <fstream>
@@ -43,7 +44,7 @@ double us_per_verify(auth::Verifier& verifier, const std::vector<std::string>& t
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   CLI::App app{"jaring-bench-auth: what verifying a bearer token costs, cached and not"};
   int calls = 200'000;
   app.add_option("--calls", calls, "verifications of the cached token")->capture_default_str();
@@ -64,6 +65,7 @@ int main(int argc, char** argv) {
     settings.cache_size = 100;
     auth::Verifier verifier(settings, clock);
     std::vector<std::string> many;
+    many.reserve(fresh);
     for (int i = 0; i < fresh; ++i) many.push_back(auth::sign_token(claims(i), key, clock.now()));
     const double uncached = us_per_verify(verifier, many, fresh);
     const std::vector<std::string> one{auth::sign_token(claims(0), key, clock.now())};
@@ -71,4 +73,7 @@ int main(int argc, char** argv) {
     fmt::print("{:<8} {:>22.2f} {:>22.1f}\n", alg, cached, uncached);
   }
   return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "jaring-bench-auth: %s\n", e.what());
+  return 1;
 }

@@ -89,8 +89,9 @@ int main(int argc, char** argv) {
       "billing_run participants={} periods_billed={} amount={} seconds={:.1f} rate={:.0f}/s "
       "peak_rss_mb={:.0f} "
       "repeat_billed_nothing={}\n",
-      participants, run->accounts_billed, run->amount_billed, elapsed, run->accounts_billed / elapsed,
-      peak_rss_mb(), again && again->repeated ? "yes" : "no");
+      participants, run->accounts_billed, run->amount_billed, elapsed,
+      static_cast<double>(run->accounts_billed) / elapsed, peak_rss_mb(),
+      again && again->repeated ? "yes" : "no");
   fmt::print("target: under 60 s and under 500 MB on 2 cores\n");
   return run->accounts_billed == participants && again && again->repeated ? 0 : 1;
 }

@@ -13,6 +13,8 @@
 //     jaring_coverage_events_applied_total: what it can apply, not what registration can send.
 // Target (issue 5): p99 freshness under 250 ms at 10,000 registrations/s. Asserts nothing.
 #include <unistd.h>
+#include <cmath>
+#include <cstdio>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -48,7 +50,7 @@ double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(
 
 double percentile(std::vector<double> sorted, double p) {
   if (sorted.empty()) return 0;
-  const auto i = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  const auto i = static_cast<std::size_t>(std::lround(p * static_cast<double>(sorted.size() - 1)));
   return sorted[std::min(i, sorted.size() - 1)];
 }
 
@@ -57,6 +59,17 @@ std::string data_prefix(jaring::redis::Client& redis) {
   auto generation = redis.command({"GET", std::string(kPrefix) + "generation"});
   if (!generation || generation->is_nil()) return kPrefix;
   return fmt::format("{}g{}:", kPrefix, generation->str);
+}
+
+// One command a RW hash: `verb` (HGET, HEXISTS) of `field`, under the current generation.
+std::vector<jaring::redis::Command> rw_commands(jaring::redis::Client& redis,
+                                                const std::vector<std::string>& rws, const char* verb,
+                                                const char* field) {
+  const auto prefix = data_prefix(redis);
+  std::vector<jaring::redis::Command> commands;
+  commands.reserve(rws.size());
+  for (const auto& rw : rws) commands.push_back({verb, fmt::format("{}rw:{}", prefix, rw), field});
+  return commands;
 }
 
 class Bench {
@@ -107,18 +120,14 @@ Freshness measure_freshness(Bench& bench, jaring::redis::Client& redis, int rate
   std::vector<std::vector<Clock::time_point>> acked(rws), visible(rws);
   std::mutex acked_mutex;
   std::atomic<bool> polling{true};
-  const auto prefix = data_prefix(redis);
+  const auto commands = rw_commands(redis, bench.rws_, "HGET", "registrations");
   std::vector<std::int64_t> base(rws, 0);
   {
-    std::vector<jaring::redis::Command> commands;
-    for (const auto& rw : bench.rws_) commands.push_back({"HGET", prefix + "rw:" + rw, "registrations"});
     if (auto replies = redis.pipeline(commands)) {
       for (std::size_t r = 0; r < rws; ++r) base[r] = (*replies)[r].as_int();
     }
   }
   std::thread poller([&] {
-    std::vector<jaring::redis::Command> commands;
-    for (const auto& rw : bench.rws_) commands.push_back({"HGET", prefix + "rw:" + rw, "registrations"});
     std::size_t expected_total = total;
     std::size_t seen_total = 0;
     while (polling.load() && seen_total < expected_total) {
@@ -253,9 +262,7 @@ Throughput measure_throughput(Bench& bench, jaring::redis::Client& redis, std::s
     std::this_thread::sleep_for(20ms);
   }
   const auto registrations = [&] {
-    std::vector<jaring::redis::Command> commands;
-    const auto prefix = data_prefix(redis);
-    for (const auto& rw : bench.rws_) commands.push_back({"HGET", prefix + "rw:" + rw, "registrations"});
+    const auto commands = rw_commands(redis, bench.rws_, "HGET", "registrations");
     std::int64_t sum = 0;
     if (auto replies = redis.pipeline(commands)) {
       for (const auto& r : *replies) sum += r.as_int();
@@ -287,7 +294,7 @@ double load_average() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   CLI::App app{"Coverage counters: updates per second and freshness (acknowledgement to Redis)"};
   int rate = 10'000;
   int rows_per_message = 100;
@@ -348,9 +355,7 @@ int main(int argc, char** argv) {
   // RwCreated (its consumer has joined the group, registration's relay has made its first publish).
   const auto deadline = Clock::now() + 60s;
   for (bool ready = false; !ready && Clock::now() < deadline;) {
-    std::vector<jaring::redis::Command> commands;
-    const auto prefix = data_prefix(redis);
-    for (const auto& rw : rws) commands.push_back({"HEXISTS", prefix + "rw:" + rw, "target"});
+    const auto commands = rw_commands(redis, rws, "HEXISTS", "target");
     auto replies = redis.pipeline(commands);
     ready = replies &&
             std::all_of(replies->begin(), replies->end(), [](const auto& r) { return r.as_int() == 1; });
@@ -402,4 +407,7 @@ int main(int argc, char** argv) {
                         (burst == 0 || burst_result.counted >= static_cast<std::int64_t>(burst_result.ok));
   if (!complete) fmt::print("  INCOMPLETE: some registrations failed or were not counted in time\n");
   return complete ? 0 : 1;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "jaring-bench-coverage: %s\n", e.what());
+  return 1;
 }

@@ -83,8 +83,8 @@ Ceiling kafka_produce(const std::string& bootstrap, int messages) {
   }
   while (producer.held() > 0 && Clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  return {"Kafka produce to jaring-devkafka (pipelined, acknowledged)", acked.load() / seconds_since(start),
-          "messages/s"};
+  return {"Kafka produce to jaring-devkafka (pipelined, acknowledged)",
+          static_cast<double>(acked.load()) / seconds_since(start), "messages/s"};
 }
 
 Ceiling redis_hincrby(const std::string& host, int port, const std::string& password, int commands) {
@@ -110,6 +110,7 @@ Ceiling grpc_unary(int threads, int calls) {
   ::grpc::GenericStub stub(channel);
   std::atomic<int> done{0};
   std::vector<std::thread> workers;
+  workers.reserve(static_cast<std::size_t>(threads));
   const auto start = Clock::now();
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
@@ -123,7 +124,7 @@ Ceiling grpc_unary(int threads, int calls) {
         std::condition_variable cv;
         bool finished = false;
         stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", {}, &request, &response,
-                       [&](::grpc::Status) {
+                       [&](const ::grpc::Status&) {
                          std::lock_guard lock(mutex);
                          finished = true;
                          cv.notify_one();

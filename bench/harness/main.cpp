@@ -123,7 +123,7 @@ class Watcher {
     if (lat.empty()) return {};
     std::sort(lat.begin(), lat.end());
     const auto at = [&](double q) {
-      return lat[std::min(lat.size() - 1, static_cast<std::size_t>(q * lat.size()))];
+      return lat[std::min(lat.size() - 1, static_cast<std::size_t>(q * static_cast<double>(lat.size())))];
     };
     return {at(0.50), at(0.99), lat.back()};
   }
@@ -215,6 +215,7 @@ AckTimes send_single(reg::RegistrationService::Stub& stub, const std::string& to
   std::atomic<std::size_t> next{0};
   std::atomic<int> failures{0};
   std::vector<std::thread> workers;
+  workers.reserve(static_cast<std::size_t>(threads));
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
       AckTimes mine;
@@ -345,7 +346,7 @@ struct Figure {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   CLI::App app{"jaring-bench: end-to-end throughput and freshness beside this machine's ceilings"};
   Options o;
   app.add_option("--rows", o.rows, "registrations through the bulk stream")->capture_default_str();
@@ -408,12 +409,16 @@ int main(int argc, char** argv) {
   jaring::sample::Generator generator(2026);
   const auto bulk_rows = make_rows(generator, 0, o.rows, rws);
   const auto single_rows = make_rows(generator, static_cast<std::uint64_t>(o.rows), o.single, rws);
-  const auto paced_rows = make_rows(generator, static_cast<std::uint64_t>(o.rows + o.single), o.paced, rws);
+  const auto paced_rows = make_rows(
+      generator, static_cast<std::uint64_t>(o.rows) + static_cast<std::uint64_t>(o.single), o.paced, rws);
 
   // Warm up: the first events wait for the consumer groups to form; not part of any figure.
   {
     int warm_failed = 0;
-    const auto warm = make_rows(generator, static_cast<std::uint64_t>(o.rows + o.single + o.paced), 100, rws);
+    const auto warm = make_rows(generator,
+                                static_cast<std::uint64_t>(o.rows) + static_cast<std::uint64_t>(o.single) +
+                                    static_cast<std::uint64_t>(o.paced),
+                                100, rws);
     const auto t0 = Clock::now();
     Watcher warm_watcher(*coverage, token, t0);
     const auto before = warm_watcher.total();
@@ -440,12 +445,13 @@ int main(int argc, char** argv) {
   const double bulk_ack_s = (bulk_acks.empty() ? 0 : bulk_acks.back() - bulk_start) / 1000.0;
   const double bulk_e2e_s = (bulk_seen.value_or(ms_since(start)) - bulk_start) / 1000.0;
   const auto bulk_latency = watcher.latency(bulk_acks, baseline);
-  figures.push_back({"bulk registration, acknowledged", bulk_acks.size() / bulk_ack_s, "rows/s", sqlite.name,
-                     sqlite.per_second, ""});
+  figures.push_back({"bulk registration, acknowledged", static_cast<double>(bulk_acks.size()) / bulk_ack_s,
+                     "rows/s", sqlite.name, sqlite.per_second, ""});
   // Every registration is written to SQLite and published to Kafka: the slower of the two bounds it.
   const auto& bulk_bound = sqlite.per_second < kafka.per_second ? sqlite : kafka;
-  figures.push_back({"bulk registration, end to end (in Redis)", bulk_acks.size() / bulk_e2e_s, "rows/s",
-                     bulk_bound.name, bulk_bound.per_second, ">= 50000"});
+  figures.push_back({"bulk registration, end to end (in Redis)",
+                     static_cast<double>(bulk_acks.size()) / bulk_e2e_s, "rows/s", bulk_bound.name,
+                     bulk_bound.per_second, ">= 50000"});
 
   // 2. Single calls from several threads.
   fmt::print("single calls: {} registrations from {} threads ...\n", o.single, o.threads);
@@ -458,10 +464,11 @@ int main(int argc, char** argv) {
       cpu_us_per_row(single_cpu_before, cpu_mark(stack, watcher), single_acks.size(), overhead);
   const double single_ack_s = (single_acks.empty() ? 0 : single_acks.back() - single_start) / 1000.0;
   const double single_e2e_s = (single_seen.value_or(ms_since(start)) - single_start) / 1000.0;
-  figures.push_back({"single calls, acknowledged", single_acks.size() / single_ack_s, "calls/s", unary.name,
-                     unary.per_second, ">= 5000"});
-  figures.push_back({"single calls, end to end (in Redis)", single_acks.size() / single_e2e_s, "rows/s",
-                     unary.name, unary.per_second, ""});
+  figures.push_back({"single calls, acknowledged", static_cast<double>(single_acks.size()) / single_ack_s,
+                     "calls/s", unary.name, unary.per_second, ">= 5000"});
+  figures.push_back({"single calls, end to end (in Redis)",
+                     static_cast<double>(single_acks.size()) / single_e2e_s, "rows/s", unary.name,
+                     unary.per_second, ""});
   const auto single_latency = watcher.latency(single_acks, base2);
 
   // 3. Paced at 10,000/s: messages of 100 rows every 10 ms.
@@ -562,4 +569,7 @@ int main(int argc, char** argv) {
   const bool complete = bulk_seen && single_seen && failed == 0;
   if (!complete) fmt::print("  the run did not complete: some registrations were not counted in time\n");
   return complete ? 0 : 1;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "jaring-bench: %s\n", e.what());
+  return 1;
 }

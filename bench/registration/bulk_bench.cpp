@@ -3,6 +3,7 @@
 // Prints rows per second to acknowledgement and to the bus, and the service's peak memory.
 // Target (issue 3): at least 50,000 rows/s on 2 cores.
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include <unistd.h>
 #include <chrono>
@@ -33,7 +34,7 @@ constexpr int kRowsPerMessage = 2000;
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   CLI::App app{"Bulk registration through the streaming API, end to end to the store and the bus"};
   int rows = 200'000;
   int streams = 1;
@@ -134,6 +135,7 @@ int main(int argc, char** argv) {
     }
   };
   std::vector<std::thread> imports;
+  imports.reserve(static_cast<std::size_t>(streams));
   for (int s = 0; s < streams; ++s) imports.emplace_back(import, s);
   for (auto& t : imports) t.join();
   const auto acked = Clock::now();
@@ -165,4 +167,7 @@ int main(int argc, char** argv) {
                used > 0 ? ok / used : 0.0);
   }
   return status_text == "OK" && failed == 0 ? 0 : 1;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "jaring-bench-registration: %s\n", e.what());
+  return 1;
 }

@@ -2,6 +2,7 @@
 // second bulk registration writes (validation, NIK checks, participant, key and outbox rows in
 // one transaction per batch). The ceiling the end-to-end figure is bounded by.
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -15,7 +16,7 @@
 using namespace jaring;
 using namespace jaring::registration;
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   CLI::App app{"Bulk registration into the SQLite store alone (no gRPC, no Kafka)"};
   int rows = 200'000;
   int batch = 1000;
@@ -68,4 +69,7 @@ int main(int argc, char** argv) {
   }
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
   return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "jaring-bench-registration-store: %s\n", e.what());
+  return 1;
 }

@@ -83,7 +83,8 @@ Settings read_settings(const config::Source& source) {
     throw config::ConfigError("redis.username: needs redis.password_file");
   }
   s.redis_prefix = reader.string("redis.prefix", "jaring:cov:");
-  s.dedupe_ttl = std::chrono::seconds(reader.integer("coverage.dedupe_ttl_seconds", 86400, 60, 30 * 86400));
+  s.dedupe_ttl = std::chrono::seconds(
+      reader.integer("coverage.dedupe_ttl_seconds", 86400, 60, std::int64_t{30} * 86400));
   s.kafka = service::read_kafka(reader);
   // Registration's topic is always followed (rebuild reads its watermarks); contribution's
   // CoverageChanged moves active / arrears / lapsed, claims' ClaimPaid the claims paid,
@@ -115,11 +116,11 @@ Settings read_settings(const config::Source& source) {
     throw config::ConfigError("kafka.topics.snapshots: must name a topic with snapshots.store kafka");
   s.claim_ttl = std::chrono::seconds(reader.integer("snapshots.claim_ttl_seconds", 600, 10, 86400));
   s.branches_file = reader.string("areas.branches_file", "");
-  s.trend_interval =
-      std::chrono::seconds(reader.integer("coverage.trend_interval_seconds", 86400, 0, 366 * 86400));
+  s.trend_interval = std::chrono::seconds(
+      reader.integer("coverage.trend_interval_seconds", 86400, 0, std::int64_t{366} * 86400));
   s.calendar_interval = std::chrono::seconds(reader.integer("calendar.interval_seconds", 60, 1, 86400));
-  s.reconcile_interval =
-      std::chrono::seconds(reader.integer("coverage.reconcile_interval_seconds", 900, 0, 7 * 86400));
+  s.reconcile_interval = std::chrono::seconds(
+      reader.integer("coverage.reconcile_interval_seconds", 900, 0, std::int64_t{7} * 86400));
   reader.finish();
   return s;
 }
@@ -135,7 +136,7 @@ areas::BranchMap load_branches(const std::string& file) {
 
 // The owners' export streams, for the rebuild and the reconciliation: only of the topics followed.
 struct OwnerExports {
-  OwnerExports(const Settings& s, jaring::grpc::TokenSource token, const std::string& acting_for)
+  OwnerExports(const Settings& s, const jaring::grpc::TokenSource& token, const std::string& acting_for)
       : registration(service::channel(s.common, s.registration_address), areas::Registry::jakarta(), token,
                      acting_for),
         contribution(service::channel(s.common, s.contribution_address), {token, acting_for}),

@@ -209,7 +209,7 @@ class DiskFull : public ChaosTest {
   void fill() {
     filler_ = data_ / "filler";
     std::ofstream out(filler_, std::ios::binary);
-    const std::string block(64 * 1024, 'x');
+    const std::string block(std::size_t{64} * 1024, 'x');
     while (out.write(block.data(), static_cast<std::streamsize>(block.size()))) out.flush();
   }
   void free_space() { fs::remove(filler_); }
@@ -244,7 +244,8 @@ TEST_F(DiskFull, WritesAreRefusedUnavailableNotReadyAndBackByThemselvesOnceSpace
     sample::Generator generator(99);
     for (int i = 0; i < 5; ++i) {
       auto* r = rows.add_requests();
-      sample::fill_register_request(generator.worker(static_cast<std::uint64_t>(50'000 + i)), *r);
+      sample::fill_register_request(generator.worker(std::uint64_t{50'000} + static_cast<std::uint64_t>(i)),
+                                    *r);
       r->set_idempotency_key(fmt::format("bulk-{}", i));
       r->set_rw_code(rw_code(static_cast<std::uint64_t>(i)));
     }

@@ -101,7 +101,7 @@ TEST_F(CalendarE2e, BillingHappensByItselfAndARestartAfterMissedMonthsCatchesUpO
   const auto worker = call<reg::Participant>(
       "register", [&](auto* context, auto* out) { return registration_->Register(context, request, out); });
   ASSERT_FALSE(worker.participant_id().empty());
-  const auto id = worker.participant_id();
+  const auto& id = worker.participant_id();
   EXPECT_EQ(worker.registered_at().substr(0, 10), "2026-03-15");  // registration's clock is the test clock
 
   // The account opens; March was billed (with nobody in it) when contribution started.

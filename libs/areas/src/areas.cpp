@@ -172,6 +172,7 @@ const Branch* BranchMap::find(std::string_view branch_code) const {
 
 std::vector<Branch> BranchMap::branches() const {
   std::vector<Branch> out;
+  out.reserve(branches_.size());
   for (const auto& [_, b] : branches_) out.push_back(b);
   return out;
 }

@@ -40,7 +40,7 @@ std::filesystem::path LocalAuthority::write_service_token(const std::string& ser
   claims.subject = "svc-" + service;
   claims.roles = {"service"};
   claims.ttl = ttl;
-  const auto path = dir_ / (service + ".token");
+  auto path = dir_ / (service + ".token");
   const auto tmp = dir_ / (service + ".token.tmp");
   {
     std::ofstream out(tmp, std::ios::trunc);

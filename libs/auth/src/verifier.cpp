@@ -15,7 +15,7 @@
 namespace jaring::auth {
 namespace {
 
-constexpr std::size_t kMaxTokenBytes = 16 * 1024;
+constexpr std::size_t kMaxTokenBytes = std::size_t{16} * 1024;
 
 Error refused(const char* reason) { return Error::unauthenticated(reason); }
 

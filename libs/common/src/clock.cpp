@@ -22,7 +22,7 @@ namespace {
 // A test clock's file ends with this when its instant runs on from when it was written.
 constexpr std::string_view kRunning = " running";
 
-std::string trimmed(std::string text) {
+std::string trimmed(const std::string& text) {
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return {};
   const auto last = text.find_last_not_of(" \t\r\n");

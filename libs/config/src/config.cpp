@@ -18,7 +18,7 @@ void flatten(const YAML::Node& node, const std::string& prefix, std::map<std::st
   if (node.IsMap()) {
     for (const auto& item : node) {
       const auto key = item.first.as<std::string>();
-      flatten(item.second, prefix.empty() ? key : prefix + "." + key, out);
+      flatten(item.second, prefix.empty() ? key : fmt::format("{}.{}", prefix, key), out);
     }
   } else if (node.IsSequence()) {
     std::string joined;
@@ -99,8 +99,8 @@ void Reader::problem(std::string_view key, const std::string& what) {
 }
 
 std::string Reader::string(std::string_view key, std::string fallback) {
-  const auto* raw = lookup(key);
-  return raw ? *raw : std::move(fallback);
+  if (const auto* raw = lookup(key)) return *raw;
+  return fallback;
 }
 
 std::string Reader::required_string(std::string_view key) {

@@ -22,12 +22,10 @@ std::string select_sql(const SealedTable& t, bool after) {
 }
 
 std::string update_sql(const SealedTable& t) {
-  std::vector<std::string> sets;
-  for (const auto& c : t.columns) sets.push_back(c + " = ?");
-  if (!t.index_column.empty()) sets.push_back(t.index_column + " = ?");
-  std::vector<std::string> where;
-  for (const auto& k : t.key_columns) where.push_back(k + " = ?");
-  return fmt::format("UPDATE {} SET {} WHERE {}", t.table, fmt::join(sets, ", "), fmt::join(where, " AND "));
+  auto sets = t.columns;
+  if (!t.index_column.empty()) sets.push_back(t.index_column);
+  return fmt::format("UPDATE {} SET {} = ? WHERE {} = ?", t.table, fmt::join(sets, " = ?, "),
+                     fmt::join(t.key_columns, " = ? AND "));
 }
 
 // One batch of at most `limit` rows after `after`; `after` moves to the last key read. Runs in

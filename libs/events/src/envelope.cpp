@@ -56,7 +56,7 @@ std::string derived_event_id(std::string_view cause_id, std::string_view produce
     EVP_Digest(input.data(), input.size(), digest, &size, EVP_sha256(), nullptr);
     // 34 characters: the time's 12 digits and 10 bytes of the digest, or 16 bytes without it.
     const std::size_t bytes = std::min<std::size_t>(size, (32 - time.size()) / 2);
-    const auto id = fmt::format("e_{}{:02x}", time, fmt::join(digest, digest + bytes, ""));
+    auto id = fmt::format("e_{}{:02x}", time, fmt::join(digest, digest + bytes, ""));
     // As new_id: a log would mask a NIK-long run of digits, so such an id is drawn again.
     if (!has_decimal_run(std::string_view(id).substr(2), kNikDigits)) return id;
   }

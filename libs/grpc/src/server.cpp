@@ -194,7 +194,8 @@ Server::~Server() { shutdown(std::chrono::milliseconds(0)); }
 
 void Server::add_service(::grpc::Service* service) { services_.push_back(service); }
 
-void Server::start(const std::string& address, std::shared_ptr<::grpc::ServerCredentials> credentials) {
+void Server::start(const std::string& address,
+                   const std::shared_ptr<::grpc::ServerCredentials>& credentials) {
   ::grpc::EnableDefaultHealthCheckService(true);
   ::grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   ::grpc::ServerBuilder builder;

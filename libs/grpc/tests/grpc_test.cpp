@@ -64,6 +64,7 @@ class EchoService final : public grpctest::Echo::Service {
       }
       if (request->text() == "many") {
         std::vector<FieldViolation> many;
+        many.reserve(500);
         for (int i = 0; i < 500; ++i)
           many.push_back({fmt::format("items[{}].participant_id", i), std::string(120, 'x')});
         return to_status(Error::invalid(std::move(many)));
@@ -461,12 +462,12 @@ class GrpcServerLimits : public GrpcServer {
 
 TEST_F(GrpcServerLimits, AMessageOverTheLimitIsRefusedAndTheServerKeepsAnswering) {
   grpctest::SayReply reply;
-  const auto refused = say(std::string(100 * 1024, 'x'), &reply);
+  const auto refused = say(std::string(std::size_t{100} * 1024, 'x'), &reply);
   EXPECT_EQ(refused.error_code(), ::grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.error_message();
   EXPECT_EQ(service_.others(), 0);  // no handler saw it
   ASSERT_TRUE(say("halo", &reply).ok());
   EXPECT_EQ(reply.text(), "halo");
-  ASSERT_TRUE(say(std::string(60 * 1024, 'y'), &reply).ok());  // under the limit
+  ASSERT_TRUE(say(std::string(std::size_t{60} * 1024, 'y'), &reply).ok());  // under the limit
   EXPECT_EQ(reply.text().size(), 60u * 1024);
 }
 

@@ -259,7 +259,7 @@ std::size_t Producer::send(std::span<const Message> messages, const DeliveryRepo
         m.key.size(), 0, headers, ticket.get());
     if (err == RdKafka::ERR_NO_ERROR) {
       impl_->held.fetch_add(1);
-      ticket.release();  // the delivery report owns it now
+      (void)ticket.release();  // the delivery report owns it now
       continue;
     }
     delete headers;                              // left to us when produce fails
@@ -697,6 +697,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
     try {
       std::vector<TopicPartition> list;
+      list.reserve(partitions.size());
       for (auto* p : partitions) list.push_back({p->topic(), p->partition()});
       bool cooperative = c->rebalance_protocol() == "COOPERATIVE";
       if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
@@ -856,6 +857,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
     });
     if (cooperative) {
       std::vector<RdKafka::TopicPartition*> parts;
+      parts.reserve(list.size());
       for (const auto& tp : list) parts.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition));
       std::unique_ptr<RdKafka::Error> error(consumer->incremental_unassign(parts));
       RdKafka::TopicPartition::destroy(parts);
@@ -1046,6 +1048,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
     std::int64_t total = 0;
     if (!assignment.empty()) {
       std::vector<RdKafka::TopicPartition*> parts;
+      parts.reserve(assignment.size());
       for (const auto& tp : assignment)
         parts.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition));
       if (consumer->position(parts) == RdKafka::ERR_NO_ERROR) {

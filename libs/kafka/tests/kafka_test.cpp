@@ -128,6 +128,7 @@ std::vector<RawRecord> read_topic(const std::string& bootstrap, const std::strin
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
   std::vector<RdKafka::TopicPartition*> parts;
   int n = partition_count(bootstrap, topic);
+  parts.reserve(static_cast<std::size_t>(n));
   for (int p = 0; p < n; ++p) {
     parts.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
   }
@@ -163,6 +164,7 @@ std::vector<std::int64_t> committed(const std::string& bootstrap, const std::str
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
   std::vector<RdKafka::TopicPartition*> parts;
   int n = partition_count(bootstrap, topic);
+  parts.reserve(static_cast<std::size_t>(n));
   for (int p = 0; p < n; ++p) parts.push_back(RdKafka::TopicPartition::create(topic, p));
   std::vector<std::int64_t> out;
   if (consumer->committed(parts, 10000) == RdKafka::ERR_NO_ERROR) {
@@ -217,6 +219,7 @@ double metric(const metrics::Registry& registry, const std::string& sample) {
 
 std::vector<Message> messages(const std::string& topic, int count, const std::string& prefix, int keys) {
   std::vector<Message> out;
+  out.reserve(static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) {
     out.push_back({topic, "k" + std::to_string(i % keys), prefix + std::to_string(i), {}});
   }

@@ -60,7 +60,7 @@ struct Run {
 char link_of(std::string_view text, const Run& a, const Run& b) {
   if (b.begin != a.end + 1) return 0;
   const char c = text[a.end];
-  return c == ' ' || c == '.' || c == '-' ? c : 0;
+  return c == ' ' || c == '.' || c == '-' ? c : '\0';
 }
 
 // An RT code (31.75.06.1005.002.003) has 16 digits too; it is no NIK.

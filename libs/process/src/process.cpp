@@ -41,7 +41,7 @@ std::vector<std::string> merged_environment(const std::map<std::string, std::str
   for (const auto& [key, value] : extra) env[key] = value;
   std::vector<std::string> out;
   out.reserve(env.size());
-  for (const auto& [key, value] : env) out.push_back(key + "=" + value);
+  for (const auto& [key, value] : env) out.push_back(std::string(key).append("=").append(value));
   return out;
 }
 
@@ -186,7 +186,7 @@ bool Process::running() {
   if (pid_ <= 0 || exited_) return false;
   if (child_) {
     int status = 0;
-    pid_t rc;
+    pid_t rc = 0;
     do {
       rc = ::waitpid(pid_, &status, WNOHANG);
     } while (rc < 0 && errno == EINTR);

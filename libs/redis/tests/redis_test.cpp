@@ -9,8 +9,7 @@ namespace {
 TEST(RedisClient, PipelinesCommandsInOrder) {
   testing::RedisServer server;
   Client client("127.0.0.1", server.port(), {.password = server.password()});
-  std::vector<Command> commands;
-  for (int i = 0; i < 1000; ++i) commands.push_back({"HINCRBY", "rw:31.75.06.1005.002", "registered", "1"});
+  std::vector<Command> commands(1000, {"HINCRBY", "rw:31.75.06.1005.002", "registered", "1"});
   commands.push_back({"HGET", "rw:31.75.06.1005.002", "registered"});
   auto replies = client.pipeline(commands);
   ASSERT_TRUE(replies) << replies.error().message;

@@ -34,8 +34,9 @@ CommonSettings read_common(config::Reader& reader, int grpc_port, int admin_port
   CommonSettings s;
   s.log_level = reader.choice("log.level", "info", {"trace", "debug", "info", "warn", "error"});
   s.grpc_listen = reader.host_port("grpc.listen", "127.0.0.1:" + std::to_string(grpc_port));
-  s.grpc_limits.max_receive_bytes = static_cast<int>(reader.integer(
-      "grpc.max_receive_message_bytes", s.grpc_limits.max_receive_bytes, 64 * 1024, 64 * 1024 * 1024));
+  s.grpc_limits.max_receive_bytes =
+      static_cast<int>(reader.integer("grpc.max_receive_message_bytes", s.grpc_limits.max_receive_bytes,
+                                      std::int64_t{64} * 1024, std::int64_t{64} * 1024 * 1024));
   s.grpc_limits.max_concurrent_streams = static_cast<int>(
       reader.integer("grpc.max_concurrent_streams", s.grpc_limits.max_concurrent_streams, 1, 10000));
   s.admin_listen = reader.host_port("admin.listen", "127.0.0.1:" + std::to_string(admin_port));
@@ -278,7 +279,7 @@ std::function<StoreFile(const config::Source&)> plain_store(std::string fallback
   };
 }
 
-std::vector<Command> store_commands(std::function<StoreFile(const config::Source&)> store) {
+std::vector<Command> store_commands(const std::function<StoreFile(const config::Source&)>& store) {
   struct BackupOptions {
     std::string to;
     bool force = false;

@@ -14,6 +14,7 @@ namespace {
 
 int run_with(std::vector<std::string> args, const std::function<int(const config::Source&)>& body) {
   std::vector<char*> argv;
+  argv.reserve(args.size());
   for (auto& a : args) argv.push_back(a.data());
   return run("test", static_cast<int>(argv.size()), argv.data(), body);
 }
@@ -66,6 +67,7 @@ TEST(Run, StoreCommandsTakeTheirOptionsAndAMissingOneIsRefused) {
   });
   const auto with = [&](std::vector<std::string> args) {
     std::vector<char*> argv;
+    argv.reserve(args.size());
     for (auto& a : args) argv.push_back(a.data());
     return run(
         "test", static_cast<int>(argv.size()), argv.data(), [](const auto&) { return 9; }, commands);

@@ -23,6 +23,7 @@ void openssl(const std::vector<std::string>& args, const fs::path& log, const st
   std::vector<std::string> argv = {"openssl"};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> raw;
+  raw.reserve(argv.size() + 1);
   for (auto& a : argv) raw.push_back(a.data());
   raw.push_back(nullptr);
   posix_spawn_file_actions_t actions;

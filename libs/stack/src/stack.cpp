@@ -388,6 +388,7 @@ void Stack::release() {
 
 std::vector<std::pair<std::string, pid_t>> Stack::members() const {
   std::vector<std::pair<std::string, pid_t>> out;
+  out.reserve(members_.size());
   for (const auto& m : members_) out.emplace_back(m->name, m->process ? m->process->pid() : -1);
   return out;
 }

@@ -518,7 +518,7 @@ struct Database::Group {
 };
 
 Database::WriteTurn::WriteTurn(Database& db, Joining joining) : db_(db) {
-  if (joining == Joining::alone) {
+  if (joining == Joining::kAlone) {
     // Not counted as waiting: the open group commits without waiting for this write.
     lock_ = std::unique_lock(db_.mutex_);
     db_.wait_for_open_group(lock_);

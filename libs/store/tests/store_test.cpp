@@ -357,7 +357,9 @@ TEST_F(StoreTest, AFullStoreIsNotedUntilAWriteCommitsAgain) {
   EXPECT_EQ(db->write_failure(), std::nullopt);
   const auto add = [&](int i) {
     return db->write([&](Transaction& tx) -> Result<void> {
-      tx.prepare("INSERT INTO item (name) VALUES (?)").bind(1, std::string(2000, 'a' + i % 26)).run();
+      tx.prepare("INSERT INTO item (name) VALUES (?)")
+          .bind(1, std::string(2000, static_cast<char>('a' + i % 26)))
+          .run();
       return {};
     });
   };
@@ -462,6 +464,7 @@ OutboxMessage message(std::string topic, std::string key, std::string payload) {
 
 std::vector<std::int64_t> ids_of(const std::vector<OutboxMessage>& messages) {
   std::vector<std::int64_t> ids;
+  ids.reserve(messages.size());
   for (const auto& m : messages) ids.push_back(m.id);
   return ids;
 }
@@ -649,6 +652,7 @@ TEST_F(StoreTest, ConcurrentWritersLoseNothing) {
   std::atomic<int> failures{0};
   {
     std::vector<std::jthread> threads;
+    threads.reserve(kThreads);
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&, t] {
         start.arrive_and_wait();
@@ -692,7 +696,7 @@ TEST_F(StoreTest, ConcurrentWritersLoseNothing) {
     });
   }
   EXPECT_EQ(failures.load(), 0);
-  constexpr std::int64_t kTotal = kThreads * kWritesEach;
+  constexpr std::int64_t kTotal = std::int64_t{kThreads} * kWritesEach;
   EXPECT_EQ(count(*db, "SELECT n FROM counter"), kTotal);
   EXPECT_EQ(count(*db, "SELECT count(DISTINCT name) FROM item"), kTotal);
   EXPECT_EQ(outbox_backlog(*db), kTotal);
@@ -1149,11 +1153,11 @@ TEST_F(StoreTest, AWriteThatRunsAloneWaitsForTheOpenGroupAndCommitsByItself) {
           }))
         ++failures;
     });
-    for (const auto joining : {Database::Joining::may_join, Database::Joining::alone}) {
+    for (const auto joining : {Database::Joining::kMayJoin, Database::Joining::kAlone}) {
       threads.emplace_back([&, joining] {
         first_inside.wait();
         others_ready.count_down();
-        const std::string id = joining == Database::Joining::alone ? "alone" : "joiner";
+        const std::string id = joining == Database::Joining::kAlone ? "alone" : "joiner";
         if (!db->write(
                 [&](Transaction& tx) -> Result<void> {
                   insert(tx, id);

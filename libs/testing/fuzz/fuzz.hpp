@@ -125,18 +125,18 @@ enum Who : std::uint8_t {
 class Callers {
  public:
   Callers() : verifier_(auth_.verifier_settings(), clock_) {
-    const std::vector<std::vector<std::string>> kWho = {{"admin", "admin.rudi"},
-                                                        {"branch-officer", "officer.ani"},
-                                                        {"branch-officer", "officer.dewi"},
-                                                        {"agent", "agent.budi", "a_1"},
-                                                        {"agent", "agent.sari", "a_2"},
-                                                        {"approver", "approver.joko"},
-                                                        {"area-official", "lurah.tini"},
-                                                        {"treasurer", "treasurer.apbd", "", "city"},
-                                                        {"sponsor", "sponsor.csr", "", "s_1"},
-                                                        {"auditor", "auditor.eko"},
-                                                        {"service", "svc-fuzz"}};
-    for (const auto& w : kWho) {
+    const std::vector<std::vector<std::string>> who = {{"admin", "admin.rudi"},
+                                                       {"branch-officer", "officer.ani"},
+                                                       {"branch-officer", "officer.dewi"},
+                                                       {"agent", "agent.budi", "a_1"},
+                                                       {"agent", "agent.sari", "a_2"},
+                                                       {"approver", "approver.joko"},
+                                                       {"area-official", "lurah.tini"},
+                                                       {"treasurer", "treasurer.apbd", "", "city"},
+                                                       {"sponsor", "sponsor.csr", "", "s_1"},
+                                                       {"auditor", "auditor.eko"},
+                                                       {"service", "svc-fuzz"}};
+    for (const auto& w : who) {
       // Valid for a month: a long `make fuzz` never outlives its tokens.
       tokens_.push_back(auth_.authority().token_for(w[0], w[1], testing::jakarta_branches(), {"31"},
                                                     w.size() > 2 ? w[2] : "", w.size() > 3 ? w[3] : "",
@@ -264,6 +264,7 @@ inline void consume(kafka::BatchHandler& handler, const std::vector<Record>& rec
     Result<void> send(const kafka::ConsumedMessage&, const std::string&) override { return {}; }
   } dead;
   std::vector<kafka::ConsumedMessage> batch;
+  batch.reserve(records.size());
   for (const auto& r : records) {
     batch.push_back({"fuzz", 0, static_cast<std::int64_t>(batch.size()), "", std::string(r.bytes)});
   }

@@ -14,6 +14,9 @@ thread_local std::uintptr_t previous = 0;
 
 }  // namespace
 
+// The sanitizer runtimes call these by their reserved names; no_sanitize_undefined is GCC's.
+// NOLINTBEGIN(bugprone-reserved-identifier, readability-identifier-naming,
+// clang-diagnostic-unknown-attributes)
 extern "C" void __sanitizer_cov_8bit_counters_init(std::uint8_t* start, std::uint8_t* stop);
 
 // Before main, like clang's module constructors, so that libFuzzer knows the counters when it starts.
@@ -37,3 +40,4 @@ extern "C" const char* __ubsan_default_options() {
 // GCC also traces floating-point comparisons, which libFuzzer has no use for.
 extern "C" void __sanitizer_cov_trace_cmpf(float, float) {}
 extern "C" void __sanitizer_cov_trace_cmpd(double, double) {}
+// NOLINTEND(bugprone-reserved-identifier, readability-identifier-naming, clang-diagnostic-unknown-attributes)

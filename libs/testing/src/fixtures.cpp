@@ -150,7 +150,7 @@ void RedisServer::restart() {
   start();
 }
 
-DevKafka::DevKafka(std::map<std::string, int> topics) : dir_("jaring-devkafka-") {
+DevKafka::DevKafka(const std::map<std::string, int>& topics) : dir_("jaring-devkafka-") {
   auto binary = bin_dir() / "jaring-devkafka";
   if (!std::filesystem::exists(binary)) {
     throw std::runtime_error(binary.string() + " does not exist: build the jaring-devkafka target first");

@@ -694,6 +694,7 @@ std::vector<ScholarshipRecord> SqliteStore::latest_scholarships(const std::strin
     std::map<std::string, ScholarshipRecord> latest;
     for (const auto& r : rows) latest[r.death_claim_id + "|" + r.child.name + "|" + r.child.birth_date] = r;
     std::vector<ScholarshipRecord> out;
+    out.reserve(latest.size());
     for (auto& [key, r] : latest) out.push_back(std::move(r));
     return out;
   });

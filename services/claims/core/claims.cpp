@@ -292,6 +292,7 @@ Result<void> check_scholarship(const FileCommand& c, const BenefitSchedule& s,
     const auto* level = s.level(ch.level);
     if (level == nullptr) {
       std::vector<std::string> names;
+      names.reserve(s.levels.size());
       for (const auto& l : s.levels) names.push_back(l.level);
       return fail(field_error(at("level"), "must be one of " + join(names)));
     }
@@ -709,6 +710,7 @@ Result<Claim> Claims::attach_documents(const std::string& claim_id, const std::v
       return fail(precondition(
           fmt::format("claim {} is {}: documents are ticked before approval", claim.id, claim.status)));
     std::vector<std::string> checklist;
+    checklist.reserve(claim.documents.size());
     for (const auto& d : claim.documents) checklist.push_back(d.code);
     std::vector<FieldViolation> bad;
     for (std::size_t i = 0; i < documents.size(); ++i) {

@@ -29,6 +29,7 @@ class FilingTest : public ::testing::Test {
 
 std::vector<std::string> fields(const std::vector<FieldViolation>& bad) {
   std::vector<std::string> out;
+  out.reserve(bad.size());
   for (const auto& v : bad) out.push_back(v.field);
   return out;
 }

@@ -66,7 +66,7 @@ class HostileInputTest : public testing::ClaimsFixture {
 
 TEST_F(HostileInputTest, EveryMutatingStepRefusesBadFieldsNamingThemAndWritesNothing) {
   const std::string nik_in_text = "paid to NIK 3172 0145 0580 0002 in cash";
-  const std::string three_mb(3 * 1024 * 1024, 'r');
+  const std::string three_mb(std::size_t{3} * 1024 * 1024, 'r');
   const std::vector<BadInput> cases = {
       // FileClaim
       {"file: name too long", [&] { return file([](auto& c) { c.claimant.name = longer(101); }); },

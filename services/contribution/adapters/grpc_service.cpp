@@ -134,7 +134,7 @@ Result<Account> GrpcService::visible(const std::string& participant_id, const au
       reply->set_amount_paid(paid);
       to_proto(p, reply->add_payments());
     }
-    reply->set_items_paid(result->payments.size());
+    reply->set_items_paid(static_cast<std::int64_t>(result->payments.size()));
     spdlog::info("batch {}: {} ({} items, {} failures)", request->description(),
                  result->accepted ? "paid" : "refused", command.items.size(), result->failures.size());
     return ::grpc::Status::OK;

@@ -139,8 +139,9 @@ std::optional<Payment> payment_where(Statements& sql, const char* column, const 
 }
 
 std::optional<Account> account_of(Statements& sql, const std::string& participant_id) {
-  static const auto select = fmt::format("SELECT {} FROM accounts WHERE participant_id = ?", kAccountColumns);
-  auto s = sql.get(select);
+  static const auto kSelect =
+      fmt::format("SELECT {} FROM accounts WHERE participant_id = ?", kAccountColumns);
+  auto s = sql.get(kSelect);
   if (!s.bind(1, participant_id).step()) return std::nullopt;
   return read_account(s);
 }
@@ -158,9 +159,9 @@ class SqliteUnit final : public Unit {
     if (!account) return std::nullopt;
     Book book;
     book.account = std::move(*account);
-    static const auto select_dues = fmt::format(
+    static const auto kSelectDues = fmt::format(
         "SELECT {} FROM dues WHERE participant_id = ? AND {} ORDER BY period", kDueColumns, kBookDues);
-    auto dues = sql_.get(select_dues);
+    auto dues = sql_.get(kSelectDues);
     dues.bind(1, participant_id);
     while (dues.step()) {
       auto due = read_due(dues);
@@ -327,14 +328,14 @@ class SqliteUnit final : public Unit {
   void save_account(const Account& a, bool is_new) {
     // An update leaves the columns that never change alone, so their indexes are not touched
     // (a billing run updates every account).
-    static const auto insert = fmt::format("INSERT INTO accounts ({}) VALUES ({})", kAccountColumns,
-                                           "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
-    constexpr std::string_view update =
+    static const auto kInsert = fmt::format("INSERT INTO accounts ({}) VALUES ({})", kAccountColumns,
+                                            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+    constexpr std::string_view kUpdate =
         "UPDATE accounts SET rw_code = ?2, category = ?5, payer = ?6, programs = ?7, income_band = ?8, "
         "last_period = ?10, end_date = ?11, state = ?12, closed_reason = ?13, max_period = ?14, "
         "last_billed = ?15, covered_through = ?16, months_unpaid = ?17, outstanding = ?18, credit = ?19 "
         "WHERE participant_id = ?1";
-    auto s = sql_.get(is_new ? std::string_view(insert) : update);
+    auto s = sql_.get(is_new ? std::string_view(kInsert) : kUpdate);
     s.bind(1, a.participant_id)
         .bind(2, a.rw_code)
         .bind(3, a.agent_id)
@@ -355,9 +356,9 @@ class SqliteUnit final : public Unit {
   }
 
   void save_due(const std::string& participant_id, const Due& d) {
-    static const auto upsert = fmt::format(
+    static const auto kUpsert = fmt::format(
         "INSERT OR REPLACE INTO dues ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", kDueColumns);
-    sql_.get(upsert)
+    sql_.get(kUpsert)
         .bind(1, participant_id)
         .bind(2, d.period.index())
         .bind(3, d.charge.band)

@@ -404,7 +404,8 @@ Result<BatchResult> Contribution::pay_batch(const BatchCommand& original, const 
   BatchResult result;
   std::optional<std::string> earlier;
   auto done = store_.transact([&](Unit& unit) -> Result<void> {
-    if ((earlier = unit.recall(command.idempotency_key))) return {};
+    earlier = unit.recall(command.idempotency_key);
+    if (earlier) return {};
     result.batch_id = new_id("batch_");
     std::set<std::string> seen;
     for (std::size_t i = 0; i < command.items.size(); ++i) {

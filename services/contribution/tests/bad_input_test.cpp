@@ -154,7 +154,7 @@ TEST_F(BadInput, APaymentMayBringTheOpenMonthsAndTwelveMonthsAheadAndNoMore) {
   auto too_much = core_->pay({"ahead-1", "p_1", "bank_va", "", "", 12 * 16'800 + 1, 12, ""});
   ASSERT_FALSE(too_much);
   EXPECT_NE(too_much.error().message.find("Rp201.600"), std::string::npos) << too_much.error().message;
-  auto year = core_->pay({"ahead-2", "p_1", "bank_va", "", "", 12 * 16'800, 12, ""});
+  auto year = core_->pay({"ahead-2", "p_1", "bank_va", "", "", Rupiah{12} * 16'800, 12, ""});
   ASSERT_TRUE(year) << year.error().message;
   // The year is paid: the next payment may bring only 12 more months, less nothing held.
   auto again = core_->pay({"ahead-3", "p_1", "bank_va", "", "", 12 * 16'800 + 1, 12, ""});

@@ -36,6 +36,7 @@ class CalendarTest : public testing::ContributionFixture {
   }
   std::vector<std::string> periods(const std::vector<BillingRun>& runs) {
     std::vector<std::string> out;
+    out.reserve(runs.size());
     for (const auto& r : runs) out.push_back(r.period);
     return out;
   }

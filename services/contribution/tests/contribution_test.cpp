@@ -274,7 +274,7 @@ TEST_F(ContributionTest, ConstructionCoverageEndsWithTheProject) {
   o.terms.category = "construction_worker";
   o.project_end_date = "2026-04-20";
   ASSERT_TRUE(core_->open_account("e_c", o));
-  ASSERT_TRUE(core_->pay({"k", "p_c", "bank_va", "", "", 12 * 16'800, 12, ""}));
+  ASSERT_TRUE(core_->pay({"k", "p_c", "bank_va", "", "", Rupiah{12} * 16'800, 12, ""}));
   const auto statement = core_->statement("p_c");
   EXPECT_EQ(statement->dues.size(), 2u);  // March and April only
   EXPECT_EQ(statement->payments[0].unallocated, 10 * 16'800);

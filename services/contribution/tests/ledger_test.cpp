@@ -67,7 +67,7 @@ TEST_F(LedgerTest, ANeverPaidWorkerAwaitsTheFirstPaymentWithWarningsThenPaysInto
   book_.events.clear();
   bill_month(9);
   EXPECT_EQ(book_.account.state, "awaiting");
-  auto p = payment("pay_1", 7 * 16'800, 7);
+  auto p = payment("pay_1", Rupiah{7} * 16'800, 7);
   ASSERT_TRUE(pay(book_, p, tariffs_, settings_));
   EXPECT_EQ(book_.account.state, "active");
   const auto changes = events<CoverageChanged>();
@@ -123,7 +123,7 @@ TEST_F(LedgerTest, UnpaidMonthsMoveToArrearsWithWarningsThenLapse) {
 
 TEST_F(LedgerTest, PayAllReactivatesOnlyWhenEveryMonthIsPaid) {
   for (int m = 3; m <= 6; ++m) bill_month(m);
-  auto p = payment("pay_1", 3 * 16'800, 3);
+  auto p = payment("pay_1", Rupiah{3} * 16'800, 3);
   ASSERT_TRUE(pay(book_, p, tariffs_, settings_));
   EXPECT_EQ(book_.account.state, "active");
   EXPECT_EQ(period_text(book_.account.covered_through), "2026-05");

@@ -13,7 +13,7 @@ TariffTable defaults() {
   return *table;
 }
 
-Charge charge(const char* period, Terms terms) {
+Charge charge(const char* period, const Terms& terms) {
   auto c = defaults().charge(*Period::parse(period), terms);
   EXPECT_TRUE(c);
   return *c;

@@ -159,9 +159,8 @@ Dashboard::Dashboard(Queries& queries, ChangeFeed& feed, Evaluation& evaluation,
     });
   }
   // Each open event stream holds a worker: the streams' cap plus workers they never take.
-  routes.new_task_queue = [workers = static_cast<std::size_t>(limits.max_streams + kApiWorkers)] {
-    return new httplib::ThreadPool(workers);
-  };
+  routes.new_task_queue = [workers = static_cast<std::size_t>(limits.max_streams) +
+                                     std::size_t{kApiWorkers}] { return new httplib::ThreadPool(workers); };
   routes.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(kDashboardHtml, "text/html; charset=utf-8");
   });

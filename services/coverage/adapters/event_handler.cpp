@@ -45,6 +45,7 @@ std::map<kafka::TopicPartition, std::int64_t> EventHandler::start_offsets(
     return out;
   }
   std::vector<std::string> ids;
+  ids.reserve(assigned.size());
   for (const auto& tp : assigned) ids.push_back(partition_id(tp.topic, tp.partition));
   auto stored = counters_.offsets(ids);
   std::map<kafka::TopicPartition, std::int64_t> out;

@@ -275,7 +275,9 @@ Result<std::vector<RwCoverage>> RedisCounters::rws_at(const std::string& prefix,
   if (kelurahan_codes.empty()) return out;
   // Two round trips however many kelurahan: the RW sets, then every RW hash.
   std::vector<redis::Command> set_commands;
-  for (const auto& k : kelurahan_codes) set_commands.push_back({"SMEMBERS", prefix + "kel:" + k + ":rws"});
+  set_commands.reserve(kelurahan_codes.size());
+  for (const auto& k : kelurahan_codes)
+    set_commands.push_back({"SMEMBERS", fmt::format("{}kel:{}:rws", prefix, k)});
   auto sets = redis_.pipeline(set_commands);
   if (!sets) return fail(sets.error());
   std::vector<std::string> codes;
@@ -284,7 +286,8 @@ Result<std::vector<RwCoverage>> RedisCounters::rws_at(const std::string& prefix,
   }
   if (codes.empty()) return out;
   std::vector<redis::Command> commands;
-  for (const auto& code : codes) commands.push_back({"HGETALL", prefix + "rw:" + code});
+  commands.reserve(codes.size());
+  for (const auto& code : codes) commands.push_back({"HGETALL", fmt::format("{}rw:{}", prefix, code)});
   auto hashes = redis_.pipeline(commands);
   if (!hashes) return fail(hashes.error());
   for (std::size_t i = 0; i < hashes->size(); ++i) {

@@ -68,6 +68,7 @@ Result<std::vector<RwCoverage>> recount(const Owners& owners) {
     if (overflow) return fail(Error::internal("claims paid in one RW overflow 64-bit rupiah"));
   }
   std::vector<RwCoverage> out;
+  out.reserve(by_code.size());
   for (auto& [_, rw] : by_code) out.push_back(std::move(rw));
   return out;
 }

@@ -162,6 +162,7 @@ TEST_F(DashboardTest, EventStreamsBeyondTheirCapsGet503AndTheApiKeepsAnswering) 
 
   // The page and the JSON API answer meanwhile, several requests at once.
   std::vector<std::thread> readers;
+  readers.reserve(8);
   std::atomic<int> answered{0};
   for (int i = 0; i < 8; ++i) {
     readers.emplace_back([&] {

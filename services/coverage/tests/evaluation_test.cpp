@@ -63,6 +63,7 @@ class MemorySnapshots final : public SnapshotStore {
   }
   Result<std::vector<Snapshot>> list(bool) override {
     std::vector<Snapshot> out;
+    out.reserve(saved.size());
     for (const auto& [s, _] : saved) out.push_back(s);
     return out;
   }
@@ -124,7 +125,7 @@ TEST(Evaluation, ABadSnapshotRequestNamesItsFieldAndSavesNothing) {
   Queries queries(reader, index());
   Evaluation evaluation(queries, store, clock);
   const std::vector<std::tuple<std::string, std::string, std::string, std::string>> cases = {
-      {"too long", std::string(3 * 1024 * 1024, '9'), "", "period"},
+      {"too long", std::string(std::size_t{3} * 1024 * 1024, '9'), "", "period"},
       {"control characters", "2025-Q1\x1b[2J", "", "period"},
       {"missing", "", "", "period"},
       {"unknown period", "2025-Q5", "", "period"},

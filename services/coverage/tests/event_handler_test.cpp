@@ -27,6 +27,7 @@ class EventHandlerTest : public ::testing::Test {
   std::vector<kafka::ConsumedMessage> messages(const std::string& topic, std::int64_t first_offset,
                                                const std::vector<events::v1::Envelope>& envelopes) {
     std::vector<kafka::ConsumedMessage> out;
+    out.reserve(envelopes.size());
     for (const auto& e : envelopes) out.push_back({topic, 0, first_offset++, "", e.SerializeAsString()});
     return out;
   }

@@ -59,6 +59,7 @@ class RebuildTest : public ::testing::Test {
   // Events as registration's relay would publish them; the payload does not matter here.
   void publish(int events) {
     std::vector<kafka::Message> messages;
+    messages.reserve(static_cast<std::size_t>(events));
     for (int i = 0; i < events; ++i)
       messages.push_back({kTopic, "p_" + std::to_string(published_++), "x", {}});
     ASSERT_EQ(producer_.produce_and_wait(messages, 10s), messages.size());

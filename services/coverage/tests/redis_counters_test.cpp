@@ -28,6 +28,7 @@ class RedisCountersTest : public ::testing::Test {
 
 TEST_F(RedisCountersTest, AppliesABatchAndRecordsTheOffsetReached) {
   std::vector<PositionedChange> batch;
+  batch.reserve(10);
   for (int i = 0; i < 10; ++i) batch.push_back(registration(i, "e" + std::to_string(i)));
   auto stats = counters_.apply(batch, {{kPartition, 10}});
   ASSERT_TRUE(stats) << stats.error().message;
@@ -67,7 +68,7 @@ TEST_F(RedisCountersTest, AnEventIdIsRememberedForAtLeastTheDedupeTtl) {
   auto again = counters.apply({registration(5, "same")}, {{kPartition, 6}});
   ASSERT_TRUE(again);
   EXPECT_EQ(again->skipped, 1);
-  now = 4 * 3600;  // two windows on (more than a ttl later): forgotten
+  now = std::int64_t{4} * 3600;  // two windows on (more than a ttl later): forgotten
   auto later = counters.apply({registration(9, "same")}, {{kPartition, 10}});
   ASSERT_TRUE(later);
   EXPECT_EQ(later->applied, 1);

@@ -97,11 +97,9 @@ Result<std::vector<Registered>> RegistrationClient::register_workers(const std::
       const auto index = static_cast<std::size_t>(result.row());
       if (index >= out.size()) continue;
       auto& r = out[index];
-      if (result.code() == 0 && !result.participant_id().empty()) {
+      // Registered now, or by an earlier try of this very proposal.
+      if ((result.code() == 0 || result.already_present()) && !result.participant_id().empty()) {
         r.participant_id = result.participant_id();
-        r.reason.clear();
-      } else if (result.already_present() && !result.participant_id().empty()) {
-        r.participant_id = result.participant_id();  // a retry of this very proposal
         r.reason.clear();
       } else {
         // The field errors say it all when there are any; the message repeats them.

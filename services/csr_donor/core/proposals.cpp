@@ -194,6 +194,7 @@ Result<Proposal> Proposals::submit_proposal(const std::string& key, const std::s
   std::ranges::sort(p.refused, {}, &RefusedRow::row);
   if (p.items.empty()) {
     std::vector<FieldViolation> rows;
+    rows.reserve(p.refused.size());
     for (const auto& r : p.refused) rows.push_back({fmt::format("items[row {}]", r.row), r.reason});
     return fail(Error::invalid(std::move(rows)));
   }
@@ -381,7 +382,8 @@ Result<Acceptance> Proposals::accept(const AcceptCommand& c, const Actor& by) {
 
   Acceptance out;
   auto done = store_.transact([&](ProposalUnit& unit) -> Result<void> {
-    if ((earlier = unit.recall(c.idempotency_key))) return {};
+    earlier = unit.recall(c.idempotency_key);
+    if (earlier) return {};
     Proposal p;
     std::vector<std::size_t> chosen;
     std::optional<Cohort> existing;

@@ -14,7 +14,7 @@ Error precondition(std::string message, std::vector<FieldViolation> violations) 
   return {ErrorCode::kFailedPrecondition, std::move(message), std::move(violations)};
 }
 
-Error overflow(std::string field, std::string what) {
+Error overflow(std::string field, const std::string& what) {
   return Error::invalid({{std::move(field), what + " would not fit in a rupiah figure"}});
 }
 

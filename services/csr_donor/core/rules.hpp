@@ -34,7 +34,7 @@ inline constexpr int kMaxMonths = 120;
 
 Error precondition(std::string message, std::vector<FieldViolation> violations = {});
 // A rupiah figure that does not fit: INVALID_ARGUMENT naming the field that drove it.
-Error overflow(std::string field, std::string what);
+Error overflow(std::string field, const std::string& what);
 // A sponsor's business answers as a missing one to callers it does not belong to (no leak of
 // what exists).
 Error no_sponsor(const std::string& id);

@@ -61,8 +61,8 @@ TEST_F(CsrTest, QuoteShowsTheBudgetBeforeAnythingIsAccepted) {
   ASSERT_EQ(budget->months.size(), 4u);
   EXPECT_EQ(budget->months.front().period.str(), "2026-04");
   EXPECT_EQ(budget->months.back().period.str(), "2026-07");
-  EXPECT_EQ(budget->total, 3 * 4 * kMonth);
-  EXPECT_EQ(budget->shortfall, 3 * 4 * kMonth - 100'000);
+  EXPECT_EQ(budget->total, kMonth * 3 * 4);
+  EXPECT_EQ(budget->shortfall, kMonth * 3 * 4 - 100'000);
   // Tariffs are asked once per period and terms, not once per member.
   EXPECT_EQ(tariffs_.calls, 4);
   // A quote changes nothing.
@@ -74,7 +74,7 @@ TEST_F(CsrTest, QuoteShowsTheBudgetBeforeAnythingIsAccepted) {
   budget = core_.cohorts().quote_cohort(criteria, staff("tester"));
   ASSERT_TRUE(budget);
   EXPECT_EQ(budget->members, 5);
-  EXPECT_EQ(budget->total, 5 * 2 * kMonth);
+  EXPECT_EQ(budget->total, kMonth * 5 * 2);
 
   spec.months = 0;
   spec.participant_ids.push_back("p_unknown");
@@ -217,7 +217,7 @@ TEST_F(CsrTest, LowBalanceAlertFiresOncePerCrossing) {
   registered(worker("p_1"));
   registered(worker("p_2"));
   // Two members: Rp33,600 a month; four months of cover to start with (the setting is 2).
-  const auto s = sponsor("Kota", "city_budget", 4 * 2 * kMonth);
+  const auto s = sponsor("Kota", "city_budget", kMonth * 4 * 2);
   ASSERT_TRUE(
       core_.cohorts().create_cohort("c1", {s, "", "2026-03", 12, {"p_1", "p_2"}, 0, {}, {}}, staff("a")));
   EXPECT_EQ(core_.wallets().sponsor(s, kEveryone)->months_left, 4);
@@ -240,7 +240,7 @@ TEST_F(CsrTest, LowBalanceAlertFiresOncePerCrossing) {
   pay_month("2026-06");  // 0 left: still low, no second alert
   EXPECT_TRUE(of_type(take_events(), "SponsorFundsLow").empty());
   // A deposit restores the cover; the next crossing alerts again.
-  ASSERT_TRUE(core_.wallets().deposit("top-up", s, 3 * 2 * kMonth, "APBD", staff("finance")));
+  ASSERT_TRUE(core_.wallets().deposit("top-up", s, kMonth * 3 * 2, "APBD", staff("finance")));
   EXPECT_FALSE(core_.wallets().sponsor(s, kEveryone)->sponsor.funds_low);
   EXPECT_TRUE(of_type(take_events(), "SponsorFundsLow").empty());
   pay_month("2026-07");
@@ -328,7 +328,7 @@ TEST_F(CsrTest, ProposalIsAcceptedInPartAndTheRestRejectedWithAReason) {
   auto accepted = core_.proposals().accept(accept, staff("csr-officer"));
   ASSERT_TRUE(accepted) << accepted.error().message;
   EXPECT_EQ(accepted->cohort.members.size(), 2u);
-  EXPECT_EQ(accepted->cohort.budget.total, 2 * 6 * kMonth);
+  EXPECT_EQ(accepted->cohort.budget.total, kMonth * 2 * 6);
   EXPECT_EQ(accepted->proposal.items[0].status, item_status::kAccepted);
   EXPECT_EQ(accepted->proposal.items[0].decided_by, "csr-officer");
   EXPECT_EQ(accepted->proposal.items[1].status, item_status::kPending);

@@ -104,7 +104,7 @@ class HostileInputTest : public testing::CsrFixture {
 };
 
 TEST_F(HostileInputTest, EveryMutatingCallRefusesBadFieldsNamingThemAndWritesNothing) {
-  const std::string three_mb(3 * 1024 * 1024, 's');
+  const std::string three_mb(std::size_t{3} * 1024 * 1024, 's');
   const std::string nik_in_text = "NIK 3172-0115-0590-0001 has no income";
   const auto by = staff("finance");
   const std::vector<BadInput> cases = {
@@ -354,7 +354,7 @@ TEST_F(HostileInputTest, ARejectionWithAnUnreadableReasonStillRefundsAndCopiesNo
   }
   const auto paid = core_.wallets().sponsor(sponsor_, testing::kEveryone)->sponsor.balance;
   take_events();
-  const std::string huge_reason(3 * 1024 * 1024, 'x');
+  const std::string huge_reason(std::size_t{3} * 1024 * 1024, 'x');
   const std::string nik_reason = "sudah dibayar oleh 3175 0641 0180 0001";
   ASSERT_TRUE(*core_.projections().payment_rejected(
       "r1", {sponsor_, "p_1:2026-04", "p_1", "2026-04", huge_reason, kMonth}));

@@ -17,7 +17,7 @@ inline const std::string kRw = "31.75.06.1005.002";
 
 inline TimePoint mid_march_2026() { return std::chrono::sys_days(std::chrono::year(2026) / 3 / 15); }
 inline TimePoint day_of(int year, unsigned month, unsigned day) {
-  return std::chrono::sys_days(std::chrono::year(year) / month / day);
+  return std::chrono::sys_days(std::chrono::year(year) / std::chrono::month(month) / std::chrono::day(day));
 }
 
 inline Month month(const char* text) { return *Month::parse(text); }

@@ -103,6 +103,7 @@ class CsrYearTest : public ::testing::Test {
   }
   void deliver_to_contribution(const std::vector<std::string>& payloads) {
     std::vector<kafka::ConsumedMessage> batch;
+    batch.reserve(payloads.size());
     for (const auto& p : payloads) batch.push_back({"topic", 0, 0, "", p});
     ASSERT_TRUE(contribution_handler_.apply(batch, dead_));
   }
@@ -239,7 +240,7 @@ TEST_F(CsrYearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponso
                                            kinds[i], staff("admin"));
     ASSERT_TRUE(s);
     sponsors.push_back(s->sponsor.id);
-    deposit(s->sponsor.id, 16'800 * (20 + pick(200)));  // some run dry within months
+    deposit(s->sponsor.id, Rupiah{16'800} * (20 + pick(200)));  // some run dry within months
   }
 
   int refused_overlaps = 0, cohorts_made = 0, cohorts_ended = 0, self_payments = 0, key = 0;
@@ -287,7 +288,7 @@ TEST_F(CsrYearTest, WalletsBalanceEveryPaidPeriodHasOnePayerAndEveryUnpaidSponso
       if (ended) ++cohorts_ended;
       open_cohorts.erase(open_cohorts.begin() + static_cast<std::ptrdiff_t>(i));
     }
-    if (pick(3) == 0) deposit(sponsors[static_cast<std::size_t>(pick(4))], 16'800 * (10 + pick(60)));
+    if (pick(3) == 0) deposit(sponsors[static_cast<std::size_t>(pick(4))], Rupiah{16'800} * (10 + pick(60)));
     // Workers move and exit.
     for (int i = 0; i < 3; ++i) {
       const auto& p = people[static_cast<std::size_t>(pick(static_cast<int>(people.size())))];

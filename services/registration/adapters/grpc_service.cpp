@@ -417,7 +417,7 @@ Result<Participant> GrpcService::visible(const std::string& id, const auth::Scop
           return ::grpc::Status(::grpc::StatusCode::CANCELLED, "client went away");
       }
     }
-    if (const auto status = reader.status(); !status.ok() || !store_failure) return status;
+    if (auto status = reader.status(); !status.ok() || !store_failure) return status;
     return grpc::to_status(Error::unavailable(fmt::format(
         "{}; the rows answered UNAVAILABLE were not registered: send them again", store_failure->message)));
   });

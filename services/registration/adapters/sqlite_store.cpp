@@ -393,7 +393,7 @@ std::vector<BulkOutcome> SqliteStore::insert_participants(
   outcomes.reserve(rows);
   // A bulk write (more than one row) does not join other calls' transaction: as a savepoint of it,
   // SQLite would keep a copy of every index page its rows change.
-  const auto joining = rows > 1 ? store::Database::Joining::alone : store::Database::Joining::may_join;
+  const auto joining = rows > 1 ? store::Database::Joining::kAlone : store::Database::Joining::kMayJoin;
   const auto written = store::write_or_unavailable(
       db_, "registration's store",
       [&](store::Transaction& tx) -> Result<void> {

@@ -163,7 +163,7 @@ class BadInput : public testing::RegistrationApi {
 };
 
 const std::string kLong101(101, 'a');
-const std::string kHuge(2 * 1024 * 1024, 'x');  // a 2 MB organisation once blocked the outbox
+const std::string kHuge(std::size_t{2} * 1024 * 1024, 'x');  // a 2 MB organisation once blocked the outbox
 
 TEST_F(BadInput, EveryMutatingRpcRefusesTheBadValueNamingTheFieldAndWritesNothing) {
   using R = v1::RegisterRequest;

@@ -7,7 +7,6 @@ namespace {
 
 using namespace std::chrono;
 using BulkStream = testing::RegistrationApi;
-using testing::kRw;
 
 TEST_F(BulkStream, EveryMessageIsAnsweredInOrderAndARowRepeatedInALaterMessageIsAlreadyPresent) {
   ::grpc::ClientContext context;
@@ -15,6 +14,7 @@ TEST_F(BulkStream, EveryMessageIsAnsweredInOrderAndARowRepeatedInALaterMessageIs
   // Eight messages written at once, so that several wait while one is stored; the last one
   // repeats rows of the first (the same keys) and holds a bad row.
   std::vector<v1::RegisterBulkRequest> sent;
+  sent.reserve(8);
   for (int m = 0; m < 7; ++m) sent.push_back(message(m * 300, 300));
   sent.push_back(message(0, 10));
   sent.back().mutable_requests(3)->set_rw_code("31.75.06.1005.099");

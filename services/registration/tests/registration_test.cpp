@@ -134,6 +134,7 @@ TEST_F(RegistrationCore, ReportsEveryBadFieldAtOnce) {
   RegisterCommand empty;
   const auto violations = violations_of(empty);
   std::vector<std::string> fields;
+  fields.reserve(violations.size());
   for (const auto& v : violations) fields.push_back(v.field);
   EXPECT_EQ(fields, (std::vector<std::string>{"nik", "name", "birth_date", "sex", "rw_code", "rt", "category",
                                               "income_band", "programs", "payer"}));

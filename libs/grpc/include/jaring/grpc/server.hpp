@@ -72,7 +72,8 @@ class Server {
   void add_service(::grpc::Service* service);
   // Binds `address` (host:port, port 0 picks one) and starts serving, plaintext unless
   // `credentials` (grpc/tls.hpp) say otherwise. Throws std::runtime_error when it cannot bind.
-  void start(const std::string& address, std::shared_ptr<::grpc::ServerCredentials> credentials = nullptr);
+  void start(const std::string& address,
+             const std::shared_ptr<::grpc::ServerCredentials>& credentials = nullptr);
   int port() const { return port_; }
   // Health of the whole server ("" service) as grpc.health.v1 reports it.
   void set_serving(bool serving);

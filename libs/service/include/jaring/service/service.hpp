@@ -197,7 +197,7 @@ struct StoreFile {
 // `backup --to PATH [--force]` and `restore --from PATH` of a service whose store `store` reads
 // from the settings (docs/operations.md, "Backup and restore"). A backup runs beside the serving
 // service; a restore refuses while the service holds the store.
-std::vector<Command> store_commands(std::function<StoreFile(const config::Source&)> store);
+std::vector<Command> store_commands(const std::function<StoreFile(const config::Source&)>& store);
 
 // The `rekey` command of a service whose store adapter `Store` seals personal data (it has
 // migrations(sealer) and sealed_tables()); `read` returns the service's settings, with their

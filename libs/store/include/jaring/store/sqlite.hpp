@@ -156,14 +156,14 @@ class Database {
   // writes every page the transaction touched to the WAL, two system calls a page, so concurrent
   // calls share the pages they have in common (an index's last leaf, the outbox's). At most
   // kMaxGroupWrites writes a commit, so that the first of them does not wait long.
-  // Joining::alone: for a large write (a bulk insert of thousands of rows), which never joins an
+  // Joining::kAlone: for a large write (a bulk insert of thousands of rows), which never joins an
   // open transaction: as a savepoint, SQLite would keep a copy of every page it changes, in
   // memory, to be able to undo it alone (tens of MiB). It waits for the open group to commit;
   // later writers may still join it.
   // Not reentrant: fn must not call write or read on the same Database (use the Transaction).
-  enum class Joining { may_join, alone };
+  enum class Joining { kMayJoin, kAlone };
   template <typename F>
-  auto write(F&& fn, Joining joining = Joining::may_join) -> std::invoke_result_t<F, Transaction&>;
+  auto write(F&& fn, Joining joining = Joining::kMayJoin) -> std::invoke_result_t<F, Transaction&>;
   // Runs fn, which may call write many times, inside one transaction: each of those writes
   // becomes a savepoint (rolled back alone when it fails), and they commit together when fn
   // returns success, or not at all. For a consumer applying a batch of events one by one: one
@@ -336,7 +336,7 @@ class Transaction {
 // corrupt file) becomes UNAVAILABLE naming `store` instead of an exception.
 Result<void> write_or_unavailable(Database& db, std::string_view store,
                                   const std::function<Result<void>(Transaction&)>& fn,
-                                  Database::Joining joining = Database::Joining::may_join);
+                                  Database::Joining joining = Database::Joining::kMayJoin);
 
 template <typename F>
 auto Database::write_in_batch(F&& fn) -> std::invoke_result_t<F, Transaction&> {

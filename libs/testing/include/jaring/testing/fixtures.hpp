@@ -51,7 +51,7 @@ class DevKafka {
  public:
   // Starts jaring-devkafka with the project's topics (partitions per topic as given, default
   // from deploy/local/topics.yaml), waits until it wrote its bootstrap address.
-  explicit DevKafka(std::map<std::string, int> topics = {});
+  explicit DevKafka(const std::map<std::string, int>& topics = {});
   ~DevKafka();
   const std::string& bootstrap() const { return bootstrap_; }
   // SIGKILL: the broker is gone at once, as in a crash (fault tests).
