@@ -122,6 +122,7 @@ class ChaosTest : public e2e::StackTest {
   std::thread keep_registering(Load load, std::atomic<int>& acknowledged) {
     return std::thread([this, load, &acknowledged] {
       std::vector<std::thread> desks;
+      desks.reserve(static_cast<std::size_t>(load.clerks));
       for (int clerk = 0; clerk < load.clerks; ++clerk) {
         desks.emplace_back([this, load, &acknowledged, clerk] {
           std::unique_ptr<reg::RegistrationService::Stub> registration;

@@ -34,29 +34,29 @@ constexpr int kWorkersPerPhase = 1000;
 class WalkingSkeleton : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new testing::TempDir("jaring-e2e");
+    shared_dir = new testing::TempDir("jaring-e2e");
     stack::Options options;
-    options.run_dir = dir_->path();
+    options.run_dir = shared_dir->path();
     options.bin_dir = testing::bin_dir();
     options.config_dir = testing::source_dir() / "deploy" / "local";
-    stack_ = new stack::Stack(options);
-    stack_->start();
+    shared_stack = new stack::Stack(options);
+    shared_stack->start();
   }
   static void TearDownTestSuite() {
-    delete stack_;
-    delete dir_;
+    delete shared_stack;
+    delete shared_dir;
   }
 
   // A deadline and the branch officer's token.
   static void prepare(::grpc::ClientContext& context, std::chrono::seconds deadline) {
-    static const auto token = stack_->token("branch-officer", "e2e-officer");
+    static const auto token = shared_stack->token("branch-officer", "e2e-officer");
     grpc::set_deadline(context, deadline);
     grpc::authorize(context, token);
   }
 
   void SetUp() override {
-    registration_ = reg::RegistrationService::NewStub(stack_->channel("registration"));
-    coverage_ = cov::CoverageService::NewStub(stack_->channel("coverage"));
+    registration_ = reg::RegistrationService::NewStub(shared_stack->channel("registration"));
+    coverage_ = cov::CoverageService::NewStub(shared_stack->channel("coverage"));
   }
 
   // ctest runs each test in its own process with its own stack: each test makes its RWs.
@@ -148,20 +148,20 @@ class WalkingSkeleton : public ::testing::Test {
   }
 
   std::string metrics(const std::string& service) {
-    const auto url = stack_->endpoints().services.at(service).metrics;  // http://127.0.0.1:port
+    const auto url = shared_stack->endpoints().services.at(service).metrics;  // http://127.0.0.1:port
     httplib::Client client(url);
     auto res = client.Get("/metrics");
     return res ? res->body : "";
   }
 
-  static testing::TempDir* dir_;
-  static stack::Stack* stack_;
+  static testing::TempDir* shared_dir;
+  static stack::Stack* shared_stack;
   std::unique_ptr<reg::RegistrationService::Stub> registration_;
   std::unique_ptr<cov::CoverageService::Stub> coverage_;
 };
 
-testing::TempDir* WalkingSkeleton::dir_ = nullptr;
-stack::Stack* WalkingSkeleton::stack_ = nullptr;
+testing::TempDir* WalkingSkeleton::shared_dir = nullptr;
+stack::Stack* WalkingSkeleton::shared_stack = nullptr;
 
 TEST_F(WalkingSkeleton, CountsEveryWorkerExactlyOnceThroughACoverageCrash) {
   create_rws();
@@ -180,15 +180,15 @@ TEST_F(WalkingSkeleton, CountsEveryWorkerExactlyOnceThroughACoverageCrash) {
   std::atomic<int> done{0};
   std::atomic<int> failures{0};
   std::thread writer([&] {
-    for (std::uint64_t i = kWorkersPerPhase; i < 2 * kWorkersPerPhase; ++i) {
+    for (std::uint64_t i = kWorkersPerPhase; i < std::uint64_t{2} * kWorkersPerPhase; ++i) {
       reg::Participant reply;
       if (!register_worker(i, &reply).ok()) ++failures;
       ++done;
     }
   });
   ASSERT_TRUE(process::wait_for([&] { return done.load() >= 300; }, 60s));
-  stack_->kill("coverage");
-  stack_->restart("coverage");
+  shared_stack->kill("coverage");
+  shared_stack->restart("coverage");
   writer.join();
   ASSERT_EQ(failures.load(), 0);
   SetUp();  // new channel to the restarted coverage
@@ -237,7 +237,7 @@ TEST_F(WalkingSkeleton, BadInputIsRefusedWithTheFieldAndNothingIsCounted) {
 TEST_F(WalkingSkeleton, AnUnreadableEventGoesToTheDeadLetterTopicAndConsumingGoesOn) {
   create_rws();
   metrics::Registry registry("e2e");
-  kafka::Producer producer({stack_->endpoints().kafka_bootstrap, {}}, "e2e", registry);
+  kafka::Producer producer({shared_stack->endpoints().kafka_bootstrap, {}}, "e2e", registry);
   ASSERT_EQ(producer.produce_and_wait(
                 {{"jaring.registration.v1", "junk", "not a protobuf envelope \xff\xff", {}}}, 10s),
             1u);
@@ -258,7 +258,7 @@ TEST_F(WalkingSkeleton, EveryServiceExposesMetricsAndReadiness) {
   for (const auto* service : {"registration", "coverage"}) {
     const auto text = metrics(service);
     EXPECT_NE(text.find(fmt::format("jaring_{}_rpc_requests_total", service)), std::string::npos) << service;
-    httplib::Client client(stack_->endpoints().services.at(service).metrics);
+    httplib::Client client(shared_stack->endpoints().services.at(service).metrics);
     for (const auto* path : {"/healthz", "/readyz"}) {
       auto res = client.Get(path);
       ASSERT_TRUE(res) << service << path;

@@ -50,7 +50,8 @@ void check_topic_name(const std::string& name, const std::string& where) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
               c == '_' || c == '-';
     if (!ok) {
-      throw ConfigError(where + ": topic name '" + name + "' has a character outside [a-zA-Z0-9._-]");
+      throw ConfigError(
+          fmt::format("{}: topic name '{}' has a character outside [a-zA-Z0-9._-]", where, name));
     }
   }
 }
@@ -83,7 +84,8 @@ std::map<std::string, int> load_topics_file(const std::string& path) {
     if (!entry.IsMap()) throw ConfigError(where + ": expected {name: ..., partitions: ...}");
     for (const auto& field : entry) {
       auto key = field.first.as<std::string>("");
-      if (key != "name" && key != "partitions") throw ConfigError(where + ": unknown field '" + key + "'");
+      if (key != "name" && key != "partitions")
+        throw ConfigError(fmt::format("{}: unknown field '{}'", where, key));
     }
     if (!entry["name"] || !entry["name"].IsScalar()) throw ConfigError(where + ": 'name' is missing");
     auto name = entry["name"].as<std::string>();
@@ -138,7 +140,7 @@ void write_atomically(const std::filesystem::path& path, const std::string& cont
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   ::umask(077);  // the files it writes are for its owner only
   // stdout carries only the bootstrap line, for scripts; logs go to stderr.
   spdlog::set_default_logger(spdlog::stderr_color_mt("jaring-devkafka"));
@@ -255,4 +257,7 @@ int main(int argc, char** argv) {
     std::filesystem::remove(bootstrap_file, ignored);
   }
   return status;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "jaring-devkafka: %s\n", e.what());
+  return 1;
 }

@@ -128,8 +128,8 @@ class Progress {
     const int filled = static_cast<int>(share * 30);
     const double seconds = std::chrono::duration<double>(now - start_).count();
     fmt::print(stderr, "\r[{}{}] {:3.0f}% {} rows, {:.0f} rows/s{}", std::string(filled, '#'),
-               std::string(30 - filled, ' '), share * 100, rows, seconds > 0 ? rows / seconds : 0.0,
-               final ? "\n" : "");
+               std::string(30 - filled, ' '), share * 100, rows,
+               seconds > 0 ? static_cast<double>(rows) / seconds : 0.0, final ? "\n" : "");
   }
 
  private:

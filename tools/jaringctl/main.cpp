@@ -3,13 +3,14 @@
 // token (--token-file, JARING_TOKEN, or one it signs with a local stack's key); tables for
 // people, --json for scripts; --help on every command.
 #include <sys/stat.h>
+#include <cstdio>
 
 #include <fmt/format.h>
 
 #include "cli.hpp"
 #include "demo.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   ::umask(077);  // what it writes (import error files, logs, keys) is for its owner only
   CLI::App app{
       "jaringctl: register workers and watch coverage in Jaring.\n"
@@ -88,4 +89,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   return g.exit_code;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "jaringctl: %s\n", e.what());
+  return 1;
 }

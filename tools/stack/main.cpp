@@ -94,7 +94,7 @@ int up(const fs::path& run_dir, const fs::path& bin_dir, const fs::path& config_
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   ::umask(077);  // the run folder's logs, stores and keys are for their owner only
   CLI::App app{"jaring-stack: starts and stops the embedded Jaring stack on this machine"};
   app.require_subcommand(1);
@@ -141,4 +141,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "jaring-stack: {}\n", e.what());
     return 1;
   }
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "jaring-stack: %s\n", e.what());
+  return 1;
 }

@@ -14,9 +14,8 @@ thread_local std::uintptr_t previous = 0;
 
 }  // namespace
 
-// The sanitizer runtimes call these by their reserved names; no_sanitize_undefined is GCC's.
-// NOLINTBEGIN(bugprone-reserved-identifier, readability-identifier-naming,
-// clang-diagnostic-unknown-attributes)
+// The sanitizer runtimes call these by their reserved names.
+// NOLINTBEGIN(bugprone-reserved-identifier,readability-identifier-naming)
 extern "C" void __sanitizer_cov_8bit_counters_init(std::uint8_t* start, std::uint8_t* stop);
 
 // Before main, like clang's module constructors, so that libFuzzer knows the counters when it starts.
@@ -24,6 +23,7 @@ __attribute__((constructor)) static void register_counters() {
   __sanitizer_cov_8bit_counters_init(counters, counters + kCounters);
 }
 
+// NOLINTNEXTLINE(clang-diagnostic-unknown-attributes): no_sanitize_undefined is GCC's
 extern "C" __attribute__((no_sanitize_address, no_sanitize_undefined)) void __sanitizer_cov_trace_pc() {
   const auto pc = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0));
   const auto here = (pc ^ (pc >> 16)) & (kCounters - 1);
@@ -40,4 +40,4 @@ extern "C" const char* __ubsan_default_options() {
 // GCC also traces floating-point comparisons, which libFuzzer has no use for.
 extern "C" void __sanitizer_cov_trace_cmpf(float, float) {}
 extern "C" void __sanitizer_cov_trace_cmpd(double, double) {}
-// NOLINTEND(bugprone-reserved-identifier, readability-identifier-naming, clang-diagnostic-unknown-attributes)
+// NOLINTEND(bugprone-reserved-identifier,readability-identifier-naming)
