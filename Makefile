@@ -71,8 +71,8 @@ deploy-deps: node-deps
 LINT_ARGS := --quiet --extra-arg=-std=c++2b --extra-arg=-U__cpp_concepts --extra-arg=-D__cpp_concepts=202002L \
   --extra-arg=-Wno-unknown-warning-option
 lint: build
-	@set -o pipefail; python3 -c 'import json, sys; print("\n".join(sorted({c["file"] for c in json.load(sys.stdin) \
-	    if not c["file"].startswith("$(abspath $(BUILD_DIR))/")})))' < $(BUILD_DIR)/compile_commands.json | \
+	@set -o pipefail; grep -o '"file": "[^"]*"' $(BUILD_DIR)/compile_commands.json | sed 's/^"file": "//; s/"$$//' | \
+	  { grep -v '^$(abspath $(BUILD_DIR))/' || true; } | sort -u | \
 	  xargs -P $(JOBS) -n 1 clang-tidy-16 -p $(BUILD_DIR) $(LINT_ARGS) 2>&1 | \
 	  { grep -v -E '^[0-9]+ warnings? (and [0-9]+ errors? )?generated\.$$' || true; } | tee $(BUILD_DIR)/lint.log
 
