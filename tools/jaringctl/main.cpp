@@ -84,9 +84,6 @@ int main(int argc, char** argv) try {
   } catch (const jaring::ctl::UsageError& e) {
     fmt::print(stderr, "jaringctl: {}\n", e.what());
     return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "jaringctl: {}\n", e.what());
-    return 1;
   }
   return g.exit_code;
 } catch (const std::exception& e) {

@@ -119,28 +119,23 @@ int main(int argc, char** argv) try {
   app.add_subcommand("status", "Say whether the stack runs, and where");
   CLI11_PARSE(app, argc, argv);
 
-  try {
-    if (up_cmd->parsed()) return up(run_dir, bin_dir, config_dir, demo, test_clock);
-    if (app.got_subcommand("down")) {
-      const int stopped = stack::stop_recorded(run_dir);
-      if (stopped > 0) {
-        fmt::print("Stopped {} processes.\n", stopped);
-      } else {
-        fmt::print("Nothing was running.\n");
-      }
-      return 0;
-    }
-    if (stack::recorded_running(run_dir)) {
-      fmt::print("Jaring is running.\n");
-      print_endpoints(run_dir);
+  if (up_cmd->parsed()) return up(run_dir, bin_dir, config_dir, demo, test_clock);
+  if (app.got_subcommand("down")) {
+    const int stopped = stack::stop_recorded(run_dir);
+    if (stopped > 0) {
+      fmt::print("Stopped {} processes.\n", stopped);
     } else {
-      fmt::print("Jaring is not running. `make up` starts it.\n");
+      fmt::print("Nothing was running.\n");
     }
     return 0;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "jaring-stack: {}\n", e.what());
-    return 1;
   }
+  if (stack::recorded_running(run_dir)) {
+    fmt::print("Jaring is running.\n");
+    print_endpoints(run_dir);
+  } else {
+    fmt::print("Jaring is not running. `make up` starts it.\n");
+  }
+  return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "jaring-stack: %s\n", e.what());
   return 1;
