@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "claims_fixture.hpp"
+#include "jaring/testing/sqlite.hpp"
 
 namespace jaring::claims {
 namespace {
@@ -248,6 +249,14 @@ class IncomeTest : public testing::ClaimsFixture {
     return paid.value_or(Claim{});
   }
 };
+
+// The projections are written for every registration, bill and payment: none of their inserts may
+// build a temporary table. The claims table does (its status CHECK lists five values): a claim is
+// filed a few times a day, and changing a CHECK means copying the table.
+TEST_F(IncomeTest, OnlyTheClaimsTableBuildsATemporaryTableOnEachInsert) {
+  EXPECT_EQ(jaring::testing::tables_with_temporary_tables_on_insert(*db_),
+            std::vector<std::string>{"claims"});
+}
 
 TEST_F(IncomeTest, AnIncomeOfOneTrillionPaysWhatTheTopBandPays) {
   // Was Rp48,000,022,000,000, approved and paid.

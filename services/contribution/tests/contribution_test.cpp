@@ -8,6 +8,7 @@
 #include "contribution_fixture.hpp"
 #include "jaring/events/v1/envelope.pb.h"
 #include "jaring/store/outbox.hpp"
+#include "jaring/testing/sqlite.hpp"
 
 namespace jaring::contribution {
 namespace {
@@ -37,6 +38,12 @@ class ContributionTest : public testing::ContributionFixture {
 
   std::vector<std::int64_t> sent_;
 };
+
+// Accounts are written for every registration and bill: no insert may build a temporary table (the
+// arrears indexes' condition did, as an IN list of three states, until migration 9).
+TEST_F(ContributionTest, NoTableBuildsATemporaryTableOnEachInsert) {
+  EXPECT_EQ(jaring::testing::tables_with_temporary_tables_on_insert(*db_), std::vector<std::string>{});
+}
 
 TEST_F(ContributionTest, AnAccountOpensOnceWhateverTheEvents) {
   open("p_1");

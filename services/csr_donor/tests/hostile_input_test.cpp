@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "csr_fixture.hpp"
+#include "jaring/testing/sqlite.hpp"
 
 namespace jaring::csr {
 namespace {
@@ -300,6 +301,11 @@ TEST_F(HostileInputTest, EveryMutatingCallRefusesBadFieldsNamingThemAndWritesNot
     EXPECT_EQ(snapshot(), before);
   }
   EXPECT_TRUE(take_events().empty());
+}
+
+// Participants are written for every registration: no insert may build a temporary table.
+TEST_F(HostileInputTest, NoTableBuildsATemporaryTableOnEachInsert) {
+  EXPECT_EQ(jaring::testing::tables_with_temporary_tables_on_insert(*db_), std::vector<std::string>{});
 }
 
 TEST_F(HostileInputTest, AnInt64MaxDepositIsRefusedNamingTheAmountWithoutSql) {

@@ -8,6 +8,7 @@
 #include "core/registration.hpp"
 #include "jaring/events/v1/envelope.pb.h"
 #include "jaring/store/outbox.hpp"
+#include "jaring/testing/sqlite.hpp"
 
 namespace jaring::registration {
 namespace {
@@ -133,6 +134,11 @@ TEST_F(SqliteStoreTest, SecondActiveParticipationIsRefusedAndLeavesNoTrace) {
   EXPECT_NE(second.error().message.find(first->id), std::string::npos);
   EXPECT_EQ(store::outbox_backlog(*db_), 2);
   EXPECT_FALSE(store_->find_idempotency_key("key-2"));
+}
+
+// A table written for every registration must not build a temporary table on each insert.
+TEST_F(SqliteStoreTest, NoTableBuildsATemporaryTableOnEachInsert) {
+  EXPECT_EQ(jaring::testing::tables_with_temporary_tables_on_insert(*db_), std::vector<std::string>{});
 }
 
 TEST_F(SqliteStoreTest, BulkWritesGoodRowsInOneTransactionAndRefusesRepeatsAlone) {
