@@ -254,27 +254,30 @@ std::vector<reg::RegisterRequest> make_rows(jaring::sample::Generator& generator
   return rows;
 }
 
-// CPU seconds (user + system, every thread) each process of the stack has used so far.
-using CpuSeconds = std::map<std::string, double>;
-CpuSeconds cpu_seconds(const jaring::stack::Stack& stack) {
-  CpuSeconds out;
-  for (const auto& [name, pid] : stack.members()) out[name] = jaring::process::usage(pid).cpu_seconds;
-  return out;
-}
+// A figure for each process of the stack, by name.
+using PerProcess = std::map<std::string, double>;
 
-// The CPU every process has used so far, when it was read, and how often the watcher had asked.
-struct CpuMark {
-  CpuSeconds seconds;
+// What every process had used when it was read (CPU seconds, user + system, every thread; bytes
+// written to storage), when that was, and how often the watcher had asked.
+struct UsageMark {
+  PerProcess seconds;
+  std::map<std::string, std::int64_t> disk_written;
   Clock::time_point at;
   std::int64_t polls = 0;
 };
-CpuMark cpu_mark(const jaring::stack::Stack& stack, const Watcher& watcher) {
-  return {cpu_seconds(stack), Clock::now(), watcher.polls()};
+UsageMark usage_mark(const jaring::stack::Stack& stack, const Watcher& watcher) {
+  UsageMark mark{{}, {}, Clock::now(), watcher.polls()};
+  for (const auto& [name, pid] : stack.members()) {
+    const auto usage = jaring::process::usage(pid);
+    mark.seconds[name] = usage.cpu_seconds;
+    mark.disk_written[name] = usage.disk_written;
+  }
+  return mark;
 }
 
 // CPU seconds each process used between two marks.
-CpuSeconds cpu_used(const CpuMark& from, const CpuMark& to) {
-  CpuSeconds out;
+PerProcess cpu_used(const UsageMark& from, const UsageMark& to) {
+  PerProcess out;
   for (const auto& [name, used] : to.seconds) {
     const auto it = from.seconds.find(name);
     out[name] = used - (it == from.seconds.end() ? 0 : it->second);
@@ -282,7 +285,7 @@ CpuSeconds cpu_used(const CpuMark& from, const CpuMark& to) {
   return out;
 }
 
-double seconds_between(const CpuMark& from, const CpuMark& to) {
+double seconds_between(const UsageMark& from, const UsageMark& to) {
   return std::chrono::duration<double>(to.at - from.at).count();
 }
 
@@ -290,20 +293,20 @@ double seconds_between(const CpuMark& from, const CpuMark& to) {
 // (consumer polls, heartbeats, relays looking) and `per_poll` CPU seconds for each of the
 // watcher's questions (coverage and Redis summing a kota).
 struct Overhead {
-  CpuSeconds idle;
-  CpuSeconds per_poll;
+  PerProcess idle;
+  PerProcess per_poll;
 };
 
 // Measures it: quiet first, then with the watcher asking.
 Overhead measure_overhead(const jaring::stack::Stack& stack, Watcher& watcher) {
-  const auto quiet_from = cpu_mark(stack, watcher);
+  const auto quiet_from = usage_mark(stack, watcher);
   std::this_thread::sleep_for(2s);
-  const auto quiet_to = cpu_mark(stack, watcher);
+  const auto quiet_to = usage_mark(stack, watcher);
   watcher.start();
   std::this_thread::sleep_for(200ms);
-  const auto asked_from = cpu_mark(stack, watcher);
+  const auto asked_from = usage_mark(stack, watcher);
   std::this_thread::sleep_for(2s);
-  const auto asked_to = cpu_mark(stack, watcher);
+  const auto asked_to = usage_mark(stack, watcher);
   Overhead o;
   const auto quiet = cpu_used(quiet_from, quiet_to);
   const auto asked = cpu_used(asked_from, asked_to);
@@ -321,14 +324,30 @@ Overhead measure_overhead(const jaring::stack::Stack& stack, Watcher& watcher) {
 // What one phase cost every process, in µs of CPU per registration, with the sum as "all": the
 // CPU used between the marks less the idle CPU over the phase's length and the watcher's
 // questions asked meanwhile, so that the figure says what registering cost.
-CpuSeconds cpu_us_per_row(const CpuMark& before, const CpuMark& after, std::size_t rows, const Overhead& o) {
-  CpuSeconds out;
+PerProcess cpu_us_per_row(const UsageMark& before, const UsageMark& after, std::size_t rows,
+                          const Overhead& o) {
+  PerProcess out;
   double all = 0;
   const double seconds = seconds_between(before, after);
   const auto polls = static_cast<double>(after.polls - before.polls);
   for (const auto& [name, used] : cpu_used(before, after)) {
     const double overhead = o.idle.at(name) * seconds + o.per_poll.at(name) * polls;
     out[name] = rows == 0 ? 0 : std::max(0.0, used - overhead) * 1e6 / static_cast<double>(rows);
+    all += out[name];
+  }
+  out["all"] = all;
+  return out;
+}
+
+// KiB each process wrote to storage between two marks, per registration, with the sum as "all":
+// SQLite's WAL frames and checkpoints, Redis's persistence, the broker's log.
+PerProcess disk_kib_per_row(const UsageMark& before, const UsageMark& after, std::size_t rows) {
+  PerProcess out;
+  double all = 0;
+  for (const auto& [name, bytes] : after.disk_written) {
+    const auto it = before.disk_written.find(name);
+    const auto written = bytes - (it == before.disk_written.end() ? 0 : it->second);
+    out[name] = rows == 0 ? 0 : static_cast<double>(written) / 1024.0 / static_cast<double>(rows);
     all += out[name];
   }
   out["all"] = all;
@@ -438,10 +457,12 @@ int main(int argc, char** argv) try {
   // 1. Bulk, as fast as the service takes it.
   fmt::print("bulk: {} registrations ...\n", o.rows);
   const double bulk_start = ms_since(start);
-  const auto bulk_cpu_before = cpu_mark(stack, watcher);
+  const auto bulk_before = usage_mark(stack, watcher);
   const auto bulk_acks = send_bulk(*registration, token, bulk_rows, 1000, 0, start, failed);
   const auto bulk_seen = watcher.wait_for(baseline + static_cast<std::int64_t>(bulk_acks.size()), 10min);
-  const auto bulk_cpu = cpu_us_per_row(bulk_cpu_before, cpu_mark(stack, watcher), bulk_acks.size(), overhead);
+  const auto bulk_after = usage_mark(stack, watcher);
+  const auto bulk_cpu = cpu_us_per_row(bulk_before, bulk_after, bulk_acks.size(), overhead);
+  const auto bulk_disk = disk_kib_per_row(bulk_before, bulk_after, bulk_acks.size());
   const double bulk_ack_s = (bulk_acks.empty() ? 0 : bulk_acks.back() - bulk_start) / 1000.0;
   const double bulk_e2e_s = (bulk_seen.value_or(ms_since(start)) - bulk_start) / 1000.0;
   const auto bulk_latency = watcher.latency(bulk_acks, baseline);
@@ -457,11 +478,12 @@ int main(int argc, char** argv) try {
   fmt::print("single calls: {} registrations from {} threads ...\n", o.single, o.threads);
   const auto base2 = baseline + static_cast<std::int64_t>(bulk_acks.size());
   const double single_start = ms_since(start);
-  const auto single_cpu_before = cpu_mark(stack, watcher);
+  const auto single_before = usage_mark(stack, watcher);
   auto single_acks = send_single(*registration, token, single_rows, o.threads, start, failed);
   const auto single_seen = watcher.wait_for(base2 + static_cast<std::int64_t>(single_acks.size()), 5min);
-  const auto single_cpu =
-      cpu_us_per_row(single_cpu_before, cpu_mark(stack, watcher), single_acks.size(), overhead);
+  const auto single_after = usage_mark(stack, watcher);
+  const auto single_cpu = cpu_us_per_row(single_before, single_after, single_acks.size(), overhead);
+  const auto single_disk = disk_kib_per_row(single_before, single_after, single_acks.size());
   const double single_ack_s = (single_acks.empty() ? 0 : single_acks.back() - single_start) / 1000.0;
   const double single_e2e_s = (single_seen.value_or(ms_since(start)) - single_start) / 1000.0;
   figures.push_back({"single calls, acknowledged", static_cast<double>(single_acks.size()) / single_ack_s,
@@ -474,11 +496,12 @@ int main(int argc, char** argv) try {
   // 3. Paced at 10,000/s: messages of 100 rows every 10 ms.
   fmt::print("paced: {} registrations at 10,000/s ...\n", o.paced);
   const auto base3 = base2 + static_cast<std::int64_t>(single_acks.size());
-  const auto paced_cpu_before = cpu_mark(stack, watcher);
+  const auto paced_before = usage_mark(stack, watcher);
   const auto paced_acks = send_bulk(*registration, token, paced_rows, 100, 100.0, start, failed);
   (void)watcher.wait_for(base3 + static_cast<std::int64_t>(paced_acks.size()), 5min);
-  const auto paced_cpu =
-      cpu_us_per_row(paced_cpu_before, cpu_mark(stack, watcher), paced_acks.size(), overhead);
+  const auto paced_after = usage_mark(stack, watcher);
+  const auto paced_cpu = cpu_us_per_row(paced_before, paced_after, paced_acks.size(), overhead);
+  const auto paced_disk = disk_kib_per_row(paced_before, paced_after, paced_acks.size());
   const auto paced_latency = watcher.latency(paced_acks, base3);
   watcher.stop();
 
@@ -505,17 +528,21 @@ int main(int argc, char** argv) try {
   print_latency("freshness p50/p99/max, bulk at full speed", bulk_latency, "");
   print_latency("freshness p50/p99/max, single calls", single_latency, "");
   print_latency("freshness p50/p99/max, paced 10,000/s", paced_latency, "p99<=250");
-  // CPU per registration, every process, over each phase (until the last row was counted).
-  const std::vector<std::pair<std::string, CpuSeconds>> cpu_phases = {
-      {"bulk", bulk_cpu}, {"single", single_cpu}, {"paced_10000_per_s", paced_cpu}};
-  fmt::print("\n  CPU µs per registration (target: all <= 40)\n  {:<20}", "phase");
-  for (const auto& [name, _] : bulk_cpu) fmt::print(" {:>12}", name);
-  fmt::print("\n");
-  for (const auto& [phase, cpu] : cpu_phases) {
-    fmt::print("  {:<20}", phase);
-    for (const auto& [name, us] : cpu) fmt::print(" {:>12.1f}", us);
+  // A figure per registration for every process, a row a phase.
+  using Phases = std::vector<std::pair<std::string, PerProcess>>;
+  const auto print_phases = [](const std::string& title, const Phases& phases, int decimals) {
+    fmt::print("\n  {}\n  {:<20}", title, "phase");
+    for (const auto& [name, _] : phases.front().second) fmt::print(" {:>12}", name);
     fmt::print("\n");
-  }
+    for (const auto& [phase, values] : phases) {
+      fmt::print("  {:<20}", phase);
+      for (const auto& [_, value] : values) fmt::print(" {:>12.{}f}", value, decimals);
+      fmt::print("\n");
+    }
+  };
+  // CPU per registration, every process, over each phase (until the last row was counted).
+  const Phases cpu_phases = {{"bulk", bulk_cpu}, {"single", single_cpu}, {"paced_10000_per_s", paced_cpu}};
+  print_phases("CPU µs per registration (target: all <= 40)", cpu_phases, 1);
   double idle_all = 0;
   for (const auto& [_, rate] : overhead.idle) idle_all += rate;
   fmt::print("  {:<20} {:>12.1f}", "idle, ms CPU/s", idle_all * 1e3);
@@ -525,6 +552,12 @@ int main(int argc, char** argv) try {
   fmt::print("\n  {:<20} {:>12.0f}", "a watcher poll, µs", poll_all * 1e6);
   for (const auto& [_, cost] : overhead.per_poll) fmt::print(" {:>12.0f}", cost * 1e6);
   fmt::print("\n  (each phase less the idle CPU over its length and the watcher's polls meanwhile)\n");
+  // Bytes written to storage per registration: an index whose inserts land all over it (by RW, by
+  // NIK) dirties a page a row, and SQLite writes each dirty page whole at every commit (a WAL
+  // frame) and again at the checkpoint.
+  const Phases disk_phases = {
+      {"bulk", bulk_disk}, {"single", single_disk}, {"paced_10000_per_s", paced_disk}};
+  print_phases("KiB written to storage per registration", disk_phases, 2);
   nlohmann::json memory = nlohmann::json::object();
   fmt::print("\n  peak RSS:");
   for (const auto& [name, pid] : stack.members()) {
@@ -555,6 +588,7 @@ int main(int argc, char** argv) try {
                                  {"target", f.target}};
   }
   for (const auto& [phase, cpu] : cpu_phases) result["cpu_us_per_registration"][phase] = cpu;
+  for (const auto& [phase, kib] : disk_phases) result["disk_kib_per_registration"][phase] = kib;
   for (const auto& [name, rate] : overhead.idle) result["idle_cpu_ms_per_s"][name] = rate * 1e3;
   for (const auto& [name, cost] : overhead.per_poll) result["watcher_poll_cpu_us"][name] = cost * 1e6;
   for (const auto& [name, l] : {std::pair{"bulk", bulk_latency}, std::pair{"single", single_latency},

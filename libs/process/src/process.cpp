@@ -327,6 +327,10 @@ Usage usage(pid_t pid) {
     if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
   }
   u.cpu_seconds = ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::ifstream io("/proc/" + std::to_string(pid) + "/io");
+  for (std::string line; std::getline(io, line);) {
+    if (line.starts_with("write_bytes:")) u.disk_written = std::stoll(line.substr(12));
+  }
   return u;
 }
 

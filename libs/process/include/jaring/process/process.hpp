@@ -59,10 +59,11 @@ class Process {
 bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
               std::chrono::milliseconds interval = std::chrono::milliseconds(20));
 
-// What a process has used so far, from /proc: for benchmarks that report memory and CPU.
+// What a process has used so far, from /proc: for benchmarks that report memory, CPU and writes.
 struct Usage {
-  double peak_rss_mib = 0;  // VmHWM
-  double cpu_seconds = 0;   // user + system, all threads
+  double peak_rss_mib = 0;        // VmHWM
+  double cpu_seconds = 0;         // user + system, all threads
+  std::int64_t disk_written = 0;  // bytes it sent to storage (write_bytes of /proc/<pid>/io)
 };
 Usage usage(pid_t pid);
 
