@@ -559,17 +559,20 @@ std::vector<store::Migration> SqliteStore::migrations() {
           PRIMARY KEY (participant_id, cohort_id)
         ) WITHOUT ROWID;
       )sql"},
-      // The chased accounts' condition with three values as an IN list made SQLite build a
-      // temporary table to test it on every write of an account (a list of more than two does),
-      // for each of the two indexes: the same condition spelt as ORs costs two comparisons. The
-      // arrears query spells it the same way, which is how SQLite knows the indexes serve it.
+      // The arrears indexes hold only what the arrears list shows: accounts with months unpaid.
+      // They held every new account (a registration opens it 'awaiting' a first payment, with
+      // nothing unpaid yet), each at its RW's place in the index: a page written a registration.
+      // The states, as an IN list of three, also made SQLite build two temporary tables on every
+      // write of an account (a list of more than two does); as ORs they cost two comparisons.
+      // The arrears query spells the condition the same way, which is how SQLite knows the
+      // indexes serve it.
       {9, R"sql(
         DROP INDEX accounts_arrears_by_rw;
         DROP INDEX accounts_arrears_by_agent;
         CREATE INDEX accounts_arrears_by_rw ON accounts(rw_code)
-          WHERE state = 'arrears' OR state = 'lapsed' OR state = 'awaiting';
+          WHERE months_unpaid > 0 AND (state = 'arrears' OR state = 'lapsed' OR state = 'awaiting');
         CREATE INDEX accounts_arrears_by_agent ON accounts(agent_id)
-          WHERE state = 'arrears' OR state = 'lapsed' OR state = 'awaiting';
+          WHERE months_unpaid > 0 AND (state = 'arrears' OR state = 'lapsed' OR state = 'awaiting');
       )sql"},
   };
 }
@@ -611,7 +614,8 @@ std::optional<StatementView> SqliteStore::statement(const std::string& participa
 std::vector<ArrearsEntry> SqliteStore::arrears(const std::string& rw_code, const std::string& agent_id,
                                                const auth::Scope& scope) {
   // The scope is a condition of the query: the list never holds an account the caller may not see.
-  // The states are the condition of the arrears indexes (migration 9), word for word.
+  // The months unpaid and the states are the condition of the arrears indexes (migration 9), word
+  // for word.
   const auto where = auth::sql_scope(scope, {"a.branch_code", "a.rw_code", "a.agent_id", ""});
   return db_.read([&](store::Database& db) {
     std::vector<ArrearsEntry> out;
