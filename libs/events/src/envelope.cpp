@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include <fmt/format.h>
 
+#include "jaring/common/assert.hpp"
 #include "jaring/common/ids.hpp"
 #include "jaring/log/log.hpp"
 
@@ -22,6 +24,15 @@ struct Cause {
   int stamped = 0;
 };
 thread_local Cause* t_cause = nullptr;
+
+// SHA-256, fetched once: EVP_sha256() has OpenSSL 3 look the algorithm up again on every digest,
+// which took as long as hashing the few bytes of an id.
+const EVP_MD* sha256() {
+  static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> kMd(EVP_MD_fetch(nullptr, "SHA256", nullptr),
+                                                                   &EVP_MD_free);
+  JARING_ASSERT(kMd != nullptr, "OpenSSL's default provider has SHA-256");
+  return kMd.get();
+}
 
 bool hex(std::string_view text) {
   return std::all_of(text.begin(), text.end(),
@@ -53,7 +64,7 @@ std::string derived_event_id(std::string_view cause_id, std::string_view produce
     const auto input = fmt::format("{}\n{}\n{}\n{}", cause_id, producer, n, salt);
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
-    EVP_Digest(input.data(), input.size(), digest, &size, EVP_sha256(), nullptr);
+    EVP_Digest(input.data(), input.size(), digest, &size, sha256(), nullptr);
     // 34 characters: the time's 12 digits and 10 bytes of the digest, or 16 bytes without it.
     const std::size_t bytes = std::min<std::size_t>(size, (32 - time.size()) / 2);
     auto id = fmt::format("e_{}{:02x}", time, fmt::join(digest, digest + bytes, ""));
