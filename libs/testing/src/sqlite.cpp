@@ -6,8 +6,9 @@ namespace jaring::testing {
 
 std::vector<std::string> tables_with_temporary_tables_on_insert(store::Database& db) {
   std::vector<std::string> tables;
-  auto names = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                          "ORDER BY name");
+  auto names = db.prepare(
+      "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+      "ORDER BY name");
   while (names.step()) tables.push_back(names.column_text(0));
   std::vector<std::string> found;
   for (const auto& table : tables) {
