@@ -261,7 +261,7 @@ using PerProcess = std::map<std::string, double>;
 // written to storage), when that was, and how often the watcher had asked.
 struct UsageMark {
   PerProcess seconds;
-  std::map<std::string, std::int64_t> disk_written;
+  PerProcess disk_written;
   Clock::time_point at;
   std::int64_t polls = 0;
 };
@@ -270,19 +270,27 @@ UsageMark usage_mark(const jaring::stack::Stack& stack, const Watcher& watcher) 
   for (const auto& [name, pid] : stack.members()) {
     const auto usage = jaring::process::usage(pid);
     mark.seconds[name] = usage.cpu_seconds;
-    mark.disk_written[name] = usage.disk_written;
+    mark.disk_written[name] = static_cast<double>(usage.disk_written);
   }
   return mark;
 }
 
-// CPU seconds each process used between two marks.
-PerProcess cpu_used(const UsageMark& from, const UsageMark& to) {
+// What each process used between two readings of one figure.
+PerProcess used(const PerProcess& from, const PerProcess& to) {
   PerProcess out;
-  for (const auto& [name, used] : to.seconds) {
-    const auto it = from.seconds.find(name);
-    out[name] = used - (it == from.seconds.end() ? 0 : it->second);
+  for (const auto& [name, value] : to) {
+    const auto it = from.find(name);
+    out[name] = value - (it == from.end() ? 0 : it->second);
   }
   return out;
+}
+
+// The figures with their sum over the processes as "all".
+PerProcess with_all(PerProcess figures) {
+  double all = 0;
+  for (const auto& [_, value] : figures) all += value;
+  figures["all"] = all;
+  return figures;
 }
 
 double seconds_between(const UsageMark& from, const UsageMark& to) {
@@ -308,13 +316,13 @@ Overhead measure_overhead(const jaring::stack::Stack& stack, Watcher& watcher) {
   std::this_thread::sleep_for(2s);
   const auto asked_to = usage_mark(stack, watcher);
   Overhead o;
-  const auto quiet = cpu_used(quiet_from, quiet_to);
-  const auto asked = cpu_used(asked_from, asked_to);
+  const auto quiet = used(quiet_from.seconds, quiet_to.seconds);
+  const auto asked = used(asked_from.seconds, asked_to.seconds);
   const double quiet_s = seconds_between(quiet_from, quiet_to);
   const double asked_s = seconds_between(asked_from, asked_to);
   const auto polls = static_cast<double>(asked_to.polls - asked_from.polls);
-  for (const auto& [name, used] : quiet) {
-    o.idle[name] = used / quiet_s;
+  for (const auto& [name, cpu] : quiet) {
+    o.idle[name] = cpu / quiet_s;
     const double extra = asked.at(name) - o.idle[name] * asked_s;
     o.per_poll[name] = polls > 0 ? std::max(0.0, extra / polls) : 0;
   }
@@ -327,31 +335,22 @@ Overhead measure_overhead(const jaring::stack::Stack& stack, Watcher& watcher) {
 PerProcess cpu_us_per_row(const UsageMark& before, const UsageMark& after, std::size_t rows,
                           const Overhead& o) {
   PerProcess out;
-  double all = 0;
   const double seconds = seconds_between(before, after);
   const auto polls = static_cast<double>(after.polls - before.polls);
-  for (const auto& [name, used] : cpu_used(before, after)) {
+  for (const auto& [name, cpu] : used(before.seconds, after.seconds)) {
     const double overhead = o.idle.at(name) * seconds + o.per_poll.at(name) * polls;
-    out[name] = rows == 0 ? 0 : std::max(0.0, used - overhead) * 1e6 / static_cast<double>(rows);
-    all += out[name];
+    out[name] = rows == 0 ? 0 : std::max(0.0, cpu - overhead) * 1e6 / static_cast<double>(rows);
   }
-  out["all"] = all;
-  return out;
+  return with_all(std::move(out));
 }
 
 // KiB each process wrote to storage between two marks, per registration, with the sum as "all":
 // SQLite's WAL frames and checkpoints, Redis's persistence, the broker's log.
 PerProcess disk_kib_per_row(const UsageMark& before, const UsageMark& after, std::size_t rows) {
   PerProcess out;
-  double all = 0;
-  for (const auto& [name, bytes] : after.disk_written) {
-    const auto it = before.disk_written.find(name);
-    const auto written = bytes - (it == before.disk_written.end() ? 0 : it->second);
-    out[name] = rows == 0 ? 0 : static_cast<double>(written) / 1024.0 / static_cast<double>(rows);
-    all += out[name];
-  }
-  out["all"] = all;
-  return out;
+  for (const auto& [name, bytes] : used(before.disk_written, after.disk_written))
+    out[name] = rows == 0 ? 0 : bytes / 1024.0 / static_cast<double>(rows);
+  return with_all(std::move(out));
 }
 
 struct Figure {
