@@ -905,16 +905,15 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
     close();
   }
 
-  // Fills `batch` with up to max_batch messages, waiting at most max_wait after the first.
+  // Fills `batch` with up to max_batch messages, waiting at most max_wait after the first for
+  // more to arrive; past it, still takes what librdkafka already holds (a fetch brings hundreds
+  // of messages at once), without waiting.
   void collect() {
     batch.clear();
     Clock::time_point deadline{};
     while (!stopping.load() && batch.size() < static_cast<std::size_t>(options.max_batch)) {
       int timeout = 100;  // idle: wake often enough to notice stop()
-      if (!batch.empty()) {
-        timeout = to_ms(deadline - Clock::now());
-        if (timeout <= 0) break;
-      }
+      if (!batch.empty()) timeout = to_ms(deadline - Clock::now());
       std::unique_ptr<RdKafka::Message> msg(consumer->consume(timeout));
       if (!msg) continue;
       switch (msg->err()) {
@@ -932,7 +931,8 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
           break;
         }
         case RdKafka::ERR__TIMED_OUT:
-          if (batch.empty()) return;  // nothing came: let the loop do its periodic work
+          // Nothing came (let the loop do its periodic work), or nothing more is held.
+          if (batch.empty() || timeout == 0) return;
           break;
         case RdKafka::ERR__PARTITION_EOF:
           break;

@@ -537,6 +537,30 @@ TEST_F(KafkaTest, FailingApplyRetriesTheSameBatchAndCommitsNothingUntilItSucceed
   EXPECT_EQ(first, (std::vector<std::int64_t>{0, 1, 2}));
 }
 
+TEST_F(KafkaTest, WithoutAWaitABatchStillTakesEverythingAlreadyFetched) {
+  // A backlog in the log before the consumer starts: its fetches bring many messages at once.
+  Producer producer(settings_, "test", registry_);
+  ASSERT_EQ(producer.produce_and_wait(messages(kTestTopic, 300, "e", 1), 10s), 300u);
+
+  RecordingHandler handler;
+  auto opts = options({kTestTopic});
+  opts.max_wait = 0ms;  // coverage's setting: nothing waited for after a batch's first message
+  opts.max_batch = 1000;
+  Consumer consumer(settings_, opts, handler, registry_);
+  consumer.start();
+  ASSERT_TRUE(wait_for([&] { return handler.applied_count() == 300; }, kDeadline));
+  consumer.stop();
+
+  // Not one message a batch: each batch held what librdkafka had fetched when it began.
+  std::size_t largest = 0;
+  for (const auto& batch : handler.attempts()) largest = std::max(largest, batch.size());
+  EXPECT_GE(largest, 50u);
+  EXPECT_LE(handler.attempts().size(), 30u);
+  // In log order, each message once.
+  const auto applied = handler.applied();
+  for (std::size_t i = 0; i < applied.size(); ++i) EXPECT_EQ(applied[i].offset, static_cast<std::int64_t>(i));
+}
+
 TEST_F(KafkaTest, DeadLetteredEventCarriesTheReasonAndSourceAndCounts) {
   RecordingHandler handler;
   handler.set_hook([&](const std::vector<ConsumedMessage>& batch, DeadLetters& dead) -> Result<void> {

@@ -259,7 +259,9 @@ struct ConsumerOptions {
   std::vector<std::string> topics;
   std::string dead_letter_topic = "jaring.deadletter.v1";
   int max_batch = 2000;
-  std::chrono::milliseconds max_wait{50};        // how long to fill a batch
+  // How long a batch waits for more messages after its first; past it (or with 0) it still takes
+  // what librdkafka has fetched already, up to max_batch.
+  std::chrono::milliseconds max_wait{50};
   std::chrono::milliseconds retry_backoff{500};  // after a failed apply
   int session_timeout_ms = 6000;                 // jaring-devkafka accepts 3000..6000
   // How long one offset commit may wait for the broker. A commit is never waited for past
