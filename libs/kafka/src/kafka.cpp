@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <span>
 #include <stdexcept>
+#include <utility>
 
 #include "jaring/store/outbox.hpp"
 
@@ -855,6 +856,9 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
     std::erase_if(batch, [&](const ConsumedMessage& m) {
       return std::find(list.begin(), list.end(), TopicPartition{m.topic, m.partition}) != list.end();
     });
+    // Not committed from here (this runs inside consume()): the next owner starts from the
+    // handler's own offsets, or reads again what the group's commit is behind by, and dedupes.
+    for (const auto& tp : list) uncommitted.erase(tp);
     if (cooperative) {
       std::vector<RdKafka::TopicPartition*> parts;
       parts.reserve(list.size());
@@ -884,6 +888,8 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
         if (!batch.empty()) {
           process();
           next_lag = Clock::now();
+        } else {
+          commit();  // nothing came for a while: what was applied reaches the group now
         }
         if (Clock::now() >= next_lag) {
           update_lag();
@@ -902,6 +908,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
       }
     }
     batch.clear();
+    commit();  // sent, not waited for (stop() is under way)
     close();
   }
 
@@ -985,18 +992,21 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
       std::unique_lock lock(mutex);
       if (wake.wait_for(lock, options.retry_backoff, [this] { return stopping.load(); })) return;
     }
-    commit();
+    for (const auto& m : batch) {
+      auto& offset = uncommitted[{m.topic, m.partition}];
+      offset = std::max(offset, m.offset + 1);
+    }
+    if (Clock::now() - committed_at >= options.commit_interval) commit();
     std::map<std::string, std::size_t> per_topic;
     for (const auto& m : batch) ++per_topic[m.topic];
     for (const auto& [topic, n] : per_topic) consumed[topic].Increment(static_cast<double>(n));
   }
 
+  // Commits what was applied since the last commit.
   void commit() {
-    std::map<TopicPartition, std::int64_t> next;
-    for (const auto& m : batch) {
-      auto& offset = next[{m.topic, m.partition}];
-      offset = std::max(offset, m.offset + 1);
-    }
+    if (uncommitted.empty()) return;
+    const auto next = std::exchange(uncommitted, {});
+    committed_at = Clock::now();
     for (int attempt = 1; attempt <= 3; ++attempt) {
       const auto err = commit_once(next);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
@@ -1087,6 +1097,9 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
 
   // Poll-thread state (rebalance_cb runs on the poll thread too).
   std::vector<ConsumedMessage> batch;
+  // Offsets applied and not yet committed to the group, and when the last commit was made.
+  std::map<TopicPartition, std::int64_t> uncommitted;
+  Clock::time_point committed_at{};
   std::vector<TopicPartition> assignment;
   std::optional<std::vector<TopicPartition>> pending_assign;
   bool pending_cooperative = false;

@@ -561,6 +561,25 @@ TEST_F(KafkaTest, WithoutAWaitABatchStillTakesEverythingAlreadyFetched) {
   for (std::size_t i = 0; i < applied.size(); ++i) EXPECT_EQ(applied[i].offset, static_cast<std::int64_t>(i));
 }
 
+TEST_F(KafkaTest, BatchesInARowCommitOnceAnIntervalAndWhatWasAppliedIsCommittedWhenNoneFollows) {
+  RecordingHandler handler;
+  auto opts = options({kTestTopic});
+  opts.commit_interval = std::chrono::hours(1);  // only the first batch commits by the interval
+  Consumer consumer(settings_, opts, handler, registry_);
+  consumer.start();
+  ASSERT_TRUE(wait_for([&] { return consumer.assigned(); }, kDeadline));
+
+  Producer producer(settings_, "test", registry_);
+  ASSERT_EQ(producer.produce_and_wait(messages(kTestTopic, 3, "a", 1), 10s), 3u);
+  ASSERT_TRUE(wait_for([&] { return handler.applied_count() == 3; }, kDeadline));
+  ASSERT_EQ(producer.produce_and_wait(messages(kTestTopic, 2, "b", 1), 10s), 2u);
+  ASSERT_TRUE(wait_for([&] { return handler.applied_count() == 5; }, kDeadline));
+  // The second batch came within the interval: its offsets reach the group once nothing follows.
+  EXPECT_TRUE(wait_for([&] { return committed_total(kafka_.bootstrap(), opts.group_id, kTestTopic) == 5; },
+                       kDeadline));
+  consumer.stop();
+}
+
 TEST_F(KafkaTest, DeadLetteredEventCarriesTheReasonAndSourceAndCounts) {
   RecordingHandler handler;
   handler.set_hook([&](const std::vector<ConsumedMessage>& batch, DeadLetters& dead) -> Result<void> {

@@ -268,6 +268,11 @@ struct ConsumerOptions {
   // stop(): with the broker gone, a service still stops within its grace period (a lost commit
   // only means a replay that the handler deduplicates).
   std::chrono::milliseconds commit_timeout{3000};
+  // Applied offsets are committed to the group at most this often while batches follow each
+  // other, and as soon as none comes: every handler keeps its own offsets or dedupes, so the
+  // group's commit only says where to resume (and the lag), and a commit a batch made the
+  // broker answer one request per batch, and the batch after wait for that answer.
+  std::chrono::milliseconds commit_interval{200};
 };
 
 // A group consumer that polls batches, hands them to the handler, and commits the offsets
