@@ -844,6 +844,9 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
   // new cluster, else the log start).
   void reread_from_start() {
     from_start = true;
+    // Positions in the log that is gone: committed now, they would point past the new log's
+    // events (and a handler with no offsets of its own for it would resume there).
+    uncommitted.clear();
     if (assignment.empty()) return;
     pending_assign = assignment;
     pending_cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
@@ -1009,11 +1012,11 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
     committed_at = Clock::now();
     for (int attempt = 1; attempt <= 3; ++attempt) {
       const auto err = commit_once(next);
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR || stopping.load()) break;  // at stop: sent, not waited for
       // The handler's effects are durable; a lost commit only means a replay it deduplicates.
       spdlog::warn("kafka consumer {}: commit attempt {} failed: {}", options.group_id, attempt,
                    rd_kafka_err2str(err));
-      if (attempt == 3 || stopping.load()) break;
+      if (attempt == 3) break;
       std::unique_lock lock(mutex);
       wake.wait_for(lock, options.retry_backoff, [this] { return stopping.load(); });
     }

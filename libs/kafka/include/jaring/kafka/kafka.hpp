@@ -269,18 +269,18 @@ struct ConsumerOptions {
   // only means a replay that the handler deduplicates).
   std::chrono::milliseconds commit_timeout{3000};
   // Applied offsets are committed to the group at most this often while batches follow each
-  // other, and as soon as none comes: every handler keeps its own offsets or dedupes, so the
-  // group's commit only says where to resume (and the lag), and a commit a batch made the
-  // broker answer one request per batch, and the batch after wait for that answer.
+  // other, and as soon as none comes. Every handler keeps its own offsets or dedupes, so the
+  // group's commit only says where to resume when a handler has none: committing after every
+  // batch cost the broker a request a batch, and the next batch waited for its answer.
   std::chrono::milliseconds commit_interval{200};
 };
 
 // A group consumer that polls batches, hands them to the handler, and commits the offsets
-// after the handler returned success. A gap (offset out of range) is an alarm, never a skip.
-// A replaced log (the broker's cluster id changed: the embedded broker restarted and lost its
-// events, or the cluster was rebuilt) is read again from its start: the positions and commits of
-// the old log mean nothing in the new one, and every handler deduplicates what it applied
-// before. Start it once: stop() leaves the group for good.
+// after the handler returned success (at most every commit_interval). A gap (offset out of
+// range) is an alarm, never a skip. A replaced log (the broker's cluster id changed: the
+// embedded broker restarted and lost its events, or the cluster was rebuilt) is read again from
+// its start: the positions and commits of the old log mean nothing in the new one, and every
+// handler deduplicates what it applied before. Start it once: stop() leaves the group for good.
 class Consumer {
  public:
   Consumer(const Settings& settings, ConsumerOptions options, BatchHandler& handler,
