@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -79,6 +82,32 @@ TEST(Sealer, SealedValuesOpenOnlyInTheirOwnContextAndHideTheirBytes) {
   EXPECT_FALSE(sealer.open(altered, "participants.nik:P1"));
   EXPECT_EQ(sealer.open(sealer.seal("", "c"), "c").value(), "") << "an empty value seals too";
   EXPECT_FALSE(Sealer::key_id(nik));
+}
+
+// Nonces come from a pool each thread draws ahead: a forked child must not hand out the nonces
+// its parent hands out next (the same nonce under the same key would reveal both plaintexts).
+TEST(Sealer, AForkedChildDrawsNoncesOfItsOwn) {
+  const Sealer sealer(Keys::generate());
+  // A sealed value starts with a 6-byte header, then its 12-byte nonce.
+  const auto nonce = [](const std::string& sealed) { return sealed.substr(6, 12); };
+  (void)sealer.seal("x", "c");  // this thread's pool is drawn before the fork
+  std::array<int, 2> pipe_fds{};
+  ASSERT_EQ(::pipe(pipe_fds.data()), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const auto n = nonce(sealer.seal("x", "c"));
+    const auto written = ::write(pipe_fds[1], n.data(), n.size());
+    ::_exit(written == static_cast<ssize_t>(n.size()) ? 0 : 1);
+  }
+  ::close(pipe_fds[1]);
+  std::string from_child(12, '\0');
+  ASSERT_EQ(::read(pipe_fds[0], from_child.data(), from_child.size()), 12);
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_NE(from_child, nonce(sealer.seal("x", "c"))) << "the child repeated its parent's next nonce";
 }
 
 TEST(Sealer, AValueUnderAnOlderKeyStillOpensAfterRotationAndAnUnknownKeyIsNamed) {

@@ -92,12 +92,14 @@ Result<void> Contribution::with_book(const std::string& event_id, const std::str
   });
 }
 
-Result<void> Contribution::open_account(const std::string& event_id, const Opening& opening) {
+Result<void> Contribution::open_account(const std::string& /*event_id*/, const Opening& opening) {
   auto book = open_book(opening, opening.registered_on.substr(0, 7));
   if (!book) return fail(book.error());
   return store_.transact([&](Unit& unit) -> Result<void> {
-    if (unit.seen_event(event_id)) return {};
-    // A participant opens one account, whatever the number of events announcing it.
+    // A participant opens one account, whatever the number of events announcing it, and an
+    // account is never removed: the account itself says the event was applied, so its id is not
+    // recorded (a row less per registration). What the opening publishes takes ids derived from
+    // the event's, so it is the same events again if it ever runs twice.
     if (unit.load(opening.participant_id)) return {};
     unit.save(*book);
     return {};

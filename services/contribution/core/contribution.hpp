@@ -63,7 +63,8 @@ class Contribution {
                int billing_chunk = 2000)
       : store_(store), tariffs_(tariffs), settings_(settings), clock_(clock), billing_chunk_(billing_chunk) {}
 
-  // Facts from registration, each applied once per event id.
+  // Facts from registration, each applied once per event id (an opening once per participant,
+  // whatever its event id: the account is the record).
   Result<void> open_account(const std::string& event_id, const Opening& opening);
   Result<void> move_account(const std::string& event_id, const std::string& participant_id,
                             const std::string& to_rw_code);

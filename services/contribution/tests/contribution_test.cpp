@@ -54,6 +54,13 @@ TEST_F(ContributionTest, AnAccountOpensOnceWhateverTheEvents) {
   // Registered, not yet protected: never counted active before the first payment.
   EXPECT_EQ(opened[0].coverage_changed().to_state(), "awaiting");
   EXPECT_EQ(core_->account("p_1")->state, "awaiting");
+  // The account is the record that an opening was applied: no event id is kept for one (a row
+  // per registration in a table that only grows).
+  const auto applied = db_->read([](store::Database& d) {
+    auto s = d.prepare("SELECT count(*) FROM applied_events");
+    return s.step() ? s.column_int(0) : -1;
+  });
+  EXPECT_EQ(applied, 0);
 }
 
 TEST_F(ContributionTest, BillingTwiceForAPeriodBillsOnce) {

@@ -43,11 +43,13 @@ void Projections::fill_from_registration(ProjectionUnit& unit, const Participant
   }
 }
 
-Result<void> Projections::participant_registered(const std::string& event_id,
+Result<void> Projections::participant_registered(const std::string& /*event_id*/,
                                                  const Participant& participant) {
   return store_.transact([&](ProjectionUnit& unit) -> Result<void> {
-    if (unit.seen_event(event_id)) return {};
-    if (!unit.add_participant(participant)) return {};  // announced twice: the first one counts
+    // Announced twice (redelivered, or re-registered after an exit): the first one counts. A
+    // participant's row is never removed, so it is what says the event was applied: the event id
+    // is not recorded (a row less per registration).
+    if (!unit.add_participant(participant)) return {};
     fill_from_registration(unit, participant);
     return {};
   });

@@ -18,6 +18,7 @@ class Projections {
   Projections(Transactions<ProjectionUnit>& store, const Settings& settings, const Clock& clock)
       : store_(store), funds_(settings.low_balance_months, clock), clock_(clock) {}
 
+  // Once per participant, whatever the event id: the participant's row is the record.
   Result<void> participant_registered(const std::string& event_id, const Participant& participant);
   Result<void> participant_updated(const std::string& event_id, const Participant& changes);
   Result<void> participant_moved(const std::string& event_id, const std::string& participant_id,

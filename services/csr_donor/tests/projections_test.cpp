@@ -55,6 +55,18 @@ TEST_F(ProjectionsTest, AClaimPaidCountsOnceForTheSponsorOfTheEventMonth) {
   EXPECT_EQ(fake_.state.applied_events.count("e4"), 0u);
 }
 
+TEST_F(ProjectionsTest, ARegistrationCountsOnceAndKeepsNoEventIdForIt) {
+  ASSERT_TRUE(projections_.participant_registered("e1", worker("p_2")));
+  // Redelivered, or announced again after an exit: the first registration stands.
+  auto again = worker("p_2", 2'000'000);
+  ASSERT_TRUE(projections_.participant_registered("e1", again));
+  ASSERT_TRUE(projections_.participant_registered("e2", again));
+  EXPECT_EQ(fake_.state.participants.at("p_2").income_band, 1'000'000);
+  // The participant's row is the record: no event id is kept for a registration (a row each in
+  // a table that only grows).
+  EXPECT_EQ(fake_.state.applied_events, (std::set<std::string>{}));
+}
+
 TEST_F(ProjectionsTest, ASponsoredBillIsPaidOnceLeftOpenWhenShortAndRefundedWhenRefused) {
   const Billed april{"p_1", kRw, "2026-04", "a_1", kMonth, kMonth};
   ASSERT_EQ(*projections_.contribution_billed("b1", april), BillOutcome::kPaid);

@@ -254,6 +254,8 @@ PreparedBulk Registration::prepare_bulk(const std::vector<RegisterCommand>& comm
   }
   const auto earlier = store_.find_by_idempotency_keys(keys);
   const auto now = format_utc(clock_.now());
+  out.rows.reserve(commands.size());
+  out.row_index.reserve(commands.size());
   for (std::size_t i = 0; i < commands.size(); ++i) {
     if (const auto it = earlier.find(commands[i].idempotency_key); it != earlier.end()) {
       if (auto refused = refusal(admit, it->second)) {
