@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 
 #include <charconv>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -108,23 +109,29 @@ Result<void> Client::ensure_connected() {
   return {};
 }
 
-// Queues `command` on the connection; its reply is read with redisGetReply.
-void Client::append(const Command& command) {
+// Queues one command on the connection; its reply is read with redisGetReply. hiredis copies
+// the parts: they need not outlive the call.
+void Client::append(std::span<const std::string_view> parts) {
   std::vector<const char*> argv;
   std::vector<std::size_t> lens;
-  for (const auto& a : command) {
+  argv.reserve(parts.size());
+  lens.reserve(parts.size());
+  for (const auto& a : parts) {
     argv.push_back(a.data());
     lens.push_back(a.size());
   }
   redisAppendCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lens.data());
 }
 
-Result<std::vector<Reply>> Client::pipeline_locked(const std::vector<Command>& commands) {
-  if (auto ok = ensure_connected(); !ok) return fail(ok.error());
-  for (const auto& command : commands) append(command);
+void Client::append(const Command& command) {
+  const std::vector<std::string_view> parts(command.begin(), command.end());
+  append(parts);
+}
+
+Result<std::vector<Reply>> Client::replies_locked(std::size_t count) {
   std::vector<Reply> replies;
-  replies.reserve(commands.size());
-  for (std::size_t i = 0; i < commands.size(); ++i) {
+  replies.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
     void* raw = nullptr;
     if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
       auto message = fmt::format("redis {}:{}: {}", host_, port_, context_->errstr);
@@ -135,6 +142,12 @@ Result<std::vector<Reply>> Client::pipeline_locked(const std::vector<Command>& c
     freeReplyObject(raw);
   }
   return replies;
+}
+
+Result<std::vector<Reply>> Client::pipeline_locked(const std::vector<Command>& commands) {
+  if (auto ok = ensure_connected(); !ok) return fail(ok.error());
+  for (const auto& command : commands) append(command);
+  return replies_locked(commands.size());
 }
 
 Result<std::vector<Reply>> Client::pipeline(const std::vector<Command>& commands) {
@@ -150,6 +163,13 @@ Result<Reply> Client::command(const Command& args) {
 
 Result<Reply> Client::eval(const std::string& script, const std::vector<std::string>& keys,
                            const std::vector<std::string>& args) {
+  const std::vector<std::string_view> key_views(keys.begin(), keys.end());
+  const std::vector<std::string_view> arg_views(args.begin(), args.end());
+  return eval(script, key_views, arg_views);
+}
+
+Result<Reply> Client::eval(const std::string& script, std::span<const std::string_view> keys,
+                           std::span<const std::string_view> args) {
   std::lock_guard lock(mutex_);
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (script_sha_source_ != script || script_sha_.empty()) {
@@ -160,10 +180,14 @@ Result<Reply> Client::eval(const std::string& script, const std::vector<std::str
       script_sha_ = loaded->front().str;
       script_sha_source_ = script;
     }
-    Command cmd{"EVALSHA", script_sha_, std::to_string(keys.size())};
-    cmd.insert(cmd.end(), keys.begin(), keys.end());
-    cmd.insert(cmd.end(), args.begin(), args.end());
-    auto replies = pipeline_locked({cmd});
+    if (auto ok = ensure_connected(); !ok) return fail(ok.error());
+    const auto key_count = std::to_string(keys.size());
+    std::vector<std::string_view> parts{"EVALSHA", script_sha_, key_count};
+    parts.reserve(parts.size() + keys.size() + args.size());
+    parts.insert(parts.end(), keys.begin(), keys.end());
+    parts.insert(parts.end(), args.begin(), args.end());
+    append(parts);
+    auto replies = replies_locked(1);
     if (!replies) return fail(replies.error());
     auto& reply = replies->front();
     if (reply.is_error() && reply.str.starts_with("NOSCRIPT")) {

@@ -1,6 +1,7 @@
 #include "redis_counters.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -171,26 +172,33 @@ Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& cha
                                         const std::map<std::string, std::int64_t>& next_offsets,
                                         const std::string& cluster) {
   const auto ttl = std::max<std::int64_t>(dedupe_ttl_.count(), 1);
-  std::vector<std::string> args{prefix_, std::to_string(ttl),          require_generation_ ? "1" : "0",
-                                cluster, std::to_string(now_() / ttl), std::to_string(next_offsets.size())};
+  // The arguments refer to the changes where they are; the numbers written out live in `owned`
+  // (a deque: adding one moves none of the others).
+  std::deque<std::string> owned;
+  const auto number = [&owned](std::int64_t n) -> std::string_view {
+    return owned.emplace_back(std::to_string(n));
+  };
+  std::vector<std::string_view> args{
+      prefix_, number(ttl),          require_generation_ ? "1" : "0",
+      cluster, number(now_() / ttl), number(static_cast<std::int64_t>(next_offsets.size()))};
   for (const auto& [partition, next] : next_offsets) {
     args.push_back(partition);
-    args.push_back(std::to_string(next));
+    args.push_back(number(next));
   }
-  args.push_back(std::to_string(changes.size()));
+  args.push_back(number(static_cast<std::int64_t>(changes.size())));
   for (const auto& c : changes) {
     args.push_back(c.partition);
-    args.push_back(std::to_string(c.offset));
+    args.push_back(number(c.offset));
     args.push_back(c.change.event_id);
-    args.push_back(std::to_string(seen_bucket(c.change.event_id)));
-    args.push_back(std::to_string(c.change.ops.size()));
+    args.push_back(number(seen_bucket(c.change.event_id)));
+    args.push_back(number(static_cast<std::int64_t>(c.change.ops.size())));
     for (const auto& op : c.change.ops) {
       args.push_back(op.kind == CounterOp::Kind::kDeclareRw ? "declare"
                      : op.kind == CounterOp::Kind::kSet     ? "set"
                                                             : "incr");
       args.push_back(op.rw_code);
       args.push_back(op.field);
-      args.push_back(std::to_string(op.amount));
+      args.push_back(number(op.amount));
     }
   }
   auto reply = redis_.eval(kApplyScript, {}, args);
