@@ -4,7 +4,7 @@ namespace jaring::store {
 
 bool first_application(Database& db, std::string_view event_id) {
   db.prepare("INSERT INTO applied_events (event_id) VALUES (?) ON CONFLICT DO NOTHING")
-      .bind(1, event_id)
+      .bind_unowned(1, event_id)
       .run();
   return db.changes() == 1;
 }

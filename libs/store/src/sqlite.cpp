@@ -125,15 +125,17 @@ Statement& Statement::operator=(Statement&& other) noexcept {
 // --- StatementCache ---
 
 StatementCache::~StatementCache() {
-  for (auto& [_, stmt] : idle_) sqlite3_finalize(stmt);
+  for (auto& [_, stmts] : idle_)
+    for (auto* stmt : stmts) sqlite3_finalize(stmt);
 }
 
 sqlite3_stmt* StatementCache::take(std::string_view sql) {
   std::lock_guard lock(mutex_);
-  const auto it = idle_.find(std::string(sql));
-  if (it == idle_.end()) return nullptr;
-  auto* stmt = it->second;
-  idle_.erase(it);
+  const auto it = idle_.find(sql);
+  if (it == idle_.end() || it->second.empty()) return nullptr;
+  auto* stmt = it->second.back();
+  it->second.pop_back();
+  --idle_count_;
   return stmt;
 }
 
@@ -142,8 +144,18 @@ void StatementCache::give_back(sqlite3_stmt* stmt) noexcept {
   sqlite3_clear_bindings(stmt);
   try {
     std::lock_guard lock(mutex_);
-    if (idle_.size() < kMaxStatements) {
-      idle_.emplace(sqlite3_sql(stmt), stmt);
+    if (idle_count_ < kMaxStatements) {
+      const std::string_view sql = sqlite3_sql(stmt);
+      auto it = idle_.find(sql);
+      if (it == idle_.end()) {
+        // Texts whose statements are all in use (or gone) keep their slot, until there are many:
+        // SQL with a list of placeholders has a text per length.
+        if (idle_.size() >= 2 * kMaxStatements)
+          std::erase_if(idle_, [](const auto& e) { return e.second.empty(); });
+        it = idle_.emplace(std::string(sql), std::vector<sqlite3_stmt*>{}).first;
+      }
+      it->second.push_back(stmt);
+      ++idle_count_;
       return;
     }
   } catch (...) {  // out of memory: finalize instead of keeping it

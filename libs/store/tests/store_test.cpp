@@ -650,6 +650,29 @@ TEST_F(StoreTest, ReusedStatementsStartWithoutOldBindingsOrRows) {
   });
 }
 
+// SQL with a list of placeholders has a text per length: the cache keeps a bounded number of
+// texts, and a statement in use while its text's slot is swept away still goes back and serves.
+TEST_F(StoreTest, ManySqlTextsLeaveTheStatementCacheServing) {
+  auto db = Database::open(
+      path_, {{1, "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER); INSERT INTO kv VALUES ('a', 1);"}});
+  db->read([](Database& d) {
+    const char* sql = "SELECT v FROM kv WHERE k = ?";
+    auto held = d.prepare(sql);
+    for (int n = 1; n <= 1200; ++n) {
+      auto s = d.prepare(fmt::format("SELECT count(*) FROM kv WHERE k IN ({})",
+                                     placeholders(static_cast<std::size_t>(n % 600 + 1))));
+      ASSERT_TRUE(s.step());
+      EXPECT_EQ(s.column_int(0), 0);
+    }
+    ASSERT_TRUE(held.bind(1, "a").step());
+    EXPECT_EQ(held.column_int(0), 1);
+    held = d.prepare("SELECT 1");  // the first statement goes back
+    auto again = d.prepare(sql);
+    ASSERT_TRUE(again.bind(1, "a").step());
+    EXPECT_EQ(again.column_int(0), 1);
+  });
+}
+
 TEST_F(StoreTest, ConcurrentWritersLoseNothing) {
   auto migrations = logging_migrations(3);
   migrations.push_back(outbox_migration(4));

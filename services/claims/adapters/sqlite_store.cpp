@@ -240,17 +240,19 @@ class SqliteUnit final : public Unit {
   std::optional<Participant> participant(const std::string& id) override { return participant_of(db_, id); }
 
   void save_participant(const Participant& p) override {
-    db_.prepare(fmt::format("INSERT OR REPLACE INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            kParticipantColumns))
-        .bind(1, p.participant_id)
-        .bind(2, p.rw_code)
-        .bind(3, p.branch_code)
-        .bind(4, p.category)
-        .bind(5, p.agent_id)
+    // A write per registration: the SQL made once, the fields bound where they are.
+    static const auto kSave = fmt::format(
+        "INSERT OR REPLACE INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", kParticipantColumns);
+    db_.prepare(kSave)
+        .bind_unowned(1, p.participant_id)
+        .bind_unowned(2, p.rw_code)
+        .bind_unowned(3, p.branch_code)
+        .bind_unowned(4, p.category)
+        .bind_unowned(5, p.agent_id)
         .bind(6, p.income_band)
-        .bind(7, p.registered_on)
-        .bind(8, p.exit_reason)
-        .bind(9, p.exit_date)
+        .bind_unowned(7, p.registered_on)
+        .bind_unowned(8, p.exit_reason)
+        .bind_unowned(9, p.exit_date)
         .run();
   }
 

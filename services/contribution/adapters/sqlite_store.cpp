@@ -336,22 +336,23 @@ class SqliteUnit final : public Unit {
         "last_billed = ?15, covered_through = ?16, months_unpaid = ?17, outstanding = ?18, credit = ?19 "
         "WHERE participant_id = ?1";
     auto s = sql_.get(is_new ? std::string_view(kInsert) : kUpdate);
-    s.bind(1, a.participant_id)
-        .bind(2, a.rw_code)
-        .bind(3, a.agent_id)
-        .bind(4, a.branch_code)
-        .bind(5, a.terms.category)
-        .bind(6, a.terms.payer)
-        .bind(7, a.terms.programs)
+    // A write per registration and per bill: the fields are bound where they are.
+    s.bind_unowned(1, a.participant_id)
+        .bind_unowned(2, a.rw_code)
+        .bind_unowned(3, a.agent_id)
+        .bind_unowned(4, a.branch_code)
+        .bind_unowned(5, a.terms.category)
+        .bind_unowned(6, a.terms.payer)
+        .bind_unowned(7, a.terms.programs)
         .bind(8, a.terms.income_band)
         .bind(9, a.first_period.index());
     bind_period(s, 10, a.last_period);
-    s.bind(11, a.end_date).bind(12, a.state).bind(13, a.closed_reason);
+    s.bind_unowned(11, a.end_date).bind_unowned(12, a.state).bind_unowned(13, a.closed_reason);
     bind_period(s, 14, a.max_period);
     bind_period(s, 15, a.last_billed);
     bind_period(s, 16, a.covered_through);
     s.bind(17, a.months_unpaid).bind(18, a.outstanding).bind(19, a.credit);
-    if (is_new) s.bind(20, a.opened_at).bind(21, a.opened_month);
+    if (is_new) s.bind_unowned(20, a.opened_at).bind_unowned(21, a.opened_month);
     s.run();
   }
 

@@ -569,14 +569,14 @@ class SqliteUnit final : public Unit {
   void write_participant(const Participant& p, std::string_view on_conflict) {
     sql(fmt::format("INSERT INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) {}", kParticipantColumns,
                     on_conflict))
-        .bind(1, p.id)
-        .bind(2, p.rw_code)
-        .bind(3, p.category)
-        .bind(4, p.payer)
-        .bind(5, p.programs)
+        .bind_unowned(1, p.id)
+        .bind_unowned(2, p.rw_code)
+        .bind_unowned(3, p.category)
+        .bind_unowned(4, p.payer)
+        .bind_unowned(5, p.programs)
         .bind(6, p.income_band)
         .bind(7, p.active ? 1 : 0)
-        .bind(8, p.exit_date)
+        .bind_unowned(8, p.exit_date)
         .run();
   }
   template <typename Bind>

@@ -79,8 +79,16 @@ class StatementCache {
 
  private:
   static constexpr std::size_t kMaxStatements = 256;
+  // Statements by SQL text, looked up as a string_view: a statement taken and given back
+  // allocates nothing once its text has a slot (it was a copy of the text each way, several times
+  // an event). At most 2 x kMaxStatements slots are kept.
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view sql) const noexcept { return std::hash<std::string_view>{}(sql); }
+  };
   std::mutex mutex_;
-  std::unordered_multimap<std::string, sqlite3_stmt*> idle_;
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>, SqlHash, std::equal_to<>> idle_;
+  std::size_t idle_count_ = 0;  // statements in idle_, at most kMaxStatements
 };
 
 // Raised by the store for failures that are not the caller's fault (disk full, corrupt file);
