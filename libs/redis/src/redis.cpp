@@ -10,6 +10,21 @@
 namespace jaring::redis {
 namespace {
 
+// Queues one command (its parts: strings or string_views) on the connection; its reply is read
+// with redisGetReply. hiredis copies the parts: they need not outlive the call.
+template <typename Parts>
+void queue(redisContext* context, const Parts& parts) {
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lens;
+  argv.reserve(parts.size());
+  lens.reserve(parts.size());
+  for (const auto& a : parts) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  redisAppendCommandArgv(context, static_cast<int>(argv.size()), argv.data(), lens.data());
+}
+
 Reply copy(const redisReply* r) {
   Reply out;
   switch (r->type) {
@@ -83,7 +98,7 @@ Result<void> Client::ensure_connected() {
     handshake.push_back(std::move(auth));
   }
   handshake.push_back({"PING"});
-  for (const auto& command : handshake) append(command);
+  for (const auto& command : handshake) queue(context_, command);
   for (const auto& command : handshake) {
     void* raw = nullptr;
     if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
@@ -109,25 +124,6 @@ Result<void> Client::ensure_connected() {
   return {};
 }
 
-// Queues one command on the connection; its reply is read with redisGetReply. hiredis copies
-// the parts: they need not outlive the call.
-void Client::append(std::span<const std::string_view> parts) {
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lens;
-  argv.reserve(parts.size());
-  lens.reserve(parts.size());
-  for (const auto& a : parts) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  redisAppendCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lens.data());
-}
-
-void Client::append(const Command& command) {
-  const std::vector<std::string_view> parts(command.begin(), command.end());
-  append(parts);
-}
-
 Result<std::vector<Reply>> Client::replies_locked(std::size_t count) {
   std::vector<Reply> replies;
   replies.reserve(count);
@@ -146,7 +142,7 @@ Result<std::vector<Reply>> Client::replies_locked(std::size_t count) {
 
 Result<std::vector<Reply>> Client::pipeline_locked(const std::vector<Command>& commands) {
   if (auto ok = ensure_connected(); !ok) return fail(ok.error());
-  for (const auto& command : commands) append(command);
+  for (const auto& command : commands) queue(context_, command);
   return replies_locked(commands.size());
 }
 
@@ -186,7 +182,7 @@ Result<Reply> Client::eval(const std::string& script, std::span<const std::strin
     parts.reserve(parts.size() + keys.size() + args.size());
     parts.insert(parts.end(), keys.begin(), keys.end());
     parts.insert(parts.end(), args.begin(), args.end());
-    append(parts);
+    queue(context_, parts);
     auto replies = replies_locked(1);
     if (!replies) return fail(replies.error());
     auto& reply = replies->front();

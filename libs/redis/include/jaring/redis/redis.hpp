@@ -65,8 +65,6 @@ class Client {
 
  private:
   Result<void> ensure_connected();
-  void append(std::span<const std::string_view> parts);
-  void append(const Command& command);
   // The replies of the next `count` commands queued.
   Result<std::vector<Reply>> replies_locked(std::size_t count);
   Result<std::vector<Reply>> pipeline_locked(const std::vector<Command>& commands);
