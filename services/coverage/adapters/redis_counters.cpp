@@ -1,17 +1,24 @@
 #include "redis_counters.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <deque>
 #include <string_view>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
 namespace jaring::coverage {
 namespace {
 
-// ARGV: base prefix, ttl, require_generation (1/0), cluster, window, n_partitions,
-//       (partition, next_offset) x n, n_events, then per event: partition, offset, event_id,
-//       bucket, n_ops, (kind, rw, field, amount) x n_ops.
+// ARGV: base prefix, ttl, require_generation (1/0), cluster, n_partitions,
+//       (partition, next_offset) x n, n_lists, then per list of changes: n_ops,
+//       (kind, rw, field, amount) x n_ops, then n_events, and per event: partition, offset,
+//       seen hash, seen field, its list of changes (1-based; seen hash and field empty: an event
+//       without an id, applied whenever its offset is new). Events that make the same changes
+//       (registrations in one RW) share a list: an event costs the script a few values, not four
+//       per change.
 // Returns {applied, skipped}, {-1, 0} while a rebuild holds the pause key, {-2, 0} when a
 // generation is required and Redis holds none, or {-3, 0} when the offsets stored are of another
 // log than the batch's (the broker's cluster id differs: nothing applied in any of these cases).
@@ -30,16 +37,7 @@ if ARGV[4] ~= '' then
   if cluster and cluster ~= ARGV[4] then return {-3, 0} end
   if not cluster then redis.call('SET', base .. 'cluster', ARGV[4]) end
 end
-local window = tonumber(ARGV[5])
-local seen_now, seen_before = base .. 'seen:' .. window .. ':', base .. 'seen:' .. (window - 1) .. ':'
--- Remembers the id in this window's bucket; false when this window or the last one has it.
-local function first_sighting(event_id, bucket)
-  if redis.call('HEXISTS', seen_before .. bucket, event_id) == 1 then return false end
-  local key = seen_now .. bucket
-  if redis.call('HSETNX', key, event_id, '') == 0 then return false end
-  if redis.call('HLEN', key) == 1 then redis.call('EXPIRE', key, 2 * ttl) end
-  return true
-end
+local seen = base .. 'seen:'
 local offsets_key = prefix .. 'offsets'
 local stored = {}
 local function stored_of(partition)
@@ -67,37 +65,120 @@ local function change(kind, rw, field, amount)
     hash.order[#hash.order + 1] = field
   end
   if kind == 'incr' then
-    f.value = f.value + tonumber(amount)
+    f.value = f.value + amount
   else  -- a value set replaces what came before it; later increments add to it
-    f.set, f.value = true, tonumber(amount)
+    f.set, f.value = true, amount
   end
 end
-local i = 6
+local i = 5
 local ends = {}
 for _ = 1, tonumber(ARGV[i]) do
   ends[#ends + 1] = {ARGV[i + 1], tonumber(ARGV[i + 2])}
   i = i + 2
 end
 i = i + 1
+-- The lists of changes: where each starts, its length, and whether it only increments (then n
+-- events making it add up to one change of n times the amounts).
+local list_at, list_length, increments_only = {}, {}, {}
+local n_lists = tonumber(ARGV[i])
+i = i + 1
+for l = 1, n_lists do
+  local n_ops = tonumber(ARGV[i])
+  list_at[l], list_length[l], increments_only[l] = i + 1, n_ops, true
+  for op = 0, n_ops - 1 do
+    if ARGV[i + 1 + 4 * op] ~= 'incr' then increments_only[l] = false end
+  end
+  i = i + 1 + 4 * n_ops
+end
+local function make(l, count)
+  for op = 0, list_length[l] - 1 do
+    local at = list_at[l] + 4 * op
+    local kind = ARGV[at]
+    local amount = tonumber(ARGV[at + 3])
+    if kind == 'incr' then amount = amount * count end
+    change(kind, ARGV[at + 1], ARGV[at + 2], amount)
+  end
+end
 local n_events = tonumber(ARGV[i])
 i = i + 1
-local applied, skipped = 0, 0
-for _ = 1, n_events do
-  local partition, offset, event_id, bucket = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
-  local n_ops = tonumber(ARGV[i + 4])
+-- The events whose offsets are new, and the ids to look for in each seen hash: one HMGET a hash.
+local fresh, hash_of, field_of, list_of = {}, {}, {}, {}
+-- Lists by seen hash, and the hashes in the order first met.
+local asked, asked_order, added, added_order = {}, {}, {}, {}
+local function list_in(lists, order, hash)
+  local list = lists[hash]
+  if not list then
+    list = {}
+    lists[hash] = list
+    order[#order + 1] = hash
+  end
+  return list
+end
+for e = 1, n_events do
+  local hash, field = ARGV[i + 2], ARGV[i + 3]
+  fresh[e] = tonumber(ARGV[i + 1]) >= stored_of(ARGV[i])
+  hash_of[e], field_of[e], list_of[e] = hash, field, tonumber(ARGV[i + 4])
+  if fresh[e] and hash ~= '' then
+    local list = list_in(asked, asked_order, hash)
+    list[#list + 1] = field
+  end
   i = i + 5
-  local fresh = offset >= stored_of(partition)
-  if fresh and event_id ~= '' then fresh = first_sighting(event_id, bucket) end
-  if fresh then
-    for op = 0, n_ops - 1 do
-      local at = i + 4 * op
-      change(ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3])
+end
+-- unpack() puts a list on Lua's stack, which holds about 8,000 values: at most 1,000 at a time.
+local function in_chunks(list, fn)
+  for from = 1, #list, 1000 do fn(from, unpack(list, from, math.min(from + 999, #list))) end
+end
+local known = {}
+for _, hash in ipairs(asked_order) do
+  local list, have = asked[hash], {}
+  known[hash] = have
+  in_chunks(list, function(from, ...)
+    local got = redis.call('HMGET', seen .. hash, ...)
+    for k = 1, #got do
+      if got[k] then have[list[from + k - 1]] = true end
+    end
+  end)
+end
+-- An id seen before, or earlier in this batch, is skipped. Lists that only increment are counted,
+-- and made once each (times their count) before a list that sets a value, and at the end.
+local applied, skipped = 0, 0
+local times, times_order = {}, {}
+local function make_counted()
+  for _, l in ipairs(times_order) do make(l, times[l]) end
+  times, times_order = {}, {}
+end
+for e = 1, n_events do
+  local apply, hash = fresh[e], hash_of[e]
+  if apply and hash ~= '' then
+    local have, field = known[hash], field_of[e]
+    if have[field] then
+      apply = false
+    else
+      have[field] = true
+      local list = list_in(added, added_order, hash)
+      list[#list + 1] = field
+      list[#list + 1] = ''
+    end
+  end
+  if apply then
+    local l = list_of[e]
+    if increments_only[l] then
+      if not times[l] then times_order[#times_order + 1] = l end
+      times[l] = (times[l] or 0) + 1
+    else
+      make_counted()
+      make(l, 1)
     end
     applied = applied + 1
   else
     skipped = skipped + 1
   end
-  i = i + 4 * n_ops
+end
+make_counted()
+for _, hash in ipairs(added_order) do
+  local key = seen .. hash
+  in_chunks(added[hash], function(_, ...) redis.call('HSET', key, ...) end)
+  redis.call('EXPIRE', key, ttl)
 end
 for _, rw in ipairs(hash_order) do
   local key, hash = prefix .. 'rw:' .. rw, hashes[rw]
@@ -130,18 +211,61 @@ redis.call('DEL', base .. 'paused')
 return 1
 )lua";
 
-// Spreads event ids over kSeenBuckets hashes per window. FNV-1a, not std::hash: every
-// instance and every release must put one id in the same bucket.
-std::uint32_t seen_bucket(std::string_view event_id) {
+// FNV-1a, not std::hash: every instance and every release must put one id in the same hash.
+std::uint32_t fnv1a(std::string_view text) {
   constexpr std::uint64_t kOffsetBasis = 14695981039346656037ULL;
   constexpr std::uint64_t kPrime = 1099511628211ULL;
   std::uint64_t hash = kOffsetBasis;
-  for (const char c : event_id) {
+  for (const char c : text) {
     hash ^= static_cast<unsigned char>(c);
     hash *= kPrime;
   }
-  return static_cast<std::uint32_t>(hash % RedisCounters::kSeenBuckets);
+  return static_cast<std::uint32_t>(hash);
 }
+
+// Where an event id is remembered (see the header): the seen hash's name after "seen:", and
+// the field. Jaring's ids are "e_", 12 hex digits of milliseconds, then 20 hex digits of random
+// bits or digest (common/ids.cpp, events/envelope.cpp).
+struct SeenSlot {
+  std::string hash;
+  std::string_view field;
+};
+SeenSlot seen_slot(std::string_view event_id) {
+  constexpr std::size_t kTimeDigits = 12;
+  constexpr std::size_t kTailDigits = 20;
+  constexpr std::string_view kPrefix = "e_";
+  const auto slot = fnv1a(event_id);
+  std::uint64_t ms = 0;
+  if (event_id.size() == kPrefix.size() + kTimeDigits + kTailDigits && event_id.starts_with(kPrefix)) {
+    const auto time = event_id.substr(kPrefix.size(), kTimeDigits);
+    const auto [end, error] = std::from_chars(time.data(), time.data() + time.size(), ms, 16);
+    if (error == std::errc{} && end == time.data() + time.size() &&
+        std::all_of(event_id.begin() + kPrefix.size(), event_id.end(),
+                    [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; })) {
+      return {fmt::format("{}:{}", ms / 1000, slot % RedisCounters::kSeenSlots),
+              event_id.substr(event_id.size() - kTailDigits)};
+    }
+  }
+  return {fmt::format("id:{}", slot % RedisCounters::kForeignSlots), event_id};
+}
+
+// Lists of changes by value, for the script's arguments.
+struct OpsHash {
+  std::size_t operator()(const std::vector<CounterOp>* ops) const noexcept {
+    std::size_t hash = ops->size();
+    for (const auto& op : *ops) {
+      hash = hash * 31 + std::hash<std::string_view>{}(op.rw_code);
+      hash = hash * 31 + std::hash<std::string_view>{}(op.field);
+      hash = hash * 31 + std::hash<std::int64_t>{}(op.amount) + static_cast<std::size_t>(op.kind);
+    }
+    return hash;
+  }
+};
+struct OpsEqual {
+  bool operator()(const std::vector<CounterOp>* a, const std::vector<CounterOp>* b) const noexcept {
+    return *a == *b;
+  }
+};
 
 std::optional<RwCoverage> parse_rw(const std::string& rw_code, const redis::Reply& hash) {
   if (hash.elements.empty()) return std::nullopt;
@@ -178,21 +302,26 @@ Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& cha
   const auto number = [&owned](std::int64_t n) -> std::string_view {
     return owned.emplace_back(std::to_string(n));
   };
-  std::vector<std::string_view> args{
-      prefix_, number(ttl),          require_generation_ ? "1" : "0",
-      cluster, number(now_() / ttl), number(static_cast<std::int64_t>(next_offsets.size()))};
+  std::vector<std::string_view> args{prefix_, number(ttl), require_generation_ ? "1" : "0", cluster,
+                                     number(static_cast<std::int64_t>(next_offsets.size()))};
   for (const auto& [partition, next] : next_offsets) {
     args.push_back(partition);
     args.push_back(number(next));
   }
-  args.push_back(number(static_cast<std::int64_t>(changes.size())));
+  // Each distinct list of changes once, in the order first met; events refer to theirs.
+  std::unordered_map<const std::vector<CounterOp>*, std::int64_t, OpsHash, OpsEqual> lists;
+  std::vector<std::int64_t> list_of;
+  list_of.reserve(changes.size());
+  std::vector<const std::vector<CounterOp>*> distinct;
   for (const auto& c : changes) {
-    args.push_back(c.partition);
-    args.push_back(number(c.offset));
-    args.push_back(c.change.event_id);
-    args.push_back(number(seen_bucket(c.change.event_id)));
-    args.push_back(number(static_cast<std::int64_t>(c.change.ops.size())));
-    for (const auto& op : c.change.ops) {
+    const auto [at, added] = lists.try_emplace(&c.change.ops, static_cast<std::int64_t>(distinct.size()) + 1);
+    if (added) distinct.push_back(&c.change.ops);
+    list_of.push_back(at->second);
+  }
+  args.push_back(number(static_cast<std::int64_t>(distinct.size())));
+  for (const auto* ops : distinct) {
+    args.push_back(number(static_cast<std::int64_t>(ops->size())));
+    for (const auto& op : *ops) {
       args.push_back(op.kind == CounterOp::Kind::kDeclareRw ? "declare"
                      : op.kind == CounterOp::Kind::kSet     ? "set"
                                                             : "incr");
@@ -200,6 +329,21 @@ Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& cha
       args.push_back(op.field);
       args.push_back(number(op.amount));
     }
+  }
+  args.push_back(number(static_cast<std::int64_t>(changes.size())));
+  for (std::size_t e = 0; e < changes.size(); ++e) {
+    const auto& c = changes[e];
+    args.push_back(c.partition);
+    args.push_back(number(c.offset));
+    if (c.change.event_id.empty()) {
+      args.emplace_back();
+      args.emplace_back();
+    } else {
+      auto [hash, field] = seen_slot(c.change.event_id);
+      args.push_back(owned.emplace_back(std::move(hash)));
+      args.push_back(field);
+    }
+    args.push_back(number(list_of[e]));
   }
   auto reply = redis_.eval(kApplyScript, {}, args);
   if (!reply) return fail(reply.error());

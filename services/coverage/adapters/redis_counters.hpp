@@ -9,12 +9,18 @@
 //                         (a restart without persistence, FLUSHALL, an eviction), which the
 //                         service detects and repairs (adapters/recovery.hpp)
 //   paused                present while a rebuild runs: the apply script refuses batches
-//   seen:<window>:<bucket> hash: the event ids first seen in a window of `dedupe_ttl`
-//                         (unix seconds / ttl), spread over kSeenBuckets buckets by a hash of
-//                         the id; a window's buckets expire 2 x ttl after they were created,
-//                         so an id is remembered for at least one ttl. Small hashes are stored
-//                         compactly by Redis: about 45 bytes an id instead of about 150 for a
-//                         key of its own (a million registrations make two million events)
+//   seen:<second>:<slot>  hash: the ids of events applied, under the second their id was made
+//                         in (Jaring's event ids begin with their time in milliseconds, and an
+//                         id derived from a consumed event's keeps that event's time) and one of
+//                         kSeenSlots slots by a hash of the id; the field is the id's 80 random
+//                         bits (its last 20 hex digits). A batch's events were made in a second or
+//                         two, so the script reads and writes a few hundred of these hashes a
+//                         batch (one HMGET, one HSET and one EXPIRE each), not three calls an
+//                         event. Each expires `dedupe_ttl` after the last id was added to it, so
+//                         an id is remembered for at least that long. Small hashes are stored
+//                         compactly by Redis (about 28 bytes an id; a million registrations make
+//                         two million events)
+//   seen:id:<slot>        the same for ids of another form (one of kForeignSlots slots), whole
 // and under the data prefix: the prefix itself before any rebuild, "<prefix>g<N>:" after one:
 //   rw:<rw code>          hash: kelurahan, target, active_rw and one field per counter
 //   kel:<kelurahan>:rws   set of the RW codes of a kelurahan
@@ -26,7 +32,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -52,20 +57,19 @@ class RedisCounters final : public CounterReader {
  public:
   // `require_generation`: the service's mode, where a batch applies only under a generation
   // marker, so that a Redis that lost its state is never counted into from scratch.
-  // `now` gives the wall clock's unix seconds, which choose the window event ids are
-  // remembered in (tests move it).
-  using UnixSeconds = std::function<std::int64_t()>;
   RedisCounters(redis::Client& redis, std::string prefix, std::chrono::seconds dedupe_ttl,
-                bool require_generation = false, UnixSeconds now = system_seconds)
+                bool require_generation = false)
       : redis_(redis),
         prefix_(std::move(prefix)),
         dedupe_ttl_(dedupe_ttl),
-        require_generation_(require_generation),
-        now_(std::move(now)) {}
+        require_generation_(require_generation) {}
 
-  // At 128 ids or fewer a bucket stays a compact listpack (Redis's default
-  // hash-max-listpack-entries): up to about 8 million events in a window.
-  static constexpr std::uint32_t kSeenBuckets = 65536;
+  // At 128 ids or fewer a hash stays a compact listpack (Redis's default
+  // hash-max-listpack-entries): up to 32,768 ids made in one second, 16,000 registrations a
+  // second (each makes two events coverage counts). Fewer slots make longer hashes, which Redis
+  // searches from one end; more make more calls a batch.
+  static constexpr std::uint32_t kSeenSlots = 256;
+  static constexpr std::uint32_t kForeignSlots = 65536;
 
   // Applies `changes` (in partition order) and moves each partition of `next_offsets` forward.
   // UNAVAILABLE while a rebuild pauses counting, (require_generation) while Redis holds no
@@ -111,13 +115,6 @@ class RedisCounters final : public CounterReader {
   std::string prefix_;
   std::chrono::seconds dedupe_ttl_;
   bool require_generation_ = false;
-  UnixSeconds now_;
-
-  static std::int64_t system_seconds() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
 };
 
 }  // namespace jaring::coverage

@@ -92,6 +92,7 @@ struct CounterOp {
   std::string rw_code;
   std::string field;        // kIncrement / kSet: which field
   std::int64_t amount = 0;  // kIncrement: by how much; kSet: the value; kDeclareRw: the target
+  bool operator==(const CounterOp&) const = default;
 };
 
 // The changes one event makes, applied all or nothing, at most once per event id.

@@ -1,6 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+
 #include "adapters/redis_counters.hpp"
+#include "jaring/common/ids.hpp"
 #include "jaring/testing/fixtures.hpp"
 
 namespace jaring::coverage {
@@ -60,29 +66,100 @@ TEST_F(RedisCountersTest, ARepublishedEventIdIsSkippedAtANewOffset) {
   EXPECT_EQ(registered(), 1);
 }
 
-TEST_F(RedisCountersTest, AnEventIdIsRememberedForAtLeastTheDedupeTtl) {
-  std::int64_t now = 7200;  // the start of window 2 of a one-hour ttl
-  RedisCounters counters(client_, "t:", std::chrono::seconds(3600), false, [&now] { return now; });
-  ASSERT_TRUE(counters.apply({registration(0, "same")}, {{kPartition, 1}}));
-  now = 3 * 3600 - 1;  // the next window: the id was seen in the last one
-  auto again = counters.apply({registration(5, "same")}, {{kPartition, 6}});
-  ASSERT_TRUE(again);
-  EXPECT_EQ(again->skipped, 1);
-  now = std::int64_t{4} * 3600;  // two windows on (more than a ttl later): forgotten
-  auto later = counters.apply({registration(9, "same")}, {{kPartition, 10}});
-  ASSERT_TRUE(later);
-  EXPECT_EQ(later->applied, 1);
-  EXPECT_EQ(registered(), 2);
-  // The ids live in a window's buckets, which expire by themselves after two ttl.
+// An id as Jaring makes them (common/ids.cpp): "e_", milliseconds, 20 hex digits of random bits.
+std::string id_made_at(std::int64_t ms, std::uint64_t random) {
+  return fmt::format("e_{:012x}{:04x}{:016x}", ms, random >> 48U, random * 0x9e3779b97f4a7c15ULL);
+}
+
+TEST_F(RedisCountersTest, AnEventIdIsRememberedForTheDedupeTtlAfterItsHashWasLastWritten) {
+  const auto id = new_id("e_");
+  ASSERT_TRUE(counters_.apply({registration(0, id)}, {{kPartition, 1}}));
   auto keys = client_.command({"KEYS", "t:seen:*"});
   ASSERT_TRUE(keys);
-  ASSERT_EQ(keys->elements.size(), 2u);
-  for (const auto& key : keys->elements) {
-    auto ttl = client_.command({"TTL", key.str});
-    ASSERT_TRUE(ttl);
-    EXPECT_GT(ttl->as_int(), 3600) << key.str;
-    EXPECT_LE(ttl->as_int(), 7200) << key.str;
+  ASSERT_EQ(keys->elements.size(), 1u);
+  const auto key = keys->elements[0].str;
+  // Under the second the id was made in; the field is its random part.
+  const auto ms = std::stoll(id.substr(2, 12), nullptr, 16);
+  EXPECT_TRUE(key.starts_with(fmt::format("t:seen:{}:", ms / 1000))) << key;
+  auto fields = client_.command({"HKEYS", key});
+  ASSERT_TRUE(fields);
+  ASSERT_EQ(fields->elements.size(), 1u);
+  EXPECT_EQ(fields->elements[0].str, id.substr(14));
+  const auto ttl_of = [this](const std::string& k) {
+    auto ttl = client_.command({"TTL", k});
+    EXPECT_TRUE(ttl);
+    return ttl ? ttl->as_int() : -3;
+  };
+  EXPECT_GT(ttl_of(key), 3500);
+  EXPECT_LE(ttl_of(key), 3600);
+
+  // Re-published within the ttl: skipped.
+  auto again = counters_.apply({registration(5, id)}, {{kPartition, 6}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->skipped, 1);
+
+  // Another id of the same hash, added later, keeps the hash (and the first id) for a whole ttl.
+  ASSERT_TRUE(client_.command({"EXPIRE", key, "10"}));
+  std::string neighbour;
+  for (std::uint64_t r = 1; neighbour.empty(); ++r) {
+    const auto candidate = id_made_at(ms, r);
+    ASSERT_TRUE(counters_.apply({registration(5 + static_cast<std::int64_t>(r), candidate)},
+                                {{kPartition, 6 + static_cast<std::int64_t>(r)}}));
+    auto now = client_.command({"HLEN", key});
+    ASSERT_TRUE(now);
+    if (now->as_int() == 2) neighbour = candidate;
+    ASSERT_LT(r, 5000u) << "no id of the same second fell into the same hash";
   }
+  EXPECT_GT(ttl_of(key), 3500);
+
+  // Once the hash expired, the id is forgotten: counted again.
+  ASSERT_TRUE(client_.command({"PEXPIRE", key, "1"}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto later = counters_.apply({registration(100000, id)}, {{kPartition, 100001}});
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->applied, 1);
+}
+
+TEST_F(RedisCountersTest, IdsMadeInOneSecondShareAFewCompactHashes) {
+  constexpr int kEvents = 4000;  // 2,000 registrations' events, made in one second
+  const std::int64_t ms = 1764644400000;
+  std::vector<PositionedChange> batch;
+  batch.reserve(kEvents);
+  for (int i = 0; i < kEvents; ++i)
+    batch.push_back(registration(i, id_made_at(ms + (i % 1000), static_cast<std::uint64_t>(i) + 1)));
+  auto stats = counters_.apply(batch, {{kPartition, kEvents}});
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_EQ(stats->applied, kEvents);
+  auto keys = client_.command({"KEYS", "t:seen:*"});
+  ASSERT_TRUE(keys);
+  EXPECT_LE(keys->elements.size(), RedisCounters::kSeenSlots);
+  std::int64_t ids = 0;
+  for (const auto& key : keys->elements) {
+    auto encoding = client_.command({"OBJECT", "ENCODING", key.str});
+    ASSERT_TRUE(encoding);
+    EXPECT_TRUE(encoding->str == "listpack" || encoding->str == "ziplist") << key.str << " " << encoding->str;
+    auto count = client_.command({"HLEN", key.str});
+    ASSERT_TRUE(count);
+    ids += count->as_int();
+  }
+  EXPECT_EQ(ids, kEvents);
+  // Every one of them is known now, at new offsets too.
+  for (auto& change : batch) change.offset += kEvents;
+  auto again = counters_.apply(batch, {{kPartition, 2 * kEvents}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->skipped, kEvents);
+  EXPECT_EQ(registered(), kEvents);
+}
+
+TEST_F(RedisCountersTest, AnEventTwiceInOneBatchCountsOnce) {
+  const auto id = new_id("e_");
+  auto stats = counters_.apply(
+      {registration(0, id), registration(1, "foreign"), registration(2, id), registration(3, "foreign")},
+      {{kPartition, 4}});
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->applied, 2);
+  EXPECT_EQ(stats->skipped, 2);
+  EXPECT_EQ(registered(), 2);
 }
 
 TEST_F(RedisCountersTest, DeclaredRwsListUnderTheirKelurahanWithTargets) {
@@ -181,6 +258,15 @@ TEST_F(RedisCountersTest, ChangesInABatchAddUpPerFieldInTheirOrder) {
   ASSERT_TRUE(rw && *rw);
   EXPECT_EQ((*rw)->counters.claims_paid, 13);
   EXPECT_EQ((*rw)->counters.registered, 2);
+  // Events making the same increments around a value set: the set replaces the first one only.
+  ASSERT_TRUE(counters_.apply({{kPartition, 12, {"t1", {{Kind::kIncrement, kRw, "claims_paid", 1}}}},
+                               {kPartition, 13, {"t2", {{Kind::kSet, kRw, "claims_paid", 10}}}},
+                               {kPartition, 14, {"t3", {{Kind::kIncrement, kRw, "claims_paid", 1}}}},
+                               {kPartition, 15, {"t4", {{Kind::kIncrement, kRw, "claims_paid", 1}}}}},
+                              {{kPartition, 16}}));
+  rw = counters_.rw(kRw);
+  ASSERT_TRUE(rw && *rw);
+  EXPECT_EQ((*rw)->counters.claims_paid, 12);
   auto listed = counters_.rws_of_kelurahan("31.75.06.1005");
   ASSERT_TRUE(listed);
   EXPECT_EQ(listed->size(), 1u);
