@@ -54,7 +54,7 @@ Error store_failure(std::string_view what) {
 
 constexpr const char* kParticipantColumns =
     "participant_id, rw_code, branch_code, category, agent_id, income_band, registered_on, exit_reason, "
-    "exit_date";
+    "exit_date, registered_by";
 constexpr const char* kClaimColumns =
     "id, idempotency_key, fingerprint, participant_id, type, status, event_date, rw_code, branch_code, "
     "agent_id, "
@@ -67,7 +67,7 @@ constexpr const char* kClaimColumns =
 
 Participant read_participant(const store::Statement& s) {
   return {s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4),
-          s.column_int(5),  s.column_text(6), s.column_text(7), s.column_text(8)};
+          s.column_int(5),  s.column_text(6), s.column_text(7), s.column_text(8), s.column_text(9)};
 }
 
 Claim read_claim(const crypto::Sealer& sealer, const store::Statement& s) {
@@ -241,8 +241,9 @@ class SqliteUnit final : public Unit {
 
   void save_participant(const Participant& p) override {
     // A write per registration: the SQL made once, the fields bound where they are.
-    static const auto kSave = fmt::format(
-        "INSERT OR REPLACE INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", kParticipantColumns);
+    static const auto kSave =
+        fmt::format("INSERT OR REPLACE INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    kParticipantColumns);
     db_.prepare(kSave)
         .bind_unowned(1, p.participant_id)
         .bind_unowned(2, p.rw_code)
@@ -253,6 +254,7 @@ class SqliteUnit final : public Unit {
         .bind_unowned(7, p.registered_on)
         .bind_unowned(8, p.exit_reason)
         .bind_unowned(9, p.exit_date)
+        .bind_unowned(10, p.registered_by)
         .run();
   }
 
@@ -627,6 +629,12 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
       // coverage is computed from the periods): claims no longer follows CoverageChanged.
       {11, R"sql(
         ALTER TABLE participants DROP COLUMN coverage_state;
+      )sql"},
+      // A participant's first registration is recorded by the row it makes, not by an applied
+      // event's row (one row less per registration). Participants known before have '': their
+      // registrations' ids are among the applied events.
+      {12, R"sql(
+        ALTER TABLE participants ADD COLUMN registered_by TEXT NOT NULL DEFAULT '';
       )sql"},
   };
 }

@@ -382,14 +382,22 @@ Result<void> Claims::project(const std::string& event_id, const std::function<Re
 Result<void> Claims::participant_registered(const std::string& event_id, const Participant& participant) {
   if (participant.participant_id.empty() || !parse_date(participant.registered_on))
     return fail(Error::invalid({{"participant", "needs a participant id and registered_on YYYY-MM-DD"}}));
-  return project(event_id, [&](Unit& unit) -> Result<void> {
+  if (event_id.empty()) return fail(Error::invalid({{"event_id", "required"}}));
+  return store_.transact([&](Unit& unit) -> Result<void> {
     auto p = participant;
-    // A registration seen again (a new participation after an exit) starts afresh; the band and
-    // branch of the participation before stay in force for its events.
+    p.registered_by = event_id;
+    // A participant's first registration is recorded in the row it makes (`registered_by`), so a
+    // new participant costs no applied event's row; any later registration of them (the first
+    // one delivered again, or a new participation after an exit) is told apart by that id and
+    // by the applied events.
     if (const auto before = unit.participant(p.participant_id)) {
+      if (before->registered_by == event_id || unit.seen_event(event_id)) return {};
+      // A new participation starts afresh; the band and branch of the one before stay in force
+      // for its events.
       keep_history_start(unit, *before);
       if (p.income_band > 0) unit.save_income(p.participant_id, {p.registered_on, p.income_band});
       if (!p.branch_code.empty()) unit.save_branch(p.participant_id, {p.registered_on, p.branch_code});
+      p.registered_by = before->registered_by;
     }
     p.exit_date.clear();
     p.exit_reason.clear();

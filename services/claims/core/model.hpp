@@ -44,6 +44,9 @@ struct Participant {
   std::string registered_on;
   std::string exit_reason;
   std::string exit_date;
+  // The id of the registration event that made this participant known: it is the record that the
+  // event was applied (empty for one known before it was kept: its id is among the applied events).
+  std::string registered_by;
 };
 
 // A declared income band and the day (YYYY-MM-DD, Asia/Jakarta) it took effect: a claim's

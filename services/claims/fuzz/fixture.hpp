@@ -23,7 +23,7 @@ struct FuzzFixture {
       if (!r) std::abort();
     };
     ok(core.participant_registered("e_reg", {"p_seed", "31.75.06.1005.002", "pulogebang", "rt_rw_official",
-                                             "a_1", 1'000'000, "2020-01-10", "", ""}));
+                                             "a_1", 1'000'000, "2020-01-10", "", "", ""}));
     PaymentFacts paid{"pay_seed", "p_seed", {}, {}, "2026-03"};
     for (int m = *parse_month("2020-01"); m <= *parse_month("2026-03"); ++m) {
       paid.periods.push_back(month_text(m));

@@ -21,7 +21,8 @@ class AccessTest : public testing::ClaimsFixture {
  protected:
   // A paying participant registered by `agent` in `branch`.
   void registered(const std::string& id, const std::string& agent, const std::string& branch) {
-    Participant p{id, "31.75.06.1005.002", branch, "rt_rw_official", agent, 1'000'000, "2020-01-10", "", ""};
+    Participant p{id, "31.75.06.1005.002", branch, "rt_rw_official", agent, 1'000'000, "2020-01-10", "", "",
+                  ""};
     ASSERT_TRUE(core_->participant_registered("e_reg_" + id, p));
     pay(id, "2020-01", "2026-03", "2020-01-10");
   }

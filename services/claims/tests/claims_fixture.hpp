@@ -70,7 +70,7 @@ class ClaimsFixture : public ::testing::Test {
   // A participant registered on `registered_on` with a declared income of `band`.
   void participant(const std::string& id, const std::string& registered_on = "2020-01-10",
                    Rupiah band = 1'000'000) {
-    Participant p{id, "31.75.06.1005.002", "pulogebang", "rt_rw_official", "a_1", band, registered_on, "",
+    Participant p{id, "31.75.06.1005.002", "pulogebang", "rt_rw_official", "a_1", band, registered_on, "", "",
                   ""};
     ASSERT_TRUE(core_->participant_registered("e_reg_" + id, p));
   }

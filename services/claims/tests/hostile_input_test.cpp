@@ -300,7 +300,7 @@ TEST_F(IncomeTest, AParticipationAfterAnExitLeavesTheBandAndBranchOfTheOneBefore
   participant("p_2", "2020-01-10", 2'000'000);
   ASSERT_TRUE(core_->participant_exited("e_exit", "p_1", "resigned", "2024-06-30"));
   Participant again{
-      "p_1", "31.71.01.1001.001", "gambir", "rt_rw_official", "a_1", 5'000'000, "2025-01-02", "", ""};
+      "p_1", "31.71.01.1001.001", "gambir", "rt_rw_official", "a_1", 5'000'000, "2025-01-02", "", "", ""};
   ASSERT_TRUE(core_->participant_registered("e_again", again));
   ASSERT_TRUE(store_.transact([&](Unit& unit) -> Result<void> {
     const auto p1 = unit.participant("p_1");

@@ -449,5 +449,52 @@ TEST_F(LifecycleTest, ProjectionsApplyEachEventOnce) {
   EXPECT_FALSE(core_->participant_updated("e_u", "p_unknown", "", "", 2'000'000, clock_.now()));
 }
 
+// A first registration is recorded by the participant it made, not by an applied event's row; it
+// is still applied once, before and after an exit, as is a new participation after the exit.
+TEST_F(LifecycleTest, ARegistrationIsRecordedByTheParticipantItMadeAndAppliedOnce) {
+  const auto applied_rows = [this](const std::string& event_id) {
+    return db_->read([&](store::Database& d) {
+      auto s = d.prepare("SELECT count(*) FROM applied_events WHERE event_id = ?");
+      s.bind(1, event_id);
+      return s.step() ? s.column_int(0) : -1;
+    });
+  };
+  const auto state_on = [this](const std::string& date) {
+    auto coverage = core_->coverage_on("p_new", date, kEveryone);
+    EXPECT_TRUE(coverage) << coverage.error().message;
+    return coverage ? coverage->state : "";
+  };
+  Participant first{
+      "p_new", "31.75.06.1005.002", "pulogebang", "rt_rw_official", "a_1", 1'000'000, "2026-01-05", "", "",
+      ""};
+  ASSERT_TRUE(core_->participant_registered("e_first", first));
+  EXPECT_EQ(applied_rows("e_first"), 0);
+  ASSERT_TRUE(core_->participant_exited("e_exit", "p_new", "moved_away", "2026-02-28"));
+  ASSERT_EQ(state_on("2026-03-01"), "not_participating");
+
+  // The first registration delivered again after the exit does not bring the participant back.
+  ASSERT_TRUE(core_->participant_registered("e_first", first));
+  EXPECT_EQ(state_on("2026-03-01"), "not_participating");
+
+  // A new participation after the exit does, recorded among the applied events.
+  Participant again = first;
+  again.registered_on = "2026-03-02";
+  again.income_band = 2'000'000;
+  ASSERT_TRUE(core_->participant_registered("e_again", again));
+  EXPECT_NE(state_on("2026-03-05"), "not_participating");
+  EXPECT_EQ(applied_rows("e_again"), 1);
+
+  // Ended again: neither registration delivered once more starts a participation.
+  ASSERT_TRUE(core_->participant_exited("e_exit_2", "p_new", "moved_away", "2026-03-10"));
+  ASSERT_TRUE(core_->participant_registered("e_again", again));
+  ASSERT_TRUE(core_->participant_registered("e_first", first));
+  EXPECT_EQ(state_on("2026-03-11"), "not_participating");
+  ASSERT_TRUE(store_.transact([](Unit& unit) -> Result<void> {
+    EXPECT_EQ(unit.participant("p_new")->registered_by, "e_first");
+    EXPECT_EQ(unit.incomes("p_new").size(), 2u);  // the first band, then the new participation's
+    return {};
+  }));
+}
+
 }  // namespace
 }  // namespace jaring::claims
