@@ -917,17 +917,20 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
 
   // Fills `batch` with up to max_batch messages, waiting at most max_wait after the first for
   // more to arrive; past it, still takes what librdkafka already holds (a fetch brings hundreds
-  // of messages at once), without waiting.
+  // of messages at once), without waiting. What is held is taken without reading the clock (a
+  // system call on some VMs, once a message for librdkafka and once for us): only a wait does.
   void collect() {
     batch.clear();
     Clock::time_point deadline{};
+    bool waiting = false;  // nothing more was held: waiting for what is left of max_wait
     while (!stopping.load() && batch.size() < static_cast<std::size_t>(options.max_batch)) {
       int timeout = 100;  // idle: wake often enough to notice stop()
-      if (!batch.empty()) timeout = to_ms(deadline - Clock::now());
+      if (!batch.empty()) timeout = waiting ? to_ms(deadline - Clock::now()) : 0;
       std::unique_ptr<RdKafka::Message> msg(consumer->consume(timeout));
       if (!msg) continue;
       switch (msg->err()) {
         case RdKafka::ERR_NO_ERROR: {
+          waiting = false;
           if (batch.empty()) deadline = Clock::now() + options.max_wait;
           ConsumedMessage m;
           m.topic = msg->topic_name();
@@ -941,8 +944,9 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
           break;
         }
         case RdKafka::ERR__TIMED_OUT:
-          // Nothing came (let the loop do its periodic work), or nothing more is held.
-          if (batch.empty() || timeout == 0) return;
+          // Nothing came (let the loop do its periodic work), or nothing more came in max_wait.
+          if (batch.empty() || waiting || Clock::now() >= deadline) return;
+          waiting = true;
           break;
         case RdKafka::ERR__PARTITION_EOF:
           break;

@@ -561,6 +561,24 @@ TEST_F(KafkaTest, WithoutAWaitABatchStillTakesEverythingAlreadyFetched) {
   for (std::size_t i = 0; i < applied.size(); ++i) EXPECT_EQ(applied[i].offset, static_cast<std::int64_t>(i));
 }
 
+TEST_F(KafkaTest, ABatchWaitsUpToMaxWaitForMessagesAfterItsFirst) {
+  RecordingHandler handler;
+  auto opts = options({kTestTopic});
+  opts.max_wait = 3s;  // far longer than the gap between the two messages below
+  Consumer consumer(settings_, opts, handler, registry_);
+  consumer.start();
+  ASSERT_TRUE(wait_for([&] { return consumer.assigned(); }, kDeadline));
+  Producer producer(settings_, "test", registry_);
+  ASSERT_EQ(producer.produce_and_wait(messages(kTestTopic, 1, "first", 1), 10s), 1u);
+  std::this_thread::sleep_for(300ms);  // the first is held by now; nothing more is, for a while
+  ASSERT_EQ(producer.produce_and_wait(messages(kTestTopic, 1, "second", 1), 10s), 1u);
+  ASSERT_TRUE(wait_for([&] { return handler.applied_count() == 2; }, kDeadline));
+  consumer.stop();
+  // One batch: it waited for the second message instead of ending when nothing more was held.
+  ASSERT_EQ(handler.attempts().size(), 1u);
+  EXPECT_EQ(handler.attempts()[0].size(), 2u);
+}
+
 TEST_F(KafkaTest, BatchesInARowCommitOnceAnIntervalAndWhatWasAppliedIsCommittedWhenNoneFollows) {
   RecordingHandler handler;
   auto opts = options({kTestTopic});
