@@ -538,6 +538,23 @@ TEST_F(StoreTest, OutboxAppendFetchRemoveBacklog) {
   const auto after = outbox_fetch_unsent(*db, 10);
   ASSERT_EQ(after.size(), 1u);
   EXPECT_GT(after[0].id, rest[1].id);
+
+  // Acknowledgements of later rows while an earlier one is still in flight (they come per
+  // partition): the earlier row stays, whether the range reaches the table's end or not.
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+                  for (const char* payload : {"f2", "f3", "f4"})
+                    outbox_append(tx, message("t", "k", payload));
+                  return {};
+                }).has_value());
+  const auto four = outbox_fetch_unsent(*db, 10);
+  ASSERT_EQ(four.size(), 4u);
+  outbox_remove_sent(*db, {four[2].id, four[3].id});
+  outbox_remove_sent(*db, {four[1].id});
+  const auto left = outbox_fetch_unsent(*db, 10);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].payload, "after");
+  outbox_remove_sent(*db, {left[0].id});
+  EXPECT_EQ(outbox_backlog(*db), 0);
 }
 
 TEST_F(StoreTest, AnOutboxMessageAboveTheLimitThrowsAndStoresNothing) {
