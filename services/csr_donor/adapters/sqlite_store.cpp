@@ -340,14 +340,16 @@ class SqliteUnit final : public Unit {
     return read_participant(s);
   }
   void save_participant(const Participant& p) override {
-    write_participant(
-        p,
+    static const auto kSave = insert_participant_sql(
         "ON CONFLICT (id) DO UPDATE SET rw_code = excluded.rw_code, category = excluded.category, "
         "payer = excluded.payer, programs = excluded.programs, income_band = excluded.income_band, "
         "active = excluded.active, exit_date = excluded.exit_date");
+    write_participant(p, kSave);
   }
   bool add_participant(const Participant& p) override {
-    write_participant(p, "ON CONFLICT (id) DO NOTHING");
+    // A write per registration: its SQL is made once.
+    static const auto kAdd = insert_participant_sql("ON CONFLICT (id) DO NOTHING");
+    write_participant(p, kAdd);
     return db_.changes() == 1;
   }
   std::vector<Participant> candidates(const std::vector<std::string>& categories,
@@ -565,10 +567,14 @@ class SqliteUnit final : public Unit {
  private:
   store::Statement sql(const std::string& text) { return db_.prepare(text); }
 
-  // An insert of `p` with what to do when its id is known (`on_conflict`).
-  void write_participant(const Participant& p, std::string_view on_conflict) {
-    sql(fmt::format("INSERT INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) {}", kParticipantColumns,
-                    on_conflict))
+  // The insert of a participant with what to do when its id is known (`on_conflict`).
+  static std::string insert_participant_sql(std::string_view on_conflict) {
+    return fmt::format("INSERT INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) {}",
+                       kParticipantColumns, on_conflict);
+  }
+  // Writes `p` with one of those inserts.
+  void write_participant(const Participant& p, const std::string& insert_sql) {
+    sql(insert_sql)
         .bind_unowned(1, p.id)
         .bind_unowned(2, p.rw_code)
         .bind_unowned(3, p.category)
