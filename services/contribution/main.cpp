@@ -8,6 +8,7 @@
 #include "jaring/kafka/kafka.hpp"
 #include "jaring/service/periodic.hpp"
 #include "jaring/service/service.hpp"
+#include "jaring/store/consumer_offsets.hpp"
 
 using namespace jaring;
 
@@ -51,7 +52,9 @@ int main(int argc, char** argv) {
                                   kafka_settings);
     contribution::SqliteStore store(parts.db(), clock);
     contribution::Contribution core(store, tariffs, settings, clock);
-    contribution::GrpcService api(core, runtime.edge(contribution::GrpcService::kName));
+    contribution::GrpcService api(core, runtime.edge(contribution::GrpcService::kName), [&parts] {
+      return parts.db().read([](store::Database& db) { return store::consumer_positions_text(db); });
+    });
     contribution::EventHandler handler(core, runtime.metrics);
     kafka::Consumer consumer(kafka_settings, consumer_options, parts.batched(handler), runtime.metrics);
 

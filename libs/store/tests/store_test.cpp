@@ -883,6 +883,26 @@ TEST_F(StoreTest, ConsumerOffsetsAreKeptPerPartition) {
   EXPECT_EQ(offsets, (ConsumerOffsets{{{"a", 0}, 9}, {{"a", 1}, 7}}));
 }
 
+// An export's trailer says how far the store had applied each partition, and of which log.
+TEST_F(StoreTest, ConsumerPositionsTravelAsTextWithTheirCluster) {
+  const auto db = Database::open(path_, service_migrations());
+  EXPECT_EQ(parse_consumer_positions(db->read([](Database& d) { return consumer_positions_text(d); }), "c1"),
+            (std::map<std::string, std::int64_t>{}));
+  (void)db->write([](Transaction& tx) -> Result<void> {
+    save_consumer_offsets(tx.database(), {{{"jaring.registration.v1", 0}, 5}, {{"jaring.csr.v1", 1}, 7}},
+                          "c1");
+    save_consumer_offsets(tx.database(), {{{"jaring.registration.v1", 3}, 12}}, "c0");  // an older log
+    return {};
+  });
+  const auto text = db->read([](Database& d) { return consumer_positions_text(d); });
+  EXPECT_EQ(parse_consumer_positions(text, "c1"),
+            (std::map<std::string, std::int64_t>{{"jaring.csr.v1:1", 7}, {"jaring.registration.v1:0", 5}}));
+  EXPECT_EQ(parse_consumer_positions(text, "c0"),
+            (std::map<std::string, std::int64_t>{{"jaring.registration.v1:3", 12}}));
+  for (const char* broken : {"c1|t|0", "c1|t|x|5", "c1|t|0|5 ", "c1|t||5", "c1|t|0|5,"})
+    EXPECT_FALSE(parse_consumer_positions(broken, "c1")) << broken;
+}
+
 }  // namespace
 // The relay wakes when there is something to publish: a consumer's batch of projections that
 // wrote no event must not wake it (it did, once per event, a tenth of a consumer's CPU).

@@ -24,6 +24,7 @@ Result<void> EventHandler::apply_event(const events::v1::Envelope& envelope) {
       o.project_end_date = e.project_end_date();
       o.opened_at = format_utc(events::occurred_at(envelope));
       o.terms = {e.category(), e.payer(), e.programs(), e.income_band()};
+      o.counted_awaiting = e.counted_awaiting();
       return core.open_account(id, o);
     }
     case Envelope::kParticipantMoved: {

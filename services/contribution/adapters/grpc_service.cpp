@@ -226,6 +226,9 @@ Result<Account> GrpcService::visible(const std::string& participant_id, const au
                                            const v1::ExportCoverageRequest* request,
                                            ::grpc::ServerWriter<v1::AccountCoverage>* writer) {
   return edge_.serve(context, "ExportCoverage", request, nullptr, [&](const grpc::Call&) {
+    // Read before the first row: every registration applied by then has its account in the export
+    // (an account opened from a registration counted awaiting announces nothing of its own).
+    if (applied_) context->AddTrailingMetadata(grpc::kAppliedOffsetsTrailer, applied_());
     return grpc::stream_export<CoverageFact>(
         context, writer, [&](const auto& sink) { return core_.export_coverage(sink); },
         [](const CoverageFact& f, v1::AccountCoverage& m) {

@@ -4,6 +4,9 @@
 // caller's subject and scope: an account out of scope is NOT_FOUND, lists hold only in-scope rows,
 // payments are recorded under the caller's subject.
 
+#include <functional>
+#include <string>
+
 #include "../core/contribution.hpp"
 #include "jaring/contribution/v1/contribution.grpc.pb.h"
 #include "jaring/grpc/edge.hpp"
@@ -13,7 +16,10 @@ namespace jaring::contribution {
 class GrpcService final : public v1::ContributionService::Service {
  public:
   inline static const std::string kName = "jaring.contribution.v1.ContributionService";
-  GrpcService(Contribution& core, grpc::Edge& edge) : core_(core), edge_(edge) {}
+  // `applied`: how far the store has applied the topics it follows (store::consumer_positions_text),
+  // sent with ExportCoverage's rows.
+  GrpcService(Contribution& core, grpc::Edge& edge, std::function<std::string()> applied = {})
+      : core_(core), edge_(edge), applied_(std::move(applied)) {}
 
   ::grpc::Status RunBilling(::grpc::ServerContext* context, const v1::RunBillingRequest* request,
                             v1::BillingRun* reply) override;
@@ -43,6 +49,7 @@ class GrpcService final : public v1::ContributionService::Service {
   Result<Account> visible(const std::string& participant_id, const auth::Scope& scope);
   Contribution& core_;
   grpc::Edge& edge_;
+  std::function<std::string()> applied_;
 };
 
 }  // namespace jaring::contribution

@@ -132,7 +132,7 @@ Result<Book> open_book(const Opening& o, const std::string& opened_month) {
   a.state = state::kAwaiting;
   a.opened_at = o.opened_at;
   a.opened_month = opened_month;
-  book.events.push_back(coverage_event(a, state::kNone, state::kAwaiting, "opened"));
+  if (!o.counted_awaiting) book.events.push_back(coverage_event(a, state::kNone, state::kAwaiting, "opened"));
   return book;
 }
 

@@ -19,7 +19,8 @@ struct BillOutcome {
 // Payer key of a payment: one payer at most per period.
 std::string payer_key(const std::string& channel, const std::string& payer_id);
 
-// A new account from registration; emits CoverageChanged none -> active.
+// A new account from registration, awaiting its first payment; emits CoverageChanged
+// none -> awaiting unless registration's event counted it awaiting already.
 Result<Book> open_book(const Opening& opening, const std::string& opened_month);
 
 // Bills every period from the last billed one up to `period` (catching up a missed run), using

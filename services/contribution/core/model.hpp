@@ -184,6 +184,9 @@ struct Book {
 struct Opening {
   std::string participant_id, rw_code, agent_id, branch_code, registered_on, project_end_date, opened_at;
   Terms terms;
+  // Registration's event counted the participant awaiting already (its counted_awaiting): the
+  // opening announces nothing. False for events of older producers: it announces none -> awaiting.
+  bool counted_awaiting = false;
 };
 
 // ---- queries ----

@@ -29,7 +29,8 @@ struct FuzzFixture {
                                     "2026-03-10",
                                     "",
                                     "2026-03-10T01:00:00.000Z",
-                                    {"pkk", "self", "jkk+jkm", 1'000'000}}));
+                                    {"pkk", "self", "jkk+jkm", 1'000'000},
+                                    false}));
     ok(core.open_account("e_city", {"p_city",
                                     "31.75.06.1005.002",
                                     "",
@@ -37,7 +38,8 @@ struct FuzzFixture {
                                     "2026-03-10",
                                     "",
                                     "2026-03-10T01:00:00.000Z",
-                                    {"ppsu", "city_budget", "jkk+jkm", 1'000'000}}));
+                                    {"ppsu", "city_budget", "jkk+jkm", 1'000'000},
+                                    false}));
   }
 
   static const TariffTable& tariffs() {

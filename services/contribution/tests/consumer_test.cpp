@@ -21,20 +21,24 @@ class ConsumerTest : public testing::ContributionFixture {
   jaring::testing::DevKafka kafka_;
 };
 
-TEST_F(ConsumerTest, RegisteredDeliveredTwiceOpensOneAccount) {
+events::v1::Envelope registered(const std::string& event_id, const std::string& participant_id) {
   events::v1::Envelope envelope;
-  envelope.set_event_id("e_reg_1");
+  envelope.set_event_id(event_id);
   envelope.set_type("ParticipantRegistered");
   envelope.set_producer("registration");
   auto* e = envelope.mutable_participant_registered();
-  e->set_participant_id("p_kafka");
+  e->set_participant_id(participant_id);
   e->set_rw_code("31.75.06.1005.002");
   e->set_category("ojol_driver");
   e->set_payer("self");
   e->set_programs("jkk+jkm");
   e->set_income_band(1'000'000);
   e->set_registered_on("2026-03-02");
-  const auto payload = envelope.SerializeAsString();
+  return envelope;
+}
+
+TEST_F(ConsumerTest, RegisteredDeliveredTwiceOpensOneAccount) {
+  const auto payload = registered("e_reg_1", "p_kafka").SerializeAsString();
 
   metrics::Registry registry("test");
   const kafka::Settings settings{kafka_.bootstrap(), {}};
@@ -67,6 +71,19 @@ TEST_F(ConsumerTest, RegisteredDeliveredTwiceOpensOneAccount) {
   events::v1::Envelope out;
   ASSERT_TRUE(out.ParseFromString(opened[0].payload));
   EXPECT_EQ(out.coverage_changed().to_state(), "awaiting");
+}
+
+// Registration's events say that coverage counts the new participant awaiting from them: the
+// account opens in that state and announces nothing (an event less on the bus per registration).
+TEST_F(ConsumerTest, ARegistrationCountedAwaitingOpensTheAccountWithoutAnEvent) {
+  auto envelope = registered("e_reg_2", "p_counted");
+  envelope.mutable_participant_registered()->set_counted_awaiting(true);
+  metrics::Registry registry("test");
+  EventHandler handler(*core_, registry);
+  ASSERT_TRUE(handler.apply_payload(envelope.SerializeAsString()));
+  ASSERT_TRUE(core_->account("p_counted"));
+  EXPECT_EQ(core_->account("p_counted")->state, "awaiting");
+  EXPECT_TRUE(store::outbox_fetch_unsent(*db_, 100).empty());
 }
 
 }  // namespace

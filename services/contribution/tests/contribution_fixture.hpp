@@ -34,7 +34,8 @@ class ContributionFixture : public ::testing::Test {
             "2026-03-10",
             "",
             "2026-03-10T01:00:00.000Z",
-            {"pkk", "self", "jkk+jkm", 1'000'000}};
+            {"pkk", "self", "jkk+jkm", 1'000'000},
+            false};
   }
   void open(const std::string& id) { ASSERT_TRUE(core_->open_account("e_" + id, opening(id))); }
 

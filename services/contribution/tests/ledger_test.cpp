@@ -17,7 +17,8 @@ class LedgerTest : public ::testing::Test {
               "2026-03-10",
               "",
               "2026-03-10T01:00:00.000Z",
-              {"pkk", "self", "jkk+jkm", 1'000'000}};
+              {"pkk", "self", "jkk+jkm", 1'000'000},
+              false};
     book_ = *open_book(o, "2026-03");
   }
 
@@ -54,6 +55,24 @@ TEST_F(LedgerTest, OpeningAwaitsTheFirstPayment) {
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].from_state, "none");
   EXPECT_EQ(changes[0].to_state, "awaiting");
+}
+
+// Registration's event counted the participant awaiting already: the same account, no event.
+TEST_F(LedgerTest, AnOpeningRegistrationCountedAwaitingAnnouncesNothing) {
+  Opening o{"p_2",
+            "31.75.06.1005.002",
+            "a_1",
+            "pulogebang",
+            "2026-03-10",
+            "",
+            "2026-03-10T01:00:00.000Z",
+            {"pkk", "self", "jkk+jkm", 1'000'000},
+            true};
+  const auto book = open_book(o, "2026-03");
+  ASSERT_TRUE(book);
+  EXPECT_TRUE(book->events.empty());
+  EXPECT_EQ(book->account.state, "awaiting");
+  EXPECT_EQ(book->account.first_period.str(), "2026-03");
 }
 
 // Registered but never paid is not protected, however the months go: never active (the RW

@@ -17,7 +17,7 @@ Result<std::vector<CounterOp>> changes_of(const events::v1::Envelope& envelope) 
     }
     case Envelope::kParticipantRegistered: {
       const auto& e = envelope.participant_registered();
-      return plan(ParticipantRegistered{e.participant_id(), e.rw_code()});
+      return plan(ParticipantRegistered{e.participant_id(), e.rw_code(), e.counted_awaiting()});
     }
     case Envelope::kParticipantMoved: {
       const auto& e = envelope.participant_moved();

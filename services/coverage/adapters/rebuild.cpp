@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <thread>
 
 namespace jaring::coverage {
@@ -13,6 +14,24 @@ Result<std::vector<RwCoverage>> all_rws(CounterReader& counters) {
   auto kelurahans = counters.kelurahans();
   if (!kelurahans) return fail(kelurahans.error());
   return counters.rws_of_kelurahans(*kelurahans);
+}
+
+// How many of registration's events below `watermarks` contribution had not applied when its last
+// export began; nullopt when none, or when contribution did not say (a version before it did: it
+// announced every opening itself).
+std::optional<std::int64_t> contribution_behind(const RebuildSources& sources, const std::string& cluster,
+                                                const std::map<std::string, std::int64_t>& watermarks) {
+  if (sources.owners.contribution == nullptr) return std::nullopt;
+  const auto applied = sources.owners.contribution->applied_before_export(cluster);
+  if (!applied) return std::nullopt;
+  std::int64_t behind = 0;
+  for (const auto& [partition, next] : watermarks) {
+    if (!partition.starts_with(sources.registration_topic + ":")) continue;
+    const auto it = applied->find(partition);
+    behind += std::max<std::int64_t>(0, next - (it == applied->end() ? 0 : it->second));
+  }
+  if (behind == 0) return std::nullopt;
+  return behind;
 }
 
 }  // namespace
@@ -83,6 +102,21 @@ Result<RebuildResult> rebuild(RedisCounters& counters, const RebuildSources& sou
     if (*after != *before) {
       spdlog::info("rebuild: events were published during the export; exporting again");
       ++out.attempts;
+      continue;
+    }
+    // Registrations counted awaiting from their own event open an account that announces nothing:
+    // one contribution had not applied when its export began is in no counter the rebuild installs,
+    // and its event is below the watermarks. Wait until contribution has applied them all.
+    if (const auto behind = contribution_behind(sources, *cluster, *after)) {
+      if (std::chrono::steady_clock::now() >= catch_up_until) {
+        return give_up(Error::unavailable(fmt::format(
+            "contribution had not applied {} of {}'s events when its export began (see its consumer "
+            "lag); the awaiting counts would miss their accounts",
+            *behind, registration_topic)));
+      }
+      spdlog::info("rebuild: contribution has {} of {}'s events to apply; waiting for its consumer", *behind,
+                   registration_topic);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a client polling a remote system
       continue;
     }
     // Registration's changes it has not published yet (its outbox relay is behind) would be

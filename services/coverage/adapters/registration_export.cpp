@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "jaring/grpc/server.hpp"
+#include "jaring/store/consumer_offsets.hpp"
 
 namespace jaring::coverage {
 namespace {
@@ -88,9 +89,11 @@ Result<void> RegistrationExport::participants(const std::function<void(const Par
 }
 
 // Reads one owner's export stream to its end; `open` starts the call, `convert` makes a fact.
+// `applied`, when given, gets the stream's kAppliedOffsetsTrailer (nullopt without one).
 template <class Message, class Open, class Convert>
 Result<void> read_export(const ExportCaller& caller, const std::string& what, Open&& open, Convert&& convert,
-                         const std::function<void(const OwnerFact&)>& fact) {
+                         const std::function<void(const OwnerFact&)>& fact,
+                         std::optional<std::string>* applied = nullptr) {
   ::grpc::ClientContext context;
   grpc::set_deadline(context, caller.deadline);
   if (auto refused = authorized(context, caller.token, caller.acting_for)) return fail(std::move(*refused));
@@ -99,6 +102,12 @@ Result<void> read_export(const ExportCaller& caller, const std::string& what, Op
   while (reader->Read(&message)) fact(convert(message));
   const auto status = reader->Finish();
   if (!status.ok()) return fail(error_of(status, what));
+  if (applied != nullptr) {
+    applied->reset();
+    const auto& trailers = context.GetServerTrailingMetadata();
+    if (const auto it = trailers.find(grpc::kAppliedOffsetsTrailer); it != trailers.end())
+      *applied = std::string(it->second.data(), it->second.size());
+  }
   return {};
 }
 
@@ -113,7 +122,13 @@ Result<void> ContributionExport::facts(const std::function<void(const OwnerFact&
       [](const contribution::v1::AccountCoverage& m) {
         return OwnerFact{m.rw_code(), m.state()};
       },
-      fact);
+      fact, &applied_);
+}
+
+std::optional<std::map<std::string, std::int64_t>> ContributionExport::applied_before_export(
+    const std::string& cluster) const {
+  if (!applied_) return std::nullopt;
+  return store::parse_consumer_positions(*applied_, cluster);
 }
 
 SponsorshipExport::SponsorshipExport(std::shared_ptr<::grpc::Channel> channel, ExportCaller caller)

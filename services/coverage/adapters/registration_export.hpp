@@ -49,10 +49,13 @@ class ContributionExport final : public FactSource {
  public:
   ContributionExport(std::shared_ptr<::grpc::Channel> channel, ExportCaller caller);
   Result<void> facts(const std::function<void(const OwnerFact&)>& fact) override;
+  std::optional<std::map<std::string, std::int64_t>> applied_before_export(
+      const std::string& cluster) const override;
 
  private:
   std::unique_ptr<contribution::v1::ContributionService::Stub> stub_;
   ExportCaller caller_;
+  std::optional<std::string> applied_;  // the last export's trailer
 };
 
 class SponsorshipExport final : public FactSource {

@@ -116,6 +116,9 @@ struct RwUpdated {
 struct ParticipantRegistered {
   std::string participant_id;
   std::string rw_code;
+  // Counted awaiting from this event (registration's events since counted_awaiting); older ones
+  // leave it to contribution's CoverageChanged none -> awaiting.
+  bool counted_awaiting = false;
 };
 struct ParticipantMoved {
   std::string participant_id;

@@ -4,7 +4,10 @@
 // from the service that owns its fact, through that service's export stream: registration (the
 // RWs and who lives where), contribution (coverage state per account), csr-donor (who a sponsor
 // funds now) and claims (claims paid, with rupiah). Every fact is counted in the RW its owner's
-// events count it in, so a recount equals what counting those events gives.
+// events count it in, so a recount equals what counting those events gives. One counter has two
+// events and one owner: `awaiting` is counted up by registration's ParticipantRegistered (when it
+// says counted_awaiting) and is an account state in contribution's records, which hold it once
+// contribution has applied that registration (the rebuild waits for it: applied_before_export).
 
 #include <functional>
 #include <map>
@@ -57,6 +60,14 @@ class FactSource {
  public:
   virtual ~FactSource() = default;
   virtual Result<void> facts(const std::function<void(const OwnerFact&)>& fact) = 0;
+  // How far the owner had applied the topics it follows when its last export began, keyed
+  // "topic:partition", as positions in `cluster`'s log; nullopt when it did not say. Contribution
+  // says: the accounts it opens from registrations counted awaiting announce nothing, so the
+  // rebuild needs it to have applied every registration below the watermarks it installs.
+  virtual std::optional<std::map<std::string, std::int64_t>> applied_before_export(
+      const std::string& /*cluster*/) const {
+    return std::nullopt;
+  }
 };
 
 // The owners a recount asks. A null source is an owner whose topic coverage does not follow:

@@ -19,7 +19,7 @@ TEST(Plan, RwCreatedDeclaresTheRwWithItsTarget) {
 }
 
 TEST(Plan, RegistrationCountsOneRegisteredWorker) {
-  auto ops = plan(ParticipantRegistered{"p_1", "31.75.06.1005.002"});
+  auto ops = plan(ParticipantRegistered{"p_1", "31.75.06.1005.002", false});
   ASSERT_TRUE(ops);
   ASSERT_EQ(ops->size(), 2u);
   EXPECT_EQ((*ops)[0].field, "registered");
@@ -32,7 +32,7 @@ const AreaIndex& index() {
 }
 
 TEST(Plan, RegistrationAlsoCountsTheEverRegisteredTotal) {
-  auto ops = plan(ParticipantRegistered{"p_1", "31.75.06.1005.002"});
+  auto ops = plan(ParticipantRegistered{"p_1", "31.75.06.1005.002", false});
   ASSERT_TRUE(ops);
   ASSERT_EQ(ops->size(), 2u);
   EXPECT_EQ((*ops)[1].field, "registrations");
@@ -105,6 +105,18 @@ TEST(Plan, AWorkerAwaitingTheFirstPaymentIsNotCountedActive) {
   EXPECT_EQ((*paid)[1].amount, 1);
 }
 
+// Registration's events since counted_awaiting count the new worker awaiting themselves (the
+// account contribution opens announces nothing); older ones leave it to contribution's event.
+TEST(Plan, ARegistrationCountedAwaitingCountsTheWorkerAwaiting) {
+  auto counted = plan(ParticipantRegistered{"p_1", "31.75.06.1005.002", true});
+  ASSERT_TRUE(counted);
+  ASSERT_EQ(counted->size(), 3u);
+  EXPECT_EQ((*counted)[2], (CounterOp{CounterOp::Kind::kIncrement, "31.75.06.1005.002", "awaiting", 1}));
+  auto older = plan(ParticipantRegistered{"p_1", "31.75.06.1005.002", false});
+  ASSERT_TRUE(older);
+  for (const auto& op : *older) EXPECT_NE(op.field, "awaiting");
+}
+
 TEST(Plan, ClaimsAndSponsorshipsMoveTheirCounters) {
   auto paid = plan(ClaimPaid{"31.75.06.1005.002", 42'000'000});
   ASSERT_TRUE(paid);
@@ -138,7 +150,7 @@ TEST(Plan, ClaimsAndSponsorshipsMoveTheirCounters) {
 }
 
 TEST(Plan, EventsWithBadRwCodesCannotBeApplied) {
-  EXPECT_FALSE(plan(ParticipantRegistered{"p_1", "RW 2"}));
+  EXPECT_FALSE(plan(ParticipantRegistered{"p_1", "RW 2", true}));
   EXPECT_FALSE(plan(RwCreated{"31.75.06.1005.002", "31.75.06.1006", 100}));
   EXPECT_FALSE(plan(RwCreated{"31.75.06.1005.002", "31.75.06.1005", 0}));
 }

@@ -54,6 +54,47 @@ class FakeFacts final : public FactSource {
   int refusals_ = 0;
 };
 
+// Contribution's export when the accounts it opens from registrations announce nothing: it says
+// how far it had applied registration's topic when it began. For its first `lagging` exports it
+// had not applied the last registration on the bus (and has not opened that worker's account).
+class LaggingContribution final : public FactSource {
+ public:
+  LaggingContribution(const kafka::Settings& settings, int lagging)
+      : settings_(settings), cluster_(*kafka::cluster_id(settings)), lagging_(lagging) {}
+  Result<void> facts(const std::function<void(const OwnerFact&)>& fact) override {
+    ++exports_;
+    auto watermarks = kafka::high_watermarks(settings_, {kTopic});
+    if (!watermarks) return fail(watermarks.error());
+    applied_ = std::move(*watermarks);
+    if (lagging_ > 0) {
+      --lagging_;
+      for (auto& [_, next] : applied_) {
+        if (next > 0) {
+          --next;
+          break;
+        }
+      }
+      return {};
+    }
+    fact({kRw, "awaiting"});
+    return {};
+  }
+  std::optional<std::map<std::string, std::int64_t>> applied_before_export(
+      const std::string& cluster) const override {
+    // Positions in another log say nothing of this one's.
+    if (cluster != cluster_) return std::map<std::string, std::int64_t>{};
+    return applied_;
+  }
+  int exports() const { return exports_; }
+
+ private:
+  kafka::Settings settings_;
+  std::string cluster_;
+  int lagging_;
+  int exports_ = 0;
+  std::map<std::string, std::int64_t> applied_;
+};
+
 class RebuildTest : public ::testing::Test {
  protected:
   // Events as registration's relay would publish them; the payload does not matter here.
@@ -144,6 +185,33 @@ TEST_F(RebuildTest, EveryCounterFromItsOwnerAndEveryPartitionAtItsWatermark) {
   auto marker = counters_.generation();
   ASSERT_TRUE(marker && *marker);
   EXPECT_EQ(**marker, result->generation);
+}
+
+// A registration counted awaiting from its own event: until contribution has applied it, its
+// account is in no export, and counting resumes above its event: the rebuild waits.
+TEST_F(RebuildTest, WaitsUntilContributionHasAppliedEveryRegistrationBelowTheWatermarks) {
+  FakeRegistration registration(1);
+  LaggingContribution contribution(settings_, 2);
+  publish(2);
+  auto result = rebuild(counters_, sources(registration, &contribution));
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(contribution.exports(), 3);
+  EXPECT_EQ(result->totals.awaiting, 1);
+  EXPECT_EQ(on_bus(result->offsets), 2);
+}
+
+TEST_F(RebuildTest, GivesUpWhenContributionNeverAppliesTheRegistrations) {
+  FakeRegistration registration(1);
+  LaggingContribution contribution(settings_, 1000);
+  publish(2);
+  auto result = rebuild(counters_, sources(registration, &contribution), 5, 300ms);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(result.error().message.find("contribution had not applied 1 of"), std::string::npos)
+      << result.error().message;
+  const auto generation = counters_.generation();
+  ASSERT_TRUE(generation);
+  EXPECT_FALSE(*generation) << "nothing installed";
 }
 
 TEST_F(RebuildTest, NothingEverPublishedStartsAnEmptyGenerationWithoutAskingTheOwners) {

@@ -53,6 +53,9 @@ struct Encoder {
     p->set_branch_code(from.branch_code);
     p->set_project_end_date(from.project_end_date);
     p->set_registered_on(jakarta_date(from.registered_at));
+    // A new participant has paid nothing: coverage counts it awaiting from this event, and
+    // contribution's account opens there without an event of its own.
+    p->set_counted_awaiting(true);
     key = from.id;
   }
 

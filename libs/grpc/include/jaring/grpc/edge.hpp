@@ -38,6 +38,10 @@ inline constexpr const char* kActingUserHeader = "x-jaring-acting-user";
 // The trailer an owner's export stream ends with: its events not yet on the bus when the last row
 // was sent (0: every exported fact's event is on the bus). Coverage's rebuild waits for 0.
 inline constexpr const char* kUnpublishedEventsTrailer = "jaring-unpublished-events";
+// The trailer of an export whose rows follow another owner's events (contribution's accounts
+// open from registration's): how far the store had applied each partition before the first row
+// (store::consumer_positions_text). Coverage's rebuild waits until that reaches the watermarks.
+inline constexpr const char* kAppliedOffsetsTrailer = "jaring-applied-offsets";
 
 // What a handler knows of the call the edge let in.
 struct Call {

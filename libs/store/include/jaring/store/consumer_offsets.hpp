@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "jaring/store/sqlite.hpp"
@@ -24,5 +26,14 @@ using ConsumerOffsets = std::map<std::pair<std::string, std::int32_t>, std::int6
 // its start). "" reads every row.
 void save_consumer_offsets(Database& db, const ConsumerOffsets& offsets, const std::string& cluster = {});
 ConsumerOffsets read_consumer_offsets(Database& db, const std::string& cluster = {});
+
+// How far the store has applied every partition, with the cluster each position is in, as one
+// line for an export's trailer ("cluster|topic|partition|next", joined by ','): a reader of the
+// export learns which events its rows include.
+std::string consumer_positions_text(Database& db);
+// The positions in `cluster` that such a line lists, keyed "topic:partition" (as
+// kafka::high_watermarks keys them); nullopt when the line is not one.
+std::optional<std::map<std::string, std::int64_t>> parse_consumer_positions(std::string_view text,
+                                                                            std::string_view cluster);
 
 }  // namespace jaring::store
