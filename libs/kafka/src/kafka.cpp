@@ -163,7 +163,11 @@ struct Producer::Impl final : public RdKafka::DeliveryReportCb {
         errors(metrics.counter("produce_errors_total", "Events the producer failed to deliver").Add({})) {
     auto conf = make_conf(settings,
                           {{"client.id", client_id},
-                           {"linger.ms", "5"},
+                           // Calls one at a time (1,000-1,600/s on the bench) made message sets of
+                           // one or two events a partition at 5 ms, and every consumer fetches one
+                           // set a request: at 20 ms the broker spent 60-110 µs a call instead of
+                           // 130-250, for 5 ms more freshness (bench, three runs each).
+                           {"linger.ms", "20"},
                            {"compression.type", "none"},
                            // librdkafka's default, said here: the outbox's limit follows it.
                            {"message.max.bytes", "1000000"},
