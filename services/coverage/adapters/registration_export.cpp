@@ -94,6 +94,7 @@ template <class Message, class Open, class Convert>
 Result<void> read_export(const ExportCaller& caller, const std::string& what, Open&& open, Convert&& convert,
                          const std::function<void(const OwnerFact&)>& fact,
                          std::optional<std::string>* applied = nullptr) {
+  if (applied != nullptr) applied->reset();  // a failed export says nothing
   ::grpc::ClientContext context;
   grpc::set_deadline(context, caller.deadline);
   if (auto refused = authorized(context, caller.token, caller.acting_for)) return fail(std::move(*refused));
@@ -103,7 +104,6 @@ Result<void> read_export(const ExportCaller& caller, const std::string& what, Op
   const auto status = reader->Finish();
   if (!status.ok()) return fail(error_of(status, what));
   if (applied != nullptr) {
-    applied->reset();
     const auto& trailers = context.GetServerTrailingMetadata();
     if (const auto it = trailers.find(grpc::kAppliedOffsetsTrailer); it != trailers.end())
       *applied = std::string(it->second.data(), it->second.size());
