@@ -11,6 +11,7 @@
 #include "adapters/sqlite_store.hpp"
 #include "core/contribution.hpp"
 #include "jaring/audit/trail.hpp"
+#include "tests/sample_opening.hpp"
 
 namespace jaring::contribution {
 
@@ -22,24 +23,11 @@ struct FuzzFixture {
       if (!r) std::abort();
     };
     ok(core.register_agent("e_agent", "a_1", "PKK", "pulogebang"));
-    ok(core.open_account("e_seed", {"p_seed",
-                                    "31.75.06.1005.002",
-                                    "a_1",
-                                    "pulogebang",
-                                    "2026-03-10",
-                                    "",
-                                    "2026-03-10T01:00:00.000Z",
-                                    {"pkk", "self", "jkk+jkm", 1'000'000},
-                                    false}));
-    ok(core.open_account("e_city", {"p_city",
-                                    "31.75.06.1005.002",
-                                    "",
-                                    "pulogebang",
-                                    "2026-03-10",
-                                    "",
-                                    "2026-03-10T01:00:00.000Z",
-                                    {"ppsu", "city_budget", "jkk+jkm", 1'000'000},
-                                    false}));
+    ok(core.open_account("e_seed", testing::sample_opening("p_seed")));
+    auto city = testing::sample_opening("p_city");
+    city.agent_id.clear();
+    city.terms = {"ppsu", "city_budget", "jkk+jkm", 1'000'000};
+    ok(core.open_account("e_city", city));
   }
 
   static const TariffTable& tariffs() {

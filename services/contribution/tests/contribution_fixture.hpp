@@ -8,6 +8,7 @@
 
 #include "adapters/sqlite_store.hpp"
 #include "core/contribution.hpp"
+#include "sample_opening.hpp"
 
 namespace jaring::contribution {
 extern const char kDefaultTariffs[];
@@ -26,17 +27,7 @@ class ContributionFixture : public ::testing::Test {
         store_(*db_, clock_),
         core_(std::make_unique<Contribution>(store_, tariffs_, Settings{}, clock_, billing_chunk)) {}
 
-  static Opening opening(const std::string& id) {
-    return {id,
-            "31.75.06.1005.002",
-            "a_1",
-            "pulogebang",
-            "2026-03-10",
-            "",
-            "2026-03-10T01:00:00.000Z",
-            {"pkk", "self", "jkk+jkm", 1'000'000},
-            false};
-  }
+  static Opening opening(const std::string& id) { return sample_opening(id); }
   void open(const std::string& id) { ASSERT_TRUE(core_->open_account("e_" + id, opening(id))); }
 
   FixedClock clock_;

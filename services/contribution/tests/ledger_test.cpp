@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "core/ledger.hpp"
+#include "sample_opening.hpp"
 
 namespace jaring::contribution {
 extern const char kDefaultTariffs[];
@@ -10,16 +11,7 @@ namespace {
 class LedgerTest : public ::testing::Test {
  protected:
   LedgerTest() : tariffs_(*TariffTable::parse(kDefaultTariffs, "tariffs")) {
-    Opening o{"p_1",
-              "31.75.06.1005.002",
-              "a_1",
-              "pulogebang",
-              "2026-03-10",
-              "",
-              "2026-03-10T01:00:00.000Z",
-              {"pkk", "self", "jkk+jkm", 1'000'000},
-              false};
-    book_ = *open_book(o, "2026-03");
+    book_ = *open_book(testing::sample_opening("p_1"), "2026-03");
   }
 
   template <typename T>
@@ -59,16 +51,7 @@ TEST_F(LedgerTest, OpeningAwaitsTheFirstPayment) {
 
 // Registration's event counted the participant awaiting already: the same account, no event.
 TEST_F(LedgerTest, AnOpeningRegistrationCountedAwaitingAnnouncesNothing) {
-  Opening o{"p_2",
-            "31.75.06.1005.002",
-            "a_1",
-            "pulogebang",
-            "2026-03-10",
-            "",
-            "2026-03-10T01:00:00.000Z",
-            {"pkk", "self", "jkk+jkm", 1'000'000},
-            true};
-  const auto book = open_book(o, "2026-03");
+  const auto book = open_book(testing::sample_opening("p_2", true), "2026-03");
   ASSERT_TRUE(book);
   EXPECT_TRUE(book->events.empty());
   EXPECT_EQ(book->account.state, "awaiting");
