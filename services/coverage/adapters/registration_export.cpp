@@ -3,6 +3,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <charconv>
+#include <optional>
+#include <string_view>
 
 #include "jaring/grpc/server.hpp"
 #include "jaring/store/consumer_offsets.hpp"
@@ -27,6 +29,14 @@ std::optional<Error> authorized(::grpc::ClientContext& context, const grpc::Toke
   } catch (const std::exception& e) {
     return Error::unavailable("coverage's own credential cannot be read", e.what());
   }
+}
+
+// The value of the trailer `name` the server ended a finished call with, if it sent one.
+std::optional<std::string_view> trailer(const ::grpc::ClientContext& context, const char* name) {
+  const auto& trailers = context.GetServerTrailingMetadata();
+  const auto it = trailers.find(name);
+  if (it == trailers.end()) return std::nullopt;
+  return std::string_view(it->second.data(), it->second.size());
 }
 
 }  // namespace
@@ -79,11 +89,9 @@ Result<void> RegistrationExport::participants(const std::function<void(const Par
   const auto status = reader->Finish();
   if (!status.ok()) return fail(error_of(status, "registration ExportParticipants"));
   unpublished_.reset();
-  const auto& trailers = context.GetServerTrailingMetadata();
-  if (const auto it = trailers.find(grpc::kUnpublishedEventsTrailer); it != trailers.end()) {
+  if (const auto text = trailer(context, grpc::kUnpublishedEventsTrailer)) {
     std::int64_t n = 0;
-    const std::string_view text(it->second.data(), it->second.size());
-    if (std::from_chars(text.data(), text.data() + text.size(), n).ec == std::errc{}) unpublished_ = n;
+    if (std::from_chars(text->data(), text->data() + text->size(), n).ec == std::errc{}) unpublished_ = n;
   }
   return {};
 }
@@ -103,11 +111,8 @@ Result<void> read_export(const ExportCaller& caller, const std::string& what, Op
   while (reader->Read(&message)) fact(convert(message));
   const auto status = reader->Finish();
   if (!status.ok()) return fail(error_of(status, what));
-  if (applied != nullptr) {
-    const auto& trailers = context.GetServerTrailingMetadata();
-    if (const auto it = trailers.find(grpc::kAppliedOffsetsTrailer); it != trailers.end())
-      *applied = std::string(it->second.data(), it->second.size());
-  }
+  if (const auto text = trailer(context, grpc::kAppliedOffsetsTrailer); applied != nullptr && text)
+    *applied = std::string(*text);
   return {};
 }
 

@@ -102,8 +102,11 @@ Result<std::vector<CounterOp>> plan(const RwUpdated& event) {
 
 Result<std::vector<CounterOp>> plan(const ParticipantRegistered& event) {
   if (!valid_rw(event.rw_code)) return fail(bad_rw("rw_code", event.rw_code));
-  std::vector<CounterOp> ops{{Kind::kIncrement, event.rw_code, "registered", 1},
-                             {Kind::kIncrement, event.rw_code, "registrations", 1}};
+  // One per event of the busiest topic: sized once.
+  std::vector<CounterOp> ops;
+  ops.reserve(3);
+  ops.push_back({Kind::kIncrement, event.rw_code, "registered", 1});
+  ops.push_back({Kind::kIncrement, event.rw_code, "registrations", 1});
   if (event.counted_awaiting) ops.push_back({Kind::kIncrement, event.rw_code, "awaiting", 1});
   return ops;
 }
