@@ -15,7 +15,7 @@ APT_PACKAGES := build-essential cmake ninja-build pkg-config git \
   librdkafka-dev libhiredis-dev libsqlite3-dev prometheus-cpp-dev \
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev libfmt-dev \
   nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev redis-server chromium \
-  clang clang-tidy-16 libclang-rt-14-dev libjwt-dev libssl-dev openssl unzip
+  clang clang-tidy-16 libclang-rt-14-dev libjwt-dev libssl-dev libjemalloc-dev openssl unzip
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

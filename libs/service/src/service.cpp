@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
-#include <malloc.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -350,10 +349,6 @@ int run(const std::string& service, int argc, char** argv,
         const std::function<int(const config::Source&)>& serve, const std::vector<Command>& commands) {
   // Stores, their WAL and shm files, snapshots and exports hold personal data: owner only.
   ::umask(077);
-  // glibc gives threads that contend an arena each (up to 8 per core) and keeps every arena's
-  // peak: ten concurrent imports held 460 MiB in registration that way, 180 MiB with two arenas
-  // (one per core of the machines we size for). MALLOC_ARENA_MAX still overrides.
-  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) ::mallopt(M_ARENA_MAX, 2);
   CLI::App app{"jaring-" + service + ": see README.md for its settings"};
   std::string config_file;
   if (const char* env = std::getenv("JARING_CONFIG")) config_file = env;

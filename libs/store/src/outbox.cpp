@@ -46,7 +46,7 @@ CREATE TABLE outbox_dead_letters (
 void set_outbox_max_message_bytes(std::size_t bytes) { g_max_message_bytes.store(bytes); }
 std::size_t outbox_max_message_bytes() { return g_max_message_bytes.load(); }
 
-OutboxMessageTooLarge::OutboxMessageTooLarge(const std::string& topic, std::size_t bytes, std::size_t limit)
+OutboxMessageTooLarge::OutboxMessageTooLarge(std::string_view topic, std::size_t bytes, std::size_t limit)
     : std::runtime_error(fmt::format("an event for {} of {} bytes is above the outbox's limit of {} bytes",
                                      topic, bytes, limit)),
       bytes_(bytes),
@@ -58,16 +58,13 @@ OutboxWriter::OutboxWriter(Transaction& tx)
       observer_(tx.observer()),
       limit_(outbox_max_message_bytes()) {}
 
-void OutboxWriter::append(const OutboxMessage& message) {
+void OutboxWriter::append(std::string_view topic, std::string_view key, std::string_view payload) {
   // Checked before anything is written: a message the producer refuses would stop the relay.
-  const auto bytes = message.key.size() + message.payload.size();
-  if (bytes > limit_) throw OutboxMessageTooLarge(message.topic, bytes, limit_);
-  if (observer_ != nullptr) observer_->appended(message.topic, message.key);
-  // The message outlives the run, so SQLite may read its bytes where they are.
-  insert_.bind_unowned(1, message.topic)
-      .bind_blob_unowned(2, message.key)
-      .bind_blob_unowned(3, message.payload)
-      .run();
+  const auto bytes = key.size() + payload.size();
+  if (bytes > limit_) throw OutboxMessageTooLarge(topic, bytes, limit_);
+  if (observer_ != nullptr) observer_->appended(topic, key);
+  // The bytes outlive the run, so SQLite may read them where they are.
+  insert_.bind_unowned(1, topic).bind_blob_unowned(2, key).bind_blob_unowned(3, payload).run();
   tx_.note_outbox_row();
 }
 

@@ -13,6 +13,28 @@ std::string jakarta_date(const std::string& utc) {
   return at ? jaring::jakarta_date(*at) : utc.substr(0, 10);
 }
 
+void set_registered(const Participant& from, events::v1::Envelope& envelope, std::string& key) {
+  envelope.set_type("ParticipantRegistered");
+  auto* p = envelope.mutable_participant_registered();
+  p->set_participant_id(from.id);
+  p->set_rw_code(from.rw_code);
+  p->set_rt(from.rt);
+  p->set_category(from.category);
+  p->set_payer(from.payer);
+  p->set_programs(from.programs);
+  p->set_income_band(from.income_band);
+  p->set_sex(std::string(1, from.sex));
+  p->set_birth_year(std::stoi(from.birth_date.substr(0, 4)));
+  p->set_agent_id(from.agent_id);
+  p->set_branch_code(from.branch_code);
+  p->set_project_end_date(from.project_end_date);
+  p->set_registered_on(jakarta_date(from.registered_at));
+  // A new participant has paid nothing: coverage counts it awaiting from this event, and
+  // contribution's account opens there without an event of its own.
+  p->set_counted_awaiting(true);
+  key = from.id;
+}
+
 struct Encoder {
   events::v1::Envelope& envelope;
   std::string& key;
@@ -36,28 +58,7 @@ struct Encoder {
     key = e.rw.code;
   }
 
-  void operator()(const ParticipantRegisteredEvent& e) const {
-    const auto& from = e.participant;
-    envelope.set_type("ParticipantRegistered");
-    auto* p = envelope.mutable_participant_registered();
-    p->set_participant_id(from.id);
-    p->set_rw_code(from.rw_code);
-    p->set_rt(from.rt);
-    p->set_category(from.category);
-    p->set_payer(from.payer);
-    p->set_programs(from.programs);
-    p->set_income_band(from.income_band);
-    p->set_sex(std::string(1, from.sex));
-    p->set_birth_year(std::stoi(from.birth_date.substr(0, 4)));
-    p->set_agent_id(from.agent_id);
-    p->set_branch_code(from.branch_code);
-    p->set_project_end_date(from.project_end_date);
-    p->set_registered_on(jakarta_date(from.registered_at));
-    // A new participant has paid nothing: coverage counts it awaiting from this event, and
-    // contribution's account opens there without an event of its own.
-    p->set_counted_awaiting(true);
-    key = from.id;
-  }
+  void operator()(const ParticipantRegisteredEvent& e) const { set_registered(e.participant, envelope, key); }
 
   void operator()(const ParticipantUpdatedEvent& e) const {
     const auto& from = e.participant;
@@ -105,16 +106,30 @@ struct Encoder {
   }
 };
 
-}  // namespace
-
-store::OutboxMessage encode_event(const Event& event, const Clock& clock) {
+// An outbox row on kTopic with the envelope `fill(envelope, key)` makes.
+template <typename Fill>
+store::OutboxMessage encode(const Clock& clock, Fill&& fill) {
   events::v1::Envelope envelope;
   events::stamp(envelope, "registration", clock);
   store::OutboxMessage message;
   message.topic = kTopic;
-  std::visit(Encoder{envelope, message.key}, event);
+  std::forward<Fill>(fill)(envelope, message.key);
   message.payload = envelope.SerializeAsString();
   return message;
+}
+
+}  // namespace
+
+store::OutboxMessage encode_event(const Event& event, const Clock& clock) {
+  return encode(clock, [&](events::v1::Envelope& envelope, std::string& key) {
+    std::visit(Encoder{envelope, key}, event);
+  });
+}
+
+store::OutboxMessage encode_registered(const Participant& participant, const Clock& clock) {
+  return encode(clock, [&](events::v1::Envelope& envelope, std::string& key) {
+    set_registered(participant, envelope, key);
+  });
 }
 
 }  // namespace jaring::registration

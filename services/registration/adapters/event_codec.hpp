@@ -13,5 +13,7 @@ namespace jaring::registration {
 inline constexpr const char* kTopic = "jaring.registration.v1";
 
 store::OutboxMessage encode_event(const Event& event, const Clock& clock);
+// encode_event(ParticipantRegisteredEvent{participant}), without copying the participant.
+store::OutboxMessage encode_registered(const Participant& participant, const Clock& clock);
 
 }  // namespace jaring::registration

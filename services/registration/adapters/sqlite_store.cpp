@@ -174,14 +174,16 @@ class ParticipantWriter {
     return active_.column_text(0);
   }
 
-  BulkOutcome insert(const NewParticipant& row) {
+  // Writes the row, whose participant then moves into the outcome.
+  BulkOutcome insert(NewParticipant& row) {
     // Claiming the key first finds a key used before (earlier in this transaction too) without a
     // look-up for every new row: the insert is ignored only when the key exists.
     if (!claim(row.idempotency_key, row.participant.id)) {
       if (auto p = earlier(row.idempotency_key)) return {std::move(*p), true};
     }
-    const auto indexes =
-        row.nik_indexes.empty() ? sealer_.blind_indexes(row.participant.nik) : row.nik_indexes;
+    std::vector<std::string> computed;
+    const auto& indexes =
+        row.nik_indexes.empty() ? (computed = sealer_.blind_indexes(row.participant.nik)) : row.nik_indexes;
     if (const auto id = active_id(indexes)) {
       unclaim(row.idempotency_key);
       return {fail(Error::already_exists(
@@ -192,10 +194,12 @@ class ParticipantWriter {
                      row.sealed.empty() ? sealed_personal(sealer_, row.participant) : row.sealed,
                      indexes.front());
     insert_.run();
-    outbox_.append(row.encoded_event.empty()
-                       ? encode_event(row.event, clock_)
-                       : store::OutboxMessage{0, kTopic, row.participant.id, row.encoded_event});
-    return {row.participant, false};
+    if (row.encoded_event.empty()) {
+      outbox_.append(encode_registered(row.participant, clock_));
+    } else {
+      outbox_.append(kTopic, row.participant.id, row.encoded_event);
+    }
+    return {std::move(row.participant), false};
   }
 
   void remember(const std::string& key, const std::string& ref_id) {
@@ -378,14 +382,13 @@ std::vector<Rw> SqliteStore::list_rws(const std::string& kelurahan_code) {
 
 void SqliteStore::prepare(std::vector<NewParticipant>& rows) {
   for (auto& row : rows) {
-    row.encoded_event = encode_event(row.event, clock_).payload;
+    row.encoded_event = encode_registered(row.participant, clock_).payload;
     row.sealed = sealed_personal(sealer_, row.participant);
     row.nik_indexes = sealer_.blind_indexes(row.participant.nik);
   }
 }
 
-std::vector<BulkOutcome> SqliteStore::insert_participants(
-    std::span<const std::span<const NewParticipant>> groups) {
+std::vector<BulkOutcome> SqliteStore::insert_participants(std::span<const std::span<NewParticipant>> groups) {
   std::size_t rows = 0;
   for (const auto& group : groups) rows += group.size();
   if (rows == 0) return {};
@@ -398,7 +401,7 @@ std::vector<BulkOutcome> SqliteStore::insert_participants(
       db_, "registration's store",
       [&](store::Transaction& tx) -> Result<void> {
         ParticipantWriter writer(tx, sealer_, clock_);
-        for (const auto& row : groups | std::views::join) outcomes.push_back(writer.insert(row));
+        for (auto& row : groups | std::views::join) outcomes.push_back(writer.insert(row));
         return {};
       },
       joining);

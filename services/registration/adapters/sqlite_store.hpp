@@ -26,8 +26,7 @@ class SqliteStore final : public Store {
   Result<Rw> update_rw(const Rw& rw, const Event& event) override;
   std::optional<Rw> find_rw(const std::string& code) override;
   std::vector<Rw> list_rws(const std::string& kelurahan_code) override;
-  std::vector<BulkOutcome> insert_participants(
-      std::span<const std::span<const NewParticipant>> groups) override;
+  std::vector<BulkOutcome> insert_participants(std::span<const std::span<NewParticipant>> groups) override;
   void prepare(std::vector<NewParticipant>& rows) override;
   Result<Participant> save_participant(const Participant& participant, const Event& event,
                                        const std::string& idempotency_key) override;

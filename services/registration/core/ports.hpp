@@ -18,8 +18,7 @@ namespace jaring::registration {
 
 // A participant to insert in a bulk write, with its event and key.
 struct NewParticipant {
-  Participant participant;
-  Event event;
+  Participant participant;  // announced by ParticipantRegistered
   std::string idempotency_key;
   // What Store::prepare made ahead of the write transaction, outside its lock (a bulk request's
   // reader thread runs it while the previous batch is written): the event as the store writes
@@ -39,20 +38,20 @@ class Store {
   virtual std::optional<Rw> find_rw(const std::string& code) = 0;
   virtual std::vector<Rw> list_rws(const std::string& kelurahan_code) = 0;
 
-  // Saves a participant and its event atomically, remembering the idempotency key (a group of
-  // one row for insert_participants). ALREADY_EXISTS (naming the participant) when the NIK has
-  // an active participation; a key seen before returns the participant it registered.
-  Result<Participant> insert_participant(const Participant& participant, const Event& event,
-                                         const std::string& idempotency_key) {
-    const NewParticipant row{participant, event, idempotency_key, {}};
-    const std::span<const NewParticipant> one(&row, 1);
+  // Saves a new participant and its ParticipantRegistered atomically, remembering the idempotency
+  // key (a group of one row for insert_participants). ALREADY_EXISTS (naming the participant)
+  // when the NIK has an active participation; a key seen before returns the participant it
+  // registered.
+  Result<Participant> insert_participant(Participant participant, const std::string& idempotency_key) {
+    NewParticipant row{std::move(participant), idempotency_key, {}};
+    const std::span<NewParticipant> one(&row, 1);
     return std::move(insert_participants({&one, 1}).front().result);
   }
   // Many at once, in one transaction; one outcome per row, in order (group by group). A bad row
   // fails alone. The rows of several bulk batches come as they are, never moved together (that
-  // copy was a tenth of a bulk row's CPU).
-  virtual std::vector<BulkOutcome> insert_participants(
-      std::span<const std::span<const NewParticipant>> groups) = 0;
+  // copy was a tenth of a bulk row's CPU), and each new row's participant moves into its outcome
+  // (the rows are spent).
+  virtual std::vector<BulkOutcome> insert_participants(std::span<const std::span<NewParticipant>> groups) = 0;
   // The part of insert_participants that needs no transaction (encoding the events, sealing the
   // personal data), done ahead
   // so that it can run while another batch is being written. Nothing to do by default.

@@ -228,8 +228,7 @@ Result<Participant> Registration::register_participant(const RegisterCommand& co
   if (auto refused = refusal(admit, participant)) return fail(std::move(*refused));
   participant.id = new_id("p_");
   participant.registered_at = format_utc(clock_.now());
-  return store_.insert_participant(participant, ParticipantRegisteredEvent{participant},
-                                   command.idempotency_key);
+  return store_.insert_participant(std::move(participant), command.idempotency_key);
 }
 
 std::vector<BulkOutcome> Registration::register_bulk(const std::vector<RegisterCommand>& commands) {
@@ -276,8 +275,7 @@ PreparedBulk Registration::prepare_bulk(const std::vector<RegisterCommand>& comm
     }
     p.id = new_id("p_");
     p.registered_at = now;
-    ParticipantRegisteredEvent event{p};
-    out.rows.push_back({std::move(p), std::move(event), commands[i].idempotency_key, {}});
+    out.rows.push_back({std::move(p), commands[i].idempotency_key, {}});
     out.row_index.push_back(i);
   }
   store_.prepare(out.rows);
@@ -285,9 +283,9 @@ PreparedBulk Registration::prepare_bulk(const std::vector<RegisterCommand>& comm
 }
 
 std::vector<std::vector<BulkOutcome>> Registration::store_bulk(std::vector<PreparedBulk> batches) {
-  std::vector<std::span<const NewParticipant>> groups;
+  std::vector<std::span<NewParticipant>> groups;
   groups.reserve(batches.size());
-  for (const auto& batch : batches) groups.emplace_back(batch.rows);
+  for (auto& batch : batches) groups.emplace_back(batch.rows);
   auto written = store_.insert_participants(groups);
   std::vector<std::vector<BulkOutcome>> out;
   std::size_t next = 0;

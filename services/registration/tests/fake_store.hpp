@@ -29,10 +29,9 @@ class FakeStore final : public Store {
     }
     return out;
   }
-  std::vector<BulkOutcome> insert_participants(
-      std::span<const std::span<const NewParticipant>> groups) override {
+  std::vector<BulkOutcome> insert_participants(std::span<const std::span<NewParticipant>> groups) override {
     std::vector<BulkOutcome> out;
-    for (const auto& row : groups | std::views::join) {
+    for (auto& row : groups | std::views::join) {
       if (auto it = keys.find(row.idempotency_key); !row.idempotency_key.empty() && it != keys.end()) {
         out.push_back({participants.at(it->second), true});
         continue;
@@ -50,8 +49,8 @@ class FakeStore final : public Store {
       if (taken) continue;
       participants[row.participant.id] = row.participant;
       if (!row.idempotency_key.empty()) keys[row.idempotency_key] = row.participant.id;
-      events.push_back(row.event);
-      out.push_back({row.participant, false});
+      events.push_back(ParticipantRegisteredEvent{row.participant});
+      out.push_back({std::move(row.participant), false});
     }
     return out;
   }

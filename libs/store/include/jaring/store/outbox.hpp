@@ -43,7 +43,7 @@ std::size_t outbox_max_message_bytes();
 // RPC edge answers INVALID_ARGUMENT. Not a StoreError: the store is fine, the request is not.
 class OutboxMessageTooLarge : public std::runtime_error {
  public:
-  OutboxMessageTooLarge(const std::string& topic, std::size_t bytes, std::size_t limit);
+  OutboxMessageTooLarge(std::string_view topic, std::size_t bytes, std::size_t limit);
   std::size_t bytes() const { return bytes_; }
   std::size_t limit() const { return limit_; }
 
@@ -57,7 +57,9 @@ class OutboxMessageTooLarge : public std::runtime_error {
 class OutboxWriter {
  public:
   explicit OutboxWriter(Transaction& tx);
-  void append(const OutboxMessage& message);
+  void append(const OutboxMessage& message) { append(message.topic, message.key, message.payload); }
+  // The same from bytes the caller holds (a bulk write's payloads, encoded ahead), not copied.
+  void append(std::string_view topic, std::string_view key, std::string_view payload);
 
  private:
   Transaction& tx_;
