@@ -333,8 +333,17 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
   };
 }
 
+void SqliteStore::remember_rw(const Rw& rw, bool written) {
+  std::lock_guard lock(rws_mutex_);
+  if (written) {
+    rws_.insert_or_assign(rw.code, rw);
+  } else {
+    rws_.try_emplace(rw.code, rw);
+  }
+}
+
 Result<Rw> SqliteStore::create_rw(const Rw& rw, const Event& event) {
-  return db_.write([&](store::Transaction& tx) -> Result<Rw> {
+  auto created = db_.write([&](store::Transaction& tx) -> Result<Rw> {
     auto exists = tx.prepare("SELECT 1 FROM rws WHERE code = ?");
     if (exists.bind(1, rw.code).step())
       return fail(Error::already_exists(fmt::format("RW {} already exists", rw.code)));
@@ -348,10 +357,12 @@ Result<Rw> SqliteStore::create_rw(const Rw& rw, const Event& event) {
     store::outbox_append(tx, encode_event(event, clock_));
     return rw;
   });
+  if (created) remember_rw(*created, true);
+  return created;
 }
 
 Result<Rw> SqliteStore::update_rw(const Rw& rw, const Event& event) {
-  return db_.write([&](store::Transaction& tx) -> Result<Rw> {
+  auto updated = db_.write([&](store::Transaction& tx) -> Result<Rw> {
     tx.prepare("UPDATE rws SET target = ?, active = ? WHERE code = ?")
         .bind(1, rw.target)
         .bind(2, rw.active ? 1 : 0)
@@ -360,14 +371,23 @@ Result<Rw> SqliteStore::update_rw(const Rw& rw, const Event& event) {
     store::outbox_append(tx, encode_event(event, clock_));
     return rw;
   });
+  if (updated) remember_rw(*updated, true);
+  return updated;
 }
 
 std::optional<Rw> SqliteStore::find_rw(const std::string& code) {
-  return db_.read([&](store::Database& db) -> std::optional<Rw> {
-    auto s = db.prepare(fmt::format("SELECT {} FROM rws WHERE code = ?", kRwColumns));
+  {
+    std::lock_guard lock(rws_mutex_);
+    if (const auto it = rws_.find(code); it != rws_.end()) return it->second;
+  }
+  auto rw = db_.read([&](store::Database& db) -> std::optional<Rw> {
+    static const auto kSelect = fmt::format("SELECT {} FROM rws WHERE code = ?", kRwColumns);
+    auto s = db.prepare(kSelect);
     if (!s.bind(1, code).step()) return std::nullopt;
     return read_rw(s);
   });
+  if (rw) remember_rw(*rw, false);
+  return rw;
 }
 
 std::vector<Rw> SqliteStore::list_rws(const std::string& kelurahan_code) {

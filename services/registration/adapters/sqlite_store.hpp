@@ -4,7 +4,9 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "../core/ports.hpp"
 #include "jaring/common/clock.hpp"
@@ -47,9 +49,18 @@ class SqliteStore final : public Store {
   // Participants matching `where`, whose placeholders take `args` (text), then `blobs`.
   std::vector<Participant> query_participants(const std::string& where, const std::vector<std::string>& args,
                                               const std::vector<std::string>& blobs = {});
+  // Keeps `rw` as the cached one for its code: what create_rw and update_rw wrote replaces it,
+  // what find_rw read only fills a gap (a write may have refreshed the entry since it read).
+  void remember_rw(const Rw& rw, bool written);
+
   store::Database& db_;
   const crypto::Sealer& sealer_;
   const Clock& clock_;
+  // RWs by code, as this store last wrote or read them: every registration looks its RW up, and
+  // RWs change only through create_rw and update_rw, which refresh the entry after their commit.
+  // A code not found is not kept (it may be created next).
+  std::mutex rws_mutex_;
+  std::unordered_map<std::string, Rw> rws_;  // under rws_mutex_
 };
 
 }  // namespace jaring::registration

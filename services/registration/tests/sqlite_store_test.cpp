@@ -155,6 +155,32 @@ TEST_F(SqliteStoreTest, BulkWritesGoodRowsInOneTransactionAndRefusesRepeatsAlone
   EXPECT_EQ(commits_, 2);                     // the RW, then one transaction for the batch
 }
 
+// The store keeps the RWs it read (every registration looks its RW up): a change through it is
+// what the next look-up answers, and a code it did not find is found once created.
+TEST_F(SqliteStoreTest, AnRwReadBeforeItChangesIsAnsweredAsChangedAndOneMissedIsFoundOnceCreated) {
+  const auto before = store_->find_rw("31.75.06.1005.002");
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->target, 120);
+  ASSERT_TRUE(core_->update_rw({"31.75.06.1005.002", 150, false}));
+  const auto after = store_->find_rw("31.75.06.1005.002");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->target, 150);
+  EXPECT_FALSE(after->active);
+  const auto refused = core_->register_participant(worker("3175065505850002", "key-1"));
+  ASSERT_FALSE(refused);
+  ASSERT_EQ(refused.error().violations.size(), 1U);
+  EXPECT_EQ(refused.error().violations[0].field, "rw_code");
+
+  EXPECT_FALSE(store_->find_rw("31.75.06.1005.003"));
+  ASSERT_TRUE(core_->create_rw("31.75.06.1005", 3, 0));
+  const auto created = store_->find_rw("31.75.06.1005.003");
+  ASSERT_TRUE(created);
+  EXPECT_TRUE(created->active);
+  auto moved = worker("3175065505850002", "key-2");
+  moved.rw_code = "31.75.06.1005.003";
+  EXPECT_TRUE(core_->register_participant(moved));
+}
+
 TEST_F(SqliteStoreTest, UpdatesMovesAndExitsAreStoredWithTheirEvents) {
   ASSERT_TRUE(core_->create_rw("31.75.06.1005", 3, 0));
   auto p = core_->register_participant(worker("3175065505850002", "key-1"));
