@@ -1,5 +1,7 @@
 #include "jaring/store/sqlite.hpp"
 
+#include "wal_vfs.hpp"
+
 #include "jaring/common/assert.hpp"
 
 #include <fmt/format.h>
@@ -255,9 +257,11 @@ std::unique_ptr<Database> Database::connect(const std::string& path) {
   (void)memstatus_off;
   sqlite3* handle = nullptr;
   // No mutex of SQLite's own per call: every use of a connection is already serialised by its
-  // Database's mutex (write, batch, read), and its statements live inside those calls.
-  const int rc = sqlite3_open_v2(path.c_str(), &handle,
-                                 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE, nullptr);
+  // Database's mutex (write, batch, read), and its statements live inside those calls. The VFS
+  // writes a WAL frame in one write instead of two (wal_vfs.cpp).
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE,
+                      detail::wal_vfs_name());
   if (rc != SQLITE_OK) {
     const std::string message = handle != nullptr ? sqlite3_errmsg(handle) : sqlite3_errstr(rc);
     sqlite3_close_v2(handle);
