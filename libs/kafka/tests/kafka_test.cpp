@@ -484,6 +484,8 @@ TEST_F(RelayTest, WithTheBrokerStalledNoRowIsHandedTwiceAndTheStallIsReported) {
   // Pipelined: four batches in flight at once, and no more than the window.
   EXPECT_EQ(metric(registry_, "outbox_in_flight_messages"), 200);
   EXPECT_EQ(producer.held(), 200);
+  // Not published: the 200 in flight and the 300 after them.
+  EXPECT_EQ(metric(registry_, "outbox_backlog_messages"), 500);
   EXPECT_EQ(metric(registry_, "outbox_relay_stalled"), 1);
   EXPECT_GE(metric(registry_, "outbox_stall_seconds"), 0.5);
   const auto note = relay.readiness_note();

@@ -121,10 +121,10 @@ void outbox_remove_sent(Database& db, const std::vector<std::int64_t>& ids) {
   (void)result;  // the lambda never returns an error; failures throw StoreError
 }
 
-std::int64_t outbox_backlog(Database& db) {
-  return db.read([](Database& d) {
-    auto statement = d.prepare("SELECT count(*) FROM outbox");
-    return statement.step() ? statement.column_int(0) : 0;
+std::int64_t outbox_backlog(Database& db, std::int64_t after) {
+  return db.read([after](Database& d) {
+    auto statement = d.prepare("SELECT count(*) FROM outbox WHERE id > ?");
+    return statement.bind(1, after).step() ? statement.column_int(0) : 0;
   });
 }
 

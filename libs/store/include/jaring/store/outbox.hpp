@@ -80,8 +80,9 @@ std::vector<OutboxMessage> outbox_fetch_after(Database& db, std::int64_t after, 
 // Removes rows Kafka acknowledged (a retried batch may remove ids already gone).
 void outbox_remove_sent(Database& db, const std::vector<std::int64_t>& ids);
 
-// Number of unsent messages (the outbox backlog metric).
-std::int64_t outbox_backlog(Database& db);
+// Number of rows in the outbox with an id above `after` (all of them by default). Counting
+// reads every page of those rows.
+std::int64_t outbox_backlog(Database& db, std::int64_t after = 0);
 
 // A row the broker refused for good, kept with the reason.
 struct DeadLetter {
