@@ -330,8 +330,8 @@ TEST_F(StoreTest, ManySmallCommitsPastTheThresholdDoNotEachAskForACheckpoint) {
   const std::string small(100, 'y');
   for (int i = 0; i < 2000; ++i) ASSERT_TRUE(add(small));
   reader->exec("COMMIT");
-  // Once per 32 MiB written past the threshold (about 13,000 pages in all here), not once for
-  // each of the 2,000 commits.
+  // Once per 32 MiB written (about 13,000 pages in all here), not once for each of the 2,000
+  // commits.
   EXPECT_LE(db->background_checkpoints(), 3);
 }
 
