@@ -258,7 +258,7 @@ std::unique_ptr<Database> Database::connect(const std::string& path) {
   sqlite3* handle = nullptr;
   // No mutex of SQLite's own per call: every use of a connection is already serialised by its
   // Database's mutex (write, batch, read), and its statements live inside those calls. The VFS
-  // writes a WAL frame in one write instead of two (wal_vfs.cpp).
+  // writes the frames of a commit at once instead of two writes a frame (wal_vfs.cpp).
   const int rc =
       sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE,
                       detail::wal_vfs_name());

@@ -2,9 +2,7 @@
 
 #include <sqlite3.h>
 
-#include <array>
 #include <cstddef>
-#include <cstring>
 #include <new>
 #include <vector>
 
@@ -13,28 +11,37 @@
 
 // SQLite appends a commit's pages to the WAL one frame at a time, and a frame in two writes: its
 // 24-byte header, then the page right after it (wal.c, walWriteOneFrame). Each write is a pwrite,
-// a trip through the kernel's write path for the same file blocks, and on these machines a
-// system call costs more than copying a page: pwrite was a fifth of registration's CPU in bulk.
-// This VFS is SQLite's default one with a single change, to files opened as a WAL: a 24-byte
-// write is held until the next call on the file, and when that call writes right after it (the
-// frame's page), both go in one write. Any other call first writes what is held, so the file
-// never answers a read, a size or a sync without it; and a commit's frames reach other
-// connections (through the WAL index) only after their last write returned. The bytes written,
-// where, and every sync stay SQLite's: only the number of writes changes.
+// and on these machines a system call costs more than copying a page: pwrite was a fifth of
+// registration's CPU in bulk. This VFS is SQLite's default one with a single change, to files
+// opened as a WAL: writes that continue the one before (a commit's frames, appended in order) are
+// held in memory and reach the file in one write, when
+// - the page of a commit frame (a header whose "database size" field is set, wal.c walEncodeFrame)
+//   is held: the last frame of a commit. SQLite publishes the commit in the WAL index (shared
+//   memory, no call on this file) right after it returns, so a commit's frames are in the file
+//   before any reader, or a crash, can find it;
+// - any other call on the file comes (read, size, sync, truncate, file control, close), or a
+//   write somewhere else (a spilled page written over in place, the checksums SQLite writes again
+//   after such a commit: each goes straight to the file, after what was held);
+// - kMaxHeld bytes are held (the frames of a large transaction).
+// The bytes written, where, their order and every sync stay SQLite's: only the number of writes
+// changes. Frames held that no commit frame followed belong to a transaction still open (spilled
+// from its cache), which no reader sees and recovery drops.
 
 namespace jaring::store::detail {
 namespace {
 
 constexpr int kFrameHeaderSize = 24;  // WAL_FRAME_HDRSIZE in SQLite's wal.c
+// The unix VFS writes at most 128 KiB at once (os_unix.c, seekAndWrite masks the length with 0x1ffff).
+constexpr std::size_t kMaxHeld = 120 << 10;  // 29 frames of 4 KiB pages
 
 // A WAL file: this struct, then the default VFS's own file, in the memory SQLite gives xOpen.
 struct WalFile {
   sqlite3_file base{};  // first: SQLite sees a sqlite3_file; base.pMethods is kWalMethods
   sqlite3_file* real = nullptr;
-  bool held = false;  // a frame header waiting for its page
+  std::vector<unsigned char> held;  // bytes for the file at held_at, not yet written
   sqlite3_int64 held_at = 0;
-  std::array<unsigned char, kFrameHeaderSize> header{};
-  std::vector<unsigned char> frame;  // header and page, for the one write
+  sqlite3_int64 next = -1;    // where a write continuing the last one starts
+  bool commit_frame = false;  // the last write was a commit frame's header: its page ends the commit
 };
 
 constexpr std::size_t kRealOffset =
@@ -45,9 +52,17 @@ const sqlite3_io_methods& real_methods(const WalFile& wal) { return *wal.real->p
 sqlite3_vfs* real_vfs(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
 
 int write_held(WalFile& wal) {
-  if (!wal.held) return SQLITE_OK;
-  wal.held = false;
-  return real_methods(wal).xWrite(wal.real, wal.header.data(), kFrameHeaderSize, wal.held_at);
+  if (wal.held.empty()) return SQLITE_OK;
+  const int rc =
+      real_methods(wal).xWrite(wal.real, wal.held.data(), static_cast<int>(wal.held.size()), wal.held_at);
+  wal.held.clear();  // written or failed: SQLite answers a failed write by rolling back
+  return rc;
+}
+
+// The "database size after commit" field of a frame header: set on a commit's last frame only.
+bool is_commit_header(const void* data) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  return (bytes[4] | bytes[5] | bytes[6] | bytes[7]) != 0;
 }
 
 int wal_close(sqlite3_file* file) {
@@ -66,22 +81,19 @@ int wal_read(sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
 
 int wal_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
   auto& wal = wal_of(file);
-  if (wal.held && offset == wal.held_at + kFrameHeaderSize) {
-    const std::size_t size = kFrameHeaderSize + static_cast<std::size_t>(amount);
-    wal.frame.resize(size);
-    std::memcpy(wal.frame.data(), wal.header.data(), kFrameHeaderSize);
-    std::memcpy(wal.frame.data() + kFrameHeaderSize, data, static_cast<std::size_t>(amount));
-    wal.held = false;
-    return real_methods(wal).xWrite(wal.real, wal.frame.data(), static_cast<int>(size), wal.held_at);
+  const auto size = static_cast<std::size_t>(amount);
+  const bool continues = offset == wal.next;
+  const bool ends_commit = wal.commit_frame && amount != kFrameHeaderSize;
+  wal.commit_frame = amount == kFrameHeaderSize && is_commit_header(data);
+  wal.next = offset + amount;
+  if (!continues || wal.held.size() + size > kMaxHeld) {
+    if (const int rc = write_held(wal); rc != SQLITE_OK) return rc;
+    if (!continues || size > kMaxHeld) return real_methods(wal).xWrite(wal.real, data, amount, offset);
   }
-  if (const int rc = write_held(wal); rc != SQLITE_OK) return rc;
-  if (amount == kFrameHeaderSize) {
-    std::memcpy(wal.header.data(), data, kFrameHeaderSize);
-    wal.held_at = offset;
-    wal.held = true;
-    return SQLITE_OK;
-  }
-  return real_methods(wal).xWrite(wal.real, data, amount, offset);
+  if (wal.held.empty()) wal.held_at = offset;
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  wal.held.insert(wal.held.end(), bytes, bytes + size);
+  return ends_commit ? write_held(wal) : SQLITE_OK;
 }
 
 int wal_truncate(sqlite3_file* file, sqlite3_int64 size) {

@@ -1,7 +1,8 @@
 #pragma once
 
-// The VFS every Database opens its files through: SQLite's own (unix), except that a WAL frame's
-// 24-byte header and its page reach the file in one write instead of two (wal_vfs.cpp says why).
+// The VFS every Database opens its files through: SQLite's own (unix), except that the frames a
+// commit appends to the WAL reach the file in one write (up to 120 KiB), not two writes a frame
+// (wal_vfs.cpp says why and when what is held is written).
 
 namespace jaring::store::detail {
 

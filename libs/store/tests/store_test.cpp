@@ -240,7 +240,36 @@ std::int64_t writes_by_this_thread() {
   return 0;
 }
 
-TEST_F(StoreTest, AWalFrameIsOneWriteAndACopyOfTheWalRecoversEveryCommit) {
+// A store's file and its WAL copied while open, as a crash leaves them, opened with SQLite's own
+// VFS. Without the shared-memory index, SQLite rebuilds it from the WAL's frame headers and their
+// checksums, and keeps a commit only when every frame of it checks.
+class WalCopy {
+ public:
+  WalCopy(const std::string& path, const fs::path& dir) {
+    fs::create_directories(dir);
+    fs::copy_file(path, dir / "service.db");
+    fs::copy_file(path + "-wal", dir / "service.db-wal");
+    EXPECT_EQ(sqlite3_open_v2((dir / "service.db").c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  }
+  ~WalCopy() { sqlite3_close(db_); }
+  WalCopy(const WalCopy&) = delete;
+  WalCopy& operator=(const WalCopy&) = delete;
+
+  // The first column of the first row, as text ("" when none).
+  std::string read(const char* sql) const {
+    sqlite3_stmt* s = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql, -1, &s, nullptr), SQLITE_OK);
+    std::string out =
+        sqlite3_step(s) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(s, 0)) : "";
+    sqlite3_finalize(s);
+    return out;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+TEST_F(StoreTest, ACommitIsOneWriteAndACopyOfTheWalRecoversEveryCommit) {
   auto db = Database::open(path_, {{1, "CREATE TABLE blob (n INTEGER NOT NULL, data BLOB NOT NULL)"}});
   const auto frames_in_wal = [&] {
     return db->read([](Database& d) {
@@ -250,41 +279,57 @@ TEST_F(StoreTest, AWalFrameIsOneWriteAndACopyOfTheWalRecoversEveryCommit) {
   };
   // The migration's frames are in the file already: the WAL starts over with the first commit.
   const std::string page(3000, 'p');
+  constexpr int kRowsACommit = 3;  // a page each: three frames or more a commit
   const auto before = writes_by_this_thread();
   constexpr int kCommits = 200;
   for (int i = 0; i < kCommits; ++i) {
     ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
-      tx.prepare("INSERT INTO blob (n, data) VALUES (?, ?)").bind(1, i).bind_blob(2, page).run();
+      for (int row = 0; row < kRowsACommit; ++row) {
+        tx.prepare("INSERT INTO blob (n, data) VALUES (?, ?)").bind(1, i).bind_blob(2, page).run();
+      }
       return {};
     }));
   }
   const auto writes = writes_by_this_thread() - before;
-  // Copied while open, without its shared-memory index: SQLite rebuilds the index from the WAL's
-  // frame headers and their checksums, and keeps a commit only when every frame of it checks.
-  const auto copy = dir_ / "copy";
-  fs::create_directories(copy);
-  fs::copy_file(path_, copy / "service.db");
-  fs::copy_file(path_ + "-wal", copy / "service.db-wal");
+  const WalCopy copy(path_, dir_ / "copy");
   const auto frames = frames_in_wal();
-  // SQLite writes a frame as its header and then its page: two writes each without this VFS.
-  ASSERT_GE(frames, kCommits);
-  EXPECT_LE(writes, frames + frames / 10) << frames << " frames";
+  // SQLite writes a frame as its header and then its page: two writes a frame without this VFS.
+  ASSERT_GE(frames, kRowsACommit * kCommits);
+  EXPECT_LE(writes, kCommits + kCommits / 10) << frames << " frames";
 
-  sqlite3* plain = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((copy / "service.db").c_str(), &plain, SQLITE_OPEN_READWRITE, nullptr),
-            SQLITE_OK);
-  auto read = [&](const char* sql) {
-    sqlite3_stmt* s = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(plain, sql, -1, &s, nullptr), SQLITE_OK);
-    std::string out =
-        sqlite3_step(s) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(s, 0)) : "";
-    sqlite3_finalize(s);
-    return out;
-  };
-  EXPECT_EQ(read("SELECT count(*) || ' ' || sum(n) || ' ' || sum(length(data)) FROM blob"),
-            fmt::format("{} {} {}", kCommits, kCommits * (kCommits - 1) / 2, kCommits * 3000));
-  EXPECT_EQ(read("PRAGMA integrity_check"), "ok");
-  sqlite3_close(plain);
+  EXPECT_EQ(copy.read("SELECT count(*) || ' ' || sum(n) || ' ' || sum(length(data)) FROM blob"),
+            fmt::format("{} {} {}", kRowsACommit * kCommits, kRowsACommit * kCommits * (kCommits - 1) / 2,
+                        kRowsACommit * kCommits * 3000));
+  EXPECT_EQ(copy.read("PRAGMA integrity_check"), "ok");
+}
+
+// A transaction larger than the writer's cache spills frames into the WAL before it commits; a page
+// changed again after it spilled is written over in place, and the commit then writes the checksums
+// of those frames again (wal.c, walRewriteChecksums), the commit frame's header last. A copy taken
+// right after the commit returned (as a crash would leave the files) must hold the whole commit.
+TEST_F(StoreTest, ACommitThatRewroteItsSpilledFramesIsWholeInTheWalTheMomentItReturns) {
+  auto db = Database::open(path_, {{1, "CREATE TABLE blob (n INTEGER PRIMARY KEY, data BLOB NOT NULL)"}});
+  db->exec("PRAGMA cache_size=16");  // pages: the transaction below spills many times
+  const std::string page(3000, 'p');
+  // Not the WAL's first transaction (after which SQLite cuts the WAL to its size limit).
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+    tx.prepare("INSERT INTO blob (n, data) VALUES (-1, 'first')").run();
+    return {};
+  }));
+  constexpr int kRows = 300;
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+    for (int i = 0; i < kRows; ++i)
+      tx.prepare("INSERT INTO blob (n, data) VALUES (?, ?)").bind(1, i).bind_blob(2, page).run();
+    // The first rows' pages spilled long ago: changed again, they are written over in place.
+    tx.prepare("UPDATE blob SET data = ? WHERE n BETWEEN 0 AND 2").bind_blob(1, std::string(3000, 'q')).run();
+    tx.prepare("INSERT INTO blob (n, data) VALUES (?, ?)").bind(1, kRows).bind_blob(2, page).run();
+    return {};
+  }));
+  const WalCopy copy(path_, dir_ / "copy");
+
+  EXPECT_EQ(copy.read("SELECT count(*) || ' ' || sum(substr(data, 1, 1) = x'71') FROM blob"),
+            fmt::format("{} 3", kRows + 2));
+  EXPECT_EQ(copy.read("PRAGMA integrity_check"), "ok");
 }
 
 TEST_F(StoreTest, TheWalIsCheckpointedIntoTheFileWithoutTheWriterWaitingForIt) {
