@@ -2,7 +2,7 @@
 
 #include <sys/stat.h>
 
-#include <fmt/chrono.h>
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -32,10 +32,17 @@ std::string trimmed(const std::string& text) {
 }  // namespace
 
 std::string format_utc(TimePoint at) {
-  const auto ms = std::chrono::time_point_cast<std::chrono::milliseconds>(at);
-  const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(ms);
-  const auto frac = (ms - secs).count();
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", secs, frac);
+  // The civil date by arithmetic and the fields as integers (fmt's chrono formatting went through
+  // gmtime and parsed its format on each call: 179 ns against 125 here). Floored, so an instant
+  // before 1970 is its own second (truncated, -1 ms was ".-01" of 1970-01-01T00:00:00).
+  const auto ms = std::chrono::floor<std::chrono::milliseconds>(at);
+  const auto day = std::chrono::floor<std::chrono::days>(ms);
+  const std::chrono::year_month_day date{day};
+  const std::chrono::hh_mm_ss time{ms - day};
+  return fmt::format(FMT_COMPILE("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z"),
+                     static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                     static_cast<unsigned>(date.day()), time.hours().count(), time.minutes().count(),
+                     time.seconds().count(), time.subseconds().count());
 }
 
 std::optional<TimePoint> parse_utc(std::string_view text) {

@@ -30,6 +30,15 @@ TEST(Clock, FormatsUtcWithMilliseconds) {
   const TimePoint at = std::chrono::sys_days{std::chrono::year{2026} / 11 / 21} + std::chrono::hours{14} +
                        std::chrono::milliseconds{5};
   EXPECT_EQ(format_utc(at), "2026-11-21T14:00:00.005Z");
+  using namespace std::chrono;
+  EXPECT_EQ(
+      format_utc(sys_days{year{2028} / 2 / 29} + hours{23} + minutes{59} + seconds{59} + milliseconds{999}),
+      "2028-02-29T23:59:59.999Z");
+  EXPECT_EQ(
+      format_utc(sys_days{year{2026} / 12 / 31} + hours{7} + minutes{5} + seconds{9} + microseconds{42'999}),
+      "2026-12-31T07:05:09.042Z");  // below a millisecond: dropped
+  EXPECT_EQ(format_utc(TimePoint{}), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_utc(TimePoint{} - milliseconds{1}), "1969-12-31T23:59:59.999Z");
 }
 
 TEST(Clock, ParsesRfc3339InstantsWithOffsetsAndFractions) {
