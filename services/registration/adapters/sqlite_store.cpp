@@ -333,16 +333,16 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
   };
 }
 
-void SqliteStore::remember_rw(const Rw& rw, bool written) {
+void SqliteStore::remember_rw(const Rw& rw, std::uint64_t written) {
   std::lock_guard lock(rws_mutex_);
-  if (written) {
-    rws_.insert_or_assign(rw.code, rw);
-  } else {
-    rws_.try_emplace(rw.code, rw);
-  }
+  const auto [it, added] = rws_.try_emplace(rw.code, CachedRw{rw, written});
+  if (!added && written > it->second.written) it->second = CachedRw{rw, written};
 }
 
+std::uint64_t SqliteStore::next_rw_write() { return rw_writes_.fetch_add(1) + 1; }
+
 Result<Rw> SqliteStore::create_rw(const Rw& rw, const Event& event) {
+  std::uint64_t written = 0;
   auto created = db_.write([&](store::Transaction& tx) -> Result<Rw> {
     auto exists = tx.prepare("SELECT 1 FROM rws WHERE code = ?");
     if (exists.bind(1, rw.code).step())
@@ -355,30 +355,39 @@ Result<Rw> SqliteStore::create_rw(const Rw& rw, const Event& event) {
         .bind(5, rw.active ? 1 : 0)
         .run();
     store::outbox_append(tx, encode_event(event, clock_));
+    written = next_rw_write();
     return rw;
   });
-  if (created) remember_rw(*created, true);
+  if (created) remember_rw(*created, written);
   return created;
 }
 
-Result<Rw> SqliteStore::update_rw(const Rw& rw, const Event& event) {
+Result<Rw> SqliteStore::update_rw(const std::string& code, const std::function<void(Rw&)>& change) {
+  std::uint64_t written = 0;
   auto updated = db_.write([&](store::Transaction& tx) -> Result<Rw> {
+    static const auto kSelect = fmt::format("SELECT {} FROM rws WHERE code = ?", kRwColumns);
+    auto read = tx.prepare(kSelect);
+    if (!read.bind(1, code).step())
+      return fail(Error::not_found(fmt::format("RW {} is not in the registry", code)));
+    auto rw = read_rw(read);
+    change(rw);
     tx.prepare("UPDATE rws SET target = ?, active = ? WHERE code = ?")
         .bind(1, rw.target)
         .bind(2, rw.active ? 1 : 0)
         .bind(3, rw.code)
         .run();
-    store::outbox_append(tx, encode_event(event, clock_));
+    store::outbox_append(tx, encode_event(RwUpdatedEvent{rw}, clock_));
+    written = next_rw_write();
     return rw;
   });
-  if (updated) remember_rw(*updated, true);
+  if (updated) remember_rw(*updated, written);
   return updated;
 }
 
 std::optional<Rw> SqliteStore::find_rw(const std::string& code) {
   {
     std::lock_guard lock(rws_mutex_);
-    if (const auto it = rws_.find(code); it != rws_.end()) return it->second;
+    if (const auto it = rws_.find(code); it != rws_.end()) return it->second.rw;
   }
   auto rw = db_.read([&](store::Database& db) -> std::optional<Rw> {
     static const auto kSelect = fmt::format("SELECT {} FROM rws WHERE code = ?", kRwColumns);
@@ -386,7 +395,7 @@ std::optional<Rw> SqliteStore::find_rw(const std::string& code) {
     if (!s.bind(1, code).step()) return std::nullopt;
     return read_rw(s);
   });
-  if (rw) remember_rw(*rw, false);
+  if (rw) remember_rw(*rw, 0);
   return rw;
 }
 

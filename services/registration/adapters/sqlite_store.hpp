@@ -2,6 +2,8 @@
 // The registration store on SQLite: RWs, participants, agents, idempotency keys and the
 // outbox, each change and its event in one transaction. Personal data is sealed (libs/crypto).
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -25,7 +27,7 @@ class SqliteStore final : public Store {
   static const std::vector<crypto::SealedTable>& sealed_tables();
 
   Result<Rw> create_rw(const Rw& rw, const Event& event) override;
-  Result<Rw> update_rw(const Rw& rw, const Event& event) override;
+  Result<Rw> update_rw(const std::string& code, const std::function<void(Rw&)>& change) override;
   std::optional<Rw> find_rw(const std::string& code) override;
   std::vector<Rw> list_rws(const std::string& kelurahan_code) override;
   std::vector<BulkOutcome> insert_participants(std::span<const std::span<NewParticipant>> groups) override;
@@ -49,9 +51,14 @@ class SqliteStore final : public Store {
   // Participants matching `where`, whose placeholders take `args` (text), then `blobs`.
   std::vector<Participant> query_participants(const std::string& where, const std::vector<std::string>& args,
                                               const std::vector<std::string>& blobs = {});
-  // Keeps `rw` as the cached one for its code: what create_rw and update_rw wrote replaces it,
-  // what find_rw read only fills a gap (a write may have refreshed the entry since it read).
-  void remember_rw(const Rw& rw, bool written);
+  // Keeps `rw` as the cached one for its code. What create_rw and update_rw wrote replaces it
+  // unless a later write is there already: `written` is the write's place in commit order (its
+  // transaction took it, under the connection's lock), as two writers may get here in either
+  // order after their commits. What find_rw read (`written` 0) only fills a gap: a write may
+  // have refreshed the entry since it read.
+  void remember_rw(const Rw& rw, std::uint64_t written);
+  // The next place in commit order; called inside a write transaction.
+  std::uint64_t next_rw_write();
 
   store::Database& db_;
   const crypto::Sealer& sealer_;
@@ -59,8 +66,13 @@ class SqliteStore final : public Store {
   // RWs by code, as this store last wrote or read them: every registration looks its RW up, and
   // RWs change only through create_rw and update_rw, which refresh the entry after their commit.
   // A code not found is not kept (it may be created next).
+  struct CachedRw {
+    Rw rw;
+    std::uint64_t written;  // its write's place in commit order; 0 when read
+  };
   std::mutex rws_mutex_;
-  std::unordered_map<std::string, Rw> rws_;  // under rws_mutex_
+  std::unordered_map<std::string, CachedRw> rws_;  // under rws_mutex_
+  std::atomic<std::uint64_t> rw_writes_{0};
 };
 
 }  // namespace jaring::registration

@@ -34,7 +34,10 @@ class Store {
 
   // Saves a new RW and its event atomically. ALREADY_EXISTS when the code is taken.
   virtual Result<Rw> create_rw(const Rw& rw, const Event& event) = 0;
-  virtual Result<Rw> update_rw(const Rw& rw, const Event& event) = 0;
+  // Changes the RW `code` with `change` and saves it with its RwUpdated event, reading and
+  // writing it in one transaction: of two changes at once, the second sees the first (each read
+  // it before and wrote it whole, so one was lost). NOT_FOUND when the code is not in the registry.
+  virtual Result<Rw> update_rw(const std::string& code, const std::function<void(Rw&)>& change) = 0;
   virtual std::optional<Rw> find_rw(const std::string& code) = 0;
   virtual std::vector<Rw> list_rws(const std::string& kelurahan_code) = 0;
 

@@ -118,11 +118,10 @@ Result<Rw> Registration::update_rw(const RwChange& change) {
   if (!change.target && !change.active)
     v.push_back({"target", "give a target or active (nothing to change)"});
   if (!v.empty()) return fail(Error::invalid(std::move(v)));
-  auto rw = store_.find_rw(change.code);
-  if (!rw) return fail(Error::not_found(fmt::format("RW {} is not in the registry", change.code)));
-  if (change.target) rw->target = *change.target;
-  if (change.active) rw->active = *change.active;
-  return store_.update_rw(*rw, RwUpdatedEvent{*rw});
+  return store_.update_rw(change.code, [&change](Rw& rw) {
+    if (change.target) rw.target = *change.target;
+    if (change.active) rw.active = *change.active;
+  });
 }
 
 std::vector<FieldViolation> Registration::validate(

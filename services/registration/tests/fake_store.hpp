@@ -16,10 +16,12 @@ class FakeStore final : public Store {
     events.push_back(event);
     return rw;
   }
-  Result<Rw> update_rw(const Rw& rw, const Event& event) override {
-    rws[rw.code] = rw;
-    events.push_back(event);
-    return rw;
+  Result<Rw> update_rw(const std::string& code, const std::function<void(Rw&)>& change) override {
+    const auto it = rws.find(code);
+    if (it == rws.end()) return fail(Error::not_found("RW " + code + " is not in the registry"));
+    change(it->second);
+    events.push_back(RwUpdatedEvent{it->second});
+    return it->second;
   }
   std::optional<Rw> find_rw(const std::string& code) override { return find(rws, code); }
   std::vector<Rw> list_rws(const std::string& kelurahan_code) override {

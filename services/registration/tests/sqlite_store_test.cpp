@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "adapters/sqlite_store.hpp"
 #include "core/registration.hpp"
@@ -179,6 +180,35 @@ TEST_F(SqliteStoreTest, AnRwReadBeforeItChangesIsAnsweredAsChangedAndOneMissedIs
   auto moved = worker("3175065505850002", "key-2");
   moved.rw_code = "31.75.06.1005.003";
   EXPECT_TRUE(core_->register_participant(moved));
+}
+
+// Two operators change one RW at once, one its target and the other whether it is active: each
+// change is read and written in one transaction, so neither undoes the other, and the RW the store
+// keeps for registrations is the last one committed, whichever thread got back first.
+TEST_F(SqliteStoreTest, ChangesOfOneRwAtOnceAllStayAndTheKeptRwIsTheLastCommitted) {
+  constexpr int kChanges = 200;
+  const std::string code = "31.75.06.1005.002";
+  std::thread targets([&] {
+    for (int i = 1; i <= kChanges; ++i) ASSERT_TRUE(core_->update_rw({code, 1000 + i, std::nullopt}));
+  });
+  std::thread switches([&] {
+    for (int i = 1; i <= kChanges; ++i) ASSERT_TRUE(core_->update_rw({code, std::nullopt, i % 2 == 0}));
+  });
+  targets.join();
+  switches.join();
+  const auto stored = db_->read([&](store::Database& db) {
+    auto s = db.prepare("SELECT target, active FROM rws WHERE code = ?");
+    EXPECT_TRUE(s.bind(1, code).step());
+    return std::pair{s.column_int(0), s.column_int(1)};
+  });
+  EXPECT_EQ(stored.first, 1000 + kChanges);  // the last target, not one an active switch wrote back
+  EXPECT_EQ(stored.second, 1);               // the last switch (200 is even: active)
+  const auto kept = store_->find_rw(code);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->target, stored.first);
+  EXPECT_EQ(kept->active, stored.second == 1);
+  // Every change was saved with its event.
+  EXPECT_EQ(store::outbox_backlog(*db_), 1 + 2 * kChanges);  // the RW's creation and each change
 }
 
 TEST_F(SqliteStoreTest, UpdatesMovesAndExitsAreStoredWithTheirEvents) {
