@@ -117,6 +117,12 @@ void bind_participant(store::Statement& s, const Participant& p, std::string_vie
       .bind_blob(17, nik_index);
 }
 
+// An RW by its code, in read_rw's columns.
+const std::string& select_rw_sql() {
+  static const auto sql = fmt::format("SELECT {} FROM rws WHERE code = ?", kRwColumns);
+  return sql;
+}
+
 Rw read_rw(const store::Statement& s) {
   return Rw{s.column_text(0), s.column_text(1), s.column_text(2), static_cast<int>(s.column_int(3)),
             s.column_int(4) != 0};
@@ -365,8 +371,7 @@ Result<Rw> SqliteStore::create_rw(const Rw& rw, const Event& event) {
 Result<Rw> SqliteStore::update_rw(const std::string& code, const std::function<void(Rw&)>& change) {
   std::uint64_t written = 0;
   auto updated = db_.write([&](store::Transaction& tx) -> Result<Rw> {
-    static const auto kSelect = fmt::format("SELECT {} FROM rws WHERE code = ?", kRwColumns);
-    auto read = tx.prepare(kSelect);
+    auto read = tx.prepare(select_rw_sql());
     if (!read.bind(1, code).step())
       return fail(Error::not_found(fmt::format("RW {} is not in the registry", code)));
     auto rw = read_rw(read);
@@ -390,8 +395,7 @@ std::optional<Rw> SqliteStore::find_rw(const std::string& code) {
     if (const auto it = rws_.find(code); it != rws_.end()) return it->second.rw;
   }
   auto rw = db_.read([&](store::Database& db) -> std::optional<Rw> {
-    static const auto kSelect = fmt::format("SELECT {} FROM rws WHERE code = ?", kRwColumns);
-    auto s = db.prepare(kSelect);
+    auto s = db.prepare(select_rw_sql());
     if (!s.bind(1, code).step()) return std::nullopt;
     return read_rw(s);
   });
