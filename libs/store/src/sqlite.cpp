@@ -1,5 +1,6 @@
 #include "jaring/store/sqlite.hpp"
 
+#include "page_cache.hpp"
 #include "wal_vfs.hpp"
 
 #include "jaring/common/assert.hpp"
@@ -255,6 +256,9 @@ std::unique_ptr<Database> Database::connect(const std::string& path) {
   // every allocation (nothing reads it). Too late once initialised (SQLITE_MISUSE): harmless.
   static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   (void)memstatus_off;
+  // Also before: the page cache whose B-tree page swaps cost no walk of the whole cache at the
+  // end of the transaction (page_cache.cpp).
+  detail::install_page_cache();
   sqlite3* handle = nullptr;
   // No mutex of SQLite's own per call: every use of a connection is already serialised by its
   // Database's mutex (write, batch, read), and its statements live inside those calls. The VFS
