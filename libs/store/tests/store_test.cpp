@@ -339,30 +339,33 @@ TEST_F(StoreTest, ACommitThatRewroteItsSpilledFramesIsWholeInTheWalTheMomentItRe
 // two indexes, changed and deleted in small transactions split and merge pages all along: every
 // row must stay as written, in the writer's cache and in a fresh connection's, and the file whole.
 TEST_F(StoreTest, PagesSwappedByABalanceKeepEveryRow) {
-  auto db = Database::open(path_, {{1,
-                                    "CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;"
-                                    "CREATE INDEX t_by_v ON t(v)"}});
+  const std::vector<Migration> schema = {
+      {1, "CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID; CREATE INDEX t_by_v ON t(v)"}};
+  auto db = Database::open(path_, schema);
   ASSERT_TRUE(detail::install_page_cache());
   const auto swaps_before = detail::page_swaps_parked();
   std::map<std::string, std::string> model;
   std::uint64_t seed = 7;
-  const auto next = [&] { return seed = seed * 6364136223846793005ULL + 1442695040888963407ULL; };
+  const auto random_hex = [&] {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return fmt::format("{:016x}", seed >> 8);
+  };
   for (int commit = 0; commit < 1500; ++commit) {
     ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
       for (int row = 0; row < 8; ++row) {
-        const auto key = fmt::format("{:016x}", next() >> 8);
-        const auto value = fmt::format("{:016x}{}", next() >> 8, std::string(60, 'v'));
+        const auto key = random_hex();
+        const auto value = random_hex() + std::string(60, 'v');
         tx.prepare("INSERT INTO t (k, v) VALUES (?, ?)").bind(1, key).bind(2, value).run();
         model[key] = value;
       }
       if (commit % 3 == 0 && !model.empty()) {  // one row deleted, one changed
-        auto gone = model.lower_bound(fmt::format("{:016x}", next() >> 8));
+        auto gone = model.lower_bound(random_hex());
         if (gone == model.end()) gone = model.begin();
         tx.prepare("DELETE FROM t WHERE k = ?").bind(1, gone->first).run();
         model.erase(gone);
-        auto changed = model.lower_bound(fmt::format("{:016x}", next() >> 8));
+        auto changed = model.lower_bound(random_hex());
         if (changed == model.end()) changed = model.begin();
-        changed->second = fmt::format("{:016x}", next() >> 8);
+        changed->second = random_hex();
         tx.prepare("UPDATE t SET v = ? WHERE k = ?").bind(1, changed->second).bind(2, changed->first).run();
       }
       return {};
@@ -382,10 +385,7 @@ TEST_F(StoreTest, PagesSwappedByABalanceKeepEveryRow) {
   EXPECT_TRUE(db->read(rows_of) == model);
   EXPECT_EQ(text(*db, "PRAGMA integrity_check"), "ok");
   db.reset();
-  auto reopened =
-      Database::open(path_, {{1,
-                              "CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;"
-                              "CREATE INDEX t_by_v ON t(v)"}});
+  auto reopened = Database::open(path_, schema);
   EXPECT_TRUE(reopened->read(rows_of) == model);
   EXPECT_EQ(text(*reopened, "PRAGMA integrity_check"), "ok");
 }
