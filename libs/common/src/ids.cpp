@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <random>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 namespace jaring {
@@ -31,7 +32,9 @@ std::string new_id(std::string_view prefix) {
   for (;;) {
     const std::uint64_t random_hi = rng() & 0xffff;
     const std::uint64_t random_lo = rng();
-    auto id = fmt::format("{}{:012x}{:04x}{:016x}", prefix,
+    // Compiled: every registration and every event takes an id, and parsing the format at each
+    // call was most of its cost.
+    auto id = fmt::format(FMT_COMPILE("{}{:012x}{:04x}{:016x}"), prefix,
                           static_cast<std::uint64_t>(ms) & 0xffffffffffffULL, random_hi, random_lo);
     if (!has_decimal_run(std::string_view(id).substr(prefix.size()), kNikDigits)) return id;
   }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "digits.hpp"
@@ -29,7 +30,8 @@ std::optional<Date> parse_date(std::string_view text) {
 }
 
 std::string date_text(Date date) {
-  return fmt::format("{:04d}-{:02d}-{:02d}", static_cast<int>(date.year()),
+  // Compiled, as format_utc's: a registration writes several dates.
+  return fmt::format(FMT_COMPILE("{:04d}-{:02d}-{:02d}"), static_cast<int>(date.year()),
                      static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
 }
 

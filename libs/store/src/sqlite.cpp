@@ -662,6 +662,8 @@ void Database::WriteTurn::close() noexcept {
   db_.group_ended_.notify_all();
 }
 
+bool StoreError::unique_violation() const { return code_ == SQLITE_CONSTRAINT_UNIQUE; }
+
 bool StoreError::storage_failure() const {
   switch (code_ & 0xff) {  // the primary code of an extended one (SQLITE_IOERR_WRITE ...)
     case SQLITE_FULL:

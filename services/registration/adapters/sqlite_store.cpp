@@ -190,16 +190,24 @@ class ParticipantWriter {
     std::vector<std::string> computed;
     const auto& indexes =
         row.nik_indexes.empty() ? (computed = sealer_.blind_indexes(row.participant.nik)) : row.nik_indexes;
-    if (const auto id = active_id(indexes)) {
-      unclaim(row.idempotency_key);
-      return {fail(Error::already_exists(
-                  fmt::format("this NIK already has an active participation: participant {}", *id))),
-              true};
+    // Under one index key the unique index on active participations' NIKs refuses a second one
+    // itself, so the insert is the look-up (a seek less in that index per row); under several
+    // (a rotation), an active row may hold an older key's index, which only the look-up finds.
+    const bool one_key = indexes.size() == 1;
+    if (!one_key) {
+      if (const auto id = active_id(indexes)) return nik_taken(row, *id);
     }
     bind_participant(insert_, row.participant,
                      row.sealed.empty() ? sealed_personal(sealer_, row.participant) : row.sealed,
                      indexes.front());
-    insert_.run();
+    try {
+      insert_.run();
+    } catch (const store::StoreError& e) {
+      // A refused insert leaves the transaction as it was (the statement alone is undone).
+      const auto id = one_key && e.unique_violation() ? active_id(indexes) : std::nullopt;
+      if (!id) throw;
+      return nik_taken(row, *id);
+    }
     if (row.encoded_event.empty()) {
       outbox_.append(encode_registered(row.participant, clock_));
     } else {
@@ -214,6 +222,13 @@ class ParticipantWriter {
   }
 
  private:
+  // The row's NIK has the active participation `id`: its key is released and the row refused.
+  BulkOutcome nik_taken(const NewParticipant& row, const std::string& id) {
+    unclaim(row.idempotency_key);
+    return {fail(Error::already_exists(
+                fmt::format("this NIK already has an active participation: participant {}", id))),
+            true};
+  }
   // Records `key` for `ref_id`; false when the key was recorded before (nothing changes then).
   bool claim(const std::string& key, const std::string& ref_id) {
     if (key.empty()) return true;

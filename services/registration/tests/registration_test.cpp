@@ -80,6 +80,21 @@ TEST_F(RegistrationCore, RegistersAValidWorkerOnce) {
   EXPECT_NE(duplicate.error().message.find(first->id), std::string::npos);
 }
 
+// A retry answers with what its key registered even when the command would be refused now: the
+// key is looked up then, since the write that finds it is not reached.
+TEST_F(RegistrationCore, ARetriedKeyAnswersTheFirstRegistrationEvenWhenTheRetryIsInvalid) {
+  auto first = core_.register_participant(valid_worker());
+  ASSERT_TRUE(first) << first.error().message;
+  auto broken = valid_worker();
+  broken.nik = "12";
+  auto retried = core_.register_participant(broken);
+  ASSERT_TRUE(retried) << retried.error().message;
+  EXPECT_EQ(retried->id, first->id);
+  broken.idempotency_key = "k-new";
+  EXPECT_EQ(core_.register_participant(broken).error().violations.at(0).field, "nik");
+  EXPECT_EQ(store_.participants.size(), 1U);
+}
+
 struct FieldCase {
   const char* name;
   void (*change)(RegisterCommand&);

@@ -137,6 +137,25 @@ TEST_F(SqliteStoreTest, SecondActiveParticipationIsRefusedAndLeavesNoTrace) {
   EXPECT_FALSE(store_->find_idempotency_key("key-2"));
 }
 
+// Under one index key the unique index itself refuses a NIK's second active participation: the
+// refused insert takes nothing of the rows around it in the same transaction with it.
+TEST_F(SqliteStoreTest, ANikTwiceInOneBulkTransactionIsRefusedOnceAndTheOtherRowsStay) {
+  auto other = worker("3175066505850003", "bulk-3");
+  other.birth_date = "1985-05-25";
+  const auto outcomes = core_->register_bulk(
+      {worker("3175065505850002", "bulk-1"), worker("3175065505850002", "bulk-2"), other});
+  ASSERT_EQ(outcomes.size(), 3U);
+  ASSERT_TRUE(outcomes[0].result) << outcomes[0].result.error().message;
+  ASSERT_FALSE(outcomes[1].result);
+  EXPECT_EQ(outcomes[1].result.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_NE(outcomes[1].result.error().message.find(outcomes[0].result->id), std::string::npos);
+  ASSERT_TRUE(outcomes[2].result) << outcomes[2].result.error().message;
+  EXPECT_EQ(store_->find_by_nik("3175065505850002")->id, outcomes[0].result->id);
+  EXPECT_EQ(store_->find_by_nik("3175066505850003")->id, outcomes[2].result->id);
+  EXPECT_FALSE(store_->find_idempotency_key("bulk-2")) << "the refused row's key is free again";
+  EXPECT_EQ(store::outbox_backlog(*db_), 3);  // the RW and the two participants
+}
+
 // A table written for every registration must not build a temporary table on each insert.
 TEST_F(SqliteStoreTest, NoTableBuildsATemporaryTableOnEachInsert) {
   EXPECT_EQ(jaring::testing::tables_with_temporary_tables_on_insert(*db_), std::vector<std::string>{});

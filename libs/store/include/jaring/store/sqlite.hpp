@@ -100,6 +100,8 @@ class StoreError : public std::runtime_error {
   // The file itself cannot take the write (disk full, I/O error, read-only, corrupt): a state of
   // the machine that lasts until an operator acts, not a fault of one request.
   bool storage_failure() const;
+  // A UNIQUE constraint refused the statement (SQLITE_CONSTRAINT_UNIQUE).
+  bool unique_violation() const;
 
  private:
   int code_;
