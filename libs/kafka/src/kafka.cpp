@@ -398,11 +398,16 @@ void OutboxRelay::notify() {
   inbox_->wake.notify_all();
 }
 
-void OutboxRelay::wait(std::chrono::milliseconds timeout, bool until_stop) {
+void OutboxRelay::wait(std::chrono::milliseconds timeout, bool until_stop, Clock::time_point gather_until) {
   std::unique_lock lock(inbox_->mutex);
   inbox_->wake.wait_for(lock, timeout, [this, until_stop] {
     return !inbox_->outcomes.empty() || inbox_->notified || (until_stop && inbox_->stopping);
   });
+  if (inbox_->notified && inbox_->outcomes.empty()) {
+    inbox_->wake.wait_until(lock, gather_until, [this, until_stop] {
+      return !inbox_->outcomes.empty() || (until_stop && inbox_->stopping);
+    });
+  }
   inbox_->notified = false;
 }
 
@@ -501,7 +506,10 @@ void OutboxRelay::hand_rows() {
           inbox->wake.notify_all();
         });
     in_flight_ += static_cast<std::int64_t>(taken);
-    if (taken > 0) cursor_ = (*ids)[taken - 1];
+    if (taken > 0) {
+      cursor_ = (*ids)[taken - 1];
+      last_handed_ = Clock::now();
+    }
     if (taken < rows.size() || rows.size() < static_cast<std::size_t>(room))
       return;  // queue full, or all read
   }
@@ -576,15 +584,17 @@ std::size_t OutboxRelay::drain_once() {
 
 void OutboxRelay::run() {
   while (!stopping_.load()) {
+    Clock::time_point gather_until;
     try {
       // Each round hands rows until the window is full or every row is read; reports, notify()
-      // and idle_poll bring the next.
+      // (gathered for options_.gather) and idle_poll bring the next.
       std::lock_guard drain(drain_mutex_);
       step();
+      gather_until = last_handed_ + options_.gather;
     } catch (const std::exception& e) {
       spdlog::error("outbox relay: {}", e.what());
     }
-    wait(options_.idle_poll, true);
+    wait(options_.idle_poll, true, gather_until);
   }
   // Acknowledgements of rows in flight, for a while: each one removed now is not published again.
   const auto until = Clock::now() + options_.stop_wait;

@@ -415,6 +415,36 @@ class RelayTest : public KafkaTest {
                             {store::outbox_migration(1), store::outbox_dead_letters_migration(2)});
 };
 
+TEST_F(RelayTest, RowsCommittedSoonAfterOthersWereHandedAreGatheredAndStopDoesNotWaitForThem) {
+  Producer producer(settings_, "relay", registry_);
+  OutboxRelay relay(*db_, producer, registry_, {.idle_poll = 10s, .gather = 3s});
+  relay.start();
+  append(0, 1);
+  relay.notify();
+  // Nothing was handed for long: the first commit's row goes at once.
+  ASSERT_TRUE(wait_for([&] { return store::outbox_backlog(*db_) == 0; }, kDeadline));
+  const auto first_published = std::chrono::steady_clock::now();
+  append(1, 2);
+  relay.notify();
+  append(2, 3);
+  relay.notify();
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(store::outbox_backlog(*db_), 2) << "handed before the gathering time was up";
+  ASSERT_TRUE(wait_for([&] { return store::outbox_backlog(*db_) == 0; }, kDeadline));
+  EXPECT_GE(std::chrono::steady_clock::now() - first_published, 2s);
+
+  // A row gathering when the service stops stays in the outbox for the next start.
+  append(3, 4);
+  relay.notify();
+  const auto asked = std::chrono::steady_clock::now();
+  relay.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 2s) << "stop waited for the gathering time";
+  EXPECT_EQ(store::outbox_backlog(*db_), 1);
+  const auto records = read_topic(kafka_.bootstrap(), kTestTopic, 3);
+  ASSERT_EQ(records.size(), 3U);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(records[i].payload, "e" + std::to_string(i));
+}
+
 TEST_F(RelayTest, ARowTheProducerRefusesIsSetAsideAndTheRowsAfterItArePublished) {
   Producer producer(settings_, "relay", registry_);
   OutboxRelay relay(*db_, producer, registry_, {.batch_size = 4, .max_in_flight = 8, .idle_poll = 10s});

@@ -97,6 +97,10 @@ struct RelayOptions {
   int batch_size = 2500;                     // rows read and handed to the producer at once
   int max_in_flight = 10000;                 // rows handed and not yet reported, at most
   std::chrono::milliseconds idle_poll{200};  // how often to look when nobody notified
+  // A commit's rows wait until this long after the last rows were handed, for the commits that
+  // follow: single calls commit a row or two each, and reading and handing them at every commit
+  // cost a read transaction each. The producer lingers longer than this anyway.
+  std::chrono::milliseconds gather{5};
   // drain_once gives up after this long without an acknowledgement.
   std::chrono::milliseconds delivery_timeout{10000};
   // Rows waiting and no acknowledgement for this long: the relay reports itself stalled.
@@ -149,8 +153,10 @@ class OutboxRelay {
   void remove_acknowledged();
   void hand_rows();
   void refresh(bool force);
-  // Waits for a report or notify() (or stop, when `until_stop`), at most `timeout`.
-  void wait(std::chrono::milliseconds timeout, bool until_stop);
+  // Waits for a report or notify() (or stop, when `until_stop`), at most `timeout`; woken by
+  // notify() alone before `gather_until`, waits until then (or a report, or stop).
+  void wait(std::chrono::milliseconds timeout, bool until_stop,
+            std::chrono::steady_clock::time_point gather_until = {});
   void run();
 
   store::Database& db_;
@@ -170,6 +176,7 @@ class OutboxRelay {
   bool rewind_ = false;                     // a delivery failed: read again from the oldest row
   std::vector<std::int64_t> acknowledged_;  // to remove from the outbox
   std::chrono::steady_clock::time_point last_progress_;
+  std::chrono::steady_clock::time_point last_handed_{};  // when rows were last handed
   std::chrono::steady_clock::time_point hand_after_{};
   std::chrono::steady_clock::time_point refreshed_{};
   std::chrono::steady_clock::time_point removed_at_{};
