@@ -217,8 +217,17 @@ int main(int argc, char** argv) try {
     return kExitFailure;
   }
 
+  // Clients that outlive a restart on the same port reconnect at once, and a producer's metadata
+  // request makes a topic it names with the default partitions: made before this loop reaches it,
+  // the topic then had the wrong count and its creation failed (Chaos.BrokerRestartedEmpty...).
+  // The broker takes no connection until every topic exists.
   int status = 0;
+  if (rd_kafka_mock_broker_set_down(cluster, -1) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::error("cannot hold connections off while the topics are made");
+    status = kExitFailure;
+  }
   for (const auto& [name, partitions] : topics) {
+    if (status != 0) break;
     rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(cluster, name.c_str(), partitions, 1);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       spdlog::error("cannot create topic {} ({} partitions): {}", name, partitions, rd_kafka_err2str(err));
@@ -226,6 +235,10 @@ int main(int argc, char** argv) try {
       break;
     }
     spdlog::info("topic {} with {} partitions", name, partitions);
+  }
+  if (status == 0 && rd_kafka_mock_broker_set_up(cluster, -1) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::error("cannot open the broker to connections");
+    status = kExitFailure;
   }
 
   std::string bootstrap = rd_kafka_mock_cluster_bootstraps(cluster);
