@@ -224,11 +224,9 @@ Result<Participant> Registration::register_participant(const RegisterCommand& co
   };
   Participant participant;
   const auto rw_of = [this](const std::string& code) { return store_.find_rw(code); };
-  if (auto violations = validate(command, participant, rw_of); !violations.empty()) {
-    if (auto earlier = replay(command.idempotency_key)) return answer_earlier(*earlier);
-    return fail(Error::invalid(std::move(violations)));
-  }
-  if (auto refused = refusal(admit, participant)) {
+  auto violations = validate(command, participant, rw_of);
+  auto refused = violations.empty() ? refusal(admit, participant) : Error::invalid(std::move(violations));
+  if (refused) {
     if (auto earlier = replay(command.idempotency_key)) return answer_earlier(*earlier);
     return fail(std::move(*refused));
   }
