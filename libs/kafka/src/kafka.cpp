@@ -614,6 +614,19 @@ void OutboxRelay::run() {
 // ---------------------------------------------------------------------------------------------
 // Consumer
 
+// Takes the messages a leaving member fetched ahead and never handed to its handler: closing
+// serves the group's queue with callbacks, and librdkafka 2.0.2 aborts the process on a fetched
+// message there unless a consume callback takes it. Dropping them loses nothing: their offsets
+// were never committed, so the partition's next owner reads them. Runs on the closing thread.
+class FetchedAhead final : public RdKafka::ConsumeCb {
+ public:
+  void consume_cb(RdKafka::Message& /*message*/, void* /*opaque*/) override { ++dropped_; }
+  [[nodiscard]] std::size_t dropped() const { return dropped_; }
+
+ private:
+  std::size_t dropped_ = 0;
+};
+
 struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
   Impl(const Settings& settings, ConsumerOptions opts, BatchHandler& h, metrics::Registry& metrics,
        std::atomic<bool>& assigned_flag, std::atomic<std::int64_t>& lag_value,
@@ -660,7 +673,9 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
     std::string errstr;
     if (conf->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(this), errstr) !=
             RdKafka::Conf::CONF_OK ||
-        conf->set("event_cb", static_cast<RdKafka::EventCb*>(&events), errstr) != RdKafka::Conf::CONF_OK) {
+        conf->set("event_cb", static_cast<RdKafka::EventCb*>(&events), errstr) != RdKafka::Conf::CONF_OK ||
+        conf->set("consume_cb", static_cast<RdKafka::ConsumeCb*>(&fetched_ahead), errstr) !=
+            RdKafka::Conf::CONF_OK) {
       throw std::runtime_error("kafka consumer callbacks: " + errstr);
     }
     consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), errstr));
@@ -687,6 +702,11 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
       if (rd_kafka_consumer_closed(consumer->c_ptr()) == 0)
         spdlog::warn("kafka consumer {}: the broker did not answer the close within {} s; left without it",
                      options.group_id, kCloseTimeout.count());
+    }
+    if (fetched_ahead.dropped() > 0) {
+      spdlog::info(
+          "kafka consumer {}: left {} fetched event(s) it had not taken to the partitions' next owner",
+          options.group_id, fetched_ahead.dropped());
     }
     rd_kafka_queue_destroy(queue);
   }
@@ -1117,6 +1137,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
   prometheus::Counter& replaced;
   prometheus::Gauge& lag_gauge;
   prometheus::Histogram& apply_seconds;
+  FetchedAhead fetched_ahead;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;
 
   // Poll-thread state (rebalance_cb runs on the poll thread too).

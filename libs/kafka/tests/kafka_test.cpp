@@ -5,6 +5,7 @@
 
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "jaring/common/ids.hpp"
 #include "jaring/process/process.hpp"
@@ -567,6 +568,43 @@ TEST_F(KafkaTest, FailingApplyRetriesTheSameBatchAndCommitsNothingUntilItSucceed
     EXPECT_EQ(offsets, first) << "attempt " << i;
   }
   EXPECT_EQ(first, (std::vector<std::int64_t>{0, 1, 2}));
+}
+
+TEST_F(KafkaTest, StopWithMessagesFetchedButNotYetTakenLeavesThemToTheNextMember) {
+  // librdkafka fetches ahead of the application: when a member stops under load, its queue
+  // still holds messages it never took. Leaving the group must drop them (uncommitted: the next
+  // member reads them), not abort the process (librdkafka 2.0.2 asserts on a fetched message
+  // served on the close queue unless a consume callback takes it).
+  Producer producer(settings_, "test", registry_);
+  ASSERT_EQ(producer.produce_and_wait(messages(kTestTopic, 2000, "e", 1), 10s), 2000u);
+
+  RecordingHandler first;
+  std::atomic<bool> holding{false};
+  first.set_hook([&](const std::vector<ConsumedMessage>&, DeadLetters&) -> Result<void> {
+    holding = true;
+    std::this_thread::sleep_for(300ms);  // stop() comes while this batch is applied
+    return {};
+  });
+  auto opts = options({kTestTopic});
+  opts.max_batch = 10;
+  {
+    Consumer consumer(settings_, opts, first, registry_);
+    consumer.start();
+    ASSERT_TRUE(wait_for([&] { return holding.load(); }, kDeadline));
+    consumer.stop();
+  }
+  const auto taken = static_cast<std::int64_t>(first.applied_count());
+  EXPECT_GE(taken, 10);
+  EXPECT_LT(taken, 2000);
+  EXPECT_EQ(committed_total(kafka_.bootstrap(), opts.group_id, kTestTopic), taken);
+
+  RecordingHandler second;
+  Consumer consumer(settings_, opts, second, registry_);
+  consumer.start();
+  ASSERT_TRUE(
+      wait_for([&] { return second.applied_count() == 2000 - static_cast<std::size_t>(taken); }, kDeadline));
+  EXPECT_EQ(second.applied().front().offset, taken);
+  consumer.stop();
 }
 
 TEST_F(KafkaTest, WithoutAWaitABatchStillTakesEverythingAlreadyFetched) {
