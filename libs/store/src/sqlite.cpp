@@ -101,7 +101,7 @@ Statement::Statement(sqlite3* db, std::string_view sql) : db_(db), stmt_(nullptr
 void Statement::release() noexcept {
   if (stmt_ == nullptr) return;
   if (cache_ != nullptr) {
-    cache_->give_back(stmt_);
+    cache_->give_back(stmt_, slot_);
   } else {
     sqlite3_finalize(stmt_);
   }
@@ -113,7 +113,8 @@ Statement::~Statement() { release(); }
 Statement::Statement(Statement&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)),
       stmt_(std::exchange(other.stmt_, nullptr)),
-      cache_(std::exchange(other.cache_, nullptr)) {}
+      cache_(std::exchange(other.cache_, nullptr)),
+      slot_(std::exchange(other.slot_, nullptr)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
@@ -121,6 +122,7 @@ Statement& Statement::operator=(Statement&& other) noexcept {
     db_ = std::exchange(other.db_, nullptr);
     stmt_ = std::exchange(other.stmt_, nullptr);
     cache_ = std::exchange(other.cache_, nullptr);
+    slot_ = std::exchange(other.slot_, nullptr);
   }
   return *this;
 }
@@ -128,40 +130,49 @@ Statement& Statement::operator=(Statement&& other) noexcept {
 // --- StatementCache ---
 
 StatementCache::~StatementCache() {
-  for (auto& [_, stmts] : idle_)
-    for (auto* stmt : stmts) sqlite3_finalize(stmt);
+  for (auto& [_, slot] : slots_) {
+    JARING_ASSERT(slot.lent == 0, "a statement outlived the database it was taken from");
+    for (auto* stmt : slot.idle) sqlite3_finalize(stmt);
+  }
 }
 
-sqlite3_stmt* StatementCache::take(std::string_view sql) {
+std::pair<sqlite3_stmt*, StatementCache::Slot*> StatementCache::take(std::string_view sql) {
   std::lock_guard lock(mutex_);
-  const auto it = idle_.find(sql);
-  if (it == idle_.end() || it->second.empty()) return nullptr;
-  auto* stmt = it->second.back();
-  it->second.pop_back();
+  auto it = slots_.find(sql);
+  if (it == slots_.end()) {
+    // Texts whose statements were all finalized keep their slot, until there are many: SQL with
+    // a list of placeholders has a text per length.
+    if (slots_.size() >= 2 * kMaxStatements)
+      std::erase_if(slots_, [](const auto& e) { return e.second.idle.empty() && e.second.lent == 0; });
+    it = slots_.emplace(std::string(sql), Slot{}).first;
+  }
+  auto& slot = it->second;
+  ++slot.lent;
+  if (slot.idle.empty()) return {nullptr, &slot};
+  auto* stmt = slot.idle.back();
+  slot.idle.pop_back();
   --idle_count_;
-  return stmt;
+  return {stmt, &slot};
 }
 
-void StatementCache::give_back(sqlite3_stmt* stmt) noexcept {
-  sqlite3_reset(stmt);
-  sqlite3_clear_bindings(stmt);
-  try {
+void StatementCache::give_back(sqlite3_stmt* stmt, Slot* slot) noexcept {
+  if (stmt != nullptr) {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+  }
+  {
     std::lock_guard lock(mutex_);
+    JARING_ASSERT(slot->lent > 0, "a statement goes back to the slot it was taken from, once");
+    --slot->lent;
+    if (stmt == nullptr) return;
     if (idle_count_ < kMaxStatements) {
-      const std::string_view sql = sqlite3_sql(stmt);
-      auto it = idle_.find(sql);
-      if (it == idle_.end()) {
-        // Texts whose statements are all in use (or gone) keep their slot, until there are many:
-        // SQL with a list of placeholders has a text per length.
-        if (idle_.size() >= 2 * kMaxStatements)
-          std::erase_if(idle_, [](const auto& e) { return e.second.empty(); });
-        it = idle_.emplace(std::string(sql), std::vector<sqlite3_stmt*>{}).first;
+      try {
+        slot->idle.push_back(stmt);
+        ++idle_count_;
+        return;
+      } catch (...) {  // out of memory: finalize instead of keeping it
       }
-      it->second.push_back(stmt);
-      ++idle_count_;
-      return;
     }
-  } catch (...) {  // out of memory: finalize instead of keeping it
   }
   sqlite3_finalize(stmt);
 }
@@ -473,10 +484,17 @@ void Database::checkpoint_in_background(const std::string& path) {
 }
 
 Statement Database::prepare(std::string_view sql) {
-  if (auto* cached = cache_.take(sql)) return Statement(db_, cached, &cache_);
-  Statement fresh(db_, sql);
-  fresh.cache_ = &cache_;
-  return fresh;
+  auto [cached, slot] = cache_.take(sql);
+  if (cached != nullptr) return Statement(db_, cached, &cache_, slot);
+  try {
+    Statement fresh(db_, sql);
+    fresh.cache_ = &cache_;
+    fresh.slot_ = slot;
+    return fresh;
+  } catch (...) {
+    cache_.give_back(nullptr, slot);
+    throw;
+  }
 }
 
 std::int64_t Database::background_checkpoints() const { return checkpointer_ ? checkpointer_->runs() : 0; }

@@ -829,6 +829,20 @@ TEST_F(StoreTest, ReusedStatementsStartWithoutOldBindingsOrRows) {
   });
 }
 
+// A text that does not compile gives its place in the cache back: the cache asserts, when the
+// database closes, that no statement is still out.
+TEST_F(StoreTest, SqlThatDoesNotCompileIsRefusedAndLeavesNothingOutOfTheCache) {
+  auto db = Database::open(path_, {{1, "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER);"}});
+  db->read([](Database& d) {
+    for (int i = 0; i < 3; ++i) EXPECT_THROW(d.prepare("SELEC k FROM kv"), StoreError);
+    EXPECT_THROW(d.prepare("SELECT k FROM no_such_table"), StoreError);
+    auto s = d.prepare("SELECT count(*) FROM kv");
+    EXPECT_TRUE(s.step());
+    EXPECT_EQ(s.column_int(0), 0);
+  });
+  db.reset();  // would abort with a slot still lent
+}
+
 // SQL with a list of placeholders has a text per length: the statement cache keeps at most 512
 // texts, sweeping those with no idle statement. Statements in use while their texts are swept,
 // and every text after the sweeps, still answer.

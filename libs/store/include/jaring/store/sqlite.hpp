@@ -25,9 +25,10 @@
 
 namespace jaring::store {
 
-// One prepared statement. Bind indexes start at 1, column indexes at 0 (as in SQLite).
 class StatementCache;
+struct StatementSlot;
 
+// One prepared statement. Bind indexes start at 1, column indexes at 0 (as in SQLite).
 class Statement {
  public:
   Statement(sqlite3* db, std::string_view sql);  // throws StoreError on a bad statement
@@ -62,33 +63,47 @@ class Statement {
 
  private:
   friend class Database;
-  Statement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* cache) : db_(db), stmt_(stmt), cache_(cache) {}
+  Statement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* cache, StatementSlot* slot)
+      : db_(db), stmt_(stmt), cache_(cache), slot_(slot) {}
   void release() noexcept;
 
   sqlite3* db_;
   sqlite3_stmt* stmt_;
   StatementCache* cache_ = nullptr;  // where the compiled statement goes back when done
+  StatementSlot* slot_ = nullptr;    // its text's place there
+};
+
+// The statements of one SQL text in a StatementCache.
+struct StatementSlot {
+  std::vector<sqlite3_stmt*> idle;
+  int lent = 0;  // statements of this text in use (or being compiled)
 };
 
 // Compiled statements kept for reuse: compiling SQL costs more than running a small insert.
 class StatementCache {
  public:
+  using Slot = StatementSlot;
   ~StatementCache();
-  sqlite3_stmt* take(std::string_view sql);
-  void give_back(sqlite3_stmt* stmt) noexcept;  // reset; finalized when the cache is full
+  // The slot of `sql`'s text, lent until give_back, and an idle statement of it if one is kept
+  // (else null: compile one). The text is hashed here only: the statement goes back to its slot.
+  std::pair<sqlite3_stmt*, Slot*> take(std::string_view sql);
+  // Resets `stmt` and keeps it in its slot, or finalizes it when the cache is full. A null
+  // `stmt` returns the slot alone (the statement failed to compile).
+  void give_back(sqlite3_stmt* stmt, Slot* slot) noexcept;
 
  private:
   static constexpr std::size_t kMaxStatements = 256;
   // Statements by SQL text, looked up as a string_view: a statement taken and given back
   // allocates nothing once its text has a slot (it was a copy of the text each way, several times
-  // an event). At most 2 x kMaxStatements slots are kept.
+  // an event). At most 2 x kMaxStatements slots are kept besides those lent.
   struct SqlHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view sql) const noexcept { return std::hash<std::string_view>{}(sql); }
   };
   std::mutex mutex_;
-  std::unordered_map<std::string, std::vector<sqlite3_stmt*>, SqlHash, std::equal_to<>> idle_;
-  std::size_t idle_count_ = 0;  // statements in idle_, at most kMaxStatements
+  // A map's nodes stay where they are: a slot's address holds until the slot is erased.
+  std::unordered_map<std::string, Slot, SqlHash, std::equal_to<>> slots_;
+  std::size_t idle_count_ = 0;  // statements idle in slots_, at most kMaxStatements
 };
 
 // Raised by the store for failures that are not the caller's fault (disk full, corrupt file);
