@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
                   true};  // as registration's events say: the opening announces nothing
         auto book = open_book(o, "2026-03");
         if (!book) return fail(book.error());
-        unit.save(*book);
+        unit.open(*book);
       }
       return {};
     });

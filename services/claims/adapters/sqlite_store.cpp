@@ -240,22 +240,17 @@ class SqliteUnit final : public Unit {
   std::optional<Participant> participant(const std::string& id) override { return participant_of(db_, id); }
 
   void save_participant(const Participant& p) override {
-    // A write per registration: the SQL made once, the fields bound where they are.
-    static const auto kSave =
-        fmt::format("INSERT OR REPLACE INTO participants ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    kParticipantColumns);
-    db_.prepare(kSave)
-        .bind_unowned(1, p.participant_id)
-        .bind_unowned(2, p.rw_code)
-        .bind_unowned(3, p.branch_code)
-        .bind_unowned(4, p.category)
-        .bind_unowned(5, p.agent_id)
-        .bind(6, p.income_band)
-        .bind_unowned(7, p.registered_on)
-        .bind_unowned(8, p.exit_reason)
-        .bind_unowned(9, p.exit_date)
-        .bind_unowned(10, p.registered_by)
-        .run();
+    static const auto kSave = fmt::format("INSERT OR REPLACE INTO participants ({}) VALUES ({})",
+                                          kParticipantColumns, store::placeholders(10));
+    write_participant(kSave, p);
+  }
+
+  bool add_participant(const Participant& p) override {
+    static const auto kAdd =
+        fmt::format("INSERT INTO participants ({}) VALUES ({}) ON CONFLICT (participant_id) DO NOTHING",
+                    kParticipantColumns, store::placeholders(10));
+    write_participant(kAdd, p);
+    return db_.changes() == 1;
   }
 
   std::vector<IncomeChange> incomes(const std::string& id) override {
@@ -466,6 +461,22 @@ class SqliteUnit final : public Unit {
   void publish(const Event& event) override { store::outbox_append(tx_, encode_event(event, clock_)); }
 
  private:
+  // A write per registration: the fields bound where they are.
+  void write_participant(const std::string& sql, const Participant& p) {
+    db_.prepare(sql)
+        .bind_unowned(1, p.participant_id)
+        .bind_unowned(2, p.rw_code)
+        .bind_unowned(3, p.branch_code)
+        .bind_unowned(4, p.category)
+        .bind_unowned(5, p.agent_id)
+        .bind(6, p.income_band)
+        .bind_unowned(7, p.registered_on)
+        .bind_unowned(8, p.exit_reason)
+        .bind_unowned(9, p.exit_date)
+        .bind_unowned(10, p.registered_by)
+        .run();
+  }
+
   store::Transaction& tx_;
   store::Database& db_;
   const crypto::Sealer& sealer_;

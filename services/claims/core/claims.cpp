@@ -386,10 +386,13 @@ Result<void> Claims::participant_registered(const std::string& event_id, const P
   return store_.transact([&](Unit& unit) -> Result<void> {
     auto p = participant;
     p.registered_by = event_id;
+    p.exit_date.clear();
+    p.exit_reason.clear();
     // A participant's first registration is recorded in the row it makes (`registered_by`), so a
     // new participant costs no applied event's row; any later registration of them (the first
     // one delivered again, or a new participation after an exit) is told apart by that id and
     // by the applied events.
+    if (unit.add_participant(p)) return {};
     if (const auto before = unit.participant(p.participant_id)) {
       if (before->registered_by == event_id || unit.seen_event(event_id)) return {};
       // A new participation starts afresh; the band and branch of the one before stay in force
@@ -399,8 +402,6 @@ Result<void> Claims::participant_registered(const std::string& event_id, const P
       if (!p.branch_code.empty()) unit.save_branch(p.participant_id, {p.registered_on, p.branch_code});
       p.registered_by = before->registered_by;
     }
-    p.exit_date.clear();
-    p.exit_reason.clear();
     unit.save_participant(p);
     return {};
   });

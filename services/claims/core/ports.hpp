@@ -22,6 +22,9 @@ class Unit {
 
   virtual std::optional<Participant> participant(const std::string& participant_id) = 0;
   virtual void save_participant(const Participant& participant) = 0;
+  // Records a participant not known yet; when one is, writes nothing and returns false (one
+  // write for a new participant where a look-up was and a write).
+  virtual bool add_participant(const Participant& participant) = 0;
   // The participant's income bands by effective_on, oldest first; saving one for a day replaces
   // that day's.
   virtual std::vector<IncomeChange> incomes(const std::string& participant_id) = 0;

@@ -1,6 +1,7 @@
 #include "sqlite_store.hpp"
 
 #include "jaring/audit/trail.hpp"
+#include "jaring/common/assert.hpp"
 
 #include <map>
 #include <string_view>
@@ -241,27 +242,17 @@ class SqliteUnit final : public Unit {
   }
 
   void save(Book& book) override {
-    save_account(book.account, book.is_new);
+    JARING_ASSERT(!book.is_new, "a book opened now is stored by open()");
+    save_account(book.account, /*is_new=*/false);
+    save_rows(book);
+  }
+
+  bool open(Book& book) override {
+    JARING_ASSERT(book.is_new, "only a book opened now is opened");
+    if (!save_account(book.account, /*is_new=*/true)) return false;  // the participant has one
     book.is_new = false;
-    for (auto& [period, due] : book.dues) {
-      if (!due.dirty) continue;
-      save_due(book.account.participant_id, due);
-      due.dirty = due.is_new = false;
-    }
-    for (auto& payment : book.payments) save_payment(payment);
-    for (auto& credit : book.credits) {
-      if (!credit.dirty) continue;
-      sql_.get("UPDATE payments SET unallocated = ? WHERE id = ?")
-          .bind(1, credit.unallocated)
-          .bind(2, credit.payment_id)
-          .run();
-      credit.dirty = false;
-    }
-    for (const auto& a : book.credit_allocations) save_allocation(book.account.participant_id, a);
-    for (const auto& event : book.events) publish(event);
-    book.payments.clear();
-    book.credit_allocations.clear();
-    book.events.clear();
+    save_rows(book);
+    return true;
   }
 
   void publish(const Event& event) override { store::outbox_append(tx_, encode_event(event, clock_)); }
@@ -325,11 +316,36 @@ class SqliteUnit final : public Unit {
   }
 
  private:
-  void save_account(const Account& a, bool is_new) {
+  // What a book holds besides its account: dues, payments, credit, allocations, its events.
+  void save_rows(Book& book) {
+    for (auto& [period, due] : book.dues) {
+      if (!due.dirty) continue;
+      save_due(book.account.participant_id, due);
+      due.dirty = due.is_new = false;
+    }
+    for (auto& payment : book.payments) save_payment(payment);
+    for (auto& credit : book.credits) {
+      if (!credit.dirty) continue;
+      sql_.get("UPDATE payments SET unallocated = ? WHERE id = ?")
+          .bind(1, credit.unallocated)
+          .bind(2, credit.payment_id)
+          .run();
+      credit.dirty = false;
+    }
+    for (const auto& a : book.credit_allocations) save_allocation(book.account.participant_id, a);
+    for (const auto& event : book.events) publish(event);
+    book.payments.clear();
+    book.credit_allocations.clear();
+    book.events.clear();
+  }
+
+  // False when an account was new and the participant had one already: nothing was written.
+  bool save_account(const Account& a, bool is_new) {
     // An update leaves the columns that never change alone, so their indexes are not touched
     // (a billing run updates every account).
-    static const auto kInsert = fmt::format("INSERT INTO accounts ({}) VALUES ({})", kAccountColumns,
-                                            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+    static const auto kInsert =
+        fmt::format("INSERT INTO accounts ({}) VALUES ({}) ON CONFLICT (participant_id) DO NOTHING",
+                    kAccountColumns, store::placeholders(21));
     constexpr std::string_view kUpdate =
         "UPDATE accounts SET rw_code = ?2, category = ?5, payer = ?6, programs = ?7, income_band = ?8, "
         "last_period = ?10, end_date = ?11, state = ?12, closed_reason = ?13, max_period = ?14, "
@@ -354,6 +370,7 @@ class SqliteUnit final : public Unit {
     s.bind(17, a.months_unpaid).bind(18, a.outstanding).bind(19, a.credit);
     if (is_new) s.bind_unowned(20, a.opened_at).bind_unowned(21, a.opened_month);
     s.run();
+    return !is_new || tx_.database().changes() == 1;
   }
 
   void save_due(const std::string& participant_id, const Due& d) {

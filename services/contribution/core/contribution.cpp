@@ -100,8 +100,7 @@ Result<void> Contribution::open_account(const std::string& /*event_id*/, const O
     // account is never removed: the account itself says the event was applied, so its id is not
     // recorded (a row less per registration). What the opening publishes takes ids derived from
     // the event's, so it is the same events again if it ever runs twice.
-    if (unit.load(opening.participant_id)) return {};
-    unit.save(*book);
+    unit.open(*book);
     return {};
   });
 }

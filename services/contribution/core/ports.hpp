@@ -25,6 +25,9 @@ class Unit {
   // Books of accounts not closed, ordered by participant id, after `after`.
   virtual std::vector<Book> load_after(const std::string& after, int limit) = 0;
   virtual void save(Book& book) = 0;
+  // Saves the book of an account opened now (is_new), unless the participant has an account
+  // already: then writes nothing and returns false. One write where a look-up was and a write.
+  virtual bool open(Book& book) = 0;
   virtual void publish(const Event& event) = 0;
   // A payment with its allocations, by id or by the idempotency key that made it.
   virtual std::optional<Payment> payment(const std::string& id) = 0;

@@ -48,7 +48,13 @@ TEST_F(ContributionTest, NoTableBuildsATemporaryTableOnEachInsert) {
 TEST_F(ContributionTest, AnAccountOpensOnceWhateverTheEvents) {
   open("p_1");
   ASSERT_TRUE(core_->open_account("e_open", opening("p_1")));
-  ASSERT_TRUE(core_->open_account("e_other", opening("p_1")));
+  auto other = opening("p_1");
+  other.rw_code = "31.71.01.1001.002";
+  other.project_end_date = "2026-03-31";
+  ASSERT_TRUE(core_->open_account("e_other", other));
+  // The later openings wrote nothing: the account is the first one's.
+  EXPECT_EQ(core_->account("p_1")->rw_code, opening("p_1").rw_code);
+  EXPECT_FALSE(core_->account("p_1")->last_period.has_value());
   const auto opened = published(Envelope::kCoverageChanged);
   ASSERT_EQ(opened.size(), 1u);
   // Registered, not yet protected: never counted active before the first payment.
