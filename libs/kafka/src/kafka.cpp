@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "jaring/common/assert.hpp"
 #include "jaring/store/outbox.hpp"
 
 namespace jaring::kafka {
@@ -421,9 +422,9 @@ std::size_t OutboxRelay::step() {
   std::vector<const Outcome*> refused;
   for (const auto& outcome : outcomes) {
     --in_flight_;
+    window_.reported(outcome.id, outcome.delivery == Delivery::kAcknowledged);
     switch (outcome.delivery) {
       case Delivery::kAcknowledged:
-        acknowledged_.push_back(outcome.id);
         ++acked;
         break;
       case Delivery::kRefused:
@@ -439,14 +440,13 @@ std::size_t OutboxRelay::step() {
         break;
     }
   }
+  JARING_ASSERT(in_flight_ == static_cast<std::int64_t>(window_.in_flight()),
+                "the rows in flight are those handed and not yet reported");
   const auto now = Clock::now();
   if (acked > 0 || !refused.empty()) last_progress_ = now;
   try {
-    // One transaction for a batch's worth of acknowledgements (or what came in 50 ms), not one
-    // per wake-up; all of them before rows are read again from the oldest.
-    if (static_cast<int>(acknowledged_.size()) >= options_.batch_size || in_flight_ == 0 || rewind_ ||
-        now - removed_at_ >= 50ms)
-      remove_acknowledged();
+    // Refused rows leave the outbox first: the removal below takes every row up to the oldest
+    // one in flight, and a refused row is one of them.
     for (const auto* outcome : refused) {
       if (store::outbox_set_aside(db_, outcome->id, outcome->reason)) {
         set_aside_->Increment();
@@ -456,15 +456,21 @@ std::size_t OutboxRelay::step() {
             outcome->id, outcome->reason);
       }
     }
+    // One transaction for a batch's worth of acknowledgements (or what came in 50 ms), not one
+    // per wake-up; all of them before rows are read again from the oldest.
+    if (static_cast<int>(window_.acknowledged()) >= options_.batch_size || in_flight_ == 0 || rewind_ ||
+        now - removed_at_ >= 50ms)
+      remove_acknowledged();
   } catch (...) {
     // A row not set aside stays in the outbox: it is handed again (and refused again) after the
     // rewind, which waits until the acknowledged rows are removed.
     rewind_ = true;
     throw;
   }
-  if (rewind_ && in_flight_ == 0 && acknowledged_.empty()) {
+  if (rewind_ && in_flight_ == 0 && window_.acknowledged() == 0) {
     // Nothing of ours left in librdkafka: the rows still in the table are exactly the unsent
     // ones, so reading from the oldest hands no row twice.
+    window_.restart();
     cursor_ = 0;
     rewind_ = false;
     hand_after_ = now + options_.retry_backoff;
@@ -474,13 +480,17 @@ std::size_t OutboxRelay::step() {
   return acked;
 }
 
-void OutboxRelay::remove_acknowledged() {
+void OutboxRelay::remove_acknowledged(bool all) {
   removed_at_ = Clock::now();
-  if (acknowledged_.empty()) return;
-  // Reports come per partition: the ids are increasing within each, not overall.
-  std::sort(acknowledged_.begin(), acknowledged_.end());
-  store::outbox_remove_sent(db_, acknowledged_);
-  acknowledged_.clear();
+  // Below the oldest row in flight, one range (the whole table, when the relay has caught up):
+  // removed by id, the holes of partitions still reporting made many short runs, often of one
+  // row, a DELETE each. By id when a failed row may lie among them (rewinding), and when a
+  // partition keeps its reports (its leader moving) while those of the others pile up.
+  const bool exact =
+      all || rewind_ || window_.acknowledged() > 2 * static_cast<std::size_t>(options_.max_in_flight);
+  const auto removal = window_.take(exact);
+  if (removal.through) store::outbox_remove_through(db_, *removal.through);
+  if (!removal.ids.empty()) store::outbox_remove_sent(db_, removal.ids);
 }
 
 void OutboxRelay::hand_rows() {
@@ -506,6 +516,7 @@ void OutboxRelay::hand_rows() {
           inbox->wake.notify_all();
         });
     in_flight_ += static_cast<std::int64_t>(taken);
+    for (std::size_t i = 0; i < taken; ++i) window_.handed((*ids)[i]);
     if (taken > 0) {
       cursor_ = (*ids)[taken - 1];
       last_handed_ = Clock::now();
@@ -605,7 +616,7 @@ void OutboxRelay::run() {
       step();
       if (in_flight_ > 0) wait(std::chrono::milliseconds(50), false);
     }
-    remove_acknowledged();  // what came, even with rows still in flight
+    remove_acknowledged(true);  // what came, even with rows still in flight
   } catch (const std::exception& e) {
     spdlog::error("outbox relay: {}", e.what());
   }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "jaring/common/ids.hpp"
+#include "jaring/kafka/relay_window.hpp"
 #include "jaring/process/process.hpp"
 #include "jaring/store/outbox.hpp"
 #include "jaring/testing/fixtures.hpp"
@@ -399,12 +400,69 @@ TEST(RefusedForGood, OnlyErrorsThatARetryCannotCure) {
   EXPECT_FALSE(refused_for_good(RdKafka::ERR__PURGE_INFLIGHT));
 }
 
+TEST(RelayWindowTest, RemovesThroughTheOldestRowInFlightOrExactlyTheAcknowledgedIds) {
+  RelayWindow window;
+  for (std::int64_t id = 1; id <= 10; ++id) window.handed(id);
+  // Reports from several partitions: 3, 4 and 7 acknowledged, 1 not yet reported.
+  window.reported(3, true);
+  window.reported(4, true);
+  window.reported(7, true);
+  EXPECT_TRUE(window.take(false).empty()) << "row 1 is still in flight";
+  EXPECT_EQ(window.acknowledged(), 3u);
+  // 1 acknowledged and 2 refused (the relay sets it aside): everything through 4 goes, 7 waits
+  // for 5 and 6.
+  window.reported(1, true);
+  window.reported(2, false);
+  auto removal = window.take(false);
+  EXPECT_EQ(removal.through, std::optional<std::int64_t>(4));
+  EXPECT_TRUE(removal.ids.empty());
+  window.reported(5, true);
+  window.reported(6, true);
+  EXPECT_EQ(window.take(false).through, std::optional<std::int64_t>(7));
+  EXPECT_TRUE(window.take(false).empty());
+  EXPECT_EQ(window.in_flight(), 3u);
+  // 9 failed and stays in the outbox: the acknowledged ids on either side of it, exactly.
+  window.reported(8, true);
+  window.reported(9, false);
+  window.reported(10, true);
+  removal = window.take(true);
+  EXPECT_FALSE(removal.through.has_value());
+  EXPECT_EQ(removal.ids, (std::vector<std::int64_t>{8, 10}));
+  EXPECT_EQ(window.in_flight(), 0u);
+  // Read again from the oldest row: ids start over; with nothing in flight, all acknowledged go.
+  window.restart();
+  window.handed(9);
+  window.reported(9, true);
+  EXPECT_EQ(window.take(false).through, std::optional<std::int64_t>(9));
+}
+
+TEST(RelayWindowDeathTest, AReportForARowNotInFlightIsABug) {
+  RelayWindow window;
+  window.handed(5);
+  EXPECT_DEATH(window.reported(6, true), "a report is for a row in flight");
+  EXPECT_DEATH(window.handed(4), "rows are handed in id order");
+  EXPECT_DEATH(window.restart(), "nothing of it in flight");
+}
+
 // A service's outbox store with the relay's tables, and a way to append events.
 class RelayTest : public KafkaTest {
  protected:
   void append(int from, int to) {
     auto result = db_->write([&](store::Transaction& tx) -> Result<void> {
       for (int i = from; i < to; ++i) store::outbox_append(tx, {0, kTestTopic, "k", "e" + std::to_string(i)});
+      return {};
+    });
+    ASSERT_TRUE(result.has_value());
+  }
+
+  // A row of 2 MB, above message.max.bytes, by SQL: past the append check, as a row written
+  // before the check existed would be.
+  void append_poison(const std::string& topic) {
+    auto result = db_->write([&](store::Transaction& tx) -> Result<void> {
+      tx.prepare("INSERT INTO outbox (topic, msg_key, payload) VALUES (?, 'p_poison', ?)")
+          .bind(1, topic)
+          .bind_blob(2, std::string(2'000'000, 'x'))
+          .run();
       return {};
     });
     ASSERT_TRUE(result.has_value());
@@ -452,17 +510,8 @@ TEST_F(RelayTest, ARowTheProducerRefusesIsSetAsideAndTheRowsAfterItArePublished)
   // The relay aligns the outbox's limit with the producer's message.max.bytes.
   EXPECT_EQ(store::outbox_max_message_bytes(), 1'000'000 - store::kOutboxFramingBytes);
 
-  // The poison row goes in by SQL, past the append check (as a row written before the check
-  // existed would be): 2 MB, above message.max.bytes.
   append(0, 5);
-  ASSERT_TRUE(db_->write([&](store::Transaction& tx) -> Result<void> {
-                   tx.prepare("INSERT INTO outbox (topic, msg_key, payload) VALUES (?, 'p_poison', ?)")
-                       .bind(1, kTestTopic)
-                       .bind_blob(2, std::string(2'000'000, 'x'))
-                       .run();
-                   return {};
-                 })
-                  .has_value());
+  append_poison(kTestTopic);
   append(5, 10);
   const auto poison = store::outbox_fetch_unsent(*db_, 10)[5].id;
 
@@ -488,6 +537,41 @@ TEST_F(RelayTest, ARowTheProducerRefusesIsSetAsideAndTheRowsAfterItArePublished)
   const auto records = read_topic(kafka_.bootstrap(), kTestTopic, 10);
   ASSERT_EQ(records.size(), 10u);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(records[i].payload, "e" + std::to_string(i));
+}
+
+TEST_F(RelayTest, AcknowledgementsFromSeveralPartitionsRemoveEveryRowOnceAndSetTheRefusedOneAside) {
+  // Reports come per partition, so the acknowledged ids have holes; the relay removes the rows
+  // below the oldest one in flight as a range, which must not take a refused row before it is
+  // set aside, nor a row whose report has not come.
+  const std::string topic = "jaring.claims.v1";  // 8 partitions
+  Producer producer(settings_, "relay", registry_);
+  OutboxRelay relay(*db_, producer, registry_, {.batch_size = 50, .max_in_flight = 200, .idle_poll = 10s});
+  const auto append_keyed = [&](int from, int to) {
+    ASSERT_TRUE(db_->write([&](store::Transaction& tx) -> Result<void> {
+                     for (int i = from; i < to; ++i)
+                       store::outbox_append(tx, {0, topic, "k" + std::to_string(i), "e" + std::to_string(i)});
+                     return {};
+                   })
+                    .has_value());
+  };
+  append_keyed(0, 150);
+  append_poison(topic);
+  append_keyed(150, 400);
+  const auto poison = store::outbox_fetch_unsent(*db_, 200)[150].id;
+
+  relay.start();
+  relay.notify();
+  ASSERT_TRUE(wait_for([&] { return store::outbox_fetch_unsent(*db_, 10).empty(); }, kDeadline));
+  relay.stop();
+
+  const auto letters = store::outbox_dead_letters(*db_, 10);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].id, poison);
+  EXPECT_EQ(records_in(kafka_.bootstrap(), topic), 400);
+  std::set<std::string> payloads;
+  for (const auto& record : read_topic(kafka_.bootstrap(), topic, 400)) payloads.insert(record.payload);
+  EXPECT_EQ(payloads.size(), 400u);
+  EXPECT_TRUE(payloads.contains("e0") && payloads.contains("e150") && payloads.contains("e399"));
 }
 
 TEST_F(RelayTest, WithTheBrokerStalledNoRowIsHandedTwiceAndTheStallIsReported) {

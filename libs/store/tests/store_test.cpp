@@ -633,6 +633,18 @@ OutboxMessage message(std::string topic, std::string key, std::string payload) {
   return {0, std::move(topic), std::move(key), std::move(payload)};
 }
 
+// Appends one row to an outbox that `earlier` emptied: it gets an id above `earlier`'s last
+// (AUTOINCREMENT never reuses them).
+void expect_ids_go_up_after(Database& db, std::int64_t earlier) {
+  ASSERT_TRUE(db.write([&](Transaction& tx) -> Result<void> {
+                  outbox_append(tx, message("t", "k", "after"));
+                  return {};
+                }).has_value());
+  const auto after = outbox_fetch_unsent(db, 10);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_GT(after[0].id, earlier);
+}
+
 std::vector<std::int64_t> ids_of(const std::vector<OutboxMessage>& messages) {
   std::vector<std::int64_t> ids;
   ids.reserve(messages.size());
@@ -693,13 +705,7 @@ TEST_F(StoreTest, OutboxAppendFetchRemoveBacklog) {
   // Ids keep increasing after the table empties (AUTOINCREMENT never reuses them).
   outbox_remove_sent(*db, ids_of(rest));
   EXPECT_EQ(outbox_backlog(*db), 0);
-  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
-                  outbox_append(tx, message("t", "k", "after"));
-                  return {};
-                }).has_value());
-  const auto after = outbox_fetch_unsent(*db, 10);
-  ASSERT_EQ(after.size(), 1u);
-  EXPECT_GT(after[0].id, rest[1].id);
+  expect_ids_go_up_after(*db, rest[1].id);
 
   // Acknowledgements of later rows while an earlier one is still in flight (they come per
   // partition): the earlier row stays, whether the range reaches the table's end or not.
@@ -717,6 +723,38 @@ TEST_F(StoreTest, OutboxAppendFetchRemoveBacklog) {
   EXPECT_EQ(left[0].payload, "after");
   outbox_remove_sent(*db, {left[0].id});
   EXPECT_EQ(outbox_backlog(*db), 0);
+}
+
+TEST_F(StoreTest, TheOutboxRemovesExactlyTheIdsGivenOrEverythingThroughOne) {
+  auto db = Database::open(path_, {outbox_migration(1)});
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+                  OutboxWriter writer(tx);
+                  for (int i = 0; i < 10; ++i) writer.append(message("t", "k", "e" + std::to_string(i)));
+                  return {};
+                }).has_value());
+  const auto rows = outbox_fetch_unsent(*db, 100);
+  ASSERT_EQ(rows.size(), 10u);
+  const auto payloads = [&db] {
+    std::vector<std::string> out;
+    for (const auto& m : outbox_fetch_unsent(*db, 100)) out.push_back(m.payload);
+    return out;
+  };
+  // One writer, one moment: the rows it appended share created_at.
+  EXPECT_EQ(text(*db, "SELECT count(DISTINCT created_at) FROM outbox"), "1");
+
+  // Acknowledged ids with holes (another partition's reports still to come): those ids only.
+  outbox_remove_sent(*db, {rows[0].id, rows[1].id, rows[3].id, rows[4].id, rows[7].id});
+  EXPECT_EQ(payloads(), (std::vector<std::string>{"e2", "e5", "e6", "e8", "e9"}));
+
+  // Everything through an id, whatever lies below it; the rows after it stay.
+  outbox_remove_through(*db, rows[6].id);
+  EXPECT_EQ(payloads(), (std::vector<std::string>{"e8", "e9"}));
+
+  // Through the last row and beyond: the table is emptied, and later ids still go up.
+  outbox_remove_through(*db, rows[9].id + 100);
+  EXPECT_TRUE(payloads().empty());
+  outbox_remove_through(*db, rows[9].id);  // nothing left: nothing to do
+  expect_ids_go_up_after(*db, rows[9].id);
 }
 
 TEST_F(StoreTest, AnOutboxMessageAboveTheLimitThrowsAndStoresNothing) {

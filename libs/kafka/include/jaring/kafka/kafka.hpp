@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "jaring/common/result.hpp"
+#include "jaring/kafka/relay_window.hpp"
 #include "jaring/metrics/metrics.hpp"
 #include "jaring/store/sqlite.hpp"
 
@@ -150,7 +151,8 @@ class OutboxRelay {
   // One round: applies the reports that came, then hands more rows when the window allows.
   // Returns the rows acknowledged in this round. Called with drain_mutex_ held.
   std::size_t step();
-  void remove_acknowledged();
+  // Removes what window_ says may go; `all`: every acknowledged row, even with rows in flight.
+  void remove_acknowledged(bool all = false);
   void hand_rows();
   void refresh(bool force);
   // Waits for a report or notify() (or stop, when `until_stop`), at most `timeout`; woken by
@@ -171,10 +173,10 @@ class OutboxRelay {
   std::shared_ptr<Inbox> inbox_;  // shared with delivery reports, which may outlive the relay
   std::mutex drain_mutex_;        // serialises the rounds of the relay thread and callers
   // Guarded by drain_mutex_.
-  std::int64_t cursor_ = 0;                 // highest id handed to the producer
-  std::int64_t in_flight_ = 0;              // rows handed and not yet reported
-  bool rewind_ = false;                     // a delivery failed: read again from the oldest row
-  std::vector<std::int64_t> acknowledged_;  // to remove from the outbox
+  std::int64_t cursor_ = 0;     // highest id handed to the producer
+  std::int64_t in_flight_ = 0;  // rows handed and not yet reported
+  bool rewind_ = false;         // a delivery failed: read again from the oldest row
+  RelayWindow window_;          // rows handed, reported, to remove
   std::chrono::steady_clock::time_point last_progress_;
   std::chrono::steady_clock::time_point last_handed_{};  // when rows were last handed
   std::chrono::steady_clock::time_point hand_after_{};

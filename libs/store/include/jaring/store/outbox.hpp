@@ -66,6 +66,7 @@ class OutboxWriter {
   Statement insert_;
   WriteObserver* observer_;
   std::size_t limit_;
+  std::string created_at_;  // the rows' created_at: when this write began
 };
 
 // Appends one message inside the caller's transaction.
@@ -77,8 +78,13 @@ std::vector<OutboxMessage> outbox_fetch_unsent(Database& db, int limit);
 // from the last row it handed to the producer.
 std::vector<OutboxMessage> outbox_fetch_after(Database& db, std::int64_t after, int limit);
 
-// Removes rows Kafka acknowledged (a retried batch may remove ids already gone).
+// Removes the rows `ids` (increasing), which Kafka acknowledged; a retried batch may remove ids
+// already gone.
 void outbox_remove_sent(Database& db, const std::vector<std::int64_t>& ids);
+// Removes every row up to `last`: the relay's way once every row it handed up to there was
+// acknowledged or set aside. Rows are written in id order (each write transaction takes the next
+// ids, and they commit one after another), so none below `last` is still unread.
+void outbox_remove_through(Database& db, std::int64_t last);
 
 // Number of rows in the outbox with an id above `after` (all of them by default). Counting
 // reads every page of those rows.
