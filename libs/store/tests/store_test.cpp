@@ -757,6 +757,52 @@ TEST_F(StoreTest, TheOutboxRemovesExactlyTheIdsGivenOrEverythingThroughOne) {
   expect_ids_go_up_after(*db, rows[9].id);
 }
 
+TEST_F(StoreTest, OutboxRowsGoInWhenTheirWriteSucceedsInTheOrderAppended) {
+  auto db = Database::open(path_, {outbox_migration(1)});
+  // 1,075 rows go in as 16 statements of 64 rows, one of 8 and three of one; two writers in one
+  // write keep the order of their appends between them.
+  constexpr int kRows = 1075;
+  ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
+                  OutboxWriter first(tx);
+                  OutboxWriter second(tx);
+                  for (int i = 0; i < kRows; ++i)
+                    (i % 2 == 0 ? first : second)
+                        .append(message("t", "k" + std::to_string(i), "e" + std::to_string(i)));
+                  return {};
+                }).has_value());
+  auto rows = outbox_fetch_unsent(*db, 2 * kRows);
+  ASSERT_EQ(rows.size(), static_cast<std::size_t>(kRows));
+  for (int i = 0; i < kRows; ++i) {
+    const auto& row = rows[static_cast<std::size_t>(i)];
+    EXPECT_EQ(row.key, "k" + std::to_string(i));
+    EXPECT_EQ(row.payload, "e" + std::to_string(i));
+    if (i > 0) {
+      EXPECT_GT(row.id, rows[static_cast<std::size_t>(i) - 1].id);
+    }
+  }
+  EXPECT_EQ(text(*db, "SELECT count(DISTINCT created_at) FROM outbox"), "1");
+
+  // A write whose function fails leaves none of its rows; in a batch, only its own are gone.
+  const auto append_one = [&](const std::string& payload, bool ok) {
+    return db->write([&](Transaction& tx) -> Result<void> {
+      outbox_append(tx, message("t", "k", payload));
+      if (!ok) return fail(Error::invalid({{"payload", "refused"}}));
+      return {};
+    });
+  };
+  EXPECT_FALSE(append_one("refused", false));
+  ASSERT_TRUE(db->batch([&]() -> Result<void> {
+    EXPECT_TRUE(append_one("b1", true));
+    EXPECT_FALSE(append_one("b2", false));
+    EXPECT_TRUE(append_one("b3", true));
+    return {};
+  }));
+  rows = outbox_fetch_after(*db, rows.back().id, 10);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].payload, "b1");
+  EXPECT_EQ(rows[1].payload, "b3");
+}
+
 TEST_F(StoreTest, AnOutboxMessageAboveTheLimitThrowsAndStoresNothing) {
   auto db = Database::open(path_, {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
   EXPECT_EQ(outbox_max_message_bytes(), kOutboxMaxMessageBytes);

@@ -52,21 +52,21 @@ class OutboxMessageTooLarge : public std::runtime_error {
   std::size_t limit_;
 };
 
-// Appends messages inside the caller's transaction with one prepared statement (a bulk write
-// appends thousands). Throws OutboxMessageTooLarge before writing a message above the limit.
+// Appends messages to the caller's transaction, which inserts them together when its function
+// returns (Transaction::flush_outbox; a bulk write appends thousands). Throws
+// OutboxMessageTooLarge for a message above the limit, before anything of it is kept.
 class OutboxWriter {
  public:
   explicit OutboxWriter(Transaction& tx);
   void append(const OutboxMessage& message) { append(message.topic, message.key, message.payload); }
-  // The same from bytes the caller holds (a bulk write's payloads, encoded ahead), not copied.
+  // The bytes are copied: the caller's may be gone before the write inserts them.
   void append(std::string_view topic, std::string_view key, std::string_view payload);
 
  private:
   Transaction& tx_;
-  Statement insert_;
+  Transaction::PendingOutbox& pending_;
   WriteObserver* observer_;
   std::size_t limit_;
-  std::string created_at_;  // the rows' created_at: when this write began
 };
 
 // Appends one message inside the caller's transaction.

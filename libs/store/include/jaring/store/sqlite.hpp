@@ -342,6 +342,9 @@ class Database {
 // A write transaction in progress. Only Database::write creates one.
 class Transaction {
  public:
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
   Statement prepare(std::string_view sql) { return db_.prepare(sql); }
   void exec(std::string_view sql) { db_.exec(sql); }
   Database& database() { return db_; }
@@ -350,10 +353,22 @@ class Transaction {
   // An outbox row was appended: the outbox listener runs once this commits.
   void note_outbox_row() { db_.outbox_appended_ = true; }
 
+  // The outbox rows this write appended (OutboxWriter, outbox.hpp), inserted together once its
+  // function succeeded: a statement for many rows, where one a row cost SQLite a statement's
+  // start and end and an update of the AUTOINCREMENT counter each.
+  struct PendingOutbox;
+  PendingOutbox& pending_outbox();
+  // Inserts the pending outbox rows, in the order appended; the write calls it before it ends.
+  void flush_outbox() {
+    if (outbox_ != nullptr) insert_pending_outbox();
+  }
+
  private:
-  explicit Transaction(Database& db, WriteObserver* observer = nullptr) : db_(db), observer_(observer) {}
+  explicit Transaction(Database& db, WriteObserver* observer = nullptr);
+  void insert_pending_outbox();
   Database& db_;
   WriteObserver* observer_;
+  std::unique_ptr<PendingOutbox> outbox_;  // null until a row is appended
   friend class Database;
 };
 
@@ -370,7 +385,11 @@ auto Database::write_in_batch(F&& fn) -> std::invoke_result_t<F, Transaction&> {
     // batch_whole: what a failed write changed cannot be undone alone, so the batch is doomed.
     try {
       auto result = fn(tx);
-      if (!result) batch_doomed_ = true;
+      if (result) {
+        tx.flush_outbox();
+      } else {
+        batch_doomed_ = true;
+      }
       return result;
     } catch (...) {
       batch_doomed_ = true;
@@ -381,6 +400,7 @@ auto Database::write_in_batch(F&& fn) -> std::invoke_result_t<F, Transaction&> {
   try {
     auto result = fn(tx);
     if (result) {
+      tx.flush_outbox();
       control("RELEASE jaring_write");
     } else if (!undo_savepoint()) {
       throw StoreError(sqlite3_errmsg(db_), sqlite3_extended_errcode(db_));
@@ -402,6 +422,7 @@ auto Database::write(F&& fn, Joining joining) -> std::invoke_result_t<F, Transac
   try {
     auto result = fn(tx);
     if (result && observer != nullptr) observer->before_commit(tx);
+    if (result) tx.flush_outbox();
     const bool committed = turn.finish(static_cast<bool>(result));
     if (observer != nullptr) observer->ended(committed);
     return result;
