@@ -421,7 +421,6 @@ std::size_t OutboxRelay::step() {
   std::size_t acked = 0;
   std::vector<const Outcome*> refused;
   for (const auto& outcome : outcomes) {
-    --in_flight_;
     window_.reported(outcome.id, outcome.delivery == Delivery::kAcknowledged);
     switch (outcome.delivery) {
       case Delivery::kAcknowledged:
@@ -440,8 +439,6 @@ std::size_t OutboxRelay::step() {
         break;
     }
   }
-  JARING_ASSERT(in_flight_ == static_cast<std::int64_t>(window_.in_flight()),
-                "the rows in flight are those handed and not yet reported");
   const auto now = Clock::now();
   if (acked > 0 || !refused.empty()) last_progress_ = now;
   try {
@@ -458,8 +455,8 @@ std::size_t OutboxRelay::step() {
     }
     // One transaction for a batch's worth of acknowledgements (or what came in 50 ms), not one
     // per wake-up; all of them before rows are read again from the oldest.
-    if (static_cast<int>(window_.acknowledged()) >= options_.batch_size || in_flight_ == 0 || rewind_ ||
-        now - removed_at_ >= 50ms)
+    if (static_cast<int>(window_.acknowledged()) >= options_.batch_size || window_.in_flight() == 0 ||
+        rewind_ || now - removed_at_ >= 50ms)
       remove_acknowledged();
   } catch (...) {
     // A row not set aside stays in the outbox: it is handed again (and refused again) after the
@@ -467,16 +464,15 @@ std::size_t OutboxRelay::step() {
     rewind_ = true;
     throw;
   }
-  if (rewind_ && in_flight_ == 0 && window_.acknowledged() == 0) {
+  if (rewind_ && window_.in_flight() == 0 && window_.acknowledged() == 0) {
     // Nothing of ours left in librdkafka: the rows still in the table are exactly the unsent
     // ones, so reading from the oldest hands no row twice.
     window_.restart();
-    cursor_ = 0;
     rewind_ = false;
     hand_after_ = now + options_.retry_backoff;
   }
   if (!rewind_ && !stopping_.load() && now >= hand_after_) hand_rows();
-  refresh(!outcomes.empty() && in_flight_ == 0);
+  refresh(!outcomes.empty() && window_.in_flight() == 0);
   return acked;
 }
 
@@ -496,9 +492,9 @@ void OutboxRelay::remove_acknowledged(bool all) {
 void OutboxRelay::hand_rows() {
   // Whole batches only: a few acknowledgements free room for a few rows, and reading those one
   // report at a time would cost a query each.
-  while (options_.max_in_flight - in_flight_ >= options_.batch_size) {
+  while (options_.max_in_flight - window_.in_flight() >= options_.batch_size) {
     const auto room = options_.batch_size;
-    auto rows = store::outbox_fetch_after(db_, cursor_, room);
+    auto rows = store::outbox_fetch_after(db_, window_.last_handed(), room);
     if (rows.empty()) return;
     std::vector<Message> messages;
     messages.reserve(rows.size());
@@ -515,12 +511,8 @@ void OutboxRelay::hand_rows() {
           }
           inbox->wake.notify_all();
         });
-    in_flight_ += static_cast<std::int64_t>(taken);
     for (std::size_t i = 0; i < taken; ++i) window_.handed((*ids)[i]);
-    if (taken > 0) {
-      cursor_ = (*ids)[taken - 1];
-      last_handed_ = Clock::now();
-    }
+    if (taken > 0) last_handed_ = Clock::now();
     if (taken < rows.size() || rows.size() < static_cast<std::size_t>(room))
       return;  // queue full, or all read
   }
@@ -534,22 +526,23 @@ void OutboxRelay::refresh(bool force) {
   // and acknowledged but not yet removed are published. While rewinding, every row is counted.
   if (force || now - refreshed_ >= 100ms) {
     refreshed_ = now;
-    backlog_rows_ = rewind_ ? store::outbox_backlog(db_) : in_flight_ + store::outbox_backlog(db_, cursor_);
+    backlog_rows_ = rewind_ ? store::outbox_backlog(db_)
+                            : window_.in_flight() + store::outbox_backlog(db_, window_.last_handed());
     dead_letter_rows_ = store::outbox_dead_letter_count(db_);
     backlog_->Set(static_cast<double>(backlog_rows_.load()));
     dead_letters_->Set(static_cast<double>(dead_letter_rows_.load()));
   }
-  const bool waiting = in_flight_ > 0 || backlog_rows_.load() > 0;
+  const bool waiting = window_.in_flight() > 0 || backlog_rows_.load() > 0;
   if (!waiting) last_progress_ = now;
   const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_progress_);
   stall_ms_ = waiting ? since.count() : 0;
   const bool stalled = waiting && since >= options_.stall_after;
   if (stalled && !stalled_.load())
     spdlog::error("outbox relay: stalled: {} rows wait, {} handed to Kafka, no acknowledgement for {} s",
-                  backlog_rows_.load(), in_flight_, since.count() / 1000);
+                  backlog_rows_.load(), window_.in_flight(), since.count() / 1000);
   if (!stalled && stalled_.load()) spdlog::info("outbox relay: acknowledgements again");
   stalled_ = stalled;
-  in_flight_gauge_->Set(static_cast<double>(in_flight_));
+  in_flight_gauge_->Set(static_cast<double>(window_.in_flight()));
   stalled_gauge_->Set(stalled ? 1 : 0);
   stall_seconds_->Set(static_cast<double>(stall_ms_.load()) / 1000.0);
 }
@@ -581,10 +574,10 @@ std::size_t OutboxRelay::drain_once() {
     const auto acked = step();
     published += acked;
     if (acked > 0) progress_at = Clock::now();
-    if (in_flight_ == 0 && !rewind_ && backlog_rows_.load() == 0) break;
+    if (window_.in_flight() == 0 && !rewind_ && backlog_rows_.load() == 0) break;
     if (Clock::now() - progress_at >= options_.delivery_timeout) {
-      spdlog::warn("outbox relay: {} rows in flight, {} unsent: no acknowledgement for {} ms", in_flight_,
-                   backlog_rows_.load(), options_.delivery_timeout.count());
+      spdlog::warn("outbox relay: {} rows in flight, {} unsent: no acknowledgement for {} ms",
+                   window_.in_flight(), backlog_rows_.load(), options_.delivery_timeout.count());
       break;
     }
     wait(std::chrono::milliseconds(50), false);
@@ -612,9 +605,9 @@ void OutboxRelay::run() {
   try {
     std::lock_guard drain(drain_mutex_);
     // A stalled broker acknowledges nothing more: no point waiting for it.
-    while (in_flight_ > 0 && Clock::now() < until && !stalled_.load()) {
+    while (window_.in_flight() > 0 && Clock::now() < until && !stalled_.load()) {
       step();
-      if (in_flight_ > 0) wait(std::chrono::milliseconds(50), false);
+      if (window_.in_flight() > 0) wait(std::chrono::milliseconds(50), false);
     }
     remove_acknowledged(true);  // what came, even with rows still in flight
   } catch (const std::exception& e) {

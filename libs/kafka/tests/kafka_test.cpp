@@ -403,6 +403,8 @@ TEST(RefusedForGood, OnlyErrorsThatARetryCannotCure) {
 TEST(RelayWindowTest, RemovesThroughTheOldestRowInFlightOrExactlyTheAcknowledgedIds) {
   RelayWindow window;
   for (std::int64_t id = 1; id <= 10; ++id) window.handed(id);
+  EXPECT_EQ(window.last_handed(), 10);
+  EXPECT_EQ(window.in_flight(), 10);
   // Reports from several partitions: 3, 4 and 7 acknowledged, 1 not yet reported.
   window.reported(3, true);
   window.reported(4, true);
@@ -420,7 +422,7 @@ TEST(RelayWindowTest, RemovesThroughTheOldestRowInFlightOrExactlyTheAcknowledged
   window.reported(6, true);
   EXPECT_EQ(window.take(false).through, std::optional<std::int64_t>(7));
   EXPECT_TRUE(window.take(false).empty());
-  EXPECT_EQ(window.in_flight(), 3u);
+  EXPECT_EQ(window.in_flight(), 3);
   // 9 failed and stays in the outbox: the acknowledged ids on either side of it, exactly.
   window.reported(8, true);
   window.reported(9, false);
@@ -428,9 +430,10 @@ TEST(RelayWindowTest, RemovesThroughTheOldestRowInFlightOrExactlyTheAcknowledged
   removal = window.take(true);
   EXPECT_FALSE(removal.through.has_value());
   EXPECT_EQ(removal.ids, (std::vector<std::int64_t>{8, 10}));
-  EXPECT_EQ(window.in_flight(), 0u);
+  EXPECT_EQ(window.in_flight(), 0);
   // Read again from the oldest row: ids start over; with nothing in flight, all acknowledged go.
   window.restart();
+  EXPECT_EQ(window.last_handed(), 0);
   window.handed(9);
   window.reported(9, true);
   EXPECT_EQ(window.take(false).through, std::optional<std::int64_t>(9));

@@ -173,10 +173,9 @@ class OutboxRelay {
   std::shared_ptr<Inbox> inbox_;  // shared with delivery reports, which may outlive the relay
   std::mutex drain_mutex_;        // serialises the rounds of the relay thread and callers
   // Guarded by drain_mutex_.
-  std::int64_t cursor_ = 0;     // highest id handed to the producer
-  std::int64_t in_flight_ = 0;  // rows handed and not yet reported
-  bool rewind_ = false;         // a delivery failed: read again from the oldest row
-  RelayWindow window_;          // rows handed, reported, to remove
+  bool rewind_ = false;  // a delivery failed: read again from the oldest row
+  // Rows handed (the highest id, the rows in flight), reported, to remove.
+  RelayWindow window_;
   std::chrono::steady_clock::time_point last_progress_;
   std::chrono::steady_clock::time_point last_handed_{};  // when rows were last handed
   std::chrono::steady_clock::time_point hand_after_{};

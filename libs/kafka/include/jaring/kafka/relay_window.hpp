@@ -18,8 +18,12 @@ class RelayWindow {
   // The report of a handed row: acknowledged by the broker, or not (failed, or refused and set
   // aside by the relay before it next takes a removal).
   void reported(std::int64_t id, bool acknowledged);
-  std::size_t in_flight() const { return unreported_.size(); }
+  // Rows handed and not yet reported.
+  std::int64_t in_flight() const { return static_cast<std::int64_t>(unreported_.size()); }
   std::size_t acknowledged() const { return acknowledged_.size(); }
+  // The highest id handed since the start or the last restart (0: none); the relay reads on from
+  // there.
+  std::int64_t last_handed() const { return last_handed_; }
 
   // Rows to remove from the outbox: every row up to `through`, or exactly `ids` (increasing).
   struct Removal {
