@@ -16,7 +16,8 @@ class TrailTest : public ::testing::Test {
       : clock_(std::chrono::sys_days{std::chrono::year{2026} / 11 / 30} + 9h),
         db_(store::Database::open(":memory:", {store::outbox_migration(1),
                                                Trail::migration(2),
-                                               {3, "CREATE TABLE things (id TEXT PRIMARY KEY)"}})),
+                                               {3, "CREATE TABLE things (id TEXT PRIMARY KEY)"},
+                                               store::outbox_segments_migration(4)})),
         trail_(*db_, "registration", clock_) {}
 
   Record base(std::string subject = "siti") const {

@@ -207,7 +207,8 @@ class GrpcServer : public ::testing::Test {
   std::unique_ptr<store::Database> db_ =
       store::Database::open(":memory:", {store::outbox_migration(1),
                                          audit::Trail::migration(2),
-                                         {3, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
+                                         {3, "CREATE TABLE things (id TEXT PRIMARY KEY)"},
+                                         store::outbox_segments_migration(4)});
   audit::Trail trail_{*db_, "test", clock_};
   Edge edge_{"jaring.grpctest.Echo", verifier_, metrics_, &trail_, test_policy};
   EchoService service_{edge_, *db_};
@@ -505,7 +506,8 @@ TEST(AuditServiceTest, AuditorsOnlyAndTimesInUtc) {
   SystemClock clock;
   auth::Verifier verifier(auth.verifier_settings(), clock);
   metrics::Registry metrics("test");
-  auto db = store::Database::open(":memory:", {store::outbox_migration(1), audit::Trail::migration(2)});
+  auto db = store::Database::open(":memory:", {store::outbox_migration(1), audit::Trail::migration(2),
+                                               store::outbox_segments_migration(3)});
   audit::Trail trail(*db, "test", clock);
   Edge edge("jaring.audit.v1.AuditService", verifier, metrics, &trail);
   AuditService service(edge, trail);

@@ -394,6 +394,9 @@ void OutboxRelay::stop() {
 void OutboxRelay::notify() {
   {
     std::lock_guard lock(inbox_->mutex);
+    // Notified already: the relay reads every row committed until it reads, and waking it
+    // again only made it look at the clock and sleep on (while gathering, a wake-up a commit).
+    if (inbox_->notified) return;
     inbox_->notified = true;
   }
   inbox_->wake.notify_all();

@@ -355,7 +355,8 @@ TEST_F(KafkaTest, StopReturnsPromptlyWhenTheBrokerDiedUnderABatch) {
 TEST_F(KafkaTest, RelayPublishesTheOutboxInOrderAndMarksRowsSent) {
   testing::TempDir dir("jaring-relay-");
   auto db = store::Database::open((dir.path() / "service.db").string(),
-                                  {store::outbox_migration(1), store::outbox_dead_letters_migration(2)});
+                                  {store::outbox_migration(1), store::outbox_dead_letters_migration(2),
+                                   store::outbox_segments_migration(3)});
   auto append = [&](int from, int to) {
     auto result = db->write([&](store::Transaction& tx) -> Result<void> {
       for (int i = from; i < to; ++i) store::outbox_append(tx, {0, kTestTopic, "k", "e" + std::to_string(i)});
@@ -462,10 +463,13 @@ class RelayTest : public KafkaTest {
   // before the check existed would be.
   void append_poison(const std::string& topic) {
     auto result = db_->write([&](store::Transaction& tx) -> Result<void> {
-      tx.prepare("INSERT INTO outbox (topic, msg_key, payload) VALUES (?, 'p_poison', ?)")
+      tx.prepare(
+            "INSERT INTO outbox (id, topic, msg_key, payload, created_at) "
+            "SELECT last_id + 1, ?, 'p_poison', ?, '2026-12-04T00:00:00.000Z' FROM outbox_state")
           .bind(1, topic)
           .bind_blob(2, std::string(2'000'000, 'x'))
           .run();
+      tx.prepare("UPDATE outbox_state SET last_id = last_id + 1").run();
       return {};
     });
     ASSERT_TRUE(result.has_value());
@@ -474,7 +478,8 @@ class RelayTest : public KafkaTest {
   testing::TempDir dir_{"jaring-relay-"};
   std::unique_ptr<store::Database> db_ =
       store::Database::open((dir_.path() / "service.db").string(),
-                            {store::outbox_migration(1), store::outbox_dead_letters_migration(2)});
+                            {store::outbox_migration(1), store::outbox_dead_letters_migration(2),
+                             store::outbox_segments_migration(3)});
 };
 
 TEST_F(RelayTest, RowsCommittedSoonAfterOthersWereHandedAreGatheredAndStopDoesNotWaitForThem) {

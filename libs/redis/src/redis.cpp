@@ -46,6 +46,7 @@ Reply copy(const redisReply* r) {
       break;
     case REDIS_REPLY_ARRAY:
       out.type = Reply::Type::kArray;
+      out.elements.reserve(r->elements);
       for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(copy(r->element[i]));
       break;
     default:

@@ -16,6 +16,8 @@
 #include <set>
 #include <system_error>
 
+#include "jaring/store/outbox.hpp"
+
 namespace jaring::store {
 namespace {
 
@@ -92,7 +94,9 @@ BackupContents describe(const std::string& path) {
   for (const auto& table : tables) {
     const auto n = db.integer("SELECT count(*) FROM " + quoted(table));
     out.rows.emplace_back(table, n);
+    // Before the outbox had segments, its one table held only unpublished rows.
     if (table == "outbox") out.outbox_backlog = n;
+    if (table == "outbox_state") out.outbox_backlog = db.integer(outbox_backlog_sql());
     if (table == "consumer_offsets") {
       auto s = db.prepare("SELECT topic, partition_id, next_offset FROM consumer_offsets ORDER BY 1, 2");
       while (s.step())

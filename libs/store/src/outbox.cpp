@@ -34,6 +34,43 @@ CREATE TABLE outbox (
 )sql"};
 }
 
+Migration outbox_segments_migration(int version) {
+  // The outbox becomes two tables of one shape, its segments: writers append to one while the
+  // relay publishes the other, which is emptied whole once every row of it was published (a
+  // range DELETE wrote each page it emptied to the WAL again; emptying a table frees them
+  // unwritten). Ids come from outbox_state, above every id either segment ever held, so the
+  // relay reads both in write order. The first segment is rebuilt without AUTOINCREMENT.
+  return {version, R"sql(
+CREATE TABLE outbox_state (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  last_id INTEGER NOT NULL,            -- the highest id given to a row
+  published_through INTEGER NOT NULL,  -- every row up to it was published or set aside
+  appending_to INTEGER NOT NULL CHECK (appending_to IN (0, 1))  -- 0: outbox, 1: outbox_b
+);
+INSERT INTO outbox_state (one, last_id, published_through, appending_to)
+  SELECT 1, max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0),
+                coalesce((SELECT max(id) FROM outbox), 0)), 0, 0;
+CREATE TABLE outbox_rebuilt (
+  id INTEGER PRIMARY KEY,
+  topic TEXT NOT NULL,
+  msg_key BLOB NOT NULL,
+  payload BLOB NOT NULL,
+  created_at TEXT NOT NULL
+);
+INSERT INTO outbox_rebuilt (id, topic, msg_key, payload, created_at)
+  SELECT id, topic, msg_key, payload, created_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_rebuilt RENAME TO outbox;
+CREATE TABLE outbox_b (
+  id INTEGER PRIMARY KEY,
+  topic TEXT NOT NULL,
+  msg_key BLOB NOT NULL,
+  payload BLOB NOT NULL,
+  created_at TEXT NOT NULL
+);
+)sql"};
+}
+
 Migration outbox_dead_letters_migration(int version) {
   // Rows the broker refused for good, out of the relay's way: an operator reads the reason and
   // puts them back (under new ids, at the end of the outbox) once the cause is fixed.
@@ -84,14 +121,33 @@ Transaction::PendingOutbox& Transaction::pending_outbox() {
 
 namespace {
 
-constexpr int kOutboxColumns = 4;
+// The segments by their number in outbox_state.appending_to.
+constexpr std::array<std::string_view, 2> kSegments{"outbox", "outbox_b"};
+constexpr int kOutboxColumns = 5;
 
-// INSERT of `rows` outbox rows; their order in VALUES is their id order.
-std::string outbox_insert_sql(std::size_t rows) {
-  std::string sql = "INSERT INTO outbox (topic, msg_key, payload, created_at) VALUES ";
-  for (std::size_t i = 0; i < rows; ++i) sql += i == 0 ? "(?, ?, ?, ?)" : ", (?, ?, ?, ?)";
+// INSERT of `rows` rows into `segment`; their ids are bound, increasing.
+std::string outbox_insert_sql(std::string_view segment, std::size_t rows) {
+  std::string sql = fmt::format("INSERT INTO {} (id, topic, msg_key, payload, created_at) VALUES ", segment);
+  for (std::size_t i = 0; i < rows; ++i) sql += i == 0 ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
   return sql;
 }
+
+// The segment writers append to, and the highest id given so far.
+struct Appending {
+  int segment = 0;
+  std::int64_t last_id = 0;
+};
+Appending appending(Transaction& tx) {
+  auto state = tx.prepare("SELECT appending_to, last_id FROM outbox_state");
+  const bool found = state.step();
+  JARING_ASSERT(found, "outbox_state holds its row from the migration on");
+  const Appending out{static_cast<int>(state.column_int(0)), state.column_int(1)};
+  JARING_ASSERT(out.segment == 0 || out.segment == 1, "the table's CHECK allows two segments");
+  return out;
+}
+
+// Every row up to this id was published or set aside (read inside the caller's statement).
+constexpr std::string_view kPublishedAfter = "(SELECT max(?1, published_through) FROM outbox_state)";
 
 }  // namespace
 
@@ -100,27 +156,37 @@ void Transaction::insert_pending_outbox() {
   if (pending.rows.empty()) return;
   // A few statement sizes only, each compiled once (the statement cache keeps them): a bulk
   // write's thousands go 64 at a time, the rest 8 or 1 at a time.
-  static const std::array<std::pair<std::size_t, std::string>, 3> kStatements{
-      {{64, outbox_insert_sql(64)}, {8, outbox_insert_sql(8)}, {1, outbox_insert_sql(1)}}};
+  static constexpr std::array<std::size_t, 3> kSizes{64, 8, 1};
+  static const auto kStatements = [] {
+    std::array<std::array<std::string, kSizes.size()>, kSegments.size()> sql;
+    for (std::size_t s = 0; s < kSegments.size(); ++s) {
+      for (std::size_t i = 0; i < kSizes.size(); ++i) sql[s][i] = outbox_insert_sql(kSegments[s], kSizes[i]);
+    }
+    return sql;
+  }();
+  auto [segment, id] = appending(*this);
   const std::string_view bytes = pending.bytes;
   std::size_t next = 0;
-  for (const auto& [size, sql] : kStatements) {
+  for (std::size_t s = 0; s < kSizes.size(); ++s) {
+    const auto size = kSizes[s];
     if (pending.rows.size() - next < size) continue;
-    auto insert = prepare(sql);
+    auto insert = prepare(kStatements[static_cast<std::size_t>(segment)][s]);
     for (; pending.rows.size() - next >= size; next += size) {
       for (std::size_t i = 0; i < size; ++i) {
         const auto& row = pending.rows[next + i];
         const int first = static_cast<int>(i) * kOutboxColumns + 1;
         // The buffer stays as it is until the statement ran: SQLite may read the bytes there.
-        insert.bind_unowned(first, bytes.substr(row.at, row.topic))
-            .bind_blob_unowned(first + 1, bytes.substr(row.at + row.topic, row.key))
-            .bind_blob_unowned(first + 2, bytes.substr(row.at + row.topic + row.key, row.payload))
-            .bind_unowned(first + 3, pending.created_at);
+        insert.bind(first, ++id)
+            .bind_unowned(first + 1, bytes.substr(row.at, row.topic))
+            .bind_blob_unowned(first + 2, bytes.substr(row.at + row.topic, row.key))
+            .bind_blob_unowned(first + 3, bytes.substr(row.at + row.topic + row.key, row.payload))
+            .bind_unowned(first + 4, pending.created_at);
       }
       insert.run();
     }
   }
   JARING_ASSERT(next == pending.rows.size(), "every pending outbox row is inserted");
+  prepare("UPDATE outbox_state SET last_id = ?").bind(1, id).run();
   pending.rows.clear();  // inserted: a later flush of this write has nothing to insert again
   pending.bytes.clear();
 }
@@ -148,9 +214,13 @@ std::vector<OutboxMessage> outbox_fetch_unsent(Database& db, int limit) {
 std::vector<OutboxMessage> outbox_fetch_after(Database& db, std::int64_t after, int limit) {
   std::vector<OutboxMessage> messages;
   if (limit <= 0) return messages;
+  // Both segments, merged by id (each is read in id order; SQLite merges them without sorting).
+  static const std::string kSql = fmt::format(
+      "SELECT id, topic, msg_key, payload FROM outbox WHERE id > {0} "
+      "UNION ALL SELECT id, topic, msg_key, payload FROM outbox_b WHERE id > {0} ORDER BY id LIMIT ?2",
+      kPublishedAfter);
   db.read([&](Database& d) {
-    auto statement =
-        d.prepare("SELECT id, topic, msg_key, payload FROM outbox WHERE id > ? ORDER BY id LIMIT ?");
+    auto statement = d.prepare(kSql);
     statement.bind(1, after).bind(2, limit);
     while (statement.step()) {
       messages.push_back({statement.column_int(0), statement.column_text(1), statement.column_blob(2),
@@ -164,12 +234,14 @@ void outbox_remove_sent(Database& db, const std::vector<std::int64_t>& ids) {
   if (ids.empty()) return;
   JARING_ASSERT(std::is_sorted(ids.begin(), ids.end()), "acknowledged ids are removed in order");
   const auto result = db.write([&](Transaction& tx) -> Result<void> {
-    // Each run of consecutive ids goes as one range: a statement per run, not per row.
-    auto statement = tx.prepare("DELETE FROM outbox WHERE id BETWEEN ? AND ?");
+    // Each run of consecutive ids goes as one range: a statement per run and segment, not per row.
+    std::array<Statement, kSegments.size()> removals{
+        tx.prepare("DELETE FROM outbox WHERE id BETWEEN ? AND ?"),
+        tx.prepare("DELETE FROM outbox_b WHERE id BETWEEN ? AND ?")};
     for (auto first = ids.begin(); first != ids.end();) {
       auto last = first;
       while (std::next(last) != ids.end() && *std::next(last) <= *last + 1) ++last;
-      statement.bind(1, *first).bind(2, *last).run();
+      for (auto& removal : removals) removal.bind(1, *first).bind(2, *last).run();
       first = std::next(last);
     }
     return {};
@@ -179,39 +251,67 @@ void outbox_remove_sent(Database& db, const std::vector<std::int64_t>& ids) {
 
 void outbox_remove_through(Database& db, std::int64_t last) {
   const auto result = db.write([&](Transaction& tx) -> Result<void> {
-    auto newest = tx.prepare("SELECT max(id) FROM outbox");
-    if (!newest.step() || newest.column_is_null(0)) return {};
-    // When that is every row (a relay keeping up), the table is emptied whole: SQLite then frees
-    // its pages without writing them again, where a delete by range writes each page it empties
-    // to the WAL (1,000 rows: 12 KiB instead of about 400). AUTOINCREMENT keeps later ids above.
-    if (newest.column_int(0) <= last) {
-      tx.prepare("DELETE FROM outbox").run();
-    } else {
-      tx.prepare("DELETE FROM outbox WHERE id <= ?").bind(1, last).run();
+    auto segment = appending(tx).segment;
+    std::array<bool, kSegments.size()> empty{};
+    for (std::size_t s = 0; s < kSegments.size(); ++s) {
+      auto newest = tx.prepare(fmt::format("SELECT max(id) FROM {}", kSegments[s]));
+      empty[s] = !newest.step() || newest.column_is_null(0);
+      if (empty[s] || newest.column_int(0) > last) continue;
+      // Every row of it was published: emptied whole, SQLite frees its pages without writing them.
+      tx.prepare(fmt::format("DELETE FROM {}", kSegments[s])).run();
+      empty[s] = true;
     }
+    // Writers move to the other segment once it is empty: the one they leave holds the rows of
+    // the last while only, and is emptied in turn once they were all published.
+    const auto other = static_cast<std::size_t>(1 - segment);
+    if (empty[other] && !empty[static_cast<std::size_t>(segment)]) segment = static_cast<int>(other);
+    // Never beyond the last id given: a later row must not read as published.
+    tx.prepare(
+          "UPDATE outbox_state SET published_through = max(published_through, min(?, last_id)), "
+          "appending_to = ?")
+        .bind(1, last)
+        .bind(2, segment)
+        .run();
     return {};
   });
   (void)result;  // the lambda never returns an error; failures throw StoreError
 }
 
+namespace {
+
+// Counts the unpublished rows above `after` (SQL: a parameter or a number).
+std::string backlog_sql(std::string_view after) {
+  const auto above = fmt::format("(SELECT max({}, published_through) FROM outbox_state)", after);
+  return fmt::format(
+      "SELECT (SELECT count(*) FROM outbox WHERE id > {0}) + (SELECT count(*) FROM outbox_b WHERE id > {0})",
+      above);
+}
+
+}  // namespace
+
 std::int64_t outbox_backlog(Database& db, std::int64_t after) {
+  static const std::string kSql = backlog_sql("?1");
   return db.read([after](Database& d) {
-    auto statement = d.prepare("SELECT count(*) FROM outbox WHERE id > ?");
+    auto statement = d.prepare(kSql);
     return statement.bind(1, after).step() ? statement.column_int(0) : 0;
   });
 }
+
+std::string outbox_backlog_sql() { return backlog_sql("0"); }
 
 bool outbox_set_aside(Database& db, std::int64_t id, std::string_view reason) {
   bool moved = false;
   const auto result = db.write([&](Transaction& tx) -> Result<void> {
     tx.prepare(
           "INSERT INTO outbox_dead_letters (id, topic, msg_key, payload, created_at, reason) "
-          "SELECT id, topic, msg_key, payload, created_at, ? FROM outbox WHERE id = ?")
+          "SELECT id, topic, msg_key, payload, created_at, ?1 FROM outbox WHERE id = ?2 "
+          "UNION ALL SELECT id, topic, msg_key, payload, created_at, ?1 FROM outbox_b WHERE id = ?2")
         .bind(1, reason)
         .bind(2, id)
         .run();
     moved = tx.database().changes() == 1;
-    tx.prepare("DELETE FROM outbox WHERE id = ?").bind(1, id).run();
+    for (const auto segment : kSegments)
+      tx.prepare(fmt::format("DELETE FROM {} WHERE id = ?", segment)).bind(1, id).run();
     return {};
   });
   (void)result;  // failures throw StoreError
@@ -246,17 +346,24 @@ std::int64_t outbox_dead_letter_count(Database& db) {
 std::int64_t outbox_requeue(Database& db, std::optional<std::int64_t> id) {
   std::int64_t moved = 0;
   const auto result = db.write([&](Transaction& tx) -> Result<void> {
-    // Oldest first, so requeued rows keep their order among themselves.
-    const std::string where = id ? " WHERE id = ?" : "";
+    const auto [segment, last_id] = appending(tx);
+    // Oldest first, under the next ids, so requeued rows keep their order among themselves.
+    const std::string where = id ? " WHERE id = ?2" : "";
     auto insert = tx.prepare(
-        "INSERT INTO outbox (topic, msg_key, payload, created_at) SELECT topic, msg_key, payload, created_at "
-        "FROM outbox_dead_letters" +
-        where + " ORDER BY id");
-    if (id) insert.bind(1, *id);
+        fmt::format("INSERT INTO {} (id, topic, msg_key, payload, created_at) "
+                    "SELECT ?1 + row_number() OVER (ORDER BY id), topic, msg_key, payload, created_at "
+                    "FROM outbox_dead_letters{} ORDER BY id",
+                    kSegments[static_cast<std::size_t>(segment)], where));
+    insert.bind(1, last_id);
+    if (id) insert.bind(2, *id);
     insert.run();
     moved = tx.database().changes();
-    if (moved > 0) tx.note_outbox_row();
-    auto remove = tx.prepare("DELETE FROM outbox_dead_letters" + where);
+    if (moved > 0) {
+      tx.prepare("UPDATE outbox_state SET last_id = ?").bind(1, last_id + moved).run();
+      tx.note_outbox_row();
+    }
+    auto remove =
+        tx.prepare(id ? "DELETE FROM outbox_dead_letters WHERE id = ?" : "DELETE FROM outbox_dead_letters");
     if (id) remove.bind(1, *id);
     remove.run();
     return {};

@@ -634,7 +634,7 @@ OutboxMessage message(std::string topic, std::string key, std::string payload) {
 }
 
 // Appends one row to an outbox that `earlier` emptied: it gets an id above `earlier`'s last
-// (AUTOINCREMENT never reuses them).
+// (outbox_state keeps the last id given, so an emptied segment never reuses one).
 void expect_ids_go_up_after(Database& db, std::int64_t earlier) {
   ASSERT_TRUE(db.write([&](Transaction& tx) -> Result<void> {
                   outbox_append(tx, message("t", "k", "after"));
@@ -653,7 +653,7 @@ std::vector<std::int64_t> ids_of(const std::vector<OutboxMessage>& messages) {
 }
 
 TEST_F(StoreTest, OutboxAppendFetchRemoveBacklog) {
-  auto db = Database::open(path_, {outbox_migration(1)});
+  auto db = Database::open(path_, {outbox_migration(1), outbox_segments_migration(2)});
   const std::string binary("\x08\x01\x00\xff", 4);
   ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
                   outbox_append(tx, message("jaring.registration.v1", "p_1", binary));
@@ -726,7 +726,7 @@ TEST_F(StoreTest, OutboxAppendFetchRemoveBacklog) {
 }
 
 TEST_F(StoreTest, TheOutboxRemovesExactlyTheIdsGivenOrEverythingThroughOne) {
-  auto db = Database::open(path_, {outbox_migration(1)});
+  auto db = Database::open(path_, {outbox_migration(1), outbox_segments_migration(2)});
   ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
                   OutboxWriter writer(tx);
                   for (int i = 0; i < 10; ++i) writer.append(message("t", "k", "e" + std::to_string(i)));
@@ -757,8 +757,99 @@ TEST_F(StoreTest, TheOutboxRemovesExactlyTheIdsGivenOrEverythingThroughOne) {
   expect_ids_go_up_after(*db, rows[9].id);
 }
 
+// Appends `n` rows with payloads `prefix`0 ... in one write.
+void append_rows(Database& db, const std::string& prefix, int n) {
+  ASSERT_TRUE(db.write([&](Transaction& tx) -> Result<void> {
+                  OutboxWriter writer(tx);
+                  for (int i = 0; i < n; ++i) writer.append(message("t", "k", prefix + std::to_string(i)));
+                  return {};
+                }).has_value());
+}
+
+TEST_F(StoreTest, TheOutboxAlternatesSegmentsAndEmptiesEachWholeOnceItsRowsArePublished) {
+  std::vector<Migration> migrations = {outbox_migration(1), outbox_dead_letters_migration(2),
+                                       outbox_segments_migration(3)};
+  auto db = Database::open(path_, migrations);
+  const auto in = [&db](const char* segment) {
+    return count(*db, fmt::format("SELECT count(*) FROM {}", segment));
+  };
+  const auto appending_to = [&db] { return count(*db, "SELECT appending_to FROM outbox_state"); };
+  const auto payloads = [&db] {
+    std::vector<std::string> out;
+    for (const auto& m : outbox_fetch_unsent(*db, 100)) out.push_back(m.payload);
+    return out;
+  };
+  append_rows(*db, "a", 6);
+  const auto a = outbox_fetch_unsent(*db, 10);
+  ASSERT_EQ(a.size(), 6u);
+  EXPECT_EQ(in("outbox"), 6);
+  EXPECT_EQ(appending_to(), 0);
+
+  // Published through a[3]: the rows stay where they are until their segment is all published,
+  // but no read returns them, and writers move to the empty segment.
+  outbox_remove_through(*db, a[3].id);
+  EXPECT_EQ(in("outbox"), 6);
+  EXPECT_EQ(appending_to(), 1);
+  EXPECT_EQ(outbox_backlog(*db), 2);
+  EXPECT_EQ(payloads(), (std::vector<std::string>{"a4", "a5"}));
+  append_rows(*db, "b", 3);
+  EXPECT_EQ(in("outbox_b"), 3);
+
+  // Reopened (a restart): what was published stays so, and both segments read in id order.
+  db.reset();
+  db = Database::open(path_, migrations);
+  EXPECT_EQ(payloads(), (std::vector<std::string>{"a4", "a5", "b0", "b1", "b2"}));
+  EXPECT_EQ(outbox_backlog(*db), 5);
+  EXPECT_EQ(outbox_backlog(*db, a[4].id), 4);
+
+  // Every row of the first segment published: it is emptied whole, and writers go back to it.
+  outbox_remove_through(*db, a[5].id);
+  EXPECT_EQ(in("outbox"), 0);
+  EXPECT_EQ(in("outbox_b"), 3);
+  EXPECT_EQ(appending_to(), 0);
+  append_rows(*db, "c", 2);
+  EXPECT_EQ(in("outbox"), 2);
+  const auto rest = outbox_fetch_unsent(*db, 10);
+  ASSERT_EQ(rest.size(), 5u);
+  EXPECT_EQ(rest[3].payload, "c0");
+  EXPECT_GT(rest[3].id, rest[2].id) << "ids go on above the other segment's";
+
+  // A set-aside row leaves whichever segment holds it; a requeued one comes back at the end.
+  ASSERT_TRUE(outbox_set_aside(*db, rest[1].id, "refused"));
+  ASSERT_TRUE(outbox_set_aside(*db, rest[4].id, "refused"));
+  EXPECT_EQ(payloads(), (std::vector<std::string>{"b0", "b2", "c0"}));
+  EXPECT_EQ(outbox_requeue(*db, std::nullopt), 2);
+  EXPECT_EQ(payloads(), (std::vector<std::string>{"b0", "b2", "c0", "b1", "c1"}));
+  const auto copy = (dir_ / "described.db").string();
+  EXPECT_EQ(backup(path_, copy, false).outbox_backlog, 5) << "a backup's description counts the same";
+}
+
+TEST_F(StoreTest, TheSegmentsMigrationKeepsAnOutboxsRowsAndItsIds) {
+  // An outbox as it was before: AUTOINCREMENT ids, the newest row already removed.
+  {
+    auto db = Database::open(path_, {outbox_migration(1)});
+    ASSERT_TRUE(db->write([](Transaction& tx) -> Result<void> {
+                    for (const char* p : {"old1", "old2", "old3"})
+                      tx.prepare("INSERT INTO outbox (topic, msg_key, payload) VALUES ('t', 'k', ?)")
+                          .bind(1, p)
+                          .run();
+                    tx.exec("DELETE FROM outbox WHERE payload = 'old3'");
+                    return {};
+                  }).has_value());
+  }
+  auto db = Database::open(path_, {outbox_migration(1), outbox_segments_migration(2)});
+  append_rows(*db, "new", 1);
+  const auto rows = outbox_fetch_unsent(*db, 10);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].payload, "old1");
+  EXPECT_EQ(rows[1].payload, "old2");
+  EXPECT_EQ(rows[2].payload, "new0");
+  EXPECT_EQ(rows[2].id, 4) << "above the removed row's id too";
+  EXPECT_EQ(text(*db, "SELECT count(*) FROM outbox WHERE created_at != ''"), "3");
+}
+
 TEST_F(StoreTest, OutboxRowsGoInWhenTheirWriteSucceedsInTheOrderAppended) {
-  auto db = Database::open(path_, {outbox_migration(1)});
+  auto db = Database::open(path_, {outbox_migration(1), outbox_segments_migration(2)});
   // 1,075 rows go in as 16 statements of 64 rows, one of 8 and three of one; two writers in one
   // write keep the order of their appends between them.
   constexpr int kRows = 1075;
@@ -804,7 +895,9 @@ TEST_F(StoreTest, OutboxRowsGoInWhenTheirWriteSucceedsInTheOrderAppended) {
 }
 
 TEST_F(StoreTest, AnOutboxMessageAboveTheLimitThrowsAndStoresNothing) {
-  auto db = Database::open(path_, {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
+  auto db = Database::open(
+      path_,
+      {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}, outbox_segments_migration(3)});
   EXPECT_EQ(outbox_max_message_bytes(), kOutboxMaxMessageBytes);
   EXPECT_LT(kOutboxMaxMessageBytes, 1'000'000u);  // below librdkafka's message.max.bytes
 
@@ -848,7 +941,8 @@ TEST_F(StoreTest, AnOutboxMessageAboveTheLimitThrowsAndStoresNothing) {
 }
 
 TEST_F(StoreTest, RowsSetAsideAreListedAndRequeuedAtTheEnd) {
-  auto db = Database::open(path_, {outbox_migration(1), outbox_dead_letters_migration(2)});
+  auto db = Database::open(
+      path_, {outbox_migration(1), outbox_dead_letters_migration(2), outbox_segments_migration(3)});
   ASSERT_TRUE(db->write([&](Transaction& tx) -> Result<void> {
                   for (int i = 1; i <= 4; ++i)
                     outbox_append(
@@ -971,6 +1065,7 @@ TEST_F(StoreTest, ConcurrentWritersLoseNothing) {
   auto migrations = logging_migrations(3);
   migrations.push_back(outbox_migration(4));
   migrations.push_back({5, "CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0);"});
+  migrations.push_back(outbox_segments_migration(6));
   auto db = Database::open(path_, migrations);
   constexpr int kThreads = 8;
   constexpr int kWritesEach = 250;
@@ -1042,7 +1137,8 @@ TEST_F(StoreTest, ConcurrentWritersLoseNothing) {
 std::vector<Migration> service_migrations() {
   return {{1, "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"},
           outbox_migration(2),
-          consumer_offsets_migration(3)};
+          consumer_offsets_migration(3),
+          outbox_segments_migration(4)};
 }
 
 std::int64_t rows_in(const std::string& path, const std::string& table) {
@@ -1075,7 +1171,7 @@ TEST_F(StoreTest, BackupIsOneReadTransactionOfTheLiveStoreAndOwnerOnly) {
   EXPECT_EQ(rows_in(to, "items"), rows_in(to, "outbox"));
   EXPECT_GT(rows_in(to, "items"), 0);
   EXPECT_EQ(contents.outbox_backlog, rows_in(to, "outbox"));
-  EXPECT_EQ(contents.schema_version, 3);
+  EXPECT_EQ(contents.schema_version, 4);
   EXPECT_EQ(fs::file_size(to), contents.bytes);
   EXPECT_EQ(fs::status(to).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
   for (const auto& entry : fs::directory_iterator(dir_))
@@ -1108,10 +1204,10 @@ TEST_F(StoreTest, RestoreRefusesWhileServedAndAnyStoreNotThisServices) {
   const auto newer = (dir_ / "newer.db").string();
   {
     auto m = service_migrations();
-    m.push_back({4, "CREATE TABLE later (x);"});
+    m.push_back({5, "CREATE TABLE later (x);"});
     (void)Database::open(newer, m);
   }
-  expect_store_error([&] { restore(path_, newer, service_migrations()); }, {"schema version 4"});
+  expect_store_error([&] { restore(path_, newer, service_migrations()); }, {"schema version 5"});
   const auto garbage = (dir_ / "garbage.db").string();
   {
     std::ofstream out(garbage);
@@ -1167,7 +1263,9 @@ TEST_F(StoreTest, ConsumerPositionsTravelAsTextWithTheirCluster) {
 // The relay wakes when there is something to publish: a consumer's batch of projections that
 // wrote no event must not wake it (it did, once per event, a tenth of a consumer's CPU).
 TEST_F(StoreTest, TheOutboxListenerRunsOnceForEachCommitThatAppendedAndForNoOther) {
-  auto db = Database::open(path_, {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
+  auto db = Database::open(
+      path_,
+      {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}, outbox_segments_migration(3)});
   int woken = 0;
   db->on_outbox_commit([&] { ++woken; });
   const auto thing = [](Transaction& tx, const char* id) {
@@ -1240,7 +1338,9 @@ TEST_F(StoreTest, TheOutboxListenerRunsOnceForEachCommitThatAppendedAndForNoOthe
 // whatever the batch then returns: nothing of it is kept, and the caller is told to run it again
 // with savepoints.
 TEST_F(StoreTest, AWholeBatchCommitsTogetherAndAFailedWriteDoomsIt) {
-  auto db = Database::open(path_, {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
+  auto db = Database::open(
+      path_,
+      {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}, outbox_segments_migration(3)});
   const auto thing = [&](const char* id) {
     return db->write([&](Transaction& tx) -> Result<void> {
       tx.prepare("INSERT INTO things (id) VALUES (?)").bind(1, id).run();
@@ -1304,7 +1404,9 @@ void insert_thing(Transaction& tx, const std::string& id) {
 // one commit for all of them, each write's failure undone alone, and no write returns before the
 // commit that holds it.
 TEST_F(StoreTest, WritersWaitingMeanwhileShareOneCommitAndAFailedOneIsUndoneAlone) {
-  auto db = Database::open(path_, {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
+  auto db = Database::open(
+      path_,
+      {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}, outbox_segments_migration(3)});
   std::atomic<int> commits{0};
   db->on_outbox_commit([&] { ++commits; });
   const auto insert = insert_thing;
@@ -1480,7 +1582,9 @@ TEST_F(StoreTest, AWriteThatEndsTheSharedTransactionFailsTheWritesBeforeIt) {
 // A large write asks to run alone: it waits for the open group to commit, then commits by itself,
 // never as a savepoint of the others' transaction.
 TEST_F(StoreTest, AWriteThatRunsAloneWaitsForTheOpenGroupAndCommitsByItself) {
-  auto db = Database::open(path_, {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}});
+  auto db = Database::open(
+      path_,
+      {outbox_migration(1), {2, "CREATE TABLE things (id TEXT PRIMARY KEY)"}, outbox_segments_migration(3)});
   std::atomic<int> commits{0};
   db->on_outbox_commit([&] { ++commits; });
   const auto insert = insert_thing;

@@ -647,6 +647,8 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
       {12, R"sql(
         ALTER TABLE participants ADD COLUMN registered_by TEXT NOT NULL DEFAULT '';
       )sql"},
+      // The outbox in two segments, each emptied whole once published (libs/store outbox.hpp).
+      store::outbox_segments_migration(13),
   };
 }
 

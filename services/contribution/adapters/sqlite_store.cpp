@@ -592,6 +592,8 @@ std::vector<store::Migration> SqliteStore::migrations() {
         CREATE INDEX accounts_arrears_by_agent ON accounts(agent_id)
           WHERE months_unpaid > 0 AND (state = 'arrears' OR state = 'lapsed' OR state = 'awaiting');
       )sql"},
+      // The outbox in two segments, each emptied whole once published (libs/store outbox.hpp).
+      store::outbox_segments_migration(10),
   };
 }
 

@@ -437,6 +437,7 @@ Result<std::vector<RwCoverage>> RedisCounters::rws_at(const std::string& prefix,
     for (const auto& m : set.elements) codes.push_back(m.str);
   }
   if (codes.empty()) return out;
+  out.reserve(codes.size());
   std::vector<redis::Command> commands;
   commands.reserve(codes.size());
   for (const auto& code : codes) commands.push_back({"HGETALL", fmt::format("{}rw:{}", prefix, code)});

@@ -38,6 +38,8 @@ CREATE TABLE snapshot_rws (
     store::outbox_dead_letters_migration(4),
     // Workers registered but never paid; a snapshot taken before this column reads 0.
     {5, "ALTER TABLE snapshot_rws ADD COLUMN awaiting INTEGER NOT NULL DEFAULT 0;"},
+    // The outbox in two segments, each emptied whole once published (libs/store outbox.hpp).
+    store::outbox_segments_migration(6),
 };
 
 constexpr const char* kSnapshotColumns = "id, period, as_of, taken_at, rw_count, kind";

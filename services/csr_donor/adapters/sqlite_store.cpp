@@ -777,6 +777,8 @@ std::vector<store::Migration> SqliteStore::migrations() {
       // few times a month, which now reads the participants in id order (about 0.2 s at a
       // million).
       {6, "DROP INDEX participants_by_rw;"},
+      // The outbox in two segments, each emptied whole once published (libs/store outbox.hpp).
+      store::outbox_segments_migration(7),
   };
 }
 

@@ -351,6 +351,8 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
       // Where the consumer stands per partition, written with each batch: a restored store
       // re-reads what it applied after its backup (libs/store consumer_offsets.hpp).
       store::consumer_offsets_migration(7),
+      // The outbox in two segments, each emptied whole once published (libs/store outbox.hpp).
+      store::outbox_segments_migration(8),
   };
 }
 

@@ -2,7 +2,7 @@
 // The transactional outbox: a service writes its state change and the events announcing it
 // in one transaction; the relay (libs/kafka) publishes unsent rows and removes them once
 // acknowledged. A row the broker refuses for good is set aside in a dead-letter table, where an
-// operator inspects it and puts it back (`jaring-<service> outbox`, docs/operations.md).
+// operator inspects it and puts it back (docs/operations.md).
 
 #include <cstddef>
 #include <cstdint>
@@ -28,6 +28,9 @@ Migration outbox_migration(int version);
 // Schema for the dead-letter table (outbox_dead_letters); a service appends it after
 // outbox_migration.
 Migration outbox_dead_letters_migration(int version);
+// The outbox in two segments (outbox and outbox_b) with their state (outbox_state): the
+// functions below need it. A service appends it after the two above.
+Migration outbox_segments_migration(int version);
 
 // The largest message (key plus payload, in bytes) an outbox takes unless the relay says
 // otherwise: librdkafka's default message.max.bytes (1,000,000) less room for the record's framing.
@@ -72,7 +75,8 @@ class OutboxWriter {
 // Appends one message inside the caller's transaction.
 void outbox_append(Transaction& tx, const OutboxMessage& message);
 
-// Oldest unsent messages, at most `limit`.
+// Oldest unsent messages, at most `limit`. Reads skip the rows outbox_remove_through recorded
+// as published.
 std::vector<OutboxMessage> outbox_fetch_unsent(Database& db, int limit);
 // Unsent messages with an id above `after`, oldest first, at most `limit`: the relay reads on
 // from the last row it handed to the producer.
@@ -81,14 +85,19 @@ std::vector<OutboxMessage> outbox_fetch_after(Database& db, std::int64_t after, 
 // Removes the rows `ids` (increasing), which Kafka acknowledged; a retried batch may remove ids
 // already gone.
 void outbox_remove_sent(Database& db, const std::vector<std::int64_t>& ids);
-// Removes every row up to `last`: the relay's way once every row it handed up to there was
-// acknowledged or set aside. Rows are written in id order (each write transaction takes the next
-// ids, and they commit one after another), so none below `last` is still unread.
+// Every row up to `last` was published (acknowledged or set aside): the relay's way once every
+// row it handed up to there was. Rows are written in id order (each write transaction takes the
+// next ids, and they commit one after another), so none below `last` is still unread. Records
+// `last`, so that no read returns those rows again, and empties each segment whose rows all are
+// published, whole: writers append to one segment, and move to the other once it is empty.
 void outbox_remove_through(Database& db, std::int64_t last);
 
-// Number of rows in the outbox with an id above `after` (all of them by default). Counting
-// reads every page of those rows.
+// Number of unpublished rows with an id above `after` (all of them by default). Counting reads
+// every page of those rows.
 std::int64_t outbox_backlog(Database& db, std::int64_t after = 0);
+// The same count of all of them as one SELECT without parameters: for a file read by other
+// means (a backup's description).
+std::string outbox_backlog_sql();
 
 // A row the broker refused for good, kept with the reason.
 struct DeadLetter {
