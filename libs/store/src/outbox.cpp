@@ -146,8 +146,11 @@ Appending appending(Transaction& tx) {
   return out;
 }
 
-// Every row up to this id was published or set aside (read inside the caller's statement).
-constexpr std::string_view kPublishedAfter = "(SELECT max(?1, published_through) FROM outbox_state)";
+// SQL for the id above which rows are unpublished: `after` (a parameter or a number), or
+// published_through when that is higher. Read inside the caller's statement.
+std::string unpublished_above(std::string_view after) {
+  return fmt::format("(SELECT max({}, published_through) FROM outbox_state)", after);
+}
 
 }  // namespace
 
@@ -164,6 +167,8 @@ void Transaction::insert_pending_outbox() {
     }
     return sql;
   }();
+  // Read in each write, not kept in memory: another process may append to this store too (an
+  // operator's requeue), and its ids must stay above ours.
   auto [segment, id] = appending(*this);
   const std::string_view bytes = pending.bytes;
   std::size_t next = 0;
@@ -218,7 +223,7 @@ std::vector<OutboxMessage> outbox_fetch_after(Database& db, std::int64_t after, 
   static const std::string kSql = fmt::format(
       "SELECT id, topic, msg_key, payload FROM outbox WHERE id > {0} "
       "UNION ALL SELECT id, topic, msg_key, payload FROM outbox_b WHERE id > {0} ORDER BY id LIMIT ?2",
-      kPublishedAfter);
+      unpublished_above("?1"));
   db.read([&](Database& d) {
     auto statement = d.prepare(kSql);
     statement.bind(1, after).bind(2, limit);
@@ -281,10 +286,9 @@ namespace {
 
 // Counts the unpublished rows above `after` (SQL: a parameter or a number).
 std::string backlog_sql(std::string_view after) {
-  const auto above = fmt::format("(SELECT max({}, published_through) FROM outbox_state)", after);
   return fmt::format(
       "SELECT (SELECT count(*) FROM outbox WHERE id > {0}) + (SELECT count(*) FROM outbox_b WHERE id > {0})",
-      above);
+      unpublished_above(after));
 }
 
 }  // namespace
