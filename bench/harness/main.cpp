@@ -365,6 +365,7 @@ struct Figure {
 }  // namespace
 
 int main(int argc, char** argv) try {
+  jaring::grpc::disable_lock_order_checks();  // as the services do
   CLI::App app{"jaring-bench: end-to-end throughput and freshness beside this machine's ceilings"};
   Options o;
   app.add_option("--rows", o.rows, "registrations through the bulk stream")->capture_default_str();

@@ -1,5 +1,6 @@
 #include "jaring/grpc/server.hpp"
 
+#include <absl/synchronization/mutex.h>
 #include <google/protobuf/descriptor.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -133,6 +134,8 @@ class MetricsInterceptorFactory final : public ::grpc::experimental::ServerInter
 };
 
 }  // namespace
+
+void disable_lock_order_checks() { absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore); }
 
 ::grpc::Status to_status(const Error& error) {
   // Status, message and details travel in trailing metadata, which a client refuses beyond its

@@ -1,3 +1,4 @@
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -332,6 +333,27 @@ TEST_F(GrpcServer, ChangesAndRefusalsOfKnownCallersAreAudited) {
   EXPECT_EQ(records[1].result, "PERMISSION_DENIED");
   EXPECT_EQ(records[1].roles, "agent");
   EXPECT_EQ(records[1].ids, std::vector<std::string>{"thing-2"});
+}
+
+// Two Abseil mutexes (gRPC's locks are Abseil's) taken in one order, then in the other: an order
+// that could deadlock two threads, which Abseil's checks abort on when they are on.
+void take_in_both_orders() {
+  absl::Mutex a;
+  absl::Mutex b;
+  {
+    absl::MutexLock first(&a);
+    absl::MutexLock second(&b);
+  }
+  absl::MutexLock first(&b);
+  absl::MutexLock second(&a);
+}
+
+TEST(LockOrderChecks, AreOnInDebiansAbseilAndOffOnceDisabled) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  // The bookkeeping the services turn off at start: on by default in this Abseil.
+  EXPECT_DEATH(take_in_both_orders(), "deadlock");
+  jaring::grpc::disable_lock_order_checks();
+  take_in_both_orders();
 }
 
 TEST(Ids, FoundInRequestsAndAnswersDownToNestedMessages) {

@@ -368,6 +368,7 @@ int run(const std::string& service, int argc, char** argv,
     if (sub->parsed()) body = command->body;
   }
 
+  jaring::grpc::disable_lock_order_checks();
   // Block the shutdown signals before any thread starts, so that only sigwait sees them.
   const auto set = shutdown_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
