@@ -22,7 +22,8 @@ namespace jaring::grpc {
 
 // Turns off the lock-order (deadlock) checks of Abseil's Mutex, on which gRPC's own locks are
 // built. Debian's Abseil is compiled without NDEBUG, so every lock and unlock of gRPC's updates a
-// graph of lock order and records stack traces: about 2% of registration's CPU a single call. Called
+// graph of lock order, under one lock of its own, and records stack traces: 2% of registration's
+// profile in single calls, and a lock every gRPC thread queues on (README, "Benchmarks"). Called
 // once at the start of a process that serves or calls gRPC, before its first thread.
 void disable_lock_order_checks();
 
