@@ -1,5 +1,7 @@
 #include "ceilings.hpp"
 
+#include "in_flight.hpp"
+
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
@@ -101,43 +103,28 @@ Ceiling redis_hincrby(const std::string& host, int port, const std::string& pass
   return {"Redis HINCRBY (pipelined by 1,000)", commands / seconds_since(start), "commands/s"};
 }
 
-Ceiling grpc_unary(int threads, int calls) {
+Ceiling grpc_unary(int in_flight, int calls) {
   metrics::Registry registry("bench");
   grpc::Server server(registry);
   server.start("127.0.0.1:0");
   auto channel =
       ::grpc::CreateChannel(fmt::format("127.0.0.1:{}", server.port()), ::grpc::InsecureChannelCredentials());
   ::grpc::GenericStub stub(channel);
-  std::atomic<int> done{0};
-  std::vector<std::thread> workers;
-  workers.reserve(static_cast<std::size_t>(threads));
+  ::grpc::Slice empty(std::string{});
+  const ::grpc::ByteBuffer request(&empty, 1);
+  int failed = 0;
   const auto start = Clock::now();
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&] {
-      // A synchronous unary call through the generic stub: what a client with a stub does.
-      while (done.fetch_add(1) < calls) {
-        ::grpc::ClientContext context;
+  // The same client as the single-call phase's, through the generic stub.
+  call_in_flight<::grpc::ByteBuffer>(
+      static_cast<std::size_t>(calls), in_flight,
+      [&](std::size_t /*i*/, ::grpc::ClientContext& context, ::grpc::CompletionQueue& cq) {
         grpc::set_deadline(context, std::chrono::seconds(5));
-        ::grpc::Slice empty(std::string{});
-        ::grpc::ByteBuffer request(&empty, 1), response;
-        std::mutex mutex;
-        std::condition_variable cv;
-        bool finished = false;
-        stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", {}, &request, &response,
-                       [&](const ::grpc::Status&) {
-                         std::lock_guard lock(mutex);
-                         finished = true;
-                         cv.notify_one();
-                       });
-        std::unique_lock lock(mutex);
-        cv.wait(lock, [&] { return finished; });
-      }
-    });
-  }
-  for (auto& w : workers) w.join();
-  const double rate = calls / seconds_since(start);
+        return stub.PrepareUnaryCall(&context, "/grpc.health.v1.Health/Check", request, &cq);
+      },
+      [&](std::size_t /*i*/, bool ok) { failed += ok ? 0 : 1; });
+  const double rate = (calls - failed) / seconds_since(start);
   server.shutdown();
-  return {fmt::format("gRPC unary calls, trivial handler, {} client threads", threads), rate, "calls/s"};
+  return {fmt::format("gRPC unary calls, trivial handler, {} in flight", in_flight), rate, "calls/s"};
 }
 
 }  // namespace jaring::bench

@@ -20,7 +20,7 @@ Ceiling sqlite_inserts(int rows);
 Ceiling kafka_produce(const std::string& bootstrap, int messages);
 // HINCRBY/s against a redis-server, pipelined 1,000 at a time.
 Ceiling redis_hincrby(const std::string& host, int port, const std::string& password, int commands);
-// Unary calls/s to a trivial handler (grpc.health.v1 Check) from `threads` client threads.
-Ceiling grpc_unary(int threads, int calls);
+// Unary calls/s to a trivial handler (grpc.health.v1 Check), `in_flight` outstanding (in_flight.hpp).
+Ceiling grpc_unary(int in_flight, int calls);
 
 }  // namespace jaring::bench

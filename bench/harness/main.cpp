@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ceilings.hpp"
+#include "in_flight.hpp"
 #include "jaring/areas/areas.hpp"
 #include "jaring/coverage/v1/coverage.grpc.pb.h"
 #include "jaring/grpc/edge.hpp"
@@ -40,7 +41,7 @@ struct Options {
   int rows = 200'000;   // bulk registrations
   int single = 20'000;  // single-call registrations
   int paced = 50'000;   // registrations at a paced 10,000/s for freshness
-  int threads = 8;      // single-call client threads
+  int in_flight = 8;    // single calls outstanding at once (clients)
   bool quick = false;
   std::string bin_dir = "build/bin";
   std::string config_dir = "deploy/local";
@@ -204,40 +205,29 @@ AckTimes send_bulk(reg::RegistrationService::Stub& stub, const std::string& toke
   return acks;
 }
 
-// Registers rows with one unary call each from `threads` threads, every call with the same
-// token (as one client would; the services' verification cache sees it again); per-row ack
-// times, sorted.
+// Registers rows with one unary call each, `in_flight` calls outstanding (as many clients, each
+// asking again once answered), every call with the same token (as one client would; the
+// services' verification cache sees it again); per-row ack times, sorted.
 AckTimes send_single(reg::RegistrationService::Stub& stub, const std::string& token,
-                     const std::vector<reg::RegisterRequest>& rows, int threads, Clock::time_point start,
+                     const std::vector<reg::RegisterRequest>& rows, int in_flight, Clock::time_point start,
                      int& failed) {
-  std::mutex mutex;
   AckTimes acks;
-  std::atomic<std::size_t> next{0};
-  std::atomic<int> failures{0};
-  std::vector<std::thread> workers;
-  workers.reserve(static_cast<std::size_t>(threads));
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&] {
-      AckTimes mine;
-      for (auto i = next++; i < rows.size(); i = next++) {
-        ::grpc::ClientContext context;
+  acks.reserve(rows.size());
+  jaring::bench::call_in_flight<reg::Participant>(
+      rows.size(), in_flight,
+      [&](std::size_t i, ::grpc::ClientContext& context, ::grpc::CompletionQueue& cq) {
         jaring::grpc::set_deadline(context, 10s);
         jaring::grpc::authorize(context, token);
-        reg::Participant reply;
-        if (stub.Register(&context, rows[i], &reply).ok()) {
-          mine.push_back(ms_since(start));
+        return stub.PrepareAsyncRegister(&context, rows[i], &cq);
+      },
+      [&](std::size_t /*i*/, bool ok) {
+        if (ok) {
+          acks.push_back(ms_since(start));
         } else {
-          ++failures;
+          ++failed;
         }
-      }
-      std::lock_guard lock(mutex);
-      acks.insert(acks.end(), mine.begin(), mine.end());
-    });
-  }
-  for (auto& w : workers) w.join();
-  std::sort(acks.begin(), acks.end());
-  failed += failures;
-  return acks;
+      });
+  return acks;  // one thread took them as they came: in order
 }
 
 std::vector<reg::RegisterRequest> make_rows(jaring::sample::Generator& generator, std::uint64_t first,
@@ -264,9 +254,10 @@ struct UsageMark {
   PerProcess disk_written;
   Clock::time_point at;
   std::int64_t polls = 0;
+  double generator_seconds = 0;  // this process's: the clients and the watcher
 };
 UsageMark usage_mark(const jaring::stack::Stack& stack, const Watcher& watcher) {
-  UsageMark mark{{}, {}, Clock::now(), watcher.polls()};
+  UsageMark mark{{}, {}, Clock::now(), watcher.polls(), jaring::process::usage(getpid()).cpu_seconds};
   for (const auto& [name, pid] : stack.members()) {
     const auto usage = jaring::process::usage(pid);
     mark.seconds[name] = usage.cpu_seconds;
@@ -344,6 +335,13 @@ PerProcess cpu_us_per_row(const UsageMark& before, const UsageMark& after, std::
   return with_all(std::move(out));
 }
 
+// What the load generator (this process) used between two marks, µs per registration: beside the
+// stack on the same cores, it is CPU the stack did not get.
+double generator_us_per_row(const UsageMark& before, const UsageMark& after, std::size_t rows) {
+  return rows == 0 ? 0
+                   : (after.generator_seconds - before.generator_seconds) * 1e6 / static_cast<double>(rows);
+}
+
 // KiB each process wrote to storage between two marks, per registration, with the sum as "all":
 // SQLite's WAL frames and checkpoints, Redis's persistence, the broker's log.
 PerProcess disk_kib_per_row(const UsageMark& before, const UsageMark& after, std::size_t rows) {
@@ -372,7 +370,8 @@ int main(int argc, char** argv) try {
   app.add_option("--single", o.single, "registrations by single calls")->capture_default_str();
   app.add_option("--paced", o.paced, "registrations at 10,000/s for the freshness figure")
       ->capture_default_str();
-  app.add_option("--threads", o.threads, "client threads for single calls")->capture_default_str();
+  app.add_option("--in-flight,--threads", o.in_flight, "single calls outstanding at once (clients)")
+      ->capture_default_str();
   app.add_flag("--quick", o.quick, "a small run that only proves the harness works");
   app.add_option("--bin-dir", o.bin_dir, "jaring-* binaries")->capture_default_str();
   app.add_option("--config-dir", o.config_dir, "where topics.yaml is")->capture_default_str();
@@ -382,7 +381,7 @@ int main(int argc, char** argv) try {
     o.rows = 2000;
     o.single = 400;
     o.paced = 1000;
-    o.threads = 4;
+    o.in_flight = 4;
   }
 
   fmt::print("starting the stack ...\n");
@@ -400,7 +399,7 @@ int main(int argc, char** argv) try {
   const auto redis = jaring::bench::redis_hincrby(ep.redis.substr(0, redis_colon),
                                                   std::stoi(ep.redis.substr(redis_colon + 1)),
                                                   ep.redis_password(), 200'000 / scale);
-  const auto unary = jaring::bench::grpc_unary(o.threads, 50'000 / scale);
+  const auto unary = jaring::bench::grpc_unary(o.in_flight, 50'000 / scale);
 
   // One branch officer over every Jakarta branch makes the RWs and registers every worker: one
   // token for the whole run.
@@ -474,12 +473,12 @@ int main(int argc, char** argv) try {
                      static_cast<double>(bulk_acks.size()) / bulk_e2e_s, "rows/s", bulk_bound.name,
                      bulk_bound.per_second, ">= 50000"});
 
-  // 2. Single calls from several threads.
-  fmt::print("single calls: {} registrations from {} threads ...\n", o.single, o.threads);
+  // 2. Single calls from several clients at once.
+  fmt::print("single calls: {} registrations, {} in flight ...\n", o.single, o.in_flight);
   const auto base2 = baseline + static_cast<std::int64_t>(bulk_acks.size());
   const double single_start = ms_since(start);
   const auto single_before = usage_mark(stack, watcher);
-  auto single_acks = send_single(*registration, token, single_rows, o.threads, start, failed);
+  auto single_acks = send_single(*registration, token, single_rows, o.in_flight, start, failed);
   const auto single_seen = watcher.wait_for(base2 + static_cast<std::int64_t>(single_acks.size()), 5min);
   const auto single_after = usage_mark(stack, watcher);
   const auto single_cpu = cpu_us_per_row(single_before, single_after, single_acks.size(), overhead);
@@ -552,6 +551,13 @@ int main(int argc, char** argv) try {
   fmt::print("\n  {:<20} {:>12.0f}", "a watcher poll, µs", poll_all * 1e6);
   for (const auto& [_, cost] : overhead.per_poll) fmt::print(" {:>12.0f}", cost * 1e6);
   fmt::print("\n  (each phase less the idle CPU over its length and the watcher's polls meanwhile)\n");
+  const std::vector<std::pair<std::string, double>> generator_cpu = {
+      {"bulk", generator_us_per_row(bulk_before, bulk_after, bulk_acks.size())},
+      {"single", generator_us_per_row(single_before, single_after, single_acks.size())},
+      {"paced_10000_per_s", generator_us_per_row(paced_before, paced_after, paced_acks.size())}};
+  fmt::print("  the load generator beside them (jaring-bench: clients and watcher; not in all):");
+  for (const auto& [phase, us] : generator_cpu) fmt::print(" {} {:.1f};", phase, us);
+  fmt::print("\n");
   // Bytes written to storage per registration: an index whose inserts land all over it (by RW, by
   // NIK) dirties a page a row, and SQLite writes each dirty page whole at every commit (a WAL
   // frame) and again at the checkpoint.
@@ -574,7 +580,7 @@ int main(int argc, char** argv) try {
       {"date", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)))},
       {"cores", std::thread::hardware_concurrency()},
       {"quick", o.quick},
-      {"sizes", {{"bulk", o.rows}, {"single", o.single}, {"paced", o.paced}, {"threads", o.threads}}},
+      {"sizes", {{"bulk", o.rows}, {"single", o.single}, {"paced", o.paced}, {"in_flight", o.in_flight}}},
       {"failed", failed},
       {"peak_rss_mib", memory},
   };
@@ -588,6 +594,7 @@ int main(int argc, char** argv) try {
                                  {"target", f.target}};
   }
   for (const auto& [phase, cpu] : cpu_phases) result["cpu_us_per_registration"][phase] = cpu;
+  for (const auto& [phase, us] : generator_cpu) result["generator_cpu_us_per_registration"][phase] = us;
   for (const auto& [phase, kib] : disk_phases) result["disk_kib_per_registration"][phase] = kib;
   for (const auto& [name, rate] : overhead.idle) result["idle_cpu_ms_per_s"][name] = rate * 1e3;
   for (const auto& [name, cost] : overhead.per_poll) result["watcher_poll_cpu_us"][name] = cost * 1e6;
