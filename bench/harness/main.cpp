@@ -351,6 +351,11 @@ PerProcess disk_kib_per_row(const UsageMark& before, const UsageMark& after, std
   return with_all(std::move(out));
 }
 
+// Registrations a second; 0 for a phase that made none (--single 0), not NaN.
+double rate_of(std::size_t count, double seconds) {
+  return count == 0 || seconds <= 0 ? 0 : static_cast<double>(count) / seconds;
+}
+
 struct Figure {
   std::string name;
   double value;
@@ -465,13 +470,12 @@ int main(int argc, char** argv) try {
   const double bulk_ack_s = (bulk_acks.empty() ? 0 : bulk_acks.back() - bulk_start) / 1000.0;
   const double bulk_e2e_s = (bulk_seen.value_or(ms_since(start)) - bulk_start) / 1000.0;
   const auto bulk_latency = watcher.latency(bulk_acks, baseline);
-  figures.push_back({"bulk registration, acknowledged", static_cast<double>(bulk_acks.size()) / bulk_ack_s,
-                     "rows/s", sqlite.name, sqlite.per_second, ""});
+  figures.push_back({"bulk registration, acknowledged", rate_of(bulk_acks.size(), bulk_ack_s), "rows/s",
+                     sqlite.name, sqlite.per_second, ""});
   // Every registration is written to SQLite and published to Kafka: the slower of the two bounds it.
   const auto& bulk_bound = sqlite.per_second < kafka.per_second ? sqlite : kafka;
-  figures.push_back({"bulk registration, end to end (in Redis)",
-                     static_cast<double>(bulk_acks.size()) / bulk_e2e_s, "rows/s", bulk_bound.name,
-                     bulk_bound.per_second, ">= 50000"});
+  figures.push_back({"bulk registration, end to end (in Redis)", rate_of(bulk_acks.size(), bulk_e2e_s),
+                     "rows/s", bulk_bound.name, bulk_bound.per_second, ">= 50000"});
 
   // 2. Single calls from several clients at once.
   fmt::print("single calls: {} registrations, {} in flight ...\n", o.single, o.in_flight);
@@ -485,11 +489,10 @@ int main(int argc, char** argv) try {
   const auto single_disk = disk_kib_per_row(single_before, single_after, single_acks.size());
   const double single_ack_s = (single_acks.empty() ? 0 : single_acks.back() - single_start) / 1000.0;
   const double single_e2e_s = (single_seen.value_or(ms_since(start)) - single_start) / 1000.0;
-  figures.push_back({"single calls, acknowledged", static_cast<double>(single_acks.size()) / single_ack_s,
-                     "calls/s", unary.name, unary.per_second, ">= 5000"});
-  figures.push_back({"single calls, end to end (in Redis)",
-                     static_cast<double>(single_acks.size()) / single_e2e_s, "rows/s", unary.name,
-                     unary.per_second, ""});
+  figures.push_back({"single calls, acknowledged", rate_of(single_acks.size(), single_ack_s), "calls/s",
+                     unary.name, unary.per_second, ">= 5000"});
+  figures.push_back({"single calls, end to end (in Redis)", rate_of(single_acks.size(), single_e2e_s),
+                     "rows/s", unary.name, unary.per_second, ""});
   const auto single_latency = watcher.latency(single_acks, base2);
 
   // 3. Paced at 10,000/s: messages of 100 rows every 10 ms.
