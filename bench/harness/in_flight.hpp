@@ -2,8 +2,8 @@
 // The harness's client for unary calls: `total` calls with `in_flight` outstanding at any time
 // (each one a client waiting for its answer before it asks again), driven from one thread through
 // one completion queue. The blocking stub used a thread a client, and each answer woke its
-// thread through gRPC's pollset: about 110 µs of the generator's CPU a call, a fifth of all the
-// CPU on 2 cores in the single-call phase, taken from the stack it measures.
+// thread through gRPC's pollset: 90-105 µs of the generator's CPU a call (a fifth of all the CPU
+// on 2 cores in the single-call phase, taken from the stack it measures); this way, 65-80 µs.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
