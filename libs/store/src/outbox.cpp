@@ -125,6 +125,15 @@ namespace {
 constexpr std::array<std::string_view, 2> kSegments{"outbox", "outbox_b"};
 constexpr int kOutboxColumns = 5;
 
+// `pattern` with each segment's name for its {}, by segment number: made once by each caller (a
+// static), since the relay runs them every round.
+std::array<std::string, kSegments.size()> per_segment(std::string_view pattern) {
+  std::array<std::string, kSegments.size()> sql;
+  for (std::size_t s = 0; s < kSegments.size(); ++s)
+    sql[s] = fmt::format(fmt::runtime(pattern), kSegments[s]);
+  return sql;
+}
+
 // INSERT of `rows` rows into `segment`; their ids are bound, increasing.
 std::string outbox_insert_sql(std::string_view segment, std::size_t rows) {
   std::string sql = fmt::format("INSERT INTO {} (id, topic, msg_key, payload, created_at) VALUES ", segment);
@@ -240,9 +249,8 @@ void outbox_remove_sent(Database& db, const std::vector<std::int64_t>& ids) {
   JARING_ASSERT(std::is_sorted(ids.begin(), ids.end()), "acknowledged ids are removed in order");
   const auto result = db.write([&](Transaction& tx) -> Result<void> {
     // Each run of consecutive ids goes as one range: a statement per run and segment, not per row.
-    std::array<Statement, kSegments.size()> removals{
-        tx.prepare("DELETE FROM outbox WHERE id BETWEEN ? AND ?"),
-        tx.prepare("DELETE FROM outbox_b WHERE id BETWEEN ? AND ?")};
+    static const auto kRemove = per_segment("DELETE FROM {} WHERE id BETWEEN ? AND ?");
+    std::array<Statement, kSegments.size()> removals{tx.prepare(kRemove[0]), tx.prepare(kRemove[1])};
     for (auto first = ids.begin(); first != ids.end();) {
       auto last = first;
       while (std::next(last) != ids.end() && *std::next(last) <= *last + 1) ++last;
@@ -256,14 +264,16 @@ void outbox_remove_sent(Database& db, const std::vector<std::int64_t>& ids) {
 
 void outbox_remove_through(Database& db, std::int64_t last) {
   const auto result = db.write([&](Transaction& tx) -> Result<void> {
+    static const auto kNewest = per_segment("SELECT max(id) FROM {}");
+    static const auto kEmpty = per_segment("DELETE FROM {}");
     auto segment = appending(tx).segment;
     std::array<bool, kSegments.size()> empty{};
     for (std::size_t s = 0; s < kSegments.size(); ++s) {
-      auto newest = tx.prepare(fmt::format("SELECT max(id) FROM {}", kSegments[s]));
+      auto newest = tx.prepare(kNewest[s]);
       empty[s] = !newest.step() || newest.column_is_null(0);
       if (empty[s] || newest.column_int(0) > last) continue;
       // Every row of it was published: emptied whole, SQLite frees its pages without writing them.
-      tx.prepare(fmt::format("DELETE FROM {}", kSegments[s])).run();
+      tx.prepare(kEmpty[s]).run();
       empty[s] = true;
     }
     // Writers move to the other segment once it is empty: the one they leave holds the rows of
@@ -314,8 +324,8 @@ bool outbox_set_aside(Database& db, std::int64_t id, std::string_view reason) {
         .bind(2, id)
         .run();
     moved = tx.database().changes() == 1;
-    for (const auto segment : kSegments)
-      tx.prepare(fmt::format("DELETE FROM {} WHERE id = ?", segment)).bind(1, id).run();
+    static const auto kRemove = per_segment("DELETE FROM {} WHERE id = ?");
+    for (const auto& remove : kRemove) tx.prepare(remove).bind(1, id).run();
     return {};
   });
   (void)result;  // failures throw StoreError
