@@ -193,6 +193,15 @@ int serve(const Settings& s) {
       shared_snapshots ? static_cast<coverage::SnapshotStore&>(*shared_snapshots) : local_snapshots;
   coverage::Evaluation evaluation(queries, snapshots, runtime.clock(), claims.get());
   coverage::EventHandler handler(counters, runtime.metrics, &feed);
+  // The changes other replicas apply reach this one's live views through Redis (the apply script
+  // announces each batch's RWs); this replica's own reach the feed from its handler. Whenever the
+  // subscription (re)starts, views read again: announcements while it was down are lost.
+  redis::Subscriber announcements(s.redis_address.host, s.redis_address.port, s.redis_auth,
+                                  counters.changes_channel(),
+                                  {[&counters, &feed](std::string_view message) {
+                                     if (auto rws = counters.changed_elsewhere(message)) feed.publish(*rws);
+                                   },
+                                   [&feed] { feed.publish_anything(); }});
   kafka::Consumer consumer(s.kafka, s.consumer, handler, runtime.metrics);
   coverage::GrpcService api(queries, feed, evaluation, runtime.edge(coverage::GrpcService::kName));
   coverage::Dashboard dashboard(queries, feed, evaluation,
@@ -227,6 +236,7 @@ int serve(const Settings& s) {
   if (shared_snapshots) shared_snapshots->start();
   relay.start();
   recovery.start();
+  announcements.start();
   consumer.start();
   dashboard.start(s.dashboard_listen.host, s.dashboard_listen.port);
   if (s.reconcile_interval.count() > 0) reconciler.start();
@@ -249,6 +259,7 @@ int serve(const Settings& s) {
   service::wait_for_shutdown();
   runtime.stop();
   feed.close();  // ends Watch streams and Server-Sent Events
+  announcements.stop();
   calendar.stop();
   trend.stop();
   reconciler.stop();

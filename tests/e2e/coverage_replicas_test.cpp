@@ -10,10 +10,14 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -25,6 +29,7 @@
 #include "jaring/process/process.hpp"
 #include "jaring/redis/redis.hpp"
 #include "jaring/registration/v1/registration.grpc.pb.h"
+#include "jaring/sample/sample.hpp"
 #include "stack_test.hpp"
 #include "topic_collector.hpp"
 
@@ -36,6 +41,8 @@ namespace reg = registration::v1;
 namespace cov = coverage::v1;
 
 const std::string kTopic = "jaring.coverage.snapshots.v1";
+const std::string kKelurahan = "31.75.06.1005";
+const std::string kRw = kKelurahan + ".001";
 
 class CoverageReplicasE2e : public e2e::StackTest {
  protected:
@@ -127,6 +134,25 @@ class CoverageReplicasE2e : public e2e::StackTest {
     return out;
   }
 
+  // Creates kRw; true once it reached the first replica's counters.
+  bool create_rw() {
+    auto registration = reg::RegistrationService::NewStub(channel("registration"));
+    reg::CreateRwRequest rw;
+    rw.set_kelurahan_code(kKelurahan);
+    rw.set_number(1);
+    call<reg::Rw>("create RW", [&](auto* c, auto* out) { return registration->CreateRw(c, rw, out); });
+    auto coverage = cov::CoverageService::NewStub(channel("coverage"));
+    return process::wait_for(
+        [&] {
+          cov::GetRwCoverageRequest request;
+          request.set_rw_code(kRw);
+          return try_call<cov::RwCoverage>(
+                     [&](auto* c, auto* out) { return coverage->GetRwCoverage(c, request, out); })
+              .has_value();
+        },
+        30s, 100ms);
+  }
+
   std::int64_t records_on_topic() {
     const auto marks = kafka::high_watermarks({stack_->endpoints().kafka_bootstrap, {}}, {kTopic});
     return marks ? marks->at(kTopic + ":0") : -1;
@@ -135,22 +161,9 @@ class CoverageReplicasE2e : public e2e::StackTest {
 
 TEST_F(CoverageReplicasE2e, TwoReplicasTakeEachPeriodOnceBothServeItAndALaterOneServesTheEarlierOnes) {
   const auto first = stack_->endpoints().services.at("coverage").grpc;
-  auto registration = reg::RegistrationService::NewStub(channel("registration"));
-  reg::CreateRwRequest rw;
-  rw.set_kelurahan_code("31.75.06.1005");
-  rw.set_number(1);
-  call<reg::Rw>("create RW", [&](auto* c, auto* out) { return registration->CreateRw(c, rw, out); });
   // The RW reaches coverage's counters: snapshots then have a row.
+  ASSERT_TRUE(create_rw());
   auto coverage = cov::CoverageService::NewStub(channel("coverage"));
-  ASSERT_TRUE(process::wait_for(
-      [&] {
-        cov::GetRwCoverageRequest request;
-        request.set_rw_code("31.75.06.1005.001");
-        return try_call<cov::RwCoverage>(
-                   [&](auto* c, auto* out) { return coverage->GetRwCoverage(c, request, out); })
-            .has_value();
-      },
-      30s, 100ms));
   auto second = start_replica("coverage-2");
   ASSERT_TRUE(second.process->running());
   EXPECT_TRUE(snapshots_of(first).empty());
@@ -227,6 +240,77 @@ TEST_F(CoverageReplicasE2e, TwoReplicasTakeEachPeriodOnceBothServeItAndALaterOne
   EXPECT_TRUE(process::wait_for(recorded, 30s, 100ms))
       << "no audit record of the snapshot on jaring.audit.v1";
   EXPECT_EQ(snapshots_of(third.grpc).size(), 5u);
+}
+
+// A live view: WatchCoverage of kKelurahan on one replica, its messages' registered totals kept.
+class LiveView {
+ public:
+  // `prepare` sets the caller's token (and a deadline, which the view lengthens).
+  LiveView(const std::shared_ptr<::grpc::Channel>& channel,
+           const std::function<void(::grpc::ClientContext&)>& prepare)
+      : stub_(cov::CoverageService::NewStub(channel)) {
+    prepare(context_);
+    context_.set_deadline(std::chrono::system_clock::now() + 5min);
+    cov::WatchCoverageRequest request;
+    request.set_area_code(kKelurahan);
+    reader_ = stub_->WatchCoverage(&context_, request);
+    thread_ = std::thread([this] {
+      cov::AreaCoverage message;
+      while (reader_->Read(&message)) {
+        std::lock_guard lock(mutex_);
+        totals_.push_back(message.summary().totals().registered());
+        changed_.notify_all();
+      }
+    });
+  }
+  ~LiveView() {
+    context_.TryCancel();
+    thread_.join();
+  }
+  // Waits (up to 30 s) until a message counts `registered`.
+  bool shows(std::int64_t registered) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(
+        lock, 30s, [&] { return std::find(totals_.begin(), totals_.end(), registered) != totals_.end(); });
+  }
+  std::string totals() {
+    std::lock_guard lock(mutex_);
+    return fmt::format("{}", fmt::join(totals_, ", "));
+  }
+
+ private:
+  std::unique_ptr<cov::CoverageService::Stub> stub_;
+  ::grpc::ClientContext context_;
+  std::unique_ptr<::grpc::ClientReader<cov::AreaCoverage>> reader_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::int64_t> totals_;
+  std::thread thread_;
+};
+
+TEST_F(CoverageReplicasE2e, ALiveViewOnEitherReplicaHearsOfEachChangeWhicheverReplicaAppliedIt) {
+  ASSERT_TRUE(create_rw());
+  auto second = start_replica("coverage-live");
+  ASSERT_TRUE(second.process->running());
+  const auto prepared = [this](::grpc::ClientContext& context) { prepare(context); };
+  LiveView on_first(channel("coverage"), prepared);
+  LiveView on_second(grpc::make_channel(second.grpc, stack_->endpoints().tls), prepared);
+  ASSERT_TRUE(on_first.shows(0) && on_second.shows(0)) << "the first message of each view: the area now";
+
+  // One registration at a time: one replica applies it (the one with its partition), and no later
+  // change in the area wakes the other. Both views show it all the same.
+  auto registration = reg::RegistrationService::NewStub(channel("registration"));
+  sample::Generator generator(17);
+  for (int n = 1; n <= 3; ++n) {
+    reg::RegisterRequest request;
+    request.set_idempotency_key(fmt::format("live-{}", n));
+    sample::fill_register_request(generator.worker(static_cast<std::uint64_t>(n)), request);
+    request.set_rw_code(kRw);
+    call<reg::Participant>("register",
+                           [&](auto* c, auto* out) { return registration->Register(c, request, out); });
+    EXPECT_TRUE(on_first.shows(n)) << "first replica's view: " << on_first.totals();
+    EXPECT_TRUE(on_second.shows(n)) << "second replica's view: " << on_second.totals();
+  }
 }
 
 }  // namespace

@@ -2,10 +2,17 @@
 
 #include <hiredis/hiredis.h>
 
+#include <poll.h>
+
+#include <array>
+#include <cerrno>
 #include <charconv>
 #include <string_view>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "jaring/common/assert.hpp"
 
 namespace jaring::redis {
 namespace {
@@ -59,6 +66,51 @@ timeval to_timeval(std::chrono::milliseconds ms) {
   return {static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
 }
 
+// A connection that answered PING (after AUTH when configured), with `timeout` on each read and
+// write; the caller frees it. UNAVAILABLE, with a message an operator can act on, otherwise.
+Result<redisContext*> open(const std::string& host, int port, const Auth& auth,
+                           std::chrono::milliseconds timeout) {
+  redisContext* context = redisConnectWithTimeout(host.c_str(), port, to_timeval(timeout));
+  const auto refuse = [&](std::string message) -> Result<redisContext*> {
+    if (context != nullptr) redisFree(context);
+    return fail(Error::unavailable(std::move(message)));
+  };
+  if (context == nullptr || context->err != 0)
+    return refuse(fmt::format("redis {}:{}: {}", host, port, context ? context->errstr : "out of memory"));
+  redisSetTimeout(context, to_timeval(timeout));
+  // AUTH (when configured) and PING in one round trip: a server that wants a password we do not
+  // have answers NOAUTH here, once, with a message an operator can act on, instead of an error
+  // reply to every command.
+  std::vector<Command> handshake;
+  if (!auth.password.empty()) {
+    Command command{"AUTH"};
+    if (!auth.username.empty()) command.push_back(auth.username);
+    command.push_back(auth.password);
+    handshake.push_back(std::move(command));
+  }
+  handshake.push_back({"PING"});
+  for (const auto& command : handshake) queue(context, command);
+  for (const auto& command : handshake) {
+    void* raw = nullptr;
+    if (redisGetReply(context, &raw) != REDIS_OK || raw == nullptr)
+      return refuse(fmt::format("redis {}:{}: {}", host, port, context->errstr));
+    const auto* reply = static_cast<redisReply*>(raw);
+    const std::string error = reply->type == REDIS_REPLY_ERROR ? std::string(reply->str, reply->len) : "";
+    freeReplyObject(raw);
+    if (error.empty()) continue;
+    if (error.starts_with("NOAUTH"))
+      return refuse(fmt::format(
+          "redis {}:{} requires a password and none is configured (redis.password_file, redis.username)",
+          host, port));
+    if (command.front() == "AUTH")
+      return refuse(fmt::format(
+          "redis {}:{} refused the configured username or password (redis.password_file, redis.username): {}",
+          host, port, error.substr(0, error.find(' '))));
+    return refuse(fmt::format("redis {}:{}: {}", host, port, error));
+  }
+  return context;
+}
+
 }  // namespace
 
 std::int64_t Reply::as_int() const {
@@ -80,48 +132,9 @@ void Client::drop() {
 
 Result<void> Client::ensure_connected() {
   if (context_ != nullptr) return {};
-  context_ = redisConnectWithTimeout(host_.c_str(), port_, to_timeval(timeout_));
-  if (context_ == nullptr || context_->err != 0) {
-    auto message =
-        fmt::format("redis {}:{}: {}", host_, port_, context_ ? context_->errstr : "out of memory");
-    drop();
-    return fail(Error::unavailable(std::move(message)));
-  }
-  redisSetTimeout(context_, to_timeval(timeout_));
-  // AUTH (when configured) and PING in one round trip: a server that wants a password we do not
-  // have answers NOAUTH here, once, with a message an operator can act on, instead of an error
-  // reply to every command.
-  std::vector<Command> handshake;
-  if (!auth_.password.empty()) {
-    Command auth{"AUTH"};
-    if (!auth_.username.empty()) auth.push_back(auth_.username);
-    auth.push_back(auth_.password);
-    handshake.push_back(std::move(auth));
-  }
-  handshake.push_back({"PING"});
-  for (const auto& command : handshake) queue(context_, command);
-  for (const auto& command : handshake) {
-    void* raw = nullptr;
-    if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
-      auto message = fmt::format("redis {}:{}: {}", host_, port_, context_->errstr);
-      drop();
-      return fail(Error::unavailable(std::move(message)));
-    }
-    const auto* reply = static_cast<redisReply*>(raw);
-    const std::string error = reply->type == REDIS_REPLY_ERROR ? std::string(reply->str, reply->len) : "";
-    freeReplyObject(raw);
-    if (error.empty()) continue;
-    drop();
-    if (error.starts_with("NOAUTH"))
-      return fail(Error::unavailable(fmt::format(
-          "redis {}:{} requires a password and none is configured (redis.password_file, redis.username)",
-          host_, port_)));
-    if (command.front() == "AUTH")
-      return fail(Error::unavailable(fmt::format(
-          "redis {}:{} refused the configured username or password (redis.password_file, redis.username): {}",
-          host_, port_, error.substr(0, error.find(' ')))));
-    return fail(Error::unavailable(fmt::format("redis {}:{}: {}", host_, port_, error)));
-  }
+  auto opened = open(host_, port_, auth_, timeout_);
+  if (!opened) return fail(opened.error());
+  context_ = *opened;
   return {};
 }
 
@@ -199,6 +212,112 @@ Result<Reply> Client::eval(const std::string& script, std::span<const std::strin
 bool Client::ping() {
   auto reply = command({"PING"});
   return reply && reply->str == "PONG";
+}
+
+Subscriber::Subscriber(std::string host, int port, Auth auth, std::string channel, Handlers handlers,
+                       std::chrono::milliseconds retry)
+    : host_(std::move(host)),
+      port_(port),
+      auth_(std::move(auth)),
+      channel_(std::move(channel)),
+      handlers_(std::move(handlers)),
+      retry_(retry) {
+  JARING_ASSERT(handlers_.on_message != nullptr, "a subscriber hands its messages to someone");
+}
+
+Subscriber::~Subscriber() { stop(); }
+
+void Subscriber::start() {
+  JARING_ASSERT(!thread_.joinable(), "a subscriber starts once");
+  thread_ = std::thread([this] { run(); });
+}
+
+void Subscriber::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  subscribed_ = false;  // stopped, not lost
+  drop();
+}
+
+void Subscriber::run() {
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    if (context_ == nullptr && !subscribe()) {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, retry_, [this] { return stopping_; });
+      continue;
+    }
+    if (!receive()) drop();
+  }
+}
+
+bool Subscriber::subscribe() {
+  auto opened = open(host_, port_, auth_, std::chrono::seconds(5));
+  std::string why;
+  if (opened) {
+    context_ = *opened;
+    const std::array<std::string_view, 2> command{"SUBSCRIBE", channel_};
+    queue(context_, command);
+    void* raw = nullptr;
+    if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
+      why = context_->errstr;
+    } else {
+      const auto reply = copy(static_cast<redisReply*>(raw));
+      freeReplyObject(raw);
+      // ["subscribe", channel, count]; an ACL user without the channel gets an error instead.
+      if (reply.is_error()) why = reply.str;
+    }
+  } else {
+    why = opened.error().message;
+  }
+  if (!why.empty()) {
+    drop();
+    if (!failing_)
+      spdlog::warn("redis subscription to {}: {} (trying again every {} ms)", channel_, why, retry_.count());
+    failing_ = true;
+    return false;
+  }
+  if (failing_) spdlog::info("redis subscription to {}: subscribed again", channel_);
+  failing_ = false;
+  subscribed_ = true;
+  if (handlers_.on_subscribed) handlers_.on_subscribed();
+  return true;
+}
+
+bool Subscriber::receive() {
+  // The replies hiredis has read already first; then wait (a while) for more on the socket.
+  while (true) {
+    void* raw = nullptr;
+    if (redisGetReplyFromReader(context_, &raw) != REDIS_OK) return false;
+    if (raw == nullptr) break;
+    const auto reply = copy(static_cast<redisReply*>(raw));
+    freeReplyObject(raw);
+    // ["message", channel, payload]
+    if (reply.type == Reply::Type::kArray && reply.elements.size() == 3 && reply.elements[0].str == "message")
+      handlers_.on_message(reply.elements[2].str);
+  }
+  pollfd socket{.fd = context_->fd, .events = POLLIN, .revents = 0};
+  const int ready = ::poll(&socket, 1, static_cast<int>(kPollInterval.count()));
+  if (ready < 0) return errno == EINTR;
+  if (ready == 0) return true;
+  // Readable, or closed: hiredis reads what there is, and fails on a closed connection.
+  return redisBufferRead(context_) == REDIS_OK;
+}
+
+void Subscriber::drop() {
+  if (context_ != nullptr) {
+    if (subscribed_) spdlog::warn("redis subscription to {}: the connection was lost", channel_);
+    redisFree(context_);
+  }
+  context_ = nullptr;
+  subscribed_ = false;
 }
 
 }  // namespace jaring::redis

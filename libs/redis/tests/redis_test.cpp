@@ -1,5 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "jaring/redis/redis.hpp"
 #include "jaring/testing/fixtures.hpp"
 
@@ -77,6 +84,90 @@ TEST(RedisClient, AServerWantingAPasswordSaysSoInsteadOfFailingEveryCommand) {
 
   Client right("127.0.0.1", server.port(), {.password = server.password()});
   EXPECT_TRUE(right.ping());
+}
+
+// What a subscriber handed on, for a test to wait on.
+class Inbox {
+ public:
+  Subscriber::Handlers handlers() {
+    return {[this](std::string_view message) {
+              std::lock_guard lock(mutex_);
+              messages_.emplace_back(message);
+              changed_.notify_all();
+            },
+            [this] {
+              std::lock_guard lock(mutex_);
+              ++subscriptions_;
+              changed_.notify_all();
+            }};
+  }
+  // Waits (up to 10 s) until `n` messages came; returns those there are.
+  std::vector<std::string> messages(std::size_t n) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, std::chrono::seconds(10), [&] { return messages_.size() >= n; });
+    return messages_;
+  }
+  // Waits (up to 10 s) until the subscription started `n` times; returns how often it did.
+  int subscriptions(int n) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, std::chrono::seconds(10), [&] { return subscriptions_ >= n; });
+    return subscriptions_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::string> messages_;
+  int subscriptions_ = 0;
+};
+
+TEST(RedisSubscriber, HandsOnItsChannelsMessagesInOrder) {
+  testing::RedisServer server;
+  Client client("127.0.0.1", server.port(), {.password = server.password()});
+  Inbox inbox;
+  Subscriber subscriber("127.0.0.1", server.port(), {.password = server.password()}, "jaring:changes",
+                        inbox.handlers());
+  subscriber.start();
+  ASSERT_EQ(inbox.subscriptions(1), 1);
+  EXPECT_TRUE(subscriber.subscribed());
+  ASSERT_TRUE(client.pipeline({{"PUBLISH", "jaring:changes", "one"},
+                               {"PUBLISH", "jaring:other", "not ours"},
+                               {"PUBLISH", "jaring:changes", "two"}}));
+  EXPECT_EQ(inbox.messages(2), (std::vector<std::string>{"one", "two"}));
+}
+
+TEST(RedisSubscriber, SubscribesAgainWhenRedisComesBack) {
+  testing::RedisServer server;
+  Client client("127.0.0.1", server.port(), {.password = server.password()});
+  Inbox inbox;
+  Subscriber subscriber("127.0.0.1", server.port(), {.password = server.password()}, "jaring:changes",
+                        inbox.handlers(), std::chrono::milliseconds(100));
+  subscriber.start();
+  ASSERT_EQ(inbox.subscriptions(1), 1);
+
+  server.kill();
+  for (int i = 0; i < 100 && subscriber.subscribed(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(subscriber.subscribed()) << "the lost connection is noticed";
+
+  server.restart();
+  ASSERT_EQ(inbox.subscriptions(2), 2) << "subscribed again, and told so (to catch up)";
+  ASSERT_TRUE(client.command({"PUBLISH", "jaring:changes", "after"}));
+  EXPECT_EQ(inbox.messages(1), (std::vector<std::string>{"after"}));
+}
+
+TEST(RedisSubscriber, AWrongPasswordIsRetriedAndStopEndsTheWaitingAtOnce) {
+  testing::RedisServer server;
+  Inbox inbox;
+  Subscriber subscriber("127.0.0.1", server.port(), {.password = "not-the-password"}, "jaring:changes",
+                        inbox.handlers(), std::chrono::seconds(30));
+  subscriber.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(subscriber.subscribed());
+  const auto asked = std::chrono::steady_clock::now();
+  subscriber.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(5)) << "stop waited out the retry";
+  EXPECT_EQ(inbox.subscriptions(0), 0);
 }
 
 }  // namespace

@@ -4,15 +4,19 @@
 #include <cctype>
 #include <charconv>
 #include <deque>
+#include <ranges>
 #include <string_view>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
+#include "jaring/common/ids.hpp"
+
 namespace jaring::coverage {
 namespace {
 
-// ARGV: base prefix, ttl, require_generation (1/0), cluster, n_partitions,
+// ARGV: base prefix, ttl, require_generation (1/0), cluster, origin (announced with the RWs
+//       changed, see the header), n_partitions,
 //       (partition, next_offset) x n, n_lists, then per list of changes: n_ops,
 //       (kind, rw, field, amount) x n_ops, then n_events, and per event: partition, offset,
 //       seen hash, seen field, its list of changes (1-based; seen hash and field empty: an event
@@ -70,7 +74,7 @@ local function change(kind, rw, field, amount)
     f.set, f.value = true, amount
   end
 end
-local i = 5
+local i = 6
 local ends = {}
 for _ = 1, tonumber(ARGV[i]) do
   ends[#ends + 1] = {ARGV[i + 1], tonumber(ARGV[i + 2])}
@@ -197,6 +201,11 @@ end
 for _, e in ipairs(ends) do
   if e[2] > stored_of(e[1]) then redis.call('HSET', offsets_key, e[1], e[2]) end
 end
+-- The RWs changed, for every replica's live views. pcall: a Redis user not allowed the channel
+-- (ACL) still counts; the other replicas' views then wait for their own next change.
+if #hash_order > 0 then
+  redis.pcall('PUBLISH', base .. 'changes', ARGV[5] .. ' ' .. table.concat(hash_order, ' '))
+end
 return {applied, skipped}
 )lua";
 
@@ -292,6 +301,24 @@ std::string RedisCounters::generation_prefix(const std::string& generation) cons
   return prefix_ + "g" + generation + ":";
 }
 
+RedisCounters::RedisCounters(redis::Client& redis, std::string prefix, std::chrono::seconds dedupe_ttl,
+                             bool require_generation)
+    : redis_(redis),
+      prefix_(std::move(prefix)),
+      dedupe_ttl_(dedupe_ttl),
+      require_generation_(require_generation),
+      origin_(new_id("c_")) {}
+
+std::optional<std::vector<std::string>> RedisCounters::changed_elsewhere(std::string_view message) const {
+  const auto space = message.find(' ');
+  if (space == std::string_view::npos || message.substr(0, space) == origin_) return std::nullopt;
+  std::vector<std::string> rws;
+  for (const auto word : std::views::split(message.substr(space + 1), ' ')) {
+    if (!word.empty()) rws.emplace_back(word.begin(), word.end());
+  }
+  return rws;
+}
+
 Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& changes,
                                         const std::map<std::string, std::int64_t>& next_offsets,
                                         const std::string& cluster) {
@@ -302,8 +329,9 @@ Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& cha
   const auto number = [&owned](std::int64_t n) -> std::string_view {
     return owned.emplace_back(std::to_string(n));
   };
-  std::vector<std::string_view> args{prefix_, number(ttl), require_generation_ ? "1" : "0", cluster,
-                                     number(static_cast<std::int64_t>(next_offsets.size()))};
+  std::vector<std::string_view> args{
+      prefix_, number(ttl), require_generation_ ? "1" : "0",
+      cluster, origin_,     number(static_cast<std::int64_t>(next_offsets.size()))};
   for (const auto& [partition, next] : next_offsets) {
     args.push_back(partition);
     args.push_back(number(next));

@@ -28,12 +28,18 @@
 //   offsets               hash: "<topic>:<partition>" -> next offset to apply
 // A rebuild writes a whole new generation, then switches `generation` in one step: readers
 // and the apply script see either the old counters or the new ones, never a mixture.
+// And a channel, under the prefix:
+//   changes               each batch that changed counters PUBLISHes "<origin> <rw code> ...":
+//                         the replica that applied it (origin) and the RWs it changed, so that
+//                         every replica's live views (ChangeFeed) hear of every change
 // They are not hash-tagged: on Redis Cluster the script would need one slot per batch.
 
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "../core/coverage.hpp"
@@ -58,11 +64,7 @@ class RedisCounters final : public CounterReader {
   // `require_generation`: the service's mode, where a batch applies only under a generation
   // marker, so that a Redis that lost its state is never counted into from scratch.
   RedisCounters(redis::Client& redis, std::string prefix, std::chrono::seconds dedupe_ttl,
-                bool require_generation = false)
-      : redis_(redis),
-        prefix_(std::move(prefix)),
-        dedupe_ttl_(dedupe_ttl),
-        require_generation_(require_generation) {}
+                bool require_generation = false);
 
   // At 128 ids or fewer a hash stays a compact listpack (Redis's default
   // hash-max-listpack-entries): up to 32,768 ids made in one second, 16,000 registrations a
@@ -78,6 +80,11 @@ class RedisCounters final : public CounterReader {
   Result<ApplyStats> apply(const std::vector<PositionedChange>& changes,
                            const std::map<std::string, std::int64_t>& next_offsets,
                            const std::string& cluster = {});
+  // Where apply() announces the RWs each batch changed (see `changes` above).
+  std::string changes_channel() const { return prefix_ + "changes"; }
+  // The RW codes of an announcement on changes_channel() that another RedisCounters made (another
+  // replica's, or a rebuild's); nullopt for this one's own and for text of another shape.
+  std::optional<std::vector<std::string>> changed_elsewhere(std::string_view message) const;
   // The broker's cluster id the stored offsets belong to; nullopt before one was stored.
   Result<std::optional<std::string>> cluster();
   // The stored next offset of each partition that has one (every partition when empty).
@@ -115,6 +122,7 @@ class RedisCounters final : public CounterReader {
   std::string prefix_;
   std::chrono::seconds dedupe_ttl_;
   bool require_generation_ = false;
+  std::string origin_;  // this instance's name in its announcements: unique
 };
 
 }  // namespace jaring::coverage

@@ -27,16 +27,28 @@ std::shared_ptr<ChangeFeed::Subscription> ChangeFeed::subscribe(
   return sub;
 }
 
+std::vector<std::shared_ptr<ChangeFeed::Subscription>> ChangeFeed::live() {
+  std::vector<std::shared_ptr<Subscription>> out;
+  std::lock_guard lock(mutex_);
+  for (const auto& weak : subscriptions_) {
+    if (auto sub = weak.lock()) out.push_back(std::move(sub));
+  }
+  return out;
+}
+
+void ChangeFeed::publish_anything() {
+  for (const auto& sub : live()) {
+    {
+      std::lock_guard lock(sub->mutex_);
+      sub->pending_.emplace(kAnything);
+    }
+    sub->changed_.notify_all();
+  }
+}
+
 void ChangeFeed::publish(const std::vector<std::string>& rw_codes) {
   if (rw_codes.empty()) return;
-  std::vector<std::shared_ptr<Subscription>> live;
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& weak : subscriptions_) {
-      if (auto sub = weak.lock()) live.push_back(std::move(sub));
-    }
-  }
-  for (const auto& sub : live) {
+  for (const auto& sub : live()) {
     bool any = false;
     {
       std::lock_guard lock(sub->mutex_);
@@ -49,15 +61,11 @@ void ChangeFeed::publish(const std::vector<std::string>& rw_codes) {
 }
 
 void ChangeFeed::close() {
-  std::vector<std::shared_ptr<Subscription>> live;
   {
     std::lock_guard lock(mutex_);
     closed_ = true;
-    for (const auto& weak : subscriptions_) {
-      if (auto sub = weak.lock()) live.push_back(std::move(sub));
-    }
   }
-  for (const auto& sub : live) {
+  for (const auto& sub : live()) {
     std::lock_guard lock(sub->mutex_);
     sub->closed_ = true;
     sub->changed_.notify_all();

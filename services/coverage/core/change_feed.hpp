@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace jaring::coverage {
@@ -37,11 +38,18 @@ class ChangeFeed {
   // `wants` says which RW codes matter to the subscriber (e.g. those under an area).
   std::shared_ptr<Subscription> subscribe(std::function<bool(const std::string&)> wants);
   void publish(const std::vector<std::string>& rw_codes);
+  // Tells every subscriber that anything may have changed (kAnything among its codes): the feed
+  // may have missed changes (another replica's, announced while the subscription to them was
+  // down), so views read again what they show.
+  void publish_anything();
+  static constexpr std::string_view kAnything = "*";
   // Wakes every subscriber for good (shutdown).
   void close();
   std::size_t subscribers();
 
  private:
+  // The subscriptions not yet dropped.
+  std::vector<std::shared_ptr<Subscription>> live();
   std::mutex mutex_;
   std::vector<std::weak_ptr<Subscription>> subscriptions_;
   bool closed_ = false;

@@ -268,6 +268,17 @@ TEST(ChangeFeed, SubscribersGetTheirAreasChangesCoalesced) {
   EXPECT_TRUE(cakung->closed());
 }
 
+TEST(ChangeFeed, AnythingReachesEverySubscriberWhateverItsArea) {
+  ChangeFeed feed;
+  auto east = feed.subscribe([](const std::string& rw) { return rw.starts_with("31.75"); });
+  auto south = feed.subscribe([](const std::string& rw) { return rw.starts_with("31.74"); });
+  feed.publish({"31.75.06.1005.002"});
+  feed.publish_anything();
+  EXPECT_EQ(east->wait(0ms),
+            (std::set<std::string>{"31.75.06.1005.002", std::string(ChangeFeed::kAnything)}));
+  EXPECT_EQ(south->wait(0ms), (std::set<std::string>{std::string(ChangeFeed::kAnything)}));
+}
+
 class FakeRegistration final : public RegistrationSource {
  public:
   Result<std::vector<RegisteredRw>> rws() override {

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -300,6 +303,74 @@ TEST_F(RedisCountersTest, RedisDownIsAnErrorNotASilentLoss) {
   auto stats = counters_.apply({registration(0, "x")}, {{kPartition, 1}});
   ASSERT_FALSE(stats);
   EXPECT_EQ(stats.error().code, ErrorCode::kUnavailable);
+}
+
+// What a replica hears on the changes channel.
+class Announcements {
+ public:
+  explicit Announcements(testing::RedisServer& server, const RedisCounters& counters)
+      : subscriber_("127.0.0.1", server.port(), {.password = server.password()}, counters.changes_channel(),
+                    {[this](std::string_view message) {
+                      std::lock_guard lock(mutex_);
+                      messages_.emplace_back(message);
+                      arrived_.notify_all();
+                    }}) {
+    subscriber_.start();
+    for (int i = 0; i < 200 && !subscriber_.subscribed(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  bool subscribed() const { return subscriber_.subscribed(); }
+  // The n-th message (from 0), waiting up to 10 s for it.
+  std::optional<std::string> message(std::size_t n) {
+    std::unique_lock lock(mutex_);
+    arrived_.wait_for(lock, std::chrono::seconds(10), [&] { return messages_.size() > n; });
+    if (messages_.size() <= n) return std::nullopt;
+    return messages_[n];
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable arrived_;
+  std::vector<std::string> messages_;
+  redis::Subscriber subscriber_;
+};
+
+TEST_F(RedisCountersTest, EachBatchThatChangedCountersAnnouncesItsRwsToTheOtherReplicas) {
+  RedisCounters other(client_, "t:", std::chrono::seconds(3600));  // another replica's
+  Announcements heard(server_, other);
+  ASSERT_TRUE(heard.subscribed());
+  const std::string rw2 = "31.75.06.1005.007";
+  ASSERT_TRUE(counters_.apply({registration(0, "a"), registration(1, "b", rw2), registration(2, "c")},
+                              {{kPartition, 3}}));
+  // A replay changes nothing and says nothing; the next batch that changes something is heard next.
+  ASSERT_TRUE(counters_.apply({registration(0, "a")}, {{kPartition, 1}}));
+  ASSERT_TRUE(counters_.apply({registration(3, "d", rw2)}, {{kPartition, 4}}));
+
+  const auto first = heard.message(0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(other.changed_elsewhere(*first), (std::vector<std::string>{kRw, rw2}));
+  EXPECT_EQ(counters_.changed_elsewhere(*first), std::nullopt) << "its own: its feed has them already";
+  const auto second = heard.message(1);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(other.changed_elsewhere(*second), (std::vector<std::string>{rw2}));
+  EXPECT_EQ(other.changed_elsewhere("no-space-here"), std::nullopt);
+}
+
+TEST_F(RedisCountersTest, AUserNotAllowedTheChannelStillCounts) {
+  // An ACL user limited to coverage's keys, with no pub/sub channel (Redis 7's default for a
+  // new user): the script's PUBLISH is refused, and the batch applies all the same.
+  ASSERT_TRUE(client_.command(
+      {"ACL", "SETUSER", "counting", "on", ">counting-password", "~t:*", "+@all", "resetchannels"}));
+  redis::Client limited("127.0.0.1", server_.port(),
+                        {.username = "counting", .password = "counting-password"});
+  RedisCounters counting(limited, "t:", std::chrono::seconds(3600));
+  auto denied = limited.command({"PUBLISH", counting.changes_channel(), "x"});
+  ASSERT_TRUE(denied);
+  ASSERT_TRUE(denied->is_error()) << "the user may not publish";
+  auto stats = counting.apply({registration(0, "a")}, {{kPartition, 1}});
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_EQ(stats->applied, 1);
+  EXPECT_EQ(registered(), 1);
 }
 
 }  // namespace

@@ -1,14 +1,19 @@
 #pragma once
 // Redis through hiredis: pipelined commands (one round trip for many), Lua scripts run by SHA,
-// and reconnection after Redis restarts. Safe to share between threads (calls serialise).
+// and reconnection after Redis restarts. Safe to share between threads (calls serialise). A
+// Subscriber receives one channel's messages on a connection and a thread of its own.
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "jaring/common/result.hpp"
@@ -77,6 +82,55 @@ class Client {
   redisContext* context_ = nullptr;
   std::string script_sha_source_;  // source whose SHA is cached
   std::string script_sha_;
+};
+
+// The messages PUBLISHed to one channel, handed to `on_message` (payload only) on the
+// subscriber's thread, in the order Redis sent them. Pub/sub delivers at most once: what is
+// published while the connection is down (Redis restarting, the network gone) is lost, and the
+// thread connects again every `retry` until it is stopped. `on_subscribed` runs on that thread
+// each time the subscription (re)starts: the moment to catch up on what may have been missed.
+class Subscriber {
+ public:
+  struct Handlers {
+    std::function<void(std::string_view)> on_message;
+    std::function<void()> on_subscribed{};
+  };
+  Subscriber(std::string host, int port, Auth auth, std::string channel, Handlers handlers,
+             std::chrono::milliseconds retry = std::chrono::seconds(1));
+  ~Subscriber();  // stops
+  Subscriber(const Subscriber&) = delete;
+  Subscriber& operator=(const Subscriber&) = delete;
+
+  void start();
+  // Returns once the thread has ended (within about kPollInterval); no handler runs after.
+  void stop();
+  // Subscribed now (for tests, and for an operator's gauge).
+  bool subscribed() const { return subscribed_.load(); }
+
+  // How long the thread waits for a message before it looks whether it should stop.
+  static constexpr std::chrono::milliseconds kPollInterval{200};
+
+ private:
+  void run();
+  // Connects, authenticates and subscribes; false (logged once per outage) when that failed.
+  bool subscribe();
+  // Hands on the messages that arrived; false when the connection failed.
+  bool receive();
+  void drop();
+
+  std::string host_;
+  int port_;
+  Auth auth_;
+  std::string channel_;
+  Handlers handlers_;
+  std::chrono::milliseconds retry_;
+  redisContext* context_ = nullptr;  // the thread's own
+  std::atomic<bool> subscribed_{false};
+  bool failing_ = false;  // an outage was logged
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
 };
 
 }  // namespace jaring::redis
