@@ -196,12 +196,20 @@ int serve(const Settings& s) {
   // The changes other replicas apply reach this one's live views through Redis (the apply script
   // announces each batch's RWs); this replica's own reach the feed from its handler. Whenever the
   // subscription (re)starts, views read again: announcements while it was down are lost.
+  auto& hearing = runtime.metrics
+                      .gauge("live_changes_subscribed",
+                             "1 while this replica hears the changes other replicas apply (Redis channel)")
+                      .Add({});
   redis::Subscriber announcements(s.redis_address.host, s.redis_address.port, s.redis_auth,
                                   counters.changes_channel(),
                                   {[&counters, &feed](std::string_view message) {
                                      if (auto rws = counters.changed_elsewhere(message)) feed.publish(*rws);
                                    },
-                                   [&feed] { feed.publish_anything(); }});
+                                   [&feed, &hearing] {
+                                     hearing.Set(1);
+                                     feed.publish_anything();
+                                   },
+                                   [&hearing] { hearing.Set(0); }});
   kafka::Consumer consumer(s.kafka, s.consumer, handler, runtime.metrics);
   coverage::GrpcService api(queries, feed, evaluation, runtime.edge(coverage::GrpcService::kName));
   coverage::Dashboard dashboard(queries, feed, evaluation,

@@ -312,12 +312,12 @@ bool Subscriber::receive() {
 }
 
 void Subscriber::drop() {
-  if (context_ != nullptr) {
-    if (subscribed_) spdlog::warn("redis subscription to {}: the connection was lost", channel_);
-    redisFree(context_);
-  }
+  if (context_ != nullptr) redisFree(context_);
   context_ = nullptr;
-  subscribed_ = false;
+  if (subscribed_.exchange(false)) {
+    spdlog::warn("redis subscription to {}: the connection was lost", channel_);
+    if (handlers_.on_lost) handlers_.on_lost();
+  }
 }
 
 }  // namespace jaring::redis

@@ -99,7 +99,15 @@ class Inbox {
               std::lock_guard lock(mutex_);
               ++subscriptions_;
               changed_.notify_all();
+            },
+            [this] {
+              std::lock_guard lock(mutex_);
+              ++losses_;
             }};
+  }
+  int losses() {
+    std::lock_guard lock(mutex_);
+    return losses_;
   }
   // Waits (up to 10 s) until `n` messages came; returns those there are.
   std::vector<std::string> messages(std::size_t n) {
@@ -119,6 +127,7 @@ class Inbox {
   std::condition_variable changed_;
   std::vector<std::string> messages_;
   int subscriptions_ = 0;
+  int losses_ = 0;
 };
 
 TEST(RedisSubscriber, HandsOnItsChannelsMessagesInOrder) {
@@ -149,11 +158,14 @@ TEST(RedisSubscriber, SubscribesAgainWhenRedisComesBack) {
   for (int i = 0; i < 100 && subscriber.subscribed(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_FALSE(subscriber.subscribed()) << "the lost connection is noticed";
+  EXPECT_EQ(inbox.losses(), 1);
 
   server.restart();
   ASSERT_EQ(inbox.subscriptions(2), 2) << "subscribed again, and told so (to catch up)";
   ASSERT_TRUE(client.command({"PUBLISH", "jaring:changes", "after"}));
   EXPECT_EQ(inbox.messages(1), (std::vector<std::string>{"after"}));
+  subscriber.stop();
+  EXPECT_EQ(inbox.losses(), 1) << "a stop is not a loss";
 }
 
 TEST(RedisSubscriber, AWrongPasswordIsRetriedAndStopEndsTheWaitingAtOnce) {

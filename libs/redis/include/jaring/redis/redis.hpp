@@ -88,12 +88,14 @@ class Client {
 // subscriber's thread, in the order Redis sent them. Pub/sub delivers at most once: what is
 // published while the connection is down (Redis restarting, the network gone) is lost, and the
 // thread connects again every `retry` until it is stopped. `on_subscribed` runs on that thread
-// each time the subscription (re)starts: the moment to catch up on what may have been missed.
+// each time the subscription (re)starts: the moment to catch up on what may have been missed;
+// `on_lost` when the connection was lost (not when stopped).
 class Subscriber {
  public:
   struct Handlers {
     std::function<void(std::string_view)> on_message;
     std::function<void()> on_subscribed{};
+    std::function<void()> on_lost{};
   };
   Subscriber(std::string host, int port, Auth auth, std::string channel, Handlers handlers,
              std::chrono::milliseconds retry = std::chrono::seconds(1));
