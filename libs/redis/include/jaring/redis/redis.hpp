@@ -106,7 +106,7 @@ class Subscriber {
   void start();
   // Returns once the thread has ended (within about kPollInterval); no handler runs after.
   void stop();
-  // Subscribed now (for tests, and for an operator's gauge).
+  // Subscribed now (tests; a service tracks it through on_subscribed and on_lost).
   bool subscribed() const { return subscribed_.load(); }
 
   // How long the thread waits for a message before it looks whether it should stop.
