@@ -56,6 +56,7 @@ struct Settings {
   std::chrono::seconds trend_interval;
   std::chrono::seconds reconcile_interval;
   std::chrono::seconds calendar_interval{60};
+  std::chrono::milliseconds live_min_interval{1000};
 };
 
 // Both the service and `rebuild` read every key, so that one settings file serves both.
@@ -71,6 +72,10 @@ Settings read_settings(const config::Source& source) {
       reader.integer("dashboard.events.max_streams", s.dashboard_streams.max_streams, 1, 1000));
   s.dashboard_streams.max_streams_per_client = static_cast<int>(reader.integer(
       "dashboard.events.max_streams_per_client", s.dashboard_streams.max_streams_per_client, 1, 1000));
+  // A live view (a dashboard's event stream, WatchCoverage) hears of changes at most this often:
+  // each time it reads its area again.
+  s.live_min_interval = std::chrono::milliseconds(
+      reader.integer("live.min_interval_ms", s.live_min_interval.count(), 0, 60'000));
   s.redis_address = reader.host_port("redis.address", "127.0.0.1:6379");
   s.redis_auth.username = reader.string("redis.username", "");
   // The password from a file (a mounted Secret), never from the settings file or a variable,
@@ -172,7 +177,7 @@ int serve(const Settings& s) {
   coverage::RedisCounters rebuilt(recovering, s.redis_prefix, s.dedupe_ttl, true);
   coverage::RedisCounters read_side(readers, s.redis_prefix, s.dedupe_ttl);
   coverage::Queries queries(read_side, areas);
-  coverage::ChangeFeed feed;
+  coverage::ChangeFeed feed(s.live_min_interval);
   coverage::SqliteSnapshots local_snapshots(s.snapshots_path);
   // The audit trail (of CreateSnapshot) in the snapshots' file, in the snapshot's transaction;
   // its records reach jaring.audit.v1 through that file's outbox. Set before any edge exists.

@@ -297,8 +297,12 @@ TEST_F(CoverageReplicasE2e, ALiveViewOnEitherReplicaHearsOfEachChangeWhicheverRe
   LiveView on_second(grpc::make_channel(second.grpc, stack_->endpoints().tls), prepared);
   ASSERT_TRUE(on_first.shows(0) && on_second.shows(0)) << "the first message of each view: the area now";
   // Each replica says it hears the others (the gauge an alert watches).
-  for (const auto& metrics : {stack_->endpoints().services.at("coverage").metrics, second.metrics})
-    EXPECT_EQ(stack::scrape_metric(metrics, "jaring_coverage_live_changes_subscribed"), 1) << metrics;
+  for (const auto& metrics : {stack_->endpoints().services.at("coverage").metrics, second.metrics}) {
+    EXPECT_TRUE(process::wait_for(
+        [&] { return stack::scrape_metric(metrics, "jaring_coverage_live_changes_subscribed") == 1; }, 30s,
+        100ms))
+        << metrics;
+  }
 
   // One registration at a time: one replica applies it (the one with its partition), and no later
   // change in the area wakes the other. Both views show it all the same.

@@ -8,6 +8,11 @@ namespace jaring::coverage {
 std::set<std::string> ChangeFeed::Subscription::wait(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   changed_.wait_for(lock, timeout, [this] { return closed_ || !pending_.empty(); });
+  if (!closed_ && !pending_.empty()) {
+    // Answered a moment ago: what changes until the interval has passed joins this answer.
+    changed_.wait_until(lock, last_answered_ + min_interval_, [this] { return closed_; });
+    last_answered_ = std::chrono::steady_clock::now();
+  }
   return std::exchange(pending_, {});
 }
 
@@ -20,6 +25,7 @@ std::shared_ptr<ChangeFeed::Subscription> ChangeFeed::subscribe(
     std::function<bool(const std::string&)> wants) {
   auto sub = std::make_shared<Subscription>();
   sub->wants_ = std::move(wants);
+  sub->min_interval_ = min_interval_;
   std::lock_guard lock(mutex_);
   sub->closed_ = closed_;
   std::erase_if(subscriptions_, [](const auto& weak) { return weak.expired(); });

@@ -3,6 +3,7 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -277,6 +278,28 @@ TEST(ChangeFeed, AnythingReachesEverySubscriberWhateverItsArea) {
   EXPECT_EQ(east->wait(0ms),
             (std::set<std::string>{"31.75.06.1005.002", std::string(ChangeFeed::kAnything)}));
   EXPECT_EQ(south->wait(0ms), (std::set<std::string>{std::string(ChangeFeed::kAnything)}));
+}
+
+TEST(ChangeFeed, ChangesSoonAfterAnAnswerGatherIntoOneAnswerOnceTheIntervalHasPassed) {
+  ChangeFeed feed(300ms);
+  auto all = feed.subscribe([](const std::string&) { return true; });
+  feed.publish({"31.75.06.1005.001"});
+  EXPECT_EQ(all->wait(10s), (std::set<std::string>{"31.75.06.1005.001"}));  // the first: at once
+  const auto answered = std::chrono::steady_clock::now();
+  feed.publish({"31.75.06.1005.002"});
+  std::thread later([&feed] {
+    std::this_thread::sleep_for(100ms);
+    feed.publish({"31.75.06.1005.003"});
+  });
+  EXPECT_EQ(all->wait(10s), (std::set<std::string>{"31.75.06.1005.002", "31.75.06.1005.003"}));
+  EXPECT_GE(std::chrono::steady_clock::now() - answered, 300ms);
+  later.join();
+  // Closing ends a wait that gathers.
+  feed.publish({"31.75.06.1005.004"});
+  std::thread closing([&feed] { feed.close(); });
+  all->wait(10s);
+  closing.join();
+  EXPECT_TRUE(all->closed());
 }
 
 class FakeRegistration final : public RegistrationSource {
