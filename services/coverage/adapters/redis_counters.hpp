@@ -83,7 +83,8 @@ class RedisCounters final : public CounterReader {
   // Where apply() announces the RWs each batch changed (see `changes` above).
   std::string changes_channel() const { return prefix_ + "changes"; }
   // The RW codes of an announcement on changes_channel() that another RedisCounters made (another
-  // replica's, or a rebuild's); nullopt for this one's own and for text of another shape.
+  // replica's: a rebuild installs a generation without announcing); nullopt for this one's own and
+  // for text of another shape.
   std::optional<std::vector<std::string>> changed_elsewhere(std::string_view message) const;
   // The broker's cluster id the stored offsets belong to; nullopt before one was stored.
   Result<std::optional<std::string>> cluster();
