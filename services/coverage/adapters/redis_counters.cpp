@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "jaring/common/assert.hpp"
 #include "jaring/common/ids.hpp"
 
 namespace jaring::coverage {
@@ -19,10 +20,10 @@ namespace {
 //       changed, see the header), n_partitions,
 //       (partition, next_offset) x n, n_lists, then per list of changes: n_ops,
 //       (kind, rw, field, amount) x n_ops, then n_events, and per event: partition, offset,
-//       seen hash, seen field, its list of changes (1-based; seen hash and field empty: an event
-//       without an id, applied whenever its offset is new). Events that make the same changes
-//       (registrations in one RW) share a list: an event costs the script a few values, not four
-//       per change.
+//       seen slot, member, legacy field (see the header), its list of changes (1-based; slot empty:
+//       an event without an id, applied whenever its offset is new). Events that make the same
+//       changes (registrations in one RW) share a list: an event costs the script a few values, not
+//       four per change.
 // Returns {applied, skipped}, {-1, 0} while a rebuild holds the pause key, {-2, 0} when a
 // generation is required and Redis holds none, or {-3, 0} when the offsets stored are of another
 // log than the batch's (the broker's cluster id differs: nothing applied in any of these cases).
@@ -41,7 +42,17 @@ if ARGV[4] ~= '' then
   if cluster and cluster ~= ARGV[4] then return {-3, 0} end
   if not cluster then redis.call('SET', base .. 'cluster', ARGV[4]) end
 end
-local seen = base .. 'seen:'
+-- Event ids are remembered in sets; while `seen-legacy-until` lies ahead, also in the hashes that
+-- releases before the sets read and wrote (see the header). Absent, the window starts now: this
+-- Redis holds counters (a fresh one gets "0" from the first generation's switch).
+local seen, legacy_seen = base .. 'ids:', base .. 'seen:'
+local now = tonumber(redis.call('TIME')[1])
+local legacy_until = tonumber(redis.call('GET', base .. 'seen-legacy-until') or '-1')
+if legacy_until < 0 then
+  legacy_until = now + ttl
+  redis.call('SET', base .. 'seen-legacy-until', legacy_until)
+end
+local legacy = now < legacy_until
 local offsets_key = prefix .. 'offsets'
 local stored = {}
 local function stored_of(partition)
@@ -105,9 +116,10 @@ local function make(l, count)
 end
 local n_events = tonumber(ARGV[i])
 i = i + 1
--- The events whose offsets are new, and the ids to look for in each seen hash: one HMGET a hash.
-local fresh, hash_of, field_of, list_of = {}, {}, {}, {}
--- Lists by seen hash, and the hashes in the order first met.
+-- The events whose offsets are new, and the ids to look for in each seen slot: one SMISMEMBER a
+-- slot (and one HMGET in the legacy window).
+local fresh, slot_of, member_of, legacy_of, list_of = {}, {}, {}, {}, {}
+-- Events by seen slot, and the slots in the order first met.
 local asked, asked_order, added, added_order = {}, {}, {}, {}
 local function list_in(lists, order, hash)
   local list = lists[hash]
@@ -119,29 +131,43 @@ local function list_in(lists, order, hash)
   return list
 end
 for e = 1, n_events do
-  local hash, field = ARGV[i + 2], ARGV[i + 3]
+  local slot = ARGV[i + 2]
   fresh[e] = tonumber(ARGV[i + 1]) >= stored_of(ARGV[i])
-  hash_of[e], field_of[e], list_of[e] = hash, field, tonumber(ARGV[i + 4])
-  if fresh[e] and hash ~= '' then
-    local list = list_in(asked, asked_order, hash)
-    list[#list + 1] = field
+  slot_of[e], member_of[e], legacy_of[e], list_of[e] = slot, ARGV[i + 3], ARGV[i + 4], tonumber(ARGV[i + 5])
+  if fresh[e] and slot ~= '' then
+    local list = list_in(asked, asked_order, slot)
+    list[#list + 1] = e
   end
-  i = i + 5
+  i = i + 6
 end
 -- unpack() puts a list on Lua's stack, which holds about 8,000 values: at most 1,000 at a time.
 local function in_chunks(list, fn)
   for from = 1, #list, 1000 do fn(from, unpack(list, from, math.min(from + 999, #list))) end
 end
+-- The values of `of` for a list of events.
+local function values(of, events)
+  local out = {}
+  for k, e in ipairs(events) do out[k] = of[e] end
+  return out
+end
 local known = {}
-for _, hash in ipairs(asked_order) do
-  local list, have = asked[hash], {}
-  known[hash] = have
-  in_chunks(list, function(from, ...)
-    local got = redis.call('HMGET', seen .. hash, ...)
+for _, slot in ipairs(asked_order) do
+  local members, have = values(member_of, asked[slot]), {}
+  known[slot] = have
+  in_chunks(members, function(from, ...)
+    local got = redis.call('SMISMEMBER', seen .. slot, ...)
     for k = 1, #got do
-      if got[k] then have[list[from + k - 1]] = true end
+      if got[k] == 1 then have[members[from + k - 1]] = true end
     end
   end)
+  if legacy then
+    in_chunks(values(legacy_of, asked[slot]), function(from, ...)
+      local got = redis.call('HMGET', legacy_seen .. slot, ...)
+      for k = 1, #got do
+        if got[k] then have[members[from + k - 1]] = true end
+      end
+    end)
+  end
 end
 -- An id seen before, or earlier in this batch, is skipped. Lists that only increment are counted,
 -- and made once each (times their count) before a list that sets a value, and at the end.
@@ -152,16 +178,15 @@ local function make_counted()
   times, times_order = {}, {}
 end
 for e = 1, n_events do
-  local apply, hash = fresh[e], hash_of[e]
-  if apply and hash ~= '' then
-    local have, field = known[hash], field_of[e]
-    if have[field] then
+  local apply, slot = fresh[e], slot_of[e]
+  if apply and slot ~= '' then
+    local have, member = known[slot], member_of[e]
+    if have[member] then
       apply = false
     else
-      have[field] = true
-      local list = list_in(added, added_order, hash)
-      list[#list + 1] = field
-      list[#list + 1] = ''
+      have[member] = true
+      local list = list_in(added, added_order, slot)
+      list[#list + 1] = e
     end
   end
   if apply then
@@ -179,10 +204,19 @@ for e = 1, n_events do
   end
 end
 make_counted()
-for _, hash in ipairs(added_order) do
-  local key = seen .. hash
-  in_chunks(added[hash], function(_, ...) redis.call('HSET', key, ...) end)
+for _, slot in ipairs(added_order) do
+  local key = seen .. slot
+  in_chunks(values(member_of, added[slot]), function(_, ...) redis.call('SADD', key, ...) end)
   redis.call('EXPIRE', key, ttl)
+  if legacy then
+    local legacy_key, fields = legacy_seen .. slot, {}
+    for _, e in ipairs(added[slot]) do
+      fields[#fields + 1] = legacy_of[e]
+      fields[#fields + 1] = ''
+    end
+    in_chunks(fields, function(_, ...) redis.call('HSET', legacy_key, ...) end)
+    redis.call('EXPIRE', legacy_key, ttl)
+  end
 end
 for _, rw in ipairs(hash_order) do
   local key, hash = prefix .. 'rw:' .. rw, hashes[rw]
@@ -210,10 +244,14 @@ return {applied, skipped}
 )lua";
 
 // ARGV: base prefix, new generation, its log's cluster id. 1 when switched, 0 when the pause key
-// is gone.
+// is gone. The first generation of a Redis that holds none (fresh, or lost its keys) has no
+// legacy seen hashes to read: event ids go to the sets alone (see the header).
 constexpr const char* kSwitchScript = R"lua(
 local base = ARGV[1]
 if redis.call('EXISTS', base .. 'paused') == 0 then return 0 end
+if redis.call('EXISTS', base .. 'generation') == 0 then
+  redis.call('SET', base .. 'seen-legacy-until', '0', 'NX')
+end
 redis.call('SET', base .. 'generation', ARGV[2])
 if ARGV[3] ~= '' then redis.call('SET', base .. 'cluster', ARGV[3]) end
 redis.call('DEL', base .. 'paused')
@@ -232,16 +270,19 @@ std::uint32_t fnv1a(std::string_view text) {
   return static_cast<std::uint32_t>(hash);
 }
 
-// Where an event id is remembered (see the header): the seen hash's name after "seen:", and
-// the field. Jaring's ids are "e_", 12 hex digits of milliseconds, then 20 hex digits of random
-// bits or digest (common/ids.cpp, events/envelope.cpp).
+// Where an event id is remembered (see the header): the slot (the key's name after "ids:" and,
+// in the legacy window, "seen:"), the set's member, and the legacy hash's field. Jaring's ids are
+// "e_", 12 hex digits of milliseconds, then 20 hex digits of random bits or digest
+// (common/ids.cpp, events/envelope.cpp).
 struct SeenSlot {
-  std::string hash;
-  std::string_view field;
+  std::string slot;
+  std::string member;
+  std::string_view legacy_field;
 };
 SeenSlot seen_slot(std::string_view event_id) {
   constexpr std::size_t kTimeDigits = 12;
   constexpr std::size_t kTailDigits = 20;
+  constexpr std::size_t kMemberDigits = 15;  // 60 bits: an integer Redis keeps in an intset
   constexpr std::string_view kPrefix = "e_";
   const auto slot = fnv1a(event_id);
   std::uint64_t ms = 0;
@@ -251,11 +292,15 @@ SeenSlot seen_slot(std::string_view event_id) {
     if (error == std::errc{} && end == time.data() + time.size() &&
         std::all_of(event_id.begin() + kPrefix.size(), event_id.end(),
                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; })) {
-      return {fmt::format("{}:{}", ms / 1000, slot % RedisCounters::kSeenSlots),
+      const auto member = event_id.substr(event_id.size() - kMemberDigits);
+      std::uint64_t bits = 0;
+      const auto parsed = std::from_chars(member.data(), member.data() + member.size(), bits, 16);
+      JARING_ASSERT(parsed.ec == std::errc{}, "the id's digits were checked to be hex");
+      return {fmt::format("{}:{}", ms / 1000, slot % RedisCounters::kSeenSlots), std::to_string(bits),
               event_id.substr(event_id.size() - kTailDigits)};
     }
   }
-  return {fmt::format("id:{}", slot % RedisCounters::kForeignSlots), event_id};
+  return {fmt::format("id:{}", slot % RedisCounters::kForeignSlots), std::string(event_id), event_id};
 }
 
 // Lists of changes by value, for the script's arguments.
@@ -364,12 +409,12 @@ Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& cha
     args.push_back(c.partition);
     args.push_back(number(c.offset));
     if (c.change.event_id.empty()) {
-      args.emplace_back();
-      args.emplace_back();
+      args.insert(args.end(), 3, std::string_view());
     } else {
-      auto [hash, field] = seen_slot(c.change.event_id);
-      args.push_back(owned.emplace_back(std::move(hash)));
-      args.push_back(field);
+      auto [slot, member, legacy_field] = seen_slot(c.change.event_id);
+      args.push_back(owned.emplace_back(std::move(slot)));
+      args.push_back(owned.emplace_back(std::move(member)));
+      args.push_back(legacy_field);
     }
     args.push_back(number(list_of[e]));
   }

@@ -9,18 +9,29 @@
 //                         (a restart without persistence, FLUSHALL, an eviction), which the
 //                         service detects and repairs (adapters/recovery.hpp)
 //   paused                present while a rebuild runs: the apply script refuses batches
-//   seen:<second>:<slot>  hash: the ids of events applied, under the second their id was made
+//   ids:<second>:<slot>   set: the ids of events applied, under the second their id was made
 //                         in (Jaring's event ids begin with their time in milliseconds, and an
 //                         id derived from a consumed event's keeps that event's time) and one of
-//                         kSeenSlots slots by a hash of the id; the field is the id's 80 random
-//                         bits (its last 20 hex digits). A batch's events were made in a second or
-//                         two, so the script reads and writes a few hundred of these hashes a
-//                         batch (one HMGET, one HSET and one EXPIRE each), not three calls an
-//                         event. Each expires `dedupe_ttl` after the last id was added to it, so
-//                         an id is remembered for at least that long. Small hashes are stored
-//                         compactly by Redis (about 28 bytes an id; a million registrations make
-//                         two million events)
-//   seen:id:<slot>        the same for ids of another form (one of kForeignSlots slots), whole
+//                         kSeenSlots slots by a hash of the id; the member is the id's last 60
+//                         random bits (its last 15 hex digits) as a decimal integer. A batch's
+//                         events were made in a second or two, so the script reads and writes a
+//                         few hundred of these sets a batch (one SMISMEMBER, one SADD and one
+//                         EXPIRE each), not three calls an event. Each expires `dedupe_ttl` after
+//                         the last id was added to it, so an id is remembered for at least that
+//                         long. Up to 512 integers (Redis's set-max-intset-entries) a set is an
+//                         intset: 8 bytes an id, searched by bisection (a million registrations
+//                         make two million events)
+//   ids:id:<slot>         the same for ids of another form (one of kForeignSlots slots), whole
+//   seen:<second>:<slot>, seen:id:<slot>
+//                         hashes of the releases before the sets, which kept the id's last 20 hex
+//                         digits (the whole id for another form) as a field: 28 bytes an id, found
+//                         by a linear search. While `seen-legacy-until` (unix seconds) lies ahead,
+//                         the script reads and writes them beside the sets, so that no id applied
+//                         by an earlier release, or by one still running during a rolling update,
+//                         counts twice. The first batch on a Redis that holds counters without
+//                         that key starts the window: `dedupe_ttl` from then. The switch to the
+//                         first generation of a Redis that holds none (fresh, or it lost its keys)
+//                         sets it to 0: nothing to read
 // and under the data prefix: the prefix itself before any rebuild, "<prefix>g<N>:" after one:
 //   rw:<rw code>          hash: kelurahan, target, active_rw and one field per counter
 //   kel:<kelurahan>:rws   set of the RW codes of a kelurahan
@@ -66,10 +77,10 @@ class RedisCounters final : public CounterReader {
   RedisCounters(redis::Client& redis, std::string prefix, std::chrono::seconds dedupe_ttl,
                 bool require_generation = false);
 
-  // At 128 ids or fewer a hash stays a compact listpack (Redis's default
-  // hash-max-listpack-entries): up to 32,768 ids made in one second, 16,000 registrations a
-  // second (each makes two events coverage counts). Fewer slots make longer hashes, which Redis
-  // searches from one end; more make more calls a batch.
+  // At 512 ids or fewer a set of integers stays an intset (Redis's default
+  // set-max-intset-entries): up to 131,072 ids made in one second, 65,000 registrations a second
+  // (each makes two events coverage counts). Beyond it a set becomes a hash table: as fast, but
+  // about eight times the memory an id. More slots make more calls a batch.
   static constexpr std::uint32_t kSeenSlots = 256;
   static constexpr std::uint32_t kForeignSlots = 65536;
 

@@ -28,6 +28,23 @@ class RedisCountersTest : public ::testing::Test {
   redis::Client client_{"127.0.0.1", server_.port(), {.password = server_.password()}};
   RedisCounters counters_{client_, "t:", std::chrono::seconds(3600)};
 
+  // As on a Redis whose first generation a rebuild installed: no legacy seen hashes (see the header).
+  void without_legacy_hashes() { ASSERT_TRUE(client_.command({"SET", "t:seen-legacy-until", "0"})); }
+  std::vector<std::string> keys(const std::string& pattern) {
+    auto reply = client_.command({"KEYS", pattern});
+    EXPECT_TRUE(reply);
+    std::vector<std::string> out;
+    if (reply) {
+      for (const auto& key : reply->elements) out.push_back(key.str);
+    }
+    return out;
+  }
+  std::int64_t integer(const redis::Command& command) {
+    auto reply = client_.command(command);
+    EXPECT_TRUE(reply && !reply->is_error());
+    return reply ? reply->as_int() : -3;
+  }
+
   std::int64_t registered(const std::string& rw = kRw) {
     auto found = counters_.rw(rw);
     EXPECT_TRUE(found && *found);
@@ -74,25 +91,27 @@ std::string id_made_at(std::int64_t ms, std::uint64_t random) {
   return fmt::format("e_{:012x}{:04x}{:016x}", ms, random >> 48U, random * 0x9e3779b97f4a7c15ULL);
 }
 
-TEST_F(RedisCountersTest, AnEventIdIsRememberedForTheDedupeTtlAfterItsHashWasLastWritten) {
+// The member of the seen set that remembers a Jaring id: its last 60 bits, in decimal.
+std::string member_of(const std::string& id) {
+  return std::to_string(std::stoull(id.substr(id.size() - 15), nullptr, 16));
+}
+
+TEST_F(RedisCountersTest, AnEventIdIsRememberedForTheDedupeTtlAfterItsSetWasLastWritten) {
+  without_legacy_hashes();
   const auto id = new_id("e_");
   ASSERT_TRUE(counters_.apply({registration(0, id)}, {{kPartition, 1}}));
-  auto keys = client_.command({"KEYS", "t:seen:*"});
-  ASSERT_TRUE(keys);
-  ASSERT_EQ(keys->elements.size(), 1u);
-  const auto key = keys->elements[0].str;
-  // Under the second the id was made in; the field is its random part.
+  EXPECT_TRUE(keys("t:seen:*").empty());
+  const auto found = keys("t:ids:*");
+  ASSERT_EQ(found.size(), 1u);
+  const auto& key = found[0];
+  // Under the second the id was made in; the member is its random part.
   const auto ms = std::stoll(id.substr(2, 12), nullptr, 16);
-  EXPECT_TRUE(key.starts_with(fmt::format("t:seen:{}:", ms / 1000))) << key;
-  auto fields = client_.command({"HKEYS", key});
-  ASSERT_TRUE(fields);
-  ASSERT_EQ(fields->elements.size(), 1u);
-  EXPECT_EQ(fields->elements[0].str, id.substr(14));
-  const auto ttl_of = [this](const std::string& k) {
-    auto ttl = client_.command({"TTL", k});
-    EXPECT_TRUE(ttl);
-    return ttl ? ttl->as_int() : -3;
-  };
+  EXPECT_TRUE(key.starts_with(fmt::format("t:ids:{}:", ms / 1000))) << key;
+  auto members = client_.command({"SMEMBERS", key});
+  ASSERT_TRUE(members);
+  ASSERT_EQ(members->elements.size(), 1u);
+  EXPECT_EQ(members->elements[0].str, member_of(id));
+  const auto ttl_of = [this](const std::string& k) { return integer({"TTL", k}); };
   EXPECT_GT(ttl_of(key), 3500);
   EXPECT_LE(ttl_of(key), 3600);
 
@@ -101,21 +120,19 @@ TEST_F(RedisCountersTest, AnEventIdIsRememberedForTheDedupeTtlAfterItsHashWasLas
   ASSERT_TRUE(again);
   EXPECT_EQ(again->skipped, 1);
 
-  // Another id of the same hash, added later, keeps the hash (and the first id) for a whole ttl.
+  // Another id of the same set, added later, keeps the set (and the first id) for a whole ttl.
   ASSERT_TRUE(client_.command({"EXPIRE", key, "10"}));
   std::string neighbour;
   for (std::uint64_t r = 1; neighbour.empty(); ++r) {
     const auto candidate = id_made_at(ms, r);
     ASSERT_TRUE(counters_.apply({registration(5 + static_cast<std::int64_t>(r), candidate)},
                                 {{kPartition, 6 + static_cast<std::int64_t>(r)}}));
-    auto now = client_.command({"HLEN", key});
-    ASSERT_TRUE(now);
-    if (now->as_int() == 2) neighbour = candidate;
-    ASSERT_LT(r, 5000u) << "no id of the same second fell into the same hash";
+    if (integer({"SCARD", key}) == 2) neighbour = candidate;
+    ASSERT_LT(r, 5000u) << "no id of the same second fell into the same set";
   }
   EXPECT_GT(ttl_of(key), 3500);
 
-  // Once the hash expired, the id is forgotten: counted again.
+  // Once the set expired, the id is forgotten: counted again.
   ASSERT_TRUE(client_.command({"PEXPIRE", key, "1"}));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   auto later = counters_.apply({registration(100000, id)}, {{kPartition, 100001}});
@@ -123,7 +140,8 @@ TEST_F(RedisCountersTest, AnEventIdIsRememberedForTheDedupeTtlAfterItsHashWasLas
   EXPECT_EQ(later->applied, 1);
 }
 
-TEST_F(RedisCountersTest, IdsMadeInOneSecondShareAFewCompactHashes) {
+TEST_F(RedisCountersTest, IdsMadeInOneSecondShareAFewCompactSets) {
+  without_legacy_hashes();
   constexpr int kEvents = 4000;  // 2,000 registrations' events, made in one second
   const std::int64_t ms = 1764644400000;
   std::vector<PositionedChange> batch;
@@ -133,17 +151,15 @@ TEST_F(RedisCountersTest, IdsMadeInOneSecondShareAFewCompactHashes) {
   auto stats = counters_.apply(batch, {{kPartition, kEvents}});
   ASSERT_TRUE(stats) << stats.error().message;
   EXPECT_EQ(stats->applied, kEvents);
-  auto keys = client_.command({"KEYS", "t:seen:*"});
-  ASSERT_TRUE(keys);
-  EXPECT_LE(keys->elements.size(), RedisCounters::kSeenSlots);
+  const auto sets = keys("t:ids:*");
+  EXPECT_LE(sets.size(), RedisCounters::kSeenSlots);
+  EXPECT_TRUE(keys("t:seen:*").empty());
   std::int64_t ids = 0;
-  for (const auto& key : keys->elements) {
-    auto encoding = client_.command({"OBJECT", "ENCODING", key.str});
+  for (const auto& key : sets) {
+    auto encoding = client_.command({"OBJECT", "ENCODING", key});
     ASSERT_TRUE(encoding);
-    EXPECT_TRUE(encoding->str == "listpack" || encoding->str == "ziplist") << key.str << " " << encoding->str;
-    auto count = client_.command({"HLEN", key.str});
-    ASSERT_TRUE(count);
-    ids += count->as_int();
+    EXPECT_EQ(encoding->str, "intset") << key;
+    ids += integer({"SCARD", key});
   }
   EXPECT_EQ(ids, kEvents);
   // Every one of them is known now, at new offsets too.
@@ -152,6 +168,68 @@ TEST_F(RedisCountersTest, IdsMadeInOneSecondShareAFewCompactHashes) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->skipped, kEvents);
   EXPECT_EQ(registered(), kEvents);
+}
+
+// A Redis that earlier releases counted into (no seen-legacy-until) keeps their hashes of ids read and
+// written for a dedupe ttl: an id they applied, or that a replica of theirs still running during the
+// rolling update applies, never counts twice. Then the sets alone.
+TEST_F(RedisCountersTest, IdsInTheHashesOfEarlierReleasesStayKnownForTheDedupeTtl) {
+  const auto before = new_id("e_");
+  const auto start =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  ASSERT_TRUE(counters_.apply({registration(0, before)}, {{kPartition, 1}}));
+  const auto until = integer({"GET", "t:seen-legacy-until"});
+  EXPECT_GE(until, start + 3600 - 2);
+  EXPECT_LE(until, start + 3600 + 2);
+  // Both kept it; the hash as those releases did.
+  const auto hashes = keys("t:seen:*");
+  ASSERT_EQ(hashes.size(), 1u);
+  EXPECT_EQ(integer({"HEXISTS", hashes[0], before.substr(14)}), 1);
+  EXPECT_GT(integer({"TTL", hashes[0]}), 3500);
+  const auto sets = keys("t:ids:*");
+  ASSERT_EQ(sets.size(), 1u);
+  EXPECT_EQ(integer({"SISMEMBER", sets[0], member_of(before)}), 1);
+
+  // An id that only an earlier release applied (only its hash holds it): still known.
+  ASSERT_TRUE(client_.command({"DEL", sets[0]}));
+  auto again = counters_.apply({registration(1, before), registration(2, "foreign")}, {{kPartition, 3}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->skipped, 1);
+  EXPECT_EQ(again->applied, 1);
+  for (const auto& key : keys("t:ids:id:*")) ASSERT_TRUE(client_.command({"DEL", key}));
+  auto foreign = counters_.apply({registration(3, "foreign")}, {{kPartition, 4}});
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->skipped, 1) << "an id of another form, kept whole in a legacy hash";
+
+  // Once the window has passed, the hashes are neither read nor written.
+  ASSERT_TRUE(client_.command({"SET", "t:seen-legacy-until", std::to_string(start - 1)}));
+  const auto after = new_id("e_");
+  ASSERT_TRUE(counters_.apply({registration(4, after)}, {{kPartition, 5}}));
+  for (const auto& key : keys("t:seen:*")) EXPECT_EQ(integer({"HEXISTS", key, after.substr(14)}), 0) << key;
+  auto forgotten = counters_.apply({registration(5, before)}, {{kPartition, 6}});
+  ASSERT_TRUE(forgotten);
+  EXPECT_EQ(forgotten->applied, 1) << "the legacy hash is no longer read";
+  EXPECT_EQ(registered(), 4);
+}
+
+TEST_F(RedisCountersTest, AFreshRedisCountsWithTheSetsAloneFromItsFirstGeneration) {
+  ASSERT_TRUE(counters_.pause(std::chrono::seconds(60)));
+  ASSERT_TRUE(counters_.install_generation({{kRw, "31.75.06.1005", 100, true, {}}}, {}));
+  auto stats =
+      counters_.apply({registration(0, new_id("e_")), registration(1, "foreign")}, {{kPartition, 2}});
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_EQ(stats->applied, 2);
+  EXPECT_EQ(integer({"GET", "t:seen-legacy-until"}), 0);
+  EXPECT_TRUE(keys("t:seen:*").empty());
+  EXPECT_EQ(keys("t:ids:*").size(), 2u);
+  // A later rebuild (a generation exists) leaves the window as it is.
+  ASSERT_TRUE(client_.command({"DEL", "t:seen-legacy-until"}));
+  ASSERT_TRUE(counters_.pause(std::chrono::seconds(60)));
+  ASSERT_TRUE(counters_.install_generation({{kRw, "31.75.06.1005", 100, true, {}}}, {}));
+  ASSERT_TRUE(counters_.apply({registration(2, new_id("e_"))}, {{kPartition, 3}}));
+  EXPECT_GT(integer({"GET", "t:seen-legacy-until"}), 0);
+  EXPECT_EQ(keys("t:seen:*").size(), 1u);
 }
 
 TEST_F(RedisCountersTest, AnEventTwiceInOneBatchCountsOnce) {
