@@ -393,13 +393,18 @@ std::unique_ptr<Database> Database::open(const std::string& path, const std::vec
 class Database::Checkpointer {
  public:
   std::int64_t runs() const { return runs_.load(std::memory_order_relaxed); }
-  // The thread checkpoints once the WAL holds 32 MiB of 4 KiB pages, and again each time 32 MiB
+  // The thread checkpoints once the WAL holds 96 MiB of 4 KiB pages, and again each time 96 MiB
   // more were written. A checkpoint copies the last version of each page in its frames: a page
   // written again meanwhile (registration's NIK index takes each row at a random leaf) is copied
-  // once. Against 8 MiB, registration's bulk rows wrote a tenth less (4.0-4.3 KiB a row against
-  // 4.7-4.8) and took 27.4-28.9 µs of CPU against 29.1-31.8.
-  static constexpr int kStepPages = 8192;
-  static constexpr int kWriterCheckpointPages = 32768;  // 128 MiB
+  // once, and the larger the step, the more of a random index's leaves are written again within
+  // it. Against 8 MiB, 32 MiB made registration's bulk rows write a tenth less (4.0-4.3 KiB a row
+  // against 4.7-4.8) and take 27.4-28.9 µs of CPU against 29.1-31.8. Against 32 MiB, 96 MiB took
+  // the store benchmark's 1,000,000 rows (10,000 a transaction) from 29.2-33.6 s of CPU to
+  // 26.8-30.4, the kernel's share from 9.7-11.5 s to 8.0-8.6 (192 MiB: 25.8-27.3 and 7.2-7.6).
+  // The WAL file then grows to about the step before it starts over; the writer checkpoints
+  // itself past kWriterCheckpointPages.
+  static constexpr int kStepPages = 24576;
+  static constexpr int kWriterCheckpointPages = 65536;  // 256 MiB
 
   explicit Checkpointer(std::unique_ptr<Database> connection)
       : connection_(std::move(connection)), thread_([this] { run(); }) {}
