@@ -215,13 +215,14 @@ bool Client::ping() {
 }
 
 Subscriber::Subscriber(std::string host, int port, Auth auth, std::string channel, Handlers handlers,
-                       std::chrono::milliseconds retry)
+                       std::chrono::milliseconds retry, std::chrono::milliseconds keepalive)
     : host_(std::move(host)),
       port_(port),
       auth_(std::move(auth)),
       channel_(std::move(channel)),
       handlers_(std::move(handlers)),
-      retry_(retry) {
+      retry_(retry),
+      keepalive_(keepalive) {
   JARING_ASSERT(handlers_.on_message != nullptr, "a subscriber hands its messages to someone");
 }
 
@@ -286,6 +287,8 @@ bool Subscriber::subscribe() {
   }
   if (failing_) spdlog::info("redis subscription to {}: subscribed again", channel_);
   failing_ = false;
+  heard_ = std::chrono::steady_clock::now();
+  pinged_ = false;
   subscribed_ = true;
   if (handlers_.on_subscribed) handlers_.on_subscribed();
   return true;
@@ -299,16 +302,35 @@ bool Subscriber::receive() {
     if (raw == nullptr) break;
     const auto reply = copy(static_cast<redisReply*>(raw));
     freeReplyObject(raw);
-    // ["message", channel, payload]
+    heard_ = std::chrono::steady_clock::now();
+    pinged_ = false;
+    // ["message", channel, payload]; a PING's answer is ["pong", ""]
     if (reply.type == Reply::Type::kArray && reply.elements.size() == 3 && reply.elements[0].str == "message")
       handlers_.on_message(reply.elements[2].str);
   }
   pollfd socket{.fd = context_->fd, .events = POLLIN, .revents = 0};
   const int ready = ::poll(&socket, 1, static_cast<int>(kPollInterval.count()));
   if (ready < 0) return errno == EINTR;
-  if (ready == 0) return true;
+  if (ready == 0) return keep_alive();
   // Readable, or closed: hiredis reads what there is, and fails on a closed connection.
   return redisBufferRead(context_) == REDIS_OK;
+}
+
+bool Subscriber::keep_alive() {
+  const auto silent = std::chrono::steady_clock::now() - heard_;
+  if (silent < keepalive_) return true;
+  if (pinged_) {
+    if (silent < 2 * keepalive_) return true;
+    spdlog::warn("redis subscription to {}: no answer to a PING in {} ms", channel_, keepalive_.count());
+    return false;
+  }
+  const std::array<std::string_view, 1> ping{"PING"};
+  queue(context_, ping);
+  for (int done = 0; done == 0;) {
+    if (redisBufferWrite(context_, &done) != REDIS_OK) return false;
+  }
+  pinged_ = true;
+  return true;
 }
 
 void Subscriber::drop() {

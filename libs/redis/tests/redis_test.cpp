@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/types.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -167,6 +170,40 @@ TEST(RedisSubscriber, SubscribesAgainWhenRedisComesBack) {
   EXPECT_EQ(inbox.messages(1), (std::vector<std::string>{"after"}));
   subscriber.stop();
   EXPECT_EQ(inbox.losses(0), 1) << "a stop is not a loss";  // no handler runs after stop()
+}
+
+// A Redis that stops answering but keeps the connection open (SIGSTOP here; a hung server or a
+// network that drops packets silently alike) is noticed by the keep-alive, not only a closed one.
+TEST(RedisSubscriber, ARedisThatStopsAnsweringIsTakenForLostAndSubscribedToAgainOnceItAnswers) {
+  testing::RedisServer server;
+  Client client("127.0.0.1", server.port(), {.password = server.password()});
+  auto info = client.command({"INFO", "server"});
+  ASSERT_TRUE(info);
+  const auto at = info->str.find("process_id:");
+  ASSERT_NE(at, std::string::npos);
+  const auto pid = static_cast<pid_t>(std::stol(info->str.substr(at + 11)));
+  Inbox inbox;
+  Subscriber subscriber("127.0.0.1", server.port(), {.password = server.password()}, "jaring:changes",
+                        inbox.handlers(), std::chrono::milliseconds(100), std::chrono::milliseconds(300));
+  subscriber.start();
+  ASSERT_EQ(inbox.subscriptions(1), 1);
+  // Quiet but answering: the PINGs are answered, the subscription stays.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_TRUE(subscriber.subscribed());
+  EXPECT_EQ(inbox.losses(0), 0);
+
+  ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+  struct Resume {
+    pid_t pid;
+    ~Resume() { ::kill(pid, SIGCONT); }
+  } resume{pid};
+  ASSERT_EQ(inbox.losses(1), 1) << "a Redis that does not answer its PING is taken for lost";
+  EXPECT_FALSE(subscriber.subscribed());
+
+  ASSERT_EQ(::kill(pid, SIGCONT), 0);
+  ASSERT_EQ(inbox.subscriptions(2), 2) << "subscribed again once Redis answers";
+  ASSERT_TRUE(client.command({"PUBLISH", "jaring:changes", "after"}));
+  EXPECT_EQ(inbox.messages(1), (std::vector<std::string>{"after"}));
 }
 
 TEST(RedisSubscriber, AWrongPasswordIsRetriedAndStopEndsTheWaitingAtOnce) {

@@ -97,8 +97,13 @@ class Subscriber {
     std::function<void()> on_subscribed{};
     std::function<void()> on_lost{};
   };
+  // `keepalive`: after that long without a word from Redis the subscriber PINGs, and after as
+  // long again without an answer it takes the connection for lost (a Redis that stalled, or a
+  // connection a network dropped silently) and connects again. Pub/sub alone says nothing while
+  // no one publishes.
   Subscriber(std::string host, int port, Auth auth, std::string channel, Handlers handlers,
-             std::chrono::milliseconds retry = std::chrono::seconds(1));
+             std::chrono::milliseconds retry = std::chrono::seconds(1),
+             std::chrono::milliseconds keepalive = std::chrono::seconds(5));
   ~Subscriber();  // stops
   Subscriber(const Subscriber&) = delete;
   Subscriber& operator=(const Subscriber&) = delete;
@@ -118,6 +123,9 @@ class Subscriber {
   bool subscribe();
   // Hands on the messages that arrived; false when the connection failed.
   bool receive();
+  // After a wait with nothing read: PINGs Redis once `keepalive_` passed since it was last
+  // heard; false once an answer is overdue.
+  bool keep_alive();
   void drop();
 
   std::string host_;
@@ -126,7 +134,10 @@ class Subscriber {
   std::string channel_;
   Handlers handlers_;
   std::chrono::milliseconds retry_;
-  redisContext* context_ = nullptr;  // the thread's own
+  std::chrono::milliseconds keepalive_;
+  redisContext* context_ = nullptr;                // the thread's own
+  std::chrono::steady_clock::time_point heard_{};  // the last reply read (the thread's)
+  bool pinged_ = false;                            // a PING is waiting for its answer
   std::atomic<bool> subscribed_{false};
   bool failing_ = false;  // an outage was logged
   std::mutex mutex_;
