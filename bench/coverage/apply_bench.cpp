@@ -48,7 +48,7 @@ Figures run(int events_per_second, int batches, int batch_size) {
   if (!counters.pause(std::chrono::seconds(60)) || !counters.install_generation({}, {})) {
     throw std::runtime_error("could not install the first generation");
   }
-  const auto pid = static_cast<pid_t>(info_field(client, "server", "process_id"));
+  const auto pid = server.pid();
   const auto memory_before = info_field(client, "memory", "used_memory");
   std::mt19937_64 random(42);
   constexpr std::int64_t kStartMs = 1764644400000;

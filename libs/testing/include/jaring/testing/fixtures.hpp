@@ -33,6 +33,8 @@ class RedisServer {
   RedisServer();
   ~RedisServer();
   int port() const { return port_; }
+  // The redis-server's process (to stop it for a while, or to read its CPU time).
+  pid_t pid() const { return process_->pid(); }
   const std::string& password() const { return password_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   // Crash and restart on the same port (the data is gone: Redis is a cache).
