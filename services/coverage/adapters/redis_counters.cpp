@@ -17,29 +17,33 @@ namespace jaring::coverage {
 namespace {
 
 // ARGV: base prefix, ttl, require_generation (1/0), cluster, origin (announced with the RWs
-//       changed, see the header), n_partitions,
-//       (partition, next_offset) x n, n_lists, then per list of changes: n_ops,
-//       (kind, rw, field, amount) x n_ops, then n_events, and per event: partition, offset,
-//       seen slot, member, legacy field (see the header), its list of changes (1-based; slot empty:
-//       an event without an id, applied whenever its offset is new). Events that make the same
-//       changes (registrations in one RW) share a list: an event costs the script a few values, not
-//       four per change.
-// Returns {applied, skipped}, {-1, 0} while a rebuild holds the pause key, {-2, 0} when a
-// generation is required and Redis holds none, or {-3, 0} when the offsets stored are of another
-// log than the batch's (the broker's cluster id differs: nothing applied in any of these cases).
+//       changed, see the header), legacy fields (1/0: whether the batch carries them, below),
+//       n_partitions, (partition, next_offset) x n, n_lists, then per list of changes: n_ops,
+//       (kind, rw, field, amount) x n_ops, then n_runs, (partition, first offset, n_events) x
+//       n_runs: the events in runs of consecutive offsets of one partition, then per event: seen
+//       slot, member (see the header), its list of changes (1-based; slot empty: an event without
+//       an id, applied whenever its offset is new), and with legacy fields, each event's legacy
+//       field after them. Events that make the same changes (registrations in one RW) share a
+//       list, and a run names its partition and offsets once: an event costs the script three
+//       values. Redis receiving them is most of what an event costs it.
+// Returns {applied, skipped, legacy window open (1/0)}, {-1, 0, 0} while a rebuild holds the pause
+// key, {-2, 0, 0} when a generation is required and Redis holds none, {-3, 0, 0} when the offsets
+// stored are of another log than the batch's (the broker's cluster id differs), or {-4, 0, 1}
+// when the legacy window is open and the batch came without legacy fields (send it again with
+// them): nothing applied in any of these cases.
 // The first batch with a cluster id stores it when none is (a generation from before it was kept).
 // Counters and offsets live under the current generation (see the header); event ids under the
 // base prefix, so that a re-published event stays a duplicate across a rebuild.
 constexpr const char* kApplyScript = R"lua(
 local base, ttl = ARGV[1], tonumber(ARGV[2])
-if redis.call('EXISTS', base .. 'paused') == 1 then return {-1, 0} end
+if redis.call('EXISTS', base .. 'paused') == 1 then return {-1, 0, 0} end
 local generation = redis.call('GET', base .. 'generation')
-if not generation and ARGV[3] == '1' then return {-2, 0} end
+if not generation and ARGV[3] == '1' then return {-2, 0, 0} end
 local prefix = base
 if generation then prefix = base .. 'g' .. generation .. ':' end
 if ARGV[4] ~= '' then
   local cluster = redis.call('GET', base .. 'cluster')
-  if cluster and cluster ~= ARGV[4] then return {-3, 0} end
+  if cluster and cluster ~= ARGV[4] then return {-3, 0, 0} end
   if not cluster then redis.call('SET', base .. 'cluster', ARGV[4]) end
 end
 -- Event ids are remembered in sets; while `seen-legacy-until` lies ahead, also in the hashes that
@@ -53,6 +57,7 @@ if legacy_until < 0 then
   redis.call('SET', base .. 'seen-legacy-until', legacy_until)
 end
 local legacy = now < legacy_until
+if legacy and ARGV[6] ~= '1' then return {-4, 0, 1} end
 local offsets_key = prefix .. 'offsets'
 local stored = {}
 local function stored_of(partition)
@@ -85,7 +90,7 @@ local function change(kind, rw, field, amount)
     f.set, f.value = true, amount
   end
 end
-local i = 6
+local i = 7
 local ends = {}
 for _ = 1, tonumber(ARGV[i]) do
   ends[#ends + 1] = {ARGV[i + 1], tonumber(ARGV[i + 2])}
@@ -114,8 +119,11 @@ local function make(l, count)
     change(kind, ARGV[at + 1], ARGV[at + 2], amount)
   end
 end
-local n_events = tonumber(ARGV[i])
-i = i + 1
+local runs = {}
+for r = 1, tonumber(ARGV[i]) do
+  runs[r] = {ARGV[i + 3 * r - 2], tonumber(ARGV[i + 3 * r - 1]), tonumber(ARGV[i + 3 * r])}
+end
+i = i + 1 + 3 * #runs
 -- The events whose offsets are new, and the ids to look for in each seen slot: one SMISMEMBER a
 -- slot (and one HMGET in the legacy window).
 local fresh, slot_of, member_of, legacy_of, list_of = {}, {}, {}, {}, {}
@@ -130,15 +138,24 @@ local function list_in(lists, order, hash)
   end
   return list
 end
-for e = 1, n_events do
-  local slot = ARGV[i + 2]
-  fresh[e] = tonumber(ARGV[i + 1]) >= stored_of(ARGV[i])
-  slot_of[e], member_of[e], legacy_of[e], list_of[e] = slot, ARGV[i + 3], ARGV[i + 4], tonumber(ARGV[i + 5])
-  if fresh[e] and slot ~= '' then
-    local list = list_in(asked, asked_order, slot)
-    list[#list + 1] = e
+local n_events = 0
+for _, run in ipairs(runs) do
+  -- The run's events from this offset on are fresh.
+  local first_fresh = stored_of(run[1]) - run[2]
+  for k = 0, run[3] - 1 do
+    local e, slot = n_events + 1, ARGV[i]
+    n_events = e
+    fresh[e] = k >= first_fresh
+    slot_of[e], member_of[e], list_of[e] = slot, ARGV[i + 1], tonumber(ARGV[i + 2])
+    if fresh[e] and slot ~= '' then
+      local list = list_in(asked, asked_order, slot)
+      list[#list + 1] = e
+    end
+    i = i + 3
   end
-  i = i + 6
+end
+if legacy then
+  for e = 1, n_events do legacy_of[e] = ARGV[i + e - 1] end
 end
 -- unpack() puts a list on Lua's stack, which holds about 8,000 values: at most 1,000 at a time.
 local function in_chunks(list, fn)
@@ -240,7 +257,7 @@ end
 if #hash_order > 0 then
   redis.pcall('PUBLISH', base .. 'changes', ARGV[5] .. ' ' .. table.concat(hash_order, ' '))
 end
-return {applied, skipped}
+return {applied, skipped, legacy and 1 or 0}
 )lua";
 
 // ARGV: base prefix, new generation, its log's cluster id. 1 when switched, 0 when the pause key
@@ -367,6 +384,19 @@ std::optional<std::vector<std::string>> RedisCounters::changed_elsewhere(std::st
 Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& changes,
                                         const std::map<std::string, std::int64_t>& next_offsets,
                                         const std::string& cluster) {
+  // Without the legacy fields while the script last said the window was closed; should it be
+  // open after all (a Redis that earlier releases counted into, met after a fresh one), the
+  // script refuses the batch and it goes again with them.
+  auto applied = apply_once(changes, next_offsets, cluster, legacy_fields_.load());
+  if (applied && !*applied) applied = apply_once(changes, next_offsets, cluster, true);
+  if (!applied) return fail(applied.error());
+  JARING_ASSERT(applied->has_value(), "a batch with the legacy fields is never sent back for them");
+  return **applied;
+}
+
+Result<std::optional<ApplyStats>> RedisCounters::apply_once(
+    const std::vector<PositionedChange>& changes, const std::map<std::string, std::int64_t>& next_offsets,
+    const std::string& cluster, bool legacy_fields) {
   const auto ttl = std::max<std::int64_t>(dedupe_ttl_.count(), 1);
   // The arguments refer to the changes where they are; the numbers written out live in `owned`
   // (a deque: adding one moves none of the others).
@@ -374,9 +404,13 @@ Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& cha
   const auto number = [&owned](std::int64_t n) -> std::string_view {
     return owned.emplace_back(std::to_string(n));
   };
-  std::vector<std::string_view> args{
-      prefix_, number(ttl), require_generation_ ? "1" : "0",
-      cluster, origin_,     number(static_cast<std::int64_t>(next_offsets.size()))};
+  std::vector<std::string_view> args{prefix_,
+                                     number(ttl),
+                                     require_generation_ ? "1" : "0",
+                                     cluster,
+                                     origin_,
+                                     legacy_fields ? "1" : "0",
+                                     number(static_cast<std::int64_t>(next_offsets.size()))};
   for (const auto& [partition, next] : next_offsets) {
     args.push_back(partition);
     args.push_back(number(next));
@@ -403,36 +437,64 @@ Result<ApplyStats> RedisCounters::apply(const std::vector<PositionedChange>& cha
       args.push_back(number(op.amount));
     }
   }
-  args.push_back(number(static_cast<std::int64_t>(changes.size())));
+  // The runs of events at consecutive offsets of one partition.
+  struct Run {
+    std::string_view partition;
+    std::int64_t first = 0;
+    std::int64_t count = 0;
+  };
+  std::vector<Run> runs;
+  for (const auto& c : changes) {
+    if (runs.empty() || runs.back().partition != c.partition ||
+        runs.back().first + runs.back().count != c.offset) {
+      runs.push_back({c.partition, c.offset, 0});
+    }
+    ++runs.back().count;
+  }
+  args.push_back(number(static_cast<std::int64_t>(runs.size())));
+  for (const auto& run : runs) {
+    args.push_back(run.partition);
+    args.push_back(number(run.first));
+    args.push_back(number(run.count));
+  }
+  std::vector<std::string_view> legacy;
+  if (legacy_fields) legacy.reserve(changes.size());
   for (std::size_t e = 0; e < changes.size(); ++e) {
     const auto& c = changes[e];
-    args.push_back(c.partition);
-    args.push_back(number(c.offset));
     if (c.change.event_id.empty()) {
-      args.insert(args.end(), 3, std::string_view());
+      args.insert(args.end(), 2, std::string_view());
+      if (legacy_fields) legacy.emplace_back();
     } else {
       auto [slot, member, legacy_field] = seen_slot(c.change.event_id);
       args.push_back(owned.emplace_back(std::move(slot)));
       args.push_back(owned.emplace_back(std::move(member)));
-      args.push_back(legacy_field);
+      if (legacy_fields) legacy.push_back(legacy_field);
     }
     args.push_back(number(list_of[e]));
   }
+  args.insert(args.end(), legacy.begin(), legacy.end());
   auto reply = redis_.eval(kApplyScript, {}, args);
   if (!reply) return fail(reply.error());
-  if (reply->is_error() || reply->elements.size() != 2) {
+  if (reply->is_error() || reply->elements.size() != 3) {
     return fail(Error::internal("coverage apply script failed: " + reply->str));
   }
-  if (reply->elements[0].as_int() == -2) {
-    return fail(
-        Error::unavailable("Redis holds no generation marker (it lost its state): waiting for the rebuild"));
+  const auto outcome = reply->elements[0].as_int();
+  legacy_fields_ = reply->elements[2].as_int() != 0;
+  switch (outcome) {
+    case -1:
+      return fail(Error::unavailable("counters are paused for a rebuild"));
+    case -2:
+      return fail(Error::unavailable(
+          "Redis holds no generation marker (it lost its state): waiting for the rebuild"));
+    case -3:
+      return fail(Error::unavailable(
+          "the broker's log was replaced: the counters wait for the rebuild on the new one"));
+    case -4:
+      return std::optional<ApplyStats>{};
+    default:
+      JARING_ASSERT(outcome >= 0, "the apply script answers a count or one of the refusals above");
+      return std::optional<ApplyStats>{ApplyStats{outcome, reply->elements[1].as_int()}};
   }
-  if (reply->elements[0].as_int() == -3) {
-    return fail(Error::unavailable(
-        "the broker's log was replaced: the counters wait for the rebuild on the new one"));
-  }
-  if (reply->elements[0].as_int() < 0) return fail(Error::unavailable("counters are paused for a rebuild"));
-  return ApplyStats{reply->elements[0].as_int(), reply->elements[1].as_int()};
 }
 
 Result<std::string> RedisCounters::data_prefix() {

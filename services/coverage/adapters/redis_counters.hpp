@@ -31,7 +31,9 @@
 //                         counts twice. The first batch on a Redis that holds counters without
 //                         that key starts the window: `dedupe_ttl` from then. The switch to the
 //                         first generation of a Redis that holds none (fresh, or it lost its keys)
-//                         sets it to 0: nothing to read
+//                         sets it to 0: nothing to read. A batch carries the legacy fields
+//                         only while the script last said the window was open (it sends a batch
+//                         without them back when it finds the window open)
 // and under the data prefix: the prefix itself before any rebuild, "<prefix>g<N>:" after one:
 //   rw:<rw code>          hash: kelurahan, target, active_rw and one field per counter
 //   kel:<kelurahan>:rws   set of the RW codes of a kelurahan
@@ -45,6 +47,7 @@
 //                         every replica's live views (ChangeFeed) hear of every change
 // They are not hash-tagged: on Redis Cluster the script would need one slot per batch.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -123,6 +126,10 @@ class RedisCounters final : public CounterReader {
                                           const std::string& cluster = {});
 
  private:
+  // One try of apply(): nullopt when the script asks for the batch again with the legacy fields.
+  Result<std::optional<ApplyStats>> apply_once(const std::vector<PositionedChange>& changes,
+                                               const std::map<std::string, std::int64_t>& next_offsets,
+                                               const std::string& cluster, bool legacy_fields);
   Result<std::string> data_prefix();
   std::string generation_prefix(const std::string& generation) const;
   Result<std::map<std::string, std::int64_t>> offsets_at(const std::string& prefix,
@@ -135,6 +142,8 @@ class RedisCounters final : public CounterReader {
   std::chrono::seconds dedupe_ttl_;
   bool require_generation_ = false;
   std::string origin_;  // this instance's name in its announcements: unique
+  // Whether batches carry the legacy fields: until the script says the window is closed.
+  std::atomic<bool> legacy_fields_{true};
 };
 
 }  // namespace jaring::coverage

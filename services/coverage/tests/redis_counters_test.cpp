@@ -78,6 +78,34 @@ TEST_F(RedisCountersTest, AReplayedBatchCountsNothingTwice) {
   EXPECT_EQ(registered(), 3);
 }
 
+// Without ids, only the offsets tell a replay: each partition's events from the stored offset on
+// count, in runs of consecutive offsets and across the gaps between them (events that change no
+// counter are not sent).
+TEST_F(RedisCountersTest, EventsWithoutIdsCountFromEachPartitionsStoredOffsetOn) {
+  constexpr const char* kOther = "jaring.contribution.v1:1";
+  const auto at = [](const char* partition, std::int64_t offset) {
+    return PositionedChange{partition, offset, {"", {{CounterOp::Kind::kIncrement, kRw, "registered", 1}}}};
+  };
+  auto first =
+      counters_.apply({at(kPartition, 0), at(kPartition, 1), at(kPartition, 2), at(kOther, 5), at(kOther, 7)},
+                      {{kPartition, 3}, {kOther, 8}});
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->applied, 5);
+  // Replayed in part, with new events after it: 1 and 2 of the first partition and 7 of the other
+  // were applied; 3, 4, 6 (after a gap) and 8 were not.
+  auto second = counters_.apply({at(kPartition, 1), at(kPartition, 2), at(kPartition, 3), at(kPartition, 4),
+                                 at(kPartition, 6), at(kOther, 7), at(kOther, 8)},
+                                {{kPartition, 7}, {kOther, 9}});
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(second->applied, 4);
+  EXPECT_EQ(second->skipped, 3);
+  EXPECT_EQ(registered(), 9);
+  auto offsets = counters_.offsets({});
+  ASSERT_TRUE(offsets);
+  EXPECT_EQ(offsets->at(kPartition), 7);
+  EXPECT_EQ(offsets->at(kOther), 9);
+}
+
 TEST_F(RedisCountersTest, ARepublishedEventIdIsSkippedAtANewOffset) {
   ASSERT_TRUE(counters_.apply({registration(0, "same")}, {{kPartition, 1}}));
   auto stats = counters_.apply({registration(7, "same")}, {{kPartition, 8}});
