@@ -5,6 +5,8 @@
 // 100,000 events a second (50,000 registrations, issue 18's target) put about 390 ids in each
 // set of a second. Each event increments two counters of one of 400 RWs, as a registration does.
 // Asserts nothing.
+#include <unistd.h>
+
 #include <charconv>
 #include <cstdio>
 #include <random>
@@ -82,6 +84,47 @@ Figures run(int events_per_second, int batches, int batch_size) {
           static_cast<double>(info_field(client, "memory", "used_memory") - memory_before) / events};
 }
 
+// Reading a kota as GetAreaCoverage does (the dashboard's and the bench's watcher's question): its
+// kelurahan, then every RW's hash, with the counters an RW has after registrations and payments.
+struct ReadFigures {
+  double reader_cpu_us = 0;  // this process: the adapter building the RWs from the replies
+  double redis_cpu_us = 0;
+  std::size_t rws = 0;
+};
+
+ReadFigures read_kota(int reads) {
+  testing::RedisServer server;
+  redis::Client client("127.0.0.1", server.port(), {.password = server.password()});
+  coverage::RedisCounters counters(client, "b:", std::chrono::seconds(3600));
+  if (!counters.pause(std::chrono::seconds(60)) || !counters.install_generation({}, {})) {
+    throw std::runtime_error("could not install the first generation");
+  }
+  std::vector<coverage::PositionedChange> batch;
+  for (int i = 0; i < 400; ++i) {
+    const auto rw = fmt::format("31.75.06.{:04}.{:03}", 1001 + (i % 100), 1 + (i / 100) % 4);
+    std::vector<coverage::CounterOp> ops{{coverage::CounterOp::Kind::kDeclareRw, rw, "", 100}};
+    for (const char* field : coverage::kCounterFields) {
+      ops.push_back({coverage::CounterOp::Kind::kIncrement, rw, field, 1 + i});
+    }
+    batch.push_back({"jaring.registration.v1:0", i, {fmt::format("e{}", i), std::move(ops)}});
+  }
+  if (!counters.apply(batch, {{"jaring.registration.v1:0", 400}})) throw std::runtime_error("setup failed");
+  const auto pid = server.pid();
+  const auto redis_before = process::usage(pid).cpu_seconds;
+  const auto self_before = process::usage(getpid()).cpu_seconds;
+  std::size_t rws = 0;
+  for (int r = 0; r < reads; ++r) {
+    auto kelurahans = counters.kelurahans();
+    if (!kelurahans) throw std::runtime_error("reading the kelurahan failed");
+    auto read = counters.rws_of_kelurahans(*kelurahans);
+    if (!read) throw std::runtime_error("reading the RWs failed");
+    rws = read->size();
+  }
+  const auto n = static_cast<double>(reads);
+  return {(process::usage(getpid()).cpu_seconds - self_before) * 1e6 / n,
+          (process::usage(pid).cpu_seconds - redis_before) * 1e6 / n, rws};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -94,6 +137,10 @@ int main(int argc, char** argv) try {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--rates", rates, "events per second, as the ids' times say")->capture_default_str();
+  int reads = 2000;
+  app.add_option("--reads", reads, "reads of a kota's RWs")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
   std::printf("%-18s %22s %22s %26s\n", "events/s (ids)", "Redis CPU µs/event", "apply wall µs/event",
               "memory for ids, B/event");
@@ -102,6 +149,10 @@ int main(int argc, char** argv) try {
     std::printf("%-18d %22.2f %22.2f %26.1f\n", rate, f.cpu_us_per_event, f.wall_us_per_event,
                 f.id_bytes_per_event);
   }
+  const auto read = read_kota(reads);
+  std::printf(
+      "\nreading a kota of %zu RWs (%d times): %.0f µs of the reader's CPU and %.0f µs of Redis's a read\n",
+      read.rws, reads, read.reader_cpu_us, read.redis_cpu_us);
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "jaring-bench-coverage-apply: %s\n", e.what());

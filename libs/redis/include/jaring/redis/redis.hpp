@@ -22,7 +22,7 @@ struct redisContext;
 
 namespace jaring::redis {
 
-// A copy of a hiredis reply that outlives it.
+// A reply of Redis. hiredis builds it as it reads (src/redis.cpp), with no tree of its own to copy.
 struct Reply {
   enum class Type { kNil, kInteger, kString, kStatus, kError, kArray };
   Type type = Type::kNil;
