@@ -7,14 +7,46 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <span>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 
 #include "jaring/common/assert.hpp"
 #include "jaring/store/outbox.hpp"
 
 namespace jaring::kafka {
+
+void in_partition_order(std::vector<ConsumedMessage>& batch) {
+  struct Run {
+    std::size_t from;
+    std::size_t to;
+  };
+  std::vector<Run> runs;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (runs.empty() || batch[i].partition != batch[i - 1].partition ||
+        batch[i].topic != batch[i - 1].topic) {
+      runs.push_back({i, i});
+    }
+    runs.back().to = i + 1;
+  }
+  const auto before = [&batch](const Run& a, const Run& b) {
+    const auto& x = batch[a.from];
+    const auto& y = batch[b.from];
+    return std::tie(x.topic, x.partition) < std::tie(y.topic, y.partition);
+  };
+  if (std::is_sorted(runs.begin(), runs.end(), before)) return;
+  std::stable_sort(runs.begin(), runs.end(), before);
+  std::vector<ConsumedMessage> ordered;
+  ordered.reserve(batch.size());
+  for (const auto& run : runs) {
+    std::move(batch.begin() + static_cast<std::ptrdiff_t>(run.from),
+              batch.begin() + static_cast<std::ptrdiff_t>(run.to), std::back_inserter(ordered));
+  }
+  batch = std::move(ordered);
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -1016,10 +1048,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb, public DeadLetters {
 
   // Applies the batch until the handler succeeds (or stop), then commits it.
   void process() {
-    // "In partition order": each partition's messages together, in offset order.
-    std::stable_sort(batch.begin(), batch.end(), [](const ConsumedMessage& a, const ConsumedMessage& b) {
-      return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
-    });
+    in_partition_order(batch);
     while (true) {
       auto started = Clock::now();
       Result<void> result;

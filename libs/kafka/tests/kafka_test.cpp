@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafkacpp.h>
 
+#include <fmt/format.h>
+
 #include <set>
 #include <sstream>
 #include <thread>
@@ -387,6 +389,32 @@ TEST_F(KafkaTest, RelayPublishesTheOutboxInOrderAndMarksRowsSent) {
     EXPECT_EQ(records[i].payload, "e" + std::to_string(i));  // outbox id order
     EXPECT_EQ(records[i].key, "k");
   }
+}
+
+// A fetch brings runs of one partition, interleaved; the batch is each partition's run after run,
+// in the order they came.
+TEST(InPartitionOrder, GroupsEachPartitionsMessagesAndKeepsTheirOrder) {
+  const auto message = [](const char* topic, std::int32_t partition, std::int64_t offset) {
+    return ConsumedMessage{topic, partition, offset, "", fmt::format("{}:{}@{}", topic, partition, offset)};
+  };
+  std::vector<ConsumedMessage> batch{message("t1", 1, 0), message("t1", 1, 1), message("t1", 0, 5),
+                                     message("t1", 1, 2), message("t0", 3, 1), message("t1", 0, 6),
+                                     message("t1", 10, 0)};
+  const auto payloads = [&batch] {
+    std::vector<std::string> out;
+    out.reserve(batch.size());
+    for (const auto& m : batch) out.push_back(m.payload);
+    return out;
+  };
+  in_partition_order(batch);
+  const auto order = payloads();
+  EXPECT_EQ(order, (std::vector<std::string>{"t0:3@1", "t1:0@5", "t1:0@6", "t1:1@0", "t1:1@1", "t1:1@2",
+                                             "t1:10@0"}));
+  in_partition_order(batch);  // already in order: as it was
+  EXPECT_EQ(payloads(), order);
+  std::vector<ConsumedMessage> none;
+  in_partition_order(none);
+  EXPECT_TRUE(none.empty());
 }
 
 TEST(RefusedForGood, OnlyErrorsThatARetryCannotCure) {

@@ -204,6 +204,12 @@ struct ConsumedMessage {
   std::string payload;
 };
 
+// Puts a batch "in partition order", as a consumer hands it over: each partition's messages
+// together (partitions by topic and number), each partition's in the order they came (offset
+// order, as the broker sends them). Moves each message once: a fetch brings runs of one
+// partition, and the runs are what is sorted.
+void in_partition_order(std::vector<ConsumedMessage>& batch);
+
 // Reads every partition of one topic from its start, without a consumer group and without
 // committing, and hands each message to `apply` on its own thread: a read model rebuilt at every
 // start from a compacted topic that is the record (coverage's snapshots). Until the topic
