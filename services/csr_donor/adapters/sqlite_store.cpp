@@ -268,7 +268,9 @@ class SqliteUnit final : public Unit {
                          [&](store::Statement& s) { s.bind(1, month.index()); });
   }
   std::vector<Cohort> criteria_cohorts() override {
-    return cohorts_where("status = 'active' AND max_members > 0 ORDER BY rowid", [](store::Statement&) {});
+    // Asked at every registration: its statement's text is made once.
+    static const auto kSql = cohorts_sql("status = 'active' AND max_members > 0 ORDER BY rowid");
+    return cohorts_from(kSql, [](store::Statement&) {});
   }
   void save_cohort(const Cohort& c) override {
     sql(fmt::format(
@@ -587,7 +589,14 @@ class SqliteUnit final : public Unit {
   }
   template <typename Bind>
   std::vector<Cohort> cohorts_where(std::string_view where, Bind&& bind) {
-    auto s = sql(fmt::format("SELECT {} FROM cohorts WHERE {}", kCohortColumns, where));
+    return cohorts_from(cohorts_sql(where), std::forward<Bind>(bind));
+  }
+  static std::string cohorts_sql(std::string_view where) {
+    return fmt::format("SELECT {} FROM cohorts WHERE {}", kCohortColumns, where);
+  }
+  template <typename Bind>
+  std::vector<Cohort> cohorts_from(const std::string& select, Bind&& bind) {
+    auto s = sql(select);
     bind(s);
     std::vector<Cohort> out;
     while (s.step()) out.push_back(read_cohort(s));
