@@ -479,7 +479,8 @@ Result<std::optional<ApplyStats>> RedisCounters::apply_once(
     return fail(Error::internal("coverage apply script failed: " + reply->str));
   }
   const auto outcome = reply->elements[0].as_int();
-  legacy_fields_ = reply->elements[2].as_int() != 0;
+  // The refusals before it (pause, generation, cluster) come before the script read the window.
+  if (outcome >= 0 || outcome == -4) legacy_fields_ = reply->elements[2].as_int() != 0;
   switch (outcome) {
     case -1:
       return fail(Error::unavailable("counters are paused for a rebuild"));
