@@ -2,7 +2,7 @@
 // CPU): Redis's CPU per event and the memory its event ids take, at several rates of events.
 // The rate is the time written in the events' ids (Jaring's ids begin with their millisecond),
 // so it decides how many ids share one of the seen sets (see adapters/redis_counters.hpp):
-// 100,000 events a second (50,000 registrations, issue 18's target) put about 390 ids in each
+// 100,000 events a second (twice issue 18's 50,000 registrations) put about 390 ids in each
 // set of a second. Each event increments two counters of one of 400 RWs, as a registration does.
 // Asserts nothing.
 #include <unistd.h>

@@ -81,9 +81,10 @@ class RedisCounters final : public CounterReader {
                 bool require_generation = false);
 
   // At 512 ids or fewer a set of integers stays an intset (Redis's default
-  // set-max-intset-entries): up to 131,072 ids made in one second, 65,000 registrations a second
-  // (each makes two events coverage counts). Beyond it a set becomes a hash table: as fast, but
-  // about eight times the memory an id. More slots make more calls a batch.
+  // set-max-intset-entries): up to 131,072 ids made in one second. A registration makes one event
+  // coverage counts (two when its event leaves the awaiting count to contribution's
+  // CoverageChanged, as producers before counted_awaiting did). Beyond it a set becomes a hash
+  // table: as fast, but about eight times the memory an id. More slots make more calls a batch.
   static constexpr std::uint32_t kSeenSlots = 256;
   static constexpr std::uint32_t kForeignSlots = 65536;
 
