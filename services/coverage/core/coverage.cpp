@@ -1,6 +1,7 @@
 #include "coverage.hpp"
 
 #include <algorithm>
+#include <array>
 #include <iterator>
 #include <map>
 #include <set>
@@ -29,29 +30,36 @@ Result<const char*> state_counter(const std::string& field, const std::string& s
       {{field, fmt::format("'{}' is not one of none, awaiting, active, arrears, lapsed", state)}}));
 }
 
+// The counter of each name of kCounterFields, in its order. A roll-up adds every RW of an area
+// member by member (a kota's 400, for each question a dashboard asks), not by looking names up.
+constexpr std::array<std::int64_t Counters::*, std::size(kCounterFields)> kCounterMembers{
+    &Counters::registered,
+    &Counters::active,
+    &Counters::arrears,
+    &Counters::lapsed,
+    &Counters::sponsored,
+    &Counters::claims_paid,
+    &Counters::claims_paid_rupiah,
+    &Counters::registrations,
+    &Counters::awaiting};
+
 }  // namespace
 
 Counters& Counters::operator+=(const Counters& o) {
-  for (const char* name : kCounterFields) *field_of(*this, name) += *field_of(o, name);
+  for (const auto member : kCounterMembers) this->*member += o.*member;
   return *this;
 }
 
 Counters Counters::operator-(const Counters& o) const {
   Counters out = *this;
-  for (const char* name : kCounterFields) *field_of(out, name) -= *field_of(o, name);
+  for (const auto member : kCounterMembers) out.*member -= o.*member;
   return out;
 }
 
 std::int64_t* field_of(Counters& c, std::string_view name) {
-  if (name == "registered") return &c.registered;
-  if (name == "active") return &c.active;
-  if (name == "arrears") return &c.arrears;
-  if (name == "lapsed") return &c.lapsed;
-  if (name == "sponsored") return &c.sponsored;
-  if (name == "claims_paid") return &c.claims_paid;
-  if (name == "claims_paid_rupiah") return &c.claims_paid_rupiah;
-  if (name == "registrations") return &c.registrations;
-  if (name == "awaiting") return &c.awaiting;
+  for (std::size_t i = 0; i < kCounterMembers.size(); ++i) {
+    if (name == kCounterFields[i]) return &(c.*kCounterMembers[i]);
+  }
   return nullptr;
 }
 

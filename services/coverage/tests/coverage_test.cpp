@@ -4,6 +4,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <string>
 
 #include "core/coverage.hpp"
 
@@ -188,6 +189,39 @@ class FakeReader final : public CounterReader {
   }
   std::map<std::string, RwCoverage> rws;
 };
+
+// Every counter is found by its stored name, and sums and differences go field by field.
+TEST(Counters, EachNameIsItsOwnCounterAndArithmeticGoesFieldByField) {
+  Counters c;
+  c.registered = 1;
+  c.active = 2;
+  c.arrears = 3;
+  c.lapsed = 4;
+  c.sponsored = 5;
+  c.claims_paid = 6;
+  c.claims_paid_rupiah = 7;
+  c.registrations = 8;
+  c.awaiting = 9;
+  const std::map<std::string, std::int64_t> by_name{{"registered", 1},
+                                                    {"active", 2},
+                                                    {"arrears", 3},
+                                                    {"lapsed", 4},
+                                                    {"sponsored", 5},
+                                                    {"claims_paid", 6},
+                                                    {"claims_paid_rupiah", 7},
+                                                    {"registrations", 8},
+                                                    {"awaiting", 9}};
+  ASSERT_EQ(std::size(kCounterFields), by_name.size());
+  for (const char* name : kCounterFields) {
+    ASSERT_NE(field_of(c, name), nullptr) << name;
+    EXPECT_EQ(*field_of(c, name), by_name.at(name)) << name;
+  }
+  EXPECT_EQ(field_of(c, "target"), nullptr);
+  Counters twice = c;
+  twice += c;
+  for (const char* name : kCounterFields) EXPECT_EQ(*field_of(twice, name), 2 * by_name.at(name)) << name;
+  EXPECT_EQ(twice - c, c);
+}
 
 TEST(Queries, KelurahanSumsItsRwsAndCountsThoseAtTarget) {
   FakeReader reader;
