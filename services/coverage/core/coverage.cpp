@@ -42,6 +42,8 @@ constexpr std::array<std::int64_t Counters::*, std::size(kCounterFields)> kCount
     &Counters::claims_paid_rupiah,
     &Counters::registrations,
     &Counters::awaiting};
+static_assert(std::ranges::none_of(kCounterMembers, [](auto member) { return member == nullptr; }),
+              "every name of kCounterFields has its counter");
 
 }  // namespace
 
