@@ -41,15 +41,23 @@ struct Figures {
   double id_bytes_per_event = 0;
 };
 
-Figures run(int events_per_second, int batches, int batch_size) {
+// A redis-server of its own with coverage's counters on it, as the service leaves a fresh Redis:
+// the first generation installed, with no seen hashes of earlier releases to read.
+struct FreshCounters {
   testing::RedisServer server;
-  redis::Client client("127.0.0.1", server.port(), {.password = server.password()});
-  coverage::RedisCounters counters(client, "b:", std::chrono::seconds(3600));
-  // As the service does on a fresh Redis: the first generation, with no seen hashes of earlier
-  // releases to read.
-  if (!counters.pause(std::chrono::seconds(60)) || !counters.install_generation({}, {})) {
-    throw std::runtime_error("could not install the first generation");
+  redis::Client client{"127.0.0.1", server.port(), {.password = server.password()}};
+  coverage::RedisCounters counters{client, "b:", std::chrono::seconds(3600)};
+
+  FreshCounters() {
+    if (!counters.pause(std::chrono::seconds(60)) || !counters.install_generation({}, {})) {
+      throw std::runtime_error("could not install the first generation");
+    }
   }
+};
+
+Figures run(int events_per_second, int batches, int batch_size) {
+  FreshCounters fresh;
+  auto& [server, client, counters] = fresh;
   const auto pid = server.pid();
   const auto memory_before = info_field(client, "memory", "used_memory");
   std::mt19937_64 random(42);
@@ -93,12 +101,8 @@ struct ReadFigures {
 };
 
 ReadFigures read_kota(int reads) {
-  testing::RedisServer server;
-  redis::Client client("127.0.0.1", server.port(), {.password = server.password()});
-  coverage::RedisCounters counters(client, "b:", std::chrono::seconds(3600));
-  if (!counters.pause(std::chrono::seconds(60)) || !counters.install_generation({}, {})) {
-    throw std::runtime_error("could not install the first generation");
-  }
+  FreshCounters fresh;
+  auto& [server, client, counters] = fresh;
   std::vector<coverage::PositionedChange> batch;
   for (int i = 0; i < 400; ++i) {
     const auto rw = fmt::format("31.75.06.{:04}.{:03}", 1001 + (i % 100), 1 + (i / 100) % 4);
