@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "jaring/common/assert.hpp"
 #include "jaring/events/envelope.hpp"
 #include "jaring/store/consumer_offsets.hpp"
 
@@ -55,7 +56,13 @@ std::map<kafka::TopicPartition, std::int64_t> EnvelopeHandler::start_offsets(
 }
 
 Result<void> EnvelopeHandler::apply_payload(const std::string& payload) {
-  v1::Envelope envelope;
+  JARING_ASSERT(!applying_, "an envelope is applied to completion before the next is parsed");
+  applying_ = true;
+  const struct Done {
+    bool& applying;
+    ~Done() { applying = false; }
+  } done{applying_};
+  auto& envelope = envelope_;
   if (!envelope.ParseFromString(payload)) {
     return fail(Error::invalid({{"payload", "must be a jaring.events.v1.Envelope"}}));
   }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -66,12 +67,19 @@ std::map<kafka::TopicPartition, std::int64_t> EventHandler::start_offsets(
 Result<void> EventHandler::apply(const std::vector<kafka::ConsumedMessage>& batch, kafka::DeadLetters& dead) {
   std::vector<PositionedChange> changes;
   std::map<std::string, std::int64_t> next_offsets;
+  // The batch comes in partition order: a partition's id is made once for each run of it.
+  const kafka::ConsumedMessage* run = nullptr;
+  std::string partition;
+  std::int64_t* next = nullptr;
   for (const auto& message : batch) {
-    const auto partition = partition_id(message.topic, message.partition);
-    auto& next = next_offsets[partition];
-    next = std::max(next, message.offset + 1);
+    if (run == nullptr || message.partition != run->partition || message.topic != run->topic) {
+      run = &message;
+      partition = partition_id(message.topic, message.partition);
+      next = &next_offsets[partition];
+    }
+    *next = std::max(*next, message.offset + 1);
 
-    events::v1::Envelope envelope;
+    auto& envelope = envelope_;  // parsed into again: its strings keep their buffers
     if (!envelope.ParseFromString(message.payload)) {
       if (auto sent = dead.send(message, "payload is not a jaring.events.v1.Envelope"); !sent) return sent;
       continue;
@@ -93,13 +101,14 @@ Result<void> EventHandler::apply(const std::vector<kafka::ConsumedMessage>& batc
   applied_.Increment(static_cast<double>(stats->applied));
   skipped_.Increment(static_cast<double>(stats->skipped));
   if (feed_ != nullptr && stats->applied > 0) {
-    std::vector<std::string> touched;
+    // A batch's events share a few hundred RWs: their codes are sorted as views, and copied once.
+    std::vector<std::string_view> codes;
     for (const auto& c : changes) {
-      for (const auto& op : c.change.ops) touched.push_back(op.rw_code);
+      for (const auto& op : c.change.ops) codes.emplace_back(op.rw_code);
     }
-    std::sort(touched.begin(), touched.end());
-    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-    feed_->publish(touched);
+    std::sort(codes.begin(), codes.end());
+    codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
+    feed_->publish(std::vector<std::string>(codes.begin(), codes.end()));
   }
   return {};
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "../core/change_feed.hpp"
+#include "jaring/events/v1/envelope.pb.h"
 #include "jaring/kafka/kafka.hpp"
 #include "jaring/metrics/metrics.hpp"
 #include "redis_counters.hpp"
@@ -34,6 +35,7 @@ class EventHandler final : public kafka::BatchHandler {
   prometheus::Counter& applied_;
   prometheus::Counter& skipped_;
   prometheus::Histogram& script_seconds_;
+  events::v1::Envelope envelope_;  // each event is parsed into it (one consumer thread)
 };
 
 }  // namespace jaring::coverage
