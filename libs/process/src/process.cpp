@@ -12,12 +12,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -28,6 +30,27 @@ namespace jaring::process {
 namespace {
 
 std::string errno_text(int err) { return std::strerror(err); }
+
+// posix_spawn cannot set a parent-death signal: setpriv (util-linux, Essential in Debian) sets
+// it and then runs the program in its place, under the same PID.
+constexpr const char* kSetpriv = "/usr/bin/setpriv";
+
+// The program argv[0] names, found as posix_spawnp would: a name with a slash as it is, a bare
+// name on the PATH. Checked here, since through setpriv a missing one would only exit 127.
+std::optional<std::string> executable(const std::string& name) {
+  const auto runnable = [](const std::string& path) {
+    std::error_code error;
+    return ::access(path.c_str(), X_OK) == 0 && !std::filesystem::is_directory(path, error);
+  };
+  if (name.find('/') != std::string::npos) return runnable(name) ? std::optional(name) : std::nullopt;
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    auto candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+    if (runnable(candidate)) return candidate;
+  }
+  return std::nullopt;
+}
 
 // Parent environment with the spec's entries added or overriding.
 std::vector<std::string> merged_environment(const std::map<std::string, std::string>& extra) {
@@ -129,6 +152,15 @@ Process::Process(Spec spec) : name_(spec.name), child_(true) {
   posix_spawnattr_setsigdefault(&attr, &defaults);
 
   std::vector<std::string> args = spec.argv;
+  if (spec.end_with_starter && !spec.detach && ::access(kSetpriv, X_OK) == 0) {
+    const auto program = executable(args.front());
+    if (!program) {
+      throw std::runtime_error("process " + spec.name + ": cannot start " + spec.argv[0] + ": " +
+                               errno_text(ENOENT));
+    }
+    args.front() = *program;
+    args.insert(args.begin(), {kSetpriv, "--pdeathsig", "TERM"});
+  }
   std::vector<std::string> env = merged_environment(spec.env);
   auto argv = c_strings(args);
   auto envp = c_strings(env);

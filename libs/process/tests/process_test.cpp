@@ -9,7 +9,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 namespace jaring::process {
 namespace {
@@ -107,10 +109,47 @@ TEST_F(ProcessTest, DestructorStopsTheProcess) {
   EXPECT_NE(::kill(pid, 0), 0);  // reaped: not even a zombie is left
 }
 
+// The program a process runs now: the first word of its command line.
+std::string program_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string first;
+  std::getline(in, first, '\0');
+  return first;
+}
+
+TEST_F(ProcessTest, AChildEndsWhenTheThreadThatStartedItEnds) {
+  // As when a test crashes with a fixture's redis-server running: the server goes with it.
+  std::optional<Process> child;
+  std::thread starter([&] {
+    child.emplace(shell("exec sleep 100"));
+    // The signal is set before the shell runs, and the shell becomes sleep.
+    wait_for([&] { return program_of(child->pid()) == "sleep"; }, 10s);
+  });
+  starter.join();
+  ASSERT_TRUE(wait_for([&] { return !child->running(); }, 10s)) << "still running after its starter ended";
+  EXPECT_EQ(child->stop(), -SIGTERM);
+}
+
+TEST_F(ProcessTest, ADetachedChildOutlivesTheThreadThatStartedIt) {
+  auto spec = shell("exec sleep 100");
+  spec.detach = true;
+  std::optional<Process> child;
+  std::thread starter([&] {
+    child.emplace(spec);
+    wait_for([&] { return program_of(child->pid()) == "sleep"; }, 10s);
+  });
+  starter.join();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(child->running());
+  EXPECT_EQ(child->stop(5s), -SIGTERM);
+}
+
 TEST_F(ProcessTest, UnknownExecutableThrows) {
   Spec spec;
   spec.name = "missing";
   spec.argv = {(dir_ / "no-such-binary").string()};
+  EXPECT_THROW(Process{spec}, std::runtime_error);
+  spec.argv = {"no-such-program-on-the-path"};
   EXPECT_THROW(Process{spec}, std::runtime_error);
   spec.argv.clear();
   EXPECT_THROW(Process{spec}, std::runtime_error);

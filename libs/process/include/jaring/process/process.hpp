@@ -20,6 +20,10 @@ struct Spec {
   std::string log_path;                    // stdout and stderr go here (appended); empty: inherit
   std::string working_dir;                 // empty: the parent's
   bool detach = false;                     // new session, outlives the parent (make up)
+  // Otherwise it is sent SIGTERM when the thread that started it ends, as when a test or a
+  // benchmark crashes: no redis-server, broker or service is left running after its starter.
+  // Start such children from a thread that lives as long as they should (the main thread).
+  bool end_with_starter = true;
 };
 
 class Process {
