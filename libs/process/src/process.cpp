@@ -35,14 +35,18 @@ std::string errno_text(int err) { return std::strerror(err); }
 // it and then runs the program in its place, under the same PID.
 constexpr const char* kSetpriv = "/usr/bin/setpriv";
 
-// The program argv[0] names, found as posix_spawnp would: a name with a slash as it is, a bare
-// name on the PATH. Checked here, since through setpriv a missing one would only exit 127.
-std::optional<std::string> executable(const std::string& name) {
+// The program argv[0] names, found as posix_spawnp would: a name with a slash as it is (from the
+// child's working directory), a bare name on the PATH. Checked here, since through setpriv a
+// missing one would only exit 127.
+std::optional<std::string> executable(const std::string& name, const std::string& working_dir) {
   const auto runnable = [](const std::string& path) {
     std::error_code error;
     return ::access(path.c_str(), X_OK) == 0 && !std::filesystem::is_directory(path, error);
   };
-  if (name.find('/') != std::string::npos) return runnable(name) ? std::optional(name) : std::nullopt;
+  if (name.find('/') != std::string::npos) {
+    const auto path = std::filesystem::path(working_dir) / name;  // an absolute name stays itself
+    return runnable(path.string()) ? std::optional(path.string()) : std::nullopt;
+  }
   const char* path = std::getenv("PATH");
   std::istringstream dirs(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
   for (std::string dir; std::getline(dirs, dir, ':');) {
@@ -153,7 +157,7 @@ Process::Process(Spec spec) : name_(spec.name), child_(true) {
 
   std::vector<std::string> args = spec.argv;
   if (spec.end_with_starter && !spec.detach && ::access(kSetpriv, X_OK) == 0) {
-    const auto program = executable(args.front());
+    const auto program = executable(args.front(), spec.working_dir);
     if (!program) {
       throw std::runtime_error("process " + spec.name + ": cannot start " + spec.argv[0] + ": " +
                                errno_text(ENOENT));

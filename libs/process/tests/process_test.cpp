@@ -76,6 +76,21 @@ TEST_F(ProcessTest, ReportsExitCode) {
   EXPECT_EQ(p.stop(), 3);
 }
 
+TEST_F(ProcessTest, ARelativeProgramIsFoundFromTheWorkingDirectory) {
+  std::filesystem::create_directories(dir_ / "tools");
+  std::ofstream(dir_ / "tools" / "say") << "#!/bin/sh\necho said\n";
+  std::filesystem::permissions(dir_ / "tools" / "say", std::filesystem::perms::owner_all);
+  Spec spec;
+  spec.name = "say";
+  spec.argv = {"./tools/say"};
+  spec.working_dir = dir_.string();
+  spec.log_path = (dir_ / "out.log").string();
+  Process p(spec);
+  ASSERT_TRUE(wait_for([&] { return !p.running(); }, 10s));
+  EXPECT_EQ(p.stop(), 0);
+  EXPECT_EQ(read(dir_ / "out.log"), "said\n");
+}
+
 TEST_F(ProcessTest, StopSendsSigterm) {
   Process p(shell("exec sleep 100"));
   EXPECT_TRUE(p.running());
