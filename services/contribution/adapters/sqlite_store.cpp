@@ -594,6 +594,15 @@ std::vector<store::Migration> SqliteStore::migrations() {
       )sql"},
       // The outbox in two segments, each emptied whole once published (libs/store outbox.hpp).
       store::outbox_segments_migration(10),
+      // The agents' monthly report counts the accounts agents opened; an account opened by branch
+      // staff (no agent) is never among them, yet each one was an entry of this index. Following
+      // a registration cost 4.3-5.3 µs before, 3.4-3.7 after (jaring-bench-projections, alternated,
+      // every account opened by branch staff, as jaring-bench registers them). The report's query names
+      // the same condition, which is how SQLite knows the index serves it.
+      {11, R"sql(
+        DROP INDEX accounts_by_opened_month;
+        CREATE INDEX accounts_by_opened_month ON accounts(opened_month, agent_id) WHERE agent_id != '';
+      )sql"},
   };
 }
 

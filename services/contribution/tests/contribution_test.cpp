@@ -360,6 +360,31 @@ TEST_F(ContributionTest, AgentFeesAndBonus) {
   EXPECT_EQ(report->organisations.at(0).share, 1'260);
 }
 
+// Branch staff open accounts without an agent: the agents' report never counts them, and the
+// index it reads holds only agents' accounts (migration 11). SQLite uses a partial index only
+// for a query that names its condition: the report's query is checked here, as it is written.
+TEST_F(ContributionTest, TheAgentsReportCountsOnlyAgentsAccountsFromTheirOwnIndex) {
+  ASSERT_TRUE(core_->register_agent("e_a", "a_1", "Perisai Cakung", "pulogebang"));
+  for (int i = 0; i < 3; ++i) open("p_agent_" + std::to_string(i));
+  for (int i = 0; i < 5; ++i) {
+    auto o = opening("p_staff_" + std::to_string(i));
+    o.agent_id.clear();
+    ASSERT_TRUE(core_->open_account("e_staff_" + std::to_string(i), o));
+  }
+  auto report = core_->settlement("2026-03", Caller::kEveryAccount);
+  ASSERT_TRUE(report);
+  ASSERT_EQ(report->agents.size(), 1u);
+  EXPECT_EQ(report->agents[0].agent_id, "a_1");
+  EXPECT_EQ(report->agents[0].new_participants, 3);
+
+  auto plan = db_->prepare(
+      "EXPLAIN QUERY PLAN SELECT agent_id, COUNT(*) FROM accounts WHERE opened_month = ? AND agent_id != '' "
+      "GROUP BY agent_id");
+  std::string steps;
+  while (plan.step()) steps += plan.column_text(3) + "\n";
+  EXPECT_NE(steps.find("INDEX accounts_by_opened_month"), std::string::npos) << steps;
+}
+
 // ExportCoverage, for coverage's rebuild: refused while events wait in the outbox (the export
 // would not match the bus), every account's state and RW once they are published.
 TEST_F(ContributionTest, TheCoverageExportWaitsForTheOutboxThenListsEveryAccount) {
