@@ -2,12 +2,14 @@
 // reversals, sponsors, coverage queries and fees.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <map>
 
 #include "adapters/sqlite_store.hpp"
 #include "contribution_fixture.hpp"
 #include "jaring/events/v1/envelope.pb.h"
 #include "jaring/store/outbox.hpp"
+#include "jaring/testing/fixtures.hpp"
 #include "jaring/testing/sqlite.hpp"
 
 namespace jaring::contribution {
@@ -360,12 +362,19 @@ TEST_F(ContributionTest, AgentFeesAndBonus) {
   EXPECT_EQ(report->organisations.at(0).share, 1'260);
 }
 
-// Branch staff open accounts without an agent: the agents' report never counts them, and the
-// index it reads holds only agents' accounts (migration 11). SQLite uses a partial index only
-// for a query that names its condition: the report's query is checked here, as it is written.
-TEST_F(ContributionTest, TheAgentsReportCountsOnlyAgentsAccountsFromTheirOwnIndex) {
-  ASSERT_TRUE(core_->register_agent("e_a", "a_1", "Perisai Cakung", "pulogebang"));
-  for (int i = 0; i < 3; ++i) open("p_agent_" + std::to_string(i));
+// The agents' report counts each account an agent opened once, from a tally kept as accounts
+// open (migration 12): a redelivered opening adds nothing, and accounts opened by branch staff
+// (no agent) are nobody's.
+TEST_F(ContributionTest, TheAgentsReportCountsEachAccountAnAgentOpenedOnce) {
+  ASSERT_TRUE(core_->register_agent("e_a1", "a_1", "Perisai Cakung", "pulogebang"));
+  ASSERT_TRUE(core_->register_agent("e_a2", "a_2", "Perisai Cakung", "pulogebang"));
+  for (int i = 0; i < 3; ++i) open("p_a1_" + std::to_string(i));
+  ASSERT_TRUE(core_->open_account("e_again", opening("p_a1_0")));  // the same account, announced again
+  for (int i = 0; i < 2; ++i) {
+    auto o = opening("p_a2_" + std::to_string(i));
+    o.agent_id = "a_2";
+    ASSERT_TRUE(core_->open_account("e_a2_" + std::to_string(i), o));
+  }
   for (int i = 0; i < 5; ++i) {
     auto o = opening("p_staff_" + std::to_string(i));
     o.agent_id.clear();
@@ -373,16 +382,59 @@ TEST_F(ContributionTest, TheAgentsReportCountsOnlyAgentsAccountsFromTheirOwnInde
   }
   auto report = core_->settlement("2026-03", Caller::kEveryAccount);
   ASSERT_TRUE(report);
-  ASSERT_EQ(report->agents.size(), 1u);
-  EXPECT_EQ(report->agents[0].agent_id, "a_1");
-  EXPECT_EQ(report->agents[0].new_participants, 3);
+  std::map<std::string, std::int64_t> opened;
+  for (const auto& a : report->agents) opened[a.agent_id] = a.new_participants;
+  EXPECT_EQ(opened, (std::map<std::string, std::int64_t>{{"a_1", 3}, {"a_2", 2}}));
+  // An agent's branch scope sees its own agents only.
+  const auto branch = [](std::string code) {
+    auth::Scope scope;
+    scope.branches = {std::move(code)};
+    return scope;
+  };
+  auto own_branch = core_->settlement("2026-03", branch("pulogebang"));
+  ASSERT_TRUE(own_branch);
+  EXPECT_EQ(own_branch->agents.size(), 2u);
+  auto other_branch = core_->settlement("2026-03", branch("kemayoran"));
+  ASSERT_TRUE(other_branch);
+  EXPECT_TRUE(other_branch->agents.empty());
+  auto next_month = core_->settlement("2026-04", Caller::kEveryAccount);
+  ASSERT_TRUE(next_month);
+  EXPECT_TRUE(next_month->agents.empty());
+}
 
-  auto plan = db_->prepare(
-      "EXPLAIN QUERY PLAN SELECT agent_id, COUNT(*) FROM accounts WHERE opened_month = ? AND agent_id != '' "
-      "GROUP BY agent_id");
-  std::string steps;
-  while (plan.step()) steps += plan.column_text(3) + "\n";
-  EXPECT_NE(steps.find("INDEX accounts_by_opened_month"), std::string::npos) << steps;
+// A store that opened accounts before the tally existed starts it from them (migration 12).
+TEST(ContributionMigrationTest, TheAgentsTallyStartsFromTheAccountsOpenedBeforeIt) {
+  jaring::testing::TempDir dir("contribution-migration");
+  const auto path = (dir.path() / "contribution.db").string();
+  const auto all = SqliteStore::migrations();
+  ASSERT_EQ(all.back().version, 12);
+  {
+    const std::vector<store::Migration> before(all.begin(), all.end() - 1);
+    auto db = store::Database::open(path, before);
+    for (const auto& [id, agent, month] : std::vector<std::array<std::string, 3>>{{"p_1", "a_1", "2026-02"},
+                                                                                  {"p_2", "a_1", "2026-02"},
+                                                                                  {"p_3", "a_1", "2026-03"},
+                                                                                  {"p_4", "a_2", "2026-02"},
+                                                                                  {"p_5", "", "2026-02"}}) {
+      db->prepare(
+            "INSERT INTO accounts (participant_id, rw_code, agent_id, branch_code, category, payer, "
+            "programs, "
+            "income_band, first_period, end_date, state, closed_reason, months_unpaid, outstanding, credit, "
+            "opened_at, opened_month) VALUES (?, '31.75.06.1005.002', ?, 'pulogebang', 'pkk', 'self', "
+            "'jkk+jkm', 1000000, 0, '', 'awaiting', '', 0, 0, 0, '', ?)")
+          .bind(1, id)
+          .bind(2, agent)
+          .bind(3, month)
+          .run();
+    }
+  }
+  auto db = store::Database::open(path, all);
+  FixedClock clock(testing::march_2026());
+  SqliteStore store(*db, clock);
+  std::map<std::string, std::int64_t> opened;
+  for (const auto& a : store.agent_month("2026-02", auth::Scope::everything()))
+    opened[a.agent_id] = a.new_participants;
+  EXPECT_EQ(opened, (std::map<std::string, std::int64_t>{{"a_1", 2}, {"a_2", 1}}));
 }
 
 // ExportCoverage, for coverage's rebuild: refused while events wait in the outbox (the export
