@@ -2,13 +2,13 @@
 // csr-donor), without Kafka and without the rest of the stack: ParticipantRegistered events as
 // registration writes them, applied in batches as the consumer hands them over (12 partitions,
 // each batch in partition order, one transaction a batch), to each service's real core, store and
-// handler. Prints the CPU per event (the applying thread's and the store's checkpoints) and the bytes the
-// store wrote, for comparing two commits on one machine (the whole stack's figures move with everything else
-// that runs; these do not). Asserts nothing.
-#include <sys/resource.h>
+// handler. Prints the CPU per event (the applying thread's and the store's checkpoints) and the
+// bytes the store wrote, for comparing two commits on one machine: the whole stack's figures move
+// with everything else that runs, these much less. Asserts nothing.
 #include <time.h>
 
-#include <chrono>
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <fstream>
 #include <functional>

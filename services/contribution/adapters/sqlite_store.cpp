@@ -372,6 +372,7 @@ class SqliteUnit final : public Unit {
     s.run();
     if (!is_new) return true;
     if (tx_.database().changes() != 1) return false;
+    // An account an agent opened counts once in its month's tally (the agents' report).
     if (!a.agent_id.empty()) {
       sql_.get(
               "INSERT INTO agent_openings (opened_month, agent_id, accounts) VALUES (?, ?, 1) "
