@@ -1,10 +1,13 @@
 // jaring-bench: end-to-end throughput and freshness of the real stack beside the ceilings of
 // its parts, measured in one run on this machine. Prints one table and writes the same as JSON
-// under bench/results/ (with the commit, the date and the core count) to compare runs.
+// under bench/results/ (with the commit, the date and the core count) to compare runs. With
+// --runs and --compare-bin-dir it measures several times (two builds alternately) and sums the
+// runs up side by side with the machine's load as each began.
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -46,6 +49,8 @@ struct Options {
   std::string bin_dir = "build/bin";
   std::string config_dir = "deploy/local";
   std::string results_dir = "bench/results";
+  int runs = 1;                 // measurements in a row, each on a fresh stack
+  std::string compare_bin_dir;  // another build, measured alternately with bin_dir
 };
 
 struct Latency {
@@ -365,33 +370,121 @@ struct Figure {
   std::string target;
 };
 
-}  // namespace
+// The 1-minute load average: how busy the machine already was as a run began.
+double load_average() {
+  double load = -1;
+  std::ifstream("/proc/loadavg") >> load;
+  return load;
+}
 
-int main(int argc, char** argv) try {
-  jaring::grpc::disable_lock_order_checks();  // as the services do
-  CLI::App app{"jaring-bench: end-to-end throughput and freshness beside this machine's ceilings"};
-  Options o;
-  app.add_option("--rows", o.rows, "registrations through the bulk stream")->capture_default_str();
-  app.add_option("--single", o.single, "registrations by single calls")->capture_default_str();
-  app.add_option("--paced", o.paced, "registrations at 10,000/s for the freshness figure")
-      ->capture_default_str();
-  app.add_option("--in-flight,--threads", o.in_flight, "single calls outstanding at once (clients)")
-      ->capture_default_str();
-  app.add_flag("--quick", o.quick, "a small run that only proves the harness works");
-  app.add_option("--bin-dir", o.bin_dir, "jaring-* binaries")->capture_default_str();
-  app.add_option("--config-dir", o.config_dir, "where topics.yaml is")->capture_default_str();
-  app.add_option("--results-dir", o.results_dir, "where the JSON result goes")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
-  if (o.quick) {
-    o.rows = 2000;
-    o.single = 400;
-    o.paced = 1000;
-    o.in_flight = 4;
+// What one run measured, for the summary of several: issue 18's four figures.
+struct RunSummary {
+  std::string bin_dir;
+  double load_before = 0;
+  double bulk_e2e = 0;      // rows/s, end to end (in Redis)
+  double single_calls = 0;  // calls/s, acknowledged
+  double paced_p99 = 0;     // ms, freshness at 10,000/s
+  double cpu_bulk = 0;      // µs of CPU per registration, every process, bulk
+  bool complete = false;
+};
+
+// One of the summary's figures: how to read it from a run, and its target.
+struct SummaryFigure {
+  const char* name;
+  const char* key;  // in the JSON
+  double RunSummary::*value;
+  double target;
+  bool at_least;  // the target is a floor (a rate), not a ceiling (a time or a cost)
+};
+constexpr std::array kSummaryFigures{
+    SummaryFigure{"bulk, rows/s", "bulk_end_to_end_rows_per_s", &RunSummary::bulk_e2e, 50'000, true},
+    SummaryFigure{"single, calls/s", "single_calls_per_s", &RunSummary::single_calls, 5'000, true},
+    SummaryFigure{"paced p99, ms", "paced_freshness_p99_ms", &RunSummary::paced_p99, 250, false},
+    SummaryFigure{"CPU µs, bulk", "cpu_us_per_registration_bulk", &RunSummary::cpu_bulk, 40, false},
+};
+
+// ">= 50000", "<= 250" ...
+std::string target_text(const SummaryFigure& f) {
+  return fmt::format("{} {}", f.at_least ? ">=" : "<=", f.target);
+}
+const SummaryFigure& kBulkTarget = kSummaryFigures[0];
+const SummaryFigure& kSingleTarget = kSummaryFigures[1];
+const SummaryFigure& kPacedTarget = kSummaryFigures[2];
+const SummaryFigure& kCpuTarget = kSummaryFigures[3];
+
+bool meets(const SummaryFigure& f, double value) {
+  return f.at_least ? value >= f.target : value <= f.target;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const auto n = values.size();
+  return n == 0 ? 0 : n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+// Several runs side by side, in the order they ran, with each build's medians and whether it met
+// every target in every run; the same as JSON beside the runs' own files.
+void summarise(const std::vector<RunSummary>& runs, const std::vector<std::string>& builds,
+               const std::string& results_dir) {
+  fmt::print(
+      "\n\njaring-bench: {} runs in a row, each on a fresh stack (load: the 1-minute load average as it "
+      "began)\n\n",
+      runs.size());
+  fmt::print("  {:<6} {:<32} {:>6}", "run", "services from", "load");
+  for (const auto& f : kSummaryFigures) fmt::print(" {:>16}", f.name);
+  fmt::print("\n");
+  nlohmann::json json = {{"commit", commit()},
+                         {"date", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)))},
+                         {"cores", std::thread::hardware_concurrency()}};
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const auto& r = runs[i];
+    fmt::print("  {:<6} {:<32} {:>6.2f}", i + 1, r.bin_dir, r.load_before);
+    nlohmann::json run = {
+        {"bin_dir", r.bin_dir}, {"load_average_before", r.load_before}, {"complete", r.complete}};
+    for (const auto& f : kSummaryFigures) {
+      fmt::print(" {:>16.{}f}", r.*f.value, f.at_least ? 0 : 1);
+      run[f.key] = r.*f.value;
+    }
+    fmt::print("{}\n", r.complete ? "" : "  (incomplete)");
+    json["runs"].push_back(run);
   }
+  for (const auto& build : builds) {
+    fmt::print("  {:<6} {:<32} {:>6}", "median", build, "");
+    std::string missed;
+    for (const auto& f : kSummaryFigures) {
+      std::vector<double> values;
+      bool every = true;
+      for (const auto& r : runs) {
+        if (r.bin_dir != build) continue;
+        values.push_back(r.*f.value);
+        every = every && r.complete && meets(f, r.*f.value);
+      }
+      const double m = median(values);
+      fmt::print(" {:>16.{}f}", m, f.at_least ? 0 : 1);
+      json["medians"][build][f.key] = m;
+      json["met_in_every_run"][build][f.key] = every;
+      if (!every) missed += fmt::format("{}{}", missed.empty() ? "" : "; ", f.name);
+    }
+    fmt::print("\n  {:<6} {:<32} {:>6}   {}\n", "", "", "",
+               missed.empty() ? "every target met in every run" : "missed in some run: " + missed);
+  }
+  fmt::print("  {:<6} {:<32} {:>6}", "target", "", "");
+  for (const auto& f : kSummaryFigures) fmt::print(" {:>16}", target_text(f));
+  fmt::print("\n");
+  std::filesystem::create_directories(results_dir);
+  const auto file = std::filesystem::path(results_dir) /
+                    fmt::format("{:%Y%m%dT%H%M%SZ}-{}-runs.json", fmt::gmtime(std::time(nullptr)), commit());
+  std::ofstream(file) << json.dump(2) << "\n";
+  fmt::print("  summary: {}\n", file.string());
+}
 
+// Measures the stack built in `bin_dir` once, from its start to its stop: prints the table and
+// writes the JSON (its name ends in `label` when there is one).
+RunSummary run_once(const Options& o, const std::string& bin_dir, const std::string& label) {
+  const double load_before = load_average();
   fmt::print("starting the stack ...\n");
   jaring::testing::TempDir dir("jaring-bench");
-  auto options = jaring::stack::Options::for_benchmark(dir.path(), o.bin_dir, o.config_dir);
+  auto options = jaring::stack::Options::for_benchmark(dir.path(), bin_dir, o.config_dir);
   jaring::stack::Stack stack(options);
   stack.start();
   const auto& ep = stack.endpoints();
@@ -475,7 +568,7 @@ int main(int argc, char** argv) try {
   // Every registration is written to SQLite and published to Kafka: the slower of the two bounds it.
   const auto& bulk_bound = sqlite.per_second < kafka.per_second ? sqlite : kafka;
   figures.push_back({"bulk registration, end to end (in Redis)", rate_of(bulk_acks.size(), bulk_e2e_s),
-                     "rows/s", bulk_bound.name, bulk_bound.per_second, ">= 50000"});
+                     "rows/s", bulk_bound.name, bulk_bound.per_second, target_text(kBulkTarget)});
 
   // 2. Single calls from several clients at once.
   fmt::print("single calls: {} registrations, {} in flight ...\n", o.single, o.in_flight);
@@ -490,7 +583,7 @@ int main(int argc, char** argv) try {
   const double single_ack_s = (single_acks.empty() ? 0 : single_acks.back() - single_start) / 1000.0;
   const double single_e2e_s = (single_seen.value_or(ms_since(start)) - single_start) / 1000.0;
   figures.push_back({"single calls, acknowledged", rate_of(single_acks.size(), single_ack_s), "calls/s",
-                     unary.name, unary.per_second, ">= 5000"});
+                     unary.name, unary.per_second, target_text(kSingleTarget)});
   figures.push_back({"single calls, end to end (in Redis)", rate_of(single_acks.size(), single_e2e_s),
                      "rows/s", unary.name, unary.per_second, ""});
   const auto single_latency = watcher.latency(single_acks, base2);
@@ -512,8 +605,8 @@ int main(int argc, char** argv) try {
                             const std::string& ratio, const std::string& target) {
     fmt::print("  {:<44} {:>16} {:>44} {:>7} {:>10}\n", name, value, ceiling, ratio, target);
   };
-  fmt::print("\njaring-bench {} on {} cores, commit {}\n\n", o.quick ? "(quick)" : "",
-             std::thread::hardware_concurrency(), commit());
+  fmt::print("\njaring-bench {} on {} cores, commit {}, services from {}\n\n", o.quick ? "(quick)" : "",
+             std::thread::hardware_concurrency(), commit(), bin_dir);
   print_row("figure", "value", "bounded by (ceiling)", "ratio", "target");
   for (const auto& c : {sqlite, kafka, redis, unary}) {
     print_row("ceiling: " + c.name.substr(0, c.name.find(" (")),
@@ -529,7 +622,7 @@ int main(int argc, char** argv) try {
   };
   print_latency("freshness p50/p99/max, bulk at full speed", bulk_latency, "");
   print_latency("freshness p50/p99/max, single calls", single_latency, "");
-  print_latency("freshness p50/p99/max, paced 10,000/s", paced_latency, "p99<=250");
+  print_latency("freshness p50/p99/max, paced 10,000/s", paced_latency, "p99 " + target_text(kPacedTarget));
   // A figure per registration for every process, a row a phase.
   using Phases = std::vector<std::pair<std::string, PerProcess>>;
   const auto print_phases = [](const std::string& title, const Phases& phases, int decimals) {
@@ -544,7 +637,8 @@ int main(int argc, char** argv) try {
   };
   // CPU per registration, every process, over each phase (until the last row was counted).
   const Phases cpu_phases = {{"bulk", bulk_cpu}, {"single", single_cpu}, {"paced_10000_per_s", paced_cpu}};
-  print_phases("CPU µs per registration (target: all <= 40)", cpu_phases, 1);
+  print_phases(fmt::format("CPU µs per registration (target: all {})", target_text(kCpuTarget)), cpu_phases,
+               1);
   double idle_all = 0;
   for (const auto& [_, rate] : overhead.idle) idle_all += rate;
   fmt::print("  {:<20} {:>12.1f}", "idle, ms CPU/s", idle_all * 1e3);
@@ -583,6 +677,8 @@ int main(int argc, char** argv) try {
       {"date", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)))},
       {"cores", std::thread::hardware_concurrency()},
       {"quick", o.quick},
+      {"bin_dir", bin_dir},
+      {"load_average_before", load_before},
       {"sizes", {{"bulk", o.rows}, {"single", o.single}, {"paced", o.paced}, {"in_flight", o.in_flight}}},
       {"failed", failed},
       {"peak_rss_mib", memory},
@@ -607,11 +703,64 @@ int main(int argc, char** argv) try {
   }
   std::filesystem::create_directories(o.results_dir);
   const auto file = std::filesystem::path(o.results_dir) /
-                    fmt::format("{:%Y%m%dT%H%M%SZ}-{}.json", fmt::gmtime(std::time(nullptr)), commit());
+                    fmt::format("{:%Y%m%dT%H%M%SZ}-{}{}.json", fmt::gmtime(std::time(nullptr)), commit(),
+                                label.empty() ? "" : "-" + label);
   std::ofstream(file) << result.dump(2) << "\n";
   fmt::print("  results: {}\n", file.string());
   const bool complete = bulk_seen && single_seen && failed == 0;
   if (!complete) fmt::print("  the run did not complete: some registrations were not counted in time\n");
+  return {bin_dir,
+          load_before,
+          rate_of(bulk_acks.size(), bulk_e2e_s),
+          rate_of(single_acks.size(), single_ack_s),
+          paced_latency.p99,
+          bulk_cpu.at("all"),
+          complete};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  jaring::grpc::disable_lock_order_checks();  // as the services do
+  CLI::App app{"jaring-bench: end-to-end throughput and freshness beside this machine's ceilings"};
+  Options o;
+  app.add_option("--rows", o.rows, "registrations through the bulk stream")->capture_default_str();
+  app.add_option("--single", o.single, "registrations by single calls")->capture_default_str();
+  app.add_option("--paced", o.paced, "registrations at 10,000/s for the freshness figure")
+      ->capture_default_str();
+  app.add_option("--in-flight,--threads", o.in_flight, "single calls outstanding at once (clients)")
+      ->capture_default_str();
+  app.add_flag("--quick", o.quick, "a small run that only proves the harness works");
+  app.add_option("--bin-dir", o.bin_dir, "jaring-* binaries")->capture_default_str();
+  app.add_option("--config-dir", o.config_dir, "where topics.yaml is")->capture_default_str();
+  app.add_option("--results-dir", o.results_dir, "where the JSON result goes")->capture_default_str();
+  app.add_option("--runs", o.runs, "measure this many times in a row, each on a fresh stack, and summarise")
+      ->check(CLI::Range(1, 20))
+      ->capture_default_str();
+  app.add_option("--compare-bin-dir", o.compare_bin_dir,
+                 "another build's jaring-* binaries: each run measures both, alternately, and the summary "
+                 "sets them side by side");
+  CLI11_PARSE(app, argc, argv);
+  if (o.quick) {
+    o.rows = 2000;
+    o.single = 400;
+    o.paced = 1000;
+    o.in_flight = 4;
+  }
+
+  std::vector<std::string> builds{o.bin_dir};
+  if (!o.compare_bin_dir.empty()) builds.push_back(o.compare_bin_dir);
+  const auto total = static_cast<std::size_t>(o.runs) * builds.size();
+  std::vector<RunSummary> runs;
+  for (int run = 1; run <= o.runs; ++run) {
+    for (const auto& bin_dir : builds) {
+      const bool several = total > 1;
+      if (several) fmt::print("\n=== run {} of {}: {} ===\n", runs.size() + 1, total, bin_dir);
+      runs.push_back(run_once(o, bin_dir, several ? fmt::format("run{}", runs.size() + 1) : ""));
+    }
+  }
+  if (runs.size() > 1) summarise(runs, builds, o.results_dir);
+  const bool complete = std::all_of(runs.begin(), runs.end(), [](const RunSummary& r) { return r.complete; });
   return complete ? 0 : 1;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "jaring-bench: %s\n", e.what());
