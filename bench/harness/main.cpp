@@ -161,6 +161,24 @@ std::string commit() {
   return out.empty() ? "unknown" : out;
 }
 
+// What every JSON result begins with: the commit measured, when, and on how many cores.
+nlohmann::json result_header() {
+  return {{"commit", commit()},
+          {"date", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)))},
+          {"cores", std::thread::hardware_concurrency()}};
+}
+
+// Writes `json` to <results_dir>/<date>-<commit><suffix>.json and returns that path.
+std::filesystem::path write_result(const std::string& results_dir, const std::string& suffix,
+                                   const nlohmann::json& json) {
+  std::filesystem::create_directories(results_dir);
+  auto file = std::filesystem::path(results_dir) / fmt::format("{:%Y%m%dT%H%M%SZ}-{}{}.json",
+                                                               fmt::gmtime(std::time(nullptr)),
+                                                               json.at("commit").get<std::string>(), suffix);
+  std::ofstream(file) << json.dump(2) << "\n";
+  return file;
+}
+
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
@@ -433,9 +451,7 @@ void summarise(const std::vector<RunSummary>& runs, const std::vector<std::strin
   fmt::print("  {:<6} {:<32} {:>6}", "run", "services from", "load");
   for (const auto& f : kSummaryFigures) fmt::print(" {:>16}", f.name);
   fmt::print("\n");
-  nlohmann::json json = {{"commit", commit()},
-                         {"date", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)))},
-                         {"cores", std::thread::hardware_concurrency()}};
+  auto json = result_header();
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const auto& r = runs[i];
     fmt::print("  {:<6} {:<32} {:>6.2f}", i + 1, r.bin_dir, r.load_before);
@@ -471,11 +487,7 @@ void summarise(const std::vector<RunSummary>& runs, const std::vector<std::strin
   fmt::print("  {:<6} {:<32} {:>6}", "target", "", "");
   for (const auto& f : kSummaryFigures) fmt::print(" {:>16}", target_text(f));
   fmt::print("\n");
-  std::filesystem::create_directories(results_dir);
-  const auto file = std::filesystem::path(results_dir) /
-                    fmt::format("{:%Y%m%dT%H%M%SZ}-{}-runs.json", fmt::gmtime(std::time(nullptr)), commit());
-  std::ofstream(file) << json.dump(2) << "\n";
-  fmt::print("  summary: {}\n", file.string());
+  fmt::print("  summary: {}\n", write_result(results_dir, "-runs", json).string());
 }
 
 // Measures the stack built in `bin_dir` once, from its start to its stop: prints the table and
@@ -672,17 +684,15 @@ RunSummary run_once(const Options& o, const std::string& bin_dir, const std::str
   if (failed > 0) fmt::print("  {} registrations failed\n", failed);
 
   // The same as JSON, to compare runs over time.
-  nlohmann::json result = {
-      {"commit", commit()},
-      {"date", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)))},
-      {"cores", std::thread::hardware_concurrency()},
+  auto result = result_header();
+  result.update({
       {"quick", o.quick},
       {"bin_dir", bin_dir},
       {"load_average_before", load_before},
       {"sizes", {{"bulk", o.rows}, {"single", o.single}, {"paced", o.paced}, {"in_flight", o.in_flight}}},
       {"failed", failed},
       {"peak_rss_mib", memory},
-  };
+  });
   for (const auto& c : {sqlite, kafka, redis, unary}) result["ceilings"][c.name] = {{c.unit, c.per_second}};
   for (const auto& f : figures) {
     result["figures"][f.name] = {{"value", f.value},
@@ -701,11 +711,7 @@ RunSummary run_once(const Options& o, const std::string& bin_dir, const std::str
                                 std::pair{"paced_10000_per_s", paced_latency}}) {
     result["freshness_ms"][name] = {{"p50", l.p50}, {"p99", l.p99}, {"max", l.max}};
   }
-  std::filesystem::create_directories(o.results_dir);
-  const auto file = std::filesystem::path(o.results_dir) /
-                    fmt::format("{:%Y%m%dT%H%M%SZ}-{}{}.json", fmt::gmtime(std::time(nullptr)), commit(),
-                                label.empty() ? "" : "-" + label);
-  std::ofstream(file) << result.dump(2) << "\n";
+  const auto file = write_result(o.results_dir, label.empty() ? "" : "-" + label, result);
   fmt::print("  results: {}\n", file.string());
   const bool complete = bulk_seen && single_seen && failed == 0;
   if (!complete) fmt::print("  the run did not complete: some registrations were not counted in time\n");
@@ -751,14 +757,16 @@ int main(int argc, char** argv) try {
   std::vector<std::string> builds{o.bin_dir};
   if (!o.compare_bin_dir.empty()) builds.push_back(o.compare_bin_dir);
   const auto total = static_cast<std::size_t>(o.runs) * builds.size();
+  const bool several = total > 1;
   std::vector<RunSummary> runs;
   for (int run = 1; run <= o.runs; ++run) {
     for (const auto& bin_dir : builds) {
-      const bool several = total > 1;
       if (several) fmt::print("\n=== run {} of {}: {} ===\n", runs.size() + 1, total, bin_dir);
       runs.push_back(run_once(o, bin_dir, several ? fmt::format("run{}", runs.size() + 1) : ""));
     }
   }
+  // A build compared with itself (the quick test's way) is one build in the summary.
+  builds.erase(std::unique(builds.begin(), builds.end()), builds.end());
   if (runs.size() > 1) summarise(runs, builds, o.results_dir);
   const bool complete = std::all_of(runs.begin(), runs.end(), [](const RunSummary& r) { return r.complete; });
   return complete ? 0 : 1;
