@@ -21,7 +21,7 @@
 namespace jaring::grpc {
 namespace {
 
-std::string metadata_value(const ::grpc::ServerContext& context, const char* key) {
+std::string metadata_value(const ::grpc::ServerContextBase& context, const char* key) {
   const auto& metadata = context.client_metadata();
   const auto it = metadata.find(key);
   if (it == metadata.end()) return {};
@@ -113,7 +113,7 @@ bool Edge::within_rate(const std::string& subject, const auth::MethodPolicy& pol
   return true;
 }
 
-::grpc::Status Edge::admit(::grpc::ServerContext& context, const std::string& method,
+::grpc::Status Edge::admit(::grpc::ServerContextBase& context, const std::string& method,
                            const google::protobuf::Message* request, Admitted& out) {
   out.policy = policies_(method);
   if (out.policy == nullptr) {
@@ -153,7 +153,7 @@ bool Edge::within_rate(const std::string& subject, const auth::MethodPolicy& pol
   return ::grpc::Status::OK;
 }
 
-::grpc::Status Edge::serve(::grpc::ServerContext* context, std::string_view method_name,
+::grpc::Status Edge::serve(::grpc::ServerContextBase* context, std::string_view method_name,
                            const google::protobuf::Message* request, const google::protobuf::Message* reply,
                            const Handler& handler) {
   auto trace = accepted_trace_id(metadata_value(*context, "x-trace-id"));

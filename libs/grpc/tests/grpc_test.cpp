@@ -37,7 +37,9 @@ const auth::MethodPolicy* test_policy(std::string_view method) {
   return nullptr;
 }
 
-class EchoService final : public grpctest::Echo::Service {
+// Change, a write of one record, is a callback method (edge.hpp, answer_inline), as the services'
+// single writes are; the others run on the synchronous server's pool.
+class EchoService final : public grpctest::Echo::WithCallbackMethod_Change<grpctest::Echo::Service> {
  public:
   EchoService(Edge& edge, store::Database& db) : edge_(edge), db_(db) {}
 
@@ -53,10 +55,7 @@ class EchoService final : public grpctest::Echo::Service {
         return ::grpc::Status::OK;
       }
       if (request->text() == "hold") {
-        std::unique_lock lock(mutex_);
-        ++holding_;
-        changed_.notify_all();
-        changed_.wait(lock, [&] { return released_; });
+        hold();
         return ::grpc::Status::OK;
       }
       {
@@ -81,9 +80,12 @@ class EchoService final : public grpctest::Echo::Service {
     });
   }
 
-  ::grpc::Status Change(::grpc::ServerContext* context, const grpctest::ChangeRequest* request,
-                        grpctest::SayReply* reply) override {
-    return edge_.serve(context, "Change", request, reply, [&](const Call&) {
+  ::grpc::ServerUnaryReactor* Change(::grpc::CallbackServerContext* context,
+                                     const grpctest::ChangeRequest* request,
+                                     grpctest::SayReply* reply) override {
+    return answer_inline(context, edge_.serve(context, "Change", request, reply, [&](const Call&) {
+      if (request->thing_id() == "hold") hold();
+      if (request->thing_id() == "throw") throw std::runtime_error("disk I/O error at /secret/path");
       const auto written = db_.write([&](store::Transaction& tx) -> Result<void> {
         tx.prepare("INSERT INTO things (id) VALUES (?)").bind(1, request->thing_id()).run();
         store::outbox_append(tx, {0, "jaring.things.v1", request->thing_id(), "payload"});
@@ -92,7 +94,7 @@ class EchoService final : public grpctest::Echo::Service {
       if (!written) return to_status(written.error());
       reply->set_text("changed");
       return ::grpc::Status::OK;
-    });
+    }));
   }
 
   ::grpc::Status Limited(::grpc::ServerContext* context, const grpctest::SayRequest* request,
@@ -105,7 +107,14 @@ class EchoService final : public grpctest::Echo::Service {
     return edge_.serve(context, "Unlisted", request, reply, [&](const Call&) { return ::grpc::Status::OK; });
   }
 
-  // Waits until `n` calls hold in Say("hold").
+  // Holds the call until release().
+  void hold() {
+    std::unique_lock lock(mutex_);
+    ++holding_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return released_; });
+  }
+  // Waits until `n` calls hold in Say("hold") or Change("hold").
   void wait_holding(int n) {
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] { return holding_ >= n; });
@@ -192,7 +201,7 @@ class GrpcServer : public ::testing::Test {
   ::grpc::Status change(const std::string& thing, const std::string& role) {
     ::grpc::ClientContext context;
     set_deadline(context, std::chrono::seconds(5));
-    authorize(context, auth_.token(role, "budi"));
+    if (!role.empty()) authorize(context, auth_.token(role, "budi"));  // none: no token at all
     grpctest::ChangeRequest request;
     request.set_thing_id(thing);
     grpctest::SayReply reply;
@@ -361,6 +370,35 @@ TEST(Ids, FoundInRequestsAndAnswersDownToNestedMessages) {
   request.set_thing_id("t-1");
   EXPECT_EQ(ids_in(request), std::vector<std::string>{"t-1"});
   EXPECT_TRUE(ids_in(grpctest::SayRequest()).empty());
+}
+
+TEST_F(GrpcServer, ACallbackMethodPassesTheSameEdge) {
+  EXPECT_EQ(change("thing-1", "").error_code(), ::grpc::StatusCode::UNAUTHENTICATED);
+  ASSERT_TRUE(change("thing-1", "branch-officer").ok());
+  const auto thrown = change("throw", "branch-officer");
+  EXPECT_EQ(thrown.error_code(), ::grpc::StatusCode::INTERNAL);
+  EXPECT_EQ(thrown.error_message().find("/secret/path"), std::string::npos);
+  EXPECT_EQ(audit_records().size(), 2U) << "the change and the one that failed";
+  const auto text = metrics_.serialize();
+  EXPECT_NE(
+      text.find("jaring_test_rpc_requests_total{code=\"OK\",method=\"/jaring.grpctest.Echo/Change\"} 1"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(
+          "jaring_test_rpc_requests_total{code=\"INTERNAL\",method=\"/jaring.grpctest.Echo/Change\"} 1"),
+      std::string::npos)
+      << text;
+}
+
+TEST_F(GrpcServer, AHeldCallbackWriteHoldsNoCallOfThePoolBack) {
+  std::thread held([&] { EXPECT_TRUE(change("hold", "branch-officer").ok()); });
+  service_.wait_holding(1);
+  grpctest::SayReply reply;
+  EXPECT_TRUE(say("halo", &reply).ok()) << "a read runs on the pool while a write holds its thread";
+  EXPECT_EQ(reply.text(), "halo");
+  service_.release();
+  held.join();
 }
 
 TEST_F(GrpcServer, InvalidArgumentCarriesFieldViolations) {

@@ -170,6 +170,13 @@ struct Unary<::grpc::Status (S::*)(::grpc::ServerContext*, const Req*, Rep*)> {
   using Request = Req;
   using Reply = Rep;
 };
+// The handler behind a callback method (grpc/edge.hpp, answer_inline).
+template <typename S, typename Req, typename Rep>
+struct Unary<::grpc::Status (S::*)(::grpc::ServerContextBase*, const Req*, Rep*)> {
+  using Service = S;
+  using Request = Req;
+  using Reply = Rep;
+};
 
 // The ids the replies of one input named so far, by field name (the latest of each): a string
 // field of a later request whose value is "$" takes the id its name stands for, so that a call

@@ -376,8 +376,8 @@ Result<Participant> GrpcService::visible(const std::string& id, const auth::Scop
   });
 }
 
-::grpc::Status GrpcService::Register(::grpc::ServerContext* context, const v1::RegisterRequest* request,
-                                     v1::Participant* reply) {
+::grpc::Status GrpcService::register_participant(::grpc::ServerContextBase* context,
+                                                 const v1::RegisterRequest* request, v1::Participant* reply) {
   return edge_.serve(context, "Register", request, reply, [&](const grpc::Call& call) {
     auto participant = core_.register_participant(to_command(*request, call.scope), admission(call.scope));
     if (!participant) spdlog::info("registration refused: {}", participant.error().message);
@@ -455,9 +455,9 @@ Result<Participant> GrpcService::visible(const std::string& id, const auth::Scop
   });
 }
 
-::grpc::Status GrpcService::UpdateParticipant(::grpc::ServerContext* context,
-                                              const v1::UpdateParticipantRequest* request,
-                                              v1::Participant* reply) {
+::grpc::Status GrpcService::update_participant(::grpc::ServerContextBase* context,
+                                               const v1::UpdateParticipantRequest* request,
+                                               v1::Participant* reply) {
   return edge_.serve(context, "UpdateParticipant", request, reply, [&](const grpc::Call& call) {
     if (auto p = visible(request->participant_id(), call.scope); !p) return grpc::to_status(p.error());
     UpdateCommand c;
@@ -472,9 +472,9 @@ Result<Participant> GrpcService::visible(const std::string& id, const auth::Scop
   });
 }
 
-::grpc::Status GrpcService::MoveParticipant(::grpc::ServerContext* context,
-                                            const v1::MoveParticipantRequest* request,
-                                            v1::Participant* reply) {
+::grpc::Status GrpcService::move_participant(::grpc::ServerContextBase* context,
+                                             const v1::MoveParticipantRequest* request,
+                                             v1::Participant* reply) {
   return edge_.serve(context, "MoveParticipant", request, reply, [&](const grpc::Call& call) {
     auto p = visible(request->participant_id(), call.scope);
     if (!p) return grpc::to_status(p.error());
@@ -491,9 +491,9 @@ Result<Participant> GrpcService::visible(const std::string& id, const auth::Scop
   });
 }
 
-::grpc::Status GrpcService::ExitParticipant(::grpc::ServerContext* context,
-                                            const v1::ExitParticipantRequest* request,
-                                            v1::Participant* reply) {
+::grpc::Status GrpcService::exit_participant(::grpc::ServerContextBase* context,
+                                             const v1::ExitParticipantRequest* request,
+                                             v1::Participant* reply) {
   return edge_.serve(context, "ExitParticipant", request, reply, [&](const grpc::Call& call) {
     if (auto p = visible(request->participant_id(), call.scope); !p) return grpc::to_status(p.error());
     return answer(core_.exit_participant({request->idempotency_key(), request->participant_id(),
