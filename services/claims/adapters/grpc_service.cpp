@@ -84,8 +84,8 @@ void to_proto(const Claim& c, v1::Claim* out, bool with_history) {
   }
 }
 
-::grpc::Status GrpcService::FileClaim(::grpc::ServerContext* context, const v1::FileClaimRequest* request,
-                                      v1::Claim* reply) {
+::grpc::Status GrpcService::file_claim(::grpc::ServerContextBase* context,
+                                       const v1::FileClaimRequest* request, v1::Claim* reply) {
   return edge_.serve(context, "FileClaim", request, reply, [&](const grpc::Call& call) {
     FileCommand c;
     c.idempotency_key = request->idempotency_key();
@@ -110,8 +110,8 @@ void to_proto(const Claim& c, v1::Claim* out, bool with_history) {
   });
 }
 
-::grpc::Status GrpcService::AttachDocuments(::grpc::ServerContext* context,
-                                            const v1::AttachDocumentsRequest* request, v1::Claim* reply) {
+::grpc::Status GrpcService::attach_documents(::grpc::ServerContextBase* context,
+                                             const v1::AttachDocumentsRequest* request, v1::Claim* reply) {
   return edge_.serve(context, "AttachDocuments", request, reply, [&](const grpc::Call& call) {
     std::vector<std::string> documents(request->documents().begin(), request->documents().end());
     return answer(core_.attach_documents(request->claim_id(), documents, actor_of(call), call.scope), reply,
@@ -119,8 +119,8 @@ void to_proto(const Claim& c, v1::Claim* out, bool with_history) {
   });
 }
 
-::grpc::Status GrpcService::VerifyClaim(::grpc::ServerContext* context, const v1::VerifyClaimRequest* request,
-                                        v1::Claim* reply) {
+::grpc::Status GrpcService::verify_claim(::grpc::ServerContextBase* context,
+                                         const v1::VerifyClaimRequest* request, v1::Claim* reply) {
   return edge_.serve(context, "VerifyClaim", request, reply, [&](const grpc::Call& call) {
     return answer(core_.verify(request->claim_id(), request->verified_amount(), request->note(),
                                actor_of(call), call.scope),
@@ -128,16 +128,16 @@ void to_proto(const Claim& c, v1::Claim* out, bool with_history) {
   });
 }
 
-::grpc::Status GrpcService::ApproveClaim(::grpc::ServerContext* context,
-                                         const v1::ApproveClaimRequest* request, v1::Claim* reply) {
+::grpc::Status GrpcService::approve_claim(::grpc::ServerContextBase* context,
+                                          const v1::ApproveClaimRequest* request, v1::Claim* reply) {
   return edge_.serve(context, "ApproveClaim", request, reply, [&](const grpc::Call& call) {
     return answer(core_.approve(request->claim_id(), request->note(), actor_of(call), call.scope), reply,
                   "approved");
   });
 }
 
-::grpc::Status GrpcService::PayClaim(::grpc::ServerContext* context, const v1::PayClaimRequest* request,
-                                     v1::Claim* reply) {
+::grpc::Status GrpcService::pay_claim(::grpc::ServerContextBase* context, const v1::PayClaimRequest* request,
+                                      v1::Claim* reply) {
   return edge_.serve(context, "PayClaim", request, reply, [&](const grpc::Call& call) {
     return answer(core_.pay(request->claim_id(), request->idempotency_key(), request->reference(),
                             actor_of(call), call.scope),
@@ -145,8 +145,8 @@ void to_proto(const Claim& c, v1::Claim* out, bool with_history) {
   });
 }
 
-::grpc::Status GrpcService::RejectClaim(::grpc::ServerContext* context, const v1::RejectClaimRequest* request,
-                                        v1::Claim* reply) {
+::grpc::Status GrpcService::reject_claim(::grpc::ServerContextBase* context,
+                                         const v1::RejectClaimRequest* request, v1::Claim* reply) {
   return edge_.serve(context, "RejectClaim", request, reply, [&](const grpc::Call& call) {
     return answer(core_.reject(request->claim_id(), request->reason(), actor_of(call), call.scope), reply,
                   "rejected");

@@ -10,23 +10,44 @@
 
 namespace jaring::claims {
 
-class GrpcService final : public v1::ClaimsService::Service {
+// FileClaim, AttachDocuments, VerifyClaim, ApproveClaim, PayClaim, RejectClaim: writes of one record, run
+// where gRPC receives them (grpc/edge.hpp, answer_inline); everything else on the synchronous server's pool.
+using ServiceBase = v1::ClaimsService::WithCallbackMethod_FileClaim<
+    v1::ClaimsService::WithCallbackMethod_AttachDocuments<v1::ClaimsService::WithCallbackMethod_VerifyClaim<
+        v1::ClaimsService::WithCallbackMethod_ApproveClaim<v1::ClaimsService::WithCallbackMethod_PayClaim<
+            v1::ClaimsService::WithCallbackMethod_RejectClaim<v1::ClaimsService::Service>>>>>>;
+
+class GrpcService final : public ServiceBase {
  public:
   inline static const std::string kName = "jaring.claims.v1.ClaimsService";
   GrpcService(Claims& core, grpc::Edge& edge) : core_(core), edge_(edge) {}
 
-  ::grpc::Status FileClaim(::grpc::ServerContext* context, const v1::FileClaimRequest* request,
-                           v1::Claim* reply) override;
-  ::grpc::Status AttachDocuments(::grpc::ServerContext* context, const v1::AttachDocumentsRequest* request,
-                                 v1::Claim* reply) override;
-  ::grpc::Status VerifyClaim(::grpc::ServerContext* context, const v1::VerifyClaimRequest* request,
-                             v1::Claim* reply) override;
-  ::grpc::Status ApproveClaim(::grpc::ServerContext* context, const v1::ApproveClaimRequest* request,
-                              v1::Claim* reply) override;
-  ::grpc::Status PayClaim(::grpc::ServerContext* context, const v1::PayClaimRequest* request,
-                          v1::Claim* reply) override;
-  ::grpc::Status RejectClaim(::grpc::ServerContext* context, const v1::RejectClaimRequest* request,
-                             v1::Claim* reply) override;
+  ::grpc::ServerUnaryReactor* FileClaim(::grpc::CallbackServerContext* context,
+                                        const v1::FileClaimRequest* request, v1::Claim* reply) override {
+    return grpc::answer_inline(context, file_claim(context, request, reply));
+  }
+  ::grpc::ServerUnaryReactor* AttachDocuments(::grpc::CallbackServerContext* context,
+                                              const v1::AttachDocumentsRequest* request,
+                                              v1::Claim* reply) override {
+    return grpc::answer_inline(context, attach_documents(context, request, reply));
+  }
+  ::grpc::ServerUnaryReactor* VerifyClaim(::grpc::CallbackServerContext* context,
+                                          const v1::VerifyClaimRequest* request, v1::Claim* reply) override {
+    return grpc::answer_inline(context, verify_claim(context, request, reply));
+  }
+  ::grpc::ServerUnaryReactor* ApproveClaim(::grpc::CallbackServerContext* context,
+                                           const v1::ApproveClaimRequest* request,
+                                           v1::Claim* reply) override {
+    return grpc::answer_inline(context, approve_claim(context, request, reply));
+  }
+  ::grpc::ServerUnaryReactor* PayClaim(::grpc::CallbackServerContext* context,
+                                       const v1::PayClaimRequest* request, v1::Claim* reply) override {
+    return grpc::answer_inline(context, pay_claim(context, request, reply));
+  }
+  ::grpc::ServerUnaryReactor* RejectClaim(::grpc::CallbackServerContext* context,
+                                          const v1::RejectClaimRequest* request, v1::Claim* reply) override {
+    return grpc::answer_inline(context, reject_claim(context, request, reply));
+  }
   ::grpc::Status GetClaim(::grpc::ServerContext* context, const v1::GetClaimRequest* request,
                           v1::Claim* reply) override;
   ::grpc::Status ListClaims(::grpc::ServerContext* context, const v1::ListClaimsRequest* request,
@@ -38,6 +59,20 @@ class GrpcService final : public v1::ClaimsService::Service {
                                   ::grpc::ServerWriter<v1::PaidClaim>* writer) override;
   ::grpc::Status CheckEligibility(::grpc::ServerContext* context, const v1::CheckEligibilityRequest* request,
                                   v1::Eligibility* reply) override;
+
+  // The callback methods' handlers, each through the edge (the fuzz target calls them directly).
+  ::grpc::Status file_claim(::grpc::ServerContextBase* context, const v1::FileClaimRequest* request,
+                            v1::Claim* reply);
+  ::grpc::Status attach_documents(::grpc::ServerContextBase* context,
+                                  const v1::AttachDocumentsRequest* request, v1::Claim* reply);
+  ::grpc::Status verify_claim(::grpc::ServerContextBase* context, const v1::VerifyClaimRequest* request,
+                              v1::Claim* reply);
+  ::grpc::Status approve_claim(::grpc::ServerContextBase* context, const v1::ApproveClaimRequest* request,
+                               v1::Claim* reply);
+  ::grpc::Status pay_claim(::grpc::ServerContextBase* context, const v1::PayClaimRequest* request,
+                           v1::Claim* reply);
+  ::grpc::Status reject_claim(::grpc::ServerContextBase* context, const v1::RejectClaimRequest* request,
+                              v1::Claim* reply);
 
  private:
   Claims& core_;

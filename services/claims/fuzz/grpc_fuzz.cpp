@@ -14,12 +14,12 @@ namespace {
 
 using Service = GrpcService;
 constexpr std::array<fuzz::Method<Service>, 10> kMethods = {{
-    {"FileClaim", fuzz::unary<&Service::FileClaim>},
-    {"AttachDocuments", fuzz::unary<&Service::AttachDocuments>},
-    {"VerifyClaim", fuzz::unary<&Service::VerifyClaim>},
-    {"ApproveClaim", fuzz::unary<&Service::ApproveClaim>},
-    {"PayClaim", fuzz::unary<&Service::PayClaim>},
-    {"RejectClaim", fuzz::unary<&Service::RejectClaim>},
+    {"FileClaim", fuzz::unary<&Service::file_claim>},
+    {"AttachDocuments", fuzz::unary<&Service::attach_documents>},
+    {"VerifyClaim", fuzz::unary<&Service::verify_claim>},
+    {"ApproveClaim", fuzz::unary<&Service::approve_claim>},
+    {"PayClaim", fuzz::unary<&Service::pay_claim>},
+    {"RejectClaim", fuzz::unary<&Service::reject_claim>},
     {"GetClaim", fuzz::unary<&Service::GetClaim>},
     {"ListClaims", fuzz::unary<&Service::ListClaims>},
     {"ListScholarshipsDue", fuzz::unary<&Service::ListScholarshipsDue>},

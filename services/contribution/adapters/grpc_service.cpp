@@ -96,8 +96,8 @@ Result<Account> GrpcService::visible(const std::string& participant_id, const au
   });
 }
 
-::grpc::Status GrpcService::MakePayment(::grpc::ServerContext* context, const v1::PaymentRequest* request,
-                                        v1::Payment* reply) {
+::grpc::Status GrpcService::make_payment(::grpc::ServerContextBase* context,
+                                         const v1::PaymentRequest* request, v1::Payment* reply) {
   return edge_.serve(context, "MakePayment", request, reply, [&](const grpc::Call& call) {
     auto payment = core_.pay(
         {request->idempotency_key(), request->participant_id(), request->channel(), request->payer_id(),
@@ -141,8 +141,8 @@ Result<Account> GrpcService::visible(const std::string& participant_id, const au
   });
 }
 
-::grpc::Status GrpcService::ReversePayment(::grpc::ServerContext* context,
-                                           const v1::ReversePaymentRequest* request, v1::Payment* reply) {
+::grpc::Status GrpcService::reverse_payment(::grpc::ServerContextBase* context,
+                                            const v1::ReversePaymentRequest* request, v1::Payment* reply) {
   return edge_.serve(context, "ReversePayment", request, reply, [&](const grpc::Call& call) {
     auto payment =
         core_.reverse(request->idempotency_key(), request->payment_id(), request->reason(), caller_of(call));

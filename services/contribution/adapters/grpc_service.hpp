@@ -13,7 +13,12 @@
 
 namespace jaring::contribution {
 
-class GrpcService final : public v1::ContributionService::Service {
+// MakePayment, ReversePayment: writes of one record, run where gRPC receives them (grpc/edge.hpp,
+// answer_inline); everything else on the synchronous server's pool.
+using ServiceBase = v1::ContributionService::WithCallbackMethod_MakePayment<
+    v1::ContributionService::WithCallbackMethod_ReversePayment<v1::ContributionService::Service>>;
+
+class GrpcService final : public ServiceBase {
  public:
   inline static const std::string kName = "jaring.contribution.v1.ContributionService";
   // `applied`: how far the store has applied the topics it follows (store::consumer_positions_text),
@@ -23,12 +28,17 @@ class GrpcService final : public v1::ContributionService::Service {
 
   ::grpc::Status RunBilling(::grpc::ServerContext* context, const v1::RunBillingRequest* request,
                             v1::BillingRun* reply) override;
-  ::grpc::Status MakePayment(::grpc::ServerContext* context, const v1::PaymentRequest* request,
-                             v1::Payment* reply) override;
+  ::grpc::ServerUnaryReactor* MakePayment(::grpc::CallbackServerContext* context,
+                                          const v1::PaymentRequest* request, v1::Payment* reply) override {
+    return grpc::answer_inline(context, make_payment(context, request, reply));
+  }
   ::grpc::Status MakeBatchPayment(::grpc::ServerContext* context, const v1::BatchPaymentRequest* request,
                                   v1::BatchPaymentResult* reply) override;
-  ::grpc::Status ReversePayment(::grpc::ServerContext* context, const v1::ReversePaymentRequest* request,
-                                v1::Payment* reply) override;
+  ::grpc::ServerUnaryReactor* ReversePayment(::grpc::CallbackServerContext* context,
+                                             const v1::ReversePaymentRequest* request,
+                                             v1::Payment* reply) override {
+    return grpc::answer_inline(context, reverse_payment(context, request, reply));
+  }
   ::grpc::Status GetAccount(::grpc::ServerContext* context, const v1::GetAccountRequest* request,
                             v1::Account* reply) override;
   ::grpc::Status GetStatement(::grpc::ServerContext* context, const v1::GetStatementRequest* request,
@@ -43,6 +53,12 @@ class GrpcService final : public v1::ContributionService::Service {
                                 ::grpc::ServerWriter<v1::AccountCoverage>* writer) override;
   ::grpc::Status GetSettlement(::grpc::ServerContext* context, const v1::SettlementRequest* request,
                                v1::SettlementReport* reply) override;
+
+  // The callback methods' handlers, each through the edge (the fuzz target calls them directly).
+  ::grpc::Status make_payment(::grpc::ServerContextBase* context, const v1::PaymentRequest* request,
+                              v1::Payment* reply);
+  ::grpc::Status reverse_payment(::grpc::ServerContextBase* context, const v1::ReversePaymentRequest* request,
+                                 v1::Payment* reply);
 
  private:
   // The account if the scope reaches it; NOT_FOUND alike for one that does not exist.

@@ -15,9 +15,9 @@ namespace {
 using Service = GrpcService;
 constexpr std::array<fuzz::Method<Service>, 10> kMethods = {{
     {"RunBilling", fuzz::unary<&Service::RunBilling>},
-    {"MakePayment", fuzz::unary<&Service::MakePayment>},
+    {"MakePayment", fuzz::unary<&Service::make_payment>},
     {"MakeBatchPayment", fuzz::unary<&Service::MakeBatchPayment>},
-    {"ReversePayment", fuzz::unary<&Service::ReversePayment>},
+    {"ReversePayment", fuzz::unary<&Service::reverse_payment>},
     {"GetAccount", fuzz::unary<&Service::GetAccount>},
     {"GetStatement", fuzz::unary<&Service::GetStatement>},
     {"ListArrears", fuzz::unary<&Service::ListArrears>},

@@ -118,8 +118,8 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
 
 }  // namespace
 
-::grpc::Status GrpcService::CreateSponsor(::grpc::ServerContext* context,
-                                          const v1::CreateSponsorRequest* request, v1::Sponsor* reply) {
+::grpc::Status GrpcService::create_sponsor(::grpc::ServerContextBase* context,
+                                           const v1::CreateSponsorRequest* request, v1::Sponsor* reply) {
   return edge_.serve(context, "CreateSponsor", request, reply, [&](const grpc::Call& call) {
     const auto by = actor_of(call);
     return answer(
@@ -149,7 +149,7 @@ Actor actor_of(const grpc::Call& call) { return {call.caller.subject, call.scope
   });
 }
 
-::grpc::Status GrpcService::Deposit(::grpc::ServerContext* context, const v1::DepositRequest* request,
+::grpc::Status GrpcService::deposit(::grpc::ServerContextBase* context, const v1::DepositRequest* request,
                                     v1::DepositResult* reply) {
   return edge_.serve(context, "Deposit", request, reply, [&](const grpc::Call& call) {
     const auto by = actor_of(call);

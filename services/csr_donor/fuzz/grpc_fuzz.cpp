@@ -14,10 +14,10 @@ namespace {
 
 using Service = GrpcService;
 constexpr std::array<fuzz::Method<Service>, 16> kMethods = {{
-    {"CreateSponsor", fuzz::unary<&Service::CreateSponsor>},
+    {"CreateSponsor", fuzz::unary<&Service::create_sponsor>},
     {"ListSponsors", fuzz::unary<&Service::ListSponsors>},
     {"GetSponsor", fuzz::unary<&Service::GetSponsor>},
-    {"Deposit", fuzz::unary<&Service::Deposit>},
+    {"Deposit", fuzz::unary<&Service::deposit>},
     {"GetLedger", fuzz::unary<&Service::GetLedger>},
     {"QuoteCohort", fuzz::unary<&Service::QuoteCohort>},
     {"CreateCohort", fuzz::unary<&Service::CreateCohort>},
