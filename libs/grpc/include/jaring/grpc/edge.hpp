@@ -96,11 +96,11 @@ class Edge {
 // as a callback method (the generated WithCallbackMethod_<Method>) runs instead on the gRPC thread
 // that received it, and answers it there through this: no hand-off between threads. For
 // registration's single Register calls that was a tenth to a fifth less of its CPU a call and
-// about a tenth more calls a second (docs/performance.md). Those threads are few (half the cores, 2 to 16) and every
-// callback method shares them with gRPC's health service, so a service runs only its short writes
-// of one record there, which wait for the store's one writer anyway. Reads, streams and long
-// writes (a billing run, a bulk import) stay on the pool, where a read never waits behind a write.
-// `status` is what Edge::serve answered.
+// about a tenth more calls a second (docs/performance.md). Those threads are few (half the
+// cores, 2 to 16) and every callback method shares them with gRPC's health service, so a service
+// runs only its short writes of one record there, which wait for the store's one writer anyway.
+// Reads, streams and long writes (a billing run, a bulk import) stay on the pool, where a read
+// never waits behind a write. `status` is what Edge::serve answered.
 inline ::grpc::ServerUnaryReactor* answer_inline(::grpc::CallbackServerContext* context,
                                                  const ::grpc::Status& status) {
   auto* reactor = context->DefaultReactor();
