@@ -43,7 +43,8 @@ constexpr std::array kPolicies = {
     MethodPolicy{REG "UpdateParticipant", {kAgent, kBranchOfficer}, kChange},
     MethodPolicy{REG "MoveParticipant", {kAgent, kBranchOfficer}, kChange},
     MethodPolicy{REG "ExitParticipant", {kBranchOfficer}, kChange},
-    MethodPolicy{REG "ExportParticipants", {kAuditor, kAdmin, kService}, kOpen},  // ids and codes only
+    MethodPolicy{REG "GetParticipantFacts", {kAuditor, kAdmin, kService}, kOpen},  // ids, codes, rupiah
+    MethodPolicy{REG "ExportParticipants", {kAuditor, kAdmin, kService}, kOpen},   // ids and codes only
     MethodPolicy{REG "RegisterAgent", {kBranchOfficer, kAdmin}, kChange},
     MethodPolicy{REG "ListAgentRegistrations", {kAgent, kBranchOfficer, kAuditor, kAdmin}, kPersonal},
 

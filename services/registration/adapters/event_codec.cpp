@@ -1,17 +1,10 @@
 #include "event_codec.hpp"
 
-#include "jaring/common/period.hpp"
 #include "jaring/events/envelope.hpp"
 #include "jaring/events/v1/envelope.pb.h"
 
 namespace jaring::registration {
 namespace {
-
-// The Asia/Jakarta calendar day of an RFC 3339 UTC instant (the text's date if it is not one).
-std::string jakarta_date(const std::string& utc) {
-  const auto at = parse_utc(utc);
-  return at ? jaring::jakarta_date(*at) : utc.substr(0, 10);
-}
 
 void set_registered(const Participant& from, events::v1::Envelope& envelope, std::string& key) {
   envelope.set_type("ParticipantRegistered");
@@ -28,7 +21,7 @@ void set_registered(const Participant& from, events::v1::Envelope& envelope, std
   p->set_agent_id(from.agent_id);
   p->set_branch_code(from.branch_code);
   p->set_project_end_date(from.project_end_date);
-  p->set_registered_on(jakarta_date(from.registered_at));
+  p->set_registered_on(registered_on(from));
   // A new participant has paid nothing: coverage counts it awaiting from this event, and
   // contribution's account opens there without an event of its own.
   p->set_counted_awaiting(true);

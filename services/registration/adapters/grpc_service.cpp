@@ -110,6 +110,32 @@ RegisterCommand to_command(const v1::RegisterRequest& r, const auth::Scope& scop
   return c;
 }
 
+// Facts carry no personal data: every caller allowed the method gets the same fields.
+void to_proto(const ParticipantFacts& facts, v1::ParticipantFacts* out) {
+  const auto& p = facts.participant;
+  out->set_participant_id(p.id);
+  out->set_rw_code(p.rw_code);
+  out->set_branch_code(p.branch_code);
+  out->set_category(p.category);
+  out->set_agent_id(p.agent_id);
+  out->set_income_band(p.income_band);
+  out->set_payer(p.payer);
+  out->set_registered_on(registered_on(p));
+  out->set_status(p.status);
+  out->set_exit_reason(p.exit_reason);
+  out->set_exit_date(p.exit_date);
+  for (const auto& band : facts.history.bands) {
+    auto* entry = out->add_income_bands();
+    entry->set_since(band.since);
+    entry->set_income_band(band.income_band);
+  }
+  for (const auto& branch : facts.history.branches) {
+    auto* entry = out->add_branches();
+    entry->set_since(branch.since);
+    entry->set_branch_code(branch.branch_code);
+  }
+}
+
 // Answers a unary call from a core result: the reply on success, the mapped status otherwise.
 template <typename T, typename Reply>
 ::grpc::Status answer(const Result<T>& result, Reply* reply) {
@@ -117,6 +143,9 @@ template <typename T, typename Reply>
   to_proto(*result, reply);
   return ::grpc::Status::OK;
 }
+
+// A participant outside the caller's scope is answered as one that does not exist.
+Error hidden(const std::string& id) { return Error::not_found(fmt::format("participant {} not found", id)); }
 
 ::grpc::Status answer(const Result<Participant>& result, v1::Participant* reply, const auth::Scope& scope) {
   if (!result) return grpc::to_status(result.error());
@@ -314,8 +343,7 @@ int RowBudget::held() const {
 
 Result<Participant> GrpcService::visible(const std::string& id, const auth::Scope& scope) {
   auto participant = core_.get_participant(id);
-  if (participant && !scope.covers(row_of(*participant)))
-    return fail(Error::not_found(fmt::format("participant {} not found", id)));
+  if (participant && !scope.covers(row_of(*participant))) return fail(hidden(id));
   return participant;
 }
 
@@ -427,6 +455,17 @@ Result<Participant> GrpcService::visible(const std::string& id, const auth::Scop
                                            const v1::GetParticipantRequest* request, v1::Participant* reply) {
   return edge_.serve(context, "GetParticipant", request, reply, [&](const grpc::Call& call) {
     return answer(visible(request->participant_id(), call.scope), reply, call.scope);
+  });
+}
+
+::grpc::Status GrpcService::GetParticipantFacts(::grpc::ServerContext* context,
+                                                const v1::GetParticipantFactsRequest* request,
+                                                v1::ParticipantFacts* reply) {
+  return edge_.serve(context, "GetParticipantFacts", request, reply, [&](const grpc::Call& call) {
+    auto facts = core_.participant_facts(request->participant_id());
+    if (facts && !call.scope.covers(row_of(facts->participant)))
+      facts = fail(hidden(request->participant_id()));
+    return answer(facts, reply);
   });
 }
 

@@ -71,6 +71,9 @@ class GrpcService final : public ServiceBase {
       ::grpc::ServerReaderWriter<v1::RegisterBulkResponse, v1::RegisterBulkRequest>* stream) override;
   ::grpc::Status GetParticipant(::grpc::ServerContext* context, const v1::GetParticipantRequest* request,
                                 v1::Participant* reply) override;
+  ::grpc::Status GetParticipantFacts(::grpc::ServerContext* context,
+                                     const v1::GetParticipantFactsRequest* request,
+                                     v1::ParticipantFacts* reply) override;
   ::grpc::Status FindByNik(::grpc::ServerContext* context, const v1::FindByNikRequest* request,
                            v1::Participant* reply) override;
   ::grpc::Status ListParticipants(::grpc::ServerContext* context, const v1::ListParticipantsRequest* request,

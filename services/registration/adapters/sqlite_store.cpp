@@ -353,6 +353,17 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
       store::consumer_offsets_migration(7),
       // The outbox in two segments, each emptied whole once published (libs/store outbox.hpp).
       store::outbox_segments_migration(8),
+      {9, R"sql(
+        -- The bands and branches of each participation (History in core/model.hpp), one row a
+        -- field and day, written only when one changes: a registration writes none.
+        CREATE TABLE participant_history (
+          participant_id TEXT NOT NULL,
+          field TEXT NOT NULL,   -- income_band | branch_code
+          since TEXT NOT NULL,   -- YYYY-MM-DD, Asia/Jakarta
+          value NOT NULL,        -- the band (integer rupiah) or the branch code (text)
+          PRIMARY KEY (participant_id, field, since)
+        ) WITHOUT ROWID;
+      )sql"},
   };
 }
 
@@ -462,7 +473,7 @@ std::vector<BulkOutcome> SqliteStore::insert_participants(std::span<const std::s
 }
 
 Result<Participant> SqliteStore::save_participant(const Participant& p, const Event& event,
-                                                  const std::string& idempotency_key) {
+                                                  const std::string& idempotency_key, const History& added) {
   return db_.write([&](store::Transaction& tx) -> Result<Participant> {
     ParticipantWriter writer(tx, sealer_, clock_);
     // A concurrent retry with the same key may have won the race since the core looked.
@@ -487,9 +498,35 @@ Result<Participant> SqliteStore::save_participant(const Participant& p, const Ev
         .bind(12, p.exit_date)
         .bind(13, p.id)
         .run();
+    if (!added.empty()) {
+      auto entry = tx.prepare(
+          "INSERT OR REPLACE INTO participant_history (participant_id, field, since, value) VALUES (?, ?, ?, "
+          "?)");
+      for (const auto& band : added.bands)
+        entry.bind(1, p.id).bind(2, "income_band").bind(3, band.since).bind(4, band.income_band).run();
+      for (const auto& branch : added.branches)
+        entry.bind(1, p.id).bind(2, "branch_code").bind(3, branch.since).bind(4, branch.branch_code).run();
+    }
     writer.remember(idempotency_key, p.id);
     store::outbox_append(tx, encode_event(event, clock_));
     return p;
+  });
+}
+
+History SqliteStore::history(const std::string& participant_id) {
+  return db_.read([&](store::Database& db) {
+    History history;
+    auto s = db.prepare(
+        "SELECT field, since, value FROM participant_history WHERE participant_id = ? ORDER BY field, since");
+    s.bind(1, participant_id);
+    while (s.step()) {
+      if (s.column_text(0) == "income_band") {
+        history.bands.push_back({s.column_text(1), s.column_int(2)});
+      } else {
+        history.branches.push_back({s.column_text(1), s.column_text(2)});
+      }
+    }
+    return history;
   });
 }
 

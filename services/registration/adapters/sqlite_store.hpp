@@ -33,7 +33,8 @@ class SqliteStore final : public Store {
   std::vector<BulkOutcome> insert_participants(std::span<const std::span<NewParticipant>> groups) override;
   void prepare(std::vector<NewParticipant>& rows) override;
   Result<Participant> save_participant(const Participant& participant, const Event& event,
-                                       const std::string& idempotency_key) override;
+                                       const std::string& idempotency_key, const History& added) override;
+  History history(const std::string& participant_id) override;
   std::optional<std::string> find_idempotency_key(const std::string& key) override;
   std::map<std::string, Participant> find_by_idempotency_keys(const std::vector<std::string>& keys) override;
   std::optional<Participant> find_participant(const std::string& id) override;

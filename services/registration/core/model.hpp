@@ -53,6 +53,39 @@ struct Participant {
   std::string exit_date;
 };
 
+// The Asia/Jakarta calendar day a participation began (the date of registered_at, an RFC 3339 UTC
+// instant, in Jakarta; the text's own date if it is not one).
+std::string registered_on(const Participant& participant);
+
+// A participant's income band, or the branch office serving them, in force from a day on
+// (YYYY-MM-DD, Asia/Jakarta) until the next entry's day. A claim is judged by the band and branch
+// in force on its event date, not by the latest ones.
+struct BandSince {
+  std::string since;
+  std::int64_t income_band = 0;
+};
+struct BranchSince {
+  std::string since;
+  std::string branch_code;
+};
+// The bands and branches of one participation, oldest first, one entry a day. A field's list is
+// empty while it never changed (the participant's own value held from the registration day on);
+// its first change adds the value before it from that day, so the last entry is the current value.
+// Kept only on changes, which are rare: a registration writes none.
+struct History {
+  std::vector<BandSince> bands;
+  std::vector<BranchSince> branches;
+
+  bool empty() const { return bands.empty() && branches.empty(); }
+};
+
+// What another service needs of a participant to decide on it: the participation without
+// personal data, with its history.
+struct ParticipantFacts {
+  Participant participant;
+  History history;
+};
+
 struct Agent {
   std::string id;
   std::string name;

@@ -59,9 +59,12 @@ class Store {
   // personal data), done ahead
   // so that it can run while another batch is being written. Nothing to do by default.
   virtual void prepare(std::vector<NewParticipant>& rows) { (void)rows; }
-  // Saves a changed participant (update, move, exit) with its event and key.
+  // Saves a changed participant (update, move, exit) with its event and key, and the entries of
+  // its history the change adds (`added`): an entry replaces the one of its field and day.
   virtual Result<Participant> save_participant(const Participant& participant, const Event& event,
-                                               const std::string& idempotency_key) = 0;
+                                               const std::string& idempotency_key, const History& added) = 0;
+  // The bands and branches of the participation `participant_id`, oldest first (History).
+  virtual History history(const std::string& participant_id) = 0;
   // The id of what a key created or changed before, if any: a retried call gets that answer.
   virtual std::optional<std::string> find_idempotency_key(const std::string& key) = 0;
   // The participants that keys registered before, by key (the ones found), in one look-up.

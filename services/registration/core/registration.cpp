@@ -77,7 +77,24 @@ void check_date(std::vector<FieldViolation>& v, const char* field, const std::st
   }
 }
 
+// Adds a change of one field to `added`: `after` from `since` on. The field's first change also
+// adds `before` from the registration day (`start`). A day before the field's last entry (a
+// backdated move) counts from that entry's day, so that the last entry stays the current value.
+template <typename Entry, typename Value>
+void add_change(const std::vector<Entry>& known, const std::string& start, const Value& before,
+                std::string since, const Value& after, std::vector<Entry>& added) {
+  if (known.empty()) added.push_back(Entry{start, before});
+  const auto& floor = known.empty() ? start : known.back().since;
+  if (since < floor) since = floor;
+  added.push_back(Entry{std::move(since), after});
+}
+
 }  // namespace
+
+std::string registered_on(const Participant& participant) {
+  const auto at = parse_utc(participant.registered_at);
+  return at ? jakarta_date(*at) : participant.registered_at.substr(0, 10);
+}
 
 year_month_day Registration::today() const { return jakarta_today(clock_); }
 
@@ -313,6 +330,15 @@ Result<Participant> Registration::get_participant(const std::string& id) {
   return *participant;
 }
 
+Result<ParticipantFacts> Registration::participant_facts(const std::string& id) {
+  auto participant = get_participant(id);
+  if (!participant) return fail(participant.error());
+  // Read after the participant: a change saved between the two reads shows in the history (the
+  // newer answer), never a participant ahead of its history.
+  auto history = store_.history(id);
+  return ParticipantFacts{std::move(*participant), std::move(history)};
+}
+
 Result<Participant> Registration::find_by_nik(const std::string& nik) {
   if (const auto parsed = parse_nik(nik, today());
       const auto* rejection = std::get_if<NikRejection>(&parsed)) {
@@ -383,13 +409,19 @@ Result<Participant> Registration::update_participant(const UpdateCommand& c) {
   auto p = active_participant(c.participant_id);
   if (!p) return p;
   const auto previous_payer = p->payer;
+  History added;
+  // A new band counts from the day it is declared: a claim for an earlier day keeps the old one.
+  if (c.income_band && *c.income_band != p->income_band) {
+    add_change(store_.history(p->id).bands, registered_on(*p), p->income_band, date_text(today()),
+               *c.income_band, added.bands);
+  }
   if (c.phone) p->phone = *c.phone;
   if (c.category) p->category = *c.category;
   if (c.income_band) p->income_band = *c.income_band;
   if (c.payer) p->payer = *c.payer;
   if (c.programs) p->programs = *c.programs;
   if (p->category != kConstructionWorker) p->project_end_date.clear();
-  return store_.save_participant(*p, ParticipantUpdatedEvent{*p, previous_payer}, c.idempotency_key);
+  return store_.save_participant(*p, ParticipantUpdatedEvent{*p, previous_payer}, c.idempotency_key, added);
 }
 
 Result<Participant> Registration::move_participant(const MoveCommand& c) {
@@ -410,10 +442,17 @@ Result<Participant> Registration::move_participant(const MoveCommand& c) {
   check_date(v, "moved_on", c.moved_on, today());
   if (!v.empty()) return fail(Error::invalid(std::move(v)));
   const auto from = p->rw_code;
+  const auto from_branch = p->branch_code;
   p->rw_code = c.to_rw_code;
   p->rt = c.rt;
   if (const auto* branch = branches_.branch_of(c.to_rw_code)) p->branch_code = branch->code;
-  return store_.save_participant(*p, ParticipantMovedEvent{*p, from, c.moved_on}, c.idempotency_key);
+  History added;
+  // The new branch serves the participant from the day of the move.
+  if (p->branch_code != from_branch) {
+    add_change(store_.history(p->id).branches, registered_on(*p), from_branch, c.moved_on, p->branch_code,
+               added.branches);
+  }
+  return store_.save_participant(*p, ParticipantMovedEvent{*p, from, c.moved_on}, c.idempotency_key, added);
 }
 
 Result<Participant> Registration::exit_participant(const ExitCommand& c) {
@@ -430,7 +469,7 @@ Result<Participant> Registration::exit_participant(const ExitCommand& c) {
   p->status = "exited";
   p->exit_reason = c.reason;
   p->exit_date = c.exit_date;
-  return store_.save_participant(*p, ParticipantExitedEvent{*p}, c.idempotency_key);
+  return store_.save_participant(*p, ParticipantExitedEvent{*p}, c.idempotency_key, {});
 }
 
 Result<std::optional<Participant>> Registration::end_by_paid_claim(const std::string& event_id,

@@ -48,6 +48,8 @@ class Registration {
   PreparedBulk prepare_bulk(const std::vector<RegisterCommand>& commands, const Admission& admit = {});
   std::vector<std::vector<BulkOutcome>> store_bulk(std::vector<PreparedBulk> batches);
   Result<Participant> get_participant(const std::string& id);
+  // The participation `id` with the bands and branches in force during it (GetParticipantFacts).
+  Result<ParticipantFacts> participant_facts(const std::string& id);
   Result<Participant> find_by_nik(const std::string& nik);
   // A page of an RW's participants, of those `scope` lets the caller see.
   Result<ParticipantPage> list_by_rw(const std::string& rw_code, int page_size, const std::string& page_token,

@@ -14,7 +14,7 @@ namespace jaring::registration {
 namespace {
 
 using Service = GrpcService;
-constexpr std::array<fuzz::Method<Service>, 13> kMethods = {{
+constexpr std::array<fuzz::Method<Service>, 14> kMethods = {{
     {"CreateRw", fuzz::unary<&Service::CreateRw>},
     {"ListRws", fuzz::unary<&Service::ListRws>},
     {"UpdateRw", fuzz::unary<&Service::UpdateRw>},
@@ -28,6 +28,7 @@ constexpr std::array<fuzz::Method<Service>, 13> kMethods = {{
     {"ExitParticipant", fuzz::unary<&Service::exit_participant>},
     {"RegisterAgent", fuzz::unary<&Service::RegisterAgent>},
     {"ListAgentRegistrations", fuzz::unary<&Service::ListAgentRegistrations>},
+    {"GetParticipantFacts", fuzz::unary<&Service::GetParticipantFacts>},
 }};
 
 grpc::Edge& edge() {
@@ -77,6 +78,8 @@ std::map<std::string, std::string> seeds() {
   exit.set_exit_date("2026-11-20");
   auto exit_registered = exit;
   exit_registered.set_participant_id("$");  // the one registered before it
+  v1::GetParticipantFactsRequest facts;
+  facts.set_participant_id("p_seed");
   v1::FindByNikRequest find;
   find.set_nik("3172011505900001");
   find.set_reveal_nik(true);
@@ -110,6 +113,7 @@ std::map<std::string, std::string> seeds() {
                  fuzz::seed(kMethods, "ListAreas", fuzz::kAreaOfficial, areas)},
       {"lifecycle", fuzz::seed(kMethods, "UpdateParticipant", fuzz::kOfficer, update) +
                         fuzz::seed(kMethods, "MoveParticipant", fuzz::kOfficer, move) +
+                        fuzz::seed(kMethods, "GetParticipantFacts", fuzz::kService, facts) +
                         fuzz::seed(kMethods, "FindByNik", fuzz::kOfficer, find) +
                         fuzz::seed(kMethods, "ExitParticipant", fuzz::kOfficer, exit) +
                         fuzz::seed(kMethods, "ListParticipants", fuzz::kAreaOfficial, list)},

@@ -1,6 +1,7 @@
 #pragma once
 // An in-memory Store for unit tests of the core: keeps what it is given, records the events.
 
+#include <algorithm>
 #include <map>
 #include <ranges>
 
@@ -56,12 +57,19 @@ class FakeStore final : public Store {
     }
     return out;
   }
-  Result<Participant> save_participant(const Participant& p, const Event& event,
-                                       const std::string& key) override {
+  Result<Participant> save_participant(const Participant& p, const Event& event, const std::string& key,
+                                       const History& added) override {
+    auto& history = histories[p.id];
+    for (const auto& band : added.bands) upsert(history.bands, band);
+    for (const auto& branch : added.branches) upsert(history.branches, branch);
     participants[p.id] = p;
     if (!key.empty()) keys[key] = p.id;
     events.push_back(event);
     return p;
+  }
+  History history(const std::string& participant_id) override {
+    const auto it = histories.find(participant_id);
+    return it == histories.end() ? History{} : it->second;
   }
   std::optional<std::string> find_idempotency_key(const std::string& key) override { return find(keys, key); }
   std::map<std::string, Participant> find_by_idempotency_keys(
@@ -115,6 +123,7 @@ class FakeStore final : public Store {
   std::map<std::string, Participant> participants;
   std::map<std::string, Agent> agents;
   std::map<std::string, std::string> keys;
+  std::map<std::string, History> histories;
   std::vector<Event> events;
 
  private:
@@ -123,6 +132,17 @@ class FakeStore final : public Store {
     auto it = map.find(key);
     if (it == map.end()) return std::nullopt;
     return it->second;
+  }
+  // Like the store's table: an entry replaces the one of its day; entries stay in day order.
+  template <typename Entry>
+  static void upsert(std::vector<Entry>& entries, const Entry& entry) {
+    const auto it = std::lower_bound(entries.begin(), entries.end(), entry,
+                                     [](const Entry& a, const Entry& b) { return a.since < b.since; });
+    if (it != entries.end() && it->since == entry.since) {
+      *it = entry;
+    } else {
+      entries.insert(it, entry);
+    }
   }
   template <typename F>
   std::vector<Participant> select(F&& keep, const std::string& after_id, int limit) {

@@ -130,6 +130,61 @@ TEST_F(Lifecycle, MoveCarriesBothRwsAndTheNewBranch) {
   EXPECT_EQ(unknown.error().violations.at(0).field, "to_rw_code");
 }
 
+TEST_F(Lifecycle, FactsKeepTheBandsAndBranchesOfTheParticipationByDay) {
+  const auto p = registered(9);  // 2026-11-21 in Jakarta
+  const auto q = registered(10);
+  auto facts = core_.participant_facts(p.id);
+  ASSERT_TRUE(facts) << facts.error().message;
+  EXPECT_TRUE(facts->history.empty());  // nothing changed: a registration writes no history
+  EXPECT_EQ(registered_on(facts->participant), "2026-11-21");
+
+  // A new band counts from the day it is declared; a second change that day replaces it.
+  clock_.set(sys_days{year{2026} / November / 25} + hours{20});  // 26 November in Jakarta
+  ASSERT_TRUE(core_.update_participant(
+      {"u-1", p.id, std::nullopt, std::nullopt, 3'000'000, std::nullopt, std::nullopt}));
+  ASSERT_TRUE(core_.update_participant(
+      {"u-2", p.id, std::nullopt, std::nullopt, 3'500'000, std::nullopt, std::nullopt}));
+  // Changing the phone is no band change.
+  ASSERT_TRUE(core_.update_participant(
+      {"u-3", p.id, "081311112222", std::nullopt, std::nullopt, std::nullopt, std::nullopt}));
+  // The new branch serves them from the day of the move; a move within a branch changes none.
+  ASSERT_TRUE(core_.create_rw("31.75.08.1001", 2, 0));
+  ASSERT_TRUE(core_.move_participant({"m-1", p.id, "31.75.08.1001.001", 4, "2026-11-23"}));
+  ASSERT_TRUE(core_.move_participant({"m-2", p.id, "31.75.08.1001.002", 5, "2026-11-24"}));
+  // Backdated before the last change, a move counts from that change's day: the last entry
+  // stays the branch serving them now.
+  ASSERT_TRUE(core_.move_participant({"m-3", p.id, "31.75.06.1005.002", 6, "2026-11-22"}));
+
+  facts = core_.participant_facts(p.id);
+  ASSERT_TRUE(facts) << facts.error().message;
+  const auto& bands = facts->history.bands;
+  ASSERT_EQ(bands.size(), 2u);
+  EXPECT_EQ(bands[0].since, "2026-11-21");
+  EXPECT_EQ(bands[0].income_band, p.income_band);
+  EXPECT_EQ(bands[1].since, "2026-11-26");
+  EXPECT_EQ(bands[1].income_band, 3'500'000);
+  const auto& branches = facts->history.branches;
+  ASSERT_EQ(branches.size(), 2u);
+  EXPECT_EQ(branches[0].since, "2026-11-21");
+  EXPECT_EQ(branches[0].branch_code, "pulogebang");
+  EXPECT_EQ(branches[1].since, "2026-11-23");
+  EXPECT_EQ(branches[1].branch_code, "pulogebang");
+  EXPECT_EQ(facts->participant.branch_code, "pulogebang");
+  EXPECT_EQ(facts->participant.income_band, 3'500'000);
+
+  // A move backdated before the registration counts from the registration day.
+  ASSERT_TRUE(core_.move_participant({"m-4", q.id, "31.75.08.1001.001", 4, "2026-11-19"}));
+  facts = core_.participant_facts(q.id);
+  ASSERT_TRUE(facts) << facts.error().message;
+  ASSERT_EQ(facts->history.branches.size(), 1u);
+  EXPECT_EQ(facts->history.branches[0].since, "2026-11-21");
+  EXPECT_EQ(facts->history.branches[0].branch_code, "ceger");
+  EXPECT_TRUE(facts->history.bands.empty());
+
+  EXPECT_EQ(core_.participant_facts("p_nobody").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(core_.participant_facts("bad id!").error().violations.at(0).field, "participant_id");
+}
+
 TEST_F(Lifecycle, ExitEndsTheParticipationAndFreesTheNik) {
   const auto p = registered(8);
   EXPECT_EQ(core_.exit_participant({"x-0", p.id, "retired", "2026-11-20"}).error().violations.at(0).field,

@@ -264,6 +264,36 @@ TEST_F(SqliteStoreTest, UpdatesMovesAndExitsAreStoredWithTheirEvents) {
   EXPECT_FALSE(store_->find_by_nik("3175065505850003"));
 }
 
+TEST_F(SqliteStoreTest, HistoryEntriesReplaceTheirDayAndComeBackInDayOrderWithTheChangeThatAddedThem) {
+  auto p = core_->register_participant(worker("3175065505850002", "key-1"));
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(store_->history(p->id).empty());
+  History added;
+  added.bands = {{"2026-11-21", 1'500'000}, {"2026-11-25", 2'000'000}};
+  added.branches = {{"2026-11-21", "pulogebang"}, {"2026-11-23", "ceger"}};
+  ASSERT_TRUE(store_->save_participant(*p, ParticipantUpdatedEvent{*p, p->payer}, "h-1", added));
+  // The same day again replaces its entry; an earlier day sorts first.
+  History more;
+  more.bands = {{"2026-11-25", 2'500'000}, {"2026-11-20", 1'000'000}};
+  ASSERT_TRUE(store_->save_participant(*p, ParticipantUpdatedEvent{*p, p->payer}, "h-2", more));
+  const auto history = store_->history(p->id);
+  ASSERT_EQ(history.bands.size(), 3u);
+  EXPECT_EQ(history.bands[0].since, "2026-11-20");
+  EXPECT_EQ(history.bands[1].income_band, 1'500'000);
+  EXPECT_EQ(history.bands[2].since, "2026-11-25");
+  EXPECT_EQ(history.bands[2].income_band, 2'500'000);
+  ASSERT_EQ(history.branches.size(), 2u);
+  EXPECT_EQ(history.branches[1].since, "2026-11-23");
+  EXPECT_EQ(history.branches[1].branch_code, "ceger");
+  EXPECT_TRUE(store_->history("p_other").empty());
+
+  // A retried key answers with its first change and writes no history.
+  History refused;
+  refused.bands = {{"2026-11-26", 3'000'000}};
+  ASSERT_TRUE(store_->save_participant(*p, ParticipantUpdatedEvent{*p, p->payer}, "h-1", refused));
+  EXPECT_EQ(store_->history(p->id).bands.size(), 3u);
+}
+
 TEST_F(SqliteStoreTest, StateSurvivesReopeningTheFile) {
   auto p = core_->register_participant(worker("3175065505850002", "key-1"));
   ASSERT_TRUE(p);
