@@ -25,7 +25,6 @@ class Projection {
 };
 
 // The store file goes in `dir`.
-std::unique_ptr<Projection> claims_projection(const std::filesystem::path& dir);
 std::unique_ptr<Projection> contribution_projection(const std::filesystem::path& dir);
 std::unique_ptr<Projection> csr_donor_projection(const std::filesystem::path& dir);
 

@@ -191,10 +191,11 @@ TEST_F(PodSmoke, EveryServiceStartsAsTheChartRunsItReachesReadyAndLeavesOnSigter
     std::cout << "not root: each service runs as this user (" << ::geteuid()
               << "); the unprivileged-user part needs root and is skipped\n";
   }
-  // The owners first: coverage asks each of them for its export when Redis holds no counters.
+  // The owners first: coverage asks each of them for its export when Redis holds no counters;
+  // claims and csr-donor call registration.
   auto& registration = start("registration");
   auto& contribution = start("contribution");
-  auto& claims = start("claims");
+  auto& claims = start("claims", {{"@REGISTRATION@", registration.grpc}});
   auto& csr =
       start("csr-donor", {{"@REGISTRATION@", registration.grpc}, {"@CONTRIBUTION@", contribution.grpc}});
   auto& coverage = start("coverage", {{"@REGISTRATION@", registration.grpc},

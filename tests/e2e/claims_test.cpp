@@ -1,6 +1,8 @@
 // End to end for issue 7 on the real stack, each step as the role that does it (issue 12): an
 // agent registers a worker and collects a month through contribution; the claims service learns
-// both from Kafka alone; the widow files a JKM death claim through that agent, the documents are
+// the paid month from Kafka and asks registration for the worker (a filing while registration is
+// down answers UNAVAILABLE and files nothing); the widow files a JKM death claim through that
+// agent, the documents are
 // ticked, a branch officer verifies, neither the filer (however the token spells them) nor the
 // verifier may approve and the approver may not pay (maker-checker), another agent does not see
 // the claim; an approver approves, a second approver pays, once. ClaimPaid is on jaring.claims.v1
@@ -149,7 +151,7 @@ TEST_F(ClaimsE2e, ADeathClaimFromARegisteredPayingWorkerToPayment) {
                                                    std::chrono::system_clock::now() + std::chrono::hours(7)));
   ASSERT_EQ(paid.allocations(0).period(), event_date.substr(0, 7));
 
-  // The claims service learns the participant and the paid month from Kafka alone.
+  // The claims service learns the paid month from Kafka, and the participant from registration.
   cl::CheckEligibilityRequest check;
   check.set_participant_id(id);
   check.set_date(event_date);
@@ -194,6 +196,18 @@ TEST_F(ClaimsE2e, ADeathClaimFromARegisteredPayingWorkerToPayment) {
     EXPECT_EQ(why.error_code(), code) << what << " as \"" << as.user << "\": " << why.error_message();
     return why.error_message();
   };
+  // With registration down, the filing cannot be judged: UNAVAILABLE, nothing filed; once it is
+  // back, the same filing goes through (the agent tries again, as a client does).
+  stack_->terminate("registration");
+  refused("file while registration is down", filer, agent, ::grpc::StatusCode::UNAVAILABLE);
+  cl::ListClaimsRequest all;
+  const auto listed = try_call<cl::ListClaimsResponse>(
+      [&](auto* context, auto* out) { return claims_->ListClaims(context, all, out); });
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->claims_size(), 0);
+  stack_->restart("registration");
+  ASSERT_TRUE(process::wait_for([&] { return try_call_as<cl::Claim>(filer, agent).has_value(); }, 30s, 200ms))
+      << "claims did not reach registration again";
   const auto filed = step("file", filer, agent);
   ASSERT_EQ(filed.status(), "filed") << filed.rejection_reason();
   EXPECT_EQ(filed.total(), 42'000'000);

@@ -267,6 +267,9 @@ void Stack::start() {
     }
     if (std::string_view(s.name) == "claims") {
       env["JARING_STORE_PATH"] = (options_.run_dir / "data" / "claims.db").string();
+      // A claim's participant is registration's answer (GetParticipantFacts).
+      if (endpoints_.services.contains("registration"))
+        env["JARING_REGISTRATION_ADDRESS"] = endpoints_.services.at("registration").grpc;
     }
     if (std::string_view(s.name) == "csr-donor") {
       env["JARING_STORE_PATH"] = (options_.run_dir / "data" / "csr-donor.db").string();

@@ -12,32 +12,6 @@ Result<void> EventHandler::apply_event(const events::v1::Envelope& envelope) {
   const auto& id = envelope.event_id();
   const auto at = events::occurred_at(envelope);
   switch (envelope.payload_case()) {
-    case Envelope::kParticipantRegistered: {
-      const auto& e = envelope.participant_registered();
-      Participant p;
-      p.participant_id = e.participant_id();
-      p.rw_code = e.rw_code();
-      p.branch_code = e.branch_code();
-      p.category = e.category();
-      p.agent_id = e.agent_id();
-      p.income_band = e.income_band();
-      // Older producers leave registered_on empty: the Jakarta day it happened is the same fact.
-      p.registered_on = e.registered_on().empty() ? jakarta_date(at) : e.registered_on();
-      return core.participant_registered(id, p);
-    }
-    case Envelope::kParticipantUpdated: {
-      const auto& e = envelope.participant_updated();
-      return core.participant_updated(id, e.participant_id(), e.rw_code(), e.category(), e.income_band(), at);
-    }
-    case Envelope::kParticipantMoved: {
-      const auto& e = envelope.participant_moved();
-      return core.participant_moved(id, e.participant_id(), e.to_rw_code(), e.to_branch_code(), e.moved_on(),
-                                    at);
-    }
-    case Envelope::kParticipantExited: {
-      const auto& e = envelope.participant_exited();
-      return core.participant_exited(id, e.participant_id(), e.reason(), e.exit_date());
-    }
     case Envelope::kContributionBilled: {
       const auto& e = envelope.contribution_billed();
       return core.contribution_billed(id, e.participant_id(), e.period(), e.outstanding(), at);
@@ -55,7 +29,8 @@ Result<void> EventHandler::apply_event(const events::v1::Envelope& envelope) {
     }
     // CoverageChanged among them: a claim's coverage is computed from the periods billed and
     // paid on its event date, so the state contribution announces is not kept here (it was, for
-    // nothing that read it: a write per registration and per change).
+    // nothing that read it: a write per registration and per change). Participants' events are
+    // not followed either: registration answers for a participant when a claim needs one.
     default:
       return {};
   }

@@ -1,7 +1,6 @@
 #pragma once
-// Consumes jaring.registration.v1 (participants: RW, branch, declared income, registration and
-// exit dates) and jaring.contribution.v1 (bills, payments and reversals: which periods were paid,
-// and when) into the claims store's projections. Each event is applied in one transaction that
+// Consumes jaring.contribution.v1 (bills, payments and reversals: which periods were paid, and
+// when) into the claims store's projection. Each event is applied in one transaction that
 // records its event_id, so a redelivered event changes nothing. Events that cannot be applied go
 // to the dead-letter topic; a store failure makes the consumer offer the batch again.
 

@@ -218,7 +218,7 @@ void to_proto(const Claim& c, v1::Claim* out, bool with_history) {
                                              const v1::CheckEligibilityRequest* request,
                                              v1::Eligibility* reply) {
   return edge_.serve(context, "CheckEligibility", request, reply, [&](const grpc::Call& call) {
-    auto coverage = core_.coverage_on(request->participant_id(), request->date(), call.scope);
+    auto coverage = core_.coverage_on(request->participant_id(), request->date(), actor_of(call), call.scope);
     if (!coverage) return grpc::to_status(coverage.error());
     reply->set_eligible(coverage->eligible);
     reply->set_state(coverage->state);

@@ -52,9 +52,6 @@ Error store_failure(std::string_view what) {
   return Error::unavailable("the claims store is unavailable; the service logged the cause");
 }
 
-constexpr const char* kParticipantColumns =
-    "participant_id, rw_code, branch_code, category, agent_id, income_band, registered_on, exit_reason, "
-    "exit_date, registered_by";
 constexpr const char* kClaimColumns =
     "id, idempotency_key, fingerprint, participant_id, type, status, event_date, rw_code, branch_code, "
     "agent_id, "
@@ -64,11 +61,6 @@ constexpr const char* kClaimColumns =
     "requested_amount, death_claim_id, scholarship_year, total, rejection_reason, filed_by, filed_at, "
     "filed_month, "
     "approved_by, paid_on, paid_by, pay_key, payment_reference, note, verified_by, body_parts";
-
-Participant read_participant(const store::Statement& s) {
-  return {s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4),
-          s.column_int(5),  s.column_text(6), s.column_text(7), s.column_text(8), s.column_text(9)};
-}
 
 Claim read_claim(const crypto::Sealer& sealer, const store::Statement& s) {
   Claim c;
@@ -178,13 +170,6 @@ std::optional<Claim> claim_where(const crypto::Sealer& sealer, store::Database& 
   return claim;
 }
 
-std::optional<Participant> participant_of(store::Database& db, const std::string& id) {
-  auto s =
-      db.prepare(fmt::format("SELECT {} FROM participants WHERE participant_id = ?", kParticipantColumns));
-  if (!s.bind(1, id).step()) return std::nullopt;
-  return read_participant(s);
-}
-
 std::vector<PeriodFact> periods_of(store::Database& db, const std::string& id) {
   std::vector<PeriodFact> out;
   auto s = db.prepare(
@@ -236,59 +221,6 @@ class SqliteUnit final : public Unit {
       : tx_(tx), db_(tx.database()), sealer_(sealer), clock_(clock) {}
 
   bool seen_event(const std::string& event_id) override { return !store::first_application(db_, event_id); }
-
-  std::optional<Participant> participant(const std::string& id) override { return participant_of(db_, id); }
-
-  void save_participant(const Participant& p) override {
-    static const auto kSave = fmt::format("INSERT OR REPLACE INTO participants ({}) VALUES ({})",
-                                          kParticipantColumns, store::placeholders(10));
-    write_participant(kSave, p);
-  }
-
-  bool add_participant(const Participant& p) override {
-    static const auto kAdd =
-        fmt::format("INSERT INTO participants ({}) VALUES ({}) ON CONFLICT (participant_id) DO NOTHING",
-                    kParticipantColumns, store::placeholders(10));
-    write_participant(kAdd, p);
-    return db_.changes() == 1;
-  }
-
-  std::vector<IncomeChange> incomes(const std::string& id) override {
-    std::vector<IncomeChange> out;
-    auto s =
-        db_.prepare("SELECT effective_on, band FROM incomes WHERE participant_id = ? ORDER BY effective_on");
-    s.bind(1, id);
-    while (s.step()) out.push_back({s.column_text(0), s.column_int(1)});
-    return out;
-  }
-
-  void save_income(const std::string& id, const IncomeChange& change) override {
-    db_.prepare("INSERT OR REPLACE INTO incomes (participant_id, effective_on, band) VALUES (?, ?, ?)")
-        .bind(1, id)
-        .bind(2, change.effective_on)
-        .bind(3, change.band)
-        .run();
-  }
-
-  std::vector<BranchChange> branches(const std::string& id) override {
-    std::vector<BranchChange> out;
-    auto s = db_.prepare(
-        "SELECT effective_on, branch_code FROM branch_history WHERE participant_id = ? ORDER BY "
-        "effective_on");
-    s.bind(1, id);
-    while (s.step()) out.push_back({s.column_text(0), s.column_text(1)});
-    return out;
-  }
-
-  void save_branch(const std::string& id, const BranchChange& change) override {
-    db_.prepare(
-           "INSERT OR REPLACE INTO branch_history (participant_id, effective_on, branch_code) VALUES (?, ?, "
-           "?)")
-        .bind(1, id)
-        .bind(2, change.effective_on)
-        .bind(3, change.branch_code)
-        .run();
-  }
 
   std::vector<PeriodFact> periods(const std::string& id) override { return periods_of(db_, id); }
 
@@ -461,22 +393,6 @@ class SqliteUnit final : public Unit {
   void publish(const Event& event) override { store::outbox_append(tx_, encode_event(event, clock_)); }
 
  private:
-  // A write per registration: the fields bound where they are.
-  void write_participant(const std::string& sql, const Participant& p) {
-    db_.prepare(sql)
-        .bind_unowned(1, p.participant_id)
-        .bind_unowned(2, p.rw_code)
-        .bind_unowned(3, p.branch_code)
-        .bind_unowned(4, p.category)
-        .bind_unowned(5, p.agent_id)
-        .bind(6, p.income_band)
-        .bind_unowned(7, p.registered_on)
-        .bind_unowned(8, p.exit_reason)
-        .bind_unowned(9, p.exit_date)
-        .bind_unowned(10, p.registered_by)
-        .run();
-  }
-
   store::Transaction& tx_;
   store::Database& db_;
   const crypto::Sealer& sealer_;
@@ -649,6 +565,15 @@ std::vector<store::Migration> SqliteStore::migrations(const crypto::Sealer& seal
       )sql"},
       // The outbox in two segments, each emptied whole once published (libs/store outbox.hpp).
       store::outbox_segments_migration(13),
+      // Claims asks registration for a participant when a claim needs one (GetParticipantFacts,
+      // with the bands and branches registration keeps) instead of following every registration:
+      // the copy and its histories go. Changes of band or branch made before registration kept
+      // them (its migration 9) were recorded only here; no deployment of Jaring held any then.
+      {14, R"sql(
+        DROP TABLE participants;
+        DROP TABLE incomes;
+        DROP TABLE branch_history;
+      )sql"},
   };
 }
 
@@ -721,10 +646,6 @@ std::vector<ScholarshipRecord> SqliteStore::latest_scholarships(const std::strin
     for (auto& [key, r] : latest) out.push_back(std::move(r));
     return out;
   });
-}
-
-std::optional<Participant> SqliteStore::participant(const std::string& participant_id) {
-  return db_.read([&](store::Database& db) { return participant_of(db, participant_id); });
 }
 
 std::vector<PeriodFact> SqliteStore::periods(const std::string& participant_id) {

@@ -1,5 +1,5 @@
 #pragma once
-// The claims store on SQLite: the projections of participants and paid periods, claims with
+// The claims store on SQLite: the projection of paid periods, claims with
 // their documents, benefit lines, family, children and history, applied event ids and the
 // outbox, each change and its events in one transaction. Personal data is sealed (libs/crypto).
 
@@ -28,7 +28,6 @@ class SqliteStore final : public Store {
   ClaimPage list(const ClaimFilter& filter, const auth::Scope& scope) override;
   std::vector<ScholarshipRecord> latest_scholarships(const std::string& branch_code,
                                                      const auth::Scope& scope) override;
-  std::optional<Participant> participant(const std::string& participant_id) override;
   std::vector<PeriodFact> periods(const std::string& participant_id) override;
   std::vector<PaidClaimFact> paid_claims_page(const std::string& after, int limit) override;
   std::int64_t unpublished() override;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "jaring/common/assert.hpp"
 #include "jaring/common/codes.hpp"
 #include "jaring/common/export.hpp"
 #include "jaring/common/ids.hpp"
@@ -102,23 +103,12 @@ constexpr const char* kThreePeople = "filer, verifier and approver are three dif
 // exist, so that nobody learns of participants outside their scope.
 Error unknown_participant(const std::string& participant_id) {
   return field_error("participant_id", "unknown participant " + participant_id +
-                                           ": not announced by registration, or not one you serve");
-}
-
-// Before a participant's band or branch first changes, its histories get the one it had from its
-// registration day: until then the participant itself holds it (rules.hpp), which spares two
-// rows for each of the thousands registered a day.
-void keep_history_start(Unit& unit, const Participant& before) {
-  const auto& id = before.participant_id;
-  if (before.income_band > 0 && unit.incomes(id).empty())
-    unit.save_income(id, {before.registered_on, before.income_band});
-  if (!before.branch_code.empty() && unit.branches(id).empty())
-    unit.save_branch(id, {before.registered_on, before.branch_code});
+                                           ": registration does not know them, or not one you serve");
 }
 
 // The band in force on `date` for a claim of `participant`.
-Rupiah band_on(Unit& unit, const Participant& participant, const std::string& date) {
-  return income_on(unit.incomes(participant.participant_id), date, participant.income_band);
+Rupiah band_on(const Participant& participant, const std::string& date) {
+  return income_on(participant.incomes, date, participant.income_band);
 }
 
 }  // namespace
@@ -379,86 +369,6 @@ Result<void> Claims::project(const std::string& event_id, const std::function<Re
   });
 }
 
-Result<void> Claims::participant_registered(const std::string& event_id, const Participant& participant) {
-  if (participant.participant_id.empty() || !parse_date(participant.registered_on))
-    return fail(Error::invalid({{"participant", "needs a participant id and registered_on YYYY-MM-DD"}}));
-  if (event_id.empty()) return fail(Error::invalid({{"event_id", "required"}}));
-  return store_.transact([&](Unit& unit) -> Result<void> {
-    auto p = participant;
-    p.registered_by = event_id;
-    p.exit_date.clear();
-    p.exit_reason.clear();
-    // A participant's first registration is recorded in the row it makes (`registered_by`), so a
-    // new participant costs no applied event's row; any later registration of them (the first
-    // one delivered again, or a new participation after an exit) is told apart by that id and
-    // by the applied events.
-    if (unit.add_participant(p)) return {};
-    if (const auto before = unit.participant(p.participant_id)) {
-      if (before->registered_by == event_id || unit.seen_event(event_id)) return {};
-      // A new participation starts afresh; the band and branch of the one before stay in force
-      // for its events.
-      keep_history_start(unit, *before);
-      if (p.income_band > 0) unit.save_income(p.participant_id, {p.registered_on, p.income_band});
-      if (!p.branch_code.empty()) unit.save_branch(p.participant_id, {p.registered_on, p.branch_code});
-      p.registered_by = before->registered_by;
-    }
-    unit.save_participant(p);
-    return {};
-  });
-}
-
-Result<void> Claims::participant_updated(const std::string& event_id, const std::string& participant_id,
-                                         const std::string& rw_code, const std::string& category,
-                                         Rupiah income_band, TimePoint at) {
-  return project(event_id, [&](Unit& unit) -> Result<void> {
-    auto p = unit.participant(participant_id);
-    if (!p) return fail(Error::not_found("ParticipantUpdated for an unknown participant " + participant_id));
-    if (!rw_code.empty()) p->rw_code = rw_code;
-    if (!category.empty()) p->category = category;
-    if (income_band > 0 && income_band != p->income_band) {
-      // A new band counts from the day it was declared: claims for earlier events keep the old one.
-      keep_history_start(unit, *p);
-      unit.save_income(participant_id, {jakarta_date(at), income_band});
-      p->income_band = income_band;
-    }
-    unit.save_participant(*p);
-    return {};
-  });
-}
-
-Result<void> Claims::participant_moved(const std::string& event_id, const std::string& participant_id,
-                                       const std::string& to_rw_code, const std::string& to_branch_code,
-                                       const std::string& moved_on, TimePoint at) {
-  if (!moved_on.empty() && !parse_date(moved_on))
-    return fail(Error::invalid({{"moved_on", "must be YYYY-MM-DD"}}));
-  return project(event_id, [&](Unit& unit) -> Result<void> {
-    auto p = unit.participant(participant_id);
-    if (!p) return fail(Error::not_found("ParticipantMoved for an unknown participant " + participant_id));
-    p->rw_code = to_rw_code;
-    if (!to_branch_code.empty() && to_branch_code != p->branch_code) {
-      // The branch before stays in the history: claims for earlier events still belong to it.
-      keep_history_start(unit, *p);
-      unit.save_branch(participant_id, {moved_on.empty() ? jakarta_date(at) : moved_on, to_branch_code});
-      p->branch_code = to_branch_code;
-    }
-    unit.save_participant(*p);
-    return {};
-  });
-}
-
-Result<void> Claims::participant_exited(const std::string& event_id, const std::string& participant_id,
-                                        const std::string& reason, const std::string& exit_date) {
-  if (!parse_date(exit_date)) return fail(Error::invalid({{"exit_date", "must be YYYY-MM-DD"}}));
-  return project(event_id, [&](Unit& unit) -> Result<void> {
-    auto p = unit.participant(participant_id);
-    if (!p) return fail(Error::not_found("ParticipantExited for an unknown participant " + participant_id));
-    p->exit_reason = reason;
-    p->exit_date = exit_date;
-    unit.save_participant(*p);
-    return {};
-  });
-}
-
 Result<void> Claims::contribution_billed(const std::string& event_id, const std::string& participant_id,
                                          const std::string& period, Rupiah outstanding, TimePoint at) {
   const auto month = parse_month(period);
@@ -560,6 +470,11 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
   auto bad = check_filing(c, benefits_, today_date);
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
 
+  // Asked before the transaction, which never waits on a call.
+  const auto known = registry_.participant(c.participant_id, actor.subject);
+  if (!known) return fail(known.error());
+  const auto& participant = *known;
+
   const auto print = fingerprint(c);
   Claim out;
   auto done = store_.transact([&](Unit& unit) -> Result<void> {
@@ -573,11 +488,10 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
       out = std::move(*existing);
       return {};
     }
-    const auto participant = unit.participant(c.participant_id);
     // A moved worker's claim belongs to the branch that served them on the event date: its staff
     // may file it as well as the branch serving them now.
     const auto event_branch =
-        participant ? branch_on(unit.branches(c.participant_id), c.event_date, participant->branch_code) : "";
+        participant ? branch_on(participant->branches, c.event_date, participant->branch_code) : "";
     if (!participant || !(scope.covers(row_of(*participant)) ||
                           scope.covers({event_branch, participant->rw_code, participant->agent_id, ""})))
       return fail(unknown_participant(c.participant_id));
@@ -650,7 +564,7 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
     refusal = rule_refusal(claim, death ? &*death : nullptr, s, today_date);
 
     // The band in force on the event date: a raise declared after the accident pays nothing more.
-    auto benefit = compute_benefit(claim, s, band_on(unit, *participant, claim.event_date));
+    auto benefit = compute_benefit(claim, s, band_on(*participant, claim.event_date));
     if (!benefit) return fail(benefit.error());
     claim.lines = std::move(benefit->lines);
     claim.total = benefit->total;
@@ -679,6 +593,22 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
 }
 
 // ---------------------------------------------------------------- later steps
+
+Result<std::optional<Participant>> Claims::participant_of(const std::string& claim_id, const Actor& actor,
+                                                          const auth::Scope& scope,
+                                                          std::string_view only_type) {
+  const auto claim = store_.claim(claim_id);
+  // Not there for the caller, or not a claim that needs it: the step answers for itself.
+  if (!claim || !scope.covers(row_of(*claim)) || (!only_type.empty() && claim->type != only_type))
+    return std::optional<Participant>();
+  auto known = registry_.participant(claim->participant_id, actor.subject);
+  if (!known) return fail(known.error());
+  // Registration never removes a participant: one it does not know for a stored claim is a fault.
+  if (!*known)
+    return fail(Error::internal(fmt::format("registration does not know participant {} of claim {}",
+                                            claim->participant_id, claim->id)));
+  return known;
+}
 
 Result<Claim> Claims::step(const std::string& claim_id, const Actor& actor, const auth::Scope& scope,
                            const std::function<Result<void>(Unit&, Claim&, std::vector<Event>&)>& fn) {
@@ -749,7 +679,10 @@ Result<Claim> Claims::verify(const std::string& claim_id, Rupiah verified_amount
   if (std::vector<FieldViolation> bad; !text::check(bad, "note", note, text::kNote))
     return fail(Error::invalid(std::move(bad)));
   const auto actor = normalised(caller);
-  return step(claim_id, actor, scope, [&](Unit& unit, Claim& claim, std::vector<Event>&) -> Result<void> {
+  // Medical costs are paid by the band in force on the event date.
+  auto participant = participant_of(claim_id, actor, scope, type::kJkkMedical);
+  if (!participant) return fail(participant.error());
+  return step(claim_id, actor, scope, [&](Unit&, Claim& claim, std::vector<Event>&) -> Result<void> {
     if (claim.status != status::kFiled)
       return fail(precondition(
           fmt::format("claim {} is {}: only a filed claim is verified", claim.id, claim.status)));
@@ -768,10 +701,8 @@ Result<Claim> Claims::verify(const std::string& claim_id, Rupiah verified_amount
       claim.verified_amount = verified_amount;
       auto schedule = benefits_.on(schedule_date(claim));
       if (!schedule) return fail(schedule.error());
-      // Participants are never removed; were this one missing, the claim would get no band.
-      const auto participant = unit.participant(claim.participant_id);
-      auto benefit =
-          compute_benefit(claim, **schedule, participant ? band_on(unit, *participant, claim.event_date) : 0);
+      JARING_ASSERT(participant->has_value(), "the participant of a medical claim is asked before its step");
+      auto benefit = compute_benefit(claim, **schedule, band_on(**participant, claim.event_date));
       if (!benefit) return fail(benefit.error());
       claim.lines = std::move(benefit->lines);
       claim.total = benefit->total;
@@ -793,6 +724,9 @@ Result<Claim> Claims::approve(const std::string& claim_id, const std::string& no
   if (std::vector<FieldViolation> bad; !text::check(bad, "note", note, text::kNote))
     return fail(Error::invalid(std::move(bad)));
   const auto actor = normalised(caller);
+  // Judged again on registration's answer now: an exit recorded since filing counts.
+  auto participant = participant_of(claim_id, actor, scope);
+  if (!participant) return fail(participant.error());
   return step(claim_id, actor, scope, [&](Unit& unit, Claim& claim, std::vector<Event>& out) -> Result<void> {
     if (claim.status != status::kVerified)
       return fail(precondition(
@@ -804,19 +738,19 @@ Result<Claim> Claims::approve(const std::string& claim_id, const std::string& no
     if (const auto missing = missing_documents(claim); !missing.empty())
       return fail(precondition("documents are missing: " + join(missing),
                                {{"documents", "missing: " + join(missing)}}));
-    const auto participant = unit.participant(claim.participant_id);
-    if (!participant) return fail(Error::internal("participant of claim " + claim.id + " is gone"));
+    JARING_ASSERT(participant->has_value(), "the participant of a claim is asked before its approval");
+    const auto& p = **participant;
     // Judged again: a payment reversed since filing can take the protection away.
     if (claim.type != type::kScholarship) {
       const auto coverage =
-          judge_coverage(*participant, unit.periods(claim.participant_id), claim.event_date, settings_);
+          judge_coverage(p, unit.periods(claim.participant_id), claim.event_date, settings_);
       if (!coverage.eligible)
         return fail(precondition("not covered on the event date any more: " + coverage.reason));
       claim.coverage = coverage;
     }
     auto schedule = benefits_.on(schedule_date(claim));
     if (!schedule) return fail(schedule.error());
-    auto benefit = compute_benefit(claim, **schedule, band_on(unit, *participant, claim.event_date));
+    auto benefit = compute_benefit(claim, **schedule, band_on(p, claim.event_date));
     if (!benefit) return fail(benefit.error());
     claim.lines = std::move(benefit->lines);
     claim.total = benefit->total;
@@ -932,9 +866,13 @@ Result<void> Claims::export_paid(const std::function<bool(const PaidClaimFact&)>
 }
 
 Result<Coverage> Claims::coverage_on(const std::string& participant_id, const std::string& date,
-                                     const auth::Scope& scope) {
+                                     const Actor& actor, const auth::Scope& scope) {
   if (!parse_date(date)) return fail(field_error("date", "must be a date YYYY-MM-DD"));
-  auto participant = store_.participant(participant_id);
+  if (std::vector<FieldViolation> bad; !text::check(bad, "participant_id", participant_id, text::kId))
+    return fail(Error::invalid(std::move(bad)));
+  auto known = registry_.participant(participant_id, actor.subject);
+  if (!known) return fail(known.error());
+  const auto& participant = *known;
   if (!participant || !scope.covers(row_of(*participant))) return fail(unknown_participant(participant_id));
   const auto periods = store_.periods(participant_id);
   return judge_coverage(*participant, periods, date, settings_);

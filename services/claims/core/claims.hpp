@@ -1,8 +1,8 @@
 #pragma once
-// The claims rules as use cases: the local projections of participants and coverage (from
-// registration and contribution events, each applied once), and the claim lifecycle
-// filed > verified > approved > paid, or rejected with a reason. Every step records who did it
-// and when; every change and its events commit together through the Store.
+// The claims rules as use cases: the local projection of paid periods (from contribution events,
+// each applied once), participants as registration answers for them when a claim needs one, and
+// the claim lifecycle filed > verified > approved > paid, or rejected with a reason. Every step records who
+// did it and when; every change and its events commit together through the Store.
 
 #include <span>
 #include <string>
@@ -44,21 +44,11 @@ struct PaymentFacts {
 
 class Claims {
  public:
-  Claims(Store& store, const BenefitTable& benefits, Settings settings, const Clock& clock)
-      : store_(store), benefits_(benefits), settings_(settings), clock_(clock) {}
+  Claims(Store& store, Registry& registry, const BenefitTable& benefits, Settings settings,
+         const Clock& clock)
+      : store_(store), registry_(registry), benefits_(benefits), settings_(settings), clock_(clock) {}
 
-  // ---- projections, each event applied once per event id; `at` is when it happened ----
-  Result<void> participant_registered(const std::string& event_id, const Participant& participant);
-  Result<void> participant_updated(const std::string& event_id, const std::string& participant_id,
-                                   const std::string& rw_code, const std::string& category,
-                                   Rupiah income_band, TimePoint at);
-  // A move; with `to_branch_code`, the participant's branch from `moved_on` (YYYY-MM-DD; the
-  // Jakarta day of `at` when empty) on.
-  Result<void> participant_moved(const std::string& event_id, const std::string& participant_id,
-                                 const std::string& to_rw_code, const std::string& to_branch_code = "",
-                                 const std::string& moved_on = "", TimePoint at = {});
-  Result<void> participant_exited(const std::string& event_id, const std::string& participant_id,
-                                  const std::string& reason, const std::string& exit_date);
+  // ---- the periods' projection, each event applied once per event id; `at` is when it happened ----
   Result<void> contribution_billed(const std::string& event_id, const std::string& participant_id,
                                    const std::string& period, Rupiah outstanding, TimePoint at);
   Result<void> payment_received(const std::string& event_id, const PaymentFacts& payment, TimePoint at);
@@ -66,6 +56,8 @@ class Claims {
                                 const std::string& payment_id);
 
   // ---- lifecycle ----
+  // Filing, the verification of medical costs and approval ask registration for the participant
+  // first: UNAVAILABLE when it cannot answer, and nothing is written.
   // Each step acts on what `scope` reaches: a participant out of scope is answered as an unknown
   // one, a claim out of scope as a missing one (no existence leak). Maker-checker on normalised
   // subjects: filer, verifier and approver are three different people; the payer is not the
@@ -90,10 +82,11 @@ class Claims {
   // (Asia/Jakarta), so that the list moves on when the clock crosses into a new year.
   Result<std::vector<ScholarshipDue>> scholarships_due(int year, const std::string& branch_code,
                                                        const auth::Scope& scope);
-  // Coverage of a participant on a date from the local projection (diagnostics and tests).
+  // Coverage of a participant on a date, from registration's answer and the paid periods
+  // (diagnostics and tests).
   // Every paid claim (see jaring/common/export.hpp for when it refuses).
   Result<void> export_paid(const std::function<bool(const PaidClaimFact&)>& sink);
-  Result<Coverage> coverage_on(const std::string& participant_id, const std::string& date,
+  Result<Coverage> coverage_on(const std::string& participant_id, const std::string& date, const Actor& actor,
                                const auth::Scope& scope);
 
   const Settings& settings() const { return settings_; }
@@ -104,9 +97,16 @@ class Claims {
   Result<Claim> step(const std::string& claim_id, const Actor& actor, const auth::Scope& scope,
                      const std::function<Result<void>(Unit&, Claim&, std::vector<Event>&)>& fn);
   Result<void> project(const std::string& event_id, const std::function<Result<void>(Unit&)>& fn);
+  // The participant of the stored claim `claim_id`, asked of registration before a step's
+  // transaction; nullopt when the claim is not there for `scope`, or is not of `only_type` (when
+  // given): the step answers for itself.
+  Result<std::optional<Participant>> participant_of(const std::string& claim_id, const Actor& actor,
+                                                    const auth::Scope& scope,
+                                                    std::string_view only_type = {});
   std::string today() const;
 
   Store& store_;
+  Registry& registry_;
   const BenefitTable& benefits_;
   Settings settings_;
   const Clock& clock_;

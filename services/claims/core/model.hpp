@@ -32,23 +32,6 @@ inline constexpr const char* kPaid = "paid";
 inline constexpr const char* kRejected = "rejected";
 }  // namespace status
 
-// What the claims service knows of a participant, from jaring.registration.v1.
-struct Participant {
-  std::string participant_id;
-  std::string rw_code;
-  std::string branch_code;
-  std::string category;
-  std::string agent_id;
-  // The declared monthly income, as last announced; the band in force while `incomes` is empty.
-  Rupiah income_band = 0;
-  std::string registered_on;
-  std::string exit_reason;
-  std::string exit_date;
-  // The id of the registration event that made this participant known: it is the record that the
-  // event was applied (empty for one known before it was kept: its id is among the applied events).
-  std::string registered_by;
-};
-
 // A declared income band and the day (YYYY-MM-DD, Asia/Jakarta) it took effect: a claim's
 // benefit uses the band in force on its event date, not the latest one.
 struct IncomeChange {
@@ -61,6 +44,24 @@ struct IncomeChange {
 struct BranchChange {
   std::string effective_on;
   std::string branch_code;
+};
+
+// A participation as registration answers it when a claim needs it (GetParticipantFacts): claims
+// keeps no copy of participants.
+struct Participant {
+  std::string participant_id;
+  std::string rw_code;
+  std::string branch_code;  // serving now
+  std::string category;
+  std::string agent_id;
+  Rupiah income_band = 0;  // declared now
+  std::string registered_on;
+  std::string exit_reason;
+  std::string exit_date;
+  // The participation's bands and branches by effective_on, oldest first; empty while the field
+  // never changed (the value above held from registered_on on).
+  std::vector<IncomeChange> incomes;
+  std::vector<BranchChange> branches;
 };
 
 // One contribution period of a participant, from jaring.contribution.v1.

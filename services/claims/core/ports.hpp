@@ -20,18 +20,6 @@ class Unit {
   // True when the event was applied before; otherwise records it (effectively once).
   virtual bool seen_event(const std::string& event_id) = 0;
 
-  virtual std::optional<Participant> participant(const std::string& participant_id) = 0;
-  virtual void save_participant(const Participant& participant) = 0;
-  // Records a participant not known yet; when one is, writes nothing and returns false (one
-  // write for a new participant where a look-up was and a write).
-  virtual bool add_participant(const Participant& participant) = 0;
-  // The participant's income bands by effective_on, oldest first; saving one for a day replaces
-  // that day's.
-  virtual std::vector<IncomeChange> incomes(const std::string& participant_id) = 0;
-  virtual void save_income(const std::string& participant_id, const IncomeChange& change) = 0;
-  // Branch history, oldest first.
-  virtual std::vector<BranchChange> branches(const std::string& participant_id) = 0;
-  virtual void save_branch(const std::string& participant_id, const BranchChange& change) = 0;
   virtual std::vector<PeriodFact> periods(const std::string& participant_id) = 0;
   virtual void save_period(const std::string& participant_id, const PeriodFact& fact) = 0;
   // The periods a payment touched, to take them back when it is reversed.
@@ -51,6 +39,19 @@ class Unit {
   virtual void publish(const Event& event) = 0;
 };
 
+// Registration, which owns participants: asked at the moment a claim needs one (filing, the
+// verification of medical costs, approval) instead of following every registration: thousands
+// are registered a day, a few claims are filed.
+class Registry {
+ public:
+  virtual ~Registry() = default;
+  // The participation with its bands and branches, asked for the user `acting_for` (registration
+  // records whom a service asked for); nullopt when registration knows no such participant.
+  // UNAVAILABLE when registration cannot answer now (the caller may try again).
+  virtual Result<std::optional<Participant>> participant(const std::string& participant_id,
+                                                         const std::string& acting_for) = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -65,7 +66,6 @@ class Store {
   // the claims `scope` reaches.
   virtual std::vector<ScholarshipRecord> latest_scholarships(const std::string& branch_code,
                                                              const auth::Scope& scope) = 0;
-  virtual std::optional<Participant> participant(const std::string& participant_id) = 0;
   virtual std::vector<PeriodFact> periods(const std::string& participant_id) = 0;
   // ExportPaidClaims: paid claims with id > after, by id, at most `limit`.
   virtual std::vector<PaidClaimFact> paid_claims_page(const std::string& after, int limit) = 0;

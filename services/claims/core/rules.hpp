@@ -37,8 +37,9 @@ std::optional<std::string> heir_refusal(const std::string& relation, const std::
 std::vector<std::string> required_documents(const std::string& claim_type, const std::string& relation);
 std::vector<std::string> missing_documents(const Claim& claim);
 
-// The histories of bands and branches start at a participant's first change: until then the one
-// of its registration is its only one, kept in the participant (Claims::keep_history_start).
+// The histories of bands and branches start at a participant's first change, with the one of its
+// registration from the registration day: until then the participant's own value is the only one
+// (registration's GetParticipantFacts).
 
 // The income band in force on `date` (YYYY-MM-DD): the latest change effective on or before it;
 // before the first change, the first one (the band declared at registration); `current` when no

@@ -21,9 +21,9 @@ class AccessTest : public testing::ClaimsFixture {
  protected:
   // A paying participant registered by `agent` in `branch`.
   void registered(const std::string& id, const std::string& agent, const std::string& branch) {
-    Participant p{id, "31.75.06.1005.002", branch, "rt_rw_official", agent, 1'000'000, "2020-01-10", "", "",
-                  ""};
-    ASSERT_TRUE(core_->participant_registered("e_reg_" + id, p));
+    auto& p = participant(id);
+    p.branch_code = branch;
+    p.agent_id = agent;
     pay(id, "2020-01", "2026-03", "2020-01-10");
   }
   Result<Claim> file_as(const std::string& key, const std::string& id, const auth::Scope& scope) {
@@ -40,7 +40,7 @@ TEST_F(AccessTest, AnAgentFilesOnlyForTheirOwnRegistrationsInTheirBranch) {
   ASSERT_TRUE(own) << own.error().message;
   EXPECT_EQ(own->agent_id, "a_1");  // the agent's own id, from the token
 
-  // Another agent's registration answers as a participant nobody announced.
+  // Another agent's registration answers as a participant registration does not know.
   auto other = file_as("k_other", "p_other", agent);
   auto nobody = file_as("k_nobody", "p_nobody", agent);
   ASSERT_FALSE(other);
@@ -48,9 +48,9 @@ TEST_F(AccessTest, AnAgentFilesOnlyForTheirOwnRegistrationsInTheirBranch) {
   EXPECT_EQ(other.error().code, nobody.error().code);
   EXPECT_EQ(other.error().violations.at(0).field, "participant_id");
   EXPECT_EQ(other.error().violations[0].rule,
-            "unknown participant p_other: not announced by registration, or not one you serve");
+            "unknown participant p_other: registration does not know them, or not one you serve");
   EXPECT_EQ(nobody.error().violations.at(0).rule,
-            "unknown participant p_nobody: not announced by registration, or not one you serve");
+            "unknown participant p_nobody: registration does not know them, or not one you serve");
   // The same agent id in another branch reaches nothing; nor does an agent naming someone else.
   EXPECT_FALSE(file_as("k_elsewhere", "p_own", agent_scope("a_1", "rawamangun")));
   auto borrowed = death_claim("k_borrowed", "p_own", "jkk_death", "2026-03-10");
@@ -97,10 +97,10 @@ TEST_F(AccessTest, AClaimOutOfScopeIsNotFoundForEveryStep) {
   not_found(core_->pay(claim->id, "", "", officer_, elsewhere));
   EXPECT_EQ(core_->get(claim->id, kEveryone)->status, "approved");
   // Eligibility of a participant out of scope answers as for an unknown one.
-  auto eligibility = core_->coverage_on("p_1", "2026-03-10", elsewhere);
+  auto eligibility = core_->coverage_on("p_1", "2026-03-10", agent_, elsewhere);
   ASSERT_FALSE(eligibility);
   EXPECT_EQ(eligibility.error().violations.at(0).field, "participant_id");
-  EXPECT_TRUE(core_->coverage_on("p_1", "2026-03-10", branch_scope("pulogebang"))->eligible);
+  EXPECT_TRUE(core_->coverage_on("p_1", "2026-03-10", agent_, branch_scope("pulogebang"))->eligible);
 }
 
 TEST_F(AccessTest, ListsHoldOnlyInScopeClaimsPageByPage) {
@@ -143,11 +143,14 @@ TEST_F(AccessTest, ListsHoldOnlyInScopeClaimsPageByPage) {
 }
 
 // ParticipantMoved carried no branch, so a moved worker's claims stayed with the first branch
-// whatever the date. A claim belongs to the branch serving the worker on the event date.
+// whatever the date. A claim belongs to the branch serving the worker on the event date, by the
+// branches registration answers with.
 TEST_F(AccessTest, AMovedWorkersClaimBelongsToTheBranchInForceOnTheEventDate) {
   registered("p_moved", "a_1", "pulogebang");
-  ASSERT_TRUE(
-      core_->participant_moved("e_move", "p_moved", "31.75.03.1001.004", "rawamangun", "2026-03-05", {}));
+  auto& moved = registry_.participants["p_moved"];
+  moved.rw_code = "31.75.03.1001.004";
+  moved.branch_code = "rawamangun";
+  moved.branches = {{"2020-01-10", "pulogebang"}, {"2026-03-05", "rawamangun"}};
   auto before = core_->file(death_claim("k_before", "p_moved", "jkk_death", "2026-03-04"), agent_, kEveryone);
   ASSERT_TRUE(before) << before.error().message;
   EXPECT_EQ(before->branch_code, "pulogebang");

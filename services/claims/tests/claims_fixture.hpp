@@ -1,6 +1,7 @@
 #pragma once
-// A claims core on a SQLite file in a temporary directory, with the compiled-in benefits and a
-// clock on 15 March 2026 (Asia/Jakarta); helpers feed the projections as the consumers would.
+// A claims core on a SQLite file in a temporary directory, with the compiled-in benefits, a
+// clock on 15 March 2026 (Asia/Jakarta) and a fake registration; helpers give registration its
+// participants and feed the periods' projection as the consumer would.
 
 #include <gtest/gtest.h>
 
@@ -10,6 +11,7 @@
 #include "core/claims.hpp"
 #include "core/dates.hpp"
 #include "core/rules.hpp"
+#include "fake_registry.hpp"
 #include "jaring/events/v1/envelope.pb.h"
 #include "jaring/store/outbox.hpp"
 #include "jaring/testing/fixtures.hpp"
@@ -63,16 +65,27 @@ class ClaimsFixture : public ::testing::Test {
         benefits_(*BenefitTable::parse(kDefaultBenefits, "benefits")),
         db_(store::Database::open((dir_.path() / "claims.db").string(), SqliteStore::migrations(sealer_))),
         store_(*db_, sealer_, clock_),
-        core_(std::make_unique<Claims>(store_, benefits_, settings, clock_)) {}
+        core_(std::make_unique<Claims>(store_, registry_, benefits_, settings, clock_)) {}
 
-  void reset(Settings settings) { core_ = std::make_unique<Claims>(store_, benefits_, settings, clock_); }
+  void reset(Settings settings) {
+    core_ = std::make_unique<Claims>(store_, registry_, benefits_, settings, clock_);
+  }
 
-  // A participant registered on `registered_on` with a declared income of `band`.
-  void participant(const std::string& id, const std::string& registered_on = "2020-01-10",
-                   Rupiah band = 1'000'000) {
-    Participant p{id, "31.75.06.1005.002", "pulogebang", "rt_rw_official", "a_1", band, registered_on, "", "",
-                  ""};
-    ASSERT_TRUE(core_->participant_registered("e_reg_" + id, p));
+  // A participant registered on `registered_on` with a declared income of `band`, as registration
+  // answers for them.
+  Participant& participant(const std::string& id, const std::string& registered_on = "2020-01-10",
+                           Rupiah band = 1'000'000) {
+    return registry_.participants[id] = {id,
+                                         "31.75.06.1005.002",
+                                         "pulogebang",
+                                         "rt_rw_official",
+                                         "a_1",
+                                         band,
+                                         registered_on,
+                                         "",
+                                         "",
+                                         {},
+                                         {}};
   }
   // Pays every month from `from` to `to` (YYYY-MM, inclusive), received on `paid_on`.
   void pay(const std::string& id, const std::string& from, const std::string& to,
@@ -105,6 +118,7 @@ class ClaimsFixture : public ::testing::Test {
   crypto::Sealer sealer_{crypto::Keys::generate()};
   std::unique_ptr<store::Database> db_;
   SqliteStore store_;
+  FakeRegistry registry_;
   std::unique_ptr<Claims> core_;
   Actor agent_{"agent.budi", "agent"};
   Actor officer_{"officer.ani", "branch-officer"};

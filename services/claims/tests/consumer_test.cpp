@@ -1,6 +1,6 @@
-// The registration and contribution consumer on a real jaring-devkafka: a participant and its
-// paid months arrive once even when events are delivered twice; what cannot be applied goes to
-// the dead-letter topic and consuming goes on.
+// The contribution consumer on a real jaring-devkafka: a participant's paid months arrive once
+// even when events are delivered twice; what cannot be applied goes to the dead-letter topic and
+// consuming goes on. The participant is registration's answer, not an event claims follows.
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -20,23 +20,12 @@ using namespace std::chrono_literals;
 
 class ConsumerTest : public testing::ClaimsFixture {
  protected:
-  ConsumerTest()
-      : kafka_({{"jaring.registration.v1", 4}, {"jaring.contribution.v1", 4}, {"jaring.deadletter.v1", 1}}) {}
+  ConsumerTest() : kafka_({{"jaring.contribution.v1", 4}, {"jaring.deadletter.v1", 1}}) {}
   jaring::testing::DevKafka kafka_;
 };
 
-TEST_F(ConsumerTest, ProjectionsFromBothTopicsExactlyOnce) {
-  events::v1::Envelope registered;
-  registered.set_event_id("e_reg_k");
-  registered.set_type("ParticipantRegistered");
-  auto* r = registered.mutable_participant_registered();
-  r->set_participant_id("p_kafka");
-  r->set_rw_code("31.75.06.1005.002");
-  r->set_branch_code("pulogebang");
-  r->set_category("rt_rw_official");
-  r->set_income_band(1'000'000);
-  r->set_registered_on("2026-01-05");
-
+TEST_F(ConsumerTest, PaidPeriodsExactlyOnceAndWhatCannotBeAppliedIsSetAside) {
+  participant("p_kafka", "2026-01-05");
   events::v1::Envelope paid;
   paid.set_event_id("e_pay_k");
   paid.set_type("PaymentReceived");
@@ -52,28 +41,27 @@ TEST_F(ConsumerTest, ProjectionsFromBothTopicsExactlyOnce) {
   }
   p->set_covered_through("2026-03");
 
-  events::v1::Envelope orphan;  // an update for a participant nobody registered
-  orphan.set_event_id("e_orphan");
-  orphan.set_type("ParticipantUpdated");
-  orphan.mutable_participant_updated()->set_participant_id("p_nobody");
+  events::v1::Envelope bad_period;  // a bill for a month that does not exist
+  bad_period.set_event_id("e_bill_bad");
+  bad_period.set_type("ContributionBilled");
+  bad_period.mutable_contribution_billed()->set_participant_id("p_kafka");
+  bad_period.mutable_contribution_billed()->set_period("2026-13");
 
   metrics::Registry registry("test");
   const kafka::Settings settings{kafka_.bootstrap(), {}};
   kafka::Producer producer(settings, "test", registry);
   ASSERT_EQ(
-      producer.produce_and_wait({{"jaring.registration.v1", "p_kafka", registered.SerializeAsString(), {}},
-                                 {"jaring.registration.v1", "p_kafka", registered.SerializeAsString(), {}},
-                                 {"jaring.registration.v1", "p_nobody", orphan.SerializeAsString(), {}},
-                                 {"jaring.contribution.v1", "p_kafka", paid.SerializeAsString(), {}},
+      producer.produce_and_wait({{"jaring.contribution.v1", "p_kafka", paid.SerializeAsString(), {}},
+                                 {"jaring.contribution.v1", "p_kafka", bad_period.SerializeAsString(), {}},
                                  {"jaring.contribution.v1", "p_kafka", paid.SerializeAsString(), {}},
                                  {"jaring.contribution.v1", "p_kafka", "not an envelope", {}}},
                                 10s),
-      6u);
+      4u);
 
   EventHandler handler(*core_, registry);
   kafka::ConsumerOptions options;
   options.group_id = "jaring-claims-test";
-  options.topics = {"jaring.registration.v1", "jaring.contribution.v1"};
+  options.topics = {"jaring.contribution.v1"};
   options.max_wait = 100ms;
   kafka::Consumer consumer(settings, options, handler, registry);
   consumer.start();
@@ -89,17 +77,17 @@ TEST_F(ConsumerTest, ProjectionsFromBothTopicsExactlyOnce) {
   };
   ASSERT_TRUE(process::wait_for(
       [&] {
-        return registry.serialize().find("events_applied_total 4") != std::string::npos &&
+        return registry.serialize().find("events_applied_total 2") != std::string::npos &&
                dead_letters() == 2;
       },
       30s))
       << registry.serialize();
   consumer.stop();
-  const auto coverage = core_->coverage_on("p_kafka", "2026-03-10", kEveryone);
+  const auto coverage = core_->coverage_on("p_kafka", "2026-03-10", agent_, kEveryone);
   ASSERT_TRUE(coverage);
   EXPECT_EQ(coverage->state, "active");
   EXPECT_EQ(coverage->contribution_months, 3);
-  // The claim decision needs nothing but the projections.
+  // The claim decision needs nothing but the projection and registration's answer.
   auto claim = core_->file(death_claim("k_kafka", "p_kafka", "jkm_death", "2026-03-10"), agent_, kEveryone);
   ASSERT_TRUE(claim);
   EXPECT_EQ(claim->status, "filed");

@@ -18,7 +18,6 @@ namespace jaring::claims {
 namespace {
 
 using testing::death_claim;
-using testing::jakarta_noon;
 
 constexpr Rupiah kInt64Max = std::numeric_limits<Rupiah>::max();
 // JKK death at the top band: 48 x Rp20,000,000 + Rp10,000,000 funeral + Rp12,000,000 periodic.
@@ -250,7 +249,7 @@ class IncomeTest : public testing::ClaimsFixture {
   }
 };
 
-// The projections are written for every registration, bill and payment: none of their inserts may
+// The projection is written for every bill and payment: none of its inserts may
 // build a temporary table. The claims table does (its status CHECK lists five values): a claim is
 // filed a few times a day, and changing a CHECK means copying the table.
 TEST_F(IncomeTest, OnlyTheClaimsTableBuildsATemporaryTableOnEachInsert) {
@@ -282,8 +281,11 @@ TEST_F(IncomeTest, AnIncomeOfInt64MaxPaysWhatTheTopBandPays) {
 TEST_F(IncomeTest, TheBandInForceOnTheEventDateCountsNotTheLatest) {
   participant("p_1", "2020-01-10", 1'000'000);
   pay("p_1", "2020-01", "2026-03", "2020-01-10");
-  // A raise declared on 12 March, after a death on 10 March and before one on 14 March.
-  ASSERT_TRUE(core_->participant_updated("e_raise", "p_1", "", "", 5'000'000, jakarta_noon("2026-03-12")));
+  // A raise declared on 12 March, after a death on 10 March and before one on 14 March, as
+  // registration answers for them.
+  auto& raised = registry_.participants["p_1"];
+  raised.income_band = 5'000'000;
+  raised.incomes = {{"2020-01-10", 1'000'000}, {"2026-03-12", 5'000'000}};
   auto before = core_->file(death_claim("k_10", "p_1", "jkk_death", "2026-03-10"), agent_, kEveryone);
   ASSERT_TRUE(before) << before.error().message;
   EXPECT_EQ(before->total, 70'000'000);  // 48 x 1,000,000 + 22,000,000
@@ -291,29 +293,6 @@ TEST_F(IncomeTest, TheBandInForceOnTheEventDateCountsNotTheLatest) {
   auto after = core_->file(death_claim("k_14", "p_1", "jkk_death", "2026-03-14"), agent_, kEveryone);
   ASSERT_TRUE(after) << after.error().message;
   EXPECT_EQ(after->total, 262'000'000);  // 48 x 5,000,000 + 22,000,000
-}
-
-// The histories of bands and branches start at the first change; a participation after an exit
-// is one, so the events of the participation before keep its band and branch.
-TEST_F(IncomeTest, AParticipationAfterAnExitLeavesTheBandAndBranchOfTheOneBeforeInForce) {
-  participant("p_1", "2020-01-10", 1'000'000);
-  participant("p_2", "2020-01-10", 2'000'000);
-  ASSERT_TRUE(core_->participant_exited("e_exit", "p_1", "resigned", "2024-06-30"));
-  Participant again{
-      "p_1", "31.71.01.1001.001", "gambir", "rt_rw_official", "a_1", 5'000'000, "2025-01-02", "", "", ""};
-  ASSERT_TRUE(core_->participant_registered("e_again", again));
-  ASSERT_TRUE(store_.transact([&](Unit& unit) -> Result<void> {
-    const auto p1 = unit.participant("p_1");
-    EXPECT_EQ(income_on(unit.incomes("p_1"), "2023-05-01", p1->income_band), 1'000'000);
-    EXPECT_EQ(income_on(unit.incomes("p_1"), "2025-02-01", p1->income_band), 5'000'000);
-    EXPECT_EQ(branch_on(unit.branches("p_1"), "2023-05-01", p1->branch_code), "pulogebang");
-    EXPECT_EQ(branch_on(unit.branches("p_1"), "2025-02-01", p1->branch_code), "gambir");
-    // Never changed: no history, the registration's band and branch in force.
-    EXPECT_TRUE(unit.incomes("p_2").empty());
-    EXPECT_TRUE(unit.branches("p_2").empty());
-    EXPECT_EQ(unit.participant("p_2")->income_band, 2'000'000);
-    return {};
-  }));
 }
 
 TEST_F(IncomeTest, AFailingConstraintOfTheStoreNamesTheFieldWithoutSql) {

@@ -432,68 +432,96 @@ TEST_F(LifecycleTest, ProjectionsApplyEachEventOnce) {
   participant("p_9", "2026-01-05");
   ASSERT_TRUE(
       core_->contribution_billed("e_b1", "p_9", "2026-01", 16'800, testing::jakarta_noon("2026-01-05")));
-  EXPECT_EQ(core_->coverage_on("p_9", "2026-01-20", kEveryone)->state, "never_paid");
+  EXPECT_EQ(core_->coverage_on("p_9", "2026-01-20", agent_, kEveryone)->state, "never_paid");
   PaymentFacts facts{"pay_9", "p_9", {"2026-01", "2026-02"}, {"2026-01", "2026-02"}, "2026-02"};
   ASSERT_TRUE(core_->payment_received("e_p9", facts, testing::jakarta_noon("2026-01-25")));
-  EXPECT_EQ(core_->coverage_on("p_9", "2026-01-20", kEveryone)->state, "never_paid");  // paid after that day
-  EXPECT_EQ(core_->coverage_on("p_9", "2026-02-10", kEveryone)->state, "active");
+  EXPECT_EQ(core_->coverage_on("p_9", "2026-01-20", agent_, kEveryone)->state,
+            "never_paid");  // paid after that day
+  EXPECT_EQ(core_->coverage_on("p_9", "2026-02-10", agent_, kEveryone)->state, "active");
   // Billing February after it was paid ahead keeps the day it was paid.
   ASSERT_TRUE(core_->contribution_billed("e_b2", "p_9", "2026-02", 0, testing::jakarta_noon("2026-02-01")));
-  EXPECT_EQ(core_->coverage_on("p_9", "2026-02-10", kEveryone)->contribution_months, 2);
+  EXPECT_EQ(core_->coverage_on("p_9", "2026-02-10", agent_, kEveryone)->contribution_months, 2);
   // The reversal, delivered twice, takes the months back once; the payment's replay changes nothing.
   ASSERT_TRUE(core_->payment_reversed("e_r9", "p_9", "pay_9"));
   ASSERT_TRUE(core_->payment_received("e_p9", facts, testing::jakarta_noon("2026-01-25")));
-  EXPECT_EQ(core_->coverage_on("p_9", "2026-02-10", kEveryone)->contribution_months, 0);
-  ASSERT_TRUE(core_->participant_exited("e_x9", "p_9", "moved_away", "2026-02-28"));
-  EXPECT_EQ(core_->coverage_on("p_9", "2026-03-01", kEveryone)->state, "not_participating");
-  EXPECT_FALSE(core_->participant_updated("e_u", "p_unknown", "", "", 2'000'000, clock_.now()));
+  EXPECT_EQ(core_->coverage_on("p_9", "2026-02-10", agent_, kEveryone)->contribution_months, 0);
+  // The participation's end is registration's answer.
+  registry_.participants["p_9"].exit_date = "2026-02-28";
+  EXPECT_EQ(core_->coverage_on("p_9", "2026-03-01", agent_, kEveryone)->state, "not_participating");
 }
 
-// A first registration is recorded by the participant it made, not by an applied event's row; it
-// is still applied once, before and after an exit, as is a new participation after the exit.
-TEST_F(LifecycleTest, ARegistrationIsRecordedByTheParticipantItMadeAndAppliedOnce) {
-  const auto applied_rows = [this](const std::string& event_id) {
-    return db_->read([&](store::Database& d) {
-      auto s = d.prepare("SELECT count(*) FROM applied_events WHERE event_id = ?");
-      s.bind(1, event_id);
-      return s.step() ? s.column_int(0) : -1;
-    });
-  };
-  const auto state_on = [this](const std::string& date) {
-    auto coverage = core_->coverage_on("p_new", date, kEveryone);
-    EXPECT_TRUE(coverage) << coverage.error().message;
-    return coverage ? coverage->state : "";
-  };
-  Participant first{
-      "p_new", "31.75.06.1005.002", "pulogebang", "rt_rw_official", "a_1", 1'000'000, "2026-01-05", "", "",
-      ""};
-  ASSERT_TRUE(core_->participant_registered("e_first", first));
-  EXPECT_EQ(applied_rows("e_first"), 0);
-  ASSERT_TRUE(core_->participant_exited("e_exit", "p_new", "moved_away", "2026-02-28"));
-  ASSERT_EQ(state_on("2026-03-01"), "not_participating");
+// Claims keeps no copy of participants: filing, the verification of medical costs and approval
+// ask registration, for the person acting, before their transaction.
+TEST_F(LifecycleTest, EachStepThatJudgesTheParticipantAsksRegistrationForThePersonActing) {
+  auto filed = core_->file(death_claim("k_ask", "p_1", "jkm_death", "2026-03-10"), agent_, kEveryone);
+  ASSERT_TRUE(filed) << filed.error().message;
+  ASSERT_TRUE(core_->attach_documents(filed->id, kDeathDocuments, agent_, kEveryone));
+  ASSERT_TRUE(core_->verify(filed->id, 0, "", officer_, kEveryone));  // no band to judge: not asked
+  ASSERT_TRUE(core_->approve(filed->id, "", approver_, kEveryone));
+  using Asked = std::pair<std::string, std::string>;
+  EXPECT_EQ(registry_.asked, (std::vector<Asked>{{"p_1", "agent.budi"}, {"p_1", "approver.joko"}}));
 
-  // The first registration delivered again after the exit does not bring the participant back.
-  ASSERT_TRUE(core_->participant_registered("e_first", first));
-  EXPECT_EQ(state_on("2026-03-01"), "not_participating");
+  // Medical costs are paid by the band on the event date: verification asks.
+  registry_.asked.clear();
+  auto medical = own_claim("k_med", "p_1", "jkk_medical");
+  medical.claimed_amount = 2'000'000;
+  auto costs = core_->file(medical, agent_, kEveryone);
+  ASSERT_TRUE(costs) << costs.error().message;
+  ASSERT_TRUE(core_->attach_documents(
+      costs->id, {"participant_card", "ktp_participant", "accident_report", "medical_receipts"}, agent_,
+      kEveryone));
+  ASSERT_TRUE(core_->verify(costs->id, 1'500'000, "", officer_, kEveryone));
+  EXPECT_EQ(registry_.asked, (std::vector<Asked>{{"p_1", "agent.budi"}, {"p_1", "officer.ani"}}));
+}
 
-  // A new participation after the exit does, recorded among the applied events.
-  Participant again = first;
-  again.registered_on = "2026-03-02";
-  again.income_band = 2'000'000;
-  ASSERT_TRUE(core_->participant_registered("e_again", again));
-  EXPECT_NE(state_on("2026-03-05"), "not_participating");
-  EXPECT_EQ(applied_rows("e_again"), 1);
+// When registration cannot answer, a filing or an approval answers UNAVAILABLE (the user tries
+// again) and writes nothing.
+TEST_F(LifecycleTest, ARegistrationThatCannotAnswerLeavesNothingWritten) {
+  auto filed = core_->file(death_claim("k_up", "p_1", "jkm_death", "2026-03-10"), agent_, kEveryone);
+  ASSERT_TRUE(filed) << filed.error().message;
+  ASSERT_TRUE(core_->attach_documents(filed->id, kDeathDocuments, agent_, kEveryone));
+  ASSERT_TRUE(core_->verify(filed->id, 0, "", officer_, kEveryone));
+  const auto events = outbox("ClaimFiled").size() + outbox("ClaimApproved").size();
 
-  // Ended again: neither registration delivered once more starts a participation.
-  ASSERT_TRUE(core_->participant_exited("e_exit_2", "p_new", "moved_away", "2026-03-10"));
-  ASSERT_TRUE(core_->participant_registered("e_again", again));
-  ASSERT_TRUE(core_->participant_registered("e_first", first));
-  EXPECT_EQ(state_on("2026-03-11"), "not_participating");
-  ASSERT_TRUE(store_.transact([](Unit& unit) -> Result<void> {
-    EXPECT_EQ(unit.participant("p_new")->registered_by, "e_first");
-    EXPECT_EQ(unit.incomes("p_new").size(), 2u);  // the first band, then the new participation's
-    return {};
-  }));
+  participant("p_2");
+  pay("p_2", "2020-01", "2026-03", "2020-01-10");
+  registry_.down = true;
+  auto refused = core_->file(death_claim("k_down", "p_2", "jkk_death", "2026-03-11"), agent_, kEveryone);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  auto waiting = core_->approve(filed->id, "", approver_, kEveryone);
+  ASSERT_FALSE(waiting);
+  EXPECT_EQ(waiting.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(core_->get(filed->id, kEveryone)->status, "verified");
+  EXPECT_EQ(core_->list({"", "", "", 0, ""}, kEveryone)->claims.size(), 1u);
+  EXPECT_EQ(outbox("ClaimFiled").size() + outbox("ClaimApproved").size(), events);
+
+  // Back: the same filing and approval go through.
+  registry_.down = false;
+  EXPECT_TRUE(core_->file(death_claim("k_down", "p_2", "jkk_death", "2026-03-11"), agent_, kEveryone));
+  EXPECT_TRUE(core_->approve(filed->id, "", approver_, kEveryone));
+}
+
+// Approval judges the participant as registration answers now: an exit recorded since the filing,
+// dated before the event, takes the protection away.
+TEST_F(LifecycleTest, ApprovalJudgesTheParticipationAsRegistrationAnswersNow) {
+  auto filed = core_->file(death_claim("k_exit", "p_1", "jkm_death", "2026-03-10"), agent_, kEveryone);
+  ASSERT_TRUE(filed) << filed.error().message;
+  ASSERT_TRUE(core_->attach_documents(filed->id, kDeathDocuments, agent_, kEveryone));
+  ASSERT_TRUE(core_->verify(filed->id, 0, "", officer_, kEveryone));
+  registry_.participants["p_1"].exit_date = "2026-03-01";
+  registry_.participants["p_1"].exit_reason = "became_wage_earner";
+  auto approved = core_->approve(filed->id, "", approver_, kEveryone);
+  ASSERT_FALSE(approved);
+  EXPECT_EQ(approved.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(approved.error().message.find("not covered on the event date"), std::string::npos)
+      << approved.error().message;
+
+  // Registration never forgets a participant: one it does not know for a stored claim is a fault.
+  registry_.participants.erase("p_1");
+  auto lost = core_->approve(filed->id, "", approver_, kEveryone);
+  ASSERT_FALSE(lost);
+  EXPECT_EQ(lost.error().code, ErrorCode::kInternal);
 }
 
 }  // namespace

@@ -40,7 +40,8 @@ TEST(DocumentsTest, ChecklistPerClaimType) {
 
 class CoverageTest : public ::testing::Test {
  protected:
-  Participant p_{"p_1", "31.75.06.1005.002", "pulogebang", "pkk", "", 1'000'000, "2025-06-10", "", "", ""};
+  Participant p_{"p_1", "31.75.06.1005.002", "pulogebang", "pkk", "", 1'000'000, "2025-06-10", "", "", {},
+                 {}};
   // Months from June 2025, each paid on the first of its month unless said otherwise.
   std::vector<PeriodFact> paid(const std::string& from, const std::string& to) {
     std::vector<PeriodFact> out;

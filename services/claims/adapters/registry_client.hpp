@@ -1,0 +1,32 @@
+#pragma once
+// Registration's GetParticipantFacts behind the claims core's Registry port: the participant of a
+// claim, asked when the claim needs it, with claims' own credential (role `service`) naming the
+// user it asks for.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "../core/ports.hpp"
+#include "jaring/grpc/edge.hpp"
+#include "jaring/registration/v1/registration.grpc.pb.h"
+
+namespace jaring::claims {
+
+class RegistryClient final : public Registry {
+ public:
+  RegistryClient(std::shared_ptr<::grpc::Channel> channel, grpc::TokenSource token,
+                 std::chrono::milliseconds timeout);
+  Result<std::optional<Participant>> participant(const std::string& participant_id,
+                                                 const std::string& acting_for) override;
+
+ private:
+  std::unique_ptr<registration::v1::RegistrationService::Stub> stub_;
+  grpc::TokenSource token_;
+  std::chrono::milliseconds timeout_;
+};
+
+// A participant as GetParticipantFacts answers it.
+Participant participant_of(const registration::v1::ParticipantFacts& facts);
+
+}  // namespace jaring::claims
