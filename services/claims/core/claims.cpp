@@ -470,10 +470,9 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
   auto bad = check_filing(c, benefits_, today_date);
   if (!bad.empty()) return fail(Error::invalid(std::move(bad)));
 
-  // Asked before the transaction, which never waits on a call.
+  // Asked before the transaction, which never waits on a call. A retry of a filing made before is
+  // answered even when registration cannot answer now.
   const auto known = registry_.participant(c.participant_id, actor.subject);
-  if (!known) return fail(known.error());
-  const auto& participant = *known;
 
   const auto print = fingerprint(c);
   Claim out;
@@ -488,6 +487,8 @@ Result<Claim> Claims::file(const FileCommand& command, const Actor& caller, cons
       out = std::move(*existing);
       return {};
     }
+    if (!known) return fail(known.error());
+    const auto& participant = *known;
     // A moved worker's claim belongs to the branch that served them on the event date: its staff
     // may file it as well as the branch serving them now.
     const auto event_branch =

@@ -57,7 +57,8 @@ class Claims {
 
   // ---- lifecycle ----
   // Filing, the verification of medical costs and approval ask registration for the participant
-  // first: UNAVAILABLE when it cannot answer, and nothing is written.
+  // first: UNAVAILABLE when it cannot answer, and nothing is written (a retried filing is answered
+  // from the store all the same).
   // Each step acts on what `scope` reaches: a participant out of scope is answered as an unknown
   // one, a claim out of scope as a missing one (no existence leak). Maker-checker on normalised
   // subjects: filer, verifier and approver are three different people; the payer is not the

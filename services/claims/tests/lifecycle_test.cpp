@@ -489,6 +489,10 @@ TEST_F(LifecycleTest, ARegistrationThatCannotAnswerLeavesNothingWritten) {
   auto refused = core_->file(death_claim("k_down", "p_2", "jkk_death", "2026-03-11"), agent_, kEveryone);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  // A retry of a filing made before gets its answer all the same.
+  auto again = core_->file(death_claim("k_up", "p_1", "jkm_death", "2026-03-10"), agent_, kEveryone);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->id, filed->id);
   auto waiting = core_->approve(filed->id, "", approver_, kEveryone);
   ASSERT_FALSE(waiting);
   EXPECT_EQ(waiting.error().code, ErrorCode::kUnavailable);
