@@ -217,6 +217,12 @@ TEST_F(ClaimsE2e, ADeathClaimFromARegisteredPayingWorkerToPayment) {
   const e2e::As other_agent{"agent.lain", {"agent"}, "a_other"};
   file.set_idempotency_key("e2e-claim-other-agent");
   refused("file for another agent's worker", filer, other_agent, ::grpc::StatusCode::INVALID_ARGUMENT);
+  // A worker registration does not know (its GetParticipantFacts: NOT_FOUND) is named the same way.
+  file.set_idempotency_key("e2e-claim-nobody");
+  file.set_participant_id("p_nobody");
+  const auto nobody = refused("file for nobody", filer, agent, ::grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(nobody.find("unknown participant p_nobody"), std::string::npos) << nobody;
+  file.set_participant_id(id);
   file.set_idempotency_key("e2e-claim-1");
 
   cl::AttachDocumentsRequest documents;
