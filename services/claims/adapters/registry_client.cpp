@@ -6,6 +6,26 @@
 #include "jaring/grpc/server.hpp"
 
 namespace jaring::claims {
+namespace {
+
+// A participant as GetParticipantFacts answers it.
+Participant from_facts(const registration::v1::ParticipantFacts& facts) {
+  Participant p;
+  p.participant_id = facts.participant_id();
+  p.rw_code = facts.rw_code();
+  p.branch_code = facts.branch_code();
+  p.category = facts.category();
+  p.agent_id = facts.agent_id();
+  p.income_band = facts.income_band();
+  p.registered_on = facts.registered_on();
+  p.exit_reason = facts.exit_reason();
+  p.exit_date = facts.exit_date();
+  for (const auto& band : facts.income_bands()) p.incomes.push_back({band.since(), band.income_band()});
+  for (const auto& branch : facts.branches()) p.branches.push_back({branch.since(), branch.branch_code()});
+  return p;
+}
+
+}  // namespace
 
 RegistryClient::RegistryClient(std::shared_ptr<::grpc::Channel> channel, grpc::TokenSource token,
                                std::chrono::milliseconds timeout)
@@ -22,7 +42,7 @@ Result<std::optional<Participant>> RegistryClient::participant(const std::string
   grpc::set_deadline(context, timeout_);
   grpc::authorize(context, token_, acting_for);
   const auto status = stub_->GetParticipantFacts(&context, request, &reply);
-  if (status.ok()) return std::optional<Participant>(participant_of(reply));
+  if (status.ok()) return std::optional<Participant>(from_facts(reply));
   if (status.error_code() == ::grpc::StatusCode::NOT_FOUND) return std::optional<Participant>();
   // Whatever else it is (registration down or slow, claims' credential refused), the caller can
   // do nothing about it but try again: the operator reads the cause in this log.
@@ -30,22 +50,6 @@ Result<std::optional<Participant>> RegistryClient::participant(const std::string
                static_cast<int>(status.error_code()));
   return fail(Error::unavailable(
       fmt::format("registration cannot answer for participant {} now; try again", participant_id)));
-}
-
-Participant participant_of(const registration::v1::ParticipantFacts& facts) {
-  Participant p;
-  p.participant_id = facts.participant_id();
-  p.rw_code = facts.rw_code();
-  p.branch_code = facts.branch_code();
-  p.category = facts.category();
-  p.agent_id = facts.agent_id();
-  p.income_band = facts.income_band();
-  p.registered_on = facts.registered_on();
-  p.exit_reason = facts.exit_reason();
-  p.exit_date = facts.exit_date();
-  for (const auto& band : facts.income_bands()) p.incomes.push_back({band.since(), band.income_band()});
-  for (const auto& branch : facts.branches()) p.branches.push_back({branch.since(), branch.branch_code()});
-  return p;
 }
 
 }  // namespace jaring::claims

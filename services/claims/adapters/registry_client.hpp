@@ -26,7 +26,4 @@ class RegistryClient final : public Registry {
   std::chrono::milliseconds timeout_;
 };
 
-// A participant as GetParticipantFacts answers it.
-Participant participant_of(const registration::v1::ParticipantFacts& facts);
-
 }  // namespace jaring::claims
