@@ -148,11 +148,12 @@ areas::BranchMap load_branches(const std::string& file) {
 // The owners' export streams, for the rebuild and the reconciliation: only of the topics followed.
 struct OwnerExports {
   OwnerExports(const Settings& s, const jaring::grpc::TokenSource& token, const std::string& acting_for)
-      : registration(service::channel(s.common, s.registration_address), areas::Registry::jakarta(), token,
-                     acting_for),
-        contribution(service::channel(s.common, s.contribution_address), {token, acting_for}),
-        sponsorships(service::channel(s.common, s.csr_address), {token, acting_for}),
-        claims(service::channel(s.common, s.claims_address), {token, acting_for}),
+      : registration(service::channel(s.common, s.registration_address), areas::Registry::jakarta(),
+                     coverage::export_caller(token, acting_for)),
+        contribution(service::channel(s.common, s.contribution_address),
+                     coverage::export_caller(token, acting_for)),
+        sponsorships(service::channel(s.common, s.csr_address), coverage::export_caller(token, acting_for)),
+        claims(service::channel(s.common, s.claims_address), coverage::export_caller(token, acting_for)),
         sources{{&registration, s.contribution_topic.empty() ? nullptr : &contribution,
                  s.csr_topic.empty() ? nullptr : &sponsorships, s.claims_topic.empty() ? nullptr : &claims},
                 s.kafka,

@@ -4,17 +4,21 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "jaring/grpc/audit_service.hpp"
+#include "jaring/grpc/client.hpp"
 #include "jaring/grpc/edge.hpp"
 #include "jaring/grpc/server.hpp"
 #include "jaring/log/log.hpp"
 #include "jaring/store/outbox.hpp"
 #include "jaring/testing/auth.hpp"
+#include "jaring/testing/fixtures.hpp"
 #include "tests/echo.grpc.pb.h"
 
 namespace jaring::grpc {
@@ -271,6 +275,57 @@ TEST_F(GrpcServer, OnlyAServiceMayNameTheUserItActsFor) {
   EXPECT_EQ(reply.text(), "svc-csr-donor for lurah ani/service");
   ASSERT_TRUE(say("who", &reply, "agent", "siti", std::nullopt, {{kActingUserHeader, "someone else"}}).ok());
   EXPECT_EQ(reply.text(), "siti/agent");
+}
+
+// A client of another service: each call carries the service's token, the user it is made for
+// (the Caller's own unless the call names another) and the Caller's deadline.
+TEST_F(GrpcServer, AClientsCallsCarryTheServicesTokenTheActingUserAndADeadline) {
+  const Client<grpctest::Echo> client(channel_, {TokenSource::fixed(auth_.token("service", "svc-claims")),
+                                                 std::chrono::seconds(7), "Lurah Ani"});
+  grpctest::SayRequest request;
+  request.set_text("who");
+  grpctest::SayReply reply;
+  {
+    ::grpc::ClientContext context;
+    const auto before = std::chrono::system_clock::now();
+    ASSERT_TRUE(client.prepare(context));
+    EXPECT_GT(context.deadline(), before + std::chrono::seconds(6));
+    EXPECT_LE(context.deadline(), std::chrono::system_clock::now() + std::chrono::seconds(7));
+    ASSERT_TRUE(client.stub().Say(&context, request, &reply).ok());
+    EXPECT_EQ(reply.text(), "svc-claims for lurah ani/service");
+  }
+  ::grpc::ClientContext context;
+  ASSERT_TRUE(client.prepare(context, "Petugas Budi", std::chrono::seconds(30)));
+  EXPECT_GT(context.deadline(), std::chrono::system_clock::now() + std::chrono::seconds(29));
+  ASSERT_TRUE(client.stub().Say(&context, request, &reply).ok());
+  EXPECT_EQ(reply.text(), "svc-claims for petugas budi/service");
+}
+
+// The platform replaces a mounted Secret by swapping files: for a moment there may be none. A call
+// then is UNAVAILABLE (try again), not an exception that the callee's edge would answer INTERNAL,
+// and the next call after the file is back goes out with it.
+TEST_F(GrpcServer, AClientWhoseTokenFileCannotBeReadIsUnavailableUntilItCanBe) {
+  const testing::TempDir dir("jaring-grpc-client");
+  const auto path = dir.path() / "token";
+  const auto write_token = [&] { std::ofstream(path) << auth_.token("service", "svc-csr-donor") << "\n"; };
+  write_token();
+  const Client<grpctest::Echo> client(channel_, {TokenSource::file(path.string()), std::chrono::seconds(5)});
+  std::filesystem::remove(path);
+  ::grpc::ClientContext refused;
+  const auto ready = client.prepare(refused, "lurah ani");
+  ASSERT_FALSE(ready);
+  EXPECT_EQ(ready.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(ready.error().message, "this service's own credential cannot be read now; try again");
+  EXPECT_NE(ready.error().cause.find(path.string()), std::string::npos) << ready.error().cause;
+
+  write_token();
+  ::grpc::ClientContext context;
+  ASSERT_TRUE(client.prepare(context, "lurah ani"));
+  grpctest::SayRequest request;
+  request.set_text("who");
+  grpctest::SayReply reply;
+  ASSERT_TRUE(client.stub().Say(&context, request, &reply).ok());
+  EXPECT_EQ(reply.text(), "svc-csr-donor for lurah ani/service");
 }
 
 TEST_F(GrpcServer, TraceIdsAreKeptOnlyWhenTheyLookLikeTraceIds) {

@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "jaring/grpc/server.hpp"
-
 namespace jaring::claims {
 namespace {
 
@@ -27,11 +25,9 @@ Participant from_facts(const registration::v1::ParticipantFacts& facts) {
 
 }  // namespace
 
-RegistryClient::RegistryClient(std::shared_ptr<::grpc::Channel> channel, grpc::TokenSource token,
+RegistryClient::RegistryClient(const std::shared_ptr<::grpc::Channel>& channel, grpc::TokenSource token,
                                std::chrono::milliseconds timeout)
-    : stub_(registration::v1::RegistrationService::NewStub(std::move(channel))),
-      token_(std::move(token)),
-      timeout_(timeout) {}
+    : registration_(channel, {std::move(token), timeout}) {}
 
 Result<std::optional<Participant>> RegistryClient::participant(const std::string& participant_id,
                                                                const std::string& acting_for) {
@@ -39,9 +35,8 @@ Result<std::optional<Participant>> RegistryClient::participant(const std::string
   request.set_participant_id(participant_id);
   registration::v1::ParticipantFacts reply;
   ::grpc::ClientContext context;
-  grpc::set_deadline(context, timeout_);
-  grpc::authorize(context, token_, acting_for);
-  const auto status = stub_->GetParticipantFacts(&context, request, &reply);
+  if (auto ready = registration_.prepare(context, acting_for); !ready) return fail(std::move(ready.error()));
+  const auto status = registration_.stub().GetParticipantFacts(&context, request, &reply);
   if (status.ok()) return std::optional<Participant>(from_facts(reply));
   if (status.error_code() == ::grpc::StatusCode::NOT_FOUND) return std::optional<Participant>();
   // Whatever else it is (registration down or slow, claims' credential refused), the caller can

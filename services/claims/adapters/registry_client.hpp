@@ -8,22 +8,20 @@
 #include <string>
 
 #include "../core/ports.hpp"
-#include "jaring/grpc/edge.hpp"
+#include "jaring/grpc/client.hpp"
 #include "jaring/registration/v1/registration.grpc.pb.h"
 
 namespace jaring::claims {
 
 class RegistryClient final : public Registry {
  public:
-  RegistryClient(std::shared_ptr<::grpc::Channel> channel, grpc::TokenSource token,
+  RegistryClient(const std::shared_ptr<::grpc::Channel>& channel, grpc::TokenSource token,
                  std::chrono::milliseconds timeout);
   Result<std::optional<Participant>> participant(const std::string& participant_id,
                                                  const std::string& acting_for) override;
 
  private:
-  std::unique_ptr<registration::v1::RegistrationService::Stub> stub_;
-  grpc::TokenSource token_;
-  std::chrono::milliseconds timeout_;
+  grpc::Client<registration::v1::RegistrationService> registration_;
 };
 
 }  // namespace jaring::claims

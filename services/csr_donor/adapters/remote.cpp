@@ -28,11 +28,9 @@ Error remote_error(const char* what, const ::grpc::Status& status) {
 
 }  // namespace
 
-ContributionTariffs::ContributionTariffs(std::shared_ptr<::grpc::Channel> channel, grpc::TokenSource token,
-                                         std::chrono::milliseconds timeout)
-    : stub_(contribution::v1::ContributionService::NewStub(std::move(channel))),
-      token_(std::move(token)),
-      timeout_(timeout) {}
+ContributionTariffs::ContributionTariffs(const std::shared_ptr<::grpc::Channel>& channel,
+                                         grpc::TokenSource token, std::chrono::milliseconds timeout)
+    : contribution_(channel, {std::move(token), timeout}) {}
 
 Result<Rupiah> ContributionTariffs::monthly(Month period, const Terms& terms, const std::string& acting_for) {
   contribution::v1::QuoteRequest request;
@@ -43,26 +41,23 @@ Result<Rupiah> ContributionTariffs::monthly(Month period, const Terms& terms, co
   request.set_income_band(terms.income_band);
   contribution::v1::Charge reply;
   ::grpc::ClientContext context;
-  grpc::set_deadline(context, timeout_);
-  grpc::authorize(context, token_, acting_for);
-  const auto status = stub_->Quote(&context, request, &reply);
+  if (auto ready = contribution_.prepare(context, acting_for); !ready) return fail(std::move(ready.error()));
+  const auto status = contribution_.stub().Quote(&context, request, &reply);
   if (!status.ok()) return fail(remote_error("contribution Quote", status));
   return reply.total();
 }
 
-RegistrationClient::RegistrationClient(std::shared_ptr<::grpc::Channel> channel, grpc::TokenSource token,
-                                       std::chrono::milliseconds timeout)
-    : stub_(registration::v1::RegistrationService::NewStub(std::move(channel))),
-      token_(std::move(token)),
-      timeout_(timeout) {}
+RegistrationClient::RegistrationClient(const std::shared_ptr<::grpc::Channel>& channel,
+                                       grpc::TokenSource token, std::chrono::milliseconds timeout)
+    : registration_(channel, {std::move(token), timeout}) {}
 
 Result<std::vector<Registered>> RegistrationClient::register_workers(const std::vector<ProposalInput>& rows,
                                                                      const std::string& submitted_by) {
   namespace reg = registration::v1;
   ::grpc::ClientContext context;
-  grpc::set_deadline(context, timeout_);
-  grpc::authorize(context, token_, submitted_by);
-  auto stream = stub_->RegisterBulk(&context);
+  if (auto ready = registration_.prepare(context, submitted_by); !ready)
+    return fail(std::move(ready.error()));
+  auto stream = registration_.stub().RegisterBulk(&context);
   reg::RegisterBulkRequest batch;
   // Rows are told apart by their index; the caller's row numbers may repeat or be zero.
   for (std::size_t i = 0; i < rows.size(); ++i) {

@@ -11,34 +11,30 @@
 
 #include "../core/ports.hpp"
 #include "jaring/contribution/v1/contribution.grpc.pb.h"
-#include "jaring/grpc/edge.hpp"
+#include "jaring/grpc/client.hpp"
 #include "jaring/registration/v1/registration.grpc.pb.h"
 
 namespace jaring::csr {
 
 class ContributionTariffs final : public Tariffs {
  public:
-  ContributionTariffs(std::shared_ptr<::grpc::Channel> channel, grpc::TokenSource token,
+  ContributionTariffs(const std::shared_ptr<::grpc::Channel>& channel, grpc::TokenSource token,
                       std::chrono::milliseconds timeout);
   Result<Rupiah> monthly(Month period, const Terms& terms, const std::string& acting_for) override;
 
  private:
-  std::unique_ptr<contribution::v1::ContributionService::Stub> stub_;
-  grpc::TokenSource token_;
-  std::chrono::milliseconds timeout_;
+  grpc::Client<contribution::v1::ContributionService> contribution_;
 };
 
 class RegistrationClient final : public Registrar {
  public:
-  RegistrationClient(std::shared_ptr<::grpc::Channel> channel, grpc::TokenSource token,
+  RegistrationClient(const std::shared_ptr<::grpc::Channel>& channel, grpc::TokenSource token,
                      std::chrono::milliseconds timeout);
   Result<std::vector<Registered>> register_workers(const std::vector<ProposalInput>& rows,
                                                    const std::string& submitted_by) override;
 
  private:
-  std::unique_ptr<registration::v1::RegistrationService::Stub> stub_;
-  grpc::TokenSource token_;
-  std::chrono::milliseconds timeout_;
+  grpc::Client<registration::v1::RegistrationService> registration_;
 };
 
 }  // namespace jaring::csr
