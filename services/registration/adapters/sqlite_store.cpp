@@ -61,15 +61,11 @@ std::string agent_context(const char* column, std::string_view id) {
   return crypto::context(kSealedAgents.table, column, id);
 }
 
-// Reads kParticipantColumns starting at column `at`, opening the sealed record.
-Participant read_participant(const crypto::Sealer& sealer, const store::Statement& s, int at = 0) {
+// Reads kParticipantColumns starting at column `at`, leaving the sealed record (personal data:
+// NIK, name, birth date, phone) closed and those fields empty.
+Participant read_participant_sealed(const store::Statement& s, int at = 0) {
   Participant p;
   p.id = s.column_text(at + 0);
-  auto personal = personal_fields(crypto::open_column(sealer, s, at + 1, personal_context(p.id)));
-  p.nik = std::move(personal[0]);
-  p.name = std::move(personal[1]);
-  p.birth_date = std::move(personal[2]);
-  p.phone = std::move(personal[3]);
   p.sex = s.column_text(at + 2).front();
   p.rw_code = s.column_text(at + 3);
   p.rt = static_cast<int>(s.column_int(at + 4));
@@ -85,6 +81,33 @@ Participant read_participant(const crypto::Sealer& sealer, const store::Statemen
   p.exit_reason = s.column_text(at + 14);
   p.exit_date = s.column_text(at + 15);
   return p;
+}
+
+// Reads kParticipantColumns starting at column `at`, opening the sealed record.
+Participant read_participant(const crypto::Sealer& sealer, const store::Statement& s, int at = 0) {
+  auto p = read_participant_sealed(s, at);
+  auto personal = personal_fields(crypto::open_column(sealer, s, at + 1, personal_context(p.id)));
+  p.nik = std::move(personal[0]);
+  p.name = std::move(personal[1]);
+  p.birth_date = std::move(personal[2]);
+  p.phone = std::move(personal[3]);
+  return p;
+}
+
+// The bands and branches of the participation `participant_id`, oldest first.
+History read_history(store::Database& db, const std::string& participant_id) {
+  History history;
+  auto s = db.prepare(
+      "SELECT field, since, value FROM participant_history WHERE participant_id = ? ORDER BY field, since");
+  s.bind(1, participant_id);
+  while (s.step()) {
+    if (s.column_text(0) == "income_band") {
+      history.bands.push_back({s.column_text(1), s.column_int(2)});
+    } else {
+      history.branches.push_back({s.column_text(1), s.column_text(2)});
+    }
+  }
+  return history;
 }
 
 // The sealed personal record of `p`.
@@ -514,19 +537,17 @@ Result<Participant> SqliteStore::save_participant(const Participant& p, const Ev
 }
 
 History SqliteStore::history(const std::string& participant_id) {
-  return db_.read([&](store::Database& db) {
-    History history;
-    auto s = db.prepare(
-        "SELECT field, since, value FROM participant_history WHERE participant_id = ? ORDER BY field, since");
-    s.bind(1, participant_id);
-    while (s.step()) {
-      if (s.column_text(0) == "income_band") {
-        history.bands.push_back({s.column_text(1), s.column_int(2)});
-      } else {
-        history.branches.push_back({s.column_text(1), s.column_text(2)});
-      }
-    }
-    return history;
+  return db_.read([&](store::Database& db) { return read_history(db, participant_id); });
+}
+
+std::optional<ParticipantFacts> SqliteStore::find_facts(const std::string& id) {
+  return db_.read([&](store::Database& db) -> std::optional<ParticipantFacts> {
+    auto s = db.prepare(fmt::format("SELECT {} FROM participants WHERE id = ?", kParticipantColumns));
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    auto participant = read_participant_sealed(s);
+    s.reset();
+    return ParticipantFacts{std::move(participant), read_history(db, id)};
   });
 }
 

@@ -35,6 +35,7 @@ class SqliteStore final : public Store {
   Result<Participant> save_participant(const Participant& participant, const Event& event,
                                        const std::string& idempotency_key, const History& added) override;
   History history(const std::string& participant_id) override;
+  std::optional<ParticipantFacts> find_facts(const std::string& id) override;
   std::optional<std::string> find_idempotency_key(const std::string& key) override;
   std::map<std::string, Participant> find_by_idempotency_keys(const std::vector<std::string>& keys) override;
   std::optional<Participant> find_participant(const std::string& id) override;

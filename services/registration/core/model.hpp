@@ -80,7 +80,7 @@ struct History {
 };
 
 // What another service needs of a participant to decide on it: the participation without
-// personal data, with its history.
+// personal data (its NIK, name, birth date and phone empty), with its history.
 struct ParticipantFacts {
   Participant participant;
   History history;

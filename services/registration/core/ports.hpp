@@ -65,6 +65,10 @@ class Store {
                                                const std::string& idempotency_key, const History& added) = 0;
   // The bands and branches of the participation `participant_id`, oldest first (History).
   virtual History history(const std::string& participant_id) = 0;
+  // The participation `id` with its history, its personal data never unsealed; nullopt when
+  // unknown. The history is read after the participant: a change saved in between shows in the
+  // history (the newer answer), never a participant ahead of its history.
+  virtual std::optional<ParticipantFacts> find_facts(const std::string& id) = 0;
   // The id of what a key created or changed before, if any: a retried call gets that answer.
   virtual std::optional<std::string> find_idempotency_key(const std::string& key) = 0;
   // The participants that keys registered before, by key (the ones found), in one look-up.

@@ -89,6 +89,14 @@ void add_change(const std::vector<Entry>& known, const std::string& start, const
   added.push_back(Entry{std::move(since), after});
 }
 
+// INVALID_ARGUMENT when `id` is no participant id: checked before it is looked up, and so before a
+// NOT_FOUND could echo it.
+std::optional<Error> bad_participant_id(const std::string& id) {
+  if (std::vector<FieldViolation> v; !text::check(v, "participant_id", id, text::kId))
+    return Error::invalid(std::move(v));
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string registered_on(const Participant& participant) {
@@ -322,21 +330,17 @@ std::vector<std::vector<BulkOutcome>> Registration::store_bulk(std::vector<Prepa
 }
 
 Result<Participant> Registration::get_participant(const std::string& id) {
-  // Checked before it is looked up, and so before a NOT_FOUND could echo it.
-  if (std::vector<FieldViolation> v; !text::check(v, "participant_id", id, text::kId))
-    return fail(Error::invalid(std::move(v)));
+  if (auto bad = bad_participant_id(id)) return fail(std::move(*bad));
   auto participant = store_.find_participant(id);
   if (!participant) return fail(Error::not_found(fmt::format("participant {} not found", id)));
   return *participant;
 }
 
 Result<ParticipantFacts> Registration::participant_facts(const std::string& id) {
-  auto participant = get_participant(id);
-  if (!participant) return fail(participant.error());
-  // Read after the participant: a change saved between the two reads shows in the history (the
-  // newer answer), never a participant ahead of its history.
-  auto history = store_.history(id);
-  return ParticipantFacts{std::move(*participant), std::move(history)};
+  if (auto bad = bad_participant_id(id)) return fail(std::move(*bad));
+  auto facts = store_.find_facts(id);
+  if (!facts) return fail(Error::not_found(fmt::format("participant {} not found", id)));
+  return std::move(*facts);
 }
 
 Result<Participant> Registration::find_by_nik(const std::string& nik) {

@@ -71,6 +71,15 @@ class FakeStore final : public Store {
     const auto it = histories.find(participant_id);
     return it == histories.end() ? History{} : it->second;
   }
+  std::optional<ParticipantFacts> find_facts(const std::string& id) override {
+    auto p = find(participants, id);
+    if (!p) return std::nullopt;
+    p->nik.clear();
+    p->name.clear();
+    p->birth_date.clear();
+    p->phone.clear();
+    return ParticipantFacts{std::move(*p), history(id)};
+  }
   std::optional<std::string> find_idempotency_key(const std::string& key) override { return find(keys, key); }
   std::map<std::string, Participant> find_by_idempotency_keys(
       const std::vector<std::string>& wanted) override {

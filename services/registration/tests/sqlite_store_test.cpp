@@ -294,6 +294,32 @@ TEST_F(SqliteStoreTest, HistoryEntriesReplaceTheirDayAndComeBackInDayOrderWithTh
   EXPECT_EQ(store_->history(p->id).bands.size(), 3u);
 }
 
+// GetParticipantFacts' read: the participation and its history, its personal data never unsealed
+// (a store whose keys cannot open it still answers) and never returned.
+TEST_F(SqliteStoreTest, FactsComeWithTheirHistoryAndWithoutUnsealingPersonalData) {
+  auto p = core_->register_participant(worker("3175065505850002", "key-1"));
+  ASSERT_TRUE(p);
+  History added;
+  added.bands = {{"2026-11-21", 1'500'000}, {"2026-11-25", 2'000'000}};
+  ASSERT_TRUE(store_->save_participant(*p, ParticipantUpdatedEvent{*p, p->payer}, "h-1", added));
+  EXPECT_FALSE(store_->find_facts("p_other"));
+
+  reopen(crypto::Keys::generate());
+  EXPECT_THROW(store_->find_participant(p->id), store::StoreError);
+  const auto facts = store_->find_facts(p->id);
+  ASSERT_TRUE(facts);
+  const auto& known = facts->participant;
+  EXPECT_EQ(known.id, p->id);
+  EXPECT_EQ(known.rw_code, "31.75.06.1005.002");
+  EXPECT_EQ(known.category, "pkk");
+  EXPECT_EQ(known.payer, "city_budget");
+  EXPECT_EQ(known.status, "active");
+  EXPECT_EQ(known.registered_at, p->registered_at);
+  EXPECT_TRUE(known.nik.empty() && known.name.empty() && known.birth_date.empty() && known.phone.empty());
+  ASSERT_EQ(facts->history.bands.size(), 2u);
+  EXPECT_EQ(facts->history.bands[1].income_band, 2'000'000);
+}
+
 TEST_F(SqliteStoreTest, StateSurvivesReopeningTheFile) {
   auto p = core_->register_participant(worker("3175065505850002", "key-1"));
   ASSERT_TRUE(p);
