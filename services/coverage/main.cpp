@@ -147,13 +147,12 @@ areas::BranchMap load_branches(const std::string& file) {
 
 // The owners' export streams, for the rebuild and the reconciliation: only of the topics followed.
 struct OwnerExports {
-  OwnerExports(const Settings& s, const jaring::grpc::TokenSource& token, const std::string& acting_for)
-      : registration(service::channel(s.common, s.registration_address), areas::Registry::jakarta(),
-                     coverage::export_caller(token, acting_for)),
-        contribution(service::channel(s.common, s.contribution_address),
-                     coverage::export_caller(token, acting_for)),
-        sponsorships(service::channel(s.common, s.csr_address), coverage::export_caller(token, acting_for)),
-        claims(service::channel(s.common, s.claims_address), coverage::export_caller(token, acting_for)),
+  // `caller`: coverage::export_caller, for every owner.
+  OwnerExports(const Settings& s, const jaring::grpc::Caller& caller)
+      : registration(service::channel(s.common, s.registration_address), areas::Registry::jakarta(), caller),
+        contribution(service::channel(s.common, s.contribution_address), caller),
+        sponsorships(service::channel(s.common, s.csr_address), caller),
+        claims(service::channel(s.common, s.claims_address), caller),
         sources{{&registration, s.contribution_topic.empty() ? nullptr : &contribution,
                  s.csr_topic.empty() ? nullptr : &sponsorships, s.claims_topic.empty() ? nullptr : &claims},
                 s.kafka,
@@ -221,7 +220,7 @@ int serve(const Settings& s) {
   coverage::Dashboard dashboard(queries, feed, evaluation,
                                 s.dashboard_require_token ? runtime.verifier.get() : nullptr, s.dashboard_tls,
                                 s.dashboard_streams);
-  OwnerExports owners(s, runtime.credentials(), "");
+  OwnerExports owners(s, coverage::export_caller(runtime.credentials()));
   coverage::Recovery recovery(rebuilt, owners.sources, runtime.metrics);
   handler.on_log_replaced([&recovery](std::string reason) { recovery.repair(std::move(reason)); });
   coverage::Reconciler reconciler(
@@ -291,7 +290,8 @@ int run_rebuild(const Settings& s) {
   coverage::RedisCounters counters(client, s.redis_prefix, s.dedupe_ttl);
   // Coverage's own credential, on behalf of the operator who runs the command.
   const char* user = std::getenv("USER");
-  OwnerExports owners(s, service::credentials(s.common), user != nullptr ? user : "");
+  OwnerExports owners(s,
+                      coverage::export_caller(service::credentials(s.common), user != nullptr ? user : ""));
   auto done = coverage::rebuild(counters, owners.sources);
   if (!done) {
     std::cerr << "jaring-coverage rebuild: " << done.error().message << "\n";
